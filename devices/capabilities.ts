@@ -1,0 +1,56 @@
+/**
+ * Capability pieces shared by device kinds. A kind is composed from these plus
+ * its own events, so "battery" or "tamper" mean the same on every device.
+ */
+import { z } from 'zod';
+
+/** Optional fields every payload (event or telemetry) may carry. */
+export const commonFields = {
+  /** Device time, epoch milliseconds. */
+  ts: z.number().int().nonnegative().optional().describe('device time, epoch ms'),
+  /** Per-device message counter; a repeated seq is a duplicate (QoS 1 retransmission). */
+  seq: z.number().int().nonnegative().optional().describe('per-device message counter'),
+  /** Battery charge in percent. */
+  battery: z.number().min(0).max(100).optional().describe('battery charge, %'),
+};
+
+/** Builds the schema of one event type: `{type: <literal>, ...common, ...fields}`. */
+export function eventSchema<const T extends string, S extends z.ZodRawShape>(type: T, fields: S, description: string) {
+  return z.object({ type: z.literal(type), ...commonFields, ...fields }).describe(description);
+}
+
+export type EventSchema = ReturnType<typeof eventSchema<string, z.ZodRawShape>>;
+
+export interface Capability {
+  name: string;
+  events: readonly EventSchema[];
+  telemetry: z.ZodRawShape;
+}
+
+/** Battery-powered: reports charge and says when it runs low. */
+export const battery: Capability = {
+  name: 'battery',
+  events: [eventSchema('low_battery', {}, 'battery is low and must be replaced or charged')],
+  telemetry: {},
+};
+
+/** Has a tamper switch (cover opened, unit taken off the wall). */
+export const tamper: Capability = {
+  name: 'tamper',
+  events: [eventSchema('tamper', {}, 'the casing was opened or the unit removed')],
+  telemetry: {},
+};
+
+/** Has a test button; a test press proves the siren and the link work. */
+export const selfTest: Capability = {
+  name: 'selfTest',
+  events: [eventSchema('test', {}, 'the test button was pressed')],
+  telemetry: {},
+};
+
+/** Reports internal faults (sensor chamber dirty, sensor end of life). */
+export const fault: Capability = {
+  name: 'fault',
+  events: [eventSchema('fault', { code: z.string().max(64).optional() }, 'the device detected an internal fault')],
+  telemetry: {},
+};

@@ -1,0 +1,93 @@
+/**
+ * A device kind is data: its events, telemetry fields and defaults, composed
+ * from capability pieces. `defineDeviceKind` turns that data into the schemas
+ * the hub validates with and the docs are generated from.
+ */
+import { z } from 'zod';
+import { commonFields, type Capability, type EventSchema } from './capabilities.js';
+
+export interface DeviceKindSpec {
+  /** Catalogue name, as sent by installers: `bracelet`, `gas_alarm`, … */
+  kind: string;
+  /** Short prefix of generated device ids (`brc-1a2b3c4d`). */
+  idPrefix: string;
+  title: string;
+  /** How often a healthy device says something; offline after 3 × this. */
+  heartbeatSec: number;
+  capabilities: readonly Capability[];
+  /** Events of this kind only (the capabilities add theirs). */
+  events: readonly EventSchema[];
+  /** Telemetry fields of this kind only. */
+  telemetry: z.ZodRawShape;
+  /**
+   * Events that are emergencies: the hub writes them to its journal and fsyncs
+   * before the device gets its PUBACK (DESIGN.md §6).
+   */
+  alarmEvents: readonly string[];
+  /** Kind-specific defaults used by rules (e.g. the fall cancel window). */
+  settings?: Readonly<Record<string, number>>;
+  /** Valid payloads, used by the catalogue test, docs and simulators. */
+  examples: { events: readonly unknown[]; telemetry: readonly unknown[] };
+}
+
+export interface DeviceKind {
+  kind: string;
+  idPrefix: string;
+  title: string;
+  heartbeatSec: number;
+  capabilities: readonly string[];
+  eventTypes: readonly string[];
+  telemetryFields: readonly string[];
+  alarmEvents: ReadonlySet<string>;
+  settings: Readonly<Record<string, number>>;
+  /** Discriminated on `type`. */
+  eventSchema: z.ZodType<DeviceEventPayload>;
+  telemetrySchema: z.ZodType<TelemetryPayload>;
+  /** The individual event schemas, for documentation and JSON Schema export. */
+  eventSchemas: readonly EventSchema[];
+  examples: DeviceKindSpec['examples'];
+}
+
+/** What every validated event looks like to the hub. */
+export interface DeviceEventPayload {
+  type: string;
+  ts?: number | undefined;
+  seq?: number | undefined;
+  battery?: number | undefined;
+  [field: string]: unknown;
+}
+
+export interface TelemetryPayload {
+  ts?: number | undefined;
+  seq?: number | undefined;
+  battery?: number | undefined;
+  [field: string]: unknown;
+}
+
+export function defineDeviceKind(spec: DeviceKindSpec): DeviceKind {
+  const eventSchemas = [...spec.events, ...spec.capabilities.flatMap((c) => c.events)];
+  const eventTypes = eventSchemas.map((s) => s.shape.type.value);
+  const duplicate = eventTypes.find((t, i) => eventTypes.indexOf(t) !== i);
+  if (duplicate) throw new Error(`device kind ${spec.kind}: event type "${duplicate}" is declared twice`);
+  for (const alarm of spec.alarmEvents) {
+    if (!eventTypes.includes(alarm)) throw new Error(`device kind ${spec.kind}: alarm event "${alarm}" is not an event`);
+  }
+  const [first, ...rest] = eventSchemas;
+  if (!first) throw new Error(`device kind ${spec.kind}: no events`);
+  const telemetryShape = Object.assign({}, ...spec.capabilities.map((c) => c.telemetry), spec.telemetry) as z.ZodRawShape;
+  return {
+    kind: spec.kind,
+    idPrefix: spec.idPrefix,
+    title: spec.title,
+    heartbeatSec: spec.heartbeatSec,
+    capabilities: spec.capabilities.map((c) => c.name),
+    eventTypes,
+    telemetryFields: Object.keys(telemetryShape),
+    alarmEvents: new Set(spec.alarmEvents),
+    settings: spec.settings ?? {},
+    eventSchema: z.discriminatedUnion('type', [first, ...rest]) as unknown as z.ZodType<DeviceEventPayload>,
+    telemetrySchema: z.object({ ...commonFields, ...telemetryShape }) as unknown as z.ZodType<TelemetryPayload>,
+    eventSchemas,
+    examples: spec.examples,
+  };
+}

@@ -1,0 +1,21 @@
+/** Magnetic contact on the entrance door. */
+import { battery, eventSchema, tamper } from '../capabilities.js';
+import { defineDeviceKind } from '../define-kind.js';
+
+export const doorSensor = defineDeviceKind({
+  kind: 'door_sensor',
+  idPrefix: 'dor',
+  title: 'Door sensor',
+  heartbeatSec: 900,
+  capabilities: [tamper, battery],
+  events: [
+    eventSchema('open', {}, 'the door opened'),
+    eventSchema('close', {}, 'the door closed'),
+  ],
+  telemetry: {},
+  alarmEvents: [],
+  examples: {
+    events: [{ type: 'open', seq: 1 }, { type: 'close', seq: 2 }, { type: 'tamper' }, { type: 'low_battery' }],
+    telemetry: [{ battery: 64 }, {}],
+  },
+});

@@ -1,0 +1,31 @@
+/** Standalone photoelectric smoke sensor with a temperature reading. */
+import { z } from 'zod';
+import { battery, eventSchema, fault, selfTest, tamper } from '../capabilities.js';
+import { defineDeviceKind } from '../define-kind.js';
+
+export const smokeSensor = defineDeviceKind({
+  kind: 'smoke_sensor',
+  idPrefix: 'smk',
+  title: 'Smoke sensor',
+  heartbeatSec: 300,
+  capabilities: [selfTest, tamper, fault, battery],
+  events: [
+    eventSchema('smoke', {}, 'smoke detected: the local siren is sounding'),
+    eventSchema('smoke_clear', {}, 'the smoke chamber is clear again'),
+  ],
+  telemetry: {
+    temperatureC: z.number().min(-40).max(150).optional().describe('air temperature at the sensor, °C'),
+  },
+  alarmEvents: ['smoke'],
+  examples: {
+    events: [
+      { type: 'smoke', seq: 4 },
+      { type: 'smoke_clear' },
+      { type: 'test' },
+      { type: 'tamper' },
+      { type: 'fault' },
+      { type: 'low_battery', battery: 8 },
+    ],
+    telemetry: [{ temperatureC: 22.5 }, { temperatureC: 61, battery: 90 }],
+  },
+});
