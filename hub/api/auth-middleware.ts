@@ -1,0 +1,54 @@
+/**
+ * Authentication and role checks. A session token comes as a bearer header
+ * (API clients, devices' tools) or as the `hc_session` HttpOnly cookie (the
+ * browser). Every route states the roles it allows with `allow(...)`; a route
+ * that forgets gets nothing, because `requireSession` alone admits no role.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { Session, SessionStore } from '../auth/sessions.js';
+import type { Role } from '../registry/records.js';
+import { HttpError } from './errors.js';
+
+export const SESSION_COOKIE = 'hc_session';
+
+export type ApiEnv = { Variables: { session: Session; token: string } };
+
+export function tokenFrom(authorization: string | undefined, cookie: string | undefined): string | undefined {
+  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  return bearer ?? cookie;
+}
+
+export function requireSession(sessions: SessionStore): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const token = tokenFrom(c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+    const session = token ? sessions.resolve(token) : undefined;
+    if (!token || !session) throw new HttpError(401, 'unauthenticated', 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
+    c.set('session', session);
+    c.set('token', token);
+    await next();
+  };
+}
+
+export function allow(...roles: Role[]): MiddlewareHandler<ApiEnv> {
+  const allowed = new Set(roles);
+  return async (c, next) => {
+    const session = c.get('session');
+    if (!allowed.has(session.role)) {
+      throw new HttpError(403, 'forbidden', `this needs one of the roles: ${roles.join(', ')}`);
+    }
+    await next();
+  };
+}
+
+/** Which homes a session may see: a family user only their own; everyone else all. */
+export function visibleHomeIds(session: Session): ReadonlySet<string> | undefined {
+  return session.role === 'family' ? new Set(session.homeIds) : undefined;
+}
+
+export function assertHomeVisible(session: Session, homeId: string): void {
+  // 404, not 403: a family user must not learn which other home ids exist.
+  if (session.role === 'family' && !session.homeIds.includes(homeId)) {
+    throw new HttpError(404, 'not_found', `home ${homeId} does not exist`);
+  }
+}

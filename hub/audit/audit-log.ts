@@ -1,0 +1,48 @@
+/**
+ * Audited actions (refused connections and topics, logins, provisioning,
+ * every alert transition later) go into the same hash-chained journal as the
+ * alerts, one line each, so nobody can quietly remove one (DESIGN.md §6).
+ * Recent entries are also kept in memory for the audit view.
+ */
+import type { JournalWriter } from '../alerts/alert-service.js';
+import type { Logger } from '../core/logger.js';
+
+export interface AuditEntry {
+  at: string;
+  action: string;
+  /** `user:<username>`, `device:<id>`, `ip:<addr>` or `system`. */
+  actor: string;
+  target?: string | undefined;
+  detail?: Record<string, unknown> | undefined;
+}
+
+const RECENT = 1_000;
+
+export class AuditLog {
+  private readonly recentEntries: AuditEntry[] = [];
+
+  constructor(
+    private readonly journal: JournalWriter,
+    private readonly log: Logger,
+  ) {}
+
+  record(action: string, actor: string, target?: string, detail?: Record<string, unknown>): void {
+    const { entry, durable } = this.journal.append('audit', { action, actor, target, detail });
+    this.remember({ at: entry.at, action, actor, target, detail });
+    durable.catch((err: unknown) => this.log.error({ err, action }, 'audit entry not stored'));
+  }
+
+  /** Replays one journal `audit` line at start. */
+  applyJournalLine(at: string, data: Omit<AuditEntry, 'at'>): void {
+    this.remember({ at, ...data });
+  }
+
+  recent(): readonly AuditEntry[] {
+    return this.recentEntries;
+  }
+
+  private remember(entry: AuditEntry): void {
+    this.recentEntries.push(entry);
+    if (this.recentEntries.length > RECENT) this.recentEntries.shift();
+  }
+}

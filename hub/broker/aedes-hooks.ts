@@ -1,0 +1,75 @@
+/**
+ * The one adapter between the pure access decisions (device-acl.ts) and Aedes'
+ * callback-style hooks. Following DESIGN.md §2, authorizePublish never rejects
+ * a publish for its payload (that would disconnect the device); payloads are
+ * judged by ingest, which drops bad ones and keeps the device connected.
+ */
+import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { UplinkChannel } from '../../devices/topics.js';
+import { decideConnect, decidePublish, decideSubscribe, type DeviceCredentialsCheck } from './device-acl.js';
+
+export interface BrokerHookDeps {
+  registry: DeviceCredentialsCheck;
+  /** One token per publish; false when the device is over its rate. */
+  takePublishToken(deviceId: string): boolean;
+  /**
+   * Handles an authorised device message. A returned promise delays the
+   * PUBACK until it settles; a rejection drops the connection without a
+   * PUBACK, so the device retransmits.
+   */
+  onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
+  refuse(action: 'connect' | 'publish' | 'subscribe' | 'rate_limit', client: Client | null, reason: string, extra?: Record<string, unknown>): void;
+}
+
+/** Clients that sent a zero-length client id (Aedes replaces it with a random one before authenticate). */
+const emptyClientIds = new WeakSet<Client>();
+
+export function brokerHooks(deps: BrokerHookDeps): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
+  return {
+    preConnect(client, packet, callback) {
+      if (!packet.clientId) emptyClientIds.add(client);
+      callback(null, true);
+    },
+
+    authenticate(client, username, password, callback) {
+      const decision = decideConnect(
+        { clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password },
+        deps.registry,
+      );
+      if (decision.ok) return callback(null, true);
+      deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
+      const err = new Error(decision.reason) as AuthenticateError;
+      err.returnCode = decision.returnCode;
+      callback(err, false);
+    },
+
+    authorizePublish(client, packet, callback) {
+      // A will published on behalf of a client that lived on another broker instance.
+      if (!client) return callback(null);
+      const decision = decidePublish(client.id, packet.topic);
+      if (!decision.ok) {
+        deps.refuse('publish', client, decision.reason, { topic: packet.topic.slice(0, 200) });
+        return callback(new Error(decision.reason));
+      }
+      if (!deps.takePublishToken(client.id)) {
+        deps.refuse('rate_limit', client, 'publish rate limit exceeded');
+        return callback(new Error('publish rate limit exceeded'));
+      }
+      let pending: Promise<void> | void;
+      try {
+        pending = deps.onDeviceMessage(client.id, decision.channel, packet.topic, packet.payload as Buffer);
+      } catch (err) {
+        return callback(err as Error);
+      }
+      if (pending) pending.then(() => callback(null), (err: Error) => callback(err));
+      else callback(null);
+    },
+
+    authorizeSubscribe(client, subscription, callback) {
+      if (decideSubscribe(client.id, subscription.topic)) return callback(null, subscription);
+      deps.refuse('subscribe', client, 'devices may subscribe only to their own cmd topic', { topic: subscription.topic.slice(0, 200) });
+      // null → SUBACK 0x80 for this topic; the connection stays up (MQTT 3.1.1 §3.9.3).
+      callback(null, null);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The stream Aedes reads from: the TCP socket with a PacketGuard in between.
+ * Aedes pulls with `read()` on 'readable', so the guard must sit in front of
+ * the socket rather than beside it; a chunk that violates a limit is never
+ * handed to Aedes and the socket is destroyed at once.
+ */
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { GuardViolation, PacketGuard } from './packet-guard.js';
+
+export class GuardedConnection extends Duplex {
+  constructor(
+    readonly socket: Socket,
+    readonly guard: PacketGuard,
+    private readonly onViolation: (violation: GuardViolation) => void,
+  ) {
+    super({ allowHalfOpen: false });
+    socket.on('data', (chunk: Buffer) => {
+      const violation = guard.feed(chunk);
+      if (violation) {
+        onViolation(violation);
+        this.destroy();
+        return;
+      }
+      // Backpressure: stop reading the socket until Aedes asks for more.
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.socket.write(chunk, callback);
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.socket.end(callback);
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(err);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The embedded MQTT broker: Aedes behind a TCP server that enforces what Aedes
+ * does not (DESIGN.md §3): a maximum packet size and a byte budget before
+ * CONNACK (PacketGuard), a per-IP connection rate, a per-device publish rate.
+ * Device messages are consumed inside this process through the
+ * authorizePublish hook, never by a second MQTT client (DESIGN.md §10).
+ */
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import { deviceTopic, type UplinkChannel } from '../../devices/topics.js';
+import type { DeviceCommand } from '../../devices/commands.js';
+import type { Logger } from '../core/logger.js';
+import { Throttle } from '../core/log-throttle.js';
+import { brokerHooks } from './aedes-hooks.js';
+import type { DeviceCredentialsCheck } from './device-acl.js';
+import { GuardedConnection } from './guarded-connection.js';
+import { PacketGuard, type GuardViolation } from './packet-guard.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface BrokerSettings {
+  host: string;
+  mqttPort: number;
+  maxPacketBytes: number;
+  preConnackBytes: number;
+  connectTimeoutMs: number;
+  connectionsPerIpPerSec: number;
+  publishesPerDevicePerSec: number;
+}
+
+export interface MqttBrokerDeps {
+  settings: BrokerSettings;
+  registry: DeviceCredentialsCheck;
+  onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
+  audit(action: string, actor: string, detail: Record<string, unknown>): void;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface BrokerStats {
+  connectionsAccepted: number;
+  connectionsRateLimited: number;
+  guardViolations: number;
+  refused: { connect: number; publish: number; subscribe: number; rate_limit: number };
+}
+
+export class MqttBroker {
+  private aedes: Aedes | undefined;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  readonly stats: BrokerStats = {
+    connectionsAccepted: 0,
+    connectionsRateLimited: 0,
+    guardViolations: 0,
+    refused: { connect: 0, publish: 0, subscribe: 0, rate_limit: 0 },
+  };
+
+  constructor(private readonly deps: MqttBrokerDeps) {}
+
+  async start(): Promise<AddressInfo> {
+    const { settings, log } = this.deps;
+    const now = this.deps.now ?? Date.now;
+    const connectionLimiter = new RateLimiter(settings.connectionsPerIpPerSec, settings.connectionsPerIpPerSec * 2, now);
+    const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
+    // Audit every kind of refusal, but at most once per 10 s per (kind, source): a hostile
+    // client must not be able to fill the journal.
+    const auditThrottle = new Throttle(10_000, now);
+
+    const aedes = await Aedes.createBroker({
+      connectTimeout: settings.connectTimeoutMs,
+      ...brokerHooks({
+        registry: this.deps.registry,
+        takePublishToken: (id) => publishLimiter.take(id),
+        onDeviceMessage: this.deps.onDeviceMessage,
+        refuse: (action, client, reason, extra) => {
+          this.stats.refused[action]++;
+          const ip = clientAddress(client);
+          const actor = action === 'connect' ? `ip:${ip}` : `device:${client?.id ?? 'unknown'}`;
+          const passed = auditThrottle.pass(`${action}:${actor}`);
+          if (!passed) return;
+          log.warn({ action, actor, reason, ...extra }, 'mqtt refused');
+          this.deps.audit(`mqtt.${action}_refused`, actor, { reason, ip, ...extra, suppressedSinceLast: passed.suppressed });
+        },
+      }),
+    });
+    aedes.on('connackSent', (packet, client) => {
+      if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
+    });
+    aedes.on('clientDisconnect', (client) => publishLimiter.forget(client.id));
+    aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
+    this.aedes = aedes;
+
+    const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
+    // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
+    const server = createServer({ noDelay: true }, (socket) => {
+      const ip = socket.remoteAddress ?? 'unknown';
+      if (!connectionLimiter.take(ip)) {
+        this.stats.connectionsRateLimited++;
+        const passed = auditThrottle.pass(`conn_rate:${ip}`);
+        if (passed) this.deps.audit('mqtt.connection_rate_limited', `ip:${ip}`, { suppressedSinceLast: passed.suppressed });
+        socket.destroy();
+        return;
+      }
+      this.stats.connectionsAccepted++;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle));
+      aedes.handle(connection);
+    });
+    this.server = server;
+    server.listen(settings.mqttPort, settings.host);
+    await once(server, 'listening');
+    return server.address() as AddressInfo;
+  }
+
+  private onViolation(ip: string, violation: GuardViolation, auditThrottle: Throttle): void {
+    this.stats.guardViolations++;
+    const passed = auditThrottle.pass(`guard:${ip}`);
+    if (!passed) return;
+    this.deps.log.warn({ ip, ...violation }, 'mqtt connection dropped by packet guard');
+    this.deps.audit('mqtt.packet_refused', `ip:${ip}`, { ...violation, suppressedSinceLast: passed.suppressed });
+  }
+
+  /** Sends a command to a device's cmd topic (QoS 1). Resolves once Aedes has routed it. */
+  sendCommand(deviceId: string, command: DeviceCommand): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('broker not started'));
+    return new Promise((resolve, reject) => {
+      aedes.publish(
+        { cmd: 'publish', topic: deviceTopic(deviceId, 'cmd'), payload: Buffer.from(JSON.stringify(command)), qos: 1, retain: false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+
+  get connectedClients(): number {
+    return this.aedes?.connectedClients ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (server) {
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
+    }
+    const aedes = this.aedes;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    this.server = undefined;
+    this.aedes = undefined;
+  }
+}
+
+function clientAddress(client: Client | null): string {
+  const conn = client?.conn as { remoteAddress?: string } | undefined;
+  return conn?.remoteAddress ?? 'unknown';
+}

@@ -1,0 +1,99 @@
+/**
+ * Every hub setting in one table: its key, environment variable, CLI flag,
+ * zod schema (with its default) and a hint. The config schema, the env/flag
+ * reader and the `--help` text are all derived from this table, so they
+ * cannot drift apart.
+ */
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'must be a port number 0–65535 (0 picks a free port)' })
+  .int('must be a whole port number 0–65535')
+  .min(0, 'must be a port number 0–65535 (0 picks a free port)')
+  .max(65_535, 'must be a port number 0–65535 (0 picks a free port)');
+
+const positiveInt = (hint: string) =>
+  z.coerce.number({ error: `must be ${hint}` }).int(`must be ${hint}`).positive(`must be ${hint}`);
+
+function isKnownTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const SETTINGS = {
+  mqttPort: { env: 'HUB_MQTT_PORT', flag: 'mqtt-port', schema: port.default(1883), hint: 'MQTT listener port' },
+  httpPort: { env: 'HUB_HTTP_PORT', flag: 'http-port', schema: port.default(8080), hint: 'HTTP/WebSocket port' },
+  host: {
+    env: 'HUB_HOST',
+    flag: 'host',
+    schema: z.string().min(1, 'must be a host name or IP address').default('127.0.0.1'),
+    hint: 'address both listeners bind to',
+  },
+  publicMqttHost: {
+    env: 'HUB_PUBLIC_MQTT_HOST',
+    flag: 'public-mqtt-host',
+    schema: z.string().min(1).optional(),
+    hint: 'MQTT host name given to devices at provisioning (default: --host)',
+  },
+  dataDir: {
+    env: 'HUB_DATA_DIR',
+    flag: 'data-dir',
+    schema: z.string().min(1, 'must be a directory path').default('./data'),
+    hint: 'where the registry files and the journal live',
+  },
+  adminPassword: {
+    env: 'HUB_ADMIN_PASSWORD',
+    flag: 'admin-password',
+    schema: z.string().min(8, 'must be at least 8 characters').optional(),
+    hint: 'password of the first admin user (generated and printed once if unset)',
+  },
+  timezone: {
+    env: 'HUB_TIMEZONE',
+    flag: 'timezone',
+    schema: z.string().refine(isKnownTimezone, 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+    hint: 'time zone for times of day in rules',
+  },
+  logLevel: {
+    env: 'HUB_LOG_LEVEL',
+    flag: 'log-level',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    hint: 'log level (logs go to stderr as JSON lines)',
+  },
+  maxPacketBytes: {
+    env: 'HUB_MAX_PACKET_BYTES',
+    flag: 'max-packet-bytes',
+    schema: positiveInt('a positive number of bytes').default(16 * 1024),
+    hint: 'largest MQTT packet accepted; a larger one drops the connection',
+  },
+  preConnackBytes: {
+    env: 'HUB_PRE_CONNACK_BYTES',
+    flag: 'pre-connack-bytes',
+    schema: positiveInt('a positive number of bytes').default(16 * 1024),
+    hint: 'bytes a connection may send before it is authenticated',
+  },
+  connectTimeoutMs: {
+    env: 'HUB_CONNECT_TIMEOUT_MS',
+    flag: 'connect-timeout-ms',
+    schema: positiveInt('a positive number of milliseconds').default(5_000),
+    hint: 'time allowed between TCP accept and a complete CONNECT',
+  },
+  connectionsPerIpPerSec: {
+    env: 'HUB_CONNECTIONS_PER_IP_PER_SEC',
+    flag: 'connections-per-ip-per-sec',
+    // A load test connects thousands of devices from one address: raise this there.
+    schema: positiveInt('a positive number of connections per second').default(50),
+    hint: 'new MQTT connections accepted per second from one IP (burst: 2 × this)',
+  },
+  publishesPerDevicePerSec: {
+    env: 'HUB_PUBLISHES_PER_DEVICE_PER_SEC',
+    flag: 'publishes-per-device-per-sec',
+    schema: positiveInt('a positive number of messages per second').default(20),
+    hint: 'messages per second one device may publish (burst: 5 × this); above it the device is disconnected',
+  },
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;

@@ -1,0 +1,55 @@
+/** The events that flow through the hub's bus, device → ingest → rules → alerts → people. */
+import type { DeviceEventPayload, TelemetryPayload } from '../../devices/catalog.js';
+import type { Alert } from '../alerts/alert.js';
+
+interface SignalBase {
+  deviceId: string;
+  deviceKind: string;
+  homeId: string;
+  /** Hub receive time, epoch ms (device `ts` may be missing or wrong). */
+  receivedAt: number;
+}
+
+export interface DeviceEventSignal extends SignalBase {
+  channel: 'event';
+  type: string;
+  payload: DeviceEventPayload;
+  /** sos, fall, smoke, gas: journaled before the PUBACK. */
+  alarm: boolean;
+}
+
+export interface TelemetrySignal extends SignalBase {
+  channel: 'telemetry';
+  payload: TelemetryPayload;
+}
+
+export type DeviceSignal = DeviceEventSignal | TelemetrySignal;
+
+export interface DeviceStatusChange {
+  deviceId: string;
+  homeId: string;
+  online: boolean;
+  at: number;
+  /** What told us: a message, the watchdog (3 × heartbeat of silence) or the device's status/will. */
+  reason: 'message' | 'watchdog' | 'status_topic';
+}
+
+/** An event from a device in a home that is still being installed: recorded, never a real alert. */
+export interface TestEventRecord {
+  homeId: string;
+  deviceId: string;
+  eventType: string;
+  /** The alert kind it would have raised in a live home. */
+  alertKind: string;
+  at: string;
+  seq?: number | undefined;
+  ts?: number | undefined;
+}
+
+export type HubEvents = {
+  'device.signal': DeviceSignal;
+  'device.status': DeviceStatusChange;
+  'device.test_event': TestEventRecord;
+  'alert.raised': Alert;
+  'alert.updated': Alert;
+};

@@ -1,0 +1,211 @@
+/**
+ * The composition root: builds every service, starts them in order and stops
+ * them in reverse (zigbee2mqtt lib/controller.ts). Nothing else wires services
+ * together. Start order matters: the journal is replayed before the broker
+ * accepts a single device, so dedupe and alert state are complete.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { AlertService } from './alerts/alert-service.js';
+import type { AlertOccurrenceRecord, AlertRaisedRecord } from './alerts/journal-records.js';
+import { createApi } from './api/app.js';
+import { AuditLog } from './audit/audit-log.js';
+import { generatePassword, hashPassword } from './auth/passwords.js';
+import { SessionStore } from './auth/sessions.js';
+import { MqttBroker } from './broker/mqtt-broker.js';
+import type { HubConfig } from './config/config.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { ensureWritableDir } from './core/data-dir.js';
+import { EventBus } from './core/event-bus.js';
+import type { HubEvents, TestEventRecord } from './core/hub-events.js';
+import { silentLogger, type Logger } from './core/logger.js';
+import { HomeService } from './homes/home-service.js';
+import { DeviceStateStore } from './ingest/device-state.js';
+import { Ingest } from './ingest/ingest.js';
+import { DevicePresence } from './ingest/presence.js';
+import { SeqWindow } from './ingest/seq-window.js';
+import { Registry } from './registry/registry.js';
+import { RULES } from './rules/catalog/index.js';
+import { RulesEngine } from './rules/engine.js';
+import { StreamServer } from './realtime/stream-server.js';
+import { Journal, type JournalEntry } from './storage/journal.js';
+
+export interface HubOptions {
+  config: HubConfig;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface HubStarted {
+  mqtt: AddressInfo;
+  http: AddressInfo;
+  /** Set only on the first start of an empty data dir without HUB_ADMIN_PASSWORD: print it once. */
+  generatedAdminPassword: string | undefined;
+  replayedJournalLines: number;
+}
+
+export class Hub {
+  readonly bus: EventBus<HubEvents>;
+  readonly registry: Registry;
+  readonly journal: Journal;
+  readonly audit: AuditLog;
+  readonly alerts: AlertService;
+  readonly states = new DeviceStateStore();
+  readonly seqWindow = new SeqWindow();
+  readonly presence: DevicePresence;
+  readonly ingest: Ingest;
+  readonly rules: RulesEngine;
+  readonly broker: MqttBroker;
+  readonly sessions: SessionStore;
+  readonly homes: HomeService;
+  readonly stream: StreamServer;
+  private httpServer: Server | undefined;
+  private mqttAddress: AddressInfo | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: HubOptions) {
+    const { config } = options;
+    const clock = (this.clock = options.clock ?? systemClock);
+    const log = (this.log = options.log ?? silentLogger());
+    const now = () => clock.now();
+    this.bus = new EventBus<HubEvents>(log.child({ module: 'bus' }));
+    this.registry = new Registry(join(config.dataDir, 'registry'), now);
+    this.journal = new Journal({
+      dir: join(config.dataDir, 'journal'),
+      now,
+      onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted with a writable data dir'),
+      onWarning: (msg) => log.warn({ module: 'journal' }, msg),
+    });
+    this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
+    this.alerts = new AlertService({ journal: this.journal, bus: this.bus, homes: this.registry, clock, log: log.child({ module: 'alerts' }) });
+    this.presence = new DevicePresence(this.states, this.bus, clock);
+    this.ingest = new Ingest(
+      { registry: this.registry, states: this.states, seqWindow: this.seqWindow, watchdog: this.presence.watchdog, bus: this.bus },
+      log.child({ module: 'ingest' }),
+      now,
+    );
+    this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.alerts, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
+    this.broker = new MqttBroker({
+      settings: config,
+      registry: this.registry,
+      onDeviceMessage: (_deviceId, channel, topic, payload) => {
+        this.ingest.handle(topic, payload, clock.now());
+        // PUBACK only once everything this event caused (alert, occurrence, test
+        // record) is fsync'd: Aedes acks QoS 1 right after this hook (DESIGN.md §6).
+        if (channel === 'event') return this.journal.whenDurable();
+      },
+      audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
+      log: log.child({ module: 'broker' }),
+      now,
+    });
+    this.sessions = new SessionStore(undefined, now);
+    this.homes = new HomeService(this.registry, this.presence, this.audit);
+    this.stream = new StreamServer({ sessions: this.sessions, alerts: this.alerts, states: this.states, bus: this.bus, log: log.child({ module: 'stream' }) });
+  }
+
+  async start(): Promise<HubStarted> {
+    try {
+      return await this.startInOrder();
+    } catch (err) {
+      // Release whatever did start (a listening port, an open journal) before reporting.
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startInOrder(): Promise<HubStarted> {
+    const { config } = this.options;
+    await ensureWritableDir(config.dataDir);
+    await this.registry.start();
+    const replayed = await this.journal.open((entry) => this.replay(entry));
+    const generatedAdminPassword = await this.ensureAdmin();
+    for (const device of this.registry.listDevices()) this.presence.watch(device);
+    this.rules.start();
+    this.mqttAddress = await this.broker.start();
+    const http = await this.startHttp();
+    this.log.info({ mqtt: this.mqttAddress, http, replayed }, 'hub started');
+    return { mqtt: this.mqttAddress, http, generatedAdminPassword, replayedJournalLines: replayed };
+  }
+
+  async stop(): Promise<void> {
+    this.stream.stop();
+    const http = this.httpServer;
+    if (http) {
+      const closed = new Promise((resolve) => http.close(resolve));
+      http.closeAllConnections();
+      await closed;
+    }
+    await this.broker.stop();
+    this.rules.stop();
+    this.presence.stop();
+    await this.journal.close();
+    this.log.info('hub stopped');
+  }
+
+  private replay(entry: JournalEntry): void {
+    switch (entry.type) {
+      case 'alert.raised': {
+        const { trigger } = (entry.data as AlertRaisedRecord).alert;
+        this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
+        break;
+      }
+      case 'alert.occurrence': {
+        const { trigger } = entry.data as AlertOccurrenceRecord;
+        this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
+        break;
+      }
+      case 'device.test_event': {
+        const record = entry.data as TestEventRecord;
+        this.rememberSeq(record.deviceId, record.seq, record.ts);
+        break;
+      }
+      case 'audit':
+        this.audit.applyJournalLine(entry.at, entry.data as Parameters<AuditLog['applyJournalLine']>[1]);
+        return;
+    }
+    this.alerts.applyJournalLine(entry.n, entry.type, entry.data);
+  }
+
+  /** A retransmission after a restart must still be recognised as a duplicate. */
+  private rememberSeq(deviceId: string, seq: number | undefined, ts: number | undefined): void {
+    if (seq !== undefined) this.seqWindow.remember(deviceId, seq, ts);
+  }
+
+  private async ensureAdmin(): Promise<string | undefined> {
+    if (this.registry.userCount() > 0) return undefined;
+    const generated = this.options.config.adminPassword ? undefined : generatePassword();
+    const password = this.options.config.adminPassword ?? generated!;
+    await this.registry.createUser({ username: 'admin', displayName: 'Administrator', role: 'admin', passwordHash: await hashPassword(password) });
+    this.audit.record('user.created', 'system', 'admin', { role: 'admin', passwordGenerated: generated !== undefined });
+    return generated;
+  }
+
+  private async startHttp(): Promise<AddressInfo> {
+    const { config } = this.options;
+    const app = createApi({
+      registry: this.registry,
+      homes: this.homes,
+      alerts: this.alerts,
+      sessions: this.sessions,
+      audit: this.audit,
+      states: this.states,
+      mqttEndpoint: () => ({ host: config.publicMqttHost ?? config.host, port: this.mqttAddress?.port ?? config.mqttPort }),
+      health: () => ({
+        ok: this.journal.healthy,
+        journal: { healthy: this.journal.healthy, lastError: this.journal.lastError },
+        mqtt: { connectedClients: this.broker.connectedClients },
+      }),
+      log: this.log.child({ module: 'api' }),
+    });
+    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    this.stream.attach(server);
+    server.listen(config.httpPort, config.host);
+    await once(server, 'listening');
+    this.httpServer = server;
+    return server.address() as AddressInfo;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Online / offline of every registered device: the watchdog declares a device
+ * offline after 3 × its kind's heartbeat interval of silence (DESIGN.md §4),
+ * and ingest declares it online again on its next message.
+ */
+import { findDeviceKind } from '../../devices/catalog.js';
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import type { DeviceRecord } from '../registry/records.js';
+import type { DeviceStateStore } from './device-state.js';
+import { Watchdog } from './watchdog.js';
+
+export const HEARTBEATS_BEFORE_OFFLINE = 3;
+
+export class DevicePresence {
+  readonly watchdog: Watchdog;
+
+  constructor(
+    private readonly states: DeviceStateStore,
+    private readonly bus: EventBus<HubEvents>,
+    private readonly clock: Clock,
+  ) {
+    this.watchdog = new Watchdog(clock, (deviceId) => this.markSilent(deviceId));
+  }
+
+  /** Starts watching a device; it has 3 heartbeats from now to say something. */
+  watch(device: DeviceRecord): void {
+    const kind = findDeviceKind(device.kind);
+    if (!kind || device.revokedAt) return;
+    this.states.ensure(device.id, device.homeId, device.kind);
+    this.watchdog.watch(device.id, kind.heartbeatSec * 1000 * HEARTBEATS_BEFORE_OFFLINE);
+  }
+
+  stop(): void {
+    this.watchdog.stop();
+  }
+
+  private markSilent(deviceId: string): void {
+    const state = this.states.get(deviceId);
+    if (!state || state.online === false) return;
+    state.online = false;
+    this.bus.emit('device.status', { deviceId, homeId: state.homeId, online: false, at: this.clock.now(), reason: 'watchdog' });
+  }
+}

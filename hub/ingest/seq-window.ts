@@ -1,0 +1,30 @@
+/**
+ * Remembers the last few message keys per device to drop QoS 1 retransmissions
+ * (DESIGN.md §3: a repeated seq must not raise a second alert). The key is
+ * `seq`, plus `ts` when the device sends one, so a device whose counter
+ * restarted after a reboot (same seq, new ts) is not mistaken for a duplicate.
+ */
+const WINDOW = 64;
+
+export class SeqWindow {
+  private readonly recent = new Map<string, { keys: Set<string>; order: string[] }>();
+
+  /** Records the message; returns false when it was already seen. */
+  remember(deviceId: string, seq: number, ts?: number): boolean {
+    const key = ts === undefined ? `${seq}` : `${seq}@${ts}`;
+    let entry = this.recent.get(deviceId);
+    if (!entry) {
+      entry = { keys: new Set(), order: [] };
+      this.recent.set(deviceId, entry);
+    }
+    if (entry.keys.has(key)) return false;
+    entry.keys.add(key);
+    entry.order.push(key);
+    if (entry.order.length > WINDOW) entry.keys.delete(entry.order.shift()!);
+    return true;
+  }
+
+  forget(deviceId: string): void {
+    this.recent.delete(deviceId);
+  }
+}

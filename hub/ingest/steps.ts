@@ -1,0 +1,181 @@
+/**
+ * The ingest pipeline as an array of small named steps (aedes
+ * lib/handlers/connect.js style): parse topic → find device → decode →
+ * validate → dedupe by seq → update state → emit. A step returns null to go
+ * on or a Drop to stop; a dropped message changes nothing else.
+ */
+import { findDeviceKind, type DeviceKind } from '../../devices/catalog.js';
+import { parseTopic, type UplinkChannel } from '../../devices/topics.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
+import type { DeviceRecord } from '../registry/records.js';
+import type { DeviceLiveState, DeviceStateStore } from './device-state.js';
+import type { SeqWindow } from './seq-window.js';
+import type { Watchdog } from './watchdog.js';
+
+export type DropReason = 'bad_topic' | 'unknown_device' | 'not_json' | 'invalid_payload' | 'duplicate' | 'bad_status';
+
+export interface Drop {
+  drop: DropReason;
+  detail: string;
+}
+
+export interface IngestDeps {
+  registry: { getDevice(id: string): DeviceRecord | undefined };
+  states: DeviceStateStore;
+  seqWindow: SeqWindow;
+  watchdog: Watchdog;
+  bus: EventBus<HubEvents>;
+}
+
+export interface IngestContext {
+  topic: string;
+  payload: Buffer;
+  receivedAt: number;
+  channel?: UplinkChannel;
+  device?: DeviceRecord;
+  kind?: DeviceKind;
+  body?: Record<string, unknown>;
+  statusPayload?: 'online' | 'offline';
+  state?: DeviceLiveState;
+  signal?: DeviceSignal;
+  statusChange?: DeviceStatusChange;
+}
+
+export interface IngestStep {
+  name: string;
+  run(ctx: IngestContext, deps: IngestDeps): Drop | null;
+}
+
+const drop = (reason: DropReason, detail: string): Drop => ({ drop: reason, detail });
+
+const parseTopicStep: IngestStep = {
+  name: 'parseTopic',
+  run(ctx) {
+    const parsed = parseTopic(ctx.topic);
+    if (!parsed || parsed.channel === 'cmd') return drop('bad_topic', ctx.topic.slice(0, 100));
+    ctx.channel = parsed.channel;
+    return null;
+  },
+};
+
+const findDevice: IngestStep = {
+  name: 'findDevice',
+  run(ctx, { registry }) {
+    const deviceId = parseTopic(ctx.topic)!.deviceId;
+    const device = registry.getDevice(deviceId);
+    const kind = device && findDeviceKind(device.kind);
+    // A device revoked while connected keeps its socket until kicked: drop what it sends meanwhile.
+    if (!device || !kind || device.revokedAt) return drop('unknown_device', deviceId);
+    ctx.device = device;
+    ctx.kind = kind;
+    return null;
+  },
+};
+
+const decode: IngestStep = {
+  name: 'decode',
+  run(ctx) {
+    const text = ctx.payload.toString('utf8');
+    if (ctx.channel === 'status') {
+      // The retained status and the last will are plain text, not JSON (PROTOCOL.md).
+      if (text !== 'online' && text !== 'offline') return drop('bad_status', text.slice(0, 40));
+      ctx.statusPayload = text;
+      return null;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return drop('not_json', text.slice(0, 40));
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return drop('not_json', 'not a JSON object');
+    ctx.body = body as Record<string, unknown>;
+    return null;
+  },
+};
+
+const validate: IngestStep = {
+  name: 'validate',
+  run(ctx) {
+    if (ctx.channel === 'status') return null;
+    const kind = ctx.kind!;
+    const schema = ctx.channel === 'event' ? kind.eventSchema : kind.telemetrySchema;
+    const result = schema.safeParse(ctx.body);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      return drop('invalid_payload', `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    }
+    ctx.body = result.data;
+    return null;
+  },
+};
+
+const dedupeSeq: IngestStep = {
+  name: 'dedupeSeq',
+  run(ctx, { seqWindow }) {
+    const seq = ctx.body?.seq;
+    if (typeof seq !== 'number') return null;
+    const ts = typeof ctx.body?.ts === 'number' ? ctx.body.ts : undefined;
+    return seqWindow.remember(ctx.device!.id, seq, ts) ? null : drop('duplicate', `seq ${seq}`);
+  },
+};
+
+const updateState: IngestStep = {
+  name: 'updateState',
+  run(ctx, { states, watchdog }) {
+    const device = ctx.device!;
+    const state = states.ensure(device.id, device.homeId, device.kind);
+    ctx.state = state;
+    state.messages++;
+    const goingOffline = ctx.statusPayload === 'offline';
+    if (!goingOffline) {
+      // Any message counts as a sign of life (DESIGN.md §3).
+      state.lastSeen = ctx.receivedAt;
+      watchdog.touch(device.id, ctx.receivedAt);
+    }
+    const online = !goingOffline;
+    if (state.online !== online) {
+      state.online = online;
+      ctx.statusChange = {
+        deviceId: device.id,
+        homeId: device.homeId,
+        online,
+        at: ctx.receivedAt,
+        reason: ctx.channel === 'status' ? 'status_topic' : 'message',
+      };
+    }
+    const body = ctx.body;
+    if (!body) return null;
+    const { ts: _ts, seq: _seq, ...values } = body;
+    if (ctx.channel === 'telemetry') {
+      states.recordTelemetry(state, ctx.receivedAt, values);
+      ctx.signal = { channel: 'telemetry', deviceId: device.id, deviceKind: device.kind, homeId: device.homeId, receivedAt: ctx.receivedAt, payload: body };
+    } else {
+      const type = String(body.type);
+      states.recordEvent(state, ctx.receivedAt, type, typeof body.battery === 'number' ? body.battery : undefined);
+      ctx.signal = {
+        channel: 'event',
+        deviceId: device.id,
+        deviceKind: device.kind,
+        homeId: device.homeId,
+        receivedAt: ctx.receivedAt,
+        type,
+        payload: body as DeviceSignal['payload'] & { type: string },
+        alarm: ctx.kind!.alarmEvents.has(type),
+      };
+    }
+    return null;
+  },
+};
+
+const emit: IngestStep = {
+  name: 'emit',
+  run(ctx, { bus }) {
+    if (ctx.statusChange) bus.emit('device.status', ctx.statusChange);
+    if (ctx.signal) bus.emit('device.signal', ctx.signal);
+    return null;
+  },
+};
+
+export const INGEST_STEPS: readonly IngestStep[] = [parseTopicStep, findDevice, decode, validate, dedupeSeq, updateState, emit];

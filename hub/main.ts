@@ -1,0 +1,78 @@
+/**
+ * `npm start`: reads the configuration, starts the hub, prints one line per
+ * listener, and shuts down cleanly on SIGINT / SIGTERM. Every start-up problem
+ * is one line saying what to change — never a stack trace.
+ */
+import { configHelp, ConfigError, loadConfig, type HubConfig } from './config/config.js';
+import { StartupError } from './core/data-dir.js';
+import { createLogger } from './core/logger.js';
+import { Hub } from './hub.js';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`hub: ${message}\n`);
+  process.exit(code);
+}
+
+/** Turns a start-up error into the one line the user needs. */
+export function explainStartError(err: unknown, config: HubConfig): string {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (err instanceof StartupError) return err.message;
+  if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+    const port = e.port;
+    const which = port === config.mqttPort ? 'MQTT port' : port === config.httpPort ? 'HTTP port' : 'port';
+    const fix = which === 'MQTT port' ? 'HUB_MQTT_PORT or --mqtt-port' : 'HUB_HTTP_PORT or --http-port';
+    const problem = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this user does not have';
+    return `${which} ${port} on ${config.host} ${problem}: set ${fix} to a free port (0 picks one)`;
+  }
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
+    return `cannot listen on ${config.host} (${e.code}): set HUB_HOST or --host to an address of this machine, e.g. 127.0.0.1`;
+  }
+  return `could not start: ${e.message ?? String(err)}`;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${configHelp()}\n`);
+    return;
+  }
+  let config: HubConfig;
+  try {
+    config = loadConfig({ argv, env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`invalid configuration: ${err.message}`);
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const hub = new Hub({ config, log });
+  let started;
+  try {
+    started = await hub.start();
+  } catch (err) {
+    fail(explainStartError(err, config), 1);
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`);
+  out(`HTTP API and console listening on http://${started.http.address}:${started.http.port}`);
+  if (started.generatedAdminPassword) {
+    out(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    hub.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => fail(`unexpected error: ${(err as Error).message}`, 1));

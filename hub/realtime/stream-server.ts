@@ -1,0 +1,180 @@
+/**
+ * WebSocket push at /api/v1/stream (DESIGN.md §5): authenticated at the
+ * upgrade (token in the query, bearer header or session cookie), Origin
+ * checked, small maxPayload. It sends a snapshot, then numbered deltas; a
+ * client that reconnects with `?streamId=S&lastEventId=N` (both from what it
+ * received) gets what it missed instead of a
+ * new snapshot while the missed events are still in the replay buffer. A
+ * family user's socket carries only their own homes.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { summarize } from '../alerts/alert.js';
+import type { AlertService } from '../alerts/alert-service.js';
+import type { Session, SessionStore } from '../auth/sessions.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { DeviceStatusChange, HubEvents } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import type { DeviceStateStore } from '../ingest/device-state.js';
+import { SESSION_COOKIE, tokenFrom } from '../api/auth-middleware.js';
+import { StreamBuffer, type StreamMessage } from './stream-buffer.js';
+
+export const STREAM_PATH = '/api/v1/stream';
+const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024;
+const PING_INTERVAL_MS = 30_000;
+
+export interface StreamServerDeps {
+  sessions: SessionStore;
+  alerts: AlertService;
+  states: DeviceStateStore;
+  bus: EventBus<HubEvents>;
+  log: Logger;
+}
+
+interface StreamClient {
+  socket: WebSocket;
+  session: Session;
+  alive: boolean;
+}
+
+export class StreamServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+  private readonly clients = new Set<StreamClient>();
+  private readonly buffer = new StreamBuffer(1_000);
+  private readonly unsubscribe: (() => void)[] = [];
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: StreamServerDeps) {}
+
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    const { bus } = this.deps;
+    this.unsubscribe.push(
+      bus.on('alert.raised', (alert) => this.publish('alert.raised', alert.homeId, { alert: summarize(alert) })),
+      bus.on('alert.updated', (alert) => this.publish('alert.updated', alert.homeId, { alert: summarize(alert) })),
+      bus.on('device.status', (change) => this.publish('device.status', change.homeId, deviceStatus(change))),
+    );
+    this.pingTimer = setInterval(() => this.pingAll(), PING_INTERVAL_MS);
+    this.pingTimer.unref();
+  }
+
+  get connections(): number {
+    return this.clients.size;
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe) off();
+    clearInterval(this.pingTimer);
+    for (const client of this.clients) client.socket.terminate();
+    this.clients.clear();
+    this.wss.close();
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    if (url.pathname !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
+    // Browsers always send Origin; a page from another site must not ride the user's cookie.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !sameOrigin(origin, req.headers.host)) return refuse(socket, 403, 'Forbidden');
+    const cookie = parseCookie(req.headers.cookie)[SESSION_COOKIE];
+    const token = url.searchParams.get('token') ?? tokenFrom(req.headers.authorization, cookie);
+    const session = token ? this.deps.sessions.resolve(token) : undefined;
+    if (!session) return refuse(socket, 401, 'Unauthorized');
+    const sameStream = url.searchParams.get('streamId') === this.buffer.streamId;
+    const lastEventId = sameStream ? Number(url.searchParams.get('lastEventId') ?? NaN) : NaN;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, session, lastEventId));
+  }
+
+  private onConnection(socket: WebSocket, session: Session, lastEventId: number): void {
+    const client: StreamClient = { socket, session, alive: true };
+    this.clients.add(client);
+    socket.on('pong', () => (client.alive = true));
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => this.clients.delete(client));
+    socket.on('message', (data) => this.onClientMessage(client, data.toString()));
+
+    const missed = Number.isInteger(lastEventId) ? this.buffer.since(lastEventId) : undefined;
+    if (missed) {
+      for (const message of missed) if (this.mayReceive(session, message.homeId)) this.send(client, message);
+      return;
+    }
+    this.sendSnapshot(client);
+  }
+
+  private sendSnapshot(client: StreamClient): void {
+    const homeIds = client.session.role === 'family' ? new Set(client.session.homeIds) : undefined;
+    const alerts = this.deps.alerts.list({ homeIds }).filter((a) => a.status !== 'resolved');
+    const devices = this.deps.states
+      .all()
+      .filter((s) => !homeIds || homeIds.has(s.homeId))
+      .map((s) => ({ deviceId: s.deviceId, homeId: s.homeId, kind: s.kind, online: s.online, lastSeen: s.lastSeen ?? null, battery: s.battery ?? null }));
+    client.socket.send(JSON.stringify({ type: 'snapshot', streamId: this.buffer.streamId, eventId: this.buffer.lastId, alerts: alerts.map(summarize), devices }));
+  }
+
+  /** Client → hub messages are validated: only `{"type":"ping"}` is understood today. */
+  private onClientMessage(client: StreamClient, text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      message = undefined;
+    }
+    if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ping') {
+      client.socket.send(JSON.stringify({ type: 'pong', eventId: this.buffer.lastId }));
+      return;
+    }
+    client.socket.send(JSON.stringify({ type: 'error', error: { code: 'bad_message', message: 'send {"type":"ping"}; nothing else is understood' } }));
+  }
+
+  private publish(type: string, homeId: string, body: Record<string, unknown>): void {
+    const message = this.buffer.add(type, homeId, body);
+    for (const client of this.clients) if (this.mayReceive(client.session, homeId)) this.send(client, message);
+  }
+
+  private mayReceive(session: Session, homeId: string): boolean {
+    return session.role !== 'family' || session.homeIds.includes(homeId);
+  }
+
+  private send(client: StreamClient, message: StreamMessage): void {
+    client.socket.send(message.json);
+  }
+
+  private pingAll(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        client.socket.terminate();
+        this.clients.delete(client);
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+}
+
+function deviceStatus(change: DeviceStatusChange): Record<string, unknown> {
+  return { deviceId: change.deviceId, homeId: change.homeId, online: change.online, at: new Date(change.at).toISOString(), reason: change.reason };
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function parseCookie(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of header?.split(';') ?? []) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
+}
+

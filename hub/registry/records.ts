@@ -1,0 +1,98 @@
+/**
+ * What the registry stores: homes, residents, devices and users. Small,
+ * human-readable JSON under the data dir (DESIGN.md §6). Per-message data
+ * (readings, last seen) never goes here.
+ */
+import { z } from 'zod';
+
+export const ROLES = ['admin', 'supervisor', 'operator', 'installer', 'visitor', 'family'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const CONDITIONS = [
+  'dementia',
+  'mobility',
+  'heart_disease',
+  'diabetes',
+  'hypertension',
+  'respiratory',
+  'epilepsy',
+  'hearing',
+  'vision',
+  'other',
+] as const;
+
+export const contactSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  relation: z.string().trim().max(50).optional(),
+  phone: z.string().trim().regex(/^\+?[0-9 ()-]{3,30}$/, 'must be a phone number'),
+  hasKeys: z.boolean().default(false),
+});
+export type Contact = z.infer<typeof contactSchema>;
+
+/** Fields an installer or operator gives for a resident (API input and stored shape). */
+export const residentInputSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  birthYear: z.number().int().min(1900).max(new Date().getFullYear()),
+  gender: z.enum(['female', 'male', 'other']).optional(),
+  phone: z.string().trim().regex(/^\+?[0-9 ()-]{3,30}$/, 'must be a phone number').optional(),
+  conditions: z.array(z.enum(CONDITIONS)).max(CONDITIONS.length).default([]),
+  medicationNotes: z.string().max(2000).optional(),
+  accessNotes: z.string().max(2000).optional().describe('how to get in: key safe code location, neighbour with keys…'),
+  specialHardship: z.boolean().default(false),
+  /** Ordered: the first contact is called first. */
+  contacts: z.array(contactSchema).max(10).default([]),
+});
+export type ResidentInput = z.infer<typeof residentInputSchema>;
+
+export interface ResidentRecord extends ResidentInput {
+  id: string;
+  homeId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const HOME_STATUSES = ['installing', 'live'] as const;
+export type HomeStatus = (typeof HOME_STATUSES)[number];
+
+export interface HomeRecord {
+  id: string;
+  name: string;
+  address: string;
+  community?: string | undefined;
+  status: HomeStatus;
+  residentId: string;
+  createdAt: string;
+  updatedAt: string;
+  liveAt?: string | undefined;
+}
+
+export interface DeviceRecord {
+  id: string;
+  homeId: string;
+  kind: string;
+  serial: string;
+  /** `sha256:<hex>` of the device secret; the secret itself is shown once and never stored. */
+  secretHash: string;
+  createdAt: string;
+  revokedAt?: string | undefined;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  displayName: string;
+  role: Role;
+  /** `scrypt$…` (hub/auth/passwords.ts). */
+  passwordHash: string;
+  /** Family users: the homes they may see. */
+  homeIds: string[];
+  createdAt: string;
+}
+
+/** One registry file: a schema version (for migrations) and records by id. */
+export interface RegistryFile<T> {
+  schemaVersion: number;
+  items: Record<string, T>;
+}
+
+export const REGISTRY_SCHEMA_VERSION = 1;

@@ -1,0 +1,208 @@
+/**
+ * The registry service: homes, residents, devices and users, each in its own
+ * lowdb file under the data dir. Reads are served from memory (lowdb keeps the
+ * data loaded); every change is written through to disk before it returns.
+ * One writer process only (DESIGN.md §6: two writers lose one side's writes).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import { findDeviceKind } from '../../devices/catalog.js';
+import { conflict, DomainError, notFound } from '../core/errors.js';
+import { DurableJsonFile } from './json-file-adapter.js';
+import {
+  REGISTRY_SCHEMA_VERSION,
+  type DeviceRecord,
+  type HomeRecord,
+  type HomeStatus,
+  type RegistryFile,
+  type ResidentInput,
+  type ResidentRecord,
+  type Role,
+  type UserRecord,
+} from './records.js';
+import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './secrets.js';
+
+type Store<T> = Low<RegistryFile<T>>;
+
+function openStore<T>(dir: string, name: string): Store<T> {
+  return new Low(new DurableJsonFile<RegistryFile<T>>(join(dir, `${name}.json`)), {
+    schemaVersion: REGISTRY_SCHEMA_VERSION,
+    items: {},
+  });
+}
+
+export interface NewHome {
+  name: string;
+  address: string;
+  community?: string | undefined;
+  resident: ResidentInput;
+}
+
+export interface NewUser {
+  username: string;
+  displayName?: string | undefined;
+  role: Role;
+  passwordHash: string;
+  homeIds?: string[] | undefined;
+}
+
+export class Registry {
+  private homes!: Store<HomeRecord>;
+  private residents!: Store<ResidentRecord>;
+  private devices!: Store<DeviceRecord>;
+  private users!: Store<UserRecord>;
+  /** device serials already registered, `kind:serial` → device id */
+  private readonly serials = new Map<string, string>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async start(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    this.homes = openStore(this.dir, 'homes');
+    this.residents = openStore(this.dir, 'residents');
+    this.devices = openStore(this.dir, 'devices');
+    this.users = openStore(this.dir, 'users');
+    for (const store of [this.homes, this.residents, this.devices, this.users] as Store<unknown>[]) {
+      await store.read();
+      if (store.data.schemaVersion > REGISTRY_SCHEMA_VERSION) {
+        throw new Error(
+          `registry file schema version ${store.data.schemaVersion} is newer than this hub understands (${REGISTRY_SCHEMA_VERSION}); upgrade the hub`,
+        );
+      }
+    }
+    for (const device of Object.values(this.devices.data.items)) {
+      this.serials.set(`${device.kind}:${device.serial}`, device.id);
+    }
+  }
+
+  private stamp(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  // ── homes and residents ────────────────────────────────────────────────
+
+  async createHome(input: NewHome): Promise<{ home: HomeRecord; resident: ResidentRecord }> {
+    const at = this.stamp();
+    const homeId = `home-${randomUUID().slice(0, 8)}`;
+    const resident: ResidentRecord = { ...input.resident, id: `res-${randomUUID().slice(0, 8)}`, homeId, createdAt: at, updatedAt: at };
+    const home: HomeRecord = {
+      id: homeId,
+      name: input.name,
+      address: input.address,
+      community: input.community,
+      status: 'installing',
+      residentId: resident.id,
+      createdAt: at,
+      updatedAt: at,
+    };
+    // Resident first: a home on disk always points at a resident that exists.
+    this.residents.data.items[resident.id] = resident;
+    await this.residents.write();
+    this.homes.data.items[home.id] = home;
+    await this.homes.write();
+    return { home, resident };
+  }
+
+  getHome(id: string): HomeRecord | undefined {
+    return this.homes.data.items[id];
+  }
+
+  requireHome(id: string): HomeRecord {
+    const home = this.getHome(id);
+    if (!home) throw notFound('home', id);
+    return home;
+  }
+
+  listHomes(): HomeRecord[] {
+    return Object.values(this.homes.data.items);
+  }
+
+  getResident(id: string): ResidentRecord | undefined {
+    return this.residents.data.items[id];
+  }
+
+  async setHomeStatus(id: string, status: HomeStatus): Promise<HomeRecord> {
+    const home = this.requireHome(id);
+    const at = this.stamp();
+    const updated: HomeRecord = { ...home, status, updatedAt: at, liveAt: status === 'live' ? at : home.liveAt };
+    this.homes.data.items[id] = updated;
+    await this.homes.write();
+    return updated;
+  }
+
+  // ── devices ────────────────────────────────────────────────────────────
+
+  /** Registers a device; the returned secret is never stored and cannot be shown again. */
+  async addDevice(homeId: string, kind: string, serial: string): Promise<{ device: DeviceRecord; secret: string }> {
+    this.requireHome(homeId);
+    const deviceKind = findDeviceKind(kind);
+    if (!deviceKind) throw new DomainError('invalid', `unknown device kind "${kind}"`);
+    const serialKey = `${kind}:${serial}`;
+    const existing = this.serials.get(serialKey);
+    if (existing) throw conflict(`a ${kind} with serial ${serial} is already registered as ${existing}`);
+    const secret = newDeviceSecret();
+    const device: DeviceRecord = {
+      id: `${deviceKind.idPrefix}-${randomBytes(4).toString('hex')}`,
+      homeId,
+      kind,
+      serial,
+      secretHash: hashDeviceSecret(secret),
+      createdAt: this.stamp(),
+    };
+    this.devices.data.items[device.id] = device;
+    this.serials.set(serialKey, device.id);
+    await this.devices.write();
+    return { device, secret };
+  }
+
+  getDevice(id: string): DeviceRecord | undefined {
+    return this.devices.data.items[id];
+  }
+
+  listDevices(homeId?: string): DeviceRecord[] {
+    const all = Object.values(this.devices.data.items);
+    return homeId === undefined ? all : all.filter((d) => d.homeId === homeId);
+  }
+
+  /** Constant-time check of a device's secret; false for unknown or revoked devices. */
+  deviceSecretValid(deviceId: string, secret: string): boolean {
+    const device = this.getDevice(deviceId);
+    if (!device || device.revokedAt) return false;
+    return deviceSecretMatches(secret, device.secretHash);
+  }
+
+  // ── users ──────────────────────────────────────────────────────────────
+
+  async createUser(input: NewUser): Promise<UserRecord> {
+    if (this.findUser(input.username)) throw conflict(`user ${input.username} already exists`);
+    const user: UserRecord = {
+      id: `usr-${randomUUID().slice(0, 8)}`,
+      username: input.username,
+      displayName: input.displayName ?? input.username,
+      role: input.role,
+      passwordHash: input.passwordHash,
+      homeIds: input.homeIds ?? [],
+      createdAt: this.stamp(),
+    };
+    this.users.data.items[user.id] = user;
+    await this.users.write();
+    return user;
+  }
+
+  findUser(username: string): UserRecord | undefined {
+    return Object.values(this.users.data.items).find((u) => u.username === username);
+  }
+
+  getUser(id: string): UserRecord | undefined {
+    return this.users.data.items[id];
+  }
+
+  userCount(): number {
+    return Object.keys(this.users.data.items).length;
+  }
+}

@@ -1,0 +1,19 @@
+/** SOS: the resident pressed the button on the bracelet. Always critical, no parameters. */
+import { z } from 'zod';
+import { defineRule } from '../define-rule.js';
+
+export const sosRule = defineRule({
+  id: 'sos',
+  description: 'The resident pressed the SOS button on the bracelet.',
+  alertKind: 'sos',
+  severity: 'critical',
+  on: { deviceKinds: ['bracelet'], events: ['sos'] },
+  params: z.object({}),
+  evaluate: ({ signal }) => ({
+    kind: 'sos',
+    severity: 'critical',
+    title: 'SOS button pressed',
+    homeId: signal.homeId,
+    deviceId: signal.deviceId,
+  }),
+});

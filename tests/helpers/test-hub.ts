@@ -1,0 +1,86 @@
+/**
+ * Starts a real hub in-process on 127.0.0.1 with ports 0 and a temp data dir,
+ * and provisions homes and devices through the real HTTP API.
+ */
+import { Hub } from '../../hub/hub.js';
+import { loadConfig, type HubConfig } from '../../hub/config/config.js';
+import type { Clock } from '../../hub/core/clock.js';
+import { ApiClient } from './api-client.js';
+import { makeTempDir } from './temp-dir.js';
+
+export const ADMIN_PASSWORD = 'admin-pass-for-tests';
+
+export interface ProvisionedDevice {
+  id: string;
+  kind: string;
+  secret: string;
+  homeId: string;
+}
+
+export interface TestHub {
+  hub: Hub;
+  config: HubConfig;
+  dataDir: string;
+  mqttPort: number;
+  mqttUrl: string;
+  httpUrl: string;
+  api: ApiClient;
+  provisionHome(options?: { kinds?: string[]; live?: boolean; conditions?: string[] }): Promise<{ homeId: string; devices: ProvisionedDevice[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestHub(options: { env?: Record<string, string>; clock?: Clock; dataDir?: string } = {}): Promise<TestHub> {
+  const temp = options.dataDir ? undefined : await makeTempDir();
+  const dataDir = options.dataDir ?? temp!.path;
+  const config = loadConfig({
+    env: {
+      HUB_MQTT_PORT: '0',
+      HUB_HTTP_PORT: '0',
+      HUB_HOST: '127.0.0.1',
+      HUB_DATA_DIR: dataDir,
+      HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      HUB_LOG_LEVEL: 'silent',
+      ...options.env,
+    },
+  });
+  const hub = new Hub({ config, ...(options.clock ? { clock: options.clock } : {}) });
+  const started = await hub.start();
+  const httpUrl = `http://127.0.0.1:${started.http.port}`;
+  const api = new ApiClient(httpUrl);
+  await api.login('admin', ADMIN_PASSWORD);
+  let serial = 0;
+
+  return {
+    hub,
+    config,
+    dataDir,
+    mqttPort: started.mqtt.port,
+    mqttUrl: `mqtt://127.0.0.1:${started.mqtt.port}`,
+    httpUrl,
+    api,
+    async provisionHome({ kinds = ['bracelet'], live = true, conditions = [] } = {}) {
+      const home = await api.post('/api/v1/homes', {
+        name: 'Test home',
+        address: '1 Test Road',
+        resident: { name: 'Wang Lan', birthYear: 1941, conditions },
+      });
+      if (home.status !== 201) throw new Error(`create home: ${home.status} ${JSON.stringify(home.body)}`);
+      const homeId = home.body.id as string;
+      const devices: ProvisionedDevice[] = [];
+      for (const kind of kinds) {
+        const res = await api.post(`/api/v1/homes/${homeId}/devices`, { kind, serial: `SN-${process.pid}-${++serial}-${kind}` });
+        if (res.status !== 201) throw new Error(`add device: ${res.status} ${JSON.stringify(res.body)}`);
+        devices.push({ id: res.body.id, kind, secret: res.body.secret, homeId });
+      }
+      if (live) {
+        const res = await api.post(`/api/v1/homes/${homeId}/go-live`);
+        if (res.status !== 200) throw new Error(`go live: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      return { homeId, devices };
+    },
+    async stop() {
+      await hub.stop();
+      await temp?.remove();
+    },
+  };
+}
