@@ -1,0 +1,106 @@
+/**
+ * `npm run audit:verify` as a user runs it: a child process, its one-line
+ * output and its exit code (0 intact, 1 broken, 2 bad arguments).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Journal } from '../hub/storage/journal.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+let dataDir: string;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'audit-verify-test-'));
+});
+
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const { HUB_DATA_DIR: _ignored, ...baseEnv } = process.env;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/tools/audit-verify.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...baseEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function seed(count: number): Promise<void> {
+  const journal = new Journal({ dir: join(dataDir, 'journal'), now: () => Date.parse('2024-03-10T08:00:00Z') });
+  await journal.open();
+  for (let i = 0; i < count; i++) journal.append('alert.raised', { i });
+  await journal.close();
+}
+
+describe('audit-verify CLI', () => {
+  it('exits 0 with one summary line for an intact journal (--data-dir)', async () => {
+    await seed(3);
+    const r = await run(['--data-dir', dataDir]);
+    expect(r).toEqual({ code: 0, stdout: 'journal OK: 3 lines in 1 files\n', stderr: '' });
+  });
+
+  it('takes the data directory from HUB_DATA_DIR', async () => {
+    await seed(2);
+    const r = await run([], { HUB_DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('journal OK: 2 lines in 1 files\n');
+  });
+
+  it('accepts a data directory without a journal yet (0 lines), noting it on stderr', async () => {
+    const r = await run([`--data-dir=${join(dataDir, 'fresh')}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('journal OK: 0 lines in 0 files\n');
+    expect(r.stderr).toMatch(/does not exist/);
+  });
+
+  it('exits 1 naming file:line and the reason when a line was edited', async () => {
+    await seed(4);
+    const file = join(dataDir, 'journal', '2024-03.jsonl');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"i":1', '"i":7'));
+    const r = await run(['--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `journal BROKEN at ${file}:3: prev hash does not match line 2 — line 2 or this line was edited\n`,
+    );
+  });
+
+  it('exits 1 without a stack trace when the journal cannot be read', async () => {
+    await writeFile(join(dataDir, 'journal'), 'a file, not a directory');
+    const r = await run(['--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^journal UNREADABLE at .*journal: ENOTDIR/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([[['--bogus']], [['--data-dir']], [['extra-positional']], [['--data-dir', '']]])(
+    'exits 2 with a one-line usage for bad arguments %j',
+    async (args) => {
+      await mkdir(join(dataDir, 'journal'));
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^usage: audit-verify \[--data-dir <dir>\].*\n$/);
+      expect(r.stderr.split('\n')).toHaveLength(2);
+    },
+  );
+});

@@ -1,0 +1,413 @@
+/**
+ * The alert/audit journal (hub/storage, DESIGN.md §6) against real files in a
+ * temp dir: durability, group commit, replay, torn-tail repair, corruption,
+ * rotation, verification and write failures (made with real failing files,
+ * not mocks — tests run as root, so chmod would not stop a write).
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Journal, type JournalEntry, type JournalOptions, verifyJournal } from '../hub/storage/journal.js';
+
+let dir: string;
+let journals: Journal[];
+let clock: number;
+const now = (): number => clock;
+
+beforeEach(async () => {
+  dir = join(await mkdtemp(join(tmpdir(), 'journal-test-')), 'journal');
+  journals = [];
+  clock = Date.parse('2024-01-15T10:00:00.000Z');
+});
+
+afterEach(async () => {
+  await Promise.all(journals.map((j) => j.close()));
+  await rm(join(dir, '..'), { recursive: true, force: true });
+});
+
+function journal(options: Partial<JournalOptions> = {}): Journal {
+  const j = new Journal({ dir, now, ...options });
+  journals.push(j);
+  return j;
+}
+
+async function lines(file: string): Promise<string[]> {
+  const text = await readFile(join(dir, file), 'utf8');
+  return text.split('\n').slice(0, -1);
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Writes `count` entries with data {i} through a journal and closes it. */
+async function seed(count: number): Promise<JournalEntry[]> {
+  const j = journal();
+  await j.open();
+  const entries = Array.from({ length: count }, (_, i) => j.append('test.event', { i }).entry);
+  await j.close();
+  return entries;
+}
+
+async function editLine(file: string, lineNo: number, edit: (line: string) => string | undefined): Promise<void> {
+  const all = await lines(file);
+  const edited = edit(all[lineNo - 1] ?? '');
+  if (edited === undefined) all.splice(lineNo - 1, 1);
+  else all[lineNo - 1] = edited;
+  await writeFile(join(dir, file), `${all.join('\n')}\n`);
+}
+
+describe('append, replay and durability', () => {
+  it('replays identical entries in order after close and reopen, then continues n and the chain', async () => {
+    const j = journal();
+    expect(await j.open()).toBe(0);
+    const data = [{ alert: 'a1', severity: 'critical' }, 'plain string', null, [1, 2, 3], { note: 'Zoë ✓\nline two "quoted"' }];
+    const written = data.map((d) => j.append('alert.raised', d).entry);
+    await j.close();
+
+    const j2 = journal();
+    const replayed: JournalEntry[] = [];
+    expect(await j2.open((e) => replayed.push(e))).toBe(5);
+    expect(replayed).toEqual(written);
+    expect(replayed.map((e) => e.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(j2.lastN).toBe(5);
+    expect(j2.durableN).toBe(5);
+
+    const next = j2.append('alert.acked', { by: 'op-1' });
+    await next.durable;
+    const fileLines = await lines('2024-01.jsonl');
+    expect(next.entry.n).toBe(6);
+    expect(next.entry.prev).toBe(sha256(fileLines[4] ?? ''));
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 6 });
+  });
+
+  it('has the line, in the fixed format, in the file once durable resolves', async () => {
+    const j = journal();
+    await j.open();
+    const { entry, durable } = j.append('audit.login', { user: 'op-7' });
+    await durable;
+    expect(j.durableN).toBe(1);
+    // Read with fs while the journal is still open: nothing is left to close() to write.
+    expect(await lines('2024-01.jsonl')).toEqual([
+      `{"n":1,"at":"2024-01-15T10:00:00.000Z","type":"audit.login","data":{"user":"op-7"},"prev":"${'0'.repeat(64)}"}`,
+    ]);
+    expect(JSON.stringify(entry)).toBe((await lines('2024-01.jsonl'))[0]);
+  });
+
+  it('lets 200 concurrent appends share flushes, and resolves them all', async () => {
+    const j = journal();
+    await j.open();
+    await j.whenDurable(); // nothing pending: resolves at once
+    const results = Array.from({ length: 200 }, (_, i) => j.append('load', { i }));
+    expect(j.durableN).toBe(0); // append itself never waits for the disk
+    await Promise.all(results.map((r) => r.durable));
+    expect(j.stats.appends).toBe(200);
+    expect(j.stats.flushes).toBeLessThan(200);
+    expect(j.stats.flushes).toBeLessThanOrEqual(2);
+    expect(j.durableN).toBe(200);
+    expect(await lines('2024-01.jsonl')).toHaveLength(200);
+  });
+
+  it('puts lines appended during a flush into the next flush', async () => {
+    const j = journal();
+    await j.open();
+    const first = j.append('one', 1);
+    await Promise.resolve(); // the flush of `first` has started and is waiting for the disk
+    const rest = Array.from({ length: 50 }, (_, i) => j.append('more', i));
+    await first.durable;
+    expect(j.durableN).toBe(1);
+    await j.whenDurable();
+    expect(j.durableN).toBe(51);
+    expect(j.stats.flushes).toBe(2);
+    await Promise.all(rest.map((r) => r.durable));
+  });
+
+  it('flushes pending lines on close and refuses appends before open and after close', async () => {
+    const j = journal();
+    expect(() => j.append('early', 1)).toThrow(/before open/);
+    await j.open();
+    j.append('pending', 1);
+    await j.close();
+    expect(await lines('2024-01.jsonl')).toHaveLength(1);
+    expect(() => j.append('late', 1)).toThrow(/after close/);
+  });
+
+  it('rejects data that JSON cannot carry without advancing the chain', async () => {
+    const j = journal();
+    await j.open();
+    expect(() => j.append('x', undefined)).toThrow(TypeError);
+    expect(() => j.append('', 1)).toThrow(TypeError);
+    expect(() => j.append('x', { big: 1n })).toThrow();
+    expect(j.lastN).toBe(0);
+    expect(j.append('x', 1).entry.n).toBe(1);
+  });
+});
+
+describe('open: torn tail and corruption', () => {
+  it('truncates a partial last line, chains the next append to the last good line, and verify passes', async () => {
+    await seed(3);
+    const before = await readFile(join(dir, '2024-01.jsonl'));
+    const torn = '{"n":4,"at":"2024-01-15T10:0';
+    await appendFile(join(dir, '2024-01.jsonl'), torn);
+    const warnings: string[] = [];
+    const j = journal({ onWarning: (m) => warnings.push(m) });
+    expect(await j.open()).toBe(3);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`torn tail of ${torn.length} bytes .*2024-01\\.jsonl starting at line 4`));
+    expect(await readFile(join(dir, '2024-01.jsonl'))).toEqual(before);
+    // The cut bytes are kept for inspection, outside the chain.
+    const saved = (await readdir(dir)).filter((n) => n.startsWith('2024-01.jsonl.torn-'));
+    expect(saved).toHaveLength(1);
+    expect(await readFile(join(dir, saved[0] ?? ''), 'utf8')).toBe(torn);
+
+    const next = j.append('after.repair', {});
+    await next.durable;
+    expect(next.entry.n).toBe(4);
+    expect(next.entry.prev).toBe(sha256((await lines('2024-01.jsonl'))[2] ?? ''));
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 4 });
+  });
+
+  it('also treats unparsable complete lines and NUL padding at the very end as a torn tail', async () => {
+    await seed(2);
+    await appendFile(join(dir, '2024-01.jsonl'), 'garbage\n\0\0\0\0');
+    const j = journal();
+    expect(await j.open()).toBe(2);
+    expect(await lines('2024-01.jsonl')).toHaveLength(2);
+    await j.append('x', 1).durable;
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 3 });
+  });
+
+  it('does not truncate a bad line of the newest file when valid lines follow it', async () => {
+    await seed(3);
+    await editLine('2024-01.jsonl', 2, () => 'garbage');
+    const size = (await stat(join(dir, '2024-01.jsonl'))).size;
+    await expect(journal().open()).rejects.toThrow(/2024-01\.jsonl:2: not valid JSON .*valid lines follow it/);
+    expect((await stat(join(dir, '2024-01.jsonl'))).size).toBe(size);
+  });
+
+  it('replays a broken chain but warns about it', async () => {
+    await seed(4);
+    await editLine('2024-01.jsonl', 2, () => undefined);
+    const warnings: string[] = [];
+    const j = journal({ onWarning: (m) => warnings.push(m) });
+    expect(await j.open()).toBe(3);
+    expect(warnings).toEqual([expect.stringMatching(/chain broken at .*2024-01\.jsonl:2 \(n=3, expected 2\)/)]);
+    expect(j.append('x', 1).entry.n).toBe(5);
+  });
+
+  it('throws naming file:line on a corrupt middle line and leaves the file untouched', async () => {
+    await seed(3);
+    await editLine('2024-01.jsonl', 2, () => '{not json');
+    const size = (await stat(join(dir, '2024-01.jsonl'))).size;
+    await expect(journal().open()).rejects.toThrow(/2024-01\.jsonl:2: not valid JSON/);
+    expect((await stat(join(dir, '2024-01.jsonl'))).size).toBe(size);
+  });
+
+  it('throws on a partial line at the end of a file that is not the newest', async () => {
+    await seed(2);
+    await appendFile(join(dir, '2024-01.jsonl'), '{"n":3');
+    // A newer file exists, so January's partial line cannot be a torn write.
+    await writeFile(join(dir, '2024-02.jsonl'), '');
+    await expect(journal().open()).rejects.toThrow(/2024-01\.jsonl:3: incomplete line/);
+  });
+});
+
+describe('verifyJournal', () => {
+  it('is ok with 0 lines for a missing or empty directory', async () => {
+    expect(await verifyJournal(join(dir, 'nope'))).toEqual({ ok: true, files: 0, lines: 0 });
+  });
+
+  // A line's prev covers the line before it: editing line 3's data leaves line
+  // 3 self-consistent, and it is line 4 whose prev no longer matches.
+  it('reports an edited data value at the NEXT line, naming the edited one', async () => {
+    await seed(5);
+    await editLine('2024-01.jsonl', 3, (l) => l.replace('"i":2', '"i":9'));
+    const result = await verifyJournal(dir);
+    expect(result).toMatchObject({ ok: false, file: '2024-01.jsonl', line: 4, lines: 3 });
+    expect(result.ok || result.reason).toBe('prev hash does not match line 3 — line 3 or this line was edited');
+  });
+
+  it('reports an edited n at the edited line itself', async () => {
+    await seed(5);
+    await editLine('2024-01.jsonl', 3, (l) => l.replace('"n":3', '"n":7'));
+    expect(await verifyJournal(dir)).toMatchObject({ ok: false, line: 3, reason: expect.stringMatching(/^n is 7, expected 3/) });
+  });
+
+  it('reports a deleted line at the line that took its place', async () => {
+    await seed(5);
+    await editLine('2024-01.jsonl', 3, () => undefined);
+    expect(await verifyJournal(dir)).toMatchObject({
+      ok: false,
+      line: 3,
+      reason: expect.stringMatching(/^n is 4, expected 3: 1 line missing/),
+    });
+  });
+
+  it('cannot see an edit of the newest line: nothing after it holds its hash (documented limit)', async () => {
+    await seed(3);
+    await editLine('2024-01.jsonl', 3, (l) => l.replace('"i":2', '"i":9'));
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 3 });
+  });
+
+  it('reports a torn tail as broken without repairing it', async () => {
+    await seed(2);
+    await appendFile(join(dir, '2024-01.jsonl'), '{"n":3');
+    expect(await verifyJournal(dir)).toMatchObject({ ok: false, line: 3, reason: expect.stringMatching(/incomplete last line/) });
+    expect(await lines('2024-01.jsonl')).toHaveLength(2);
+  });
+});
+
+describe('monthly rotation', () => {
+  it('starts a new file when the UTC month changes and keeps one chain across files', async () => {
+    clock = Date.parse('2024-01-31T23:59:59.000Z');
+    const j = journal();
+    await j.open();
+    j.append('jan', 1);
+    j.append('jan', 2);
+    await j.whenDurable();
+    j.append('jan', 3);
+    clock = Date.parse('2024-02-01T00:00:00.500Z'); // same tick: the batch is split at the month boundary
+    j.append('feb', 4);
+    await j.whenDurable();
+    j.append('feb', 5);
+    await j.close();
+
+    expect((await readdir(dir)).sort()).toEqual(['2024-01.jsonl', '2024-02.jsonl']);
+    const jan = await lines('2024-01.jsonl');
+    const feb = await lines('2024-02.jsonl');
+    expect(jan).toHaveLength(3);
+    expect(feb).toHaveLength(2);
+    expect((JSON.parse(feb[0] ?? '') as JournalEntry).prev).toBe(sha256(jan[2] ?? ''));
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 2, lines: 5 });
+
+    // Reopen; a clock stepped back into January must not write into the older file.
+    clock = Date.parse('2024-01-20T00:00:00.000Z');
+    const j2 = journal();
+    const replayed: number[] = [];
+    expect(await j2.open((e) => replayed.push(e.n))).toBe(5);
+    expect(replayed).toEqual([1, 2, 3, 4, 5]);
+    await j2.append('late', 6).durable;
+    expect(await lines('2024-02.jsonl')).toHaveLength(3);
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 2, lines: 6 });
+
+    // An edit of January's last line is caught by February's first line.
+    await j2.close();
+    await editLine('2024-01.jsonl', 3, (l) => l.replace('"data":3', '"data":33'));
+    expect(await verifyJournal(dir)).toMatchObject({
+      ok: false,
+      file: '2024-02.jsonl',
+      line: 1,
+      reason: 'prev hash does not match line 3 of 2024-01.jsonl — line 3 of 2024-01.jsonl or this line was edited',
+    });
+  });
+});
+
+describe('write failures', () => {
+  it('rejects durable, turns unhealthy and stays so when the directory is replaced by a file', async () => {
+    const errors: Error[] = [];
+    const j = journal({ onError: (e) => errors.push(e) });
+    await j.open();
+    // Real failure: the next open(<dir>/2024-01.jsonl) meets a regular file as parent → ENOTDIR.
+    await rm(dir, { recursive: true });
+    await writeFile(dir, 'not a directory');
+
+    const first = j.append('alarm', { id: 1 });
+    j.append('alarm', { id: 2 }); // same batch, nobody awaits it: must not be an unhandled rejection
+    await expect(first.durable).rejects.toThrow(/journal write failed at .*2024-01\.jsonl \(ENOTDIR\).*n=1\.\.2 are NOT durable/);
+    expect(j.healthy).toBe(false);
+    expect(j.lastError).toMatch(/ENOTDIR/);
+    expect(j.durableN).toBe(0);
+
+    const later = j.append('alarm', { id: 3 });
+    expect(later.entry.n).toBe(3);
+    await expect(later.durable).rejects.toThrow(/journal is unhealthy: line n=3 is not written/);
+    await expect(j.whenDurable()).rejects.toThrow(/unhealthy/);
+    expect(errors).toHaveLength(1);
+    await j.close(); // resolves: the loss was already reported
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('rejects with ENOSPC when the disk is full, keeping the lines already durable', async () => {
+    const errors: Error[] = [];
+    clock = Date.parse('2024-01-31T23:59:59.000Z');
+    const j = journal({
+      onError: (e) => errors.push(e),
+      // February's file is /dev/full, where every write fails with ENOSPC.
+      openFile: (path, flags) => (path.endsWith('2024-02.jsonl') ? open('/dev/full', 'a') : open(path, flags)),
+    });
+    await j.open();
+    await j.append('jan', 1).durable;
+    await j.append('jan', 2).durable;
+    clock = Date.parse('2024-02-01T00:00:01.000Z');
+    const feb = j.append('feb', 3);
+    await expect(feb.durable).rejects.toThrow(/ENOSPC/);
+    expect(j.healthy).toBe(false);
+    expect(j.durableN).toBe(2);
+    await expect(j.append('feb', 4).durable).rejects.toThrow(/unhealthy/);
+    expect(errors).toHaveLength(1);
+    await j.close();
+
+    // After a restart only what was reported durable is there, and it verifies.
+    const replayed: number[] = [];
+    expect(await journal().open((e) => replayed.push(e.n))).toBe(2);
+    expect(replayed).toEqual([1, 2]);
+    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 2 });
+  });
+
+  it('fails open with a clear message when the directory cannot be created', async () => {
+    await writeFile(join(dir, '..', 'file'), 'x');
+    const j = new Journal({ dir: join(dir, '..', 'file', 'journal') });
+    await expect(j.open()).rejects.toThrow(/cannot create directory .*file\/journal/);
+  });
+});
+
+describe('kill -9', () => {
+  // A child appends as fast as it can and prints each n once `durable`
+  // resolved (stdout to a pipe is synchronous on Linux, so a printed n really
+  // was reported). It is killed mid-stream; whatever it reported must be there.
+  const child = `
+    import { Journal } from './hub/storage/journal.js';
+    const j = new Journal({ dir: process.argv[1] });
+    await j.open();
+    const data = { pad: 'x'.repeat(2000) };
+    const pump = () => {
+      for (let i = 0; i < 20; i++) {
+        const { entry, durable } = j.append('load', data);
+        durable.then(() => process.stdout.write(entry.n + '\\n'));
+      }
+      setImmediate(pump);
+    };
+    pump();
+  `;
+
+  it('loses nothing that was reported durable', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child, dir], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let reported = 0;
+    await new Promise<void>((resolve, reject) => {
+      proc.on('error', reject);
+      proc.on('close', () => resolve());
+      let buffered = '';
+      proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        const complete = buffered.split('\n');
+        buffered = complete.pop() ?? '';
+        for (const n of complete) reported = Math.max(reported, Number(n));
+        if (reported >= 500) proc.kill('SIGKILL');
+      });
+    });
+    expect(proc.signalCode).toBe('SIGKILL');
+
+    const j = journal();
+    const seen: number[] = [];
+    await j.open((e) => seen.push(e.n));
+    expect(reported).toBeGreaterThanOrEqual(500);
+    expect(j.lastN).toBeGreaterThanOrEqual(reported);
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
+    expect(await verifyJournal(dir)).toMatchObject({ ok: true, lines: j.lastN });
+  });
+});
