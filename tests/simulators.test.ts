@@ -1,0 +1,381 @@
+/**
+ * The simulated device and the `npm run sim` CLI against a real, bare Aedes
+ * broker on a loopback port: the wire behaviour a real device must have
+ * (credentials, retained status, will, heartbeats, PUBACK-bound events,
+ * commands), without the hub.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Aedes, type AuthenticateError, type PublishPacket } from 'aedes';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEVICE_KINDS, findDeviceKind, type DeviceKind } from '../devices/catalog.js';
+import type { DeviceCommand } from '../devices/commands.js';
+import { ConnackRefusedError } from '../simulators/connack.js';
+import { PayloadError } from '../simulators/payloads.js';
+import { SimulatedDevice, type InvalidCommand, type SimulatedDeviceOptions } from '../simulators/simulated-device.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function kindNamed(name: string): DeviceKind {
+  const kind = findDeviceKind(name);
+  if (!kind) throw new Error(`no kind ${name}`);
+  return kind;
+}
+const bracelet = kindNamed('bracelet');
+
+interface Seen {
+  clientId: string | undefined;
+  topic: string;
+  payload: string;
+  qos: number;
+  retain: boolean;
+}
+
+interface TestBroker {
+  broker: Aedes;
+  port: number;
+  /** Every PUBLISH the broker authorised, wills included, in order. */
+  seen: Seen[];
+  logins: Array<{ clientId: string; username: string | undefined; password: string | undefined }>;
+  subscriptions: Array<{ clientId: string; topic: string; qos: number }>;
+  /** Lets a test hold a PUBLISH (and so its PUBACK) until it decides. */
+  holdPublish?: (packet: PublishPacket, release: () => void) => void;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  // Reverse order: devices before the broker before the server.
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+async function startBroker(secrets: Record<string, string>): Promise<TestBroker> {
+  const state: Omit<TestBroker, 'broker' | 'port'> = { seen: [], logins: [], subscriptions: [] };
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      const secret = password?.toString('utf8');
+      state.logins.push({ clientId: client.id, username, password: secret });
+      if (username === client.id && username !== undefined && secrets[username] !== undefined && secrets[username] === secret) {
+        done(null, true);
+        return;
+      }
+      // Aedes turns returnCode into the CONNACK return code (4 = bad user name or password).
+      done(Object.assign(new Error('bad credentials'), { returnCode: 4 }) as AuthenticateError, null);
+    },
+    authorizePublish(client, packet, callback) {
+      state.seen.push({
+        clientId: client?.id,
+        topic: packet.topic,
+        payload: Buffer.from(packet.payload).toString('utf8'),
+        qos: packet.qos,
+        retain: packet.retain,
+      });
+      if (tb.holdPublish) tb.holdPublish(packet, () => callback(null));
+      else callback(null);
+    },
+  });
+  broker.on('subscribe', (subs, client) => {
+    for (const s of subs) state.subscriptions.push({ clientId: client.id, topic: s.topic, qos: s.qos });
+  });
+  const sockets = new Set<Socket>();
+  // noDelay: QoS 1 round trips stall ~40 ms on Nagle + delayed ACK otherwise (DESIGN.md §10).
+  const server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const tb: TestBroker = { ...state, broker, port: (server.address() as AddressInfo).port };
+  cleanups.push(async () => {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await closeServer(server, sockets);
+  });
+  return tb;
+}
+
+function device(tb: TestBroker, options: Partial<SimulatedDeviceOptions> & { deviceId: string; secret: string }): SimulatedDevice {
+  const d = new SimulatedDevice({ kind: bracelet, host: '127.0.0.1', port: tb.port, reconnectPeriodMs: 100, ...options });
+  cleanups.push(() => d.stop());
+  return d;
+}
+
+async function waitFor(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function onTopic(tb: TestBroker, topic: string): Seen[] {
+  return tb.seen.filter((s) => s.topic === topic);
+}
+
+describe('SimulatedDevice', () => {
+  it('connects with client id = username = device id and the secret, announces itself and subscribes to cmd', async () => {
+    const tb = await startBroker({ 'brc-0001': 's3cret' });
+    const d = device(tb, { deviceId: 'brc-0001', secret: 's3cret', heartbeats: false });
+    d.start();
+    await d.waitForConnect();
+    expect(d.connected).toBe(true);
+    expect(tb.logins).toEqual([{ clientId: 'brc-0001', username: 'brc-0001', password: 's3cret' }]);
+    await waitFor(() => onTopic(tb, 'hc/v1/brc-0001/status').length > 0 && tb.subscriptions.length > 0, 'online and SUBSCRIBE');
+    expect(onTopic(tb, 'hc/v1/brc-0001/status')).toEqual([
+      { clientId: 'brc-0001', topic: 'hc/v1/brc-0001/status', payload: 'online', qos: 1, retain: true },
+    ]);
+    expect(tb.subscriptions).toEqual([{ clientId: 'brc-0001', topic: 'hc/v1/brc-0001/cmd', qos: 1 }]);
+  });
+
+  it.each(DEVICE_KINDS.map((k) => [k.kind, k] as const))(
+    'sends %s heartbeats at a fractional heartbeatSec, first one right away, valid against the kind schema',
+    async (_name, kind) => {
+      const tb = await startBroker({ 'dev-hb': 'pw' });
+      const d = device(tb, { deviceId: 'dev-hb', secret: 'pw', kind, heartbeatSec: 0.1 });
+      const startedAt = Date.now();
+      d.start();
+      await d.waitForConnect();
+      await waitFor(() => onTopic(tb, 'hc/v1/dev-hb/telemetry').length >= 1, 'first telemetry');
+      // Right away means before the first interval elapsed (with margin for a slow machine).
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      await waitFor(() => onTopic(tb, 'hc/v1/dev-hb/telemetry').length >= 4, '4 heartbeats');
+      const payloads = onTopic(tb, 'hc/v1/dev-hb/telemetry').map((s) => JSON.parse(s.payload) as Record<string, unknown>);
+      for (const p of payloads) {
+        expect(kind.telemetrySchema.safeParse(p).error).toBeUndefined();
+        expect(p).toMatchObject({ seq: expect.any(Number), ts: expect.any(Number), battery: expect.any(Number) });
+        for (const field of kind.telemetryFields) expect(p, field).toHaveProperty(field);
+      }
+      const seqs = payloads.map((p) => p.seq as number);
+      expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] as number) + i));
+      expect(onTopic(tb, 'hc/v1/dev-hb/telemetry').every((s) => s.qos === 0 && !s.retain)).toBe(true);
+    },
+  );
+
+  it('sendEvent resolves only after the PUBACK, with increasing seq and ts', async () => {
+    const tb = await startBroker({ 'brc-ev': 'pw' });
+    const d = device(tb, { deviceId: 'brc-ev', secret: 'pw', heartbeats: false, seqStart: 41 });
+    d.start();
+    await d.waitForConnect();
+    let releasedAt = 0;
+    tb.holdPublish = (packet, release) => {
+      if (!packet.topic.endsWith('/event')) return release();
+      // The broker sends the PUBACK only after authorizePublish calls back: hold it for 150 ms.
+      setTimeout(() => {
+        releasedAt = Date.now();
+        release();
+      }, 150);
+    };
+    const first = await d.sendEvent('sos');
+    expect(releasedAt).toBeGreaterThan(0);
+    expect(Date.now()).toBeGreaterThanOrEqual(releasedAt);
+    const second = await d.sendEvent('fall', { confidence: 0.9 });
+    expect(first.seq).toBe(41);
+    expect(second.seq).toBe(42);
+    const wire = onTopic(tb, 'hc/v1/brc-ev/event').map((s) => JSON.parse(s.payload) as Record<string, unknown>);
+    expect(wire).toEqual([first.payload, second.payload]);
+    expect(wire[0]).toMatchObject({ type: 'sos', seq: 41, battery: 100 });
+    expect(wire[1]).toMatchObject({ type: 'fall', seq: 42, confidence: 0.9 });
+    expect(wire[1]?.ts as number).toBeGreaterThanOrEqual(wire[0]?.ts as number);
+    expect(onTopic(tb, 'hc/v1/brc-ev/event').every((s) => s.qos === 1)).toBe(true);
+  });
+
+  it('refuses to send payloads its kind does not allow, before anything is published', async () => {
+    const tb = await startBroker({ 'brc-bad': 'pw' });
+    const d = device(tb, { deviceId: 'brc-bad', secret: 'pw', heartbeats: false });
+    d.start();
+    await d.waitForConnect();
+    await expect(d.sendEvent('smoke')).rejects.toBeInstanceOf(PayloadError);
+    await expect(d.sendEvent('fall', { confidence: 2 })).rejects.toThrow(/confidence/);
+    await expect(d.sendTelemetry({ heartRate: 'fast' })).rejects.toThrow(/heartRate/);
+    expect(onTopic(tb, 'hc/v1/brc-bad/event')).toEqual([]);
+    // Raw sends are for testing the hub's handling of garbage and are not checked.
+    await d.sendRaw('event', '{not json', 1);
+    expect(onTopic(tb, 'hc/v1/brc-bad/event').map((s) => s.payload)).toEqual(['{not json']);
+  });
+
+  it('sends low_battery once when the battery falls below 15 %', async () => {
+    const tb = await startBroker({ 'brc-low': 'pw' });
+    const d = device(tb, { deviceId: 'brc-low', secret: 'pw', heartbeatSec: 0.05, batteryStart: 15.2, batteryDrainPerHour: 3_600 });
+    d.start();
+    await d.waitForConnect();
+    await waitFor(() => onTopic(tb, 'hc/v1/brc-low/telemetry').length >= 8, '8 heartbeats');
+    const events = onTopic(tb, 'hc/v1/brc-low/event').map((s) => JSON.parse(s.payload) as { type: string; battery: number });
+    expect(events.map((e) => e.type)).toEqual(['low_battery']);
+    expect(events[0]?.battery).toBeLessThan(15);
+  });
+
+  it('leaves a retained offline will when its socket dies, and announces offline itself on a clean stop', async () => {
+    const tb = await startBroker({ 'brc-will': 'pw', 'brc-stop': 'pw' });
+    const dying = device(tb, { deviceId: 'brc-will', secret: 'pw', heartbeats: false });
+    const stopping = device(tb, { deviceId: 'brc-stop', secret: 'pw', heartbeats: false });
+    dying.start();
+    stopping.start();
+    await Promise.all([dying.waitForConnect(), stopping.waitForConnect()]);
+    await waitFor(() => tb.seen.filter((s) => s.payload === 'online').length === 2, 'both online');
+
+    dying.kill();
+    await waitFor(() => onTopic(tb, 'hc/v1/brc-will/status').length === 2, 'the will');
+    expect(onTopic(tb, 'hc/v1/brc-will/status').at(-1)).toMatchObject({ payload: 'offline', qos: 1, retain: true });
+
+    await stopping.stop();
+    expect(stopping.connected).toBe(false);
+    await waitFor(() => onTopic(tb, 'hc/v1/brc-stop/status').length === 2, 'offline on stop');
+    await new Promise((r) => setTimeout(r, 100));
+    // Exactly one offline: the DISCONNECT discarded the will.
+    expect(onTopic(tb, 'hc/v1/brc-stop/status').map((s) => [s.payload, s.retain])).toEqual([
+      ['online', true],
+      ['offline', true],
+    ]);
+  });
+
+  it('receives and parses commands on its cmd topic, and reports invalid ones', async () => {
+    const tb = await startBroker({ 'brc-cmd': 'pw' });
+    const d = device(tb, { deviceId: 'brc-cmd', secret: 'pw', heartbeats: false });
+    const commands: DeviceCommand[] = [];
+    const invalid: InvalidCommand[] = [];
+    d.on('command', (c) => commands.push(c));
+    d.on('invalid-command', (c) => invalid.push(c));
+    d.start();
+    await d.waitForConnect();
+    await waitFor(() => tb.subscriptions.length === 1, 'SUBSCRIBE');
+    const send = (payload: string) =>
+      new Promise<void>((resolve, reject) =>
+        tb.broker.publish({ cmd: 'publish', topic: 'hc/v1/brc-cmd/cmd', payload, qos: 1, retain: false, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    await send(JSON.stringify({ cmd: 'help_coming', alertId: 'alr-1' }));
+    await send(JSON.stringify({ cmd: 'silence' }));
+    await send(JSON.stringify({ cmd: 'configure', heartbeatSec: 120 }));
+    await send(JSON.stringify({ cmd: 'reboot' }));
+    await send('help!');
+    await waitFor(() => commands.length + invalid.length === 5, 'five commands');
+    expect(commands).toEqual([{ cmd: 'help_coming', alertId: 'alr-1' }, { cmd: 'silence' }, { cmd: 'configure', heartbeatSec: 120 }]);
+    expect(invalid.map((i) => i.payload)).toEqual(['{"cmd":"reboot"}', 'help!']);
+    expect(invalid[1]?.reason).toBe('not JSON');
+  });
+
+  it('rejects waitForConnect with the CONNACK code when the broker refuses it', async () => {
+    const tb = await startBroker({ 'brc-ok': 'right' });
+    const d = device(tb, { deviceId: 'brc-ok', secret: 'wrong' });
+    d.start();
+    const err = await d.waitForConnect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnackRefusedError);
+    expect(err).toMatchObject({ code: 4 });
+    expect(d.connected).toBe(false);
+    expect(d.lastError).toBeDefined();
+    // Refusals are final: a later waiter learns the same answer instead of hanging.
+    await expect(d.waitForConnect()).rejects.toMatchObject({ code: 4 });
+    expect(tb.seen).toEqual([]);
+  });
+
+  it('reconnects after the broker drops it, and announces itself and subscribes again', async () => {
+    const tb = await startBroker({ 'brc-re': 'pw' });
+    const d = device(tb, { deviceId: 'brc-re', secret: 'pw', heartbeats: false, reconnectPeriodMs: 50 });
+    let connects = 0;
+    d.on('connect', () => connects++);
+    d.start();
+    await d.waitForConnect();
+    await waitFor(() => tb.subscriptions.length === 1, 'first SUBSCRIBE');
+    // Taking the client id over is what a rebooted device does: the broker closes the old session.
+    const clients = (tb.broker as unknown as { clients: Record<string, { close(): void }> }).clients;
+    clients['brc-re']?.close();
+    await waitFor(() => connects === 2 && tb.subscriptions.length === 2, 'reconnect and SUBSCRIBE again');
+    await waitFor(() => onTopic(tb, 'hc/v1/brc-re/status').filter((s) => s.payload === 'online').length === 2, 'online again');
+  });
+});
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'simulators/cli.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, HUB_MQTT_PORT: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('npm run sim', () => {
+  it('sends one sos that the broker sees, waits for its PUBACK and prints one line', async () => {
+    const tb = await startBroker({ 'brc-cli1': 'pw' });
+    const result = await runCli(['--kind', 'bracelet', '--event', 'sos', '--device', 'brc-cli1', '--secret', 'pw', '--port', String(tb.port), '--seq', '7']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^sent sos from brc-cli1 \(seq 7\), PUBACK received in \d+ ms\n$/);
+    const events = onTopic(tb, 'hc/v1/brc-cli1/event');
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]?.payload ?? '')).toMatchObject({ type: 'sos', seq: 7, ts: expect.any(Number) });
+    // A one-shot sender claims nothing it does not know: no battery, no status, no heartbeat.
+    expect(JSON.parse(events[0]?.payload ?? '')).not.toHaveProperty('battery');
+    expect(tb.seen).toHaveLength(1);
+  });
+
+  it('sends one telemetry message with fields, taking the port from HUB_MQTT_PORT', async () => {
+    const tb = await startBroker({ 'brc-cli2': 'pw' });
+    const result = await runCli(
+      ['--kind', 'bracelet', '--telemetry', '{"heartRate":130}', '--field', 'worn=true', '--device', 'brc-cli2', '--secret', 'pw'],
+      { HUB_MQTT_PORT: String(tb.port) },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^sent telemetry from brc-cli2 \(seq \d+\), PUBACK received in \d+ ms\n$/);
+    const telemetry = onTopic(tb, 'hc/v1/brc-cli2/telemetry');
+    expect(telemetry.map((s) => JSON.parse(s.payload) as unknown)).toEqual([expect.objectContaining({ heartRate: 130, worn: true })]);
+    expect(telemetry[0]?.qos).toBe(1);
+  });
+
+  it('exits 2 listing the kinds for an unknown kind', async () => {
+    const result = await runCli(['--kind', 'toaster', '--event', 'sos', '--device', 'x', '--secret', 'y']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    for (const kind of DEVICE_KINDS) expect(result.stderr).toContain(kind.kind);
+  });
+
+  it('exits 2 with the zod path and message for a field the schema refuses', async () => {
+    const result = await runCli(['--kind', 'bracelet', '--event', 'fall', '--field', 'confidence=1.5', '--device', 'brc-1', '--secret', 'y']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/confidence: .*1/);
+  });
+
+  it('exits 1 with a clear message when nothing listens on the port', async () => {
+    const port = await freePort();
+    const result = await runCli(['--kind', 'bracelet', '--event', 'sos', '--device', 'brc-1', '--secret', 'y', '--port', String(port)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`sim: nothing listening on 127.0.0.1:${port} — is the hub running? set --port to the hub's MQTT port\n`);
+  });
+
+  it('exits 1 naming CONNACK 4 and its meaning for a wrong secret', async () => {
+    const tb = await startBroker({ 'brc-cli3': 'pw' });
+    const result = await runCli(['--kind', 'bracelet', '--event', 'sos', '--device', 'brc-cli3', '--secret', 'nope', '--port', String(tb.port)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/CONNACK 4 .*wrong device id or secret/);
+    expect(tb.seen).toEqual([]);
+  });
+});
