@@ -177,7 +177,13 @@ describe('open: torn tail and corruption', () => {
     expect(await j.open()).toBe(2);
     expect(await lines('2024-01.jsonl')).toHaveLength(2);
     await j.append('x', 1).durable;
+    await j.close();
     expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 3 });
+    // A second crash at the same clock reading keeps both saved tails.
+    await appendFile(join(dir, '2024-01.jsonl'), '{"n":4');
+    expect(await journal().open()).toBe(3);
+    const saved = (await readdir(dir)).filter((n) => n.includes('.torn-')).sort();
+    expect(saved).toEqual(['2024-01.jsonl.torn-1705312800000', '2024-01.jsonl.torn-1705312800000-1']);
   });
 
   it('does not truncate a bad line of the newest file when valid lines follow it', async () => {

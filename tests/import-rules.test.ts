@@ -1,0 +1,100 @@
+/**
+ * DESIGN.md §2 "who may import whom", enforced: every import specifier in the
+ * tree is read and checked against the folder rules.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './helpers/hub-process.js';
+
+const SOURCE = /\.(ts|tsx|mts|js|mjs)$/;
+const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+
+interface Found {
+  file: string;
+  specifier: string;
+  typeOnly: boolean;
+}
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(join(REPO_ROOT, dir), { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && entry.name !== 'dist') out.push(...(await sourceFiles(path)));
+    } else if (SOURCE.test(entry.name)) {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+async function importsOf(folder: string): Promise<Found[]> {
+  const found: Found[] = [];
+  for (const file of await sourceFiles(folder)) {
+    const text = await readFile(join(REPO_ROOT, file), 'utf8');
+    for (const m of text.matchAll(IMPORT)) {
+      const specifier = m[3] ?? m[4] ?? m[5];
+      if (specifier) found.push({ file, specifier, typeOnly: Boolean(m[2]) });
+    }
+  }
+  return found;
+}
+
+/** The top-level folder a relative import lands in, or the package name. */
+function target(found: Found): { folder?: string; pkg?: string } {
+  if (found.specifier.startsWith('.')) {
+    const absolute = resolve(REPO_ROOT, dirname(found.file), found.specifier);
+    return { folder: relative(REPO_ROOT, absolute).split('/')[0] };
+  }
+  if (found.specifier.startsWith('node:')) return { pkg: 'node:' };
+  const parts = found.specifier.split('/');
+  return { pkg: found.specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0] };
+}
+
+function violations(found: Found[], allowed: (t: { folder?: string; pkg?: string }, f: Found) => boolean): string[] {
+  return found.filter((f) => !allowed(target(f), f)).map((f) => `${f.file} imports ${f.specifier}`);
+}
+
+describe('folder import rules (DESIGN.md §2)', () => {
+  it('devices/ imports zod only: no node:*, no I/O', async () => {
+    const found = await importsOf('devices');
+    const runtime = found.filter((f) => !f.file.startsWith('devices/tools/'));
+    expect(runtime.length).toBeGreaterThan(5);
+    expect(violations(runtime, (t) => t.folder === 'devices' || t.pkg === 'zod')).toEqual([]);
+  });
+
+  it('simulators/ imports devices/, mqtt and node built-ins — never hub/', async () => {
+    const found = await importsOf('simulators');
+    expect(found.length).toBeGreaterThan(0);
+    expect(violations(found, (t) => t.folder === 'simulators' || t.folder === 'devices' || t.pkg === 'mqtt' || t.pkg === 'node:')).toEqual([]);
+  });
+
+  it('hub/ never imports simulators/, dashboard/ or tests/', async () => {
+    const found = await importsOf('hub');
+    expect(found.length).toBeGreaterThan(20);
+    expect(violations(found, (t) => !['simulators', 'dashboard', 'tests'].includes(t.folder ?? ''))).toEqual([]);
+  });
+
+  it('hub/rules/ is pure: no node:*, no storage, broker, api or registry implementation', async () => {
+    const found = await importsOf('hub/rules');
+    const forbidden = /\/(storage|broker|api|realtime|registry\/registry|alerts\/alert-service)(\.js|\/)/;
+    expect(violations(found, (t, f) => t.pkg !== 'node:' && (f.typeOnly || !forbidden.test(f.specifier)))).toEqual([]);
+  });
+
+  it('only the composition root and the tools reach storage directly', async () => {
+    const found = await importsOf('hub');
+    const storageUsers = found.filter((f) => /storage\//.test(f.specifier) && !f.file.startsWith('hub/storage/') && !f.typeOnly);
+    expect(storageUsers.map((f) => f.file).filter((file) => file !== 'hub/hub.ts' && !file.startsWith('hub/tools/'))).toEqual([]);
+  });
+
+  it('dashboard/ has only type imports from hub/ and devices/', async () => {
+    const found = await importsOf('dashboard');
+    expect(violations(found, (t, f) => !['hub', 'devices'].includes(t.folder ?? '') || f.typeOnly)).toEqual([]);
+  });
+
+  it('nothing imports tests/', async () => {
+    const all = (await Promise.all(['hub', 'devices', 'simulators', 'dashboard'].map(importsOf))).flat();
+    expect(violations(all, (t) => t.folder !== 'tests')).toEqual([]);
+  });
+});
