@@ -96,8 +96,7 @@ function corruption(path: string, lineNo: number, reason: string): Error {
  * good line even if the power fails again.
  */
 async function repairTornTail(path: string, offset: number, lineNo: number, options: ReplayOptions): Promise<void> {
-  const savedTo = `${path}.torn-${options.now()}`;
-  await pipeline(createReadStream(path, { start: offset }), createWriteStream(savedTo, { flags: 'wx', mode: 0o640 }));
+  const savedTo = await saveTail(path, offset, options.now());
   const fh = await open(path, 'r+');
   let removed: number;
   try {
@@ -112,6 +111,19 @@ async function repairTornTail(path: string, offset: number, lineNo: number, opti
     `journal: removed a torn tail of ${removed} bytes from ${path} starting at line ${lineNo} ` +
       `(a write cut short by a crash; it was never reported durable); the bytes are saved in ${savedTo}`,
   );
+}
+
+/** Copies the bytes from `offset` to `<path>.torn-<time>[-k]`, never overwriting an earlier one. */
+async function saveTail(path: string, offset: number, time: number): Promise<string> {
+  for (let k = 0; ; k++) {
+    const savedTo = `${path}.torn-${time}${k === 0 ? '' : `-${k}`}`;
+    try {
+      await pipeline(createReadStream(path, { start: offset }), createWriteStream(savedTo, { flags: 'wx', mode: 0o640 }));
+      return savedTo;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }
 
 /**
