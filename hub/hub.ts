@@ -31,12 +31,14 @@ import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
 import { StreamServer } from './realtime/stream-server.js';
-import { Journal, type JournalEntry } from './storage/journal.js';
+import { Journal, type JournalEntry, type OpenJournalFile } from './storage/journal.js';
 
 export interface HubOptions {
   config: HubConfig;
   clock?: Clock;
   log?: Logger;
+  /** Tests only: wrap the journal's files (e.g. to hold an fsync and prove the PUBACK waits for it). */
+  journalFileOpener?: OpenJournalFile;
 }
 
 export interface HubStarted {
@@ -79,6 +81,7 @@ export class Hub {
       now,
       onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted with a writable data dir'),
       onWarning: (msg) => log.warn({ module: 'journal' }, msg),
+      ...(options.journalFileOpener ? { openFile: options.journalFileOpener } : {}),
     });
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     this.alerts = new AlertService({ journal: this.journal, bus: this.bus, homes: this.registry, clock, log: log.child({ module: 'alerts' }) });

@@ -5,6 +5,7 @@
 import { Hub } from '../../hub/hub.js';
 import { loadConfig, type HubConfig } from '../../hub/config/config.js';
 import type { Clock } from '../../hub/core/clock.js';
+import type { OpenJournalFile } from '../../hub/storage/journal.js';
 import { ApiClient } from './api-client.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -29,7 +30,9 @@ export interface TestHub {
   stop(): Promise<void>;
 }
 
-export async function startTestHub(options: { env?: Record<string, string>; clock?: Clock; dataDir?: string } = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: { env?: Record<string, string>; clock?: Clock; dataDir?: string; journalFileOpener?: OpenJournalFile } = {},
+): Promise<TestHub> {
   const temp = options.dataDir ? undefined : await makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
   const config = loadConfig({
@@ -43,7 +46,11 @@ export async function startTestHub(options: { env?: Record<string, string>; cloc
       ...options.env,
     },
   });
-  const hub = new Hub({ config, ...(options.clock ? { clock: options.clock } : {}) });
+  const hub = new Hub({
+    config,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.journalFileOpener ? { journalFileOpener: options.journalFileOpener } : {}),
+  });
   const started = await hub.start();
   const httpUrl = `http://127.0.0.1:${started.http.port}`;
   const api = new ApiClient(httpUrl);

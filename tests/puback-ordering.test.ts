@@ -1,0 +1,96 @@
+/**
+ * DESIGN.md §6 / §10: Aedes sends a QoS 1 PUBACK before its `published` hook
+ * runs, so the hub persists in the pre-ack path. Here the journal's fdatasync
+ * is held back on purpose: the device must get no PUBACK and nobody must see
+ * the alert until the fsync completes.
+ */
+import { open } from 'node:fs/promises';
+import type { MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OpenJournalFile } from '../hub/storage/journal.js';
+import { connectDevice } from './helpers/mqtt-device.js';
+import { StreamClient } from './helpers/stream-client.js';
+import { startTestHub, type TestHub } from './helpers/test-hub.js';
+
+/** Real journal files whose fdatasync waits while the gate is closed. */
+function gatedOpener() {
+  let release: (() => void) | undefined;
+  let gate: Promise<void> = Promise.resolve();
+  let held = 0;
+  const opener: OpenJournalFile = async (path, flags) => {
+    const handle = await open(path, flags);
+    const datasync = handle.datasync.bind(handle);
+    handle.datasync = async () => {
+      if (release) held++;
+      await gate;
+      return datasync();
+    };
+    return handle;
+  };
+  return {
+    opener,
+    close() {
+      gate = new Promise((resolve) => (release = resolve));
+    },
+    open() {
+      release?.();
+      release = undefined;
+    },
+    get held() {
+      return held;
+    },
+  };
+}
+
+let hub: TestHub | undefined;
+const clients: MqttClient[] = [];
+const streams: StreamClient[] = [];
+afterEach(async () => {
+  for (const s of streams.splice(0)) s.close();
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+  await hub?.stop();
+});
+
+describe('PUBACK after fsync', () => {
+  it('holds the PUBACK of an SOS, and hides the alert, until its journal line is fsynced', async () => {
+    const gate = gatedOpener();
+    hub = await startTestHub({ journalFileOpener: gate.opener });
+    const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
+    const d = devices[0]!;
+    const stream = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`);
+    streams.push(stream);
+    await stream.next((m) => m.type === 'snapshot');
+    const client = await connectDevice(hub.mqttUrl, d.id, d.secret);
+    clients.push(client);
+
+    gate.close();
+    let acked = false;
+    const publish = client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 }).then(() => (acked = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gate.held).toBeGreaterThanOrEqual(1);
+    expect(acked).toBe(false);
+    expect((await hub.api.get('/api/v1/alerts')).body.alerts).toEqual([]);
+    expect(stream.messages.some((m) => m.type === 'alert.raised')).toBe(false);
+
+    gate.open();
+    await publish;
+    expect(acked).toBe(true);
+    await stream.next((m) => m.type === 'alert.raised', 1_000);
+    expect((await hub.api.get('/api/v1/alerts')).body.alerts).toHaveLength(1);
+  });
+
+  it('does not hold telemetry for the journal', async () => {
+    const gate = gatedOpener();
+    hub = await startTestHub({ journalFileOpener: gate.opener });
+    const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
+    const d = devices[0]!;
+    const client = await connectDevice(hub.mqttUrl, d.id, d.secret);
+    clients.push(client);
+    gate.close();
+    // An audit line is pending behind the closed gate, yet telemetry is acked at once.
+    hub.hub.audit.record('test.pending', 'system');
+    await client.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ heartRate: 72 }), { qos: 1 });
+    expect(hub.hub.states.get(d.id)?.lastValues.heartRate).toBe(72);
+    gate.open();
+  });
+});
