@@ -51,6 +51,6 @@ export const selfTest: Capability = {
 /** Reports internal faults (sensor chamber dirty, sensor end of life). */
 export const fault: Capability = {
   name: 'fault',
-  events: [eventSchema('fault', { code: z.string().max(64).optional() }, 'the device detected an internal fault')],
+  events: [eventSchema('fault', { code: z.string().max(64).optional().describe('vendor fault code, e.g. sensor_eol') }, 'the device detected an internal fault')],
   telemetry: {},
 };

@@ -68,6 +68,9 @@ export class MqttBroker {
 
     const aedes = await Aedes.createBroker({
       connectTimeout: settings.connectTimeoutMs,
+      // Device topics have 4 levels; nothing legitimate goes deeper. Aedes >= 1.2 checks this
+      // before any persistence side-effect (earlier versions crashed on deep topics).
+      maxTopicLevels: 8,
       ...brokerHooks({
         registry: this.deps.registry,
         takePublishToken: (id) => publishLimiter.take(id),

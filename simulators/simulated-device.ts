@@ -1,0 +1,363 @@
+/**
+ * A simulated device speaking the real protocol (docs/PROTOCOL.md) over real
+ * MQTT with mqtt.js: credentials, retained status with a last will, heartbeat
+ * telemetry from its kind's behaviour, battery drain, validated events that
+ * resolve on PUBACK, and commands from the hub.
+ */
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { DeviceEventPayload, DeviceKind, TelemetryPayload } from '../devices/catalog.js';
+import { commandSchema, type DeviceCommand } from '../devices/commands.js';
+import { COMMAND_CHANNEL, deviceTopic, isValidDeviceId, type Channel, type UplinkChannel } from '../devices/topics.js';
+import { drainBattery, reportedBattery, type BatteryState } from './battery.js';
+import { ConnackRefusedError, connackRefusal } from './connack.js';
+import { behaviourFor, type KindBehaviour, type Random } from './kinds/index.js';
+import { processUtcOffsetMin } from './kinds/behaviour.js';
+import { buildEventPayload, buildTelemetryPayload, formatIssue, type CommonFields } from './payloads.js';
+
+export interface SimulatedDeviceOptions {
+  /** `mqtt://host:port`; alternatively `host` + `port`. */
+  url?: string;
+  host?: string;
+  port?: number;
+  deviceId: string;
+  secret: string;
+  kind: DeviceKind;
+  /** Overrides the kind's heartbeat; fractions allowed so tests and demos can run fast. */
+  heartbeatSec?: number;
+  /** Percent at start (default 100). */
+  batteryStart?: number;
+  /** Overrides the behaviour's drain. */
+  batteryDrainPerHour?: number;
+  random?: Random;
+  now?: () => number;
+  /** Local time of the simulated home, for night-time behaviour (default: this process's zone). */
+  utcOffsetMin?: number;
+  /** First `seq`. Default: seconds since the epoch, so a restarted simulator keeps counting up (PROTOCOL.md, `seq`). */
+  seqStart?: number;
+  /** Periodic telemetry while connected (default true); a one-shot sender turns it off. */
+  heartbeats?: boolean;
+  /** Retained `online` / `offline` and the last will (default true). */
+  announceStatus?: boolean;
+  /** Put `battery` in every message (default true); a one-shot sender does not know the charge. */
+  reportBattery?: boolean;
+  telemetryQos?: 0 | 1;
+  keepaliveSec?: number;
+  connectTimeoutMs?: number;
+  /** Delay between reconnect attempts; 0 never reconnects. Default 2–5 s, jittered. */
+  reconnectPeriodMs?: number;
+}
+
+export interface SentMessage<P> {
+  topic: string;
+  seq: number;
+  payload: P;
+}
+
+export interface InvalidCommand {
+  payload: string;
+  reason: string;
+}
+
+export interface SimulatedDeviceEvents {
+  /** CONNACK 0 received (again after every reconnect). */
+  connect: [];
+  close: [];
+  command: [DeviceCommand];
+  'invalid-command': [InvalidCommand];
+  /** A connection or CONNACK error; mqtt.js keeps retrying network errors, not refusals. */
+  'connect-error': [Error];
+  /** A background send (heartbeat, status, low_battery) failed; also kept in `lastError`. */
+  'send-error': [Error];
+}
+
+export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
+  readonly deviceId: string;
+  readonly kind: DeviceKind;
+  /** The last error seen from the connection or a background send. */
+  lastError: Error | undefined;
+
+  private readonly options: SimulatedDeviceOptions;
+  private readonly behaviour: KindBehaviour;
+  private readonly random: Random;
+  private readonly now: () => number;
+  private client: MqttClient | undefined;
+  private refusal: ConnackRefusedError | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatMs: number;
+  private behaviourState: unknown;
+  private battery: BatteryState;
+  private lastStepAt: number;
+  private nextSeq: number;
+
+  constructor(options: SimulatedDeviceOptions) {
+    super();
+    if (!isValidDeviceId(options.deviceId)) {
+      throw new Error(`invalid device id "${options.deviceId}": 1–23 characters A–Z a–z 0–9 _ -`);
+    }
+    this.options = options;
+    this.deviceId = options.deviceId;
+    this.kind = options.kind;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.behaviour = behaviourFor(options.kind.kind);
+    const now = this.now();
+    this.heartbeatMs = (options.heartbeatSec ?? options.kind.heartbeatSec) * 1000;
+    this.behaviourState = this.behaviour.init(now, this.random, {
+      utcOffsetMin: options.utcOffsetMin ?? processUtcOffsetMin(now),
+    });
+    this.battery = { percent: options.batteryStart ?? 100, lowReported: false };
+    this.lastStepAt = now;
+    this.nextSeq = options.seqStart ?? Math.floor(now / 1000);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** The `seq` the next message will carry. */
+  get seq(): number {
+    return this.nextSeq;
+  }
+
+  get batteryPercent(): number {
+    return this.battery.percent;
+  }
+
+  topic(channel: Channel): string {
+    return deviceTopic(this.deviceId, channel);
+  }
+
+  /** Connects (and keeps reconnecting on network errors); see `waitForConnect` for the outcome. */
+  start(): void {
+    if (this.client) throw new Error(`${this.deviceId}: already started`);
+    const o = this.options;
+    const announce = o.announceStatus ?? true;
+    const clientOptions: IClientOptions = {
+      clientId: this.deviceId,
+      username: this.deviceId,
+      password: o.secret,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: o.keepaliveSec ?? 60,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      // Jitter: after a hub restart a whole neighbourhood reconnects, and the hub rate-limits connections per IP.
+      reconnectPeriod: o.reconnectPeriodMs ?? 2_000 + Math.floor(this.random() * 3_000),
+      // We subscribe after every CONNACK ourselves (clean session: the broker forgot us), so mqtt.js must not too.
+      resubscribe: false,
+      ...(announce ? { will: { topic: this.topic('status'), payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
+    };
+    const client = o.url
+      ? mqtt.connect(o.url, clientOptions)
+      : mqtt.connect({ ...clientOptions, protocol: 'mqtt', host: o.host ?? '127.0.0.1', port: o.port ?? 1883 });
+    this.client = client;
+    client.on('connect', () => this.onConnect(client));
+    client.on('close', () => {
+      this.stopHeartbeats();
+      this.emit('close');
+    });
+    client.on('error', (err) => this.onConnectionError(err));
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  /**
+   * Resolves once connected. Rejects with a `ConnackRefusedError` (`code` 2, 4, 5…) if the broker refused
+   * the connection, with the socket error (e.g. ECONNREFUSED) if one occurs while waiting, or on timeout.
+   */
+  waitForConnect(timeoutMs = this.options.connectTimeoutMs ?? 10_000): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (this.refusal) return Promise.reject(this.refusal);
+    if (!this.client) return Promise.reject(new Error(`${this.deviceId}: start() was not called`));
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.off('connect', onConnect);
+        this.off('connect-error', onError);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onConnect = () => done();
+      const onError = (err: Error) => done(err);
+      const timer = setTimeout(() => done(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs);
+      this.on('connect', onConnect);
+      this.on('connect-error', onError);
+    });
+  }
+
+  /** Publishes one event with QoS 1; resolves when the PUBACK arrives. Throws `PayloadError` if the schema refuses it. */
+  async sendEvent(type: string, fields: Readonly<Record<string, unknown>> = {}): Promise<SentMessage<DeviceEventPayload>> {
+    const seq = this.nextSeq;
+    const payload = buildEventPayload(this.kind, type, fields, this.common(seq));
+    this.nextSeq = Math.max(this.nextSeq, (payload.seq ?? seq) + 1);
+    const topic = await this.publish('event', JSON.stringify(payload), 1);
+    return { topic, seq: payload.seq ?? seq, payload };
+  }
+
+  /** Publishes one telemetry message (QoS 0 by default); resolves when written (QoS 0) or acknowledged (QoS 1). */
+  async sendTelemetry(
+    fields: Readonly<Record<string, unknown>> = {},
+    { qos = this.options.telemetryQos ?? 0 }: { qos?: 0 | 1 } = {},
+  ): Promise<SentMessage<TelemetryPayload>> {
+    const seq = this.nextSeq;
+    const payload = buildTelemetryPayload(this.kind, fields, this.common(seq));
+    this.nextSeq = Math.max(this.nextSeq, (payload.seq ?? seq) + 1);
+    const topic = await this.publish('telemetry', JSON.stringify(payload), qos);
+    return { topic, seq: payload.seq ?? seq, payload };
+  }
+
+  /** Publishes bytes unchecked, for tests of what the hub does with malformed data. */
+  async sendRaw(channel: UplinkChannel, payload: string | Buffer, qos: 0 | 1 = 1): Promise<void> {
+    await this.publish(channel, payload, qos);
+  }
+
+  /**
+   * One heartbeat: advances battery and behaviour to now, sends their telemetry and, the first time the
+   * battery is low, `low_battery`. Called by the timer; public so tests can step it.
+   */
+  async heartbeat(): Promise<void> {
+    const now = this.now();
+    const drained = drainBattery(
+      this.battery,
+      now - this.lastStepAt,
+      this.options.batteryDrainPerHour ?? this.behaviour.batteryDrainPerHour,
+    );
+    this.battery = drained.state;
+    const step = this.behaviour.step(this.behaviourState, now, this.random);
+    this.behaviourState = step.state;
+    this.lastStepAt = now;
+    await this.sendTelemetry(step.telemetry);
+    if (drained.reportLow && this.kind.eventTypes.includes('low_battery')) await this.sendEvent('low_battery');
+  }
+
+  /** Clean shutdown: retained `offline` first (a DISCONNECT discards the will), then DISCONNECT. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    this.stopHeartbeats();
+    if (client.connected && (this.options.announceStatus ?? true)) {
+      await withTimeout(
+        client.publishAsync(this.topic('status'), 'offline', { qos: 1, retain: true }),
+        2_000,
+      ).catch((err: unknown) => this.recordSendError(err));
+    }
+    // Unacknowledged messages could hold a graceful end forever; a device being switched off does not wait.
+    await withTimeout(client.endAsync(!client.connected), 2_000).catch(() => client.end(true));
+  }
+
+  /** Power cut: the socket closes without DISCONNECT, so the broker publishes the will. No reconnect. */
+  kill(): void {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    this.stopHeartbeats();
+    client.end(true);
+  }
+
+  private common(seq: number): CommonFields {
+    const common: CommonFields = { seq, ts: this.now() };
+    if (this.options.reportBattery ?? true) common.battery = reportedBattery(this.battery);
+    return common;
+  }
+
+  private publish(channel: UplinkChannel, body: string | Buffer, qos: 0 | 1, retain = false): Promise<string> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error(`${this.deviceId}: not started`));
+    const topic = this.topic(channel);
+    // mqtt.js calls back on PUBACK for QoS 1 and once written for QoS 0; offline, it queues and resends on reconnect.
+    return new Promise((resolve, reject) =>
+      client.publish(topic, body, { qos, retain }, (err) => (err ? reject(err) : resolve(topic))),
+    );
+  }
+
+  private onConnect(client: MqttClient): void {
+    this.refusal = undefined;
+    this.emit('connect');
+    const announce = this.options.announceStatus ?? true;
+    const online = announce
+      ? client.publishAsync(this.topic('status'), 'online', { qos: 1, retain: true })
+      : Promise.resolve(undefined);
+    const subscribed = client.subscribeAsync(this.topic(COMMAND_CHANNEL), { qos: 1 }).then((granted) => {
+      // A refused subscription (SUBACK 0x80) means the ACL disagrees with our id: surface it, it is a setup bug.
+      if (granted.some((g) => g.qos === 128)) throw new Error(`subscription to ${this.topic(COMMAND_CHANNEL)} refused (SUBACK 0x80)`);
+    });
+    Promise.all([online, subscribed]).catch((err: unknown) => this.recordSendError(err));
+    this.startHeartbeats();
+  }
+
+  private onConnectionError(err: Error): void {
+    this.lastError = err;
+    const refusal = connackRefusal(err);
+    // mqtt.js does not retry after a refusal; remember it so a later waitForConnect still learns why.
+    if (refusal) this.refusal = refusal;
+    this.emit('connect-error', refusal ?? err);
+  }
+
+  private onMessage(topic: string, raw: Buffer): void {
+    if (topic !== this.topic(COMMAND_CHANNEL)) return;
+    const text = raw.toString('utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.emit('invalid-command', { payload: text, reason: 'not JSON' });
+      return;
+    }
+    const parsed = commandSchema.safeParse(json);
+    if (!parsed.success) {
+      this.emit('invalid-command', { payload: text, reason: parsed.error.issues.map(formatIssue).join('; ') });
+      return;
+    }
+    const command = parsed.data;
+    if (command.cmd === 'configure') this.setHeartbeatSec(command.heartbeatSec);
+    this.emit('command', command);
+  }
+
+  /** What a real device does on `configure`: use the new interval from now on. */
+  private setHeartbeatSec(sec: number): void {
+    this.heartbeatMs = sec * 1000;
+    if (this.heartbeatTimer) {
+      clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = setInterval(() => this.backgroundHeartbeat(), this.heartbeatMs);
+    }
+  }
+
+  private startHeartbeats(): void {
+    this.stopHeartbeats();
+    if (this.options.heartbeats === false) return;
+    // First one right away: the hub learns the device's state as soon as it is back.
+    this.backgroundHeartbeat();
+    this.heartbeatTimer = setInterval(() => this.backgroundHeartbeat(), this.heartbeatMs);
+  }
+
+  private stopHeartbeats(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private backgroundHeartbeat(): void {
+    this.heartbeat().catch((err: unknown) => this.recordSendError(err));
+  }
+
+  private recordSendError(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.lastError = error;
+    this.emit('send-error', error);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
