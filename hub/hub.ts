@@ -67,11 +67,10 @@ export class Hub {
   private httpServer: Server | undefined;
   private mqttAddress: AddressInfo | undefined;
   private readonly log: Logger;
-  private readonly clock: Clock;
 
   constructor(private readonly options: HubOptions) {
     const { config } = options;
-    const clock = (this.clock = options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
     const log = (this.log = options.log ?? silentLogger());
     const now = () => clock.now();
     this.bus = new EventBus<HubEvents>(log.child({ module: 'bus' }));

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import { hashPassword } from '../hub/auth/passwords.js';
 import type { Role } from '../hub/registry/records.js';
 import { ApiClient } from './helpers/api-client.js';
@@ -15,16 +15,10 @@ import { StreamClient } from './helpers/stream-client.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 let hub: TestHub;
-const clients: MqttClient[] = [];
-const streams: StreamClient[] = [];
+const keep = useCleanup();
 
 beforeEach(async () => {
-  hub = await startTestHub();
-});
-afterEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-  await hub.stop();
+  hub = keep(await startTestHub(), closeHub);
 });
 
 async function userClient(role: Role, homeIds: string[] = []): Promise<ApiClient> {
@@ -163,13 +157,11 @@ describe('a family user', () => {
     expect((await family.get(`/api/v1/alerts?homeId=${other.homeId}`)).status).toBe(404);
     expect((await family.post('/api/v1/homes', validHome)).status).toBe(403);
 
-    const stream = await StreamClient.open(hub.httpUrl, `token=${family.token}`);
-    streams.push(stream);
+    const stream = keep(await StreamClient.open(hub.httpUrl, `token=${family.token}`), closeStream);
     await stream.next((m) => m.type === 'snapshot');
     for (const home of [other, mine]) {
       const d = home.devices[0]!;
-      const client = await connectDevice(hub.mqttUrl, d.id, d.secret);
-      clients.push(client);
+      const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
       await client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
     }
     const raised = await stream.next((m) => m.type === 'alert.raised');
@@ -193,26 +185,22 @@ describe('the stream', () => {
 
   it('sends a reconnecting client what it missed instead of a new snapshot', async () => {
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
-    const first = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`);
-    streams.push(first);
+    const first = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
     const snapshot = await first.next((m) => m.type === 'snapshot');
-    first.close();
+    first.close(); // closing twice (here and in cleanup) is harmless
 
     const d = devices[0]!;
-    const client = await connectDevice(hub.mqttUrl, d.id, d.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
     await client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
 
-    const again = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}&streamId=${snapshot.streamId}&lastEventId=${snapshot.eventId}`);
-    streams.push(again);
+    const again = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}&streamId=${snapshot.streamId}&lastEventId=${snapshot.eventId}`), closeStream);
     const missed = await again.next((m) => m.type === 'alert.raised');
     expect(missed.alert.deviceId).toBe(d.id);
     expect(again.messages.some((m) => m.type === 'snapshot')).toBe(false);
   });
 
   it('answers a ping and rejects any other client message without closing', async () => {
-    const stream = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`);
-    streams.push(stream);
+    const stream = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
     stream.socket.send('{"type":"ping"}');
     await stream.next((m) => m.type === 'pong');
     stream.socket.send('{"type":"delete-everything"}');

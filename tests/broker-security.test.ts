@@ -5,27 +5,16 @@
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connackCode, connectDevice, waitForClose } from './helpers/mqtt-device.js';
 import { RawMqtt } from './helpers/raw-mqtt.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
-let hub: TestHub | undefined;
-const clients: MqttClient[] = [];
-const sockets: Socket[] = [];
-const raws: RawMqtt[] = [];
-
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  for (const r of raws.splice(0)) r.close();
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-  await hub?.stop();
-  hub = undefined;
-});
+const keep = useCleanup();
 
 async function setUp(env: Record<string, string> = {}, kinds = ['bracelet', 'bracelet']) {
-  hub = await startTestHub({ env });
+  const hub = keep(await startTestHub({ env }), closeHub);
   const { devices } = await hub.provisionHome({ kinds });
   return { hub, devices };
 }
@@ -36,9 +25,8 @@ function auditActions(h: TestHub): string[] {
 
 function rawSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = tcpConnect(port, '127.0.0.1', () => resolve(socket));
+    const socket = keep(tcpConnect(port, '127.0.0.1', () => resolve(socket)), (s) => s.destroy());
     socket.on('error', reject);
-    sockets.push(socket);
   });
 }
 
@@ -56,8 +44,7 @@ function closed(socket: Socket, timeoutMs: number): Promise<number> {
 
 /** A device that can still raise an alert proves the hub kept serving. */
 async function assertStillServing(h: TestHub, device: { id: string; secret: string }) {
-  const client = await connectDevice(h.mqttUrl, device.id, device.secret);
-  clients.push(client);
+  const client = keep(await connectDevice(h.mqttUrl, device.id, device.secret), endClient);
   await client.publishAsync(`hc/v1/${device.id}/event`, JSON.stringify({ type: 'sos', seq: 99 }), { qos: 1 });
   const alerts = (await h.api.get('/api/v1/alerts?status=open')).body.alerts;
   expect(alerts.map((a: { deviceId: string }) => a.deviceId)).toContain(device.id);
@@ -78,8 +65,7 @@ describe('broker authentication', () => {
   it("refuses A's credentials with B's client id (CONNACK 2) and leaves B connected", async () => {
     const { hub, devices } = await setUp();
     const [a, b] = [devices[0]!, devices[1]!];
-    const clientB = await connectDevice(hub.mqttUrl, b.id, b.secret);
-    clients.push(clientB);
+    const clientB = keep(await connectDevice(hub.mqttUrl, b.id, b.secret), endClient);
     expect(await connackCode(hub.mqttUrl, { clientId: b.id, username: a.id, password: a.secret })).toBe(2);
     await new Promise((r) => setTimeout(r, 100));
     expect(clientB.connected).toBe(true);
@@ -89,8 +75,7 @@ describe('broker authentication', () => {
   it('answers an empty client id with clean session 0 with CONNACK 2 (MQTT-3.1.3-8)', async () => {
     const { hub, devices } = await setUp();
     const a = devices[0]!;
-    const raw = await RawMqtt.open(hub.mqttPort);
-    raws.push(raw);
+    const raw = keep(await RawMqtt.open(hub.mqttPort), (r) => r.close());
     // mqtt-packet will not generate this (it is a protocol error), so clear the
     // CleanSession bit of a generated CONNECT by hand: fixed header (2 bytes
     // here), protocol name (6), level (1), then the connect flags byte at index 9.
@@ -107,8 +92,7 @@ describe('topic ACL', () => {
   it('grants only the own cmd topic; other topics, wildcards and $SYS get SUBACK 0x80 and are audited', async () => {
     const { hub, devices } = await setUp();
     const [a, b] = [devices[0]!, devices[1]!];
-    const raw = await RawMqtt.open(hub.mqttPort);
-    raws.push(raw);
+    const raw = keep(await RawMqtt.open(hub.mqttPort), (r) => r.close());
     expect(await raw.connect({ clientId: a.id, username: a.id, password: Buffer.from(a.secret) })).toBe(0);
     const granted = await raw.subscribe([`hc/v1/${a.id}/cmd`, `hc/v1/${b.id}/cmd`, '#', '$SYS/#', `hc/v1/${a.id}/+`]);
     expect(granted).toEqual([1, 128, 128, 128, 128]);
@@ -119,8 +103,7 @@ describe('topic ACL', () => {
   it("disconnects a device that publishes on another device's topic, audits it, and raises nothing", async () => {
     const { hub, devices } = await setUp();
     const [a, b] = [devices[0]!, devices[1]!];
-    const client = await connectDevice(hub.mqttUrl, a.id, a.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, a.id, a.secret), endClient);
     const closing = waitForClose(client);
     client.publish(`hc/v1/${b.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
     await closing;
@@ -133,8 +116,7 @@ describe('limits in front of Aedes', () => {
   it('drops a connection announcing a 1 MiB packet and keeps serving', async () => {
     const { hub, devices } = await setUp();
     const a = devices[0]!;
-    const client = await connectDevice(hub.mqttUrl, a.id, a.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, a.id, a.secret), endClient);
     const closing = waitForClose(client);
     client.publish(`hc/v1/${a.id}/telemetry`, Buffer.alloc(1024 * 1024, 0x20), { qos: 0 });
     await closing;
@@ -173,8 +155,7 @@ describe('limits in front of Aedes', () => {
   it('disconnects and audits a device over its publish rate', async () => {
     const { hub, devices } = await setUp({ HUB_PUBLISHES_PER_DEVICE_PER_SEC: '2' });
     const a = devices[0]!;
-    const client = await connectDevice(hub.mqttUrl, a.id, a.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, a.id, a.secret), endClient);
     const closing = waitForClose(client);
     for (let i = 0; i < 30; i++) client.publish(`hc/v1/${a.id}/telemetry`, JSON.stringify({ heartRate: 70, seq: i }), { qos: 0 });
     await closing;
@@ -195,8 +176,7 @@ describe('bad payloads', () => {
   it('drops malformed payloads with a counter and keeps the device connected, changing nothing', async () => {
     const { hub, devices } = await setUp();
     const a = devices[0]!;
-    const client = await connectDevice(hub.mqttUrl, a.id, a.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, a.id, a.secret), endClient);
     const topic = `hc/v1/${a.id}/event`;
     await client.publishAsync(topic, 'not json at all', { qos: 1 });
     await client.publishAsync(topic, JSON.stringify({ type: 'explode' }), { qos: 1 });

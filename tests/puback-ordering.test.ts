@@ -5,12 +5,12 @@
  * the alert until the fsync completes.
  */
 import { open } from 'node:fs/promises';
-import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import type { OpenJournalFile } from '../hub/storage/journal.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
-import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { startTestHub } from './helpers/test-hub.js';
 
 /** Real journal files whose fdatasync waits while the gate is closed. */
 function gatedOpener() {
@@ -42,26 +42,17 @@ function gatedOpener() {
   };
 }
 
-let hub: TestHub | undefined;
-const clients: MqttClient[] = [];
-const streams: StreamClient[] = [];
-afterEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-  await hub?.stop();
-});
+const keep = useCleanup();
 
 describe('PUBACK after fsync', () => {
   it('holds the PUBACK of an SOS, and hides the alert, until its journal line is fsynced', async () => {
     const gate = gatedOpener();
-    hub = await startTestHub({ journalFileOpener: gate.opener });
+    const hub = keep(await startTestHub({ journalFileOpener: gate.opener }), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const d = devices[0]!;
-    const stream = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`);
-    streams.push(stream);
+    const stream = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
     await stream.next((m) => m.type === 'snapshot');
-    const client = await connectDevice(hub.mqttUrl, d.id, d.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
 
     gate.close();
     let acked = false;
@@ -81,11 +72,10 @@ describe('PUBACK after fsync', () => {
 
   it('does not hold telemetry for the journal', async () => {
     const gate = gatedOpener();
-    hub = await startTestHub({ journalFileOpener: gate.opener });
+    const hub = keep(await startTestHub({ journalFileOpener: gate.opener }), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const d = devices[0]!;
-    const client = await connectDevice(hub.mqttUrl, d.id, d.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
     gate.close();
     // An audit line is pending behind the closed gate, yet telemetry is acked at once.
     hub.hub.audit.record('test.pending', 'system');

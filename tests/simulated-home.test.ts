@@ -4,18 +4,14 @@
  * `npm run sim` command raises one too.
  */
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeHub, useCleanup } from './helpers/cleanup.js';
 import { bracelet } from '../devices/kinds/bracelet.js';
 import { SimulatedDevice } from '../simulators/simulated-device.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
-import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { startTestHub } from './helpers/test-hub.js';
 
-let hub: TestHub | undefined;
-const devices: SimulatedDevice[] = [];
-afterEach(async () => {
-  await Promise.all(devices.splice(0).map((d) => d.stop()));
-  await hub?.stop();
-});
+const keep = useCleanup();
 
 async function waitFor<T>(read: () => T | undefined, timeoutMs = 3_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -29,14 +25,16 @@ async function waitFor<T>(read: () => T | undefined, timeoutMs = 3_000): Promise
 
 describe('simulated devices against the hub', () => {
   it('a simulated bracelet reports readings, goes online, and its SOS raises an alert', async () => {
-    hub = await startTestHub();
+    const hub = keep(await startTestHub(), closeHub);
     const { devices: provisioned } = await hub.provisionHome({ kinds: ['bracelet'] });
     const p = provisioned[0]!;
-    const device = new SimulatedDevice({ url: hub.mqttUrl, deviceId: p.id, secret: p.secret, kind: bracelet, heartbeatSec: 0.1, reconnectPeriodMs: 0 });
-    devices.push(device);
+    const device = keep(
+      new SimulatedDevice({ url: hub.mqttUrl, deviceId: p.id, secret: p.secret, kind: bracelet, heartbeatSec: 0.1, reconnectPeriodMs: 0 }),
+      (d) => d.stop(),
+    );
     device.start();
     await device.waitForConnect();
-    await waitFor(() => (hub!.hub.states.get(p.id)?.readings.size ?? 0) >= 3);
+    await waitFor(() => (hub.hub.states.get(p.id)?.readings.size ?? 0) >= 3);
     const state = hub.hub.states.get(p.id)!;
     expect(state.online).toBe(true);
     expect(typeof state.lastValues.heartRate).toBe('number');
@@ -49,7 +47,7 @@ describe('simulated devices against the hub', () => {
   });
 
   it('`npm run sim` sends one SOS that the hub turns into an alert', async () => {
-    hub = await startTestHub();
+    const hub = keep(await startTestHub(), closeHub);
     const { devices: provisioned } = await hub.provisionHome({ kinds: ['bracelet'] });
     const p = provisioned[0]!;
     const child = spawn(

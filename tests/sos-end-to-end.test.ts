@@ -5,21 +5,13 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
-import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { startTestHub } from './helpers/test-hub.js';
 
-let hub: TestHub;
-const clients: MqttClient[] = [];
-const streams: StreamClient[] = [];
-
-afterEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-  await hub?.stop();
-});
+const keep = useCleanup();
 
 async function journalText(dataDir: string): Promise<string> {
   const dir = join(dataDir, 'journal');
@@ -29,16 +21,14 @@ async function journalText(dataDir: string): Promise<string> {
 
 describe('SOS end to end', () => {
   it('raises a critical open alert visible in the journal, over REST and on the WebSocket within a second', async () => {
-    hub = await startTestHub();
+    const hub = keep(await startTestHub(), closeHub);
     const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const bracelet = devices[0]!;
-    const stream = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`);
-    streams.push(stream);
+    const stream = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
     const snapshot = await stream.next((m) => m.type === 'snapshot');
     expect(snapshot.alerts).toEqual([]);
 
-    const device = await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret);
-    clients.push(device);
+    const device = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
     const sentAt = Date.now();
     await device.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1, ts: sentAt }), { qos: 1 });
 
@@ -64,11 +54,10 @@ describe('SOS end to end', () => {
   });
 
   it('attaches a second SOS with a new seq as an occurrence, and drops a repeated seq', async () => {
-    hub = await startTestHub();
+    const hub = keep(await startTestHub(), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const bracelet = devices[0]!;
-    const device = await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret);
-    clients.push(device);
+    const device = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
     const topic = `hc/v1/${bracelet.id}/event`;
     await device.publishAsync(topic, JSON.stringify({ type: 'sos', seq: 7 }), { qos: 1 });
     await device.publishAsync(topic, JSON.stringify({ type: 'sos', seq: 7 }), { qos: 1 });
@@ -85,13 +74,12 @@ describe('SOS end to end', () => {
   });
 
   it('records an installing home\'s SOS as a test event and raises no real alert', async () => {
-    hub = await startTestHub();
+    const hub = keep(await startTestHub(), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'], live: false });
     const bracelet = devices[0]!;
     const testEvents: unknown[] = [];
     hub.hub.bus.on('device.test_event', (e) => testEvents.push(e));
-    const device = await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret);
-    clients.push(device);
+    const device = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
     await device.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
 
     expect((await hub.api.get('/api/v1/alerts')).body.alerts).toEqual([]);

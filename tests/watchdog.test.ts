@@ -3,14 +3,14 @@
  * with an injected clock — a device silent for 3 × its heartbeat is reported
  * offline on the WebSocket and comes back online with its next message.
  */
-import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import { bracelet } from '../devices/kinds/bracelet.js';
 import { Watchdog } from '../hub/ingest/watchdog.js';
 import { ManualClock } from './helpers/manual-clock.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
-import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { startTestHub } from './helpers/test-hub.js';
 
 describe('Watchdog', () => {
   it('fires exactly at the timeout after the last sign of life, not before', () => {
@@ -68,26 +68,17 @@ describe('Watchdog', () => {
 });
 
 describe('device presence through the hub', () => {
-  let hub: TestHub | undefined;
-  const clients: MqttClient[] = [];
-  const streams: StreamClient[] = [];
-  afterEach(async () => {
-    for (const s of streams.splice(0)) s.close();
-    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-    await hub?.stop();
-  });
+  const keep = useCleanup();
 
   it('marks a silent bracelet offline after 3 × heartbeat and online again on its next message', async () => {
     const clock = new ManualClock();
-    hub = await startTestHub({ clock });
+    const hub = keep(await startTestHub({ clock }), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const device = devices[0]!;
-    const stream = await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`);
-    streams.push(stream);
+    const stream = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
     await stream.next((m) => m.type === 'snapshot');
 
-    const client = await connectDevice(hub.mqttUrl, device.id, device.secret);
-    clients.push(client);
+    const client = keep(await connectDevice(hub.mqttUrl, device.id, device.secret), endClient);
     await client.publishAsync(`hc/v1/${device.id}/telemetry`, JSON.stringify({ heartRate: 70 }), { qos: 1 });
     const online = await stream.next((m) => m.type === 'device.status' && m.online === true);
     expect(online).toMatchObject({ deviceId: device.id, reason: 'message' });

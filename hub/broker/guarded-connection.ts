@@ -12,7 +12,7 @@ export class GuardedConnection extends Duplex {
   constructor(
     readonly socket: Socket,
     readonly guard: PacketGuard,
-    private readonly onViolation: (violation: GuardViolation) => void,
+    onViolation: (violation: GuardViolation) => void,
   ) {
     super({ allowHalfOpen: false });
     socket.on('data', (chunk: Buffer) => {
