@@ -9,8 +9,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import { AlertService } from './alerts/alert-service.js';
-import type { AlertOccurrenceRecord, AlertRaisedRecord } from './alerts/journal-records.js';
+import { AlertIntake } from './alerts/alert-intake.js';
+import { AlertLifecycle } from './alerts/alert-lifecycle.js';
+import { ALERT_RECORD_TYPES, type AlertRecordData } from './alerts/alert-reducer.js';
+import { AlertStore } from './alerts/alert-store.js';
+import { Escalation } from './alerts/escalation.js';
 import { createApi } from './api/app.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
@@ -54,7 +57,10 @@ export class Hub {
   readonly registry: Registry;
   readonly journal: Journal;
   readonly audit: AuditLog;
-  readonly alerts: AlertService;
+  readonly alerts: AlertStore;
+  readonly intake: AlertIntake;
+  readonly lifecycle: AlertLifecycle;
+  readonly escalation: Escalation;
   readonly states = new DeviceStateStore();
   readonly seqWindow = new SeqWindow();
   readonly presence: DevicePresence;
@@ -83,14 +89,17 @@ export class Hub {
       ...(options.journalFileOpener ? { openFile: options.journalFileOpener } : {}),
     });
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
-    this.alerts = new AlertService({ journal: this.journal, bus: this.bus, homes: this.registry, clock, log: log.child({ module: 'alerts' }) });
+    const alertLog = log.child({ module: 'alerts' });
+    this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
+    this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog });
+    this.escalation = new Escalation(this.alerts, this.bus, clock);
     this.presence = new DevicePresence(this.states, this.bus, clock);
     this.ingest = new Ingest(
       { registry: this.registry, states: this.states, seqWindow: this.seqWindow, watchdog: this.presence.watchdog, bus: this.bus },
       log.child({ module: 'ingest' }),
       now,
     );
-    this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.alerts, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
+    this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
@@ -104,6 +113,7 @@ export class Hub {
       log: log.child({ module: 'broker' }),
       now,
     });
+    this.lifecycle = new AlertLifecycle({ store: this.alerts, sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd), now, log: alertLog });
     this.sessions = new SessionStore(undefined, now);
     this.homes = new HomeService(this.registry, this.presence, this.audit);
     this.stream = new StreamServer({ sessions: this.sessions, alerts: this.alerts, states: this.states, bus: this.bus, log: log.child({ module: 'stream' }) });
@@ -127,6 +137,7 @@ export class Hub {
     const generatedAdminPassword = await this.ensureAdmin();
     for (const device of this.registry.listDevices()) this.presence.watch(device);
     this.rules.start();
+    this.escalation.start();
     this.mqttAddress = await this.broker.start();
     const http = await this.startHttp();
     this.log.info({ mqtt: this.mqttAddress, http, replayed }, 'hub started');
@@ -142,6 +153,7 @@ export class Hub {
       await closed;
     }
     await this.broker.stop();
+    this.escalation.stop();
     this.rules.stop();
     this.presence.stop();
     await this.journal.close();
@@ -149,27 +161,22 @@ export class Hub {
   }
 
   private replay(entry: JournalEntry): void {
-    switch (entry.type) {
-      case 'alert.raised': {
-        const { trigger } = (entry.data as AlertRaisedRecord).alert;
-        this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
-        break;
-      }
-      case 'alert.occurrence': {
-        const { trigger } = entry.data as AlertOccurrenceRecord;
-        this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
-        break;
-      }
-      case 'device.test_event': {
-        const record = entry.data as TestEventRecord;
-        this.rememberSeq(record.deviceId, record.seq, record.ts);
-        break;
-      }
-      case 'audit':
-        this.audit.applyJournalLine(entry.at, entry.data as Parameters<AuditLog['applyJournalLine']>[1]);
-        return;
+    if (entry.type === 'audit') {
+      this.audit.applyJournalLine(entry.at, entry.data as Parameters<AuditLog['applyJournalLine']>[1]);
+      return;
     }
-    this.alerts.applyJournalLine(entry.n, entry.type, entry.data);
+    if (entry.type === 'device.test_event') {
+      const record = entry.data as TestEventRecord;
+      this.rememberSeq(record.deviceId, record.seq, record.ts);
+      return;
+    }
+    if (!ALERT_RECORD_TYPES.has(entry.type)) return;
+    const trigger =
+      entry.type === 'alert.raised'
+        ? (entry.data as AlertRecordData['alert.raised']).alert.trigger
+        : (entry.data as { trigger?: AlertRecordData['alert.occurrence']['trigger'] }).trigger;
+    if (trigger) this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
+    this.alerts.replay(entry.n, entry.at, entry.type, entry.data);
   }
 
   /** A retransmission after a restart must still be recognised as a duplicate. */
@@ -192,6 +199,7 @@ export class Hub {
       registry: this.registry,
       homes: this.homes,
       alerts: this.alerts,
+      lifecycle: this.lifecycle,
       sessions: this.sessions,
       audit: this.audit,
       states: this.states,

@@ -6,13 +6,24 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ALERT_STATUSES = ['open', 'acknowledged', 'dispatched', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-/** What a rule proposes; the alert service decides whether it becomes a new alert or an occurrence. */
+/**
+ * What a rule proposes. With the default effect `raise` the alert service
+ * opens a new alert, or adds an occurrence to the open one of the same
+ * (home, kind) — raising its severity if the draft is more urgent. `attach`
+ * only notes something on an open alert (a smoke_clear, a device back online)
+ * and never opens one. `set_severity` changes the open alert's severity and
+ * title (a fall cancelled by the wearer drops to medium "call back"); it never
+ * closes anything — only a person resolves an alert (DESIGN.md §4).
+ */
 export interface AlertDraft {
   kind: string;
   severity: Severity;
   title: string;
   homeId: string;
   deviceId: string;
+  effect?: 'raise' | 'attach' | 'set_severity' | undefined;
+  /** Shown in the timeline for `attach` and `set_severity`. */
+  note?: string | undefined;
   details?: Record<string, unknown> | undefined;
 }
 
@@ -23,6 +34,27 @@ export interface AlertTrigger {
   at: string;
   seq?: number | undefined;
   ts?: number | undefined;
+}
+
+export const RESPONDER_KINDS = ['family', 'community_worker', 'property', 'doctor', 'ambulance_120', 'fire_119', 'police_110'] as const;
+export type ResponderKind = (typeof RESPONDER_KINDS)[number];
+
+/** A responder only moves forward: notified → accepted (on the way) → on_scene → done. */
+export const RESPONDER_STATES = ['notified', 'accepted', 'on_scene', 'done'] as const;
+export type ResponderState = (typeof RESPONDER_STATES)[number];
+
+export const OUTCOMES = ['emergency_handled', 'resident_ok', 'false_alarm', 'technical', 'no_access'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface Responder {
+  id: string;
+  kind: ResponderKind;
+  name: string;
+  phone?: string | undefined;
+  state: ResponderState;
+  addedAt: string;
+  addedBy: string;
+  updatedAt: string;
 }
 
 export interface TimelineEntry {
@@ -48,6 +80,12 @@ export interface Alert {
   lastOccurrenceAt: string;
   flags: { overdue: boolean; escalated: boolean };
   trigger: AlertTrigger;
+  responders: Responder[];
+  acknowledgedAt?: string | undefined;
+  acknowledgedBy?: string | undefined;
+  resolvedAt?: string | undefined;
+  resolvedBy?: string | undefined;
+  outcome?: Outcome | undefined;
   timeline: TimelineEntry[];
 }
 

@@ -4,7 +4,8 @@
  */
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import type { AlertService } from '../alerts/alert-service.js';
+import type { AlertLifecycle } from '../alerts/alert-lifecycle.js';
+import type { AlertStore } from '../alerts/alert-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { DomainError } from '../core/errors.js';
@@ -27,7 +28,8 @@ export interface HealthReport {
 export interface ApiDeps {
   registry: Registry;
   homes: HomeService;
-  alerts: AlertService;
+  alerts: AlertStore;
+  lifecycle: AlertLifecycle;
   sessions: SessionStore;
   audit: AuditLog;
   states: DeviceStateStore;

@@ -4,7 +4,7 @@
  * alerts, one line each, so nobody can quietly remove one (DESIGN.md §6).
  * Recent entries are also kept in memory for the audit view.
  */
-import type { JournalWriter } from '../alerts/alert-service.js';
+import type { JournalWriter } from '../alerts/alert-store.js';
 import type { Logger } from '../core/logger.js';
 
 export interface AuditEntry {
@@ -30,6 +30,15 @@ export class AuditLog {
     const { entry, durable } = this.journal.append('audit', { action, actor, target, detail });
     this.remember({ at: entry.at, action, actor, target, detail });
     durable.catch((err: unknown) => this.log.error({ err, action }, 'audit entry not stored'));
+  }
+
+  /**
+   * An audited action whose journal line was already written by someone else
+   * (an alert transition is its own record): remembered for the audit view
+   * without a second line.
+   */
+  noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void {
+    this.remember({ at, action, actor, target, detail });
   }
 
   /** Replays one journal `audit` line at start. */

@@ -52,4 +52,6 @@ export type HubEvents = {
   'device.test_event': TestEventRecord;
   'alert.raised': Alert;
   'alert.updated': Alert;
+  /** Every durable alert change, named (`acknowledged`, `escalated`, …), for whoever reacts to it. */
+  'alert.transition': { alert: Alert; change: string; actor: string | undefined };
 };

@@ -11,7 +11,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { summarize } from '../alerts/alert.js';
-import type { AlertService } from '../alerts/alert-service.js';
+import type { AlertStore } from '../alerts/alert-store.js';
 import type { Session, SessionStore } from '../auth/sessions.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { DeviceStatusChange, HubEvents } from '../core/hub-events.js';
@@ -26,7 +26,7 @@ const PING_INTERVAL_MS = 30_000;
 
 export interface StreamServerDeps {
   sessions: SessionStore;
-  alerts: AlertService;
+  alerts: AlertStore;
   states: DeviceStateStore;
   bus: EventBus<HubEvents>;
   log: Logger;
@@ -104,7 +104,7 @@ export class StreamServer {
 
   private sendSnapshot(client: StreamClient): void {
     const homeIds = client.session.role === 'family' ? new Set(client.session.homeIds) : undefined;
-    const alerts = this.deps.alerts.list({ homeIds }).filter((a) => a.status !== 'resolved');
+    const alerts = this.deps.alerts.list({ homeIds, unresolved: true });
     const devices = this.deps.states
       .all()
       .filter((s) => !homeIds || homeIds.has(s.homeId))

@@ -44,11 +44,18 @@ export const residentInputSchema = z.object({
 });
 export type ResidentInput = z.infer<typeof residentInputSchema>;
 
+/** Per-rule parameter overrides, validated against each rule's params schema: ruleId → params. */
+export type RuleSettings = Record<string, Record<string, unknown>>;
+
 export interface ResidentRecord extends ResidentInput {
   id: string;
   homeId: string;
   createdAt: string;
   updatedAt: string;
+  /** Overrides of this resident's rule thresholds (win over the home's). */
+  ruleSettings?: RuleSettings | undefined;
+  /** Marked away (in hospital, at family): inactivity monitoring pauses. */
+  away?: { since: string; until?: string | undefined; by: string } | undefined;
 }
 
 export const HOME_STATUSES = ['installing', 'live'] as const;
@@ -64,6 +71,7 @@ export interface HomeRecord {
   createdAt: string;
   updatedAt: string;
   liveAt?: string | undefined;
+  ruleSettings?: RuleSettings | undefined;
 }
 
 export interface DeviceRecord {

@@ -1,76 +1,144 @@
 /**
- * Runs the catalogue's rules over every device signal. Rules are indexed by
- * (device kind, event type) so a message only meets the rules that care about
- * it. Each rule runs isolated: one that throws is logged and counted and the
- * others still run (DESIGN.md §2).
+ * Runs the catalogue's rules over device signals, presence changes and the
+ * wake-ups rules ask for. Rules are indexed by (device kind, event type) so a
+ * message meets only the rules that care. Each rule runs isolated: one that
+ * throws is logged and counted and the others still run (DESIGN.md §2). The
+ * engine owns each rule's state and its one timer per home.
  */
-import type { z } from 'zod';
-import type { AlertDraft } from '../alerts/alert.js';
-import type { Clock } from '../core/clock.js';
+import type { AlertDraft, AlertTrigger } from '../alerts/alert.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
-import type { DeviceSignal, HubEvents } from '../core/hub-events.js';
+import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import type { HomeRecord, ResidentRecord } from '../registry/records.js';
-import type { Rule } from './define-rule.js';
+import type { DeviceRecord, HomeRecord, ResidentRecord } from '../registry/records.js';
+import type { AnyRule, RuleInput, RuleOutcome } from './define-rule.js';
 
 export interface RulesEngineDeps {
-  rules: readonly Rule[];
+  rules: readonly AnyRule[];
   bus: EventBus<HubEvents>;
-  registry: { getHome(id: string): HomeRecord | undefined; getResident(id: string): ResidentRecord | undefined };
-  alerts: { submit(draft: AlertDraft, signal: DeviceSignal): void };
+  registry: {
+    getHome(id: string): HomeRecord | undefined;
+    getResident(id: string): ResidentRecord | undefined;
+    getDevice(id: string): DeviceRecord | undefined;
+  };
+  alerts: { submit(draft: AlertDraft, trigger: AlertTrigger): void };
   clock: Clock;
   timezone: string;
   log: Logger;
 }
 
 const TELEMETRY = '#telemetry';
+const key = (ruleId: string, homeId: string) => `${ruleId}|${homeId}`;
 
 export class RulesEngine {
-  private readonly index = new Map<string, Rule[]>();
-  private readonly defaults = new Map<string, unknown>();
+  private readonly signalIndex = new Map<string, AnyRule[]>();
+  private readonly presenceIndex = new Map<string, AnyRule[]>();
+  private readonly states = new Map<string, unknown>();
+  private readonly timers = new Map<string, TimerHandle>();
   readonly errors = new Map<string, number>();
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: RulesEngineDeps) {}
 
   start(): void {
     for (const rule of this.deps.rules) {
-      this.defaults.set(rule.id, rule.params.parse({}));
       const keys = [...(rule.on.events ?? []), ...(rule.on.telemetry ? [TELEMETRY] : [])];
       for (const kind of rule.on.deviceKinds) {
-        for (const key of keys) {
-          const k = `${kind}:${key}`;
-          this.index.set(k, [...(this.index.get(k) ?? []), rule]);
-        }
+        for (const k of keys) push(this.signalIndex, `${kind}:${k}`, rule);
+        if (rule.on.presence) push(this.presenceIndex, kind, rule);
       }
     }
-    this.unsubscribe = this.deps.bus.on('device.signal', (signal) => this.handle(signal));
+    this.unsubscribe = [
+      this.deps.bus.on('device.signal', (signal) => this.handleSignal(signal)),
+      this.deps.bus.on('device.status', (change) => this.handlePresence(change)),
+    ];
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.index.clear();
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    for (const handle of this.timers.values()) this.deps.clock.clearTimeout(handle);
+    this.timers.clear();
+    this.signalIndex.clear();
+    this.presenceIndex.clear();
   }
 
-  handle(signal: DeviceSignal): void {
-    const key = `${signal.deviceKind}:${signal.channel === 'event' ? signal.type : TELEMETRY}`;
-    const rules = this.index.get(key);
+  handleSignal(signal: DeviceSignal): void {
+    const rules = this.signalIndex.get(`${signal.deviceKind}:${signal.channel === 'event' ? signal.type : TELEMETRY}`);
     if (!rules) return;
-    const home = this.deps.registry.getHome(signal.homeId);
+    const trigger: AlertTrigger = {
+      deviceId: signal.deviceId,
+      eventType: signal.channel === 'event' ? signal.type : 'telemetry',
+      at: new Date(signal.receivedAt).toISOString(),
+      seq: signal.payload.seq,
+      ts: signal.payload.ts,
+    };
+    for (const rule of rules) this.run(rule, signal.homeId, { type: 'signal', signal }, trigger);
+  }
+
+  handlePresence(change: DeviceStatusChange): void {
+    const device = this.deps.registry.getDevice(change.deviceId);
+    const rules = device && this.presenceIndex.get(device.kind);
+    if (!rules) return;
+    const trigger: AlertTrigger = { deviceId: change.deviceId, eventType: change.online ? 'online' : 'offline', at: new Date(change.at).toISOString() };
+    for (const rule of rules) this.run(rule, change.homeId, { type: 'presence', change, deviceKind: device.kind }, trigger);
+  }
+
+  /** A rule's remembered state for a home (tests and diagnostics). */
+  stateOf(ruleId: string, homeId: string): unknown {
+    return this.states.get(key(ruleId, homeId));
+  }
+
+  private run(rule: AnyRule, homeId: string, input: RuleInput, trigger: AlertTrigger | undefined): void {
+    const home = this.deps.registry.getHome(homeId);
     if (!home) return;
     const resident = this.deps.registry.getResident(home.residentId);
     const now = this.deps.clock.now();
-    for (const rule of rules) {
-      let drafts: AlertDraft | readonly AlertDraft[] | null;
-      try {
-        drafts = rule.evaluate({ signal, home, resident, now, timezone: this.deps.timezone, params: this.defaults.get(rule.id) as z.infer<typeof rule.params> });
-      } catch (err) {
-        this.errors.set(rule.id, (this.errors.get(rule.id) ?? 0) + 1);
-        this.deps.log.error({ err, rule: rule.id, deviceId: signal.deviceId }, 'rule failed; other rules still ran');
-        continue;
-      }
-      if (!drafts) continue;
-      for (const draft of Array.isArray(drafts) ? drafts : [drafts as AlertDraft]) this.deps.alerts.submit(draft, signal);
+    const k = key(rule.id, homeId);
+    let outcome: RuleOutcome<unknown> | null;
+    try {
+      outcome = rule.evaluate({ input, home, resident, now, timezone: this.deps.timezone, params: this.paramsFor(rule, home, resident), state: this.states.get(k) });
+    } catch (err) {
+      this.errors.set(rule.id, (this.errors.get(rule.id) ?? 0) + 1);
+      this.deps.log.error({ err, rule: rule.id, homeId }, 'rule failed; other rules still ran');
+      return;
+    }
+    if (!outcome) return;
+    if (Object.hasOwn(outcome, 'state')) {
+      if (outcome.state === undefined) this.states.delete(k);
+      else this.states.set(k, outcome.state);
+    }
+    if (outcome.wakeAt !== undefined) this.schedule(rule, homeId, outcome.wakeAt);
+    for (const draft of outcome.drafts ?? []) {
+      this.deps.alerts.submit(draft, trigger ?? { deviceId: draft.deviceId, eventType: `timer:${rule.id}`, at: new Date(now).toISOString() });
     }
   }
+
+  private schedule(rule: AnyRule, homeId: string, wakeAt: number | null): void {
+    const k = key(rule.id, homeId);
+    const existing = this.timers.get(k);
+    if (existing !== undefined) this.deps.clock.clearTimeout(existing);
+    this.timers.delete(k);
+    if (wakeAt === null) return;
+    const handle = this.deps.clock.setTimeout(() => {
+      this.timers.delete(k);
+      this.run(rule, homeId, { type: 'timer' }, undefined);
+    }, Math.max(0, wakeAt - this.deps.clock.now()));
+    this.timers.set(k, handle);
+  }
+
+  /** Defaults, then the home's overrides, then the resident's. A bad stored override falls back to the defaults. */
+  private paramsFor(rule: AnyRule, home: HomeRecord, resident: ResidentRecord | undefined): Record<string, unknown> {
+    const overrides = { ...home.ruleSettings?.[rule.id], ...resident?.ruleSettings?.[rule.id] };
+    const parsed = rule.params.safeParse(overrides);
+    if (parsed.success) return parsed.data;
+    this.deps.log.error({ rule: rule.id, homeId: home.id, issues: parsed.error.issues }, 'stored rule settings invalid; using defaults');
+    return rule.params.parse({});
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
+  const list = map.get(k);
+  if (list) list.push(v);
+  else map.set(k, [v]);
 }

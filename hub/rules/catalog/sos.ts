@@ -1,6 +1,6 @@
 /** SOS: the resident pressed the button on the bracelet. Always critical, no parameters. */
 import { z } from 'zod';
-import { defineRule } from '../define-rule.js';
+import { defineRule, raise } from '../define-rule.js';
 
 export const sosRule = defineRule({
   id: 'sos',
@@ -9,11 +9,8 @@ export const sosRule = defineRule({
   severity: 'critical',
   on: { deviceKinds: ['bracelet'], events: ['sos'] },
   params: z.object({}),
-  evaluate: ({ signal }) => ({
-    kind: 'sos',
-    severity: 'critical',
-    title: 'SOS button pressed',
-    homeId: signal.homeId,
-    deviceId: signal.deviceId,
-  }),
+  evaluate: ({ input, home }) =>
+    input.type === 'signal'
+      ? raise({ kind: 'sos', severity: 'critical', title: 'SOS button pressed', homeId: home.id, deviceId: input.signal.deviceId })
+      : null,
 });

@@ -1,0 +1,98 @@
+/**
+ * Turns rule drafts into alert changes: a new alert, an occurrence on the open
+ * one of the same (home, kind), a note, or a severity change — and, while a
+ * home is still being installed, a test record instead of any real alert.
+ * Synchronous up to the journal append, so the broker can await durability
+ * before the PUBACK (DESIGN.md §6).
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents, TestEventRecord } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import type { HomeRecord } from '../registry/records.js';
+import { SEVERITY_RANK, type Alert, type AlertDraft, type AlertTrigger } from './alert.js';
+import type { AlertStore, JournalWriter } from './alert-store.js';
+
+export interface AlertIntakeDeps {
+  store: AlertStore;
+  journal: JournalWriter;
+  bus: EventBus<HubEvents>;
+  homes: { getHome(id: string): HomeRecord | undefined };
+  log: Logger;
+}
+
+export class AlertIntake {
+  constructor(private readonly deps: AlertIntakeDeps) {}
+
+  submit(draft: AlertDraft, trigger: AlertTrigger): void {
+    const home = this.deps.homes.getHome(draft.homeId);
+    if (!home) {
+      this.deps.log.error({ homeId: draft.homeId, kind: draft.kind }, 'alert draft for an unknown home dropped');
+      return;
+    }
+    const effect = draft.effect ?? 'raise';
+    // A home still being installed raises no real alert: its events tick the commissioning checklist.
+    if (home.status === 'installing') {
+      if (effect === 'raise') this.recordTestEvent(draft, trigger);
+      return;
+    }
+    const open = this.deps.store.openFor(draft.homeId, draft.kind);
+    if (effect === 'attach') {
+      if (open) this.deps.store.record('alert.attached', { alertId: open.id, trigger, note: draft.note ?? draft.title });
+      return;
+    }
+    if (effect === 'set_severity') {
+      if (open && open.severity !== draft.severity) {
+        this.deps.store.record('alert.severity_changed', { alertId: open.id, severity: draft.severity, title: draft.title, note: draft.note ?? draft.title, actor: `device:${trigger.deviceId}` });
+      }
+      return;
+    }
+    if (open) {
+      // Severity only rises through occurrences; only a person or an explicit rule effect lowers it.
+      const more = SEVERITY_RANK[draft.severity] < SEVERITY_RANK[open.severity];
+      this.deps.store.record('alert.occurrence', { alertId: open.id, trigger, ...(more ? { severity: draft.severity, title: draft.title } : {}) });
+      return;
+    }
+    this.deps.store.record('alert.raised', { alert: newAlert(draft, home, trigger) });
+  }
+
+  private recordTestEvent(draft: AlertDraft, trigger: AlertTrigger): void {
+    const record: TestEventRecord = {
+      homeId: draft.homeId,
+      deviceId: trigger.deviceId,
+      eventType: trigger.eventType,
+      alertKind: draft.kind,
+      at: trigger.at,
+      seq: trigger.seq,
+      ts: trigger.ts,
+    };
+    const { durable } = this.deps.journal.append('device.test_event', record);
+    durable.then(
+      () => this.deps.bus.emit('device.test_event', record),
+      (err: unknown) => this.deps.log.error({ err, deviceId: record.deviceId }, 'test event not stored'),
+    );
+  }
+}
+
+function newAlert(draft: AlertDraft, home: HomeRecord, trigger: AlertTrigger): Alert {
+  const at = trigger.at;
+  return {
+    id: `al-${randomUUID()}`,
+    homeId: draft.homeId,
+    residentId: home.residentId,
+    deviceId: draft.deviceId,
+    kind: draft.kind,
+    severity: draft.severity,
+    status: 'open',
+    title: draft.title,
+    details: draft.details ?? {},
+    raisedAt: at,
+    updatedAt: at,
+    occurrences: 1,
+    lastOccurrenceAt: at,
+    flags: { overdue: false, escalated: false },
+    trigger,
+    responders: [],
+    timeline: [{ at, type: 'raised', actor: `device:${trigger.deviceId}`, eventType: trigger.eventType, seq: trigger.seq }],
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * What operators do with an alert: acknowledge (claim), dispatch responders,
+ * move a responder forward, add a note, resolve with an outcome, silence a
+ * siren. Transitions are checked (open → acknowledged → dispatched →
+ * resolved); an invalid one is a conflict (409). Each action is one journal
+ * line with its actor; it returns once that line is on disk.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DeviceCommand } from '../../devices/commands.js';
+import { conflict, notFound } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { RESPONDER_STATES, type Alert, type Outcome, type Responder, type ResponderKind, type ResponderState } from './alert.js';
+import type { AlertStore } from './alert-store.js';
+
+/** Alert kinds raised by the wearer's bracelet: acknowledging tells the wearer help is coming. */
+const HELP_COMING_KINDS = new Set(['sos', 'fall']);
+/** Only a local siren can be silenced, and only when an operator asks. */
+const SILENCEABLE_KINDS = new Set(['smoke', 'gas']);
+
+export interface NewResponder {
+  kind: ResponderKind;
+  name: string;
+  phone?: string | undefined;
+  /** Family "I'm on my way" comes in already accepted. */
+  state?: ResponderState | undefined;
+}
+
+export interface AlertLifecycleDeps {
+  store: AlertStore;
+  sendCommand(deviceId: string, command: DeviceCommand): Promise<void>;
+  now: () => number;
+  log: Logger;
+}
+
+export class AlertLifecycle {
+  constructor(private readonly deps: AlertLifecycleDeps) {}
+
+  async acknowledge(alertId: string, actor: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status !== 'open') throw conflict(`alert ${alertId} is already ${alert.status}${alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : ''}`);
+    const updated = await this.deps.store.record('alert.acknowledged', { alertId, actor }).durable;
+    if (HELP_COMING_KINDS.has(alert.kind)) await this.command(alert, actor, { cmd: 'help_coming', alertId });
+    return this.current(alertId, updated);
+  }
+
+  async dispatch(alertId: string, actor: string, responders: readonly NewResponder[]): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status === 'open') throw conflict(`alert ${alertId} is not acknowledged yet: acknowledge it first`);
+    if (alert.status === 'resolved') throw conflict(`alert ${alertId} is resolved`);
+    const at = new Date(this.deps.now()).toISOString();
+    const added: Responder[] = responders.map((r) => ({
+      id: `rsp-${randomUUID().slice(0, 8)}`,
+      kind: r.kind,
+      name: r.name,
+      phone: r.phone,
+      state: r.state ?? 'notified',
+      addedAt: at,
+      addedBy: actor,
+      updatedAt: at,
+    }));
+    return this.deps.store.record('alert.dispatched', { alertId, actor, responders: added }).durable;
+  }
+
+  async updateResponder(alertId: string, responderId: string, state: ResponderState, actor: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status === 'resolved') throw conflict(`alert ${alertId} is resolved`);
+    const responder = alert.responders.find((r) => r.id === responderId);
+    if (!responder) throw notFound('responder', responderId);
+    if (RESPONDER_STATES.indexOf(state) <= RESPONDER_STATES.indexOf(responder.state)) {
+      throw conflict(`responder ${responderId} is already ${responder.state}; states only move forward (${RESPONDER_STATES.join(' → ')})`);
+    }
+    return this.deps.store.record('alert.responder_updated', { alertId, actor, responderId, state }).durable;
+  }
+
+  async addNote(alertId: string, actor: string, text: string): Promise<Alert> {
+    this.require(alertId);
+    return this.deps.store.record('alert.note_added', { alertId, actor, text }).durable;
+  }
+
+  async resolve(alertId: string, actor: string, outcome: Outcome, note?: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status === 'open') throw conflict(`alert ${alertId} is not acknowledged yet: acknowledge it before resolving`);
+    if (alert.status === 'resolved') throw conflict(`alert ${alertId} is already resolved (${alert.outcome})`);
+    return this.deps.store.record('alert.resolved', { alertId, actor, outcome, note }).durable;
+  }
+
+  async silence(alertId: string, actor: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (!SILENCEABLE_KINDS.has(alert.kind)) throw conflict(`a ${alert.kind} alert has no siren to silence`);
+    if (alert.status === 'resolved') throw conflict(`alert ${alertId} is resolved`);
+    await this.command(alert, actor, { cmd: 'silence' });
+    return this.current(alertId, alert);
+  }
+
+  /** Sends a command over MQTT and records it; a failed send is recorded too, never hidden. */
+  private async command(alert: Alert, actor: string, command: DeviceCommand): Promise<void> {
+    try {
+      await this.deps.sendCommand(alert.deviceId, command);
+      await this.deps.store.record('alert.command_sent', { alertId: alert.id, actor, command: command.cmd }).durable;
+    } catch (err) {
+      this.deps.log.error({ err, alertId: alert.id, command: command.cmd }, 'device command failed');
+      await this.deps.store.record('alert.note_added', { alertId: alert.id, actor: 'system', text: `command ${command.cmd} could not be sent: ${(err as Error).message}` }).durable;
+    }
+  }
+
+  private require(alertId: string): Alert {
+    const alert = this.deps.store.get(alertId);
+    if (!alert) throw notFound('alert', alertId);
+    return alert;
+  }
+
+  private current(alertId: string, fallback: Alert): Alert {
+    return structuredClone(this.deps.store.get(alertId) ?? fallback);
+  }
+}

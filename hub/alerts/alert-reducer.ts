@@ -1,0 +1,150 @@
+/**
+ * The journal line types of the alert lifecycle, and the pure reducer that
+ * rebuilds alert state from them. The same reducer runs live and on replay, so
+ * a restarted hub has exactly the state it had before (DESIGN.md §6). Every
+ * line becomes one timeline entry of its alert.
+ */
+import type { TestEventRecord } from '../core/hub-events.js';
+import type { Alert, AlertTrigger, Outcome, Responder, ResponderState, Severity, TimelineEntry } from './alert.js';
+
+export interface AlertRecordData {
+  'alert.raised': { alert: Alert };
+  'alert.occurrence': { alertId: string; trigger: AlertTrigger; severity?: Severity | undefined; title?: string | undefined };
+  'alert.attached': { alertId: string; trigger: AlertTrigger; note: string };
+  'alert.severity_changed': { alertId: string; severity: Severity; title: string; note: string; actor: string };
+  'alert.acknowledged': { alertId: string; actor: string };
+  'alert.dispatched': { alertId: string; actor: string; responders: Responder[] };
+  'alert.responder_updated': { alertId: string; actor: string; responderId: string; state: ResponderState };
+  'alert.note_added': { alertId: string; actor: string; text: string };
+  'alert.resolved': { alertId: string; actor: string; outcome: Outcome; note?: string | undefined };
+  'alert.overdue': { alertId: string };
+  'alert.escalated': { alertId: string };
+  'alert.command_sent': { alertId: string; actor: string; command: string };
+}
+
+export type AlertRecordType = keyof AlertRecordData;
+
+export const ALERT_RECORD_TYPES = new Set<string>([
+  'alert.raised',
+  'alert.occurrence',
+  'alert.attached',
+  'alert.severity_changed',
+  'alert.acknowledged',
+  'alert.dispatched',
+  'alert.responder_updated',
+  'alert.note_added',
+  'alert.resolved',
+  'alert.overdue',
+  'alert.escalated',
+  'alert.command_sent',
+] satisfies AlertRecordType[]);
+
+export type { TestEventRecord };
+
+export interface StoredAlert {
+  alert: Alert;
+  /** Journal line number of the raise: the alert is shown only once that line is durable. */
+  raisedN: number;
+}
+
+export const SYSTEM = 'system';
+
+export class AlertState {
+  readonly alerts = new Map<string, StoredAlert>();
+  /** `homeId:kind` → id of the one unresolved alert of that kind in that home (dedupe, DESIGN.md §4). */
+  readonly openByKey = new Map<string, string>();
+
+  static key(homeId: string, kind: string): string {
+    return `${homeId}:${kind}`;
+  }
+
+  /** Applies one line; returns the alert it changed (undefined for lines of unknown alerts). */
+  apply<T extends AlertRecordType>(n: number, at: string, type: T, data: AlertRecordData[T]): Alert | undefined {
+    if (type === 'alert.raised') {
+      const alert = structuredClone((data as AlertRecordData['alert.raised']).alert);
+      alert.responders ??= []; // lines written before responders existed
+      this.alerts.set(alert.id, { alert, raisedN: n });
+      if (alert.status !== 'resolved') this.openByKey.set(AlertState.key(alert.homeId, alert.kind), alert.id);
+      return alert;
+    }
+    const alert = this.alerts.get((data as { alertId: string }).alertId)?.alert;
+    if (!alert) return undefined;
+    alert.updatedAt = at;
+    const entry = applyChange(alert, at, type, data);
+    alert.timeline.push(entry);
+    if (alert.status === 'resolved') this.openByKey.delete(AlertState.key(alert.homeId, alert.kind));
+    return alert;
+  }
+}
+
+/** Mutates the alert for one line and returns the timeline entry describing it. */
+function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry {
+  const short = type.slice('alert.'.length);
+  switch (type) {
+    case 'alert.occurrence': {
+      const d = raw as AlertRecordData['alert.occurrence'];
+      alert.occurrences++;
+      alert.lastOccurrenceAt = d.trigger.at;
+      if (d.severity) alert.severity = d.severity;
+      if (d.title) alert.title = d.title;
+      return { at, type: short, actor: `device:${d.trigger.deviceId}`, eventType: d.trigger.eventType, seq: d.trigger.seq, severity: d.severity };
+    }
+    case 'alert.attached': {
+      const d = raw as AlertRecordData['alert.attached'];
+      return { at, type: short, actor: `device:${d.trigger.deviceId}`, eventType: d.trigger.eventType, note: d.note };
+    }
+    case 'alert.severity_changed': {
+      const d = raw as AlertRecordData['alert.severity_changed'];
+      const from = alert.severity;
+      alert.severity = d.severity;
+      alert.title = d.title;
+      return { at, type: short, actor: d.actor, from, to: d.severity, note: d.note };
+    }
+    case 'alert.acknowledged': {
+      const d = raw as AlertRecordData['alert.acknowledged'];
+      alert.status = 'acknowledged';
+      alert.acknowledgedAt = at;
+      alert.acknowledgedBy = d.actor;
+      return { at, type: short, actor: d.actor };
+    }
+    case 'alert.dispatched': {
+      const d = raw as AlertRecordData['alert.dispatched'];
+      alert.status = 'dispatched';
+      alert.responders.push(...structuredClone(d.responders));
+      return { at, type: short, actor: d.actor, responders: d.responders.map((r) => ({ id: r.id, kind: r.kind, name: r.name })) };
+    }
+    case 'alert.responder_updated': {
+      const d = raw as AlertRecordData['alert.responder_updated'];
+      const responder = alert.responders.find((r) => r.id === d.responderId);
+      if (responder) {
+        responder.state = d.state;
+        responder.updatedAt = at;
+      }
+      return { at, type: short, actor: d.actor, responderId: d.responderId, name: responder?.name, state: d.state };
+    }
+    case 'alert.note_added': {
+      const d = raw as AlertRecordData['alert.note_added'];
+      return { at, type: short, actor: d.actor, text: d.text };
+    }
+    case 'alert.resolved': {
+      const d = raw as AlertRecordData['alert.resolved'];
+      alert.status = 'resolved';
+      alert.resolvedAt = at;
+      alert.resolvedBy = d.actor;
+      alert.outcome = d.outcome;
+      return { at, type: short, actor: d.actor, outcome: d.outcome, note: d.note };
+    }
+    case 'alert.overdue':
+      alert.flags.overdue = true;
+      return { at, type: short, actor: SYSTEM };
+    case 'alert.escalated':
+      alert.flags.escalated = true;
+      return { at, type: short, actor: SYSTEM };
+    case 'alert.command_sent': {
+      const d = raw as AlertRecordData['alert.command_sent'];
+      return { at, type: short, actor: d.actor, command: d.command };
+    }
+    default:
+      return { at, type: short, actor: SYSTEM };
+  }
+}

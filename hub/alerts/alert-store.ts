@@ -1,0 +1,122 @@
+/**
+ * Alert state backed by the journal. Every change is one journal line, applied
+ * to memory by the reducer at once (so dedupe and transition checks see it)
+ * but shown to people — listed, pushed — only once the line is durable
+ * (DESIGN.md §4 "an alert is on disk before it is shown to anyone").
+ */
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import { SEVERITY_RANK, type Alert, type AlertStatus, type Severity } from './alert.js';
+import { AlertState, type AlertRecordData, type AlertRecordType } from './alert-reducer.js';
+
+export interface JournalWriter {
+  append<T>(type: string, data: T): { entry: { n: number; at: string }; durable: Promise<void> };
+  readonly durableN: number;
+}
+
+/** Audit entries backed by alert lines (no second journal line: the alert line is the record). */
+export interface AuditSink {
+  noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void;
+}
+
+export interface AlertFilter {
+  status?: AlertStatus | undefined;
+  /** Everything not resolved. */
+  unresolved?: boolean | undefined;
+  severity?: Severity | undefined;
+  kind?: string | undefined;
+  homeIds?: ReadonlySet<string> | undefined;
+  /** raisedAt ≥ from, raisedAt < to (ISO strings compare in time order). */
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export class AlertStore {
+  private readonly state = new AlertState();
+
+  constructor(
+    private readonly journal: JournalWriter,
+    private readonly bus: EventBus<HubEvents>,
+    private readonly audit: AuditSink,
+    private readonly log: Logger,
+  ) {}
+
+  /** Replays one journal line at start. */
+  replay(n: number, at: string, type: string, data: unknown): void {
+    const alert = this.state.apply(n, at, type as AlertRecordType, data as never);
+    if (alert) this.noteAudit(at, type, data, alert);
+  }
+
+  /**
+   * Appends one line and applies it. `durable` resolves once it is on disk,
+   * after the change has been pushed on the bus (`alert.raised` or
+   * `alert.updated`, plus `alert.transition` for everyone reacting to it).
+   */
+  record<T extends AlertRecordType>(type: T, data: AlertRecordData[T]): { alert: Alert; durable: Promise<Alert> } {
+    const { entry, durable } = this.journal.append(type, data);
+    const alert = this.state.apply(entry.n, entry.at, type, data);
+    if (!alert) throw new Error(`journal line ${type} for an unknown alert`);
+    this.noteAudit(entry.at, type, data, alert);
+    const shown = durable.then(
+      () => {
+        const snapshot = structuredClone(alert);
+        this.bus.emit(type === 'alert.raised' ? 'alert.raised' : 'alert.updated', snapshot);
+        this.bus.emit('alert.transition', { alert: snapshot, change: type.slice('alert.'.length), actor: actorOf(data) });
+        return snapshot;
+      },
+      (err: unknown) => {
+        // The journal is now unhealthy (sticky until restart) and a device that caused this got no
+        // PUBACK, so it will retransmit to the restarted hub: loud, never silent.
+        this.log.fatal({ err, alertId: alert.id, type }, 'ALERT CHANGE NOT STORED: journal write failed');
+        throw err;
+      },
+    );
+    shown.catch(() => undefined); // callers that do not await must not crash the process
+    return { alert, durable: shown };
+  }
+
+  /** The unresolved alert of this kind in this home, durable or not yet (for dedupe). */
+  openFor(homeId: string, kind: string): Alert | undefined {
+    const id = this.state.openByKey.get(AlertState.key(homeId, kind));
+    return id === undefined ? undefined : this.state.alerts.get(id)?.alert;
+  }
+
+  /** A durable alert by id. */
+  get(id: string): Alert | undefined {
+    const stored = this.state.alerts.get(id);
+    if (!stored || stored.raisedN > this.journal.durableN) return undefined;
+    return stored.alert;
+  }
+
+  /** Durable alerts matching the filter, most urgent first, then oldest first. */
+  list(filter: AlertFilter = {}): Alert[] {
+    const durableN = this.journal.durableN;
+    const out: Alert[] = [];
+    for (const { alert, raisedN } of this.state.alerts.values()) {
+      if (raisedN > durableN || !matches(alert, filter)) continue;
+      out.push(alert);
+    }
+    return out.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.raisedAt.localeCompare(b.raisedAt));
+  }
+
+  private noteAudit(at: string, type: string, data: unknown, alert: Alert): void {
+    this.audit.noteJournaled(at, type, actorOf(data) ?? `device:${alert.deviceId}`, alert.id, { homeId: alert.homeId, kind: alert.kind });
+  }
+}
+
+function actorOf(data: unknown): string | undefined {
+  const actor = (data as { actor?: unknown }).actor;
+  return typeof actor === 'string' ? actor : undefined;
+}
+
+function matches(alert: Alert, f: AlertFilter): boolean {
+  if (f.status && alert.status !== f.status) return false;
+  if (f.unresolved && alert.status === 'resolved') return false;
+  if (f.severity && alert.severity !== f.severity) return false;
+  if (f.kind && alert.kind !== f.kind) return false;
+  if (f.homeIds && !f.homeIds.has(alert.homeId)) return false;
+  if (f.from && alert.raisedAt < f.from) return false;
+  if (f.to && alert.raisedAt >= f.to) return false;
+  return true;
+}

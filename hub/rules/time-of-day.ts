@@ -1,0 +1,106 @@
+/**
+ * Times of day in the hub's time zone (HUB_TIMEZONE), for rules with day and
+ * night windows. Pure functions of (epoch ms, zone): no clock reads.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export interface LocalTime {
+  /** Minutes since local midnight, with seconds as a fraction. */
+  minuteOfDay: number;
+  /** Local calendar date, `YYYY-MM-DD`. */
+  date: string;
+}
+
+export function localTime(at: number, timeZone: string): LocalTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(at)) parts[p.type] = p.value;
+  const minuteOfDay = Number(parts.hour) * 60 + Number(parts.minute) + Number(parts.second) / 60;
+  return { minuteOfDay, date: `${parts.year}-${parts.month}-${parts.day}` };
+}
+
+/** `"07:00"` → 420. */
+export function parseHhmm(text: string): number {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
+  if (!m) throw new Error(`not a time of day (HH:MM): ${text}`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+export interface DailyWindow {
+  /** Minutes since midnight; a window with start > end crosses midnight (22:00–06:00). */
+  start: number;
+  end: number;
+}
+
+export function windowFrom(start: string, end: string): DailyWindow {
+  return { start: parseHhmm(start), end: parseHhmm(end) };
+}
+
+/** Whether a local minute of day is inside the window [start, end). */
+export function inWindow(minuteOfDay: number, window: DailyWindow): boolean {
+  if (window.start === window.end) return true;
+  return window.start < window.end
+    ? minuteOfDay >= window.start && minuteOfDay < window.end
+    : minuteOfDay >= window.start || minuteOfDay < window.end;
+}
+
+export function isInWindow(at: number, window: DailyWindow, timeZone: string): boolean {
+  return inWindow(localTime(at, timeZone).minuteOfDay, window);
+}
+
+const MINUTE = 60_000;
+
+/** Minutes from `minuteOfDay` forward to `target` (0 < result ≤ 1440). */
+function minutesUntil(minuteOfDay: number, target: number): number {
+  const d = (target - minuteOfDay + 1440) % 1440;
+  return d === 0 ? 1440 : d;
+}
+
+/**
+ * The moment at which `durationMs` of time inside the daily window has passed
+ * since `from`, counting only in-window time ("12 h of inactivity within the
+ * day window 07:00–22:00" continues the next morning). Steps from boundary to
+ * boundary, so at most two steps a day.
+ */
+export function addWindowTime(from: number, durationMs: number, window: DailyWindow, timeZone: string): number {
+  let t = from;
+  let remaining = durationMs;
+  for (let guard = 0; guard < 2_000; guard++) {
+    const local = localTime(t, timeZone).minuteOfDay;
+    if (inWindow(local, window)) {
+      const untilEnd = window.start === window.end ? Infinity : minutesUntil(local, window.end) * MINUTE;
+      if (remaining <= untilEnd) return t + remaining;
+      remaining -= untilEnd;
+      t += untilEnd;
+    } else {
+      t += minutesUntil(local, window.start) * MINUTE;
+    }
+  }
+  throw new Error('addWindowTime did not converge');
+}
+
+/** In-window time elapsed between `from` and `to` (to ≥ from). */
+export function windowTimeBetween(from: number, to: number, window: DailyWindow, timeZone: string): number {
+  let t = from;
+  let total = 0;
+  for (let guard = 0; guard < 2_000 && t < to; guard++) {
+    const local = localTime(t, timeZone).minuteOfDay;
+    if (inWindow(local, window)) {
+      const next = window.start === window.end ? to : Math.min(to, t + minutesUntil(local, window.end) * MINUTE);
+      total += next - t;
+      t = next;
+    } else {
+      t = Math.min(to, t + minutesUntil(local, window.start) * MINUTE);
+    }
+  }
+  return total;
+}
