@@ -1,5 +1,5 @@
 /** The rule catalogue: every rule the engine runs. One file per rule. */
-import type { Rule } from '../define-rule.js';
+import type { AnyRule } from '../define-rule.js';
 import { sosRule } from './sos.js';
 
-export const RULES: readonly Rule[] = [sosRule];
+export const RULES: readonly AnyRule[] = [sosRule];
