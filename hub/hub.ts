@@ -26,6 +26,7 @@ import { EventBus } from './core/event-bus.js';
 import type { HubEvents, TestEventRecord } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { HomeService } from './homes/home-service.js';
+import { RuleSettingsService } from './homes/rule-settings.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { DevicePresence } from './ingest/presence.js';
@@ -200,6 +201,8 @@ export class Hub {
       homes: this.homes,
       alerts: this.alerts,
       lifecycle: this.lifecycle,
+      rules: RULES,
+      ruleSettings: new RuleSettingsService(RULES, this.registry, this.audit),
       sessions: this.sessions,
       audit: this.audit,
       states: this.states,

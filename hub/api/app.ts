@@ -11,6 +11,8 @@ import type { SessionStore } from '../auth/sessions.js';
 import { DomainError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HomeService } from '../homes/home-service.js';
+import type { RuleSettingsService } from '../homes/rule-settings.js';
+import type { AnyRule } from '../rules/define-rule.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
@@ -18,6 +20,7 @@ import { errorResponse, HttpError } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
 import { homesRoutes } from './routes/homes.js';
+import { rulesRoutes } from './routes/rules.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -30,6 +33,8 @@ export interface ApiDeps {
   homes: HomeService;
   alerts: AlertStore;
   lifecycle: AlertLifecycle;
+  rules: readonly AnyRule[];
+  ruleSettings: RuleSettingsService;
   sessions: SessionStore;
   audit: AuditLog;
   states: DeviceStateStore;
@@ -48,11 +53,11 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     return c.json(report, report.ok ? 200 : 503);
   });
   api.route('/auth', authRoutes(deps));
-  // Everything below needs a session; each route then states its roles.
-  api.use('/homes/*', requireSession(deps.sessions));
-  api.use('/alerts/*', requireSession(deps.sessions));
+  // Everything registered below needs a session; each route then states its roles.
+  api.use('*', requireSession(deps.sessions));
   api.route('/homes', homesRoutes(deps));
   api.route('/alerts', alertsRoutes(deps));
+  api.route('/', rulesRoutes(deps));
   app.route('/api/v1', api);
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));

@@ -126,6 +126,28 @@ export class Registry {
     return this.residents.data.items[id];
   }
 
+  requireResident(id: string): ResidentRecord {
+    const resident = this.getResident(id);
+    if (!resident) throw notFound('resident', id);
+    return resident;
+  }
+
+  /** Applies a change to a resident and writes it through. */
+  async updateResident(id: string, change: (resident: ResidentRecord) => ResidentRecord): Promise<ResidentRecord> {
+    const updated = { ...change(structuredClone(this.requireResident(id))), id, updatedAt: this.stamp() };
+    this.residents.data.items[id] = updated;
+    await this.residents.write();
+    return updated;
+  }
+
+  /** Applies a change to a home and writes it through. */
+  async updateHome(id: string, change: (home: HomeRecord) => HomeRecord): Promise<HomeRecord> {
+    const updated = { ...change(structuredClone(this.requireHome(id))), id, updatedAt: this.stamp() };
+    this.homes.data.items[id] = updated;
+    await this.homes.write();
+    return updated;
+  }
+
   async setHomeStatus(id: string, status: HomeStatus): Promise<HomeRecord> {
     const home = this.requireHome(id);
     const at = this.stamp();
