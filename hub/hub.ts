@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
@@ -213,6 +214,7 @@ export class Hub {
         mqtt: { connectedClients: this.broker.connectedClients },
       }),
       log: this.log.child({ module: 'api' }),
+      consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     this.stream.attach(server);

@@ -16,9 +16,12 @@ import type { AnyRule } from '../rules/define-rule.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
+import { consoleStatic } from './console-static.js';
 import { errorResponse, HttpError } from './errors.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
+import { auditRoutes } from './routes/audit.js';
+import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
 import { rulesRoutes } from './routes/rules.js';
 
@@ -40,12 +43,28 @@ export interface ApiDeps {
   states: DeviceStateStore;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
+  /** The built console (dashboard/dist). */
+  consoleDir: string;
   log: Logger;
 }
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.use('*', secureHeaders());
+  app.use(
+    '*',
+    secureHeaders({
+      // The console loads only its own files and talks only to this hub (HTTP and WebSocket).
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
 
   const api = new Hono<ApiEnv>();
   api.get('/health', (c) => {
@@ -57,8 +76,11 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.use('*', requireSession(deps.sessions));
   api.route('/homes', homesRoutes(deps));
   api.route('/alerts', alertsRoutes(deps));
+  api.route('/devices', devicesRoutes(deps));
+  api.route('/audit', auditRoutes(deps));
   api.route('/', rulesRoutes(deps));
   app.route('/api/v1', api);
+  app.get('*', ...consoleStatic(deps.consoleDir));
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {

@@ -1,0 +1,20 @@
+/**
+ * Serves the built console (dashboard/dist) at `/`: real files as they are,
+ * any other non-API path as index.html so the single-page app's own routes
+ * survive a reload. API paths are never answered here.
+ */
+import { existsSync } from 'node:fs';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { MiddlewareHandler } from 'hono';
+import { HttpError } from './errors.js';
+
+export function consoleStatic(distDir: string): [MiddlewareHandler, MiddlewareHandler, MiddlewareHandler] {
+  const skipApi: MiddlewareHandler = async (c, next) => {
+    if (c.req.path === '/api' || c.req.path.startsWith('/api/')) return c.notFound();
+    if (!existsSync(distDir)) {
+      throw new HttpError(503, 'console_not_built', 'the console is not built: run `npm run build:dashboard` (npm install and npm start do it)');
+    }
+    await next();
+  };
+  return [skipApi, serveStatic({ root: distDir }), serveStatic({ root: distDir, path: 'index.html' })];
+}
