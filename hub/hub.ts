@@ -18,6 +18,7 @@ import { Escalation } from './alerts/escalation.js';
 import { createApi } from './api/app.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
+import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
 import type { HubConfig } from './config/config.js';
@@ -73,12 +74,15 @@ export class Hub {
   readonly homes: HomeService;
   readonly stream: StreamServer;
   private httpServer: Server | undefined;
+  /** The HTTP app once started (tests enumerate its routes). */
+  httpApp: ReturnType<typeof createApi> | undefined;
   private mqttAddress: AddressInfo | undefined;
   private readonly log: Logger;
+  private readonly clock: Clock;
 
   constructor(private readonly options: HubOptions) {
     const { config } = options;
-    const clock = options.clock ?? systemClock;
+    const clock = (this.clock = options.clock ?? systemClock);
     const log = (this.log = options.log ?? silentLogger());
     const now = () => clock.now();
     this.bus = new EventBus<HubEvents>(log.child({ module: 'bus' }));
@@ -205,7 +209,9 @@ export class Hub {
       rules: RULES,
       ruleSettings: new RuleSettingsService(RULES, this.registry, this.audit),
       sessions: this.sessions,
+      loginGuard: new LoginGuard(() => this.clock.now()),
       audit: this.audit,
+      now: () => this.clock.now(),
       states: this.states,
       mqttEndpoint: () => ({ host: config.publicMqttHost ?? config.host, port: this.mqttAddress?.port ?? config.mqttPort }),
       health: () => ({
@@ -216,6 +222,7 @@ export class Hub {
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
     });
+    this.httpApp = app;
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     this.stream.attach(server);
     server.listen(config.httpPort, config.host);

@@ -1,29 +1,37 @@
 /**
- * The HTTP API: one Hono sub-app per resource mounted under /api/v1, one
- * error handler producing `{error: {code, message}}`, one not-found.
+ * The HTTP API: one router per resource mounted under /api/v1, every route
+ * declared with its roles and zod schemas (openapi-route.ts), one session
+ * gate for everything but the public routes, one error handler producing
+ * `{error: {code, message}}`, and the OpenAPI document generated from it all.
  */
-import { Hono } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { z } from 'zod';
 import type { AlertLifecycle } from '../alerts/alert-lifecycle.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { LoginGuard } from '../auth/login-guard.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { DomainError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
-import type { AnyRule } from '../rules/define-rule.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
+import type { AnyRule } from '../rules/define-rule.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
 import { consoleStatic } from './console-static.js';
 import { errorResponse, HttpError } from './errors.js';
+import { definePublicRoute, jsonResponse, newRouter } from './openapi-route.js';
 import { alertsRoutes } from './routes/alerts.js';
-import { authRoutes } from './routes/auth.js';
 import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
 import { rulesRoutes } from './routes/rules.js';
+import { usersRoutes } from './routes/users.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -39,13 +47,37 @@ export interface ApiDeps {
   rules: readonly AnyRule[];
   ruleSettings: RuleSettingsService;
   sessions: SessionStore;
+  loginGuard: LoginGuard;
   audit: AuditLog;
   states: DeviceStateStore;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
+  now: () => number;
+  log: Logger;
   /** The built console (dashboard/dist). */
   consoleDir: string;
-  log: Logger;
+}
+
+export const API_BASE = '/api/v1';
+/** Routes reachable without a session. Everything else passes the session gate, then its own role check. */
+export const PUBLIC_PATHS = new Set([`${API_BASE}/auth/login`, `${API_BASE}/health`, `${API_BASE}/openapi.json`]);
+
+const healthRoute = definePublicRoute({
+  method: 'get',
+  path: '/health',
+  summary: 'Is the hub able to store alarms? 503 when the journal cannot be written',
+  responses: {
+    200: jsonResponse(z.looseObject({ ok: z.boolean() }), 'healthy'),
+    503: jsonResponse(z.looseObject({ ok: z.boolean() }), 'unhealthy: alarms are being refused'),
+  },
+});
+
+export function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // app.request() in tests has no socket
+  }
 }
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
@@ -66,26 +98,40 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     }),
   );
 
-  const api = new Hono<ApiEnv>();
-  api.get('/health', (c) => {
+  const api = newRouter();
+  const gate = requireSession(deps.sessions);
+  api.use('*', (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : gate(c, next)));
+  api.openapi(healthRoute, (c) => {
     const report = deps.health();
     return c.json(report, report.ok ? 200 : 503);
   });
-  api.route('/auth', authRoutes(deps));
-  // Everything registered below needs a session; each route then states its roles.
-  api.use('*', requireSession(deps.sessions));
+  api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => clientAddress(c as Context) }));
   api.route('/homes', homesRoutes(deps));
   api.route('/alerts', alertsRoutes(deps));
   api.route('/devices', devicesRoutes(deps));
   api.route('/audit', auditRoutes(deps));
+  api.route('/users', usersRoutes(deps));
   api.route('/', rulesRoutes(deps));
-  app.route('/api/v1', api);
-  app.get('*', ...consoleStatic(deps.consoleDir));
+  api.doc('/openapi.json', {
+    openapi: '3.0.3',
+    info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },
+    servers: [{ url: API_BASE }],
+  });
+  app.route(API_BASE, api);
+  app.get('*', consoleStatic(deps.consoleDir));
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return errorResponse(c, fromHonoException(err));
     if (!(err instanceof HttpError) && !(err instanceof DomainError)) deps.log.error({ err, path: c.req.path }, 'request failed');
     return errorResponse(c, err);
   });
   return app;
+}
+
+/** Hono's own body parsing errors, in the API's error shape. */
+function fromHonoException(err: HTTPException): HttpError {
+  if (err.status === 415) return new HttpError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json');
+  if (err.status === 400) return new HttpError(400, 'bad_json', 'the request body is not valid JSON');
+  return new HttpError(err.status, 'http_error', err.message || 'request refused');
 }

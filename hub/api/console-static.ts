@@ -8,13 +8,19 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from './errors.js';
 
-export function consoleStatic(distDir: string): [MiddlewareHandler, MiddlewareHandler, MiddlewareHandler] {
-  const skipApi: MiddlewareHandler = async (c, next) => {
+export function consoleStatic(distDir: string): MiddlewareHandler {
+  // Created on first use: serveStatic complains at creation when the directory is missing,
+  // and tests run hubs without a built console.
+  let files: MiddlewareHandler | undefined;
+  let index: MiddlewareHandler | undefined;
+  return async (c, next) => {
     if (c.req.path === '/api' || c.req.path.startsWith('/api/')) return c.notFound();
     if (!existsSync(distDir)) {
       throw new HttpError(503, 'console_not_built', 'the console is not built: run `npm run build:dashboard` (npm install and npm start do it)');
     }
-    await next();
+    files ??= serveStatic({ root: distDir });
+    index ??= serveStatic({ root: distDir, path: 'index.html' });
+    const served = await files(c, async () => undefined);
+    return served ?? index(c, next);
   };
-  return [skipApi, serveStatic({ root: distDir }), serveStatic({ root: distDir, path: 'index.html' })];
 }

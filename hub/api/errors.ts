@@ -26,7 +26,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, ContentfulStatusCode> = {
   unavailable: 503,
 };
 
-export function invalidInput(error: z.ZodError, where: 'body' | 'query'): HttpError {
+export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'path'): HttpError {
   const issues = error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   return new HttpError(400, `invalid_${where}`, `invalid ${where}: ${summary}`, issues);

@@ -95,6 +95,8 @@ export interface UserRecord {
   /** Family users: the homes they may see. */
   homeIds: string[];
   createdAt: string;
+  /** A disabled user cannot log in and has no sessions. */
+  disabled?: boolean | undefined;
 }
 
 /** One registry file: a schema version (for migrations) and records by id. */

@@ -216,6 +216,20 @@ export class Registry {
     return user;
   }
 
+  /** Applies a change to a user and writes it through. */
+  async updateUser(id: string, change: (user: UserRecord) => UserRecord): Promise<UserRecord> {
+    const user = this.getUser(id);
+    if (!user) throw notFound('user', id);
+    const updated = { ...change(structuredClone(user)), id };
+    this.users.data.items[id] = updated;
+    await this.users.write();
+    return updated;
+  }
+
+  listUsers(): UserRecord[] {
+    return Object.values(this.users.data.items);
+  }
+
   findUser(username: string): UserRecord | undefined {
     return Object.values(this.users.data.items).find((u) => u.username === username);
   }

@@ -3,114 +3,150 @@
  * timeline, and the operator actions of the lifecycle. Every action returns
  * the updated alert once its journal line is on disk.
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES, summarize } from '../../alerts/alert.js';
 import type { AlertLifecycle } from '../../alerts/alert-lifecycle.js';
 import type { AlertStore } from '../../alerts/alert-store.js';
-import { allow, assertHomeVisible, visibleHomeIds, type ApiEnv } from '../auth-middleware.js';
+import { assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
-import { jsonBody, queryParams } from '../validation.js';
+import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { Alert, AlertList } from '../schemas.js';
 
-const isoTime = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time such as 2026-11-24T08:00:00Z')
-  .transform((s) => new Date(s).toISOString());
+const isoTime = z.iso.datetime({ offset: true, error: 'must be a date-time such as 2026-11-24T08:00:00Z' });
 
 const listQuery = z.object({
   status: z.enum([...ALERT_STATUSES, 'unresolved']).optional(),
   severity: z.enum(SEVERITIES).optional(),
   kind: z.string().max(50).optional(),
   homeId: z.string().max(50).optional(),
-  from: isoTime.optional(),
-  to: isoTime.optional(),
+  from: isoTime.optional().describe('raisedAt ≥ from'),
+  to: isoTime.optional().describe('raisedAt < to'),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-const dispatchBody = z.object({
-  responders: z
-    .array(
-      z.object({
-        kind: z.enum(RESPONDER_KINDS),
-        name: z.string().trim().min(1).max(100),
-        phone: z.string().trim().regex(/^\+?[0-9 ()-]{3,30}$/, 'must be a phone number').optional(),
-      }),
-    )
-    .min(1, 'name at least one responder')
-    .max(10),
-});
-const responderBody = z.object({ state: z.enum(RESPONDER_STATES) });
-const noteBody = z.object({ text: z.string().trim().min(1).max(4000) });
-const resolveBody = z.object({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(4000).optional() });
-const emptyBody = z.object({}).strict();
+const AlertIdParam = z.object({ alertId: z.string().max(100) });
+const handlers = ['admin', 'supervisor', 'operator'] as const;
+const readers = ['admin', 'supervisor', 'operator', 'family'] as const;
+const updated = { 200: jsonResponse(Alert, 'the updated alert, after its journal line is on disk') };
+
+const routes = {
+  list: defineRoute({ method: 'get', path: '/', roles: readers, summary: 'List alerts, most urgent first', request: { query: listQuery }, responses: { 200: jsonResponse(AlertList, 'a page of alerts') } }),
+  get: defineRoute({ method: 'get', path: '/{alertId}', roles: readers, summary: 'One alert with its timeline', request: { params: AlertIdParam }, responses: { 200: jsonResponse(Alert, 'the alert') } }),
+  acknowledge: defineRoute({
+    method: 'post',
+    path: '/{alertId}/acknowledge',
+    roles: handlers,
+    summary: 'Claim an open alert (sends help_coming to a bracelet for SOS and fall)',
+    request: { params: AlertIdParam, body: jsonRequest(z.object({}).strict()) },
+    responses: updated,
+  }),
+  dispatch: defineRoute({
+    method: 'post',
+    path: '/{alertId}/dispatch',
+    roles: handlers,
+    summary: 'Add one or more responders',
+    request: {
+      params: AlertIdParam,
+      body: jsonRequest(
+        z.object({
+          responders: z
+            .array(
+              z.object({
+                kind: z.enum(RESPONDER_KINDS),
+                name: z.string().trim().min(1).max(100),
+                phone: z.string().trim().regex(/^\+?[0-9 ()-]{3,30}$/, 'must be a phone number').optional(),
+              }),
+            )
+            .min(1, 'name at least one responder')
+            .max(10),
+        }),
+      ),
+    },
+    responses: updated,
+  }),
+  responder: defineRoute({
+    method: 'patch',
+    path: '/{alertId}/responders/{responderId}',
+    roles: handlers,
+    summary: "Move a responder forward (notified → accepted → on_scene → done)",
+    request: { params: z.object({ alertId: z.string(), responderId: z.string() }), body: jsonRequest(z.object({ state: z.enum(RESPONDER_STATES) })) },
+    responses: updated,
+  }),
+  note: defineRoute({
+    method: 'post',
+    path: '/{alertId}/notes',
+    roles: handlers,
+    summary: 'Add a note',
+    request: { params: AlertIdParam, body: jsonRequest(z.object({ text: z.string().trim().min(1).max(4000) })) },
+    responses: updated,
+  }),
+  resolve: defineRoute({
+    method: 'post',
+    path: '/{alertId}/resolve',
+    roles: handlers,
+    summary: 'Resolve with an outcome',
+    request: { params: AlertIdParam, body: jsonRequest(z.object({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(4000).optional() })) },
+    responses: updated,
+  }),
+  silence: defineRoute({
+    method: 'post',
+    path: '/{alertId}/silence',
+    roles: handlers,
+    summary: 'Silence the siren of a smoke or gas alarm (only on an operator request)',
+    request: { params: AlertIdParam, body: jsonRequest(z.object({}).strict()) },
+    responses: updated,
+  }),
+};
 
 export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecycle }) {
-  const app = new Hono<ApiEnv>();
-  const readers = allow('admin', 'supervisor', 'operator', 'family');
-  const handlers = allow('admin', 'supervisor', 'operator');
+  const app = newRouter();
   const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
-  app.get('/', readers, (c) => {
-    const q = queryParams(c, listQuery);
+  app.openapi(routes.list, (c) => {
+    const q = c.req.valid('query');
     const session = c.get('session');
     let homeIds = visibleHomeIds(session);
     if (q.homeId) {
       assertHomeVisible(session, q.homeId);
       homeIds = new Set([q.homeId]);
     }
+    const toIso = (s: string | undefined) => (s ? new Date(s).toISOString() : undefined);
     const all = deps.alerts.list({
       status: q.status === 'unresolved' ? undefined : q.status,
       unresolved: q.status === 'unresolved',
       severity: q.severity,
       kind: q.kind,
       homeIds,
-      from: q.from,
-      to: q.to,
+      from: toIso(q.from),
+      to: toIso(q.to),
     });
-    return c.json({ alerts: all.slice(q.offset, q.offset + q.limit).map(summarize), total: all.length, offset: q.offset, limit: q.limit });
+    return c.json({ alerts: all.slice(q.offset, q.offset + q.limit).map(summarize), total: all.length, offset: q.offset, limit: q.limit }, 200);
   });
 
-  app.get('/:alertId', readers, (c) => {
-    const id = c.req.param('alertId');
-    const alert = deps.alerts.get(id);
+  app.openapi(routes.get, (c) => {
+    const { alertId } = c.req.valid('param');
+    const alert = deps.alerts.get(alertId);
     const session = c.get('session');
     // 404, not 403, for another family's alert: do not confirm it exists.
     if (!alert || (session.role === 'family' && !session.homeIds.includes(alert.homeId))) {
-      throw new HttpError(404, 'not_found', `alert ${id} does not exist`);
+      throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
     }
-    return c.json(alert);
+    return c.json(alert, 200);
   });
 
-  app.post('/:alertId/acknowledge', handlers, async (c) => {
-    await jsonBody(c, emptyBody);
-    return c.json(await deps.lifecycle.acknowledge(c.req.param('alertId'), actor(c)));
+  app.openapi(routes.acknowledge, async (c) => c.json(await deps.lifecycle.acknowledge(c.req.valid('param').alertId, actor(c)), 200));
+  app.openapi(routes.dispatch, async (c) => c.json(await deps.lifecycle.dispatch(c.req.valid('param').alertId, actor(c), c.req.valid('json').responders), 200));
+  app.openapi(routes.responder, async (c) => {
+    const { alertId, responderId } = c.req.valid('param');
+    return c.json(await deps.lifecycle.updateResponder(alertId, responderId, c.req.valid('json').state, actor(c)), 200);
   });
-
-  app.post('/:alertId/dispatch', handlers, async (c) => {
-    const { responders } = await jsonBody(c, dispatchBody);
-    return c.json(await deps.lifecycle.dispatch(c.req.param('alertId'), actor(c), responders));
+  app.openapi(routes.note, async (c) => c.json(await deps.lifecycle.addNote(c.req.valid('param').alertId, actor(c), c.req.valid('json').text), 200));
+  app.openapi(routes.resolve, async (c) => {
+    const { outcome, note } = c.req.valid('json');
+    return c.json(await deps.lifecycle.resolve(c.req.valid('param').alertId, actor(c), outcome, note), 200);
   });
-
-  app.patch('/:alertId/responders/:responderId', handlers, async (c) => {
-    const { state } = await jsonBody(c, responderBody);
-    return c.json(await deps.lifecycle.updateResponder(c.req.param('alertId'), c.req.param('responderId'), state, actor(c)));
-  });
-
-  app.post('/:alertId/notes', handlers, async (c) => {
-    const { text } = await jsonBody(c, noteBody);
-    return c.json(await deps.lifecycle.addNote(c.req.param('alertId'), actor(c), text));
-  });
-
-  app.post('/:alertId/resolve', handlers, async (c) => {
-    const { outcome, note } = await jsonBody(c, resolveBody);
-    return c.json(await deps.lifecycle.resolve(c.req.param('alertId'), actor(c), outcome, note));
-  });
-
-  app.post('/:alertId/silence', handlers, async (c) => {
-    await jsonBody(c, emptyBody);
-    return c.json(await deps.lifecycle.silence(c.req.param('alertId'), actor(c)));
-  });
+  app.openapi(routes.silence, async (c) => c.json(await deps.lifecycle.silence(c.req.valid('param').alertId, actor(c)), 200));
 
   return app;
 }

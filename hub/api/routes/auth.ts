@@ -1,45 +1,73 @@
 /** POST /api/v1/auth/login and /logout. */
-import { Hono } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { LoginGuard } from '../../auth/login-guard.js';
 import { verifyPassword } from '../../auth/passwords.js';
 import type { SessionStore } from '../../auth/sessions.js';
 import type { Registry } from '../../registry/registry.js';
-import { requireSession, SESSION_COOKIE, type ApiEnv } from '../auth-middleware.js';
+import { SESSION_COOKIE } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
-import { jsonBody } from '../validation.js';
+import { ALL_ROLES, definePublicRoute, defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { Ok, User } from '../schemas.js';
 
-const loginSchema = z.object({
-  username: z.string().min(1).max(100),
-  password: z.string().min(1).max(1000),
-});
+const routes = {
+  login: definePublicRoute({
+    method: 'post',
+    path: '/login',
+    summary: 'Log in: returns a bearer token and sets the HttpOnly session cookie',
+    request: { body: jsonRequest(z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(1000) })) },
+    responses: {
+      200: jsonResponse(z.object({ token: z.string(), expiresAt: z.string(), user: User }), 'logged in'),
+      429: jsonResponse(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'too many failed logins: locked for a while'),
+    },
+  }),
+  logout: defineRoute({
+    method: 'post',
+    path: '/logout',
+    roles: ALL_ROLES,
+    summary: 'End this session (the token stops working at once)',
+    responses: { 200: jsonResponse(Ok, 'logged out') },
+  }),
+};
 
-export function authRoutes(deps: { registry: Registry; sessions: SessionStore; audit: AuditLog }) {
-  const app = new Hono<ApiEnv>();
+export interface AuthRouteDeps {
+  registry: Registry;
+  sessions: SessionStore;
+  audit: AuditLog;
+  loginGuard: LoginGuard;
+  clientAddress(c: unknown): string;
+}
 
-  app.post('/login', async (c) => {
-    const { username, password } = await jsonBody(c, loginSchema);
+export function authRoutes(deps: AuthRouteDeps) {
+  const app = newRouter();
+
+  app.openapi(routes.login, async (c) => {
+    const { username, password } = c.req.valid('json');
+    const ip = deps.clientAddress(c);
+    const locked = deps.loginGuard.lockedFor(username, ip);
+    if (locked > 0) throw new HttpError(429, 'locked', `too many failed logins: try again in ${Math.ceil(locked / 60_000)} min`);
     const user = deps.registry.findUser(username);
     // Same answer for unknown user and wrong password: do not reveal which usernames exist.
-    if (!user || !(await verifyPassword(password, user.passwordHash))) {
-      deps.audit.record('auth.login_failed', `user:${username.slice(0, 100)}`);
+    if (!user || user.disabled || !(await verifyPassword(password, user.passwordHash))) {
+      const nowLocked = deps.loginGuard.failed(username, ip);
+      deps.audit.record('auth.login_failed', `user:${username.slice(0, 100)}`, undefined, { ip, locked: nowLocked });
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
+    deps.loginGuard.succeeded(username);
     const { token, expiresAt } = deps.sessions.create({ userId: user.id, username: user.username, role: user.role, homeIds: user.homeIds });
-    deps.audit.record('auth.login', `user:${user.username}`);
+    deps.audit.record('auth.login', `user:${user.username}`, undefined, { ip });
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', expires: new Date(expiresAt) });
-    return c.json({
-      token,
-      expiresAt: new Date(expiresAt).toISOString(),
-      user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role },
-    });
+    return c.json(
+      { token, expiresAt: new Date(expiresAt).toISOString(), user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role, homeIds: user.homeIds } },
+      200,
+    );
   });
 
-  app.post('/logout', requireSession(deps.sessions), (c) => {
+  app.openapi(routes.logout, (c) => {
     deps.sessions.revoke(c.get('token'));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
-    return c.json({ ok: true });
+    return c.json({ ok: true as const }, 200);
   });
 
   return app;

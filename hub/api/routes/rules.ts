@@ -3,69 +3,101 @@
  * GET /rules, GET|PUT|DELETE /residents/{id}/rule-settings/{ruleId} and
  * /homes/{id}/rule-settings/{ruleId}, POST /residents/{id}/away.
  */
-import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.js';
-import type { RuleSettingsService, SettingsTarget } from '../../homes/rule-settings.js';
+import type { RuleSettingsService } from '../../homes/rule-settings.js';
 import type { Registry } from '../../registry/registry.js';
 import type { AnyRule } from '../../rules/define-rule.js';
-import { allow, type ApiEnv } from '../auth-middleware.js';
-import { jsonBody } from '../validation.js';
+import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { Resident } from '../schemas.js';
 
-const awayBody = z.object({
-  away: z.boolean(),
-  until: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time').optional(),
-});
+const readers = ['admin', 'supervisor', 'operator'] as const;
+const tuners = ['admin', 'supervisor'] as const;
+const Params = z.object({ params: z.record(z.string(), z.unknown()).describe('the effective parameters: defaults, then the home\u2019s, then the resident\u2019s') });
+const settingsParams = z.object({ id: z.string().max(100), ruleId: z.string().max(100) });
+
+function settingsRoutes(type: 'resident' | 'home') {
+  const path = `/${type}s/{id}/rule-settings/{ruleId}` as const;
+  return {
+    get: defineRoute({ method: 'get', path, roles: readers, summary: `Effective parameters of a rule for a ${type}`, request: { params: settingsParams }, responses: { 200: jsonResponse(Params, 'parameters') } }),
+    put: defineRoute({
+      method: 'put',
+      path,
+      roles: tuners,
+      summary: `Override a rule\u2019s parameters for a ${type} (validated against the rule)`,
+      request: { params: settingsParams, body: jsonRequest(z.record(z.string(), z.unknown())) },
+      responses: { 200: jsonResponse(Params, 'the effective parameters') },
+    }),
+    clear: defineRoute({ method: 'delete', path, roles: tuners, summary: `Back to the defaults for a ${type}`, request: { params: settingsParams }, responses: { 200: jsonResponse(Params, 'the effective parameters') } }),
+  };
+}
+
+const routes = {
+  catalogue: defineRoute({
+    method: 'get',
+    path: '/rules',
+    roles: readers,
+    summary: 'Every rule with its parameters and defaults',
+    responses: { 200: jsonResponse(z.object({ rules: z.array(z.looseObject({ id: z.string(), alertKind: z.string(), severity: z.string(), description: z.string() })) }), 'the catalogue') },
+  }),
+  resident: settingsRoutes('resident'),
+  home: settingsRoutes('home'),
+  away: defineRoute({
+    method: 'post',
+    path: '/residents/{id}/away',
+    roles: ['admin', 'supervisor', 'operator'],
+    summary: 'Mark a resident away (inactivity monitoring pauses) or back',
+    request: { params: z.object({ id: z.string().max(100) }), body: jsonRequest(z.object({ away: z.boolean(), until: z.iso.datetime({ offset: true }).optional() })) },
+    responses: { 200: jsonResponse(Resident, 'the resident') },
+  }),
+};
 
 export interface RulesRouteDeps {
   rules: readonly AnyRule[];
   ruleSettings: RuleSettingsService;
   registry: Registry;
   audit: AuditLog;
+  now: () => number;
 }
 
 export function rulesRoutes(deps: RulesRouteDeps) {
-  const app = new Hono<ApiEnv>();
-  const readers = allow('admin', 'supervisor', 'operator');
-  const tuners = allow('admin', 'supervisor');
+  const app = newRouter();
   const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
-  app.get('/rules', readers, (c) =>
-    c.json({
-      rules: deps.rules.map((r) => ({
-        id: r.id,
-        alertKind: r.alertKind,
-        severity: r.severity,
-        description: r.description,
-        on: r.on,
-        defaults: r.params.parse({}),
-        params: z.toJSONSchema(r.params),
-      })),
-    }),
+  app.openapi(routes.catalogue, (c) =>
+    c.json(
+      {
+        rules: deps.rules.map((r) => ({ id: r.id, alertKind: r.alertKind, severity: r.severity, description: r.description, on: r.on, defaults: r.params.parse({}), params: z.toJSONSchema(r.params) })),
+      },
+      200,
+    ),
   );
 
   for (const type of ['resident', 'home'] as const) {
-    const base = `/${type}s/:id/rule-settings`;
-    const target = (id: string): SettingsTarget => ({ type, id });
-    app.get(`${base}/:ruleId`, readers, (c) => c.json({ params: deps.ruleSettings.effective(target(c.req.param('id')!), c.req.param('ruleId')!) }));
-    app.put(`${base}/:ruleId`, tuners, async (c) => {
-      const body = await jsonBody(c, z.record(z.string(), z.unknown()));
-      return c.json({ params: await deps.ruleSettings.set(target(c.req.param('id')!), c.req.param('ruleId')!, body, actor(c)) });
+    const r = routes[type];
+    app.openapi(r.get, (c) => {
+      const { id, ruleId } = c.req.valid('param');
+      return c.json({ params: deps.ruleSettings.effective({ type, id }, ruleId) }, 200);
     });
-    app.delete(`${base}/:ruleId`, tuners, async (c) =>
-      c.json({ params: await deps.ruleSettings.clear(target(c.req.param('id')!), c.req.param('ruleId')!, actor(c)) }),
-    );
+    app.openapi(r.put, async (c) => {
+      const { id, ruleId } = c.req.valid('param');
+      return c.json({ params: await deps.ruleSettings.set({ type, id }, ruleId, c.req.valid('json'), actor(c)) }, 200);
+    });
+    app.openapi(r.clear, async (c) => {
+      const { id, ruleId } = c.req.valid('param');
+      return c.json({ params: await deps.ruleSettings.clear({ type, id }, ruleId, actor(c)) }, 200);
+    });
   }
 
-  app.post('/residents/:id/away', allow('admin', 'supervisor', 'operator'), async (c) => {
-    const { away, until } = await jsonBody(c, awayBody);
+  app.openapi(routes.away, async (c) => {
+    const { away, until } = c.req.valid('json');
     const by = actor(c);
-    const resident = await deps.registry.updateResident(c.req.param('id'), (r) => ({
+    const resident = await deps.registry.updateResident(c.req.valid('param').id, (r) => ({
       ...r,
-      away: away ? { since: new Date().toISOString(), until: until ? new Date(until).toISOString() : undefined, by } : undefined,
+      away: away ? { since: new Date(deps.now()).toISOString(), until: until ? new Date(until).toISOString() : undefined, by } : undefined,
     }));
     deps.audit.record(away ? 'resident.away' : 'resident.back', by, resident.id, until ? { until } : undefined);
-    return c.json(resident);
+    return c.json(resident, 200);
   });
 
   return app;

@@ -7,7 +7,7 @@
  * Activity: a door event (open, close, tamper — someone handled it); a bracelet
  * event other than low_battery / removed; bracelet telemetry whose step count
  * went up. While the resident is marked away nothing is raised and the count
- * restarts at each check. With no state yet (hub start) the count starts at the
+ * restarts at each check, or at the `until` of an away period that has ended. With no state yet (hub start) the count starts at the
  * first message the rule sees: the engine has no start-up hook for rules.
  */
 import { z } from 'zod';
@@ -71,7 +71,10 @@ export const inactivityRule = defineRule<typeof params, InactivityState>({
     if (input.type === 'timer') {
       if (!state) return null;
       if (isAway(resident, now)) return { state: { ...state, since: now }, wakeAt: dueFrom(now) };
-      const due = dueFrom(state.since);
+      // Back from an away period that ended on its own (`until` passed): count from the return.
+      const back = resident?.away?.until === undefined ? undefined : Date.parse(resident.away.until);
+      const since = back !== undefined && back > state.since ? back : state.since;
+      const due = dueFrom(since);
       // Compare with the computed due time, never re-derive it: a wake-up always makes progress.
       if (now < due) return { wakeAt: due };
       const draft = {
@@ -80,7 +83,7 @@ export const inactivityRule = defineRule<typeof params, InactivityState>({
         homeId: home.id,
         deviceId: state.deviceId,
         title: `No activity for ${params.hours} h in the day window`,
-        details: { lastActivityAt: state.lastActivityAt === undefined ? null : new Date(state.lastActivityAt).toISOString(), countedFrom: new Date(state.since).toISOString() },
+        details: { lastActivityAt: state.lastActivityAt === undefined ? null : new Date(state.lastActivityAt).toISOString(), countedFrom: new Date(since).toISOString() },
       };
       // Count again from now: a reminder after another full period if nothing happens.
       return { state: { ...state, since: now }, wakeAt: dueFrom(now), drafts: [draft] };

@@ -1,0 +1,85 @@
+/**
+ * Users and roles (admin only): /api/v1/users. Passwords are hashed with
+ * scrypt and never returned; a role change, a new password or disabling a
+ * user ends that user's sessions at once.
+ */
+import { z } from 'zod';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { hashPassword } from '../../auth/passwords.js';
+import type { SessionStore } from '../../auth/sessions.js';
+import type { Registry } from '../../registry/registry.js';
+import { ROLES, type UserRecord } from '../../registry/records.js';
+import { HttpError } from '../errors.js';
+import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { User } from '../schemas.js';
+
+const password = z.string().min(10, 'must be at least 10 characters').max(200);
+const username = z.string().trim().regex(/^[a-z0-9._-]{2,50}$/, 'use 2–50 lower-case letters, digits, dot, dash or underscore');
+
+const routes = {
+  list: defineRoute({ method: 'get', path: '/', roles: ['admin'], summary: 'All users', responses: { 200: jsonResponse(z.object({ users: z.array(User) }), 'users') } }),
+  create: defineRoute({
+    method: 'post',
+    path: '/',
+    roles: ['admin'],
+    summary: 'Create a user (family users: with the homes they may see)',
+    request: {
+      body: jsonRequest(
+        z.object({ username, password, role: z.enum(ROLES), displayName: z.string().trim().min(1).max(100).optional(), homeIds: z.array(z.string()).max(20).default([]) }),
+      ),
+    },
+    responses: { 201: jsonResponse(User, 'the new user') },
+  }),
+  update: defineRoute({
+    method: 'patch',
+    path: '/{userId}',
+    roles: ['admin'],
+    summary: 'Change role, homes, name, password, or disable; ends the user\u2019s sessions when access changes',
+    request: {
+      params: z.object({ userId: z.string() }),
+      body: jsonRequest(
+        z
+          .object({ role: z.enum(ROLES), displayName: z.string().trim().min(1).max(100), homeIds: z.array(z.string()).max(20), disabled: z.boolean(), password })
+          .partial()
+          .strict(),
+      ),
+    },
+    responses: { 200: jsonResponse(User, 'the user') },
+  }),
+};
+
+const view = ({ passwordHash: _hash, ...user }: UserRecord) => user;
+
+export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; audit: AuditLog }) {
+  const app = newRouter();
+  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
+
+  const checkHomes = (homeIds: readonly string[]) => {
+    const missing = homeIds.find((id) => !deps.registry.getHome(id));
+    if (missing) throw new HttpError(400, 'invalid_body', `invalid body: homeIds: home ${missing} does not exist`);
+  };
+
+  app.openapi(routes.list, (c) => c.json({ users: deps.registry.listUsers().map(view) }, 200));
+
+  app.openapi(routes.create, async (c) => {
+    const body = c.req.valid('json');
+    checkHomes(body.homeIds);
+    const user = await deps.registry.createUser({ ...body, passwordHash: await hashPassword(body.password) });
+    deps.audit.record('user.created', actor(c), user.username, { role: user.role, homeIds: user.homeIds });
+    return c.json(view(user), 201);
+  });
+
+  app.openapi(routes.update, async (c) => {
+    const { userId } = c.req.valid('param');
+    const { password: newPassword, ...changes } = c.req.valid('json');
+    if (changes.homeIds) checkHomes(changes.homeIds);
+    const passwordHash = newPassword ? await hashPassword(newPassword) : undefined;
+    const user = await deps.registry.updateUser(userId, (u) => ({ ...u, ...changes, ...(passwordHash ? { passwordHash } : {}) }));
+    // Access changed: old sessions carry the old role and homes, so they end now.
+    if (changes.role || changes.homeIds || changes.disabled || passwordHash) deps.sessions.revokeUser(user.id);
+    deps.audit.record('user.updated', actor(c), user.username, { ...changes, passwordChanged: passwordHash !== undefined });
+    return c.json(view(user), 200);
+  });
+
+  return app;
+}

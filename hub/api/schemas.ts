@@ -1,0 +1,72 @@
+/**
+ * Response shapes for the OpenAPI document. They name the fields clients rely
+ * on and stay open (`loose`) so adding a field is never a breaking change.
+ */
+import { z } from 'zod';
+import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../alerts/alert.js';
+import { HOME_STATUSES, residentInputSchema, ROLES } from '../registry/records.js';
+
+const iso = z.string().describe('ISO 8601 date-time (UTC)');
+
+export const Responder = z
+  .looseObject({ id: z.string(), kind: z.enum(RESPONDER_KINDS), name: z.string(), phone: z.string().optional(), state: z.enum(RESPONDER_STATES), addedBy: z.string(), addedAt: iso, updatedAt: iso })
+  .meta({ id: 'Responder' });
+
+export const AlertSummary = z
+  .looseObject({
+    id: z.string(),
+    homeId: z.string(),
+    residentId: z.string().optional(),
+    deviceId: z.string(),
+    kind: z.string().describe('sos, fall, smoke, gas, heart_rate, night_exit, door_open, inactivity, device_offline, low_battery, tamper, not_worn'),
+    severity: z.enum(SEVERITIES),
+    status: z.enum(ALERT_STATUSES),
+    title: z.string(),
+    raisedAt: iso,
+    updatedAt: iso,
+    occurrences: z.number().int(),
+    flags: z.object({ overdue: z.boolean(), escalated: z.boolean() }),
+    responders: z.array(Responder),
+    acknowledgedBy: z.string().optional(),
+    outcome: z.enum(OUTCOMES).optional(),
+  })
+  .meta({ id: 'AlertSummary' });
+
+export const Alert = AlertSummary.extend({
+  timeline: z.array(z.looseObject({ at: iso, type: z.string(), actor: z.string().describe('user:<name>, device:<id> or system') })),
+}).meta({ id: 'Alert' });
+
+export const AlertList = z.object({ alerts: z.array(AlertSummary), total: z.number().int(), offset: z.number().int(), limit: z.number().int() }).meta({ id: 'AlertList' });
+
+export const Resident = residentInputSchema.extend({ id: z.string(), homeId: z.string() }).loose().meta({ id: 'Resident' });
+
+export const Device = z
+  .looseObject({ id: z.string(), homeId: z.string(), kind: z.string(), serial: z.string(), online: z.boolean().nullable(), lastSeen: iso.nullable(), battery: z.number().nullable() })
+  .meta({ id: 'Device' });
+
+export const ProvisionedDevice = Device.extend({
+  secret: z.string().describe('the MQTT password: shown in this response only, never again'),
+  mqtt: z.object({
+    host: z.string(),
+    port: z.number().int(),
+    clientId: z.string(),
+    username: z.string(),
+    topics: z.object({ event: z.string(), telemetry: z.string(), status: z.string(), cmd: z.string() }),
+  }),
+}).meta({ id: 'ProvisionedDevice' });
+
+export const Home = z
+  .looseObject({ id: z.string(), name: z.string(), address: z.string(), community: z.string().optional(), status: z.enum(HOME_STATUSES), resident: Resident.nullable() })
+  .meta({ id: 'Home' });
+
+export const HomeDetail = Home.extend({ devices: z.array(Device) }).meta({ id: 'HomeDetail' });
+
+export const User = z
+  .looseObject({ id: z.string(), username: z.string(), displayName: z.string(), role: z.enum(ROLES), homeIds: z.array(z.string()), disabled: z.boolean().optional() })
+  .meta({ id: 'User' });
+
+export const AuditEntry = z
+  .looseObject({ at: iso, action: z.string(), actor: z.string(), target: z.string().optional(), detail: z.record(z.string(), z.unknown()).optional() })
+  .meta({ id: 'AuditEntry' });
+
+export const Ok = z.object({ ok: z.literal(true) });
