@@ -110,10 +110,13 @@ export class Hub {
       settings: config,
       registry: this.registry,
       onDeviceMessage: (_deviceId, channel, topic, payload) => {
+        const linesBefore = this.journal.lastN;
         this.ingest.handle(topic, payload, clock.now());
-        // PUBACK only once everything this event caused (alert, occurrence, test
-        // record) is fsync'd: Aedes acks QoS 1 right after this hook (DESIGN.md §6).
-        if (channel === 'event') return this.journal.whenDurable();
+        // PUBACK only once everything this message caused (alert, occurrence, test record) is
+        // fsync'd: Aedes acks QoS 1 right after this hook (DESIGN.md §6). Every event waits — a
+        // retransmitted alarm must not be acked before the original's line is on disk — and so
+        // does telemetry that raised something (gas LEL, 0 bpm); plain telemetry does not.
+        if (channel === 'event' || this.journal.lastN !== linesBefore) return this.journal.whenDurable();
       },
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),

@@ -83,4 +83,20 @@ describe('PUBACK after fsync', () => {
     expect(hub.hub.states.get(d.id)?.lastValues.heartRate).toBe(72);
     gate.open();
   });
+
+  it('holds the PUBACK of telemetry that raised an alarm (gas at 25 % LEL) until it is fsynced', async () => {
+    const gate = gatedOpener();
+    const hub = keep(await startTestHub({ journalFileOpener: gate.opener }), closeHub);
+    const { devices } = await hub.provisionHome({ kinds: ['gas_alarm'] });
+    const d = devices[0]!;
+    const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
+    gate.close();
+    let acked = false;
+    const publish = client.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ lel: 25 }), { qos: 1 }).then(() => (acked = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(acked).toBe(false);
+    gate.open();
+    await publish;
+    expect((await hub.api.get('/api/v1/alerts?kind=gas')).body.alerts).toEqual([expect.objectContaining({ severity: 'critical' })]);
+  });
 });

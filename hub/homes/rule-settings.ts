@@ -32,15 +32,20 @@ export class RuleSettingsService {
   }
 
   /** Sets (replaces) the overrides of one rule; returns the effective parameters for the target. */
-  async set(target: SettingsTarget, ruleId: string, overrides: unknown, actor: string): Promise<Record<string, unknown>> {
+  async set(target: SettingsTarget, ruleId: string, overrides: Record<string, unknown>, actor: string): Promise<Record<string, unknown>> {
     const rule = this.requireRule(ruleId);
-    const parsed = rule.params.partial().strict().safeParse(overrides);
-    if (!parsed.success) throw new InvalidRuleSettings(parsed.error);
-    // The merged result must also be valid (e.g. min below max).
-    const merged = rule.params.safeParse({ ...this.inherited(target, ruleId), ...parsed.data });
+    // Checked by hand: zod cannot make a partial of a params schema that has refinements (min < max).
+    const known = Object.keys(rule.params.shape);
+    const unknown = Object.keys(overrides).filter((k) => !known.includes(k));
+    if (unknown.length > 0) {
+      throw new DomainError('invalid', `${unknown.join(', ')}: not a parameter of rule ${ruleId} (its parameters: ${known.join(', ') || 'none'})`);
+    }
+    // Validated merged with what it inherits, so cross-field checks (min below max) apply too.
+    const merged = rule.params.safeParse({ ...this.inherited(target, ruleId), ...overrides });
     if (!merged.success) throw new InvalidRuleSettings(merged.error);
-    await this.write(target, ruleId, parsed.data as Record<string, unknown>);
-    this.audit.record('rules.settings_changed', actor, `${target.type}:${target.id}`, { ruleId, overrides: parsed.data });
+    const normalised = Object.fromEntries(Object.keys(overrides).map((k) => [k, (merged.data as Record<string, unknown>)[k]]));
+    await this.write(target, ruleId, normalised);
+    this.audit.record('rules.settings_changed', actor, `${target.type}:${target.id}`, { ruleId, overrides: normalised });
     return this.effective(target, ruleId);
   }
 
