@@ -66,6 +66,17 @@ function minutesUntil(minuteOfDay: number, target: number): number {
 }
 
 /**
+ * The instant after `t` at which the local clock next shows `target` minutes.
+ * Counting local minutes is an hour off across a daylight-saving change, so
+ * the landing point is read back and corrected by the drift.
+ */
+function nextLocal(t: number, target: number, timeZone: string): number {
+  const landed = t + minutesUntil(localTime(t, timeZone).minuteOfDay, target) * MINUTE;
+  const drift = ((localTime(landed, timeZone).minuteOfDay - target + 2160) % 1440) - 720;
+  return landed - drift * MINUTE;
+}
+
+/**
  * The moment at which `durationMs` of time inside the daily window has passed
  * since `from`, counting only in-window time ("12 h of inactivity within the
  * day window 07:00–22:00" continues the next morning). Steps from boundary to
@@ -77,12 +88,12 @@ export function addWindowTime(from: number, durationMs: number, window: DailyWin
   for (let guard = 0; guard < 2_000; guard++) {
     const local = localTime(t, timeZone).minuteOfDay;
     if (inWindow(local, window)) {
-      const untilEnd = window.start === window.end ? Infinity : minutesUntil(local, window.end) * MINUTE;
+      const untilEnd = window.start === window.end ? Infinity : nextLocal(t, window.end, timeZone) - t;
       if (remaining <= untilEnd) return t + remaining;
       remaining -= untilEnd;
       t += untilEnd;
     } else {
-      t += minutesUntil(local, window.start) * MINUTE;
+      t = nextLocal(t, window.start, timeZone);
     }
   }
   throw new Error('addWindowTime did not converge');
@@ -95,11 +106,11 @@ export function windowTimeBetween(from: number, to: number, window: DailyWindow,
   for (let guard = 0; guard < 2_000 && t < to; guard++) {
     const local = localTime(t, timeZone).minuteOfDay;
     if (inWindow(local, window)) {
-      const next = window.start === window.end ? to : Math.min(to, t + minutesUntil(local, window.end) * MINUTE);
+      const next = window.start === window.end ? to : Math.min(to, nextLocal(t, window.end, timeZone));
       total += next - t;
       t = next;
     } else {
-      t = Math.min(to, t + minutesUntil(local, window.start) * MINUTE);
+      t = Math.min(to, nextLocal(t, window.start, timeZone));
     }
   }
   return total;
