@@ -184,7 +184,7 @@ export class Hub {
       entry.type === 'alert.raised'
         ? (entry.data as AlertRecordData['alert.raised']).alert.trigger
         : (entry.data as { trigger?: AlertRecordData['alert.occurrence']['trigger'] }).trigger;
-    if (trigger) this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
+    if (trigger?.deviceId) this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
     this.alerts.replay(entry.n, entry.at, entry.type, entry.data);
   }
 

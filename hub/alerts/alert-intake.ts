@@ -10,7 +10,8 @@ import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents, TestEventRecord } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { HomeRecord } from '../registry/records.js';
-import { SEVERITY_RANK, type Alert, type AlertDraft, type AlertTrigger } from './alert.js';
+import { notFound } from '../core/errors.js';
+import { SEVERITY_RANK, triggerActor, type Alert, type AlertDraft, type AlertTrigger, type Severity } from './alert.js';
 import type { AlertStore, JournalWriter } from './alert-store.js';
 
 export interface AlertIntakeDeps {
@@ -19,6 +20,14 @@ export interface AlertIntakeDeps {
   bus: EventBus<HubEvents>;
   homes: { getHome(id: string): HomeRecord | undefined };
   log: Logger;
+}
+
+export interface PersonRaisedAlert {
+  homeId: string;
+  kind: string;
+  severity: Severity;
+  title: string;
+  details?: Record<string, unknown> | undefined;
 }
 
 export class AlertIntake {
@@ -43,7 +52,7 @@ export class AlertIntake {
     }
     if (effect === 'set_severity') {
       if (open && open.severity !== draft.severity) {
-        this.deps.store.record('alert.severity_changed', { alertId: open.id, severity: draft.severity, title: draft.title, note: draft.note ?? draft.title, actor: `device:${trigger.deviceId}` });
+        this.deps.store.record('alert.severity_changed', { alertId: open.id, severity: draft.severity, title: draft.title, note: draft.note ?? draft.title, actor: triggerActor(trigger) });
       }
       return;
     }
@@ -56,10 +65,25 @@ export class AlertIntake {
     this.deps.store.record('alert.raised', { alert: newAlert(draft, home, trigger) });
   }
 
+  /**
+   * An alert raised by a person (a visitor asking for follow-up): no device,
+   * the person as its trigger, deduped like any other. Resolves once on disk.
+   */
+  async raiseByPerson(input: PersonRaisedAlert, actor: string, at: string): Promise<Alert> {
+    const home = this.deps.homes.getHome(input.homeId);
+    if (!home) throw notFound('home', input.homeId);
+    const trigger: AlertTrigger = { actor, eventType: input.kind, at };
+    const open = this.deps.store.openFor(input.homeId, input.kind);
+    if (open) return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger }).durable;
+    const alert = newAlert({ ...input, deviceId: '' }, home, trigger);
+    alert.deviceId = undefined;
+    return this.deps.store.record('alert.raised', { alert }).durable;
+  }
+
   private recordTestEvent(draft: AlertDraft, trigger: AlertTrigger): void {
     const record: TestEventRecord = {
       homeId: draft.homeId,
-      deviceId: trigger.deviceId,
+      deviceId: draft.deviceId,
       eventType: trigger.eventType,
       alertKind: draft.kind,
       at: trigger.at,
@@ -93,6 +117,6 @@ function newAlert(draft: AlertDraft, home: HomeRecord, trigger: AlertTrigger): A
     flags: { overdue: false, escalated: false },
     trigger,
     responders: [],
-    timeline: [{ at, type: 'raised', actor: `device:${trigger.deviceId}`, eventType: trigger.eventType, seq: trigger.seq }],
+    timeline: [{ at, type: 'raised', actor: triggerActor(trigger), eventType: trigger.eventType, seq: trigger.seq }],
   };
 }

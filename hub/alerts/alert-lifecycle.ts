@@ -39,7 +39,7 @@ export class AlertLifecycle {
     const alert = this.require(alertId);
     if (alert.status !== 'open') throw conflict(`alert ${alertId} is already ${alert.status}${alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : ''}`);
     const updated = await this.deps.store.record('alert.acknowledged', { alertId, actor }).durable;
-    if (HELP_COMING_KINDS.has(alert.kind)) await this.command(alert, actor, { cmd: 'help_coming', alertId });
+    if (HELP_COMING_KINDS.has(alert.kind) && alert.deviceId) await this.command(alert, alert.deviceId, actor, { cmd: 'help_coming', alertId });
     return this.current(alertId, updated);
   }
 
@@ -88,14 +88,15 @@ export class AlertLifecycle {
     const alert = this.require(alertId);
     if (!SILENCEABLE_KINDS.has(alert.kind)) throw conflict(`a ${alert.kind} alert has no siren to silence`);
     if (alert.status === 'resolved') throw conflict(`alert ${alertId} is resolved`);
-    await this.command(alert, actor, { cmd: 'silence' });
+    if (!alert.deviceId) throw conflict(`alert ${alertId} was not raised by a device`);
+    await this.command(alert, alert.deviceId, actor, { cmd: 'silence' });
     return this.current(alertId, alert);
   }
 
   /** Sends a command over MQTT and records it; a failed send is recorded too, never hidden. */
-  private async command(alert: Alert, actor: string, command: DeviceCommand): Promise<void> {
+  private async command(alert: Alert, deviceId: string, actor: string, command: DeviceCommand): Promise<void> {
     try {
-      await this.deps.sendCommand(alert.deviceId, command);
+      await this.deps.sendCommand(deviceId, command);
       await this.deps.store.record('alert.command_sent', { alertId: alert.id, actor, command: command.cmd }).durable;
     } catch (err) {
       this.deps.log.error({ err, alertId: alert.id, command: command.cmd }, 'device command failed');

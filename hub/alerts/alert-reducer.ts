@@ -5,7 +5,7 @@
  * line becomes one timeline entry of its alert.
  */
 import type { TestEventRecord } from '../core/hub-events.js';
-import type { Alert, AlertTrigger, Outcome, Responder, ResponderState, Severity, TimelineEntry } from './alert.js';
+import { triggerActor, type Alert, type AlertTrigger, type Outcome, type Responder, type ResponderState, type Severity, type TimelineEntry } from './alert.js';
 
 export interface AlertRecordData {
   'alert.raised': { alert: Alert };
@@ -87,11 +87,11 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
       alert.lastOccurrenceAt = d.trigger.at;
       if (d.severity) alert.severity = d.severity;
       if (d.title) alert.title = d.title;
-      return { at, type: short, actor: `device:${d.trigger.deviceId}`, eventType: d.trigger.eventType, seq: d.trigger.seq, severity: d.severity };
+      return { at, type: short, actor: triggerActor(d.trigger), eventType: d.trigger.eventType, seq: d.trigger.seq, severity: d.severity };
     }
     case 'alert.attached': {
       const d = raw as AlertRecordData['alert.attached'];
-      return { at, type: short, actor: `device:${d.trigger.deviceId}`, eventType: d.trigger.eventType, note: d.note };
+      return { at, type: short, actor: triggerActor(d.trigger), eventType: d.trigger.eventType, note: d.note };
     }
     case 'alert.severity_changed': {
       const d = raw as AlertRecordData['alert.severity_changed'];

@@ -7,7 +7,7 @@
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import { SEVERITY_RANK, type Alert, type AlertStatus, type Severity } from './alert.js';
+import { SEVERITY_RANK, triggerActor, type Alert, type AlertStatus, type Severity } from './alert.js';
 import { AlertState, type AlertRecordData, type AlertRecordType } from './alert-reducer.js';
 
 export interface JournalWriter {
@@ -101,7 +101,7 @@ export class AlertStore {
   }
 
   private noteAudit(at: string, type: string, data: unknown, alert: Alert): void {
-    this.audit.noteJournaled(at, type, actorOf(data) ?? `device:${alert.deviceId}`, alert.id, { homeId: alert.homeId, kind: alert.kind });
+    this.audit.noteJournaled(at, type, actorOf(data) ?? triggerActor(alert.trigger), alert.id, { homeId: alert.homeId, kind: alert.kind });
   }
 }
 

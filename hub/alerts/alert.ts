@@ -27,9 +27,11 @@ export interface AlertDraft {
   details?: Record<string, unknown> | undefined;
 }
 
-/** The device message that caused an alert or an occurrence. */
+/** What caused an alert or an occurrence: a device message, or a person (a visitor's follow-up). */
 export interface AlertTrigger {
-  deviceId: string;
+  deviceId?: string | undefined;
+  /** `user:<name>` when a person raised it. */
+  actor?: string | undefined;
   eventType: string;
   at: string;
   seq?: number | undefined;
@@ -68,7 +70,8 @@ export interface Alert {
   id: string;
   homeId: string;
   residentId: string | undefined;
-  deviceId: string;
+  /** The device that raised it; absent when a person raised it. */
+  deviceId?: string | undefined;
   kind: string;
   severity: Severity;
   status: AlertStatus;
@@ -95,6 +98,11 @@ export type AlertSummary = Omit<Alert, 'timeline'>;
 export function summarize(alert: Alert): AlertSummary {
   const { timeline: _timeline, ...summary } = alert;
   return summary;
+}
+
+/** Who a trigger names in timelines and the audit: the person, or the device. */
+export function triggerActor(trigger: AlertTrigger): string {
+  return trigger.actor ?? `device:${trigger.deviceId ?? 'unknown'}`;
 }
 
 /** Severity order for queues: most urgent first. */

@@ -17,7 +17,7 @@ export const AlertSummary = z
     id: z.string(),
     homeId: z.string(),
     residentId: z.string().optional(),
-    deviceId: z.string(),
+    deviceId: z.string().optional().describe('absent when a person raised it'),
     kind: z.string().describe('sos, fall, smoke, gas, heart_rate, night_exit, door_open, inactivity, device_offline, low_battery, tamper, not_worn'),
     severity: z.enum(SEVERITIES),
     status: z.enum(ALERT_STATUSES),
