@@ -12,6 +12,8 @@ export const commonFields = {
   seq: z.number().int().nonnegative().optional().describe('per-device message counter'),
   /** Battery charge in percent. */
   battery: z.number().min(0).max(100).optional().describe('battery charge, %'),
+  /** Radio signal strength as the device measures it; shown to installers while commissioning. */
+  rssi: z.number().int().min(-130).max(0).optional().describe('received signal strength, dBm'),
 };
 
 /** Builds the schema of one event type: `{type: <literal>, ...common, ...fields}`. */

@@ -26,6 +26,11 @@ export interface DeviceKindSpec {
   alarmEvents: readonly string[];
   /** Kind-specific defaults used by rules (e.g. the fall cancel window). */
   settings?: Readonly<Record<string, number>>;
+  /**
+   * Events an installer must trigger on the device before its home can go
+   * live (the commissioning checklist): proof that each alarm path works.
+   */
+  commissioningEvents: readonly string[];
   /** Valid payloads, used by the catalogue test, docs and simulators. */
   examples: { events: readonly unknown[]; telemetry: readonly unknown[] };
 }
@@ -40,6 +45,7 @@ export interface DeviceKind {
   telemetryFields: readonly string[];
   alarmEvents: ReadonlySet<string>;
   settings: Readonly<Record<string, number>>;
+  commissioningEvents: readonly string[];
   /** Discriminated on `type`. */
   eventSchema: z.ZodType<DeviceEventPayload>;
   telemetrySchema: z.ZodType<TelemetryPayload>;
@@ -69,8 +75,8 @@ export function defineDeviceKind(spec: DeviceKindSpec): DeviceKind {
   const eventTypes = eventSchemas.map((s) => s.shape.type.value);
   const duplicate = eventTypes.find((t, i) => eventTypes.indexOf(t) !== i);
   if (duplicate) throw new Error(`device kind ${spec.kind}: event type "${duplicate}" is declared twice`);
-  for (const alarm of spec.alarmEvents) {
-    if (!eventTypes.includes(alarm)) throw new Error(`device kind ${spec.kind}: alarm event "${alarm}" is not an event`);
+  for (const event of [...spec.alarmEvents, ...spec.commissioningEvents]) {
+    if (!eventTypes.includes(event)) throw new Error(`device kind ${spec.kind}: "${event}" is not one of its events`);
   }
   const [first, ...rest] = eventSchemas;
   if (!first) throw new Error(`device kind ${spec.kind}: no events`);
@@ -85,6 +91,7 @@ export function defineDeviceKind(spec: DeviceKindSpec): DeviceKind {
     telemetryFields: Object.keys(telemetryShape),
     alarmEvents: new Set(spec.alarmEvents),
     settings: spec.settings ?? {},
+    commissioningEvents: spec.commissioningEvents,
     eventSchema: z.discriminatedUnion('type', [first, ...rest]) as unknown as z.ZodType<DeviceEventPayload>,
     telemetrySchema: z.object({ ...commonFields, ...telemetryShape }) as unknown as z.ZodType<TelemetryPayload>,
     eventSchemas,

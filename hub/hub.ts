@@ -27,6 +27,8 @@ import { ensureWritableDir } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents, TestEventRecord } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
+import { Commissioning, type CommissioningTick } from './homes/commissioning.js';
+import { DeviceService } from './homes/device-service.js';
 import { HomeService } from './homes/home-service.js';
 import { RuleSettingsService } from './homes/rule-settings.js';
 import { DeviceStateStore } from './ingest/device-state.js';
@@ -72,6 +74,8 @@ export class Hub {
   readonly broker: MqttBroker;
   readonly sessions: SessionStore;
   readonly homes: HomeService;
+  readonly commissioning: Commissioning;
+  readonly devices: DeviceService;
   readonly stream: StreamServer;
   private httpServer: Server | undefined;
   /** The HTTP app once started (tests enumerate its routes). */
@@ -118,13 +122,23 @@ export class Hub {
         // does telemetry that raised something (gas LEL, 0 bpm); plain telemetry does not.
         if (channel === 'event' || this.journal.lastN !== linesBefore) return this.journal.whenDurable();
       },
+      onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
       now,
     });
     this.lifecycle = new AlertLifecycle({ store: this.alerts, sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd), now, log: alertLog });
     this.sessions = new SessionStore(undefined, now);
-    this.homes = new HomeService(this.registry, this.presence, this.audit);
+    this.commissioning = new Commissioning({ registry: this.registry, journal: this.journal, bus: this.bus, states: this.states, clock });
+    this.homes = new HomeService(this.registry, this.presence, this.audit, this.commissioning, this.sessions);
+    this.devices = new DeviceService({
+      registry: this.registry,
+      presence: this.presence,
+      states: this.states,
+      audit: this.audit,
+      disconnect: (id) => this.broker.disconnect(id),
+      now,
+    });
     this.stream = new StreamServer({ sessions: this.sessions, alerts: this.alerts, states: this.states, bus: this.bus, log: log.child({ module: 'stream' }) });
   }
 
@@ -146,6 +160,7 @@ export class Hub {
     const generatedAdminPassword = await this.ensureAdmin();
     for (const device of this.registry.listDevices()) this.presence.watch(device);
     this.rules.start();
+    this.commissioning.start();
     this.escalation.start();
     this.mqttAddress = await this.broker.start();
     const http = await this.startHttp();
@@ -163,6 +178,7 @@ export class Hub {
     }
     await this.broker.stop();
     this.escalation.stop();
+    this.commissioning.stop();
     this.rules.stop();
     this.presence.stop();
     await this.journal.close();
@@ -172,6 +188,10 @@ export class Hub {
   private replay(entry: JournalEntry): void {
     if (entry.type === 'audit') {
       this.audit.applyJournalLine(entry.at, entry.data as Parameters<AuditLog['applyJournalLine']>[1]);
+      return;
+    }
+    if (entry.type === 'commissioning.tick') {
+      this.commissioning.replay(entry.data as CommissioningTick);
       return;
     }
     if (entry.type === 'device.test_event') {
@@ -207,6 +227,8 @@ export class Hub {
     const app = createApi({
       registry: this.registry,
       homes: this.homes,
+      commissioning: this.commissioning,
+      devices: this.devices,
       alerts: this.alerts,
       lifecycle: this.lifecycle,
       rules: RULES,

@@ -128,7 +128,10 @@ describe('provisioning', () => {
     expect(onDisk).toContain(device.body.id);
     expect(onDisk).not.toContain(device.body.secret);
 
-    const live = await hub.api.post(`/api/v1/homes/${home.body.id}/go-live`);
+    const refused = await hub.api.post(`/api/v1/homes/${home.body.id}/go-live`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('commissioning not complete');
+    const live = await hub.api.post(`/api/v1/homes/${home.body.id}/go-live`, { overrideReason: 'smoke sensor mounted, test tomorrow' });
     expect(live.status).toBe(200);
     expect(live.body.status).toBe('live');
     expect((await hub.api.post(`/api/v1/homes/${home.body.id}/go-live`)).status).toBe(409);

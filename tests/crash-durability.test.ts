@@ -38,7 +38,7 @@ describe('kill -9 right after a PUBACK', () => {
     const first = await start(temp.path);
     const home = await first.api.post('/api/v1/homes', { name: 'Crash home', address: 'x', resident: { name: 'Li Wei', birthYear: 1938 } });
     const device = await first.api.post(`/api/v1/homes/${home.body.id}/devices`, { kind: 'bracelet', serial: 'CRASH-1' });
-    await first.api.post(`/api/v1/homes/${home.body.id}/go-live`);
+    await first.api.post(`/api/v1/homes/${home.body.id}/go-live`, { overrideReason: 'crash test: not commissioned' });
     const { id, secret } = device.body;
 
     const client = await connectDevice(`mqtt://127.0.0.1:${first.proc.mqttPort}`, id, secret);

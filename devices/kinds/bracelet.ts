@@ -36,6 +36,8 @@ export const bracelet = defineDeviceKind({
     worn: z.boolean().optional().describe('whether the bracelet is on the wrist'),
     location: location.optional().describe('GPS fix or indoor room'),
   },
+  // The installer presses SOS and does a fall test / presses the test button / opens and closes the door.
+  commissioningEvents: ['sos', 'fall'],
   alarmEvents: ['sos', 'fall'],
   // The wearer may cancel a detected fall on the bracelet within this window.
   settings: { fallCancelWindowSec: 30 },

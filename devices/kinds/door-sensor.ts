@@ -13,6 +13,8 @@ export const doorSensor = defineDeviceKind({
     eventSchema('close', {}, 'the door closed'),
   ],
   telemetry: {},
+  // The installer presses SOS and does a fall test / presses the test button / opens and closes the door.
+  commissioningEvents: ['open', 'close'],
   alarmEvents: [],
   examples: {
     events: [{ type: 'open', seq: 1 }, { type: 'close', seq: 2 }, { type: 'tamper' }, { type: 'low_battery' }],

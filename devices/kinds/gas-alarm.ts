@@ -20,6 +20,8 @@ export const gasAlarm = defineDeviceKind({
     eventSchema('gas_clear', { lel: lel.optional() }, 'gas concentration back below the threshold'),
   ],
   telemetry: { lel: lel.optional() },
+  // The installer presses SOS and does a fall test / presses the test button / opens and closes the door.
+  commissioningEvents: ['test'],
   alarmEvents: ['gas'],
   examples: {
     events: [

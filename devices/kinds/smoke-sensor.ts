@@ -16,6 +16,8 @@ export const smokeSensor = defineDeviceKind({
   telemetry: {
     temperatureC: z.number().min(-40).max(150).optional().describe('air temperature at the sensor, °C'),
   },
+  // The installer presses SOS and does a fall test / presses the test button / opens and closes the door.
+  commissioningEvents: ['test'],
   alarmEvents: ['smoke'],
   examples: {
     events: [

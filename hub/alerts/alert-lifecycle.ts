@@ -61,6 +61,20 @@ export class AlertLifecycle {
     return this.deps.store.record('alert.dispatched', { alertId, actor, responders: added }).durable;
   }
 
+  /**
+   * A family member's one-tap "I'm on my way": they join as an accepted family
+   * responder. The alert's status does not change — an operator still claims
+   * and handles it — but the operator sees it live.
+   */
+  async familyOnTheWay(alertId: string, actor: string, name: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status === 'resolved') throw conflict(`alert ${alertId} is already resolved`);
+    if (alert.responders.some((r) => r.addedBy === actor && r.state !== 'done')) throw conflict('you are already on your way to this alert');
+    const at = new Date(this.deps.now()).toISOString();
+    const responder: Responder = { id: `rsp-${randomUUID().slice(0, 8)}`, kind: 'family', name, state: 'accepted', addedAt: at, addedBy: actor, updatedAt: at };
+    return this.deps.store.record('alert.responder_joined', { alertId, actor, responder }).durable;
+  }
+
   async updateResponder(alertId: string, responderId: string, state: ResponderState, actor: string): Promise<Alert> {
     const alert = this.require(alertId);
     if (alert.status === 'resolved') throw conflict(`alert ${alertId} is resolved`);

@@ -14,6 +14,8 @@ export interface AlertRecordData {
   'alert.severity_changed': { alertId: string; severity: Severity; title: string; note: string; actor: string };
   'alert.acknowledged': { alertId: string; actor: string };
   'alert.dispatched': { alertId: string; actor: string; responders: Responder[] };
+  /** A family member said "I'm on my way": a responder joins without changing the alert's status. */
+  'alert.responder_joined': { alertId: string; actor: string; responder: Responder };
   'alert.responder_updated': { alertId: string; actor: string; responderId: string; state: ResponderState };
   'alert.note_added': { alertId: string; actor: string; text: string };
   'alert.resolved': { alertId: string; actor: string; outcome: Outcome; note?: string | undefined };
@@ -31,6 +33,7 @@ export const ALERT_RECORD_TYPES = new Set<string>([
   'alert.severity_changed',
   'alert.acknowledged',
   'alert.dispatched',
+  'alert.responder_joined',
   'alert.responder_updated',
   'alert.note_added',
   'alert.resolved',
@@ -112,6 +115,11 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
       alert.status = 'dispatched';
       alert.responders.push(...structuredClone(d.responders));
       return { at, type: short, actor: d.actor, responders: d.responders.map((r) => ({ id: r.id, kind: r.kind, name: r.name })) };
+    }
+    case 'alert.responder_joined': {
+      const d = raw as AlertRecordData['alert.responder_joined'];
+      alert.responders.push(structuredClone(d.responder));
+      return { at, type: short, actor: d.actor, responderId: d.responder.id, name: d.responder.name, kind: d.responder.kind, state: d.responder.state };
     }
     case 'alert.responder_updated': {
       const d = raw as AlertRecordData['alert.responder_updated'];

@@ -16,6 +16,8 @@ import type { LoginGuard } from '../auth/login-guard.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { DomainError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { Commissioning } from '../homes/commissioning.js';
+import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
@@ -42,6 +44,8 @@ export interface HealthReport {
 export interface ApiDeps {
   registry: Registry;
   homes: HomeService;
+  commissioning: Commissioning;
+  devices: DeviceService;
   alerts: AlertStore;
   lifecycle: AlertLifecycle;
   rules: readonly AnyRule[];
@@ -107,7 +111,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   });
   api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => clientAddress(c as Context) }));
   api.route('/homes', homesRoutes(deps));
-  api.route('/alerts', alertsRoutes(deps));
+  api.route('/alerts', alertsRoutes({ ...deps, displayName: (id) => deps.registry.getUser(id)?.displayName }));
   api.route('/devices', devicesRoutes(deps));
   api.route('/audit', auditRoutes(deps));
   api.route('/users', usersRoutes(deps));

@@ -46,6 +46,7 @@ export const Device = z
 
 export const ProvisionedDevice = Device.extend({
   secret: z.string().describe('the MQTT password: shown in this response only, never again'),
+  qrSvg: z.string().describe('SVG QR code of {v, host, port, clientId, username, password} for a setup app to scan'),
   mqtt: z.object({
     host: z.string(),
     port: z.number().int(),

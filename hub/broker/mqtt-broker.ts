@@ -32,6 +32,8 @@ export interface MqttBrokerDeps {
   settings: BrokerSettings;
   registry: DeviceCredentialsCheck;
   onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
+  /** A device's session opened (CONNACK 0 sent) or closed. */
+  onConnection?(deviceId: string, connected: boolean): void;
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
@@ -89,7 +91,11 @@ export class MqttBroker {
     aedes.on('connackSent', (packet, client) => {
       if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
     });
-    aedes.on('clientDisconnect', (client) => publishLimiter.forget(client.id));
+    aedes.on('clientReady', (client) => this.deps.onConnection?.(client.id, true));
+    aedes.on('clientDisconnect', (client) => {
+      publishLimiter.forget(client.id);
+      this.deps.onConnection?.(client.id, false);
+    });
     aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
     this.aedes = aedes;
 
@@ -134,6 +140,14 @@ export class MqttBroker {
         (err) => (err ? reject(err) : resolve()),
       );
     });
+  }
+
+  /** Closes a device's connection at once (a revoked or rotated secret must stop working now). */
+  disconnect(deviceId: string): boolean {
+    const client = (this.aedes as unknown as { clients?: Record<string, { close(): void }> } | undefined)?.clients?.[deviceId];
+    if (!client) return false;
+    client.close();
+    return true;
   }
 
   get connectedClients(): number {

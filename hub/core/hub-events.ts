@@ -46,7 +46,17 @@ export interface TestEventRecord {
   ts?: number | undefined;
 }
 
+/** A device's MQTT session opened (after CONNACK 0) or closed. */
+export interface DeviceConnection {
+  deviceId: string;
+  connected: boolean;
+  at: number;
+}
+
 export type HubEvents = {
+  'device.connection': DeviceConnection;
+  /** A commissioning check passed for a device of a home being installed. */
+  'commissioning.tick': { homeId: string; deviceId: string; check: string; at: string };
   'device.signal': DeviceSignal;
   'device.status': DeviceStatusChange;
   'device.test_event': TestEventRecord;

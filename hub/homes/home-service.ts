@@ -7,13 +7,17 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { DomainError } from '../core/errors.js';
 import type { DevicePresence } from '../ingest/presence.js';
 import type { Registry, NewHome } from '../registry/registry.js';
-import type { DeviceRecord, HomeRecord, ResidentRecord } from '../registry/records.js';
+import type { DeviceRecord, HomeRecord, ResidentRecord, UserRecord } from '../registry/records.js';
+import type { SessionStore } from '../auth/sessions.js';
+import type { Commissioning } from './commissioning.js';
 
 export class HomeService {
   constructor(
     private readonly registry: Registry,
     private readonly presence: DevicePresence,
     private readonly audit: AuditLog,
+    private readonly commissioning: Commissioning,
+    private readonly sessions: SessionStore,
   ) {}
 
   async createHome(input: NewHome, actor: string): Promise<{ home: HomeRecord; resident: ResidentRecord }> {
@@ -30,14 +34,40 @@ export class HomeService {
     return registered;
   }
 
-  async goLive(homeId: string, actor: string): Promise<HomeRecord> {
+  /**
+   * Puts a home live only when every device passed commissioning, or with an
+   * override reason (audited) — e.g. a bracelet whose fall test cannot be done
+   * today. From then on its events raise real alerts.
+   */
+  async goLive(homeId: string, actor: string, overrideReason?: string): Promise<HomeRecord> {
     const home = this.registry.requireHome(homeId);
     if (home.status === 'live') throw new DomainError('conflict', `home ${homeId} is already live`);
-    if (this.registry.listDevices(homeId).length === 0) {
+    if (this.registry.listDevices(homeId).filter((d) => !d.revokedAt).length === 0) {
       throw new DomainError('conflict', `home ${homeId} has no devices yet: register at least one before going live`);
     }
+    const checklist = this.commissioning.checklist(homeId);
+    const missing = checklist.devices.flatMap((d) => d.checks.filter((c) => !c.done).map((c) => `${d.deviceId} ${c.id}`));
+    if (missing.length > 0 && !overrideReason) {
+      throw new DomainError('conflict', `commissioning not complete: ${missing.join(', ')} — finish the checks or go live with an override reason`);
+    }
     const updated = await this.registry.setHomeStatus(homeId, 'live');
-    this.audit.record('home.live', actor, homeId);
+    if (missing.length > 0) this.audit.record('home.live_override', actor, homeId, { reason: overrideReason, missing });
+    else this.audit.record('home.live', actor, homeId);
+    return updated;
+  }
+
+  /** Links a family user to a home (their relative's); their sessions end so the new access applies at once. */
+  async linkFamily(homeId: string, userId: string, linked: boolean, actor: string): Promise<UserRecord> {
+    this.registry.requireHome(homeId);
+    const user = this.registry.getUser(userId);
+    if (!user) throw new DomainError('not_found', `user ${userId} does not exist`);
+    if (user.role !== 'family') throw new DomainError('conflict', `user ${user.username} is a ${user.role}, not a family member`);
+    const updated = await this.registry.updateUser(userId, (u) => ({
+      ...u,
+      homeIds: linked ? [...new Set([...u.homeIds, homeId])] : u.homeIds.filter((h) => h !== homeId),
+    }));
+    this.sessions.revokeUser(userId);
+    this.audit.record(linked ? 'family.linked' : 'family.unlinked', actor, homeId, { user: user.username });
     return updated;
   }
 }

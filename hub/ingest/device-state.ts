@@ -50,6 +50,12 @@ export class DeviceStateStore {
     return state;
   }
 
+  /** A device moved to another home (a bracelet follows its wearer). */
+  rehome(deviceId: string, homeId: string): void {
+    const state = this.states.get(deviceId);
+    if (state) state.homeId = homeId;
+  }
+
   get(deviceId: string): DeviceLiveState | undefined {
     return this.states.get(deviceId);
   }

@@ -32,6 +32,10 @@ export class DevicePresence {
     this.watchdog.watch(device.id, kind.heartbeatSec * 1000 * HEARTBEATS_BEFORE_OFFLINE);
   }
 
+  unwatch(deviceId: string): void {
+    this.watchdog.unwatch(deviceId);
+  }
+
   stop(): void {
     this.watchdog.stop();
   }

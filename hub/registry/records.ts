@@ -83,6 +83,10 @@ export interface DeviceRecord {
   secretHash: string;
   createdAt: string;
   revokedAt?: string | undefined;
+  revokedReason?: string | undefined;
+  /** Replacement chain: history stays with the old id, the new device points back to it. */
+  replaces?: string | undefined;
+  replacedBy?: string | undefined;
 }
 
 export interface UserRecord {

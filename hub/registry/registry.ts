@@ -160,7 +160,7 @@ export class Registry {
   // ── devices ────────────────────────────────────────────────────────────
 
   /** Registers a device; the returned secret is never stored and cannot be shown again. */
-  async addDevice(homeId: string, kind: string, serial: string): Promise<{ device: DeviceRecord; secret: string }> {
+  async addDevice(homeId: string, kind: string, serial: string, replaces?: string): Promise<{ device: DeviceRecord; secret: string }> {
     this.requireHome(homeId);
     const deviceKind = findDeviceKind(kind);
     if (!deviceKind) throw new DomainError('invalid', `unknown device kind "${kind}"`);
@@ -175,11 +175,34 @@ export class Registry {
       serial,
       secretHash: hashDeviceSecret(secret),
       createdAt: this.stamp(),
+      ...(replaces ? { replaces } : {}),
     };
     this.devices.data.items[device.id] = device;
     this.serials.set(serialKey, device.id);
     await this.devices.write();
     return { device, secret };
+  }
+
+  /** Applies a change to a device and writes it through. */
+  async updateDevice(id: string, change: (device: DeviceRecord) => DeviceRecord): Promise<DeviceRecord> {
+    const device = this.requireDevice(id);
+    const updated = { ...change(structuredClone(device)), id };
+    this.devices.data.items[id] = updated;
+    await this.devices.write();
+    return updated;
+  }
+
+  /** A new secret for a device; the old one stops working. Returns the new secret (shown once). */
+  async rotateDeviceSecret(id: string): Promise<{ device: DeviceRecord; secret: string }> {
+    const secret = newDeviceSecret();
+    const device = await this.updateDevice(id, (d) => ({ ...d, secretHash: hashDeviceSecret(secret) }));
+    return { device, secret };
+  }
+
+  requireDevice(id: string): DeviceRecord {
+    const device = this.getDevice(id);
+    if (!device) throw notFound('device', id);
+    return device;
   }
 
   getDevice(id: string): DeviceRecord | undefined {

@@ -89,6 +89,14 @@ const routes = {
     request: { params: AlertIdParam, body: jsonRequest(z.object({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(4000).optional() })) },
     responses: updated,
   }),
+  onMyWay: defineRoute({
+    method: 'post',
+    path: '/{alertId}/on-my-way',
+    roles: ['family'],
+    summary: "A family member's \"I'm on my way\": joins the alert as an accepted family responder",
+    request: { params: AlertIdParam, body: jsonRequest(z.object({}).strict()) },
+    responses: updated,
+  }),
   silence: defineRoute({
     method: 'post',
     path: '/{alertId}/silence',
@@ -99,7 +107,7 @@ const routes = {
   }),
 };
 
-export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecycle }) {
+export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecycle; displayName(userId: string): string | undefined }) {
   const app = newRouter();
   const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
@@ -145,6 +153,13 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
   app.openapi(routes.resolve, async (c) => {
     const { outcome, note } = c.req.valid('json');
     return c.json(await deps.lifecycle.resolve(c.req.valid('param').alertId, actor(c), outcome, note), 200);
+  });
+  app.openapi(routes.onMyWay, async (c) => {
+    const { alertId } = c.req.valid('param');
+    const session = c.get('session');
+    const alert = deps.alerts.get(alertId);
+    if (!alert || !session.homeIds.includes(alert.homeId)) throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
+    return c.json(await deps.lifecycle.familyOnTheWay(alertId, actor(c), deps.displayName(session.userId) ?? session.username), 200);
   });
   app.openapi(routes.silence, async (c) => c.json(await deps.lifecycle.silence(c.req.valid('param').alertId, actor(c)), 200));
 

@@ -5,10 +5,15 @@ import type { DeviceStateStore } from '../../ingest/device-state.js';
 import type { Registry } from '../../registry/registry.js';
 import { assertHomeVisible } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
-import { defineRoute, jsonResponse, newRouter } from '../openapi-route.js';
-import { Device } from '../schemas.js';
+import type { DeviceService } from '../../homes/device-service.js';
+import { deviceCredentials } from '../../homes/device-credentials.js';
+import type { DeviceRecord } from '../../registry/records.js';
+import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { Device, ProvisionedDevice } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
+const installers = ['admin', 'installer'] as const;
+const Credentials = ProvisionedDevice;
 const params = z.object({ deviceId: z.string().max(100) });
 
 const routes = {
@@ -23,7 +28,49 @@ const routes = {
   }),
 };
 
-export function devicesRoutes(deps: { registry: Registry; states: DeviceStateStore }) {
+const adminRoutes = {
+  rotate: defineRoute({
+    method: 'post',
+    path: '/{deviceId}/rotate-secret',
+    roles: installers,
+    summary: 'Issue a new secret (shown once); the device is disconnected at once and must use the new one',
+    request: { params, body: jsonRequest(z.object({})) },
+    responses: { 200: jsonResponse(Credentials, 'the device with its new one-time secret') },
+  }),
+  revoke: defineRoute({
+    method: 'post',
+    path: '/{deviceId}/revoke',
+    roles: installers,
+    summary: 'Revoke a device: disconnected at once, refused from now on; its history stays',
+    request: { params, body: jsonRequest(z.object({ reason: z.string().trim().min(3).max(300) })) },
+    responses: { 200: jsonResponse(Device, 'the revoked device') },
+  }),
+  replace: defineRoute({
+    method: 'post',
+    path: '/{deviceId}/replace',
+    roles: installers,
+    summary: 'Replace a broken device with a new one of the same kind (new id and secret); the old one keeps its history',
+    request: { params, body: jsonRequest(z.object({ serial: z.string().trim().min(1).max(100).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces') })) },
+    responses: { 201: jsonResponse(Credentials, 'the new device with its one-time secret') },
+  }),
+  move: defineRoute({
+    method: 'post',
+    path: '/{deviceId}/move',
+    roles: ['admin', 'installer', 'operator'],
+    summary: 'Move a device (a bracelet following its wearer) to another home; nothing to reflash',
+    request: { params, body: jsonRequest(z.object({ homeId: z.string().max(100) })) },
+    responses: { 200: jsonResponse(Device, 'the moved device') },
+  }),
+};
+
+export interface DevicesRouteDeps {
+  registry: Registry;
+  states: DeviceStateStore;
+  devices: DeviceService;
+  mqttEndpoint(): { host: string; port: number };
+}
+
+export function devicesRoutes(deps: DevicesRouteDeps) {
   const app = newRouter();
 
   const requireVisibleDevice = (session: Session, id: string) => {
@@ -60,6 +107,22 @@ export function devicesRoutes(deps: { registry: Registry; states: DeviceStateSto
       .map((r) => ({ at: new Date(r.at).toISOString(), values: r.values }));
     return c.json({ deviceId: device.id, readings }, 200);
   });
+
+  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
+  const view = ({ secretHash: _hash, ...device }: DeviceRecord) => device;
+
+  app.openapi(adminRoutes.rotate, async (c) => {
+    const { device, secret } = await deps.devices.rotateSecret(c.req.valid('param').deviceId, actor(c));
+    c.header('Cache-Control', 'no-store');
+    return c.json({ ...view(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 200);
+  });
+  app.openapi(adminRoutes.revoke, async (c) => c.json(view(await deps.devices.revoke(c.req.valid('param').deviceId, actor(c), c.req.valid('json').reason)), 200));
+  app.openapi(adminRoutes.replace, async (c) => {
+    const { device, secret } = await deps.devices.replace(c.req.valid('param').deviceId, c.req.valid('json').serial, actor(c));
+    c.header('Cache-Control', 'no-store');
+    return c.json({ ...view(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 201);
+  });
+  app.openapi(adminRoutes.move, async (c) => c.json(view(await deps.devices.move(c.req.valid('param').deviceId, c.req.valid('json').homeId, actor(c))), 200));
 
   return app;
 }

@@ -1,18 +1,23 @@
 /** Homes, their resident and their devices: /api/v1/homes. */
 import { z } from 'zod';
 import { DEVICE_KIND_NAMES } from '../../../devices/catalog.js';
-import { deviceTopic } from '../../../devices/topics.js';
+import type { Commissioning } from '../../homes/commissioning.js';
+import { deviceCredentials } from '../../homes/device-credentials.js';
 import type { HomeService } from '../../homes/home-service.js';
 import type { DeviceStateStore } from '../../ingest/device-state.js';
 import type { Registry } from '../../registry/registry.js';
 import { residentInputSchema, type DeviceRecord, type HomeRecord } from '../../registry/records.js';
+import type { Session } from '../../auth/sessions.js';
 import { assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
-import { Device, Home, HomeDetail, ProvisionedDevice } from '../schemas.js';
+import { Device, Home, HomeDetail, ProvisionedDevice, User } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
 const provisioners = ['admin', 'installer'] as const;
 const HomeIdParam = z.object({ homeId: z.string().max(100) });
+const Checklist = z
+  .looseObject({ homeId: z.string(), status: z.string(), allPassed: z.boolean(), devices: z.array(z.looseObject({ deviceId: z.string(), passed: z.boolean() })) })
+  .meta({ id: 'CommissioningChecklist' });
 
 const routes = {
   create: defineRoute({
@@ -62,15 +67,47 @@ const routes = {
     method: 'post',
     path: '/{homeId}/go-live',
     roles: provisioners,
-    summary: 'Put an installing home live: from now on its events raise real alerts',
-    request: { params: HomeIdParam },
+    summary: 'Put an installing home live once every device passed commissioning (or with an audited override reason)',
+    request: {
+      params: HomeIdParam,
+      body: jsonRequest(
+        z.object({ overrideReason: z.string().trim().min(10, 'say why in at least 10 characters').max(500).optional().describe('go live although checks are missing; audited') }),
+      ),
+    },
     responses: { 200: jsonResponse(Home, 'the home, now live') },
   }),
+  commissioning: defineRoute({
+    method: 'get',
+    path: '/{homeId}/commissioning',
+    roles: ['admin', 'supervisor', 'operator', 'installer'],
+    summary: 'The commissioning checklist: per device, connected, heartbeat and each test event, with battery and signal',
+    request: { params: HomeIdParam },
+    responses: { 200: jsonResponse(Checklist, 'the checklist') },
+  }),
+  linkFamily: defineRoute({
+    method: 'put',
+    path: '/{homeId}/family/{userId}',
+    roles: ['admin', 'operator'],
+    summary: 'Let a family user see this home (their relative); ends their sessions so it applies at once',
+    request: { params: z.object({ homeId: z.string().max(100), userId: z.string().max(100) }) },
+    responses: { 200: jsonResponse(User, 'the family user') },
+  }),
+  unlinkFamily: defineRoute({
+    method: 'delete',
+    path: '/{homeId}/family/{userId}',
+    roles: ['admin', 'operator'],
+    summary: 'Stop a family user seeing this home',
+    request: { params: z.object({ homeId: z.string().max(100), userId: z.string().max(100) }) },
+    responses: { 200: jsonResponse(User, 'the family user') },
+  }),
 };
+
+
 
 export interface HomesRouteDeps {
   registry: Registry;
   homes: HomeService;
+  commissioning: Commissioning;
   states: DeviceStateStore;
   mqttEndpoint(): { host: string; port: number };
 }
@@ -85,24 +122,31 @@ export function homesRoutes(deps: HomesRouteDeps) {
     const { secretHash: _hash, ...rest } = device;
     return { ...rest, online: state?.online ?? null, lastSeen: state?.lastSeen ? new Date(state.lastSeen).toISOString() : null, battery: state?.battery ?? null };
   };
-  const homeView = (home: HomeRecord) => ({ ...home, resident: deps.registry.getResident(home.residentId) ?? null });
+  // Installers get what installing needs, not the resident's medical notes (issue 5).
+  const homeView = (home: HomeRecord, session: Session) => {
+    const resident = deps.registry.getResident(home.residentId);
+    if (!resident) return { ...home, resident: null };
+    if (session.role !== 'installer') return { ...home, resident };
+    const { medicationNotes: _m, conditions: _c, ruleSettings: _r, ...rest } = resident;
+    return { ...home, resident: rest };
+  };
 
   app.openapi(routes.create, async (c) => {
     const { home } = await deps.homes.createHome(c.req.valid('json'), actor(c));
-    return c.json(homeView(home), 201);
+    return c.json(homeView(home, c.get('session')), 201);
   });
 
   app.openapi(routes.list, (c) => {
     const visible = visibleHomeIds(c.get('session'));
     const homes = deps.registry.listHomes().filter((h) => !visible || visible.has(h.id));
-    return c.json({ homes: homes.map(homeView) }, 200);
+    return c.json({ homes: homes.map((h) => homeView(h, c.get('session'))) }, 200);
   });
 
   app.openapi(routes.get, (c) => {
     const { homeId } = c.req.valid('param');
     assertHomeVisible(c.get('session'), homeId);
     const home = deps.registry.requireHome(homeId);
-    return c.json({ ...homeView(home), devices: deps.registry.listDevices(homeId).map(deviceView) }, 200);
+    return c.json({ ...homeView(home, c.get('session')), devices: deps.registry.listDevices(homeId).map(deviceView) }, 200);
   });
 
   app.openapi(routes.devices, (c) => {
@@ -116,14 +160,25 @@ export function homesRoutes(deps: HomesRouteDeps) {
     const { homeId } = c.req.valid('param');
     const { kind, serial } = c.req.valid('json');
     const { device, secret } = await deps.homes.registerDevice(homeId, kind, serial, actor(c));
-    const endpoint = deps.mqttEndpoint();
     // The secret is in this response and nowhere else, ever (DESIGN.md §1 installer).
     c.header('Cache-Control', 'no-store');
-    const topics = { event: deviceTopic(device.id, 'event'), telemetry: deviceTopic(device.id, 'telemetry'), status: deviceTopic(device.id, 'status'), cmd: deviceTopic(device.id, 'cmd') };
-    return c.json({ ...deviceView(device), secret, mqtt: { host: endpoint.host, port: endpoint.port, clientId: device.id, username: device.id, topics } }, 201);
+    return c.json({ ...deviceView(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 201);
   });
 
-  app.openapi(routes.goLive, async (c) => c.json(homeView(await deps.homes.goLive(c.req.valid('param').homeId, actor(c))), 200));
+  app.openapi(routes.goLive, async (c) => {
+    const home = await deps.homes.goLive(c.req.valid('param').homeId, actor(c), c.req.valid('json').overrideReason);
+    return c.json(homeView(home, c.get('session')), 200);
+  });
+
+  app.openapi(routes.commissioning, (c) => c.json(deps.commissioning.checklist(c.req.valid('param').homeId), 200));
+
+  for (const [route, linked] of [[routes.linkFamily, true], [routes.unlinkFamily, false]] as const) {
+    app.openapi(route, async (c) => {
+      const { homeId, userId } = c.req.valid('param');
+      const { passwordHash: _hash, ...user } = await deps.homes.linkFamily(homeId, userId, linked, actor(c));
+      return c.json(user, 200);
+    });
+  }
 
   return app;
 }

@@ -1,0 +1,39 @@
+/**
+ * The one-time credentials an installer gets for a device: secret, MQTT
+ * connection settings and a QR code carrying them, for a phone app or the
+ * device's setup tool to scan. Built only in the response that reveals the
+ * secret; never stored, never logged.
+ */
+import QRCode from 'qrcode';
+import { deviceTopic } from '../../devices/topics.js';
+
+export interface MqttEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface DeviceCredentials {
+  secret: string;
+  mqtt: {
+    host: string;
+    port: number;
+    clientId: string;
+    username: string;
+    topics: { event: string; telemetry: string; status: string; cmd: string };
+  };
+  /** SVG of a QR code whose text is `{"v":1,"host","port","clientId","username","password"}`. */
+  qrSvg: string;
+}
+
+export async function deviceCredentials(deviceId: string, secret: string, endpoint: MqttEndpoint): Promise<DeviceCredentials> {
+  const mqtt = {
+    host: endpoint.host,
+    port: endpoint.port,
+    clientId: deviceId,
+    username: deviceId,
+    topics: { event: deviceTopic(deviceId, 'event'), telemetry: deviceTopic(deviceId, 'telemetry'), status: deviceTopic(deviceId, 'status'), cmd: deviceTopic(deviceId, 'cmd') },
+  };
+  const qrText = JSON.stringify({ v: 1, host: mqtt.host, port: mqtt.port, clientId: deviceId, username: deviceId, password: secret });
+  const qrSvg = await QRCode.toString(qrText, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  return { secret, mqtt, qrSvg };
+}
