@@ -54,6 +54,8 @@ export class StreamServer {
       bus.on('alert.raised', (alert) => this.publish('alert.raised', alert.homeId, { alert: summarize(alert) })),
       bus.on('alert.updated', (alert) => this.publish('alert.updated', alert.homeId, { alert: summarize(alert) })),
       bus.on('device.status', (change) => this.publish('device.status', change.homeId, deviceStatus(change))),
+      // Installers watch their checklist tick live while they press each test button.
+      bus.on('commissioning.tick', (tick) => this.publish('commissioning.tick', tick.homeId, { ...tick })),
     );
     this.pingTimer = setInterval(() => this.pingAll(), PING_INTERVAL_MS);
     this.pingTimer.unref();
