@@ -35,11 +35,15 @@ import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
+import { NotifyService } from './notify/notify-service.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
+import { ReportService } from './reports/report-service.js';
 import { StreamServer } from './realtime/stream-server.js';
 import { Journal, type JournalEntry, type OpenJournalFile } from './storage/journal.js';
+import { VisitService } from './visits/visit-service.js';
+import { VisitStore } from './visits/visit-store.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -77,6 +81,10 @@ export class Hub {
   readonly commissioning: Commissioning;
   readonly devices: DeviceService;
   readonly stream: StreamServer;
+  readonly notify: NotifyService;
+  readonly visitStore: VisitStore;
+  readonly visits: VisitService;
+  readonly reports: ReportService;
   private httpServer: Server | undefined;
   /** The HTTP app once started (tests enumerate its routes). */
   httpApp: ReturnType<typeof createApi> | undefined;
@@ -140,6 +148,19 @@ export class Hub {
       now,
     });
     this.stream = new StreamServer({ sessions: this.sessions, alerts: this.alerts, states: this.states, bus: this.bus, log: log.child({ module: 'stream' }) });
+    this.notify = new NotifyService({
+      dir: join(config.dataDir, 'notifications'),
+      bus: this.bus,
+      registry: this.registry,
+      audit: this.audit,
+      clock,
+      timezone: config.timezone,
+      defaultSecret: config.webhookSecret,
+      log: log.child({ module: 'notify' }),
+    });
+    this.visitStore = new VisitStore(join(config.dataDir, 'registry', 'visits.json'));
+    this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
+    this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, now, timezone: config.timezone });
   }
 
   async start(): Promise<HubStarted> {
@@ -156,7 +177,10 @@ export class Hub {
     const { config } = this.options;
     await ensureWritableDir(config.dataDir);
     await this.registry.start();
+    await this.visitStore.start();
     const replayed = await this.journal.open((entry) => this.replay(entry));
+    // Listening before escalation starts: an alert that passed 180 s while the hub was down escalates at once.
+    await this.notify.start();
     const generatedAdminPassword = await this.ensureAdmin();
     for (const device of this.registry.listDevices()) this.presence.watch(device);
     this.rules.start();
@@ -181,6 +205,7 @@ export class Hub {
     this.commissioning.stop();
     this.rules.stop();
     this.presence.stop();
+    await this.notify.stop();
     await this.journal.close();
     this.log.info('hub stopped');
   }
@@ -236,8 +261,11 @@ export class Hub {
       sessions: this.sessions,
       loginGuard: new LoginGuard(() => this.clock.now()),
       audit: this.audit,
+      notifications: this.notify,
       now: () => this.clock.now(),
       states: this.states,
+      visits: this.visits,
+      reports: this.reports,
       mqttEndpoint: () => ({ host: config.publicMqttHost ?? config.host, port: this.mqttAddress?.port ?? config.mqttPort }),
       health: () => ({
         ok: this.journal.healthy,

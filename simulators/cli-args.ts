@@ -7,6 +7,7 @@ import { DEVICE_KINDS, DEVICE_KIND_NAMES, findDeviceKind, type DeviceKind } from
 import { commonFields } from '../devices/capabilities.js';
 import { isValidDeviceId } from '../devices/topics.js';
 import { buildEventPayload, buildTelemetryPayload, formatIssue, PayloadError } from './payloads.js';
+import { parseScenarioArgs, SCENARIO_USAGE, type ScenarioRequest } from './scenario-args.js';
 
 export interface SendRequest {
   kind: DeviceKind;
@@ -20,7 +21,12 @@ export interface SendRequest {
   seq: number | undefined;
 }
 
-export type CliRequest = { action: 'help'; text: string } | { action: 'error'; message: string } | { action: 'send'; request: SendRequest };
+export type CliRequest =
+  | { action: 'help'; text: string }
+  | { action: 'error'; message: string }
+  | { action: 'send'; request: SendRequest }
+  | { action: 'list' }
+  | { action: 'scenario'; request: ScenarioRequest };
 
 const OPTIONS = {
   kind: { type: 'string' },
@@ -33,6 +39,12 @@ const OPTIONS = {
   field: { type: 'string', multiple: true },
   seq: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  list: { type: 'boolean' },
+  scenario: { type: 'string' },
+  home: { type: 'string' },
+  credentials: { type: 'string' },
+  speed: { type: 'string' },
+  verbose: { type: 'boolean' },
 } as const;
 
 export function usage(): string {
@@ -43,6 +55,7 @@ export function usage(): string {
     'Usage:',
     '  npm run sim -- --kind <kind> --event <type> --device <id> --secret <secret> [options]',
     '  npm run sim -- --kind <kind> --telemetry \'{"heartRate":130}\' --device <id> --secret <secret> [options]',
+    ...SCENARIO_USAGE,
     '',
     'Options:',
     '  --kind <kind>          device kind (below)',
@@ -54,6 +67,12 @@ export function usage(): string {
     '  --port <port>          hub MQTT port (default $HUB_MQTT_PORT or 1883)',
     '  --field <key=value>    extra payload field, repeatable; value read as JSON if it parses (0.9, true, "12")',
     '  --seq <n>              message seq (default: seconds since the epoch, so it keeps increasing)',
+    '  --list                 list the scenarios (declarative timelines of a home) and what each must raise',
+    '  --scenario <name>      run a scenario in one home, with its devices from --credentials',
+    '  --home <homeId>        the home to run it in',
+    '  --credentials <file>   JSON with the home\'s device ids and secrets (npm run demo writes one)',
+    '  --speed <n>            simulated time runs n times faster than real time (default 1)',
+    '  --verbose              print every heartbeat too, not only the timeline',
     '  -h, --help             this text',
     '',
     'Kinds:',
@@ -85,6 +104,11 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     return { action: 'error', message: `${(err as Error).message} (see --help)` };
   }
   if (values.help) return { action: 'help', text: usage() };
+  if (values.list) return { action: 'list' };
+  if (values.scenario !== undefined) {
+    const parsed = parseScenarioArgs(values, env);
+    return 'error' in parsed ? { action: 'error', message: parsed.error } : { action: 'scenario', request: parsed.request };
+  }
 
   const error = (message: string): CliRequest => ({ action: 'error', message });
   if (values.kind === undefined) return error(`--kind is required: one of ${DEVICE_KIND_NAMES.join(', ')}`);

@@ -6,6 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseCliArgs, type SendRequest } from './cli-args.js';
 import { explainConnectError } from './connack.js';
+import { listScenarios } from './scenario-args.js';
+import { runScenarioCommand } from './scenario-cli.js';
 import { SimulatedDevice } from './simulated-device.js';
 
 /** A CLI should fail fast: a hub that has not answered in 5 s is not going to. */
@@ -72,6 +74,19 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   if (parsed.action === 'error') {
     console.error(`sim: ${parsed.message}`);
     return 2;
+  }
+  if (parsed.action === 'list') {
+    console.log(listScenarios());
+    return 0;
+  }
+  if (parsed.action === 'scenario') {
+    try {
+      return await runScenarioCommand(parsed.request, env);
+    } catch (err) {
+      const e = err as Error;
+      console.error(`sim: ${explainConnectError(e, parsed.request.host, parsed.request.port, TIMEOUT_MS)}`);
+      return 1;
+    }
   }
   try {
     console.log(await send(parsed.request));

@@ -212,9 +212,11 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
 
   /**
    * One heartbeat: advances battery and behaviour to now, sends their telemetry and, the first time the
-   * battery is low, `low_battery`. Called by the timer; public so tests can step it.
+   * battery is low, `low_battery`. Called by the timer; public so tests can step it. `overrides`
+   * replace fields of the behaviour's telemetry: a household model that knows the resident is out
+   * walking sends its own heart rate and location, with the battery still drained as usual.
    */
-  async heartbeat(): Promise<void> {
+  async heartbeat(overrides: Readonly<Record<string, unknown>> = {}): Promise<void> {
     const now = this.now();
     const drained = drainBattery(
       this.battery,
@@ -225,7 +227,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     const step = this.behaviour.step(this.behaviourState, now, this.random);
     this.behaviourState = step.state;
     this.lastStepAt = now;
-    await this.sendTelemetry(step.telemetry);
+    await this.sendTelemetry({ ...step.telemetry, ...overrides });
     if (drained.reportLow && this.kind.eventTypes.includes('low_battery')) await this.sendEvent('low_battery');
   }
 

@@ -21,8 +21,11 @@ import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
+import type { NotifyService } from '../notify/notify-service.js';
 import type { Registry } from '../registry/registry.js';
+import type { ReportService } from '../reports/report-service.js';
 import type { AnyRule } from '../rules/define-rule.js';
+import type { VisitService } from '../visits/visit-service.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
 import { consoleStatic } from './console-static.js';
 import { errorResponse, HttpError } from './errors.js';
@@ -32,8 +35,11 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
+import { contactWebhookGuard, notificationsRoutes } from './routes/notifications.js';
+import { reportsRoutes } from './routes/reports.js';
 import { rulesRoutes } from './routes/rules.js';
 import { usersRoutes } from './routes/users.js';
+import { visitsRoutes } from './routes/visits.js';
 
 export interface HealthReport {
   ok: boolean;
@@ -53,7 +59,10 @@ export interface ApiDeps {
   sessions: SessionStore;
   loginGuard: LoginGuard;
   audit: AuditLog;
+  notifications: NotifyService;
   states: DeviceStateStore;
+  visits: VisitService;
+  reports: ReportService;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
   now: () => number;
@@ -105,6 +114,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const api = newRouter();
   const gate = requireSession(deps.sessions);
   api.use('*', (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : gate(c, next)));
+  api.use('*', contactWebhookGuard(deps.notifications));
   api.openapi(healthRoute, (c) => {
     const report = deps.health();
     return c.json(report, report.ok ? 200 : 503);
@@ -115,7 +125,10 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/devices', devicesRoutes(deps));
   api.route('/audit', auditRoutes(deps));
   api.route('/users', usersRoutes(deps));
+  api.route('/notifications', notificationsRoutes(deps));
   api.route('/', rulesRoutes(deps));
+  api.route('/', visitsRoutes(deps));
+  api.route('/reports', reportsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },

@@ -1,15 +1,17 @@
 /**
- * The one adapter between the pure access decisions (device-acl.ts) and Aedes'
- * callback-style hooks. Following DESIGN.md §2, authorizePublish never rejects
+ * The one adapter between the pure access decisions (an AccessPolicy: the
+ * device policy of device-acl.ts by default) and Aedes' callback-style hooks. Following DESIGN.md §2, authorizePublish never rejects
  * a publish for its payload (that would disconnect the device); payloads are
  * judged by ingest, which drops bad ones and keeps the device connected.
  */
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { UplinkChannel } from '../../devices/topics.js';
-import { decideConnect, decidePublish, decideSubscribe, type DeviceCredentialsCheck } from './device-acl.js';
+import type { AccessPolicy } from './access-policy.js';
+
+export type BrokerAccessHooks = Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
 
 export interface BrokerHookDeps {
-  registry: DeviceCredentialsCheck;
+  policy: AccessPolicy;
   /** One token per publish; false when the device is over its rate. */
   takePublishToken(deviceId: string): boolean;
   /**
@@ -24,7 +26,7 @@ export interface BrokerHookDeps {
 /** Clients that sent a zero-length client id (Aedes replaces it with a random one before authenticate). */
 const emptyClientIds = new WeakSet<Client>();
 
-export function brokerHooks(deps: BrokerHookDeps): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
+export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
   return {
     preConnect(client, packet, callback) {
       if (!packet.clientId) emptyClientIds.add(client);
@@ -32,10 +34,7 @@ export function brokerHooks(deps: BrokerHookDeps): Pick<AedesOptions, 'preConnec
     },
 
     authenticate(client, username, password, callback) {
-      const decision = decideConnect(
-        { clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password },
-        deps.registry,
-      );
+      const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password });
       if (decision.ok) return callback(null, true);
       deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
       const err = new Error(decision.reason) as AuthenticateError;
@@ -46,7 +45,7 @@ export function brokerHooks(deps: BrokerHookDeps): Pick<AedesOptions, 'preConnec
     authorizePublish(client, packet, callback) {
       // A will published on behalf of a client that lived on another broker instance.
       if (!client) return callback(null);
-      const decision = decidePublish(client.id, packet.topic);
+      const decision = deps.policy.publish(client.id, packet.topic);
       if (!decision.ok) {
         deps.refuse('publish', client, decision.reason, { topic: packet.topic.slice(0, 200) });
         return callback(new Error(decision.reason));
@@ -55,6 +54,8 @@ export function brokerHooks(deps: BrokerHookDeps): Pick<AedesOptions, 'preConnec
         deps.refuse('rate_limit', client, 'publish rate limit exceeded');
         return callback(new Error('publish rate limit exceeded'));
       }
+      // Not a device's uplink message (the conformance profile): Aedes routes it as usual.
+      if (decision.channel === undefined) return callback(null);
       let pending: Promise<void> | void;
       try {
         pending = deps.onDeviceMessage(client.id, decision.channel, packet.topic, packet.payload as Buffer);
@@ -66,8 +67,9 @@ export function brokerHooks(deps: BrokerHookDeps): Pick<AedesOptions, 'preConnec
     },
 
     authorizeSubscribe(client, subscription, callback) {
-      if (decideSubscribe(client.id, subscription.topic)) return callback(null, subscription);
-      deps.refuse('subscribe', client, 'devices may subscribe only to their own cmd topic', { topic: subscription.topic.slice(0, 200) });
+      const decision = deps.policy.subscribe(client.id, subscription.topic);
+      if (decision.ok) return callback(null, subscription);
+      deps.refuse('subscribe', client, decision.reason, { topic: subscription.topic.slice(0, 200) });
       // null → SUBACK 0x80 for this topic; the connection stays up (MQTT 3.1.1 §3.9.3).
       callback(null, null);
     },

@@ -12,6 +12,7 @@ import { deviceTopic, type UplinkChannel } from '../../devices/topics.js';
 import type { DeviceCommand } from '../../devices/commands.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
+import { devicePolicy, type AccessPolicy } from './access-policy.js';
 import { brokerHooks } from './aedes-hooks.js';
 import type { DeviceCredentialsCheck } from './device-acl.js';
 import { GuardedConnection } from './guarded-connection.js';
@@ -31,6 +32,8 @@ export interface BrokerSettings {
 export interface MqttBrokerDeps {
   settings: BrokerSettings;
   registry: DeviceCredentialsCheck;
+  /** Who may connect, publish and subscribe; default: the device policy over `registry`. */
+  access?: AccessPolicy;
   onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
   /** A device's session opened (CONNACK 0 sent) or closed. */
   onConnection?(deviceId: string, connected: boolean): void;
@@ -74,7 +77,7 @@ export class MqttBroker {
       // before any persistence side-effect (earlier versions crashed on deep topics).
       maxTopicLevels: 8,
       ...brokerHooks({
-        registry: this.deps.registry,
+        policy: this.deps.access ?? devicePolicy(this.deps.registry),
         takePublishToken: (id) => publishLimiter.take(id),
         onDeviceMessage: this.deps.onDeviceMessage,
         refuse: (action, client, reason, extra) => {

@@ -94,6 +94,13 @@ export const SETTINGS = {
     schema: positiveInt('a positive number of messages per second').default(20),
     hint: 'messages per second one device may publish (burst: 5 × this); above it the device is disconnected',
   },
+  webhookSecret: {
+    env: 'HUB_WEBHOOK_SECRET',
+    flag: 'webhook-secret',
+    // No length rule here: a refused value would be echoed in the config error. The notifier warns when it is short.
+    schema: z.string().min(1).optional(),
+    hint: 'HMAC key signing per-contact webhooks (docs/NOTIFICATIONS.md); unset: contacts cannot have their own webhookUrl',
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

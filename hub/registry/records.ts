@@ -4,6 +4,8 @@
  * (readings, last seen) never goes here.
  */
 import { z } from 'zod';
+import { SEVERITIES } from '../alerts/alert.js';
+import { webhookUrlSchema } from '../notify/webhook-url.js';
 
 export const ROLES = ['admin', 'supervisor', 'operator', 'installer', 'visitor', 'family'] as const;
 export type Role = (typeof ROLES)[number];
@@ -21,11 +23,31 @@ export const CONDITIONS = [
   'other',
 ] as const;
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM, e.g. 22:00');
+
+/**
+ * How a contact is told about alerts (issue 5, docs/NOTIFICATIONS.md). Without
+ * `webhookUrl` they are notified through the organisation's webhooks; with it,
+ * through their own gateway, signed with HUB_WEBHOOK_SECRET. Quiet hours (hub
+ * time zone) hold back low-severity notices only.
+ */
+export const contactNotifySchema = z.object({
+  severities: z.array(z.enum(SEVERITIES)).min(1).max(SEVERITIES.length).default(['critical', 'high']),
+  webhookUrl: webhookUrlSchema.optional(),
+  quietHours: z
+    .object({ start: hhmm, end: hhmm })
+    .refine((q) => q.start !== q.end, { message: 'start and end must differ', path: ['end'] })
+    .optional()
+    .describe('low-severity notices falling in this window are held until it ends; may cross midnight (22:00–07:00)'),
+});
+export type ContactNotify = z.infer<typeof contactNotifySchema>;
+
 export const contactSchema = z.object({
   name: z.string().trim().min(1).max(100),
   relation: z.string().trim().max(50).optional(),
   phone: z.string().trim().regex(/^\+?[0-9 ()-]{3,30}$/, 'must be a phone number'),
   hasKeys: z.boolean().default(false),
+  notify: contactNotifySchema.optional(),
 });
 export type Contact = z.infer<typeof contactSchema>;
 

@@ -20,7 +20,9 @@ export class ApiClient {
     }
     const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: payload });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    // CSV exports (GET /reports/<table>.csv) come back as text; everything else is JSON.
+    const parsed = !text ? undefined : res.headers.get('content-type')?.startsWith('text/csv') ? text : JSON.parse(text);
+    return { status: res.status, body: parsed, headers: res.headers };
   }
 
   get<T = any>(path: string) {

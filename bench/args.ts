@@ -1,0 +1,91 @@
+/** `npm run bench` flags, with defaults that finish in a few minutes on a 2-core machine. */
+import { parseArgs } from 'node:util';
+import type { TargetName } from './targets/target.js';
+
+export interface BenchOptions {
+  homes: number;
+  rate: number;
+  /** The saturation step's offered rate (skipped with --quick and --sweep). */
+  maxRate: number;
+  alarmRate: number;
+  durationS: number;
+  warmupS: number;
+  sweep: boolean;
+  sweepRates: number[];
+  targets: TargetName[];
+  workers: number;
+  outDir: string;
+  profile: boolean;
+  quick: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --homes N           homes (× 4 devices), provisioned over REST     (default 1000)
+  --rate R            telemetry msg/s for the latency step            (default 5000)
+  --max-rate R        offered msg/s for the saturation step           (default 20000)
+  --alarm-rate A      SOS alarms per second during every step         (default 100)
+  --duration S        measured seconds per step, after warm-up        (default 15)
+  --warmup S          warm-up seconds per step                        (default 3)
+  --sweep             a series of rates instead (see --sweep-rates), and an SVG plot
+  --sweep-rates list  comma-separated msg/s                            (default 1000,2500,5000,7500,10000,15000,20000)
+  --baselines which   none | aedes | mosquitto | all                   (default all)
+  --workers N         load-generator processes                         (default 2, more for > 30,000 devices)
+  --out DIR           where the JSON (and SVG) go                      (default bench/results)
+  --profile           run the hub with --cpu-prof and summarise the profile
+  --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
+  -h, --help`;
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got "${text}")`);
+  return n;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      homes: { type: 'string' },
+      rate: { type: 'string' },
+      'max-rate': { type: 'string' },
+      'alarm-rate': { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      sweep: { type: 'boolean', default: false },
+      'sweep-rates': { type: 'string' },
+      baselines: { type: 'string', default: 'all' },
+      workers: { type: 'string' },
+      out: { type: 'string', default: 'bench/results' },
+      profile: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const quick = values.quick;
+  const baselines = values.baselines;
+  const which: Record<string, TargetName[]> = { none: [], aedes: ['aedes'], mosquitto: ['mosquitto'], all: ['aedes', 'mosquitto'] };
+  const chosen = which[baselines];
+  if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
+  const homes = Math.round(positive('homes', values.homes, quick ? 5 : 1000));
+  const sweepRates = (values['sweep-rates'] ?? '1000,2500,5000,7500,10000,15000,20000').split(',').map((r) => positive('sweep-rates', r, 0));
+  return {
+    homes,
+    rate: positive('rate', values.rate, quick ? 200 : 5000),
+    maxRate: positive('max-rate', values['max-rate'], 20000),
+    alarmRate: positive('alarm-rate', values['alarm-rate'], quick ? 10 : 100),
+    durationS: positive('duration', values.duration, quick ? 3 : 15),
+    warmupS: positive('warmup', values.warmup, quick ? 1 : 3),
+    sweep: values.sweep,
+    sweepRates,
+    targets: ['hub', ...chosen],
+    // Each worker holds at most ~15,000 sockets: ulimit -n is 20,000 per process here.
+    workers: Math.round(positive('workers', values.workers, Math.max(2, Math.ceil((homes * 4) / 15_000)))),
+    outDir: values.out,
+    profile: values.profile,
+    quick,
+  };
+}

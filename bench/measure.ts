@@ -1,0 +1,170 @@
+/**
+ * Measures one target with the shared generator: connect every device (the
+ * connection storm), read idle memory, then run each load step and collect
+ * throughput, alarm latency to the operator socket, alarm PUBACK latency, CPU
+ * and memory.
+ */
+import { performance } from 'node:perf_hooks';
+import { wallClock } from '../simulators/load/device-pool.js';
+import type { LoadEndpoint } from '../simulators/load/load-client.js';
+import type { LoadGenerator, RunResult } from './generator.js';
+import { AlarmObserver } from './observer.js';
+import { loadavg } from 'node:os';
+import { cpuMeter, rssKiB, syscalls } from './proc-stats.js';
+import { percentiles, sleep, type Percentiles } from './stats.js';
+import type { Target } from './targets/target.js';
+
+export interface StepPlan {
+  rate: number;
+  alarmRate: number;
+  durationS: number;
+  warmupS: number;
+}
+
+export interface StepResult {
+  offeredRate: number;
+  /** Publishes the target acknowledged per second (QoS 1 PUBACK). */
+  ackedRate: number;
+  /** Messages the target's subscriber processed per second; for the hub the PUBACK already follows processing. */
+  processedRate: number;
+  heldBackByGenerator: number;
+  alarmsSent: number;
+  alarmsSeen: number;
+  alarmLatencyMs: Percentiles | null;
+  alarmPubackMs: Percentiles | null;
+  cpuPct: number;
+  /** The target's CPU time per processed message: less blurred by other load on the machine than latency is. */
+  cpuUsPerMsg: number;
+  /** Read / write system calls of the broker process per processed message. */
+  syscallsPerMsg: { reads: number; writes: number };
+  generatorCpuPct: number;
+  /** The machine's 1-minute load average at the end of the step: above ~2 on 2 cores, latencies include waiting for a core. */
+  loadAvg1: number;
+  rssMaxMiB: number;
+  droppedConnections: number;
+}
+
+export interface TargetResult {
+  target: string;
+  description: string;
+  setup: Record<string, number>;
+  devices: number;
+  connections: { connected: number; failed: number; stormMs: number; held: number; firstError?: string };
+  rssBeforeMiB: number;
+  rssIdleMiB: number;
+  rssPerIdleDeviceKiB: number;
+  steps: (StepPlan & StepResult)[];
+}
+
+export interface MeasureOptions {
+  steps: StepPlan[];
+  qos: 0 | 1;
+  maxInflight: number;
+  connectConcurrency: number;
+  localAddresses: string[];
+  onProgress: (line: string) => void;
+}
+
+const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
+
+export async function measureTarget(target: Target, generator: LoadGenerator, options: MeasureOptions): Promise<TargetResult> {
+  const rssBefore = rssKiB(target.brokerPid);
+  const endpoints: LoadEndpoint[] = options.localAddresses.map((localAddress) => ({ host: target.host, port: target.port, localAddress }));
+  options.onProgress(`${target.name}: connecting ${target.devices.length} devices`);
+  const storm = await generator.connect(target.devices, endpoints, { qos: options.qos, maxInflight: options.maxInflight, concurrency: options.connectConcurrency });
+  // Let the connection storm's garbage settle before reading idle memory.
+  await sleep(2_000);
+  const rssIdle = rssKiB(target.brokerPid);
+  const held = (await target.connectedClients?.()) ?? storm.connected;
+  const observer = await AlarmObserver.open(target.observerUrl);
+  const steps: TargetResult['steps'] = [];
+  try {
+    for (const step of options.steps) steps.push({ ...step, ...(await runStep(target, generator, observer, step, options.onProgress)) });
+  } finally {
+    observer.close();
+    await generator.closeConnections();
+  }
+  return {
+    target: target.name,
+    description: target.description,
+    setup: target.setup,
+    devices: target.devices.length,
+    connections: { connected: storm.connected, failed: storm.failed, stormMs: Math.round(storm.ms), held, ...(storm.firstError ? { firstError: storm.firstError } : {}) },
+    rssBeforeMiB: mib(rssBefore),
+    rssIdleMiB: mib(rssIdle),
+    rssPerIdleDeviceKiB: storm.connected > 0 ? Math.round(((rssIdle - rssBefore) / storm.connected) * 10) / 10 : NaN,
+    steps,
+  };
+}
+
+async function runStep(target: Target, generator: LoadGenerator, observer: AlarmObserver, step: StepPlan, say: (line: string) => void): Promise<StepResult> {
+  const targetCpu = cpuMeter(target.workPids);
+  const generatorCpu = cpuMeter(generator.pids);
+  let window = { start: 0, delivered: 0, cpu: 0, generatorCpu: 0, deliveredEnd: 0, end: 0, sys: syscalls(target.brokerPid), sysEnd: syscalls(target.brokerPid), load: 0 };
+  let rssMax = 0;
+  const started = performance.now();
+  const sampler = setInterval(() => {
+    rssMax = Math.max(rssMax, rssKiB(target.brokerPid) || 0);
+    const p = generator.progress();
+    const s = Math.round((performance.now() - started) / 1000);
+    say(`${target.name} @ ${step.rate} msg/s: ${s}/${step.warmupS + step.durationS} s, sent ${p.sent + p.alarmsSent}, acked ${p.acked + p.alarmsAcked}, alarms ${p.alarmsAcked}/${p.alarmsSent}, ${p.connected} connected, RSS ${mib(rssMax)} MiB`);
+  }, 1_000);
+  const warm = setTimeout(() => {
+    targetCpu();
+    generatorCpu();
+    window = { ...window, start: wallClock(), delivered: observer.delivered, sys: syscalls(target.brokerPid) };
+  }, step.warmupS * 1000);
+  const end = setTimeout(() => {
+    window = { ...window, end: wallClock(), deliveredEnd: observer.delivered, cpu: targetCpu(), generatorCpu: generatorCpu(), sysEnd: syscalls(target.brokerPid), load: loadavg()[0] ?? NaN };
+  }, (step.warmupS + step.durationS) * 1000);
+  let run: RunResult;
+  try {
+    run = await generator.run({ rate: step.rate, alarmRate: step.alarmRate, durationMs: step.durationS * 1000 }, step.warmupS * 1000);
+    // The last alarms' WebSocket messages trail their PUBACKs.
+    await sleep(500);
+  } finally {
+    clearInterval(sampler);
+    clearTimeout(warm);
+    clearTimeout(end);
+  }
+  return summarise(run, observer, window, target.countsDelivered, rssMax);
+}
+
+function summarise(
+  run: RunResult,
+  observer: AlarmObserver,
+  window: { start: number; end: number; delivered: number; deliveredEnd: number; cpu: number; generatorCpu: number; sys: { reads: number; writes: number }; sysEnd: { reads: number; writes: number }; load: number },
+  countsDelivered: boolean,
+  rssMaxKiB: number,
+): StepResult {
+  const seconds = run.window.ms / 1000;
+  const inWindow = run.alarms.filter((a) => a.sentAt >= window.start && a.sentAt <= window.end);
+  const latencies: number[] = [];
+  const pubacks: number[] = [];
+  for (const alarm of inWindow) {
+    const seen = observer.seenAt(alarm);
+    if (seen !== undefined) latencies.push(seen - alarm.sentAt);
+    if (alarm.ackAt !== undefined) pubacks.push(alarm.ackAt - alarm.sentAt);
+  }
+  const ackedRate = run.window.acked / seconds;
+  const windowS = (window.end - window.start) / 1000;
+  const processed = countsDelivered ? (window.deliveredEnd - window.delivered) / windowS : ackedRate;
+  const perMsg = (n: number) => Math.round((n / (processed * windowS)) * 100) / 100;
+  return {
+    offeredRate: Math.round(run.window.sent / seconds),
+    ackedRate: Math.round(ackedRate),
+    processedRate: Math.round(processed),
+    heldBackByGenerator: run.window.throttled,
+    alarmsSent: inWindow.length,
+    alarmsSeen: latencies.length,
+    alarmLatencyMs: percentiles(latencies),
+    alarmPubackMs: percentiles(pubacks),
+    cpuPct: Math.round(window.cpu),
+    cpuUsPerMsg: Math.round((window.cpu / 100 / processed) * 1e6 * 10) / 10,
+    syscallsPerMsg: { reads: perMsg(window.sysEnd.reads - window.sys.reads), writes: perMsg(window.sysEnd.writes - window.sys.writes) },
+    loadAvg1: Math.round(window.load * 100) / 100,
+    generatorCpuPct: Math.round(window.generatorCpu),
+    rssMaxMiB: mib(rssMaxKiB),
+    droppedConnections: run.counters.dropped,
+  };
+}

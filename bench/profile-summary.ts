@@ -1,0 +1,70 @@
+/**
+ * Where a `--cpu-prof` profile of the hub spent its time: self time summed
+ * per function and per file/package, so the hot path is one glance. Usage
+ * (also called by `npm run bench -- --profile`):
+ *   node --import tsx bench/profile-summary.ts <file.cpuprofile>
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileLine {
+  name: string;
+  ms: number;
+  pct: number;
+}
+
+function place(url: string): string {
+  const pkg = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  if (pkg) return pkg[1]!;
+  const repo = url.match(/\/(hub|devices|simulators|bench)\/(.+)$/);
+  if (repo) return `${repo[1]}/${repo[2]}`;
+  return url === '' ? '(native / GC / idle)' : url.replace(/^node:/, 'node:');
+}
+
+export function summariseProfile(profile: CpuProfile, top = 25): { total: number; byFunction: ProfileLine[]; byPlace: ProfileLine[] } {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byFunction = new Map<string, number>();
+  const byPlace = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const node = nodes.get(id);
+    const us = profile.timeDeltas[i] ?? 0;
+    if (!node) return;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = place(url);
+    const fn = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    byPlace.set(where, (byPlace.get(where) ?? 0) + us);
+    total += us;
+  });
+  const lines = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pct: Math.round((us / total) * 1000) / 10 }));
+  return { total: Math.round(total / 1000), byFunction: lines(byFunction), byPlace: lines(byPlace) };
+}
+
+export function formatProfile(summary: ReturnType<typeof summariseProfile>): string {
+  const fmt = (l: ProfileLine) => `${String(l.pct).padStart(5)} %  ${String(l.ms).padStart(7)} ms  ${l.name}`;
+  return [`profile: ${summary.total} ms sampled`, 'self time by file / package:', ...summary.byPlace.map(fmt), 'self time by function:', ...summary.byFunction.map(fmt)].join('\n');
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const file = process.argv[2];
+  if (!file) {
+    console.error('usage: node --import tsx bench/profile-summary.ts <file.cpuprofile>');
+    process.exit(2);
+  }
+  console.log(formatProfile(summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)));
+}

@@ -1,0 +1,122 @@
+/**
+ * The bench's figures as a terminal table, the hub's ratios to the
+ * baselines, and the issue's target table with each target met or missed.
+ */
+import type { TargetResult } from './measure.js';
+
+export interface TargetCheck {
+  measure: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+type Step = TargetResult['steps'][number];
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
+const lat = (s: Step) => (s.alarmLatencyMs ? `${fmt(s.alarmLatencyMs.p50, 1)} / ${fmt(s.alarmLatencyMs.p95, 1)} / ${fmt(s.alarmLatencyMs.p99, 1)} / ${fmt(s.alarmLatencyMs.max, 1)}` : '—');
+
+/**
+ * A step the target kept up with: it processed (nearly) all it was offered and alarms were not
+ * queueing (p50 under half a second). Past that point the processed rate of a short step still
+ * looks high while a backlog builds up in memory, so it is not "sustained".
+ */
+export function keptUp(step: Step): boolean {
+  return step.processedRate >= 0.95 * step.offeredRate && (step.alarmLatencyMs?.p50 ?? 0) < 500;
+}
+
+/** The highest rate processed in a step the target kept up with (0 if it kept up with none). */
+export function sustained(result: TargetResult): number {
+  return Math.max(0, ...result.steps.filter(keptUp).map((s) => s.processedRate));
+}
+
+export function stepAt(result: TargetResult, rate: number): Step | undefined {
+  return result.steps.find((s) => s.rate === rate);
+}
+
+export function table(results: readonly TargetResult[]): string {
+  const names = results.map((r) => r.target);
+  const rows: string[][] = [['', ...names]];
+  const row = (label: string, f: (r: TargetResult) => string) => rows.push([label, ...results.map(f)]);
+  row('cold start, empty (ms)', (r) => fmt(r.setup.coldStartEmptyMs));
+  row('cold start, homes registered (ms)', (r) => fmt(r.setup.coldStartWithHomesMs));
+  row('provisioning over REST (homes/s)', (r) => fmt(r.setup.provisionHomesPerSec, 1));
+  row('devices connected / failed', (r) => `${fmt(r.connections.connected)} / ${fmt(r.connections.failed)}`);
+  row('connections held (broker count)', (r) => fmt(r.connections.held));
+  row('connect storm, all devices (s)', (r) => fmt(r.connections.stormMs / 1000, 2));
+  row('RSS idle (MiB)', (r) => fmt(r.rssIdleMiB, 1));
+  row('RSS per idle device (KiB)', (r) => fmt(r.rssPerIdleDeviceKiB, 1));
+  const rates = [...new Set(results.flatMap((r) => r.steps.map((s) => s.rate)))];
+  for (const rate of rates) {
+    const at = (r: TargetResult) => stepAt(r, rate);
+    row(`@ ${fmt(rate)} msg/s offered: sent (msg/s)`, (r) => fmt(at(r)?.offeredRate));
+    row(`  processed (msg/s)`, (r) => fmt(at(r)?.processedRate));
+    row(`  alarm → operator p50/p95/p99/max (ms)`, (r) => (at(r) ? lat(at(r)!) : '—'));
+    row(`  alarms seen / sent`, (r) => (at(r) ? `${at(r)!.alarmsSeen} / ${at(r)!.alarmsSent}` : '—'));
+    row(`  alarm PUBACK p50/p99 (ms)`, (r) => (at(r)?.alarmPubackMs ? `${fmt(at(r)!.alarmPubackMs!.p50, 1)} / ${fmt(at(r)!.alarmPubackMs!.p99, 1)}` : '—'));
+    row(`  CPU target / generator (% of a core)`, (r) => (at(r) ? `${at(r)!.cpuPct} / ${at(r)!.generatorCpuPct}` : '—'));
+    row(`  target CPU per message (µs)`, (r) => fmt(at(r)?.cpuUsPerMsg, 1));
+    row(`  syscalls per message (read / write)`, (r) => (at(r) ? `${fmt(at(r)!.syscallsPerMsg.reads, 2)} / ${fmt(at(r)!.syscallsPerMsg.writes, 2)}` : '—'));
+    row(`  machine load average (1 min)`, (r) => fmt(at(r)?.loadAvg1, 2));
+    row(`  RSS max (MiB)`, (r) => fmt(at(r)?.rssMaxMiB, 1));
+    row(`  kept up (no backlog)`, (r) => (at(r) ? (keptUp(at(r)!) ? 'yes' : 'NO') : '—'));
+  }
+  row('sustained (best step kept up with, msg/s)', (r) => fmt(sustained(r)));
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+export function ratios(results: readonly TargetResult[]): Record<string, number> {
+  const hub = results.find((r) => r.target === 'hub');
+  const out: Record<string, number> = {};
+  if (!hub) return out;
+  for (const base of results.filter((r) => r.target !== 'hub')) {
+    out[`throughput hub/${base.target}`] = round2(sustained(hub) / sustained(base));
+    out[`RSS per device hub/${base.target}`] = round2(hub.rssPerIdleDeviceKiB / base.rssPerIdleDeviceKiB);
+    const hubStep = hub.steps[0];
+    const baseStep = base.steps[0];
+    if (hubStep?.alarmLatencyMs && baseStep?.alarmLatencyMs) out[`alarm p99 hub/${base.target} @ ${hubStep.rate} msg/s`] = round2(hubStep.alarmLatencyMs.p99 / baseStep.alarmLatencyMs.p99);
+  }
+  return out;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+function check(measure: string, target: string, measured: string, met: boolean | null): TargetCheck {
+  return { measure, target, measured, met };
+}
+
+/** The issue's target table, filled in from this run. `null` = not measured by this run. */
+export function targetChecks(results: readonly TargetResult[], homes: number): TargetCheck[] {
+  const hub = results.find((r) => r.target === 'hub');
+  if (!hub) return [];
+  const aedes = results.find((r) => r.target === 'aedes');
+  const mosquitto = results.find((r) => r.target === 'mosquitto');
+  const p99At = (rate: number) => stepAt(hub, rate)?.alarmLatencyMs?.p99;
+  const last = hub.steps[hub.steps.length - 1];
+  const overload = last && last.offeredRate / Math.max(1, sustained(hub));
+  const puback = hub.steps.filter((s) => s.alarmRate >= 100).map((s) => s.alarmPubackMs?.p99 ?? NaN);
+  const c = hub.connections;
+  return [
+    check('device connections held, own credentials', '40,000', `${fmt(c.held)} of ${fmt(hub.devices)}`, c.held >= 40_000 ? true : hub.devices < 40_000 ? null : false),
+    check('connect storm of all devices', '≤ 30 s for 40,000', `${fmt(c.stormMs / 1000, 1)} s for ${fmt(c.connected)}`, hub.devices >= 40_000 ? c.stormMs <= 30_000 : null),
+    check('full pipeline sustained, QoS 1', '≥ 15,000 msg/s', `${fmt(sustained(hub))} msg/s`, sustained(hub) >= 15_000),
+    check('vs bare Aedes, same run', '≥ 70 %', aedes ? `${fmt((sustained(hub) / sustained(aedes)) * 100)} % (${fmt(sustained(aedes))} msg/s)` : 'not run', aedes ? sustained(hub) / sustained(aedes) >= 0.7 : null),
+    check('vs Mosquitto + Node subscriber, same run', '≥ 1.2×', mosquitto ? `${fmt(sustained(hub) / sustained(mosquitto), 2)}× (${fmt(sustained(mosquitto))} msg/s)` : 'not run', mosquitto ? sustained(hub) / sustained(mosquitto) >= 1.2 : null),
+    check('publish → operator WebSocket p99 @ 5,000 msg/s', '≤ 10 ms', p99At(5000) === undefined ? 'not run' : `${fmt(p99At(5000), 1)} ms`, p99At(5000) === undefined ? null : p99At(5000)! <= 10),
+    check('publish → operator WebSocket p99 @ 10,000 msg/s', '≤ 50 ms', p99At(10000) === undefined ? 'not run' : `${fmt(p99At(10000), 1)} ms`, p99At(10000) === undefined ? null : p99At(10000)! <= 50),
+    check('alarms at 2× overload, p99', '≤ 10 ms', last?.alarmLatencyMs ? `${fmt(last.alarmLatencyMs.p99, 1)} ms at ${fmt(overload, 1)}× (offered ${fmt(last.offeredRate)} msg/s)` : 'not run', last?.alarmLatencyMs && overload !== undefined && overload >= 2 ? last.alarmLatencyMs.p99 <= 10 : null),
+    check('memory under overload', 'bounded', last ? `RSS ${fmt(hub.rssIdleMiB, 1)} → ${fmt(last.rssMaxMiB, 1)} MiB at ${fmt(last.offeredRate)} msg/s offered${keptUp(last) ? '' : ', backlog growing'}` : 'not run', last && !keptUp(last) ? last.rssMaxMiB < 2 * hub.rssIdleMiB : null),
+    check('alarm PUBACK p99 incl. fsync @ 100 alarms/s', '≤ 20 ms', puback.length ? `${fmt(Math.max(...puback), 1)} ms (worst step)` : 'not run', puback.length ? Math.max(...puback) <= 20 : null),
+    check('RSS per idle connected device', '≤ 16 KiB', `${fmt(hub.rssPerIdleDeviceKiB, 1)} KiB`, hub.rssPerIdleDeviceKiB <= 16),
+    check('cold start to ready, empty', '≤ 400 ms', `${fmt(hub.setup.coldStartEmptyMs)} ms`, (hub.setup.coldStartEmptyMs ?? Infinity) <= 400),
+    check(`cold start, ${fmt(homes)} homes registered`, '≤ 1 s with 10,000', `${fmt(hub.setup.coldStartWithHomesMs)} ms`, homes >= 10_000 ? (hub.setup.coldStartWithHomesMs ?? Infinity) <= 1000 : null),
+  ];
+}
+
+export function checksTable(checks: readonly TargetCheck[]): string {
+  const mark = (m: boolean | null) => (m === null ? 'n/a' : m ? 'met' : 'MISSED');
+  const rows = [['measure', 'target', 'measured', ''], ...checks.map((c) => [c.measure, c.target, c.measured, mark(c.met)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')).join('\n');
+}

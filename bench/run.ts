@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: the hub, bare Aedes and Mosquitto measured by the same
+ * load generator in one run (issue 6). Prints a progress line while it runs,
+ * then the figures, the hub's ratios to the baselines and the target table;
+ * writes bench/results/<ISO date>.json (and an SVG plot with --sweep).
+ */
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
+import { REPO_ROOT } from './child.js';
+import { LoadGenerator } from './generator.js';
+import { limitWarnings, machineLimits } from './limits.js';
+import { measureTarget, type StepPlan, type TargetResult } from './measure.js';
+import { fsyncProbe } from './fsync-probe.js';
+import { formatProfile, summariseProfile } from './profile-summary.js';
+import { checksTable, ratios, table, targetChecks } from './report.js';
+import { latencyPlot } from './svg-plot.js';
+import { mosquittoReachable, startAedesTarget, startMosquittoTarget } from './targets/baseline-targets.js';
+import { startHubTarget } from './targets/hub-target.js';
+import type { Target, TargetName } from './targets/target.js';
+
+function progressPrinter(): { say: (line: string) => void; done: () => void } {
+  const tty = process.stderr.isTTY;
+  let lastPrinted = 0;
+  return {
+    say(line) {
+      if (tty) return void process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 120) - 1)}`);
+      // Not a terminal (CI, a test): a line every few seconds is enough.
+      if (Date.now() - lastPrinted > 5_000) {
+        lastPrinted = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    },
+    done: () => tty && process.stderr.write('\r\x1b[K'),
+  };
+}
+
+function plan(options: BenchOptions): StepPlan[] {
+  const step = (rate: number): StepPlan => ({ rate, alarmRate: options.alarmRate, durationS: options.durationS, warmupS: options.warmupS });
+  if (options.sweep) return options.sweepRates.map(step);
+  return options.quick ? [step(options.rate)] : [step(options.rate), step(options.maxRate)];
+}
+
+async function startTarget(name: TargetName, options: BenchOptions, profileDir: string, say: (l: string) => void): Promise<Target> {
+  if (name === 'hub') {
+    return startHubTarget({ homes: options.homes, onProgress: say, ...(options.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}) });
+  }
+  return name === 'aedes' ? startAedesTarget(options.homes) : startMosquittoTarget(options.homes);
+}
+
+/** The main thread's profile: tsx's loader thread writes a second, small one. */
+async function mainProfile(dir: string): Promise<string | undefined> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(f)).size })));
+  return sized.sort((a, b) => b.size - a.size)[0]?.f;
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') return void console.log(USAGE), 0;
+  const limits = machineLimits();
+  for (const warning of limitWarnings(options.homes * 4, limits)) console.error(`bench: warning: ${warning}`);
+  const outDir = resolve(REPO_ROOT, options.outDir);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const profileDir = join(outDir, 'profiles', stamp);
+  await mkdir(outDir, { recursive: true });
+  const steps = plan(options);
+  const progress = progressPrinter();
+  progress.say('measuring the disk: append + fdatasync');
+  const fsync = await fsyncProbe();
+  const notes: string[] = [];
+  const results: TargetResult[] = [];
+  const generator = await LoadGenerator.start(options.workers);
+  try {
+    for (const name of options.targets) {
+      if (name === 'mosquitto' && !(await mosquittoReachable())) {
+        notes.push('Mosquitto baseline skipped: nothing listens on 127.0.0.1:1883');
+        continue;
+      }
+      progress.say(`${name}: starting`);
+      const target = await startTarget(name, options, profileDir, progress.say);
+      try {
+        const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
+        results.push(await measureTarget(target, generator, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say }));
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    generator.stop();
+    progress.done();
+  }
+
+  const checks = targetChecks(results, options.homes);
+  console.log(table(results));
+  console.log(`\ndisk append + fdatasync (the floor under alarm PUBACK and alert latency): ${JSON.stringify(fsync)}`);
+  console.log(`hub ratios: ${JSON.stringify(ratios(results))}`);
+  console.log(`\n${checksTable(checks)}`);
+  for (const note of notes) console.log(`note: ${note}`);
+
+  const profilePath = options.profile ? await mainProfile(profileDir) : undefined;
+  const profile = profilePath ? summariseProfile(JSON.parse(await readFile(profilePath, 'utf8'))) : undefined;
+  if (profile) console.log(`\n${formatProfile(profile)}\n(profile: ${profilePath})`);
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, limits: { ...limits, openFilesSoft: String(limits.openFilesSoft), openFilesHard: String(limits.openFilesHard) } };
+  const json = { date: new Date().toISOString(), machine, disk: { appendFdatasyncMs: fsync }, options, results, ratios: ratios(results), targets: checks, notes, ...(profile ? { profile } : {}) };
+  const jsonPath = join(outDir, `${stamp}.json`);
+  await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`\nwrote ${jsonPath}`);
+  if (options.sweep) {
+    const svgPath = join(outDir, `${stamp}-sweep.svg`);
+    await writeFile(svgPath, latencyPlot(results, `Alarm latency vs offered load — ${options.homes} homes × 4 devices, ${options.alarmRate} alarms/s, ${machine.cpus} cores`));
+    console.log(`wrote ${svgPath}`);
+  }
+  return results.length === options.targets.length || notes.length > 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

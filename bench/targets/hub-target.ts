@@ -1,0 +1,97 @@
+/**
+ * The hub as the bench runs it: a child process (`node --import tsx
+ * hub/main.ts`) on free ports with a fresh data dir and the per-IP and
+ * per-device rate limits raised (every bench device connects from this one
+ * machine). Homes are provisioned over the REST API like an installer would;
+ * then the hub is restarted so the cold start with those homes is measured too.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { HubApi, neighbourhood } from '../../simulators/hub-api.js';
+import { spawnReady, type Child } from '../child.js';
+import type { Target } from './target.js';
+
+const PASSWORD = 'bench-admin-password';
+
+export interface HubTargetOptions {
+  homes: number;
+  /** Extra node flags for the measured run, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  onProgress?: (line: string) => void;
+  provisionConcurrency?: number;
+}
+
+function startHub(dataDir: string, nodeArgs: string[] = []): Promise<Child> {
+  return spawnReady({
+    script: 'hub/main.ts',
+    nodeArgs,
+    env: {
+      HUB_MQTT_PORT: '0',
+      HUB_HTTP_PORT: '0',
+      HUB_HOST: '127.0.0.1',
+      HUB_DATA_DIR: dataDir,
+      HUB_ADMIN_PASSWORD: PASSWORD,
+      HUB_LOG_LEVEL: 'warn',
+      HUB_CONNECTIONS_PER_IP_PER_SEC: '1000000',
+      HUB_PUBLISHES_PER_DEVICE_PER_SEC: '100000',
+    },
+    ready: [/MQTT broker listening on mqtt:\/\/[^:\s]+:(\d+)/, /listening on http:\/\/[^:\s]+:(\d+)/],
+  });
+}
+
+const portOf = (child: Child, i: number) => Number(child.matches[i]![1]);
+
+export async function startHubTarget(options: HubTargetOptions): Promise<Target> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hub-bench-'));
+  const say = options.onProgress ?? (() => undefined);
+  let child = await startHub(dataDir);
+  const coldStartEmptyMs = child.readyMs;
+  try {
+    let api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
+    await api.login('admin', PASSWORD);
+    const started = performance.now();
+    const homes = await api.provisionHomes(neighbourhood(options.homes), {
+      concurrency: options.provisionConcurrency ?? 8,
+      serialPrefix: `BENCH-${process.pid}`,
+      onProgress: (done) => done % 25 === 0 && say(`hub: provisioning homes over REST ${done}/${options.homes}`),
+    });
+    const provisionMs = performance.now() - started;
+    // Restart on the same data dir: a cold start with every home registered.
+    await child.stop();
+    child = await startHub(dataDir, options.nodeArgs);
+    api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
+    const token = await api.login('admin', PASSWORD);
+    const hub = child;
+    return {
+      name: 'hub',
+      description: 'the hub: Aedes + auth/ACL + ingest (zod) + rules + journal (fsync before alarm PUBACK) + WebSocket',
+      host: '127.0.0.1',
+      port: portOf(child, 0),
+      observerUrl: `ws://127.0.0.1:${portOf(child, 1)}/api/v1/stream?token=${encodeURIComponent(token)}`,
+      brokerPid: child.pid,
+      workPids: [child.pid],
+      devices: homes.flatMap((h) => h.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret }))),
+      countsDelivered: false,
+      setup: {
+        coldStartEmptyMs,
+        coldStartWithHomesMs: child.readyMs,
+        provisionMs,
+        provisionHomesPerSec: options.homes / (provisionMs / 1000),
+      },
+      async connectedClients() {
+        const health = await api.request<{ mqtt: { connectedClients: number } }>('GET', '/health', undefined, [200, 503]);
+        return health.mqtt.connectedClients;
+      },
+      async stop() {
+        await hub.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await child.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}

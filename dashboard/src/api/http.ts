@@ -1,0 +1,56 @@
+/**
+ * JSON over fetch to the hub on the same origin. The session rides the
+ * HttpOnly `hc_session` cookie, so no token is ever kept in script-readable
+ * storage. Errors keep the hub's `{error: {code, message}}` so the console can
+ * show the hub's own words (e.g. a 409 "already acknowledged by …").
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let onUnauthorized: () => void = () => {};
+
+/** Called on any 401 (expired or revoked session): the app goes back to the login page. */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+export const API = '/api/v1';
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  // Every state-changing call sends JSON, even an empty object: the hub requires application/json there.
+  if (method !== 'GET') {
+    init.headers = { ...init.headers, 'content-type': 'application/json' };
+    init.body = JSON.stringify(body ?? {});
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${API}${path}`, init);
+  } catch (err) {
+    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    if (res.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
+    throw new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? res.statusText);
+  }
+  return parsed as T;
+}
+
+export const get = <T>(path: string) => request<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body);
+export const patch = <T>(path: string, body?: unknown) => request<T>('PATCH', path, body);

@@ -1,0 +1,135 @@
+/**
+ * The WebSocket to /api/v1/stream: authenticated by the session cookie,
+ * snapshot then numbered deltas. On a drop it reconnects with backoff and
+ * `?streamId&lastEventId`, so the hub sends only what was missed (or a fresh
+ * snapshot when it no longer has it). A silent socket is detected with the
+ * hub's `ping` → `pong` and replaced: a console that looks live but is not is
+ * the worst failure an operator can have.
+ */
+import { get } from '../api/http.js';
+import type { StreamMessage } from '../api/types.js';
+import { createStore } from '../util/store.js';
+import type { AlertBook } from './alert-book.js';
+
+export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
+
+const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000];
+const PING_EVERY_MS = 15_000;
+const PONG_WITHIN_MS = 10_000;
+
+export class LiveStream {
+  readonly status = createStore<StreamStatus>('connecting');
+  private socket: WebSocket | undefined;
+  private streamId: string | undefined;
+  private lastEventId = 0;
+  private failures = 0;
+  private stopped = true;
+  private retryTimer: number | undefined;
+  private pingTimer: number | undefined;
+  private pongTimer: number | undefined;
+
+  constructor(private readonly book: AlertBook) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.clearHeartbeat();
+    this.socket?.close(1000, 'logged out');
+    this.socket = undefined;
+    this.streamId = undefined;
+    this.lastEventId = 0;
+    this.status.set('connecting');
+  }
+
+  private connect(): void {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const resume = this.streamId ? `?streamId=${encodeURIComponent(this.streamId)}&lastEventId=${this.lastEventId}` : '';
+    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream${resume}`);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.failures = 0;
+      this.status.set('live');
+      this.startHeartbeat(socket);
+    };
+    socket.onmessage = (event) => this.onMessage(String(event.data));
+    socket.onclose = () => this.drop(socket);
+  }
+
+  /** Forgets a socket that closed or went silent and plans the next one. */
+  private drop(socket: WebSocket): void {
+    if (this.socket !== socket) return;
+    this.clearHeartbeat();
+    this.socket = undefined;
+    // A silent socket may take a long time to report its close: do not wait for it.
+    if (socket.readyState !== WebSocket.CLOSED) socket.close();
+    if (!this.stopped) this.scheduleReconnect();
+  }
+
+  private onMessage(text: string): void {
+    let message: StreamMessage;
+    try {
+      message = JSON.parse(text) as StreamMessage;
+    } catch {
+      return;
+    }
+    clearTimeout(this.pongTimer);
+    switch (message.type) {
+      case 'snapshot':
+        this.streamId = message.streamId;
+        this.lastEventId = message.eventId;
+        this.book.applySnapshot(message.alerts, message.devices);
+        return;
+      case 'alert.raised':
+      case 'alert.updated':
+        if (!this.fresh(message.eventId)) return;
+        this.book.applyAlert(message.alert, message.type === 'alert.raised');
+        return;
+      case 'device.status':
+        if (!this.fresh(message.eventId)) return;
+        this.book.applyDeviceStatus(message.deviceId, message.homeId, message.online, message.at);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Deltas replayed after a reconnect may repeat ones already applied. */
+  private fresh(eventId: number): boolean {
+    if (eventId <= this.lastEventId) return false;
+    this.lastEventId = eventId;
+    return true;
+  }
+
+  private scheduleReconnect(): void {
+    this.status.set('reconnecting');
+    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)] ?? 10_000;
+    this.failures++;
+    this.retryTimer = window.setTimeout(() => {
+      if (this.stopped) return;
+      // A browser hides the upgrade's 401; ask the API so an expired session goes back to the login page.
+      if (this.failures > 1) get('/alerts?limit=1').catch(() => undefined);
+      this.connect();
+    }, delay);
+  }
+
+  private startHeartbeat(socket: WebSocket): void {
+    this.clearHeartbeat();
+    this.pingTimer = window.setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      socket.send('{"type":"ping"}');
+      clearTimeout(this.pongTimer);
+      this.pongTimer = window.setTimeout(() => this.drop(socket), PONG_WITHIN_MS);
+    }, PING_EVERY_MS);
+  }
+
+  private clearHeartbeat(): void {
+    clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
+  }
+}

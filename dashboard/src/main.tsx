@@ -1,0 +1,7 @@
+/** Entry point: the stylesheet (bundled to app.css) and the app. */
+import './styles/app.css';
+import { render } from 'preact';
+import { App } from './app.js';
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);

@@ -1,0 +1,132 @@
+/**
+ * The alert queue: every unresolved alert, live, most urgent first then
+ * oldest. Rows have a fixed height and the list scrolls inside its own box, so
+ * arriving alerts never move the page; the row the operator is on stays put
+ * (queue-anchor.ts) and a button says how many unacknowledged alerts came in
+ * above. Keyboard: one row is in the Tab order; ↑ ↓ Home End PageUp PageDown
+ * move between rows; Enter opens one.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { captureAnchor, hiddenAbove, restoreAnchor } from '../components/queue-anchor.js';
+import { QueueRow } from '../components/queue-row.js';
+import { t } from '../i18n/index.js';
+import { book, homes } from '../live/index.js';
+import { recordQueueRender } from '../util/perf.js';
+import { useStore } from '../util/use-store.js';
+
+type Filter = 'unresolved' | 'open';
+const FRESH_MS = 4_000;
+const PAGE_ROWS = 10;
+
+function useFreshIds(): ReadonlySet<string> {
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  useEffect(
+    () =>
+      book.onRaised((alert) => {
+        setFresh((s) => new Set(s).add(alert.id));
+        setTimeout(() => setFresh((s) => new Set([...s].filter((id) => id !== alert.id))), FRESH_MS);
+      }),
+    [],
+  );
+  return fresh;
+}
+
+function moveFocus(list: HTMLElement, key: string): boolean {
+  const rows = [...list.querySelectorAll<HTMLElement>('[data-alert-id]')];
+  if (rows.length === 0) return false;
+  const current = rows.findIndex((r) => r === document.activeElement);
+  const last = rows.length - 1;
+  const target =
+    key === 'ArrowDown' ? Math.min(last, current + 1) : key === 'ArrowUp' ? Math.max(0, current - 1) : key === 'Home' ? 0 : key === 'End' ? last : key === 'PageDown' ? Math.min(last, current + PAGE_ROWS) : key === 'PageUp' ? Math.max(0, current - PAGE_ROWS) : -1;
+  if (target < 0) return false;
+  rows[target]?.focus();
+  return true;
+}
+
+export function QueuePage() {
+  const renderStart = performance.now();
+  useStore(book.version);
+  useStore(homes.version);
+  const [filter, setFilter] = useState<Filter>('unresolved');
+  const [activeId, setActiveId] = useState<string | undefined>();
+  const [above, setAbove] = useState(0);
+  const fresh = useFreshIds();
+  const listRef = useRef<HTMLOListElement>(null);
+
+  const all = book.sorted();
+  const alerts = filter === 'open' ? all.filter((a) => a.status === 'open') : all;
+  const tabbableId = activeId && alerts.some((a) => a.id === activeId) ? activeId : alerts[0]?.id;
+
+  // Measured during render, while the DOM still shows the previous list.
+  const anchor = captureAnchor(listRef.current);
+  useLayoutEffect(() => {
+    restoreAnchor(listRef.current, anchor);
+    setAbove(hiddenAbove(listRef.current));
+    recordQueueRender(alerts.length, renderStart, book.lastChangeAt);
+  });
+
+  useEffect(() => {
+    const list = listRef.current;
+    if (!list) return;
+    const onFocusIn = (e: FocusEvent) => {
+      const id = (e.target as HTMLElement).dataset?.alertId;
+      if (id) setActiveId(id);
+    };
+    list.addEventListener('focusin', onFocusIn);
+    return () => list.removeEventListener('focusin', onFocusIn);
+  }, []);
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (listRef.current && moveFocus(listRef.current, e.key)) e.preventDefault();
+  };
+  const toTop = () => {
+    const list = listRef.current;
+    if (!list) return;
+    list.scrollTop = 0;
+    list.querySelector<HTMLElement>('[data-alert-id]')?.focus();
+  };
+
+  const open = all.filter((a) => a.status === 'open').length;
+  return (
+    <section class="queue-page" aria-labelledby="queue-title">
+      <div class="queue-toolbar">
+        <h1 id="queue-title">{t('queue.title')}</h1>
+        <span class="queue-counts" aria-live="polite">
+          {t('queue.counts', { open, total: all.length })}
+        </span>
+        <label class="queue-filter">
+          {t('queue.show')}{' '}
+          <select value={filter} onChange={(e) => setFilter(e.currentTarget.value as Filter)}>
+            <option value="unresolved">{t('queue.filter.unresolved')}</option>
+            <option value="open">{t('queue.filter.open')}</option>
+          </select>
+        </label>
+        <button type="button" class={`above-pill${above > 0 ? '' : ' is-hidden'}`} onClick={toTop} aria-hidden={above === 0} tabIndex={above > 0 ? 0 : -1}>
+          {t('queue.above', { n: above })}
+        </button>
+      </div>
+      <div class="queue-row queue-head" aria-hidden="true">
+        <span>{t('queue.col.severity')}</span>
+        <span>{t('queue.col.kind')}</span>
+        <span>{t('queue.col.resident')}</span>
+        <span>{t('queue.col.home')}</span>
+        <span>{t('queue.col.status')}</span>
+        <span class="col-age">{t('queue.col.age')}</span>
+      </div>
+      <ol
+        ref={listRef}
+        class="queue-list"
+        aria-label={t('queue.listLabel')}
+        aria-busy={!book.loaded}
+        onKeyDown={onKeyDown}
+        onScroll={() => setAbove(hiddenAbove(listRef.current))}
+      >
+        {alerts.map((alert) => (
+          <QueueRow key={alert.id} alert={alert} home={homes.get(alert.homeId)} tabbable={alert.id === tabbableId} fresh={fresh.has(alert.id)} />
+        ))}
+      </ol>
+      {book.loaded && alerts.length === 0 && <p class="queue-empty">{t('queue.empty')}</p>}
+      {!book.loaded && <p class="queue-empty">{t('queue.loading')}</p>}
+    </section>
+  );
+}

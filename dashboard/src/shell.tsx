@@ -1,0 +1,57 @@
+/** The logged-in frame: top bar, then the page the hash names. */
+import type { User } from './api/types.js';
+import { AUDIT_ROLES } from './api/enums.js';
+import { TopBar } from './components/top-bar.js';
+import { SoundBanner } from './components/sound-banner.js';
+import { TitleCount } from './components/title-count.js';
+import { t } from './i18n/index.js';
+import { AlertPage } from './pages/alert-page.js';
+import { AuditPage } from './pages/audit-page.js';
+import { HomesPage } from './pages/homes-page.js';
+import { NotAllowed } from './pages/not-allowed.js';
+import { QueuePage } from './pages/queue-page.js';
+import { useRoute, type Route } from './router.js';
+
+function page(route: Route, user: User) {
+  switch (route.name) {
+    case 'queue':
+      return <QueuePage />;
+    case 'alert':
+      return <AlertPage key={route.id} id={route.id} user={user} />;
+    case 'homes':
+      return <HomesPage />;
+    case 'audit':
+      return AUDIT_ROLES.has(user.role) ? <AuditPage /> : <NotAllowed />;
+    case 'notFound':
+      return (
+        <section class="panel">
+          <h1>{t('notFound.title')}</h1>
+          <p>
+            <a href="#/queue">{t('notFound.back')}</a>
+          </p>
+        </section>
+      );
+  }
+}
+
+/** Moves focus past the top bar; a button, since a `#main` link would change the route. */
+function skipToMain() {
+  document.getElementById('main')?.focus();
+}
+
+export function Shell({ user }: { user: User }) {
+  const route = useRoute();
+  return (
+    <div class="shell" data-route={route.name}>
+      <button type="button" class="skip-link" onClick={skipToMain}>
+        {t('nav.skip')}
+      </button>
+      <TopBar user={user} route={route} />
+      <SoundBanner />
+      <TitleCount />
+      <main id="main" tabIndex={-1}>
+        {page(route, user)}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,342 @@
+/**
+ * The delivery queue (issue 5): schedules attempts on the injected Clock,
+ * sends them a few at a time, records every attempt, retries with backoff
+ * and stays bounded.
+ *
+ * - Nothing here runs inside a bus listener: `enqueue` only records and
+ *   schedules; sending starts on a later turn of the event loop, so a slow or
+ *   dead gateway never holds up ingest, rules or the journal.
+ * - Bounded: at most `maxPending` deliveries wait. Beyond that the oldest of
+ *   the least urgent severity is dropped (low first), logged and counted — a
+ *   dead gateway cannot grow memory without limit, and never at the cost of a
+ *   critical notice while a low one is waiting.
+ * - Fair: at most `maxInFlight` requests at once and `perTargetInFlight` per
+ *   gateway (origin), most urgent first, so one hanging gateway cannot starve
+ *   the others.
+ */
+import { randomBytes } from 'node:crypto';
+import { SEVERITY_RANK, type Severity } from '../alerts/alert.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { nextStep, RETRY_POLICY } from './retry-policy.js';
+import type { AttemptRecord, DeliveryLine, DeliveryRecord, DeliveryStatus, SendResult } from './types.js';
+
+export interface Delivery {
+  record: DeliveryRecord;
+  status: DeliveryStatus;
+  attempts: AttemptRecord[];
+  /** When the next attempt is due (pending only). */
+  nextAt: number;
+  droppedReason?: string | undefined;
+}
+
+export interface DeliveryQueueDeps {
+  clock: Clock;
+  log: Logger;
+  /** Persists each line (hub/notify/delivery-file.ts); must not throw or block. */
+  persist(line: DeliveryLine): void;
+  /** Makes one attempt. Must settle promptly once `signal` aborts (the hub is stopping). */
+  send(delivery: DeliveryRecord, attempt: number, signal: AbortSignal): Promise<SendResult>;
+  /** Which gateway a delivery goes to, for per-gateway fairness. */
+  gatewayOf(delivery: DeliveryRecord): string;
+  maxPending?: number | undefined;
+  maxInFlight?: number | undefined;
+  perTargetInFlight?: number | undefined;
+  /** Finished deliveries kept in memory for the API (all stay in the file). */
+  maxFinished?: number | undefined;
+}
+
+export interface DeliveryStats {
+  pending: number;
+  inFlight: number;
+  queued: number;
+  sent: number;
+  failedAttempts: number;
+  gaveUp: number;
+  dropped: number;
+}
+
+export interface DeliveryFilter {
+  alertId?: string | undefined;
+  status?: DeliveryStatus | undefined;
+  limit?: number | undefined;
+}
+
+const RANKED: Severity[] = (Object.keys(SEVERITY_RANK) as Severity[]).sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b]);
+
+export class DeliveryQueue {
+  private readonly pending = new Map<string, Delivery>();
+  /** Pending ids per severity, oldest first (Map/Set keep insertion order): the drop order. */
+  private readonly pendingBySeverity = new Map<Severity, Set<string>>(RANKED.map((s) => [s, new Set()]));
+  private readonly finished = new Map<string, Delivery>();
+  private readonly keys = new Map<string, string>();
+  private readonly timers = new Map<string, TimerHandle>();
+  /** Due deliveries waiting for a free slot, per severity, in due order. */
+  private readonly ready = new Map<Severity, Delivery[]>(RANKED.map((s) => [s, []]));
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlightPerGateway = new Map<string, number>();
+  private abort = new AbortController();
+  private running = false;
+  private pumpScheduled = false;
+  private readonly counters = { queued: 0, sent: 0, failedAttempts: 0, gaveUp: 0, dropped: 0 };
+  private readonly maxPending: number;
+  private readonly maxInFlight: number;
+  private readonly perTargetInFlight: number;
+  private readonly maxFinished: number;
+
+  constructor(private readonly deps: DeliveryQueueDeps) {
+    this.maxPending = deps.maxPending ?? 10_000;
+    this.maxInFlight = deps.maxInFlight ?? 8;
+    this.perTargetInFlight = deps.perTargetInFlight ?? 2;
+    this.maxFinished = deps.maxFinished ?? 20_000;
+  }
+
+  /** Rebuilds state from the delivery log at start, before `start()`. */
+  restore(line: DeliveryLine): void {
+    if (line.type === 'queued') {
+      const d = line.delivery;
+      if (this.pending.has(d.id) || this.finished.has(d.id)) return;
+      this.addPending({ record: d, status: 'pending', attempts: [], nextAt: d.notBefore });
+      return;
+    }
+    if (line.type === 'attempt') {
+      const delivery = this.pending.get(line.attempt.deliveryId) ?? this.finished.get(line.attempt.deliveryId);
+      if (!delivery) return;
+      this.applyAttempt(delivery, line.attempt);
+      return;
+    }
+    const delivery = this.pending.get(line.deliveryId);
+    if (delivery) this.markDropped(delivery, line.reason);
+  }
+
+  start(): void {
+    this.running = true;
+    this.abort = new AbortController();
+    for (const delivery of this.pending.values()) this.schedule(delivery);
+  }
+
+  /** Stops scheduling, aborts requests in flight (they are not counted as attempts) and waits for them. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const handle of this.timers.values()) this.deps.clock.clearTimeout(handle);
+    this.timers.clear();
+    for (const list of this.ready.values()) list.length = 0;
+    this.abort.abort();
+    // Real sends settle at once on abort; the bound only guards shutdown against one that does not.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2_000);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled([...this.inFlight.values()]), bound]);
+    clearTimeout(timer);
+  }
+
+  /** Queues a delivery unless the same one (alert × event × target) was queued before. */
+  enqueue(input: Omit<DeliveryRecord, 'id' | 'createdAt'>): Delivery | undefined {
+    if (this.keys.has(input.key)) return undefined;
+    const record: DeliveryRecord = { ...input, id: `dlv-${randomBytes(6).toString('hex')}`, createdAt: this.deps.clock.now() };
+    if (this.pending.size >= this.maxPending && !this.makeRoomFor(record.severity)) {
+      this.counters.dropped++;
+      this.deps.log.warn({ event: record.event, alertId: record.alertId, severity: record.severity }, 'notification queue full of more urgent deliveries: this one is dropped');
+      return undefined;
+    }
+    const delivery: Delivery = { record, status: 'pending', attempts: [], nextAt: record.notBefore };
+    this.addPending(delivery);
+    this.counters.queued++;
+    this.deps.persist({ type: 'queued', delivery: record });
+    if (this.running) this.schedule(delivery);
+    return delivery;
+  }
+
+  get(id: string): Delivery | undefined {
+    return this.pending.get(id) ?? this.finished.get(id);
+  }
+
+  /** Newest first. */
+  list(filter: DeliveryFilter = {}): Delivery[] {
+    const out: Delivery[] = [];
+    for (const source of [this.pending, this.finished]) {
+      for (const d of source.values()) {
+        if (filter.alertId && d.record.alertId !== filter.alertId) continue;
+        if (filter.status && d.status !== filter.status) continue;
+        out.push(d);
+      }
+    }
+    out.sort((a, b) => b.record.createdAt - a.record.createdAt || a.record.id.localeCompare(b.record.id));
+    return filter.limit === undefined ? out : out.slice(0, filter.limit);
+  }
+
+  get stats(): DeliveryStats {
+    return { pending: this.pending.size, inFlight: this.inFlight.size, ...this.counters };
+  }
+
+  // ── bookkeeping ─────────────────────────────────────────────────────────
+
+  private addPending(delivery: Delivery): void {
+    this.pending.set(delivery.record.id, delivery);
+    this.pendingBySeverity.get(delivery.record.severity)!.add(delivery.record.id);
+    this.keys.set(delivery.record.key, delivery.record.id);
+  }
+
+  private finish(delivery: Delivery): void {
+    const id = delivery.record.id;
+    this.pending.delete(id);
+    this.pendingBySeverity.get(delivery.record.severity)!.delete(id);
+    this.finished.set(id, delivery);
+    while (this.finished.size > this.maxFinished) {
+      const oldest = this.finished.keys().next().value as string;
+      const gone = this.finished.get(oldest)!;
+      this.finished.delete(oldest);
+      if (this.keys.get(gone.record.key) === oldest) this.keys.delete(gone.record.key);
+    }
+  }
+
+  private applyAttempt(delivery: Delivery, attempt: AttemptRecord): void {
+    delivery.attempts.push(attempt);
+    if (attempt.outcome === 'failed') {
+      delivery.nextAt = attempt.nextAttemptAt ?? attempt.at;
+      return;
+    }
+    delivery.status = attempt.outcome;
+    if (this.pending.has(delivery.record.id)) this.finish(delivery);
+  }
+
+  private markDropped(delivery: Delivery, reason: string): void {
+    delivery.status = 'dropped';
+    delivery.droppedReason = reason;
+    const timer = this.timers.get(delivery.record.id);
+    if (timer !== undefined) this.deps.clock.clearTimeout(timer);
+    this.timers.delete(delivery.record.id);
+    const list = this.ready.get(delivery.record.severity)!;
+    const at = list.indexOf(delivery);
+    if (at >= 0) list.splice(at, 1);
+    this.finish(delivery);
+  }
+
+  /** Drops the oldest waiting delivery of the least urgent severity, if it is no more urgent than the newcomer. */
+  private makeRoomFor(severity: Severity): boolean {
+    for (const candidate of [...RANKED].reverse()) {
+      if (SEVERITY_RANK[candidate] < SEVERITY_RANK[severity]) return false;
+      for (const id of this.pendingBySeverity.get(candidate)!) {
+        if (this.inFlight.has(id)) continue;
+        const victim = this.pending.get(id)!;
+        const reason = `queue full (${this.maxPending} pending): dropped for a ${severity} delivery`;
+        this.markDropped(victim, reason);
+        this.counters.dropped++;
+        this.deps.persist({ type: 'dropped', deliveryId: id, at: this.deps.clock.now(), reason });
+        this.deps.log.warn({ deliveryId: id, alertId: victim.record.alertId, severity: candidate, event: victim.record.event }, 'notification queue full: oldest less urgent delivery dropped');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ── sending ─────────────────────────────────────────────────────────────
+
+  private schedule(delivery: Delivery): void {
+    const id = delivery.record.id;
+    const wait = delivery.nextAt - this.deps.clock.now();
+    if (wait <= 0) {
+      this.makeReady(delivery);
+      return;
+    }
+    this.timers.set(
+      id,
+      this.deps.clock.setTimeout(() => {
+        this.timers.delete(id);
+        this.makeReady(delivery);
+      }, wait),
+    );
+  }
+
+  private makeReady(delivery: Delivery): void {
+    if (!this.running || delivery.status !== 'pending') return;
+    this.ready.get(delivery.record.severity)!.push(delivery);
+    this.schedulePump();
+  }
+
+  /** Sending starts on a later turn, never inside the caller (a bus listener, a timer). */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running && this.inFlight.size < this.maxInFlight) {
+      const next = this.takeNext();
+      if (!next) return;
+      this.startAttempt(next.delivery, next.gateway);
+    }
+  }
+
+  private takeNext(): { delivery: Delivery; gateway: string } | undefined {
+    for (const severity of RANKED) {
+      const list = this.ready.get(severity)!;
+      for (let i = 0; i < list.length; i++) {
+        const delivery = list[i]!;
+        const gateway = this.deps.gatewayOf(delivery.record);
+        if ((this.inFlightPerGateway.get(gateway) ?? 0) >= this.perTargetInFlight) continue;
+        list.splice(i, 1);
+        return { delivery, gateway };
+      }
+    }
+    return undefined;
+  }
+
+  private startAttempt(delivery: Delivery, gateway: string): void {
+    const id = delivery.record.id;
+    const attempt = delivery.attempts.length + 1;
+    const firstAttemptAt = delivery.attempts[0]?.at ?? delivery.nextAt;
+    this.inFlightPerGateway.set(gateway, (this.inFlightPerGateway.get(gateway) ?? 0) + 1);
+    const expired = this.deps.clock.now() > firstAttemptAt + RETRY_POLICY.windowMs;
+    const sending: Promise<SendResult> = expired
+      ? // Due long ago (the hub was down): an hour-old "SOS" text helps nobody.
+        Promise.resolve({ kind: 'unsendable', error: 'not sent: the 1 h retry window passed while the hub was not running' })
+      : this.deps.send(delivery.record, attempt, this.abort.signal).catch((err: unknown) => ({ kind: 'error', error: String((err as Error)?.message ?? err) }) as const);
+    const done = sending
+      .then((result) => this.attemptEnded(delivery, attempt, firstAttemptAt, result))
+      .catch((err: unknown) => this.deps.log.error({ err, deliveryId: id }, 'notification attempt bookkeeping failed'))
+      .finally(() => {
+        this.inFlight.delete(id);
+        const left = (this.inFlightPerGateway.get(gateway) ?? 1) - 1;
+        if (left > 0) this.inFlightPerGateway.set(gateway, left);
+        else this.inFlightPerGateway.delete(gateway);
+        if (this.running) this.schedulePump();
+      });
+    this.inFlight.set(id, done);
+  }
+
+  private attemptEnded(delivery: Delivery, attempt: number, firstAttemptAt: number, result: SendResult): void {
+    // Cut short by stop(): not an attempt; the delivery stays pending in the log and is retried after a restart.
+    if (result.kind === 'cancelled' || !this.running || delivery.status !== 'pending') return;
+    const now = this.deps.clock.now();
+    const step = nextStep(result, attempt, firstAttemptAt, now);
+    const record: AttemptRecord = {
+      deliveryId: delivery.record.id,
+      attempt,
+      at: now,
+      outcome: step.outcome,
+      ...(result.kind === 'response' ? { statusCode: result.status } : { error: result.error }),
+      ...(step.nextAttemptAt !== undefined ? { nextAttemptAt: step.nextAttemptAt } : {}),
+    };
+    this.applyAttempt(delivery, record);
+    this.deps.persist({ type: 'attempt', attempt: record });
+    const ctx = { deliveryId: record.deliveryId, alertId: delivery.record.alertId, event: delivery.record.event, attempt, statusCode: record.statusCode, error: record.error };
+    if (step.outcome === 'sent') {
+      this.counters.sent++;
+      this.deps.log.debug(ctx, 'notification sent');
+    } else if (step.outcome === 'failed') {
+      this.counters.failedAttempts++;
+      this.deps.log.info({ ...ctx, nextAttemptAt: new Date(delivery.nextAt).toISOString() }, 'notification attempt failed; will retry');
+      this.schedule(delivery);
+    } else {
+      this.counters.gaveUp++;
+      this.deps.log.warn(ctx, 'notification given up');
+    }
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Notifications (issue 5): alert events on the bus → targets → the delivery
+ * queue → signed webhook POSTs, with the organisation's webhooks managed
+ * through the admin API. Family users in the console need nothing from here:
+ * the WebSocket stream already pushes `alert.raised` / `alert.updated` for
+ * their homes.
+ *
+ * Events: `alert.raised` (a new alert, not a repeat occurrence), and the
+ * durable transitions `resolved` and `escalated` (180 s unacknowledged).
+ * The bus listeners only pick targets and queue (in memory, persisted in the
+ * background); every request is made later by the queue, so the alert
+ * pipeline never waits for a gateway.
+ */
+import type { Alert } from '../alerts/alert.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import type { HomeRecord, ResidentRecord } from '../registry/records.js';
+import { DeliveryFile } from './delivery-file.js';
+import { DeliveryQueue, type Delivery, type DeliveryFilter, type DeliveryStats } from './delivery-queue.js';
+import { postWebhook, type HttpRequest } from './http-sender.js';
+import { webhookBody, webhookHeaders } from './payload.js';
+import { selectTargets, snapshotAlert } from './targets.js';
+import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
+import { displayUrl } from './webhook-url.js';
+import { WebhookStore, webhookView, type NewWebhook, type OrgWebhookView } from './webhook-store.js';
+
+export interface NotifyServiceDeps {
+  /** `<dataDir>/notifications` */
+  dir: string;
+  bus: EventBus<HubEvents>;
+  registry: { getHome(id: string): HomeRecord | undefined; getResident(id: string): ResidentRecord | undefined };
+  audit: Pick<AuditLog, 'record'>;
+  clock: Clock;
+  timezone: string;
+  /** HUB_WEBHOOK_SECRET: signs contacts' own webhooks. */
+  defaultSecret: string | undefined;
+  log: Logger;
+  maxPending?: number | undefined;
+  /** Tests may replace the HTTP attempt; the default is a real POST. */
+  post?: ((request: HttpRequest, stop: AbortSignal, now: () => number) => Promise<SendResult>) | undefined;
+}
+
+/** The delivery log as operators see it. */
+export interface DeliveryView {
+  deliveryId: string;
+  alertId: string;
+  event: NotifyEvent;
+  severity: string;
+  target: { type: 'webhook' | 'contact'; name: string; webhookId?: string | undefined; url: string | null };
+  contact?: { name: string; phone: string } | undefined;
+  status: Delivery['status'];
+  createdAt: string;
+  nextAttemptAt: string | null;
+  droppedReason?: string | undefined;
+  attempts: { attempt: number; at: string; outcome: string; statusCode?: number | undefined; error?: string | undefined; nextAttemptAt?: string | undefined }[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const MIN_SECRET_LENGTH = 16;
+
+export class NotifyService {
+  readonly webhookStore: WebhookStore;
+  private readonly file: DeliveryFile;
+  private readonly queue: DeliveryQueue;
+  private readonly unsubscribers: (() => void)[] = [];
+
+  constructor(private readonly deps: NotifyServiceDeps) {
+    const now = () => deps.clock.now();
+    this.webhookStore = new WebhookStore(deps.dir, now);
+    this.file = new DeliveryFile(deps.dir, now, deps.log);
+    this.queue = new DeliveryQueue({
+      clock: deps.clock,
+      log: deps.log,
+      persist: (line) => this.file.append(line),
+      send: (delivery, attempt, signal) => this.attempt(delivery, attempt, signal),
+      gatewayOf: (d) => (d.target.type === 'webhook' ? `webhook:${d.target.webhookId}` : originOf(d.target.url)),
+      maxPending: deps.maxPending,
+    });
+  }
+
+  async start(): Promise<void> {
+    const lines = await this.file.load();
+    await this.webhookStore.start();
+    for (const line of lines) this.queue.restore(line);
+    if (this.deps.defaultSecret !== undefined && this.deps.defaultSecret.length < MIN_SECRET_LENGTH) {
+      this.deps.log.warn(`HUB_WEBHOOK_SECRET is shorter than ${MIN_SECRET_LENGTH} characters: use a long random value (e.g. openssl rand -hex 32)`);
+    }
+    const { bus } = this.deps;
+    this.unsubscribers.push(
+      bus.on('alert.raised', (alert) => this.onAlertEvent('alert.raised', alert)),
+      bus.on('alert.transition', ({ alert, change }) => {
+        if (change === 'resolved') this.onAlertEvent('alert.resolved', alert);
+        else if (change === 'escalated') this.onAlertEvent('alert.escalated', alert);
+      }),
+    );
+    this.queue.start();
+    const { pending } = this.queue.stats;
+    if (pending > 0) this.deps.log.info({ pending }, 'notifications: pending deliveries resumed');
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribers.splice(0)) off();
+    await this.queue.stop();
+    await this.file.close();
+  }
+
+  /** Contacts may have their own webhookUrl only when there is a secret to sign with. */
+  get contactWebhooksAllowed(): boolean {
+    return this.deps.defaultSecret !== undefined;
+  }
+
+  get stats(): DeliveryStats {
+    return this.queue.stats;
+  }
+
+  /** Resolves once the delivery log has everything so far on disk (tests, shutdown). */
+  flushLog(): Promise<void> {
+    return this.file.drain();
+  }
+
+  // ── from the bus: pick targets and queue, nothing more ──────────────────
+
+  private onAlertEvent(event: NotifyEvent, alert: Alert): void {
+    const home = this.deps.registry.getHome(alert.homeId);
+    const residentId = alert.residentId ?? home?.residentId;
+    const resident = residentId ? this.deps.registry.getResident(residentId) : undefined;
+    const planned = selectTargets({ event, alert, home, resident, webhooks: this.webhookStore.list(), now: this.deps.clock.now(), timezone: this.deps.timezone });
+    if (planned.length === 0) return;
+    const snapshot = snapshotAlert(alert, home, resident);
+    for (const p of planned) {
+      this.queue.enqueue({ key: p.key, event, alertId: alert.id, severity: alert.severity, target: p.target, alert: snapshot, contact: p.contact, notBefore: p.notBefore });
+    }
+  }
+
+  // ── one attempt: the target's URL and secret are looked up now ─────────
+
+  private attempt(delivery: DeliveryRecord, attempt: number, signal: AbortSignal): Promise<SendResult> {
+    let url: string;
+    let secret: string | undefined;
+    if (delivery.target.type === 'webhook') {
+      const webhook = this.webhookStore.get(delivery.target.webhookId);
+      if (!webhook) return Promise.resolve({ kind: 'unsendable', error: 'webhook deleted' });
+      if (!webhook.enabled) return Promise.resolve({ kind: 'unsendable', error: 'webhook disabled' });
+      url = webhook.url;
+      secret = webhook.secret;
+    } else {
+      url = delivery.target.url;
+      secret = this.deps.defaultSecret;
+      if (secret === undefined) return Promise.resolve({ kind: 'unsendable', error: 'not signed: HUB_WEBHOOK_SECRET is not set on the hub' });
+    }
+    const sentAt = this.deps.clock.now();
+    const body = webhookBody({ event: delivery.event, alert: delivery.alert, contact: delivery.contact, deliveryId: delivery.id, attempt, sentAt });
+    const headers = webhookHeaders({ secret, body, deliveryId: delivery.id, sentAt });
+    const post = this.deps.post ?? postWebhook;
+    return post({ url, headers, body }, signal, () => this.deps.clock.now());
+  }
+
+  // ── the API ─────────────────────────────────────────────────────────────
+
+  deliveries(filter: DeliveryFilter): DeliveryView[] {
+    return this.queue.list(filter).map((d) => this.view(d));
+  }
+
+  listWebhooks(): OrgWebhookView[] {
+    return this.webhookStore.list().map(webhookView);
+  }
+
+  async createWebhook(input: NewWebhook, actor: string): Promise<OrgWebhookView> {
+    const webhook = await this.webhookStore.create(input);
+    this.deps.audit.record('notify.webhook_created', actor, webhook.id, { name: webhook.name, url: displayUrl(webhook.url), severities: webhook.severities, enabled: webhook.enabled });
+    return webhookView(webhook);
+  }
+
+  async updateWebhook(id: string, change: Partial<NewWebhook>, actor: string): Promise<OrgWebhookView> {
+    const webhook = await this.webhookStore.update(id, change);
+    const { secret, url, ...rest } = change;
+    // Never the secret itself, in the audit or anywhere else: only that it changed.
+    this.deps.audit.record('notify.webhook_updated', actor, id, { ...rest, ...(url !== undefined ? { url: displayUrl(url) } : {}), ...(secret !== undefined ? { secretChanged: true } : {}) });
+    return webhookView(webhook);
+  }
+
+  async deleteWebhook(id: string, actor: string): Promise<void> {
+    const webhook = await this.webhookStore.remove(id);
+    this.deps.audit.record('notify.webhook_deleted', actor, id, { name: webhook.name });
+  }
+
+  private view(d: Delivery): DeliveryView {
+    const { record } = d;
+    const target =
+      record.target.type === 'webhook'
+        ? { type: 'webhook' as const, name: record.target.name, webhookId: record.target.webhookId, url: urlOrNull(this.webhookStore.get(record.target.webhookId)?.url) }
+        : { type: 'contact' as const, name: record.target.name, url: displayUrl(record.target.url) };
+    return {
+      deliveryId: record.id,
+      alertId: record.alertId,
+      event: record.event,
+      severity: record.severity,
+      target,
+      ...(record.contact ? { contact: record.contact } : {}),
+      status: d.status,
+      createdAt: iso(record.createdAt),
+      nextAttemptAt: d.status === 'pending' ? iso(d.nextAt) : null,
+      ...(d.droppedReason ? { droppedReason: d.droppedReason } : {}),
+      attempts: d.attempts.map((a) => ({
+        attempt: a.attempt,
+        at: iso(a.at),
+        outcome: a.outcome,
+        ...(a.statusCode !== undefined ? { statusCode: a.statusCode } : {}),
+        ...(a.error !== undefined ? { error: a.error } : {}),
+        ...(a.nextAttemptAt !== undefined ? { nextAttemptAt: iso(a.nextAttemptAt) } : {}),
+      })),
+    };
+  }
+}
+
+function urlOrNull(url: string | undefined): string | null {
+  return url === undefined ? null : displayUrl(url);
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The load benchmark cannot rot: `npm run bench -- --quick` (a few homes, a
+ * few seconds, the bare-Aedes baseline only) must run end to end and write a
+ * results file with sane figures. No timing targets are asserted here — the
+ * bench is a script whose figures go to docs/PERFORMANCE.md, not a test.
+ */
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from './helpers/cleanup.js';
+import { REPO_ROOT } from './helpers/hub-process.js';
+import { makeTempDir } from './helpers/temp-dir.js';
+
+const keep = useCleanup();
+
+function runBench(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+}
+
+const finite = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
+
+describe('npm run bench -- --quick', () => {
+  it('runs the hub and the bare-Aedes baseline end to end and writes its figures', async () => {
+    const out = keep(await makeTempDir('hub-bench-smoke-'), (d) => d.remove());
+    const run = await runBench(['--quick', '--baselines', 'aedes', '--homes', '3', '--duration', '2', '--out', out.path]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/sustained/);
+
+    const files = (await readdir(out.path)).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    const result = JSON.parse(await readFile(join(out.path, files[0]!), 'utf8'));
+    expect(result.results.map((r: { target: string }) => r.target)).toEqual(['hub', 'aedes']);
+    for (const target of result.results) {
+      expect(target.connections.connected).toBe(12);
+      const step = target.steps[0];
+      expect(step.processedRate).toBeGreaterThan(0);
+      expect(step.alarmsSent).toBeGreaterThan(0);
+      expect(step.alarmsSeen).toBe(step.alarmsSent);
+      for (const p of ['p50', 'p95', 'p99', 'max']) expect(finite(step.alarmLatencyMs[p])).toBe(true);
+      expect(finite(step.alarmPubackMs.p99)).toBe(true);
+    }
+    const hub = result.results[0];
+    expect(hub.setup.coldStartEmptyMs).toBeGreaterThan(0);
+    expect(hub.connections.held).toBe(12);
+    expect(result.targets.length).toBeGreaterThan(5);
+    expect(Object.keys(result.ratios)).toContain('throughput hub/aedes');
+  }, 120_000);
+});

@@ -1,0 +1,435 @@
+/**
+ * Notifications over real sockets (issue 5): a real hub, devices over MQTT,
+ * and a local node:http gateway that checks what it receives — signed
+ * webhook delivery, retry after a 500, giving up after 1 h, severities and
+ * quiet hours, the 180 s escalation, a dead gateway that must not slow an SOS
+ * down, the delivery log and its roles, webhook configuration, and a
+ * pending delivery surviving a restart.
+ */
+import { createHmac } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../hub/notify/payload.js';
+import { ROLES, type Role } from '../hub/registry/records.js';
+import { ApiClient } from './helpers/api-client.js';
+import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
+import { ManualClock } from './helpers/manual-clock.js';
+import { connectDevice } from './helpers/mqtt-device.js';
+import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { closeGateway, WebhookGateway, type GatewayRequest } from './helpers/webhook-gateway.js';
+
+const keep = useCleanup();
+const ORG_SECRET = 'org-gateway-secret-4f9c2a7e1b';
+const HUB_SECRET = 'hub-default-secret-8d3e6b0a5c';
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+interface Contact {
+  name: string;
+  phone: string;
+  notify?: Record<string, unknown>;
+}
+
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function liveHome(hub: TestHub, contacts: Contact[] = []) {
+  const home = await hub.api.post('/api/v1/homes', { name: 'Wang home', address: '12 Jinjiang Rd', resident: { name: 'Wang Lan', birthYear: 1941, contacts } });
+  expect(home.status, JSON.stringify(home.body)).toBe(201);
+  const device = await hub.api.post(`/api/v1/homes/${home.body.id}/devices`, { kind: 'bracelet', serial: `BR-${Math.random().toString(16).slice(2, 10)}` });
+  expect(device.status).toBe(201);
+  const live = await hub.api.post(`/api/v1/homes/${home.body.id}/go-live`, { overrideReason: 'notification tests: no commissioning walk' });
+  expect(live.status).toBe(200);
+  return { homeId: home.body.id as string, device: { id: device.body.id as string, secret: device.body.secret as string } };
+}
+
+/** Sends one bracelet event and returns the alert it raised, as listed by the API. */
+async function deviceEvent(hub: TestHub, home: { homeId: string; device: { id: string; secret: string } }, type: string, seq: number, kind: string) {
+  const client = keep(await connectDevice(hub.mqttUrl, home.device.id, home.device.secret), endClient);
+  await client.publishAsync(`hc/v1/${home.device.id}/event`, JSON.stringify({ type, seq }), { qos: 1 });
+  await client.endAsync();
+  const alerts = (await hub.api.get('/api/v1/alerts?status=open')).body.alerts as { id: string; homeId: string; kind: string }[];
+  const alert = alerts.find((a) => a.homeId === home.homeId && a.kind === kind);
+  expect(alert, `${kind} alert listed`).toBeDefined();
+  return alert!;
+}
+
+async function addWebhook(hub: TestHub, url: string, extra: Record<string, unknown> = {}) {
+  const res = await hub.api.post('/api/v1/notifications/webhooks', { name: 'SMS gateway', url, secret: ORG_SECRET, ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string };
+}
+
+async function deliveries(hub: TestHub, query = ''): Promise<any[]> {
+  const res = await hub.api.get(`/api/v1/notifications/deliveries${query}`);
+  expect(res.status).toBe(200);
+  return res.body.deliveries;
+}
+
+function signatureOf(secret: string, raw: string): string {
+  return `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+}
+
+const event = (name: string) => (r: GatewayRequest) => r.body?.event === name;
+
+describe('webhook delivery', () => {
+  it('POSTs a signed payload to the organisation webhook and to a contact webhook the moment an SOS is raised', async () => {
+    const clock = new ManualClock();
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    const hub = keep(await startTestHub({ clock, env: { HUB_WEBHOOK_SECRET: HUB_SECRET } }), closeHub);
+    const webhook = await addWebhook(hub, `${gateway.url}/org`);
+    const home = await liveHome(hub, [
+      { name: 'Li Wei', phone: '+86 138 0000 0001', notify: { webhookUrl: `${gateway.url}/li-wei` } },
+      { name: 'Neighbour', phone: '+86 138 0000 0002' },
+    ]);
+    const alert = await deviceEvent(hub, home, 'sos', 1, 'sos');
+
+    const [org] = await gateway.waitFor(1, (r) => r.path === '/org');
+    const [contact] = await gateway.waitFor(1, (r) => r.path === '/li-wei');
+    // The signature is HMAC-SHA256 of the raw body with the target's secret, checked here independently.
+    expect(org!.headers['x-hub-signature-256']).toBe(signatureOf(ORG_SECRET, org!.raw));
+    expect(contact!.headers['x-hub-signature-256']).toBe(signatureOf(HUB_SECRET, contact!.raw));
+    expect(verifyWebhook(ORG_SECRET, org!.raw, org!.headers['x-hub-signature-256'] as string, clock.now())).toBe(true);
+    expect(verifyWebhook(HUB_SECRET, org!.raw, org!.headers['x-hub-signature-256'] as string, clock.now())).toBe(false);
+    // A replay an hour later fails the signed timestamp check.
+    expect(verifyWebhook(ORG_SECRET, org!.raw, org!.headers['x-hub-signature-256'] as string, clock.now() + 3_600_000)).toBe(false);
+
+    expect(org!.headers['content-type']).toBe('application/json');
+    expect(org!.headers['x-hub-delivery']).toBe(org!.body.deliveryId);
+    expect(org!.headers['x-hub-timestamp']).toBe(String(Math.floor(clock.now() / 1000)));
+    expect(org!.body).toEqual({
+      event: 'alert.raised',
+      alert: {
+        id: alert.id,
+        kind: 'sos',
+        severity: 'critical',
+        title: expect.any(String),
+        status: 'open',
+        raisedAt: new Date(clock.now()).toISOString(),
+        homeId: home.homeId,
+        homeName: 'Wang home',
+        address: '12 Jinjiang Rd',
+        residentName: 'Wang Lan',
+      },
+      deliveryId: expect.stringMatching(/^dlv-/),
+      attempt: 1,
+      sentAt: new Date(clock.now()).toISOString(),
+    });
+    expect(contact!.body).toMatchObject({ event: 'alert.raised', alert: { id: alert.id }, contact: { name: 'Li Wei', phone: '+86 138 0000 0001' }, attempt: 1 });
+    // The neighbour has no notify block: nobody else is called.
+    expect(gateway.requests).toHaveLength(2);
+
+    const log = await until(() => deliveries(hub, `?alertId=${alert.id}`), (d) => d.length === 2 && d.every((x) => x.status === 'sent'), 'both deliveries sent');
+    const byType = Object.fromEntries(log.map((d) => [d.target.type, d]));
+    expect(byType.webhook).toMatchObject({ event: 'alert.raised', target: { webhookId: webhook.id, name: 'SMS gateway', url: `${gateway.url}/org` }, attempts: [{ attempt: 1, outcome: 'sent', statusCode: 200 }] });
+    expect(byType.contact).toMatchObject({ target: { name: 'Li Wei', url: `${gateway.url}/li-wei` }, contact: { name: 'Li Wei' }, attempts: [{ outcome: 'sent', statusCode: 200 }] });
+
+    // Resolving notifies again, with the outcome.
+    expect((await hub.api.post(`/api/v1/alerts/${alert.id}/acknowledge`, {})).status).toBe(200);
+    expect((await hub.api.post(`/api/v1/alerts/${alert.id}/resolve`, { outcome: 'resident_ok' })).status).toBe(200);
+    const [resolved] = await gateway.waitFor(1, (r) => r.path === '/org' && event('alert.resolved')(r));
+    expect(resolved!.body.alert).toMatchObject({ id: alert.id, status: 'resolved', outcome: 'resident_ok' });
+    expect(resolved!.body.deliveryId).not.toBe(org!.body.deliveryId);
+  });
+
+  it('retries after a 500 with backoff on the hub clock, then succeeds with the same delivery id', async () => {
+    const clock = new ManualClock();
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    gateway.reply = (_req, i) => (i === 0 ? 500 : 200);
+    const hub = keep(await startTestHub({ clock }), closeHub);
+    await addWebhook(hub, gateway.url);
+    const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
+
+    await gateway.waitFor(1);
+    const failed = await until(() => deliveries(hub, `?alertId=${alert.id}`), (d) => d[0]?.attempts.length === 1, 'first attempt logged');
+    expect(failed[0]).toMatchObject({ status: 'pending', attempts: [{ attempt: 1, outcome: 'failed', statusCode: 500 }] });
+    expect(Date.parse(failed[0].nextAttemptAt) - clock.now()).toBe(5_000);
+
+    clock.advance(4_999);
+    await settle();
+    expect(gateway.requests).toHaveLength(1);
+    clock.advance(1);
+    const [first, second] = await gateway.waitFor(2);
+    expect(second!.body).toMatchObject({ deliveryId: first!.body.deliveryId, attempt: 2 });
+    expect(second!.headers['x-hub-signature-256']).toBe(signatureOf(ORG_SECRET, second!.raw));
+    const sent = await until(() => deliveries(hub, `?alertId=${alert.id}`), (d) => d[0]?.status === 'sent', 'sent');
+    expect(sent[0].attempts.map((a: any) => [a.attempt, a.outcome, a.statusCode])).toEqual([
+      [1, 'failed', 500],
+      [2, 'sent', 200],
+    ]);
+  });
+
+  it('backs off 5 s, 10 s, 20 s … and gives up 1 h after the first attempt, logged as gave_up', async () => {
+    const clock = new ManualClock();
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    gateway.reply = () => 503;
+    const hub = keep(await startTestHub({ clock }), closeHub);
+    await addWebhook(hub, gateway.url);
+    const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
+    const raisedDelivery = async () => (await deliveries(hub, `?alertId=${alert.id}`)).find((d) => d.event === 'alert.raised');
+
+    let delivery: any;
+    for (let n = 1; n <= 40; n++) {
+      delivery = await until(raisedDelivery, (d) => d?.attempts.length === n, `attempt ${n}`);
+      if (delivery.status !== 'pending') break;
+      clock.advance(Date.parse(delivery.nextAttemptAt) - clock.now());
+    }
+    const attempts = delivery.attempts as { at: string; outcome: string; statusCode: number }[];
+    expect(delivery.status).toBe('gave_up');
+    expect(attempts.at(-1)).toMatchObject({ outcome: 'gave_up', statusCode: 503 });
+    expect(attempts.slice(0, -1).every((a) => a.outcome === 'failed' && a.statusCode === 503)).toBe(true);
+    const times = attempts.map((a) => Date.parse(a.at));
+    expect(times.slice(1, 6).map((t, i) => t - times[i]!)).toEqual([5_000, 10_000, 20_000, 40_000, 80_000]);
+    expect(Math.max(...times.slice(1).map((t, i) => t - times[i]!))).toBe(300_000);
+    expect(times.at(-1)! - times[0]!).toBe(3_600_000);
+    expect(gateway.requests.filter(event('alert.raised'))).toHaveLength(attempts.length);
+    expect((await deliveries(hub, '?status=gave_up')).map((d) => d.deliveryId)).toContain(delivery.deliveryId);
+  });
+
+  it('treats a 4xx other than 429 as final', async () => {
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    gateway.reply = () => 410;
+    const hub = keep(await startTestHub(), closeHub);
+    await addWebhook(hub, gateway.url);
+    const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
+    const log = await until(() => deliveries(hub, `?alertId=${alert.id}`), (d) => d[0]?.status === 'gave_up', 'gave up');
+    expect(log[0].attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'gave_up', statusCode: 410 })]);
+    expect(gateway.requests).toHaveLength(1);
+  });
+});
+
+describe('who is told, and when', () => {
+  it('sends a contact only the severities they chose, holds low severity through quiet hours, and never holds a critical one', async () => {
+    // 23:00 in Asia/Shanghai (the default HUB_TIMEZONE).
+    const clock = new ManualClock(Date.UTC(2026, 10, 24, 15, 0, 0));
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    const hub = keep(await startTestHub({ clock, env: { HUB_WEBHOOK_SECRET: HUB_SECRET } }), closeHub);
+    const home = await liveHome(hub, [
+      { name: 'Default severities', phone: '+86 138 0000 0003', notify: { webhookUrl: `${gateway.url}/default` } },
+      { name: 'Everything', phone: '+86 138 0000 0004', notify: { webhookUrl: `${gateway.url}/all`, severities: ['critical', 'high', 'medium', 'low'], quietHours: { start: '22:00', end: '07:00' } } },
+    ]);
+    const lowBattery = await deviceEvent(hub, home, 'low_battery', 1, 'low_battery');
+    const sos = await deviceEvent(hub, home, 'sos', 2, 'sos');
+
+    // The SOS goes to both at once, quiet hours or not.
+    await gateway.waitFor(1, (r) => r.path === '/all' && r.body.alert.id === sos.id);
+    await gateway.waitFor(1, (r) => r.path === '/default' && r.body.alert.id === sos.id);
+    // The low battery: nothing for the default contact at all, held until 07:00 for the other.
+    const held = await until(() => deliveries(hub, `?alertId=${lowBattery.id}`), (d) => d.length === 1, 'one low-battery delivery');
+    expect(held[0]).toMatchObject({ status: 'pending', target: { name: 'Everything' }, nextAttemptAt: '2026-11-24T23:00:00.000Z', attempts: [] });
+    await settle();
+    expect(gateway.requests.filter((r) => r.body.alert.id === lowBattery.id)).toHaveLength(0);
+
+    clock.advance(8 * 3_600_000 - 1);
+    await settle();
+    expect(gateway.requests.filter((r) => r.body.alert.id === lowBattery.id && r.body.event === 'alert.raised')).toHaveLength(0);
+    clock.advance(1);
+    const [morning] = await gateway.waitFor(1, (r) => r.body.alert.id === lowBattery.id && r.body.event === 'alert.raised');
+    expect(morning!.path).toBe('/all');
+    expect(morning!.body).toMatchObject({ contact: { name: 'Everything' }, alert: { severity: 'low', kind: 'low_battery' } });
+    expect(gateway.requests.some((r) => r.path === '/default' && r.body.alert.severity === 'low')).toBe(false);
+  });
+
+  it('notifies again at the 180 s escalation of an unacknowledged alert', async () => {
+    const clock = new ManualClock();
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    const hub = keep(await startTestHub({ clock }), closeHub);
+    await addWebhook(hub, gateway.url);
+    const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
+    await gateway.waitFor(1, event('alert.raised'));
+
+    clock.advance(179_999);
+    await settle();
+    expect(gateway.requests.filter(event('alert.escalated'))).toHaveLength(0);
+    clock.advance(1);
+    const [escalated] = await gateway.waitFor(1, event('alert.escalated'));
+    expect(escalated!.body.alert).toMatchObject({ id: alert.id, status: 'open', severity: 'critical' });
+    expect(escalated!.headers['x-hub-signature-256']).toBe(signatureOf(ORG_SECRET, escalated!.raw));
+  });
+
+  it('a gateway that never answers does not delay an SOS: the alert is listed at once, and the hub still stops promptly', async () => {
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    gateway.reply = () => 'hang';
+    const hub = keep(await startTestHub(), closeHub);
+    await addWebhook(hub, `${gateway.url}/dead`);
+    const first = await liveHome(hub);
+    const second = await liveHome(hub);
+
+    let started = Date.now();
+    await deviceEvent(hub, first, 'sos', 1, 'sos');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await gateway.waitFor(1); // the request is out, and hangs
+
+    started = Date.now();
+    const alert = await deviceEvent(hub, second, 'sos', 1, 'sos');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await gateway.waitFor(2);
+    expect((await deliveries(hub, `?alertId=${alert.id}`))[0]).toMatchObject({ status: 'pending', attempts: [] });
+
+    started = Date.now();
+    await hub.hub.stop();
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe('the delivery log and webhook configuration over the API', () => {
+  it('shows the log to admins, supervisors and operators only; webhooks to admins only', async () => {
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    const hub = keep(await startTestHub(), closeHub);
+    await addWebhook(hub, gateway.url);
+    const home = await liveHome(hub);
+    const alert = await deviceEvent(hub, home, 'sos', 1, 'sos');
+    await until(() => deliveries(hub), (d) => d[0]?.status === 'sent', 'sent');
+
+    for (const role of ROLES) {
+      const client = new ApiClient(hub.httpUrl);
+      client.token = hub.hub.sessions.create({ userId: `u-${role}`, username: `t-${role}`, role: role as Role, homeIds: [home.homeId] }).token;
+      const log = await client.get(`/api/v1/notifications/deliveries?alertId=${alert.id}&status=sent`);
+      const hooks = await client.get('/api/v1/notifications/webhooks');
+      if (['admin', 'supervisor', 'operator'].includes(role)) {
+        expect(log.status, role).toBe(200);
+        expect(log.body.deliveries).toHaveLength(1);
+        expect(log.body.deliveries[0]).toMatchObject({ alertId: alert.id, event: 'alert.raised', status: 'sent', attempts: [{ attempt: 1, outcome: 'sent', statusCode: 200 }] });
+      } else {
+        expect(log.status, role).toBe(403);
+      }
+      expect(hooks.status, role).toBe(role === 'admin' ? 200 : 403);
+    }
+    expect((await deliveries(hub, `?alertId=${alert.id}&status=gave_up`))).toEqual([]);
+    expect((await hub.api.get('/api/v1/notifications/deliveries?status=bogus')).status).toBe(400);
+  });
+
+  it('refuses a bad webhook with a 400 naming the field and stores nothing; secrets are write-only and never logged', async () => {
+    const hub = keep(await startTestHub(), closeHub);
+    const post = (body: Record<string, unknown>) => hub.api.post('/api/v1/notifications/webhooks', { name: 'Gateway', url: 'https://sms.example.com/hook', secret: ORG_SECRET, ...body });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ url: 'ftp://sms.example.com/hook' }, 'url'],
+      [{ url: 'not a url' }, 'url'],
+      [{ url: 'https://user:pass@sms.example.com/hook' }, 'url'],
+      [{ secret: 'short' }, 'secret'],
+      [{ severities: ['urgent'] }, 'severities.0'],
+      [{ severities: [] }, 'severities'],
+      [{ name: '' }, 'name'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await post(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe('invalid_body');
+      expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
+      expect(res.body.error.message).not.toContain('short');
+    }
+    expect((await hub.api.get('/api/v1/notifications/webhooks')).body.webhooks).toEqual([]);
+
+    const created = await post({ severities: ['critical'] });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Gateway', url: 'https://sms.example.com/hook', severities: ['critical'], enabled: true, hasSecret: true });
+    expect(created.body).not.toHaveProperty('secret');
+    const id = created.body.id as string;
+    const rotated = await hub.api.request('PATCH', `/api/v1/notifications/webhooks/${id}`, { secret: `${ORG_SECRET}-rotated`, enabled: false });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ enabled: false, hasSecret: true });
+    expect(rotated.body).not.toHaveProperty('secret');
+    expect((await hub.api.request('PATCH', `/api/v1/notifications/webhooks/${id}`, { url: 'gopher://x' })).status).toBe(400);
+    expect((await hub.api.request('PATCH', `/api/v1/notifications/webhooks/${id}`, { colour: 'red' })).status).toBe(400);
+    expect((await hub.api.request('PATCH', '/api/v1/notifications/webhooks/wh-nope', { enabled: true })).status).toBe(404);
+    const listed = (await hub.api.get('/api/v1/notifications/webhooks')).body.webhooks;
+    expect(listed).toEqual([expect.objectContaining({ id, enabled: false, hasSecret: true, url: 'https://sms.example.com/hook' })]);
+    expect(JSON.stringify(listed)).not.toContain(ORG_SECRET);
+
+    const audit = (await hub.api.get('/api/v1/audit?action=notify.')).body.entries as { action: string; detail: Record<string, unknown> }[];
+    expect(audit.map((e) => e.action).sort()).toEqual(['notify.webhook_created', 'notify.webhook_updated']);
+    expect(audit.find((e) => e.action === 'notify.webhook_updated')!.detail).toMatchObject({ secretChanged: true, enabled: false });
+    expect(JSON.stringify(audit)).not.toContain(ORG_SECRET);
+
+    expect((await hub.api.request('DELETE', `/api/v1/notifications/webhooks/${id}`)).status).toBe(204);
+    expect((await hub.api.request('DELETE', `/api/v1/notifications/webhooks/${id}`)).status).toBe(404);
+    expect((await hub.api.get('/api/v1/notifications/webhooks')).body.webhooks).toEqual([]);
+    await hub.hub.notify.flushLog();
+
+    // The secret is in no file but the (private) webhook file, which no longer holds it either.
+    const webhookFile = join(hub.dataDir, 'notifications', 'webhooks.json');
+    expect((await stat(webhookFile)).mode & 0o777).toBe(0o600);
+    for (const file of await filesUnder(hub.dataDir)) {
+      expect(await readFile(file, 'utf8'), file).not.toContain(ORG_SECRET);
+    }
+  });
+
+  it('refuses a contact webhook when HUB_WEBHOOK_SECRET is not set, naming the field, and creates nothing', async () => {
+    const hub = keep(await startTestHub(), closeHub);
+    const before = (await hub.api.get('/api/v1/homes')).body.homes.length;
+    const res = await hub.api.post('/api/v1/homes', {
+      name: 'Zhao home',
+      address: '3 Huaihai Rd',
+      resident: { name: 'Zhao Min', birthYear: 1938, contacts: [{ name: 'Son', phone: '+86 139 0000 0000' }, { name: 'Daughter', phone: '+86 139 0000 0001', notify: { webhookUrl: 'https://wechat.example.com/hook' } }] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['resident.contacts.1.notify.webhookUrl']);
+    expect(res.body.error.message).toContain('HUB_WEBHOOK_SECRET');
+    expect((await hub.api.get('/api/v1/homes')).body.homes).toHaveLength(before);
+
+    // Without a webhookUrl the contact is fine (notified through the organisation webhooks); bad quiet hours are not.
+    const badQuiet = await hub.api.post('/api/v1/homes', {
+      name: 'Zhao home',
+      address: '3 Huaihai Rd',
+      resident: { name: 'Zhao Min', birthYear: 1938, contacts: [{ name: 'Son', phone: '+86 139 0000 0000', notify: { quietHours: { start: '25:00', end: '07:00' } } }] },
+    });
+    expect(badQuiet.status).toBe(400);
+    expect(badQuiet.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['resident.contacts.0.notify.quietHours.start']);
+    const ok = await hub.api.post('/api/v1/homes', {
+      name: 'Zhao home',
+      address: '3 Huaihai Rd',
+      resident: { name: 'Zhao Min', birthYear: 1938, contacts: [{ name: 'Son', phone: '+86 139 0000 0000', notify: { severities: ['critical'] } }] },
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.resident.contacts[0].notify).toEqual({ severities: ['critical'] });
+  });
+
+  it('sends a contact without their own webhook through the organisation webhooks, with the contact in the payload', async () => {
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    const hub = keep(await startTestHub(), closeHub);
+    await addWebhook(hub, gateway.url);
+    const alert = await deviceEvent(hub, await liveHome(hub, [{ name: 'Son', phone: '+86 139 0000 0000', notify: {} }]), 'sos', 1, 'sos');
+    const requests = await gateway.waitFor(2);
+    expect(requests.map((r) => r.body.contact ?? null)).toEqual(expect.arrayContaining([null, { name: 'Son', phone: '+86 139 0000 0000' }]));
+    expect(requests.every((r) => r.body.alert.id === alert.id)).toBe(true);
+  });
+});
+
+describe('restart', () => {
+  it('keeps a pending delivery and its log across a restart, and sends it', async () => {
+    const clock = new ManualClock();
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    gateway.reply = (_req, i) => (i === 0 ? 500 : 200);
+    const first = keep(await startTestHub({ clock }), closeHub);
+    await addWebhook(first, gateway.url);
+    const alert = await deviceEvent(first, await liveHome(first), 'sos', 1, 'sos');
+    const pending = await until(() => deliveries(first, `?alertId=${alert.id}`), (d) => d[0]?.attempts.length === 1, 'first attempt failed');
+    expect(pending[0].status).toBe('pending');
+    await first.hub.stop();
+
+    const second = keep(await startTestHub({ clock, dataDir: first.dataDir }), closeHub);
+    expect((await deliveries(second, `?alertId=${alert.id}`))[0]).toMatchObject({ deliveryId: pending[0].deliveryId, status: 'pending', attempts: [{ outcome: 'failed', statusCode: 500 }] });
+    clock.advance(5_000);
+    const [, retried] = await gateway.waitFor(2);
+    expect(retried!.body).toMatchObject({ deliveryId: pending[0].deliveryId, attempt: 2, event: 'alert.raised' });
+    const sent = await until(() => deliveries(second, `?alertId=${alert.id}`), (d) => d[0]?.status === 'sent', 'sent after restart');
+    expect(sent[0].attempts.map((a: any) => a.outcome)).toEqual(['failed', 'sent']);
+  });
+});
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else out.push(path);
+  }
+  return out;
+}
