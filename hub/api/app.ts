@@ -121,9 +121,10 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   });
   api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => clientAddress(c as Context) }));
   api.route('/homes', homesRoutes(deps));
-  api.route('/alerts', alertsRoutes({ ...deps, displayName: (id) => deps.registry.getUser(id)?.displayName }));
+  const nameOf = (username: string) => deps.registry.findUser(username)?.displayName;
+  api.route('/alerts', alertsRoutes({ ...deps, displayName: (id) => deps.registry.getUser(id)?.displayName, nameOf }));
   api.route('/devices', devicesRoutes(deps));
-  api.route('/audit', auditRoutes(deps));
+  api.route('/audit', auditRoutes({ ...deps, nameOf }));
   api.route('/users', usersRoutes(deps));
   api.route('/notifications', notificationsRoutes(deps));
   api.route('/', rulesRoutes(deps));

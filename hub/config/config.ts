@@ -14,6 +14,8 @@ const shape = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key
 export const configSchema = z.object(shape).strict();
 export type HubConfig = z.infer<typeof configSchema>;
 
+const SECRET_SETTINGS = new Set<string>(['adminPassword', 'webhookSecret']);
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('; '));
@@ -49,7 +51,8 @@ export function loadConfig({ argv = [], env = {} }: ConfigSources): HubConfig {
       const key = String(issue.path[0]) as SettingKey;
       const setting = SETTINGS[key];
       const where = origin[key] ?? `${setting.env} / --${setting.flag}`;
-      const got = raw[key] === undefined ? '' : ` (got "${key === 'adminPassword' ? '***' : raw[key]}")`;
+      // Secrets are never echoed back, not even when they are wrong.
+      const got = raw[key] === undefined ? '' : ` (got "${SECRET_SETTINGS.has(key) ? '***' : raw[key]}")`;
       return `${where} ${issue.message}${got}`;
     }),
   );

@@ -4,6 +4,7 @@
  * battery, last event and a bounded ring of readings.
  */
 import { ReadingRing, type Reading } from './reading-ring.js';
+import { ReadingSeries, type SeriesPoint } from './reading-series.js';
 
 export interface DeviceLiveState {
   deviceId: string;
@@ -26,6 +27,7 @@ export interface DeviceStateView extends Omit<DeviceLiveState, 'readings'> {
 
 export class DeviceStateStore {
   private readonly states = new Map<string, DeviceLiveState>();
+  private readonly series = new Map<string, ReadingSeries>();
 
   constructor(private readonly ringCapacity = 256) {}
 
@@ -64,6 +66,16 @@ export class DeviceStateStore {
     Object.assign(state.lastValues, values);
     if (typeof values.battery === 'number') state.battery = values.battery;
     state.readings.push({ at, values });
+    if (typeof values.heartRate === 'number' || typeof values.steps === 'number') {
+      let series = this.series.get(state.deviceId);
+      if (!series) this.series.set(state.deviceId, (series = new ReadingSeries()));
+      series.add(at, values);
+    }
+  }
+
+  /** The 24 h bucketed series of a device, or an empty list. */
+  seriesOf(deviceId: string, from: number, to: number): SeriesPoint[] {
+    return this.series.get(deviceId)?.read(from, to) ?? [];
   }
 
   recordEvent(state: DeviceLiveState, at: number, type: string, battery: number | undefined): void {

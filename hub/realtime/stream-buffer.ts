@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 export interface StreamMessage {
   eventId: number;
+  type: string;
   homeId: string;
   /** Serialized once, sent to every socket as is. */
   json: string;
@@ -25,7 +26,7 @@ export class StreamBuffer {
 
   add(type: string, homeId: string, body: Record<string, unknown>): StreamMessage {
     const eventId = this.nextId++;
-    const message = { eventId, homeId, json: JSON.stringify({ type, eventId, ...body }) };
+    const message = { eventId, type, homeId, json: JSON.stringify({ type, eventId, ...body }) };
     this.messages.push(message);
     if (this.messages.length > this.capacity) this.messages.shift();
     return message;

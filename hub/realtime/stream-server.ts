@@ -23,6 +23,10 @@ import { StreamBuffer, type StreamMessage } from './stream-buffer.js';
 export const STREAM_PATH = '/api/v1/stream';
 const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024;
 const PING_INTERVAL_MS = 30_000;
+/** Who may open the stream at all; visitors have no live data to see. */
+const STREAM_ROLES = new Set(['admin', 'supervisor', 'operator', 'family', 'installer']);
+/** Installers watch commissioning and device health, never alerts (issue 5). */
+const INSTALLER_TYPES = new Set(['commissioning.tick', 'device.status']);
 
 export interface StreamServerDeps {
   sessions: SessionStore;
@@ -83,6 +87,7 @@ export class StreamServer {
     const token = url.searchParams.get('token') ?? tokenFrom(req.headers.authorization, cookie);
     const session = token ? this.deps.sessions.resolve(token) : undefined;
     if (!session) return refuse(socket, 401, 'Unauthorized');
+    if (!STREAM_ROLES.has(session.role)) return refuse(socket, 403, 'Forbidden');
     const sameStream = url.searchParams.get('streamId') === this.buffer.streamId;
     const lastEventId = sameStream ? Number(url.searchParams.get('lastEventId') ?? NaN) : NaN;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, session, lastEventId));
@@ -98,7 +103,7 @@ export class StreamServer {
 
     const missed = Number.isInteger(lastEventId) ? this.buffer.since(lastEventId) : undefined;
     if (missed) {
-      for (const message of missed) if (this.mayReceive(session, message.homeId)) this.send(client, message);
+      for (const message of missed) if (this.mayReceive(session, message)) this.send(client, message);
       return;
     }
     this.sendSnapshot(client);
@@ -106,7 +111,7 @@ export class StreamServer {
 
   private sendSnapshot(client: StreamClient): void {
     const homeIds = client.session.role === 'family' ? new Set(client.session.homeIds) : undefined;
-    const alerts = this.deps.alerts.list({ homeIds, unresolved: true });
+    const alerts = client.session.role === 'installer' ? [] : this.deps.alerts.list({ homeIds, unresolved: true });
     const devices = this.deps.states
       .all()
       .filter((s) => !homeIds || homeIds.has(s.homeId))
@@ -131,11 +136,12 @@ export class StreamServer {
 
   private publish(type: string, homeId: string, body: Record<string, unknown>): void {
     const message = this.buffer.add(type, homeId, body);
-    for (const client of this.clients) if (this.mayReceive(client.session, homeId)) this.send(client, message);
+    for (const client of this.clients) if (this.mayReceive(client.session, message)) this.send(client, message);
   }
 
-  private mayReceive(session: Session, homeId: string): boolean {
-    return session.role !== 'family' || session.homeIds.includes(homeId);
+  private mayReceive(session: Session, message: StreamMessage): boolean {
+    if (session.role === 'installer') return INSTALLER_TYPES.has(message.type);
+    return session.role !== 'family' || session.homeIds.includes(message.homeId);
   }
 
   private send(client: StreamClient, message: StreamMessage): void {

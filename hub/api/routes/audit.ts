@@ -1,6 +1,7 @@
 /** The audit view for supervisors and admins: /api/v1/audit, newest first. */
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.js';
+import { auditWithActorNames, type NameOf } from '../actor-names.js';
 import { defineRoute, jsonResponse, newRouter } from '../openapi-route.js';
 import { AuditEntry } from '../schemas.js';
 
@@ -20,7 +21,7 @@ const route = defineRoute({
   responses: { 200: jsonResponse(z.object({ entries: z.array(AuditEntry) }), 'audit entries') },
 });
 
-export function auditRoutes(deps: { audit: AuditLog }) {
+export function auditRoutes(deps: { audit: AuditLog; nameOf: NameOf }) {
   const app = newRouter();
   app.openapi(route, (c) => {
     const q = c.req.valid('query');
@@ -29,7 +30,7 @@ export function auditRoutes(deps: { audit: AuditLog }) {
       .filter((e) => (!q.action || e.action.startsWith(q.action)) && (!q.actor || e.actor === q.actor) && (!q.target || e.target === q.target))
       .slice(-q.limit)
       .reverse();
-    return c.json({ entries }, 200);
+    return c.json({ entries: entries.map((e) => auditWithActorNames(e, deps.nameOf)) }, 200);
   });
   return app;
 }

@@ -22,6 +22,13 @@ const routes = {
       429: jsonResponse(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), 'too many failed logins: locked for a while'),
     },
   }),
+  me: defineRoute({
+    method: 'get',
+    path: '/me',
+    roles: ALL_ROLES,
+    summary: 'Who this session belongs to (the browser cannot read its HttpOnly cookie)',
+    responses: { 200: jsonResponse(z.object({ user: User, expiresAt: z.string() }), 'the session') },
+  }),
   logout: defineRoute({
     method: 'post',
     path: '/logout',
@@ -60,6 +67,18 @@ export function authRoutes(deps: AuthRouteDeps) {
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', expires: new Date(expiresAt) });
     return c.json(
       { token, expiresAt: new Date(expiresAt).toISOString(), user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role, homeIds: user.homeIds } },
+      200,
+    );
+  });
+
+  app.openapi(routes.me, (c) => {
+    const session = c.get('session');
+    const user = deps.registry.getUser(session.userId);
+    return c.json(
+      {
+        user: { id: session.userId, username: session.username, displayName: user?.displayName ?? session.username, role: session.role, homeIds: [...session.homeIds] },
+        expiresAt: new Date(session.expiresAt).toISOString(),
+      },
       200,
     );
   });

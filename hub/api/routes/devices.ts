@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Session } from '../../auth/sessions.js';
 import type { DeviceStateStore } from '../../ingest/device-state.js';
+import { BUCKET_MS } from '../../ingest/reading-series.js';
 import type { Registry } from '../../registry/registry.js';
 import { assertHomeVisible } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
@@ -25,6 +26,25 @@ const routes = {
     summary: 'Recent telemetry readings, oldest first',
     request: { params, query: z.object({ since: z.iso.datetime({ offset: true, error: 'must be a date-time such as 2026-11-24T08:00:00Z' }).optional() }) },
     responses: { 200: jsonResponse(z.object({ deviceId: z.string(), readings: z.array(z.object({ at: z.string(), values: z.record(z.string(), z.unknown()) })) }), 'readings') },
+  }),
+  series: defineRoute({
+    method: 'get',
+    path: '/{deviceId}/series',
+    roles: readers,
+    summary: 'Heart rate (min/avg/max) and steps in 10-minute buckets, up to the last 24 h',
+    request: { params, query: z.object({ hours: z.coerce.number().int().min(1).max(24).default(24) }) },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          deviceId: z.string(),
+          from: z.string(),
+          to: z.string(),
+          bucketMs: z.number(),
+          points: z.array(z.object({ at: z.string(), heartRate: z.object({ min: z.number(), avg: z.number(), max: z.number() }).nullable(), steps: z.number().nullable() })),
+        }),
+        'the series',
+      ),
+    },
   }),
 };
 
@@ -68,6 +88,7 @@ export interface DevicesRouteDeps {
   states: DeviceStateStore;
   devices: DeviceService;
   mqttEndpoint(): { host: string; port: number };
+  now: () => number;
 }
 
 export function devicesRoutes(deps: DevicesRouteDeps) {
@@ -106,6 +127,13 @@ export function devicesRoutes(deps: DevicesRouteDeps) {
       .filter((r) => r.at >= from)
       .map((r) => ({ at: new Date(r.at).toISOString(), values: r.values }));
     return c.json({ deviceId: device.id, readings }, 200);
+  });
+
+  app.openapi(routes.series, (c) => {
+    const device = requireVisibleDevice(c.get('session'), c.req.valid('param').deviceId);
+    const to = deps.now();
+    const from = to - c.req.valid('query').hours * 3_600_000;
+    return c.json({ deviceId: device.id, from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucketMs: BUCKET_MS, points: deps.states.seriesOf(device.id, from, to) }, 200);
   });
 
   const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;

@@ -37,7 +37,14 @@ const routes = {
     },
     responses: { 201: jsonResponse(Home, 'the new home') },
   }),
-  list: defineRoute({ method: 'get', path: '/', roles: readers, summary: 'Homes you may see', responses: { 200: jsonResponse(z.object({ homes: z.array(Home) }), 'homes') } }),
+  list: defineRoute({
+    method: 'get',
+    path: '/',
+    roles: readers,
+    summary: 'Homes you may see (with `include=devices`, each with its devices and their live state)',
+    request: { query: z.object({ include: z.enum(['devices']).optional() }) },
+    responses: { 200: jsonResponse(z.object({ homes: z.array(Home) }), 'homes') },
+  }),
   get: defineRoute({ method: 'get', path: '/{homeId}', roles: readers, summary: 'A home with its resident and devices', request: { params: HomeIdParam }, responses: { 200: jsonResponse(HomeDetail, 'the home') } }),
   devices: defineRoute({
     method: 'get',
@@ -139,7 +146,11 @@ export function homesRoutes(deps: HomesRouteDeps) {
   app.openapi(routes.list, (c) => {
     const visible = visibleHomeIds(c.get('session'));
     const homes = deps.registry.listHomes().filter((h) => !visible || visible.has(h.id));
-    return c.json({ homes: homes.map((h) => homeView(h, c.get('session'))) }, 200);
+    const withDevices = c.req.valid('query').include === 'devices';
+    return c.json(
+      { homes: homes.map((h) => ({ ...homeView(h, c.get('session')), ...(withDevices ? { devices: deps.registry.listDevices(h.id).map(deviceView) } : {}) })) },
+      200,
+    );
   });
 
   app.openapi(routes.get, (c) => {
