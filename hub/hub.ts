@@ -39,6 +39,7 @@ import { NotifyService } from './notify/notify-service.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
+import { saveRulesSnapshot, takeRulesSnapshot } from './storage/rules-snapshot-file.js';
 import { ReportService } from './reports/report-service.js';
 import { StreamServer } from './realtime/stream-server.js';
 import { Journal, type JournalEntry, type OpenJournalFile } from './storage/journal.js';
@@ -86,6 +87,8 @@ export class Hub {
   readonly visits: VisitService;
   readonly reports: ReportService;
   private httpServer: Server | undefined;
+  /** True between a completed start and the next stop (a failed start saves no rule state). */
+  private started = false;
   /** The HTTP app once started (tests enumerate its routes). */
   httpApp: ReturnType<typeof createApi> | undefined;
   private mqttAddress: AddressInfo | undefined;
@@ -173,6 +176,10 @@ export class Hub {
     }
   }
 
+  private get rulesSnapshotPath(): string {
+    return join(this.options.config.dataDir, 'rules-state.json');
+  }
+
   private async startInOrder(): Promise<HubStarted> {
     const { config } = this.options;
     await ensureWritableDir(config.dataDir);
@@ -184,11 +191,14 @@ export class Hub {
     const generatedAdminPassword = await this.ensureAdmin();
     for (const device of this.registry.listDevices()) this.presence.watch(device);
     this.rules.start();
+    const snapshot = await takeRulesSnapshot(this.rulesSnapshotPath, this.clock.now());
+    if (snapshot) this.rules.restore(snapshot);
     this.commissioning.start();
     this.escalation.start();
     this.mqttAddress = await this.broker.start();
     const http = await this.startHttp();
     this.log.info({ mqtt: this.mqttAddress, http, replayed }, 'hub started');
+    this.started = true;
     return { mqtt: this.mqttAddress, http, generatedAdminPassword, replayedJournalLines: replayed };
   }
 
@@ -203,6 +213,10 @@ export class Hub {
     await this.broker.stop();
     this.escalation.stop();
     this.commissioning.stop();
+    if (this.started) {
+      this.started = false;
+      await saveRulesSnapshot(this.rulesSnapshotPath, this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
+    }
     this.rules.stop();
     this.presence.stop();
     await this.notify.stop();

@@ -28,6 +28,14 @@ export interface RulesEngineDeps {
 }
 
 const TELEMETRY = '#telemetry';
+
+export interface RulesSnapshot {
+  savedAt: number;
+  /** `ruleId|homeId` → the rule's state for that home */
+  states: Record<string, unknown>;
+  /** `ruleId|homeId` → when the rule asked to be woken */
+  wakeAts: Record<string, number>;
+}
 const key = (ruleId: string, homeId: string) => `${ruleId}|${homeId}`;
 
 export class RulesEngine {
@@ -35,6 +43,7 @@ export class RulesEngine {
   private readonly presenceIndex = new Map<string, AnyRule[]>();
   private readonly states = new Map<string, unknown>();
   private readonly timers = new Map<string, TimerHandle>();
+  private readonly wakeAts = new Map<string, number>();
   readonly errors = new Map<string, number>();
   private unsubscribe: (() => void)[] = [];
 
@@ -59,6 +68,7 @@ export class RulesEngine {
     this.unsubscribe = [];
     for (const handle of this.timers.values()) this.deps.clock.clearTimeout(handle);
     this.timers.clear();
+    this.wakeAts.clear();
     this.signalIndex.clear();
     this.presenceIndex.clear();
   }
@@ -82,6 +92,22 @@ export class RulesEngine {
     if (!rules) return;
     const trigger: AlertTrigger = { deviceId: change.deviceId, eventType: change.online ? 'online' : 'offline', at: new Date(change.at).toISOString() };
     for (const rule of rules) this.run(rule, change.homeId, { type: 'presence', change, deviceKind: device.kind }, trigger);
+  }
+
+  /** Everything the rules remember, for a planned restart (rule states are plain JSON). */
+  snapshot(savedAt: number): RulesSnapshot {
+    return { savedAt, states: Object.fromEntries(this.states), wakeAts: Object.fromEntries(this.wakeAts) };
+  }
+
+  /** Restores a snapshot taken by the previous run; overdue wake-ups fire at once. Call after start(). */
+  restore(snapshot: RulesSnapshot): void {
+    const byId = new Map(this.deps.rules.map((r) => [r.id, r]));
+    for (const [k, state] of Object.entries(snapshot.states)) if (byId.has(k.split('|')[0]!)) this.states.set(k, state);
+    for (const [k, at] of Object.entries(snapshot.wakeAts)) {
+      const [ruleId, homeId] = k.split('|');
+      const rule = ruleId && byId.get(ruleId);
+      if (rule && homeId) this.schedule(rule, homeId, at);
+    }
   }
 
   /** A rule's remembered state for a home (tests and diagnostics). */
@@ -119,12 +145,15 @@ export class RulesEngine {
     const existing = this.timers.get(k);
     if (existing !== undefined) this.deps.clock.clearTimeout(existing);
     this.timers.delete(k);
+    this.wakeAts.delete(k);
     if (wakeAt === null) return;
     const handle = this.deps.clock.setTimeout(() => {
       this.timers.delete(k);
+      this.wakeAts.delete(k);
       this.run(rule, homeId, { type: 'timer' }, undefined);
     }, Math.max(0, wakeAt - this.deps.clock.now()));
     this.timers.set(k, handle);
+    this.wakeAts.set(k, wakeAt);
   }
 
   /** Defaults, then the home's overrides, then the resident's. A bad stored override falls back to the defaults. */
