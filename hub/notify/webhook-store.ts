@@ -6,12 +6,11 @@
  * this file only to sign a request: views carry `hasSecret` instead.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Low, type Adapter } from 'lowdb';
-import writeFileAtomic from 'write-file-atomic';
+import { Low } from 'lowdb';
 import type { Severity } from '../alerts/alert.js';
 import { notFound } from '../core/errors.js';
+import { DurableJsonFile } from '../registry/json-file-adapter.js';
 
 export interface OrgWebhook {
   id: string;
@@ -34,30 +33,6 @@ interface WebhookFile {
 
 const SCHEMA_VERSION = 1;
 
-/** Like registry/json-file-adapter.ts, with the file private to the hub's user. */
-class PrivateJsonFile<T> implements Adapter<T> {
-  constructor(private readonly path: string) {}
-
-  async read(): Promise<T | null> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      throw new Error(`${this.path} is not valid JSON (${(err as Error).message}); restore it from a backup`);
-    }
-  }
-
-  async write(data: T): Promise<void> {
-    await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`, { fsync: true, mode: 0o600 });
-  }
-}
-
 export function webhookView({ secret, ...rest }: OrgWebhook): OrgWebhookView {
   return { ...rest, hasSecret: secret.length > 0 };
 }
@@ -71,7 +46,7 @@ export class WebhookStore {
   ) {}
 
   async start(): Promise<void> {
-    const db = new Low<WebhookFile>(new PrivateJsonFile(join(this.dir, 'webhooks.json')), { schemaVersion: SCHEMA_VERSION, items: {} });
+    const db = new Low<WebhookFile>(new DurableJsonFile<WebhookFile>(join(this.dir, 'webhooks.json'), 0o600) /* secrets: private to the hub's user */, { schemaVersion: SCHEMA_VERSION, items: {} });
     await db.read();
     if (db.data.schemaVersion > SCHEMA_VERSION) throw new Error(`webhooks.json schema version ${db.data.schemaVersion} is newer than this hub understands; upgrade the hub`);
     this.db = db;

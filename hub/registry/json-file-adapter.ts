@@ -10,7 +10,11 @@ import type { Adapter } from 'lowdb';
 import writeFileAtomic from 'write-file-atomic';
 
 export class DurableJsonFile<T> implements Adapter<T> {
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    /** File mode for files holding secrets (e.g. 0o600); the process umask applies otherwise. */
+    private readonly mode?: number,
+  ) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -29,6 +33,6 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   async write(data: T): Promise<void> {
     // Pretty-printed: these files are meant to be human-readable (DESIGN.md §6).
-    await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`, { fsync: true });
+    await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`, { fsync: true, ...(this.mode === undefined ? {} : { mode: this.mode }) });
   }
 }
