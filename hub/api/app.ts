@@ -37,6 +37,7 @@ import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
 import { contactWebhookGuard, notificationsRoutes } from './routes/notifications.js';
 import { reportsRoutes } from './routes/reports.js';
+import { residentsRoutes } from './routes/residents.js';
 import { rulesRoutes } from './routes/rules.js';
 import { usersRoutes } from './routes/users.js';
 import { visitsRoutes } from './routes/visits.js';
@@ -125,6 +126,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/alerts', alertsRoutes({ ...deps, displayName: (id) => deps.registry.getUser(id)?.displayName, nameOf }));
   api.route('/devices', devicesRoutes(deps));
   api.route('/audit', auditRoutes({ ...deps, nameOf }));
+  api.route('/', residentsRoutes(deps));
   api.route('/users', usersRoutes(deps));
   api.route('/notifications', notificationsRoutes(deps));
   api.route('/', rulesRoutes(deps));

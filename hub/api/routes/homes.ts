@@ -10,6 +10,7 @@ import { residentInputSchema, type DeviceRecord, type HomeRecord } from '../../r
 import type { Session } from '../../auth/sessions.js';
 import { assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { residentFor } from './residents.js';
 import { Device, Home, HomeDetail, ProvisionedDevice, User } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
@@ -132,10 +133,7 @@ export function homesRoutes(deps: HomesRouteDeps) {
   // Installers get what installing needs, not the resident's medical notes (issue 5).
   const homeView = (home: HomeRecord, session: Session) => {
     const resident = deps.registry.getResident(home.residentId);
-    if (!resident) return { ...home, resident: null };
-    if (session.role !== 'installer') return { ...home, resident };
-    const { medicationNotes: _m, conditions: _c, ruleSettings: _r, ...rest } = resident;
-    return { ...home, resident: rest };
+    return { ...home, resident: resident ? residentFor(session, resident) : null };
   };
 
   app.openapi(routes.create, async (c) => {
