@@ -1,7 +1,7 @@
 /**
- * Where the 24 h chart gets its data. Today: the device's raw readings ring
- * (GET /devices/{id}/readings). The hub will add a bucketed 24 h series
- * endpoint; a second source here is then all the chart needs.
+ * Where the 24 h chart gets its data: the hub's bucketed series (GET
+ * /devices/{id}/series: 10-minute buckets over 24 h, kept however often the
+ * bracelet reports), or the raw readings ring (the last few hours only).
  */
 import { seriesFromReadings, type Series } from '../util/series.js';
 import { get } from './http.js';
@@ -13,4 +13,21 @@ export const readingsSource: SeriesSource = async (deviceId, from, to) => {
   const since = new Date(from).toISOString();
   const res = await get<{ readings: Reading[] }>(`/devices/${encodeURIComponent(deviceId)}/readings?since=${encodeURIComponent(since)}`);
   return seriesFromReadings(res.readings, from, to);
+};
+
+interface SeriesBucket {
+  at: string;
+  heartRate: { min: number; avg: number; max: number } | null;
+  steps: number | null;
+}
+
+/** The 24 h series, each bucket read as one reading at the bucket's middle. */
+export const bucketedSource: SeriesSource = async (deviceId, from, to) => {
+  const hours = Math.min(24, Math.max(1, Math.ceil((to - from) / 3_600_000)));
+  const res = await get<{ bucketMs: number; points: SeriesBucket[] }>(`/devices/${encodeURIComponent(deviceId)}/series?hours=${hours}`);
+  const readings = res.points.map((p) => ({
+    at: Date.parse(p.at) + res.bucketMs / 2,
+    values: { ...(p.heartRate ? { heartRate: p.heartRate.avg } : {}), ...(p.steps !== null ? { steps: p.steps } : {}) },
+  }));
+  return seriesFromReadings(readings, from, to);
 };

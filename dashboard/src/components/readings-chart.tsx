@@ -4,7 +4,7 @@
  * source is a prop so the chart can move to the hub's bucketed series later.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { readingsSource, type SeriesSource } from '../api/series-source.js';
+import { bucketedSource, type SeriesSource } from '../api/series-source.js';
 import { t } from '../i18n/index.js';
 import { niceMax, splitAtGaps, type Series } from '../util/series.js';
 
@@ -90,7 +90,7 @@ function Plot({ series }: { series: Series }) {
   );
 }
 
-export function ReadingsChart({ deviceId, source = readingsSource }: { deviceId: string | undefined; source?: SeriesSource }) {
+export function ReadingsChart({ deviceId, source = bucketedSource }: { deviceId: string | undefined; source?: SeriesSource }) {
   const { series, failed } = useSeries(deviceId, source);
   const hr = series?.heartRate ?? [];
   const last = hr[hr.length - 1];
