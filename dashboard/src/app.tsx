@@ -1,25 +1,41 @@
 /**
- * The console: the login page until someone is logged in, then the shell with
- * its pages. The live services run while an operator, supervisor or admin is
- * logged in; other roles get a page saying so. Changing the language
+ * The console: the login page until someone is logged in, then the pages of
+ * their role. Operators, supervisors and admins get the shell with the live
+ * queue (stream, alarm, notifications); a family member their relative's page
+ * (stream and notifications, no alarm); an installer the installation pages
+ * (stream for commissioning ticks and device status); a visitor the visits
+ * page (no stream: the hub refuses it to visitors). Changing the language
  * re-mounts the tree so every string is redrawn.
  */
 import { useEffect } from 'preact/hooks';
 import { HANDLER_ROLES } from './api/enums.js';
-import { currentUser } from './api/session.js';
+import { currentUser, refreshSession } from './api/session.js';
 import { lang } from './i18n/index.js';
+import { startFamilyLive, startInstallerLive } from './live/people.js';
 import { startLive } from './live/index.js';
 import { LoginPage } from './pages/login-page.js';
 import { OtherRolePage } from './pages/other-role-page.js';
+import { RoleShell } from './role-shell.js';
 import { Shell } from './shell.js';
 import { useStore } from './util/use-store.js';
+
+const PEOPLE_ROLES: ReadonlySet<string> = new Set(['family', 'installer', 'visitor']);
+
+function startFor(role: string): (() => void) | undefined {
+  if (HANDLER_ROLES.has(role)) return startLive();
+  if (role === 'family') return startFamilyLive();
+  if (role === 'installer') return startInstallerLive();
+  return undefined;
+}
 
 export function App() {
   const user = useStore(currentUser);
   const language = useStore(lang);
-  const consoleUser = user && HANDLER_ROLES.has(user.role) ? user.id : undefined;
-  useEffect(() => (consoleUser ? startLive() : undefined), [consoleUser]);
+  const session = user ? `${user.id}:${user.role}` : undefined;
+  useEffect(() => void refreshSession(), []);
+  useEffect(() => (user ? startFor(user.role) : undefined), [session]);
   if (!user) return <LoginPage key={language} />;
-  if (!consoleUser) return <OtherRolePage key={language} user={user} />;
-  return <Shell key={language} user={user} />;
+  if (HANDLER_ROLES.has(user.role)) return <Shell key={language} user={user} />;
+  if (PEOPLE_ROLES.has(user.role)) return <RoleShell key={language} user={user} />;
+  return <OtherRolePage key={language} user={user} />;
 }

@@ -8,11 +8,18 @@ import { t } from './i18n/index.js';
 import { AlertPage } from './pages/alert-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { HomesPage } from './pages/homes-page.js';
+import { InstallHomePage } from './pages/install-home-page.js';
+import { InstallListPage } from './pages/install-list-page.js';
+import { InstallNewPage } from './pages/install-new-page.js';
+import { ReportsPage } from './pages/reports-page.js';
+import { VisitsPage } from './pages/visits-page.js';
+import { hasPage } from './roles.js';
 import { NotAllowed } from './pages/not-allowed.js';
 import { QueuePage } from './pages/queue-page.js';
 import { useRoute, type Route } from './router.js';
 
 function page(route: Route, user: User) {
+  if (!hasPage(user.role, route.name)) return <NotAllowed />;
   switch (route.name) {
     case 'queue':
       return <QueuePage />;
@@ -22,6 +29,18 @@ function page(route: Route, user: User) {
       return <HomesPage />;
     case 'audit':
       return AUDIT_ROLES.has(user.role) ? <AuditPage /> : <NotAllowed />;
+    case 'reports':
+      return <ReportsPage />;
+    case 'install':
+      return <InstallListPage />;
+    case 'installNew':
+      return <InstallNewPage />;
+    case 'installHome':
+      return <InstallHomePage key={route.id} id={route.id} />;
+    case 'visits':
+      return <VisitsPage user={user} />;
+    case 'family':
+      return <NotAllowed />;
     case 'notFound':
       return (
         <section class="panel">

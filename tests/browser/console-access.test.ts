@@ -122,7 +122,11 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
     await inst.fill('input[name=username]', installer.username);
     await inst.fill('input[name=password]', installer.password);
     await inst.click('button[type=submit]');
-    await inst.waitForSelector('[data-page=not-allowed]');
+    await inst.waitForSelector('[data-page=install-list]');
+    expect(await inst.locator('.queue-list').count()).toBe(0);
+    await inst.goto(`${hub.httpUrl}/#/queue`);
+    await inst.waitForSelector('[data-page=install-list]');
+    expect(inst.url()).toMatch(/#\/install$/);
     expect(await inst.locator('.queue-list').count()).toBe(0);
     await inst.context().close();
 

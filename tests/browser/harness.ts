@@ -134,3 +134,58 @@ export function backfillBraceletDay(hub: TestHub, deviceId: string, homeId: stri
     hub.hub.states.recordTelemetry(state, at, { heartRate, steps, spo2: 97 });
   }
 }
+
+/** Where the README's screenshots live. */
+export const SCREENSHOT_DIR = new URL('../../docs/screenshots/', import.meta.url);
+
+/**
+ * A screenshot for the docs, written only when HUB_SCREENSHOTS=1 so a normal
+ * test run leaves tracked files alone; otherwise it is still taken (the page
+ * must be able to render) and thrown away.
+ */
+export async function docScreenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  if (process.env.HUB_SCREENSHOTS === '1') {
+    const { mkdir } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    const dir = fileURLToPath(SCREENSHOT_DIR);
+    await mkdir(dir, { recursive: true });
+    await page.screenshot({ path: `${dir}${name}`, fullPage: opts.fullPage ?? false });
+    return;
+  }
+  await page.screenshot({ fullPage: opts.fullPage ?? false });
+}
+
+/**
+ * Headless chromium has no notification centre and never hides a tab: a page
+ * of this context gets a stand-in Notification (permission granted, each one
+ * recorded in `window.__shown`) and a `document.hidden` set by `setHidden`.
+ */
+export async function fakeNotifications(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const w = window as unknown as { __shown: { title: string; body?: string }[]; __hidden: boolean };
+    w.__shown = [];
+    w.__hidden = false;
+    Object.defineProperty(document, 'hidden', { get: () => w.__hidden });
+    class FakeNotification {
+      static permission = 'granted';
+      static requestPermission = async () => 'granted';
+      onclick: (() => void) | null = null;
+      constructor(title: string, options?: { body?: string }) {
+        w.__shown.push({ title, body: options?.body });
+      }
+      close() {}
+    }
+    (window as unknown as { Notification: unknown }).Notification = FakeNotification;
+  });
+}
+
+export const setHidden = (page: Page, hidden: boolean) => page.evaluate((h) => ((window as unknown as { __hidden: boolean }).__hidden = h), hidden);
+export const notificationsShown = (page: Page) => page.evaluate(() => (window as unknown as { __shown: { title: string; body?: string }[] }).__shown);
+
+/** Collects uncaught page errors and console errors, to assert none happened. */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  return errors;
+}

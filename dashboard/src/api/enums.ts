@@ -3,7 +3,8 @@
  * imported at run time from hub/ (DESIGN.md §2), so they are repeated here and
  * `allOf` makes the type-check fail when the hub gains or loses a value.
  */
-import type { Outcome, ResponderKind, ResponderState, Severity } from './types.js';
+import type { CONDITIONS as HUB_CONDITIONS } from '../../../hub/registry/records.js';
+import type { Outcome, ResponderKind, ResponderState, Severity, VisitCondition } from './types.js';
 
 type Missing<T, U extends readonly T[]> = Exclude<T, U[number]>;
 const allOf =
@@ -25,3 +26,15 @@ export const SILENCEABLE_KINDS: ReadonlySet<string> = new Set(['smoke', 'gas']);
 export const AUDIT_ROLES: ReadonlySet<string> = new Set(['admin', 'supervisor']);
 /** Roles that may act on alerts. */
 export const HANDLER_ROLES: ReadonlySet<string> = new Set(['admin', 'supervisor', 'operator']);
+
+type Condition = (typeof HUB_CONDITIONS)[number];
+/** The resident's conditions an installer may record (hub: CONDITIONS). */
+export const CONDITIONS = allOf<Condition>()(['dementia', 'mobility', 'heart_disease', 'diabetes', 'hypertension', 'respiratory', 'epilepsy', 'hearing', 'vision', 'other']);
+/** How a visitor found the resident (hub: VISIT_CONDITIONS). */
+export const VISIT_CONDITIONS = allOf<VisitCondition>()(['well', 'needs_help', 'not_home']);
+/**
+ * The device kinds an installer registers. The catalogue (devices/catalog.ts)
+ * is a run-time list the console may not import; tests/dashboard-i18n.test.ts
+ * checks every catalogue kind has a name, and the hub refuses an unknown kind.
+ */
+export const DEVICE_KINDS = ['bracelet', 'smoke_sensor', 'gas_alarm', 'door_sensor'] as const;

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** A 400's bad fields (`error.issues`), to show next to each field. */
+    readonly issues: { path: string; message: string }[] = [],
   ) {
     super(message);
   }
@@ -44,9 +46,12 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     parsed = undefined;
   }
   if (!res.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const error = (parsed as { error?: { code?: string; message?: string; issues?: unknown } } | undefined)?.error;
     if (res.status === 401 && !path.startsWith('/auth/login')) onUnauthorized();
-    throw new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? res.statusText);
+    const issues = Array.isArray(error?.issues)
+      ? (error.issues as unknown[]).filter((i): i is { path: string; message: string } => typeof (i as { path?: unknown })?.path === 'string' && typeof (i as { message?: unknown }).message === 'string')
+      : [];
+    throw new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? res.statusText, issues);
   }
   return parsed as T;
 }

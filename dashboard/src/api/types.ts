@@ -4,6 +4,10 @@
  */
 import type { Alert, AlertSummary, Outcome, ResponderKind, ResponderState, Severity } from '../../../hub/alerts/alert.js';
 import type { DeviceRecord, HomeRecord, ResidentRecord, Role } from '../../../hub/registry/records.js';
+import type { VisitCondition, VisitRecord } from '../../../hub/visits/visit.js';
+import type { DueResident, VisitRateReport, ResidentMonthStatus } from '../../../hub/visits/visit-rate.js';
+import type { ReportSummary, ReportTableName } from '../../../hub/reports/summary.js';
+import type { AnswerShare, Durations, ResponseTimes } from '../../../hub/reports/figures.js';
 
 export type { Alert, AlertSummary, Outcome, ResponderKind, ResponderState, Role, Severity };
 export type { Responder, TimelineEntry, AlertStatus } from '../../../hub/alerts/alert.js';
@@ -26,6 +30,8 @@ export interface User {
   username: string;
   displayName: string;
   role: Role;
+  /** The homes a family user may see (GET /auth/me, login). */
+  homeIds?: string[] | undefined;
 }
 
 /** GET /homes and /homes/{id}: the home with its resident. */
@@ -64,5 +70,54 @@ export type StreamMessage =
   | { type: 'snapshot'; streamId: string; eventId: number; alerts: AlertSummary[]; devices: LiveDevice[] }
   | { type: 'alert.raised' | 'alert.updated'; eventId: number; alert: AlertSummary }
   | { type: 'device.status'; eventId: number; deviceId: string; homeId: string; online: boolean; at: string; reason: string }
+  | { type: 'commissioning.tick'; eventId: number; homeId: string; deviceId: string; check: string; at: string }
   | { type: 'pong'; eventId: number }
   | { type: 'error'; error: { code: string; message: string } };
+
+// ── installers ──────────────────────────────────────────────────────────────
+
+/** POST /homes/{id}/devices, /devices/{id}/rotate-secret and /replace: the device with its one-time credentials. */
+export interface ProvisionedDevice extends Omit<DeviceView, 'online' | 'lastSeen' | 'battery'> {
+  online?: boolean | null;
+  lastSeen?: string | null;
+  battery?: number | null;
+  secret: string;
+  qrSvg: string;
+  mqtt: { host: string; port: number; clientId: string; username: string; topics: { event: string; telemetry: string; status: string; cmd: string } };
+}
+
+/** GET /homes/{id}/commissioning (hub/homes/commissioning.ts, repeated: that file needs Node's types). */
+export interface DeviceChecklist {
+  deviceId: string;
+  kind: string;
+  serial: string;
+  checks: { id: string; done: boolean; at: string | null }[];
+  passed: boolean;
+  battery: number | null;
+  rssi: number | null;
+  lastMessageAt: string | null;
+}
+
+export interface HomeChecklist {
+  homeId: string;
+  status: HomeRecord['status'];
+  devices: DeviceChecklist[];
+  allPassed: boolean;
+}
+
+/** A 400's `error.issues`: which field and what is wrong with it. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+// ── visits and reports ──────────────────────────────────────────────────────
+
+export type { VisitCondition, VisitRecord, DueResident, VisitRateReport, ResidentMonthStatus, ReportSummary, ReportTableName, AnswerShare, Durations, ResponseTimes };
+
+/** An alert as GET /alerts/{id} returns it: with the display names of the people involved. */
+export interface NamedAlert extends Alert {
+  acknowledgedByName?: string | undefined;
+  resolvedByName?: string | undefined;
+  timeline: (Alert['timeline'][number] & { actorName?: string | undefined })[];
+}

@@ -5,6 +5,7 @@ import { logout } from '../api/session.js';
 import type { User } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { book } from '../live/index.js';
+import { INSTALL_ROLES, REPORT_ROLES } from '../roles.js';
 import { href, type Route } from '../router.js';
 import { useStore } from '../util/use-store.js';
 import { ConnectionBadge } from './connection-badge.js';
@@ -40,6 +41,16 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
         <NavLink to={href.homes()} current={route.name === 'homes'}>
           {t('nav.homes')}
         </NavLink>
+        {REPORT_ROLES.has(user.role) && (
+          <NavLink to={href.reports()} current={route.name === 'reports'}>
+            {t('nav.reports')}
+          </NavLink>
+        )}
+        {INSTALL_ROLES.has(user.role) && (
+          <NavLink to={href.install()} current={route.name === 'install' || route.name === 'installNew' || route.name === 'installHome'}>
+            {t('nav.install')}
+          </NavLink>
+        )}
         {AUDIT_ROLES.has(user.role) && (
           <NavLink to={href.audit()} current={route.name === 'audit'}>
             {t('nav.audit')}

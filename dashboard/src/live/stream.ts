@@ -27,8 +27,25 @@ export class LiveStream {
   private retryTimer: number | undefined;
   private pingTimer: number | undefined;
   private pongTimer: number | undefined;
+  private readonly listeners = new Set<(message: StreamMessage) => void>();
 
   constructor(private readonly book: AlertBook) {}
+
+  /** Every message once applied to the book (snapshot, fresh deltas, commissioning ticks), for pages that need more than the book keeps. */
+  subscribe(listener: (message: StreamMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private tell(message: StreamMessage): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(message);
+      } catch {
+        // One page's listener failing must not stop the stream.
+      }
+    }
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -84,15 +101,22 @@ export class LiveStream {
         this.streamId = message.streamId;
         this.lastEventId = message.eventId;
         this.book.applySnapshot(message.alerts, message.devices);
+        this.tell(message);
         return;
       case 'alert.raised':
       case 'alert.updated':
         if (!this.fresh(message.eventId)) return;
         this.book.applyAlert(message.alert, message.type === 'alert.raised');
+        this.tell(message);
         return;
       case 'device.status':
         if (!this.fresh(message.eventId)) return;
         this.book.applyDeviceStatus(message.deviceId, message.homeId, message.online, message.at);
+        this.tell(message);
+        return;
+      case 'commissioning.tick':
+        if (!this.fresh(message.eventId)) return;
+        this.tell(message);
         return;
       default:
         return;

@@ -8,6 +8,8 @@ import { ApiError } from '../api/http.js';
 import { login } from '../api/session.js';
 import { LangSwitch } from '../components/lang-switch.js';
 import { t } from '../i18n/index.js';
+import { landingHash } from '../roles.js';
+import { parseRoute } from '../router.js';
 import { alarm } from '../live/index.js';
 import { askNotificationPermission } from '../live/notifier.js';
 
@@ -24,8 +26,10 @@ export function LoginPage() {
     setBusy(true);
     setError(undefined);
     try {
-      await login(username.trim(), password);
-      if (!location.hash || location.hash === '#/login') location.hash = '#/queue';
+      const user = await login(username.trim(), password);
+      // Each role lands on its own start page, or on the page it bookmarked if that is one of its own.
+      const target = landingHash(user.role, location.hash, parseRoute);
+      if (target !== location.hash) location.hash = target;
     } catch (err) {
       setError(err instanceof ApiError && err.status === 401 ? t('login.bad') : err instanceof ApiError && err.status === 429 ? t('login.tooMany') : t('login.failed'));
       setBusy(false);

@@ -45,3 +45,10 @@ export function actorName(actor: string | undefined): string {
 export function ageFromBirthYear(birthYear: number, now = Date.now()): number {
   return new Date(now).getFullYear() - birthYear;
 }
+
+/** `2026-11` → "November 2026" / "2026年11月". */
+export function formatMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number);
+  if (!y || !m) return month;
+  return new Date(y, m - 1, 1).toLocaleDateString(lang.get(), { year: 'numeric', month: 'long' });
+}

@@ -1,0 +1,84 @@
+/**
+ * The frame for the people around a resident — family, installers, visitors:
+ * a slim top bar (their pages, live badge where there is a stream, language,
+ * who, log out) and their page. A route that is not theirs goes to their
+ * start page.
+ */
+import { useEffect } from 'preact/hooks';
+import { logout } from './api/session.js';
+import type { User } from './api/types.js';
+import { ConnectionBadge } from './components/connection-badge.js';
+import { LangSwitch } from './components/lang-switch.js';
+import { t, tValue } from './i18n/index.js';
+import { FamilyPage } from './pages/family-page.js';
+import { InstallHomePage } from './pages/install-home-page.js';
+import { InstallListPage } from './pages/install-list-page.js';
+import { InstallNewPage } from './pages/install-new-page.js';
+import { VisitsPage } from './pages/visits-page.js';
+import { hasPage, START_PAGE } from './roles.js';
+import { href, parseRoute, useRoute, type Route } from './router.js';
+
+function page(route: Route, user: User) {
+  switch (route.name) {
+    case 'family':
+      return <FamilyPage user={user} />;
+    case 'install':
+      return <InstallListPage />;
+    case 'installNew':
+      return <InstallNewPage />;
+    case 'installHome':
+      return <InstallHomePage key={route.id} id={route.id} />;
+    case 'visits':
+      return <VisitsPage user={user} />;
+    default:
+      return <p class="loading">{t('common.loading')}</p>;
+  }
+}
+
+function skipToMain() {
+  document.getElementById('main')?.focus();
+}
+
+export function RoleShell({ user }: { user: User }) {
+  const route = useRoute();
+  const own = route.name !== 'notFound' && hasPage(user.role, route.name);
+  // Not one of this role's pages (a bookmark of someone else's, the bare `/`): their start page instead.
+  useEffect(() => {
+    if (!own) location.replace(START_PAGE[user.role]);
+  }, [own, user.role]);
+  const shown = own ? route : parseRoute(START_PAGE[user.role]);
+  const live = user.role === 'family' || user.role === 'installer';
+  return (
+    <div class={`shell people-shell role-${user.role}`} data-route={shown.name}>
+      <button type="button" class="skip-link" onClick={skipToMain}>
+        {t('nav.skip')}
+      </button>
+      <header class="top-bar people-bar">
+        <span class="brand">{t(user.role === 'family' ? 'family.brand' : 'app.title')}</span>
+        {user.role === 'installer' && (
+          <nav aria-label={t('nav.label')} class="nav">
+            <a href={href.install()} class="nav-link" aria-current={shown.name === 'install' || shown.name === 'installHome' ? 'page' : undefined}>
+              {t('nav.install')}
+            </a>
+            <a href={href.installNew()} class="nav-link" aria-current={shown.name === 'installNew' ? 'page' : undefined}>
+              {t('install.new')}
+            </a>
+          </nav>
+        )}
+        <div class="top-tools">
+          {live && <ConnectionBadge />}
+          <LangSwitch />
+          <span class="who" title={user.username}>
+            {user.displayName} <span class="role">{tValue('role', user.role)}</span>
+          </span>
+          <button type="button" class="button-quiet" onClick={() => void logout()}>
+            {t('nav.logout')}
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page(shown, user)}
+      </main>
+    </div>
+  );
+}
