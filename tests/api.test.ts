@@ -71,7 +71,7 @@ describe('bad input', () => {
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('invalid_body');
     expect(missing.body.error.message).toContain('resident.name');
-    expect(missing.body.error.issues).toContainEqual(expect.objectContaining({ path: 'resident.name' }));
+    expect(missing.body.error.issues).toContainEqual(expect.objectContaining({ path: 'resident.name', code: 'invalid_type' }));
 
     const badJson = await hub.api.request('POST', '/api/v1/homes', undefined, { headers: { 'content-type': 'application/json' }, raw: '{"name": ' });
     expect(badJson.status).toBe(400);

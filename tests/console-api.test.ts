@@ -54,6 +54,7 @@ describe('console API', () => {
     const homes = (await hub.api.get('/api/v1/homes?include=devices')).body.homes;
     expect(homes[0].devices.map((d: { kind: string }) => d.kind).sort()).toEqual(['bracelet', 'door_sensor']);
     expect(homes[0].devices[0].secretHash).toBeUndefined();
+    expect(homes[0].devices[0].lastEvent).toBeNull();
     expect((await hub.api.get('/api/v1/homes?include=everything')).status).toBe(400);
   });
 

@@ -12,7 +12,7 @@ export class HttpError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
-    readonly issues?: { path: string; message: string }[],
+    readonly issues?: { path: string; message: string; code?: string | undefined }[],
   ) {
     super(message);
   }
@@ -27,7 +27,8 @@ const DOMAIN_STATUS: Record<DomainErrorCode, ContentfulStatusCode> = {
 };
 
 export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'path'): HttpError {
-  const issues = error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+  // `code` (zod's: too_small, invalid_type…) lets the console translate the message.
+  const issues = error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code }));
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   return new HttpError(400, `invalid_${where}`, `invalid ${where}: ${summary}`, issues);
 }

@@ -26,7 +26,7 @@ export const ErrorBody = z
     error: z.object({
       code: z.string().describe('machine-readable, e.g. invalid_body, forbidden, conflict'),
       message: z.string().describe('what went wrong and what to do'),
-      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('for 400: each bad field'),
+      issues: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional().describe('for 400: each bad field, with a machine-readable code'),
     }),
   })
   .meta({ id: 'Error' });

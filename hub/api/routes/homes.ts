@@ -128,7 +128,13 @@ export function homesRoutes(deps: HomesRouteDeps) {
     const state = deps.states.view(device.id);
     // Never the secret hash: it is of no use to any reader of the API.
     const { secretHash: _hash, ...rest } = device;
-    return { ...rest, online: state?.online ?? null, lastSeen: state?.lastSeen ? new Date(state.lastSeen).toISOString() : null, battery: state?.battery ?? null };
+    return {
+      ...rest,
+      online: state?.online ?? null,
+      lastSeen: state?.lastSeen ? new Date(state.lastSeen).toISOString() : null,
+      battery: state?.battery ?? null,
+      lastEvent: state?.lastEvent ? { type: state.lastEvent.type, at: new Date(state.lastEvent.at).toISOString() } : null,
+    };
   };
   // Installers get what installing needs, not the resident's medical notes (issue 5).
   const homeView = (home: HomeRecord, session: Session) => {

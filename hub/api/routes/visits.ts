@@ -139,7 +139,9 @@ export function visitsRoutes(deps: { visits: VisitService; registry: Registry })
   app.openapi(routes.list, (c) => {
     const q = c.req.valid('query');
     const all = deps.visits.list({ residentId: q.residentId, month: q.month });
-    return c.json({ visits: all.slice(q.offset, q.offset + q.limit), total: all.length, offset: q.offset, limit: q.limit }, 200);
+    // The resident's name: visitors cannot read /homes, and a list of ids helps nobody.
+    const page = all.slice(q.offset, q.offset + q.limit).map((v) => ({ ...v, residentName: deps.registry.getResident(v.residentId)?.name }));
+    return c.json({ visits: page, total: all.length, offset: q.offset, limit: q.limit }, 200);
   });
 
   app.openapi(routes.create, async (c) => {
