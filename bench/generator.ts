@@ -35,7 +35,10 @@ export class LoadGenerator {
   private readonly latest = new Map<ChildProcess, PoolCounters>();
 
   private constructor(private readonly workers: ChildProcess[]) {
-    for (const w of workers) w.on('message', (m: FromWorker) => m.type === 'progress' && this.latest.set(w, m.counters));
+    for (const w of workers) {
+      w.on('message', (m: FromWorker) => m.type === 'progress' && this.latest.set(w, m.counters));
+      w.on('error', () => undefined);
+    }
   }
 
   get pids(): number[] {
@@ -114,7 +117,10 @@ export class LoadGenerator {
             w.on('message', onMessage);
             w.once('exit', onExit);
             const m = message(i);
-            if (m) w.send(m);
+            if (!m) return;
+            // After Ctrl-C the workers are gone: a clean rejection, not an unhandled 'error' event.
+            if (!w.connected) return reject(new Error(`load worker ${i} is gone`));
+            w.send(m, (err) => err && reject(err));
           }),
       ),
     );

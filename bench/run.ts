@@ -5,7 +5,7 @@
  * writes bench/results/<ISO date>.json (and an SVG plot with --sweep).
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { REPO_ROOT } from './child.js';
@@ -66,6 +66,9 @@ async function main(): Promise<number> {
   }
   if (options === 'help') return void console.log(USAGE), 0;
   const limits = machineLimits();
+  const loadAtStart = loadavg()[0] ?? 0;
+  // Hub, generator and baselines share 2 cores: anyone else's work shows up as latency.
+  if (loadAtStart > cpus().length * 0.75) console.error(`bench: warning: the machine is busy (load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores): latencies will include waiting for a core`);
   for (const warning of limitWarnings(options.homes * 4, limits)) console.error(`bench: warning: ${warning}`);
   const outDir = resolve(REPO_ROOT, options.outDir);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -78,6 +81,21 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   const results: TargetResult[] = [];
   const generator = await LoadGenerator.start(options.workers);
+  let current: Target | undefined;
+  // Ctrl-C: the hub child stops itself (same process group), but its temporary data dir is ours to remove.
+  let interrupted = false;
+  const interrupt = () => {
+    if (interrupted) return;
+    interrupted = true;
+    generator.stop();
+    progress.done();
+    console.error('bench: interrupted, cleaning up');
+    // While a target is still starting, its own error path removes what it made: give it a moment.
+    if (current) void current.stop().finally(() => process.exit(130));
+    else setTimeout(() => process.exit(130), 3_000);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   try {
     for (const name of options.targets) {
       if (name === 'mosquitto' && !(await mosquittoReachable())) {
@@ -85,15 +103,18 @@ async function main(): Promise<number> {
         continue;
       }
       progress.say(`${name}: starting`);
-      const target = await startTarget(name, options, profileDir, progress.say);
+      const target = (current = await startTarget(name, options, profileDir, progress.say));
       try {
         const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
         results.push(await measureTarget(target, generator, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say }));
       } finally {
         await target.stop();
+        current = undefined;
       }
     }
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     generator.stop();
     progress.done();
   }
@@ -108,7 +129,7 @@ async function main(): Promise<number> {
   const profilePath = options.profile ? await mainProfile(profileDir) : undefined;
   const profile = profilePath ? summariseProfile(JSON.parse(await readFile(profilePath, 'utf8'))) : undefined;
   if (profile) console.log(`\n${formatProfile(profile)}\n(profile: ${profilePath})`);
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, limits: { ...limits, openFilesSoft: String(limits.openFilesSoft), openFilesHard: String(limits.openFilesHard) } };
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAvgAtStart: loadAtStart, limits: { ...limits, openFilesSoft: String(limits.openFilesSoft), openFilesHard: String(limits.openFilesHard) } };
   const json = { date: new Date().toISOString(), machine, disk: { appendFdatasyncMs: fsync }, options, results, ratios: ratios(results), targets: checks, notes, ...(profile ? { profile } : {}) };
   const jsonPath = join(outDir, `${stamp}.json`);
   await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
@@ -121,4 +142,7 @@ async function main(): Promise<number> {
   return results.length === options.targets.length || notes.length > 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((err: unknown) => {
+  console.error(`bench: ${(err as Error).message}`);
+  return 1;
+});

@@ -29,7 +29,8 @@ function homeUtcOffsetMin(env: Readonly<Record<string, string | undefined>>): nu
 export async function runScenarioCommand(request: ScenarioRequest, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const controller = new AbortController();
   const stop = () => controller.abort();
-  process.once('SIGINT', stop);
+  // on, not once: Ctrl-C arrives twice through npm and tsx.
+  process.on('SIGINT', stop);
   const utcOffsetMin = homeUtcOffsetMin(env);
   const stamp = (t: number) => new Date(t + utcOffsetMin * 60_000).toISOString().slice(11, 19);
   console.log(`scenario ${request.scenario.name} in home ${request.homeId} at ${request.speed}× speed: ${request.scenario.description}`);

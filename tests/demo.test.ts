@@ -13,7 +13,7 @@ const keep = useCleanup();
 
 describe('npm run demo', () => {
   it('shows an alert from a simulated home within seconds and cleans up on Ctrl-C', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/main.ts', '--homes', '2', '--first', '1', '--emergency', 'sos'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/demo/main.ts', '--homes', '2', '--first', '1', '--emergency', 'sos'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,11 +8,18 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { GuardViolation, PacketGuard } from './packet-guard.js';
 
+export interface OutboundLimit {
+  /** Unsent bytes a connection may have queued before it is closed as a slow consumer. */
+  maxQueuedBytes: number;
+  onOverflow(queuedBytes: number): void;
+}
+
 export class GuardedConnection extends Duplex {
   constructor(
     readonly socket: Socket,
     readonly guard: PacketGuard,
     onViolation: (violation: GuardViolation) => void,
+    private readonly outbound?: OutboundLimit,
   ) {
     super({ allowHalfOpen: false });
     socket.on('data', (chunk: Buffer) => {
@@ -39,7 +46,17 @@ export class GuardedConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.socket.write(chunk, callback);
+    if (!this.outbound) {
+      this.socket.write(chunk, callback);
+      return;
+    }
+    this.socket.write(chunk);
+    if (this.socket.writableLength > this.outbound.maxQueuedBytes) {
+      this.outbound.onOverflow(this.socket.writableLength);
+      this.destroy();
+    }
+    // Done as far as Aedes is concerned: the socket buffers it (bounded above).
+    callback();
   }
 
   override _final(callback: (err?: Error | null) => void): void {

@@ -46,6 +46,8 @@ export interface BrokerStats {
   connectionsAccepted: number;
   connectionsRateLimited: number;
   guardViolations: number;
+  /** Connections closed because they stopped reading (more than maxQueuedBytes unsent). */
+  slowConsumersDropped: number;
   refused: { connect: number; publish: number; subscribe: number; rate_limit: number };
 }
 
@@ -57,6 +59,7 @@ export class MqttBroker {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
     guardViolations: 0,
+    slowConsumersDropped: 0,
     refused: { connect: 0, publish: 0, subscribe: 0, rate_limit: 0 },
   };
 
@@ -103,6 +106,8 @@ export class MqttBroker {
     this.aedes = aedes;
 
     const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
+    // A client that stops reading is closed once this much output waits for it (GuardedConnection).
+    const maxQueuedBytes = Math.max(256 * 1024, 16 * settings.maxPacketBytes);
     // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
     const server = createServer({ noDelay: true }, (socket) => {
       const ip = socket.remoteAddress ?? 'unknown';
@@ -116,7 +121,10 @@ export class MqttBroker {
       this.stats.connectionsAccepted++;
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
-      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle));
+      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle), {
+        maxQueuedBytes,
+        onOverflow: (queuedBytes) => this.onSlowConsumer(ip, queuedBytes, auditThrottle),
+      });
       aedes.handle(connection);
     });
     this.server = server;
@@ -131,6 +139,14 @@ export class MqttBroker {
     if (!passed) return;
     this.deps.log.warn({ ip, ...violation }, 'mqtt connection dropped by packet guard');
     this.deps.audit('mqtt.packet_refused', `ip:${ip}`, { ...violation, suppressedSinceLast: passed.suppressed });
+  }
+
+  private onSlowConsumer(ip: string, queuedBytes: number, auditThrottle: Throttle): void {
+    this.stats.slowConsumersDropped++;
+    const passed = auditThrottle.pass(`slow:${ip}`);
+    if (!passed) return;
+    this.deps.log.warn({ ip, queuedBytes }, 'mqtt connection closed: it stopped reading');
+    this.deps.audit('mqtt.slow_consumer_dropped', `ip:${ip}`, { queuedBytes, suppressedSinceLast: passed.suppressed });
   }
 
   /** Sends a command to a device's cmd topic (QoS 1). Resolves once Aedes has routed it. */

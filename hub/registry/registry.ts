@@ -5,12 +5,13 @@
  * One writer process only (DESIGN.md §6: two writers lose one side's writes).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { conflict, DomainError, notFound } from '../core/errors.js';
 import { DurableJsonFile } from './json-file-adapter.js';
+import { migrateRegistryFile } from './migrations.js';
 import {
   REGISTRY_SCHEMA_VERSION,
   type DeviceRecord,
@@ -53,6 +54,8 @@ export class Registry {
   private residents!: Store<ResidentRecord>;
   private devices!: Store<DeviceRecord>;
   private users!: Store<UserRecord>;
+  /** Files migrated by the last start() (empty when every file was current). */
+  readonly migrations: { file: string; from: number; to: number }[] = [];
   /** device serials already registered, `kind:serial` → device id */
   private readonly serials = new Map<string, string>();
 
@@ -67,17 +70,30 @@ export class Registry {
     this.residents = openStore(this.dir, 'residents');
     this.devices = openStore(this.dir, 'devices');
     this.users = openStore(this.dir, 'users');
-    for (const store of [this.homes, this.residents, this.devices, this.users] as Store<unknown>[]) {
+    const stores = [
+      ['homes', this.homes],
+      ['residents', this.residents],
+      ['devices', this.devices],
+      ['users', this.users],
+    ] as [string, Store<unknown>][];
+    for (const [name, store] of stores) {
       await store.read();
-      if (store.data.schemaVersion > REGISTRY_SCHEMA_VERSION) {
-        throw new Error(
-          `registry file schema version ${store.data.schemaVersion} is newer than this hub understands (${REGISTRY_SCHEMA_VERSION}); upgrade the hub`,
-        );
-      }
+      await this.migrate(join(this.dir, `${name}.json`), store);
     }
     for (const device of Object.values(this.devices.data.items)) {
       this.serials.set(`${device.kind}:${device.serial}`, device.id);
     }
+  }
+
+  /** Files written by an older release are upgraded on start (migrations.ts); newer ones refuse the start. */
+  private async migrate(path: string, store: Store<unknown>): Promise<void> {
+    const { data, from, to } = migrateRegistryFile(path, store.data as unknown as Record<string, unknown>);
+    if (from === to) return;
+    // Keep the original next to it: a migration is the one write that changes a file's layout.
+    await copyFile(path, `${path}.v${from}.bak`);
+    store.data = data as unknown as RegistryFile<unknown>;
+    await store.write();
+    this.migrations.push({ file: path, from, to });
   }
 
   private stamp(): string {

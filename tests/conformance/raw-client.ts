@@ -14,6 +14,8 @@ export interface RawOptions {
   localAddress?: string;
   /** Answer QoS 1 with PUBACK and QoS 2 with PUBREC/PUBCOMP. Default true. */
   autoAck?: boolean;
+  /** Keep every received packet in `received` (default true; long runs turn it off). */
+  record?: boolean;
 }
 
 export class RawClient {
@@ -24,11 +26,15 @@ export class RawClient {
   closedAt = 0;
   readonly closedPromise: Promise<void>;
   autoAck: boolean;
+  private readonly record: boolean;
+  /** Called for every packet received, in order. */
+  onPacket: ((packet: Packet) => void) | undefined;
 
   private constructor(readonly socket: Socket, options: RawOptions) {
     this.autoAck = options.autoAck ?? true;
+    this.record = options.record ?? true;
     const parser = mqttPacket.parser({ protocolVersion: 4 });
-    parser.on('packet', (packet: Packet) => this.onPacket(packet));
+    parser.on('packet', (packet: Packet) => this.handle(packet));
     parser.on('error', () => socket.destroy());
     socket.on('data', (chunk) => parser.parse(chunk));
     socket.on('error', () => undefined);
@@ -51,7 +57,8 @@ export class RawClient {
     });
   }
 
-  private onPacket(packet: Packet): void {
+  private handle(packet: Packet): void {
+    this.onPacket?.(packet);
     if (this.autoAck && packet.cmd === 'publish' && packet.qos === 1) this.send({ cmd: 'puback', messageId: packet.messageId! });
     if (this.autoAck && packet.cmd === 'publish' && packet.qos === 2) this.send({ cmd: 'pubrec', messageId: packet.messageId! });
     if (this.autoAck && packet.cmd === 'pubrel') this.send({ cmd: 'pubcomp', messageId: packet.messageId! });
@@ -60,7 +67,7 @@ export class RawClient {
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
       waiter.resolve(packet);
     }
-    this.received.push(packet);
+    if (this.record) this.received.push(packet);
   }
 
   send(packet: Packet): void {

@@ -5,6 +5,7 @@
 import { Hub } from '../../hub/hub.js';
 import { loadConfig, type HubConfig } from '../../hub/config/config.js';
 import type { Clock } from '../../hub/core/clock.js';
+import type { Logger } from '../../hub/core/logger.js';
 import type { OpenJournalFile } from '../../hub/storage/journal.js';
 import { ApiClient } from './api-client.js';
 import { makeTempDir } from './temp-dir.js';
@@ -31,7 +32,7 @@ export interface TestHub {
 }
 
 export async function startTestHub(
-  options: { env?: Record<string, string>; clock?: Clock; dataDir?: string; journalFileOpener?: OpenJournalFile } = {},
+  options: { env?: Record<string, string>; clock?: Clock; dataDir?: string; journalFileOpener?: OpenJournalFile; log?: Logger } = {},
 ): Promise<TestHub> {
   const temp = options.dataDir ? undefined : await makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
@@ -50,6 +51,7 @@ export async function startTestHub(
     config,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.journalFileOpener ? { journalFileOpener: options.journalFileOpener } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   const started = await hub.start();
   const httpUrl = `http://127.0.0.1:${started.http.port}`;

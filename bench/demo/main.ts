@@ -11,10 +11,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnReady } from '../bench/child.js';
-import { HubApi, neighbourhood } from '../simulators/hub-api.js';
-import { localHour } from '../simulators/kinds/behaviour.js';
-import { EMERGENCIES, findScenario } from '../simulators/scenarios/index.js';
+import { spawnReady } from '../child.js';
+import { HubApi, neighbourhood } from '../../simulators/hub-api.js';
+import { localHour } from '../../simulators/kinds/behaviour.js';
+import { EMERGENCIES, findScenario } from '../../simulators/scenarios/index.js';
 import { followAlerts } from './alert-feed.js';
 import { Neighbourhood } from './neighbourhood.js';
 
@@ -54,7 +54,11 @@ let neighbours: Neighbourhood | undefined;
 let stopFeed = () => undefined as void;
 let timer: NodeJS.Timeout | undefined;
 
-async function shutdown(code: number): Promise<never> {
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  // Ctrl-C reaches this process twice (from the terminal and relayed by npm/tsx): stop once.
+  if (stopping) return;
+  stopping = true;
   clearTimeout(timer);
   stopFeed();
   await neighbours?.stop().catch(() => undefined);
@@ -63,24 +67,28 @@ async function shutdown(code: number): Promise<never> {
   say('stopped: hub and residents stopped, temporary data removed');
   process.exit(code);
 }
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
 
 try {
   const api = new HubApi(httpUrl);
   await api.login('admin', adminPassword);
   await api.request('POST', '/users', { username: 'operator', password: operatorPassword, role: 'operator', displayName: 'Demo operator' });
   say(`provisioning ${homeCount} homes with 4 devices each over the REST API…`);
-  const homes = await api.provisionHomes(neighbourhood(homeCount), { concurrency: 4, serialPrefix: `DEMO-${Date.now()}` });
-  const names = new Map(homes.map((h, i) => [h.homeId, neighbourhood(homeCount)[i]!.name]));
+  // One more home than simulated: "your" home for `npm run sim -- --scenario`, whose devices nobody
+  // else connects (two simulators with one device's credentials would keep kicking each other off).
+  const specs = neighbourhood(homeCount + 1);
+  const all = await api.provisionHomes(specs, { concurrency: 4, serialPrefix: `DEMO-${Date.now()}` });
+  const names = new Map(all.map((h, i) => [h.homeId, specs[i]!.name]));
+  const spare = all[homeCount]!;
+  const homes = all.slice(0, homeCount);
   const credentialsFile = join(dataDir, 'demo-devices.json');
-  await writeFile(credentialsFile, JSON.stringify({ mqtt: { host: hub.matches[0]![1], port: Number(hub.matches[0]![2]) }, homes }, null, 2));
+  await writeFile(credentialsFile, JSON.stringify({ mqtt: { host: hub.matches[0]![1], port: Number(hub.matches[0]![2]) }, homes: all }, null, 2));
 
   neighbours = new Neighbourhood(homes, mqttUrl, UTC_OFFSET_MIN, (homeId, err) => say(`${names.get(homeId)}: ${err.message}`));
   await neighbours.start();
   stopFeed = followAlerts(`${httpUrl.replace('http', 'ws')}/api/v1/stream?token=${encodeURIComponent(api.token!)}`, (id) => names.get(id) ?? id, say);
 
-  const first = homes[0]!;
   console.log(`
 Home-care hub demo — ${homeCount} homes, their residents simulated live.
 
@@ -93,8 +101,8 @@ Watch the open alerts:
   TOKEN=$(curl -s ${httpUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"operator","password":"${operatorPassword}"}' | node -pe 'JSON.parse(fs.readFileSync(0)).token')
   curl -s "${httpUrl}/api/v1/alerts?status=open" -H "authorization: Bearer $TOKEN"
 
-Play a scenario yourself (npm run sim -- --list shows them all):
-  npm run sim -- --scenario fall-at-night --home ${first.homeId} --credentials ${credentialsFile} --speed 60
+Play a scenario yourself in ${names.get(spare.homeId)}, which no simulated resident lives in (npm run sim -- --list shows them all):
+  npm run sim -- --scenario fall-at-night --home ${spare.homeId} --credentials ${credentialsFile} --speed 60
 
 An emergency happens in a random home about every ${everyMs / 1000} s; the first one in ${firstMs / 1000} s. Ctrl-C stops everything.
 `);

@@ -3,13 +3,13 @@
  * ordinary routine in real time (devices at their real intervals), and an
  * emergency played in a random home on demand.
  */
-import { heartbeatActions, ROLE_KIND, ROLES, sortActions, type Action, type Role } from '../simulators/household/actions.js';
-import { Household } from '../simulators/household/household.js';
-import { routineBetween } from '../simulators/household/routine.js';
-import { runActions } from '../simulators/household/runner.js';
-import type { ProvisionedHome } from '../simulators/hub-api.js';
-import { findDeviceKind } from '../devices/catalog.js';
-import { timelineActions, type Scenario } from '../simulators/scenarios/index.js';
+import { heartbeatActions, ROLE_KIND, ROLES, sortActions, type Action, type Role } from '../../simulators/household/actions.js';
+import { Household } from '../../simulators/household/household.js';
+import { routineBetween } from '../../simulators/household/routine.js';
+import { runActions } from '../../simulators/household/runner.js';
+import type { ProvisionedHome } from '../../simulators/hub-api.js';
+import { findDeviceKind } from '../../devices/catalog.js';
+import { timelineActions, type Scenario } from '../../simulators/scenarios/index.js';
 
 const DAY_MS = 86_400_000;
 /** Emergencies are played 10× faster than written: a gas leak's rising LEL takes seconds, not minutes. */

@@ -1,0 +1,22 @@
+/**
+ * Issue 7 item 2, short version of tests/long/crash.ts: bracelets sending SOS
+ * at QoS 1 while the hub process is killed with SIGKILL and restarted; every
+ * alarm a device saw PUBACKed is in the journal and the API exactly once.
+ */
+import { describe, expect, it } from 'vitest';
+import { crashPassed, runCrash } from './long/crash.js';
+
+describe('crash harness (short)', () => {
+  it('loses and duplicates no acknowledged alarm over 3 kill -9s', async () => {
+    const figures = await runCrash({ devices: 20, rate: 100, kills: 3, minUpMs: 500, maxUpMs: 1500, tailMs: 500 });
+    expect({ lost: figures.lost, duplicated: figures.duplicated, lostInApi: figures.lostInApi, duplicatedInApi: figures.duplicatedInApi, stillPending: figures.stillPending }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      lostInApi: 0,
+      duplicatedInApi: 0,
+      stillPending: 0,
+    });
+    expect(figures.alarmsAcked).toBeGreaterThan(100);
+    expect(crashPassed(figures)).toBe(true);
+  }, 90_000);
+});
