@@ -114,6 +114,9 @@ const validate: IngestStep = {
 const dedupeSeq: IngestStep = {
   name: 'dedupeSeq',
   run(ctx, { seqWindow }) {
+    // Events only: a repeated telemetry reading is harmless, and letting heartbeats into
+    // the window would push out the alarms whose retransmissions it exists to catch.
+    if (ctx.channel !== 'event') return null;
     const seq = ctx.body?.seq;
     if (typeof seq !== 'number') return null;
     const ts = typeof ctx.body?.ts === 'number' ? ctx.body.ts : undefined;
