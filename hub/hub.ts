@@ -33,6 +33,7 @@ import { HomeService } from './homes/home-service.js';
 import { RuleSettingsService } from './homes/rule-settings.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
+import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
 import { NotifyService } from './notify/notify-service.js';
@@ -52,6 +53,8 @@ export interface HubOptions {
   log?: Logger;
   /** Tests only: wrap the journal's files (e.g. to hold an fsync and prove the PUBACK waits for it). */
   journalFileOpener?: OpenJournalFile;
+  /** Tests only: the event-loop utilisation the load shedder sees. */
+  loadSampler?: UtilisationSampler;
 }
 
 export interface HubStarted {
@@ -78,6 +81,7 @@ export class Hub {
   readonly rules: RulesEngine;
   readonly broker: MqttBroker;
   readonly sessions: SessionStore;
+  readonly load: LoadShedder;
   readonly homes: HomeService;
   readonly commissioning: Commissioning;
   readonly devices: DeviceService;
@@ -124,7 +128,11 @@ export class Hub {
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
-      onDeviceMessage: (_deviceId, channel, topic, payload) => {
+      onDeviceMessage: (deviceId, channel, topic, payload) => {
+        if (channel === 'telemetry' && this.load.mayShed(this.registry.getDevice(deviceId)?.kind, payload)) {
+          this.ingest.touch(deviceId, clock.now());
+          return;
+        }
         const linesBefore = this.journal.lastN;
         this.ingest.handle(topic, payload, clock.now());
         // PUBACK only once everything this message caused (alert, occurrence, test record) is
@@ -140,6 +148,9 @@ export class Hub {
     });
     this.lifecycle = new AlertLifecycle({ store: this.alerts, sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd), now, log: alertLog });
     this.sessions = new SessionStore(undefined, now);
+    this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
+      log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
+    );
     this.commissioning = new Commissioning({ registry: this.registry, journal: this.journal, bus: this.bus, states: this.states, clock });
     this.homes = new HomeService(this.registry, this.presence, this.audit, this.commissioning, this.sessions);
     this.devices = new DeviceService({
@@ -195,6 +206,7 @@ export class Hub {
     if (snapshot) this.rules.restore(snapshot);
     this.commissioning.start();
     this.escalation.start();
+    this.load.start();
     this.mqttAddress = await this.broker.start();
     const http = await this.startHttp();
     this.log.info({ mqtt: this.mqttAddress, http, replayed }, 'hub started');
@@ -211,6 +223,7 @@ export class Hub {
       await closed;
     }
     await this.broker.stop();
+    this.load.stop();
     this.escalation.stop();
     this.commissioning.stop();
     if (this.started) {
@@ -285,6 +298,7 @@ export class Hub {
         ok: this.journal.healthy,
         journal: { healthy: this.journal.healthy, lastError: this.journal.lastError },
         mqtt: { connectedClients: this.broker.connectedClients },
+        load: { shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry },
       }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),

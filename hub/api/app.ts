@@ -46,6 +46,8 @@ export interface HealthReport {
   ok: boolean;
   journal: { healthy: boolean; lastError?: string | undefined };
   mqtt: { connectedClients: number };
+  /** Overload: routine telemetry being shed (alarms never are). */
+  load: { shedding: boolean; eventLoopUtilisation: number; shedTelemetry: number };
 }
 
 export interface ApiDeps {

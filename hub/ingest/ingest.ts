@@ -31,6 +31,23 @@ export class Ingest {
     this.logThrottle = new Throttle(10_000, now);
   }
 
+  /**
+   * The shed path for routine telemetry under overload: only a sign of life
+   * (last seen, watchdog, back online) — no parsing, validation or rules.
+   */
+  touch(deviceId: string, receivedAt: number): void {
+    const device = this.deps.registry.getDevice(deviceId);
+    if (!device || device.revokedAt) return;
+    const state = this.deps.states.ensure(device.id, device.homeId, device.kind);
+    state.messages++;
+    state.lastSeen = receivedAt;
+    this.deps.watchdog.touch(device.id, receivedAt);
+    if (state.online !== true) {
+      state.online = true;
+      this.deps.bus.emit('device.status', { deviceId: device.id, homeId: device.homeId, online: true, at: receivedAt, reason: 'message' });
+    }
+  }
+
   handle(topic: string, payload: Buffer, receivedAt: number): IngestOutcome {
     const ctx: IngestContext = { topic, payload, receivedAt };
     for (const step of INGEST_STEPS) {

@@ -32,7 +32,7 @@ export interface TestHub {
 }
 
 export async function startTestHub(
-  options: { env?: Record<string, string>; clock?: Clock; dataDir?: string; journalFileOpener?: OpenJournalFile; log?: Logger } = {},
+  options: { env?: Record<string, string>; clock?: Clock; dataDir?: string; journalFileOpener?: OpenJournalFile; log?: Logger; loadSampler?: () => number } = {},
 ): Promise<TestHub> {
   const temp = options.dataDir ? undefined : await makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
@@ -51,6 +51,7 @@ export async function startTestHub(
     config,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.journalFileOpener ? { journalFileOpener: options.journalFileOpener } : {}),
+    ...(options.loadSampler ? { loadSampler: options.loadSampler } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const started = await hub.start();
