@@ -8,7 +8,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export function newDeviceSecret(): string {
-  return randomBytes(32).toString('base64url');
+  // Never starting with '-': a secret pasted after a flag (`--secret -x…`) would be read as another flag.
+  for (;;) {
+    const secret = randomBytes(32).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
 export function hashDeviceSecret(secret: string): string {
