@@ -5,20 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEVICE_KINDS } from '../devices/catalog.js';
 import { drainBattery, LOW_BATTERY_PERCENT, reportedBattery } from '../simulators/battery.js';
+import { seededRandom } from '../simulators/household/seeded-random.js';
 import { localHour } from '../simulators/kinds/behaviour.js';
-import { BEHAVIOURS, behaviourFor, type KindBehaviour, type Random } from '../simulators/kinds/index.js';
+import { BEHAVIOURS, behaviourFor, type KindBehaviour } from '../simulators/kinds/index.js';
 
-/** mulberry32: a tiny seeded generator, so a failure replays exactly. */
-function seeded(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** mulberry32 from the household model: a failure replays exactly. */
+const seeded = seededRandom;
 
 const SHANGHAI = 480;
 /** 2025-11-24 00:00 in Shanghai. */

@@ -15,6 +15,7 @@ import {
   NO_CHROMIUM_REASON,
   createUser,
   ensureDashboardBuilt,
+  fakeNotifications,
   launchChromium,
   logIn,
   newDesk,
@@ -125,8 +126,9 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
     await inst.waitForSelector('[data-page=install-list]');
     expect(await inst.locator('.queue-list').count()).toBe(0);
     await inst.goto(`${hub.httpUrl}/#/queue`);
+    // A hash change does not reload the page: wait for the router to send the installer back.
+    await inst.waitForURL(/#\/install$/);
     await inst.waitForSelector('[data-page=install-list]');
-    expect(inst.url()).toMatch(/#\/install$/);
     expect(await inst.locator('.queue-list').count()).toBe(0);
     await inst.context().close();
 
@@ -144,22 +146,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
   it('shows a desktop notification for a new critical alert only while the tab is hidden', async () => {
     const context = await newDesk(browser);
     // Headless chromium has no notification centre and never hides a tab: stand in for both.
-    await context.addInitScript(() => {
-      const w = window as unknown as { __shown: { title: string; body?: string }[]; __hidden: boolean };
-      w.__shown = [];
-      w.__hidden = false;
-      Object.defineProperty(document, 'hidden', { get: () => w.__hidden });
-      class FakeNotification {
-        static permission = 'granted';
-        static requestPermission = async () => 'granted';
-        onclick: (() => void) | null = null;
-        constructor(title: string, options?: { body?: string }) {
-          w.__shown.push({ title, body: options?.body });
-        }
-        close() {}
-      }
-      (window as unknown as { Notification: unknown }).Notification = FakeNotification;
-    });
+    await fakeNotifications(context);
     const page = await context.newPage();
     await logIn(page, hub.httpUrl, operator);
     await page.waitForSelector('[data-stream=live]');
@@ -184,7 +171,8 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
     const heart = await raise(hub, homeIds[1]!, 'heart_rate', 'high', 20);
     const page = await (await newDesk(browser)).newPage();
     await page.goto(`${hub.httpUrl}/`);
-    // The username field has focus on load.
+    // The username field has focus on load — wait for it, or keys typed on a busy machine go nowhere.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'username');
     await page.keyboard.type(operator.username);
     await page.keyboard.press('Tab');
     await page.keyboard.type(operator.password);

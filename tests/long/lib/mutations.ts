@@ -4,18 +4,10 @@
  * session can be replayed from its seed.
  */
 import mqttPacket, { type Packet } from 'mqtt-packet';
+import { seededRandom } from '../../../simulators/household/seeded-random.js';
 
-/** A small seeded PRNG (mulberry32): reproducible sessions. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32, shared with the household model): reproducible sessions. */
+export const prng = seededRandom;
 
 export type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);
