@@ -215,6 +215,8 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    // A failed start also comes through here; its one-line reason is all the user should see.
+    const wasStarted = this.started;
     this.stream.stop();
     const http = this.httpServer;
     if (http) {
@@ -234,7 +236,7 @@ export class Hub {
     this.presence.stop();
     await this.notify.stop();
     await this.journal.close();
-    this.log.info('hub stopped');
+    if (wasStarted) this.log.info('hub stopped');
   }
 
   private replay(entry: JournalEntry): void {

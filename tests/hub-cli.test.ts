@@ -76,7 +76,7 @@ describe('hub command line', () => {
     await once(blocker, 'listening');
     cleanups.push(() => void blocker.close());
     const port = (blocker.address() as { port: number }).port;
-    const run = runHubCommand([], { HUB_MQTT_PORT: String(port), HUB_HTTP_PORT: '0', HUB_DATA_DIR: await tempDir(), HUB_LOG_LEVEL: 'silent' });
+    const run = runHubCommand([], { HUB_MQTT_PORT: String(port), HUB_HTTP_PORT: '0', HUB_DATA_DIR: await tempDir(), HUB_LOG_LEVEL: 'info' });
     expect(await run.exited).toBe(1);
     expectOneLineError(run.stderr(), new RegExp(`MQTT port ${port} on 127\\.0\\.0\\.1 is already in use: set HUB_MQTT_PORT or --mqtt-port`));
   });
