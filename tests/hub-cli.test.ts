@@ -91,7 +91,7 @@ describe('hub command line', () => {
     const dir = await tempDir();
     const file = join(dir, 'not-a-dir');
     await writeFile(file, 'x');
-    const run = runHubCommand([], { HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_DATA_DIR: join(file, 'data'), HUB_LOG_LEVEL: 'silent' });
+    const run = runHubCommand([], { HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_DATA_DIR: join(file, 'data'), HUB_LOG_LEVEL: 'info' });
     expect(await run.exited).toBe(1);
     expectOneLineError(run.stderr(), /data dir .* is not writable .*: set HUB_DATA_DIR or --data-dir/);
   });
