@@ -25,14 +25,19 @@ export interface DeviceCredentials {
   qrSvg: string;
 }
 
-export async function deviceCredentials(deviceId: string, secret: string, endpoint: MqttEndpoint): Promise<DeviceCredentials> {
-  const mqtt = {
+/** How a device connects: host, port, its client id / username and its topics. */
+export function mqttSettings(deviceId: string, endpoint: MqttEndpoint): DeviceCredentials['mqtt'] {
+  return {
     host: endpoint.host,
     port: endpoint.port,
     clientId: deviceId,
     username: deviceId,
     topics: { event: deviceTopic(deviceId, 'event'), telemetry: deviceTopic(deviceId, 'telemetry'), status: deviceTopic(deviceId, 'status'), cmd: deviceTopic(deviceId, 'cmd') },
   };
+}
+
+export async function deviceCredentials(deviceId: string, secret: string, endpoint: MqttEndpoint): Promise<DeviceCredentials> {
+  const mqtt = mqttSettings(deviceId, endpoint);
   const qrText = JSON.stringify({ v: 1, host: mqtt.host, port: mqtt.port, clientId: deviceId, username: deviceId, password: secret });
   const qrSvg = await QRCode.toString(qrText, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return { secret, mqtt, qrSvg };

@@ -26,6 +26,17 @@ export class HomeService {
     return created;
   }
 
+  /** Bulk install: all homes with their residents and devices, checked first, written once. */
+  async createHomes(inputs: Parameters<Registry['createHomes']>[0], actor: string): ReturnType<Registry['createHomes']> {
+    const created = await this.registry.createHomes(inputs);
+    for (const { devices } of created) for (const { device } of devices) this.presence.watch(device);
+    this.audit.record('homes.batch_created', actor, undefined, {
+      homes: created.map((c) => c.home.id),
+      devices: created.reduce((n, c) => n + c.devices.length, 0),
+    });
+    return created;
+  }
+
   async registerDevice(homeId: string, kind: string, serial: string, actor: string): Promise<{ device: DeviceRecord; secret: string }> {
     const registered = await this.registry.addDevice(homeId, kind, serial);
     this.presence.watch(registered.device);

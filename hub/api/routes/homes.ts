@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DEVICE_KIND_NAMES } from '../../../devices/catalog.js';
 import type { Commissioning } from '../../homes/commissioning.js';
-import { deviceCredentials } from '../../homes/device-credentials.js';
+import { deviceCredentials, mqttSettings } from '../../homes/device-credentials.js';
 import type { HomeService } from '../../homes/home-service.js';
 import type { DeviceStateStore } from '../../ingest/device-state.js';
 import type { Registry } from '../../registry/registry.js';
@@ -16,6 +16,16 @@ import { Device, Home, HomeDetail, ProvisionedDevice, User } from '../schemas.js
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
 const provisioners = ['admin', 'installer'] as const;
 const HomeIdParam = z.object({ homeId: z.string().max(100) });
+const newHome = z.object({
+  name: z.string().trim().min(1).max(200),
+  address: z.string().trim().min(1).max(500),
+  community: z.string().trim().max(200).optional(),
+  resident: residentInputSchema,
+});
+const newDevice = z.object({
+  kind: z.enum(DEVICE_KIND_NAMES as [string, ...string[]], { error: `must be one of: ${DEVICE_KIND_NAMES.join(', ')}` }),
+  serial: z.string().trim().min(1).max(100).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+});
 const Checklist = z
   .looseObject({ homeId: z.string(), status: z.string(), allPassed: z.boolean(), devices: z.array(z.looseObject({ deviceId: z.string(), passed: z.boolean() })) })
   .meta({ id: 'CommissioningChecklist' });
@@ -28,15 +38,32 @@ const routes = {
     summary: 'Create a home with its resident (status: installing)',
     request: {
       body: jsonRequest(
-        z.object({
-          name: z.string().trim().min(1).max(200),
-          address: z.string().trim().min(1).max(500),
-          community: z.string().trim().max(200).optional(),
-          resident: residentInputSchema,
-        }),
+        newHome,
       ),
     },
     responses: { 201: jsonResponse(Home, 'the new home') },
+  }),
+  batch: defineRoute({
+    method: 'post',
+    path: '/batch',
+    roles: provisioners,
+    summary: 'Bulk install: up to 500 homes with their residents and devices; all checked first (one bad row, nothing created), credentials returned once',
+    request: {
+      body: jsonRequest(
+        z.object({
+          homes: z
+            .array(newHome.extend({ devices: z.array(newDevice).max(20).default([]) }))
+            .min(1)
+            .max(500),
+        }),
+      ),
+    },
+    responses: {
+      201: jsonResponse(
+        z.object({ homes: z.array(z.object({ home: Home, devices: z.array(ProvisionedDevice.omit({ qrSvg: true })) })) }),
+        'the homes with each device\u2019s one-time secret',
+      ),
+    },
   }),
   list: defineRoute({
     method: 'get',
@@ -63,10 +90,7 @@ const routes = {
     request: {
       params: HomeIdParam,
       body: jsonRequest(
-        z.object({
-          kind: z.enum(DEVICE_KIND_NAMES as [string, ...string[]], { error: `must be one of: ${DEVICE_KIND_NAMES.join(', ')}` }),
-          serial: z.string().trim().min(1).max(100).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
-        }),
+        newDevice,
       ),
     },
     responses: { 201: jsonResponse(ProvisionedDevice, 'the device with its one-time secret') },
@@ -145,6 +169,22 @@ export function homesRoutes(deps: HomesRouteDeps) {
   app.openapi(routes.create, async (c) => {
     const { home } = await deps.homes.createHome(c.req.valid('json'), actor(c));
     return c.json(homeView(home, c.get('session')), 201);
+  });
+
+  app.openapi(routes.batch, async (c) => {
+    const created = await deps.homes.createHomes(c.req.valid('json').homes, actor(c));
+    const endpoint = deps.mqttEndpoint();
+    c.header('Cache-Control', 'no-store');
+    return c.json(
+      {
+        homes: created.map(({ home, devices }) => ({
+          home: homeView(home, c.get('session')),
+          // No QR codes here: 2,000 SVGs in one response help nobody; the CLI writes a credentials file.
+          devices: devices.map(({ device, secret }) => ({ ...deviceView(device), secret, mqtt: mqttSettings(device.id, endpoint) })),
+        })),
+      },
+      201,
+    );
   });
 
   app.openapi(routes.list, (c) => {
