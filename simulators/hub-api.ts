@@ -60,20 +60,53 @@ export class HubApi {
     return { homeId: home.id, devices };
   }
 
-  /** Provisions many homes, `concurrency` at a time, reporting progress after each. */
+  /**
+   * Provisions many homes through POST /homes/batch, a few hundred per call
+   * (each registry file written once per call, not once per home), reporting
+   * progress after each call. `concurrency` calls run at once.
+   */
   async provisionHomes(specs: readonly HomeSpec[], options: { concurrency: number; serialPrefix: string; onProgress?: (done: number) => void }): Promise<ProvisionedHome[]> {
+    const CHUNK = 250;
     const out: ProvisionedHome[] = new Array(specs.length);
     let next = 0;
     let done = 0;
     const lane = async () => {
       while (next < specs.length) {
-        const i = next++;
-        out[i] = await this.provisionHome(specs[i]!, `${options.serialPrefix}-${i}`);
-        options.onProgress?.(++done);
+        const start = next;
+        const end = Math.min(specs.length, start + CHUNK);
+        next = end;
+        await this.provisionChunk(specs, start, end, options.serialPrefix, out);
+        done += end - start;
+        options.onProgress?.(done);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, specs.length) }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, Math.ceil(specs.length / CHUNK))) }, lane));
     return out;
+  }
+
+  private async provisionChunk(specs: readonly HomeSpec[], from: number, to: number, serialPrefix: string, out: ProvisionedHome[]): Promise<void> {
+    const chunk = specs.slice(from, to);
+    const live = chunk.every((s) => s.live);
+    const body = {
+      homes: chunk.map((spec, j) => ({
+        name: spec.name,
+        address: spec.address,
+        resident: spec.resident,
+        devices: spec.kinds.map((kind, k) => ({ kind, serial: `${serialPrefix}-${from + j}-${k}-${kind}` })),
+      })),
+      // Simulated devices are not commissioned one by one like real ones (test button, fall test…).
+      ...(live ? { goLiveOverrideReason: 'simulated home (npm run demo / bench): devices not commissioned by hand' } : {}),
+    };
+    const res = await this.request<{ homes: { home: { id: string }; devices: { id: string; kind: string; secret: string }[] }[] }>('POST', '/homes/batch', body);
+    res.homes.forEach(({ home, devices }, j) => {
+      out[from + j] = { homeId: home.id, devices: devices.map((d) => ({ deviceId: d.id, kind: d.kind, secret: d.secret, homeId: home.id })) };
+    });
+    // A mixed chunk: put the live ones live one by one.
+    if (!live) {
+      for (const [j, spec] of chunk.entries()) {
+        if (spec.live) await this.request('POST', `/homes/${out[from + j]!.homeId}/go-live`, { overrideReason: 'simulated home (npm run demo / bench): devices not commissioned by hand' });
+      }
+    }
   }
 }
 

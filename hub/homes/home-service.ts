@@ -27,13 +27,13 @@ export class HomeService {
   }
 
   /** Bulk install: all homes with their residents and devices, checked first, written once. */
-  async createHomes(inputs: Parameters<Registry['createHomes']>[0], actor: string): ReturnType<Registry['createHomes']> {
-    const created = await this.registry.createHomes(inputs);
+  async createHomes(inputs: Parameters<Registry['createHomes']>[0], actor: string, goLiveOverrideReason?: string): ReturnType<Registry['createHomes']> {
+    // Live at once only with a stated reason (simulated neighbourhoods, migrating a site whose devices already work): audited.
+    const created = await this.registry.createHomes(inputs, goLiveOverrideReason ? 'live' : 'installing');
     for (const { devices } of created) for (const { device } of devices) this.presence.watch(device);
-    this.audit.record('homes.batch_created', actor, undefined, {
-      homes: created.map((c) => c.home.id),
-      devices: created.reduce((n, c) => n + c.devices.length, 0),
-    });
+    const homes = created.map((c) => c.home.id);
+    this.audit.record('homes.batch_created', actor, undefined, { homes, devices: created.reduce((n, c) => n + c.devices.length, 0) });
+    if (goLiveOverrideReason) this.audit.record('home.live_override', actor, undefined, { homes, reason: goLiveOverrideReason, missing: 'commissioning skipped for the whole batch' });
     return created;
   }
 

@@ -115,7 +115,7 @@ export class Registry {
    * checked first — one bad serial and nothing is created — then each file is
    * written once, not once per home (lowdb rewrites a whole file per write).
    */
-  async createHomes(inputs: readonly (NewHome & { devices: readonly { kind: string; serial: string }[] })[]): Promise<
+  async createHomes(inputs: readonly (NewHome & { devices: readonly { kind: string; serial: string }[] })[], status: HomeStatus = 'installing'): Promise<
     { home: HomeRecord; resident: ResidentRecord; devices: { device: DeviceRecord; secret: string }[] }[]
   > {
     const seen = new Set<string>();
@@ -128,7 +128,7 @@ export class Registry {
       }
     });
     const created = inputs.map((input) => {
-      const { home, resident } = this.stageHome(input);
+      const { home, resident } = this.stageHome(input, status);
       return { home, resident, devices: input.devices.map((d) => this.stageDevice(home.id, d.kind, d.serial)) };
     });
     await this.residents.write();
@@ -137,7 +137,7 @@ export class Registry {
     return created;
   }
 
-  private stageHome(input: NewHome): { home: HomeRecord; resident: ResidentRecord } {
+  private stageHome(input: NewHome, status: HomeStatus = 'installing'): { home: HomeRecord; resident: ResidentRecord } {
     const at = this.stamp();
     const homeId = this.unusedId(() => `home-${randomUUID().slice(0, 8)}`, this.homes.data.items);
     const resident: ResidentRecord = { ...input.resident, id: this.unusedId(() => `res-${randomUUID().slice(0, 8)}`, this.residents.data.items), homeId, createdAt: at, updatedAt: at };
@@ -146,10 +146,11 @@ export class Registry {
       name: input.name,
       address: input.address,
       community: input.community,
-      status: 'installing',
+      status,
       residentId: resident.id,
       createdAt: at,
       updatedAt: at,
+      ...(status === 'live' ? { liveAt: at } : {}),
     };
     this.residents.data.items[resident.id] = resident;
     this.homes.data.items[home.id] = home;

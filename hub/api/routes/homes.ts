@@ -55,6 +55,7 @@ const routes = {
             .array(newHome.extend({ devices: z.array(newDevice).max(20).default([]) }))
             .min(1)
             .max(500),
+          goLiveOverrideReason: z.string().trim().min(10, 'say why in at least 10 characters').max(500).optional().describe('create the homes live, skipping commissioning; audited'),
         }),
       ),
     },
@@ -172,7 +173,8 @@ export function homesRoutes(deps: HomesRouteDeps) {
   });
 
   app.openapi(routes.batch, async (c) => {
-    const created = await deps.homes.createHomes(c.req.valid('json').homes, actor(c));
+    const body = c.req.valid('json');
+    const created = await deps.homes.createHomes(body.homes, actor(c), body.goLiveOverrideReason);
     const endpoint = deps.mqttEndpoint();
     c.header('Cache-Control', 'no-store');
     return c.json(
