@@ -27,7 +27,9 @@ export interface SpawnOptions {
 
 export async function spawnReady(options: SpawnOptions): Promise<Child> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
+  // A built bundle (.mjs) runs with plain node, as `npm start` does; TypeScript goes through tsx.
+  const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.script], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

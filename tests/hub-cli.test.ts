@@ -3,14 +3,15 @@
  * first admin password printed once, one-line errors that say what to change,
  * clean shutdown on SIGTERM with the journal flushed.
  */
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../hub/storage/journal.js';
 import { ApiClient } from './helpers/api-client.js';
-import { runHubCommand, startHubProcess, type HubProcess } from './helpers/hub-process.js';
+import { REPO_ROOT, runHubCommand, startHubProcess, type HubProcess } from './helpers/hub-process.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 
 const running: HubProcess[] = [];
@@ -100,5 +101,24 @@ describe('hub command line', () => {
     const run = runHubCommand(['--help'], {});
     expect(await run.exited).toBe(0);
     expect(run.stdout()).toContain('HUB_MQTT_PORT');
+  });
+
+  it('runs as `npm start` does: the bundle built by build:hub starts with plain node and serves the API', async () => {
+    const bundle = `dist/hub-test-${process.pid}.mjs`;
+    cleanups.push(() => rm(join(REPO_ROOT, bundle), { force: true }).then(() => rm(join(REPO_ROOT, `${bundle}.map`), { force: true })));
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['--import', 'tsx', 'hub/tools/build-hub.ts', '--outfile', bundle], { cwd: REPO_ROOT }, (err) => (err ? reject(err) : resolve())),
+    );
+    const child = spawn(process.execPath, [bundle], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_DATA_DIR: await tempDir(), HUB_ADMIN_PASSWORD: 'bundle-password', HUB_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await expect.poll(() => out, { timeout: 10_000 }).toMatch(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const port = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/)![1];
+    await new ApiClient(`http://127.0.0.1:${port}`).login('admin', 'bundle-password');
   });
 });

@@ -1,16 +1,17 @@
 /**
- * The hub as the bench runs it: a child process (`node --import tsx
- * hub/main.ts`) on free ports with a fresh data dir and the per-IP and
+ * The hub as the bench runs it: a child process (the `npm start` bundle,
+ * dist/hub.mjs) on free ports with a fresh data dir and the per-IP and
  * per-device rate limits raised (every bench device connects from this one
  * machine). Homes are provisioned over the REST API like an installer would;
  * then the hub is restarted so the cold start with those homes is measured too.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HubApi, neighbourhood } from '../../simulators/hub-api.js';
-import { spawnReady, type Child } from '../child.js';
+import { REPO_ROOT, spawnReady, type Child } from '../child.js';
 import type { Target } from './target.js';
 
 const PASSWORD = 'bench-admin-password';
@@ -23,9 +24,19 @@ export interface HubTargetOptions {
   provisionConcurrency?: number;
 }
 
-function startHub(dataDir: string, nodeArgs: string[] = []): Promise<Child> {
+/** Builds the `npm start` bundle (under its own name) once per bench run: the bench measures what `npm start` runs. */
+let built: Promise<void> | undefined;
+function buildHub(): Promise<void> {
+  built ??= new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'hub/tools/build-hub.ts', '--outfile', 'dist/bench-hub.mjs'], { cwd: REPO_ROOT }, (err) => (err ? reject(err) : resolve()));
+  });
+  return built;
+}
+
+async function startHub(dataDir: string, nodeArgs: string[] = []): Promise<Child> {
+  await buildHub();
   return spawnReady({
-    script: 'hub/main.ts',
+    script: 'dist/bench-hub.mjs',
     nodeArgs,
     env: {
       HUB_MQTT_PORT: '0',
