@@ -91,3 +91,19 @@ describe('provision CLI', () => {
     expect(rows[0]).toMatchObject({ line: 2, home: { name: 'Zhou, home', resident: { name: 'Zhou', birthYear: 1944 } }, devices: [{ kind: 'bracelet', serial: 'B-9' }] });
   });
 });
+
+describe('provision CLI against a hub that refuses a row', () => {
+  it('creates the other rows and names the refused one (a serial the hub already has)', async () => {
+    const hub = keep(await startTestHub(), closeHub);
+    const dir = keep(await makeTempDir(), (t) => t.remove());
+    await hub.api.post('/api/v1/homes/batch', { homes: [{ name: 'Old', address: 'x', resident: { name: 'Old', birthYear: 1930 }, devices: [{ kind: 'gas_alarm', serial: 'GAS-1' }] }] });
+    await writeFile(join(dir.path, 'homes.csv'), GOOD);
+    const out = join(dir.path, 'credentials.csv');
+    const res = await run(['--csv', join(dir.path, 'homes.csv'), '--out', out, '--url', hub.httpUrl], { HUB_PASSWORD: ADMIN_PASSWORD });
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('line 2 Wang home: home-');
+    expect(res.err).toMatch(/line 3 Li home: FAILED .*409.*GAS-1/);
+    expect((await readFile(out, 'utf8')).trim().split('\n')).toHaveLength(3);
+    expect((await hub.api.get('/api/v1/homes')).body.homes.map((h: { name: string }) => h.name).sort()).toEqual(['Old', 'Wang home']);
+  });
+});

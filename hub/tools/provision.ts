@@ -3,9 +3,11 @@
  *
  * Bulk installs from a CSV file through the hub's own API (the same checks,
  * roles and audit as the installer pages). All rows are validated first;
- * then each home is created with its resident, contacts and devices, and each
- * device's one-time credentials are appended to the output file at once
- * (mode 0600), so a failure half-way loses no secret already issued. Homes
+ * then homes are created with their residents, contacts and devices 100 at a
+ * time (POST /homes/batch; if the hub refuses a batch, that batch is retried
+ * row by row to name the rows it refuses), and each batch's one-time
+ * credentials are appended to the output file at once (mode 0600), so a
+ * failure half-way loses no secret already issued. Homes
  * stay `installing`: commissioning happens on site (`--status` shows it).
  * The password comes from HUB_PASSWORD, never from the command line.
  */
@@ -50,14 +52,21 @@ class HubClient {
 
 const CREDENTIAL_HEADER = 'line,home_id,home_name,device_id,kind,serial,secret,mqtt_host,mqtt_port\n';
 
-async function provisionRow(hub: HubClient, row: HomeRow, out: string): Promise<string> {
-  const home = await hub.call('POST', '/homes', row.home);
-  for (const device of row.devices) {
-    const d = await hub.call('POST', `/homes/${home.id}/devices`, device);
-    // One line per device, written before the next request: a secret is never only in memory.
-    appendFileSync(out, [row.line, home.id, home.name, d.id, d.kind, d.serial, d.secret, d.mqtt.host, d.mqtt.port].map(csvCell).join(',') + '\n');
-  }
-  return home.id as string;
+type Credential = { id: string; kind: string; serial: string; secret: string; mqtt: { host: string; port: number } };
+
+function writeCredentials(out: string, row: HomeRow, home: { id: string; name: string }, devices: readonly Credential[]): void {
+  // Written as soon as the hub answers, before the next request: a secret is never only in memory.
+  for (const d of devices) appendFileSync(out, [row.line, home.id, home.name, d.id, d.kind, d.serial, d.secret, d.mqtt.host, d.mqtt.port].map(csvCell).join(',') + '\n');
+}
+
+/** Up to CHUNK rows in one all-or-nothing call (POST /homes/batch: one registry write per file, not per home). */
+const CHUNK = 100;
+
+async function provisionChunk(hub: HubClient, rows: HomeRow[], out: string): Promise<string[]> {
+  const res = await hub.call('POST', '/homes/batch', { homes: rows.map((r) => ({ ...r.home, devices: r.devices })) });
+  const created = res.homes as { home: { id: string; name: string }; devices: Credential[] }[];
+  created.forEach(({ home, devices }, i) => writeCredentials(out, rows[i]!, home, devices));
+  return created.map((c) => c.home.id);
 }
 
 function csvCell(value: unknown): string {
@@ -103,13 +112,24 @@ async function main(): Promise<void> {
   await hub.login(values.username, password);
   writeFileSync(values.out, CREDENTIAL_HEADER, { mode: 0o600 });
   let failed = 0;
-  for (const [i, row] of rows.entries()) {
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const chunk = rows.slice(start, start + CHUNK);
     try {
-      const homeId = await provisionRow(hub, row, values.out);
-      process.stdout.write(`[${i + 1}/${rows.length}] line ${row.line} ${row.home.name}: ${homeId}, ${row.devices.length} device(s)\n`);
-    } catch (err) {
-      failed++;
-      process.stderr.write(`[${i + 1}/${rows.length}] line ${row.line} ${row.home.name}: FAILED ${(err as Error).message}\n`);
+      const ids = await provisionChunk(hub, chunk, values.out);
+      chunk.forEach((row, j) => process.stdout.write(`[${start + j + 1}/${rows.length}] line ${row.line} ${row.home.name}: ${ids[j]}, ${row.devices.length} device(s)\n`));
+      continue;
+    } catch {
+      // The hub created nothing of this chunk: go row by row to find out which ones it refuses.
+    }
+    for (const [j, row] of chunk.entries()) {
+      try {
+        // A batch of one: all-or-nothing for the row, so a refused row leaves no half-made home.
+        const [homeId] = await provisionChunk(hub, [row], values.out);
+        process.stdout.write(`[${start + j + 1}/${rows.length}] line ${row.line} ${row.home.name}: ${homeId}, ${row.devices.length} device(s)\n`);
+      } catch (err) {
+        failed++;
+        process.stderr.write(`[${start + j + 1}/${rows.length}] line ${row.line} ${row.home.name}: FAILED ${(err as Error).message}\n`);
+      }
     }
   }
   process.stdout.write(`${rows.length - failed} of ${rows.length} homes created; credentials in ${values.out} (keep it safe, it holds the device secrets)\n`);
