@@ -171,6 +171,7 @@ export class Hub {
       timezone: config.timezone,
       defaultSecret: config.webhookSecret,
       log: log.child({ module: 'notify' }),
+      recentAlerts: () => this.alerts.list(),
     });
     this.visitStore = new VisitStore(join(config.dataDir, 'registry', 'visits.json'));
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });

@@ -27,6 +27,9 @@ import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
 import { displayUrl } from './webhook-url.js';
 import { WebhookStore, webhookView, type NewWebhook, type OrgWebhookView } from './webhook-store.js';
 
+/** Deliveries are retried for up to an hour; older alert events are not worth sending after a restart. */
+const CATCH_UP_MS = 60 * 60_000;
+
 export interface NotifyServiceDeps {
   /** `<dataDir>/notifications` */
   dir: string;
@@ -39,6 +42,8 @@ export interface NotifyServiceDeps {
   defaultSecret: string | undefined;
   log: Logger;
   maxPending?: number | undefined;
+  /** Alerts raised or changed lately (after the journal replay), to catch up on what a crash left unqueued. */
+  recentAlerts?: (() => Alert[]) | undefined;
   /** Tests may replace the HTTP attempt; the default is a real POST. */
   post?: ((request: HttpRequest, stop: AbortSignal, now: () => number) => Promise<SendResult>) | undefined;
 }
@@ -96,6 +101,7 @@ export class NotifyService {
         else if (change === 'escalated') this.onAlertEvent('alert.escalated', alert);
       }),
     );
+    this.catchUp();
     this.queue.start();
     const { pending } = this.queue.stats;
     if (pending > 0) this.deps.log.info({ pending }, 'notifications: pending deliveries resumed');
@@ -119,6 +125,23 @@ export class NotifyService {
   /** Resolves once the delivery log has everything so far on disk (tests, shutdown). */
   flushLog(): Promise<void> {
     return this.file.drain();
+  }
+
+  /**
+   * A kill -9 between "alert on disk" and "delivery queued" would lose that
+   * notification. At start, every alert event of the last hour (the retry
+   * window) is offered to the queue again; the queue's per-(event, alert,
+   * target) key drops the ones it already has, so nothing is sent twice.
+   */
+  private catchUp(): void {
+    const since = this.deps.clock.now() - CATCH_UP_MS;
+    const recent = (at: string | undefined) => at !== undefined && Date.parse(at) >= since;
+    for (const alert of this.deps.recentAlerts?.() ?? []) {
+      if (recent(alert.raisedAt)) this.onAlertEvent('alert.raised', alert);
+      const escalatedAt = alert.timeline.find((e) => e.type === 'escalated')?.at;
+      if (recent(escalatedAt)) this.onAlertEvent('alert.escalated', alert);
+      if (alert.status === 'resolved' && recent(alert.resolvedAt)) this.onAlertEvent('alert.resolved', alert);
+    }
   }
 
   // ── from the bus: pick targets and queue, nothing more ──────────────────
