@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
-import { startTestHub, type TestHub } from './helpers/test-hub.js';
+import { startTestHub } from './helpers/test-hub.js';
 import { WebhookGateway } from './helpers/webhook-gateway.js';
 
 const keep = useCleanup();
