@@ -33,6 +33,7 @@ export interface IngestContext {
   payload: Buffer;
   receivedAt: number;
   channel?: UplinkChannel;
+  deviceId?: string;
   device?: DeviceRecord;
   kind?: DeviceKind;
   body?: Record<string, unknown>;
@@ -55,6 +56,7 @@ const parseTopicStep: IngestStep = {
     const parsed = parseTopic(ctx.topic);
     if (!parsed || parsed.channel === 'cmd') return drop('bad_topic', ctx.topic.slice(0, 100));
     ctx.channel = parsed.channel;
+    ctx.deviceId = parsed.deviceId;
     return null;
   },
 };
@@ -62,7 +64,7 @@ const parseTopicStep: IngestStep = {
 const findDevice: IngestStep = {
   name: 'findDevice',
   run(ctx, { registry }) {
-    const deviceId = parseTopic(ctx.topic)!.deviceId;
+    const deviceId = ctx.deviceId!;
     const device = registry.getDevice(deviceId);
     const kind = device && findDeviceKind(device.kind);
     // A device revoked while connected keeps its socket until kicked: drop what it sends meanwhile.
