@@ -36,6 +36,7 @@ import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
+import { parseHostAllowList } from './notify/host-allow-list.js';
 import { NotifyService } from './notify/notify-service.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
@@ -170,6 +171,7 @@ export class Hub {
       clock,
       timezone: config.timezone,
       defaultSecret: config.webhookSecret,
+      allowedHosts: parseHostAllowList(config.webhookAllowedHosts),
       log: log.child({ module: 'notify' }),
       recentAlerts: () => this.alerts.list(),
     });

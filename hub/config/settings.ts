@@ -94,6 +94,12 @@ export const SETTINGS = {
     schema: positiveInt('a positive number of messages per second').default(20),
     hint: 'messages per second one device may publish (burst: 5 × this); above it the device is disconnected',
   },
+  webhookAllowedHosts: {
+    env: 'HUB_WEBHOOK_ALLOWED_HOSTS',
+    flag: 'webhook-allowed-hosts',
+    schema: z.string().min(1, 'must be a comma-separated list of hosts, e.g. sms.example.com,.gateway.example.cn').optional(),
+    hint: 'hosts webhooks may be sent to (names, .suffixes, IPs); unset: any host',
+  },
   webhookSecret: {
     env: 'HUB_WEBHOOK_SECRET',
     flag: 'webhook-secret',

@@ -12,6 +12,8 @@
  * pipeline never waits for a gateway.
  */
 import type { Alert } from '../alerts/alert.js';
+import { DomainError } from '../core/errors.js';
+import { hostRefusal, type HostAllowList } from './host-allow-list.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -38,6 +40,8 @@ export interface NotifyServiceDeps {
   audit: Pick<AuditLog, 'record'>;
   clock: Clock;
   timezone: string;
+  /** HUB_WEBHOOK_ALLOWED_HOSTS, parsed: where webhooks may go (undefined: anywhere). */
+  allowedHosts?: HostAllowList;
   /** HUB_WEBHOOK_SECRET: signs contacts' own webhooks. */
   defaultSecret: string | undefined;
   log: Logger;
@@ -174,6 +178,9 @@ export class NotifyService {
       secret = this.deps.defaultSecret;
       if (secret === undefined) return Promise.resolve({ kind: 'unsendable', error: 'not signed: HUB_WEBHOOK_SECRET is not set on the hub' });
     }
+    // Checked at every attempt too: the list may have changed since the URL was configured.
+    const refused = hostRefusal(url, this.deps.allowedHosts);
+    if (refused) return Promise.resolve({ kind: 'unsendable', error: refused });
     const sentAt = this.deps.clock.now();
     const body = webhookBody({ event: delivery.event, alert: delivery.alert, contact: delivery.contact, deliveryId: delivery.id, attempt, sentAt });
     const headers = webhookHeaders({ secret, body, deliveryId: delivery.id, sentAt });
@@ -191,13 +198,21 @@ export class NotifyService {
     return this.webhookStore.list().map(webhookView);
   }
 
+  /** Throws a 400 naming `field` when the URL's host is not allowed. */
+  checkUrl(url: string, field: string): void {
+    const refused = hostRefusal(url, this.deps.allowedHosts);
+    if (refused) throw new DomainError('invalid', `${field}: ${refused}`);
+  }
+
   async createWebhook(input: NewWebhook, actor: string): Promise<OrgWebhookView> {
+    this.checkUrl(input.url, 'url');
     const webhook = await this.webhookStore.create(input);
     this.deps.audit.record('notify.webhook_created', actor, webhook.id, { name: webhook.name, url: displayUrl(webhook.url), severities: webhook.severities, enabled: webhook.enabled });
     return webhookView(webhook);
   }
 
   async updateWebhook(id: string, change: Partial<NewWebhook>, actor: string): Promise<OrgWebhookView> {
+    if (change.url !== undefined) this.checkUrl(change.url, 'url');
     const webhook = await this.webhookStore.update(id, change);
     const { secret, url, ...rest } = change;
     // Never the secret itself, in the audit or anywhere else: only that it changed.

@@ -160,10 +160,10 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json\b/i;
  * contacts — whatever the route) is refused with a 400 naming the field,
  * before the route stores anything.
  */
-export function contactWebhookGuard(notify: Pick<NotifyService, 'contactWebhooksAllowed'>): MiddlewareHandler<ApiEnv> {
+export function contactWebhookGuard(notify: Pick<NotifyService, 'contactWebhooksAllowed' | 'checkUrl'>): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const method = c.req.method;
-    if (notify.contactWebhooksAllowed || (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') || !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    if ((method !== 'POST' && method !== 'PUT' && method !== 'PATCH') || !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
       return next();
     }
     let body: unknown;
@@ -172,11 +172,20 @@ export function contactWebhookGuard(notify: Pick<NotifyService, 'contactWebhooks
     } catch {
       return next(); // the route reports the bad JSON
     }
-    const paths = contactWebhookPaths(body);
-    if (paths.length === 0) return next();
-    const message = 'a contact webhook needs HUB_WEBHOOK_SECRET set on the hub (it signs them); set it, or leave out webhookUrl to notify this contact through the organisation webhooks';
-    throw new HttpError(400, 'invalid_body', `invalid body: ${paths[0]}: ${message}`, paths.map((path) => ({ path, message })));
+    const found = contactWebhooks(body);
+    if (found.length === 0) return next();
+    if (!notify.contactWebhooksAllowed) {
+      const message = 'a contact webhook needs HUB_WEBHOOK_SECRET set on the hub (it signs them); set it, or leave out webhookUrl to notify this contact through the organisation webhooks';
+      throw new HttpError(400, 'invalid_body', `invalid body: ${found[0]!.path}: ${message}`, found.map(({ path }) => ({ path, message })));
+    }
+    for (const { path, url } of found) if (typeof url === 'string') notify.checkUrl(url, path);
+    return next();
   };
+}
+
+/** Where in a request body a `notify.webhookUrl` is set, and to what. */
+export function contactWebhooks(value: unknown): { path: string; url: unknown }[] {
+  return contactWebhookPaths(value).map((path) => ({ path, url: path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value) }));
 }
 
 /** Where in a request body a `notify.webhookUrl` is set (e.g. `resident.contacts.0.notify.webhookUrl`). */
