@@ -5,16 +5,13 @@
  * start page.
  */
 import { useEffect } from 'preact/hooks';
-import { logout } from './api/session.js';
 import type { User } from './api/types.js';
 import { ConnectionBadge } from './components/connection-badge.js';
 import { LangSwitch } from './components/lang-switch.js';
-import { t, tValue } from './i18n/index.js';
+import { WhoAmI } from './components/who-am-i.js';
+import { t } from './i18n/index.js';
 import { FamilyPage } from './pages/family-page.js';
-import { InstallHomePage } from './pages/install-home-page.js';
-import { InstallListPage } from './pages/install-list-page.js';
-import { InstallNewPage } from './pages/install-new-page.js';
-import { VisitsPage } from './pages/visits-page.js';
+import { peoplePage } from './pages/people-pages.js';
 import { hasPage, START_PAGE } from './roles.js';
 import { href, parseRoute, useRoute, type Route } from './router.js';
 
@@ -22,16 +19,8 @@ function page(route: Route, user: User) {
   switch (route.name) {
     case 'family':
       return <FamilyPage user={user} />;
-    case 'install':
-      return <InstallListPage />;
-    case 'installNew':
-      return <InstallNewPage />;
-    case 'installHome':
-      return <InstallHomePage key={route.id} id={route.id} />;
-    case 'visits':
-      return <VisitsPage user={user} />;
     default:
-      return <p class="loading">{t('common.loading')}</p>;
+      return peoplePage(route, user) ?? <p class="loading">{t('common.loading')}</p>;
   }
 }
 
@@ -68,12 +57,7 @@ export function RoleShell({ user }: { user: User }) {
         <div class="top-tools">
           {live && <ConnectionBadge />}
           <LangSwitch />
-          <span class="who" title={user.username}>
-            {user.displayName} <span class="role">{tValue('role', user.role)}</span>
-          </span>
-          <button type="button" class="button-quiet" onClick={() => void logout()}>
-            {t('nav.logout')}
-          </button>
+          <WhoAmI user={user} />
         </div>
       </header>
       <main id="main" tabIndex={-1}>

@@ -8,13 +8,10 @@ import { t } from './i18n/index.js';
 import { AlertPage } from './pages/alert-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { HomesPage } from './pages/homes-page.js';
-import { InstallHomePage } from './pages/install-home-page.js';
-import { InstallListPage } from './pages/install-list-page.js';
-import { InstallNewPage } from './pages/install-new-page.js';
 import { ReportsPage } from './pages/reports-page.js';
-import { VisitsPage } from './pages/visits-page.js';
 import { hasPage } from './roles.js';
 import { NotAllowed } from './pages/not-allowed.js';
+import { peoplePage } from './pages/people-pages.js';
 import { QueuePage } from './pages/queue-page.js';
 import { useRoute, type Route } from './router.js';
 
@@ -32,13 +29,10 @@ function page(route: Route, user: User) {
     case 'reports':
       return <ReportsPage />;
     case 'install':
-      return <InstallListPage />;
     case 'installNew':
-      return <InstallNewPage />;
     case 'installHome':
-      return <InstallHomePage key={route.id} id={route.id} />;
     case 'visits':
-      return <VisitsPage user={user} />;
+      return peoplePage(route, user);
     case 'family':
       return <NotAllowed />;
     case 'notFound':

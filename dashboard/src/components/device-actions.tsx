@@ -9,7 +9,7 @@ import { useState } from 'preact/hooks';
 import { post } from '../api/http.js';
 import type { HomeView, ProvisionedDevice } from '../api/types.js';
 import { t } from '../i18n/index.js';
-import { Field, FormError, formErrors, invalid, NO_ERRORS, type FormErrors } from '../util/field-errors.js';
+import { Field, FormError, invalid, NO_ERRORS, useFormAction } from '../util/field-errors.js';
 
 type Kind = 'rotate' | 'revoke' | 'replace' | 'move';
 
@@ -30,26 +30,19 @@ export function DeviceActions({
   const [reason, setReason] = useState('');
   const [serial, setSerial] = useState('');
   const [target, setTarget] = useState('');
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [busy, setBusy] = useState(false);
+  const form = useFormAction((p) => p === 'reason' || p === 'serial' || p === 'homeId');
+  const { busy, errors, setErrors } = form;
   const base = `/devices/${encodeURIComponent(deviceId)}`;
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setErrors(NO_ERRORS);
-    try {
+  const run = (work: () => Promise<void>) =>
+    form.run(async () => {
       await work();
       setOpen(undefined);
       setReason('');
       setSerial('');
       setTarget('');
       onChanged();
-    } catch (err) {
-      setErrors(formErrors(err, (p) => p === 'reason' || p === 'serial' || p === 'homeId'));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const choose = (kind: Kind) => {
     setErrors(NO_ERRORS);

@@ -1,9 +1,8 @@
 /** The bar on every page: where to go, whether the console is live, the alarm, the language, who is logged in. */
 import type { ComponentChildren } from 'preact';
 import { AUDIT_ROLES } from '../api/enums.js';
-import { logout } from '../api/session.js';
 import type { User } from '../api/types.js';
-import { t, tValue } from '../i18n/index.js';
+import { t } from '../i18n/index.js';
 import { book } from '../live/index.js';
 import { INSTALL_ROLES, REPORT_ROLES } from '../roles.js';
 import { href, type Route } from '../router.js';
@@ -11,6 +10,7 @@ import { useStore } from '../util/use-store.js';
 import { ConnectionBadge } from './connection-badge.js';
 import { LangSwitch } from './lang-switch.js';
 import { MuteButton } from './mute-button.js';
+import { WhoAmI } from './who-am-i.js';
 
 function NavLink({ to, current, children }: { to: string; current: boolean; children: ComponentChildren }) {
   return (
@@ -61,12 +61,7 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
         <ConnectionBadge />
         <MuteButton />
         <LangSwitch />
-        <span class="who" title={user.username}>
-          {user.displayName} <span class="role">{tValue('role', user.role)}</span>
-        </span>
-        <button type="button" class="button-quiet" onClick={() => void logout()}>
-          {t('nav.logout')}
-        </button>
+        <WhoAmI user={user} />
       </div>
     </header>
   );

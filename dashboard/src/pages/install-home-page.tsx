@@ -20,7 +20,7 @@ import { DeviceActions } from '../components/device-actions.js';
 import { t, tValue } from '../i18n/index.js';
 import { stream } from '../live/index.js';
 import { href } from '../router.js';
-import { Field, FormError, formErrors, invalid, NO_ERRORS, type FormErrors } from '../util/field-errors.js';
+import { Field, FormError, invalid, useFormAction } from '../util/field-errors.js';
 import { signalWord } from '../util/commissioning.js';
 import { formatAgo } from '../util/format.js';
 import { useNow } from '../util/ticker.js';
@@ -36,22 +36,14 @@ export function checkLabel(id: string): string {
 function RegisterForm({ homeId, onRegistered }: { homeId: string; onRegistered(d: ProvisionedDevice): void }) {
   const [kind, setKind] = useState<string>(DEVICE_KINDS[0]);
   const [serial, setSerial] = useState('');
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, errors, run } = useFormAction((p) => p === 'kind' || p === 'serial');
+  const submit = (e: Event) => {
     e.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setErrors(NO_ERRORS);
-    try {
+    void run(async () => {
       const device = await post<ProvisionedDevice>(`/homes/${encodeURIComponent(homeId)}/devices`, { kind, serial });
       setSerial('');
       onRegistered(device);
-    } catch (err) {
-      setErrors(formErrors(err, (p) => p === 'kind' || p === 'serial'));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="card register-form" onSubmit={submit} aria-labelledby="register-title" noValidate>
@@ -139,21 +131,13 @@ function DeviceCard({
 
 function GoLive({ checklist, onLive }: { checklist: HomeChecklist; onLive(): void }) {
   const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, run } = useFormAction((p) => p === 'overrideReason');
   const missing = checklist.devices.flatMap((d) => d.checks.filter((c) => !c.done).map((c) => ({ device: d, check: c.id })));
-  const go = async (overrideReason?: string) => {
-    setBusy(true);
-    setErrors(NO_ERRORS);
-    try {
+  const go = (overrideReason?: string) =>
+    run(async () => {
       await post(`/homes/${encodeURIComponent(checklist.homeId)}/go-live`, overrideReason === undefined ? {} : { overrideReason });
       onLive();
-    } catch (err) {
-      setErrors(formErrors(err, (p) => p === 'overrideReason'));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   if (checklist.status === 'live') {
     return (
       <section class="card go-live is-live" aria-labelledby="golive-title" data-home-status="live">

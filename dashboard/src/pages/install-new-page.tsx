@@ -10,7 +10,7 @@ import { CONDITIONS } from '../api/enums.js';
 import type { HomeView } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
-import { Field, FormError, formErrors, invalid, NO_ERRORS, type FormErrors } from '../util/field-errors.js';
+import { Field, FormError, invalid, useFormAction } from '../util/field-errors.js';
 
 interface ContactDraft {
   name: string;
@@ -73,8 +73,7 @@ const FIELD = /^(name|address|community|resident\.(name|birthYear|gender|phone|c
 
 export function InstallNewPage() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, run } = useFormAction((p) => FIELD.test(p));
 
   const setHome = (k: 'name' | 'address' | 'community') => (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
   const setRes = (k: keyof Omit<Draft['resident'], 'conditions' | 'specialHardship'>) => (e: Event) =>
@@ -83,21 +82,16 @@ export function InstallNewPage() {
   const toggleCondition = (c: string) =>
     setDraft({ ...draft, resident: { ...draft.resident, conditions: draft.resident.conditions.includes(c) ? draft.resident.conditions.filter((x) => x !== c) : [...draft.resident.conditions, c] } });
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setErrors(NO_ERRORS);
-    try {
-      const home = await post<HomeView>('/homes', body(draft));
-      location.hash = href.installHome(home.id);
-    } catch (err) {
-      const found = formErrors(err, (p) => FIELD.test(p));
-      setErrors(found);
-      setBusy(false);
+    void run(
+      async () => {
+        const home = await post<HomeView>('/homes', body(draft));
+        location.hash = href.installHome(home.id);
+      },
       // Take the keyboard to the first field the hub named.
-      requestAnimationFrame(() => document.querySelector<HTMLElement>('.install-form [aria-invalid=true]')?.focus());
-    }
+      () => requestAnimationFrame(() => document.querySelector<HTMLElement>('.install-form [aria-invalid=true]')?.focus()),
+    );
   };
 
   const r = draft.resident;

@@ -10,7 +10,7 @@ import { get, post } from '../api/http.js';
 import { VISIT_CONDITIONS } from '../api/enums.js';
 import type { DueResident, User, VisitCondition, VisitRecord } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
-import { Field, FormError, formErrors, invalid, NO_ERRORS, withoutField, type FormErrors } from '../util/field-errors.js';
+import { Field, FormError, invalid, withoutField, useFormAction } from '../util/field-errors.js';
 import { formatDateTime, formatMonth } from '../util/format.js';
 import { errorText } from '../util/use-action.js';
 
@@ -40,17 +40,13 @@ function VisitForm({ resident, user, onLogged, onCancel }: { resident: DueReside
   const [condition, setCondition] = useState<VisitCondition | ''>('');
   const [notes, setNotes] = useState('');
   const [followUp, setFollowUp] = useState(false);
-  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, setErrors, run } = useFormAction((p) => FIELDS.has(p));
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => headingRef.current?.focus(), [resident.residentId]);
 
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    if (busy) return;
-    setBusy(true);
-    setErrors(NO_ERRORS);
-    try {
+    void run(async () => {
       const at = new Date(visitedAt);
       const visit = await post<VisitRecord>('/visits', {
         residentId: resident.residentId,
@@ -60,12 +56,9 @@ function VisitForm({ resident, user, onLogged, onCancel }: { resident: DueReside
         condition: condition || undefined,
         notes: notes.trim() || undefined,
         followUp,
-      });
-      onLogged(visit);
-    } catch (err) {
-      setErrors(formErrors(err, (p) => FIELDS.has(p)));
-      setBusy(false);
-    }
+        });
+        onLogged(visit);
+    });
   };
 
   return (

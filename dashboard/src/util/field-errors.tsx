@@ -5,6 +5,7 @@
  * button, so no error is ever lost.
  */
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { ApiError } from '../api/http.js';
 import { t } from '../i18n/index.js';
 import { errorText } from './use-action.js';
@@ -77,4 +78,38 @@ export function FormError({ errors }: { errors: FormErrors }) {
       {errors.general}
     </p>
   );
+}
+
+export interface FormAction {
+  busy: boolean;
+  errors: FormErrors;
+  setErrors(errors: FormErrors): void;
+  /** Runs one submission at a time; a failure becomes per-field errors (and `onError` runs after them). */
+  run(work: () => Promise<void>, onError?: () => void): Promise<boolean>;
+}
+
+/** useAction for forms: the same one-at-a-time run, with the hub's 400 split onto the form's `known` fields. */
+export function useFormAction(known: (path: string) => boolean): FormAction {
+  const [busy, setBusy] = useState(false);
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  return {
+    busy,
+    errors,
+    setErrors,
+    async run(work, onError) {
+      if (busy) return false;
+      setBusy(true);
+      setErrors(NO_ERRORS);
+      try {
+        await work();
+        return true;
+      } catch (err) {
+        setErrors(formErrors(err, known));
+        onError?.();
+        return false;
+      } finally {
+        setBusy(false);
+      }
+    },
+  };
 }
