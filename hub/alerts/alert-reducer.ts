@@ -4,7 +4,6 @@
  * a restarted hub has exactly the state it had before (DESIGN.md §6). Every
  * line becomes one timeline entry of its alert.
  */
-import type { TestEventRecord } from '../core/hub-events.js';
 import { triggerActor, type Alert, type AlertTrigger, type Outcome, type Responder, type ResponderState, type Severity, type TimelineEntry } from './alert.js';
 
 export interface AlertRecordData {
@@ -42,7 +41,6 @@ export const ALERT_RECORD_TYPES = new Set<string>([
   'alert.command_sent',
 ] satisfies AlertRecordType[]);
 
-export type { TestEventRecord };
 
 export interface StoredAlert {
   alert: Alert;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
-import { INGEST_STEPS, type DropReason, type IngestContext, type IngestDeps } from './steps.js';
+import { INGEST_STEPS, notePresence, type DropReason, type IngestContext, type IngestDeps } from './steps.js';
 
 export type IngestOutcome =
   | { accepted: true; ctx: IngestContext }
@@ -38,14 +38,8 @@ export class Ingest {
   touch(deviceId: string, receivedAt: number): void {
     const device = this.deps.registry.getDevice(deviceId);
     if (!device || device.revokedAt) return;
-    const state = this.deps.states.ensure(device.id, device.homeId, device.kind);
-    state.messages++;
-    state.lastSeen = receivedAt;
-    this.deps.watchdog.touch(device.id, receivedAt);
-    if (state.online !== true) {
-      state.online = true;
-      this.deps.bus.emit('device.status', { deviceId: device.id, homeId: device.homeId, online: true, at: receivedAt, reason: 'message' });
-    }
+    const { change } = notePresence(this.deps, device, receivedAt, { offline: false, reason: 'message' });
+    if (change) this.deps.bus.emit('device.status', change);
   }
 
   handle(topic: string, payload: Buffer, receivedAt: number): IngestOutcome {

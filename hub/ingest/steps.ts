@@ -126,30 +126,40 @@ const dedupeSeq: IngestStep = {
   },
 };
 
+/**
+ * Presence from one message: any message but an `offline` status is a sign of
+ * life (DESIGN.md §3). Returns the status change when the device's online
+ * state flips. Shared by the full pipeline and the overload (shed) path.
+ */
+export function notePresence(
+  { states, watchdog }: Pick<IngestDeps, 'states' | 'watchdog'>,
+  device: DeviceRecord,
+  at: number,
+  how: { offline: boolean; reason: DeviceStatusChange['reason'] },
+): { state: DeviceLiveState; change: DeviceStatusChange | undefined } {
+  const state = states.ensure(device.id, device.homeId, device.kind);
+  state.messages++;
+  if (!how.offline) {
+    state.lastSeen = at;
+    watchdog.touch(device.id, at);
+  }
+  const online = !how.offline;
+  if (state.online === online) return { state, change: undefined };
+  state.online = online;
+  return { state, change: { deviceId: device.id, homeId: device.homeId, online, at, reason: how.reason } };
+}
+
 const updateState: IngestStep = {
   name: 'updateState',
-  run(ctx, { states, watchdog }) {
+  run(ctx, deps) {
     const device = ctx.device!;
-    const state = states.ensure(device.id, device.homeId, device.kind);
+    const { states } = deps;
+    const { state, change } = notePresence(deps, device, ctx.receivedAt, {
+      offline: ctx.statusPayload === 'offline',
+      reason: ctx.channel === 'status' ? 'status_topic' : 'message',
+    });
     ctx.state = state;
-    state.messages++;
-    const goingOffline = ctx.statusPayload === 'offline';
-    if (!goingOffline) {
-      // Any message counts as a sign of life (DESIGN.md §3).
-      state.lastSeen = ctx.receivedAt;
-      watchdog.touch(device.id, ctx.receivedAt);
-    }
-    const online = !goingOffline;
-    if (state.online !== online) {
-      state.online = online;
-      ctx.statusChange = {
-        deviceId: device.id,
-        homeId: device.homeId,
-        online,
-        at: ctx.receivedAt,
-        reason: ctx.channel === 'status' ? 'status_topic' : 'message',
-      };
-    }
+    ctx.statusChange = change;
     const body = ctx.body;
     if (!body) return null;
     const { ts: _ts, seq: _seq, ...values } = body;
