@@ -8,22 +8,14 @@ import type { VisitCondition, VisitRecord } from '../../../hub/visits/visit.js';
 import type { DueResident, VisitRateReport, ResidentMonthStatus } from '../../../hub/visits/visit-rate.js';
 import type { ReportSummary, ReportTableName } from '../../../hub/reports/summary.js';
 import type { AnswerShare, Durations, ResponseTimes } from '../../../hub/reports/figures.js';
+import type { AuditEntry as AuditRecord } from '../../../hub/audit/audit-log.js';
 
 export type { Alert, AlertSummary, Outcome, ResponderKind, ResponderState, Role, Severity };
 export type { Responder, TimelineEntry, AlertStatus } from '../../../hub/alerts/alert.js';
 export type { Contact } from '../../../hub/registry/records.js';
 
-/**
- * GET /audit entries. Declared here rather than imported: hub/audit/audit-log.ts
- * pulls in the journal and logger types, which need Node's types.
- */
-export interface AuditEntry {
-  at: string;
-  action: string;
-  actor: string;
-  target?: string | undefined;
-  detail?: Record<string, unknown> | undefined;
-}
+/** GET /audit entries, with `actorName` added by the API. */
+export type AuditEntry = AuditRecord & { actorName?: string | undefined };
 
 export interface User {
   id: string;
@@ -86,24 +78,8 @@ export interface ProvisionedDevice extends Omit<DeviceView, 'online' | 'lastSeen
   mqtt: { host: string; port: number; clientId: string; username: string; topics: { event: string; telemetry: string; status: string; cmd: string } };
 }
 
-/** GET /homes/{id}/commissioning (hub/homes/commissioning.ts, repeated: that file needs Node's types). */
-export interface DeviceChecklist {
-  deviceId: string;
-  kind: string;
-  serial: string;
-  checks: { id: string; done: boolean; at: string | null }[];
-  passed: boolean;
-  battery: number | null;
-  rssi: number | null;
-  lastMessageAt: string | null;
-}
-
-export interface HomeChecklist {
-  homeId: string;
-  status: HomeRecord['status'];
-  devices: DeviceChecklist[];
-  allPassed: boolean;
-}
+/** GET /homes/{id}/commissioning. */
+export type { DeviceChecklist, HomeChecklist } from '../../../hub/homes/commissioning.js';
 
 /** A 400's `error.issues`: which field and what is wrong with it. */
 export interface FieldIssue {
