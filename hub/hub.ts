@@ -163,7 +163,15 @@ export class Hub {
       disconnect: (id) => this.broker.disconnect(id),
       now,
     });
-    this.stream = new StreamServer({ sessions: this.sessions, alerts: this.alerts, states: this.states, bus: this.bus, log: log.child({ module: 'stream' }) });
+    this.stream = new StreamServer({
+      sessions: this.sessions,
+      alerts: this.alerts,
+      states: this.states,
+      bus: this.bus,
+      log: log.child({ module: 'stream' }),
+      userHomes: (id) => this.registry.getUser(id)?.homeIds,
+      now,
+    });
     this.notify = new NotifyService({
       dir: join(config.dataDir, 'notifications'),
       bus: this.bus,
