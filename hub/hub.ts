@@ -36,6 +36,7 @@ import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
+import { addressGuard } from './notify/address-guard.js';
 import { parseHostAllowList } from './notify/host-allow-list.js';
 import { NotifyService } from './notify/notify-service.js';
 import { Registry } from './registry/registry.js';
@@ -181,6 +182,7 @@ export class Hub {
       timezone: config.timezone,
       defaultSecret: config.webhookSecret,
       allowedHosts: parseHostAllowList(config.webhookAllowedHosts),
+      addressGuard: addressGuard(config.webhookAllowPrivate),
       log: log.child({ module: 'notify' }),
       recentAlerts: () => this.alerts.list(),
     });
