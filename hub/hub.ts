@@ -207,7 +207,11 @@ export class Hub {
 
   private async startInOrder(): Promise<HubStarted> {
     const { config } = this.options;
-    await ensureWritableDir(config.dataDir);
+    await ensureWritableDir(config.dataDir, ({ changed, failed }) => {
+      // Said once, at start: these files hold password hashes and medical notes (DESIGN.md §11).
+      if (changed.length > 0) this.log.warn({ dataDir: config.dataDir, tightened: changed.length, examples: changed.slice(0, 5) }, 'data dir was readable by other users: tightened to 0700 (dirs) / 0600 (files)');
+      if (failed.length > 0) this.log.error({ dataDir: config.dataDir, failed: failed.slice(0, 5) }, 'data dir permissions could not all be tightened: fix the owner / modes by hand');
+    });
     await this.registry.start();
     await this.visitStore.start();
     const replayed = await this.journal.open((entry) => this.replay(entry));
