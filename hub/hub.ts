@@ -36,6 +36,7 @@ import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
+import { addressGuard } from './notify/address-guard.js';
 import { parseHostAllowList } from './notify/host-allow-list.js';
 import { NotifyService } from './notify/notify-service.js';
 import { Registry } from './registry/registry.js';
@@ -163,7 +164,15 @@ export class Hub {
       disconnect: (id) => this.broker.disconnect(id),
       now,
     });
-    this.stream = new StreamServer({ sessions: this.sessions, alerts: this.alerts, states: this.states, bus: this.bus, log: log.child({ module: 'stream' }) });
+    this.stream = new StreamServer({
+      sessions: this.sessions,
+      alerts: this.alerts,
+      states: this.states,
+      bus: this.bus,
+      log: log.child({ module: 'stream' }),
+      userHomes: (id) => this.registry.getUser(id)?.homeIds,
+      now,
+    });
     this.notify = new NotifyService({
       dir: join(config.dataDir, 'notifications'),
       bus: this.bus,
@@ -173,6 +182,7 @@ export class Hub {
       timezone: config.timezone,
       defaultSecret: config.webhookSecret,
       allowedHosts: parseHostAllowList(config.webhookAllowedHosts),
+      addressGuard: addressGuard(config.webhookAllowPrivate),
       log: log.child({ module: 'notify' }),
       recentAlerts: () => this.alerts.list(),
     });
@@ -197,7 +207,11 @@ export class Hub {
 
   private async startInOrder(): Promise<HubStarted> {
     const { config } = this.options;
-    await ensureWritableDir(config.dataDir);
+    await ensureWritableDir(config.dataDir, ({ changed, failed }) => {
+      // Said once, at start: these files hold password hashes and medical notes (DESIGN.md §11).
+      if (changed.length > 0) this.log.warn({ dataDir: config.dataDir, tightened: changed.length, examples: changed.slice(0, 5) }, 'data dir was readable by other users: tightened to 0700 (dirs) / 0600 (files)');
+      if (failed.length > 0) this.log.error({ dataDir: config.dataDir, failed: failed.slice(0, 5) }, 'data dir permissions could not all be tightened: fix the owner / modes by hand');
+    });
     await this.registry.start();
     await this.visitStore.start();
     const replayed = await this.journal.open((entry) => this.replay(entry));

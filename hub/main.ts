@@ -1,10 +1,13 @@
 /**
  * `npm start`: reads the configuration, starts the hub, prints one line per
  * listener, and shuts down cleanly on SIGINT / SIGTERM. Every start-up problem
- * is one line saying what to change — never a stack trace.
+ * is one line saying what to change — never a stack trace. An unexpected
+ * error later is one fatal log line and exit code 70, for the supervisor to
+ * restart the hub (hub/core/last-resort.ts, docs/DEPLOY.md).
  */
 import { configHelp, ConfigError, loadConfig, type HubConfig } from './config/config.js';
 import { StartupError } from './core/data-dir.js';
+import { exitOnUnexpectedError } from './core/last-resort.js';
 import { createLogger } from './core/logger.js';
 import { Hub } from './hub.js';
 
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  exitOnUnexpectedError(log);
   const hub = new Hub({ config, log });
   let started;
   try {

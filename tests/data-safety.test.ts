@@ -9,7 +9,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../hub/core/logger.js';
 import { hashDeviceSecret, newDeviceSecret } from '../hub/registry/secrets.js';
@@ -19,6 +18,7 @@ import { backupDataDir, MANIFEST, restoreDataDir } from '../hub/tools/backup/dat
 import { RawClient, sleep } from './conformance/raw-client.js';
 import { closeHub, useCleanup } from './helpers/cleanup.js';
 import { REPO_ROOT, runHubCommand } from './helpers/hub-process.js';
+import { logSink } from './helpers/log-sink.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
@@ -187,8 +187,9 @@ describe('schema migration', () => {
 
   it('refuses to start on a file from a newer release, in one line naming the file', async () => {
     const dir = await tempDir();
-    await mkdir(join(dir, 'registry'), { recursive: true });
-    await writeFile(join(dir, 'registry', 'homes.json'), JSON.stringify({ schemaVersion: 99, items: {} }));
+    // Private modes, as a hub writes them: a looser file would add the line saying it was tightened.
+    await mkdir(join(dir, 'registry'), { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'registry', 'homes.json'), JSON.stringify({ schemaVersion: 99, items: {} }), { mode: 0o600 });
     const run = runHubCommand([], { HUB_DATA_DIR: dir, HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_ADMIN_PASSWORD: 'a-long-password' });
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toBe(
@@ -196,18 +197,6 @@ describe('schema migration', () => {
     );
   });
 });
-
-/** Collects the hub's JSON log lines. */
-function logSink(): { lines: { level: number; msg: string }[]; stream: Writable } {
-  const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, stream };
-}
 
 /**
  * Alarms until one is refused: every acknowledged one is listed, the refused

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub } from './helpers/test-hub.js';
-import { WebhookGateway } from './helpers/webhook-gateway.js';
+import { WebhookGateway, LOOPBACK_GATEWAY_ENV } from './helpers/webhook-gateway.js';
 
 const keep = useCleanup();
 
@@ -23,7 +23,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 5_000): Pro
 
 async function sosWithGateway() {
   const gateway = keep(await WebhookGateway.start(), (g) => g.close());
-  const hub = keep(await startTestHub(), closeHub);
+  const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
   expect((await hub.api.post('/api/v1/notifications/webhooks', { name: 'SMS', url: gateway.url, secret: 'a-long-organisation-secret' })).status).toBe(201);
   const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
   const d = devices[0]!;
@@ -43,13 +43,13 @@ describe('notifications after a crash', () => {
     // The delivery log lost (as if killed before its "queued" line was written); the webhook config stays.
     const dir = join(hub.dataDir, 'notifications');
     for (const file of await readdir(dir)) if (file.startsWith('deliveries-')) await rm(join(dir, file));
-    keep(await startTestHub({ dataDir: hub.dataDir }), closeHub);
+    keep(await startTestHub({ dataDir: hub.dataDir, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await until(() => raisedFor(gateway).length === 2, 'the caught-up notification');
   });
 
   it('does not send again what was already sent', async () => {
     const { gateway, hub } = await sosWithGateway();
-    keep(await startTestHub({ dataDir: hub.dataDir }), closeHub);
+    keep(await startTestHub({ dataDir: hub.dataDir, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await new Promise((r) => setTimeout(r, 500));
     expect(raisedFor(gateway)).toHaveLength(1);
   });

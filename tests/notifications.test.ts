@@ -17,7 +17,7 @@ import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { ManualClock } from './helpers/manual-clock.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
-import { closeGateway, WebhookGateway, type GatewayRequest } from './helpers/webhook-gateway.js';
+import { closeGateway, WebhookGateway, type GatewayRequest, LOOPBACK_GATEWAY_ENV } from './helpers/webhook-gateway.js';
 
 const keep = useCleanup();
 const ORG_SECRET = 'org-gateway-secret-4f9c2a7e1b';
@@ -83,7 +83,7 @@ describe('webhook delivery', () => {
   it('POSTs a signed payload to the organisation webhook and to a contact webhook the moment an SOS is raised', async () => {
     const clock = new ManualClock();
     const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub({ clock, env: { HUB_WEBHOOK_SECRET: HUB_SECRET } }), closeHub);
+    const hub = keep(await startTestHub({ clock, env: { ...LOOPBACK_GATEWAY_ENV, HUB_WEBHOOK_SECRET: HUB_SECRET } }), closeHub);
     const webhook = await addWebhook(hub, `${gateway.url}/org`);
     const home = await liveHome(hub, [
       { name: 'Li Wei', phone: '+86 138 0000 0001', notify: { webhookUrl: `${gateway.url}/li-wei` } },
@@ -143,7 +143,7 @@ describe('webhook delivery', () => {
     const clock = new ManualClock();
     const gateway = keep(await WebhookGateway.start(), closeGateway);
     gateway.reply = (_req, i) => (i === 0 ? 500 : 200);
-    const hub = keep(await startTestHub({ clock }), closeHub);
+    const hub = keep(await startTestHub({ clock, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, gateway.url);
     const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
 
@@ -170,7 +170,7 @@ describe('webhook delivery', () => {
     const clock = new ManualClock();
     const gateway = keep(await WebhookGateway.start(), closeGateway);
     gateway.reply = () => 503;
-    const hub = keep(await startTestHub({ clock }), closeHub);
+    const hub = keep(await startTestHub({ clock, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, gateway.url);
     const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
     const raisedDelivery = async () => (await deliveries(hub, `?alertId=${alert.id}`)).find((d) => d.event === 'alert.raised');
@@ -196,7 +196,7 @@ describe('webhook delivery', () => {
   it('treats a 4xx other than 429 as final', async () => {
     const gateway = keep(await WebhookGateway.start(), closeGateway);
     gateway.reply = () => 410;
-    const hub = keep(await startTestHub(), closeHub);
+    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, gateway.url);
     const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
     const log = await until(() => deliveries(hub, `?alertId=${alert.id}`), (d) => d[0]?.status === 'gave_up', 'gave up');
@@ -210,7 +210,7 @@ describe('who is told, and when', () => {
     // 23:00 in Asia/Shanghai (the default HUB_TIMEZONE).
     const clock = new ManualClock(Date.UTC(2026, 10, 24, 15, 0, 0));
     const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub({ clock, env: { HUB_WEBHOOK_SECRET: HUB_SECRET } }), closeHub);
+    const hub = keep(await startTestHub({ clock, env: { ...LOOPBACK_GATEWAY_ENV, HUB_WEBHOOK_SECRET: HUB_SECRET } }), closeHub);
     const home = await liveHome(hub, [
       { name: 'Default severities', phone: '+86 138 0000 0003', notify: { webhookUrl: `${gateway.url}/default` } },
       { name: 'Everything', phone: '+86 138 0000 0004', notify: { webhookUrl: `${gateway.url}/all`, severities: ['critical', 'high', 'medium', 'low'], quietHours: { start: '22:00', end: '07:00' } } },
@@ -240,7 +240,7 @@ describe('who is told, and when', () => {
   it('notifies again at the 180 s escalation of an unacknowledged alert', async () => {
     const clock = new ManualClock();
     const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub({ clock }), closeHub);
+    const hub = keep(await startTestHub({ clock, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, gateway.url);
     const alert = await deviceEvent(hub, await liveHome(hub), 'sos', 1, 'sos');
     await gateway.waitFor(1, event('alert.raised'));
@@ -257,7 +257,7 @@ describe('who is told, and when', () => {
   it('a gateway that never answers does not delay an SOS: the alert is listed at once, and the hub still stops promptly', async () => {
     const gateway = keep(await WebhookGateway.start(), closeGateway);
     gateway.reply = () => 'hang';
-    const hub = keep(await startTestHub(), closeHub);
+    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, `${gateway.url}/dead`);
     const first = await liveHome(hub);
     const second = await liveHome(hub);
@@ -282,7 +282,7 @@ describe('who is told, and when', () => {
 describe('the delivery log and webhook configuration over the API', () => {
   it('shows the log to admins, supervisors and operators only; webhooks to admins only', async () => {
     const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub(), closeHub);
+    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, gateway.url);
     const home = await liveHome(hub);
     const alert = await deviceEvent(hub, home, 'sos', 1, 'sos');
@@ -307,7 +307,7 @@ describe('the delivery log and webhook configuration over the API', () => {
   });
 
   it('refuses a bad webhook with a 400 naming the field and stores nothing; secrets are write-only and never logged', async () => {
-    const hub = keep(await startTestHub(), closeHub);
+    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     const post = (body: Record<string, unknown>) => hub.api.post('/api/v1/notifications/webhooks', { name: 'Gateway', url: 'https://sms.example.com/hook', secret: ORG_SECRET, ...body });
     const cases: [Record<string, unknown>, string][] = [
       [{ url: 'ftp://sms.example.com/hook' }, 'url'],
@@ -362,7 +362,7 @@ describe('the delivery log and webhook configuration over the API', () => {
   });
 
   it('refuses a contact webhook when HUB_WEBHOOK_SECRET is not set, naming the field, and creates nothing', async () => {
-    const hub = keep(await startTestHub(), closeHub);
+    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     const before = (await hub.api.get('/api/v1/homes')).body.homes.length;
     const res = await hub.api.post('/api/v1/homes', {
       name: 'Zhao home',
@@ -393,7 +393,7 @@ describe('the delivery log and webhook configuration over the API', () => {
 
   it('sends a contact without their own webhook through the organisation webhooks, with the contact in the payload', async () => {
     const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub(), closeHub);
+    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(hub, gateway.url);
     const alert = await deviceEvent(hub, await liveHome(hub, [{ name: 'Son', phone: '+86 139 0000 0000', notify: {} }]), 'sos', 1, 'sos');
     const requests = await gateway.waitFor(2);
@@ -407,14 +407,14 @@ describe('restart', () => {
     const clock = new ManualClock();
     const gateway = keep(await WebhookGateway.start(), closeGateway);
     gateway.reply = (_req, i) => (i === 0 ? 500 : 200);
-    const first = keep(await startTestHub({ clock }), closeHub);
+    const first = keep(await startTestHub({ clock, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     await addWebhook(first, gateway.url);
     const alert = await deviceEvent(first, await liveHome(first), 'sos', 1, 'sos');
     const pending = await until(() => deliveries(first, `?alertId=${alert.id}`), (d) => d[0]?.attempts.length === 1, 'first attempt failed');
     expect(pending[0].status).toBe('pending');
     await first.hub.stop();
 
-    const second = keep(await startTestHub({ clock, dataDir: first.dataDir }), closeHub);
+    const second = keep(await startTestHub({ clock, dataDir: first.dataDir, env: LOOPBACK_GATEWAY_ENV }), closeHub);
     expect((await deliveries(second, `?alertId=${alert.id}`))[0]).toMatchObject({ deliveryId: pending[0].deliveryId, status: 'pending', attempts: [{ outcome: 'failed', statusCode: 500 }] });
     clock.advance(5_000);
     const [, retried] = await gateway.waitFor(2);

@@ -8,7 +8,7 @@ import { hostRefusal, parseHostAllowList } from '../hub/notify/host-allow-list.j
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub } from './helpers/test-hub.js';
-import { WebhookGateway } from './helpers/webhook-gateway.js';
+import { LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
 
 const keep = useCleanup();
 const ENV = { HUB_WEBHOOK_SECRET: 'a-long-secret-for-contact-webhooks', HUB_WEBHOOK_ALLOWED_HOSTS: 'sms.example.com, .gateway.example.cn' };
@@ -44,11 +44,11 @@ describe('webhook host allow-list', () => {
 
   it('does not send to a host taken off the list, and says why in the delivery log', async () => {
     const gateway = keep(await WebhookGateway.start(), (g) => g.close());
-    const first = keep(await startTestHub(), closeHub);
+    const first = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
     expect((await first.api.post('/api/v1/notifications/webhooks', { name: 'Loopback', url: gateway.url, secret: 'organisation-secret-1234' })).status).toBe(201);
     const { devices } = await first.provisionHome({ kinds: ['bracelet'] });
     await first.hub.stop();
-    const hub = keep(await startTestHub({ dataDir: first.dataDir, env: ENV }), closeHub);
+    const hub = keep(await startTestHub({ dataDir: first.dataDir, env: { ...ENV, ...LOOPBACK_GATEWAY_ENV } }), closeHub);
     const d = devices[0]!;
     const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
     await client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });

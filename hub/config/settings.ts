@@ -5,6 +5,7 @@
  * cannot drift apart.
  */
 import { z } from 'zod';
+import { parseNetworkList } from '../notify/address-guard.js';
 
 const port = z.coerce
   .number({ error: 'must be a port number 0–65535 (0 picks a free port)' })
@@ -99,6 +100,18 @@ export const SETTINGS = {
     flag: 'webhook-allowed-hosts',
     schema: z.string().min(1, 'must be a comma-separated list of hosts, e.g. sms.example.com,.gateway.example.cn').optional(),
     hint: 'hosts webhooks may be sent to (names, .suffixes, IPs); unset: any host',
+  },
+  webhookAllowPrivate: {
+    env: 'HUB_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    schema: z
+      .string()
+      .superRefine((text, ctx) => {
+        const parsed = parseNetworkList(text);
+        if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of IP addresses or networks: ${parsed.problem}` });
+      })
+      .optional(),
+    hint: 'loopback/private/link-local addresses or networks webhooks may reach, e.g. 192.168.5.20,10.8.0.0/16 (unset: none)',
   },
   webhookSecret: {
     env: 'HUB_WEBHOOK_SECRET',

@@ -49,7 +49,7 @@ export class DeliveryFile {
    * lives at most a quiet night plus one hour).
    */
   async load(): Promise<DeliveryLine[]> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const current = monthOf(this.now());
     const wanted = new Set([current, previousMonth(current)]);
     const files = (await readdir(this.dir)).filter((f) => wanted.has(FILE.exec(f)?.[1] ?? '')).sort();

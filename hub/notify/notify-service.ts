@@ -22,7 +22,8 @@ import type { Logger } from '../core/logger.js';
 import type { HomeRecord, ResidentRecord } from '../registry/records.js';
 import { DeliveryFile } from './delivery-file.js';
 import { DeliveryQueue, type Delivery, type DeliveryFilter, type DeliveryStats } from './delivery-queue.js';
-import { postWebhook, type HttpRequest } from './http-sender.js';
+import { addressGuard, type AddressGuard } from './address-guard.js';
+import { literalRefusal, webhookSender, type PostWebhook } from './http-sender.js';
 import { webhookBody, webhookHeaders } from './payload.js';
 import { selectTargets, snapshotAlert } from './targets.js';
 import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
@@ -42,14 +43,16 @@ export interface NotifyServiceDeps {
   timezone: string;
   /** HUB_WEBHOOK_ALLOWED_HOSTS, parsed: where webhooks may go (undefined: anywhere). */
   allowedHosts?: HostAllowList;
+  /** Which addresses webhooks may connect to (HUB_WEBHOOK_ALLOW_PRIVATE); default: no private ones. */
+  addressGuard?: AddressGuard | undefined;
   /** HUB_WEBHOOK_SECRET: signs contacts' own webhooks. */
   defaultSecret: string | undefined;
   log: Logger;
   maxPending?: number | undefined;
   /** Alerts raised or changed lately (after the journal replay), to catch up on what a crash left unqueued. */
   recentAlerts?: (() => Alert[]) | undefined;
-  /** Tests may replace the HTTP attempt; the default is a real POST. */
-  post?: ((request: HttpRequest, stop: AbortSignal, now: () => number) => Promise<SendResult>) | undefined;
+  /** Tests may replace the HTTP attempt; the default is a real POST through the address guard. */
+  post?: PostWebhook | undefined;
 }
 
 /** The delivery log as operators see it. */
@@ -75,9 +78,13 @@ export class NotifyService {
   private readonly file: DeliveryFile;
   private readonly queue: DeliveryQueue;
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly guard: AddressGuard;
+  private readonly post: PostWebhook;
 
   constructor(private readonly deps: NotifyServiceDeps) {
     const now = () => deps.clock.now();
+    this.guard = deps.addressGuard ?? addressGuard(undefined);
+    this.post = deps.post ?? webhookSender({ guard: this.guard });
     this.webhookStore = new WebhookStore(deps.dir, now);
     this.file = new DeliveryFile(deps.dir, now, deps.log);
     this.queue = new DeliveryQueue({
@@ -184,8 +191,7 @@ export class NotifyService {
     const sentAt = this.deps.clock.now();
     const body = webhookBody({ event: delivery.event, alert: delivery.alert, contact: delivery.contact, deliveryId: delivery.id, attempt, sentAt });
     const headers = webhookHeaders({ secret, body, deliveryId: delivery.id, sentAt });
-    const post = this.deps.post ?? postWebhook;
-    return post({ url, headers, body }, signal, () => this.deps.clock.now());
+    return this.post({ url, headers, body }, signal, () => this.deps.clock.now());
   }
 
   // ── the API ─────────────────────────────────────────────────────────────
@@ -198,9 +204,14 @@ export class NotifyService {
     return this.webhookStore.list().map(webhookView);
   }
 
-  /** Throws a 400 naming `field` when the URL's host is not allowed. */
+  /**
+   * Throws a 400 naming `field` when the URL's host is not allowed, or is an
+   * address (or `localhost`) the guard refuses. Names are resolved and checked
+   * again at every send.
+   */
   checkUrl(url: string, field: string): void {
-    const refused = hostRefusal(url, this.deps.allowedHosts);
+    const parsed = URL.parse(url);
+    const refused = hostRefusal(url, this.deps.allowedHosts) ?? (parsed ? literalRefusal(parsed, this.guard) : 'not a URL');
     if (refused) throw new DomainError('invalid', `${field}: ${refused}`);
   }
 

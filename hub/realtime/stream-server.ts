@@ -5,14 +5,16 @@
  * client that reconnects with `?streamId=S&lastEventId=N` (both from what it
  * received) gets what it missed instead of a
  * new snapshot while the missed events are still in the replay buffer. A
- * family user's socket carries only their own homes.
+ * family user's socket carries only their own homes, as the registry has them
+ * now (not as they were at login). A revoked or expired session's sockets are
+ * closed with code 4401 and the reason (DESIGN.md §11, issue 10 item 4).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { summarize } from '../alerts/alert.js';
 import type { AlertStore } from '../alerts/alert-store.js';
-import type { Session, SessionStore } from '../auth/sessions.js';
+import type { RevokeReason, Session, SessionStore } from '../auth/sessions.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
@@ -27,6 +29,8 @@ const PING_INTERVAL_MS = 30_000;
 const STREAM_ROLES = new Set(['admin', 'supervisor', 'operator', 'family', 'installer']);
 /** Installers watch commissioning and device health, never alerts (issue 5). */
 const INSTALLER_TYPES = new Set(['commissioning.tick', 'device.status']);
+/** Close code for "your session ended" (4000–4999: application codes, RFC 6455 §7.4.2); mirrors HTTP 401. */
+export const SESSION_ENDED_CLOSE_CODE = 4401;
 
 export interface StreamServerDeps {
   sessions: SessionStore;
@@ -34,6 +38,9 @@ export interface StreamServerDeps {
   states: DeviceStateStore;
   bus: EventBus<HubEvents>;
   log: Logger;
+  /** A user's homes as the registry has them now (undefined: no such user). */
+  userHomes?: (userId: string) => readonly string[] | undefined;
+  now?: () => number;
 }
 
 interface StreamClient {
@@ -45,6 +52,8 @@ interface StreamClient {
 export class StreamServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
   private readonly clients = new Set<StreamClient>();
+  /** Sessions revoked while open here: a socket still completing its upgrade for one is closed at once. */
+  private readonly ended = new WeakMap<Session, RevokeReason>();
   private readonly buffer = new StreamBuffer(1_000);
   private readonly unsubscribe: (() => void)[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
@@ -60,6 +69,8 @@ export class StreamServer {
       bus.on('device.status', (change) => this.publish('device.status', change.homeId, deviceStatus(change))),
       // Installers watch their checklist tick live while they press each test button.
       bus.on('commissioning.tick', (tick) => this.publish('commissioning.tick', tick.homeId, { ...tick })),
+      // Logout, a disabled user, a changed role or homes: that session's sockets end now, not at the next ping.
+      this.deps.sessions.onRevoked((session, reason) => this.endSession(session, reason)),
     );
     this.pingTimer = setInterval(() => this.pingAll(), PING_INTERVAL_MS);
     this.pingTimer.unref();
@@ -100,6 +111,10 @@ export class StreamServer {
     socket.on('close', () => this.clients.delete(client));
     socket.on('error', () => this.clients.delete(client));
     socket.on('message', (data) => this.onClientMessage(client, data.toString()));
+    // Revoked or expired between the upgrade's check and here.
+    const ended = this.ended.get(session);
+    if (ended) return this.close(client, ended);
+    if (this.expired(client)) return;
 
     const missed = Number.isInteger(lastEventId) ? this.buffer.since(lastEventId) : undefined;
     if (missed) {
@@ -110,7 +125,7 @@ export class StreamServer {
   }
 
   private sendSnapshot(client: StreamClient): void {
-    const homeIds = client.session.role === 'family' ? new Set(client.session.homeIds) : undefined;
+    const homeIds = client.session.role === 'family' ? new Set(this.familyHomes(client.session)) : undefined;
     const alerts = client.session.role === 'installer' ? [] : this.deps.alerts.list({ homeIds, unresolved: true });
     const devices = this.deps.states
       .all()
@@ -136,12 +151,45 @@ export class StreamServer {
 
   private publish(type: string, homeId: string, body: Record<string, unknown>): void {
     const message = this.buffer.add(type, homeId, body);
-    for (const client of this.clients) if (this.mayReceive(client.session, message)) this.send(client, message);
+    for (const client of this.clients) {
+      if (this.expired(client)) continue;
+      if (this.mayReceive(client.session, message)) this.send(client, message);
+    }
   }
 
   private mayReceive(session: Session, message: StreamMessage): boolean {
     if (session.role === 'installer') return INSTALLER_TYPES.has(message.type);
-    return session.role !== 'family' || session.homeIds.includes(message.homeId);
+    return session.role !== 'family' || this.familyHomes(session).includes(message.homeId);
+  }
+
+  /**
+   * A family session's homes: those it was given at login that the user still
+   * has now. Unlinking ends the user's sessions too; this keeps a home off the
+   * socket even if some path changes the registry without ending them.
+   */
+  private familyHomes(session: Session): readonly string[] {
+    const now = this.deps.userHomes ? this.deps.userHomes(session.userId) ?? [] : session.homeIds;
+    return session.homeIds.filter((id) => now.includes(id));
+  }
+
+  /** Closes every socket of a session that was revoked; other sessions of the same user are told separately. */
+  private endSession(session: Session, reason: RevokeReason): void {
+    this.ended.set(session, reason);
+    for (const client of this.clients) if (client.session === session) this.close(client, reason);
+  }
+
+  /** Sessions expire silently (no request revokes them): checked before each send and at each ping. */
+  private expired(client: StreamClient): boolean {
+    if (client.session.expiresAt > (this.deps.now ?? Date.now)()) return false;
+    this.close(client, 'expired');
+    return true;
+  }
+
+  /** Forgotten at once, so nothing more is sent while the close handshake runs. */
+  private close(client: StreamClient, reason: RevokeReason): void {
+    this.clients.delete(client);
+    client.socket.close(SESSION_ENDED_CLOSE_CODE, `session ended: ${reason}`);
+    this.deps.log.debug({ user: client.session.username, reason }, 'stream closed: session ended');
   }
 
   private send(client: StreamClient, message: StreamMessage): void {
@@ -150,6 +198,7 @@ export class StreamServer {
 
   private pingAll(): void {
     for (const client of this.clients) {
+      if (this.expired(client)) continue;
       if (!client.alive) {
         client.socket.terminate();
         this.clients.delete(client);

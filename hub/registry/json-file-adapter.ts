@@ -12,8 +12,8 @@ import writeFileAtomic from 'write-file-atomic';
 export class DurableJsonFile<T> implements Adapter<T> {
   constructor(
     private readonly path: string,
-    /** File mode for files holding secrets (e.g. 0o600); the process umask applies otherwise. */
-    private readonly mode?: number,
+    /** Every registry file is private to the hub's user: password hashes, device secrets, medical notes (DESIGN.md §11). */
+    private readonly mode: number = 0o600,
   ) {}
 
   async read(): Promise<T | null> {
@@ -33,6 +33,6 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   async write(data: T): Promise<void> {
     // Pretty-printed: these files are meant to be human-readable (DESIGN.md §6).
-    await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`, { fsync: true, ...(this.mode === undefined ? {} : { mode: this.mode }) });
+    await writeFileAtomic(this.path, `${JSON.stringify(data, null, 2)}\n`, { fsync: true, mode: this.mode });
   }
 }

@@ -65,7 +65,7 @@ export class Registry {
   ) {}
 
   async start(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     this.homes = openStore(this.dir, 'homes');
     this.residents = openStore(this.dir, 'residents');
     this.devices = openStore(this.dir, 'devices');

@@ -109,6 +109,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** mkdir -p, then fsync the parent of the topmost directory created so it persists too. */
 export async function ensureDir(dir: string): Promise<void> {
-  const firstCreated = await mkdir(dir, { recursive: true, mode: 0o750 });
+  // Private to the hub's user, like the whole data dir (DESIGN.md §11).
+  const firstCreated = await mkdir(dir, { recursive: true, mode: 0o700 });
   if (firstCreated !== undefined) await fsyncDir(dirname(firstCreated));
 }

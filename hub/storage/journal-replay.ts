@@ -118,7 +118,7 @@ async function saveTail(path: string, offset: number, time: number): Promise<str
   for (let k = 0; ; k++) {
     const savedTo = `${path}.torn-${time}${k === 0 ? '' : `-${k}`}`;
     try {
-      await pipeline(createReadStream(path, { start: offset }), createWriteStream(savedTo, { flags: 'wx', mode: 0o640 }));
+      await pipeline(createReadStream(path, { start: offset }), createWriteStream(savedTo, { flags: 'wx', mode: 0o600 }));
       return savedTo;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -13,8 +13,8 @@ import { fileNameForMonth } from './journal-format.js';
 export type OpenJournalFile = (path: string, flags: 'ax' | 'a') => Promise<FileHandle>;
 
 export const defaultOpenJournalFile: OpenJournalFile = (path, flags) =>
-  // 0640: the journal names residents and their conditions.
-  open(path, flags, 0o640);
+  // 0600: the journal names residents and their conditions (DESIGN.md §11).
+  open(path, flags, 0o600);
 
 interface MonthFile {
   month: string;

@@ -13,7 +13,7 @@ import type { RulesSnapshot } from '../rules/engine.js';
 export const MAX_SNAPSHOT_AGE_MS = 15 * 60_000;
 
 export async function saveRulesSnapshot(path: string, snapshot: RulesSnapshot): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(snapshot), { fsync: true });
+  await writeFileAtomic(path, JSON.stringify(snapshot), { fsync: true, mode: 0o600 });
 }
 
 /** Reads and removes the snapshot; undefined when absent, unreadable or too old. */

@@ -27,7 +27,7 @@ export class VisitStore {
   constructor(private readonly path: string) {}
 
   async start(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const db = new Low<VisitsFile>(new DurableJsonFile<VisitsFile>(this.path), { schemaVersion: VISITS_SCHEMA_VERSION, items: {}, hardship: {} });
     await db.read();
     if (db.data.schemaVersion > VISITS_SCHEMA_VERSION) {

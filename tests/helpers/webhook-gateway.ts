@@ -15,6 +15,12 @@ export interface GatewayRequest {
 
 export type Reply = number | 'hang';
 
+/**
+ * The gateway listens on loopback, which the hub refuses by default (issue 10
+ * item 6): hubs that deliver to it must allow 127.0.0.1 explicitly.
+ */
+export const LOOPBACK_GATEWAY_ENV = { HUB_WEBHOOK_ALLOW_PRIVATE: '127.0.0.1' };
+
 export class WebhookGateway {
   readonly requests: GatewayRequest[] = [];
   /** What to answer the next request with; by default 200. */

@@ -76,7 +76,8 @@ export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; 
     const passwordHash = newPassword ? await hashPassword(newPassword) : undefined;
     const user = await deps.registry.updateUser(userId, (u) => ({ ...u, ...changes, ...(passwordHash ? { passwordHash } : {}) }));
     // Access changed: old sessions carry the old role and homes, so they end now.
-    if (changes.role || changes.homeIds || changes.disabled || passwordHash) deps.sessions.revokeUser(user.id);
+    const reason = changes.disabled ? 'user disabled' : changes.role ? 'role changed' : changes.homeIds ? 'homes changed' : passwordHash ? 'password changed' : undefined;
+    if (reason) deps.sessions.revokeUser(user.id, reason);
     deps.audit.record('user.updated', actor(c), user.username, { ...changes, passwordChanged: passwordHash !== undefined });
     return c.json(view(user), 200);
   });

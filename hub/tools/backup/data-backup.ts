@@ -111,7 +111,8 @@ function sameSnapshot(a: Map<string, Buffer>, b: Map<string, Buffer>): boolean {
 }
 
 async function writeDurably(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  // A backup holds what the data dir holds: private to this user (DESIGN.md §11).
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const fh = await open(path, 'wx', 0o600);
   try {
     await fh.writeFile(data);
