@@ -14,6 +14,8 @@ export interface BrokerHookDeps {
   policy: AccessPolicy;
   /** One token per publish; false when the device is over its rate. */
   takePublishToken(deviceId: string): boolean;
+  /** One token per successful authentication of a device; false when it reconnects too often. */
+  takeConnectToken(deviceId: string): boolean;
   /**
    * Handles an authorised device message. A returned promise delays the
    * PUBACK until it settles; a rejection drops the connection without a
@@ -35,11 +37,18 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
 
     authenticate(client, username, password, callback) {
       const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password });
-      if (decision.ok) return callback(null, true);
-      deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
-      const err = new Error(decision.reason) as AuthenticateError;
-      err.returnCode = decision.returnCode;
-      callback(err, false);
+      if (!decision.ok) {
+        deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
+        return callback(refusal(decision.reason, decision.returnCode), false);
+      }
+      // Counted only once the credentials are right: a stranger guessing at a device id
+      // must not be able to use up that device's connects.
+      if (decision.deviceId !== undefined && !deps.takeConnectToken(decision.deviceId)) {
+        const reason = 'connect rate limit exceeded';
+        deps.refuse('rate_limit', client, reason, { returnCode: 3 });
+        return callback(refusal(reason, 3), false);
+      }
+      callback(null, true);
     },
 
     authorizePublish(client, packet, callback) {
@@ -74,4 +83,10 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
       callback(null, null);
     },
   };
+}
+
+function refusal(reason: string, returnCode: AuthenticateError['returnCode']): AuthenticateError {
+  const err = new Error(reason) as AuthenticateError;
+  err.returnCode = returnCode;
+  return err;
 }

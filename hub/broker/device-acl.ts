@@ -10,9 +10,13 @@ export interface DeviceCredentialsCheck {
 }
 
 export type ConnectDecision =
-  | { ok: true }
-  /** MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 4 bad user name or password. */
-  | { ok: false; returnCode: 2 | 4; reason: string };
+  /** `deviceId`: the device this connection authenticated as (connects are rate-limited per device). */
+  | { ok: true; deviceId?: string }
+  /**
+   * MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 3 server unavailable
+   * (over the connect rate: try later), 4 bad user name or password, 5 not authorized.
+   */
+  | { ok: false; returnCode: 2 | 3 | 4 | 5; reason: string };
 
 export interface ConnectAttempt {
   clientId: string;
@@ -40,7 +44,7 @@ export function decideConnect(attempt: ConnectAttempt, registry: DeviceCredentia
   if (attempt.clientIdWasEmpty || attempt.clientId !== attempt.username) {
     return { ok: false, returnCode: 2, reason: 'client id must equal the device id (username)' };
   }
-  return { ok: true };
+  return { ok: true, deviceId: attempt.username };
 }
 
 export type PublishDecision = { ok: true; channel: UplinkChannel } | { ok: false; reason: string };

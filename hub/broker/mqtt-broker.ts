@@ -27,6 +27,7 @@ export interface BrokerSettings {
   connectTimeoutMs: number;
   connectionsPerIpPerSec: number;
   publishesPerDevicePerSec: number;
+  connectsPerDevicePerMin: number;
 }
 
 export interface MqttBrokerDeps {
@@ -69,7 +70,10 @@ export class MqttBroker {
     const { settings, log } = this.deps;
     const now = this.deps.now ?? Date.now;
     const connectionLimiter = new RateLimiter(settings.connectionsPerIpPerSec, settings.connectionsPerIpPerSec * 2, now);
+    // Keyed by device id and kept across connections: reconnecting must not refill a bucket (issue 10 item 7).
     const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
+    // A minute's worth of connects at once, then the rate: a reconnect loop cannot churn sessions.
+    const deviceConnectLimiter = new RateLimiter(settings.connectsPerDevicePerMin / 60, settings.connectsPerDevicePerMin, now);
     // Audit every kind of refusal, but at most once per 10 s per (kind, source): a hostile
     // client must not be able to fill the journal.
     const auditThrottle = new Throttle(10_000, now);
@@ -82,6 +86,7 @@ export class MqttBroker {
       ...brokerHooks({
         policy: this.deps.access ?? devicePolicy(this.deps.registry),
         takePublishToken: (id) => publishLimiter.take(id),
+        takeConnectToken: (id) => deviceConnectLimiter.take(id),
         onDeviceMessage: this.deps.onDeviceMessage,
         refuse: (action, client, reason, extra) => {
           this.stats.refused[action]++;
@@ -98,10 +103,7 @@ export class MqttBroker {
       if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
     });
     aedes.on('clientReady', (client) => this.deps.onConnection?.(client.id, true));
-    aedes.on('clientDisconnect', (client) => {
-      publishLimiter.forget(client.id);
-      this.deps.onConnection?.(client.id, false);
-    });
+    aedes.on('clientDisconnect', (client) => this.deps.onConnection?.(client.id, false));
     aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
     this.aedes = aedes;
 

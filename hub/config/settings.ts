@@ -94,6 +94,12 @@ export const SETTINGS = {
     schema: positiveInt('a positive number of messages per second').default(20),
     hint: 'messages per second one device may publish (burst: 5 × this); above it the device is disconnected',
   },
+  connectsPerDevicePerMin: {
+    env: 'HUB_CONNECTS_PER_DEVICE_PER_MIN',
+    flag: 'connects-per-device-per-min',
+    schema: positiveInt('a positive number of connections per minute').default(20),
+    hint: 'successful MQTT connects per minute of one device (all at once, then spread); above it CONNACK 3',
+  },
   webhookAllowedHosts: {
     env: 'HUB_WEBHOOK_ALLOWED_HOSTS',
     flag: 'webhook-allowed-hosts',
