@@ -7,6 +7,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { AccessPolicy } from './access-policy.js';
+import type { ClientCertificate } from './device-acl.js';
 
 export type BrokerAccessHooks = Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
 
@@ -23,6 +24,8 @@ export interface BrokerHookDeps {
    */
   onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
   refuse(action: 'connect' | 'publish' | 'subscribe' | 'rate_limit', client: Client | null, reason: string, extra?: Record<string, unknown>): void;
+  /** The client certificate of a TLS connection, if the device presented one. */
+  certificateOf?(client: Client): ClientCertificate | undefined;
 }
 
 /** Clients that sent a zero-length client id (Aedes replaces it with a random one before authenticate). */
@@ -36,7 +39,8 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
     },
 
     authenticate(client, username, password, callback) {
-      const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password });
+      const certificate = deps.certificateOf?.(client);
+      const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password, certificate });
       if (!decision.ok) {
         deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
         return callback(refusal(decision.reason, decision.returnCode), false);
