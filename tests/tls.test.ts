@@ -20,20 +20,16 @@ import { closedWithin } from './helpers/sockets.js';
 import { ManualClock } from './helpers/manual-clock.js';
 import { connackCode, connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
-import { makeCert, makeTlsFixture, type TestCert, type TlsFixture } from './helpers/test-certs.js';
+import { makeCert, useTlsFixture, type TestCert, type TlsFixture } from './helpers/test-certs.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
-import { makeTempDir } from './helpers/temp-dir.js';
 import { tlsFetch } from './helpers/tls-client.js';
 
 const keep = useCleanup();
-let temp: Awaited<ReturnType<typeof makeTempDir>>;
+const tlsFixture = useTlsFixture();
 let fx: TlsFixture;
-
-beforeAll(async () => {
-  temp = await makeTempDir('hub-tls-');
-  fx = await makeTlsFixture(temp.path);
+beforeAll(() => {
+  fx = tlsFixture();
 });
-afterAll(() => temp.remove());
 
 async function tlsHub(env: Record<string, string> = {}): Promise<TestHub> {
   return keep(await startTestHub({ env: { ...fx.env, ...env }, fetch: tlsFetch(fx.hubA.cert) }), closeHub);
@@ -116,10 +112,10 @@ describe('device client certificates (HUB_TLS_CA)', () => {
     const { devices } = await hub.provisionHome({ kinds: ['bracelet', 'bracelet'] });
     [a, b] = [devices[0]!, devices[1]!];
     [certA, certB, forged] = await Promise.all([
-      makeCert(temp.path, 'dev-a', { cn: a.id, signedBy: fx.deviceCa }),
-      makeCert(temp.path, 'dev-b', { cn: b.id, signedBy: fx.deviceCa }),
+      makeCert(fx.dir, 'dev-a', { cn: a.id, signedBy: fx.deviceCa }),
+      makeCert(fx.dir, 'dev-b', { cn: b.id, signedBy: fx.deviceCa }),
       // The right CN, but not signed by the site's CA.
-      makeCert(temp.path, 'forged-a', { cn: a.id, signedBy: await makeCert(temp.path, 'other-ca', { cn: 'other CA', ca: true }) }),
+      makeCert(fx.dir, 'forged-a', { cn: a.id, signedBy: await makeCert(fx.dir, 'other-ca', { cn: 'other CA', ca: true }) }),
     ]);
   });
   afterAll(() => hub.stop());
@@ -154,7 +150,7 @@ describe('device client certificates (HUB_TLS_CA)', () => {
 describe('TLS start-up errors', () => {
   /** The StartupError's message is the line hub/main.ts prints (explainStartError). */
   async function startError(env: Record<string, string>): Promise<{ message: string; dataDir: string }> {
-    const dataDir = join(temp.path, `never-created-${Math.random().toString(36).slice(2)}`);
+    const dataDir = join(fx.dir, `never-created-${Math.random().toString(36).slice(2)}`);
     const config = loadConfig({ env: { HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_MQTTS_PORT: '0', HUB_DATA_DIR: dataDir, HUB_LOG_LEVEL: 'silent', ...env } });
     const err = await new Hub({ config }).start().then(
       () => undefined,
@@ -170,7 +166,7 @@ describe('TLS start-up errors', () => {
       [{ HUB_TLS_CERT: hubA.certPath }, /^HUB_TLS_CERT is set but HUB_TLS_KEY is not/],
       [{ HUB_TLS_KEY: hubA.keyPath }, /^HUB_TLS_KEY is set but HUB_TLS_CERT is not/],
       [{ HUB_TLS_CA: deviceCa.certPath }, /^HUB_TLS_CA is set without HUB_TLS_CERT and HUB_TLS_KEY/],
-      [{ HUB_TLS_CERT: join(temp.path, 'missing.pem'), HUB_TLS_KEY: hubA.keyPath }, /^HUB_TLS_CERT \S+missing\.pem cannot be read \(ENOENT\)/],
+      [{ HUB_TLS_CERT: join(fx.dir, 'missing.pem'), HUB_TLS_KEY: hubA.keyPath }, /^HUB_TLS_CERT \S+missing\.pem cannot be read \(ENOENT\)/],
       [{ HUB_TLS_CERT: hubA.keyPath, HUB_TLS_KEY: hubA.keyPath }, /^HUB_TLS_CERT \S+ is not a PEM certificate/],
       [{ HUB_TLS_CERT: hubA.certPath, HUB_TLS_KEY: hubB.keyPath }, /^HUB_TLS_KEY \S+hub-b\.key is not the private key of the certificate in HUB_TLS_CERT/],
       [{ HUB_TLS_CERT: hubA.certPath, HUB_TLS_KEY: hubA.keyPath, HUB_TLS_CA: hubA.keyPath }, /^HUB_TLS_CA \S+ is not a PEM CA certificate/],
@@ -184,7 +180,7 @@ describe('TLS start-up errors', () => {
   });
 
   it('prints that one line and exits 1 from the command line', async () => {
-    const run = runHubCommand([], { HUB_TLS_CERT: join(temp.path, 'missing.pem'), HUB_TLS_KEY: fx.hubA.keyPath, HUB_DATA_DIR: join(temp.path, 'cli-data') });
+    const run = runHubCommand([], { HUB_TLS_CERT: join(fx.dir, 'missing.pem'), HUB_TLS_KEY: fx.hubA.keyPath, HUB_DATA_DIR: join(fx.dir, 'cli-data') });
     expect(await run.exited).toBe(1);
     const lines = run.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -5,29 +5,22 @@
  * reaches the operator's queue. Chromium is told to accept the test's
  * self-signed certificate; nothing else differs from a production site.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { closeHub, endClient, useCleanup } from '../helpers/cleanup.js';
 import { connectDevice } from '../helpers/mqtt-device.js';
-import { makeTlsFixture, type TlsFixture } from '../helpers/test-certs.js';
-import { makeTempDir } from '../helpers/temp-dir.js';
+import { useTlsFixture } from '../helpers/test-certs.js';
 import { startTestHub } from '../helpers/test-hub.js';
 import { tlsFetch } from '../helpers/tls-client.js';
 import { DESK, HAVE_CHROMIUM, NO_CHROMIUM_REASON, closeBrowser, createUser, ensureDashboardBuilt, launchChromium, logIn } from './harness.js';
 
 const keep = useCleanup();
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
-let temp: Awaited<ReturnType<typeof makeTempDir>>;
-let fx: TlsFixture;
-
-beforeAll(async () => {
-  temp = await makeTempDir('hub-console-https-');
-  fx = await makeTlsFixture(temp.path);
-});
-afterAll(() => temp.remove());
+const tlsFixture = useTlsFixture();
 
 describe.skipIf(!HAVE_CHROMIUM)('console over HTTPS (real chromium)', () => {
   it('logs in over https, streams over wss, and shows an SOS sent over MQTT/TLS', async () => {
     await ensureDashboardBuilt();
+    const fx = tlsFixture();
     const hub = keep(await startTestHub({ env: fx.env, fetch: tlsFetch(fx.hubA.cert) }), closeHub);
     const operator = await createUser(hub, 'operator', 'ma.li', 'Ma Li');
     const [device] = (await hub.provisionHome({ kinds: ['bracelet'] })).devices;

@@ -9,6 +9,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
+import { makeTempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -67,4 +69,19 @@ export async function makeTlsFixture(dir: string): Promise<TlsFixture> {
   };
   await install(hubA);
   return { dir, hubA, hubB, deviceCa, live, install, env: { HUB_TLS_CERT: live.certPath, HUB_TLS_KEY: live.keyPath, HUB_MQTTS_PORT: '0' } };
+}
+
+/** One fixture per test file: made in beforeAll in a temp dir, removed in afterAll. */
+export function useTlsFixture(): () => TlsFixture {
+  let temp: Awaited<ReturnType<typeof makeTempDir>> | undefined;
+  let fixture: TlsFixture | undefined;
+  beforeAll(async () => {
+    temp = await makeTempDir('hub-tls-');
+    fixture = await makeTlsFixture(temp.path);
+  });
+  afterAll(() => temp?.remove());
+  return () => {
+    if (!fixture) throw new Error('the TLS fixture is made in beforeAll');
+    return fixture;
+  };
 }
