@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,7 @@ import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
 import type { HubConfig } from './config/config.js';
+import { TlsCertificates } from './config/tls-certificates.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ensureWritableDir } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
@@ -61,7 +63,11 @@ export interface HubOptions {
 
 export interface HubStarted {
   mqtt: AddressInfo;
+  /** MQTT over TLS, when HUB_TLS_CERT and HUB_TLS_KEY are set. */
+  mqtts: AddressInfo | undefined;
   http: AddressInfo;
+  /** True when `http` serves HTTPS and wss. */
+  https: boolean;
   /** Set only on the first start of an empty data dir without HUB_ADMIN_PASSWORD: print it once. */
   generatedAdminPassword: string | undefined;
   replayedJournalLines: number;
@@ -93,6 +99,8 @@ export class Hub {
   readonly visits: VisitService;
   readonly reports: ReportService;
   private httpServer: Server | undefined;
+  /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
+  private tls: TlsCertificates | undefined;
   /** True between a completed start and the next stop (a failed start saves no rule state). */
   private started = false;
   /** The HTTP app once started (tests enumerate its routes). */
@@ -207,6 +215,8 @@ export class Hub {
 
   private async startInOrder(): Promise<HubStarted> {
     const { config } = this.options;
+    // First: a wrong certificate path is a one-line error before anything is opened.
+    this.tls = await TlsCertificates.open(config, this.log);
     await ensureWritableDir(config.dataDir, ({ changed, failed }) => {
       // Said once, at start: these files hold password hashes and medical notes (DESIGN.md §11).
       if (changed.length > 0) this.log.warn({ dataDir: config.dataDir, tightened: changed.length, examples: changed.slice(0, 5) }, 'data dir was readable by other users: tightened to 0700 (dirs) / 0600 (files)');
@@ -225,11 +235,27 @@ export class Hub {
     this.commissioning.start();
     this.escalation.start();
     this.load.start();
-    this.mqttAddress = await this.broker.start();
+    this.mqttAddress = await this.broker.start(this.tls?.material);
+    if (this.tls) this.tls.use(this.broker);
+    const mqtts = this.broker.mqttsAddress;
     const http = await this.startHttp();
-    this.log.info({ mqtt: this.mqttAddress, http, replayed }, 'hub started');
+    this.log.info({ mqtt: this.mqttAddress, mqtts, http, https: this.tls !== undefined, replayed }, 'hub started');
     this.started = true;
-    return { mqtt: this.mqttAddress, http, generatedAdminPassword, replayedJournalLines: replayed };
+    return { mqtt: this.mqttAddress, mqtts, http, https: this.tls !== undefined, generatedAdminPassword, replayedJournalLines: replayed };
+  }
+
+  /**
+   * SIGHUP (hub/main.ts): re-reads HUB_TLS_CERT / HUB_TLS_KEY / HUB_TLS_CA and
+   * serves them to new MQTT and HTTPS connections; open connections stay up.
+   * A bad new file keeps the certificate in use and logs one line. False when
+   * nothing was reloaded.
+   */
+  async reloadTls(): Promise<boolean> {
+    if (!this.tls) {
+      this.log.info({ module: 'tls' }, 'TLS reload requested, but HUB_TLS_CERT is not set: nothing to reload');
+      return false;
+    }
+    return this.tls.reload();
   }
 
   async stop(): Promise<void> {
@@ -313,7 +339,11 @@ export class Hub {
       states: this.states,
       visits: this.visits,
       reports: this.reports,
-      mqttEndpoint: () => ({ host: config.publicMqttHost ?? config.host, port: this.mqttAddress?.port ?? config.mqttPort }),
+      mqttEndpoint: () => ({
+        host: config.publicMqttHost ?? config.host,
+        port: this.mqttAddress?.port ?? config.mqttPort,
+        ...(this.tls ? { tlsPort: this.broker.mqttsAddress?.port ?? config.mqttsPort } : {}),
+      }),
       health: () => ({
         ok: this.journal.healthy,
         journal: { healthy: this.journal.healthy, lastError: this.journal.lastError },
@@ -324,11 +354,21 @@ export class Hub {
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
     });
     this.httpApp = app;
-    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    const server = this.createHttpServer(app.fetch);
     this.stream.attach(server);
     server.listen(config.httpPort, config.host);
     await once(server, 'listening');
     this.httpServer = server;
     return server.address() as AddressInfo;
+  }
+
+  /** HTTPS (and so wss) when TLS is configured, plain HTTP otherwise; the same app either way. */
+  private createHttpServer(fetch: ReturnType<typeof createApi>['fetch']): Server {
+    const tls = this.tls;
+    if (!tls) return createAdaptorServer({ fetch }) as Server;
+    // A stranger's unfinished handshake is dropped after 10 s (Node's default: 120 s).
+    const server = createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { ...tls.material.context, handshakeTimeout: 10_000 } }) as HttpsServer;
+    tls.use(server);
+    return server;
   }
 }

@@ -22,8 +22,12 @@ export function explainStartError(err: unknown, config: HubConfig): string {
   if (err instanceof StartupError) return err.message;
   if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
     const port = e.port;
-    const which = port === config.mqttPort ? 'MQTT port' : port === config.httpPort ? 'HTTP port' : 'port';
-    const fix = which === 'MQTT port' ? 'HUB_MQTT_PORT or --mqtt-port' : 'HUB_HTTP_PORT or --http-port';
+    const [which, fix] =
+      port === config.mqttPort
+        ? ['MQTT port', 'HUB_MQTT_PORT or --mqtt-port']
+        : port === config.mqttsPort
+          ? ['MQTT TLS port', 'HUB_MQTTS_PORT or --mqtts-port']
+          : [port === config.httpPort ? 'HTTP port' : 'port', 'HUB_HTTP_PORT or --http-port'];
     const problem = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this user does not have';
     return `${which} ${port} on ${config.host} ${problem}: set ${fix} to a free port (0 picks one)`;
   }
@@ -57,7 +61,8 @@ async function main(): Promise<void> {
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`);
-  out(`HTTP API and console listening on http://${started.http.address}:${started.http.port}`);
+  if (started.mqtts) out(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
+  out(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
   if (started.generatedAdminPassword) {
     out(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
   }
@@ -77,6 +82,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Renewed certificates without a restart; open connections stay up. (Without a handler SIGHUP would end the hub.)
+  process.on('SIGHUP', () => void hub.reloadTls());
 }
 
 main().catch((err: unknown) => fail(`unexpected error: ${(err as Error).message}`, 1));

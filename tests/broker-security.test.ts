@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connackCode, connectDevice, waitForClose } from './helpers/mqtt-device.js';
 import { RawMqtt } from './helpers/raw-mqtt.js';
+import { closedWithin } from './helpers/sockets.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
@@ -27,18 +28,6 @@ function rawSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = keep(tcpConnect(port, '127.0.0.1', () => resolve(socket)), (s) => s.destroy());
     socket.on('error', reject);
-  });
-}
-
-function closed(socket: Socket, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    if (socket.destroyed) return resolve(0);
-    const timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(Date.now() - start);
-    });
   });
 }
 
@@ -132,7 +121,7 @@ describe('limits in front of Aedes', () => {
     const header = mqttPacket.generate({ cmd: 'connect', clientId: 'x', protocolVersion: 4, protocolId: 'MQTT', clean: true, keepalive: 30 }).subarray(0, 1);
     const length = Buffer.from([0x80, 0x80, 0x80, 0x60]); // 200 MiB remaining length
     socket.write(Buffer.concat([header, length, Buffer.alloc(64 * 1024)]));
-    await closed(socket, 2_000);
+    await closedWithin(socket, 2_000);
     await assertStillServing(hub, devices[0]!);
   });
 
@@ -141,14 +130,14 @@ describe('limits in front of Aedes', () => {
     const socket = await rawSocket(hub.mqttPort);
     // Many small PINGREQs: each packet is tiny, only the budget can stop them.
     socket.write(Buffer.alloc(4096, Buffer.from([0xc0, 0x00])));
-    await closed(socket, 2_000);
+    await closedWithin(socket, 2_000);
     expect(hub.hub.broker.stats.guardViolations).toBe(1);
   });
 
   it('closes a socket that never sends CONNECT within the connect timeout', async () => {
     const { hub } = await setUp({ HUB_CONNECT_TIMEOUT_MS: '300' });
     const socket = await rawSocket(hub.mqttPort);
-    const after = await closed(socket, 3_000);
+    const after = await closedWithin(socket, 3_000);
     expect(after).toBeGreaterThanOrEqual(250);
   });
 
@@ -166,7 +155,7 @@ describe('limits in front of Aedes', () => {
   it('refuses new connections from one IP above its rate', async () => {
     const { hub } = await setUp({ HUB_CONNECTIONS_PER_IP_PER_SEC: '1' });
     const opened = await Promise.all([1, 2, 3, 4].map(() => rawSocket(hub.mqttPort)));
-    await closed(opened[3]!, 2_000);
+    await closedWithin(opened[3]!, 2_000);
     expect(hub.hub.broker.stats.connectionsRateLimited).toBeGreaterThanOrEqual(1);
     expect(auditActions(hub)).toContain('mqtt.connection_rate_limited');
   });

@@ -83,4 +83,26 @@ describe('RateLimiter', () => {
     limiter.take('fresh');
     expect(limiter.size).toBe(1);
   });
+
+  it('keeps an empty bucket while it refills, whatever happens to the connection', () => {
+    let now = 0;
+    const limiter = new RateLimiter(20, 100, () => now);
+    for (let i = 0; i < 100; i++) limiter.take('dev');
+    now += 2_000; // the sweep runs, but this bucket is not full again yet (5 s)
+    limiter.take('other');
+    expect(limiter.size).toBe(2);
+    expect(Array.from({ length: 41 }, () => limiter.take('dev')).filter(Boolean)).toHaveLength(40);
+  });
+
+  it('holds at most maxKeys buckets, dropping the least recently used', () => {
+    const now = 0;
+    const limiter = new RateLimiter(1, 3, () => now, 3);
+    for (const key of ['a', 'b', 'c']) limiter.take(key);
+    limiter.take('a'); // a is now the most recently used; b is the oldest
+    limiter.take('d');
+    expect(limiter.size).toBe(3);
+    // a kept its state (1 token left); b was dropped and starts full again.
+    expect([limiter.take('a'), limiter.take('a')]).toEqual([true, false]);
+    expect([limiter.take('b'), limiter.take('b'), limiter.take('b'), limiter.take('b')]).toEqual([true, true, true, false]);
+  });
 });

@@ -46,10 +46,11 @@ export const Device = z
 
 export const ProvisionedDevice = Device.extend({
   secret: z.string().describe('the MQTT password: shown in this response only, never again'),
-  qrSvg: z.string().describe('SVG QR code of {v, host, port, clientId, username, password} for a setup app to scan'),
+  qrSvg: z.string().describe('SVG QR code of {v, host, port, tlsPort?, clientId, username, password} for a setup app to scan'),
   mqtt: z.object({
     host: z.string(),
     port: z.number().int(),
+    tlsPort: z.number().int().optional().describe('MQTT over TLS (mqtts), when the hub serves it; prefer it'),
     clientId: z.string(),
     username: z.string(),
     topics: z.object({ event: z.string(), telemetry: z.string(), status: z.string(), cmd: z.string() }),

@@ -7,6 +7,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { AccessPolicy } from './access-policy.js';
+import type { ClientCertificate } from './device-acl.js';
 
 export type BrokerAccessHooks = Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>;
 
@@ -14,6 +15,8 @@ export interface BrokerHookDeps {
   policy: AccessPolicy;
   /** One token per publish; false when the device is over its rate. */
   takePublishToken(deviceId: string): boolean;
+  /** One token per successful authentication of a device; false when it reconnects too often. */
+  takeConnectToken(deviceId: string): boolean;
   /**
    * Handles an authorised device message. A returned promise delays the
    * PUBACK until it settles; a rejection drops the connection without a
@@ -21,6 +24,8 @@ export interface BrokerHookDeps {
    */
   onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
   refuse(action: 'connect' | 'publish' | 'subscribe' | 'rate_limit', client: Client | null, reason: string, extra?: Record<string, unknown>): void;
+  /** The client certificate of a TLS connection, if the device presented one. */
+  certificateOf?(client: Client): ClientCertificate | undefined;
 }
 
 /** Clients that sent a zero-length client id (Aedes replaces it with a random one before authenticate). */
@@ -34,12 +39,20 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
     },
 
     authenticate(client, username, password, callback) {
-      const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password });
-      if (decision.ok) return callback(null, true);
-      deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
-      const err = new Error(decision.reason) as AuthenticateError;
-      err.returnCode = decision.returnCode;
-      callback(err, false);
+      const certificate = deps.certificateOf?.(client);
+      const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password, certificate });
+      if (!decision.ok) {
+        deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
+        return callback(refusal(decision.reason, decision.returnCode), false);
+      }
+      // Counted only once the credentials are right: a stranger guessing at a device id
+      // must not be able to use up that device's connects.
+      if (decision.deviceId !== undefined && !deps.takeConnectToken(decision.deviceId)) {
+        const reason = 'connect rate limit exceeded';
+        deps.refuse('rate_limit', client, reason, { returnCode: 3 });
+        return callback(refusal(reason, 3), false);
+      }
+      callback(null, true);
     },
 
     authorizePublish(client, packet, callback) {
@@ -74,4 +87,10 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
       callback(null, null);
     },
   };
+}
+
+function refusal(reason: string, returnCode: AuthenticateError['returnCode']): AuthenticateError {
+  const err = new Error(reason) as AuthenticateError;
+  err.returnCode = returnCode;
+  return err;
 }

@@ -10,9 +10,23 @@ export interface DeviceCredentialsCheck {
 }
 
 export type ConnectDecision =
-  | { ok: true }
-  /** MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 4 bad user name or password. */
-  | { ok: false; returnCode: 2 | 4; reason: string };
+  /** `deviceId`: the device this connection authenticated as (connects are rate-limited per device). */
+  | { ok: true; deviceId?: string }
+  /**
+   * MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 3 server unavailable
+   * (over the connect rate: try later), 4 bad user name or password, 5 not authorized.
+   */
+  | { ok: false; returnCode: 2 | 3 | 4 | 5; reason: string };
+
+/** A certificate a device presented on the MQTT TLS listener (HUB_TLS_CA set). */
+export interface ClientCertificate {
+  /** Signed by HUB_TLS_CA and valid now. */
+  trusted: boolean;
+  /** The subject's CN when it has exactly one. */
+  commonName: string | undefined;
+  /** Why it is not trusted (OpenSSL's verification error). */
+  problem: string | undefined;
+}
 
 export interface ConnectAttempt {
   clientId: string;
@@ -21,6 +35,8 @@ export interface ConnectAttempt {
   clean: boolean;
   username: string | undefined;
   password: Buffer | undefined;
+  /** Set only when the device presented a client certificate. */
+  certificate?: ClientCertificate | undefined;
 }
 
 export function decideConnect(attempt: ConnectAttempt, registry: DeviceCredentialsCheck): ConnectDecision {
@@ -34,13 +50,22 @@ export function decideConnect(attempt: ConnectAttempt, registry: DeviceCredentia
   if (!registry.deviceSecretValid(attempt.username, attempt.password.toString('utf8'))) {
     return { ok: false, returnCode: 4, reason: 'unknown device or wrong secret' };
   }
+  // A certificate adds to the secret, never replaces it (PROTOCOL.md, "TLS"): revoking or
+  // rotating a secret must cut a device off at once, and the hub keeps no revocation list.
+  const certificate = attempt.certificate;
+  if (certificate && !certificate.trusted) {
+    return { ok: false, returnCode: 5, reason: `client certificate not signed by HUB_TLS_CA (${certificate.problem ?? 'unverified'})` };
+  }
+  if (certificate && certificate.commonName !== attempt.username) {
+    return { ok: false, returnCode: 5, reason: `client certificate CN ${JSON.stringify(certificate.commonName?.slice(0, 64) ?? null)} is not the device id` };
+  }
   // Checked after the secret so this answer does not reveal which ids exist.
   // The client id must be the device id: otherwise device A's credentials could
   // connect as B and make the broker kick B off (session takeover).
   if (attempt.clientIdWasEmpty || attempt.clientId !== attempt.username) {
     return { ok: false, returnCode: 2, reason: 'client id must equal the device id (username)' };
   }
-  return { ok: true };
+  return { ok: true, deviceId: attempt.username };
 }
 
 export type PublishDecision = { ok: true; channel: UplinkChannel } | { ok: false; reason: string };

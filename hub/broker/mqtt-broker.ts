@@ -1,12 +1,14 @@
 /**
- * The embedded MQTT broker: Aedes behind a TCP server that enforces what Aedes
- * does not (DESIGN.md §3): a maximum packet size and a byte budget before
- * CONNACK (PacketGuard), a per-IP connection rate, a per-device publish rate.
+ * The embedded MQTT broker: Aedes behind a TCP server (and, with TLS material,
+ * a TLS server: tls-listener.ts) that enforces what Aedes does not (DESIGN.md
+ * §3): a maximum packet size and a byte budget before CONNACK (PacketGuard), a
+ * per-IP connection rate, per-device publish and connect rates.
  * Device messages are consumed inside this process through the
  * authorizePublish hook, never by a second MQTT client (DESIGN.md §10).
  */
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { TLSSocket, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import { deviceTopic, type UplinkChannel } from '../../devices/topics.js';
 import type { DeviceCommand } from '../../devices/commands.js';
@@ -18,6 +20,7 @@ import type { DeviceCredentialsCheck } from './device-acl.js';
 import { GuardedConnection } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { RateLimiter } from './rate-limiter.js';
+import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
 export interface BrokerSettings {
   host: string;
@@ -27,6 +30,15 @@ export interface BrokerSettings {
   connectTimeoutMs: number;
   connectionsPerIpPerSec: number;
   publishesPerDevicePerSec: number;
+  connectsPerDevicePerMin: number;
+  /** MQTT over TLS; used only when start() is given TLS material. */
+  mqttsPort: number;
+}
+
+/** The TLS material the MQTT TLS listener serves (hub/config/tls-certificates.ts reads it). */
+export interface BrokerTls {
+  context: SecureContextOptions;
+  requestClientCert: boolean;
 }
 
 export interface MqttBrokerDeps {
@@ -48,33 +60,106 @@ export interface BrokerStats {
   guardViolations: number;
   /** Connections closed because they stopped reading (more than maxQueuedBytes unsent). */
   slowConsumersDropped: number;
+  /** TLS handshakes that failed or timed out (HUB_CONNECT_TIMEOUT_MS) on the MQTT TLS listener. */
+  tlsHandshakesFailed: number;
   refused: { connect: number; publish: number; subscribe: number; rate_limit: number };
 }
 
 export class MqttBroker {
   private aedes: Aedes | undefined;
   private server: Server | undefined;
+  private tlsServer: TlsServer | undefined;
+  private tlsAddress: AddressInfo | undefined;
   private readonly sockets = new Set<Socket>();
   readonly stats: BrokerStats = {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
     guardViolations: 0,
     slowConsumersDropped: 0,
+    tlsHandshakesFailed: 0,
     refused: { connect: 0, publish: 0, subscribe: 0, rate_limit: 0 },
   };
 
   constructor(private readonly deps: MqttBrokerDeps) {}
 
-  async start(): Promise<AddressInfo> {
-    const { settings, log } = this.deps;
+  /**
+   * Listens for plain MQTT on `mqttPort` and, given TLS material, for MQTT over
+   * TLS on `mqttsPort`; resolves with the plain listener's address.
+   */
+  async start(tls?: BrokerTls): Promise<AddressInfo> {
+    const { settings } = this.deps;
     const now = this.deps.now ?? Date.now;
     const connectionLimiter = new RateLimiter(settings.connectionsPerIpPerSec, settings.connectionsPerIpPerSec * 2, now);
-    const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
     // Audit every kind of refusal, but at most once per 10 s per (kind, source): a hostile
     // client must not be able to fill the journal.
     const auditThrottle = new Throttle(10_000, now);
+    const aedes = await this.createAedes(now, auditThrottle);
+    this.aedes = aedes;
 
-    const aedes = await Aedes.createBroker({
+    const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
+    // A client that stops reading is closed once this much output waits for it (GuardedConnection).
+    const maxQueuedBytes = Math.max(256 * 1024, 16 * settings.maxPacketBytes);
+    /** On TCP accept (before any TLS handshake): the per-IP connection rate. */
+    const admit = (socket: Socket): boolean => {
+      const ip = socket.remoteAddress ?? 'unknown';
+      if (!connectionLimiter.take(ip)) {
+        this.stats.connectionsRateLimited++;
+        const passed = auditThrottle.pass(`conn_rate:${ip}`);
+        if (passed) this.deps.audit('mqtt.connection_rate_limited', `ip:${ip}`, { suppressedSinceLast: passed.suppressed });
+        return false;
+      }
+      this.stats.connectionsAccepted++;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      return true;
+    };
+    /** A plain socket, or a TLS socket once its handshake is done: the same guard in front of Aedes. */
+    const serve = (socket: Socket): void => {
+      const ip = socket.remoteAddress ?? 'unknown';
+      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle), {
+        maxQueuedBytes,
+        onOverflow: (queuedBytes) => this.onSlowConsumer(ip, queuedBytes, auditThrottle),
+      });
+      aedes.handle(connection);
+    };
+    // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
+    const server = createServer({ noDelay: true }, (socket) => (admit(socket) ? serve(socket) : socket.destroy()));
+    this.server = server;
+    const address = await listen(server, settings.mqttPort, settings.host);
+    if (tls) {
+      const tlsServer = createMqttTlsServer({
+        ...tls,
+        handshakeTimeoutMs: settings.connectTimeoutMs,
+        admit,
+        onSecureConnection: serve,
+        onHandshakeFailed: (socket, err) => {
+          this.stats.tlsHandshakesFailed++;
+          this.deps.log.debug({ ip: socket.remoteAddress, err: err.message }, 'mqtt tls handshake failed');
+        },
+      });
+      this.tlsServer = tlsServer;
+      this.tlsAddress = await listen(tlsServer, settings.mqttsPort, settings.host);
+    }
+    return address;
+  }
+
+  /** The MQTT-over-TLS listener's address, when TLS is on. */
+  get mqttsAddress(): AddressInfo | undefined {
+    return this.tlsAddress;
+  }
+
+  /** New TLS connections get this certificate; open ones keep theirs (SIGHUP reload). */
+  setSecureContext(context: SecureContextOptions): void {
+    this.tlsServer?.setSecureContext(context);
+  }
+
+  private createAedes(now: () => number, auditThrottle: Throttle): Promise<Aedes> {
+    const { settings, log } = this.deps;
+    // Keyed by device id and kept across connections: reconnecting must not refill a bucket (issue 10 item 7).
+    const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
+    // A minute's worth of connects at once, then the rate: a reconnect loop cannot churn sessions.
+    const deviceConnectLimiter = new RateLimiter(settings.connectsPerDevicePerMin / 60, settings.connectsPerDevicePerMin, now);
+    const created = Aedes.createBroker({
       connectTimeout: settings.connectTimeoutMs,
       // Device topics have 4 levels; nothing legitimate goes deeper. Aedes >= 1.2 checks this
       // before any persistence side-effect (earlier versions crashed on deep topics).
@@ -82,7 +167,9 @@ export class MqttBroker {
       ...brokerHooks({
         policy: this.deps.access ?? devicePolicy(this.deps.registry),
         takePublishToken: (id) => publishLimiter.take(id),
+        takeConnectToken: (id) => deviceConnectLimiter.take(id),
         onDeviceMessage: this.deps.onDeviceMessage,
+        certificateOf: (client) => (client.conn instanceof GuardedConnection && client.conn.socket instanceof TLSSocket ? clientCertificate(client.conn.socket) : undefined),
         refuse: (action, client, reason, extra) => {
           this.stats.refused[action]++;
           const ip = clientAddress(client);
@@ -94,43 +181,15 @@ export class MqttBroker {
         },
       }),
     });
-    aedes.on('connackSent', (packet, client) => {
-      if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
-    });
-    aedes.on('clientReady', (client) => this.deps.onConnection?.(client.id, true));
-    aedes.on('clientDisconnect', (client) => {
-      publishLimiter.forget(client.id);
-      this.deps.onConnection?.(client.id, false);
-    });
-    aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
-    this.aedes = aedes;
-
-    const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
-    // A client that stops reading is closed once this much output waits for it (GuardedConnection).
-    const maxQueuedBytes = Math.max(256 * 1024, 16 * settings.maxPacketBytes);
-    // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
-    const server = createServer({ noDelay: true }, (socket) => {
-      const ip = socket.remoteAddress ?? 'unknown';
-      if (!connectionLimiter.take(ip)) {
-        this.stats.connectionsRateLimited++;
-        const passed = auditThrottle.pass(`conn_rate:${ip}`);
-        if (passed) this.deps.audit('mqtt.connection_rate_limited', `ip:${ip}`, { suppressedSinceLast: passed.suppressed });
-        socket.destroy();
-        return;
-      }
-      this.stats.connectionsAccepted++;
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle), {
-        maxQueuedBytes,
-        onOverflow: (queuedBytes) => this.onSlowConsumer(ip, queuedBytes, auditThrottle),
+    return created.then((aedes) => {
+      aedes.on('connackSent', (packet, client) => {
+        if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
       });
-      aedes.handle(connection);
+      aedes.on('clientReady', (client) => this.deps.onConnection?.(client.id, true));
+      aedes.on('clientDisconnect', (client) => this.deps.onConnection?.(client.id, false));
+      aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
+      return aedes;
     });
-    this.server = server;
-    server.listen(settings.mqttPort, settings.host);
-    await once(server, 'listening');
-    return server.address() as AddressInfo;
   }
 
   private onViolation(ip: string, violation: GuardViolation, auditThrottle: Throttle): void {
@@ -174,15 +233,15 @@ export class MqttBroker {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (server) {
-      const closed = new Promise((resolve) => server.close(resolve));
-      for (const socket of this.sockets) socket.destroy();
-      await closed;
-    }
+    const servers = [this.server, this.tlsServer].filter((s) => s !== undefined);
+    const closed = servers.map((server) => new Promise((resolve) => server.close(resolve)));
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(closed);
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     this.server = undefined;
+    this.tlsServer = undefined;
+    this.tlsAddress = undefined;
     this.aedes = undefined;
   }
 }
@@ -190,4 +249,10 @@ export class MqttBroker {
 function clientAddress(client: Client | null): string {
   const conn = client?.conn as { remoteAddress?: string } | undefined;
   return conn?.remoteAddress ?? 'unknown';
+}
+
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server.address() as AddressInfo;
 }

@@ -27,7 +27,27 @@ function isKnownTimezone(tz: string): boolean {
 
 export const SETTINGS = {
   mqttPort: { env: 'HUB_MQTT_PORT', flag: 'mqtt-port', schema: port.default(1883), hint: 'MQTT listener port' },
-  httpPort: { env: 'HUB_HTTP_PORT', flag: 'http-port', schema: port.default(8080), hint: 'HTTP/WebSocket port' },
+  httpPort: { env: 'HUB_HTTP_PORT', flag: 'http-port', schema: port.default(8080), hint: 'HTTP/WebSocket port (HTTPS/wss with HUB_TLS_CERT)' },
+  // TLS (issue 10 item 9). Paths are checked when the hub starts, so the error names the file.
+  mqttsPort: { env: 'HUB_MQTTS_PORT', flag: 'mqtts-port', schema: port.default(8883), hint: 'MQTT over TLS listener port (with HUB_TLS_CERT and HUB_TLS_KEY)' },
+  tlsCert: {
+    env: 'HUB_TLS_CERT',
+    flag: 'tls-cert',
+    schema: z.string().min(1, 'must be the path of a PEM file').optional(),
+    hint: "PEM file of the hub's certificate (and chain); with HUB_TLS_KEY: MQTT over TLS, HTTPS and wss; reloaded on SIGHUP",
+  },
+  tlsKey: {
+    env: 'HUB_TLS_KEY',
+    flag: 'tls-key',
+    schema: z.string().min(1, 'must be the path of a PEM file').optional(),
+    hint: 'PEM file of the private key of HUB_TLS_CERT (unencrypted; keep it 0600)',
+  },
+  tlsCa: {
+    env: 'HUB_TLS_CA',
+    flag: 'tls-ca',
+    schema: z.string().min(1, 'must be the path of a PEM file').optional(),
+    hint: 'PEM file of the CA that signs device client certificates (optional; their CN must be the device id)',
+  },
   host: {
     env: 'HUB_HOST',
     flag: 'host',
@@ -94,6 +114,12 @@ export const SETTINGS = {
     flag: 'publishes-per-device-per-sec',
     schema: positiveInt('a positive number of messages per second').default(20),
     hint: 'messages per second one device may publish (burst: 5 × this); above it the device is disconnected',
+  },
+  connectsPerDevicePerMin: {
+    env: 'HUB_CONNECTS_PER_DEVICE_PER_MIN',
+    flag: 'connects-per-device-per-min',
+    schema: positiveInt('a positive number of connections per minute').default(20),
+    hint: 'successful MQTT connects per minute of one device (all at once, then spread); above it CONNACK 3',
   },
   webhookAllowedHosts: {
     env: 'HUB_WEBHOOK_ALLOWED_HOSTS',

@@ -10,6 +10,8 @@ import { deviceTopic } from '../../devices/topics.js';
 export interface MqttEndpoint {
   host: string;
   port: number;
+  /** MQTT over TLS, when the hub serves it (HUB_TLS_CERT). */
+  tlsPort?: number;
 }
 
 export interface DeviceCredentials {
@@ -17,11 +19,12 @@ export interface DeviceCredentials {
   mqtt: {
     host: string;
     port: number;
+    tlsPort?: number;
     clientId: string;
     username: string;
     topics: { event: string; telemetry: string; status: string; cmd: string };
   };
-  /** SVG of a QR code whose text is `{"v":1,"host","port","clientId","username","password"}`. */
+  /** SVG of a QR code whose text is `{"v":1,"host","port","tlsPort"?,"clientId","username","password"}`. */
   qrSvg: string;
 }
 
@@ -30,6 +33,7 @@ export function mqttSettings(deviceId: string, endpoint: MqttEndpoint): DeviceCr
   return {
     host: endpoint.host,
     port: endpoint.port,
+    ...(endpoint.tlsPort !== undefined ? { tlsPort: endpoint.tlsPort } : {}),
     clientId: deviceId,
     username: deviceId,
     topics: { event: deviceTopic(deviceId, 'event'), telemetry: deviceTopic(deviceId, 'telemetry'), status: deviceTopic(deviceId, 'status'), cmd: deviceTopic(deviceId, 'cmd') },
@@ -38,7 +42,7 @@ export function mqttSettings(deviceId: string, endpoint: MqttEndpoint): DeviceCr
 
 export async function deviceCredentials(deviceId: string, secret: string, endpoint: MqttEndpoint): Promise<DeviceCredentials> {
   const mqtt = mqttSettings(deviceId, endpoint);
-  const qrText = JSON.stringify({ v: 1, host: mqtt.host, port: mqtt.port, clientId: deviceId, username: deviceId, password: secret });
+  const qrText = JSON.stringify({ v: 1, host: mqtt.host, port: mqtt.port, ...(mqtt.tlsPort !== undefined ? { tlsPort: mqtt.tlsPort } : {}), clientId: deviceId, username: deviceId, password: secret });
   const qrSvg = await QRCode.toString(qrText, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return { secret, mqtt, qrSvg };
 }

@@ -8,7 +8,11 @@ export interface ApiResponse<T = any> {
 export class ApiClient {
   token: string | undefined;
 
-  constructor(readonly baseUrl: string) {}
+  /** `fetchImpl`: e.g. tlsFetch(ca) for a hub serving HTTPS with a test certificate. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
 
   async request<T = any>(method: string, path: string, body?: unknown, init: { headers?: Record<string, string>; raw?: string } = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...init.headers };
@@ -18,7 +22,7 @@ export class ApiClient {
       headers['content-type'] ??= 'application/json';
       payload = JSON.stringify(body);
     }
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: payload });
+    const res = await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body: payload });
     const text = await res.text();
     // CSV exports (GET /reports/<table>.csv) come back as text; everything else is JSON.
     const parsed = !text ? undefined : res.headers.get('content-type')?.startsWith('text/csv') ? text : JSON.parse(text);

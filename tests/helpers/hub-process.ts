@@ -12,6 +12,8 @@ export interface HubProcess {
   stdout: () => string;
   stderr: () => string;
   mqttPort: number;
+  /** Set when the hub serves MQTT over TLS. */
+  mqttsPort: number | undefined;
   httpPort: number;
   exited: Promise<number | null>;
 }
@@ -36,8 +38,9 @@ export async function startHubProcess(env: Record<string, string>, timeoutMs = 1
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const mqtt = run.stdout().match(/MQTT broker listening on mqtt:\/\/[^:]+:(\d+)/);
-    const http = run.stdout().match(/listening on http:\/\/[^:]+:(\d+)/);
-    if (mqtt && http) return { ...run, mqttPort: Number(mqtt[1]), httpPort: Number(http[1]) };
+    const mqtts = run.stdout().match(/listening on mqtts:\/\/[^:]+:(\d+)/);
+    const http = run.stdout().match(/listening on https?:\/\/[^:]+:(\d+)/);
+    if (mqtt && http) return { ...run, mqttPort: Number(mqtt[1]), mqttsPort: mqtts ? Number(mqtts[1]) : undefined, httpPort: Number(http[1]) };
     if (run.child.exitCode !== null) throw new Error(`hub exited (${run.child.exitCode}): ${run.stderr()}`);
     if (Date.now() > deadline) {
       run.child.kill('SIGKILL');

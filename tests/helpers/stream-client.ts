@@ -17,8 +17,9 @@ export class StreamClient {
     });
   }
 
-  static open(httpUrl: string, query: string, headers: Record<string, string> = {}): Promise<StreamClient> {
-    const socket = new WebSocket(`${httpUrl.replace('http', 'ws')}/api/v1/stream?${query}`, { headers });
+  /** An https:// URL opens wss://; `tls` carries e.g. the `ca` that trusts a test certificate. */
+  static open(httpUrl: string, query: string, headers: Record<string, string> = {}, tls: WebSocket.ClientOptions = {}): Promise<StreamClient> {
+    const socket = new WebSocket(`${httpUrl.replace('http', 'ws')}/api/v1/stream?${query}`, { ...tls, headers });
     const client = new StreamClient(socket);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));

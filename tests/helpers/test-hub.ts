@@ -25,6 +25,8 @@ export interface TestHub {
   dataDir: string;
   mqttPort: number;
   mqttUrl: string;
+  /** Set when the hub serves MQTT over TLS (HUB_TLS_CERT and HUB_TLS_KEY in env). */
+  mqttsUrl: string | undefined;
   httpUrl: string;
   api: ApiClient;
   provisionHome(options?: { kinds?: string[]; live?: boolean; conditions?: string[] }): Promise<{ homeId: string; devices: ProvisionedDevice[] }>;
@@ -32,7 +34,16 @@ export interface TestHub {
 }
 
 export async function startTestHub(
-  options: { env?: Record<string, string>; clock?: Clock; dataDir?: string; journalFileOpener?: OpenJournalFile; log?: Logger; loadSampler?: () => number } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    dataDir?: string;
+    journalFileOpener?: OpenJournalFile;
+    log?: Logger;
+    loadSampler?: () => number;
+    /** For a hub serving HTTPS: a fetch that trusts its certificate (tlsFetch). */
+    fetch?: typeof fetch;
+  } = {},
 ): Promise<TestHub> {
   const temp = options.dataDir ? undefined : await makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
@@ -55,8 +66,8 @@ export async function startTestHub(
     ...(options.log ? { log: options.log } : {}),
   });
   const started = await hub.start();
-  const httpUrl = `http://127.0.0.1:${started.http.port}`;
-  const api = new ApiClient(httpUrl);
+  const httpUrl = `${started.https ? 'https' : 'http'}://127.0.0.1:${started.http.port}`;
+  const api = new ApiClient(httpUrl, options.fetch);
   await api.login('admin', ADMIN_PASSWORD);
   let serial = 0;
 
@@ -66,6 +77,7 @@ export async function startTestHub(
     dataDir,
     mqttPort: started.mqtt.port,
     mqttUrl: `mqtt://127.0.0.1:${started.mqtt.port}`,
+    mqttsUrl: started.mqtts ? `mqtts://127.0.0.1:${started.mqtts.port}` : undefined,
     httpUrl,
     api,
     async provisionHome({ kinds = ['bracelet'], live = true, conditions = [] } = {}) {
