@@ -4,23 +4,15 @@
  * forward, notes, outcomes, the timeline and the audit with the operator's
  * name, one journal line per transition, and help_coming to the bracelet.
  */
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../hub/auth/passwords.js';
 import { ApiClient } from './helpers/api-client.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
+import { journalLines } from './helpers/journal-lines.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
-
-async function journalLines(dataDir: string): Promise<{ type: string; data: any }[]> {
-  const dir = join(dataDir, 'journal');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
-  const text = (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('');
-  return text.trim().split('\n').map((l) => JSON.parse(l));
-}
 
 async function operator(hub: TestHub, username = 'li.na'): Promise<ApiClient> {
   await hub.hub.registry.createUser({ username, role: 'operator', passwordHash: await hashPassword('operator-pass'), displayName: 'Li Na' });
