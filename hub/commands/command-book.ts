@@ -14,7 +14,8 @@ export const COMMAND_STATES = ['pending', 'delivered', 'confirmed', 'expired'] a
 export type CommandState = (typeof COMMAND_STATES)[number];
 
 /** Why a command was withdrawn before the device confirmed it. */
-export type ExpiryReason = 'superseded' | 'alert_resolved' | 'ttl';
+export const EXPIRY_REASONS = ['superseded', 'alert_resolved', 'ttl'] as const;
+export type ExpiryReason = (typeof EXPIRY_REASONS)[number];
 
 export interface CommandView {
   cmdId: string;
