@@ -170,17 +170,25 @@ export class MqttBroker {
     const link = this.deps.commandLink;
     if (!link) return;
     const cmdTopic = (client: Client) => deviceTopic(client.id, 'cmd');
+    // A device's packet triggers these: nothing it sends may throw out of an Aedes event (DESIGN.md §11).
+    const guarded = (what: string, client: Client, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        this.deps.log.error({ err, deviceId: client.id, what }, 'command delivery step failed');
+      }
+    };
     // Aedes emits 'subscribe' after writing the SUBACK, with the granted QoS (128 = refused).
-    aedes.on('subscribe', (subs, client) => {
-      const sub = subs.find((s) => s.topic === cmdTopic(client) && (s.qos as number) !== 128);
-      if (sub) link.subscribed(client.id, sub.qos, client);
-    });
-    aedes.on('unsubscribe', (topics, client) => {
-      if (topics.includes(cmdTopic(client))) link.gone(client.id, client);
-    });
+    aedes.on('subscribe', (subs, client) =>
+      guarded('subscribe', client, () => {
+        const sub = subs.find((s) => s.topic === cmdTopic(client) && (s.qos as number) !== 128);
+        if (sub) link.subscribed(client.id, sub.qos, client);
+      }),
+    );
+    aedes.on('unsubscribe', (topics, client) => guarded('unsubscribe', client, () => topics.includes(cmdTopic(client)) && link.gone(client.id, client)));
     // Aedes keeps no copy of what it sends a clean-session client, so its 'ack' does not name the
     // packet: the outbox has one command in flight per device and knows which one it was.
-    aedes.on('ack', (_packet, client) => link.acked(client.id, client));
+    aedes.on('ack', (_packet, client) => guarded('ack', client, () => link.acked(client.id, client)));
   }
 
   /** Sends a command to a device's cmd topic (QoS 1). Resolves once Aedes has routed it. */
