@@ -15,12 +15,12 @@ import type { HeartbeatView } from '../../../hub/commands/device-config.js';
 export type { Alert, AlertSummary, Outcome, ResponderKind, ResponderState, Role, Severity };
 export type { Responder, TimelineEntry, AlertStatus, AlertCommand } from '../../../hub/alerts/alert.js';
 export type { CommandState, CommandView } from '../../../hub/commands/command-book.js';
+export type { Contact } from '../../../hub/registry/records.js';
 
 /** GET /devices/{id}/commands: the heartbeat interval and the device's recent commands, newest first. */
 export interface DeviceCommands extends HeartbeatView {
   commands: CommandView[];
 }
-export type { Contact } from '../../../hub/registry/records.js';
 
 /** GET /audit entries, with `actorName` added by the API. */
 export type AuditEntry = AuditRecord & { actorName?: string | undefined };
