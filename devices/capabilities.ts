@@ -56,3 +56,24 @@ export const fault: Capability = {
   events: [eventSchema('fault', { code: z.string().max(64).optional().describe('vendor fault code, e.g. sensor_eol') }, 'the device detected an internal fault')],
   telemetry: {},
 };
+
+/** The event type a device sends to confirm a command (docs/PROTOCOL.md, Commands). */
+export const CMD_ACK_EVENT = 'cmd_ack';
+
+/**
+ * Takes commands on its `cmd` topic and confirms each with `cmd_ack` (issue 10):
+ * a PUBACK only says the bytes arrived, `cmd_ack` says the device acted on it.
+ * The hub routes `cmd_ack` to its command outbox, never to the rules, so it
+ * can neither raise an alert nor count as the resident's activity.
+ */
+export const commands: Capability = {
+  name: 'commands',
+  events: [
+    eventSchema(
+      CMD_ACK_EVENT,
+      { cmdId: z.string().min(1).max(64).describe('the `cmdId` of the command being confirmed') },
+      'the device carried out a command (send one for every copy received, even a repeat)',
+    ),
+  ],
+  telemetry: {},
+};

@@ -4,7 +4,8 @@
  * the hub validates with and the docs are generated from.
  */
 import { z } from 'zod';
-import { commonFields, type Capability, type EventSchema } from './capabilities.js';
+import { CMD_ACK_EVENT, commonFields, type Capability, type EventSchema } from './capabilities.js';
+import type { CommandName } from './commands.js';
 
 export interface DeviceKindSpec {
   /** Catalogue name, as sent by installers: `bracelet`, `gas_alarm`, … */
@@ -31,6 +32,11 @@ export interface DeviceKindSpec {
    * live (the commissioning checklist): proof that each alarm path works.
    */
   commissioningEvents: readonly string[];
+  /**
+   * The commands the device carries out. A kind that takes any must have the
+   * `commands` capability, so it can confirm them with `cmd_ack`.
+   */
+  commands: readonly CommandName[];
   /** Valid payloads, used by the catalogue test, docs and simulators. */
   examples: { events: readonly unknown[]; telemetry: readonly unknown[] };
 }
@@ -46,6 +52,7 @@ export interface DeviceKind {
   alarmEvents: ReadonlySet<string>;
   settings: Readonly<Record<string, number>>;
   commissioningEvents: readonly string[];
+  commands: ReadonlySet<CommandName>;
   /** Discriminated on `type`. */
   eventSchema: z.ZodType<DeviceEventPayload>;
   telemetrySchema: z.ZodType<TelemetryPayload>;
@@ -78,6 +85,9 @@ export function defineDeviceKind(spec: DeviceKindSpec): DeviceKind {
   for (const event of [...spec.alarmEvents, ...spec.commissioningEvents]) {
     if (!eventTypes.includes(event)) throw new Error(`device kind ${spec.kind}: "${event}" is not one of its events`);
   }
+  if (spec.commands.length > 0 && !eventTypes.includes(CMD_ACK_EVENT)) {
+    throw new Error(`device kind ${spec.kind}: it takes commands, so it needs the commands capability (${CMD_ACK_EVENT})`);
+  }
   const [first, ...rest] = eventSchemas;
   if (!first) throw new Error(`device kind ${spec.kind}: no events`);
   const telemetryShape = Object.assign({}, ...spec.capabilities.map((c) => c.telemetry), spec.telemetry) as z.ZodRawShape;
@@ -92,6 +102,7 @@ export function defineDeviceKind(spec: DeviceKindSpec): DeviceKind {
     alarmEvents: new Set(spec.alarmEvents),
     settings: spec.settings ?? {},
     commissioningEvents: spec.commissioningEvents,
+    commands: new Set(spec.commands),
     eventSchema: z.discriminatedUnion('type', [first, ...rest]) as unknown as z.ZodType<DeviceEventPayload>,
     telemetrySchema: z.object({ ...commonFields, ...telemetryShape }) as unknown as z.ZodType<TelemetryPayload>,
     eventSchemas,

@@ -22,6 +22,9 @@ import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
+import { AlertCommands } from './commands/alert-commands.js';
+import { CommandOutbox } from './commands/command-outbox.js';
+import { DeviceConfig } from './commands/device-config.js';
 import type { HubConfig } from './config/config.js';
 import { TlsCertificates } from './config/tls-certificates.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -81,6 +84,9 @@ export class Hub {
   readonly alerts: AlertStore;
   readonly intake: AlertIntake;
   readonly lifecycle: AlertLifecycle;
+  readonly outbox: CommandOutbox;
+  readonly alertCommands: AlertCommands;
+  readonly deviceConfig: DeviceConfig;
   readonly escalation: Escalation;
   readonly states = new DeviceStateStore();
   readonly seqWindow = new SeqWindow();
@@ -128,13 +134,14 @@ export class Hub {
     this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
     this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog });
     this.escalation = new Escalation(this.alerts, this.bus, clock);
-    this.presence = new DevicePresence(this.states, this.bus, clock);
+    this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device));
     this.ingest = new Ingest(
       { registry: this.registry, states: this.states, seqWindow: this.seqWindow, watchdog: this.presence.watchdog, bus: this.bus },
       log.child({ module: 'ingest' }),
       now,
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
+    this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
@@ -153,11 +160,14 @@ export class Hub {
         if (channel === 'event' || this.journal.lastN !== linesBefore) return this.journal.whenDurable();
       },
       onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
+      commandLink: this.outbox,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
       now,
     });
-    this.lifecycle = new AlertLifecycle({ store: this.alerts, sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd), now, log: alertLog });
+    this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog });
+    this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog });
+    this.deviceConfig = new DeviceConfig({ registry: this.registry, outbox: this.outbox, bus: this.bus, audit: this.audit, retime: (d) => this.presence.retime(d), log: log.child({ module: 'commands' }) });
     this.sessions = new SessionStore(undefined, now);
     this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
       log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
@@ -228,12 +238,15 @@ export class Hub {
     // Listening before escalation starts: an alert that passed 180 s while the hub was down escalates at once.
     await this.notify.start();
     const generatedAdminPassword = await this.ensureAdmin();
+    await this.deviceConfig.start(); // before the watchdogs: they use the confirmed intervals
     for (const device of this.registry.listDevices()) this.presence.watch(device);
     this.rules.start();
     const snapshot = await takeRulesSnapshot(this.rulesSnapshotPath, this.clock.now());
     if (snapshot) this.rules.restore(snapshot);
     this.commissioning.start();
     this.escalation.start();
+    this.outbox.start();
+    this.alertCommands.start();
     this.load.start();
     this.mqttAddress = await this.broker.start(this.tls?.material);
     if (this.tls) this.tls.use(this.broker);
@@ -270,6 +283,8 @@ export class Hub {
     }
     await this.broker.stop();
     this.load.stop();
+    this.alertCommands.stop();
+    this.outbox.stop();
     this.escalation.stop();
     this.commissioning.stop();
     if (this.started) {
@@ -277,6 +292,7 @@ export class Hub {
       await saveRulesSnapshot(this.rulesSnapshotPath, this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
     }
     this.rules.stop();
+    this.deviceConfig.stop();
     this.presence.stop();
     await this.notify.stop();
     await this.journal.close();
@@ -284,6 +300,7 @@ export class Hub {
   }
 
   private replay(entry: JournalEntry): void {
+    if (this.outbox.replay(entry)) return;
     if (entry.type === 'audit') {
       this.audit.applyJournalLine(entry.at, entry.data as Parameters<AuditLog['applyJournalLine']>[1]);
       return;
@@ -329,6 +346,8 @@ export class Hub {
       devices: this.devices,
       alerts: this.alerts,
       lifecycle: this.lifecycle,
+      deviceConfig: this.deviceConfig,
+      outbox: this.outbox,
       rules: RULES,
       ruleSettings: new RuleSettingsService(RULES, this.registry, this.audit),
       sessions: this.sessions,

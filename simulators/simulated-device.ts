@@ -2,10 +2,13 @@
  * A simulated device speaking the real protocol (docs/PROTOCOL.md) over real
  * MQTT with mqtt.js: credentials, retained status with a last will, heartbeat
  * telemetry from its kind's behaviour, battery drain, validated events that
- * resolve on PUBACK, and commands from the hub.
+ * resolve on PUBACK, and commands from the hub — each carried out once per
+ * `cmdId` and confirmed with a `cmd_ack` event every time it arrives (the hub
+ * resends a command at every subscribe until it is confirmed).
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { CMD_ACK_EVENT } from '../devices/capabilities.js';
 import type { DeviceEventPayload, DeviceKind, TelemetryPayload } from '../devices/catalog.js';
 import { commandSchema, type DeviceCommand } from '../devices/commands.js';
 import { COMMAND_CHANNEL, deviceTopic, isValidDeviceId, type Channel, type UplinkChannel } from '../devices/topics.js';
@@ -46,6 +49,8 @@ export interface SimulatedDeviceOptions {
   connectTimeoutMs?: number;
   /** Delay between reconnect attempts; 0 never reconnects. Default 2–5 s, jittered. */
   reconnectPeriodMs?: number;
+  /** Confirm commands with `cmd_ack` (default true); false plays an old firmware or a device that lost it. */
+  confirmCommands?: boolean;
 }
 
 export interface SentMessage<P> {
@@ -63,7 +68,10 @@ export interface SimulatedDeviceEvents {
   /** CONNACK 0 received (again after every reconnect). */
   connect: [];
   close: [];
+  /** A command carried out (once per cmdId, however often it arrives). */
   command: [DeviceCommand];
+  /** A `cmd_ack` for this cmdId was PUBACKed by the hub. */
+  confirmed: [string];
   'invalid-command': [InvalidCommand];
   /** A connection or CONNACK error; mqtt.js keeps retrying network errors, not refusals. */
   'connect-error': [Error];
@@ -89,6 +97,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private battery: BatteryState;
   private lastStepAt: number;
   private nextSeq: number;
+  /** cmdIds already carried out, oldest first: a resent command is confirmed again, not acted on twice. */
+  private readonly doneCmdIds: string[] = [];
 
   constructor(options: SimulatedDeviceOptions) {
     super();
@@ -311,8 +321,22 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       return;
     }
     const command = parsed.data;
-    if (command.cmd === 'configure') this.setHeartbeatSec(command.heartbeatSec);
-    this.emit('command', command);
+    if (!this.doneCmdIds.includes(command.cmdId)) {
+      this.doneCmdIds.push(command.cmdId);
+      if (this.doneCmdIds.length > 64) this.doneCmdIds.shift();
+      if (command.cmd === 'configure') this.setHeartbeatSec(command.heartbeatSec);
+      this.emit('command', command);
+    }
+    this.confirm(command.cmdId);
+  }
+
+  /** `cmd_ack` after acting, as PROTOCOL.md asks; a failed send is retried by the hub's resend. */
+  private confirm(cmdId: string): void {
+    if (this.options.confirmCommands === false || !this.kind.eventTypes.includes(CMD_ACK_EVENT)) return;
+    this.sendEvent(CMD_ACK_EVENT, { cmdId }).then(
+      () => this.emit('confirmed', cmdId),
+      (err: unknown) => this.recordSendError(err),
+    );
   }
 
   /** What a real device does on `configure`: use the new interval from now on. */

@@ -11,6 +11,8 @@ import { en } from '../dashboard/src/i18n/en.js';
 import { browserLang } from '../dashboard/src/i18n/browser-lang.js';
 import { zhCN } from '../dashboard/src/i18n/zh-CN.js';
 import { DEVICE_KIND_NAMES } from '../devices/catalog.js';
+import { COMMAND_NAMES } from '../devices/commands.js';
+import { COMMAND_STATES, EXPIRY_REASONS } from '../hub/commands/command-book.js';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../hub/alerts/alert.js';
 import { CONDITIONS, ROLES } from '../hub/registry/records.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
@@ -42,6 +44,9 @@ describe('console strings (dashboard/src/i18n)', () => {
       ['role', ROLES],
       ['condition', CONDITIONS],
       ['deviceKind', DEVICE_KIND_NAMES],
+      ['command', COMMAND_NAMES],
+      ['commandState', COMMAND_STATES],
+      ['expiry', EXPIRY_REASONS],
     ];
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((key) => !(key in en));
     expect(missing).toEqual([]);

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEVICE_KINDS, DEVICE_KIND_NAMES, findDeviceKind } from '../devices/catalog.js';
+import { CMD_ACK_EVENT } from '../devices/capabilities.js';
 import { commandSchema } from '../devices/commands.js';
+import { defineDeviceKind } from '../devices/define-kind.js';
 import { deviceTopic, parseTopic, STATUS_PAYLOADS, UPLINK_CHANNELS, COMMAND_CHANNEL } from '../devices/topics.js';
 import { buildSchemaFiles } from '../devices/tools/json-schemas.js';
 import { GENERATED_BEGIN, GENERATED_END, renderKindSection } from '../devices/tools/protocol-tables.js';
@@ -56,6 +58,17 @@ describe.each(kinds)('device kind %s', (_name, kind) => {
     for (const alarm of kind.alarmEvents) expect(kind.eventTypes).toContain(alarm);
   });
 
+  it('confirms the commands it takes with cmd_ack {cmdId}, which is never an alarm', () => {
+    expect(kind.commands.size).toBeGreaterThan(0);
+    expect(kind.commands).toContain('configure');
+    expect(kind.capabilities).toContain('commands');
+    expect(kind.alarmEvents.has(CMD_ACK_EVENT)).toBe(false);
+    expect(kind.eventSchema.safeParse({ type: CMD_ACK_EVENT, cmdId: 'cmd-0123456789abcdef' }).success).toBe(true);
+    expect(kind.eventSchema.safeParse({ type: CMD_ACK_EVENT }).success).toBe(false);
+    expect(kind.eventSchema.safeParse({ type: CMD_ACK_EVENT, cmdId: '' }).success).toBe(false);
+    expect(protocol).toContain(`Commands it takes (see [Commands](#commands); confirm each with \`cmd_ack\`): ${[...kind.commands].map((c) => `\`${c}\``).join(', ')}.`);
+  });
+
   it('has a positive heartbeat and a topic-safe id prefix', () => {
     expect(kind.heartbeatSec).toBeGreaterThan(0);
     expect(kind.idPrefix).toMatch(/^[a-z]{2,5}$/);
@@ -94,10 +107,22 @@ describe('catalogue', () => {
     expect(alarms).toEqual(['fall', 'gas', 'smoke', 'sos']);
   });
 
+  it('refuses a kind that takes commands but cannot confirm them', () => {
+    const spec = { kind: 'lamp', idPrefix: 'lmp', title: 'Lamp', heartbeatSec: 60, capabilities: [], events: [], telemetry: {}, alarmEvents: [], commissioningEvents: [], examples: { events: [], telemetry: [] } };
+    expect(() => defineDeviceKind({ ...spec, commands: ['configure'] })).toThrow(/needs the commands capability \(cmd_ack\)/);
+  });
+
+  it('sends help_coming only to bracelets, silence only to sirens', () => {
+    expect(DEVICE_KINDS.filter((k) => k.commands.has('help_coming')).map((k) => k.kind)).toEqual(['bracelet']);
+    expect(DEVICE_KINDS.filter((k) => k.commands.has('silence')).map((k) => k.kind).sort()).toEqual(['gas_alarm', 'smoke_sensor']);
+  });
+
   it('exports the command schema to JSON Schema', () => {
     expect(z.toJSONSchema(commandSchema).oneOf).toHaveLength(3);
-    expect(commandSchema.safeParse({ cmd: 'help_coming', alertId: 'a1' }).success).toBe(true);
-    expect(commandSchema.safeParse({ cmd: 'configure', heartbeatSec: 5 }).success).toBe(false);
+    expect(commandSchema.safeParse({ cmd: 'help_coming', cmdId: 'cmd-1', alertId: 'a1' }).success).toBe(true);
+    // Every command carries the id its cmd_ack echoes (issue 10).
+    expect(commandSchema.safeParse({ cmd: 'help_coming', alertId: 'a1' }).success).toBe(false);
+    expect(commandSchema.safeParse({ cmd: 'configure', cmdId: 'cmd-1', heartbeatSec: 5 }).success).toBe(false);
     expect(commandSchema.safeParse({ cmd: 'reboot' }).success).toBe(false);
   });
 });

@@ -232,7 +232,7 @@ describe('SimulatedDevice', () => {
     ]);
   });
 
-  it('receives and parses commands on its cmd topic, and reports invalid ones', async () => {
+  it('receives and parses commands on its cmd topic, carries each cmdId out once and confirms every copy with cmd_ack', async () => {
     const tb = await startBroker({ 'brc-cmd': 'pw' });
     const d = device(tb, { deviceId: 'brc-cmd', secret: 'pw', heartbeats: false });
     const commands: DeviceCommand[] = [];
@@ -248,15 +248,46 @@ describe('SimulatedDevice', () => {
           err ? reject(err) : resolve(),
         ),
       );
-    await send(JSON.stringify({ cmd: 'help_coming', alertId: 'alr-1' }));
-    await send(JSON.stringify({ cmd: 'silence' }));
-    await send(JSON.stringify({ cmd: 'configure', heartbeatSec: 120 }));
-    await send(JSON.stringify({ cmd: 'reboot' }));
+    await send(JSON.stringify({ cmd: 'help_coming', cmdId: 'cmd-1', alertId: 'alr-1' }));
+    await send(JSON.stringify({ cmd: 'silence', cmdId: 'cmd-2' }));
+    await send(JSON.stringify({ cmd: 'configure', cmdId: 'cmd-3', heartbeatSec: 120 }));
+    await send(JSON.stringify({ cmd: 'help_coming', cmdId: 'cmd-1', alertId: 'alr-1' })); // resent after a reconnect
+    await send(JSON.stringify({ cmd: 'reboot', cmdId: 'cmd-4' }));
+    await send(JSON.stringify({ cmd: 'silence' })); // no cmdId: not a command of this protocol
     await send('help!');
-    await waitFor(() => commands.length + invalid.length === 5, 'five commands');
-    expect(commands).toEqual([{ cmd: 'help_coming', alertId: 'alr-1' }, { cmd: 'silence' }, { cmd: 'configure', heartbeatSec: 120 }]);
-    expect(invalid.map((i) => i.payload)).toEqual(['{"cmd":"reboot"}', 'help!']);
-    expect(invalid[1]?.reason).toBe('not JSON');
+    const acks = () => onTopic(tb, 'hc/v1/brc-cmd/event').map((e) => JSON.parse(e.payload) as { type: string; cmdId?: string });
+    await waitFor(() => commands.length + invalid.length === 6 && acks().length === 4, 'commands handled and confirmed');
+    expect(commands).toEqual([
+      { cmd: 'help_coming', cmdId: 'cmd-1', alertId: 'alr-1' },
+      { cmd: 'silence', cmdId: 'cmd-2' },
+      { cmd: 'configure', cmdId: 'cmd-3', heartbeatSec: 120 },
+    ]);
+    expect(acks().map((a) => [a.type, a.cmdId])).toEqual([
+      ['cmd_ack', 'cmd-1'],
+      ['cmd_ack', 'cmd-2'],
+      ['cmd_ack', 'cmd-3'],
+      ['cmd_ack', 'cmd-1'],
+    ]);
+    for (const ack of acks()) expect(bracelet.eventSchema.safeParse(ack).success).toBe(true);
+    expect(invalid.map((i) => i.payload)).toEqual(['{"cmd":"reboot","cmdId":"cmd-4"}', '{"cmd":"silence"}', 'help!']);
+    expect(invalid[2]?.reason).toBe('not JSON');
+  });
+
+  it('does not confirm when told not to (an old firmware)', async () => {
+    const tb = await startBroker({ 'brc-old': 'pw' });
+    const d = device(tb, { deviceId: 'brc-old', secret: 'pw', heartbeats: false, confirmCommands: false });
+    const commands: DeviceCommand[] = [];
+    d.on('command', (c) => commands.push(c));
+    d.start();
+    await d.waitForConnect();
+    await waitFor(() => tb.subscriptions.length === 1, 'SUBSCRIBE');
+    await new Promise<void>((resolve, reject) =>
+      tb.broker.publish({ cmd: 'publish', topic: 'hc/v1/brc-old/cmd', payload: JSON.stringify({ cmd: 'silence', cmdId: 'c1' }), qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
+    );
+    await waitFor(() => commands.length === 1, 'the command');
+    // One connection delivers in order: a cmd_ack started on the command would arrive before this event.
+    await d.sendEvent('worn');
+    expect(onTopic(tb, 'hc/v1/brc-old/event').map((e) => (JSON.parse(e.payload) as { type: string }).type)).toEqual(['worn']);
   });
 
   it('rejects waitForConnect with the CONNACK code when the broker refuses it', async () => {

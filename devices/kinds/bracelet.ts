@@ -1,6 +1,6 @@
 /** Smart bracelet worn by the resident: SOS button, fall detection, heart rate. */
 import { z } from 'zod';
-import { battery, eventSchema } from '../capabilities.js';
+import { battery, commands, eventSchema } from '../capabilities.js';
 import { defineDeviceKind } from '../define-kind.js';
 
 const location = z.union([
@@ -17,7 +17,8 @@ export const bracelet = defineDeviceKind({
   idPrefix: 'brc',
   title: 'Smart bracelet',
   heartbeatSec: 60,
-  capabilities: [battery],
+  capabilities: [battery, commands],
+  commands: ['help_coming', 'configure'],
   events: [
     eventSchema('sos', {}, 'the wearer pressed the SOS button'),
     eventSchema(
@@ -48,6 +49,7 @@ export const bracelet = defineDeviceKind({
       { type: 'fall_cancelled', seq: 3 },
       { type: 'removed' },
       { type: 'worn' },
+      { type: 'cmd_ack', cmdId: 'cmd-5f2a9c1e7b3d4a60' },
       { type: 'low_battery', battery: 9 },
     ],
     telemetry: [

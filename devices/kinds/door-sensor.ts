@@ -1,5 +1,5 @@
 /** Magnetic contact on the entrance door. */
-import { battery, eventSchema, tamper } from '../capabilities.js';
+import { battery, commands, eventSchema, tamper } from '../capabilities.js';
 import { defineDeviceKind } from '../define-kind.js';
 
 export const doorSensor = defineDeviceKind({
@@ -7,7 +7,8 @@ export const doorSensor = defineDeviceKind({
   idPrefix: 'dor',
   title: 'Door sensor',
   heartbeatSec: 900,
-  capabilities: [tamper, battery],
+  capabilities: [tamper, battery, commands],
+  commands: ['configure'],
   events: [
     eventSchema('open', {}, 'the door opened'),
     eventSchema('close', {}, 'the door closed'),
@@ -17,7 +18,7 @@ export const doorSensor = defineDeviceKind({
   commissioningEvents: ['open', 'close'],
   alarmEvents: [],
   examples: {
-    events: [{ type: 'open', seq: 1 }, { type: 'close', seq: 2 }, { type: 'tamper' }, { type: 'low_battery' }],
+    events: [{ type: 'open', seq: 1 }, { type: 'close', seq: 2 }, { type: 'tamper' }, { type: 'low_battery' }, { type: 'cmd_ack', cmdId: 'cmd-3c8d1a6e2f9b7d04' }],
     telemetry: [{ battery: 64 }, {}],
   },
 });

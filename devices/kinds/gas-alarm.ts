@@ -1,6 +1,6 @@
 /** Kitchen gas alarm: natural gas, LPG or carbon monoxide, measured in % LEL. */
 import { z } from 'zod';
-import { battery, eventSchema, fault, selfTest, tamper } from '../capabilities.js';
+import { battery, commands, eventSchema, fault, selfTest, tamper } from '../capabilities.js';
 import { defineDeviceKind } from '../define-kind.js';
 
 const lel = z.number().min(0).max(100).describe('gas concentration, % of the lower explosive limit');
@@ -10,7 +10,8 @@ export const gasAlarm = defineDeviceKind({
   idPrefix: 'gas',
   title: 'Gas alarm',
   heartbeatSec: 300,
-  capabilities: [selfTest, tamper, fault, battery],
+  capabilities: [selfTest, tamper, fault, battery, commands],
+  commands: ['silence', 'configure'],
   events: [
     eventSchema(
       'gas',
@@ -30,6 +31,7 @@ export const gasAlarm = defineDeviceKind({
       { type: 'test' },
       { type: 'tamper' },
       { type: 'fault', code: 'sensor_eol' },
+      { type: 'cmd_ack', cmdId: 'cmd-0b7e4d2c9a1f3e58', seq: 11 },
       { type: 'low_battery', battery: 12 },
     ],
     telemetry: [{ lel: 0 }, { lel: 4.5, battery: 77 }],

@@ -1,6 +1,6 @@
 /** Standalone photoelectric smoke sensor with a temperature reading. */
 import { z } from 'zod';
-import { battery, eventSchema, fault, selfTest, tamper } from '../capabilities.js';
+import { battery, commands, eventSchema, fault, selfTest, tamper } from '../capabilities.js';
 import { defineDeviceKind } from '../define-kind.js';
 
 export const smokeSensor = defineDeviceKind({
@@ -8,7 +8,8 @@ export const smokeSensor = defineDeviceKind({
   idPrefix: 'smk',
   title: 'Smoke sensor',
   heartbeatSec: 300,
-  capabilities: [selfTest, tamper, fault, battery],
+  capabilities: [selfTest, tamper, fault, battery, commands],
+  commands: ['silence', 'configure'],
   events: [
     eventSchema('smoke', {}, 'smoke detected: the local siren is sounding'),
     eventSchema('smoke_clear', {}, 'the smoke chamber is clear again'),
@@ -26,6 +27,7 @@ export const smokeSensor = defineDeviceKind({
       { type: 'test' },
       { type: 'tamper' },
       { type: 'fault' },
+      { type: 'cmd_ack', cmdId: 'cmd-0b7e4d2c9a1f3e58', seq: 5 },
       { type: 'low_battery', battery: 8 },
     ],
     telemetry: [{ temperatureC: 22.5 }, { temperatureC: 61, battery: 90 }],

@@ -99,6 +99,7 @@ function renderKind(kind: DeviceKind): string {
     `- Device ids: \`${kind.idPrefix}-…\` (issued by the installer's provisioning screen).`,
     `- Heartbeat: at least one message every **${kind.heartbeatSec} s**; the hub marks the device offline after **${3 * kind.heartbeatSec} s** (3 × heartbeat) without any message.`,
     `- Alarm events (journalled and fsync'd before the PUBACK): ${alarms || 'none'}.`,
+    `- Commands it takes (see [Commands](#commands); confirm each with \`cmd_ack\`): ${[...kind.commands].map((c) => `\`${c}\``).join(', ') || 'none'}.`,
     ...(settings.length > 0 ? [`- Hub-side settings: ${settings.join(', ')}.`] : []),
     `- JSON Schema: [${kind.kind}.event.json](schemas/${kind.kind}.event.json), [${kind.kind}.telemetry.json](schemas/${kind.kind}.telemetry.json).`,
     '',

@@ -6,7 +6,6 @@
  * line with its actor; it returns once that line is on disk.
  */
 import { randomUUID } from 'node:crypto';
-import type { DeviceCommand } from '../../devices/commands.js';
 import { conflict, notFound } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { RESPONDER_STATES, type Alert, type Outcome, type Responder, type ResponderKind, type ResponderState } from './alert.js';
@@ -25,9 +24,15 @@ export interface NewResponder {
   state?: ResponderState | undefined;
 }
 
+/** Where device commands for an alert go: the command outbox (hub/commands/alert-commands.ts). */
+export interface AlertCommandSender {
+  /** Queues the command durably; the outbox delivers it whenever the device is subscribed. */
+  send(alert: Alert, actor: string, command: 'help_coming' | 'silence'): Promise<void>;
+}
+
 export interface AlertLifecycleDeps {
   store: AlertStore;
-  sendCommand(deviceId: string, command: DeviceCommand): Promise<void>;
+  commands: AlertCommandSender;
   now: () => number;
   log: Logger;
 }
@@ -39,7 +44,7 @@ export class AlertLifecycle {
     const alert = this.require(alertId);
     if (alert.status !== 'open') throw conflict(`alert ${alertId} is already ${alert.status}${alert.acknowledgedBy ? ` by ${alert.acknowledgedBy}` : ''}`);
     const updated = await this.deps.store.record('alert.acknowledged', { alertId, actor }).durable;
-    if (HELP_COMING_KINDS.has(alert.kind) && alert.deviceId) await this.command(alert, alert.deviceId, actor, { cmd: 'help_coming', alertId });
+    if (HELP_COMING_KINDS.has(alert.kind) && alert.deviceId) await this.command(alert, actor, 'help_coming');
     return this.current(alertId, updated);
   }
 
@@ -103,18 +108,19 @@ export class AlertLifecycle {
     if (!SILENCEABLE_KINDS.has(alert.kind)) throw conflict(`a ${alert.kind} alert has no siren to silence`);
     if (alert.status === 'resolved') throw conflict(`alert ${alertId} is resolved`);
     if (!alert.deviceId) throw conflict(`alert ${alertId} was not raised by a device`);
-    await this.command(alert, alert.deviceId, actor, { cmd: 'silence' });
+    await this.command(alert, actor, 'silence');
     return this.current(alertId, alert);
   }
 
-  /** Sends a command over MQTT and records it; a failed send is recorded too, never hidden. */
-  private async command(alert: Alert, deviceId: string, actor: string, command: DeviceCommand): Promise<void> {
+  /**
+   * Queues a command for the alert's device. Queuing can fail only with the
+   * journal itself (already logged as fatal); the operator's action stands.
+   */
+  private async command(alert: Alert, actor: string, command: 'help_coming' | 'silence'): Promise<void> {
     try {
-      await this.deps.sendCommand(deviceId, command);
-      await this.deps.store.record('alert.command_sent', { alertId: alert.id, actor, command: command.cmd }).durable;
+      await this.deps.commands.send(alert, actor, command);
     } catch (err) {
-      this.deps.log.error({ err, alertId: alert.id, command: command.cmd }, 'device command failed');
-      await this.deps.store.record('alert.note_added', { alertId: alert.id, actor: 'system', text: `command ${command.cmd} could not be sent: ${(err as Error).message}` }).durable;
+      this.deps.log.error({ err, alertId: alert.id, command }, 'device command not queued');
     }
   }
 

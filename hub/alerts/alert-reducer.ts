@@ -4,7 +4,7 @@
  * a restarted hub has exactly the state it had before (DESIGN.md §6). Every
  * line becomes one timeline entry of its alert.
  */
-import { triggerActor, type Alert, type AlertTrigger, type Outcome, type Responder, type ResponderState, type Severity, type TimelineEntry } from './alert.js';
+import { triggerActor, type Alert, type AlertCommand, type AlertTrigger, type Outcome, type Responder, type ResponderState, type Severity, type TimelineEntry } from './alert.js';
 
 export interface AlertRecordData {
   'alert.raised': { alert: Alert };
@@ -20,7 +20,12 @@ export interface AlertRecordData {
   'alert.resolved': { alertId: string; actor: string; outcome: Outcome; note?: string | undefined };
   'alert.overdue': { alertId: string };
   'alert.escalated': { alertId: string };
+  /** Journals before issue 10 only: a command published once, delivery unknown. */
   'alert.command_sent': { alertId: string; actor: string; command: string };
+  /** A command for this alert moved on (hub/commands/alert-commands.ts mirrors the outbox's lines here). */
+  'alert.command_updated': { alertId: string; actor: string; cmdId: string; deviceId: string; command: string; state: AlertCommand['state']; reason?: string | undefined };
+  /** 60 s after help_coming was sent no bracelet had confirmed it. */
+  'alert.help_unconfirmed': { alertId: string };
 }
 
 export type AlertRecordType = keyof AlertRecordData;
@@ -39,6 +44,8 @@ export const ALERT_RECORD_TYPES = new Set<string>([
   'alert.overdue',
   'alert.escalated',
   'alert.command_sent',
+  'alert.command_updated',
+  'alert.help_unconfirmed',
 ] satisfies AlertRecordType[]);
 
 
@@ -150,7 +157,36 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
       const d = raw as AlertRecordData['alert.command_sent'];
       return { at, type: short, actor: d.actor, command: d.command };
     }
+    case 'alert.command_updated': {
+      const d = raw as AlertRecordData['alert.command_updated'];
+      applyCommand(alert, at, d);
+      return { at, type: short, actor: d.actor, command: d.command, deviceId: d.deviceId, cmdId: d.cmdId, state: d.state, reason: d.reason };
+    }
+    case 'alert.help_unconfirmed':
+      alert.flags.helpUnconfirmed = true;
+      return { at, type: short, actor: SYSTEM };
     default:
       return { at, type: short, actor: SYSTEM };
+  }
+}
+
+/** Keeps the alert's per-command state; a confirmed help_coming clears the "not confirmed" flag. */
+function applyCommand(alert: Alert, at: string, d: AlertRecordData['alert.command_updated']): void {
+  const commands = (alert.commands ??= []);
+  let command = commands.find((c) => c.cmdId === d.cmdId);
+  if (!command) {
+    command = { cmdId: d.cmdId, deviceId: d.deviceId, command: d.command, state: d.state, queuedAt: at };
+    commands.push(command);
+  }
+  command.state = d.state;
+  if (d.state === 'delivered') command.deliveredAt = at;
+  if (d.state === 'confirmed') {
+    command.deliveredAt ??= at;
+    command.confirmedAt = at;
+    if (d.command === 'help_coming') alert.flags.helpUnconfirmed = false;
+  }
+  if (d.state === 'expired') {
+    command.expiredAt = at;
+    command.reason = d.reason;
   }
 }

@@ -1,4 +1,5 @@
 /** The alert model (DESIGN.md §4). */
+import type { CommandState } from '../commands/command-book.js';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -59,6 +60,23 @@ export interface Responder {
   updatedAt: string;
 }
 
+/**
+ * A command sent to a device for this alert (help_coming, silence) and how far
+ * it got: pending → delivered (the device's PUBACK) → confirmed (its cmd_ack),
+ * or expired (withdrawn). Issue 10: the console shows each step.
+ */
+export interface AlertCommand {
+  cmdId: string;
+  deviceId: string;
+  command: string;
+  state: CommandState;
+  queuedAt: string;
+  deliveredAt?: string | undefined;
+  confirmedAt?: string | undefined;
+  expiredAt?: string | undefined;
+  reason?: string | undefined;
+}
+
 export interface TimelineEntry {
   at: string;
   type: string;
@@ -81,9 +99,16 @@ export interface Alert {
   updatedAt: string;
   occurrences: number;
   lastOccurrenceAt: string;
-  flags: { overdue: boolean; escalated: boolean };
+  flags: {
+    overdue: boolean;
+    escalated: boolean;
+    /** A critical alert whose help_coming no bracelet confirmed within 60 s (cleared by a later confirmation). */
+    helpUnconfirmed?: boolean | undefined;
+  };
   trigger: AlertTrigger;
   responders: Responder[];
+  /** Commands sent to devices for this alert; absent on alerts that never had one. */
+  commands?: AlertCommand[] | undefined;
   acknowledgedAt?: string | undefined;
   acknowledgedBy?: string | undefined;
   resolvedAt?: string | undefined;

@@ -12,6 +12,8 @@ import { z } from 'zod';
 import type { AlertLifecycle } from '../alerts/alert-lifecycle.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CommandOutbox } from '../commands/command-outbox.js';
+import type { DeviceConfig } from '../commands/device-config.js';
 import type { LoginGuard } from '../auth/login-guard.js';
 import type { SessionStore } from '../auth/sessions.js';
 import { DomainError } from '../core/errors.js';
@@ -55,6 +57,9 @@ export interface ApiDeps {
   homes: HomeService;
   commissioning: Commissioning;
   devices: DeviceService;
+  /** Heartbeat intervals and the commands of each device (issues 10, 11). */
+  deviceConfig: DeviceConfig;
+  outbox: CommandOutbox;
   alerts: AlertStore;
   lifecycle: AlertLifecycle;
   rules: readonly AnyRule[];

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../alerts/alert.js';
+import { COMMAND_STATES } from '../commands/command-book.js';
 import { HOME_STATUSES, residentInputSchema, ROLES } from '../registry/records.js';
 
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
@@ -25,8 +26,12 @@ export const AlertSummary = z
     raisedAt: iso,
     updatedAt: iso,
     occurrences: z.number().int(),
-    flags: z.object({ overdue: z.boolean(), escalated: z.boolean() }),
+    flags: z.object({ overdue: z.boolean(), escalated: z.boolean(), helpUnconfirmed: z.boolean().optional().describe('critical, and no bracelet confirmed help_coming within 60 s') }),
     responders: z.array(Responder),
+    commands: z
+      .array(z.looseObject({ cmdId: z.string(), deviceId: z.string(), command: z.string(), state: z.enum(COMMAND_STATES), queuedAt: iso }))
+      .optional()
+      .describe('commands sent to devices for this alert, with how far each got'),
     acknowledgedBy: z.string().optional(),
     outcome: z.enum(OUTCOMES).optional(),
   })
@@ -56,6 +61,32 @@ export const ProvisionedDevice = Device.extend({
     topics: z.object({ event: z.string(), telemetry: z.string(), status: z.string(), cmd: z.string() }),
   }),
 }).meta({ id: 'ProvisionedDevice' });
+
+export const DeviceCommand = z
+  .looseObject({
+    cmdId: z.string(),
+    deviceId: z.string(),
+    cmd: z.string(),
+    command: z.record(z.string(), z.unknown()).describe('exactly what the device receives'),
+    state: z.enum(COMMAND_STATES).describe('pending → delivered (PUBACK) → confirmed (cmd_ack); expired = withdrawn'),
+    actor: z.string(),
+    queuedAt: iso,
+    deliveredAt: iso.optional(),
+    confirmedAt: iso.optional(),
+    expiredAt: iso.optional(),
+  })
+  .meta({ id: 'DeviceCommand' });
+
+export const DeviceCommands = z
+  .object({
+    deviceId: z.string(),
+    heartbeatSec: z.number().int().describe('the interval the device confirmed, or its kind default'),
+    defaultHeartbeatSec: z.number().int(),
+    watchdogHeartbeatSec: z.number().int().describe('what offline detection allows now: the longer of confirmed and pending'),
+    pending: DeviceCommand.optional(),
+    commands: z.array(DeviceCommand),
+  })
+  .meta({ id: 'DeviceCommands' });
 
 export const Home = z
   .looseObject({ id: z.string(), name: z.string(), address: z.string(), community: z.string().optional(), status: z.enum(HOME_STATUSES), resident: Resident.nullable() })

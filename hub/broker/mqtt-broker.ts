@@ -41,6 +41,20 @@ export interface BrokerTls {
   requestClientCert: boolean;
 }
 
+/**
+ * Who can receive commands right now, for the command outbox (issue 10). The
+ * session is the broker's client object: events of an older connection of
+ * the same device can be told apart.
+ */
+export interface CommandLinkEvents {
+  /** The device subscribed to its own cmd topic (called after the SUBACK is written). */
+  subscribed(deviceId: string, qos: number, session: object): void;
+  /** The device PUBACKed a QoS 1 packet. */
+  acked(deviceId: string, session: object): void;
+  /** The session unsubscribed from its cmd topic or closed. */
+  gone(deviceId: string, session: object): void;
+}
+
 export interface MqttBrokerDeps {
   settings: BrokerSettings;
   registry: DeviceCredentialsCheck;
@@ -49,6 +63,7 @@ export interface MqttBrokerDeps {
   onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
   /** A device's session opened (CONNACK 0 sent) or closed. */
   onConnection?(deviceId: string, connected: boolean): void;
+  commandLink?: CommandLinkEvents;
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
@@ -186,7 +201,11 @@ export class MqttBroker {
         if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
       });
       aedes.on('clientReady', (client) => this.deps.onConnection?.(client.id, true));
-      aedes.on('clientDisconnect', (client) => this.deps.onConnection?.(client.id, false));
+      aedes.on('clientDisconnect', (client) => {
+        this.deps.commandLink?.gone(client.id, client);
+        this.deps.onConnection?.(client.id, false);
+      });
+      this.followCommandLinks(aedes);
       aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
       return aedes;
     });
@@ -206,6 +225,31 @@ export class MqttBroker {
     if (!passed) return;
     this.deps.log.warn({ ip, queuedBytes }, 'mqtt connection closed: it stopped reading');
     this.deps.audit('mqtt.slow_consumer_dropped', `ip:${ip}`, { queuedBytes, suppressedSinceLast: passed.suppressed });
+  }
+
+  private followCommandLinks(aedes: Aedes): void {
+    const link = this.deps.commandLink;
+    if (!link) return;
+    const cmdTopic = (client: Client) => deviceTopic(client.id, 'cmd');
+    // A device's packet triggers these: nothing it sends may throw out of an Aedes event (DESIGN.md §11).
+    const guarded = (what: string, client: Client, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        this.deps.log.error({ err, deviceId: client.id, what }, 'command delivery step failed');
+      }
+    };
+    // Aedes emits 'subscribe' after writing the SUBACK, with the granted QoS (128 = refused).
+    aedes.on('subscribe', (subs, client) =>
+      guarded('subscribe', client, () => {
+        const sub = subs.find((s) => s.topic === cmdTopic(client) && (s.qos as number) !== 128);
+        if (sub) link.subscribed(client.id, sub.qos, client);
+      }),
+    );
+    aedes.on('unsubscribe', (topics, client) => guarded('unsubscribe', client, () => topics.includes(cmdTopic(client)) && link.gone(client.id, client)));
+    // Aedes keeps no copy of what it sends a clean-session client, so its 'ack' does not name the
+    // packet: the outbox has one command in flight per device and knows which one it was.
+    aedes.on('ack', (_packet, client) => guarded('ack', client, () => link.acked(client.id, client)));
   }
 
   /** Sends a command to a device's cmd topic (QoS 1). Resolves once Aedes has routed it. */

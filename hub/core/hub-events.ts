@@ -1,6 +1,7 @@
 /** The events that flow through the hub's bus, device → ingest → rules → alerts → people. */
 import type { DeviceEventPayload, TelemetryPayload } from '../../devices/catalog.js';
 import type { Alert } from '../alerts/alert.js';
+import type { CommandView } from '../commands/command-book.js';
 
 interface SignalBase {
   deviceId: string;
@@ -53,6 +54,14 @@ export interface DeviceConnection {
   at: number;
 }
 
+/** A device confirmed a command with its `cmd_ack` event (issue 10); never a rule signal. */
+export interface CommandAck {
+  deviceId: string;
+  homeId: string;
+  cmdId: string;
+  at: number;
+}
+
 export type HubEvents = {
   'device.connection': DeviceConnection;
   /** A commissioning check passed for a device of a home being installed. */
@@ -60,6 +69,13 @@ export type HubEvents = {
   'device.signal': DeviceSignal;
   'device.status': DeviceStatusChange;
   'device.test_event': TestEventRecord;
+  'device.cmd_ack': CommandAck;
+  /**
+   * A command's state changed (queued, delivered, confirmed, expired). Emitted
+   * when its journal line is appended, not once durable, so that what follows
+   * from it (the alert's own line) joins the same fsync batch.
+   */
+  'command.changed': CommandView;
   'alert.raised': Alert;
   'alert.updated': Alert;
   /** Every durable alert change, named (`acknowledged`, `escalated`, …), for whoever reacts to it. */

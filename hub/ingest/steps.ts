@@ -4,10 +4,11 @@
  * validate → dedupe by seq → update state → emit. A step returns null to go
  * on or a Drop to stop; a dropped message changes nothing else.
  */
+import { CMD_ACK_EVENT } from '../../devices/capabilities.js';
 import { findDeviceKind, type DeviceKind } from '../../devices/catalog.js';
 import { parseTopic, type UplinkChannel } from '../../devices/topics.js';
 import type { EventBus } from '../core/event-bus.js';
-import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
+import type { CommandAck, DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { DeviceRecord } from '../registry/records.js';
 import type { DeviceLiveState, DeviceStateStore } from './device-state.js';
 import type { SeqWindow } from './seq-window.js';
@@ -40,6 +41,8 @@ export interface IngestContext {
   statusPayload?: 'online' | 'offline';
   state?: DeviceLiveState;
   signal?: DeviceSignal;
+  /** A `cmd_ack`: for the command outbox, never a signal for the rules (issue 10). */
+  commandAck?: CommandAck;
   statusChange?: DeviceStatusChange;
 }
 
@@ -163,7 +166,10 @@ const updateState: IngestStep = {
     const body = ctx.body;
     if (!body) return null;
     const { ts: _ts, seq: _seq, ...values } = body;
-    if (ctx.channel === 'telemetry') {
+    if (ctx.channel === 'event' && body.type === CMD_ACK_EVENT) {
+      // A confirmation is a sign of life, but not the resident doing something and never an alarm.
+      ctx.commandAck = { deviceId: device.id, homeId: device.homeId, cmdId: String(body.cmdId), at: ctx.receivedAt };
+    } else if (ctx.channel === 'telemetry') {
       states.recordTelemetry(state, ctx.receivedAt, values);
       ctx.signal = { channel: 'telemetry', deviceId: device.id, deviceKind: device.kind, homeId: device.homeId, receivedAt: ctx.receivedAt, payload: body };
     } else {
@@ -189,6 +195,7 @@ const emit: IngestStep = {
   run(ctx, { bus }) {
     if (ctx.statusChange) bus.emit('device.status', ctx.statusChange);
     if (ctx.signal) bus.emit('device.signal', ctx.signal);
+    if (ctx.commandAck) bus.emit('device.cmd_ack', ctx.commandAck);
     return null;
   },
 };

@@ -40,6 +40,15 @@ export class Watchdog {
     if (entry.timer === undefined) this.arm(deviceId, entry); // it had expired: watch again
   }
 
+  /** Changes the allowed silence, keeping the last sign of life (a configured heartbeat interval). */
+  retime(deviceId: string, timeoutMs: number): void {
+    const entry = this.watched.get(deviceId);
+    if (!entry) return;
+    entry.timeoutMs = timeoutMs;
+    if (entry.timer !== undefined) this.clock.clearTimeout(entry.timer);
+    this.arm(deviceId, entry);
+  }
+
   unwatch(deviceId: string): void {
     const entry = this.watched.get(deviceId);
     if (entry?.timer !== undefined) this.clock.clearTimeout(entry.timer);

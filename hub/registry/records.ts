@@ -109,6 +109,8 @@ export interface DeviceRecord {
   /** Replacement chain: history stays with the old id, the new device points back to it. */
   replaces?: string | undefined;
   replacedBy?: string | undefined;
+  /** Heartbeat interval the device confirmed after a `configure` command; absent: its kind's default (issue 11). */
+  heartbeatSec?: number | undefined;
 }
 
 export interface UserRecord {

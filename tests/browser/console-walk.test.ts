@@ -2,9 +2,9 @@
  * The operator's whole job once, in a real browser against a real hub with a
  * bracelet over real MQTT (issue 4, "Done when"): log in → an SOS appears in
  * the queue within 2 s with the alarm on → acknowledge → the bracelet hears
- * `help_coming` → dispatch a community worker → resolve as resident_ok → the
- * audit shows every step with the operator's name. Takes the README's
- * screenshots on the way.
+ * `help_coming` and confirms it → dispatch a community worker → resolve as
+ * resident_ok → the audit shows every step with the operator's name. Takes
+ * the README's screenshots on the way.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -131,6 +131,8 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console walk (real chromium, real hub,
     await expect(page.locator('[data-field=acknowledgedBy]').textContent()).resolves.toContain('li.na');
     await expect.poll(() => commands.map((c) => c.cmd)).toContain('help_coming');
     expect(commands.find((c) => c.cmd === 'help_coming')).toMatchObject({ alertId });
+    // The simulated bracelet confirms it (cmd_ack): the page shows it arrived.
+    await page.locator('.alert-commands .command[data-command=help_coming][data-state=confirmed]').waitFor();
     await expect.poll(() => alarmState(page)).toBe('off');
 
     // Dispatch a community worker.
@@ -170,7 +172,7 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console walk (real chromium, real hub,
       .locator('table.audit tbody tr')
       .evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.action, tr.querySelector('.audit-actor')?.textContent]));
     const byOperator = rows.filter(([, actor]) => actor === 'li.na').map(([action]) => action);
-    for (const step of ['alert.acknowledged', 'alert.command_sent', 'alert.dispatched', 'alert.responder_updated', 'alert.note_added', 'alert.resolved']) {
+    for (const step of ['alert.acknowledged', 'alert.command_updated', 'alert.dispatched', 'alert.responder_updated', 'alert.note_added', 'alert.resolved']) {
       expect(byOperator).toContain(step);
     }
     expect(rows.map(([action]) => action)).toContain('alert.raised');

@@ -35,3 +35,46 @@ export function waitForClose(client: MqttClient, timeoutMs = 5_000): Promise<voi
     });
   });
 }
+
+/**
+ * A device's side of the command channel (issue 10): subscribes to its cmd
+ * topic, records every command it receives (mqtt.js PUBACKs each one), and
+ * confirms one with a `cmd_ack` event when the test says so.
+ */
+export class CommandInbox {
+  readonly received: any[] = [];
+  private waiters: { match: (c: any) => boolean; resolve: (c: any) => void }[] = [];
+
+  private constructor(
+    readonly client: MqttClient,
+    readonly deviceId: string,
+  ) {
+    client.on('message', (topic, payload) => {
+      if (topic !== `hc/v1/${deviceId}/cmd`) return;
+      const command = JSON.parse(payload.toString());
+      this.received.push(command);
+      this.waiters = this.waiters.filter((w) => (w.match(command) ? (w.resolve(command), false) : true));
+    });
+  }
+
+  static async open(client: MqttClient, deviceId: string, qos: 0 | 1 = 1): Promise<CommandInbox> {
+    const inbox = new CommandInbox(client, deviceId);
+    await client.subscribeAsync(`hc/v1/${deviceId}/cmd`, { qos });
+    return inbox;
+  }
+
+  /** The first command (already received or still to come) that matches. */
+  next(match: (c: any) => boolean = () => true, timeoutMs = 5_000): Promise<any> {
+    const seen = this.received.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.deviceId}: no matching command within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`)), timeoutMs);
+      this.waiters.push({ match, resolve: (c) => (clearTimeout(timer), resolve(c)) });
+    });
+  }
+
+  /** Publishes `{"type":"cmd_ack","cmdId":…}` with QoS 1; resolves on its PUBACK (the hub has stored it). */
+  async confirm(cmdId: string, seq?: number): Promise<void> {
+    await this.client.publishAsync(`hc/v1/${this.deviceId}/event`, JSON.stringify({ type: 'cmd_ack', cmdId, ...(seq === undefined ? {} : { seq }) }), { qos: 1 });
+  }
+}

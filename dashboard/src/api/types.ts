@@ -9,10 +9,18 @@ import type { DueResident, VisitRateReport, ResidentMonthStatus } from '../../..
 import type { ReportSummary, ReportTableName } from '../../../hub/reports/summary.js';
 import type { AnswerShare, Durations, ResponseTimes } from '../../../hub/reports/figures.js';
 import type { AuditEntry as AuditRecord } from '../../../hub/audit/audit-log.js';
+import type { CommandView } from '../../../hub/commands/command-book.js';
+import type { HeartbeatView } from '../../../hub/commands/device-config.js';
 
 export type { Alert, AlertSummary, Outcome, ResponderKind, ResponderState, Role, Severity };
-export type { Responder, TimelineEntry, AlertStatus } from '../../../hub/alerts/alert.js';
+export type { Responder, TimelineEntry, AlertStatus, AlertCommand } from '../../../hub/alerts/alert.js';
+export type { CommandState, CommandView } from '../../../hub/commands/command-book.js';
 export type { Contact } from '../../../hub/registry/records.js';
+
+/** GET /devices/{id}/commands: the heartbeat interval and the device's recent commands, newest first. */
+export interface DeviceCommands extends HeartbeatView {
+  commands: CommandView[];
+}
 
 /** GET /audit entries, with `actorName` added by the API. */
 export type AuditEntry = AuditRecord & { actorName?: string | undefined };

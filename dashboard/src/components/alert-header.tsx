@@ -54,10 +54,14 @@ export function AlertHeader({ alert, home, headingRef }: { alert: Alert; home: H
             </dd>
           </div>
         )}
-        {(alert.flags.overdue || alert.flags.escalated) && (
+        {(alert.flags.overdue || alert.flags.escalated || alert.flags.helpUnconfirmed) && (
           <div>
             <dt>{t('alert.flags')}</dt>
-            <dd>{[alert.flags.overdue && t('alert.flag.overdue'), alert.flags.escalated && t('alert.flag.escalated')].filter(Boolean).join(' · ')}</dd>
+            <dd data-field="flags">
+              {[alert.flags.overdue && t('alert.flag.overdue'), alert.flags.escalated && t('alert.flag.escalated'), alert.flags.helpUnconfirmed && t('alert.flag.helpUnconfirmed')]
+                .filter(Boolean)
+                .join(' · ')}
+            </dd>
           </div>
         )}
       </dl>

@@ -69,7 +69,14 @@ export class QueueRow extends Component<QueueRowProps, { sla: SlaLevel }> {
           </span>
           <span class="col-resident">{resident ? `${resident.name}` : '…'}</span>
           <span class="col-home">{home ? [home.name, home.address].filter(Boolean).join(' · ') : alert.homeId}</span>
-          <span class="col-status">{statusText(alert)}</span>
+          <span class="col-status">
+            {statusText(alert)}
+            {alert.flags.helpUnconfirmed && (
+              <span class="tag tag-warn help-unconfirmed" data-flag="helpUnconfirmed">
+                {t('queue.helpUnconfirmed')}
+              </span>
+            )}
+          </span>
           <Elapsed since={alert.raisedAt} class="col-age" />
         </a>
       </li>

@@ -10,6 +10,7 @@ import { HANDLER_ROLES } from '../api/enums.js';
 import { get } from '../api/http.js';
 import type { Alert, HomeDetail, User } from '../api/types.js';
 import { AlertActions } from '../components/alert-actions.js';
+import { AlertCommands } from '../components/alert-commands.js';
 import { AlertHeader } from '../components/alert-header.js';
 import { DeviceList } from '../components/device-list.js';
 import { ReadingsChart } from '../components/readings-chart.js';
@@ -39,10 +40,12 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
 
   const live = book.get(id);
   useEffect(() => {
-    if (alert && live && live.updatedAt > alert.updatedAt) load();
+    // Every delta for this alert is a new object: two changes within one millisecond (a command
+    // delivered, then confirmed) share an updatedAt, so "newer" alone would miss the second.
+    if (alert && live && live.updatedAt >= alert.updatedAt) load();
     // Gone from the live book while we think it is open: resolved by someone else.
     if (alert && !live && book.loaded && alert.status !== 'resolved') load();
-  }, [live?.updatedAt, Boolean(live)]);
+  }, [live, Boolean(live)]);
 
   const homeId = alert?.homeId;
   useEffect(() => {
@@ -82,6 +85,7 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
         <div class="alert-col">
           {/* Who is on the way comes first: it is what the next phone call is about. */}
           <ResponderList alert={alert} canAct={canAct} onChange={accept} />
+          <AlertCommands alert={alert} home={home} />
           {canAct && <AlertActions alert={alert} home={home} onChange={accept} />}
         </div>
         <div class="alert-col">

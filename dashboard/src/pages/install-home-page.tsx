@@ -4,7 +4,8 @@
  * commissioning checklist tick live as the installer presses the test
  * buttons (connected, heartbeat, each test event; battery and signal), and
  * put the home live — when everything passed, or with an audited reason.
- * Device care (renew, revoke, replace, move) is on each device's card.
+ * Device care (renew, revoke, replace, move) and its heartbeat interval are
+ * on each device's card.
  *
  * Live: the stream's `commissioning.tick` ticks a check at once; the
  * checklist is then re-read (battery, signal, last message), and also every
@@ -17,6 +18,7 @@ import { DEVICE_KINDS } from '../api/enums.js';
 import type { DeviceChecklist, HomeChecklist, HomeDetail, HomeView, ProvisionedDevice } from '../api/types.js';
 import { CredentialsPanel } from '../components/credentials-panel.js';
 import { DeviceActions } from '../components/device-actions.js';
+import { HeartbeatSetting } from '../components/heartbeat-setting.js';
 import { t, tValue } from '../i18n/index.js';
 import { stream } from '../live/index.js';
 import { href } from '../router.js';
@@ -124,6 +126,7 @@ function DeviceCard({
         </div>
       </dl>
       {!live && !device.passed && <p class="hint">{t(`check.howTo.${device.kind}` as 'check.howTo.bracelet')}</p>}
+      <HeartbeatSetting deviceId={device.deviceId} />
       <DeviceActions deviceId={device.deviceId} homeId={homeId} homes={homes} onCredentials={onCredentials} onChanged={onChanged} />
     </li>
   );

@@ -1,5 +1,8 @@
 /** One device's live state and recent readings: /api/v1/devices/{id}. */
 import { z } from 'zod';
+import { heartbeatSecSchema } from '../../../devices/commands.js';
+import type { CommandOutbox } from '../../commands/command-outbox.js';
+import type { DeviceConfig } from '../../commands/device-config.js';
 import type { Session } from '../../auth/sessions.js';
 import type { DeviceStateStore } from '../../ingest/device-state.js';
 import { BUCKET_MS } from '../../ingest/reading-series.js';
@@ -10,7 +13,7 @@ import type { DeviceService } from '../../homes/device-service.js';
 import { deviceCredentials } from '../../homes/device-credentials.js';
 import type { DeviceRecord } from '../../registry/records.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
-import { Device, ProvisionedDevice } from '../schemas.js';
+import { Device, DeviceCommand, DeviceCommands, ProvisionedDevice } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
 const installers = ['admin', 'installer'] as const;
@@ -46,6 +49,14 @@ const routes = {
       ),
     },
   }),
+  commands: defineRoute({
+    method: 'get',
+    path: '/{deviceId}/commands',
+    roles: ['admin', 'supervisor', 'operator', 'installer'],
+    summary: 'The heartbeat interval and the recent commands of a device, newest first, with their delivery state',
+    request: { params },
+    responses: { 200: jsonResponse(DeviceCommands, 'the commands') },
+  }),
 };
 
 const adminRoutes = {
@@ -73,6 +84,15 @@ const adminRoutes = {
     request: { params, body: jsonRequest(z.object({ serial: z.string().trim().min(1).max(100).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces') })) },
     responses: { 201: jsonResponse(Credentials, 'the new device with its one-time secret') },
   }),
+  // Issue 11: through the command outbox, so an offline device gets it when it reconnects.
+  configure: defineRoute({
+    method: 'post',
+    path: '/{deviceId}/configure',
+    roles: installers,
+    summary: 'Set the heartbeat interval: sent as a `configure` command, stored on the device once it confirms (cmd_ack)',
+    request: { params, body: jsonRequest(z.object({ heartbeatSec: heartbeatSecSchema.describe('seconds between two messages of a healthy device; offline after 3 × this') }).strict()) },
+    responses: { 202: jsonResponse(DeviceCommand, 'the queued command: pending until the device receives it') },
+  }),
   move: defineRoute({
     method: 'post',
     path: '/{deviceId}/move',
@@ -87,6 +107,8 @@ export interface DevicesRouteDeps {
   registry: Registry;
   states: DeviceStateStore;
   devices: DeviceService;
+  deviceConfig: DeviceConfig;
+  outbox: CommandOutbox;
   mqttEndpoint(): { host: string; port: number };
   now: () => number;
 }
@@ -136,6 +158,11 @@ export function devicesRoutes(deps: DevicesRouteDeps) {
     return c.json({ deviceId: device.id, from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucketMs: BUCKET_MS, points: deps.states.seriesOf(device.id, from, to) }, 200);
   });
 
+  app.openapi(routes.commands, (c) => {
+    const device = requireVisibleDevice(c.get('session'), c.req.valid('param').deviceId);
+    return c.json({ ...deps.deviceConfig.view(device.id), commands: deps.outbox.forDevice(device.id) }, 200);
+  });
+
   const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
   const view = ({ secretHash: _hash, ...device }: DeviceRecord) => device;
 
@@ -150,6 +177,7 @@ export function devicesRoutes(deps: DevicesRouteDeps) {
     c.header('Cache-Control', 'no-store');
     return c.json({ ...view(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 201);
   });
+  app.openapi(adminRoutes.configure, async (c) => c.json(await deps.deviceConfig.configure(c.req.valid('param').deviceId, c.req.valid('json').heartbeatSec, actor(c)), 202));
   app.openapi(adminRoutes.move, async (c) => c.json(view(await deps.devices.move(c.req.valid('param').deviceId, c.req.valid('json').homeId, actor(c))), 200));
 
   return app;

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import type { DeviceSignal } from '../../core/hub-events.js';
 import type { ResidentRecord } from '../../registry/records.js';
+import { CMD_ACK_EVENT } from '../../../devices/capabilities.js';
 import { bracelet } from '../../../devices/kinds/bracelet.js';
 import { defineRule } from '../define-rule.js';
 import { addWindowTime, windowFrom } from '../time-of-day.js';
@@ -36,8 +37,8 @@ interface InactivityState {
 }
 
 const DOOR_ACTIVITY = ['open', 'close', 'tamper'];
-/** Bracelet events that are not the wearer moving. */
-const NOT_MOVEMENT = new Set(['low_battery', 'removed']);
+/** Bracelet events that are not the wearer moving (`cmd_ack` never reaches rules: ingest routes it to the command outbox). */
+const NOT_MOVEMENT = new Set(['low_battery', 'removed', CMD_ACK_EVENT]);
 
 /** Whether a signal is the resident doing something, and the step counts after it. */
 function activityOf(signal: DeviceSignal, steps: Record<string, number>): { active: boolean; steps: Record<string, number> } {

@@ -6,6 +6,7 @@
  * day. A reading back at or above the threshold (battery replaced) re-arms it.
  */
 import { z } from 'zod';
+import { CMD_ACK_EVENT } from '../../../devices/capabilities.js';
 import { DEVICE_KINDS, DEVICE_KIND_NAMES } from '../../../devices/catalog.js';
 import { defineRule } from '../define-rule.js';
 import { kindTitle, without } from './shared/devices.js';
@@ -20,8 +21,8 @@ interface BatteryState {
   raisedAt: Record<string, number>;
 }
 
-/** Every event of every kind may carry `battery`. */
-const ALL_EVENTS = [...new Set(DEVICE_KINDS.flatMap((k) => k.eventTypes))];
+/** Every event of every kind may carry `battery` (but `cmd_ack` goes to the command outbox, never to rules). */
+const ALL_EVENTS = [...new Set(DEVICE_KINDS.flatMap((k) => k.eventTypes))].filter((t) => t !== CMD_ACK_EVENT);
 
 export const lowBatteryRule = defineRule<typeof params, BatteryState>({
   id: 'low_battery',

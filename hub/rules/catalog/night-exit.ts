@@ -7,6 +7,7 @@
  * at once (DESIGN.md §4: any exit at night).
  */
 import { z } from 'zod';
+import { CMD_ACK_EVENT } from '../../../devices/capabilities.js';
 import { bracelet } from '../../../devices/kinds/bracelet.js';
 import { defineRule } from '../define-rule.js';
 import { isInWindow, windowFrom } from '../time-of-day.js';
@@ -31,7 +32,7 @@ export const nightExitRule = defineRule<typeof params, NightExitState>({
   description: 'The entrance door opened at night and the resident did not come back (door closed, then bracelet activity at home) within the grace period; at once for a resident with dementia.',
   alertKind: 'night_exit',
   severity: 'high',
-  on: { deviceKinds: ['door_sensor', 'bracelet'], events: ['open', 'close', ...bracelet.eventTypes], telemetry: true },
+  on: { deviceKinds: ['door_sensor', 'bracelet'], events: ['open', 'close', ...bracelet.eventTypes.filter((t) => t !== CMD_ACK_EVENT)], telemetry: true },
   params,
   evaluate: ({ input, home, resident, now, timezone, params, state }) => {
     const worn = state?.worn ?? {};
