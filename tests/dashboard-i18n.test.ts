@@ -12,6 +12,7 @@ import { browserLang } from '../dashboard/src/i18n/browser-lang.js';
 import { zhCN } from '../dashboard/src/i18n/zh-CN.js';
 import { DEVICE_KIND_NAMES } from '../devices/catalog.js';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../hub/alerts/alert.js';
+import { BAD_PAYLOAD_REASONS } from '../hub/ingest/device-state.js';
 import { CONDITIONS, ROLES } from '../hub/registry/records.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 
@@ -42,6 +43,7 @@ describe('console strings (dashboard/src/i18n)', () => {
       ['role', ROLES],
       ['condition', CONDITIONS],
       ['deviceKind', DEVICE_KIND_NAMES],
+      ['badPayload', BAD_PAYLOAD_REASONS],
     ];
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((key) => !(key in en));
     expect(missing).toEqual([]);
