@@ -14,6 +14,7 @@ import { DEVICE_KIND_NAMES } from '../devices/catalog.js';
 import { COMMAND_NAMES } from '../devices/commands.js';
 import { COMMAND_STATES, EXPIRY_REASONS } from '../hub/commands/command-book.js';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../hub/alerts/alert.js';
+import { BAD_PAYLOAD_REASONS } from '../hub/ingest/device-state.js';
 import { CONDITIONS, ROLES } from '../hub/registry/records.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 
@@ -47,6 +48,7 @@ describe('console strings (dashboard/src/i18n)', () => {
       ['command', COMMAND_NAMES],
       ['commandState', COMMAND_STATES],
       ['expiry', EXPIRY_REASONS],
+      ['badPayload', BAD_PAYLOAD_REASONS],
     ];
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((key) => !(key in en));
     expect(missing).toEqual([]);

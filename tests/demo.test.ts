@@ -22,8 +22,16 @@ describe('npm run demo', () => {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 30_000;
-    while (!/ALERT: critical sos/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    // On the output itself, not a 100 ms poll against a 30 s deadline: on a loaded machine the
+    // demo's tsx start and provisioning alone took longer (issue 10, item 14).
+    await new Promise<void>((resolve) => {
+      const limit = setTimeout(resolve, 100_000); // then the expectations below show what it printed
+      const done = () => (clearTimeout(limit), resolve());
+      const seen = () => /ALERT: critical sos/.test(out) && done();
+      child.stdout.on('data', seen);
+      child.once('exit', done);
+      seen();
+    });
     expect(out).toMatch(/Console:\s+http:\/\/127\.0\.0\.1:\d+\/\s+\(operator \/ operator-\w+/);
     expect(out).toMatch(/ALERT: critical sos/);
     const dataDir = out.match(/--credentials (\S+)\/demo-devices\.json/)?.[1];
@@ -33,5 +41,5 @@ describe('npm run demo', () => {
     expect(await exited).toBe(0);
     expect(out).toMatch(/stopped: hub and residents stopped, temporary data removed/);
     expect(existsSync(dataDir!)).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });

@@ -51,8 +51,10 @@ describe('commissioning', () => {
     await sims.smoke_sensor!.sendEvent('test');
     await sims.gas_alarm!.sendEvent('test');
     await sims.door_sensor!.sendEvent('open');
+    // Wait on the ticks themselves (issue 10, item 14), not on the order messages happened to be sent in.
     const ticked = await stream.next((m) => m.type === 'commissioning.tick' && m.check === 'event:open');
     expect(ticked).toMatchObject({ homeId });
+    for (const d of devices) await stream.next((m) => m.type === 'commissioning.tick' && m.deviceId === d.id && m.check === 'heartbeat', 10_000);
     const almost = await checklist(hub, homeId);
     const door = almost.devices.find((d: { kind: string }) => d.kind === 'door_sensor');
     expect(door.checks.filter((c: { done: boolean }) => !c.done).map((c: { id: string }) => c.id)).toEqual(['event:close']);
@@ -60,6 +62,7 @@ describe('commissioning', () => {
     expect((await hub.api.post(`/api/v1/homes/${homeId}/go-live`, {})).body.error.message).toContain(`${door.deviceId} event:close`);
 
     await sims.door_sensor!.sendEvent('close');
+    await stream.next((m) => m.type === 'commissioning.tick' && m.check === 'event:close', 10_000);
     expect((await checklist(hub, homeId)).allPassed).toBe(true);
     // The SOS and the fall were tests: no real alert.
     expect((await hub.api.get('/api/v1/alerts')).body.alerts).toEqual([]);

@@ -3,7 +3,7 @@
  * quiet hours, the retry policy, signatures, the guard's field paths, and the
  * queue's bound (oldest low severity dropped first) and priorities.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../hub/alerts/alert.js';
 import { contactWebhookPaths } from '../hub/api/routes/notifications.js';
 import { silentLogger } from '../hub/core/logger.js';
@@ -152,7 +152,6 @@ describe('DeliveryQueue', () => {
       q.enqueue({ key: `${severity}-${++n}`, event: 'alert.raised', alertId: `alr-${n}`, severity, target: { type: 'webhook', webhookId: gateway, name: gateway }, alert: {} as never, notBefore: clock.now() });
     return { q, clock, lines, sent, add };
   }
-  const tick = () => new Promise((r) => setTimeout(r, 10));
 
   it('stays bounded: drops the oldest low-severity delivery first, and never a more urgent one for a less urgent one', () => {
     const { q, lines, add } = queue({ maxPending: 3 });
@@ -188,7 +187,8 @@ describe('DeliveryQueue', () => {
     add('low', 'live');
     add('high', 'live');
     q.start();
-    await tick();
+    // Until both live deliveries are sent (a fixed 10 ms was not always enough under load).
+    await vi.waitFor(() => expect(q.stats).toMatchObject({ sent: 2 }), { timeout: 10_000 });
     // The dead gateway holds one slot with its critical delivery; the live one gets through high, then low.
     expect(sent).toEqual(['critical-2', 'high-4', 'low-3']);
     expect(q.stats).toMatchObject({ sent: 2, inFlight: 1 });

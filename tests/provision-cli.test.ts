@@ -12,7 +12,7 @@ import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { makeTempDir } from './helpers/temp-dir.js';
-import { ADMIN_PASSWORD, startTestHub } from './helpers/test-hub.js';
+import { ADMIN_PASSWORD, startTestHub, type TestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
 
@@ -32,7 +32,10 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
 }
 
-describe('provision CLI', () => {
+// Each run spawns a tsx process: seconds each on a loaded machine, so the CLI tests get a generous limit.
+const CLI = { timeout: 120_000 };
+
+describe('provision CLI', CLI, () => {
   it('creates every home with its resident, contacts and devices, and writes the credentials once', async () => {
     const hub = keep(await startTestHub(), closeHub);
     const dir = keep(await makeTempDir(), (t) => t.remove());
@@ -92,18 +95,83 @@ describe('provision CLI', () => {
   });
 });
 
-describe('provision CLI against a hub that refuses a row', () => {
-  it('creates the other rows and names the refused one (a serial the hub already has)', async () => {
+describe('provision CLI line numbers (issue 10, item 12)', CLI, () => {
+  it('names the physical line of a bad row after a multi-line quoted field and blank lines, and creates nothing', async () => {
+    const hub = keep(await startTestHub(), closeHub);
+    const dir = keep(await makeTempDir(), (t) => t.remove());
+    const csv = [
+      HEADER, // line 1
+      'Wang home,"12 Jinjiang Rd', // line 2: the address goes on
+      'flat 3, key safe by the door",Jinjiang,Wang Lan,1941,female,,no,,,,,bracelet:BR-1', // line 3
+      '', // line 4
+      'Li home,8 Chunxi Rd,Jinjiang,Li Wei,1836,male,,no,,,,,smoke_sensor:SMK-1', // line 5: born 1836
+      '',
+      '',
+      'Zhao home,"3 Renmin Rd', // line 8: a multi-line row, itself bad
+      'back door",,Zhao Min,1940,,,,,,,,fridge:F-1', // line 9
+    ].join('\r\n');
+    await writeFile(join(dir.path, 'bad.csv'), csv);
+    const res = await run(['--csv', join(dir.path, 'bad.csv'), '--out', join(dir.path, 'out.csv'), '--url', hub.httpUrl], { HUB_PASSWORD: ADMIN_PASSWORD });
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(/bad\.csv:5: resident\.birthYear/);
+    expect(res.err).toMatch(/bad\.csv:8: devices: "fridge:F-1"/);
+    expect(res.err).not.toMatch(/bad\.csv:[^58]:/);
+    expect(res.err).toContain('nothing was created');
+    expect((await hub.api.get('/api/v1/homes')).body.homes).toEqual([]);
+  });
+
+  it('counts lines as an editor does with LF, CRLF and line breaks inside quotes', () => {
+    for (const eol of ['\n', '\r\n']) {
+      const text = ['home_name,address,resident_name,birth_year,devices', `A,"x${eol}y${eol}z",Ann,1940,bracelet:A-1`, '', `B,b,Bo,1941,bracelet:B-1`, `C,"c${eol}",Cy,1942,bracelet:C-1`, 'D,d,Di,1943,bracelet:D-1'].join(eol);
+      const { rows, errors } = readHomeRows(text);
+      expect(errors).toEqual([]);
+      expect(rows.map((r) => [r.home.name, r.line])).toEqual([['A', 2], ['B', 6], ['C', 7], ['D', 9]]);
+    }
+  });
+});
+
+describe('provision CLI run again after the hub refused rows (issue 10, item 12)', CLI, () => {
+  const names = async (hub: TestHub) => ((await hub.api.get('/api/v1/homes')).body.homes as { name: string }[]).map((h) => h.name).sort();
+
+  it('creates the good rows, names the refused ones, then a fixed re-run skips the homes already there and creates only the fixed rows', async () => {
     const hub = keep(await startTestHub(), closeHub);
     const dir = keep(await makeTempDir(), (t) => t.remove());
     await hub.api.post('/api/v1/homes/batch', { homes: [{ name: 'Old', address: 'x', resident: { name: 'Old', birthYear: 1930 }, devices: [{ kind: 'gas_alarm', serial: 'GAS-1' }] }] });
-    await writeFile(join(dir.path, 'homes.csv'), GOOD);
-    const out = join(dir.path, 'credentials.csv');
-    const res = await run(['--csv', join(dir.path, 'homes.csv'), '--out', out, '--url', hub.httpUrl], { HUB_PASSWORD: ADMIN_PASSWORD });
-    expect(res.code).toBe(1);
-    expect(res.out).toContain('line 2 Wang home: home-');
-    expect(res.err).toMatch(/line 3 Li home: FAILED .*409.*GAS-1/);
-    expect((await readFile(out, 'utf8')).trim().split('\n')).toHaveLength(3);
-    expect((await hub.api.get('/api/v1/homes')).body.homes.map((h: { name: string }) => h.name).sort()).toEqual(['Old', 'Wang home']);
+    const rowsV1 = [
+      HEADER,
+      'Wang home,12 Jinjiang Rd,Jinjiang,Wang Lan,1941,female,,yes,,,,,bracelet:BR-1;door_sensor:DOR-1',
+      'Li home,8 Chunxi Rd,Jinjiang,Li Wei,1936,male,,no,,,,,smoke_sensor:SMK-1;gas_alarm:GAS-1', // GAS-1 is Old's: a typo
+      'Zhao home,3 Renmin Rd,,Zhao Min,1940,,,,,,,,bracelet:BR 3', // a space in a serial: the hub refuses it
+    ];
+    await writeFile(join(dir.path, 'homes.csv'), rowsV1.join('\n'));
+    const first = await run(['--csv', join(dir.path, 'homes.csv'), '--out', join(dir.path, 'first.csv'), '--url', hub.httpUrl], { HUB_PASSWORD: ADMIN_PASSWORD });
+    expect(first.code).toBe(1);
+    expect(first.out).toMatch(/line 2 Wang home: home-\S+, 2 device\(s\)/);
+    expect(first.err).toMatch(/line 3 Li home: FAILED gas_alarm:GAS-1 is already registered as gas-\S+ in home-\S+ "Old" — not this row's home/);
+    expect(first.err).toMatch(/line 4 Zhao home: FAILED POST \/homes\/batch: 400 .*serial/);
+    expect(first.out).toContain('1 home(s) created, 0 already there, 2 failed, of 3');
+    expect(await names(hub)).toEqual(['Old', 'Wang home']);
+    const wangId = /line 2 Wang home: (home-\S+),/.exec(first.out)![1]!;
+
+    // Fixed: Li's gas alarm serial, Zhao's bracelet serial; and one more device for the Wang home.
+    const rowsV2 = [HEADER, rowsV1[1] + ';smoke_sensor:SMK-9', rowsV1[2]!.replace('GAS-1', 'GAS-2'), rowsV1[3]!.replace('BR 3', 'BR-3')];
+    await writeFile(join(dir.path, 'homes.csv'), rowsV2.join('\n'));
+    const second = await run(['--csv', join(dir.path, 'homes.csv'), '--out', join(dir.path, 'second.csv'), '--url', hub.httpUrl], { HUB_PASSWORD: ADMIN_PASSWORD });
+    expect(second.err).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.out).toContain(`line 2 Wang home: already there as ${wangId}; 1 new device(s) added to it`);
+    expect(second.out).toContain('2 home(s) created, 1 already there, 0 failed, of 3');
+    expect(await names(hub)).toEqual(['Li home', 'Old', 'Wang home', 'Zhao home']);
+    expect((await hub.api.get(`/api/v1/homes/${wangId}`)).body.devices.map((d: { serial: string }) => d.serial).sort()).toEqual(['BR-1', 'DOR-1', 'SMK-9']);
+    // Only the new secrets: SMK-9, Li's two devices, Zhao's bracelet.
+    const issued = (await readFile(join(dir.path, 'second.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[5]);
+    expect(issued.sort()).toEqual(['BR-3', 'GAS-2', 'SMK-1', 'SMK-9']);
+
+    const third = await run(['--csv', join(dir.path, 'homes.csv'), '--out', join(dir.path, 'third.csv'), '--url', hub.httpUrl], { HUB_PASSWORD: ADMIN_PASSWORD });
+    expect(third.code).toBe(0);
+    expect(third.out).toMatch(/line 3 Li home: already there as home-\S+, skipped/);
+    expect(third.out).toContain('0 home(s) created, 3 already there, 0 failed, of 3');
+    expect((await hub.api.get('/api/v1/homes')).body.homes).toHaveLength(4);
+    expect((await readFile(join(dir.path, 'third.csv'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 });

@@ -17,11 +17,15 @@ function gatedOpener() {
   let release: (() => void) | undefined;
   let gate: Promise<void> = Promise.resolve();
   let held = 0;
+  let onHeld: (() => void) | undefined;
   const opener: OpenJournalFile = async (path, flags) => {
     const handle = await open(path, flags);
     const datasync = handle.datasync.bind(handle);
     handle.datasync = async () => {
-      if (release) held++;
+      if (release) {
+        held++;
+        onHeld?.();
+      }
       await gate;
       return datasync();
     };
@@ -29,6 +33,10 @@ function gatedOpener() {
   };
   return {
     opener,
+    /** Resolves once an fsync waits at the closed gate: the event to wait on, not a fixed time (issue 10, item 14). */
+    whenHeld(): Promise<void> {
+      return held > 0 ? Promise.resolve() : new Promise((resolve) => (onHeld = resolve));
+    },
     close() {
       gate = new Promise((resolve) => (release = resolve));
     },
@@ -48,6 +56,7 @@ describe('PUBACK after fsync', () => {
   it('holds the PUBACK of an SOS, and hides the alert, until its journal line is fsynced', async () => {
     const gate = gatedOpener();
     const hub = keep(await startTestHub({ journalFileOpener: gate.opener }), closeHub);
+    keep(gate, (g) => g.open()); // a failed expectation must not leave the hub's stop waiting at the gate
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const d = devices[0]!;
     const stream = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
@@ -57,6 +66,8 @@ describe('PUBACK after fsync', () => {
     gate.close();
     let acked = false;
     const publish = client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 }).then(() => (acked = true));
+    await gate.whenHeld();
+    // The alarm's fsync is held: for a while, no PUBACK and no alert may appear (a quiet window, after the event).
     await new Promise((r) => setTimeout(r, 300));
     expect(gate.held).toBeGreaterThanOrEqual(1);
     expect(acked).toBe(false);
@@ -66,13 +77,14 @@ describe('PUBACK after fsync', () => {
     gate.open();
     await publish;
     expect(acked).toBe(true);
-    await stream.next((m) => m.type === 'alert.raised', 1_000);
+    await stream.next((m) => m.type === 'alert.raised', 10_000);
     expect((await hub.api.get('/api/v1/alerts')).body.alerts).toHaveLength(1);
   });
 
   it('does not hold telemetry for the journal', async () => {
     const gate = gatedOpener();
     const hub = keep(await startTestHub({ journalFileOpener: gate.opener }), closeHub);
+    keep(gate, (g) => g.open());
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
     const d = devices[0]!;
     const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
@@ -87,13 +99,15 @@ describe('PUBACK after fsync', () => {
   it('holds the PUBACK of telemetry that raised an alarm (gas at 25 % LEL) until it is fsynced', async () => {
     const gate = gatedOpener();
     const hub = keep(await startTestHub({ journalFileOpener: gate.opener }), closeHub);
+    keep(gate, (g) => g.open());
     const { devices } = await hub.provisionHome({ kinds: ['gas_alarm'] });
     const d = devices[0]!;
     const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
     gate.close();
     let acked = false;
     const publish = client.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ lel: 25 }), { qos: 1 }).then(() => (acked = true));
-    await new Promise((r) => setTimeout(r, 300));
+    await gate.whenHeld();
+    await new Promise((r) => setTimeout(r, 300)); // the quiet window, as above
     expect(acked).toBe(false);
     gate.open();
     await publish;

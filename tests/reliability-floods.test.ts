@@ -32,13 +32,15 @@ async function device(hub: TestHub, d: { id: string; secret: string }): Promise<
 
 describe('floods (short)', () => {
   it('closes idle connections that never send CONNECT while an alarm still gets through', async () => {
-    const hub = keep(await startTestHub({ env: { HUB_CONNECT_TIMEOUT_MS: '500' } }), closeHub);
+    const hub = keep(await startTestHub({ env: { HUB_CONNECT_TIMEOUT_MS: '1500' } }), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
+    // The bracelet connects first: connecting in the middle of the flood, its own CONNECT went unread
+    // past the connect timeout on a loaded machine (issue 10, item 14); its alarm still goes out mid-flood.
+    const bracelet = await device(hub, devices[0]!);
     // 10 source addresses × 30: within each address's connection burst (default limits).
     const sockets = await Promise.all(Array.from({ length: 300 }, (_, i) => openFrom(hub.mqttPort, `127.0.3.${1 + (i % 10)}`)));
     const closed = Promise.all(sockets.map((s) => new Promise((r) => s.once('close', r))));
-    const bracelet = await device(hub, devices[0]!);
-    await bracelet.publish(`hc/v1/${devices[0]!.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
+    await bracelet.publish(`hc/v1/${devices[0]!.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 }, 30_000);
     await closed;
     expect((await hub.api.get('/api/v1/alerts?status=open')).body.alerts).toHaveLength(1);
   });

@@ -7,10 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { ManualClock } from './helpers/manual-clock.js';
 import { connectDevice } from './helpers/mqtt-device.js';
-import { startTestHub } from './helpers/test-hub.js';
+import { startTestHub, type TestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/**
+ * Timers fire inside clock.advance(), and an alert they raise is appended to the
+ * journal there and then; it is listed once on disk. Waiting for the journal to be
+ * durable is waiting on that event (a 50 ms sleep lost to a slow fsync under load).
+ */
+const settle = (hub: TestHub) => hub.hub.journal.whenDurable();
 
 async function openDoorThenRestart(gapMs: number) {
   const clock = new ManualClock(Date.parse('2026-11-24T02:00:00Z')); // 10:00 in Shanghai: not night
@@ -31,17 +36,17 @@ describe('rule state across a restart', () => {
   it('keeps timing a door left open before a planned restart', async () => {
     const { clock, second } = await openDoorThenRestart(60_000);
     clock.advance(18 * 60_000); // 29 minutes after the door opened
-    await settle();
+    await settle(second);
     expect((await second.api.get('/api/v1/alerts?kind=door_open')).body.alerts).toEqual([]);
     clock.advance(60_000);
-    await settle();
+    await settle(second);
     expect((await second.api.get('/api/v1/alerts?kind=door_open')).body.alerts).toEqual([expect.objectContaining({ severity: 'medium' })]);
   });
 
   it('ignores state saved too long ago', async () => {
     const { clock, second } = await openDoorThenRestart(20 * 60_000);
     clock.advance(60 * 60_000);
-    await settle();
+    await settle(second);
     expect((await second.api.get('/api/v1/alerts?kind=door_open')).body.alerts).toEqual([]);
   });
 });

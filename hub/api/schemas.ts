@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../alerts/alert.js';
 import { COMMAND_STATES } from '../commands/command-book.js';
+import { BAD_PAYLOAD_REASONS } from '../ingest/device-state.js';
 import { HOME_STATUSES, residentInputSchema, ROLES } from '../registry/records.js';
 
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
@@ -46,7 +47,20 @@ export const AlertList = z.object({ alerts: z.array(AlertSummary), total: z.numb
 export const Resident = residentInputSchema.extend({ id: z.string(), homeId: z.string() }).loose().meta({ id: 'Resident' });
 
 export const Device = z
-  .looseObject({ id: z.string(), homeId: z.string(), kind: z.string(), serial: z.string(), online: z.boolean().nullable(), lastSeen: iso.nullable(), battery: z.number().nullable() })
+  .looseObject({
+    id: z.string(),
+    homeId: z.string(),
+    kind: z.string(),
+    serial: z.string(),
+    online: z.boolean().nullable(),
+    lastSeen: iso.nullable(),
+    battery: z.number().nullable(),
+    badPayloads: z.number().int().describe('payloads dropped as bad since the hub started (not JSON, wrong shape, bad status): see docs/PROTOCOL.md'),
+    lastBadPayload: z
+      .object({ reason: z.enum(BAD_PAYLOAD_REASONS), detail: z.string().describe('what was wrong: the field and why, or the start of what came'), at: iso })
+      .nullable()
+      .describe('the last bad payload, null if none'),
+  })
   .meta({ id: 'Device' });
 
 export const ProvisionedDevice = Device.extend({

@@ -1,10 +1,25 @@
 /**
  * What the hub knows about each device right now, in memory only (DESIGN.md §6:
  * per-message data never goes to lowdb): last seen, online, last values,
- * battery, last event and a bounded ring of readings.
+ * battery, last event, the payloads it dropped and a bounded ring of readings.
  */
 import { ReadingRing, type Reading } from './reading-ring.js';
 import { ReadingSeries, type SeriesPoint } from './reading-series.js';
+
+/**
+ * Drops that mean the device's firmware sends something wrong (PROTOCOL.md
+ * "Bad payloads"), counted per device for the installer. Duplicates are
+ * retransmissions the protocol asks for, not faults, so they are not here.
+ */
+export const BAD_PAYLOAD_REASONS = ['not_json', 'invalid_payload', 'bad_status'] as const;
+export type BadPayloadReason = (typeof BAD_PAYLOAD_REASONS)[number];
+
+export interface BadPayload {
+  reason: BadPayloadReason;
+  /** What was wrong: the schema path and message, or the first characters of what came. */
+  detail: string;
+  at: number;
+}
 
 export interface DeviceLiveState {
   deviceId: string;
@@ -17,7 +32,8 @@ export interface DeviceLiveState {
   lastValues: Record<string, unknown>;
   lastEvent: { type: string; at: number } | undefined;
   messages: number;
-  dropped: number;
+  badPayloads: number;
+  lastBadPayload: BadPayload | undefined;
   readings: ReadingRing;
 }
 
@@ -44,7 +60,8 @@ export class DeviceStateStore {
         lastValues: {},
         lastEvent: undefined,
         messages: 0,
-        dropped: 0,
+        badPayloads: 0,
+        lastBadPayload: undefined,
         readings: new ReadingRing(this.ringCapacity),
       };
       this.states.set(deviceId, state);
@@ -83,6 +100,12 @@ export class DeviceStateStore {
     if (battery !== undefined) state.battery = battery;
   }
 
+  /** A payload dropped as bad: counted, and the last one kept, without touching presence (nothing else changes). */
+  recordBadPayload(state: DeviceLiveState, bad: BadPayload): void {
+    state.badPayloads++;
+    state.lastBadPayload = bad;
+  }
+
   readings(deviceId: string): Reading[] {
     return this.states.get(deviceId)?.readings.toArray() ?? [];
   }
@@ -91,7 +114,7 @@ export class DeviceStateStore {
     const state = this.states.get(deviceId);
     if (!state) return undefined;
     const { readings, ...rest } = state;
-    return { ...rest, lastValues: { ...rest.lastValues }, readings: readings.size };
+    return { ...rest, lastValues: { ...rest.lastValues }, lastBadPayload: rest.lastBadPayload && { ...rest.lastBadPayload }, readings: readings.size };
   }
 
   all(): DeviceLiveState[] {

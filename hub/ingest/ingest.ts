@@ -1,15 +1,18 @@
 /**
- * Runs the ingest steps over one device message, counts drops by reason and
- * logs them (throttled per device and reason so a misbehaving device cannot
+ * Runs the ingest steps over one device message, counts drops by reason (and
+ * bad payloads per device) and logs them (throttled per device and reason so a misbehaving device cannot
  * flood the log). A dropped message leaves the device connected.
  */
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
+import { BAD_PAYLOAD_REASONS, type BadPayloadReason } from './device-state.js';
 import { INGEST_STEPS, notePresence, type DropReason, type IngestContext, type IngestDeps } from './steps.js';
 
 export type IngestOutcome =
   | { accepted: true; ctx: IngestContext }
   | { accepted: false; reason: DropReason; detail: string; step: string };
+
+const isBadPayloadReason = (reason: DropReason): reason is BadPayloadReason => (BAD_PAYLOAD_REASONS as readonly string[]).includes(reason);
 
 export class Ingest {
   readonly dropped: Record<DropReason, number> = {
@@ -42,13 +45,25 @@ export class Ingest {
     if (change) this.deps.bus.emit('device.status', change);
   }
 
+  /**
+   * Per device, for the installer (PROTOCOL.md "Bad payloads"): once the
+   * device is known (after findDevice), a bad payload is counted on its live
+   * state with the reason and time.
+   */
+  private countBadPayload(ctx: IngestContext, reason: DropReason, detail: string): void {
+    const device = ctx.device;
+    if (!device || !isBadPayloadReason(reason)) return;
+    const state = this.deps.states.ensure(device.id, device.homeId, device.kind);
+    this.deps.states.recordBadPayload(state, { reason, detail, at: ctx.receivedAt });
+  }
+
   handle(topic: string, payload: Buffer, receivedAt: number): IngestOutcome {
     const ctx: IngestContext = { topic, payload, receivedAt };
     for (const step of INGEST_STEPS) {
       const result = step.run(ctx, this.deps);
       if (result) {
         this.dropped[result.drop]++;
-        if (ctx.state) ctx.state.dropped++;
+        this.countBadPayload(ctx, result.drop, result.detail);
         const passed = this.logThrottle.pass(`${topic}:${result.drop}`);
         if (passed) {
           this.log.warn(

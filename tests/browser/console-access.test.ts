@@ -70,7 +70,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
     homeIds = [];
     for (const resident of ['Wang Lan', 'Zhang Wei', 'Liu Fang']) homeIds.push((await provisionRichHome(hub, { resident, name: `${resident} home` })).homeId);
     browser = await launchChromium();
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();

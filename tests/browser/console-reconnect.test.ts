@@ -60,5 +60,5 @@ describe.skipIf(!HAVE_CHROMIUM)('console stream reconnect (real chromium)', () =
     // The hub answered the resume with the missed delta, not a new snapshot.
     expect(JSON.parse(received[0]![0]!).type).toBe('snapshot');
     expect(JSON.parse(received[1]![0]!).type).toBe('alert.raised');
-  }, 30_000);
+  }, 120_000);
 });

@@ -65,7 +65,7 @@ async function otherAlerts(hub: TestHub): Promise<void> {
 const alarmState = (page: Page) => page.evaluate(() => document.body.dataset.alarm);
 
 describe.skipIf(!HAVE_CHROMIUM)('operator console walk (real chromium, real hub, real MQTT)', () => {
-  beforeAll(() => ensureDashboardBuilt(), 30_000);
+  beforeAll(() => ensureDashboardBuilt(), 120_000);
 
   it('SOS → queue within 2 s with the alarm on → acknowledge (help_coming) → dispatch → resolve → audit', async () => {
     const hub = keep(await startTestHub(), closeHub);
@@ -179,5 +179,5 @@ describe.skipIf(!HAVE_CHROMIUM)('operator console walk (real chromium, real hub,
 
     expect(pageErrors).toEqual([]);
     console.log(`SOS shown in the browser queue ${shownAfterMs} ms after the bracelet sent it`);
-  }, 60_000);
+  }, 120_000);
 });

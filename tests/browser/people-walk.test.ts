@@ -75,7 +75,7 @@ describe.skipIf(!HAVE_CHROMIUM)('family, visitor and supervisor pages (real chro
 
     operatorPage = await (await newDesk(browser)).newPage();
     await logIn(operatorPage, hub.httpUrl, operator);
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await bracelet?.stop();

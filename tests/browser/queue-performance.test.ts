@@ -136,5 +136,5 @@ describe.skipIf(!HAVE_CHROMIUM)('queue performance with 500 open alerts (real ch
       idle3s: idle,
     };
     console.log(`queue performance (500 open alerts, 1366×768, headless chromium): ${JSON.stringify(figures, null, 2)}`);
-  }, 60_000);
+  }, 120_000);
 });

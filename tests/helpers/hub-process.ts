@@ -32,20 +32,38 @@ export function runHubCommand(args: string[], env: Record<string, string>): { ch
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Starts the hub and waits until it has printed both listener lines. */
-export async function startHubProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<HubProcess> {
+/**
+ * Starts the hub and waits until it has printed both listener lines: on each
+ * chunk of its stdout, not by polling. The limit is generous: on a loaded
+ * machine a tsx start took over 10 s (issue 10, item 14).
+ */
+export function startHubProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HubProcess> {
   const run = runHubCommand([], { HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_HOST: '127.0.0.1', ...env });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const mqtt = run.stdout().match(/MQTT broker listening on mqtt:\/\/[^:]+:(\d+)/);
-    const mqtts = run.stdout().match(/listening on mqtts:\/\/[^:]+:(\d+)/);
-    const http = run.stdout().match(/listening on https?:\/\/[^:]+:(\d+)/);
-    if (mqtt && http) return { ...run, mqttPort: Number(mqtt[1]), mqttsPort: mqtts ? Number(mqtts[1]) : undefined, httpPort: Number(http[1]) };
-    if (run.child.exitCode !== null) throw new Error(`hub exited (${run.child.exitCode}): ${run.stderr()}`);
-    if (Date.now() > deadline) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      run.child.stdout!.off('data', onOutput);
+      run.child.off('exit', onExit);
+    };
+    const onOutput = () => {
+      const mqtt = run.stdout().match(/MQTT broker listening on mqtt:\/\/[^:]+:(\d+)/);
+      const mqtts = run.stdout().match(/listening on mqtts:\/\/[^:]+:(\d+)/);
+      const http = run.stdout().match(/listening on https?:\/\/[^:]+:(\d+)/);
+      if (!mqtt || !http) return;
+      done();
+      resolve({ ...run, mqttPort: Number(mqtt[1]), mqttsPort: mqtts ? Number(mqtts[1]) : undefined, httpPort: Number(http[1]) });
+    };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`hub exited (${code}): ${run.stderr()}`));
+    };
+    const timer = setTimeout(() => {
+      done();
       run.child.kill('SIGKILL');
-      throw new Error(`hub did not start: ${run.stdout()} ${run.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
+      reject(new Error(`hub did not start within ${timeoutMs} ms: ${run.stdout()} ${run.stderr()}`));
+    }, timeoutMs);
+    // Registered after runHubCommand's own listener, so run.stdout() already holds each chunk.
+    run.child.stdout!.on('data', onOutput);
+    run.child.once('exit', onExit);
+  });
 }

@@ -5,6 +5,7 @@
 import type { Alert, AlertSummary, Outcome, ResponderKind, ResponderState, Severity } from '../../../hub/alerts/alert.js';
 import type { DeviceRecord, HomeRecord, ResidentRecord, Role } from '../../../hub/registry/records.js';
 import type { VisitCondition, VisitRecord } from '../../../hub/visits/visit.js';
+import type { BadPayloadReason } from '../../../hub/ingest/device-state.js';
 import type { DueResident, VisitRateReport, ResidentMonthStatus } from '../../../hub/visits/visit-rate.js';
 import type { ReportSummary, ReportTableName } from '../../../hub/reports/summary.js';
 import type { AnswerShare, Durations, ResponseTimes } from '../../../hub/reports/figures.js';
@@ -44,6 +45,9 @@ export interface DeviceView extends Omit<DeviceRecord, 'secretHash'> {
   online: boolean | null;
   lastSeen: string | null;
   battery: number | null;
+  /** Payloads the hub dropped as bad since it started, with the last one (issue 10, item 13). */
+  badPayloads: number;
+  lastBadPayload: { reason: BadPayloadReason; detail: string; at: string } | null;
 }
 
 export interface HomeDetail extends HomeView {
@@ -77,7 +81,7 @@ export type StreamMessage =
 // ── installers ──────────────────────────────────────────────────────────────
 
 /** POST /homes/{id}/devices, /devices/{id}/rotate-secret and /replace: the device with its one-time credentials. */
-export interface ProvisionedDevice extends Omit<DeviceView, 'online' | 'lastSeen' | 'battery'> {
+export interface ProvisionedDevice extends Omit<DeviceView, 'online' | 'lastSeen' | 'battery' | 'badPayloads' | 'lastBadPayload'> {
   online?: boolean | null;
   lastSeen?: string | null;
   battery?: number | null;

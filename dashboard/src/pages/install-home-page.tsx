@@ -5,7 +5,8 @@
  * buttons (connected, heartbeat, each test event; battery and signal), and
  * put the home live — when everything passed, or with an audited reason.
  * Device care (renew, revoke, replace, move) and its heartbeat interval are
- * on each device's card.
+ * on each device's card, with the payloads the hub dropped as bad (issue 10,
+ * item 13).
  *
  * Live: the stream's `commissioning.tick` ticks a check at once; the
  * checklist is then re-read (battery, signal, last message), and also every
@@ -15,7 +16,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/http.js';
 import { DEVICE_KINDS } from '../api/enums.js';
-import type { DeviceChecklist, HomeChecklist, HomeDetail, HomeView, ProvisionedDevice } from '../api/types.js';
+import type { DeviceChecklist, DeviceView, HomeChecklist, HomeDetail, HomeView, ProvisionedDevice } from '../api/types.js';
+import { BadPayloadsFact } from '../components/bad-payloads.js';
 import { CredentialsPanel } from '../components/credentials-panel.js';
 import { DeviceActions } from '../components/device-actions.js';
 import { HeartbeatSetting } from '../components/heartbeat-setting.js';
@@ -74,6 +76,7 @@ function RegisterForm({ homeId, onRegistered }: { homeId: string; onRegistered(d
 
 function DeviceCard({
   device,
+  view,
   live,
   homeId,
   homes,
@@ -82,6 +85,8 @@ function DeviceCard({
   onChanged,
 }: {
   device: DeviceChecklist;
+  /** The same device as GET /homes/{id} lists it: its bad payloads. */
+  view: DeviceView | undefined;
   live: boolean;
   homeId: string;
   homes: HomeView[];
@@ -124,6 +129,7 @@ function DeviceCard({
           <dt>{t('check.lastMessage')}</dt>
           <dd data-field="lastMessage">{device.lastMessageAt ? formatAgo(device.lastMessageAt, now) : t('time.never')}</dd>
         </div>
+        <BadPayloadsFact device={view} now={now} />
       </dl>
       {!live && !device.passed && <p class="hint">{t(`check.howTo.${device.kind}` as 'check.howTo.bracelet')}</p>}
       <HeartbeatSetting deviceId={device.deviceId} />
@@ -286,7 +292,7 @@ export function InstallHomePage({ id }: { id: string }) {
             ) : (
               <ul class="device-checks">
                 {checklist.devices.map((d) => (
-                  <DeviceCard key={d.deviceId} device={d} live={!installing} homeId={home.id} homes={homes} now={now} onCredentials={onCredentials} onChanged={load} />
+                  <DeviceCard key={d.deviceId} device={d} view={home.devices.find((v) => v.id === d.deviceId)} live={!installing} homeId={home.id} homes={homes} now={now} onCredentials={onCredentials} onChanged={load} />
                 ))}
               </ul>
             )}

@@ -14,6 +14,7 @@ import { deviceCredentials } from '../../homes/device-credentials.js';
 import type { DeviceRecord } from '../../registry/records.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { Device, DeviceCommand, DeviceCommands, ProvisionedDevice } from '../schemas.js';
+import { deviceLiveFields } from './device-live-view.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
 const installers = ['admin', 'installer'] as const;
@@ -127,17 +128,7 @@ export function devicesRoutes(deps: DevicesRouteDeps) {
     const device = requireVisibleDevice(c.get('session'), c.req.valid('param').deviceId);
     const { secretHash: _hash, ...rest } = device;
     const state = deps.states.view(device.id);
-    return c.json(
-      {
-        ...rest,
-        online: state?.online ?? null,
-        lastSeen: state?.lastSeen ? new Date(state.lastSeen).toISOString() : null,
-        battery: state?.battery ?? null,
-        lastValues: state?.lastValues ?? {},
-        lastEvent: state?.lastEvent ? { type: state.lastEvent.type, at: new Date(state.lastEvent.at).toISOString() } : null,
-      },
-      200,
-    );
+    return c.json({ ...rest, ...deviceLiveFields(state), lastValues: state?.lastValues ?? {} }, 200);
   });
 
   app.openapi(routes.readings, (c) => {

@@ -10,6 +10,7 @@ import { residentInputSchema, type DeviceRecord, type HomeRecord } from '../../r
 import type { Session } from '../../auth/sessions.js';
 import { assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { deviceLiveFields } from './device-live-view.js';
 import { residentFor } from './residents.js';
 import { Device, Home, HomeDetail, ProvisionedDevice, User } from '../schemas.js';
 
@@ -153,13 +154,7 @@ export function homesRoutes(deps: HomesRouteDeps) {
     const state = deps.states.view(device.id);
     // Never the secret hash: it is of no use to any reader of the API.
     const { secretHash: _hash, ...rest } = device;
-    return {
-      ...rest,
-      online: state?.online ?? null,
-      lastSeen: state?.lastSeen ? new Date(state.lastSeen).toISOString() : null,
-      battery: state?.battery ?? null,
-      lastEvent: state?.lastEvent ? { type: state.lastEvent.type, at: new Date(state.lastEvent.at).toISOString() } : null,
-    };
+    return { ...rest, ...deviceLiveFields(state) };
   };
   // Installers get what installing needs, not the resident's medical notes (issue 5).
   const homeView = (home: HomeRecord, session: Session) => {

@@ -1,7 +1,8 @@
 /**
  * Reads the bulk-install CSV (one row per home) into validated provisioning
  * requests. Every row is checked before anything is created, so a typo on
- * row 37 is reported with its line number and nothing is half-done.
+ * row 37 is reported with the physical line it is on (as an editor numbers
+ * lines, counting blank lines and quoted line breaks) and nothing is half-done.
  *
  * Columns (header names, any order): home_name, address, community,
  * resident_name, birth_year, gender, phone, conditions (`;`-separated),
@@ -9,6 +10,7 @@
  * contact1_name, contact1_relation, contact1_phone, contact1_has_keys
  * (… up to contact5_*), devices (`kind:serial;kind:serial`).
  */
+import type { Info } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { DEVICE_KIND_NAMES } from '../../../devices/catalog.js';
@@ -89,23 +91,54 @@ function toRequest(record: Record<string, string>) {
   };
 }
 
-/** Parses and validates every row; returns rows or every error with its CSV line number. */
+/** One CSV record with the physical line it starts on (what an editor shows), not its record number. */
+interface LocatedRecord {
+  record: Record<string, string>;
+  line: number;
+}
+
+/**
+ * Parses the CSV, locating each record by csv-parse's own `info`: `lines` is
+ * the physical line a record ends on and `empty_lines` the blank lines skipped
+ * so far, so a record starts one line after the previous one ended plus the
+ * blank lines in between — right after multi-line quoted fields and blank
+ * lines, where counting records is wrong (issue 10, item 12).
+ */
+function locateRecords(csvText: string): LocatedRecord[] {
+  // csv-parse 6.2 counts a CRLF inside a quoted field as two lines (CRLF between
+  // records as one); one line ending throughout keeps its count true.
+  const text = csvText.replace(/\r\n?/g, '\n');
+  // The typings do not model `info: true` (records become { record, info }).
+  const parsed = parse(text, { info: true, skip_empty_lines: true, trim: false, bom: true }) as unknown as { record: string[]; info: Info }[];
+  const [header, ...rows] = parsed;
+  if (!header) return [];
+  const columns = header.record.map((h) => h.trim().toLowerCase());
+  const located: LocatedRecord[] = [];
+  let previous = header.info;
+  for (const { record, info } of rows) {
+    const line = previous.lines + 1 + (info.empty_lines - previous.empty_lines);
+    located.push({ record: Object.fromEntries(columns.map((c, i) => [c, record[i] ?? ''])), line });
+    previous = info;
+  }
+  return located;
+}
+
+/** Parses and validates every row; returns rows or every error with the physical CSV line it starts on. */
 export function readHomeRows(csvText: string): { rows: HomeRow[]; errors: RowError[] } {
-  let records: Record<string, string>[];
+  let records: LocatedRecord[];
   try {
-    records = parse(csvText, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: false, bom: true });
+    records = locateRecords(csvText);
   } catch (err) {
     return { rows: [], errors: [{ line: (err as { lines?: number }).lines ?? 0, message: `not valid CSV: ${(err as Error).message}` }] };
   }
   const rows: HomeRow[] = [];
   const errors: RowError[] = [];
   const serials = new Map<string, number>();
-  records.forEach((record, i) => {
-    const line = i + 2; // the header is line 1
+  for (const { record, line } of records) {
     const parsed = homeRow.safeParse(toRequest(record));
     if (!parsed.success) {
       for (const issue of parsed.error.issues) errors.push({ line, message: `${issue.path.join('.') || 'row'}: ${issue.message}` });
-      return;
+      continue;
     }
     for (const d of parsed.data.devices) {
       const key = `${d.kind}:${d.serial}`;
@@ -115,6 +148,6 @@ export function readHomeRows(csvText: string): { rows: HomeRow[]; errors: RowErr
     }
     const { devices, ...home } = parsed.data;
     rows.push({ line, home, devices });
-  });
+  }
   return { rows, errors };
 }
