@@ -135,8 +135,12 @@ export class Hub {
     this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog });
     this.escalation = new Escalation(this.alerts, this.bus, clock);
     this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device));
+    this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
+      log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
+    );
     this.ingest = new Ingest(
       { registry: this.registry, states: this.states, seqWindow: this.seqWindow, watchdog: this.presence.watchdog, bus: this.bus },
+      { journal: this.journal, load: this.load },
       log.child({ module: 'ingest' }),
       now,
     );
@@ -145,20 +149,7 @@ export class Hub {
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
-      onDeviceMessage: (deviceId, channel, topic, payload) => {
-        // The device lookup only under overload: in normal running this costs nothing per message.
-        if (channel === 'telemetry' && this.load.shedding && this.load.mayShed(this.registry.getDevice(deviceId)?.kind, payload)) {
-          this.ingest.touch(deviceId, clock.now());
-          return;
-        }
-        const linesBefore = this.journal.lastN;
-        this.ingest.handle(topic, payload, clock.now());
-        // PUBACK only once everything this message caused (alert, occurrence, test record) is
-        // fsync'd: Aedes acks QoS 1 right after this hook (DESIGN.md §6). Every event waits — a
-        // retransmitted alarm must not be acked before the original's line is on disk — and so
-        // does telemetry that raised something (gas LEL, 0 bpm); plain telemetry does not.
-        if (channel === 'event' || this.journal.lastN !== linesBefore) return this.journal.whenDurable();
-      },
+      onDeviceMessage: (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
       onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
       commandLink: this.outbox,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
@@ -169,9 +160,6 @@ export class Hub {
     this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog });
     this.deviceConfig = new DeviceConfig({ registry: this.registry, outbox: this.outbox, bus: this.bus, audit: this.audit, retime: (d) => this.presence.retime(d), log: log.child({ module: 'commands' }) });
     this.sessions = new SessionStore(undefined, now);
-    this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
-      log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
-    );
     this.commissioning = new Commissioning({ registry: this.registry, journal: this.journal, bus: this.bus, states: this.states, clock });
     this.homes = new HomeService(this.registry, this.presence, this.audit, this.commissioning, this.sessions);
     this.devices = new DeviceService({

@@ -33,36 +33,30 @@ export interface PersonRaisedAlert {
 export class AlertIntake {
   constructor(private readonly deps: AlertIntakeDeps) {}
 
-  submit(draft: AlertDraft, trigger: AlertTrigger): void {
+  /** Records what the draft says; returns when that line will be durable (undefined when nothing was written). */
+  submit(draft: AlertDraft, trigger: AlertTrigger): Promise<unknown> | undefined {
     const home = this.deps.homes.getHome(draft.homeId);
     if (!home) {
       this.deps.log.error({ homeId: draft.homeId, kind: draft.kind }, 'alert draft for an unknown home dropped');
-      return;
+      return undefined;
     }
     const effect = draft.effect ?? 'raise';
     // A home still being installed raises no real alert: its events tick the commissioning checklist.
-    if (home.status === 'installing') {
-      if (effect === 'raise') this.recordTestEvent(draft, trigger);
-      return;
-    }
+    if (home.status === 'installing') return effect === 'raise' ? this.recordTestEvent(draft, trigger) : undefined;
     const open = this.deps.store.openFor(draft.homeId, draft.kind);
     if (effect === 'attach') {
-      if (open) this.deps.store.record('alert.attached', { alertId: open.id, trigger, note: draft.note ?? draft.title });
-      return;
+      return open && this.deps.store.record('alert.attached', { alertId: open.id, trigger, note: draft.note ?? draft.title }).durable;
     }
     if (effect === 'set_severity') {
-      if (open && open.severity !== draft.severity) {
-        this.deps.store.record('alert.severity_changed', { alertId: open.id, severity: draft.severity, title: draft.title, note: draft.note ?? draft.title, actor: triggerActor(trigger) });
-      }
-      return;
+      if (!open || open.severity === draft.severity) return undefined;
+      return this.deps.store.record('alert.severity_changed', { alertId: open.id, severity: draft.severity, title: draft.title, note: draft.note ?? draft.title, actor: triggerActor(trigger) }).durable;
     }
     if (open) {
       // Severity only rises through occurrences; only a person or an explicit rule effect lowers it.
       const more = SEVERITY_RANK[draft.severity] < SEVERITY_RANK[open.severity];
-      this.deps.store.record('alert.occurrence', { alertId: open.id, trigger, ...(more ? { severity: draft.severity, title: draft.title } : {}) });
-      return;
+      return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger, ...(more ? { severity: draft.severity, title: draft.title } : {}) }).durable;
     }
-    this.deps.store.record('alert.raised', { alert: newAlert(draft, home, trigger) });
+    return this.deps.store.record('alert.raised', { alert: newAlert(draft, home, trigger) }).durable;
   }
 
   /**
@@ -80,7 +74,7 @@ export class AlertIntake {
     return this.deps.store.record('alert.raised', { alert }).durable;
   }
 
-  private recordTestEvent(draft: AlertDraft, trigger: AlertTrigger): void {
+  private recordTestEvent(draft: AlertDraft, trigger: AlertTrigger): Promise<void> {
     const record: TestEventRecord = {
       homeId: draft.homeId,
       deviceId: draft.deviceId,
@@ -95,6 +89,7 @@ export class AlertIntake {
       () => this.deps.bus.emit('device.test_event', record),
       (err: unknown) => this.deps.log.error({ err, deviceId: record.deviceId }, 'test event not stored'),
     );
+    return durable;
   }
 }
 

@@ -22,7 +22,7 @@ export interface BrokerHookDeps {
    * PUBACK until it settles; a rejection drops the connection without a
    * PUBACK, so the device retransmits.
    */
-  onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
+  onDeviceMessage(deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<unknown> | undefined;
   refuse(action: 'connect' | 'publish' | 'subscribe' | 'rate_limit', client: Client | null, reason: string, extra?: Record<string, unknown>): void;
   /** The client certificate of a TLS connection, if the device presented one. */
   certificateOf?(client: Client): ClientCertificate | undefined;
@@ -69,9 +69,9 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
       }
       // Not a device's uplink message (the conformance profile): Aedes routes it as usual.
       if (decision.channel === undefined) return callback(null);
-      let pending: Promise<void> | void;
+      let pending: Promise<unknown> | undefined;
       try {
-        pending = deps.onDeviceMessage(client.id, decision.channel, packet.topic, packet.payload as Buffer);
+        pending = deps.onDeviceMessage(client.id, decision.channel, packet.payload as Buffer);
       } catch (err) {
         return callback(err as Error);
       }

@@ -60,7 +60,7 @@ export interface MqttBrokerDeps {
   registry: DeviceCredentialsCheck;
   /** Who may connect, publish and subscribe; default: the device policy over `registry`. */
   access?: AccessPolicy;
-  onDeviceMessage(deviceId: string, channel: UplinkChannel, topic: string, payload: Buffer): Promise<void> | void;
+  onDeviceMessage(deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<unknown> | undefined;
   /** A device's session opened (CONNACK 0 sent) or closed. */
   onConnection?(deviceId: string, connected: boolean): void;
   commandLink?: CommandLinkEvents;

@@ -9,6 +9,14 @@ interface SignalBase {
   homeId: string;
   /** Hub receive time, epoch ms (device `ts` may be missing or wrong). */
   receivedAt: number;
+  /**
+   * The durable writes this message caused (alert lines, test records,
+   * commissioning ticks): listeners that journal something because of the
+   * signal push the line's durability here, and ingest hands them to the
+   * broker, whose PUBACK waits for them (DESIGN.md §6). Absent on signals
+   * built outside ingest (rule tests).
+   */
+  writes?: Promise<unknown>[];
 }
 
 export interface DeviceEventSignal extends SignalBase {

@@ -103,16 +103,16 @@ export class Commissioning {
 
   private onSignal(signal: DeviceSignal): void {
     // Any message proves the session works, even if the CONNACK happened before the hub started watching.
-    this.tick(signal.deviceId, 'connected');
-    if (signal.channel === 'telemetry') this.tick(signal.deviceId, 'heartbeat');
-    else this.tick(signal.deviceId, `event:${signal.type}`);
+    const ticked = [this.tick(signal.deviceId, 'connected'), this.tick(signal.deviceId, signal.channel === 'telemetry' ? 'heartbeat' : `event:${signal.type}`)];
+    // The device's PUBACK waits for its ticks: a press the installer saw acknowledged is on the checklist.
+    for (const durable of ticked) if (durable) signal.writes?.push(durable);
   }
 
-  private tick(deviceId: string, check: string): void {
+  private tick(deviceId: string, check: string): Promise<void> | undefined {
     const device = this.deps.registry.getDevice(deviceId);
     const home = device && this.deps.registry.getHome(device.homeId);
-    if (!device || !home || home.status !== 'installing') return;
-    if (!checksFor(device.kind).includes(check) || this.ticks.get(deviceId)?.has(check)) return;
+    if (!device || !home || home.status !== 'installing') return undefined;
+    if (!checksFor(device.kind).includes(check) || this.ticks.get(deviceId)?.has(check)) return undefined;
     const tick: CommissioningTick = { homeId: home.id, deviceId, check, at: new Date(this.deps.clock.now()).toISOString() };
     this.remember(deviceId, check, tick.at);
     const { durable } = this.deps.journal.append('commissioning.tick', tick);
@@ -120,6 +120,7 @@ export class Commissioning {
       () => this.deps.bus.emit('commissioning.tick', tick),
       () => undefined, // the journal reports its own failure loudly
     );
+    return durable;
   }
 
   private remember(deviceId: string, check: string, at: string): void {

@@ -1,8 +1,12 @@
 /**
- * Runs the ingest steps over one device message, counts drops by reason (and
- * bad payloads per device) and logs them (throttled per device and reason so a misbehaving device cannot
- * flood the log). A dropped message leaves the device connected.
+ * The one entry for device messages (`accept`): the broker hands over what
+ * its ACL already parsed (device id, channel, payload) and gets back the
+ * promise its PUBACK waits for. Runs the ingest steps, sheds routine
+ * telemetry under overload, counts drops by reason (and bad payloads per
+ * device) and logs them (throttled per device and reason so a misbehaving
+ * device cannot flood the log). A dropped message leaves the device connected.
  */
+import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { BAD_PAYLOAD_REASONS, type BadPayloadReason } from './device-state.js';
@@ -14,9 +18,22 @@ export type IngestOutcome =
 
 const isBadPayloadReason = (reason: DropReason): reason is BadPayloadReason => (BAD_PAYLOAD_REASONS as readonly string[]).includes(reason);
 
+/** What ingest needs of the journal and the load shedder to answer "when may the device be acked?". */
+export interface IngestFlow {
+  journal: {
+    /** Resolves once every line journaled so far is durable. */
+    whenDurable(): Promise<void>;
+  };
+  load: {
+    /** True while overloaded: only then is the device looked up before the pipeline. */
+    readonly shedding: boolean;
+    /** Whether this telemetry may be shed now; counts what it sheds. */
+    mayShed(deviceKind: string | undefined, payload: Buffer): boolean;
+  };
+}
+
 export class Ingest {
   readonly dropped: Record<DropReason, number> = {
-    bad_topic: 0,
     unknown_device: 0,
     not_json: 0,
     invalid_payload: 0,
@@ -28,10 +45,34 @@ export class Ingest {
 
   constructor(
     private readonly deps: IngestDeps,
+    private readonly flow: IngestFlow,
     private readonly log: Logger,
     now: () => number = Date.now,
   ) {
     this.logThrottle = new Throttle(10_000, now);
+  }
+
+  /**
+   * One device message, as the broker's ACL parsed it. Returns what its PUBACK
+   * must wait for (DESIGN.md §6: Aedes acks QoS 1 right after its hook), or
+   * undefined when it may be acked at once:
+   * - every event waits until everything journaled so far is durable — a
+   *   retransmitted alarm, dropped here as a duplicate, must not be acked
+   *   before the original's line is on disk;
+   * - telemetry waits only for what it caused (a gas reading at 20 % LEL,
+   *   0 bpm, a commissioning tick), which listeners add to the signal's
+   *   `writes`; plain telemetry is acked at once.
+   */
+  accept(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number): Promise<unknown> | undefined {
+    // The device lookup only under overload: in normal running this costs nothing per message.
+    if (channel === 'telemetry' && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
+      this.touch(deviceId, receivedAt);
+      return undefined;
+    }
+    const outcome = this.handle(deviceId, channel, payload, receivedAt);
+    if (channel === 'event') return this.flow.journal.whenDurable();
+    const writes = outcome.accepted ? outcome.ctx.signal?.writes : undefined;
+    return writes && writes.length > 0 ? Promise.all(writes) : undefined;
   }
 
   /**
@@ -57,17 +98,18 @@ export class Ingest {
     this.deps.states.recordBadPayload(state, { reason, detail, at: ctx.receivedAt });
   }
 
-  handle(topic: string, payload: Buffer, receivedAt: number): IngestOutcome {
-    const ctx: IngestContext = { topic, payload, receivedAt };
+  /** Runs the steps; exported for tests that look at a drop's reason. */
+  handle(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number): IngestOutcome {
+    const ctx: IngestContext = { deviceId, channel, payload, receivedAt };
     for (const step of INGEST_STEPS) {
       const result = step.run(ctx, this.deps);
       if (result) {
         this.dropped[result.drop]++;
         this.countBadPayload(ctx, result.drop, result.detail);
-        const passed = this.logThrottle.pass(`${topic}:${result.drop}`);
+        const passed = this.logThrottle.pass(`${deviceId}:${channel}:${result.drop}`);
         if (passed) {
           this.log.warn(
-            { topic, reason: result.drop, detail: result.detail, step: step.name, suppressedSinceLast: passed.suppressed },
+            { deviceId, channel, reason: result.drop, detail: result.detail, step: step.name, suppressedSinceLast: passed.suppressed },
             'device message dropped',
           );
         }

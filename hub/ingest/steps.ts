@@ -1,12 +1,13 @@
 /**
  * The ingest pipeline as an array of small named steps (aedes
- * lib/handlers/connect.js style): parse topic → find device → decode →
+ * lib/handlers/connect.js style): find device → decode →
  * validate → dedupe by seq → update state → emit. A step returns null to go
- * on or a Drop to stop; a dropped message changes nothing else.
+ * on or a Drop to stop; a dropped message changes nothing else. The topic
+ * is parsed once, by the broker's ACL, which hands over the device id and channel.
  */
 import { CMD_ACK_EVENT } from '../../devices/capabilities.js';
 import { findDeviceKind, type DeviceKind } from '../../devices/catalog.js';
-import { parseTopic, type UplinkChannel } from '../../devices/topics.js';
+import type { UplinkChannel } from '../../devices/topics.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { CommandAck, DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { DeviceRecord } from '../registry/records.js';
@@ -14,7 +15,7 @@ import type { DeviceLiveState, DeviceStateStore } from './device-state.js';
 import type { SeqWindow } from './seq-window.js';
 import type { Watchdog } from './watchdog.js';
 
-export type DropReason = 'bad_topic' | 'unknown_device' | 'not_json' | 'invalid_payload' | 'duplicate' | 'bad_status';
+export type DropReason = 'unknown_device' | 'not_json' | 'invalid_payload' | 'duplicate' | 'bad_status';
 
 export interface Drop {
   drop: DropReason;
@@ -30,11 +31,11 @@ export interface IngestDeps {
 }
 
 export interface IngestContext {
-  topic: string;
+  /** From the broker: its ACL already matched the topic to the device's own uplink. */
+  deviceId: string;
+  channel: UplinkChannel;
   payload: Buffer;
   receivedAt: number;
-  channel?: UplinkChannel;
-  deviceId?: string;
   device?: DeviceRecord;
   kind?: DeviceKind;
   body?: Record<string, unknown>;
@@ -53,21 +54,10 @@ export interface IngestStep {
 
 const drop = (reason: DropReason, detail: string): Drop => ({ drop: reason, detail });
 
-const parseTopicStep: IngestStep = {
-  name: 'parseTopic',
-  run(ctx) {
-    const parsed = parseTopic(ctx.topic);
-    if (!parsed || parsed.channel === 'cmd') return drop('bad_topic', ctx.topic.slice(0, 100));
-    ctx.channel = parsed.channel;
-    ctx.deviceId = parsed.deviceId;
-    return null;
-  },
-};
-
 const findDevice: IngestStep = {
   name: 'findDevice',
   run(ctx, { registry }) {
-    const deviceId = ctx.deviceId!;
+    const deviceId = ctx.deviceId;
     const device = registry.getDevice(deviceId);
     const kind = device && findDeviceKind(device.kind);
     // A device revoked while connected keeps its socket until kicked: drop what it sends meanwhile.
@@ -171,7 +161,7 @@ const updateState: IngestStep = {
       ctx.commandAck = { deviceId: device.id, homeId: device.homeId, cmdId: String(body.cmdId), at: ctx.receivedAt };
     } else if (ctx.channel === 'telemetry') {
       states.recordTelemetry(state, ctx.receivedAt, values);
-      ctx.signal = { channel: 'telemetry', deviceId: device.id, deviceKind: device.kind, homeId: device.homeId, receivedAt: ctx.receivedAt, payload: body };
+      ctx.signal = { channel: 'telemetry', deviceId: device.id, deviceKind: device.kind, homeId: device.homeId, receivedAt: ctx.receivedAt, payload: body, writes: [] };
     } else {
       const type = String(body.type);
       states.recordEvent(state, ctx.receivedAt, type, typeof body.battery === 'number' ? body.battery : undefined);
@@ -184,6 +174,7 @@ const updateState: IngestStep = {
         type,
         payload: body as DeviceSignal['payload'] & { type: string },
         alarm: ctx.kind!.alarmEvents.has(type),
+        writes: [],
       };
     }
     return null;
@@ -200,4 +191,4 @@ const emit: IngestStep = {
   },
 };
 
-export const INGEST_STEPS: readonly IngestStep[] = [parseTopicStep, findDevice, decode, validate, dedupeSeq, updateState, emit];
+export const INGEST_STEPS: readonly IngestStep[] = [findDevice, decode, validate, dedupeSeq, updateState, emit];

@@ -21,7 +21,8 @@ export interface RulesEngineDeps {
     getResident(id: string): ResidentRecord | undefined;
     getDevice(id: string): DeviceRecord | undefined;
   };
-  alerts: { submit(draft: AlertDraft, trigger: AlertTrigger): void };
+  /** Returns the durability of what the draft wrote, if anything (the PUBACK of the triggering message waits for it). */
+  alerts: { submit(draft: AlertDraft, trigger: AlertTrigger): Promise<unknown> | undefined };
   clock: Clock;
   timezone: string;
   log: Logger;
@@ -83,7 +84,7 @@ export class RulesEngine {
       seq: signal.payload.seq,
       ts: signal.payload.ts,
     };
-    for (const rule of rules) this.run(rule, signal.homeId, { type: 'signal', signal }, trigger);
+    for (const rule of rules) this.run(rule, signal.homeId, { type: 'signal', signal }, trigger, signal.writes);
   }
 
   handlePresence(change: DeviceStatusChange): void {
@@ -115,7 +116,7 @@ export class RulesEngine {
     return this.states.get(key(ruleId, homeId));
   }
 
-  private run(rule: AnyRule, homeId: string, input: RuleInput, trigger: AlertTrigger | undefined): void {
+  private run(rule: AnyRule, homeId: string, input: RuleInput, trigger: AlertTrigger | undefined, writes?: Promise<unknown>[]): void {
     const home = this.deps.registry.getHome(homeId);
     if (!home) return;
     const resident = this.deps.registry.getResident(home.residentId);
@@ -136,7 +137,8 @@ export class RulesEngine {
     }
     if (outcome.wakeAt !== undefined) this.schedule(rule, homeId, outcome.wakeAt);
     for (const draft of outcome.drafts ?? []) {
-      this.deps.alerts.submit(draft, trigger ?? { deviceId: draft.deviceId, eventType: `timer:${rule.id}`, at: new Date(now).toISOString() });
+      const durable = this.deps.alerts.submit(draft, trigger ?? { deviceId: draft.deviceId, eventType: `timer:${rule.id}`, at: new Date(now).toISOString() });
+      if (durable) writes?.push(durable);
     }
   }
 

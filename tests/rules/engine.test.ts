@@ -44,7 +44,12 @@ function setup(rules: readonly AnyRule[], { homes = [{ id: 'home-1' }] }: Setup 
     rules,
     bus,
     registry: { getHome: (id) => homeRecords.get(id), getResident: (id) => residents.get(id), getDevice: (id) => devices.get(id) },
-    alerts: { submit: (draft, trigger) => submitted.push({ draft, trigger }) },
+    alerts: {
+      submit: (draft, trigger) => {
+        submitted.push({ draft, trigger });
+        return undefined;
+      },
+    },
     clock,
     timezone: 'UTC',
     log: silentLogger(),
