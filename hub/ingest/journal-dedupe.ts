@@ -10,9 +10,10 @@
  * retransmission of a message being processed right now).
  *
  * The look-up is asynchronous, so a device's later messages wait behind it:
- * ingest sees each device's messages in the order they were sent. A failed
- * look-up (database unreachable) refuses the message: no PUBACK, the device
- * keeps it and sends it again.
+ * ingest sees each device's messages in the order they were sent. While the
+ * database is unreachable the look-up waits for it (PgJournal.isJournaled):
+ * no PUBACK meanwhile, so the device keeps its alarm; a look-up that fails
+ * for good refuses the message (the device is disconnected and resends).
  */
 import type { DeviceMessageKey } from '../storage/ports.js';
 

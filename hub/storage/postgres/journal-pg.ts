@@ -23,7 +23,7 @@ import { hashLine, type JournalEntry } from '../journal-format.js';
 import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from '../journal-chain.js';
 import type { AppendResult, DeviceMessageKey, JournalStore } from '../ports.js';
 import type { PgDatabase } from './database.js';
-import { isPermanentError, uniqueViolation } from './errors.js';
+import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
 import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal } from './journal-sql.js';
 
 export interface PgJournalOptions {
@@ -56,6 +56,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private abandoned = false;
   private wakeRetry: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private lookupsWaiting = 0;
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -120,8 +121,35 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return { entry, durable: batch.done };
   }
 
-  isJournaled(key: DeviceMessageKey): Promise<boolean> {
-    return messageJournaled(this.db, key);
+  /**
+   * Looks the message key up, waiting (with the same back-off as the flush)
+   * while the database is unreachable: the device gets no PUBACK meanwhile and
+   * stays connected, and its message goes on as soon as the database is back.
+   */
+  async isJournaled(key: DeviceMessageKey): Promise<boolean> {
+    const { min, max } = this.retryDelays;
+    this.lookupsWaiting += 1;
+    try {
+      for (let delay = min; ; delay = Math.min(max, delay * 2)) {
+        try {
+          return await messageJournaled(this.db, key);
+        } catch (err) {
+          if (!isConnectionError(err) || this.state === 'closed') throw err;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    } finally {
+      this.lookupsWaiting -= 1;
+    }
+  }
+
+  /** Message look-ups in progress or waiting for the database (tests and diagnostics). */
+  get pendingLookups(): number {
+    return this.lookupsWaiting;
+  }
+
+  private get retryDelays(): { min: number; max: number } {
+    return this.options.retryDelayMs ?? { min: 50, max: 2_000 };
   }
 
   /**
@@ -148,7 +176,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
 
   /** Inserts the batch, retrying the same rows until they are committed; throws only for good. */
   protected async writeBatch(batch: Batch): Promise<void> {
-    const { min, max } = this.options.retryDelayMs ?? { min: 50, max: 2_000 };
+    const { min, max } = this.retryDelays;
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
