@@ -5,11 +5,11 @@
  * other's rows and can run in parallel. Never pg-mem: the point is the real
  * server's transactions, constraints, triggers and dropped connections.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
+import { createPgDatabase, withAdmin } from './pg-server.js';
 
-export const PG_ADMIN_URL = process.env.HUB_TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { createPgDatabase } from './pg-server.js';
 
 export interface PgTestDatabase {
   name: string;
@@ -22,32 +22,6 @@ export interface PgTestDatabase {
   terminateBackends(): Promise<number>;
   /** Refuses (false) or allows (true) new connections to the test database. */
   allowConnections(allow: boolean): Promise<void>;
-}
-
-function urlFor(name: string): string {
-  const u = new URL(PG_ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-export async function createPgDatabase(prefix = 'hub_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
-  return {
-    name,
-    url: urlFor(name),
-    drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
-  };
 }
 
 /** One database for the whole test file: created before the first test, dropped after the last. */

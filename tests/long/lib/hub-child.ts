@@ -1,7 +1,11 @@
 /** The hub as a child process for long runs, plus reading what it wrote. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import { listJournalFiles } from '../../../hub/storage/journal-files.js';
+import { scanJournal } from '../../../hub/storage/postgres/journal-sql.js';
+import { verifyPgJournal } from '../../../hub/storage/postgres/verify-journal-pg.js';
+import { verifyJournal } from '../../../hub/storage/verify-journal.js';
 import { ApiClient } from '../../helpers/api-client.js';
 import { startHubProcess, type HubProcess } from '../../helpers/hub-process.js';
 
@@ -42,14 +46,34 @@ export interface JournalLine {
   data: any;
 }
 
-/** Every line of the journal under `dataDir`, in order. */
-export async function readJournal(dataDir: string): Promise<JournalLine[]> {
-  const dir = join(dataDir, 'journal');
+/** Every line of the journal, in order: under `dataDir`, or in the database when the hub ran on one. */
+export async function readJournal(dataDir: string, databaseUrl?: string): Promise<JournalLine[]> {
   const lines: JournalLine[] = [];
+  if (databaseUrl) {
+    await withDatabase(databaseUrl, (db) => scanJournal(db, ({ entry }) => void lines.push(entry as JournalLine)));
+    return lines;
+  }
+  const dir = join(dataDir, 'journal');
   for (const file of await listJournalFiles(dir)) {
     for (const text of (await readFile(join(dir, file), 'utf8')).split('\n')) if (text) lines.push(JSON.parse(text));
   }
   return lines;
+}
+
+/** The hash chain check of `npm run audit:verify`, on the files or the database. */
+export async function verifyChain(dataDir: string, databaseUrl?: string): Promise<{ ok: boolean }> {
+  if (databaseUrl) return withDatabase(databaseUrl, verifyPgJournal);
+  return verifyJournal(join(dataDir, 'journal'));
+}
+
+async function withDatabase<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }
 
 /** (deviceId, seq) of every alarm in the journal: `alert.raised` and `alert.occurrence` triggers. */
