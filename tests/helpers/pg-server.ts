@@ -15,8 +15,9 @@ export function urlFor(name: string): string {
   return u.toString();
 }
 
-export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+/** Runs `fn` on one connection to `url`, closed afterwards. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -24,6 +25,8 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
     await client.end();
   }
 }
+
+export const withAdmin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withClient(PG_ADMIN_URL, fn);
 
 export async function createPgDatabase(prefix = 'hub_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;

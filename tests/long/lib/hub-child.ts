@@ -1,12 +1,12 @@
 /** The hub as a child process for long runs, plus reading what it wrote. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { listJournalFiles } from '../../../hub/storage/journal-files.js';
 import { scanJournal } from '../../../hub/storage/postgres/journal-sql.js';
 import { verifyPgJournal } from '../../../hub/storage/postgres/verify-journal-pg.js';
 import { verifyJournal } from '../../../hub/storage/verify-journal.js';
 import { ApiClient } from '../../helpers/api-client.js';
+import { withClient } from '../../helpers/pg-server.js';
 import { startHubProcess, type HubProcess } from '../../helpers/hub-process.js';
 
 export const PASSWORD = 'reliability-run-password';
@@ -50,7 +50,7 @@ export interface JournalLine {
 export async function readJournal(dataDir: string, databaseUrl?: string): Promise<JournalLine[]> {
   const lines: JournalLine[] = [];
   if (databaseUrl) {
-    await withDatabase(databaseUrl, (db) => scanJournal(db, ({ entry }) => void lines.push(entry as JournalLine)));
+    await withClient(databaseUrl, (db) => scanJournal(db, ({ entry }) => void lines.push(entry as JournalLine)));
     return lines;
   }
   const dir = join(dataDir, 'journal');
@@ -62,18 +62,8 @@ export async function readJournal(dataDir: string, databaseUrl?: string): Promis
 
 /** The hash chain check of `npm run audit:verify`, on the files or the database. */
 export async function verifyChain(dataDir: string, databaseUrl?: string): Promise<{ ok: boolean }> {
-  if (databaseUrl) return withDatabase(databaseUrl, verifyPgJournal);
+  if (databaseUrl) return withClient(databaseUrl, verifyPgJournal);
   return verifyJournal(join(dataDir, 'journal'));
-}
-
-async function withDatabase<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** (deviceId, seq) of every alarm in the journal: `alert.raised` and `alert.occurrence` triggers. */
