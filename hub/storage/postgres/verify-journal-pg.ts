@@ -11,6 +11,7 @@
  * hash has no successor to contradict it.
  */
 import { GENESIS_PREV, hashLine } from '../journal-format.js';
+import { describeDatabaseUrl } from './database.js';
 import { type Queryable, scanJournal } from './journal-sql.js';
 
 export type PgVerifyResult =
@@ -42,4 +43,24 @@ export async function verifyPgJournal(db: Queryable): Promise<PgVerifyResult> {
     return true;
   });
   return bad ? { ok: false, lines, ...bad } : { ok: true, lines };
+}
+
+/**
+ * `npm run audit:verify` against a database: one read-only connection, no
+ * migrations (verifying must not change what it verifies). A database the
+ * hub never started on has no journal table: 0 rows, noted.
+ */
+export async function verifyPgJournalAt(url: string): Promise<PgVerifyResult & { location: string; noJournal: boolean }> {
+  const { default: pg } = await import('pg');
+  const location = describeDatabaseUrl(url);
+  const client = new pg.Client({ connectionString: url, application_name: 'hub-audit-verify' });
+  await client.connect();
+  try {
+    await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+    const table = await client.query<{ t: string | null }>("SELECT to_regclass('journal') AS t");
+    if (!table.rows[0]?.t) return { ok: true, lines: 0, location, noJournal: true };
+    return { ...(await verifyPgJournal(client)), location, noJournal: false };
+  } finally {
+    await client.end();
+  }
 }
