@@ -149,7 +149,7 @@ export class PgDatabase {
     const e = err as NodeJS.ErrnoException;
     this.connectionError = `${this.description} unreachable: ${e.message || e.code || String(err)}`;
     if (wasUp) {
-      this.options.log?.error({ module: 'database', err: e.message }, `DATABASE LOST: ${this.connectionError}; alarms get no PUBACK until it is back`);
+      this.options.log?.error({ err: e.message }, `DATABASE LOST: ${this.connectionError}; alarms get no PUBACK until it is back`);
       this.scheduleProbe();
     }
   }
@@ -157,7 +157,7 @@ export class PgDatabase {
   private markUp(): void {
     if (this.connectionError === undefined) return;
     this.connectionError = undefined;
-    this.options.log?.warn({ module: 'database' }, `${this.description} answers again`);
+    this.options.log?.warn(`${this.description} answers again`);
     this.scheduleProbe();
   }
 

@@ -58,7 +58,7 @@ export async function runMigrations(client: PoolClient, description: string, log
   const applied = await checkNotNewer(client, known, description);
   if (applied.length === known.length) return [];
   const { runner } = await import('node-pg-migrate');
-  const quiet = (msg: string) => log?.debug({ module: 'database' }, msg);
+  const quiet = (msg: string) => log?.debug(msg);
   const ran = await runner({
     dbClient: client,
     dir,
@@ -71,6 +71,6 @@ export async function runMigrations(client: PoolClient, description: string, log
   }).catch((err: Error) => {
     throw new StartupError(`${description} (HUB_DATABASE_URL): schema migration failed: ${err.message}`);
   });
-  if (ran.length > 0) log?.info({ module: 'database', migrations: ran.map((m) => m.name) }, `${description}: schema migrated`);
+  if (ran.length > 0) log?.info({ migrations: ran.map((m) => m.name) }, `${description}: schema migrated`);
   return ran.map((m) => m.name);
 }
