@@ -2,18 +2,16 @@
  * `npm run audit:verify` as a user runs it: a child process, its one-line
  * output and its exit code (0 intact, 1 broken, 2 bad arguments).
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../hub/storage/journal.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal } from '../hub/storage/postgres/journal-pg.js';
 import { usePgDatabase } from './helpers/pg-database.js';
+import { runTool } from './helpers/run-tool.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 let dataDir: string;
 
 beforeEach(async () => {
@@ -24,28 +22,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const { HUB_DATA_DIR: _ignored, HUB_DATABASE_URL: _alsoIgnored, ...baseEnv } = process.env;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/tools/audit-verify.ts', ...args], {
-      cwd: repoRoot,
-      env: { ...baseEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runTool('hub/tools/audit-verify.ts', args, env);
 
 async function seed(count: number): Promise<void> {
   const journal = new Journal({ dir: join(dataDir, 'journal'), now: () => Date.parse('2024-03-10T08:00:00Z') });
@@ -128,7 +105,7 @@ describe('audit-verify CLI on PostgreSQL', () => {
     // --data-dir still means the files, whatever HUB_DATABASE_URL says.
     await seed(1);
     expect((await run(['--data-dir', dataDir], { HUB_DATABASE_URL: pg.url })).stdout).toBe('journal OK: 1 lines in 1 files\n');
-  });
+  }, 60_000);
 
   it('exits 1 in one line, without the password, when the database cannot be reached', async () => {
     const r = await run(['--database-url', 'postgres://auditor:hunter2@127.0.0.1:1/hub']);

@@ -63,7 +63,7 @@ describe('the hub on PostgreSQL', () => {
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(temp.path)).not.toContain('journal');
     expect(await readdir(join(temp.path, 'registry'))).not.toContain('homes.json');
-  });
+  }, 60_000);
 
   it('acks a retransmission from the database key without a second occurrence, after the 64-event window forgot it', async () => {
     const db = await database();
@@ -82,7 +82,7 @@ describe('the hub on PostgreSQL', () => {
     // Same seq, new ts: a restarted counter, so a new alarm.
     await client.publishAsync(topic, event('sos', 1, 1_764_000_999_000), { qos: 1 });
     expect(await openAlerts(hub)).toMatchObject([{ kind: 'sos', occurrences: 2 }]);
-  }, 30_000);
+  }, 60_000);
 
   it('holds the PUBACK and reports 503 naming the database while it is lost, then carries on without a restart or a loss', async () => {
     const db = await database();
@@ -120,7 +120,7 @@ describe('the hub on PostgreSQL', () => {
       await lose(false);
       await admin.end();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('npm start with HUB_DATABASE_URL', () => {
@@ -132,5 +132,5 @@ describe('npm start with HUB_DATABASE_URL', () => {
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
     expect(run.stderr()).not.toContain('pw-not-shown');
     expect(run.stdout()).toBe('');
-  }, 30_000);
+  }, 60_000);
 });

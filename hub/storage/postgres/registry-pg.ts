@@ -66,14 +66,18 @@ export class PgRegistryStore implements RegistryStore {
   }
 
   private async writeNow(changes: RegistryChanges): Promise<void> {
-    await this.db.transaction(async (client) => {
-      for (const kind of KINDS) {
-        const records = changes[kind] as { id: string }[] | undefined;
-        if (records?.length) await upsert(client, kind, records);
-      }
-    }).catch((err: unknown) => {
+    await this.db.transaction((client) => upsertRecords(client, changes)).catch((err: unknown) => {
       throw explain(err, this.db);
     });
+  }
+}
+
+/** Writes records of every kind, residents first, inside the caller's transaction. */
+export async function upsertRecords(client: PoolClient, changes: RegistryChanges): Promise<void> {
+  for (const kind of KINDS) {
+    const records = changes[kind] as { id: string }[] | undefined;
+    // Chunks keep the bind parameters (5 per device) below PostgreSQL's 65,535.
+    for (let i = 0; records && i < records.length; i += 5_000) await upsert(client, kind, records.slice(i, i + 5_000));
   }
 }
 
