@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { createAdaptorServer } from '@hono/node-server';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
-import { ALERT_RECORD_TYPES, type AlertRecordData } from './alerts/alert-reducer.js';
+import { ALERT_RECORD_TYPES } from './alerts/alert-reducer.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
+import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
@@ -30,7 +31,7 @@ import { TlsCertificates } from './config/tls-certificates.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { ensureWritableDir } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
-import type { HubEvents, TestEventRecord } from './core/hub-events.js';
+import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { Commissioning, type CommissioningTick } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
@@ -39,6 +40,7 @@ import { RuleSettingsService } from './homes/rule-settings.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
+import { dedupeAgainstJournal } from './ingest/journal-dedupe.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
 import { addressGuard } from './notify/address-guard.js';
@@ -50,7 +52,9 @@ import { RulesEngine } from './rules/engine.js';
 import { saveRulesSnapshot, takeRulesSnapshot } from './storage/rules-snapshot-file.js';
 import { ReportService } from './reports/report-service.js';
 import { StreamServer } from './realtime/stream-server.js';
-import { Journal, type JournalEntry, type OpenJournalFile } from './storage/journal.js';
+import type { OpenJournalFile } from './storage/journal.js';
+import type { JournalEntry, JournalStore } from './storage/ports.js';
+import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
 import { VisitStore } from './visits/visit-store.js';
 
@@ -79,7 +83,7 @@ export interface HubStarted {
 export class Hub {
   readonly bus: EventBus<HubEvents>;
   readonly registry: Registry;
-  readonly journal: Journal;
+  readonly journal: JournalStore;
   readonly audit: AuditLog;
   readonly alerts: AlertStore;
   readonly intake: AlertIntake;
@@ -121,14 +125,16 @@ export class Hub {
     const log = (this.log = options.log ?? silentLogger());
     const now = () => clock.now();
     this.bus = new EventBus<HubEvents>(log.child({ module: 'bus' }));
-    this.registry = new Registry(join(config.dataDir, 'registry'), now);
-    this.journal = new Journal({
-      dir: join(config.dataDir, 'journal'),
+    const stores = selectStores({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
       now,
-      onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted with a writable data dir'),
-      onWarning: (msg) => log.warn({ module: 'journal' }, msg),
-      ...(options.journalFileOpener ? { openFile: options.journalFileOpener } : {}),
+      log,
+      messageKeyOf: deviceMessageKeyOf,
+      journalFileOpener: options.journalFileOpener,
     });
+    this.registry = new Registry(stores.registry, now);
+    this.journal = stores.journal;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     const alertLog = log.child({ module: 'alerts' });
     this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
@@ -149,7 +155,11 @@ export class Hub {
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
-      onDeviceMessage: (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+      // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
+      onDeviceMessage: dedupeAgainstJournal(
+        { isJournaled: this.journal.isJournaled?.bind(this.journal), onDuplicate: () => this.ingest.dropped.duplicate++ },
+        (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+      ),
       onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
       commandLink: this.outbox,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
@@ -284,6 +294,7 @@ export class Hub {
     this.presence.stop();
     await this.notify.stop();
     await this.journal.close();
+    await this.registry.stop();
     if (wasStarted) this.log.info('hub stopped');
   }
 
@@ -297,23 +308,10 @@ export class Hub {
       this.commissioning.replay(entry.data as CommissioningTick);
       return;
     }
-    if (entry.type === 'device.test_event') {
-      const record = entry.data as TestEventRecord;
-      this.rememberSeq(record.deviceId, record.seq, record.ts);
-      return;
-    }
-    if (!ALERT_RECORD_TYPES.has(entry.type)) return;
-    const trigger =
-      entry.type === 'alert.raised'
-        ? (entry.data as AlertRecordData['alert.raised']).alert.trigger
-        : (entry.data as { trigger?: AlertRecordData['alert.occurrence']['trigger'] }).trigger;
-    if (trigger?.deviceId) this.rememberSeq(trigger.deviceId, trigger.seq, trigger.ts);
-    this.alerts.replay(entry.n, entry.at, entry.type, entry.data);
-  }
-
-  /** A retransmission after a restart must still be recognised as a duplicate. */
-  private rememberSeq(deviceId: string, seq: number | undefined, ts: number | undefined): void {
-    if (seq !== undefined) this.seqWindow.remember(deviceId, seq, ts);
+    // A retransmission after a restart must still be recognised as a duplicate.
+    const key = deviceMessageKeyOf(entry.type, entry.data);
+    if (key) this.seqWindow.remember(key.deviceId, key.seq, key.ts);
+    if (ALERT_RECORD_TYPES.has(entry.type)) this.alerts.replay(entry.n, entry.at, entry.type, entry.data);
   }
 
   private async ensureAdmin(): Promise<string | undefined> {

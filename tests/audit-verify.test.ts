@@ -2,15 +2,16 @@
  * `npm run audit:verify` as a user runs it: a child process, its one-line
  * output and its exit code (0 intact, 1 broken, 2 bad arguments).
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal } from '../hub/storage/journal.js';
+import { PgDatabase } from '../hub/storage/postgres/database.js';
+import { PgJournal } from '../hub/storage/postgres/journal-pg.js';
+import { usePgDatabase } from './helpers/pg-database.js';
+import { runTool } from './helpers/run-tool.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 let dataDir: string;
 
 beforeEach(async () => {
@@ -21,28 +22,7 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const { HUB_DATA_DIR: _ignored, ...baseEnv } = process.env;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'hub/tools/audit-verify.ts', ...args], {
-      cwd: repoRoot,
-      env: { ...baseEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runTool('hub/tools/audit-verify.ts', args, env);
 
 async function seed(count: number): Promise<void> {
   const journal = new Journal({ dir: join(dataDir, 'journal'), now: () => Date.parse('2024-03-10T08:00:00Z') });
@@ -103,4 +83,34 @@ describe('audit-verify CLI', () => {
       expect(r.stderr.split('\n')).toHaveLength(2);
     },
   );
+});
+
+describe('audit-verify CLI on PostgreSQL', () => {
+  const pg = usePgDatabase();
+
+  it('checks the journal in the database named by HUB_DATABASE_URL, then finds a row edited around the trigger', async () => {
+    const empty = await run([], { HUB_DATABASE_URL: pg.url });
+    expect(empty).toEqual({ code: 0, stdout: `journal OK: 0 rows in PostgreSQL database ${pg.name} on 127.0.0.1:5432\n`, stderr: expect.stringMatching(/no journal table yet/) });
+
+    const journal = new PgJournal({ db: new PgDatabase({ url: pg.url }), now: () => Date.parse('2024-03-10T08:00:00Z') });
+    await journal.open();
+    for (let i = 0; i < 4; i++) journal.append('alert.raised', { i });
+    await journal.close();
+    expect(await run(['--database-url', pg.url])).toEqual({ code: 0, stdout: `journal OK: 4 rows in PostgreSQL database ${pg.name} on 127.0.0.1:5432\n`, stderr: '' });
+
+    await pg.query("SET session_replication_role = replica; UPDATE journal SET data = '{\"i\":7}' WHERE n = 2; SET session_replication_role = origin;");
+    const broken = await run([], { HUB_DATABASE_URL: pg.url });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toBe(`journal BROKEN at PostgreSQL database ${pg.name} on 127.0.0.1:5432, row n=2: the hash column does not match the row — this row was edited\n`);
+    // --data-dir still means the files, whatever HUB_DATABASE_URL says.
+    await seed(1);
+    expect((await run(['--data-dir', dataDir], { HUB_DATABASE_URL: pg.url })).stdout).toBe('journal OK: 1 lines in 1 files\n');
+  }, 60_000);
+
+  it('exits 1 in one line, without the password, when the database cannot be reached', async () => {
+    const r = await run(['--database-url', 'postgres://auditor:hunter2@127.0.0.1:1/hub']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^journal UNREADABLE at PostgreSQL database hub on 127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/);
+    expect(r.stderr).not.toContain('hunter2');
+  });
 });

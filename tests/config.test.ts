@@ -58,6 +58,14 @@ describe('loadConfig', () => {
     expect(found).toContainEqual('HUB_ADMIN_PASSWORD must be at least 8 characters (got "***")');
   });
 
+  it('takes HUB_DATABASE_URL as a postgres:// URL and never echoes a refused one (it may carry a password)', () => {
+    expect(loadConfig({ env: { HUB_DATABASE_URL: 'postgres://hub:pw@db:5432/hub' } }).databaseUrl).toBe('postgres://hub:pw@db:5432/hub');
+    expect(loadConfig({ env: {} }).databaseUrl).toBeUndefined();
+    expect(problems(() => loadConfig({ env: { HUB_DATABASE_URL: 'mysql://hub:s3cret@db/hub' } }))).toEqual([
+      'HUB_DATABASE_URL must be a postgres:// URL, e.g. postgres://hub@127.0.0.1:5432/hub (got "***")',
+    ]);
+  });
+
   it('rejects unknown flags with a pointer to --help', () => {
     expect(problems(() => loadConfig({ argv: ['--mqtt-prot', '1'] }))[0]).toMatch(/--mqtt-prot.*--help/);
   });

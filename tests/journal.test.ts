@@ -2,15 +2,15 @@
  * The alert/audit journal (hub/storage, DESIGN.md §6) against real files in a
  * temp dir: durability, group commit, replay, torn-tail repair, corruption,
  * rotation, verification and write failures (made with real failing files,
- * not mocks — tests run as root, so chmod would not stop a write).
+ * not mocks — tests run as root, so chmod would not stop a write). What every
+ * journal adapter must do (durability, group commit, replay, kill -9) is in
+ * journal-store.test.ts, run against files and PostgreSQL alike.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal, type JournalEntry, type JournalOptions, verifyJournal } from '../hub/storage/journal.js';
 
@@ -59,92 +59,6 @@ async function editLine(file: string, lineNo: number, edit: (line: string) => st
   else all[lineNo - 1] = edited;
   await writeFile(join(dir, file), `${all.join('\n')}\n`);
 }
-
-describe('append, replay and durability', () => {
-  it('replays identical entries in order after close and reopen, then continues n and the chain', async () => {
-    const j = journal();
-    expect(await j.open()).toBe(0);
-    const data = [{ alert: 'a1', severity: 'critical' }, 'plain string', null, [1, 2, 3], { note: 'Zoë ✓\nline two "quoted"' }];
-    const written = data.map((d) => j.append('alert.raised', d).entry);
-    await j.close();
-
-    const j2 = journal();
-    const replayed: JournalEntry[] = [];
-    expect(await j2.open((e) => replayed.push(e))).toBe(5);
-    expect(replayed).toEqual(written);
-    expect(replayed.map((e) => e.n)).toEqual([1, 2, 3, 4, 5]);
-    expect(j2.lastN).toBe(5);
-    expect(j2.durableN).toBe(5);
-
-    const next = j2.append('alert.acked', { by: 'op-1' });
-    await next.durable;
-    const fileLines = await lines('2024-01.jsonl');
-    expect(next.entry.n).toBe(6);
-    expect(next.entry.prev).toBe(sha256(fileLines[4] ?? ''));
-    expect(await verifyJournal(dir)).toEqual({ ok: true, files: 1, lines: 6 });
-  });
-
-  it('has the line, in the fixed format, in the file once durable resolves', async () => {
-    const j = journal();
-    await j.open();
-    const { entry, durable } = j.append('audit.login', { user: 'op-7' });
-    await durable;
-    expect(j.durableN).toBe(1);
-    // Read with fs while the journal is still open: nothing is left to close() to write.
-    expect(await lines('2024-01.jsonl')).toEqual([
-      `{"n":1,"at":"2024-01-15T10:00:00.000Z","type":"audit.login","data":{"user":"op-7"},"prev":"${'0'.repeat(64)}"}`,
-    ]);
-    expect(JSON.stringify(entry)).toBe((await lines('2024-01.jsonl'))[0]);
-  });
-
-  it('lets 200 concurrent appends share flushes, and resolves them all', async () => {
-    const j = journal();
-    await j.open();
-    await j.whenDurable(); // nothing pending: resolves at once
-    const results = Array.from({ length: 200 }, (_, i) => j.append('load', { i }));
-    expect(j.durableN).toBe(0); // append itself never waits for the disk
-    await Promise.all(results.map((r) => r.durable));
-    expect(j.stats.appends).toBe(200);
-    expect(j.stats.flushes).toBeLessThan(200);
-    expect(j.stats.flushes).toBeLessThanOrEqual(2);
-    expect(j.durableN).toBe(200);
-    expect(await lines('2024-01.jsonl')).toHaveLength(200);
-  });
-
-  it('puts lines appended during a flush into the next flush', async () => {
-    const j = journal();
-    await j.open();
-    const first = j.append('one', 1);
-    await Promise.resolve(); // the flush of `first` has started and is waiting for the disk
-    const rest = Array.from({ length: 50 }, (_, i) => j.append('more', i));
-    await first.durable;
-    expect(j.durableN).toBe(1);
-    await j.whenDurable();
-    expect(j.durableN).toBe(51);
-    expect(j.stats.flushes).toBe(2);
-    await Promise.all(rest.map((r) => r.durable));
-  });
-
-  it('flushes pending lines on close and refuses appends before open and after close', async () => {
-    const j = journal();
-    expect(() => j.append('early', 1)).toThrow(/before open/);
-    await j.open();
-    j.append('pending', 1);
-    await j.close();
-    expect(await lines('2024-01.jsonl')).toHaveLength(1);
-    expect(() => j.append('late', 1)).toThrow(/after close/);
-  });
-
-  it('rejects data that JSON cannot carry without advancing the chain', async () => {
-    const j = journal();
-    await j.open();
-    expect(() => j.append('x', undefined)).toThrow(TypeError);
-    expect(() => j.append('', 1)).toThrow(TypeError);
-    expect(() => j.append('x', { big: 1n })).toThrow();
-    expect(j.lastN).toBe(0);
-    expect(j.append('x', 1).entry.n).toBe(1);
-  });
-});
 
 describe('open: torn tail and corruption', () => {
   it('truncates a partial last line, chains the next append to the last good line, and verify passes', async () => {
@@ -366,54 +280,5 @@ describe('write failures', () => {
     await writeFile(join(dir, '..', 'file'), 'x');
     const j = new Journal({ dir: join(dir, '..', 'file', 'journal') });
     await expect(j.open()).rejects.toThrow(/cannot create directory .*file\/journal/);
-  });
-});
-
-describe('kill -9', () => {
-  // A child appends as fast as it can and prints each n once `durable`
-  // resolved (stdout to a pipe is synchronous on Linux, so a printed n really
-  // was reported). It is killed mid-stream; whatever it reported must be there.
-  const child = `
-    import { Journal } from './hub/storage/journal.js';
-    const j = new Journal({ dir: process.argv[1] });
-    await j.open();
-    const data = { pad: 'x'.repeat(2000) };
-    const pump = () => {
-      for (let i = 0; i < 20; i++) {
-        const { entry, durable } = j.append('load', data);
-        durable.then(() => process.stdout.write(entry.n + '\\n'));
-      }
-      setImmediate(pump);
-    };
-    pump();
-  `;
-
-  it('loses nothing that was reported durable', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', child, dir], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let reported = 0;
-    await new Promise<void>((resolve, reject) => {
-      proc.on('error', reject);
-      proc.on('close', () => resolve());
-      let buffered = '';
-      proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        buffered += chunk;
-        const complete = buffered.split('\n');
-        buffered = complete.pop() ?? '';
-        for (const n of complete) reported = Math.max(reported, Number(n));
-        if (reported >= 500) proc.kill('SIGKILL');
-      });
-    });
-    expect(proc.signalCode).toBe('SIGKILL');
-
-    const j = journal();
-    const seen: number[] = [];
-    await j.open((e) => seen.push(e.n));
-    expect(reported).toBeGreaterThanOrEqual(500);
-    expect(j.lastN).toBeGreaterThanOrEqual(reported);
-    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
-    expect(await verifyJournal(dir)).toMatchObject({ ok: true, lines: j.lastN });
   });
 });

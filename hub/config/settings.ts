@@ -66,6 +66,13 @@ export const SETTINGS = {
     schema: z.string().min(1, 'must be a directory path').default('./data'),
     hint: 'where the registry files and the journal live',
   },
+  databaseUrl: {
+    env: 'HUB_DATABASE_URL',
+    flag: 'database-url',
+    // Never echoed in a config error (it may carry a password): see SECRET_SETTINGS in config.ts.
+    schema: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://hub@127.0.0.1:5432/hub').optional(),
+    hint: 'PostgreSQL for the registry and journal (docs/DEPLOY.md); unset: files under the data dir',
+  },
   adminPassword: {
     env: 'HUB_ADMIN_PASSWORD',
     flag: 'admin-password',

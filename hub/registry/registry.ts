@@ -1,38 +1,21 @@
 /**
- * The registry service: homes, residents, devices and users, each in its own
- * lowdb file under the data dir. Reads are served from memory (lowdb keeps the
- * data loaded); every change is written through to disk before it returns.
+ * The registry service: homes, residents, devices and users. Every record is
+ * held in memory — the hot-path reads (device by id, the secret check, the
+ * home of a device) never wait for a disk or a database — and every change is
+ * written through the RegistryStore port (files or PostgreSQL,
+ * hub/storage/ports.ts) before it returns. A write that fails is undone in
+ * memory too, so the cache never shows what the store does not hold.
  * One writer process only (DESIGN.md §6: two writers lose one side's writes).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Low } from 'lowdb';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { conflict, DomainError, notFound } from '../core/errors.js';
-import { DurableJsonFile } from './json-file-adapter.js';
-import { migrateRegistryFile } from './migrations.js';
-import {
-  REGISTRY_SCHEMA_VERSION,
-  type DeviceRecord,
-  type HomeRecord,
-  type HomeStatus,
-  type RegistryFile,
-  type ResidentInput,
-  type ResidentRecord,
-  type Role,
-  type UserRecord,
-} from './records.js';
+import type { RegistryChanges, RegistryMigration, RegistryRecords, RegistryStore } from '../storage/ports.js';
+import type { DeviceRecord, HomeRecord, HomeStatus, ResidentInput, ResidentRecord, Role, UserRecord } from './records.js';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './secrets.js';
 
-type Store<T> = Low<RegistryFile<T>>;
-
-function openStore<T>(dir: string, name: string): Store<T> {
-  return new Low(new DurableJsonFile<RegistryFile<T>>(join(dir, `${name}.json`)), {
-    schemaVersion: REGISTRY_SCHEMA_VERSION,
-    items: {},
-  });
-}
+type Kind = keyof RegistryRecords;
+type RecordOf<K extends Kind> = RegistryRecords[K][number];
 
 export interface NewHome {
   name: string;
@@ -49,71 +32,89 @@ export interface NewUser {
   homeIds?: string[] | undefined;
 }
 
+/** Records staged in memory by one operation, and what they replaced (to undo a failed write). */
+class Staged {
+  readonly changes: { [K in Kind]?: RecordOf<K>[] } = {};
+  readonly undo: (() => void)[] = [];
+}
+
 export class Registry {
-  private homes!: Store<HomeRecord>;
-  private residents!: Store<ResidentRecord>;
-  private devices!: Store<DeviceRecord>;
-  private users!: Store<UserRecord>;
-  /** Files migrated by the last start() (empty when every file was current). */
-  readonly migrations: { file: string; from: number; to: number }[] = [];
+  private readonly items: { [K in Kind]: Map<string, RecordOf<K>> } = { homes: new Map(), residents: new Map(), devices: new Map(), users: new Map() };
   /** device serials already registered, `kind:serial` → device id */
   private readonly serials = new Map<string, string>();
 
   constructor(
-    private readonly dir: string,
+    private readonly store: RegistryStore,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async start(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    this.homes = openStore(this.dir, 'homes');
-    this.residents = openStore(this.dir, 'residents');
-    this.devices = openStore(this.dir, 'devices');
-    this.users = openStore(this.dir, 'users');
-    const stores = [
-      ['homes', this.homes],
-      ['residents', this.residents],
-      ['devices', this.devices],
-      ['users', this.users],
-    ] as [string, Store<unknown>][];
-    for (const [name, store] of stores) {
-      await store.read();
-      await this.migrate(join(this.dir, `${name}.json`), store);
-    }
-    for (const device of Object.values(this.devices.data.items)) {
-      this.serials.set(`${device.kind}:${device.serial}`, device.id);
-    }
+  /** Layout upgrades done by the store on start (empty when everything was current). */
+  get migrations(): readonly RegistryMigration[] {
+    return this.store.migrations;
   }
 
-  /** Files written by an older release are upgraded on start (migrations.ts); newer ones refuse the start. */
-  private async migrate(path: string, store: Store<unknown>): Promise<void> {
-    const { data, from, to } = migrateRegistryFile(path, store.data as unknown as Record<string, unknown>);
-    if (from === to) return;
-    // Keep the original next to it: a migration is the one write that changes a file's layout.
-    await copyFile(path, `${path}.v${from}.bak`);
-    store.data = data as unknown as RegistryFile<unknown>;
-    await store.write();
-    this.migrations.push({ file: path, from, to });
+  async start(): Promise<void> {
+    const loaded = await this.store.load();
+    for (const kind of Object.keys(this.items) as Kind[]) {
+      const map = this.items[kind] as Map<string, { id: string }>;
+      for (const record of loaded[kind]) map.set(record.id, record);
+    }
+    for (const device of this.items.devices.values()) this.serials.set(`${device.kind}:${device.serial}`, device.id);
+  }
+
+  async stop(): Promise<void> {
+    await this.store.close();
   }
 
   private stamp(): string {
     return new Date(this.now()).toISOString();
   }
 
+  /** Puts a record into memory now, remembering how to take it out again. */
+  private put<K extends Kind>(staged: Staged, kind: K, record: RecordOf<K>): void {
+    const map = this.items[kind] as Map<string, RecordOf<K>>;
+    const previous = map.get(record.id);
+    map.set(record.id, record);
+    staged.undo.push(() => {
+      // Only if no later operation replaced it meanwhile: that one's own write decides its fate.
+      if (map.get(record.id) !== record) return;
+      if (previous) map.set(record.id, previous);
+      else map.delete(record.id);
+    });
+    ((staged.changes[kind] ??= []) as RecordOf<K>[]).push(record);
+  }
+
+  /** Writes what was staged through the store; on failure memory goes back to what the store holds. */
+  private async commit(staged: Staged): Promise<void> {
+    try {
+      await this.store.write(staged.changes as RegistryChanges);
+    } catch (err) {
+      for (const undo of staged.undo.reverse()) undo();
+      throw err;
+    }
+  }
+
+  private async putOne<K extends Kind>(kind: K, record: RecordOf<K>): Promise<RecordOf<K>> {
+    const staged = new Staged();
+    this.put(staged, kind, record);
+    await this.commit(staged);
+    return record;
+  }
+
   // ── homes and residents ────────────────────────────────────────────────
 
   async createHome(input: NewHome): Promise<{ home: HomeRecord; resident: ResidentRecord }> {
-    const created = this.stageHome(input);
-    // Resident first: a home on disk always points at a resident that exists.
-    await this.residents.write();
-    await this.homes.write();
+    const staged = new Staged();
+    const created = this.stageHome(staged, input);
+    await this.commit(staged);
     return created;
   }
 
   /**
    * Many homes with their devices in one go (bulk installs): everything is
-   * checked first — one bad serial and nothing is created — then each file is
-   * written once, not once per home (lowdb rewrites a whole file per write).
+   * checked first — one bad serial and nothing is created — then written as
+   * one unit (one transaction; with files, each file once rather than once per
+   * home, as lowdb rewrites a whole file per write).
    */
   async createHomes(inputs: readonly (NewHome & { devices: readonly { kind: string; serial: string }[] })[], status: HomeStatus = 'installing'): Promise<
     { home: HomeRecord; resident: ResidentRecord; devices: { device: DeviceRecord; secret: string }[] }[]
@@ -127,20 +128,19 @@ export class Registry {
         seen.add(key);
       }
     });
+    const staged = new Staged();
     const created = inputs.map((input) => {
-      const { home, resident } = this.stageHome(input, status);
-      return { home, resident, devices: input.devices.map((d) => this.stageDevice(home.id, d.kind, d.serial)) };
+      const { home, resident } = this.stageHome(staged, input, status);
+      return { home, resident, devices: input.devices.map((d) => this.stageDevice(staged, home.id, d.kind, d.serial)) };
     });
-    await this.residents.write();
-    await this.homes.write();
-    await this.devices.write();
+    await this.commit(staged);
     return created;
   }
 
-  private stageHome(input: NewHome, status: HomeStatus = 'installing'): { home: HomeRecord; resident: ResidentRecord } {
+  private stageHome(staged: Staged, input: NewHome, status: HomeStatus = 'installing'): { home: HomeRecord; resident: ResidentRecord } {
     const at = this.stamp();
-    const homeId = this.unusedId(() => `home-${randomUUID().slice(0, 8)}`, this.homes.data.items);
-    const resident: ResidentRecord = { ...input.resident, id: this.unusedId(() => `res-${randomUUID().slice(0, 8)}`, this.residents.data.items), homeId, createdAt: at, updatedAt: at };
+    const homeId = this.unusedId(() => `home-${randomUUID().slice(0, 8)}`, this.items.homes);
+    const resident: ResidentRecord = { ...input.resident, id: this.unusedId(() => `res-${randomUUID().slice(0, 8)}`, this.items.residents), homeId, createdAt: at, updatedAt: at };
     const home: HomeRecord = {
       id: homeId,
       name: input.name,
@@ -152,24 +152,26 @@ export class Registry {
       updatedAt: at,
       ...(status === 'live' ? { liveAt: at } : {}),
     };
-    this.residents.data.items[resident.id] = resident;
-    this.homes.data.items[home.id] = home;
+    this.put(staged, 'residents', resident);
+    this.put(staged, 'homes', home);
     return { home, resident };
   }
 
   /**
    * Short ids (8 hex digits) are readable but collide by the birthday bound
    * (~1 % at 10,000, ~20 % at 40,000 devices): draw again until unused.
+   * Records staged by the same operation are already in the map, so a batch
+   * cannot draw one id twice either.
    */
-  private unusedId(next: () => string, taken: Record<string, unknown>): string {
+  private unusedId(next: () => string, taken: ReadonlyMap<string, unknown>): string {
     for (;;) {
       const id = next();
-      if (!(id in taken)) return id;
+      if (!taken.has(id)) return id;
     }
   }
 
   getHome(id: string): HomeRecord | undefined {
-    return this.homes.data.items[id];
+    return this.items.homes.get(id);
   }
 
   requireHome(id: string): HomeRecord {
@@ -179,11 +181,11 @@ export class Registry {
   }
 
   listHomes(): HomeRecord[] {
-    return Object.values(this.homes.data.items);
+    return [...this.items.homes.values()];
   }
 
   getResident(id: string): ResidentRecord | undefined {
-    return this.residents.data.items[id];
+    return this.items.residents.get(id);
   }
 
   requireResident(id: string): ResidentRecord {
@@ -195,26 +197,19 @@ export class Registry {
   /** Applies a change to a resident and writes it through. */
   async updateResident(id: string, change: (resident: ResidentRecord) => ResidentRecord): Promise<ResidentRecord> {
     const updated = { ...change(structuredClone(this.requireResident(id))), id, updatedAt: this.stamp() };
-    this.residents.data.items[id] = updated;
-    await this.residents.write();
-    return updated;
+    return this.putOne('residents', updated);
   }
 
   /** Applies a change to a home and writes it through. */
   async updateHome(id: string, change: (home: HomeRecord) => HomeRecord): Promise<HomeRecord> {
     const updated = { ...change(structuredClone(this.requireHome(id))), id, updatedAt: this.stamp() };
-    this.homes.data.items[id] = updated;
-    await this.homes.write();
-    return updated;
+    return this.putOne('homes', updated);
   }
 
   async setHomeStatus(id: string, status: HomeStatus): Promise<HomeRecord> {
     const home = this.requireHome(id);
     const at = this.stamp();
-    const updated: HomeRecord = { ...home, status, updatedAt: at, liveAt: status === 'live' ? at : home.liveAt };
-    this.homes.data.items[id] = updated;
-    await this.homes.write();
-    return updated;
+    return this.putOne('homes', { ...home, status, updatedAt: at, liveAt: status === 'live' ? at : home.liveAt });
   }
 
   // ── devices ────────────────────────────────────────────────────────────
@@ -223,8 +218,9 @@ export class Registry {
   async addDevice(homeId: string, kind: string, serial: string, replaces?: string): Promise<{ device: DeviceRecord; secret: string }> {
     this.requireHome(homeId);
     this.checkNewDevice(kind, serial);
-    const added = this.stageDevice(homeId, kind, serial, replaces);
-    await this.devices.write();
+    const staged = new Staged();
+    const added = this.stageDevice(staged, homeId, kind, serial, replaces);
+    await this.commit(staged);
     return added;
   }
 
@@ -234,11 +230,11 @@ export class Registry {
     if (existing) throw conflict(`a ${kind} with serial ${serial} is already registered as ${existing}`);
   }
 
-  private stageDevice(homeId: string, kind: string, serial: string, replaces?: string): { device: DeviceRecord; secret: string } {
+  private stageDevice(staged: Staged, homeId: string, kind: string, serial: string, replaces?: string): { device: DeviceRecord; secret: string } {
     const deviceKind = findDeviceKind(kind)!;
     const secret = newDeviceSecret();
     const device: DeviceRecord = {
-      id: this.unusedId(() => `${deviceKind.idPrefix}-${randomBytes(4).toString('hex')}`, this.devices.data.items),
+      id: this.unusedId(() => `${deviceKind.idPrefix}-${randomBytes(4).toString('hex')}`, this.items.devices),
       homeId,
       kind,
       serial,
@@ -246,18 +242,17 @@ export class Registry {
       createdAt: this.stamp(),
       ...(replaces ? { replaces } : {}),
     };
-    this.devices.data.items[device.id] = device;
-    this.serials.set(`${kind}:${serial}`, device.id);
+    this.put(staged, 'devices', device);
+    const serialKey = `${kind}:${serial}`;
+    this.serials.set(serialKey, device.id);
+    staged.undo.push(() => this.serials.get(serialKey) === device.id && this.serials.delete(serialKey));
     return { device, secret };
   }
 
   /** Applies a change to a device and writes it through. */
   async updateDevice(id: string, change: (device: DeviceRecord) => DeviceRecord): Promise<DeviceRecord> {
     const device = this.requireDevice(id);
-    const updated = { ...change(structuredClone(device)), id };
-    this.devices.data.items[id] = updated;
-    await this.devices.write();
-    return updated;
+    return this.putOne('devices', { ...change(structuredClone(device)), id });
   }
 
   /** A new secret for a device; the old one stops working. Returns the new secret (shown once). */
@@ -274,11 +269,11 @@ export class Registry {
   }
 
   getDevice(id: string): DeviceRecord | undefined {
-    return this.devices.data.items[id];
+    return this.items.devices.get(id);
   }
 
   listDevices(homeId?: string): DeviceRecord[] {
-    const all = Object.values(this.devices.data.items);
+    const all = [...this.items.devices.values()];
     return homeId === undefined ? all : all.filter((d) => d.homeId === homeId);
   }
 
@@ -294,7 +289,7 @@ export class Registry {
   async createUser(input: NewUser): Promise<UserRecord> {
     if (this.findUser(input.username)) throw conflict(`user ${input.username} already exists`);
     const user: UserRecord = {
-      id: `usr-${randomUUID().slice(0, 8)}`,
+      id: this.unusedId(() => `usr-${randomUUID().slice(0, 8)}`, this.items.users),
       username: input.username,
       displayName: input.displayName ?? input.username,
       role: input.role,
@@ -302,34 +297,30 @@ export class Registry {
       homeIds: input.homeIds ?? [],
       createdAt: this.stamp(),
     };
-    this.users.data.items[user.id] = user;
-    await this.users.write();
-    return user;
+    return this.putOne('users', user);
   }
 
   /** Applies a change to a user and writes it through. */
   async updateUser(id: string, change: (user: UserRecord) => UserRecord): Promise<UserRecord> {
     const user = this.getUser(id);
     if (!user) throw notFound('user', id);
-    const updated = { ...change(structuredClone(user)), id };
-    this.users.data.items[id] = updated;
-    await this.users.write();
-    return updated;
+    return this.putOne('users', { ...change(structuredClone(user)), id });
   }
 
   listUsers(): UserRecord[] {
-    return Object.values(this.users.data.items);
+    return [...this.items.users.values()];
   }
 
   findUser(username: string): UserRecord | undefined {
-    return Object.values(this.users.data.items).find((u) => u.username === username);
+    for (const user of this.items.users.values()) if (user.username === username) return user;
+    return undefined;
   }
 
   getUser(id: string): UserRecord | undefined {
-    return this.users.data.items[id];
+    return this.items.users.get(id);
   }
 
   userCount(): number {
-    return Object.keys(this.users.data.items).length;
+    return this.items.users.size;
   }
 }

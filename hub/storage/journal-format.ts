@@ -42,6 +42,15 @@ export function formatEntry(entry: JournalEntry): string {
   return JSON.stringify({ n: entry.n, at: entry.at, type: entry.type, data: entry.data, prev: entry.prev });
 }
 
+/**
+ * The same text as formatEntry, from stored columns: `data` as its JSON text
+ * (a PostgreSQL json column keeps it verbatim), so a line read back from the
+ * database hashes exactly as it did when written.
+ */
+export function formatEntryText(n: number, at: string, type: string, dataText: string, prev: string): string {
+  return `{"n":${n},"at":${JSON.stringify(at)},"type":${JSON.stringify(type)},"data":${dataText},"prev":${JSON.stringify(prev)}}`;
+}
+
 export type ParseResult = { ok: true; entry: JournalEntry } | { ok: false; reason: string };
 
 /** Parses and shape-checks one line. Chain checks (n, prev) are the caller's job. */

@@ -6,14 +6,16 @@
  * saw PUBACKed must be in the journal and in GET /api/v1/alerts exactly once
  * (as an alert's trigger or an occurrence): lost = 0, duplicated = 0.
  *
+ * With `databaseUrl` (HUB_DATABASE_URL of the runs; the CLI reads
+ * HUB_CRASH_DATABASE_URL, an empty database) the hub runs on PostgreSQL and
+ * the journal and its chain are read from the database.
+ *
  *   npx tsx tests/long/crash.ts [--devices 500] [--rate 1000] [--kills 20] [--minUpMs 1000] [--maxUpMs 4000]
  */
-import { verifyJournal } from '../../hub/storage/verify-journal.js';
-import { join } from 'node:path';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { AlarmDevice } from './lib/alarm-device.js';
 import { isMain, numericFlags, report } from './lib/cli.js';
-import { alarmKeysInApi, alarmKeysInJournal, killHard, readJournal, startHub, stopGracefully } from './lib/hub-child.js';
+import { alarmKeysInApi, alarmKeysInJournal, killHard, readJournal, startHub, stopGracefully, verifyChain } from './lib/hub-child.js';
 import { provisionBracelets } from './lib/provision.js';
 import { sleep } from '../conformance/raw-client.js';
 
@@ -39,11 +41,15 @@ export interface CrashFigures {
   runSeconds: number;
 }
 
-export async function runCrash(options: Partial<typeof CRASH_DEFAULTS> = {}, log: (line: string) => void = () => undefined): Promise<CrashFigures> {
+export async function runCrash(
+  options: Partial<typeof CRASH_DEFAULTS> & { databaseUrl?: string | undefined } = {},
+  log: (line: string) => void = () => undefined,
+): Promise<CrashFigures> {
   const o = { ...CRASH_DEFAULTS, ...options };
   const temp = await makeTempDir('hub-crash-');
   const started = Date.now();
-  let hub = await startHub(temp.path);
+  const env: Record<string, string> = o.databaseUrl ? { HUB_DATABASE_URL: o.databaseUrl } : {};
+  let hub = await startHub(temp.path, env);
   try {
     log(`provisioning ${o.devices} bracelets…`);
     const devices = await provisionBracelets(hub.api, o.devices);
@@ -69,7 +75,7 @@ export async function runCrash(options: Partial<typeof CRASH_DEFAULTS> = {}, log
       await sleep(o.minUpMs + Math.random() * (o.maxUpMs - o.minUpMs));
       await killHard(hub.proc);
       const t0 = Date.now();
-      hub = await startHub(temp.path);
+      hub = await startHub(temp.path, env);
       port = hub.proc.mqttPort;
       restarts.push(Date.now() - t0);
       log(`kill ${k}/${o.kills}: restarted in ${restarts.at(-1)} ms; acked so far ${fleet.reduce((s, d) => s + d.acked.size, 0)}`);
@@ -85,9 +91,9 @@ export async function runCrash(options: Partial<typeof CRASH_DEFAULTS> = {}, log
     const inApi = await alarmKeysInApi(hub.api);
     for (const d of fleet) d.stop();
     await stopGracefully(hub.proc);
-    const lines = await readJournal(temp.path);
+    const lines = await readJournal(temp.path, o.databaseUrl);
     const inJournal = alarmKeysInJournal(lines);
-    const chain = await verifyJournal(join(temp.path, 'journal'));
+    const chain = await verifyChain(temp.path, o.databaseUrl);
 
     let lost = 0;
     let lostInApi = 0;
@@ -134,6 +140,6 @@ export function crashPassed(f: CrashFigures): boolean {
 
 if (isMain(import.meta.url)) {
   const options = numericFlags(CRASH_DEFAULTS);
-  const figures = await runCrash(options, (line) => process.stderr.write(`${line}\n`));
+  const figures = await runCrash({ ...options, databaseUrl: process.env.HUB_CRASH_DATABASE_URL || undefined }, (line) => process.stderr.write(`${line}\n`));
   await report('crash', figures as unknown as Record<string, unknown>, crashPassed(figures));
 }

@@ -2,7 +2,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listJournalFiles } from '../../../hub/storage/journal-files.js';
+import { scanJournal } from '../../../hub/storage/postgres/journal-sql.js';
+import { verifyPgJournal } from '../../../hub/storage/postgres/verify-journal-pg.js';
+import { verifyJournal } from '../../../hub/storage/verify-journal.js';
 import { ApiClient } from '../../helpers/api-client.js';
+import { withClient } from '../../helpers/pg-server.js';
 import { startHubProcess, type HubProcess } from '../../helpers/hub-process.js';
 
 export const PASSWORD = 'reliability-run-password';
@@ -42,14 +46,24 @@ export interface JournalLine {
   data: any;
 }
 
-/** Every line of the journal under `dataDir`, in order. */
-export async function readJournal(dataDir: string): Promise<JournalLine[]> {
-  const dir = join(dataDir, 'journal');
+/** Every line of the journal, in order: under `dataDir`, or in the database when the hub ran on one. */
+export async function readJournal(dataDir: string, databaseUrl?: string): Promise<JournalLine[]> {
   const lines: JournalLine[] = [];
+  if (databaseUrl) {
+    await withClient(databaseUrl, (db) => scanJournal(db, ({ entry }) => void lines.push(entry as JournalLine)));
+    return lines;
+  }
+  const dir = join(dataDir, 'journal');
   for (const file of await listJournalFiles(dir)) {
     for (const text of (await readFile(join(dir, file), 'utf8')).split('\n')) if (text) lines.push(JSON.parse(text));
   }
   return lines;
+}
+
+/** The hash chain check of `npm run audit:verify`, on the files or the database. */
+export async function verifyChain(dataDir: string, databaseUrl?: string): Promise<{ ok: boolean }> {
+  if (databaseUrl) return withClient(databaseUrl, verifyPgJournal);
+  return verifyJournal(join(dataDir, 'journal'));
 }
 
 /** (deviceId, seq) of every alarm in the journal: `alert.raised` and `alert.occurrence` triggers. */

@@ -13,8 +13,8 @@
  * step from the previous version here, and a test feeding a file of the old
  * version (tests/data-safety.test.ts).
  */
-import { StartupError } from '../core/data-dir.js';
-import { REGISTRY_SCHEMA_VERSION } from './records.js';
+import { StartupError } from '../../core/data-dir.js';
+import { REGISTRY_SCHEMA_VERSION } from '../../registry/records.js';
 
 /** Turns a file of version `from` into version `from + 1`. Pure; may throw on input it cannot read. */
 type MigrationStep = (file: Record<string, unknown>) => Record<string, unknown>;

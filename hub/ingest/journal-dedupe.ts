@@ -1,0 +1,71 @@
+/**
+ * Duplicate detection against the store's unique message keys (issue 11:
+ * "dedupe no longer depends on a 64-event window in memory"). Where the
+ * journal can answer "has this device message already been journaled?"
+ * (PostgreSQL), an event with a seq is looked up there before ingest sees it.
+ * Found → it is a retransmission of an alarm that is already durable: the
+ * PUBACK is sent at once and nothing is processed again, so no second alert
+ * or occurrence however long ago the original came, across restarts.
+ * Not found → ingest as usual (its in-memory window still catches a
+ * retransmission of a message being processed right now).
+ *
+ * The look-up is asynchronous, so a device's later messages wait behind it:
+ * ingest sees each device's messages in the order they were sent. While the
+ * database is unreachable the look-up waits for it (PgJournal.isJournaled):
+ * no PUBACK meanwhile, so the device keeps its alarm; a look-up that fails
+ * for good refuses the message (the device is disconnected and resends).
+ */
+import type { UplinkChannel } from '../../devices/topics.js';
+import type { DeviceMessageKey } from '../storage/ports.js';
+
+export type DeviceMessageHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer) => Promise<unknown> | undefined;
+
+export interface JournalDedupe {
+  isJournaled?: ((key: DeviceMessageKey) => Promise<boolean>) | undefined;
+  /** Counts a message recognised as a duplicate here. */
+  onDuplicate(deviceId: string): void;
+}
+
+/** seq and ts of an event payload, read as ingest's validation will (non-negative integers), else undefined. */
+export function eventMessageKey(deviceId: string, payload: Buffer): DeviceMessageKey | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined; // ingest drops it and counts it
+  }
+  const { seq, ts } = (body ?? {}) as { seq?: unknown; ts?: unknown };
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!count(seq)) return undefined;
+  return { deviceId, seq, ...(count(ts) ? { ts } : {}) };
+}
+
+/** Wraps the broker's message handler; returns it unchanged when the store has no message keys (files). */
+export function dedupeAgainstJournal(dedupe: JournalDedupe, handle: DeviceMessageHandler): DeviceMessageHandler {
+  const isJournaled = dedupe.isJournaled;
+  if (!isJournaled) return handle;
+  /** Per device, the tail of the messages still waiting for a look-up. */
+  const pending = new Map<string, Promise<void>>();
+
+  const process = async (key: DeviceMessageKey | undefined, deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<void> => {
+    if (key && (await isJournaled(key))) {
+      dedupe.onDuplicate(deviceId);
+      return;
+    }
+    await handle(deviceId, channel, payload);
+  };
+
+  return (deviceId, channel, payload) => {
+    const before = pending.get(deviceId);
+    const key = channel === 'event' ? eventMessageKey(deviceId, payload) : undefined;
+    if (!before && !key) return handle(deviceId, channel, payload);
+    const run = () => process(key, deviceId, channel, payload);
+    const mine = before ? before.then(run, run) : run();
+    const tail = mine.catch(() => undefined);
+    pending.set(deviceId, tail);
+    void tail.then(() => {
+      if (pending.get(deviceId) === tail) pending.delete(deviceId);
+    });
+    return mine;
+  };
+}

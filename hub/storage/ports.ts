@@ -1,0 +1,108 @@
+/**
+ * The storage ports (DESIGN.md §2 "ports with defaults", §8 "stores behind
+ * ports"): every store the hub has is an interface declared here, with the
+ * files under HUB_DATA_DIR as the default adapter and PostgreSQL
+ * (HUB_DATABASE_URL) as the other. The composition root picks the adapters
+ * once (select-stores.ts); nothing else knows which one it got.
+ *
+ * Adding a store later (sessions, visits, webhooks, deliveries, the rules
+ * snapshot, commissioning) follows the same shape: a `load()` of everything
+ * the service keeps in memory, record-level writes, and `close()`.
+ */
+import type { DeviceRecord, HomeRecord, ResidentRecord, UserRecord } from '../registry/records.js';
+import type { JournalEntry } from './journal-format.js';
+
+export type { JournalEntry } from './journal-format.js';
+
+// ── registry ─────────────────────────────────────────────────────────────
+
+/** Every registry record, as the Registry keeps them in memory. */
+export interface RegistryRecords {
+  homes: HomeRecord[];
+  residents: ResidentRecord[];
+  devices: DeviceRecord[];
+  users: UserRecord[];
+}
+
+/** Records created or changed by one registry operation (upserts by id; the registry never deletes). */
+export type RegistryChanges = Partial<RegistryRecords>;
+
+/** A registry file (or table set) brought up to the current layout by `load()`. */
+export interface RegistryMigration {
+  file: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Where the Registry loads its records at start and persists every change.
+ * The Registry keeps the hot-path reads (device by id, the secret check, the
+ * home of a device) in memory and calls `write` before an operation returns.
+ */
+export interface RegistryStore {
+  /** For messages: the directory or the database. */
+  readonly location: string;
+  /** Layout upgrades done by the last `load()` (empty when everything was current). */
+  readonly migrations: readonly RegistryMigration[];
+  load(): Promise<RegistryRecords>;
+  /** Persists the records as one unit (PostgreSQL: one transaction; files: one file write each, residents first). */
+  write(changes: RegistryChanges): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ── journal ──────────────────────────────────────────────────────────────
+
+export interface AppendResult<T> {
+  entry: JournalEntry<T>;
+  /** Resolves once the line is durable (fdatasync'd, or committed); rejects if it never will be. */
+  durable: Promise<void>;
+}
+
+export interface JournalStats {
+  appends: number;
+  /** Completed write+fdatasync rounds, or committed transactions. */
+  flushes: number;
+  /** Bytes of line text made durable. */
+  bytes: number;
+}
+
+/**
+ * A device message's identity (DESIGN.md §3): its `seq`, and `ts` when it has
+ * one — the same seq with a new ts is a restarted counter, not a duplicate.
+ */
+export interface DeviceMessageKey {
+  deviceId: string;
+  seq: number;
+  ts?: number | undefined;
+}
+
+/**
+ * The alert/audit journal (DESIGN.md §6): append-only, hash-chained lines
+ * `{n, at, type, data, prev}`, made durable with group commit. `append` is
+ * synchronous — it fixes n, at and prev and queues the line — so the whole
+ * ingest → rules → alert path stays synchronous and the broker can await
+ * durability before the PUBACK.
+ */
+export interface JournalStore {
+  /** For messages and /health: the journal directory, or the database. */
+  readonly location: string;
+  readonly lastN: number;
+  readonly durableN: number;
+  /** False while lines cannot be made durable (a failed disk, an unreachable database). */
+  readonly healthy: boolean;
+  readonly lastError: string | undefined;
+  readonly stats: JournalStats;
+  /** Replays every line in order into `onEntry` and continues n and the chain; resolves to the number of lines. */
+  open(onEntry?: (entry: JournalEntry) => void): Promise<number>;
+  append<T>(type: string, data: T): AppendResult<T>;
+  /** Resolves once every line appended so far is durable. */
+  whenDurable(): Promise<void>;
+  /** Waits for pending lines (as far as they can be written), then releases the files or connections. */
+  close(): Promise<void>;
+  /**
+   * Whether lines caused by this device message are already durable, looked
+   * up in the store's unique message keys (PostgreSQL). Absent for files,
+   * where the in-memory seq window rebuilt by the replay is the only dedupe.
+   */
+  isJournaled?(key: DeviceMessageKey): Promise<boolean>;
+}

@@ -1,0 +1,220 @@
+/**
+ * The alert/audit journal on PostgreSQL (issue 11): the same port and the
+ * same group-commit shape as the file journal (hub/storage/journal.ts).
+ *
+ * - `append` is synchronous and does no I/O: it fixes n, at, prev and the
+ *   line's hash, queues the line, and returns a promise for its durability.
+ * - One flush is in flight at a time: every queued line (up to `maxBatch`) goes
+ *   in one multi-row INSERT, one statement, one transaction; the lines are
+ *   durable when it returns (synchronous_commit on). Appends meanwhile form
+ *   the next batch.
+ * - Unlike a failed disk, a lost connection is expected to come back. The
+ *   flush then retries THE SAME batch — same n, same hashes — until it
+ *   commits, and the durable promises simply wait: no PUBACK, so devices keep
+ *   their alarms, and nothing is lost when the database returns. If the
+ *   connection died during the COMMIT the outcome is unknown; the retry then
+ *   hits the primary key on n, and the batch counts as committed only if the
+ *   rows there are identical (same hashes).
+ * - A statement that can never succeed (a data or schema error), or rows with
+ *   these n written by someone else, make the journal unhealthy for good, as
+ *   a failed fsync does for files.
+ */
+import { hashLine, type JournalEntry } from '../journal-format.js';
+import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from '../journal-chain.js';
+import type { AppendResult, DeviceMessageKey, JournalStore } from '../ports.js';
+import type { PgDatabase } from './database.js';
+import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
+import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal } from './journal-sql.js';
+
+export interface PgJournalOptions {
+  db: PgDatabase;
+  now?: () => number;
+  /** Called once, when the journal gives up for good (not for a connection that drops). */
+  onError?: (err: Error) => void;
+  /** A broken chain on open, a duplicate message key at commit. */
+  onWarning?: (msg: string) => void;
+  /** The device message a line records (alarm triggers), for the unique message key. */
+  messageKeyOf?: (type: string, data: unknown) => DeviceMessageKey | undefined;
+  /** Most lines in one INSERT (bind parameters stay far below PostgreSQL's 65,535). */
+  maxBatch?: number;
+  /** Back-off between attempts while the database is unreachable. */
+  retryDelayMs?: { min: number; max: number };
+  /** How long close() waits for pending lines while the database is unreachable. */
+  closeTimeoutMs?: number;
+}
+
+interface Batch extends QueuedBatch {
+  lines: PgLine[];
+}
+
+export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore {
+  private readonly db: PgDatabase;
+  private readonly maxBatch: number;
+  /** The last attempt's error while a batch is being retried. */
+  private stalled: string | undefined;
+  /** close() stopped waiting: pending batches are rejected instead of retried. */
+  private abandoned = false;
+  private wakeRetry: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private lookupsWaiting = 0;
+
+  /** Only assigns: nothing connects before open(). */
+  constructor(private readonly options: PgJournalOptions) {
+    super(options.now ?? Date.now, options.onError);
+    this.db = options.db;
+    this.maxBatch = options.maxBatch ?? 2_000;
+  }
+
+  get location(): string {
+    return this.db.description;
+  }
+  get healthy(): boolean {
+    return this.failure === undefined && this.stalled === undefined && this.db.healthy;
+  }
+  get lastError(): string | undefined {
+    return this.failure?.message ?? this.db.lastError ?? this.stalled;
+  }
+
+  /** Connects (migrating the schema if needed), replays every row in n order, continues the chain. */
+  async open(onEntry?: (entry: JournalEntry) => void): Promise<number> {
+    if (this.state !== 'new') throw new Error(`journal: open() called when already ${this.state}`);
+    this.state = 'opening';
+    this.db.acquire();
+    try {
+      await this.db.ready();
+      const count = await this.replay(onEntry);
+      if (this.state === 'opening') this.state = 'open';
+      return count;
+    } catch (err) {
+      this.state = 'closed';
+      await this.db.release();
+      throw err;
+    }
+  }
+
+  private async replay(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<number> {
+    let count = 0;
+    let warned = false;
+    await scanJournal(this.db, ({ entry, text, storedHash }) => {
+      const hash = hashLine(text);
+      if (!warned && (entry.n !== this._lastN + 1 || entry.prev !== this.nextPrev || hash !== storedHash)) {
+        warned = true;
+        this.options.onWarning?.(`journal chain broken at n=${entry.n} in ${this.location}; replay continues — run \`npm run audit:verify\` for details`);
+      }
+      onEntry?.(entry);
+      count += 1;
+      this._lastN = entry.n;
+      this.nextPrev = hash;
+    });
+    this._durableN = this._lastN;
+    return count;
+  }
+
+  append<T>(type: string, data: T): AppendResult<T> {
+    const next = this.advance(type, data);
+    const { entry, line } = next;
+    if (this.failure) return { entry, durable: rejected(this.refusal(entry.n, entry.n)) };
+    // `data` as it appears in the line: the json column stores exactly this text.
+    const dataText = line.slice(line.indexOf(',"data":') + 8, line.lastIndexOf(',"prev":'));
+    const batch = this.enqueue(next, (b) => b.lines.length < this.maxBatch, () => ({ ...this.baseBatch(entry.n), lines: [] }));
+    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key: this.options.messageKeyOf?.(type, data) });
+    return { entry, durable: batch.done };
+  }
+
+  /**
+   * Looks the message key up, waiting (with the same back-off as the flush)
+   * while the database is unreachable: the device gets no PUBACK meanwhile and
+   * stays connected, and its message goes on as soon as the database is back.
+   */
+  async isJournaled(key: DeviceMessageKey): Promise<boolean> {
+    const { min, max } = this.retryDelays;
+    this.lookupsWaiting += 1;
+    try {
+      for (let delay = min; ; delay = Math.min(max, delay * 2)) {
+        try {
+          return await messageJournaled(this.db, key);
+        } catch (err) {
+          if (!isConnectionError(err) || this.state === 'closed') throw err;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    } finally {
+      this.lookupsWaiting -= 1;
+    }
+  }
+
+  /** Message look-ups in progress or waiting for the database (tests and diagnostics). */
+  get pendingLookups(): number {
+    return this.lookupsWaiting;
+  }
+
+  private get retryDelays(): { min: number; max: number } {
+    return this.options.retryDelayMs ?? { min: 50, max: 2_000 };
+  }
+
+  /**
+   * Waits for pending lines — up to closeTimeoutMs while the database is
+   * unreachable; lines still not committed then are rejected (their devices
+   * had no PUBACK and will send them again) — then releases the pool.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const wasOpen = this.state === 'open' || this.state === 'opening';
+      this.state = 'closed';
+      if (!wasOpen) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 10_000)));
+      await Promise.race([this.whenDurable().catch(noop), timeout]);
+      clearTimeout(timer);
+      this.abandoned = true;
+      this.wakeRetry?.();
+      await this.whenDurable().catch(noop);
+      await this.db.release();
+    })();
+    return this.closing;
+  }
+
+  /** Inserts the batch, retrying the same rows until they are committed; throws only for good. */
+  protected async writeBatch(batch: Batch): Promise<void> {
+    const { min, max } = this.retryDelays;
+    for (let delay = min; ; delay = Math.min(max, delay * 2)) {
+      if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
+      try {
+        const repeated = await insertBatch(this.db, batch.lines);
+        this.stalled = undefined;
+        for (const l of repeated) this.warnRepeated(l);
+        return;
+      } catch (err) {
+        if (uniqueViolation(err) === 'journal_pkey') {
+          const presence = await batchPresence(this.db, batch.lines).catch(() => 'unknown' as const);
+          if (presence === 'all') {
+            this.stalled = undefined; // the earlier attempt did commit; only its reply was lost
+            return;
+          }
+          if (presence === 'other') throw new Error('rows with these n already exist and differ: another process writes this journal', { cause: err });
+        } else if (isPermanentError(err)) {
+          throw err;
+        }
+        this.stalled = `${this.location}: ${(err as Error).message}`;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeRetry = () => (clearTimeout(timer), resolve());
+        });
+      }
+    }
+  }
+
+  protected async describeFailure(cause: Error, batch: Batch): Promise<Error> {
+    return new Error(
+      `journal write failed in ${this.location}: ${cause.message} — ${describeLines(batch.firstN, batch.lastN)} NOT durable; the journal refuses further writes until the hub restarts`,
+      { cause },
+    );
+  }
+
+  private warnRepeated(line: PgLine): void {
+    const k = line.key!;
+    this.options.onWarning?.(
+      `device ${k.deviceId} message seq=${k.seq}${k.ts === undefined ? '' : ` ts=${k.ts}`} was already journaled; line n=${line.n} (${line.type}) records it again`,
+    );
+  }
+}
