@@ -4,16 +4,11 @@
  * together. Start order matters: the journal is replayed before the broker
  * accepts a single device, so dedupe and alert state are complete.
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAdaptorServer } from '@hono/node-server';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
-import { ALERT_RECORD_TYPES } from './alerts/alert-reducer.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
@@ -29,11 +24,13 @@ import { DeviceConfig } from './commands/device-config.js';
 import type { HubConfig } from './config/config.js';
 import { TlsCertificates } from './config/tls-certificates.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { ensureWritableDir } from './core/data-dir.js';
+import { ensureWritableDir, type Tightened } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
-import { Commissioning, type CommissioningTick } from './homes/commissioning.js';
+import { named, ServiceList, step, type Service } from './core/service.js';
+import { HttpListener, type HubApp } from './compose/http-listener.js';
+import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
 import { HomeService } from './homes/home-service.js';
 import { RuleSettingsService } from './homes/rule-settings.js';
@@ -53,7 +50,7 @@ import { saveRulesSnapshot, takeRulesSnapshot } from './storage/rules-snapshot-f
 import { ReportService } from './reports/report-service.js';
 import { StreamServer } from './realtime/stream-server.js';
 import type { OpenJournalFile } from './storage/journal.js';
-import type { JournalEntry, JournalStore } from './storage/ports.js';
+import type { JournalReplayer, JournalStore } from './storage/ports.js';
 import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
 import { VisitStore } from './visits/visit-store.js';
@@ -108,14 +105,15 @@ export class Hub {
   readonly visitStore: VisitStore;
   readonly visits: VisitService;
   readonly reports: ReportService;
-  private httpServer: Server | undefined;
+  readonly http: HttpListener;
+  private readonly services: ServiceList;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
   private tls: TlsCertificates | undefined;
   /** True between a completed start and the next stop (a failed start saves no rule state). */
   private started = false;
-  /** The HTTP app once started (tests enumerate its routes). */
-  httpApp: ReturnType<typeof createApi> | undefined;
   private mqttAddress: AddressInfo | undefined;
+  private generatedAdminPassword: string | undefined;
+  private replayedJournalLines = 0;
   private readonly log: Logger;
   private readonly clock: Clock;
 
@@ -205,54 +203,88 @@ export class Hub {
     this.visitStore = new VisitStore(join(config.dataDir, 'registry', 'visits.json'));
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, now, timezone: config.timezone });
+    this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls });
+    this.services = new ServiceList(this.serviceOrder(), log);
+  }
+
+  /**
+   * Every service in start order; stop runs it in reverse. The order matters:
+   * the journal is replayed (each service replaying its own lines) before the
+   * broker accepts a single device, so dedupe and alert state are complete;
+   * notifications listen before escalation, so an alert that passed 180 s
+   * while the hub was down escalates at once; the broker and HTTP come last.
+   */
+  private serviceOrder(): Service[] {
+    const { config } = this.options;
+    const replayers: JournalReplayer[] = [
+      this.outbox,
+      this.audit,
+      this.commissioning,
+      // A retransmission after a restart must still be recognised as a duplicate.
+      { replay: (entry) => this.seqWindow.replay(deviceMessageKeyOf(entry.type, entry.data)) },
+      this.alerts,
+    ];
+    return [
+      // First: a wrong certificate path is a one-line error before anything is opened.
+      step('tls', async () => (this.tls = await TlsCertificates.open(config, this.log))),
+      step('data dir', () => ensureWritableDir(config.dataDir, (result) => this.reportDataDirModes(result))),
+      named('registry', this.registry),
+      named('visits', this.visitStore),
+      step(
+        'journal',
+        async () => (this.replayedJournalLines = await this.journal.open((entry) => replayers.forEach((r) => r.replay(entry)))),
+        () => this.journal.close(),
+      ),
+      named('notifications', this.notify),
+      step('first admin', async () => (this.generatedAdminPassword = await this.ensureAdmin())),
+      named('device config', this.deviceConfig), // before the watchdogs: they use the confirmed intervals
+      step(
+        'presence',
+        () => this.registry.listDevices().forEach((device) => this.presence.watch(device)),
+        () => this.presence.stop(),
+      ),
+      step('rules', () => this.startRules(), () => this.stopRules()),
+      named('commissioning', this.commissioning),
+      named('escalation', this.escalation),
+      named('command outbox', this.outbox),
+      named('alert commands', this.alertCommands),
+      named('load shedder', this.load),
+      step(
+        'broker',
+        async () => {
+          this.mqttAddress = await this.broker.start(this.tls?.material);
+          this.tls?.use(this.broker);
+        },
+        () => this.broker.stop(),
+      ),
+      this.http,
+    ];
   }
 
   async start(): Promise<HubStarted> {
     try {
-      return await this.startInOrder();
+      await this.services.start();
     } catch (err) {
       // Release whatever did start (a listening port, an open journal) before reporting.
       await this.stop().catch(() => undefined);
       throw err;
     }
-  }
-
-  private get rulesSnapshotPath(): string {
-    return join(this.options.config.dataDir, 'rules-state.json');
-  }
-
-  private async startInOrder(): Promise<HubStarted> {
-    const { config } = this.options;
-    // First: a wrong certificate path is a one-line error before anything is opened.
-    this.tls = await TlsCertificates.open(config, this.log);
-    await ensureWritableDir(config.dataDir, ({ changed, failed }) => {
-      // Said once, at start: these files hold password hashes and medical notes (DESIGN.md §11).
-      if (changed.length > 0) this.log.warn({ dataDir: config.dataDir, tightened: changed.length, examples: changed.slice(0, 5) }, 'data dir was readable by other users: tightened to 0700 (dirs) / 0600 (files)');
-      if (failed.length > 0) this.log.error({ dataDir: config.dataDir, failed: failed.slice(0, 5) }, 'data dir permissions could not all be tightened: fix the owner / modes by hand');
-    });
-    await this.registry.start();
-    await this.visitStore.start();
-    const replayed = await this.journal.open((entry) => this.replay(entry));
-    // Listening before escalation starts: an alert that passed 180 s while the hub was down escalates at once.
-    await this.notify.start();
-    const generatedAdminPassword = await this.ensureAdmin();
-    await this.deviceConfig.start(); // before the watchdogs: they use the confirmed intervals
-    for (const device of this.registry.listDevices()) this.presence.watch(device);
-    this.rules.start();
-    const snapshot = await takeRulesSnapshot(this.rulesSnapshotPath, this.clock.now());
-    if (snapshot) this.rules.restore(snapshot);
-    this.commissioning.start();
-    this.escalation.start();
-    this.outbox.start();
-    this.alertCommands.start();
-    this.load.start();
-    this.mqttAddress = await this.broker.start(this.tls?.material);
-    if (this.tls) this.tls.use(this.broker);
-    const mqtts = this.broker.mqttsAddress;
-    const http = await this.startHttp();
-    this.log.info({ mqtt: this.mqttAddress, mqtts, http, https: this.tls !== undefined, replayed }, 'hub started');
+    const started: HubStarted = {
+      mqtt: this.mqttAddress!,
+      mqtts: this.broker.mqttsAddress,
+      http: this.http.address!,
+      https: this.tls !== undefined,
+      generatedAdminPassword: this.generatedAdminPassword,
+      replayedJournalLines: this.replayedJournalLines,
+    };
+    this.log.info({ ...started, generatedAdminPassword: undefined }, 'hub started');
     this.started = true;
-    return { mqtt: this.mqttAddress, mqtts, http, https: this.tls !== undefined, generatedAdminPassword, replayedJournalLines: replayed };
+    return started;
+  }
+
+  /** The HTTP app once started (tests enumerate its routes). */
+  get httpApp(): HubApp | undefined {
+    return this.http.app;
   }
 
   /**
@@ -272,46 +304,34 @@ export class Hub {
   async stop(): Promise<void> {
     // A failed start also comes through here; its one-line reason is all the user should see.
     const wasStarted = this.started;
-    this.stream.stop();
-    const http = this.httpServer;
-    if (http) {
-      const closed = new Promise((resolve) => http.close(resolve));
-      http.closeAllConnections();
-      await closed;
-    }
-    await this.broker.stop();
-    this.load.stop();
-    this.alertCommands.stop();
-    this.outbox.stop();
-    this.escalation.stop();
-    this.commissioning.stop();
-    if (this.started) {
-      this.started = false;
-      await saveRulesSnapshot(this.rulesSnapshotPath, this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
-    }
-    this.rules.stop();
-    this.deviceConfig.stop();
-    this.presence.stop();
-    await this.notify.stop();
-    await this.journal.close();
-    await this.registry.stop();
+    await this.services.stop();
+    this.started = false;
     if (wasStarted) this.log.info('hub stopped');
   }
 
-  private replay(entry: JournalEntry): void {
-    if (this.outbox.replay(entry)) return;
-    if (entry.type === 'audit') {
-      this.audit.applyJournalLine(entry.at, entry.data as Parameters<AuditLog['applyJournalLine']>[1]);
-      return;
+  private get rulesSnapshotPath(): string {
+    return join(this.options.config.dataDir, 'rules-state.json');
+  }
+
+  private async startRules(): Promise<void> {
+    this.rules.start();
+    const snapshot = await takeRulesSnapshot(this.rulesSnapshotPath, this.clock.now());
+    if (snapshot) this.rules.restore(snapshot);
+  }
+
+  private async stopRules(): Promise<void> {
+    // Only a hub that completed its start saves rule state: a failed start must not refresh a stale snapshot.
+    if (this.started) {
+      await saveRulesSnapshot(this.rulesSnapshotPath, this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
     }
-    if (entry.type === 'commissioning.tick') {
-      this.commissioning.replay(entry.data as CommissioningTick);
-      return;
-    }
-    // A retransmission after a restart must still be recognised as a duplicate.
-    const key = deviceMessageKeyOf(entry.type, entry.data);
-    if (key) this.seqWindow.remember(key.deviceId, key.seq, key.ts);
-    if (ALERT_RECORD_TYPES.has(entry.type)) this.alerts.replay(entry.n, entry.at, entry.type, entry.data);
+    this.rules.stop();
+  }
+
+  private reportDataDirModes({ changed, failed }: Tightened): void {
+    const { dataDir } = this.options.config;
+    // Said once, at start: these files hold password hashes and medical notes (DESIGN.md §11).
+    if (changed.length > 0) this.log.warn({ dataDir, tightened: changed.length, examples: changed.slice(0, 5) }, 'data dir was readable by other users: tightened to 0700 (dirs) / 0600 (files)');
+    if (failed.length > 0) this.log.error({ dataDir, failed: failed.slice(0, 5) }, 'data dir permissions could not all be tightened: fix the owner / modes by hand');
   }
 
   private async ensureAdmin(): Promise<string | undefined> {
@@ -323,9 +343,9 @@ export class Hub {
     return generated;
   }
 
-  private async startHttp(): Promise<AddressInfo> {
+  private makeApp(): HubApp {
     const { config } = this.options;
-    const app = createApi({
+    return createApi({
       registry: this.registry,
       homes: this.homes,
       commissioning: this.commissioning,
@@ -358,22 +378,5 @@ export class Hub {
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
     });
-    this.httpApp = app;
-    const server = this.createHttpServer(app.fetch);
-    this.stream.attach(server);
-    server.listen(config.httpPort, config.host);
-    await once(server, 'listening');
-    this.httpServer = server;
-    return server.address() as AddressInfo;
-  }
-
-  /** HTTPS (and so wss) when TLS is configured, plain HTTP otherwise; the same app either way. */
-  private createHttpServer(fetch: ReturnType<typeof createApi>['fetch']): Server {
-    const tls = this.tls;
-    if (!tls) return createAdaptorServer({ fetch }) as Server;
-    // A stranger's unfinished handshake is dropped after 10 s (Node's default: 120 s).
-    const server = createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { ...tls.material.context, handshakeTimeout: 10_000 } }) as HttpsServer;
-    tls.use(server);
-    return server;
   }
 }

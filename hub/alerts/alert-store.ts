@@ -8,7 +8,8 @@ import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import { SEVERITY_RANK, triggerActor, type Alert, type AlertStatus, type Severity } from './alert.js';
-import { AlertState, type AlertRecordData, type AlertRecordType } from './alert-reducer.js';
+import type { JournalEntry } from '../storage/journal-format.js';
+import { ALERT_RECORD_TYPES, AlertState, type AlertRecordData, type AlertRecordType } from './alert-reducer.js';
 
 export interface JournalWriter {
   append<T>(type: string, data: T): { entry: { n: number; at: string }; durable: Promise<void> };
@@ -42,8 +43,9 @@ export class AlertStore {
     private readonly log: Logger,
   ) {}
 
-  /** Replays one journal line at start. */
-  replay(n: number, at: string, type: string, data: unknown): void {
+  /** Replays its own journal lines (the alert record types) at start; ignores the rest. */
+  replay({ n, at, type, data }: JournalEntry): void {
+    if (!ALERT_RECORD_TYPES.has(type)) return;
     const alert = this.state.apply(n, at, type as AlertRecordType, data as never);
     if (alert) this.noteAudit(at, type, data, alert);
   }

@@ -6,6 +6,7 @@
  */
 import type { JournalWriter } from '../alerts/alert-store.js';
 import type { Logger } from '../core/logger.js';
+import type { JournalEntry } from '../storage/journal-format.js';
 
 export interface AuditEntry {
   at: string;
@@ -41,9 +42,9 @@ export class AuditLog {
     this.remember({ at, action, actor, target, detail });
   }
 
-  /** Replays one journal `audit` line at start. */
-  applyJournalLine(at: string, data: Omit<AuditEntry, 'at'>): void {
-    this.remember({ at, ...data });
+  /** Replays its own journal lines (`audit`) at start; ignores the rest. */
+  replay(entry: JournalEntry): void {
+    if (entry.type === 'audit') this.remember({ at: entry.at, ...(entry.data as Omit<AuditEntry, 'at'>) });
   }
 
   recent(): readonly AuditEntry[] {

@@ -13,6 +13,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { DeviceSignal, HubEvents } from '../core/hub-events.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { DeviceRecord, HomeRecord } from '../registry/records.js';
+import type { JournalEntry } from '../storage/journal-format.js';
 
 export interface CommissioningTick {
   homeId: string;
@@ -60,7 +61,9 @@ export class Commissioning {
   constructor(private readonly deps: CommissioningDeps) {}
 
   /** Replays one `commissioning.tick` journal line. */
-  replay(tick: CommissioningTick): void {
+  replay(entry: JournalEntry): void {
+    if (entry.type !== 'commissioning.tick') return;
+    const tick = entry.data as CommissioningTick;
     this.remember(tick.deviceId, tick.check, tick.at);
   }
 

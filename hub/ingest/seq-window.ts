@@ -24,6 +24,11 @@ export class SeqWindow {
     return true;
   }
 
+  /** Rebuilds the window from a journal line's message key (replay at start). */
+  replay(key: { deviceId: string; seq: number; ts?: number | undefined } | undefined): void {
+    if (key) this.remember(key.deviceId, key.seq, key.ts);
+  }
+
   forget(deviceId: string): void {
     this.recent.delete(deviceId);
   }

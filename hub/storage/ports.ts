@@ -39,6 +39,11 @@ export interface RegistryMigration {
  * The Registry keeps the hot-path reads (device by id, the secret check, the
  * home of a device) in memory and calls `write` before an operation returns.
  */
+/** A service that rebuilds its state from its own journal lines at start, ignoring the others' (issue 11). */
+export interface JournalReplayer {
+  replay(entry: JournalEntry): void;
+}
+
 export interface RegistryStore {
   /** For messages: the directory or the database. */
   readonly location: string;

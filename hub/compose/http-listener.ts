@@ -1,0 +1,66 @@
+/**
+ * The HTTP side of the hub as one service: the API app, the server that
+ * serves it (HTTPS and so wss when TLS is configured, plain HTTP otherwise)
+ * and the WebSocket stream attached to it. Part of the composition root:
+ * it only wires what the root built.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { createApi } from '../api/app.js';
+import type { TlsCertificates } from '../config/tls-certificates.js';
+import type { Service } from '../core/service.js';
+import type { StreamServer } from '../realtime/stream-server.js';
+
+export type HubApp = ReturnType<typeof createApi>;
+
+export interface HttpListenerDeps {
+  host: string;
+  port: number;
+  /** Built at start, when every service it reads from is ready. */
+  makeApp(): HubApp;
+  stream: StreamServer;
+  /** The TLS material, once the TLS service has read it (undefined: plain HTTP). */
+  tls(): TlsCertificates | undefined;
+}
+
+export class HttpListener implements Service {
+  readonly name = 'http';
+  app: HubApp | undefined;
+  address: AddressInfo | undefined;
+  private server: Server | undefined;
+
+  constructor(private readonly deps: HttpListenerDeps) {}
+
+  async start(): Promise<void> {
+    const app = (this.app = this.deps.makeApp());
+    const server = this.createServer(app.fetch);
+    this.deps.stream.attach(server);
+    server.listen(this.deps.port, this.deps.host);
+    this.server = server;
+    await once(server, 'listening');
+    this.address = server.address() as AddressInfo;
+  }
+
+  async stop(): Promise<void> {
+    this.deps.stream.stop();
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  /** HTTPS (and so wss) when TLS is configured, plain HTTP otherwise; the same app either way. */
+  private createServer(fetch: HubApp['fetch']): Server {
+    const tls = this.deps.tls();
+    if (!tls) return createAdaptorServer({ fetch }) as Server;
+    // A stranger's unfinished handshake is dropped after 10 s (Node's default: 120 s).
+    const server = createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { ...tls.material.context, handshakeTimeout: 10_000 } }) as HttpsServer;
+    tls.use(server);
+    return server;
+  }
+}
