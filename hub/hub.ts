@@ -16,6 +16,7 @@ import { ALERT_RECORD_TYPES, type AlertRecordData } from './alerts/alert-reducer
 import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
 import { createApi } from './api/app.js';
+import { guardHttpServer } from './api/http-server-guard.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
@@ -311,6 +312,7 @@ export class Hub {
     });
     this.httpApp = app;
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    guardHttpServer(server, this.log.child({ module: 'http' }));
     this.stream.attach(server);
     server.listen(config.httpPort, config.host);
     await once(server, 'listening');

@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { parse as parseCookies } from 'hono/utils/cookie';
 import type { Session, SessionStore } from '../auth/sessions.js';
 import type { Role } from '../registry/records.js';
 import { HttpError } from './errors.js';
@@ -17,6 +18,16 @@ export type ApiEnv = { Variables: { session: Session; token: string } };
 export function tokenFrom(authorization: string | undefined, cookie: string | undefined): string | undefined {
   const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   return bearer ?? cookie;
+}
+
+/**
+ * The session cookie out of a raw `Cookie` header, for code that has no hono
+ * context (the WebSocket upgrade). hono's parser never throws: a value that is
+ * not valid percent-encoding (`x=%`, which any page on the same host can set)
+ * is kept as it is instead of raising a URIError (issue 10 item 1).
+ */
+export function sessionCookieFrom(header: string | undefined): string | undefined {
+  return header ? parseCookies(header, SESSION_COOKIE)[SESSION_COOKIE] : undefined;
 }
 
 export function requireSession(sessions: SessionStore): MiddlewareHandler<ApiEnv> {
