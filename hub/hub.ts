@@ -309,6 +309,8 @@ export class Hub {
       }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
+      bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
+      serveSourceMaps: config.serveSourceMaps,
     });
     this.httpApp = app;
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
