@@ -10,14 +10,18 @@ import { parse as parseCookies } from 'hono/utils/cookie';
 import type { Session, SessionStore } from '../auth/sessions.js';
 import type { Role } from '../registry/records.js';
 import { HttpError } from './errors.js';
+import { crossOriginRefusal, crossOriginWriteReason } from './same-origin.js';
 
 export const SESSION_COOKIE = 'hc_session';
 
 export type ApiEnv = { Variables: { session: Session; token: string } };
 
+function bearerFrom(authorization: string | undefined): string | undefined {
+  return authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+}
+
 export function tokenFrom(authorization: string | undefined, cookie: string | undefined): string | undefined {
-  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  return bearer ?? cookie;
+  return bearerFrom(authorization) ?? cookie;
 }
 
 /**
@@ -30,11 +34,22 @@ export function sessionCookieFrom(header: string | undefined): string | undefine
   return header ? parseCookies(header, SESSION_COOKIE)[SESSION_COOKIE] : undefined;
 }
 
+/**
+ * The session gate. A request that rides the browser's cookie (no bearer
+ * header) and changes something must also come from the hub's own pages
+ * (CSRF, issue 10 item 5; the rule is in same-origin.ts). Bearer clients are
+ * unaffected: no other page can attach the header.
+ */
 export function requireSession(sessions: SessionStore): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const token = tokenFrom(c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+    const bearer = bearerFrom(c.req.header('authorization'));
+    const token = bearer ?? getCookie(c, SESSION_COOKIE);
     const session = token ? sessions.resolve(token) : undefined;
     if (!token || !session) throw new HttpError(401, 'unauthenticated', 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
+    if (!bearer) {
+      const reason = crossOriginWriteReason(c.req.method, { origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site'), host: c.req.header('host') });
+      if (reason) throw crossOriginRefusal(reason);
+    }
     c.set('session', session);
     c.set('token', token);
     await next();
