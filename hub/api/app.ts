@@ -147,7 +147,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     servers: [{ url: API_BASE }],
   });
   app.route(API_BASE, api);
-  app.get('*', consoleStatic(deps.consoleDir));
+  app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {

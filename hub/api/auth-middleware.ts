@@ -72,9 +72,13 @@ export function visibleHomeIds(session: Session): ReadonlySet<string> | undefine
   return session.role === 'family' ? new Set(session.homeIds) : undefined;
 }
 
-export function assertHomeVisible(session: Session, homeId: string): void {
-  // 404, not 403: a family user must not learn which other home ids exist.
+/**
+ * A family user asking for something in another home gets the same 404 as for
+ * something that does not exist (issue 10 item 8): the message names only what
+ * they asked for (`asked`, e.g. "device d-1"), never the other home's id.
+ */
+export function assertHomeVisible(session: Session, homeId: string, asked = `home ${homeId}`): void {
   if (session.role === 'family' && !session.homeIds.includes(homeId)) {
-    throw new HttpError(404, 'not_found', `home ${homeId} does not exist`);
+    throw new HttpError(404, 'not_found', `${asked} does not exist`);
   }
 }
