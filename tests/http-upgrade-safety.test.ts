@@ -62,6 +62,17 @@ describe('the upgrade path fails closed per request', () => {
     await expectAlive();
   });
 
+  it('answers pipelined requests after one without Host in order, on the same connection', async () => {
+    // Node used to answer the Host-less one itself with Connection: close and leave the queue
+    // behind it unassigned; with an upgrade later on that connection, the next response to
+    // finish killed the process (internal assertion in resOnFinish; found by the HTTP fuzzer).
+    const res = await rawHttp(hub.httpPort, ['GET /api/v1/health HTTP/1.1\r\nX-No-Host: 1\r\n\r\nGET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], {
+      until: (r) => (r.match(/HTTP\/1\.1 \d{3}/g) ?? []).length === 2 && r.endsWith('}'),
+    });
+    expect(res.reply.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 400', 'HTTP/1.1 200']);
+    await expectAlive();
+  });
+
   it('answers a plain request with a broken Host or target with 400, not a crash', async () => {
     expect((await ask('GET / HTTP/1.1\r\nHost: [\r\n\r\n')).status).toBe(400);
     expect((await ask('GET //[ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: hc_session=%\r\n\r\n')).status).toBeLessThan(500);

@@ -29,6 +29,14 @@ const STATUS_FOR: Record<string, string> = {
 export function guardHttpServer(server: HttpServer | HttpsServer, log: Logger): void {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // Node answers an HTTP/1.1 request without Host itself, at once, with `Connection: close`,
+  // and stops assigning the connection to the pipelined requests already queued behind it
+  // while it goes on parsing new ones. A later WebSocket upgrade on that connection then
+  // removes Node's own clean-up, and the next response to finish trips an internal
+  // assertion (resOnFinish) that kills the process: found by tests/long/http-fuzz.ts with
+  // `GET … (no Host)`, a slow POST, `GET /` and an upgrade in one connection. Off, the request
+  // reaches @hono/node-server, which answers it 400 in turn like any other.
+  (server as { requireHostHeader?: boolean }).requireHostHeader = false;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     log.debug({ code: err.code, reason: err.message.slice(0, 200) }, 'bad HTTP request refused');
     if (err.code === 'ECONNRESET' || !socket.writable || responseStarted(socket)) {

@@ -116,12 +116,14 @@ export async function runHttpFuzz(options: Partial<typeof HTTP_FUZZ_DEFAULTS> = 
     const byKind: Record<string, number> = {};
     const byStatus: Record<string, number> = {};
     let next = 0;
+    const inFlight = new Set<number>();
     const fuzzStart = Date.now();
     const worker = async (w: number) => {
       for (let i = next++; i < o.sessions; i = next++) {
         const r = prng(o.seed * 1_000_003 + i);
         const session = httpFuzzSession(r, ctx);
         byKind[session.kind] = (byKind[session.kind] ?? 0) + 1;
+        inFlight.add(i);
         const res = await rawHttp(hub.proc.httpPort, session.chunks, {
           localAddress: `127.0.0.${2 + ((i + w) % 240)}`,
           delayMs: session.delayMs,
@@ -129,8 +131,9 @@ export async function runHttpFuzz(options: Partial<typeof HTTP_FUZZ_DEFAULTS> = 
           // Close once the first answer is in: enough to count it, and the next session starts sooner.
           until: (reply) => reply.includes('\r\n\r\n'),
         });
+        inFlight.delete(i);
         for (const m of res.reply.matchAll(/HTTP\/1\.1 (\d{3}) /g)) byStatus[m[1]!] = (byStatus[m[1]!] ?? 0) + 1;
-        if (hub.proc.child.exitCode !== null || hub.proc.child.signalCode !== null) throw new Error(`hub died at session ${i} (${session.kind}): ${hub.proc.stderr().slice(-2_000)}`);
+        if (hub.proc.child.exitCode !== null || hub.proc.child.signalCode !== null) throw new Error(`hub died at session ${i} (${session.kind}); sessions in flight (replay them by index): ${[...inFlight].join(',')}: ${hub.proc.stderr().slice(-4_000)}`);
         if (i % 20_000 === 0 && i > 0) log(`${i} sessions, ${Math.round(i / ((Date.now() - fuzzStart) / 1000))}/s, RSS ${((await rssOf(pid)) / MB).toFixed(1)} MB`);
       }
     };
