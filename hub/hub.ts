@@ -203,7 +203,7 @@ export class Hub {
     this.visitStore = new VisitStore(join(config.dataDir, 'registry', 'visits.json'));
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, now, timezone: config.timezone });
-    this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls });
+    this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
     this.services = new ServiceList(this.serviceOrder(), log);
   }
 
@@ -377,6 +377,8 @@ export class Hub {
       }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
+      bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
+      serveSourceMaps: config.serveSourceMaps,
     });
   }
 }

@@ -29,8 +29,9 @@ import type { ReportService } from '../reports/report-service.js';
 import type { AnyRule } from '../rules/define-rule.js';
 import type { VisitService } from '../visits/visit-service.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
+import { DEFAULT_BODY_LIMITS, limitBodies, type BodyLimits } from './body-limit.js';
 import { consoleStatic } from './console-static.js';
-import { errorResponse, HttpError } from './errors.js';
+import { clientAborted, errorResponse, HttpError } from './errors.js';
 import { definePublicRoute, jsonResponse, newRouter } from './openapi-route.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
@@ -77,6 +78,10 @@ export interface ApiDeps {
   log: Logger;
   /** The built console (dashboard/dist). */
   consoleDir: string;
+  /** Request body limits (default: 1 MiB, 8 MiB for POST /homes/batch). */
+  bodyLimits?: BodyLimits;
+  /** Serve the console's .map files (HUB_SERVE_SOURCE_MAPS; default off). */
+  serveSourceMaps?: boolean;
 }
 
 export const API_BASE = '/api/v1';
@@ -118,6 +123,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
       },
     }),
   );
+  // Before anything else that could read a body (its 413 still gets the headers above).
+  app.use('*', limitBodies(deps.bodyLimits ?? DEFAULT_BODY_LIMITS));
 
   const api = newRouter();
   const gate = requireSession(deps.sessions);
@@ -145,11 +152,12 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     servers: [{ url: API_BASE }],
   });
   app.route(API_BASE, api);
-  app.get('*', consoleStatic(deps.consoleDir));
+  app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return errorResponse(c, fromHonoException(err));
+    if (clientAborted(err)) return errorResponse(c, new HttpError(400, 'aborted', 'the connection closed before the whole request arrived'));
     if (!(err instanceof HttpError) && !(err instanceof DomainError)) deps.log.error({ err, path: c.req.path }, 'request failed');
     return errorResponse(c, err);
   });

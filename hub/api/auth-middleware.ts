@@ -6,24 +6,50 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import { parse as parseCookies } from 'hono/utils/cookie';
 import type { Session, SessionStore } from '../auth/sessions.js';
 import type { Role } from '../registry/records.js';
 import { HttpError } from './errors.js';
+import { crossOriginRefusal, crossOriginWriteReason } from './same-origin.js';
 
 export const SESSION_COOKIE = 'hc_session';
 
 export type ApiEnv = { Variables: { session: Session; token: string } };
 
-export function tokenFrom(authorization: string | undefined, cookie: string | undefined): string | undefined {
-  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  return bearer ?? cookie;
+function bearerFrom(authorization: string | undefined): string | undefined {
+  return authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
 }
 
+export function tokenFrom(authorization: string | undefined, cookie: string | undefined): string | undefined {
+  return bearerFrom(authorization) ?? cookie;
+}
+
+/**
+ * The session cookie out of a raw `Cookie` header, for code that has no hono
+ * context (the WebSocket upgrade). hono's parser never throws: a value that is
+ * not valid percent-encoding (`x=%`, which any page on the same host can set)
+ * is kept as it is instead of raising a URIError (issue 10 item 1).
+ */
+export function sessionCookieFrom(header: string | undefined): string | undefined {
+  return header ? parseCookies(header, SESSION_COOKIE)[SESSION_COOKIE] : undefined;
+}
+
+/**
+ * The session gate. A request that rides the browser's cookie (no bearer
+ * header) and changes something must also come from the hub's own pages
+ * (CSRF, issue 10 item 5; the rule is in same-origin.ts). Bearer clients are
+ * unaffected: no other page can attach the header.
+ */
 export function requireSession(sessions: SessionStore): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const token = tokenFrom(c.req.header('authorization'), getCookie(c, SESSION_COOKIE));
+    const bearer = bearerFrom(c.req.header('authorization'));
+    const token = bearer ?? getCookie(c, SESSION_COOKIE);
     const session = token ? sessions.resolve(token) : undefined;
     if (!token || !session) throw new HttpError(401, 'unauthenticated', 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
+    if (!bearer) {
+      const reason = crossOriginWriteReason(c.req.method, { origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site'), host: c.req.header('host') });
+      if (reason) throw crossOriginRefusal(reason);
+    }
     c.set('session', session);
     c.set('token', token);
     await next();
@@ -46,9 +72,13 @@ export function visibleHomeIds(session: Session): ReadonlySet<string> | undefine
   return session.role === 'family' ? new Set(session.homeIds) : undefined;
 }
 
-export function assertHomeVisible(session: Session, homeId: string): void {
-  // 404, not 403: a family user must not learn which other home ids exist.
+/**
+ * A family user asking for something in another home gets the same 404 as for
+ * something that does not exist (issue 10 item 8): the message names only what
+ * they asked for (`asked`, e.g. "device d-1"), never the other home's id.
+ */
+export function assertHomeVisible(session: Session, homeId: string, asked = `home ${homeId}`): void {
   if (session.role === 'family' && !session.homeIds.includes(homeId)) {
-    throw new HttpError(404, 'not_found', `home ${homeId} does not exist`);
+    throw new HttpError(404, 'not_found', `${asked} does not exist`);
   }
 }

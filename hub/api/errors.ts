@@ -33,6 +33,15 @@ export function invalidInput(error: z.ZodError, where: 'body' | 'query' | 'path'
   return new HttpError(400, `invalid_${where}`, `invalid ${where}: ${summary}`, issues);
 }
 
+/**
+ * The client went away while its body was being read (Node's 'aborted',
+ * ECONNRESET). Nobody will read the answer and nothing of ours failed: not
+ * worth an error line (a stranger could fill the log with them).
+ */
+export function clientAborted(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && err.message === 'aborted';
+}
+
 export function errorResponse(c: Context, err: unknown) {
   if (err instanceof HttpError) {
     return c.json({ error: { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) } }, err.status);

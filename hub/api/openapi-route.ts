@@ -39,6 +39,7 @@ const STANDARD_ERRORS = {
   403: errorResponse('your role may not do this'),
   404: errorResponse('no such object (or not one you may see)'),
   409: errorResponse('not possible in the current state'),
+  413: errorResponse('the request body is larger than the limit (1 MiB by default)'),
   415: errorResponse('send the body as application/json'),
 } as const;
 

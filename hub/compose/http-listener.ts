@@ -10,7 +10,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { createApi } from '../api/app.js';
+import { guardHttpServer } from '../api/http-server-guard.js';
 import type { TlsCertificates } from '../config/tls-certificates.js';
+import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { StreamServer } from '../realtime/stream-server.js';
 
@@ -24,6 +26,7 @@ export interface HttpListenerDeps {
   stream: StreamServer;
   /** The TLS material, once the TLS service has read it (undefined: plain HTTP). */
   tls(): TlsCertificates | undefined;
+  log: Logger;
 }
 
 export class HttpListener implements Service {
@@ -37,6 +40,8 @@ export class HttpListener implements Service {
   async start(): Promise<void> {
     const app = (this.app = this.deps.makeApp());
     const server = this.createServer(app.fetch);
+    // No request, however malformed, may throw past its handler (issue 10 item 1).
+    guardHttpServer(server, this.deps.log);
     this.deps.stream.attach(server);
     server.listen(this.deps.port, this.deps.host);
     this.server = server;

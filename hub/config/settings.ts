@@ -128,6 +128,24 @@ export const SETTINGS = {
     schema: positiveInt('a positive number of connections per minute').default(20),
     hint: 'successful MQTT connects per minute of one device (all at once, then spread); above it CONNACK 3',
   },
+  httpMaxBodyBytes: {
+    env: 'HUB_HTTP_MAX_BODY_BYTES',
+    flag: 'http-max-body-bytes',
+    schema: positiveInt('a positive number of bytes').default(1024 * 1024),
+    hint: 'largest HTTP request body read (413 above it); POST /homes/batch has its own limit',
+  },
+  httpMaxBatchBodyBytes: {
+    env: 'HUB_HTTP_MAX_BATCH_BODY_BYTES',
+    flag: 'http-max-batch-body-bytes',
+    schema: positiveInt('a positive number of bytes').default(8 * 1024 * 1024),
+    hint: 'largest body of POST /homes/batch (500 homes with long notes fit)',
+  },
+  serveSourceMaps: {
+    env: 'HUB_SERVE_SOURCE_MAPS',
+    flag: 'serve-source-maps',
+    schema: z.stringbool({ error: 'must be 1/0, true/false, yes/no or on/off' }).default(false),
+    hint: "serve the console's .map files (for debugging; off: 404, docs/SECURITY.md)",
+  },
   webhookAllowedHosts: {
     env: 'HUB_WEBHOOK_ALLOWED_HOSTS',
     flag: 'webhook-allowed-hosts',

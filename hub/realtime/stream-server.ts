@@ -19,7 +19,8 @@ import type { EventBus } from '../core/event-bus.js';
 import type { DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
-import { SESSION_COOKIE, tokenFrom } from '../api/auth-middleware.js';
+import { sessionCookieFrom, tokenFrom } from '../api/auth-middleware.js';
+import { sameOrigin } from '../api/same-origin.js';
 import { StreamBuffer, type StreamMessage } from './stream-buffer.js';
 
 export const STREAM_PATH = '/api/v1/stream';
@@ -88,14 +89,31 @@ export class StreamServer {
     this.wss.close();
   }
 
+  /**
+   * Fails closed per request (issue 10 item 1): whatever the request holds, this
+   * socket gets an HTTP refusal or the WebSocket, and nothing throws out of the
+   * 'upgrade' event, where an exception would stop the whole process.
+   */
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://hub.invalid');
+    // Node's HTTP server stops listening for errors on a socket it hands to 'upgrade':
+    // a client resetting it mid-handshake would otherwise be an uncaught 'error' event.
+    socket.on('error', () => socket.destroy());
+    try {
+      this.upgrade(req, socket, head);
+    } catch (err) {
+      this.deps.log.error({ err, url: req.url?.slice(0, 200) }, 'stream upgrade failed');
+      refuse(socket, 500, 'Internal Server Error');
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = requestTarget(req.url);
+    if (!url) return refuse(socket, 400, 'Bad Request');
     if (url.pathname !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
     // Browsers always send Origin; a page from another site must not ride the user's cookie.
     const origin = req.headers.origin;
     if (origin !== undefined && !sameOrigin(origin, req.headers.host)) return refuse(socket, 403, 'Forbidden');
-    const cookie = parseCookie(req.headers.cookie)[SESSION_COOKIE];
-    const token = url.searchParams.get('token') ?? tokenFrom(req.headers.authorization, cookie);
+    const token = url.searchParams.get('token') ?? tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie));
     const session = token ? this.deps.sessions.resolve(token) : undefined;
     if (!session) return refuse(socket, 401, 'Unauthorized');
     if (!STREAM_ROLES.has(session.role)) return refuse(socket, 403, 'Forbidden');
@@ -215,23 +233,23 @@ function deviceStatus(change: DeviceStatusChange): Record<string, unknown> {
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  else socket.destroy();
 }
 
-function sameOrigin(origin: string, host: string | undefined): boolean {
+/**
+ * The request-target as a URL, or undefined when it is not one (RFC 9112 §3.2):
+ * origin-form (`/path?query`) is read relative to a placeholder origin, exactly
+ * as the HTTP side reads it, so `//[` is a path and not a broken host;
+ * absolute-form must parse on its own. Nothing else is accepted for an upgrade.
+ */
+function requestTarget(target: string | undefined): URL | undefined {
+  if (!target) return undefined;
   try {
-    return new URL(origin).host === host;
+    if (target.startsWith('/')) return new URL(`http://hub.invalid${target}`);
+    if (/^https?:\/\//i.test(target)) return new URL(target);
   } catch {
-    return false;
+    // not a URL: refused below
   }
+  return undefined;
 }
-
-function parseCookie(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of header?.split(';') ?? []) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return out;
-}
-

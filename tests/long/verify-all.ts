@@ -16,6 +16,7 @@ const RUNS: { name: string; script: string; args: string[]; quickArgs: string[] 
   { name: 'conformance', script: 'tests/long/conformance.ts', args: [], quickArgs: [] },
   { name: 'crash', script: 'tests/long/crash.ts', args: [], quickArgs: ['--devices', '100', '--rate', '300', '--kills', '5'] },
   { name: 'fuzz', script: 'tests/long/fuzz.ts', args: [], quickArgs: ['--sessions', '50000', '--warmup', '5000', '--settleMs', '20000'] },
+  { name: 'http-fuzz', script: 'tests/long/http-fuzz.ts', args: [], quickArgs: ['--sessions', '20000'] },
   { name: 'floods', script: 'tests/long/floods.ts', args: [], quickArgs: ['--idle', '1000', '--big', '20', '--seconds', '8'] },
   { name: 'backup', script: 'tests/long/backup.ts', args: [], quickArgs: ['--backups', '3'] },
 ];

@@ -1,9 +1,10 @@
 /** POST /api/v1/auth/login and /logout. */
+import type { Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { LoginGuard } from '../../auth/login-guard.js';
-import { verifyPassword } from '../../auth/passwords.js';
+import { verifyLogin } from '../../auth/passwords.js';
 import type { SessionStore } from '../../auth/sessions.js';
 import type { Registry } from '../../registry/registry.js';
 import { SESSION_COOKIE } from '../auth-middleware.js';
@@ -38,6 +39,16 @@ const routes = {
   }),
 };
 
+/**
+ * Over TLS the cookie is `Secure`, so a browser never sends it over plain HTTP
+ * (issue 10 item 8). Read from the request itself: @hono/node-server builds
+ * its URL with https when the socket is encrypted. A TLS-terminating proxy in
+ * front must then speak HTTPS to the hub too, or the cookie stays plain.
+ */
+function servedOverTls(c: Context): boolean {
+  return new URL(c.req.url).protocol === 'https:';
+}
+
 export interface AuthRouteDeps {
   registry: Registry;
   sessions: SessionStore;
@@ -55,8 +66,10 @@ export function authRoutes(deps: AuthRouteDeps) {
     const locked = deps.loginGuard.lockedFor(username, ip);
     if (locked > 0) throw new HttpError(429, 'locked', `too many failed logins: try again in ${Math.ceil(locked / 60_000)} min`);
     const user = deps.registry.findUser(username);
-    // Same answer for unknown user and wrong password: do not reveal which usernames exist.
-    if (!user || user.disabled || !(await verifyPassword(password, user.passwordHash))) {
+    // Same answer and the same scrypt work for an unknown, a disabled and a wrong-password
+    // login: neither the message nor the time may reveal which usernames exist.
+    const passwordOk = await verifyLogin(password, user?.passwordHash);
+    if (!user || user.disabled || !passwordOk) {
       const nowLocked = deps.loginGuard.failed(username, ip);
       deps.audit.record('auth.login_failed', `user:${username.slice(0, 100)}`, undefined, { ip, locked: nowLocked });
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
@@ -64,7 +77,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     deps.loginGuard.succeeded(username);
     const { token, expiresAt } = deps.sessions.create({ userId: user.id, username: user.username, role: user.role, homeIds: user.homeIds });
     deps.audit.record('auth.login', `user:${user.username}`, undefined, { ip });
-    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', expires: new Date(expiresAt) });
+    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', expires: new Date(expiresAt), secure: servedOverTls(c) });
     return c.json(
       { token, expiresAt: new Date(expiresAt).toISOString(), user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role, homeIds: user.homeIds } },
       200,
@@ -85,7 +98,7 @@ export function authRoutes(deps: AuthRouteDeps) {
 
   app.openapi(routes.logout, (c) => {
     deps.sessions.revoke(c.get('token'));
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: servedOverTls(c) });
     return c.json({ ok: true as const }, 200);
   });
 

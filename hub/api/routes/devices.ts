@@ -120,7 +120,7 @@ export function devicesRoutes(deps: DevicesRouteDeps) {
   const requireVisibleDevice = (session: Session, id: string) => {
     const device = deps.registry.getDevice(id);
     if (!device) throw new HttpError(404, 'not_found', `device ${id} does not exist`);
-    assertHomeVisible(session, device.homeId);
+    assertHomeVisible(session, device.homeId, `device ${id}`);
     return device;
   };
 

@@ -62,8 +62,9 @@ export function residentsRoutes(deps: { registry: Registry; audit: AuditLog }) {
   const app = newRouter();
 
   app.openapi(routes.get, (c) => {
-    const resident = deps.registry.requireResident(c.req.valid('param').id);
-    assertHomeVisible(c.get('session'), resident.homeId);
+    const { id } = c.req.valid('param');
+    const resident = deps.registry.requireResident(id);
+    assertHomeVisible(c.get('session'), resident.homeId, `resident ${id}`);
     return c.json(residentFor(c.get('session'), resident), 200);
   });
 
