@@ -18,5 +18,5 @@ describe('crash harness (short)', () => {
     });
     expect(figures.alarmsAcked).toBeGreaterThan(100);
     expect(crashPassed(figures)).toBe(true);
-  }, 90_000);
+  }, 300_000); // four tsx hub starts and a drain of up to 60 s: 77-90 s on the loaded machine (issue 10, item 14)
 });
