@@ -8,6 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHomeRows } from '../hub/tools/provision/csv-rows.js';
+import { planRow, registeredSerials } from '../hub/tools/provision/existing.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 import { connectDevice } from './helpers/mqtt-device.js';
@@ -173,5 +174,23 @@ describe('provision CLI run again after the hub refused rows (issue 10, item 12)
     expect(third.out).toContain('0 home(s) created, 3 already there, 0 failed, of 3');
     expect((await hub.api.get('/api/v1/homes')).body.homes).toHaveLength(4);
     expect((await readFile(join(dir.path, 'third.csv'), 'utf8')).trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('provision plan against the serials the hub has', () => {
+  const row = (name: string, ...serials: string[]) => ({ line: 2, home: { name, address: 'x', resident: { name: 'R', birthYear: 1940 } as never }, devices: serials.map((s) => ({ kind: 'bracelet', serial: s })) });
+  const hub = registeredSerials([
+    { id: 'home-a', name: 'A home', devices: [{ id: 'brc-1', kind: 'bracelet', serial: 'B-1' }, { id: 'brc-2', kind: 'bracelet', serial: 'B-2' }] },
+    { id: 'home-b', name: 'B home', devices: [{ id: 'brc-3', kind: 'bracelet', serial: 'B-3' }] },
+  ]);
+
+  it('creates new homes, skips a home already there and names what to add, refuses serials of other homes', () => {
+    expect(planRow(row('C home', 'B-9'), hub)).toEqual({ action: 'create' });
+    expect(planRow(row('A home', 'B-1', 'B-2'), hub)).toEqual({ action: 'already_there', homeId: 'home-a', missing: [] });
+    expect(planRow(row('A home', 'B-1', 'B-7'), hub)).toEqual({ action: 'already_there', homeId: 'home-a', missing: [{ kind: 'bracelet', serial: 'B-7' }] });
+    expect(planRow(row('C home', 'B-3', 'B-8'), hub)).toEqual({ action: 'conflict', message: expect.stringMatching(/^bracelet:B-3 is already registered as brc-3 in home-b "B home" — not this row's home/) });
+    expect(planRow(row('A home', 'B-1', 'B-3'), hub)).toEqual({ action: 'conflict', message: expect.stringContaining("2 homes, but a row is one home") });
+    // The same serial under another kind is another device.
+    expect(planRow({ ...row('C home'), devices: [{ kind: 'door_sensor', serial: 'B-1' }] }, hub)).toEqual({ action: 'create' });
   });
 });

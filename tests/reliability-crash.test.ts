@@ -21,5 +21,5 @@ describe.each(['files', 'postgres'] as const)('crash harness (short) on %s', (st
     });
     expect(figures.alarmsAcked).toBeGreaterThan(100);
     expect(crashPassed(figures)).toBe(true);
-  }, 180_000);
+  }, 300_000); // four tsx hub starts and a drain of up to 60 s: 77-90 s on the loaded machine (issue 10, item 14)
 });

@@ -13,5 +13,5 @@ describe('fuzzer (short)', () => {
     expect(f.probe.sent).toBeGreaterThan(0);
     expect(f.probe.acked).toBe(f.probe.sent);
     expect(Object.keys(f.byKind).length).toBeGreaterThanOrEqual(8);
-  }, 90_000);
+  }, 300_000); // 3,000 sessions against a tsx hub process: 87 s of the old 90 s on the loaded machine (issue 10, item 14)
 });

@@ -22,7 +22,14 @@ export class ApiClient {
       headers['content-type'] ??= 'application/json';
       payload = JSON.stringify(body);
     }
-    const res = await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body: payload });
+    const send = () => this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body: payload });
+    const res = await send().catch((err: unknown) => {
+      // A GET on a kept-alive socket the server closed as idle in the same instant gets a reset;
+      // under load that window widens (issue 10, item 14: the crash harness's final read). Like a
+      // browser, send an idempotent request once more; a hub that is really gone refuses it again.
+      if (method !== 'GET' || !isStaleSocket(err)) throw err;
+      return send();
+    });
     const text = await res.text();
     // CSV exports (GET /reports/<table>.csv) come back as text; everything else is JSON.
     const parsed = !text ? undefined : res.headers.get('content-type')?.startsWith('text/csv') ? text : JSON.parse(text);
@@ -43,4 +50,9 @@ export class ApiClient {
     this.token = res.body.token;
     return res.body.token;
   }
+}
+
+function isStaleSocket(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }

@@ -32,13 +32,18 @@ export function runHubCommand(args: string[], env: Record<string, string>): { ch
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/**
- * Starts the hub and waits until it has printed both listener lines: on each
- * chunk of its stdout, not by polling. The limit is generous: on a loaded
- * machine a tsx start took over 10 s (issue 10, item 14).
- */
-export function startHubProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HubProcess> {
+/** Starts the hub and waits until it has printed both listener lines. */
+export async function startHubProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<HubProcess> {
   const run = runHubCommand([], { HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_HOST: '127.0.0.1', ...env });
+  return { ...run, ...(await listenerPorts(run, timeoutMs)) };
+}
+
+/**
+ * The ports a starting hub process prints, read on each chunk of its stdout,
+ * not by polling. The limit is generous: on a loaded machine a tsx start took
+ * over 10 s (issue 10, item 14). Kills the process if it does not get there.
+ */
+export function listenerPorts(run: { child: ChildProcess; stdout(): string; stderr(): string }, timeoutMs = 60_000): Promise<{ mqttPort: number; mqttsPort: number | undefined; httpPort: number }> {
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
@@ -51,7 +56,7 @@ export function startHubProcess(env: Record<string, string>, timeoutMs = 60_000)
       const http = run.stdout().match(/listening on https?:\/\/[^:]+:(\d+)/);
       if (!mqtt || !http) return;
       done();
-      resolve({ ...run, mqttPort: Number(mqtt[1]), mqttsPort: mqtts ? Number(mqtts[1]) : undefined, httpPort: Number(http[1]) });
+      resolve({ mqttPort: Number(mqtt[1]), mqttsPort: mqtts ? Number(mqtts[1]) : undefined, httpPort: Number(http[1]) });
     };
     const onExit = (code: number | null) => {
       done();
@@ -62,8 +67,9 @@ export function startHubProcess(env: Record<string, string>, timeoutMs = 60_000)
       run.child.kill('SIGKILL');
       reject(new Error(`hub did not start within ${timeoutMs} ms: ${run.stdout()} ${run.stderr()}`));
     }, timeoutMs);
-    // Registered after runHubCommand's own listener, so run.stdout() already holds each chunk.
+    // Registered after the caller's own listener, so run.stdout() already holds each chunk.
     run.child.stdout!.on('data', onOutput);
     run.child.once('exit', onExit);
+    onOutput();
   });
 }
