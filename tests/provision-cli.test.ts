@@ -3,17 +3,16 @@
  * before anything is created, credentials written as they are issued (mode
  * 0600), and the devices able to connect with them.
  */
-import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readHomeRows } from '../hub/tools/provision/csv-rows.js';
 import { planRow, registeredSerials } from '../hub/tools/provision/existing.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
-import { REPO_ROOT } from './helpers/hub-process.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 import { ADMIN_PASSWORD, startTestHub, type TestHub } from './helpers/test-hub.js';
+import { runCommand } from './helpers/run-tool.js';
 
 const keep = useCleanup();
 
@@ -24,13 +23,10 @@ const GOOD = [
   'Li home,8 Chunxi Rd,Jinjiang,Li Wei,1936,male,,no,,,,,smoke_sensor:SMK-1;gas_alarm:GAS-1',
 ].join('\n');
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'hub/tools/provision.ts', ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+/** The provision CLI with only PATH and `env`: what it needs must come from the test, nothing inherited. */
+async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  const res = await runCommand(process.execPath, ['--import', 'tsx', 'hub/tools/provision.ts', ...args], { PATH: process.env.PATH ?? '', ...env });
+  return { code: res.code, out: res.stdout, err: res.stderr };
 }
 
 // Each run spawns a tsx process: seconds each on a loaded machine, so the CLI tests get a generous limit.

@@ -5,31 +5,22 @@
  * admin password are swapped for the test hub's, so a README edit that breaks the
  * walk-through breaks this test.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeHub, useCleanup } from './helpers/cleanup.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
+import { runCommand } from './helpers/run-tool.js';
 import { ADMIN_PASSWORD, startTestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
 
 /** The ```sh blocks between the "Try it" heading and the next level-2 heading. */
-export function walkthroughBlocks(readme: string): string[] {
+function walkthroughBlocks(readme: string): string[] {
   const start = readme.indexOf('## Try it');
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end);
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
-
-function bash(script: string): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
 }
 
 describe('README walk-through', () => {
@@ -47,10 +38,10 @@ describe('README walk-through', () => {
       .replaceAll(`"password":"${password!}"`, `"password":"${ADMIN_PASSWORD}"`);
     expect(script).not.toContain('8080');
 
-    const res = await bash(script);
-    expect(res.err).toBe('');
+    const res = await runCommand('bash', ['-e', '-o', 'pipefail', '-c', script], { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' });
+    expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const all = res.out.trim().split('\n');
+    const all = res.stdout.trim().split('\n');
     // each simulator press says what it sent and when its PUBACK came
     const sent = all.filter((l) => l.startsWith('sent '));
     expect(sent.map((l) => l.split(' ')[1])).toEqual(['telemetry', 'sos', 'fall', 'sos']);

@@ -13,10 +13,10 @@ export interface ToolRun {
   stderr: string;
 }
 
-export function runTool(script: string, args: string[], env: Record<string, string> = {}): Promise<ToolRun> {
+/** Runs a command from the repository root with exactly `env`; resolves with its output and exit code. */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const { HUB_DATA_DIR: _dir, HUB_DATABASE_URL: _url, ...baseEnv } = process.env;
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -24,4 +24,9 @@ export function runTool(script: string, args: string[], env: Record<string, stri
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export function runTool(script: string, args: string[], env: Record<string, string> = {}): Promise<ToolRun> {
+  const { HUB_DATA_DIR: _dir, HUB_DATABASE_URL: _url, ...baseEnv } = process.env;
+  return runCommand(process.execPath, ['--import', 'tsx', script, ...args], { ...baseEnv, ...env });
 }
