@@ -17,17 +17,9 @@ import { open, readdir, readFile, mkdir, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import type { DeliveryLine } from './types.js';
+import { previousMonth, utcMonthOf } from '../core/months.js';
 
 const FILE = /^deliveries-(\d{4}-\d{2})\.jsonl$/;
-
-function monthOf(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
-}
-
-function previousMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-}
 
 export class DeliveryFile {
   private pending: string[] = [];
@@ -50,7 +42,7 @@ export class DeliveryFile {
    */
   async load(): Promise<DeliveryLine[]> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const current = monthOf(this.now());
+    const current = utcMonthOf(this.now());
     const wanted = new Set([current, previousMonth(current)]);
     const files = (await readdir(this.dir)).filter((f) => wanted.has(FILE.exec(f)?.[1] ?? '')).sort();
     const lines: DeliveryLine[] = [];
@@ -94,7 +86,7 @@ export class DeliveryFile {
         const batch = this.pending.join('');
         this.pending = [];
         try {
-          const handle = await this.fileFor(monthOf(this.now()));
+          const handle = await this.fileFor(utcMonthOf(this.now()));
           await handle.write(batch);
           await handle.datasync();
         } catch (err) {
