@@ -155,7 +155,11 @@ export class Hub {
       registry: this.registry,
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
       onDeviceMessage: dedupeAgainstJournal(
-        { isJournaled: this.journal.isJournaled?.bind(this.journal), onDuplicate: () => this.ingest.dropped.duplicate++ },
+        {
+          isJournaled: this.journal.isJournaled?.bind(this.journal),
+          isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
+          onDuplicate: () => this.ingest.dropped.duplicate++,
+        },
         (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
       ),
       onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),

@@ -209,6 +209,32 @@ describe('the unique device message key', () => {
   });
 });
 
+describe('skipping the look-up for keys newer than any held (one writer knows them all)', () => {
+  const keyOf = (_type: string, data: unknown) => data as { deviceId: string; seq: number; ts?: number };
+
+  it('answers from what it wrote and, after a reopen, from what it replayed; anything not newer goes to the look-up', async () => {
+    const j = await openJournal({ messageKeyOf: keyOf });
+    expect(j.isSurelyNew({ deviceId: 'br-1', seq: 1, ts: 1_000 })).toBe(true); // nothing held for br-1
+    await j.append('alert.raised', { deviceId: 'br-1', seq: 5, ts: 2_000 }).durable;
+    await j.append('alert.raised', { deviceId: 'sm-1', seq: 9 }).durable;
+    await j.close();
+
+    const again = await openJournal({ messageKeyOf: keyOf });
+    const answers = [
+      { deviceId: 'br-1', seq: 5, ts: 2_000 }, // the very key: a retransmission
+      { deviceId: 'br-1', seq: 6, ts: 1_999 }, // older ts: could be an old message
+      { deviceId: 'br-1', seq: 1, ts: 2_001 }, // later ts: a new message (or a restarted counter)
+      { deviceId: 'sm-1', seq: 9 }, // no ts, same seq
+      { deviceId: 'sm-1', seq: 10 }, // no ts, higher seq
+      { deviceId: 'sm-2', seq: 0 }, // a device with nothing held
+    ].map((k) => again.isSurelyNew(k));
+    expect(answers).toEqual([false, false, true, false, true, true]);
+    // Where it says "not sure", the database decides.
+    expect(await again.isJournaled({ deviceId: 'br-1', seq: 5, ts: 2_000 })).toBe(true);
+    expect(await again.isJournaled({ deviceId: 'br-1', seq: 6, ts: 1_999 })).toBe(false);
+  });
+});
+
 describe('start-up', () => {
   it('stops with one line naming HUB_DATABASE_URL when the database cannot be reached', async () => {
     const db = new PgDatabase({ url: 'postgres://hub:secret-pw@127.0.0.1:1/nowhere' });

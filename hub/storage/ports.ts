@@ -110,4 +110,10 @@ export interface JournalStore {
    * where the in-memory seq window rebuilt by the replay is the only dedupe.
    */
   isJournaled?(key: DeviceMessageKey): Promise<boolean>;
+  /**
+   * Answers without I/O when it can: true when this key is surely not
+   * journaled (newer than every key the store holds for the device), false
+   * when only `isJournaled` can tell. Only a store with `isJournaled` has it.
+   */
+  isSurelyNew?(key: DeviceMessageKey): boolean;
 }

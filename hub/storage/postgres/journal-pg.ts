@@ -29,6 +29,7 @@ import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
 import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal } from './journal-sql.js';
 import { JournalLockedError, JournalWriterConnection } from './journal-writer-connection.js';
+import { NewestMessageKeys } from './newest-message-keys.js';
 
 export interface PgJournalOptions {
   db: PgDatabase;
@@ -67,6 +68,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private wakeRetry: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private lookupsWaiting = 0;
+  private readonly newestKeys = new NewestMessageKeys();
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -119,6 +121,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
         this.options.onWarning?.(`journal chain broken at n=${entry.n} in ${this.location}; replay continues — run \`npm run audit:verify\` for details`);
       }
       onEntry?.(entry);
+      const key = this.options.messageKeyOf?.(entry.type, entry.data);
+      if (key) this.newestKeys.note(key);
       count += 1;
       this._lastN = entry.n;
       this.nextPrev = hash;
@@ -134,7 +138,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     // `data` as it appears in the line: the json column stores exactly this text.
     const dataText = line.slice(line.indexOf(',"data":') + 8, line.lastIndexOf(',"prev":'));
     const batch = this.enqueue(next, (b) => b.lines.length < this.maxBatch, () => ({ ...this.baseBatch(entry.n), lines: [] }));
-    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key: this.options.messageKeyOf?.(type, data) });
+    const key = this.options.messageKeyOf?.(type, data);
+    if (key) this.newestKeys.note(key);
+    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key });
     return { entry, durable: batch.done };
   }
 
@@ -158,6 +164,11 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     } finally {
       this.lookupsWaiting -= 1;
     }
+  }
+
+  /** Newer than every key held for the device: cannot be a retransmission (newest-message-keys.ts). */
+  isSurelyNew(key: DeviceMessageKey): boolean {
+    return this.newestKeys.isNewer(key);
   }
 
   /** Message look-ups in progress or waiting for the database (tests and diagnostics). */
