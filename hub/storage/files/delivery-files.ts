@@ -1,5 +1,5 @@
 /**
- * The delivery log on disk: `<dataDir>/notifications/deliveries-YYYY-MM.jsonl`,
+ * The delivery log on files (DeliveryLogStore): `<dataDir>/notifications/deliveries-YYYY-MM.jsonl`,
  * one JSON line per queued delivery, attempt or drop, appended with group
  * commit (one write + fdatasync per batch, one batch in flight) and replayed
  * at start so pending deliveries and the log survive a restart.
@@ -15,8 +15,9 @@
  */
 import { open, readdir, readFile, mkdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../core/logger.js';
-import type { DeliveryLine } from './types.js';
+import type { Logger } from '../../core/logger.js';
+import type { DeliveryLine } from '../../notify/types.js';
+import type { DeliveryLogStore } from '../ports.js';
 
 const FILE = /^deliveries-(\d{4}-\d{2})\.jsonl$/;
 
@@ -29,7 +30,7 @@ function previousMonth(month: string): string {
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
-export class DeliveryFile {
+export class DeliveryFiles implements DeliveryLogStore {
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
   private handle: FileHandle | undefined;
@@ -42,6 +43,10 @@ export class DeliveryFile {
     private readonly now: () => number,
     private readonly log: Logger,
   ) {}
+
+  get location(): string {
+    return this.dir;
+  }
 
   /**
    * Reads this month's and last month's files in order. Older files stay on
