@@ -54,10 +54,23 @@ export class DeliveryFiles implements DeliveryLogStore {
    * lives at most a quiet night plus one hour).
    */
   async load(): Promise<DeliveryLine[]> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const current = monthOf(this.now());
     const wanted = new Set([current, previousMonth(current)]);
-    const files = (await readdir(this.dir)).filter((f) => wanted.has(FILE.exec(f)?.[1] ?? '')).sort();
+    return this.readMonths((month) => wanted.has(month));
+  }
+
+  /** Every line of every month, oldest first: what migrate:to-postgres copies. Creates nothing. */
+  loadAll(): Promise<DeliveryLine[]> {
+    return this.readMonths(() => true, false);
+  }
+
+  private async readMonths(wanted: (month: string) => boolean, create = true): Promise<DeliveryLine[]> {
+    if (create) await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' && !create) return [] as string[];
+      throw err;
+    });
+    const files = names.filter((f) => FILE.test(f) && wanted(FILE.exec(f)![1]!)).sort();
     const lines: DeliveryLine[] = [];
     for (const file of files) {
       const text = await readFile(join(this.dir, file), 'utf8');

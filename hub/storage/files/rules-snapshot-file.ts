@@ -31,6 +31,12 @@ export class RulesSnapshotFile implements RulesSnapshotStore {
     return usableSnapshot(text, now);
   }
 
+  /** The saved snapshot as it is, without removing it or judging its age (migrate:to-postgres); undefined when absent or unreadable. */
+  async read(): Promise<RulesSnapshot | undefined> {
+    const text = await readFile(this.path, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : usableSnapshot(text, Number.NEGATIVE_INFINITY);
+  }
+
   async close(): Promise<void> {
     // Every save completed before it returned; nothing to release.
   }
