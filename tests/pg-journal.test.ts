@@ -7,15 +7,18 @@
  * start-up refusals (unreachable, newer schema). The contract shared with the
  * files is in journal-store.test.ts.
  */
+import pgLib from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartupError } from '../hub/core/data-dir.js';
 import { formatEntry, GENESIS_PREV, hashLine } from '../hub/storage/journal-format.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal, type PgJournalOptions } from '../hub/storage/postgres/journal-pg.js';
+import { JOURNAL_LOCK } from '../hub/storage/postgres/journal-writer-connection.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
 import { waitFor } from './helpers/wait-for.js';
 import { usePgDatabase } from './helpers/pg-database.js';
 
+const { Client } = pgLib;
 const pg = usePgDatabase();
 const opened: PgJournal[] = [];
 const AT = Date.parse('2024-03-01T08:00:00.000Z');
@@ -126,6 +129,54 @@ describe('a database that goes away and comes back', () => {
     expect(errors).toHaveLength(1);
     expect(j.healthy).toBe(false);
     await expect(j.append('later', 1).durable).rejects.toThrow(/journal is unhealthy/);
+  });
+});
+
+describe('one writer per database (the advisory lock)', () => {
+  it('refuses a second journal on the same database after waiting, in one line naming the holder, and changes nothing', async () => {
+    const first = await openJournal();
+    await first.append('a', 1).durable;
+    const waited: string[] = [];
+    const second = openJournal({ lockWaitMs: 300, onWaitingForLock: (holder) => waited.push(holder) });
+    await expect(second).rejects.toThrow(StartupError);
+    await expect(second).rejects.toThrow(/being written by another process \(server backend \d+, "home-care-hub journal writer \(pid \d+\)"/);
+    expect(waited).toHaveLength(1);
+    // The first writer is untouched and carries on.
+    await first.append('b', 2).durable;
+    expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 2 });
+  });
+
+  it('opens as soon as the holder ends, replays what it wrote, and continues the chain', async () => {
+    const first = await openJournal();
+    await first.append('a', 1).durable;
+    let waiting!: () => void;
+    const isWaiting = new Promise<void>((resolve) => (waiting = resolve));
+    const second = openJournal({ lockWaitMs: 60_000, onWaitingForLock: () => waiting() });
+    await isWaiting;
+    first.append('b', 2); // still pending when close() starts: close writes it, then lets the lock go
+    await first.close();
+    const j = await second;
+    expect(j.lastN).toBe(2);
+    await j.append('c', 3).durable;
+    expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 3 });
+  });
+
+  it('stops writing for good when another session took the lock while its connection was down', async () => {
+    const errors: Error[] = [];
+    const j = await openJournal({ lockWaitMs: 200, onError: (e) => errors.push(e) });
+    await j.append('a', 1).durable;
+    await pg.terminateBackends();
+    const [classId, objId] = JOURNAL_LOCK;
+    const thief = new Client({ connectionString: pg.url });
+    await thief.connect();
+    try {
+      await thief.query('SELECT pg_advisory_lock($1, $2)', [classId, objId]);
+      await expect(j.append('b', 2).durable).rejects.toThrow(/being written by another process/);
+      expect(errors).toHaveLength(1);
+      expect(await rowCount()).toBe(1);
+    } finally {
+      await thief.end();
+    }
   });
 });
 

@@ -27,7 +27,7 @@ import { literalRefusal, webhookSender, type PostWebhook } from './http-sender.j
 import { webhookBody, webhookHeaders } from './payload.js';
 import { selectTargets, snapshotAlert } from './targets.js';
 import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
-import { displayUrl } from './webhook-url.js';
+import { displayUrl } from '../registry/webhook-url.js';
 import { WebhookStore, webhookView, type NewWebhook, type OrgWebhookView } from './webhook-store.js';
 
 /** Deliveries are retried for up to an hour; older alert events are not worth sending after a restart. */

@@ -57,6 +57,7 @@ export function selectStores(settings: StoreSettings): Stores {
       now,
       onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted; see the error for the rows concerned'),
       onWarning,
+      onWaitingForLock: (holder) => log.warn({ module: 'journal' }, `waiting for the journal's writer lock, held by ${holder} (a hub that just stopped finishes its last commit first)`),
       messageKeyOf: settings.messageKeyOf,
     });
     return {

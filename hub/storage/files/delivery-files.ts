@@ -16,19 +16,11 @@
 import { open, readdir, readFile, mkdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
+import { previousMonth, utcMonthOf } from '../../core/months.js';
 import type { DeliveryLine } from '../../notify/types.js';
 import type { DeliveryLogStore } from '../ports.js';
 
 const FILE = /^deliveries-(\d{4}-\d{2})\.jsonl$/;
-
-function monthOf(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
-}
-
-function previousMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-}
 
 export class DeliveryFiles implements DeliveryLogStore {
   private pending: string[] = [];
@@ -54,7 +46,7 @@ export class DeliveryFiles implements DeliveryLogStore {
    * lives at most a quiet night plus one hour).
    */
   async load(): Promise<DeliveryLine[]> {
-    const current = monthOf(this.now());
+    const current = utcMonthOf(this.now());
     const wanted = new Set([current, previousMonth(current)]);
     return this.readMonths((month) => wanted.has(month));
   }
@@ -112,7 +104,7 @@ export class DeliveryFiles implements DeliveryLogStore {
         const batch = this.pending.join('');
         this.pending = [];
         try {
-          const handle = await this.fileFor(monthOf(this.now()));
+          const handle = await this.fileFor(utcMonthOf(this.now()));
           await handle.write(batch);
           await handle.datasync();
         } catch (err) {
