@@ -88,6 +88,20 @@ describe('folder import rules (DESIGN.md §2)', () => {
     expect(storageUsers.map((f) => f.file).filter((file) => file !== 'hub/hub.ts' && !file.startsWith('hub/tools/'))).toEqual([]);
   });
 
+  it('only the storage adapters reach data through lowdb, pg or node:fs (issue 11 §1 "every store behind a port")', async () => {
+    const found = await importsOf('hub');
+    const storageLibs = /^(lowdb|pg|node-pg-migrate|write-file-atomic|node:fs(\/promises)?)$/;
+    // Files outside hub/storage/ that touch the file system for something that is not a store's data.
+    const notData: Record<string, string> = {
+      'hub/config/tls-certificates.ts': 'reads the TLS certificate and key named in the config',
+      'hub/api/console-static.ts': 'serves the built console (dashboard/dist)',
+      'hub/core/data-dir.ts': 'checks at start that the data dir is writable and private; reads no records',
+    };
+    const users = found.filter((f) => storageLibs.test(f.specifier) && !f.file.startsWith('hub/storage/') && !f.file.startsWith('hub/tools/'));
+    expect(users.length).toBeGreaterThan(0); // the allowed ones above: proves the check sees them
+    expect(users.filter((f) => !(f.file in notData)).map((f) => `${f.file} imports ${f.specifier}`)).toEqual([]);
+  });
+
   it('inside hub/, code imports only its own layer or those below it: device → ingest → rules → alerts → people (issue 11)', async () => {
     // Lower numbers are closer to the device. Type-only imports may also name a
     // type of a higher layer (the bus's event types in core/ name alerts), but
