@@ -8,7 +8,6 @@
  * `npm start` with one line.
  */
 import { describe, expect, it } from 'vitest';
-import type { PgJournal } from '../hub/storage/postgres/journal-pg.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { runHubCommand } from './helpers/hub-process.js';
 import { connectDevice } from './helpers/mqtt-device.js';
