@@ -79,7 +79,7 @@ describe.skipIf(!HAVE_CHROMIUM)('admin pages (real chromium, real hub)', () => {
     const manage = page.locator('.manage-user[data-user="zhou.min"]');
     await manage.locator('select[name=role]').selectOption('supervisor');
     await manage.locator('[data-action=change-role]').click();
-    await expect.poll(() => page.locator('tr[data-user="zhou.min"] [data-col=role]').textContent()).toBe('supervisor');
+    await page.locator('tr[data-user="zhou.min"] [data-col=role]:text-is("supervisor")').waitFor();
     await manage.locator('input[name=password]').fill('zhou.min-second-pass');
     await manage.locator('[data-action=reset-password]').click();
     await manage.locator('[role=status]:has-text("Password reset")').waitFor();

@@ -1,5 +1,6 @@
 /**
- * English strings of the admin and resident pages (issue 13 items 2, 3), kept
+ * English strings of the admin and resident pages and elder mode (issue 13
+ * items 2, 3, 10), kept
  * apart from en.ts so parallel work on other pages does not collide; en.ts
  * spreads them in, and the same key rules apply (admin-zh-CN.ts, the i18n test).
  */
@@ -150,4 +151,7 @@ export const adminEn = {
   'history.outcome': 'Outcome',
   'history.visits': 'Visits',
   'history.noVisits': 'No visits logged.',
+
+  'elder.on': 'Large text',
+  'elder.off': 'Normal text',
 } as const satisfies Record<string, string>;

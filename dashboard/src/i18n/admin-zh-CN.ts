@@ -1,4 +1,4 @@
-/** 简体中文: the admin and resident pages (issue 13). Same keys as admin-en.ts. */
+/** 简体中文: the admin and resident pages and elder mode (issue 13). Same keys as admin-en.ts. */
 import type { adminEn } from './admin-en.js';
 
 export const adminZhCN: Record<keyof typeof adminEn, string> = {
@@ -148,4 +148,7 @@ export const adminZhCN: Record<keyof typeof adminEn, string> = {
   'history.outcome': '处理结果',
   'history.visits': '探访记录',
   'history.noVisits': '暂无探访记录。',
+
+  'elder.on': '长辈模式',
+  'elder.off': '标准模式',
 };
