@@ -117,3 +117,22 @@ describe('contact availability (issue 13 item 3)', () => {
     expect((await hub.api.get(`/api/v1/residents/${residentId}`)).body.contacts).toHaveLength(2);
   });
 });
+
+describe('the last admin (issue 13 item 2)', () => {
+  it('cannot be disabled or lose the role until another admin exists', async () => {
+    const hub = keep(await startTestHub(), closeHub);
+    const admin = (await hub.api.get('/api/v1/users')).body.users.find((u: { username: string }) => u.username === 'admin');
+    for (const change of [{ disabled: true }, { role: 'operator' }]) {
+      const refused = await hub.api.request('PATCH', `/api/v1/users/${admin.id}`, change);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toBe('admin is the last active admin: make another user admin first');
+    }
+    expect((await hub.api.get('/api/v1/users')).body.users.find((u: { id: string }) => u.id === admin.id)).toMatchObject({ role: 'admin' });
+    expect((await hub.api.get('/api/v1/auth/me')).status).toBe(200);
+    const second = await hub.api.post('/api/v1/users', { username: 'deputy', password: 'deputy-password-1', role: 'admin' });
+    expect((await hub.api.request('PATCH', `/api/v1/users/${second.body.id}`, { disabled: true })).status).toBe(200);
+    expect((await hub.api.request('PATCH', `/api/v1/users/${admin.id}`, { disabled: true })).status).toBe(409);
+    expect((await hub.api.request('PATCH', `/api/v1/users/${second.body.id}`, { disabled: false })).status).toBe(200);
+    expect((await hub.api.request('PATCH', `/api/v1/users/${second.body.id}`, { role: 'supervisor' })).status).toBe(200);
+  });
+});
