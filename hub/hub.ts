@@ -376,17 +376,7 @@ export class Hub {
         mqtt: { connectedClients: this.broker.connectedClients },
         load: { shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry },
       }),
-      dataStatus: () =>
-        dataStatus({
-          dataDir: config.dataDir,
-          backupDir: config.backupDir,
-          storage: config.databaseUrl ? 'postgres' : 'files',
-          alerts: () => {
-            const all = this.alerts.list();
-            return { total: all.length, oldestRaisedAt: all.reduce<string | null>((min, a) => (min === null || a.raisedAt < min ? a.raisedAt : min), null) };
-          },
-          now: () => this.clock.now(),
-        }),
+      dataStatus: () => dataStatus({ dataDir: config.dataDir, backupDir: config.backupDir, storage: config.databaseUrl ? 'postgres' : 'files', alerts: () => this.alerts.list(), now: () => this.clock.now() }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
       bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },

@@ -68,6 +68,14 @@ describe('backup and retention status', () => {
     expect(status.retention.journal.months).toEqual([expect.objectContaining({ month: expect.stringMatching(/^\d{4}-\d{2}$/), bytes: expect.any(Number) })]);
     expect(status.retention.journal.months[0].bytes).toBeGreaterThan(0);
     expect(status.retention.journal).toMatchObject({ alerts: 0, oldestAlertAt: null });
+
+    const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet'] });
+    const deviceId = devices[0]!.id;
+    for (const [kind, at] of [['sos', '2026-11-02T08:00:00.000Z'], ['fall', '2026-10-30T21:15:00.000Z']] as const) {
+      hub.hub.intake.submit({ kind, severity: 'critical', title: kind, homeId, deviceId }, { deviceId, eventType: kind, at });
+    }
+    await hub.hub.journal.whenDurable();
+    expect((await hub.api.get('/api/v1/admin/data-status')).body.retention.journal).toMatchObject({ alerts: 2, oldestAlertAt: '2026-10-30T21:15:00.000Z' });
   });
 
   it('finds the newest whole backup made while the hub runs, ignores partial ones, and flags an old one as overdue', async () => {

@@ -101,11 +101,12 @@ describe.skipIf(!HAVE_CHROMIUM)('resident page (real chromium, real hub)', () =>
     await expect(row('max').locator('[data-col=default]').textContent()).resolves.toBe('120');
     await row('max').locator('[data-col=resident] input').fill('100');
     await card.locator('[data-action=save-resident-rule]').click();
-    // Saved, read back and redrawn: wait for the value in effect, not for a time.
-    await card.locator('tr[data-param=max] [data-col=effective]:text-is("100")').waitFor();
+    // Saved, read back and redrawn: wait for the value in effect, not for a time (generously: a loaded machine).
+    const effective = (param: string) => card.locator(`tr[data-param=${param}] [data-col=effective]`).textContent();
+    await expect.poll(() => effective('max'), { timeout: 20_000 }).toBe('100');
     await card.locator('tr[data-param=min] [data-col=home] input').fill('50');
     await card.locator('[data-action=save-home-rule]').click();
-    await card.locator('tr[data-param=min] [data-col=effective]:text-is("50")').waitFor();
+    await expect.poll(() => effective('min'), { timeout: 20_000 }).toBe('50');
     await expect(card.locator('tr[data-param=min] [data-col=default]').textContent()).resolves.toBe('45');
     expect((await hub.api.get(`/api/v1/residents/${residentId}/rule-settings/heart_rate`)).body.params).toMatchObject({ min: 50, max: 100, readings: 3 });
 

@@ -53,8 +53,8 @@ export interface DataStatusDeps {
   dataDir: string;
   backupDir: string | undefined;
   storage: 'files' | 'postgres';
-  /** How many alerts the journal holds and when the oldest was raised. */
-  alerts(): { total: number; oldestRaisedAt: string | null };
+  /** The alerts the journal holds (their count and the oldest are reported). */
+  alerts(): readonly { raisedAt: string }[];
   now(): number;
 }
 
@@ -62,7 +62,8 @@ const DELIVERY_FILE = /^deliveries-(\d{4}-\d{2})\.jsonl$/;
 
 export async function dataStatus(deps: DataStatusDeps): Promise<DataStatus> {
   const now = deps.now();
-  const alerts = deps.alerts();
+  const all = deps.alerts();
+  const oldest = all.reduce<string | null>((min, a) => (min === null || a.raisedAt < min ? a.raisedAt : min), null);
   const journalMonths =
     deps.storage === 'files'
       ? await monthFiles(join(deps.dataDir, 'journal'), listJournalFiles, (name) => monthOfFileName(name))
@@ -73,7 +74,7 @@ export async function dataStatus(deps: DataStatusDeps): Promise<DataStatus> {
     storage: deps.storage,
     backup: await backupStatus(deps.backupDir, now),
     retention: {
-      journal: { months: journalMonths, alerts: alerts.total, oldestAlertAt: alerts.oldestRaisedAt },
+      journal: { months: journalMonths, alerts: all.length, oldestAlertAt: oldest },
       deliveries: { months: deliveryMonths },
     },
   };
