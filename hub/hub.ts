@@ -12,6 +12,7 @@ import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
+import { dataStatus } from './tools/backup/data-status.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
@@ -378,6 +379,7 @@ export class Hub {
         mqtt: { connectedClients: this.broker.connectedClients },
         load: { shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry },
       }),
+      dataStatus: () => dataStatus({ dataDir: config.dataDir, backupDir: config.backupDir, storage: config.databaseUrl ? 'postgres' : 'files', alerts: () => this.alerts.list(), now: () => this.clock.now() }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
       bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },

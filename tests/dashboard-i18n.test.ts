@@ -15,6 +15,7 @@ import { COMMAND_NAMES } from '../devices/commands.js';
 import { COMMAND_STATES, EXPIRY_REASONS } from '../hub/commands/command-book.js';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../hub/alerts/alert.js';
 import { BAD_PAYLOAD_REASONS } from '../hub/ingest/device-state.js';
+import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, NOTIFY_EVENTS } from '../hub/notify/types.js';
 import { CONDITIONS, ROLES } from '../hub/registry/records.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 
@@ -49,6 +50,9 @@ describe('console strings (dashboard/src/i18n)', () => {
       ['commandState', COMMAND_STATES],
       ['expiry', EXPIRY_REASONS],
       ['badPayload', BAD_PAYLOAD_REASONS],
+      ['notifyEvent', NOTIFY_EVENTS],
+      ['delivery', DELIVERY_STATUSES],
+      ['attempt', ATTEMPT_OUTCOMES],
     ];
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((key) => !(key in en));
     expect(missing).toEqual([]);

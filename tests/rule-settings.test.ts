@@ -66,10 +66,29 @@ describe('rule settings', () => {
 
   it('marks a resident away and back, audited', async () => {
     const { hub, residentId } = await setUp();
-    const away = await hub.api.post(`/api/v1/residents/${residentId}/away`, { away: true, until: '2026-12-01T00:00:00Z' });
-    expect(away.body.away).toMatchObject({ by: 'user:admin', until: '2026-12-01T00:00:00.000Z' });
+    const until = new Date(Date.now() + 7 * 86_400_000);
+    const away = await hub.api.post(`/api/v1/residents/${residentId}/away`, { away: true, until: until.toISOString() });
+    expect(away.body.away).toMatchObject({ by: 'user:admin', until: until.toISOString() });
     const back = await hub.api.post(`/api/v1/residents/${residentId}/away`, { away: false });
     expect(back.body.away).toBeUndefined();
     expect(hub.hub.audit.recent().map((e) => e.action)).toEqual(expect.arrayContaining(['resident.away', 'resident.back']));
+  });
+
+  it('plans an away period from a later date until another, and refuses an end before its start or in the past (issue 13)', async () => {
+    const { hub, residentId } = await setUp();
+    const day = 86_400_000;
+    const from = new Date(Date.now() + 2 * day).toISOString();
+    const until = new Date(Date.now() + 9 * day).toISOString();
+    const planned = await hub.api.post(`/api/v1/residents/${residentId}/away`, { away: true, from, until });
+    expect(planned.status).toBe(200);
+    expect(planned.body.away).toMatchObject({ since: from, until });
+    const backwards = await hub.api.post(`/api/v1/residents/${residentId}/away`, { away: true, from: until, until: from });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.error.issues).toEqual([expect.objectContaining({ path: 'until', message: 'must be after from' })]);
+    const past = await hub.api.post(`/api/v1/residents/${residentId}/away`, { away: true, until: new Date(Date.now() - day).toISOString() });
+    expect(past.status).toBe(400);
+    expect(past.body.error.message).toContain('until: must be in the future');
+    // Neither refusal changed the planned period.
+    expect((await hub.api.get(`/api/v1/residents/${residentId}`)).body.away).toMatchObject({ since: from, until });
   });
 });

@@ -21,10 +21,13 @@ export const INSTALL_ROLES: ReadonlySet<string> = new Set(['admin', 'installer']
 /** Roles that may log visits (POST /visits allows admin and visitor). */
 export const VISIT_ROLES: ReadonlySet<string> = new Set(['admin', 'visitor']);
 
+/** Roles that may change rule thresholds (PUT …/rule-settings allows admin and supervisor). */
+export const TUNER_ROLES: ReadonlySet<string> = new Set(['admin', 'supervisor']);
+
 const ROUTES_OF: Record<Role, ReadonlySet<Route['name']>> = {
-  admin: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'install', 'installNew', 'installHome', 'visits']),
-  supervisor: new Set(['queue', 'alert', 'homes', 'audit', 'reports']),
-  operator: new Set(['queue', 'alert', 'homes', 'audit']),
+  admin: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'install', 'installNew', 'installHome', 'visits', 'adminUsers', 'adminWebhooks', 'adminData', 'resident']),
+  supervisor: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'resident']),
+  operator: new Set(['queue', 'alert', 'homes', 'audit', 'resident']),
   installer: new Set(['install', 'installNew', 'installHome']),
   visitor: new Set(['visits']),
   family: new Set(['family']),

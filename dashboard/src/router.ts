@@ -1,6 +1,6 @@
 /**
  * Hash routes (#/queue, #/alerts/<id>, #/homes, #/audit, #/reports, #/family,
- * #/install…, #/visits): a reload or a bookmark lands on the same page, and no
+ * #/install…, #/visits, #/admin/…, #/residents/<id>): a reload or a bookmark lands on the same page, and no
  * server route is involved.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -16,6 +16,10 @@ export type Route =
   | { name: 'installNew' }
   | { name: 'installHome'; id: string }
   | { name: 'visits' }
+  | { name: 'adminUsers' }
+  | { name: 'adminWebhooks' }
+  | { name: 'adminData' }
+  | { name: 'resident'; id: string }
   | { name: 'notFound'; path: string };
 
 const FIXED: Record<string, Route> = {
@@ -27,6 +31,9 @@ const FIXED: Record<string, Route> = {
   '/install': { name: 'install' },
   '/install/new': { name: 'installNew' },
   '/visits': { name: 'visits' },
+  '/admin/users': { name: 'adminUsers' },
+  '/admin/webhooks': { name: 'adminWebhooks' },
+  '/admin/data': { name: 'adminData' },
 };
 
 export function parseRoute(hash: string): Route {
@@ -36,6 +43,8 @@ export function parseRoute(hash: string): Route {
   if (fixed) return fixed;
   const alert = /^\/alerts\/([^/]+)$/.exec(path);
   if (alert?.[1]) return { name: 'alert', id: decodeURIComponent(alert[1]) };
+  const resident = /^\/residents\/([^/]+)$/.exec(path);
+  if (resident?.[1]) return { name: 'resident', id: decodeURIComponent(resident[1]) };
   const home = /^\/install\/homes\/([^/]+)$/.exec(path);
   if (home?.[1]) return { name: 'installHome', id: decodeURIComponent(home[1]) };
   return { name: 'notFound', path };
@@ -52,6 +61,10 @@ export const href = {
   installNew: () => '#/install/new',
   installHome: (id: string) => `#/install/homes/${encodeURIComponent(id)}`,
   visits: () => '#/visits',
+  adminUsers: () => '#/admin/users',
+  adminWebhooks: () => '#/admin/webhooks',
+  adminData: () => '#/admin/data',
+  resident: (id: string) => `#/residents/${encodeURIComponent(id)}`,
 };
 
 export function useRoute(): Route {

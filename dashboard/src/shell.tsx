@@ -13,6 +13,8 @@ import { hasPage } from './roles.js';
 import { NotAllowed } from './pages/not-allowed.js';
 import { peoplePage } from './pages/people-pages.js';
 import { QueuePage } from './pages/queue-page.js';
+import { adminPage } from './pages/admin/admin-pages.js';
+import { ResidentPage } from './pages/resident-page.js';
 import { useRoute, type Route } from './router.js';
 
 function page(route: Route, user: User) {
@@ -33,6 +35,12 @@ function page(route: Route, user: User) {
     case 'installHome':
     case 'visits':
       return peoplePage(route, user);
+    case 'adminUsers':
+    case 'adminWebhooks':
+    case 'adminData':
+      return adminPage(route);
+    case 'resident':
+      return <ResidentPage key={route.id} id={route.id} user={user} />;
     case 'family':
       return <NotAllowed />;
     case 'notFound':

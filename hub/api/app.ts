@@ -28,11 +28,13 @@ import type { Registry } from '../registry/registry.js';
 import type { ReportService } from '../reports/report-service.js';
 import type { AnyRule } from '../rules/define-rule.js';
 import type { VisitService } from '../visits/visit-service.js';
+import type { DataStatus } from '../tools/backup/data-status.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
 import { DEFAULT_BODY_LIMITS, limitBodies, type BodyLimits } from './body-limit.js';
 import { consoleStatic } from './console-static.js';
 import { clientAborted, errorResponse, HttpError } from './errors.js';
 import { definePublicRoute, jsonResponse, newRouter } from './openapi-route.js';
+import { adminRoutes } from './routes/admin.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
@@ -74,6 +76,8 @@ export interface ApiDeps {
   reports: ReportService;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
+  /** Backups and retention for the admin page (issue 13). */
+  dataStatus(): Promise<DataStatus>;
   now: () => number;
   log: Logger;
   /** The built console (dashboard/dist). */
@@ -146,6 +150,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/', rulesRoutes(deps));
   api.route('/', visitsRoutes(deps));
   api.route('/reports', reportsRoutes(deps));
+  api.route('/admin', adminRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },

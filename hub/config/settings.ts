@@ -66,6 +66,12 @@ export const SETTINGS = {
     schema: z.string().min(1, 'must be a directory path').default('./data'),
     hint: 'where the registry files and the journal live',
   },
+  backupDir: {
+    env: 'HUB_BACKUP_DIR',
+    flag: 'backup-dir',
+    schema: z.string().min(1, 'must be a directory path').optional(),
+    hint: 'where `npm run backup -- --out <dir>/<name>` puts backups: the admin status page reports the newest and its age (issue 13)',
+  },
   databaseUrl: {
     env: 'HUB_DATABASE_URL',
     flag: 'database-url',

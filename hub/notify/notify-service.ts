@@ -11,8 +11,9 @@
  * background); every request is made later by the queue, so the alert
  * pipeline never waits for a gateway.
  */
+import { randomBytes } from 'node:crypto';
 import type { Alert } from '../alerts/alert.js';
-import { DomainError } from '../core/errors.js';
+import { conflict, DomainError, notFound } from '../core/errors.js';
 import { hostRefusal, type HostAllowList } from './host-allow-list.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
@@ -232,6 +233,27 @@ export class NotifyService {
     // Never the secret itself, in the audit or anywhere else: only that it changed.
     this.deps.audit.record('notify.webhook_updated', actor, id, { ...rest, ...(url !== undefined ? { url: displayUrl(url) } : {}), ...(secret !== undefined ? { secretChanged: true } : {}) });
     return webhookView(webhook);
+  }
+
+  /**
+   * A test send (issue 13): one `webhook.test` delivery with a made-up alert,
+   * queued like any notification, so it is signed, retried and logged with
+   * every attempt exactly as a real one would be. A disabled webhook is
+   * refused rather than queued to fail: the admin should enable it first.
+   */
+  testWebhook(id: string, actor: string): DeliveryView {
+    const webhook = this.webhookStore.get(id);
+    if (!webhook) throw notFound('webhook', id);
+    if (!webhook.enabled) throw conflict(`webhook ${webhook.name} is disabled: enable it to test it`);
+    const now = this.deps.clock.now();
+    const alertId = `test-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+    const alert = { id: alertId, kind: 'test', severity: 'low' as const, title: 'Test notification from the home-care hub', status: 'resolved' as const, raisedAt: iso(now), homeId: '', homeName: '', address: '', residentName: '' };
+    const target = { type: 'webhook' as const, webhookId: webhook.id, name: webhook.name };
+    // A fresh id per press: each test is its own delivery, never deduplicated away.
+    const queued = this.queue.enqueue({ key: `${alertId}:webhook.test:wh:${id}`, event: 'webhook.test', alertId, severity: 'low', target, alert, notBefore: now });
+    if (!queued) throw new DomainError('unavailable', 'the notification queue is full of alert deliveries: try again later');
+    this.deps.audit.record('notify.webhook_tested', actor, id, { name: webhook.name, deliveryId: queued.record.id });
+    return this.view(queued);
   }
 
   async deleteWebhook(id: string, actor: string): Promise<void> {

@@ -1,7 +1,8 @@
 /** The shapes the notifier passes between its pieces (issue 5). No secret ever appears in them. */
 import type { AlertStatus, Outcome, Severity } from '../alerts/alert.js';
 
-export const NOTIFY_EVENTS = ['alert.raised', 'alert.resolved', 'alert.escalated'] as const;
+/** `webhook.test`: an admin's test send from the console (issue 13), with a made-up alert and no contact. */
+export const NOTIFY_EVENTS = ['alert.raised', 'alert.resolved', 'alert.escalated', 'webhook.test'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** What a receiver learns about the alert: enough to word an SMS or place a call. */

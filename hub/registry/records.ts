@@ -47,6 +47,7 @@ export const contactSchema = z.object({
   relation: z.string().trim().max(50).optional(),
   phone: z.string().trim().regex(/^\+?[0-9 ()-]{3,30}$/, 'must be a phone number'),
   hasKeys: z.boolean().default(false),
+  availability: z.string().trim().max(200).optional().describe('when they can be reached or come round, e.g. weekdays after 18:00 (issue 13)'),
   notify: contactNotifySchema.optional(),
 });
 export type Contact = z.infer<typeof contactSchema>;
@@ -76,7 +77,7 @@ export interface ResidentRecord extends ResidentInput {
   updatedAt: string;
   /** Overrides of this resident's rule thresholds (win over the home's). */
   ruleSettings?: RuleSettings | undefined;
-  /** Marked away (in hospital, at family): inactivity monitoring pauses. */
+  /** Marked away (in hospital, at family): inactivity monitoring pauses from `since` (may be ahead: a planned stay) until `until`. */
   away?: { since: string; until?: string | undefined; by: string } | undefined;
 }
 

@@ -18,6 +18,7 @@ import {
   fakeNotifications,
   launchChromium,
   logIn,
+  logInByKeyboard,
   newDesk,
   provisionRichHome,
   type Person,
@@ -170,13 +171,7 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
     const sos = await raise(hub, homeIds[0]!, 'sos', 'critical', 30);
     const heart = await raise(hub, homeIds[1]!, 'heart_rate', 'high', 20);
     const page = await (await newDesk(browser)).newPage();
-    await page.goto(`${hub.httpUrl}/`);
-    // The username field has focus on load — wait for it, or keys typed on a busy machine go nowhere.
-    await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'username');
-    await page.keyboard.type(operator.username);
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(operator.password);
-    await page.keyboard.press('Enter');
+    await logInByKeyboard(page, hub.httpUrl, operator);
     await page.waitForSelector(`a.queue-row[data-alert-id="${heart}"]`);
 
     await tabUntil(page, (f) => f.alertId !== undefined);

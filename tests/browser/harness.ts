@@ -189,3 +189,14 @@ export function pageErrors(page: Page): string[] {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   return errors;
 }
+
+/** Logs in with the keyboard only (type, Tab, type, Enter): the username field has focus on load. */
+export async function logInByKeyboard(page: Page, baseUrl: string, person: Person): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  // Wait for the focus, or keys typed on a busy machine go nowhere.
+  await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'username');
+  await page.keyboard.type(person.username);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(person.password);
+  await page.keyboard.press('Enter');
+}

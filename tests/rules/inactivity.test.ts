@@ -5,7 +5,7 @@ import { at, event, play, resident, RuleHarness, telemetry, TIMER, type Scenario
 const door = event('door_sensor', 'open');
 const steps = (n: number) => telemetry('bracelet', { steps: n, heartRate: 70 });
 const D = (hhmm: string, day = 15) => at(`2026-01-${day}T${hhmm}:00Z`);
-const away = (until?: string) => ({ resident: resident({ away: { since: '2026-01-14T09:00:00Z', until, by: 'operator-1' } }) });
+const away = (until?: string, since = '2026-01-14T09:00:00Z') => ({ resident: resident({ away: { since, until, by: 'operator-1' } }) });
 
 const table: Scenario<typeof inactivityRule.params>[] = [
   { name: 'a door at 08:00, then nothing: medium at 20:00 (12 h of day window)', steps: [[D('08:00'), door], [D('20:30')]], expected: ['raise medium inactivity @2026-01-15T20:00:00Z'] },
@@ -29,6 +29,12 @@ const table: Scenario<typeof inactivityRule.params>[] = [
   { name: 'a door tamper is someone at the door', steps: [[D('08:00'), door], [D('10:00'), event('door_sensor', 'tamper')], [D('21:00')]], expected: [] },
   { name: 'the count starts at the first message, even one that is no activity', steps: [[D('09:00'), event('bracelet', 'low_battery')], [D('22:00')]], expected: ['raise medium inactivity @2026-01-15T21:00:00Z'] },
   { name: 'away: no alert, for days', options: away(), steps: [[D('08:00'), door], [D('08:00', 19)]], expected: [] },
+  {
+    name: 'away planned from tomorrow: monitored until then, quiet after (issue 13)',
+    options: away(undefined, '2026-01-16T00:00:00Z'),
+    steps: [[D('08:00'), door], [D('08:00', 19)]],
+    expected: ['raise medium inactivity @2026-01-15T20:00:00Z'],
+  },
   { name: 'away until a date already past: monitored', options: away('2026-01-15T07:00:00Z'), steps: [[D('08:00'), door], [D('21:00')]], expected: ['raise medium inactivity @2026-01-15T20:00:00Z'] },
   { name: 'away until 12:00: counted from 12:00 (10 h today, 2 h tomorrow)', options: away('2026-01-15T12:00:00Z'), steps: [[D('08:00'), door], [D('12:00', 16)]], expected: ['raise medium inactivity @2026-01-16T09:00:00Z'] },
   { name: 'a resident\'s own period (4 h)', options: { params: { hours: 4 } }, steps: [[D('08:00'), door], [D('13:00')]], expected: ['raise medium inactivity @2026-01-15T12:00:00Z'] },

@@ -4,6 +4,7 @@
  */
 import type { HomeDetail } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
+import { href } from '../router.js';
 import { ageFromBirthYear } from '../util/format.js';
 
 function initials(name: string): string {
@@ -39,6 +40,13 @@ export function ResidentCard({ home }: { home: HomeDetail | undefined }) {
             </p>
           )}
           {r?.specialHardship && <span class="tag tag-warn">{t('resident.hardship')}</span>}
+          {r && (
+            <p>
+              <a href={href.resident(r.id)} data-action="open-resident">
+                {t('resident.openPage')}
+              </a>
+            </p>
+          )}
         </div>
       </div>
       <dl class="resident-facts">
@@ -74,6 +82,7 @@ export function ResidentCard({ home }: { home: HomeDetail | undefined }) {
               <span class="contact-name">{c.name}</span>
               {c.relation && <span class="contact-rel"> ({c.relation})</span>}
               {c.hasKeys && <span class="tag tag-keys">{t('resident.hasKeys')}</span>}
+              {c.availability && <span class="contact-avail"> · {c.availability}</span>}
               <a class="contact-phone" href={tel(c.phone)}>
                 {c.phone}
               </a>

@@ -51,6 +51,11 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
             {t('nav.install')}
           </NavLink>
         )}
+        {user.role === 'admin' && (
+          <NavLink to={href.adminUsers()} current={route.name === 'adminUsers' || route.name === 'adminWebhooks' || route.name === 'adminData'}>
+            {t('nav.admin')}
+          </NavLink>
+        )}
         {AUDIT_ROLES.has(user.role) && (
           <NavLink to={href.audit()} current={route.name === 'audit'}>
             {t('nav.audit')}

@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/http.js';
 import type { AlertSummary, DeviceView, HomeView, NamedAlert, Responder, User } from '../api/types.js';
 import { BatteryText, OnlineDot } from '../components/device-list.js';
+import { ElderModeSwitch, elderMode } from '../components/elder-mode.js';
 import { t, tValue } from '../i18n/index.js';
 import { book, stream } from '../live/index.js';
 import { askNotificationPermission, notificationState } from '../live/notifier.js';
@@ -221,6 +222,7 @@ export function FamilyPage({ user }: { user: User }) {
   const [view, setView] = useState<View | undefined>();
   const [error, setError] = useState<string | undefined>();
   useStore(book.version);
+  const elder = useStore(elderMode);
   const now = useNow();
   const timer = useRef<number | undefined>(undefined);
 
@@ -258,7 +260,8 @@ export function FamilyPage({ user }: { user: User }) {
     );
   }
   return (
-    <div class="family-page" data-page="family">
+    <div class={`family-page${elder ? ' elder-mode' : ''}`} data-page="family" data-elder={elder ? 'on' : 'off'}>
+      <ElderModeSwitch />
       {error && (
         <p class="error" role="alert">
           {error}
@@ -288,7 +291,7 @@ export function FamilyPage({ user }: { user: User }) {
                 </ul>
               )}
             </section>
-            {recent.length > 0 && (
+            {recent.length > 0 && !elder && (
               <section aria-labelledby={`recent-${home.id}`} class="family-section">
                 <h2 id={`recent-${home.id}`}>{t('family.recentAlerts')}</h2>
                 <ul class="family-alerts is-recent">

@@ -7,6 +7,7 @@ import type { HomeView, LiveDevice } from '../api/types.js';
 import { BatteryText, OnlineDot } from '../components/device-list.js';
 import { t, tValue } from '../i18n/index.js';
 import { book, homes } from '../live/index.js';
+import { href } from '../router.js';
 import { formatAgo } from '../util/format.js';
 import { homeHealth, LOW_BATTERY, type HomeHealth } from '../util/home-health.js';
 import { useStore } from '../util/use-store.js';
@@ -112,7 +113,7 @@ export function HomesPage() {
           <tbody>
             {rows.map(({ home, devices, health, alerts }) => (
               <tr key={home.id} data-home-id={home.id} class={health.offline > 0 ? 'has-offline' : undefined}>
-                <td>{home.resident?.name ?? '—'}</td>
+                <td>{home.resident ? <a href={href.resident(home.resident.id)}>{home.resident.name}</a> : '—'}</td>
                 <td>
                   {home.name}
                   <div class="muted">

@@ -10,6 +10,7 @@ import { CONDITIONS } from '../api/enums.js';
 import type { HomeView } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
+import { CheckboxGroup } from '../components/checkbox-group.js';
 import { Field, FormError, invalid, useFormAction } from '../util/field-errors.js';
 
 interface ContactDraft {
@@ -79,8 +80,6 @@ export function InstallNewPage() {
   const setRes = (k: keyof Omit<Draft['resident'], 'conditions' | 'specialHardship'>) => (e: Event) =>
     setDraft({ ...draft, resident: { ...draft.resident, [k]: (e.currentTarget as HTMLInputElement).value } });
   const setContact = (i: number, patch: Partial<ContactDraft>) => setDraft({ ...draft, contacts: draft.contacts.map((c, j) => (j === i ? { ...c, ...patch } : c)) });
-  const toggleCondition = (c: string) =>
-    setDraft({ ...draft, resident: { ...draft.resident, conditions: draft.resident.conditions.includes(c) ? draft.resident.conditions.filter((x) => x !== c) : [...draft.resident.conditions, c] } });
 
   const submit = (e: Event) => {
     e.preventDefault();
@@ -143,14 +142,14 @@ export function InstallNewPage() {
               <textarea name="resident.accessNotes" rows={2} value={r.accessNotes} onInput={setRes('accessNotes')} />
             </Field>
           </div>
-          <fieldset class="conditions" data-field="resident.conditions">
-            <legend>{t('install.conditions')}</legend>
-            {CONDITIONS.map((c) => (
-              <label key={c} class="check">
-                <input type="checkbox" name="resident.conditions" value={c} checked={r.conditions.includes(c)} onChange={() => toggleCondition(c)} /> {tValue('condition', c)}
-              </label>
-            ))}
-          </fieldset>
+          <CheckboxGroup
+            legend={t('install.conditions')}
+            name="resident.conditions"
+            options={CONDITIONS}
+            label={(c) => tValue('condition', c)}
+            checked={r.conditions}
+            onChange={(conditions) => setDraft({ ...draft, resident: { ...r, conditions } })}
+          />
           <Field label={t('install.medication')} path="resident.medicationNotes" errors={errors} hint={t('install.medicalHint')}>
             <textarea name="resident.medicationNotes" rows={2} value={r.medicationNotes} onInput={setRes('medicationNotes')} />
           </Field>

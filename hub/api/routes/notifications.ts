@@ -115,6 +115,14 @@ const routes = {
     request: { params: WebhookIdParam, body: jsonRequest(z.object(webhookFields).partial().strict()) },
     responses: { 200: jsonResponse(Webhook, 'the webhook') },
   }),
+  testWebhook: defineRoute({
+    method: 'post',
+    path: '/webhooks/{webhookId}/test',
+    roles: admins,
+    summary: 'Send a signed `webhook.test` notification now; it is retried and logged like any delivery (202: queued)',
+    request: { params: WebhookIdParam, body: jsonRequest(z.object({}).strict()) },
+    responses: { 202: jsonResponse(Delivery, 'the test delivery, queued; follow it in GET /notifications/deliveries') },
+  }),
   deleteWebhook: defineRoute({
     method: 'delete',
     path: '/webhooks/{webhookId}',
@@ -143,6 +151,8 @@ export function notificationsRoutes(deps: { notifications: NotifyService }) {
     const change = c.req.valid('json');
     return c.json(await service.updateWebhook(c.req.valid('param').webhookId, change, actor(c)), 200);
   });
+
+  app.openapi(routes.testWebhook, (c) => c.json(service.testWebhook(c.req.valid('param').webhookId, actor(c)), 202));
 
   app.openapi(routes.deleteWebhook, async (c) => {
     await service.deleteWebhook(c.req.valid('param').webhookId, actor(c));

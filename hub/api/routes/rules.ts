@@ -8,12 +8,18 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { RuleSettingsService } from '../../homes/rule-settings.js';
 import type { Registry } from '../../registry/registry.js';
 import type { AnyRule } from '../../rules/define-rule.js';
+import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { Resident } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator'] as const;
 const tuners = ['admin', 'supervisor'] as const;
 const Params = z.object({ params: z.record(z.string(), z.unknown()).describe('the effective parameters: defaults, then the home\u2019s, then the resident\u2019s') });
+const awayTime = z.iso.datetime({ offset: true, error: 'must be a date-time such as 2026-12-24T08:00:00+08:00' });
+const awayBody = z
+  .object({ away: z.boolean(), from: awayTime.optional().describe('default: now'), until: awayTime.optional() })
+  .strict()
+  .refine((b) => !b.from || !b.until || Date.parse(b.until) > Date.parse(b.from), { message: 'must be after from', path: ['until'] });
 const settingsParams = z.object({ id: z.string().max(100), ruleId: z.string().max(100) });
 
 function settingsRoutes(type: 'resident' | 'home') {
@@ -46,8 +52,8 @@ const routes = {
     method: 'post',
     path: '/residents/{id}/away',
     roles: ['admin', 'supervisor', 'operator'],
-    summary: 'Mark a resident away (inactivity monitoring pauses) or back',
-    request: { params: z.object({ id: z.string().max(100) }), body: jsonRequest(z.object({ away: z.boolean(), until: z.iso.datetime({ offset: true }).optional() })) },
+    summary: 'Mark a resident away from now or a later `from` (inactivity monitoring pauses) until `until`, or back',
+    request: { params: z.object({ id: z.string().max(100) }), body: jsonRequest(awayBody) },
     responses: { 200: jsonResponse(Resident, 'the resident') },
   }),
 };
@@ -90,13 +96,15 @@ export function rulesRoutes(deps: RulesRouteDeps) {
   }
 
   app.openapi(routes.away, async (c) => {
-    const { away, until } = c.req.valid('json');
+    const { away, from, until } = c.req.valid('json');
     const by = actor(c);
+    const since = from ? Date.parse(from) : deps.now();
+    if (away && until && Date.parse(until) <= Math.max(since, deps.now())) throw new HttpError(400, 'invalid_body', 'invalid body: until: must be in the future', [{ path: 'until', message: 'must be in the future' }]);
     const resident = await deps.registry.updateResident(c.req.valid('param').id, (r) => ({
       ...r,
-      away: away ? { since: new Date(deps.now()).toISOString(), until: until ? new Date(until).toISOString() : undefined, by } : undefined,
+      away: away ? { since: new Date(since).toISOString(), until: until ? new Date(until).toISOString() : undefined, by } : undefined,
     }));
-    deps.audit.record(away ? 'resident.away' : 'resident.back', by, resident.id, until ? { until } : undefined);
+    deps.audit.record(away ? 'resident.away' : 'resident.back', by, resident.id, away ? { since: new Date(since).toISOString(), ...(until ? { until } : {}) } : undefined);
     return c.json(resident, 200);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Users and roles (admin only): /api/v1/users. Passwords are hashed with
  * scrypt and never returned; a role change, a new password or disabling a
- * user ends that user's sessions at once.
+ * user ends that user's sessions at once. The last active admin cannot be
+ * disabled or demoted (409): nobody could manage users after that.
  */
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.js';
@@ -34,7 +35,7 @@ const routes = {
     method: 'patch',
     path: '/{userId}',
     roles: ['admin'],
-    summary: 'Change role, homes, name, password, or disable; ends the user\u2019s sessions when access changes',
+    summary: 'Change role, homes, name, password, or disable; ends the user\u2019s sessions when access changes (409 for the last active admin\u2019s role or disabling)',
     request: {
       params: z.object({ userId: z.string() }),
       body: jsonRequest(
@@ -59,6 +60,15 @@ export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; 
     if (missing) throw new HttpError(400, 'invalid_body', `invalid body: homeIds: home ${missing} does not exist`);
   };
 
+  // Nobody could manage users any more (the console's admin pages, this API): refuse it (issue 13).
+  const checkNotLastAdmin = (userId: string, changes: { role?: string | undefined; disabled?: boolean | undefined }) => {
+    const target = deps.registry.getUser(userId);
+    const losesAdmin = (changes.role !== undefined && changes.role !== 'admin') || changes.disabled === true;
+    if (!target || target.role !== 'admin' || target.disabled || !losesAdmin) return;
+    const others = deps.registry.listUsers().filter((u) => u.id !== userId && u.role === 'admin' && !u.disabled);
+    if (others.length === 0) throw new HttpError(409, 'conflict', `${target.username} is the last active admin: make another user admin first`);
+  };
+
   app.openapi(routes.list, (c) => c.json({ users: deps.registry.listUsers().map(view) }, 200));
 
   app.openapi(routes.create, async (c) => {
@@ -73,6 +83,7 @@ export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; 
     const { userId } = c.req.valid('param');
     const { password: newPassword, ...changes } = c.req.valid('json');
     if (changes.homeIds) checkHomes(changes.homeIds);
+    checkNotLastAdmin(userId, changes);
     const passwordHash = newPassword ? await hashPassword(newPassword) : undefined;
     const user = await deps.registry.updateUser(userId, (u) => ({ ...u, ...changes, ...(passwordHash ? { passwordHash } : {}) }));
     // Access changed: old sessions carry the old role and homes, so they end now.

@@ -53,9 +53,10 @@ function activityOf(signal: DeviceSignal, steps: Record<string, number>): { acti
   return { active, steps: { ...steps, [signal.deviceId]: now } };
 }
 
+/** Inside the away period: it may start ahead (a planned hospital stay, issue 13) and may have no end. */
 function isAway(resident: ResidentRecord | undefined, now: number): boolean {
   const away = resident?.away;
-  return away !== undefined && (away.until === undefined || Date.parse(away.until) > now);
+  return away !== undefined && Date.parse(away.since) <= now && (away.until === undefined || Date.parse(away.until) > now);
 }
 
 export const inactivityRule = defineRule<typeof params, InactivityState>({
