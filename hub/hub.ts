@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
+import { AlertLocations } from './alerts/alert-location.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
@@ -84,6 +85,7 @@ export class Hub {
   readonly alerts: AlertStore;
   readonly intake: AlertIntake;
   readonly lifecycle: AlertLifecycle;
+  readonly locations: AlertLocations;
   readonly outbox: CommandOutbox;
   readonly alertCommands: AlertCommands;
   readonly deviceConfig: DeviceConfig;
@@ -137,7 +139,8 @@ export class Hub {
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     const alertLog = log.child({ module: 'alerts' });
     this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
-    this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog });
+    this.locations = new AlertLocations({ bus: this.bus, store: this.alerts, registry: this.registry, now, log: alertLog });
+    this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog, locate: (homeId, deviceId) => this.locations.locate(homeId, deviceId) });
     this.escalation = new Escalation(this.alerts, this.bus, clock);
     this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device));
     this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
@@ -250,6 +253,7 @@ export class Hub {
         () => this.registry.listDevices().forEach((device) => this.presence.watch(device)),
         () => this.presence.stop(),
       ),
+      named('alert locations', this.locations), // before the rules: a raise sees the fix its own message carried
       step('rules', () => this.startRules(), () => this.stopRules()),
       named('commissioning', this.commissioning),
       named('escalation', this.escalation),

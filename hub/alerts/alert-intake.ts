@@ -13,6 +13,7 @@ import type { HomeRecord } from '../registry/records.js';
 import { notFound } from '../core/errors.js';
 import { SEVERITY_RANK, triggerActor, type Alert, type AlertDraft, type AlertTrigger, type Severity } from './alert.js';
 import type { AlertStore, JournalWriter } from './alert-store.js';
+import type { LocationFix } from './location-fix.js';
 
 export interface AlertIntakeDeps {
   store: AlertStore;
@@ -20,6 +21,8 @@ export interface AlertIntakeDeps {
   bus: EventBus<HubEvents>;
   homes: { getHome(id: string): HomeRecord | undefined };
   log: Logger;
+  /** The wearer's last known location for a new alert (hub/alerts/alert-location.ts). */
+  locate?: ((homeId: string, deviceId: string) => LocationFix | undefined) | undefined;
 }
 
 export interface PersonRaisedAlert {
@@ -56,7 +59,10 @@ export class AlertIntake {
       const more = SEVERITY_RANK[draft.severity] < SEVERITY_RANK[open.severity];
       return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger, ...(more ? { severity: draft.severity, title: draft.title } : {}) }).durable;
     }
-    return this.deps.store.record('alert.raised', { alert: newAlert(draft, home, trigger) }).durable;
+    const alert = newAlert(draft, home, trigger);
+    const location = this.deps.locate?.(draft.homeId, draft.deviceId);
+    if (location) alert.location = location;
+    return this.deps.store.record('alert.raised', { alert }).durable;
   }
 
   /**

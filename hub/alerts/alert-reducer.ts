@@ -4,6 +4,7 @@
  * a restarted hub has exactly the state it had before (DESIGN.md §6). Every
  * line becomes one timeline entry of its alert.
  */
+import { samePlace, type LocationFix } from './location-fix.js';
 import { triggerActor, type Alert, type AlertCommand, type AlertTrigger, type Outcome, type Responder, type ResponderState, type Severity, type TimelineEntry } from './alert.js';
 
 export interface AlertRecordData {
@@ -26,6 +27,8 @@ export interface AlertRecordData {
   'alert.command_updated': { alertId: string; actor: string; cmdId: string; deviceId: string; command: string; state: AlertCommand['state']; reason?: string | undefined };
   /** 60 s after help_coming was sent no bracelet had confirmed it. */
   'alert.help_unconfirmed': { alertId: string };
+  /** A newer fix of the wearer's location (hub/alerts/alert-location.ts). */
+  'alert.location': { alertId: string; location: LocationFix };
 }
 
 export type AlertRecordType = keyof AlertRecordData;
@@ -46,6 +49,7 @@ export const ALERT_RECORD_TYPES = new Set<string>([
   'alert.command_sent',
   'alert.command_updated',
   'alert.help_unconfirmed',
+  'alert.location',
 ] satisfies AlertRecordType[]);
 
 
@@ -79,14 +83,15 @@ export class AlertState {
     if (!alert) return undefined;
     alert.updatedAt = at;
     const entry = applyChange(alert, at, type, data);
-    alert.timeline.push(entry);
+    // A fix of the same place only refreshes its age: no timeline entry.
+    if (entry) alert.timeline.push(entry);
     if (alert.status === 'resolved') this.openByKey.delete(AlertState.key(alert.homeId, alert.kind));
     return alert;
   }
 }
 
-/** Mutates the alert for one line and returns the timeline entry describing it. */
-function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry {
+/** Mutates the alert for one line and returns the timeline entry describing it (none for a location refresh). */
+function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry | undefined {
   const short = type.slice('alert.'.length);
   switch (type) {
     case 'alert.occurrence': {
@@ -165,6 +170,13 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
     case 'alert.help_unconfirmed':
       alert.flags.helpUnconfirmed = true;
       return { at, type: short, actor: SYSTEM };
+    case 'alert.location': {
+      const { location } = raw as AlertRecordData['alert.location'];
+      const moved = !alert.location || !samePlace(alert.location, location);
+      alert.location = structuredClone(location);
+      const { deviceId, at: _fixAt, ...place } = location;
+      return moved ? { at, type: short, actor: `device:${deviceId}`, ...place } : undefined;
+    }
     default:
       return { at, type: short, actor: SYSTEM };
   }

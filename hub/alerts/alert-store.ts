@@ -103,6 +103,8 @@ export class AlertStore {
   }
 
   private noteAudit(at: string, type: string, data: unknown, alert: Alert): void {
+    // A location fix is telemetry, not an action: the audit lists what people and the hub did.
+    if (type === 'alert.location') return;
     this.audit.noteJournaled(at, type, actorOf(data) ?? triggerActor(alert.trigger), alert.id, { homeId: alert.homeId, kind: alert.kind });
   }
 }

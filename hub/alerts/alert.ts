@@ -1,5 +1,6 @@
 /** The alert model (DESIGN.md §4). */
 import type { CommandState } from '../commands/command-book.js';
+import type { LocationFix } from './location-fix.js';
 
 import { SEVERITIES, type Severity } from '../core/severity.js';
 
@@ -115,6 +116,8 @@ export interface Alert {
   resolvedAt?: string | undefined;
   resolvedBy?: string | undefined;
   outcome?: Outcome | undefined;
+  /** The wearer's latest known location: captured at the raise, kept up to date while open (issue 13 item 4). */
+  location?: LocationFix | undefined;
   timeline: TimelineEntry[];
 }
 

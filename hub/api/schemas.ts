@@ -6,13 +6,20 @@ import { z } from 'zod';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../alerts/alert.js';
 import { COMMAND_STATES } from '../commands/command-book.js';
 import { BAD_PAYLOAD_REASONS } from '../ingest/device-state.js';
-import { HOME_STATUSES, residentInputSchema, ROLES } from '../registry/records.js';
+import { HOME_STATUSES, homeGeoSchema, residentInputSchema, ROLES } from '../registry/records.js';
 
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
 
 export const Responder = z
   .looseObject({ id: z.string(), kind: z.enum(RESPONDER_KINDS), name: z.string(), phone: z.string().optional(), state: z.enum(RESPONDER_STATES), addedBy: z.string(), addedAt: iso, updatedAt: iso })
   .meta({ id: 'Responder' });
+
+export const LocationFix = z
+  .union([
+    z.object({ deviceId: z.string(), at: iso.describe('when the hub received the fix'), room: z.string() }),
+    z.object({ deviceId: z.string(), at: iso.describe('when the hub received the fix'), lat: z.number(), lon: z.number(), accuracyM: z.number().optional().describe('GPS accuracy radius, metres') }),
+  ])
+  .meta({ id: 'LocationFix' });
 
 export const AlertSummary = z
   .looseObject({
@@ -35,6 +42,7 @@ export const AlertSummary = z
       .describe('commands sent to devices for this alert, with how far each got'),
     acknowledgedBy: z.string().optional(),
     outcome: z.enum(OUTCOMES).optional(),
+    location: LocationFix.optional().describe("the wearer's latest known location: captured when raised, kept up to date while open"),
   })
   .meta({ id: 'AlertSummary' });
 
@@ -103,7 +111,15 @@ export const DeviceCommands = z
   .meta({ id: 'DeviceCommands' });
 
 export const Home = z
-  .looseObject({ id: z.string(), name: z.string(), address: z.string(), community: z.string().optional(), status: z.enum(HOME_STATUSES), resident: Resident.nullable() })
+  .looseObject({
+    id: z.string(),
+    name: z.string(),
+    address: z.string(),
+    community: z.string().optional(),
+    status: z.enum(HOME_STATUSES),
+    resident: Resident.nullable(),
+    geo: homeGeoSchema.optional().describe("the home's coordinates, when an installer set them (PUT /homes/{homeId}/geo)"),
+  })
   .meta({ id: 'Home' });
 
 export const HomeDetail = Home.extend({ devices: z.array(Device) }).meta({ id: 'HomeDetail' });

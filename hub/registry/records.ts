@@ -95,7 +95,15 @@ export interface HomeRecord {
   updatedAt: string;
   liveAt?: string | undefined;
   ruleSettings?: RuleSettings | undefined;
+  /** Where the home is, for "how far away is the wearer" (issue 13 item 4); set by an installer or admin. */
+  geo?: HomeGeo | undefined;
 }
+
+export const homeGeoSchema = z.object({
+  lat: z.number().min(-90, 'latitude must be between -90 and 90').max(90, 'latitude must be between -90 and 90').describe('WGS 84 latitude, degrees'),
+  lon: z.number().min(-180, 'longitude must be between -180 and 180').max(180, 'longitude must be between -180 and 180').describe('WGS 84 longitude, degrees'),
+});
+export type HomeGeo = z.infer<typeof homeGeoSchema>;
 
 export interface DeviceRecord {
   id: string;

@@ -1,0 +1,115 @@
+/**
+ * Keeps each open alert's `location` up to date (issue 13 item 4): remembers
+ * every bracelet's last fix (memory only — telemetry, DESIGN.md §6), puts it
+ * on an alert when it is raised (`locate`, called by AlertIntake), and while
+ * the alert is open writes each newer fix as an `alert.location` line, so
+ * REST, the stream and a restarted hub all show the same latest fix.
+ *
+ * Cheap on the telemetry hot path: one Map lookup per message for homes with
+ * no open alert. Lines are throttled per alert (a moved fix at once, the same
+ * place at most every REFRESH_MS) so a chatty bracelet cannot fill the journal.
+ */
+import type { EventBus } from '../core/event-bus.js';
+import type { DeviceSignal, HubEvents } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import type { Alert } from './alert.js';
+import type { AlertStore } from './alert-store.js';
+import { fixFromPayload, samePlace, type LocationFix } from './location-fix.js';
+
+/** A fix of the same place is written again at most this often: enough for a live "age". */
+export const REFRESH_MS = 30_000;
+/** An older fix is not put on a new alert: a day-old position misleads more than none. */
+export const MAX_FIX_AGE_MS = 24 * 3600_000;
+
+export interface AlertLocationsDeps {
+  bus: EventBus<HubEvents>;
+  store: AlertStore;
+  registry: { getDevice(id: string): { homeId: string; kind: string } | undefined };
+  now: () => number;
+  log: Logger;
+}
+
+export class AlertLocations {
+  /** Last fix per device, with the home it was reported in. */
+  private readonly fixes = new Map<string, { homeId: string; fix: LocationFix }>();
+  /** homeId → ids of its unresolved (durable) alerts. */
+  private readonly openByHome = new Map<string, Set<string>>();
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly deps: AlertLocationsDeps) {}
+
+  /** After journal replay and before the rules, so a raise sees the fix its own message carried. */
+  start(): void {
+    const { bus, store } = this.deps;
+    for (const alert of store.list({ unresolved: true })) this.track(alert);
+    this.unsubscribe = [
+      bus.on('device.signal', (signal) => this.onSignal(signal)),
+      bus.on('alert.raised', (alert) => this.track(alert)),
+      bus.on('alert.updated', (alert) => this.track(alert)),
+    ];
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+  }
+
+  /**
+   * The fix to put on a new alert: the raising device's own, else the
+   * freshest of the home's bracelets (a door sensor raised a night exit: where
+   * is the wearer now?). Only fixes reported in this home and under a day old.
+   */
+  locate(homeId: string, deviceId: string | undefined): LocationFix | undefined {
+    const oldest = this.deps.now() - MAX_FIX_AGE_MS;
+    const own = deviceId === undefined ? undefined : this.fixes.get(deviceId);
+    if (own && own.homeId === homeId && Date.parse(own.fix.at) >= oldest) return { ...own.fix };
+    let best: LocationFix | undefined;
+    for (const { homeId: at, fix } of this.fixes.values()) {
+      if (at !== homeId || Date.parse(fix.at) < oldest) continue;
+      if (!best || fix.at > best.at) best = fix;
+    }
+    return best && { ...best };
+  }
+
+  private onSignal(signal: DeviceSignal): void {
+    const fix = fixFromPayload(signal.deviceId, signal.payload as Record<string, unknown>, new Date(signal.receivedAt).toISOString());
+    if (!fix) return;
+    this.fixes.set(signal.deviceId, { homeId: signal.homeId, fix });
+    const open = this.openByHome.get(signal.homeId);
+    if (!open) return;
+    for (const alertId of open) {
+      const alert = this.deps.store.get(alertId);
+      if (alert && this.follows(alert, fix) && this.isNews(alert, fix, signal.receivedAt)) {
+        // Telemetry may be lost in a failover (DESIGN.md §8): the device's PUBACK does not wait for this line.
+        this.deps.store.record('alert.location', { alertId, location: fix }).durable.catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * Which bracelet an alert follows: the one whose fix it already has, else
+   * the raising device, else (a door sensor's alert) any bracelet of the home.
+   */
+  private follows(alert: Alert, fix: LocationFix): boolean {
+    if (alert.location) return alert.location.deviceId === fix.deviceId;
+    if (alert.deviceId === fix.deviceId) return true;
+    return !alert.deviceId || this.deps.registry.getDevice(alert.deviceId)?.kind !== 'bracelet';
+  }
+
+  private isNews(alert: Alert, fix: LocationFix, receivedAt: number): boolean {
+    const last = alert.location;
+    if (!last || !samePlace(last, fix)) return true;
+    return receivedAt - Date.parse(last.at) >= REFRESH_MS;
+  }
+
+  private track(alert: Alert): void {
+    let open = this.openByHome.get(alert.homeId);
+    if (alert.status === 'resolved') {
+      open?.delete(alert.id);
+      if (open?.size === 0) this.openByHome.delete(alert.homeId);
+      return;
+    }
+    if (!open) this.openByHome.set(alert.homeId, (open = new Set()));
+    open.add(alert.id);
+  }
+}
