@@ -71,6 +71,7 @@ describe('alert location', () => {
 
   it('puts the freshest bracelet fix on a night exit raised by the door sensor', async () => {
     const { hub, homeId, braceletId, bracelet, door, doorId } = await setUp();
+    expect((await hub.api.request('PUT', `/api/v1/homes/${homeId}/geo`, HOME)).status).toBe(200);
     // A night window covering the whole day, so the test does not depend on the hour it runs at.
     expect((await hub.api.request('PUT', `/api/v1/homes/${homeId}/rule-settings/night_exit`, { nightStart: '00:00', nightEnd: '23:59' })).status).toBe(200);
     await sendFix(bracelet, braceletId, OUTSIDE);
@@ -79,6 +80,9 @@ describe('alert location', () => {
     const alert = await alertOf(hub, 'night_exit');
     expect(alert.deviceId).toBe(doorId);
     expect(alert.location).toMatchObject({ deviceId: braceletId, ...OUTSIDE });
+    // About 700 m north-east of home, worked out once by the hub.
+    expect(alert.location.distanceM).toBeGreaterThan(650);
+    expect(alert.location.distanceM).toBeLessThan(800);
   });
 
   it('refuses bad location payloads with a count per device and changes nothing', async () => {

@@ -24,7 +24,10 @@ export const MAX_FIX_AGE_MS = 24 * 3600_000;
 export interface AlertLocationsDeps {
   bus: EventBus<HubEvents>;
   store: AlertStore;
-  registry: { getDevice(id: string): { homeId: string; kind: string } | undefined };
+  registry: {
+    getDevice(id: string): { homeId: string; kind: string } | undefined;
+    getHome(id: string): { geo?: { lat: number; lon: number } | undefined } | undefined;
+  };
   now: () => number;
   log: Logger;
 }
@@ -72,7 +75,9 @@ export class AlertLocations {
   }
 
   private onSignal(signal: DeviceSignal): void {
-    const fix = fixFromPayload(signal.deviceId, signal.payload as Record<string, unknown>, new Date(signal.receivedAt).toISOString());
+    const payload = signal.payload as Record<string, unknown>;
+    if (payload.location === undefined) return;
+    const fix = fixFromPayload(signal.deviceId, payload, new Date(signal.receivedAt).toISOString(), this.deps.registry.getHome(signal.homeId)?.geo);
     if (!fix) return;
     this.fixes.set(signal.deviceId, { homeId: signal.homeId, fix });
     const open = this.openByHome.get(signal.homeId);

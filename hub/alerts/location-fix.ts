@@ -20,6 +20,8 @@ export interface GpsFix extends FixBase {
   lat: number;
   lon: number;
   accuracyM?: number | undefined;
+  /** Metres from the home's coordinates when the fix came, if the home has them (rounded). */
+  distanceM?: number | undefined;
 }
 
 export type LocationFix = RoomFix | GpsFix;
@@ -35,12 +37,16 @@ const EARTH_RADIUS_M = 6_371_000;
  * The fix in an already validated telemetry payload (ingest checked it against
  * the bracelet schema), or undefined when it carries none.
  */
-export function fixFromPayload(deviceId: string, payload: Record<string, unknown>, at: string): LocationFix | undefined {
+export function fixFromPayload(deviceId: string, payload: Record<string, unknown>, at: string, home?: { lat: number; lon: number }): LocationFix | undefined {
   const location = payload.location as { room?: unknown; lat?: unknown; lon?: unknown; accuracyM?: unknown } | undefined;
   if (typeof location !== 'object' || location === null) return undefined;
   if (typeof location.room === 'string') return { deviceId, at, room: location.room };
   if (typeof location.lat !== 'number' || typeof location.lon !== 'number') return undefined;
-  return { deviceId, at, lat: location.lat, lon: location.lon, ...(typeof location.accuracyM === 'number' ? { accuracyM: location.accuracyM } : {}) };
+  const fix: GpsFix = { deviceId, at, lat: location.lat, lon: location.lon };
+  if (typeof location.accuracyM === 'number') fix.accuracyM = location.accuracyM;
+  // Worked out here, once per fix, so every reader (console, family, API) shows the same figure.
+  if (home) fix.distanceM = Math.round(metresBetween(home, fix));
+  return fix;
 }
 
 export function isGps(fix: LocationFix): fix is GpsFix {

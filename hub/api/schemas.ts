@@ -14,10 +14,17 @@ export const Responder = z
   .looseObject({ id: z.string(), kind: z.enum(RESPONDER_KINDS), name: z.string(), phone: z.string().optional(), state: z.enum(RESPONDER_STATES), addedBy: z.string(), addedAt: iso, updatedAt: iso })
   .meta({ id: 'Responder' });
 
+const fixBase = { deviceId: z.string().describe('the bracelet that reported it'), at: iso.describe('when the hub received the fix') };
 export const LocationFix = z
   .union([
-    z.object({ deviceId: z.string(), at: iso.describe('when the hub received the fix'), room: z.string() }),
-    z.object({ deviceId: z.string(), at: iso.describe('when the hub received the fix'), lat: z.number(), lon: z.number(), accuracyM: z.number().optional().describe('GPS accuracy radius, metres') }),
+    z.object({ ...fixBase, room: z.string() }),
+    z.object({
+      ...fixBase,
+      lat: z.number(),
+      lon: z.number(),
+      accuracyM: z.number().optional().describe('GPS accuracy radius, metres'),
+      distanceM: z.number().optional().describe("metres from the home's coordinates when the fix came; absent when the home has none"),
+    }),
   ])
   .meta({ id: 'LocationFix' });
 
