@@ -2,6 +2,7 @@
 import './styles/app.css';
 import './styles/admin.css';
 import './styles/elder.css';
+import './styles/location.css';
 import { render } from 'preact';
 import { App } from './app.js';
 

@@ -27,6 +27,8 @@ function detail(entry: TimelineEntry): string | undefined {
       return [tValue('outcome', str(entry.outcome) ?? ''), str(entry.note)].filter(Boolean).join(' — ');
     case 'command_sent':
       return tValue('command', str(entry.command) ?? '');
+    case 'location':
+      return str(entry.room) ? tValue('room', String(entry.room)) : `${str(entry.lat) ?? ''}, ${str(entry.lon) ?? ''}`;
     case 'command_updated':
       return `${tValue('command', str(entry.command) ?? '')} → ${str(entry.deviceId) ?? ''}: ${tValue('commandState', str(entry.state) ?? '')}${entry.reason ? ` (${tValue('expiry', String(entry.reason))})` : ''}`;
     default:

@@ -13,6 +13,7 @@ import { AlertActions } from '../components/alert-actions.js';
 import { AlertCommands } from '../components/alert-commands.js';
 import { AlertHeader } from '../components/alert-header.js';
 import { DeviceList } from '../components/device-list.js';
+import { LocationCard } from '../components/location-card.js';
 import { ReadingsChart } from '../components/readings-chart.js';
 import { ResidentCard } from '../components/resident-card.js';
 import { ResponderList } from '../components/responder-list.js';
@@ -79,6 +80,7 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
       <AlertHeader alert={alert} home={home} headingRef={headingRef} />
       <div class="alert-grid">
         <div class="alert-col">
+          <LocationCard alert={alert} />
           <ResidentCard home={home} />
           <DeviceList home={home} />
         </div>

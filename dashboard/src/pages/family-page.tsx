@@ -10,6 +10,7 @@ import { ApiError, get, post } from '../api/http.js';
 import type { AlertSummary, DeviceView, HomeView, NamedAlert, Responder, User } from '../api/types.js';
 import { BatteryText, OnlineDot } from '../components/device-list.js';
 import { ElderModeSwitch, elderMode } from '../components/elder-mode.js';
+import { LocationCard } from '../components/location-card.js';
 import { t, tValue } from '../i18n/index.js';
 import { book, stream } from '../live/index.js';
 import { askNotificationPermission, notificationState } from '../live/notifier.js';
@@ -175,6 +176,7 @@ function AlertCard({ alert, user, onChange, now }: { alert: ShownAlert; user: Us
       <p class="fa-state" data-field="state">
         {statusLine(alert)}
       </p>
+      {open && <LocationCard alert={alert} headingLevel={3} />}
       {alert.responders.length > 0 && (
         <ul class="family-responders" aria-label={t('family.responders')}>
           {alert.responders.map((r) => (

@@ -21,6 +21,7 @@ import { BadPayloadsFact } from '../components/bad-payloads.js';
 import { CredentialsPanel } from '../components/credentials-panel.js';
 import { DeviceActions } from '../components/device-actions.js';
 import { HeartbeatSetting } from '../components/heartbeat-setting.js';
+import { HomeGeoForm } from '../components/home-geo-form.js';
 import { t, tValue } from '../i18n/index.js';
 import { stream } from '../live/index.js';
 import { href } from '../router.js';
@@ -301,6 +302,7 @@ export function InstallHomePage({ id }: { id: string }) {
         <div class="install-side">
           <RegisterForm homeId={home.id} onRegistered={onCredentials} />
           <GoLive checklist={checklist} onLive={load} />
+          <HomeGeoForm home={home} onSaved={load} />
         </div>
       </div>
     </section>

@@ -1,0 +1,33 @@
+/** 简体中文: 定位卡片与住址坐标（issue 13 第 4 项）。与 location-en.ts 键相同。 */
+import type { locationEn } from './location-en.js';
+
+export const locationZhCN: Record<keyof typeof locationEn, string> = {
+  'location.title': '位置',
+  'location.latestFix': '最新位置',
+  'location.none': '手环尚未上报位置。',
+  'location.inRoom': '室内：{room}',
+  'location.accuracy': '（误差 ± {n} 米）',
+  'location.fromHome': '距家 {distance}',
+  'location.noHomeGeo': '距家距离未知：该住址未设置坐标。',
+  'location.metres': '{n} 米',
+  'location.km': '{n} 公里',
+  'location.openMapApp': '在地图应用中打开',
+  'location.openMapWeb': '在 OpenStreetMap 中打开',
+  'location.age': '定位时长',
+  'location.live': '（实时）',
+  'timeline.location': '位置变化',
+  'room.bedroom': '卧室',
+  'room.bathroom': '卫生间',
+  'room.kitchen': '厨房',
+  'room.living_room': '客厅',
+  'room.hallway': '走廊',
+  'room.balcony': '阳台',
+  'geo.title': '住址坐标',
+  'geo.hint': '用于显示手环 GPS 位置距家多远。WGS 84 度数，例如 30.657, 104.066。',
+  'geo.lat': '纬度',
+  'geo.lon': '经度',
+  'geo.save': '保存坐标',
+  'geo.clear': '清除',
+  'geo.saved': '坐标已保存。',
+  'geo.none': '未设置',
+};
