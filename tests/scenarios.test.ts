@@ -61,7 +61,7 @@ async function runScenario(scenario: Scenario) {
   await hub.hub.journal.whenDurable();
   // Sessions expire by the hub's clock too: after a 13-hour scenario the morning's token is gone.
   await hub.api.login('admin', ADMIN_PASSWORD);
-  const alerts = (await hub.api.get('/api/v1/alerts')).body.alerts as { kind: string; severity: string; deviceId: string }[];
+  const alerts = (await hub.api.get('/api/v1/alerts')).body.alerts as { kind: string; severity: string; deviceId: string; location?: { deviceId: string; lat?: number } }[];
   return { alerts, statuses, errors, creds };
 }
 
@@ -82,6 +82,14 @@ describe('scenarios against the hub, with an injected clock', () => {
       expect(unexpected).toEqual([]);
     });
   }
+
+  it('night-wandering: the night exit raised by the door follows the bracelet outdoors (its latest GPS fix, issue 13 item 4)', async () => {
+    const scenario = SCENARIOS.find((s) => s.name === 'night-wandering')!;
+    const { alerts, creds } = await runScenario(scenario);
+    const alert = alerts.find((a) => a.kind === 'night_exit')!;
+    expect(alert.deviceId).toBe(creds.door.id);
+    expect(alert.location).toMatchObject({ deviceId: creds.bracelet.id, lat: expect.any(Number) });
+  });
 
   it('device-dropout: the hub sees the smoke sensor go offline and come back (presence, before any offline rule)', async () => {
     const scenario = SCENARIOS.find((s) => s.name === 'device-dropout')!;

@@ -7,7 +7,7 @@ export const nightWandering: Scenario = {
   name: 'night-wandering',
   title: 'Wandering at night',
   description:
-    'At 02:15 the resident (dementia) opens the front door, goes out and does not come back: the door closes behind them and the bracelet reports a GPS fix away from home.',
+    'At 02:15 the resident (dementia) opens the front door, goes out and does not come back: the door closes behind them and the bracelet reports GPS fixes moving away from home (the alert follows them).',
   startsAt: '02:00',
   duration: '+30m',
   routine: false,
@@ -18,6 +18,7 @@ export const nightWandering: Scenario = {
     { at: '+15m20s', resident: 'out' },
     { at: '+15m40s', device: 'door', event: 'close' },
     { at: '+17m', device: 'bracelet', telemetry: { heartRate: 92, worn: true, location: { lat: 30.6612, lon: 104.0721, accuracyM: 20 } } },
+    { at: '+22m', device: 'bracelet', telemetry: { heartRate: 95, worn: true, location: { lat: 30.6634, lon: 104.0758, accuracyM: 25 } } },
   ],
   expect: { raises: [{ kind: 'night_exit', severity: 'high' }], notRaises: ['sos', 'fall', 'smoke', 'gas', 'door_open', ...TECHNICAL] },
 };

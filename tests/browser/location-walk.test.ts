@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endClient, useCleanup } from '../helpers/cleanup.js';
 import { connectDevice } from '../helpers/mqtt-device.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
-import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
+import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
 import type { Browser } from 'playwright-core';
 
 const keep = useCleanup();
@@ -122,8 +122,22 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
     await expect(card.locator('[data-action=open-map-app]').textContent()).resolves.toBe('在地图应用中打开');
     await ageTicks(page);
     await docScreenshot(page, 'family-location-zh-CN.png', { fullPage: true });
-    expect(foreign).toEqual([]);
-    expect(unexpected(errors)).toEqual([]);
+
+    // The operator's alert page in Chinese: the same card, the same live age.
+    const desk = await (await newDesk(browser, 'zh-CN')).newPage();
+    const deskErrors = pageErrors(desk);
+    const deskForeign = foreignRequests(desk, hub.httpUrl);
+    await logIn(desk, hub.httpUrl, ADMIN);
+    await desk.goto(`${hub.httpUrl}/#/alerts/${encodeURIComponent(alertId)}`);
+    const deskCard = desk.locator('.location-card[data-location=gps]');
+    await deskCard.waitFor();
+    await expect(deskCard.locator('h2').textContent()).resolves.toBe('最新位置');
+    await expect(deskCard.locator('[data-field=coords]').textContent()).resolves.toMatch(/（误差 ± \d+ 米）$/);
+    await expect(deskCard.locator('[data-action=open-map-web]').textContent()).resolves.toBe('在 OpenStreetMap 中打开');
+    await ageTicks(desk);
+    await docScreenshot(desk, 'alert-location-zh-CN.png');
+    expect([...foreign, ...deskForeign]).toEqual([]);
+    expect(unexpected([...errors, ...deskErrors])).toEqual([]);
   });
 
   it('lets the installer set the home\'s coordinates: a bad value named at its field, a good one saved', async () => {
