@@ -74,6 +74,18 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
     alertId = hub.hub.alerts.list({ kind: 'night_exit' })[0]!.id;
   }, 120_000);
 
+  /** The night exit's page for this person in this browser language, once its GPS card is there. */
+  async function openAlertPage(person: Person, locale: string) {
+    const page = await (await newDesk(browser, locale)).newPage();
+    const errors = pageErrors(page);
+    const foreign = foreignRequests(page, hub.httpUrl);
+    await logIn(page, hub.httpUrl, person);
+    await page.goto(`${hub.httpUrl}/#/alerts/${encodeURIComponent(alertId)}`);
+    const card = page.locator('.location-card[data-location=gps]');
+    await card.waitFor();
+    return { page, card, errors, foreign };
+  }
+
   afterAll(async () => {
     await browser?.close();
     await hub?.stop();
@@ -81,13 +93,7 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
 
   it('shows the night exit\'s latest fix with distance, map links and a live age, and follows a new fix live; loads nothing from outside', async () => {
     const operator = await createUser(hub, 'operator', 'li.na', 'Li Na');
-    const page = await (await newDesk(browser)).newPage();
-    const errors = pageErrors(page);
-    const foreign = foreignRequests(page, hub.httpUrl);
-    await logIn(page, hub.httpUrl, operator);
-    await page.goto(`${hub.httpUrl}/#/alerts/${encodeURIComponent(alertId)}`);
-    const card = page.locator('.location-card[data-location=gps]');
-    await card.waitFor();
+    const { page, card, errors, foreign } = await openAlertPage(operator, 'en-US');
     await expect(card.locator('h2').textContent()).resolves.toBe('Latest position');
     await expect(card.locator('[data-field=coords]').textContent()).resolves.toBe('30.66120, 104.07210 (± 20 m)');
     await expect(card.locator('[data-field=distance]').textContent()).resolves.toBe('747 m from home');
@@ -124,13 +130,7 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
     await docScreenshot(page, 'family-location-zh-CN.png', { fullPage: true });
 
     // The operator's alert page in Chinese: the same card, the same live age.
-    const desk = await (await newDesk(browser, 'zh-CN')).newPage();
-    const deskErrors = pageErrors(desk);
-    const deskForeign = foreignRequests(desk, hub.httpUrl);
-    await logIn(desk, hub.httpUrl, ADMIN);
-    await desk.goto(`${hub.httpUrl}/#/alerts/${encodeURIComponent(alertId)}`);
-    const deskCard = desk.locator('.location-card[data-location=gps]');
-    await deskCard.waitFor();
+    const { page: desk, card: deskCard, errors: deskErrors, foreign: deskForeign } = await openAlertPage(ADMIN, 'zh-CN');
     await expect(deskCard.locator('h2').textContent()).resolves.toBe('最新位置');
     await expect(deskCard.locator('[data-field=coords]').textContent()).resolves.toMatch(/（误差 ± \d+ 米）$/);
     await expect(deskCard.locator('[data-action=open-map-web]').textContent()).resolves.toBe('在 OpenStreetMap 中打开');
