@@ -9,6 +9,7 @@ import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './helpers/api-client.js';
 import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
+import { ManualClock } from './helpers/manual-clock.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
@@ -18,8 +19,8 @@ const keep = useCleanup();
 const HOME = { lat: 30.657, lon: 104.066 };
 const OUTSIDE = { lat: 30.6612, lon: 104.0721, accuracyM: 20 };
 
-async function setUp() {
-  const hub = keep(await startTestHub(), closeHub);
+async function setUp(clock?: ManualClock) {
+  const hub = keep(await startTestHub(clock ? { clock } : {}), closeHub);
   const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet', 'door_sensor'], conditions: ['dementia'] });
   const [braceletDevice, doorDevice] = devices as [(typeof devices)[0], (typeof devices)[0]];
   const bracelet = keep(await connectDevice(hub.mqttUrl, braceletDevice.id, braceletDevice.secret), endClient);
@@ -67,6 +68,26 @@ describe('alert location', () => {
     await hub.hub.stop();
     const again = keep(await startTestHub({ dataDir: hub.dataDir }), closeHub);
     expect((await alertOf(again, 'sos')).location).toMatchObject({ deviceId: braceletId, ...OUTSIDE });
+  });
+
+  it('refreshes a fix of the same place after 30 s (its age starts again) without a timeline entry', async () => {
+    const clock = new ManualClock(Date.now());
+    const { hub, braceletId, bracelet } = await setUp(clock);
+    await sendFix(bracelet, braceletId, { room: 'bathroom' });
+    await bracelet.publishAsync(`hc/v1/${braceletId}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
+    const raised = await alertOf(hub, 'sos');
+    clock.advance(10_000);
+    await sendFix(bracelet, braceletId, { room: 'bathroom' });
+    expect((await alertOf(hub, 'sos')).location.at).toBe(raised.location.at);
+    clock.advance(25_000);
+    await sendFix(bracelet, braceletId, { room: 'bathroom' });
+    await waitFor(async () => (await alertOf(hub, 'sos')).location.at !== raised.location.at, 'the refresh to be written');
+    const refreshed = await alertOf(hub, 'sos');
+    expect(refreshed.location).toEqual({ deviceId: braceletId, room: 'bathroom', at: new Date(clock.now()).toISOString() });
+    expect(refreshed.timeline.map((e: { type: string }) => e.type)).toEqual(['raised']);
+    await sendFix(bracelet, braceletId, { room: 'kitchen' });
+    await waitFor(async () => (await alertOf(hub, 'sos')).location.room === 'kitchen', 'the move to be written at once');
+    expect((await alertOf(hub, 'sos')).timeline.map((e: { type: string; room?: string }) => `${e.type}${e.room ? `:${e.room}` : ''}`)).toEqual(['raised', 'location:kitchen']);
   });
 
   it('puts the freshest bracelet fix on a night exit raised by the door sensor', async () => {
