@@ -90,6 +90,20 @@ describe('alert location', () => {
     expect((await alertOf(hub, 'sos')).timeline.map((e: { type: string; room?: string }) => `${e.type}${e.room ? `:${e.room}` : ''}`)).toEqual(['raised', 'location:kitchen']);
   });
 
+  it('takes the fix an SOS event carries itself over older telemetry', async () => {
+    const { hub, homeId, braceletId, bracelet } = await setUp();
+    expect((await hub.api.request('PUT', `/api/v1/homes/${homeId}/geo`, HOME)).status).toBe(200);
+    await sendFix(bracelet, braceletId, { room: 'bedroom' });
+    await bracelet.publishAsync(`hc/v1/${braceletId}/event`, JSON.stringify({ type: 'sos', seq: 1, location: OUTSIDE }), { qos: 1 });
+    const alert = await alertOf(hub, 'sos');
+    expect(alert.location).toMatchObject({ deviceId: braceletId, ...OUTSIDE, distanceM: expect.any(Number) });
+    expect(alert.timeline.map((e: { type: string }) => e.type)).toEqual(['raised']);
+    // A bad location on an event refuses the whole event, as for telemetry: counted, no alert.
+    await bracelet.publishAsync(`hc/v1/${braceletId}/event`, JSON.stringify({ type: 'fall', seq: 2, location: { lat: -91, lon: 0 } }), { qos: 1 });
+    await waitFor(() => hub.hub.ingest.dropped.invalid_payload === 1, 'the bad fall to be counted');
+    expect((await hub.api.get('/api/v1/alerts')).body.alerts.map((a: { kind: string }) => a.kind)).toEqual(['sos']);
+  });
+
   it('puts the freshest bracelet fix on a night exit raised by the door sensor', async () => {
     const { hub, homeId, braceletId, bracelet, door, doorId } = await setUp();
     expect((await hub.api.request('PUT', `/api/v1/homes/${homeId}/geo`, HOME)).status).toBe(200);

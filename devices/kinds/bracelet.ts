@@ -20,10 +20,14 @@ export const bracelet = defineDeviceKind({
   capabilities: [battery, commands],
   commands: ['help_coming', 'configure'],
   events: [
-    eventSchema('sos', {}, 'the wearer pressed the SOS button'),
+    // A bracelet with GPS should send where it is with the alarm itself: telemetry may be a minute old.
+    eventSchema('sos', { location: location.optional().describe('where the wearer is, if the bracelet knows') }, 'the wearer pressed the SOS button'),
     eventSchema(
       'fall',
-      { confidence: z.number().min(0).max(1).optional().describe('detector confidence, 0–1') },
+      {
+        confidence: z.number().min(0).max(1).optional().describe('detector confidence, 0–1'),
+        location: location.optional().describe('where the wearer is, if the bracelet knows'),
+      },
       'a fall was detected',
     ),
     eventSchema('fall_cancelled', {}, 'the wearer cancelled a fall alarm on the bracelet'),
@@ -45,6 +49,7 @@ export const bracelet = defineDeviceKind({
   examples: {
     events: [
       { type: 'sos', seq: 1, ts: 1_764_000_000_000 },
+      { type: 'sos', seq: 4, location: { lat: 30.6612, lon: 104.0721, accuracyM: 20 } },
       { type: 'fall', confidence: 0.92, seq: 2 },
       { type: 'fall_cancelled', seq: 3 },
       { type: 'removed' },
