@@ -21,6 +21,14 @@ export const REFRESH_MS = 30_000;
 /** An older fix is not put on a new alert: a day-old position misleads more than none. */
 export const MAX_FIX_AGE_MS = 24 * 3600_000;
 
+interface SeenFix {
+  deviceId: string;
+  homeId: string;
+  receivedAt: number;
+  /** Already validated against the bracelet schema by ingest. */
+  location: unknown;
+}
+
 export interface AlertLocationsDeps {
   bus: EventBus<HubEvents>;
   store: AlertStore;
@@ -33,8 +41,12 @@ export interface AlertLocationsDeps {
 }
 
 export class AlertLocations {
-  /** Last fix per device, with the home it was reported in. */
-  private readonly fixes = new Map<string, { homeId: string; fix: LocationFix }>();
+  /**
+   * Last fix per device as it came (the validated payload's `location`, the
+   * home, the receive time): turned into a LocationFix (ISO time, distance)
+   * only when an alert needs it, so the common message costs one Map lookup.
+   */
+  private readonly fixes = new Map<string, SeenFix>();
   /** homeId → ids of its unresolved (durable) alerts. */
   private readonly openByHome = new Map<string, Set<string>>();
   private unsubscribe: (() => void)[] = [];
@@ -65,23 +77,29 @@ export class AlertLocations {
   locate(homeId: string, deviceId: string | undefined): LocationFix | undefined {
     const oldest = this.deps.now() - MAX_FIX_AGE_MS;
     const own = deviceId === undefined ? undefined : this.fixes.get(deviceId);
-    if (own && own.homeId === homeId && Date.parse(own.fix.at) >= oldest) return { ...own.fix };
-    let best: LocationFix | undefined;
-    for (const { homeId: at, fix } of this.fixes.values()) {
-      if (at !== homeId || Date.parse(fix.at) < oldest) continue;
-      if (!best || fix.at > best.at) best = fix;
+    if (own && own.homeId === homeId && own.receivedAt >= oldest) return this.toFix(own);
+    let best: SeenFix | undefined;
+    for (const seen of this.fixes.values()) {
+      if (seen.homeId !== homeId || seen.receivedAt < oldest) continue;
+      if (!best || seen.receivedAt > best.receivedAt) best = seen;
     }
-    return best && { ...best };
+    return best && this.toFix(best);
   }
 
   private onSignal(signal: DeviceSignal): void {
-    const payload = signal.payload as Record<string, unknown>;
-    if (payload.location === undefined) return;
-    const fix = fixFromPayload(signal.deviceId, payload, new Date(signal.receivedAt).toISOString(), this.deps.registry.getHome(signal.homeId)?.geo);
-    if (!fix) return;
-    this.fixes.set(signal.deviceId, { homeId: signal.homeId, fix });
+    const location = (signal.payload as { location?: unknown }).location;
+    if (location === undefined) return;
+    let seen = this.fixes.get(signal.deviceId);
+    if (seen) {
+      // Updated in place: no allocation per message on the telemetry hot path.
+      seen.homeId = signal.homeId;
+      seen.receivedAt = signal.receivedAt;
+      seen.location = location;
+    } else this.fixes.set(signal.deviceId, (seen = { deviceId: signal.deviceId, homeId: signal.homeId, receivedAt: signal.receivedAt, location }));
     const open = this.openByHome.get(signal.homeId);
     if (!open) return;
+    const fix = this.toFix(seen);
+    if (!fix) return;
     for (const alertId of open) {
       const alert = this.deps.store.get(alertId);
       if (alert && this.follows(alert, fix) && this.isNews(alert, fix, signal.receivedAt)) {
@@ -105,6 +123,11 @@ export class AlertLocations {
     const last = alert.location;
     if (!last || !samePlace(last, fix)) return true;
     return receivedAt - Date.parse(last.at) >= REFRESH_MS;
+  }
+
+  private toFix(seen: SeenFix): LocationFix | undefined {
+    const at = new Date(seen.receivedAt).toISOString();
+    return fixFromPayload(seen.deviceId, { location: seen.location }, at, this.deps.registry.getHome(seen.homeId)?.geo);
   }
 
   private track(alert: Alert): void {
