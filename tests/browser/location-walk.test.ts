@@ -18,6 +18,7 @@ import { connectDevice } from '../helpers/mqtt-device.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
 import type { Browser } from 'playwright-core';
+import { contrastProblems } from './axe.js';
 
 const keep = useCleanup();
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
@@ -110,6 +111,7 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
     await ageTicks(page);
     await expect(page.locator('.timeline').textContent()).resolves.toContain('Moved');
     await docScreenshot(page, 'alert-location.png');
+    expect(await contrastProblems(page)).toEqual([]);
     expect(foreign).toEqual([]);
     expect(unexpected(errors)).toEqual([]);
   });
@@ -128,6 +130,7 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
     await expect(card.locator('[data-action=open-map-app]').textContent()).resolves.toBe('在地图应用中打开');
     await ageTicks(page);
     await docScreenshot(page, 'family-location-zh-CN.png', { fullPage: true });
+    expect(await contrastProblems(page)).toEqual([]);
 
     // The operator's alert page in Chinese: the same card, the same live age.
     const { page: desk, card: deskCard, errors: deskErrors, foreign: deskForeign } = await openAlertPage(ADMIN, 'zh-CN');
