@@ -7,8 +7,14 @@
  * - broker: the broker's pre-ack hook handed it to the hub's device-message
  *   entry (message-tap.ts routes it here instead of into the device steps,
  *   so it never becomes device state, a reading or an alert);
- * - journal: a `pipeline.heartbeat` line appended and made durable, through
- *   the very group commit alarms wait on (no replayer reads that type back);
+ * - journal: the journal's durability barrier, exactly as an alarm's PUBACK
+ *   waits on it (Ingest.accept: every event waits for whenDurable), so an
+ *   alarm stuck in the journal stalls the heartbeat behind it. When nothing
+ *   has been made durable for JOURNAL_PROOF_MS (an idle site), the heartbeat
+ *   writes its own `pipeline.heartbeat` line, so a disk or database that
+ *   stopped is found before the next alarm needs it. At most 288 lines a day
+ *   (~55 KB), none on a busy site: a line every beat would be 8,640 a day,
+ *   replayed at every start forever. No replayer reads the type back;
  * - stream: the event bus that feeds the WebSocket fan-out (the stream server
  *   forwards only its own event types, so no console or family page sees it);
  * - acked: the PUBACK, released by the same promise an alarm's PUBACK waits
@@ -26,6 +32,8 @@ import { PipelineMonitor, type RecoveryReport, type StallReport } from './pipeli
 import type { ProbeIdentity } from './probe-access.js';
 
 export const HEARTBEAT_LINE = 'pipeline.heartbeat';
+/** How long the journal may go without a line made durable before the heartbeat writes one. */
+export const JOURNAL_PROOF_MS = 5 * 60_000;
 
 export interface PipelineProbeDeps {
   nodeId: string;
@@ -33,7 +41,7 @@ export interface PipelineProbeDeps {
   clock: Clock;
   intervalMs: number;
   stallMs: number;
-  journal: Pick<JournalStore, 'append'>;
+  journal: Pick<JournalStore, 'append' | 'whenDurable' | 'durableN'>;
   bus: EventBus<HubEvents>;
   log: Logger;
   onStalled(report: StallReport): void;
@@ -45,6 +53,10 @@ export class PipelineProbe {
   readonly monitor: PipelineMonitor;
   private client: MqttClient | undefined;
   private offStream: (() => void) | undefined;
+  /** The journal's durableN when last looked at, and when it was last seen to grow (or a proof line was durable). */
+  private seenDurableN = 0;
+  private provenAt = Number.NEGATIVE_INFINITY;
+  private proofPending = false;
 
   constructor(private readonly deps: PipelineProbeDeps) {
     this.monitor = new PipelineMonitor({
@@ -61,6 +73,8 @@ export class PipelineProbe {
   /** Connects the probe to the broker listening at `url` (mqtt://host:port) and starts the heartbeats. */
   start(url: string): void {
     const { identity, nodeId, log } = this.deps;
+    // Lines replayed at start prove nothing about writing now: the first heartbeat writes one.
+    this.seenDurableN = this.deps.journal.durableN;
     this.offStream = this.deps.bus.on('pipeline.heartbeat', (hb) => {
       if (hb.nodeId === nodeId) this.monitor.reached(hb.beat, 'stream');
     });
@@ -105,11 +119,27 @@ export class PipelineProbe {
     const beat = beatOf(payload);
     if (beat === undefined) return undefined;
     this.monitor.reached(beat, 'broker');
-    const { durable } = this.deps.journal.append(HEARTBEAT_LINE, { nodeId: this.deps.nodeId, beat });
+    const durable = this.proofDue() ? this.writeProof(beat) : this.deps.journal.whenDurable();
     return durable.then(() => {
       this.monitor.reached(beat, 'journal');
       this.deps.bus.emit('pipeline.heartbeat', { nodeId: this.deps.nodeId, beat });
     });
+  }
+
+  private proofDue(): boolean {
+    const now = this.deps.clock.now();
+    const { durableN } = this.deps.journal;
+    if (durableN > this.seenDurableN) {
+      this.seenDurableN = durableN;
+      this.provenAt = now;
+    }
+    return !this.proofPending && now - this.provenAt >= JOURNAL_PROOF_MS;
+  }
+
+  private writeProof(beat: number): Promise<void> {
+    this.proofPending = true;
+    const { durable } = this.deps.journal.append(HEARTBEAT_LINE, { nodeId: this.deps.nodeId, beat });
+    return durable.finally(() => (this.proofPending = false));
   }
 
   private send(beat: number): void {
