@@ -25,6 +25,8 @@ import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway, type GatewayRequest
 
 const keep = useCleanup();
 const SECRET = 'ops-gateway-secret-6b1f0c9d2e';
+/** The defaults, set because startTestHub slows the heartbeat on a manual clock. */
+const DEFAULT_TIMING = { HUB_HEARTBEAT_INTERVAL_MS: '10000', HUB_PIPELINE_STALL_MS: '30000' };
 const eventIs = (event: string) => (r: GatewayRequest) => r.body?.event === event;
 
 async function health(hub: TestHub) {
@@ -44,7 +46,7 @@ async function setUp() {
   const clock = new ManualClock(Date.now());
   const gate = gatedOpener();
   const gateway = keep(await WebhookGateway.start(), closeGateway);
-  const hub = keep(await startTestHub({ clock, journalFileOpener: gate.opener, env: { ...LOOPBACK_GATEWAY_ENV, HUB_NODE_ID: 'node-a' } }), closeHub);
+  const hub = keep(await startTestHub({ clock, journalFileOpener: gate.opener, env: { ...LOOPBACK_GATEWAY_ENV, ...DEFAULT_TIMING, HUB_NODE_ID: 'node-a' } }), closeHub);
   keep(gate, (g) => g.open()); // a failed expectation must not leave the hub's stop waiting at the gate
   expect((await hub.api.post('/api/v1/notifications/webhooks', { name: 'Ops pager', url: `${gateway.url}/ops`, secret: SECRET })).status).toBe(201);
   const stream = keep(await StreamClient.open(hub.httpUrl, `token=${hub.api.token}`), closeStream);
