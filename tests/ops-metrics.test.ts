@@ -73,6 +73,8 @@ describe('/health and /metrics', () => {
       pipeline: { ok: true },
     });
 
+    // prom-client loads just after start (the first scrape waits for it); the histogram observes from then on.
+    expect((await scrape(hub.httpUrl)).status).toBe(200);
     const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret), endClient);
     await client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
     await client.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ heartRate: 72 }), { qos: 1 });

@@ -8,6 +8,7 @@
  * Started after the broker (the probe connects to it), stopped before it.
  */
 import type { HubConfig } from '../config/config.js';
+import type { MetricsEndpoint } from '../api/routes/health.js';
 import type { AccessPolicy } from '../broker/access-policy.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -23,7 +24,7 @@ import type { JournalStore } from '../storage/ports.js';
 import { singleNodeView, type ClusterView } from './cluster-view.js';
 import { healthReport, type HealthReport } from './health-report.js';
 import { tapDeviceMessages } from './message-tap.js';
-import { HubMetrics, newMessageCounts, RuleLag } from './metrics.js';
+import { HubMetrics, newMessageCounts, RuleLag, type MetricsSources } from './metrics.js';
 import { OpsWebhooks } from './ops-webhooks.js';
 import { PipelineProbe, probeUrl } from './pipeline-probe.js';
 import { probeIdentity, withProbe, type ProbeIdentity } from './probe-access.js';
@@ -56,8 +57,12 @@ export class HubOps {
   readonly nodeId: string;
   readonly cluster: ClusterView;
   readonly probe: PipelineProbe;
-  readonly metrics: HubMetrics;
   readonly webhooks: OpsWebhooks;
+  /** Set once prom-client has loaded, just after start (metrics.ts says why not before). */
+  private metrics: HubMetrics | undefined;
+  private metricsLoading: Promise<HubMetrics> | undefined;
+  private probeStarting: Promise<void> | undefined;
+  private readonly sources: MetricsSources;
   private readonly identity: ProbeIdentity;
   private readonly counts = newMessageCounts();
   private readonly ruleLag: RuleLag;
@@ -94,9 +99,9 @@ export class HubOps {
         log.warn({ beat: report.beat, stalledForMs: report.stalledForMs }, 'pipeline flowing again');
         this.webhooks.send('hub.pipeline_recovered', { stalledSince: iso(report.stalledSince), stalledForMs: report.stalledForMs });
       },
-      onRoundTrip: (ms) => this.metrics.heartbeatSeconds.observe(ms / 1000),
+      onRoundTrip: (ms) => this.metrics?.heartbeatSeconds.observe(ms / 1000),
     });
-    this.metrics = new HubMetrics({
+    this.sources = {
       cluster: this.cluster,
       deviceConnections: () => this.deviceConnections(),
       streamConnections: deps.streamConnections,
@@ -108,7 +113,7 @@ export class HubOps {
       pipeline: () => this.probe.monitor.status(),
       journalHealthy: () => deps.journal.healthy,
       now: () => clock.now(),
-    });
+    };
   }
 
   /** The broker's access policy, with the probe let in under its reserved client id. */
@@ -118,24 +123,34 @@ export class HubOps {
 
   /** The broker's device-message handler, with heartbeats taken out and messages counted. */
   tap(next: DeviceMessageHandler): DeviceMessageHandler {
-    return tapDeviceMessages({ probe: this.probe, counts: this.counts, pubackSeconds: this.metrics.pubackSeconds }, next);
+    // Events in the moment before prom-client has loaded (just after start) are counted, not timed.
+    const pubackSeconds = { observe: (seconds: number) => this.metrics?.pubackSeconds.observe(seconds) };
+    return tapDeviceMessages({ probe: this.probe, counts: this.counts, pubackSeconds }, next);
   }
 
   isProbe(clientId: string): boolean {
     return this.probe.isProbe(clientId);
   }
 
-  /** Once the broker listens on `mqttPort`: the heartbeats start. */
+  /**
+   * Once the broker listens on `mqttPort`: the heartbeats start. The MQTT
+   * client and prom-client load in the background, so the hub's start does
+   * not wait for them (the first heartbeat waits instead).
+   */
   start(mqttPort: number): void {
+    const { log } = this.deps;
     // After the rules engine's own listener: the lag measured is "through the rules".
     this.offRuleLag = this.deps.bus.on('device.signal', (signal) => this.ruleLag.note(signal.receivedAt));
-    this.probe.start(probeUrl(this.deps.config.host, mqttPort));
+    this.probeStarting = this.probe.start(probeUrl(this.deps.config.host, mqttPort)).catch((err: unknown) => log.error({ err }, 'pipeline probe did not start'));
+    this.metricsLoading = HubMetrics.load(this.sources).then((metrics) => (this.metrics = metrics));
+    this.metricsLoading.catch((err: unknown) => log.error({ err }, 'metrics did not load'));
   }
 
   async stop(): Promise<void> {
     this.offRuleLag?.();
     this.webhooks.stop();
     await this.probe.stop();
+    await this.probeStarting; // a start still importing mqtt sees the stop and connects nothing
   }
 
   health(): HealthReport {
@@ -152,7 +167,13 @@ export class HubOps {
 
   /** For createApi: the /metrics endpoint and who may read it. */
   get metricsRoute() {
-    return { endpoint: this.metrics, token: this.deps.config.metricsToken };
+    const endpoint: MetricsEndpoint = {
+      render: async () => {
+        const metrics = this.metrics ?? (await (this.metricsLoading ?? HubMetrics.load(this.sources)));
+        return { body: await metrics.render(), contentType: metrics.contentType };
+      },
+    };
+    return { endpoint, token: this.deps.config.metricsToken };
   }
 
   private deviceConnections(): number {

@@ -10,8 +10,12 @@
  * observation is the PUBACK histogram, for events only (rare next to
  * telemetry). Every series carries `node`, so a cluster's nodes can be told
  * apart. No label carries a device, home or person (privacy, cardinality).
+ *
+ * prom-client is loaded with a dynamic import once the hub is up (HubMetrics.load):
+ * loading it (and the OpenTelemetry API it requires) at start would cost the
+ * 400 ms cold-start budget (docs/PERFORMANCE.md) tens of milliseconds.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { ClusterView } from './cluster-view.js';
 import type { PipelineStatus } from './pipeline-monitor.js';
@@ -59,16 +63,27 @@ export interface MetricsSources {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+type PromClient = typeof import('prom-client');
+
 export class HubMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   /** Time from the hub receiving a device event to releasing its PUBACK (journal durable). */
   readonly pubackSeconds: Histogram;
   readonly heartbeatSeconds: Histogram;
 
-  constructor(private readonly sources: MetricsSources) {
+  static async load(sources: MetricsSources): Promise<HubMetrics> {
+    return new HubMetrics(await import('prom-client'), sources);
+  }
+
+  private constructor(
+    private readonly prom: PromClient,
+    private readonly sources: MetricsSources,
+  ) {
+    const { Histogram } = prom;
+    this.registry = new prom.Registry();
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: sources.cluster.nodeId });
-    collectDefaultMetrics({ register: this.registry });
+    prom.collectDefaultMetrics({ register: this.registry });
     this.pubackSeconds = new Histogram({
       name: 'hub_alarm_puback_seconds',
       help: 'Device events (alarms among them: every event waits like one) from reaching the hub to their PUBACK being released, i.e. journaled durably',
@@ -90,6 +105,7 @@ export class HubMetrics {
 
   private deviceCounters(registers: Registry[]): void {
     const { messages, dropped } = this.sources;
+    const { Counter } = this.prom;
     new Counter({
       name: 'hub_device_messages_total',
       help: 'Device messages received, by channel (rate() gives messages per second)',
@@ -114,6 +130,7 @@ export class HubMetrics {
 
   private gauges(registers: Registry[]): void {
     const s = this.sources;
+    const { Gauge } = this.prom;
     const gauge = (name: string, help: string, value: () => number) =>
       new Gauge({
         name,

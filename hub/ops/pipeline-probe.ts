@@ -22,7 +22,7 @@
  * Single node: this node is the owner of every home, so the owner hop is
  * this process. Timing and the stall decision are PipelineMonitor's.
  */
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
@@ -57,6 +57,9 @@ export class PipelineProbe {
   private seenDurableN = 0;
   private provenAt = Number.NEGATIVE_INFINITY;
   private proofPending = false;
+  /** Heartbeats due before the MQTT client existed: published once it does. */
+  private readonly unsent: number[] = [];
+  private stopped = false;
 
   constructor(private readonly deps: PipelineProbeDeps) {
     this.monitor = new PipelineMonitor({
@@ -70,14 +73,21 @@ export class PipelineProbe {
     });
   }
 
-  /** Connects the probe to the broker listening at `url` (mqtt://host:port) and starts the heartbeats. */
-  start(url: string): void {
+  /**
+   * Starts the heartbeats and connects the probe to the broker listening at
+   * `url` (mqtt://host:port). mqtt.js is imported here, not at module load:
+   * the hub's cold start does not pay for it (see metrics.ts).
+   */
+  async start(url: string): Promise<void> {
     const { identity, nodeId, log } = this.deps;
     // Lines replayed at start prove nothing about writing now: the first heartbeat writes one.
     this.seenDurableN = this.deps.journal.durableN;
     this.offStream = this.deps.bus.on('pipeline.heartbeat', (hb) => {
       if (hb.nodeId === nodeId) this.monitor.reached(hb.beat, 'stream');
     });
+    this.monitor.start();
+    const { default: mqtt } = await import('mqtt');
+    if (this.stopped) return;
     const client = mqtt.connect(url, {
       clientId: identity.clientId,
       username: identity.clientId,
@@ -90,10 +100,11 @@ export class PipelineProbe {
     // Its failures show as a stalled pipeline, with the reason; the log keeps the detail.
     client.on('error', (err) => log.debug({ err: err.message }, 'pipeline probe connection error'));
     this.client = client;
-    this.monitor.start();
+    for (const beat of this.unsent.splice(0)) this.send(beat);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.monitor.stop();
     this.offStream?.();
     const client = this.client;
@@ -144,7 +155,7 @@ export class PipelineProbe {
 
   private send(beat: number): void {
     const client = this.client;
-    if (!client) return;
+    if (!client) return void this.unsent.push(beat);
     // Queued by mqtt.js while disconnected: a heartbeat that cannot get in shows as stuck at `sent`.
     client.publish(this.deps.identity.topic, JSON.stringify({ beat }), { qos: 1 }, (err) => {
       if (!err) this.monitor.reached(beat, 'acked');

@@ -32,8 +32,7 @@ export const healthRoute = definePublicRoute({
 export const healthStatus = (report: HealthReport) => (report.ok ? 200 : 503);
 
 export interface MetricsEndpoint {
-  render(): Promise<string>;
-  readonly contentType: string;
+  render(): Promise<{ body: string; contentType: string }>;
 }
 
 const loopback = new BlockList();
@@ -66,6 +65,7 @@ export function metricsHandler(metrics: MetricsEndpoint, token: string | undefin
       if (refused.status === 401) c.header('WWW-Authenticate', 'Bearer realm="metrics"');
       return errorResponse(c, refused);
     }
-    return c.body(await metrics.render(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+    const { body, contentType } = await metrics.render();
+    return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
   };
 }
