@@ -99,7 +99,8 @@ describe('/health and /metrics', () => {
     expect(sample(text, 'hub_pipeline_stalled', node)).toBe(0);
     expect(sample(text, 'hub_rule_lag_seconds', node)).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'hub_pipeline_heartbeat_seconds_count', node)).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'nodejs_eventloop_lag_seconds', node)).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0); // per process: no node label
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(text).toContain('# TYPE hub_device_messages_total counter');
     expect(text).toContain('# TYPE hub_alarm_puback_seconds histogram');
     // Nothing that names a device, a home or a person.

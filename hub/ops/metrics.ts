@@ -65,6 +65,22 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 type PromClient = typeof import('prom-client');
 
+/**
+ * prom-client's process metrics (CPU, memory, event-loop lag, GC), set up once
+ * per process and shared by every hub in it: they describe the process, not
+ * a hub, and each set starts an event-loop monitor that nothing can stop
+ * (tests start hundreds of hubs in one process). Hence no `node` label on them.
+ */
+let processMetrics: Registry | undefined;
+
+function processRegistry(prom: PromClient): Registry {
+  if (!processMetrics) {
+    processMetrics = new prom.Registry();
+    prom.collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export class HubMetrics {
   readonly registry: Registry;
   /** Time from the hub receiving a device event to releasing its PUBACK (journal durable). */
@@ -83,7 +99,6 @@ export class HubMetrics {
     this.registry = new prom.Registry();
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: sources.cluster.nodeId });
-    prom.collectDefaultMetrics({ register: this.registry });
     this.pubackSeconds = new Histogram({
       name: 'hub_alarm_puback_seconds',
       help: 'Device events (alarms among them: every event waits like one) from reaching the hub to their PUBACK being released, i.e. journaled durably',
@@ -99,8 +114,9 @@ export class HubMetrics {
     return this.registry.contentType;
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    const [process, hub] = await Promise.all([processRegistry(this.prom).metrics(), this.registry.metrics()]);
+    return `${process}${hub}`;
   }
 
   private deviceCounters(registers: Registry[]): void {
