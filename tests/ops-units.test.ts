@@ -9,9 +9,17 @@ import { isLoopback, metricsRefusal } from '../hub/api/routes/health.js';
 import { devicePolicy } from '../hub/broker/access-policy.js';
 import { ConfigError, loadConfig } from '../hub/config/config.js';
 import { deriveNodeId, NODE_ID_PATTERN, resolveNodeId } from '../hub/core/node-id.js';
+import { createLogger } from '../hub/core/logger.js';
+import type { HttpRequest } from '../hub/notify/http-sender.js';
+import { verifyWebhook } from '../hub/notify/payload.js';
+import type { SendResult } from '../hub/notify/types.js';
+import type { OrgWebhook } from '../hub/notify/webhook-store.js';
+import { OpsWebhooks } from '../hub/ops/ops-webhooks.js';
 import { PipelineMonitor, type RecoveryReport, type StallReport } from '../hub/ops/pipeline-monitor.js';
 import { probeIdentity, withProbe } from '../hub/ops/probe-access.js';
+import { logSink } from './helpers/log-sink.js';
 import { ManualClock } from './helpers/manual-clock.js';
+import { waitFor } from './helpers/wait-for.js';
 
 function monitor(clock = new ManualClock()) {
   const sent: number[] = [];
@@ -77,6 +85,48 @@ describe('PipelineMonitor', () => {
     expect(sent).toHaveLength(16);
     m.stop();
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('ops webhooks', () => {
+  const hook = (id: string, extra: Partial<OrgWebhook> = {}): OrgWebhook => ({
+    id, name: id, url: `https://gw.example.com/${id}`, secret: `secret-of-${id}-0123456789`, severities: ['critical', 'high'], enabled: true, createdAt: '', updatedAt: '', ...extra,
+  });
+
+  it('go to enabled webhooks taking critical alerts, signed, retried with backoff until accepted', async () => {
+    const clock = new ManualClock();
+    const sent: HttpRequest[] = [];
+    const answers: SendResult[] = [{ kind: 'response', status: 503 }, { kind: 'error', error: 'ECONNRESET' }, { kind: 'response', status: 200 }];
+    const webhooks = [hook('pager'), hook('off', { enabled: false }), hook('low-only', { severities: ['low'] })];
+    const ops = new OpsWebhooks({ nodeId: 'node-a', webhooks: () => webhooks, post: async (req) => (sent.push(req), answers.shift()!), clock, log: createLogger('silent') });
+    ops.send('hub.pipeline_stalled', { stage: 'broker', reason: 'stuck' });
+    await waitFor(() => sent.length === 1 && ops.pendingCount === 1 && clock.pending === 1, 'the first attempt and its retry timer');
+    expect(sent[0]!.url).toBe('https://gw.example.com/pager');
+    const body = JSON.parse(sent[0]!.body);
+    expect(body).toMatchObject({ event: 'hub.pipeline_stalled', nodeId: 'node-a', stage: 'broker', reason: 'stuck', attempt: 1 });
+    expect(verifyWebhook('secret-of-pager-0123456789', sent[0]!.body, sent[0]!.headers['X-Hub-Signature-256'], clock.now())).toBe(true);
+    clock.advance(5_000);
+    await waitFor(() => sent.length === 2 && clock.pending === 1, 'the second attempt, 5 s later');
+    clock.advance(10_000);
+    await waitFor(() => ops.pendingCount === 0, 'the third attempt, accepted');
+    expect(sent.map((r) => JSON.parse(r.body).attempt)).toEqual([1, 2, 3]);
+    expect(new Set(sent.map((r) => JSON.parse(r.body).deliveryId)).size).toBe(1);
+  });
+
+  it('warn when no webhook would hear of a stall, and stop retrying on stop()', async () => {
+    const sink = logSink();
+    const clock = new ManualClock();
+    const nobody = new OpsWebhooks({ nodeId: 'node-a', webhooks: () => [], post: async () => ({ kind: 'response', status: 200 }), clock, log: createLogger('warn', sink.stream) });
+    nobody.send('hub.pipeline_stalled', {});
+    await waitFor(() => sink.lines.length > 0, 'the warning');
+    expect(sink.lines[0]).toMatchObject({ event: 'hub.pipeline_stalled', msg: expect.stringContaining('nobody is told') });
+    let attempts = 0;
+    const failing = new OpsWebhooks({ nodeId: 'node-a', webhooks: () => [hook('pager')], post: async () => (attempts++, { kind: 'response', status: 500 }), clock, log: createLogger('silent') });
+    failing.send('hub.pipeline_recovered', {});
+    await waitFor(() => attempts === 1 && clock.pending === 1, 'the first attempt');
+    failing.stop();
+    expect(clock.pending).toBe(0);
+    expect(failing.pendingCount).toBe(0);
   });
 });
 
