@@ -298,7 +298,7 @@ export class Hub {
       generatedAdminPassword: this.generatedAdminPassword,
       replayedJournalLines: this.replayedJournalLines,
     };
-    this.log.info({ ...started, generatedAdminPassword: undefined }, 'hub started');
+    this.log.info({ ...started, generatedAdminPassword: undefined, nodeId: this.ops.nodeId }, 'hub started');
     this.started = true;
     return started;
   }
