@@ -17,6 +17,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
+import { devicePolicy } from './broker/access-policy.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
@@ -43,6 +44,7 @@ import { SeqWindow } from './ingest/seq-window.js';
 import { addressGuard } from './notify/address-guard.js';
 import { parseHostAllowList } from './notify/host-allow-list.js';
 import { NotifyService } from './notify/notify-service.js';
+import { HubOps } from './ops/hub-ops.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
@@ -105,6 +107,8 @@ export class Hub {
   readonly visits: VisitService;
   readonly reports: ReportService;
   readonly http: HttpListener;
+  /** Node id, /health, /metrics, the pipeline heartbeat (issue 12 items 6, 7). */
+  readonly ops: HubOps;
   private readonly services: ServiceList;
   private readonly rulesSnapshot: RulesSnapshotStore;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
@@ -150,20 +154,36 @@ export class Hub {
       now,
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
+    this.ops = new HubOps({
+      config,
+      clock,
+      bus: this.bus,
+      journal: this.journal,
+      log: log.child({ module: 'ops' }),
+      webhooks: () => this.notify.webhookStore.list(),
+      mqttClients: () => this.broker.connectedClients,
+      streamConnections: () => this.stream.connections,
+      dropped: () => this.ingest.dropped,
+      webhookQueueDepth: () => this.notify.stats.pending,
+      load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
+    });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
+      access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
-      onDeviceMessage: dedupeAgainstJournal(
-        {
-          isJournaled: this.journal.isJournaled?.bind(this.journal),
-          isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
-          onDuplicate: () => this.ingest.dropped.duplicate++,
-        },
-        (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+      onDeviceMessage: this.ops.tap(
+        dedupeAgainstJournal(
+          {
+            isJournaled: this.journal.isJournaled?.bind(this.journal),
+            isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
+            onDuplicate: () => this.ingest.dropped.duplicate++,
+          },
+          (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+        ),
       ),
-      onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
+      onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
       commandLink: this.outbox,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
@@ -264,6 +284,7 @@ export class Hub {
         },
         () => this.broker.stop(),
       ),
+      step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
       this.http,
     ];
   }
@@ -284,7 +305,7 @@ export class Hub {
       generatedAdminPassword: this.generatedAdminPassword,
       replayedJournalLines: this.replayedJournalLines,
     };
-    this.log.info({ ...started, generatedAdminPassword: undefined }, 'hub started');
+    this.log.info({ ...started, generatedAdminPassword: undefined, nodeId: this.ops.nodeId }, 'hub started');
     this.started = true;
     return started;
   }
@@ -373,12 +394,8 @@ export class Hub {
         port: this.mqttAddress?.port ?? config.mqttPort,
         ...(this.tls ? { tlsPort: this.broker.mqttsAddress?.port ?? config.mqttsPort } : {}),
       }),
-      health: () => ({
-        ok: this.journal.healthy,
-        journal: { healthy: this.journal.healthy, lastError: this.journal.lastError },
-        mqtt: { connectedClients: this.broker.connectedClients },
-        load: { shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry },
-      }),
+      health: () => this.ops.health(),
+      metrics: this.ops.metricsRoute,
       dataStatus: () => dataStatus({ dataDir: config.dataDir, backupDir: config.backupDir, storage: config.databaseUrl ? 'postgres' : 'files', alerts: () => this.alerts.list(), now: () => this.clock.now() }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),

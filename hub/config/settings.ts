@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseNetworkList } from '../core/network-list.js';
+import { NODE_ID_PATTERN } from '../core/node-id.js';
 
 const port = z.coerce
   .number({ error: 'must be a port number 0–65535 (0 picks a free port)' })
@@ -176,6 +177,32 @@ export const SETTINGS = {
     // No length rule here: a refused value would be echoed in the config error. The notifier warns when it is short.
     schema: z.string().min(1).optional(),
     hint: 'HMAC key signing per-contact webhooks (docs/NOTIFICATIONS.md); unset: contacts cannot have their own webhookUrl',
+  },
+  // Operations (issue 12 items 6 and 7): the node's name, who may scrape /metrics, the pipeline heartbeat.
+  nodeId: {
+    env: 'HUB_NODE_ID',
+    flag: 'node-id',
+    schema: z.string().regex(NODE_ID_PATTERN, 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit').optional(),
+    hint: 'name of this hub node in /health, /metrics and ops webhooks (default: <host name>-<MQTT port>)',
+  },
+  metricsToken: {
+    env: 'HUB_METRICS_TOKEN',
+    flag: 'metrics-token',
+    // Never echoed in a config error: see SECRET_SETTINGS in config.ts.
+    schema: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 24)').optional(),
+    hint: 'bearer token Prometheus sends to read /metrics from anywhere; unset: /metrics answers loopback clients only',
+  },
+  heartbeatIntervalMs: {
+    env: 'HUB_HEARTBEAT_INTERVAL_MS',
+    flag: 'heartbeat-interval-ms',
+    schema: positiveInt('a positive number of milliseconds').default(10_000),
+    hint: 'how often a synthetic heartbeat is sent through broker → ingest → journal → stream',
+  },
+  pipelineStallMs: {
+    env: 'HUB_PIPELINE_STALL_MS',
+    flag: 'pipeline-stall-ms',
+    schema: positiveInt('a positive number of milliseconds').default(30_000),
+    hint: 'a heartbeat not through the pipeline after this long turns /health red and sends hub.pipeline_stalled',
   },
 } as const;
 

@@ -88,4 +88,9 @@ export type HubEvents = {
   'alert.updated': Alert;
   /** Every durable alert change, named (`acknowledged`, `escalated`, …), for whoever reacts to it. */
   'alert.transition': { alert: Alert; change: string; actor: string | undefined };
+  /**
+   * The synthetic heartbeat's stream hop (issue 12 item 7, hub/ops/pipeline-probe.ts):
+   * on the bus that feeds the WebSocket fan-out, never forwarded to a client.
+   */
+  'pipeline.heartbeat': { nodeId: string; beat: number };
 };
