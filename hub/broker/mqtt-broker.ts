@@ -20,7 +20,7 @@ import type { DeviceCredentialsCheck } from './device-acl.js';
 import { GuardedConnection } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { RateLimiter } from './rate-limiter.js';
-import { UplinkScheduler } from './uplink-scheduler.js';
+import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
@@ -69,6 +69,8 @@ export interface MqttBrokerDeps {
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
+  /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
+  scheduler?: Partial<SchedulerOptions>;
 }
 
 export interface BrokerStats {
@@ -116,7 +118,7 @@ export class MqttBroker {
     const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
     const aedes = await this.createAedes(now, auditThrottle, policy, publishLimiter);
     this.aedes = aedes;
-    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage);
+    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler });
     this.scheduler = scheduler;
     aedes.on('connackSent', (packet, client) => {
       if (packet.returnCode !== 0 || !(client.conn instanceof GuardedConnection)) return;
