@@ -17,6 +17,10 @@ export interface BenchOptions {
   outDir: string;
   profile: boolean;
   quick: boolean;
+  /** c: mqttload.c (built with gcc), node: the mqtt.js workers (simulators/load). */
+  generator: 'c' | 'node';
+  /** Connects per second in the C generator's connect storm. */
+  connectRate: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -32,6 +36,8 @@ export const USAGE = `npm run bench -- [options]
   --baselines which   none | aedes | mosquitto | all                   (default all)
   --workers N         load-generator processes                         (default 2, more for > 30,000 devices)
   --out DIR           where the JSON (and SVG) go                      (default bench/results)
+  --generator which   c (mqttload.c, built with gcc) | node (mqtt.js)   (default c; node when no gcc or no source)
+  --connect-rate C    connects/s in the C generator's connect storm    (default 4000)
   --profile           run the hub with --cpu-prof and summarise the profile
   --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
   -h, --help`;
@@ -61,6 +67,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       out: { type: 'string', default: 'bench/results' },
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      generator: { type: 'string', default: 'c' },
+      'connect-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -70,6 +78,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   const which: Record<string, TargetName[]> = { none: [], aedes: ['aedes'], mosquitto: ['mosquitto'], all: ['aedes', 'mosquitto'] };
   const chosen = which[baselines];
   if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
+  const generator = values.generator;
+  if (generator !== 'c' && generator !== 'node') throw new Error(`--generator must be c or node (got "${generator}")`);
   const homes = Math.round(positive('homes', values.homes, quick ? 5 : 1000));
   const sweepRates = (values['sweep-rates'] ?? '1000,2500,5000,7500,10000,15000,20000').split(',').map((r) => positive('sweep-rates', r, 0));
   return {
@@ -87,5 +97,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     outDir: values.out,
     profile: values.profile,
     quick,
+    generator,
+    connectRate: positive('connect-rate', values['connect-rate'], 4000),
   };
 }
