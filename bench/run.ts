@@ -18,6 +18,7 @@ import { fsyncProbe } from './fsync-probe.js';
 import { formatProfile, summariseProfile } from './profile-summary.js';
 import { checksTable, ratios, table, targetChecks } from './report.js';
 import { latencyPlot } from './svg-plot.js';
+import { mosquittoBinary } from './baselines/own-mosquitto.js';
 import { mosquittoReachable, startAedesTarget, startMosquittoTarget } from './targets/baseline-targets.js';
 import { startHubTarget } from './targets/hub-target.js';
 import type { Target, TargetName } from './targets/target.js';
@@ -117,7 +118,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', interrupt);
   try {
     for (const name of options.targets) {
-      if (name === 'mosquitto' && !(await mosquittoReachable())) {
+      if (name === 'mosquitto' && !mosquittoBinary() && !(await mosquittoReachable())) {
         notes.push('Mosquitto baseline skipped: nothing listens on 127.0.0.1:1883');
         continue;
       }
