@@ -118,19 +118,7 @@ export class MqttBroker {
     const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
     const aedes = await this.createAedes(now, auditThrottle, policy, publishLimiter);
     this.aedes = aedes;
-    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler });
-    this.scheduler = scheduler;
-    aedes.on('connackSent', (packet, client) => {
-      if (packet.returnCode !== 0 || !(client.conn instanceof GuardedConnection)) return;
-      client.conn.guard.markAuthenticated();
-      if (!policy.uplink) return;
-      client.conn.takeUplink({
-        tap: new UplinkTap(client.id, policy),
-        scheduler,
-        admit: () => publishLimiter.take(client.id),
-        keepAlive: () => refreshKeepalive(client),
-      });
-    });
+    this.onAuthenticated(aedes, policy, publishLimiter);
 
     const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
     // A client that stops reading is closed once this much output waits for it (GuardedConnection).
@@ -175,6 +163,27 @@ export class MqttBroker {
       this.tlsAddress = await listen(tlsServer, settings.mqttsPort, settings.host);
     }
     return address;
+  }
+
+  /**
+   * On CONNACK 0: the pre-authentication byte budget stops applying and, under
+   * a policy with uplink topics, the connection starts handing the device's
+   * uplink PUBLISH packets to the alarms-first scheduler instead of Aedes.
+   */
+  private onAuthenticated(aedes: Aedes, policy: AccessPolicy, publishLimiter: RateLimiter): void {
+    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler });
+    this.scheduler = scheduler;
+    aedes.on('connackSent', (packet, client) => {
+      if (packet.returnCode !== 0 || !(client.conn instanceof GuardedConnection)) return;
+      client.conn.guard.markAuthenticated();
+      if (!policy.uplink) return;
+      client.conn.takeUplink({
+        tap: new UplinkTap(client.id, policy),
+        scheduler,
+        admit: () => publishLimiter.take(client.id),
+        keepAlive: () => refreshKeepalive(client),
+      });
+    });
   }
 
   /** The MQTT-over-TLS listener's address, when TLS is on. */
