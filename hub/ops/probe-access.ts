@@ -25,6 +25,7 @@ export function withProbe(inner: AccessPolicy, probe: ProbeIdentity): AccessPoli
   const passwordMatches = (given: Buffer | undefined) => given !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
   return {
     name: inner.name,
+    uplink: inner.uplink,
     connect: (attempt) => {
       if (attempt.clientId !== probe.clientId) return inner.connect(attempt);
       if (attempt.username === probe.clientId && passwordMatches(attempt.password)) return { ok: true };
