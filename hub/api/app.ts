@@ -12,6 +12,8 @@ import { z } from 'zod';
 import type { AlertLifecycle } from '../alerts/alert-lifecycle.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CallbackService } from '../callbacks/callback-service.js';
+import type { CallbackStore } from '../callbacks/callback-store.js';
 import type { CommandOutbox } from '../commands/command-outbox.js';
 import type { DeviceConfig } from '../commands/device-config.js';
 import type { LoginGuard } from '../auth/login-guard.js';
@@ -22,6 +24,7 @@ import type { Commissioning } from '../homes/commissioning.js';
 import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
+import type { OperatorPresence } from '../shifts/presence.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import type { Registry } from '../registry/registry.js';
@@ -35,6 +38,7 @@ import { clientAborted, errorResponse, HttpError } from './errors.js';
 import { definePublicRoute, jsonResponse, newRouter } from './openapi-route.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
+import { callbacksRoutes } from './routes/callbacks.js';
 import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
@@ -42,6 +46,7 @@ import { contactWebhookGuard, notificationsRoutes } from './routes/notifications
 import { reportsRoutes } from './routes/reports.js';
 import { residentsRoutes } from './routes/residents.js';
 import { rulesRoutes } from './routes/rules.js';
+import { shiftsRoutes } from './routes/shifts.js';
 import { usersRoutes } from './routes/users.js';
 import { visitsRoutes } from './routes/visits.js';
 
@@ -72,6 +77,10 @@ export interface ApiDeps {
   states: DeviceStateStore;
   visits: VisitService;
   reports: ReportService;
+  /** Call-backs and wellbeing plans, operator presence (issue 13 items 6, 7). */
+  callbacks: CallbackService;
+  callbackStore: CallbackStore;
+  presence: OperatorPresence;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
   now: () => number;
@@ -146,6 +155,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/', rulesRoutes(deps));
   api.route('/', visitsRoutes(deps));
   api.route('/reports', reportsRoutes(deps));
+  api.route('/', callbacksRoutes(deps));
+  api.route('/', shiftsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },

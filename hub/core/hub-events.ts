@@ -2,6 +2,7 @@
 import type { DeviceEventPayload, TelemetryPayload } from '../../devices/catalog.js';
 import type { Alert } from '../alerts/alert.js';
 import type { CommandView } from '../commands/command-book.js';
+import type { PresenceEntry } from '../shifts/presence.js';
 
 interface SignalBase {
   deviceId: string;
@@ -88,4 +89,6 @@ export type HubEvents = {
   'alert.updated': Alert;
   /** Every durable alert change, named (`acknowledged`, `escalated`, …), for whoever reacts to it. */
   'alert.transition': { alert: Alert; change: string; actor: string | undefined };
+  /** Someone at the console went online, away or offline (issue 13 item 7): the whole list now. */
+  'presence.changed': PresenceEntry[];
 };
