@@ -62,7 +62,8 @@ describe('escalation', () => {
     clock.advance(600_000);
     await settle();
     // The bracelet went offline before help_coming reached it, so that is flagged (tests/commands.test.ts) — but not the SLA.
-    expect(await flags(hub, alert.id)).toEqual({ overdue: false, escalated: false, helpUnconfirmed: true });
+    // Ten minutes held without a dispatch re-alerts the holder (issue 13 item 5, tests/after-acknowledgement.test.ts).
+    expect(await flags(hub, alert.id)).toEqual({ overdue: false, escalated: false, helpUnconfirmed: true, stalled: 'holder' });
   });
 
   it('resumes with the remaining time after a restart', async () => {

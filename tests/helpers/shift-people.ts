@@ -16,9 +16,9 @@ export async function raiseAlert(hub: TestHub, at: number, homeId: string, devic
 }
 
 /** A user of the role, logged in over HTTP. */
-export async function personWith(hub: TestHub, role: Role, username: string): Promise<ApiClient> {
+export async function personWith(hub: TestHub, role: Role, username: string, homeIds?: string[]): Promise<ApiClient> {
   const password = `${username}-password-1`;
-  await hub.hub.registry.createUser({ username, role, displayName: username, passwordHash: await hashPassword(password) });
+  await hub.hub.registry.createUser({ username, role, displayName: username, passwordHash: await hashPassword(password), homeIds });
   const client = new ApiClient(hub.httpUrl);
   await client.login(username, password);
   return client;
