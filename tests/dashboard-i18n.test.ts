@@ -15,6 +15,8 @@ import { COMMAND_NAMES } from '../devices/commands.js';
 import { COMMAND_STATES, EXPIRY_REASONS } from '../hub/commands/command-book.js';
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../hub/alerts/alert.js';
 import { BAD_PAYLOAD_REASONS } from '../hub/ingest/device-state.js';
+import { CALLBACK_OUTCOMES, CALLBACK_REASONS } from '../hub/callbacks/callback.js';
+import { PRESENCE_STATES } from '../hub/shifts/presence.js';
 import { CONDITIONS, ROLES } from '../hub/registry/records.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 
@@ -49,6 +51,9 @@ describe('console strings (dashboard/src/i18n)', () => {
       ['commandState', COMMAND_STATES],
       ['expiry', EXPIRY_REASONS],
       ['badPayload', BAD_PAYLOAD_REASONS],
+      ['callbackReason', CALLBACK_REASONS],
+      ['callbackOutcome', CALLBACK_OUTCOMES],
+      ['presence', PRESENCE_STATES],
     ];
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((key) => !(key in en));
     expect(missing).toEqual([]);

@@ -22,9 +22,9 @@ export const INSTALL_ROLES: ReadonlySet<string> = new Set(['admin', 'installer']
 export const VISIT_ROLES: ReadonlySet<string> = new Set(['admin', 'visitor']);
 
 const ROUTES_OF: Record<Role, ReadonlySet<Route['name']>> = {
-  admin: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'install', 'installNew', 'installHome', 'visits']),
-  supervisor: new Set(['queue', 'alert', 'homes', 'audit', 'reports']),
-  operator: new Set(['queue', 'alert', 'homes', 'audit']),
+  admin: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'install', 'installNew', 'installHome', 'visits', 'callbacks', 'handover']),
+  supervisor: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'callbacks', 'handover']),
+  operator: new Set(['queue', 'alert', 'homes', 'audit', 'callbacks', 'handover']),
   installer: new Set(['install', 'installNew', 'installHome']),
   visitor: new Set(['visits']),
   family: new Set(['family']),

@@ -16,6 +16,8 @@ export type Route =
   | { name: 'installNew' }
   | { name: 'installHome'; id: string }
   | { name: 'visits' }
+  | { name: 'callbacks' }
+  | { name: 'handover' }
   | { name: 'notFound'; path: string };
 
 const FIXED: Record<string, Route> = {
@@ -27,6 +29,8 @@ const FIXED: Record<string, Route> = {
   '/install': { name: 'install' },
   '/install/new': { name: 'installNew' },
   '/visits': { name: 'visits' },
+  '/callbacks': { name: 'callbacks' },
+  '/handover': { name: 'handover' },
 };
 
 export function parseRoute(hash: string): Route {
@@ -52,6 +56,8 @@ export const href = {
   installNew: () => '#/install/new',
   installHome: (id: string) => `#/install/homes/${encodeURIComponent(id)}`,
   visits: () => '#/visits',
+  callbacks: () => '#/callbacks',
+  handover: () => '#/handover',
 };
 
 export function useRoute(): Route {

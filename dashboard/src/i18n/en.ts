@@ -3,7 +3,10 @@
  * are `list.value`, looked up with tValue(). `{name}` marks a parameter.
  * zh-CN.ts must have exactly these keys (its type and a test check that).
  */
+import { enOps } from './en-ops.js';
+
 export const en = {
+  ...enOps,
   'app.title': 'Home-care console',
 
   'nav.label': 'Main',

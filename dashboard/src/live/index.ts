@@ -9,19 +9,35 @@ import { Alarm } from './alarm.js';
 import { HomesDirectory } from './homes-directory.js';
 import { notifyIfHidden } from './notifier.js';
 import { LiveStream } from './stream.js';
+import { PresenceBook } from './presence.js';
+import { currentUser } from '../api/session.js';
+import type { AlertSummary } from '../api/types.js';
+import { onTick } from '../util/ticker.js';
+import { ringsFor } from '../util/who-hears.js';
 
 export const book = new AlertBook();
 export const homes = new HomesDirectory();
 export const stream = new LiveStream(book);
 export const alarm = new Alarm();
+export const presence = new PresenceBook();
+
+/** What rings on this console now (util/who-hears.ts): re-checked on every change and every second. */
+function ring(): void {
+  const user = currentUser.get();
+  const now = Date.now();
+  const list = presence.list.get();
+  alarm.update(book.sorted(), (alert: AlertSummary) => (user ? ringsFor(alert, user, list, now) : alert.severity === 'critical' && alert.status === 'open'));
+}
 
 export function startLive(): () => void {
   void homes.refresh();
   const offVersion = book.version.subscribe(() => {
-    const alerts = book.sorted();
-    alarm.update(alerts);
-    for (const alert of alerts) homes.ensure(alert.homeId);
+    ring();
+    for (const alert of book.sorted()) homes.ensure(alert.homeId);
   });
+  const offPresence = stream.subscribe((message) => presence.apply(message));
+  const offPresenceRing = presence.list.subscribe(ring);
+  const offTick = onTick(ring);
   const offRaised = book.onRaised((alert) => {
     if (alert.severity === 'critical') alarm.newCritical();
     const home = homes.get(alert.homeId);
@@ -36,11 +52,15 @@ export function startLive(): () => void {
   return () => {
     stream.stop();
     offVersion();
+    offPresence();
+    offPresenceRing();
+    offTick();
     offRaised();
     window.removeEventListener('pointerdown', unlock, true);
     window.removeEventListener('keydown', unlock, true);
     alarm.stop();
     book.clear();
     homes.clear();
+    presence.clear();
   };
 }
