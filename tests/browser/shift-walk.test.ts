@@ -99,7 +99,7 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await c!.waitForSelector('.presence-list [data-username="wang.fang"][data-presence=away]');
     await docScreenshot(c!, 'handover.png', { fullPage: true });
     expect(errors.flat()).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it('call-backs: agenda, logging an outcome, scheduling, a weekly wellbeing call; the supervisor reviews and reads the reports', async () => {
     const hub = keep(await startTestHub(), closeHub);
@@ -116,13 +116,16 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await hub.hub.lifecycle.resolve(sos.id, 'user:li.na', 'emergency_handled');
 
     const browser = keep(await launchChromium(), closeBrowser);
-    const page = await (await newDesk(browser)).newPage();
+    // This operator works in Chinese: the page must say so in Chinese too.
+    const page = await (await newDesk(browser, 'zh-CN')).newPage();
     const errors = pageErrors(page);
     await logIn(page, hub.httpUrl, liNa);
     await page.click('nav a[href="#/callbacks"]');
+    await expect(page.locator('#callbacks-title').textContent()).resolves.toBe('回访');
     const agendaRow = page.locator('[data-list=agenda] tr[data-reason=fall_cancelled]');
     await agendaRow.waitFor();
     await expect(agendaRow.textContent()).resolves.toContain('Wang Lan');
+    await expect(agendaRow.textContent()).resolves.toContain('佩戴者取消了跌倒告警');
 
     // Schedule one for later today, then log the fall's call.
     await page.selectOption('select[name=callbackHome]', homeId);
@@ -144,7 +147,7 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await page.click('[data-action=start-plan]');
     await page.waitForSelector('.plans li[data-plan-id]');
     await page.waitForSelector('[data-list=later] tr[data-reason=wellbeing]');
-    await docScreenshot(page, 'callbacks.png', { fullPage: true });
+    await docScreenshot(page, 'callbacks-zh-CN.png', { fullPage: true });
 
     // The supervisor reviews the SOS and finds it in the reports.
     const boss = await (await newDesk(browser)).newPage();
@@ -164,5 +167,5 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await boss.waitForSelector('.report-follow-up [data-field=stalled-holder]');
     await docScreenshot(boss, 'reports-shifts.png', { fullPage: true });
     expect([...errors, ...bossErrors]).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });
