@@ -12,7 +12,22 @@ import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closeHub, useCleanup } from '../helpers/cleanup.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
-import { closeBrowser, createUser, docScreenshot, ensureDashboardBuilt, HAVE_CHROMIUM, launchChromium, logIn, newDesk, NO_CHROMIUM_REASON, pageErrors, provisionRichHome } from './harness.js';
+import {
+  closeBrowser,
+  createUser,
+  docScreenshot,
+  ensureDashboardBuilt,
+  fakeNotifications,
+  HAVE_CHROMIUM,
+  launchChromium,
+  logIn,
+  newDesk,
+  NO_CHROMIUM_REASON,
+  notificationsShown,
+  pageErrors,
+  provisionRichHome,
+  setHidden,
+} from './harness.js';
 
 const keep = useCleanup();
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
@@ -36,7 +51,9 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     const chenJie = await createUser(hub, 'supervisor', 'chen.jie', 'Chen Jie');
     const { homeId, devices } = await provisionRichHome(hub);
     const browser = keep(await launchChromium(), closeBrowser);
-    const [a, b, c] = await Promise.all([1, 2, 3].map(async () => (await newDesk(browser)).newPage()));
+    const contexts = await Promise.all([1, 2, 3].map(() => newDesk(browser)));
+    await fakeNotifications(contexts[0]!);
+    const [a, b, c] = await Promise.all(contexts.map((context) => context.newPage()));
     const errors = [a, b, c].flatMap((p) => [pageErrors(p!)]);
     await logIn(a!, hub.httpUrl, liNa);
     await logIn(b!, hub.httpUrl, wangFang);
@@ -81,8 +98,12 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await a!.click('[data-action=acknowledge]');
     await a!.waitForSelector('article.alert-page[data-status=acknowledged]');
     await expect.poll(() => alarm(a!)).toBe('off');
+    await setHidden(a!, true);
     await hub.hub.alerts.record('alert.stalled', { alertId: sos.id, stage: 'holder', holder: 'user:li.na' }).durable;
     await expect.poll(() => alarm(a!)).toBe('on');
+    // In another window: the desktop notification says so too.
+    await expect.poll(async () => (await notificationsShown(a!)).map((n) => n.title)).toEqual(['SOS — no dispatch yet']);
+    await setHidden(a!, false);
     await a!.waitForSelector('.shift-actions [data-flag=stalled]');
     await b!.goto(`${hub.httpUrl}/#/queue`);
     await b!.selectOption('.queue-filter select', 'unresolved');

@@ -22,6 +22,7 @@ export const enOps = {
 
   'responders.late': 'late on scene',
 
+  'alert.heldBy': 'Held by',
   'shift.title': 'Pass it on',
   'shift.release': 'Release to the queue',
   'shift.releaseHint': 'Gives the alert back unclaimed, for the next free operator.',

@@ -20,6 +20,7 @@ export const zhCNOps: Record<keyof typeof enOps, string> = {
 
   'responders.late': '未按时到场',
 
+  'alert.heldBy': '当前处理人',
   'shift.title': '转交',
   'shift.release': '退回队列',
   'shift.releaseHint': '告警退回为未认领，由下一位空闲接线员处理。',
