@@ -55,6 +55,11 @@ describe('incident review', () => {
       times: { acknowledgeSeconds: 40, dispatchSeconds: 100, onSceneSeconds: 100 + 25 * 60, resolveSeconds: 100 + 35 * 60 },
     });
     expect(reviewed.body.timeline.at(-1)).toMatchObject({ type: 'reviewed', actor: 'user:chen.jie' });
+    // The review is the centre's own: not in lists or stream deltas, and never shown to the family.
+    const family = await personWith(hub, 'family', 'li.ming', [homeId]);
+    expect((await family.get(`/api/v1/alerts/${sos.id}`)).body.review).toBeUndefined();
+    expect((await supervisor.get(`/api/v1/alerts?homeId=${homeId}`)).body.alerts.some((a: { review?: unknown }) => a.review)).toBe(false);
+    expect((await supervisor.get(`/api/v1/alerts/${sos.id}`)).body.review.toImprove).toBe(REVIEW.toImprove);
 
     const report = (await supervisor.get(`/api/v1/reports/summary?${PERIOD}`)).body;
     expect(report.reviews.reviewed).toEqual([expect.objectContaining({ alertId: sos.id, toImprove: REVIEW.toImprove, targetsMet: true })]);

@@ -154,11 +154,11 @@ export interface IncidentReview {
   reviewedBy: string;
 }
 
-/** An alert without its timeline, as in lists and stream deltas. */
-export type AlertSummary = Omit<Alert, 'timeline'>;
+/** An alert without its timeline or review, as in lists and stream deltas (the review is read on the alert itself). */
+export type AlertSummary = Omit<Alert, 'timeline' | 'review'>;
 
 export function summarize(alert: Alert): AlertSummary {
-  const { timeline: _timeline, ...summary } = alert;
+  const { timeline: _timeline, review: _review, ...summary } = alert;
   return summary;
 }
 

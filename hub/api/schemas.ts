@@ -50,15 +50,15 @@ export const AlertSummary = z
       .describe('commands sent to devices for this alert, with how far each got'),
     acknowledgedBy: z.string().optional().describe('who holds the alert now (claimed it, or it was handed over to them)'),
     heldSince: iso.optional(),
-    review: z
-      .looseObject({ whatHappened: z.string(), toImprove: z.string(), targetsMet: z.boolean(), times: z.looseObject({}), reviewedAt: iso, reviewedBy: z.string() })
-      .optional()
-      .describe('the incident review of a resolved critical alert'),
     outcome: z.enum(OUTCOMES).optional(),
   })
   .meta({ id: 'AlertSummary' });
 
 export const Alert = AlertSummary.extend({
+  review: z
+    .looseObject({ whatHappened: z.string(), toImprove: z.string(), targetsMet: z.boolean(), times: z.looseObject({}), reviewedAt: iso, reviewedBy: z.string() })
+    .optional()
+    .describe('the incident review of a resolved critical alert (not shown to family users)'),
   timeline: z.array(z.looseObject({ at: iso, type: z.string(), actor: z.string().describe('user:<name>, device:<id> or system') })),
 }).meta({ id: 'Alert' });
 

@@ -186,6 +186,8 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
     if (!alert || (session.role === 'family' && !session.homeIds.includes(alert.homeId))) {
       throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
     }
+    // The incident review is the centre's own assessment of its response, not for the family.
+    if (session.role === 'family') return c.json(named({ ...alert, review: undefined }), 200);
     return c.json(named(alert), 200);
   });
 
