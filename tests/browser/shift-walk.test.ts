@@ -154,6 +154,7 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await page.fill('input[name=callbackNote]', 'Ask about the new medication');
     await page.click('[data-action=schedule-callback]');
     await page.waitForSelector('[data-list=later] tr[data-reason=manual]');
+    await docScreenshot(page, 'callbacks-zh-CN.png', { fullPage: true });
     await agendaRow.locator('select[name=outcome]').selectOption('reached_ok');
     await agendaRow.locator('input[name=note]').fill('She is fine, slipped on the mat');
     await agendaRow.locator('[data-action=log-call]').click();
@@ -168,7 +169,6 @@ describe.skipIf(!HAVE_CHROMIUM)('shift walk (real chromium, real hub)', () => {
     await page.click('[data-action=start-plan]');
     await page.waitForSelector('.plans li[data-plan-id]');
     await page.waitForSelector('[data-list=later] tr[data-reason=wellbeing]');
-    await docScreenshot(page, 'callbacks-zh-CN.png', { fullPage: true });
 
     // The supervisor reviews the SOS and finds it in the reports.
     const boss = await (await newDesk(browser)).newPage();

@@ -19,12 +19,13 @@ export function PresenceSwitch({ user }: { user: User }) {
       type="button"
       class={`presence presence-${state}`}
       data-presence={state}
-      title={action.error ?? t('presence.label')}
-      aria-label={`${t('presence.label')}: ${t(`presence.${state}`)}`}
+      title={action.error ?? t(next === 'away' ? 'presence.goAway' : 'presence.goOnline')}
+      aria-label={`${t('presence.label')}: ${t(`presence.${state}`)} — ${t(next === 'away' ? 'presence.goAway' : 'presence.goOnline')}`}
+      aria-pressed={state === 'away'}
       disabled={action.busy}
       onClick={() => void action.run(async () => void (await presenceApi.set(next)))}
     >
-      {t(`presence.${state}`)} · {t(next === 'away' ? 'presence.goAway' : 'presence.goOnline')}
+      {t(`presence.${state}`)}
     </button>
   );
 }
