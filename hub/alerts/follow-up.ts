@@ -13,7 +13,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Alert, Responder } from './alert.js';
 import type { AlertStore } from './alert-store.js';
-import type { FollowUpTimes } from './follow-up-times.js';
+import type { FollowUpTimes } from '../config/follow-up-times.js';
 
 const MINUTE = 60_000;
 const WAITING: ReadonlySet<Responder['state']> = new Set(['notified', 'accepted']);

@@ -5,8 +5,8 @@
  * cannot drift apart.
  */
 import { z } from 'zod';
-import { DEFAULT_FOLLOW_UP_MINUTES, DEFAULT_ON_SCENE_MINUTES, parseMinutesBySeverity, type MinutesBySeverity } from '../alerts/follow-up-times.js';
-import { parseNetworkList } from '../notify/address-guard.js';
+import { DEFAULT_FOLLOW_UP_MINUTES, DEFAULT_ON_SCENE_MINUTES, parseMinutesBySeverity, type MinutesBySeverity } from './follow-up-times.js';
+import { parseNetworkList } from '../core/network-list.js';
 
 const port = z.coerce
   .number({ error: 'must be a port number 0–65535 (0 picks a free port)' })

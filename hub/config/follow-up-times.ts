@@ -6,7 +6,7 @@
  * HUB_ON_SCENE_MINUTES); a severity left out keeps its default, and `off`
  * turns the check off for that severity.
  */
-import { SEVERITIES, type Severity } from './alert.js';
+import { SEVERITIES, type Severity } from '../core/severity.js';
 
 export type MinutesBySeverity = Record<Severity, number | null>;
 
