@@ -10,6 +10,9 @@ import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
+import { FollowUp } from './alerts/follow-up.js';
+import { CallbackService } from './callbacks/callback-service.js';
+import { CallbackStore } from './callbacks/callback-store.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
 import { dataStatus } from './tools/backup/data-status.js';
@@ -54,6 +57,7 @@ import type { OpenJournalFile } from './storage/journal.js';
 import type { JournalReplayer, JournalStore, RulesSnapshotStore } from './storage/ports.js';
 import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
+import { OperatorPresence, PRESENCE_ROLES } from './shifts/presence.js';
 import { VisitStore } from './visits/visit-store.js';
 
 export interface HubOptions {
@@ -90,6 +94,10 @@ export class Hub {
   readonly alertCommands: AlertCommands;
   readonly deviceConfig: DeviceConfig;
   readonly escalation: Escalation;
+  readonly followUp: FollowUp;
+  readonly callbackStore: CallbackStore;
+  readonly callbacks: CallbackService;
+  readonly operators: OperatorPresence;
   readonly states = new DeviceStateStore();
   readonly seqWindow = new SeqWindow();
   readonly presence: DevicePresence;
@@ -143,6 +151,11 @@ export class Hub {
     this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
     this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog });
     this.escalation = new Escalation(this.alerts, this.bus, clock);
+    this.followUp = new FollowUp(this.alerts, this.bus, clock, { followUp: config.followUpMinutes, onScene: config.onSceneMinutes });
+    this.callbackStore = new CallbackStore(this.journal, this.audit, log.child({ module: 'callbacks' }));
+    const callbackDeps = { store: this.callbackStore, alerts: this.alerts, bus: this.bus, homes: this.registry, intake: this.intake };
+    this.callbacks = new CallbackService({ ...callbackDeps, now, timezone: config.timezone, log: log.child({ module: 'callbacks' }) });
+    this.operators = new OperatorPresence(this.bus, now);
     this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device));
     this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
       log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
@@ -190,7 +203,7 @@ export class Hub {
       now,
     });
     this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog });
-    this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog });
+    this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog, mayHold: (username) => this.mayHold(username) });
     this.deviceConfig = new DeviceConfig({ registry: this.registry, outbox: this.outbox, bus: this.bus, audit: this.audit, retime: (d) => this.presence.retime(d), log: log.child({ module: 'commands' }) });
     this.sessions = new SessionStore({ store: stores.sessions, now });
     this.commissioning = new Commissioning({ registry: this.registry, journal: this.journal, bus: this.bus, states: this.states, clock });
@@ -211,6 +224,7 @@ export class Hub {
       log: log.child({ module: 'stream' }),
       userHomes: (id) => this.registry.getUser(id)?.homeIds,
       now,
+      presence: this.operators,
     });
     this.notify = new NotifyService({
       webhooks: stores.webhooks,
@@ -228,7 +242,7 @@ export class Hub {
     });
     this.visitStore = new VisitStore(stores.visits);
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
-    this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, now, timezone: config.timezone });
+    this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, callbacks: this.callbackStore, now, timezone: config.timezone });
     this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
     this.services = new ServiceList(this.serviceOrder(), log);
   }
@@ -249,6 +263,7 @@ export class Hub {
       // A retransmission after a restart must still be recognised as a duplicate.
       { replay: (entry) => this.seqWindow.replay(deviceMessageKeyOf(entry.type, entry.data)) },
       this.alerts,
+      this.callbackStore,
     ];
     return [
       // First: a wrong certificate path is a one-line error before anything is opened.
@@ -273,6 +288,8 @@ export class Hub {
       step('rules', () => this.startRules(), () => this.stopRules()),
       named('commissioning', this.commissioning),
       named('escalation', this.escalation),
+      named('follow-up', this.followUp),
+      named('call-backs', this.callbacks),
       named('command outbox', this.outbox),
       named('alert commands', this.alertCommands),
       named('load shedder', this.load),
@@ -368,6 +385,12 @@ export class Hub {
     return generated;
   }
 
+  /** Alerts can be handed over only to an enabled operator, supervisor or admin. */
+  private mayHold(username: string): boolean {
+    const user = this.registry.findUser(username);
+    return user !== undefined && !user.disabled && PRESENCE_ROLES.has(user.role);
+  }
+
   private makeApp(): HubApp {
     const { config } = this.options;
     return createApi({
@@ -389,6 +412,9 @@ export class Hub {
       states: this.states,
       visits: this.visits,
       reports: this.reports,
+      callbacks: this.callbacks,
+      callbackStore: this.callbackStore,
+      presence: this.operators,
       mqttEndpoint: () => ({
         host: config.publicMqttHost ?? config.host,
         port: this.mqttAddress?.port ?? config.mqttPort,

@@ -11,6 +11,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AlertLifecycle } from '../alerts/alert-lifecycle.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CallbackService } from '../callbacks/callback-service.js';
+import type { CallbackStore } from '../callbacks/callback-store.js';
 import type { CommandOutbox } from '../commands/command-outbox.js';
 import type { DeviceConfig } from '../commands/device-config.js';
 import type { LoginGuard } from '../auth/login-guard.js';
@@ -21,6 +23,7 @@ import type { Commissioning } from '../homes/commissioning.js';
 import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
+import type { OperatorPresence } from '../shifts/presence.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { HealthReport } from '../ops/health-report.js';
 import type { NotifyService } from '../notify/notify-service.js';
@@ -38,6 +41,7 @@ import { adminRoutes } from './routes/admin.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { healthRoute, healthStatus, metricsHandler, type MetricsEndpoint } from './routes/health.js';
 import { auditRoutes } from './routes/audit.js';
+import { callbacksRoutes } from './routes/callbacks.js';
 import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
@@ -45,6 +49,7 @@ import { contactWebhookGuard, notificationsRoutes } from './routes/notifications
 import { reportsRoutes } from './routes/reports.js';
 import { residentsRoutes } from './routes/residents.js';
 import { rulesRoutes } from './routes/rules.js';
+import { shiftsRoutes } from './routes/shifts.js';
 import { usersRoutes } from './routes/users.js';
 import { visitsRoutes } from './routes/visits.js';
 
@@ -67,6 +72,10 @@ export interface ApiDeps {
   states: DeviceStateStore;
   visits: VisitService;
   reports: ReportService;
+  /** Call-backs and wellbeing plans, operator presence (issue 13 items 6, 7). */
+  callbacks: CallbackService;
+  callbackStore: CallbackStore;
+  presence: OperatorPresence;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
   /** Backups and retention for the admin page (issue 13). */
@@ -136,6 +145,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/', visitsRoutes(deps));
   api.route('/reports', reportsRoutes(deps));
   api.route('/admin', adminRoutes(deps));
+  api.route('/', callbacksRoutes(deps));
+  api.route('/', shiftsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },

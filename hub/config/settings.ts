@@ -5,6 +5,7 @@
  * cannot drift apart.
  */
 import { z } from 'zod';
+import { DEFAULT_FOLLOW_UP_MINUTES, DEFAULT_ON_SCENE_MINUTES, parseMinutesBySeverity, type MinutesBySeverity } from './follow-up-times.js';
 import { parseNetworkList } from '../core/network-list.js';
 import { NODE_ID_PATTERN } from '../core/node-id.js';
 
@@ -25,6 +26,20 @@ function isKnownTimezone(tz: string): boolean {
     return false;
   }
 }
+
+/** `critical=10,high=15,…` minutes per severity (`off` for none); severities left out keep their default. */
+const minutesBySeverity = (defaults: MinutesBySeverity) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const parsed = parseMinutesBySeverity(text, defaults);
+      if ('problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `must be like critical=10,high=15 (minutes per severity, or off): ${parsed.problem}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
 
 export const SETTINGS = {
   mqttPort: { env: 'HUB_MQTT_PORT', flag: 'mqtt-port', schema: port.default(1883), hint: 'MQTT listener port' },
@@ -170,6 +185,18 @@ export const SETTINGS = {
       })
       .optional(),
     hint: 'loopback/private/link-local addresses or networks webhooks may reach, e.g. 192.168.5.20,10.8.0.0/16 (unset: none)',
+  },
+  followUpMinutes: {
+    env: 'HUB_FOLLOW_UP_MINUTES',
+    flag: 'follow-up-minutes',
+    schema: minutesBySeverity(DEFAULT_FOLLOW_UP_MINUTES),
+    hint: 'acknowledged but not dispatched or resolved for this long re-alerts the holder, then the supervisor (default critical=10,high=15,medium=30,low=60)',
+  },
+  onSceneMinutes: {
+    env: 'HUB_ON_SCENE_MINUTES',
+    flag: 'on-scene-minutes',
+    schema: minutesBySeverity(DEFAULT_ON_SCENE_MINUTES),
+    hint: 'a dispatched responder not on scene within this is flagged late (default critical=30,high=45,medium=60,low=off)',
   },
   webhookSecret: {
     env: 'HUB_WEBHOOK_SECRET',

@@ -2,6 +2,7 @@
 import type { DeviceEventPayload, TelemetryPayload } from '../../devices/catalog.js';
 import type { Alert } from '../alerts/alert.js';
 import type { CommandView } from '../commands/command-book.js';
+import type { PresenceEntry } from '../shifts/presence.js';
 
 interface SignalBase {
   deviceId: string;
@@ -93,4 +94,6 @@ export type HubEvents = {
    * on the bus that feeds the WebSocket fan-out, never forwarded to a client.
    */
   'pipeline.heartbeat': { nodeId: string; beat: number };
+  /** Someone at the console went online, away or offline (issue 13 item 7): the whole list now. */
+  'presence.changed': PresenceEntry[];
 };
