@@ -15,7 +15,7 @@ import { CallbackService } from './callbacks/callback-service.js';
 import { CallbackStore } from './callbacks/callback-store.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
-import { dataStatus } from './tools/backup/data-status.js';
+import { dataStatus } from './storage/data-status.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';

@@ -126,6 +126,8 @@ describe('folder import rules (DESIGN.md §2)', () => {
       notify: 5,
       realtime: 5,
       broker: 5,
+      // Issue 12: health, metrics and the pipeline heartbeat watch the broker, journal and stream.
+      ops: 5,
       api: 6,
       compose: 7,
     };

@@ -5,7 +5,7 @@
  * (hub/tools/backup/data-status.ts); it reveals sizes and dates, never content.
  */
 import { z } from 'zod';
-import type { DataStatus } from '../../tools/backup/data-status.js';
+import type { DataStatus } from '../../storage/data-status.js';
 import { defineRoute, jsonResponse, newRouter } from '../openapi-route.js';
 
 const MonthFile = z.object({ month: z.string().describe('YYYY-MM'), bytes: z.number().int() });
