@@ -5,6 +5,7 @@
  * accepts a single device, so dedupe and alert state are complete.
  */
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlertIntake } from './alerts/alert-intake.js';
@@ -18,6 +19,7 @@ import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
 import { DeviceConfig } from './commands/device-config.js';
@@ -28,6 +30,7 @@ import { ensureWritableDir, type Tightened } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
+import { nodeIdFrom } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Commissioning } from './homes/commissioning.js';
@@ -95,6 +98,8 @@ export class Hub {
   readonly ingest: Ingest;
   readonly rules: RulesEngine;
   readonly broker: MqttBroker;
+  /** Set with HUB_REDIS_URL: this hub is one node of a cluster (issue 12). */
+  readonly cluster: ClusterNode | undefined;
   readonly sessions: SessionStore;
   readonly load: LoadShedder;
   readonly homes: HomeService;
@@ -150,6 +155,17 @@ export class Hub {
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
+    this.cluster = config.redisUrl
+      ? new ClusterNode({
+          nodeId: nodeIdFrom({ nodeId: config.nodeId }, hostname(), config.mqttPort),
+          redisUrl: config.redisUrl,
+          redisPrefix: config.redisPrefix,
+          outbox: this.outbox,
+          bus: this.bus,
+          disconnectLocal: (id) => this.broker.disconnect(id),
+          log: log.child({ module: 'cluster' }),
+        })
+      : undefined;
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
@@ -159,7 +175,9 @@ export class Hub {
         (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
       ),
       onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
-      commandLink: this.outbox,
+      // In a cluster the relay tells the outbox of devices subscribed on every node.
+      commandLink: this.cluster?.relay ?? this.outbox,
+      cluster: () => this.cluster?.brokerOptions,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
       now,
@@ -175,7 +193,7 @@ export class Hub {
       presence: this.presence,
       states: this.states,
       audit: this.audit,
-      disconnect: (id) => this.broker.disconnect(id),
+      disconnect: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       now,
     });
     this.stream = new StreamServer({
@@ -249,6 +267,8 @@ export class Hub {
       named('command outbox', this.outbox),
       named('alert commands', this.alertCommands),
       named('load shedder', this.load),
+      // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
+      ...(this.cluster ? [named('cluster', this.cluster)] : []),
       step(
         'broker',
         async () => {
