@@ -1,8 +1,8 @@
 /**
  * MQTT across the nodes of a cluster (issue 12 item 1), with real Redis and
- * two real hubs over TCP: a device's commands reach it on whichever node it
- * is connected to, and its PUBACK and cmd_ack reach the node that queued the
- * command; a device that reconnects to another node takes its session over
+ * two real hubs over TCP: a device's commands (help_coming, configure)
+ * reach it on whichever node it is connected to, and its PUBACK and cmd_ack
+ * reach the node that queued the command; a device that reconnects to another node takes its session over
  * and its old connection is closed; a revoked device is cut off everywhere.
  */
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
@@ -84,6 +84,19 @@ describe('a cluster of hub nodes sharing Redis', () => {
     await a.hub.broker.sendCommand(bracelet.id, command);
     expect(JSON.parse(await received)).toEqual(command);
     expect((await redis.keys()).length).toBeGreaterThan(0); // the session lives in Redis, under this test's prefix
+  });
+
+  it('sends a configure queued on node b to the device on node a, and stores the interval on b once the device confirms it there', async () => {
+    const { a, b, bracelet } = await twoNodes();
+    const inbox = await CommandInbox.open(await connect(a, bracelet), bracelet.id);
+    await waitFor(() => b.hub.outbox.reachable(bracelet.id), 'node b learns the bracelet is subscribed on node a', SLOW.timeout);
+
+    const queued = await b.api.post(`/api/v1/devices/${bracelet.id}/configure`, { heartbeatSec: 120 });
+    expect(queued.status).toBe(202);
+    const cmdId = queued.body.cmdId as string;
+    expect(await inbox.next((c) => c.cmdId === cmdId, SLOW.timeout)).toEqual({ cmd: 'configure', cmdId, heartbeatSec: 120 });
+    await inbox.confirm(cmdId, 1);
+    await expect.poll(async () => (await b.api.get(`/api/v1/devices/${bracelet.id}`)).body.heartbeatSec, SLOW).toBe(120);
   });
 
   it('cuts a revoked device off on the node it is connected to, not only on the node that revoked it', async () => {
