@@ -8,11 +8,14 @@
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../hub/config/config.js';
+import { createLogger } from '../hub/core/logger.js';
 import { endClient, useCleanup } from './helpers/cleanup.js';
 import { startClusterNodes } from './helpers/cluster-nodes.js';
 import { CommandInbox, connectDevice, waitForClose } from './helpers/mqtt-device.js';
+import { logSink } from './helpers/log-sink.js';
 import { useRedisNamespace } from './helpers/redis-namespace.js';
-import type { ProvisionedDevice, TestHub } from './helpers/test-hub.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { startTestHub, type ProvisionedDevice, type TestHub } from './helpers/test-hub.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const keep = useCleanup();
@@ -107,6 +110,27 @@ describe('a cluster of hub nodes sharing Redis', () => {
     expect(revoked.status).toBe(200);
     await closed;
     await waitFor(() => a.hub.broker.connectedClients === 0, 'node a closes the revoked device');
+  });
+
+  it('survives losing Redis: errors are logged, devices already connected keep their connection, and the hub stops promptly', async () => {
+    const proxy = await startTcpProxy(Number(new URL(redis.url).port || 6379));
+    const sink = logSink();
+    const node = keep(
+      await startTestHub({
+        env: { HUB_REDIS_URL: `redis://127.0.0.1:${proxy.port}/0`, HUB_REDIS_PREFIX: redis.prefix, HUB_NODE_ID: 'node-cut', HUB_LOG_LEVEL: 'info' },
+        log: createLogger('info', sink.stream),
+      }),
+      (h) => h.stop(),
+    );
+    const { devices } = await node.provisionHome({ kinds: ['bracelet'] });
+    const device = await connect(node, devices[0]!);
+    await proxy.cut();
+    await waitFor(() => sink.lines.some((l) => l.msg === 'redis connection error'), 'the lost Redis logged', SLOW.timeout);
+    expect(sink.lines.map((l) => JSON.stringify(l)).join('\n')).not.toMatch(/"level":60/);
+    expect(device.connected).toBe(true);
+    const started = Date.now();
+    await node.hub.stop();
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses a malformed HUB_REDIS_URL with one line that never shows its password', () => {

@@ -46,8 +46,21 @@ export class SplitEmitter {
     (this.isLocal(message.topic) ? this.local : this.shared).emit(message, done);
   }
 
-  close(done: () => void): void {
-    this.local.close(() => this.shared.close(done));
+  /**
+   * Aedes waits on this when the broker stops. mqemitter-redis closes with a
+   * QUIT that a Redis that is gone never answers: after `closeTimeoutMs` the
+   * broker stops anyway (the cluster node then cuts the connections).
+   */
+  close(done: () => void, closeTimeoutMs = 2_000): void {
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(finish, closeTimeoutMs);
+    this.local.close(() => this.shared.close(finish));
   }
 }
 
