@@ -17,6 +17,8 @@ export interface BenchOptions {
   outDir: string;
   profile: boolean;
   quick: boolean;
+  /** Which stores the hub is measured on: files, PostgreSQL, or both side by side. */
+  store: 'files' | 'postgres' | 'both';
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -33,6 +35,8 @@ export const USAGE = `npm run bench -- [options]
   --workers N         load-generator processes                         (default 2, more for > 30,000 devices)
   --out DIR           where the JSON (and SVG) go                      (default bench/results)
   --profile           run the hub with --cpu-prof and summarise the profile
+  --store which       files | postgres | both: the hub's store; postgres uses a fresh
+                      database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
   --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
   -h, --help`;
 
@@ -61,6 +65,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       out: { type: 'string', default: 'bench/results' },
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
+      store: { type: 'string', default: 'files' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -70,6 +75,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   const which: Record<string, TargetName[]> = { none: [], aedes: ['aedes'], mosquitto: ['mosquitto'], all: ['aedes', 'mosquitto'] };
   const chosen = which[baselines];
   if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
+  const store = values.store;
+  if (store !== 'files' && store !== 'postgres' && store !== 'both') throw new Error(`--store must be files, postgres or both (got "${store}")`);
+  const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
   const homes = Math.round(positive('homes', values.homes, quick ? 5 : 1000));
   const sweepRates = (values['sweep-rates'] ?? '1000,2500,5000,7500,10000,15000,20000').split(',').map((r) => positive('sweep-rates', r, 0));
   return {
@@ -81,11 +89,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     warmupS: positive('warmup', values.warmup, quick ? 1 : 3),
     sweep: values.sweep,
     sweepRates,
-    targets: ['hub', ...chosen],
+    targets: [...hubs, ...chosen],
     // Each worker holds at most ~15,000 sockets: ulimit -n is 20,000 per process here.
     workers: Math.round(positive('workers', values.workers, Math.max(2, Math.ceil((homes * 4) / 15_000)))),
     outDir: values.out,
     profile: values.profile,
     quick,
+    store,
   };
 }

@@ -70,7 +70,7 @@ export function ratios(results: readonly TargetResult[]): Record<string, number>
   const hub = results.find((r) => r.target === 'hub');
   const out: Record<string, number> = {};
   if (!hub) return out;
-  for (const base of results.filter((r) => r.target !== 'hub')) {
+  for (const base of results.filter((r) => r.target !== 'hub' && r.target !== 'hub-postgres')) {
     out[`throughput hub/${base.target}`] = round2(sustained(hub) / sustained(base));
     out[`RSS per device hub/${base.target}`] = round2(hub.rssPerIdleDeviceKiB / base.rssPerIdleDeviceKiB);
     const hubStep = hub.steps[0];
@@ -112,6 +112,31 @@ export function targetChecks(results: readonly TargetResult[], homes: number): T
     check('cold start to ready, empty', '≤ 400 ms', `${fmt(hub.setup.coldStartEmptyMs)} ms`, (hub.setup.coldStartEmptyMs ?? Infinity) <= 400),
     check(`cold start, ${fmt(homes)} homes registered`, '≤ 1 s with 10,000', `${fmt(hub.setup.coldStartWithHomesMs)} ms`, homes >= 10_000 ? (hub.setup.coldStartWithHomesMs ?? Infinity) <= 1000 : null),
   ];
+}
+
+/**
+ * Issue 11 §5: the hub on PostgreSQL against the same hub on files, same run —
+ * alarm PUBACK p99 at each step within 2×, and the set-up figures on the database.
+ */
+export function storeChecks(results: readonly TargetResult[], homes: number): TargetCheck[] {
+  const files = results.find((r) => r.target === 'hub');
+  const pg = results.find((r) => r.target === 'hub-postgres');
+  if (!pg) return [];
+  const out: TargetCheck[] = [];
+  for (const step of pg.steps) {
+    const mine = step.alarmPubackMs;
+    const theirs = files && stepAt(files, step.rate)?.alarmPubackMs;
+    const label = `alarm PUBACK p50/p99 PostgreSQL vs files @ ${fmt(step.rate)} msg/s + ${fmt(step.alarmRate)} alarms/s`;
+    if (!mine || !theirs) {
+      out.push(check(label, 'p99 ≤ 2× files', mine ? `${fmt(mine.p50, 1)} / ${fmt(mine.p99, 1)} ms (files not run)` : 'not run', null));
+      continue;
+    }
+    const ratio = mine.p99 / Math.max(theirs.p99, 0.001);
+    out.push(check(label, 'p99 ≤ 2× files', `${fmt(mine.p50, 1)} / ${fmt(mine.p99, 1)} vs ${fmt(theirs.p50, 1)} / ${fmt(theirs.p99, 1)} ms (${fmt(ratio, 2)}×)`, ratio <= 2));
+  }
+  out.push(check(`provisioning ${fmt(homes)} homes over REST, PostgreSQL`, 'measured', `${fmt(pg.setup.provisionMs! / 1000, 1)} s (${fmt(pg.setup.provisionHomesPerSec, 1)} homes/s)`, null));
+  out.push(check(`cold start, ${fmt(homes)} homes registered, PostgreSQL`, 'measured', `${fmt(pg.setup.coldStartWithHomesMs)} ms`, null));
+  return out;
 }
 
 export function checksTable(checks: readonly TargetCheck[]): string {

@@ -14,10 +14,11 @@ import { limitWarnings, machineLimits } from './limits.js';
 import { measureTarget, type StepPlan, type TargetResult } from './measure.js';
 import { fsyncProbe } from './fsync-probe.js';
 import { formatProfile, summariseProfile } from './profile-summary.js';
-import { checksTable, ratios, table, targetChecks } from './report.js';
+import { checksTable, ratios, storeChecks, table, targetChecks } from './report.js';
 import { latencyPlot } from './svg-plot.js';
 import { mosquittoReachable, startAedesTarget, startMosquittoTarget } from './targets/baseline-targets.js';
 import { startHubTarget } from './targets/hub-target.js';
+import { startPgHubTarget } from './targets/pg-hub-target.js';
 import type { Target, TargetName } from './targets/target.js';
 
 function progressPrinter(): { say: (line: string) => void; done: () => void } {
@@ -43,9 +44,9 @@ function plan(options: BenchOptions): StepPlan[] {
 }
 
 async function startTarget(name: TargetName, options: BenchOptions, profileDir: string, say: (l: string) => void): Promise<Target> {
-  if (name === 'hub') {
-    return startHubTarget({ homes: options.homes, onProgress: say, ...(options.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}) });
-  }
+  const profiling = options.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {};
+  if (name === 'hub') return startHubTarget({ homes: options.homes, onProgress: say, ...profiling });
+  if (name === 'hub-postgres') return startPgHubTarget({ homes: options.homes, onProgress: say, ...profiling });
   return name === 'aedes' ? startAedesTarget(options.homes) : startMosquittoTarget(options.homes);
 }
 
@@ -119,7 +120,7 @@ async function main(): Promise<number> {
     progress.done();
   }
 
-  const checks = targetChecks(results, options.homes);
+  const checks = [...targetChecks(results, options.homes), ...storeChecks(results, options.homes)];
   console.log(table(results));
   console.log(`\ndisk append + fdatasync (the floor under alarm PUBACK and alert latency): ${JSON.stringify(fsync)}`);
   console.log(`hub ratios: ${JSON.stringify(ratios(results))}`);

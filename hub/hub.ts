@@ -6,7 +6,6 @@
  */
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
@@ -49,11 +48,10 @@ import { NotifyService } from './notify/notify-service.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
-import { saveRulesSnapshot, takeRulesSnapshot } from './storage/rules-snapshot-file.js';
 import { ReportService } from './reports/report-service.js';
 import { StreamServer } from './realtime/stream-server.js';
 import type { OpenJournalFile } from './storage/journal.js';
-import type { JournalReplayer, JournalStore } from './storage/ports.js';
+import type { JournalReplayer, JournalStore, RulesSnapshotStore } from './storage/ports.js';
 import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
 import { VisitStore } from './visits/visit-store.js';
@@ -112,6 +110,7 @@ export class Hub {
   readonly reports: ReportService;
   readonly http: HttpListener;
   private readonly services: ServiceList;
+  private readonly rulesSnapshot: RulesSnapshotStore;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
   private tls: TlsCertificates | undefined;
   /** True between a completed start and the next stop (a failed start saves no rule state). */
@@ -138,6 +137,7 @@ export class Hub {
     });
     this.registry = new Registry(stores.registry, now);
     this.journal = stores.journal;
+    this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     const alertLog = log.child({ module: 'alerts' });
     this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
@@ -171,7 +171,11 @@ export class Hub {
       registry: this.registry,
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
       onDeviceMessage: dedupeAgainstJournal(
-        { isJournaled: this.journal.isJournaled?.bind(this.journal), onDuplicate: () => this.ingest.dropped.duplicate++ },
+        {
+          isJournaled: this.journal.isJournaled?.bind(this.journal),
+          isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
+          onDuplicate: () => this.ingest.dropped.duplicate++,
+        },
         (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
       ),
       onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
@@ -185,7 +189,7 @@ export class Hub {
     this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog });
     this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog });
     this.deviceConfig = new DeviceConfig({ registry: this.registry, outbox: this.outbox, bus: this.bus, audit: this.audit, retime: (d) => this.presence.retime(d), log: log.child({ module: 'commands' }) });
-    this.sessions = new SessionStore(undefined, now);
+    this.sessions = new SessionStore({ store: stores.sessions, now });
     this.commissioning = new Commissioning({ registry: this.registry, journal: this.journal, bus: this.bus, states: this.states, clock });
     this.homes = new HomeService(this.registry, this.presence, this.audit, this.commissioning, this.sessions);
     this.devices = new DeviceService({
@@ -206,7 +210,8 @@ export class Hub {
       now,
     });
     this.notify = new NotifyService({
-      dir: join(config.dataDir, 'notifications'),
+      webhooks: stores.webhooks,
+      deliveryLog: stores.deliveries,
       bus: this.bus,
       registry: this.registry,
       audit: this.audit,
@@ -218,7 +223,7 @@ export class Hub {
       log: log.child({ module: 'notify' }),
       recentAlerts: () => this.alerts.list(),
     });
-    this.visitStore = new VisitStore(join(config.dataDir, 'registry', 'visits.json'));
+    this.visitStore = new VisitStore(stores.visits);
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, now, timezone: config.timezone });
     this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
@@ -247,6 +252,7 @@ export class Hub {
       step('tls', async () => (this.tls = await TlsCertificates.open(config, this.log))),
       step('data dir', () => ensureWritableDir(config.dataDir, (result) => this.reportDataDirModes(result))),
       named('registry', this.registry),
+      named('sessions', this.sessions),
       named('visits', this.visitStore),
       step(
         'journal',
@@ -329,22 +335,19 @@ export class Hub {
     if (wasStarted) this.log.info('hub stopped');
   }
 
-  private get rulesSnapshotPath(): string {
-    return join(this.options.config.dataDir, 'rules-state.json');
-  }
-
   private async startRules(): Promise<void> {
     this.rules.start();
-    const snapshot = await takeRulesSnapshot(this.rulesSnapshotPath, this.clock.now());
+    const snapshot = await this.rulesSnapshot.take(this.clock.now());
     if (snapshot) this.rules.restore(snapshot);
   }
 
   private async stopRules(): Promise<void> {
     // Only a hub that completed its start saves rule state: a failed start must not refresh a stale snapshot.
     if (this.started) {
-      await saveRulesSnapshot(this.rulesSnapshotPath, this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
+      await this.rulesSnapshot.save(this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
     }
     this.rules.stop();
+    await this.rulesSnapshot.close();
   }
 
   private reportDataDirModes({ changed, failed }: Tightened): void {

@@ -88,6 +88,67 @@ describe('folder import rules (DESIGN.md §2)', () => {
     expect(storageUsers.map((f) => f.file).filter((file) => file !== 'hub/hub.ts' && !file.startsWith('hub/tools/'))).toEqual([]);
   });
 
+  it('only the storage adapters reach data through lowdb, pg or node:fs (issue 11 §1 "every store behind a port")', async () => {
+    const found = await importsOf('hub');
+    const storageLibs = /^(lowdb|pg|node-pg-migrate|write-file-atomic|node:fs(\/promises)?)$/;
+    // Files outside hub/storage/ that touch the file system for something that is not a store's data.
+    const notData: Record<string, string> = {
+      'hub/config/tls-certificates.ts': 'reads the TLS certificate and key named in the config',
+      'hub/api/console-static.ts': 'serves the built console (dashboard/dist)',
+      'hub/core/data-dir.ts': 'checks at start that the data dir is writable and private; reads no records',
+    };
+    const users = found.filter((f) => storageLibs.test(f.specifier) && !f.file.startsWith('hub/storage/') && !f.file.startsWith('hub/tools/'));
+    expect(users.length).toBeGreaterThan(0); // the allowed ones above: proves the check sees them
+    expect(users.filter((f) => !(f.file in notData)).map((f) => `${f.file} imports ${f.specifier}`)).toEqual([]);
+  });
+
+  it('inside hub/, code imports only its own layer or those below it: device → ingest → rules → alerts → people (issue 11)', async () => {
+    // Lower numbers are closer to the device. Type-only imports may also name a
+    // type of a higher layer (the bus's event types in core/ name alerts), but
+    // nothing below the API may import the API or the composition root at all.
+    const LAYERS: Record<string, number> = {
+      core: 0,
+      config: 1,
+      registry: 1,
+      storage: 1,
+      ingest: 2,
+      rules: 3,
+      alerts: 4,
+      commands: 4,
+      audit: 4,
+      auth: 5,
+      homes: 5,
+      visits: 5,
+      reports: 5,
+      notify: 5,
+      realtime: 5,
+      broker: 5,
+      // Aedes' Redis parts and the command relay, beside the broker they configure (issue 12).
+      cluster: 5,
+      api: 6,
+      compose: 7,
+    };
+    const layerOf = (path: string): number | undefined => {
+      const parts = path.split('/');
+      if (parts[0] !== 'hub') return undefined;
+      if (parts.length === 2) return 8; // hub/hub.ts, hub/main.ts: the composition root
+      return parts[1] === 'tools' ? 9 : LAYERS[parts[1]!];
+    };
+    const found = (await importsOf('hub')).filter((f) => f.specifier.startsWith('.'));
+    expect(found.length).toBeGreaterThan(100);
+    const wrong = found.filter((f) => {
+      const from = layerOf(f.file);
+      const to = layerOf(relative(REPO_ROOT, resolve(REPO_ROOT, dirname(f.file), f.specifier)));
+      if (from === undefined || to === undefined) return false;
+      if (f.typeOnly) return to >= 6 && from < to;
+      return to > from;
+    });
+    expect(wrong.map((f) => `${f.file} imports ${f.specifier}`)).toEqual([]);
+    // every folder of hub/ has a layer: a new folder must be placed deliberately
+    const folders = new Set(found.map((f) => f.file.split('/')).filter((p) => p.length > 2 && p[1] !== 'tools').map((p) => p[1]!));
+    expect([...folders].filter((folder) => !(folder in LAYERS))).toEqual([]);
+  });
+
   it('dashboard/ has only type imports from hub/ and devices/', async () => {
     const found = await importsOf('dashboard');
     expect(violations(found, (t, f) => !['hub', 'devices'].includes(t.folder ?? '') || f.typeOnly)).toEqual([]);

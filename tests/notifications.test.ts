@@ -290,7 +290,7 @@ describe('the delivery log and webhook configuration over the API', () => {
 
     for (const role of ROLES) {
       const client = new ApiClient(hub.httpUrl);
-      client.token = hub.hub.sessions.create({ userId: `u-${role}`, username: `t-${role}`, role: role as Role, homeIds: [home.homeId] }).token;
+      client.token = (await hub.hub.sessions.create({ userId: `u-${role}`, username: `t-${role}`, role: role as Role, homeIds: [home.homeId] })).token;
       const log = await client.get(`/api/v1/notifications/deliveries?alertId=${alert.id}&status=sent`);
       const hooks = await client.get('/api/v1/notifications/webhooks');
       if (['admin', 'supervisor', 'operator'].includes(role)) {

@@ -7,15 +7,19 @@
  * start-up refusals (unreachable, newer schema). The contract shared with the
  * files is in journal-store.test.ts.
  */
+import { readdir } from 'node:fs/promises';
+import pgLib from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartupError } from '../hub/core/data-dir.js';
 import { formatEntry, GENESIS_PREV, hashLine } from '../hub/storage/journal-format.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal, type PgJournalOptions } from '../hub/storage/postgres/journal-pg.js';
+import { JOURNAL_LOCK } from '../hub/storage/postgres/journal-writer-connection.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
 import { waitFor } from './helpers/wait-for.js';
 import { usePgDatabase } from './helpers/pg-database.js';
 
+const { Client } = pgLib;
 const pg = usePgDatabase();
 const opened: PgJournal[] = [];
 const AT = Date.parse('2024-03-01T08:00:00.000Z');
@@ -24,8 +28,9 @@ afterEach(async () => {
   await pg.allowConnections(true);
   await Promise.all(opened.splice(0).map((j) => j.close()));
   // Each test starts from an empty journal: the rows are insert-only, so the tables go and the schema is rebuilt.
-  await pg.query('DROP TABLE IF EXISTS device_messages, journal, homes, residents, devices, users, pgmigrations CASCADE');
-  await pg.query('DROP FUNCTION IF EXISTS hub_refuse_change CASCADE');
+  // The whole schema, so tables added by later migrations go too.
+  await pg.query('DROP SCHEMA public CASCADE');
+  await pg.query('CREATE SCHEMA public');
 });
 
 async function openJournal(options: Partial<PgJournalOptions> = {}): Promise<PgJournal> {
@@ -129,6 +134,54 @@ describe('a database that goes away and comes back', () => {
   });
 });
 
+describe('one writer per database (the advisory lock)', () => {
+  it('refuses a second journal on the same database after waiting, in one line naming the holder, and changes nothing', async () => {
+    const first = await openJournal();
+    await first.append('a', 1).durable;
+    const waited: string[] = [];
+    const second = openJournal({ lockWaitMs: 300, onWaitingForLock: (holder) => waited.push(holder) });
+    await expect(second).rejects.toThrow(StartupError);
+    await expect(second).rejects.toThrow(/being written by another process \(server backend \d+, "home-care-hub journal writer \(pid \d+\)"/);
+    expect(waited).toHaveLength(1);
+    // The first writer is untouched and carries on.
+    await first.append('b', 2).durable;
+    expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 2 });
+  });
+
+  it('opens as soon as the holder ends, replays what it wrote, and continues the chain', async () => {
+    const first = await openJournal();
+    await first.append('a', 1).durable;
+    let waiting!: () => void;
+    const isWaiting = new Promise<void>((resolve) => (waiting = resolve));
+    const second = openJournal({ lockWaitMs: 60_000, onWaitingForLock: () => waiting() });
+    await isWaiting;
+    first.append('b', 2); // still pending when close() starts: close writes it, then lets the lock go
+    await first.close();
+    const j = await second;
+    expect(j.lastN).toBe(2);
+    await j.append('c', 3).durable;
+    expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 3 });
+  });
+
+  it('stops writing for good when another session took the lock while its connection was down', async () => {
+    const errors: Error[] = [];
+    const j = await openJournal({ lockWaitMs: 200, onError: (e) => errors.push(e) });
+    await j.append('a', 1).durable;
+    await pg.terminateBackends();
+    const [classId, objId] = JOURNAL_LOCK;
+    const thief = new Client({ connectionString: pg.url });
+    await thief.connect();
+    try {
+      await thief.query('SELECT pg_advisory_lock($1, $2)', [classId, objId]);
+      await expect(j.append('b', 2).durable).rejects.toThrow(/being written by another process/);
+      expect(errors).toHaveLength(1);
+      expect(await rowCount()).toBe(1);
+    } finally {
+      await thief.end();
+    }
+  });
+});
+
 describe('the unique device message key', () => {
   const keyOf = (_type: string, data: unknown) => data as { deviceId: string; seq: number; ts?: number };
 
@@ -158,6 +211,32 @@ describe('the unique device message key', () => {
   });
 });
 
+describe('skipping the look-up for keys newer than any held (one writer knows them all)', () => {
+  const keyOf = (_type: string, data: unknown) => data as { deviceId: string; seq: number; ts?: number };
+
+  it('answers from what it wrote and, after a reopen, from what it replayed; anything not newer goes to the look-up', async () => {
+    const j = await openJournal({ messageKeyOf: keyOf });
+    expect(j.isSurelyNew({ deviceId: 'br-1', seq: 1, ts: 1_000 })).toBe(true); // nothing held for br-1
+    await j.append('alert.raised', { deviceId: 'br-1', seq: 5, ts: 2_000 }).durable;
+    await j.append('alert.raised', { deviceId: 'sm-1', seq: 9 }).durable;
+    await j.close();
+
+    const again = await openJournal({ messageKeyOf: keyOf });
+    const answers = [
+      { deviceId: 'br-1', seq: 5, ts: 2_000 }, // the very key: a retransmission
+      { deviceId: 'br-1', seq: 6, ts: 1_999 }, // older ts: could be an old message
+      { deviceId: 'br-1', seq: 1, ts: 2_001 }, // later ts: a new message (or a restarted counter)
+      { deviceId: 'sm-1', seq: 9 }, // no ts, same seq
+      { deviceId: 'sm-1', seq: 10 }, // no ts, higher seq
+      { deviceId: 'sm-2', seq: 0 }, // a device with nothing held
+    ].map((k) => again.isSurelyNew(k));
+    expect(answers).toEqual([false, false, true, false, true, true]);
+    // Where it says "not sure", the database decides.
+    expect(await again.isJournaled({ deviceId: 'br-1', seq: 5, ts: 2_000 })).toBe(true);
+    expect(await again.isJournaled({ deviceId: 'br-1', seq: 6, ts: 1_999 })).toBe(false);
+  });
+});
+
 describe('start-up', () => {
   it('stops with one line naming HUB_DATABASE_URL when the database cannot be reached', async () => {
     const db = new PgDatabase({ url: 'postgres://hub:secret-pw@127.0.0.1:1/nowhere' });
@@ -183,10 +262,13 @@ describe('start-up', () => {
     await db.release();
   });
 
-  it('records the applied migration and does not run it twice', async () => {
+  it('records the applied migrations and does not run them twice', async () => {
     await (await openJournal()).close();
     await (await openJournal()).close();
-    expect((await pg.query('SELECT name FROM pgmigrations')).rows).toEqual([{ name: '0001_registry-and-journal' }]);
+    const names = (await pg.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id')).rows.map((r) => r.name);
+    expect(names[0]).toBe('0001_registry-and-journal');
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toHaveLength((await readdir(new URL('../hub/storage/postgres/migrations/', import.meta.url))).filter((f) => f.endsWith('.sql')).length);
   });
 });
 

@@ -61,7 +61,7 @@ describe('route × role matrix', () => {
       const anonymous = await call(op.method, op.path);
       if (anonymous.status !== 401) failures.push(`${op.method} ${op.path} without a session: ${anonymous.status}`);
       for (const role of ROLES) {
-        const { token } = hub.hub.sessions.create({ userId: `matrix-${role}`, username: `matrix-${role}`, role: role as Role, homeIds: [ids.homeId!] });
+        const { token } = await hub.hub.sessions.create({ userId: `matrix-${role}`, username: `matrix-${role}`, role: role as Role, homeIds: [ids.homeId!] });
         const res = await call(op.method, op.path, token);
         const allowed = op.roles.includes(role);
         if (allowed && (res.status === 401 || res.status === 403)) failures.push(`${op.method} ${op.path} as ${role}: ${res.status}, expected access`);

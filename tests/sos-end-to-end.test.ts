@@ -3,20 +3,18 @@
  * MQTT becomes an open critical alert, in the journal, on REST and on the
  * WebSocket, within the same second.
  */
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
+import { journalLines } from './helpers/journal-lines.js';
 import { startTestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
 
+/** The journal as text (files or database, whichever store the hub runs on). */
 async function journalText(dataDir: string): Promise<string> {
-  const dir = join(dataDir, 'journal');
-  const files = (await readdir(dir)).sort();
-  return (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('');
+  return (await journalLines(dataDir)).map((line) => JSON.stringify(line)).join('\n');
 }
 
 describe('SOS end to end', () => {

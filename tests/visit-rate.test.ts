@@ -5,7 +5,7 @@
  * order and the rate per community.
  */
 import { describe, expect, it } from 'vitest';
-import { monthOf, monthRange, monthsOverlapping, nextMonth, previousMonth } from '../hub/visits/months.js';
+import { localMonthOf, monthRange, monthsOverlapping, nextMonth, previousMonth } from '../hub/visits/months.js';
 import { dueList, effectivePeriods, flaggedDuring, monthStatuses, visitRate, type RosterResident } from '../hub/visits/visit-rate.js';
 import type { HardshipPeriod, VisitCondition, VisitRecord } from '../hub/visits/visit.js';
 
@@ -35,7 +35,7 @@ describe('months in the hub\u2019s zone', () => {
     ['2026-11-30T15:59:59.999Z', '2026-11'],
     ['2026-11-30T16:00:00.000Z', '2026-12'],
   ])('%s is in %s in Shanghai', (instant, month) => {
-    expect(monthOf(at(instant), SH)).toBe(month);
+    expect(localMonthOf(at(instant), SH)).toBe(month);
   });
 
   it('steps months across years and lists the months of a period', () => {

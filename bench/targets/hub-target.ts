@@ -22,6 +22,8 @@ export interface HubTargetOptions {
   nodeArgs?: string[];
   onProgress?: (line: string) => void;
   provisionConcurrency?: number;
+  /** HUB_DATABASE_URL: run the hub on this (fresh) PostgreSQL database instead of the files (--store postgres). */
+  databaseUrl?: string;
 }
 
 /** Builds the `npm start` bundle (under its own name) once per bench run: the bench measures what `npm start` runs. */
@@ -33,7 +35,7 @@ function buildHub(): Promise<void> {
   return built;
 }
 
-async function startHub(dataDir: string, nodeArgs: string[] = []): Promise<Child> {
+async function startHub(dataDir: string, nodeArgs: string[] = [], databaseUrl?: string): Promise<Child> {
   await buildHub();
   return spawnReady({
     script: 'dist/bench-hub.mjs',
@@ -47,6 +49,7 @@ async function startHub(dataDir: string, nodeArgs: string[] = []): Promise<Child
       HUB_LOG_LEVEL: 'warn',
       HUB_CONNECTIONS_PER_IP_PER_SEC: '1000000',
       HUB_PUBLISHES_PER_DEVICE_PER_SEC: '100000',
+      ...(databaseUrl ? { HUB_DATABASE_URL: databaseUrl } : {}),
     },
     ready: [/MQTT broker listening on mqtt:\/\/[^:\s]+:(\d+)/, /listening on http:\/\/[^:\s]+:(\d+)/],
   });
@@ -57,7 +60,7 @@ const portOf = (child: Child, i: number) => Number(child.matches[i]![1]);
 export async function startHubTarget(options: HubTargetOptions): Promise<Target> {
   const dataDir = await mkdtemp(join(tmpdir(), 'hub-bench-'));
   const say = options.onProgress ?? (() => undefined);
-  let child = await startHub(dataDir);
+  let child = await startHub(dataDir, [], options.databaseUrl);
   const coldStartEmptyMs = child.readyMs;
   try {
     let api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
@@ -71,13 +74,15 @@ export async function startHubTarget(options: HubTargetOptions): Promise<Target>
     const provisionMs = performance.now() - started;
     // Restart on the same data dir: a cold start with every home registered.
     await child.stop();
-    child = await startHub(dataDir, options.nodeArgs);
+    child = await startHub(dataDir, options.nodeArgs, options.databaseUrl);
     api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
     const token = await api.login('admin', PASSWORD);
     const hub = child;
     return {
-      name: 'hub',
-      description: 'the hub: Aedes + auth/ACL + ingest (zod) + rules + journal (fsync before alarm PUBACK) + WebSocket',
+      name: options.databaseUrl ? 'hub-postgres' : 'hub',
+      description: options.databaseUrl
+        ? 'the same hub on PostgreSQL: registry and journal in the database (COMMIT with synchronous_commit before alarm PUBACK)'
+        : 'the hub: Aedes + auth/ACL + ingest (zod) + rules + journal (fsync before alarm PUBACK) + WebSocket',
       host: '127.0.0.1',
       port: portOf(child, 0),
       observerUrl: `ws://127.0.0.1:${portOf(child, 1)}/api/v1/stream?token=${encodeURIComponent(token)}`,

@@ -1,7 +1,8 @@
 /** What the bench needs of anything it measures: where devices connect, where alarms are seen, whose CPU and memory count. */
 import type { LoadCredentials } from '../../simulators/load/load-client.js';
 
-export type TargetName = 'hub' | 'aedes' | 'mosquitto';
+/** `hub` on the files under a temp data dir; `hub-postgres` the same bundle on a fresh PostgreSQL database (--store). */
+export type TargetName = 'hub' | 'hub-postgres' | 'aedes' | 'mosquitto';
 
 export interface Target {
   name: TargetName;

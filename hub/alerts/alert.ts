@@ -1,8 +1,9 @@
 /** The alert model (DESIGN.md §4). */
 import type { CommandState } from '../commands/command-book.js';
 
-export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { SEVERITIES, type Severity } from '../core/severity.js';
+
+export { SEVERITIES, type Severity };
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'dispatched', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];

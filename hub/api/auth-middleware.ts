@@ -6,33 +6,15 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { parse as parseCookies } from 'hono/utils/cookie';
 import type { Session, SessionStore } from '../auth/sessions.js';
+import { bearerFrom, SESSION_COOKIE } from '../auth/session-token.js';
 import type { Role } from '../registry/records.js';
 import { HttpError } from './errors.js';
-import { crossOriginRefusal, crossOriginWriteReason } from './same-origin.js';
+import { crossOriginWriteReason } from '../auth/same-origin.js';
 
-export const SESSION_COOKIE = 'hc_session';
+export { SESSION_COOKIE };
 
 export type ApiEnv = { Variables: { session: Session; token: string } };
-
-function bearerFrom(authorization: string | undefined): string | undefined {
-  return authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-}
-
-export function tokenFrom(authorization: string | undefined, cookie: string | undefined): string | undefined {
-  return bearerFrom(authorization) ?? cookie;
-}
-
-/**
- * The session cookie out of a raw `Cookie` header, for code that has no hono
- * context (the WebSocket upgrade). hono's parser never throws: a value that is
- * not valid percent-encoding (`x=%`, which any page on the same host can set)
- * is kept as it is instead of raising a URIError (issue 10 item 1).
- */
-export function sessionCookieFrom(header: string | undefined): string | undefined {
-  return header ? parseCookies(header, SESSION_COOKIE)[SESSION_COOKIE] : undefined;
-}
 
 /**
  * The session gate. A request that rides the browser's cookie (no bearer
@@ -81,4 +63,13 @@ export function assertHomeVisible(session: Session, homeId: string, asked = `hom
   if (session.role === 'family' && !session.homeIds.includes(homeId)) {
     throw new HttpError(404, 'not_found', `${asked} does not exist`);
   }
+}
+
+/** The 403 for a cookie-authenticated write from another origin (CSRF, issue 10 item 5). */
+function crossOriginRefusal(reason: string): HttpError {
+  return new HttpError(
+    403,
+    'cross_origin',
+    `refused: a write with the session cookie must come from the hub's own pages (${reason}); scripts and tools send Authorization: Bearer <token> instead`,
+  );
 }

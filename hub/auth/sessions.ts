@@ -5,9 +5,17 @@
  * every revocation is announced to listeners, so whatever outlives a request
  * (an open WebSocket) ends with the session, not at its next request
  * (DESIGN.md §11, issue 10 item 4).
+ *
+ * Every request reads the sessions in memory; a SessionsStore
+ * (hub/storage/ports.ts) keeps them across a restart where the store can
+ * (PostgreSQL; on files they live in memory only). Memory changes first — a
+ * revocation takes effect at once even if the store is down — and the call
+ * resolves once the store has the change, so a revoked session cannot come
+ * back with the next start.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '../registry/records.js';
+import type { SessionsStore } from '../storage/ports.js';
 
 export interface Session {
   userId: string;
@@ -24,19 +32,48 @@ export type RevokeListener = (session: Session, reason: RevokeReason) => void;
 
 const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
 
+export interface SessionStoreOptions {
+  store: SessionsStore;
+  ttlMs?: number | undefined;
+  now?: (() => number) | undefined;
+}
+
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly listeners = new Set<RevokeListener>();
+  private readonly store: SessionsStore;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly ttlMs: number = 12 * 60 * 60 * 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(options: SessionStoreOptions) {
+    this.store = options.store;
+    this.ttlMs = options.ttlMs ?? 12 * 60 * 60 * 1000;
+    this.now = options.now ?? Date.now;
+  }
 
-  create(user: Omit<Session, 'expiresAt'>): { token: string; expiresAt: number } {
+  /** Loads the sessions the store kept (none on files). */
+  async start(): Promise<void> {
+    for (const { digest: key, session } of await this.store.load(this.now())) this.sessions.set(key, session);
+  }
+
+  async stop(): Promise<void> {
+    await this.store.close();
+  }
+
+  /** Resolves once the session is stored; a store that fails leaves no session behind. */
+  async create(user: Omit<Session, 'expiresAt'>): Promise<{ token: string; expiresAt: number }> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = this.now() + this.ttlMs;
-    this.sessions.set(digest(token), { ...user, expiresAt });
+    const key = digest(token);
+    const session: Session = { ...user, homeIds: [...user.homeIds], expiresAt };
+    // In memory first, so a revocation that overtakes the store write still finds it.
+    this.sessions.set(key, session);
+    try {
+      await this.store.put({ digest: key, session });
+    } catch (err) {
+      this.sessions.delete(key);
+      throw err;
+    }
     return { token, expiresAt };
   }
 
@@ -46,19 +83,29 @@ export class SessionStore {
     if (!session) return undefined;
     if (session.expiresAt <= this.now()) {
       this.end(key, session, 'expired');
+      // Best effort: an expired row left behind is skipped by the next load anyway.
+      this.store.remove([key]).catch(() => undefined);
       return undefined;
     }
     return session;
   }
 
-  revoke(token: string, reason: RevokeReason = 'logged out'): void {
+  async revoke(token: string, reason: RevokeReason = 'logged out'): Promise<void> {
     const key = digest(token);
     const session = this.sessions.get(key);
-    if (session) this.end(key, session, reason);
+    if (!session) return;
+    this.end(key, session, reason);
+    await this.store.remove([key]);
   }
 
-  revokeUser(userId: string, reason: RevokeReason = 'access changed'): void {
-    for (const [key, session] of this.sessions) if (session.userId === userId) this.end(key, session, reason);
+  async revokeUser(userId: string, reason: RevokeReason = 'access changed'): Promise<void> {
+    const ended: string[] = [];
+    for (const [key, session] of this.sessions) {
+      if (session.userId !== userId) continue;
+      this.end(key, session, reason);
+      ended.push(key);
+    }
+    if (ended.length > 0) await this.store.remove(ended);
   }
 
   /** Called synchronously for each revoked or expired session; returns the unsubscribe function. */

@@ -5,7 +5,7 @@
  * cannot drift apart.
  */
 import { z } from 'zod';
-import { parseNetworkList } from '../notify/address-guard.js';
+import { parseNetworkList } from '../core/network-list.js';
 
 const port = z.coerce
   .number({ error: 'must be a port number 0–65535 (0 picks a free port)' })

@@ -77,7 +77,7 @@ export class HomeService {
       ...u,
       homeIds: linked ? [...new Set([...u.homeIds, homeId])] : u.homeIds.filter((h) => h !== homeId),
     }));
-    this.sessions.revokeUser(userId, 'homes changed');
+    await this.sessions.revokeUser(userId, 'homes changed');
     this.audit.record(linked ? 'family.linked' : 'family.unlinked', actor, homeId, { user: user.username });
     return updated;
   }

@@ -22,6 +22,8 @@ export type DeviceMessageHandler = (deviceId: string, channel: UplinkChannel, pa
 
 export interface JournalDedupe {
   isJournaled?: ((key: DeviceMessageKey) => Promise<boolean>) | undefined;
+  /** True when the key surely is not journaled, so the look-up can be skipped. */
+  isSurelyNew?: ((key: DeviceMessageKey) => boolean) | undefined;
   /** Counts a message recognised as a duplicate here. */
   onDuplicate(deviceId: string): void;
 }
@@ -58,7 +60,9 @@ export function dedupeAgainstJournal(dedupe: JournalDedupe, handle: DeviceMessag
   return (deviceId, channel, payload) => {
     const before = pending.get(deviceId);
     const key = channel === 'event' ? eventMessageKey(deviceId, payload) : undefined;
-    if (!before && !key) return handle(deviceId, channel, payload);
+    // Nothing of this device's is waiting, and its key is newer than any journaled: the common
+    // case of a fresh alarm goes straight to ingest without a database round trip.
+    if (!before && (!key || dedupe.isSurelyNew?.(key))) return handle(deviceId, channel, payload);
     const run = () => process(key, deviceId, channel, payload);
     const mine = before ? before.then(run, run) : run();
     const tail = mine.catch(() => undefined);

@@ -13,6 +13,9 @@
  * checked (DNS rebinding), is refused too.
  */
 import { BlockList, isIP } from 'node:net';
+import { parseNetworkList } from '../core/network-list.js';
+
+export { parseNetworkList };
 
 /** Returns why a connection to `address` is refused, or undefined when it may be made. */
 export type AddressGuard = (address: string) => string | undefined;
@@ -76,23 +79,6 @@ function ipv6Words(address: string): number[] | undefined {
   const back = parse(tail);
   const zeros = tail === undefined ? 0 : 8 - front.length - back.length;
   return [...front, ...new Array<number>(zeros).fill(0), ...back];
-}
-
-/** `10.1.2.3`, `192.168.5.0/24`, `fd00::/8`: the networks HUB_WEBHOOK_ALLOW_PRIVATE lets webhooks reach. */
-export function parseNetworkList(text: string | undefined): { list: BlockList; entries: string[] } | { problem: string } {
-  const list = new BlockList();
-  const entries = (text ?? '').split(',').map((e) => e.trim()).filter(Boolean);
-  for (const entry of entries) {
-    const [net = '', prefixText, extra] = entry.split('/');
-    const family = isIP(net);
-    const max = family === 6 ? 128 : 32;
-    const prefix = prefixText === undefined ? max : Number(prefixText);
-    if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) {
-      return { problem: `"${entry}" is not an IP address or a network such as 192.168.5.0/24 or fd00::/8` };
-    }
-    list.addSubnet(net, prefix, family === 6 ? 'ipv6' : 'ipv4');
-  }
-  return { list, entries };
 }
 
 /** The guard for a parsed HUB_WEBHOOK_ALLOW_PRIVATE (unset: nothing private allowed). */

@@ -33,7 +33,7 @@ export interface Delivery {
 export interface DeliveryQueueDeps {
   clock: Clock;
   log: Logger;
-  /** Persists each line (hub/notify/delivery-file.ts); must not throw or block. */
+  /** Persists each line (the DeliveryLogStore, hub/storage/ports.ts); must not throw or block. */
   persist(line: DeliveryLine): void;
   /** Makes one attempt. Must settle promptly once `signal` aborts (the hub is stopping). */
   send(delivery: DeliveryRecord, attempt: number, signal: AbortSignal): Promise<SendResult>;
@@ -42,7 +42,7 @@ export interface DeliveryQueueDeps {
   maxPending?: number | undefined;
   maxInFlight?: number | undefined;
   perTargetInFlight?: number | undefined;
-  /** Finished deliveries kept in memory for the API (all stay in the file). */
+  /** Finished deliveries kept in memory for the API (all stay in the delivery log). */
   maxFinished?: number | undefined;
 }
 

@@ -20,22 +20,24 @@ import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { HomeRecord, ResidentRecord } from '../registry/records.js';
-import { DeliveryFile } from './delivery-file.js';
+import type { DeliveryLogStore, WebhooksStore } from '../storage/ports.js';
 import { DeliveryQueue, type Delivery, type DeliveryFilter, type DeliveryStats } from './delivery-queue.js';
 import { addressGuard, type AddressGuard } from './address-guard.js';
 import { literalRefusal, webhookSender, type PostWebhook } from './http-sender.js';
 import { webhookBody, webhookHeaders } from './payload.js';
 import { selectTargets, snapshotAlert } from './targets.js';
 import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
-import { displayUrl } from './webhook-url.js';
+import { displayUrl } from '../registry/webhook-url.js';
 import { WebhookStore, webhookView, type NewWebhook, type OrgWebhookView } from './webhook-store.js';
 
 /** Deliveries are retried for up to an hour; older alert events are not worth sending after a restart. */
 const CATCH_UP_MS = 60 * 60_000;
 
 export interface NotifyServiceDeps {
-  /** `<dataDir>/notifications` */
-  dir: string;
+  /** Where the webhooks are kept (hub/storage/ports.ts). */
+  webhooks: WebhooksStore;
+  /** The delivery log the queue is rebuilt from at start. */
+  deliveryLog: DeliveryLogStore;
   bus: EventBus<HubEvents>;
   registry: { getHome(id: string): HomeRecord | undefined; getResident(id: string): ResidentRecord | undefined };
   audit: Pick<AuditLog, 'record'>;
@@ -75,7 +77,7 @@ const MIN_SECRET_LENGTH = 16;
 
 export class NotifyService {
   readonly webhookStore: WebhookStore;
-  private readonly file: DeliveryFile;
+  private readonly file: DeliveryLogStore;
   private readonly queue: DeliveryQueue;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly guard: AddressGuard;
@@ -85,8 +87,8 @@ export class NotifyService {
     const now = () => deps.clock.now();
     this.guard = deps.addressGuard ?? addressGuard(undefined);
     this.post = deps.post ?? webhookSender({ guard: this.guard });
-    this.webhookStore = new WebhookStore(deps.dir, now);
-    this.file = new DeliveryFile(deps.dir, now, deps.log);
+    this.webhookStore = new WebhookStore(deps.webhooks, now);
+    this.file = deps.deliveryLog;
     this.queue = new DeliveryQueue({
       clock: deps.clock,
       log: deps.log,
@@ -122,6 +124,7 @@ export class NotifyService {
     for (const off of this.unsubscribers.splice(0)) off();
     await this.queue.stop();
     await this.file.close();
+    await this.webhookStore.stop();
   }
 
   /** Contacts may have their own webhookUrl only when there is a secret to sign with. */
@@ -133,7 +136,7 @@ export class NotifyService {
     return this.queue.stats;
   }
 
-  /** Resolves once the delivery log has everything so far on disk (tests, shutdown). */
+  /** Resolves once the delivery log has everything so far written (tests, shutdown). */
   flushLog(): Promise<void> {
     return this.file.drain();
   }

@@ -66,7 +66,7 @@ export interface AttemptRecord {
 export const DELIVERY_STATUSES = ['pending', 'sent', 'gave_up', 'dropped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** The lines of the delivery log file (hub/notify/delivery-file.ts). */
+/** The lines of the delivery log (DeliveryLogStore in hub/storage/ports.ts: files or PostgreSQL). */
 export type DeliveryLine =
   | { type: 'queued'; delivery: DeliveryRecord }
   | { type: 'attempt'; attempt: AttemptRecord }

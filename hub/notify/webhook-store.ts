@@ -1,16 +1,15 @@
 /**
- * The organisation's webhooks (admin-configured gateways), in
- * `<dataDir>/notifications/webhooks.json`: lowdb, written atomically with
- * fsync like the registry, but readable by the hub's user only (mode 0600),
- * because the HMAC secrets must be kept in clear to sign with. Secrets leave
- * this file only to sign a request: views carry `hasSecret` instead.
+ * The organisation's webhooks (admin-configured gateways), in memory for
+ * every notification and persisted through a WebhooksStore
+ * (hub/storage/ports.ts: webhooks.json with mode 0600, or PostgreSQL) before
+ * a change returns; memory changes only once the store has it. The HMAC
+ * secrets are kept in clear to sign with, and leave here only to sign a
+ * request: views carry `hasSecret` instead.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Low } from 'lowdb';
 import type { Severity } from '../alerts/alert.js';
 import { notFound } from '../core/errors.js';
-import { DurableJsonFile } from '../registry/json-file-adapter.js';
+import type { WebhooksStore } from '../storage/ports.js';
 
 export interface OrgWebhook {
   id: string;
@@ -26,67 +25,63 @@ export interface OrgWebhook {
 export type OrgWebhookView = Omit<OrgWebhook, 'secret'> & { hasSecret: boolean };
 export type NewWebhook = Pick<OrgWebhook, 'name' | 'url' | 'secret' | 'severities' | 'enabled'>;
 
-interface WebhookFile {
-  schemaVersion: number;
-  items: Record<string, OrgWebhook>;
-}
-
-const SCHEMA_VERSION = 1;
-
 export function webhookView({ secret, ...rest }: OrgWebhook): OrgWebhookView {
   return { ...rest, hasSecret: secret.length > 0 };
 }
 
 export class WebhookStore {
-  private db: Low<WebhookFile> | undefined;
+  private items: Map<string, OrgWebhook> | undefined;
 
   constructor(
-    private readonly dir: string,
+    private readonly store: WebhooksStore,
     private readonly now: () => number,
   ) {}
 
   async start(): Promise<void> {
-    const db = new Low<WebhookFile>(new DurableJsonFile<WebhookFile>(join(this.dir, 'webhooks.json'), 0o600) /* secrets: private to the hub's user */, { schemaVersion: SCHEMA_VERSION, items: {} });
-    await db.read();
-    if (db.data.schemaVersion > SCHEMA_VERSION) throw new Error(`webhooks.json schema version ${db.data.schemaVersion} is newer than this hub understands; upgrade the hub`);
-    this.db = db;
+    this.items = new Map((await this.store.load()).map((w) => [w.id, w]));
   }
 
-  private get data(): WebhookFile {
-    if (!this.db) throw new Error('webhook store not started');
-    return this.db.data;
+  async stop(): Promise<void> {
+    await this.store.close();
+  }
+
+  private get data(): Map<string, OrgWebhook> {
+    if (!this.items) throw new Error('webhook store not started');
+    return this.items;
   }
 
   list(): OrgWebhook[] {
-    return Object.values(this.data.items).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return [...this.data.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   get(id: string): OrgWebhook | undefined {
-    return this.data.items[id];
+    return this.data.get(id);
   }
 
   async create(input: NewWebhook): Promise<OrgWebhook> {
     const at = new Date(this.now()).toISOString();
     const webhook: OrgWebhook = { id: `wh-${randomBytes(4).toString('hex')}`, ...input, createdAt: at, updatedAt: at };
-    this.data.items[webhook.id] = webhook;
-    await this.db!.write();
-    return webhook;
+    return this.put(webhook);
   }
 
   async update(id: string, change: Partial<NewWebhook>): Promise<OrgWebhook> {
     const existing = this.get(id);
     if (!existing) throw notFound('webhook', id);
-    const updated: OrgWebhook = { ...existing, ...change, id, updatedAt: new Date(this.now()).toISOString() };
-    this.data.items[id] = updated;
-    await this.db!.write();
-    return updated;
+    return this.put({ ...existing, ...change, id, updatedAt: new Date(this.now()).toISOString() });
   }
 
   async remove(id: string): Promise<OrgWebhook> {
     const existing = this.get(id);
     if (!existing) throw notFound('webhook', id);
-    delete this.data.items[id];
-    await this.db!.write();
+    await this.store.remove(id);
+    this.data.delete(id);
     return existing;
+  }
+
+  private async put(webhook: OrgWebhook): Promise<OrgWebhook> {
+    const items = this.data;
+    await this.store.put(webhook);
+    items.set(webhook.id, webhook);
+    return webhook;
   }
 }

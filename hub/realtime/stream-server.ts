@@ -19,8 +19,8 @@ import type { EventBus } from '../core/event-bus.js';
 import type { DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
-import { sessionCookieFrom, tokenFrom } from '../api/auth-middleware.js';
-import { sameOrigin } from '../api/same-origin.js';
+import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
+import { sameOrigin } from '../auth/same-origin.js';
 import { StreamBuffer, type StreamMessage } from './stream-buffer.js';
 
 export const STREAM_PATH = '/api/v1/stream';

@@ -4,8 +4,8 @@
  * (readings, last seen) never goes here.
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../alerts/alert.js';
-import { webhookUrlSchema } from '../notify/webhook-url.js';
+import { SEVERITIES } from '../core/severity.js';
+import { webhookUrlSchema } from './webhook-url.js';
 
 export const ROLES = ['admin', 'supervisor', 'operator', 'installer', 'visitor', 'family'] as const;
 export type Role = (typeof ROLES)[number];

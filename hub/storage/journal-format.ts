@@ -81,9 +81,6 @@ export function parseEntry(text: string): ParseResult {
 }
 
 /** `YYYY-MM` (UTC) of an ISO timestamp produced by toISOString. */
-export function monthOf(at: string): string {
-  return at.slice(0, 7);
-}
 
 export function fileNameForMonth(month: string): string {
   return `${month}.jsonl`;

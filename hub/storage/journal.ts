@@ -17,7 +17,8 @@
  */
 import { ensureDir } from './journal-files.js';
 import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from './journal-chain.js';
-import { type JournalEntry, monthOf } from './journal-format.js';
+import { utcMonthOf } from '../core/months.js';
+import type { JournalEntry } from './journal-format.js';
 import { replayJournal } from './journal-replay.js';
 import type { AppendResult, JournalStore } from './ports.js';
 import { defaultOpenJournalFile, MonthlyFileWriter, type OpenJournalFile } from './journal-writer.js';
@@ -105,7 +106,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
     // The file is chosen by the month of `at`, but never an older file than
     // the newest one: if the clock steps back over a month boundary the line
     // stays in the current file, so file order remains chain order.
-    const lineMonth = monthOf(entry.at);
+    const lineMonth = utcMonthOf(entry.at);
     const month = this.lastMonth !== undefined && this.lastMonth > lineMonth ? this.lastMonth : lineMonth;
     this.lastMonth = month;
     const batch = this.enqueue(next, (b) => b.month === month, () => ({ ...this.baseBatch(entry.n), month, lines: [] }));

@@ -5,11 +5,17 @@
  * (HUB_DATABASE_URL) as the other. The composition root picks the adapters
  * once (select-stores.ts); nothing else knows which one it got.
  *
- * Adding a store later (sessions, visits, webhooks, deliveries, the rules
- * snapshot, commissioning) follows the same shape: a `load()` of everything
- * the service keeps in memory, record-level writes, and `close()`.
+ * Every store has the same shape: a `load()` of everything the service keeps
+ * in memory (the hot paths read memory, never the store), record-level writes
+ * that resolve once the record is durable, and `close()`. Commissioning has
+ * no store of its own: its checklist ticks are journal lines.
  */
+import type { Session } from '../auth/sessions.js';
+import type { DeliveryLine } from '../notify/types.js';
+import type { OrgWebhook } from '../notify/webhook-store.js';
 import type { DeviceRecord, HomeRecord, ResidentRecord, UserRecord } from '../registry/records.js';
+import type { RulesSnapshot } from '../rules/engine.js';
+import type { HardshipPeriod, VisitRecord } from '../visits/visit.js';
 import type { JournalEntry } from './journal-format.js';
 
 export type { JournalEntry } from './journal-format.js';
@@ -110,4 +116,91 @@ export interface JournalStore {
    * where the in-memory seq window rebuilt by the replay is the only dedupe.
    */
   isJournaled?(key: DeviceMessageKey): Promise<boolean>;
+  /**
+   * Answers without I/O when it can: true when this key is surely not
+   * journaled (newer than every key the store holds for the device), false
+   * when only `isJournaled` can tell. Only a store with `isJournaled` has it.
+   */
+  isSurelyNew?(key: DeviceMessageKey): boolean;
+}
+
+// ── sessions ─────────────────────────────────────────────────────────────
+
+/** A session as stored: the SHA-256 digest of its token (never the token itself) and what it grants. */
+export interface StoredSession {
+  digest: string;
+  session: Session;
+}
+
+/**
+ * Where login sessions are kept (hub/auth/sessions.ts holds them in memory
+ * for every request). Files: memory only, as before — a restart ends every
+ * session. PostgreSQL: a table, so a restart keeps them and (later) every
+ * node sees them.
+ */
+export interface SessionsStore {
+  readonly location: string;
+  /** The sessions not expired at `now`; expired ones may be removed on the way. */
+  load(now: number): Promise<StoredSession[]>;
+  put(stored: StoredSession): Promise<void>;
+  remove(digests: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ── visits ───────────────────────────────────────────────────────────────
+
+export interface VisitsData {
+  visits: VisitRecord[];
+  /** residentId → the periods the resident was flagged special-hardship, oldest first. */
+  hardship: Record<string, HardshipPeriod[]>;
+}
+
+/** Community workers' visits and the special-hardship flag history (hub/visits/visit-store.ts). */
+export interface VisitsStore {
+  readonly location: string;
+  load(): Promise<VisitsData>;
+  putVisit(visit: VisitRecord): Promise<void>;
+  putHardship(residentId: string, periods: HardshipPeriod[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ── webhooks ─────────────────────────────────────────────────────────────
+
+/** The organisation's webhooks, secrets in clear (they sign with them): private to the hub in either store. */
+export interface WebhooksStore {
+  readonly location: string;
+  load(): Promise<OrgWebhook[]>;
+  put(webhook: OrgWebhook): Promise<void>;
+  remove(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ── the delivery log ─────────────────────────────────────────────────────
+
+/**
+ * The notification delivery log, from which the delivery queue is rebuilt at
+ * start (hub/notify/delivery-queue.ts keeps the queue in memory). Best effort
+ * by design: `append` never throws or blocks the alert path; a failed write is
+ * logged and counted in `writeErrors`.
+ */
+export interface DeliveryLogStore {
+  readonly location: string;
+  readonly writeErrors: number;
+  /** The lines of this month and the last (older ones cannot hold a pending delivery). */
+  load(): Promise<DeliveryLine[]>;
+  append(line: DeliveryLine): void;
+  /** Resolves once everything appended so far is written (or failed and was logged). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ── rule state across a planned restart ──────────────────────────────────
+
+/** The rules engine's state, saved at a planned stop and taken (read and removed) at the next start. */
+export interface RulesSnapshotStore {
+  readonly location: string;
+  save(snapshot: RulesSnapshot): Promise<void>;
+  /** Reads and removes the snapshot; undefined when absent, unreadable or too old (rules-snapshot.ts). */
+  take(now: number): Promise<RulesSnapshot | undefined>;
+  close(): Promise<void>;
 }

@@ -1,17 +1,28 @@
 /**
  * Chooses the storage adapters, once, for the composition root (DESIGN.md §8
- * "stores behind ports"): HUB_DATABASE_URL set → PostgreSQL for the registry
- * and the journal, sharing one pool; unset → the files under HUB_DATA_DIR, so
- * `npm start` needs no set-up. Nothing else in the hub knows which it got.
+ * "stores behind ports"): HUB_DATABASE_URL set → PostgreSQL for every store,
+ * sharing one pool; unset → the files under HUB_DATA_DIR (sessions in
+ * memory), so `npm start` needs no set-up. Nothing else in the hub knows
+ * which it got.
  */
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
+import { DeliveryFiles } from './files/delivery-files.js';
 import { RegistryFiles } from './files/registry-files.js';
+import { RulesSnapshotFile } from './files/rules-snapshot-file.js';
+import { MemorySessions } from './files/sessions-memory.js';
+import { VisitsFile } from './files/visits-file.js';
+import { WebhooksFile } from './files/webhooks-file.js';
 import { Journal, type OpenJournalFile } from './journal.js';
-import type { DeviceMessageKey, JournalStore, RegistryStore } from './ports.js';
+import type { DeliveryLogStore, DeviceMessageKey, JournalStore, RegistryStore, RulesSnapshotStore, SessionsStore, VisitsStore, WebhooksStore } from './ports.js';
 import { PgDatabase } from './postgres/database.js';
+import { PgDeliveryLog } from './postgres/delivery-log-pg.js';
 import { PgJournal } from './postgres/journal-pg.js';
 import { PgRegistryStore } from './postgres/registry-pg.js';
+import { PgRulesSnapshot } from './postgres/rules-snapshot-pg.js';
+import { PgSessions } from './postgres/sessions-pg.js';
+import { PgVisits } from './postgres/visits-pg.js';
+import { PgWebhooks } from './postgres/webhooks-pg.js';
 
 export interface StoreSettings {
   dataDir: string;
@@ -28,11 +39,17 @@ export interface Stores {
   kind: 'files' | 'postgres';
   registry: RegistryStore;
   journal: JournalStore;
+  sessions: SessionsStore;
+  visits: VisitsStore;
+  webhooks: WebhooksStore;
+  deliveries: DeliveryLogStore;
+  rulesSnapshot: RulesSnapshotStore;
 }
 
 export function selectStores(settings: StoreSettings): Stores {
   const { log, now } = settings;
   const onWarning = (msg: string) => log.warn({ module: 'journal' }, msg);
+  const notifyLog = log.child({ module: 'notify' });
   if (settings.databaseUrl) {
     const db = new PgDatabase({ url: settings.databaseUrl, log: log.child({ module: 'database' }) });
     const journal = new PgJournal({
@@ -40,16 +57,36 @@ export function selectStores(settings: StoreSettings): Stores {
       now,
       onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted; see the error for the rows concerned'),
       onWarning,
+      onWaitingForLock: (holder) => log.warn({ module: 'journal' }, `waiting for the journal's writer lock, held by ${holder} (a hub that just stopped finishes its last commit first)`),
       messageKeyOf: settings.messageKeyOf,
     });
-    return { kind: 'postgres', registry: new PgRegistryStore(db), journal };
+    return {
+      kind: 'postgres',
+      registry: new PgRegistryStore(db),
+      journal,
+      sessions: new PgSessions(db),
+      visits: new PgVisits(db),
+      webhooks: new PgWebhooks(db),
+      deliveries: new PgDeliveryLog(db, now, notifyLog),
+      rulesSnapshot: new PgRulesSnapshot(db),
+    };
   }
+  const { dataDir } = settings;
   const journal = new Journal({
-    dir: join(settings.dataDir, 'journal'),
+    dir: join(dataDir, 'journal'),
     now,
     onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted with a writable data dir'),
     onWarning,
     ...(settings.journalFileOpener ? { openFile: settings.journalFileOpener } : {}),
   });
-  return { kind: 'files', registry: new RegistryFiles(join(settings.dataDir, 'registry')), journal };
+  return {
+    kind: 'files',
+    registry: new RegistryFiles(join(dataDir, 'registry')),
+    journal,
+    sessions: new MemorySessions(),
+    visits: new VisitsFile(join(dataDir, 'registry', 'visits.json')),
+    webhooks: new WebhooksFile(join(dataDir, 'notifications', 'webhooks.json')),
+    deliveries: new DeliveryFiles(join(dataDir, 'notifications'), now, notifyLog),
+    rulesSnapshot: new RulesSnapshotFile(join(dataDir, 'rules-state.json')),
+  };
 }

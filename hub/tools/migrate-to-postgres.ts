@@ -1,10 +1,12 @@
 /**
  * `npm run migrate:to-postgres -- --from ./data [--database-url <url>]` —
- * copies a data dir's registry and journal into an empty PostgreSQL database
- * (HUB_DATABASE_URL unless --database-url is given) and checks the copy:
- * records per table, journal rows, and the hash chain ending on the same hash
- * (hub/storage/postgres/copy-from-files.ts). Visits, webhooks and the
- * delivery log stay in the data dir: the hub still reads them there.
+ * copies a data dir — registry, journal, visits, webhooks, the delivery log and
+ * a saved rules snapshot — into an empty PostgreSQL database (HUB_DATABASE_URL
+ * unless --database-url is given) and checks the copy: rows per table,
+ * journal rows, and the hash chain ending on the same hash
+ * (hub/storage/postgres/copy-from-files.ts). Sessions are not copied (on
+ * files they only ever lived in memory): users log in again after the move.
+ * The data dir is left as it was, to keep or archive.
  *
  * Exit codes: 0 copied and verified, 1 refused or failed (the database is
  * left empty), 2 bad arguments. Output is one line, never the URL's password.
@@ -45,9 +47,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Output): 
   try {
     const report = await copyFilesToPostgres(args.from, db, deviceMessageKeyOf);
     const r = report.records;
+    const s = report.services;
     io.out(
       `migrated ${resolve(args.from)} into ${db.description}: ${r.homes} homes, ${r.residents} residents, ${r.devices} devices, ${r.users} users, ` +
-        `journal ${report.journalLines} lines (counts and hash chain verified)`,
+        `journal ${report.journalLines} lines, ${s.visits} visits, ${s.hardship_periods} flag histories, ${s.webhooks} webhooks, ${s.delivery_log} delivery log lines, ` +
+        `rule state ${s.rules_snapshot ? 'copied' : 'none'} (counts and hash chain verified; sessions are not copied: users log in again)`,
     );
     return 0;
   } catch (err) {

@@ -5,10 +5,10 @@
  * November visit even though it is still 31 October in UTC. Pure functions of
  * (epoch ms, zone).
  */
+import { MONTH_PATTERN, nextMonth, parseMonth, previousMonth } from '../core/months.js';
 import { localTime } from '../rules/time-of-day.js';
 
-/** `YYYY-MM`, months 01–12. */
-export const MONTH_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
+export { MONTH_PATTERN, nextMonth, previousMonth };
 
 export interface MonthRange {
   month: string;
@@ -19,19 +19,8 @@ export interface MonthRange {
 }
 
 /** The local month of an instant, `YYYY-MM`. */
-export function monthOf(at: number, timeZone: string): string {
+export function localMonthOf(at: number, timeZone: string): string {
   return localTime(at, timeZone).date.slice(0, 7);
-}
-
-/** `2026-11` → `2026-12`; `2026-12` → `2027-01`. */
-export function nextMonth(month: string): string {
-  const [y, m] = parseMonth(month);
-  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-}
-
-export function previousMonth(month: string): string {
-  const [y, m] = parseMonth(month);
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
 /** The instants [start, end) a local month covers. */
@@ -43,17 +32,12 @@ export function monthRange(month: string, timeZone: string): MonthRange {
 export function monthsOverlapping(from: number, to: number, timeZone: string, limit = 24): string[] {
   if (to <= from) return [];
   const months: string[] = [];
-  const last = monthOf(to - 1, timeZone);
-  for (let m = monthOf(from, timeZone); ; m = nextMonth(m)) {
+  const last = localMonthOf(to - 1, timeZone);
+  for (let m = localMonthOf(from, timeZone); ; m = nextMonth(m)) {
     months.push(m);
     if (m === last) break;
   }
   return months.slice(-limit);
-}
-
-function parseMonth(month: string): [number, number] {
-  if (!MONTH_PATTERN.test(month)) throw new Error(`not a month (YYYY-MM): ${month}`);
-  return [Number(month.slice(0, 4)), Number(month.slice(5, 7))];
 }
 
 /** Offset of the zone from UTC at an instant, ms (Shanghai: +8 h). */

@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { DomainError, notFound } from '../core/errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { HomeRecord, ResidentRecord } from '../registry/records.js';
-import { monthOf, monthRange } from './months.js';
+import { localMonthOf, monthRange } from './months.js';
 import { dueList, effectivePeriods, monthStatuses, visitRate, type DueResident, type RosterResident, type VisitRateReport } from './visit-rate.js';
 import { needsFollowUp, type HardshipPeriod, type VisitCondition, type VisitRecord } from './visit.js';
 import type { VisitStore } from './visit-store.js';
@@ -78,7 +78,7 @@ export class VisitService {
   }
 
   currentMonth(): string {
-    return monthOf(this.deps.now(), this.deps.timezone);
+    return localMonthOf(this.deps.now(), this.deps.timezone);
   }
 
   /** Special-hardship residents not yet visited in the month, overdue first. */

@@ -1,68 +1,55 @@
 /**
- * Visits and special-hardship flag history in `registry/visits.json`: small,
- * human-readable, one lowdb instance, one writer process, written through
- * `DurableJsonFile` (temp file + fsync + rename) before a change returns
- * (DESIGN.md §6). Kept out of hub/registry/registry.ts on purpose: visits are
- * their own concern and their own file.
+ * Visits and the special-hardship flag history, in memory for the reports
+ * and persisted through a VisitsStore (hub/storage/ports.ts: visits.json, or
+ * PostgreSQL) before a change returns. Memory changes only once the store has
+ * the record, so nothing is served that a restart would lose. Kept out of
+ * hub/registry/registry.ts on purpose: visits are their own concern.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Low } from 'lowdb';
-import { DurableJsonFile } from '../registry/json-file-adapter.js';
+import type { VisitsStore } from '../storage/ports.js';
 import type { HardshipPeriod, VisitRecord } from './visit.js';
 
-export const VISITS_SCHEMA_VERSION = 1;
-
-export interface VisitsFile {
-  schemaVersion: number;
-  /** Visits by id. */
-  items: Record<string, VisitRecord>;
-  /** residentId → the periods the resident was flagged special-hardship, oldest first. */
-  hardship: Record<string, HardshipPeriod[]>;
-}
-
 export class VisitStore {
-  private db: Low<VisitsFile> | undefined;
+  private items: Map<string, VisitRecord> | undefined;
+  private hardship = new Map<string, HardshipPeriod[]>();
 
-  constructor(private readonly path: string) {}
+  constructor(private readonly store: VisitsStore) {}
 
   async start(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const db = new Low<VisitsFile>(new DurableJsonFile<VisitsFile>(this.path), { schemaVersion: VISITS_SCHEMA_VERSION, items: {}, hardship: {} });
-    await db.read();
-    if (db.data.schemaVersion > VISITS_SCHEMA_VERSION) {
-      throw new Error(`visits file schema version ${db.data.schemaVersion} is newer than this hub understands (${VISITS_SCHEMA_VERSION}); upgrade the hub`);
-    }
-    db.data.items ??= {};
-    db.data.hardship ??= {};
-    this.db = db;
+    const { visits, hardship } = await this.store.load();
+    this.items = new Map(visits.map((v) => [v.id, v]));
+    this.hardship = new Map(Object.entries(hardship));
   }
 
-  private get data(): VisitsFile {
-    if (!this.db) throw new Error('VisitStore used before start()');
-    return this.db.data;
+  async stop(): Promise<void> {
+    await this.store.close();
+  }
+
+  private get data(): Map<string, VisitRecord> {
+    if (!this.items) throw new Error('VisitStore used before start()');
+    return this.items;
   }
 
   async add(visit: VisitRecord): Promise<void> {
-    this.data.items[visit.id] = visit;
-    await this.db!.write();
+    const items = this.data;
+    await this.store.putVisit(visit);
+    items.set(visit.id, visit);
   }
 
   get(id: string): VisitRecord | undefined {
-    return this.data.items[id];
+    return this.data.get(id);
   }
 
   list(): VisitRecord[] {
-    return Object.values(this.data.items);
+    return [...this.data.values()];
   }
 
   /** The recorded flag periods of a resident; undefined if the flag was never changed through the hub. */
   hardshipHistory(residentId: string): readonly HardshipPeriod[] | undefined {
-    return this.data.hardship[residentId];
+    return this.hardship.get(residentId);
   }
 
   async setHardshipHistory(residentId: string, periods: HardshipPeriod[]): Promise<void> {
-    this.data.hardship[residentId] = periods;
-    await this.db!.write();
+    await this.store.putHardship(residentId, periods);
+    this.hardship.set(residentId, periods);
   }
 }

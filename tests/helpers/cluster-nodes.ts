@@ -24,13 +24,14 @@ export async function startClusterNodes<T>(
   const env = (name: string) => ({ HUB_REDIS_URL: redis.url, HUB_REDIS_PREFIX: redis.prefix, HUB_NODE_ID: name });
   const [firstName, ...others] = names;
   if (!firstName) throw new Error('startClusterNodes: no node names');
-  const first = keep(await startTestHub({ env: env(firstName) }), (h) => h.stop());
+  // Files, whatever HUB_TEST_STORE says: the registry is shared by copying its directory.
+  const first = keep(await startTestHub({ env: env(firstName), store: 'files' }), (h) => h.stop());
   const fixture = await provision(first);
   const nodes = [first];
   for (const name of others) {
     const temp = keep(await makeTempDir(), (t) => t.remove());
     await cp(join(first.dataDir, 'registry'), join(temp.path, 'registry'), { recursive: true });
-    nodes.push(keep(await startTestHub({ env: env(name), dataDir: temp.path }), (h) => h.stop()));
+    nodes.push(keep(await startTestHub({ env: env(name), dataDir: temp.path, store: 'files' }), (h) => h.stop()));
   }
   return { nodes, fixture };
 }

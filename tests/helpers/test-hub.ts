@@ -1,6 +1,14 @@
 /**
  * Starts a real hub in-process on 127.0.0.1 with ports 0 and a temp data dir,
  * and provisions homes and devices through the real HTTP API.
+ *
+ * The store (issue 11 §4, "the whole suite runs against both stores"): files
+ * by default; PostgreSQL when the test file runs in vitest's `postgres`
+ * project (HUB_TEST_STORE=postgres, see vitest.config.ts) or asks for it.
+ * On PostgreSQL each hub gets a fresh database of this machine's server,
+ * tied to its data dir — a restart on the same data dir (a test passing
+ * `dataDir: first.dataDir`) finds the same database — and dropped when the
+ * hub that created it stops.
  */
 import { Hub } from '../../hub/hub.js';
 import { loadConfig, type HubConfig } from '../../hub/config/config.js';
@@ -8,6 +16,7 @@ import type { Clock } from '../../hub/core/clock.js';
 import type { Logger } from '../../hub/core/logger.js';
 import type { OpenJournalFile } from '../../hub/storage/journal.js';
 import { ApiClient } from './api-client.js';
+import { createPgDatabase } from './pg-server.js';
 import { makeTempDir } from './temp-dir.js';
 
 export const ADMIN_PASSWORD = 'admin-pass-for-tests';
@@ -23,6 +32,8 @@ export interface TestHub {
   hub: Hub;
   config: HubConfig;
   dataDir: string;
+  /** Where the registry and journal live: the data dir's files, or a PostgreSQL database. */
+  store: 'files' | 'postgres';
   mqttPort: number;
   mqttUrl: string;
   /** Set when the hub serves MQTT over TLS (HUB_TLS_CERT and HUB_TLS_KEY in env). */
@@ -43,10 +54,13 @@ export async function startTestHub(
     loadSampler?: () => number;
     /** For a hub serving HTTPS: a fetch that trusts its certificate (tlsFetch). */
     fetch?: typeof fetch;
+    /** Default: HUB_TEST_STORE, else files. A journalFileOpener or an explicit HUB_DATABASE_URL decides it. */
+    store?: 'files' | 'postgres';
   } = {},
 ): Promise<TestHub> {
   const temp = options.dataDir ? undefined : await makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
+  const database = await databaseFor(dataDir, options);
   const config = loadConfig({
     env: {
       HUB_MQTT_PORT: '0',
@@ -55,6 +69,7 @@ export async function startTestHub(
       HUB_DATA_DIR: dataDir,
       HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
       HUB_LOG_LEVEL: 'silent',
+      ...(database ? { HUB_DATABASE_URL: database.url } : {}),
       ...options.env,
     },
   });
@@ -79,6 +94,7 @@ export async function startTestHub(
     hub,
     config,
     dataDir,
+    store: config.databaseUrl ? 'postgres' : 'files',
     mqttPort: started.mqtt.port,
     mqttUrl: `mqtt://127.0.0.1:${started.mqtt.port}`,
     mqttsUrl: started.mqtts ? `mqtts://127.0.0.1:${started.mqtts.port}` : undefined,
@@ -107,6 +123,35 @@ export async function startTestHub(
     async stop() {
       await hub.stop();
       await temp?.remove();
+      await database?.release();
+    },
+  };
+}
+
+/** Databases of the PostgreSQL test hubs, by data dir, so a restart on the same dir finds its rows. */
+const databasesByDataDir = new Map<string, string>();
+
+/** The database of a running PostgreSQL test hub with this data dir (journal-lines.ts reads it). */
+export function databaseOfDataDir(dataDir: string): string | undefined {
+  return databasesByDataDir.get(dataDir);
+}
+
+async function databaseFor(
+  dataDir: string,
+  options: { env?: Record<string, string>; store?: 'files' | 'postgres'; journalFileOpener?: OpenJournalFile },
+): Promise<{ url: string; release(): Promise<void> } | undefined> {
+  const store = options.store ?? (process.env.HUB_TEST_STORE === 'postgres' ? 'postgres' : 'files');
+  // A test that wraps the journal's files is about the files.
+  if (store !== 'postgres' || options.env?.HUB_DATABASE_URL || options.journalFileOpener) return undefined;
+  const existing = databasesByDataDir.get(dataDir);
+  if (existing) return { url: existing, release: async () => undefined };
+  const created = await createPgDatabase('hub_e2e');
+  databasesByDataDir.set(dataDir, created.url);
+  return {
+    url: created.url,
+    async release() {
+      databasesByDataDir.delete(dataDir);
+      await created.drop();
     },
   };
 }

@@ -7,6 +7,7 @@
  * the worst failure an operator can have.
  */
 import { get } from '../api/http.js';
+import { currentUser, refreshSession } from '../api/session.js';
 import type { StreamMessage } from '../api/types.js';
 import { createStore } from '../util/store.js';
 import type { AlertBook } from './alert-book.js';
@@ -14,6 +15,8 @@ import type { AlertBook } from './alert-book.js';
 export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
 
 const BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000];
+/** The hub closes a revoked session's sockets with this code (hub/realtime/stream-server.ts). */
+const SESSION_ENDED = 4401;
 const PING_EVERY_MS = 15_000;
 const PONG_WITHIN_MS = 10_000;
 
@@ -75,7 +78,25 @@ export class LiveStream {
       this.startHeartbeat(socket);
     };
     socket.onmessage = (event) => this.onMessage(String(event.data));
-    socket.onclose = () => this.drop(socket);
+    socket.onclose = (event) => (event.code === SESSION_ENDED ? this.sessionEnded(socket) : this.drop(socket));
+  }
+
+  /**
+   * Logged out elsewhere, disabled, password or role changed, unlinked: ask
+   * the hub who we are now before anything else — an ended session goes to
+   * the login page (the 401 handler stops this stream), a changed role or set
+   * of homes is picked up and the stream comes back with it — instead of
+   * retrying a socket that will be refused.
+   */
+  private sessionEnded(socket: WebSocket): void {
+    if (this.socket !== socket) return;
+    this.clearHeartbeat();
+    this.socket = undefined;
+    this.status.set('reconnecting');
+    void refreshSession().finally(() => {
+      // No user any more: the shell stops this stream when it renders the login page.
+      if (!this.stopped && !this.socket && currentUser.get()) this.connect();
+    });
   }
 
   /** Forgets a socket that closed or went silent and plans the next one. */

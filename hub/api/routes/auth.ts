@@ -75,7 +75,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
     deps.loginGuard.succeeded(username);
-    const { token, expiresAt } = deps.sessions.create({ userId: user.id, username: user.username, role: user.role, homeIds: user.homeIds });
+    const { token, expiresAt } = await deps.sessions.create({ userId: user.id, username: user.username, role: user.role, homeIds: user.homeIds });
     deps.audit.record('auth.login', `user:${user.username}`, undefined, { ip });
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', expires: new Date(expiresAt), secure: servedOverTls(c) });
     return c.json(
@@ -96,8 +96,8 @@ export function authRoutes(deps: AuthRouteDeps) {
     );
   });
 
-  app.openapi(routes.logout, (c) => {
-    deps.sessions.revoke(c.get('token'));
+  app.openapi(routes.logout, async (c) => {
+    await deps.sessions.revoke(c.get('token'));
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: servedOverTls(c) });
     return c.json({ ok: true as const }, 200);
   });

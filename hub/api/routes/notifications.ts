@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../../alerts/alert.js';
 import type { NotifyService } from '../../notify/notify-service.js';
 import { DELIVERY_STATUSES, NOTIFY_EVENTS } from '../../notify/types.js';
-import { webhookUrlSchema } from '../../notify/webhook-url.js';
+import { webhookUrlSchema } from '../../registry/webhook-url.js';
 import type { ApiEnv } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';

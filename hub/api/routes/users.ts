@@ -77,7 +77,7 @@ export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; 
     const user = await deps.registry.updateUser(userId, (u) => ({ ...u, ...changes, ...(passwordHash ? { passwordHash } : {}) }));
     // Access changed: old sessions carry the old role and homes, so they end now.
     const reason = changes.disabled ? 'user disabled' : changes.role ? 'role changed' : changes.homeIds ? 'homes changed' : passwordHash ? 'password changed' : undefined;
-    if (reason) deps.sessions.revokeUser(user.id, reason);
+    if (reason) await deps.sessions.revokeUser(user.id, reason);
     deps.audit.record('user.updated', actor(c), user.username, { ...changes, passwordChanged: passwordHash !== undefined });
     return c.json(view(user), 200);
   });

@@ -1,7 +1,7 @@
 /**
  * The registry's file adapter (the default store, DESIGN.md §6): homes,
  * residents, devices and users each in its own lowdb JSON file under
- * `<dataDir>/registry`, written atomically with fsync (hub/registry/json-file-adapter.ts).
+ * `<dataDir>/registry`, written atomically with fsync (durable-json-file.ts).
  * Files written by an older release are upgraded on load
  * (registry-migrations.ts); a newer one refuses the start.
  *
@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { REGISTRY_SCHEMA_VERSION, type RegistryFile } from '../../registry/records.js';
 import type { RegistryChanges, RegistryMigration, RegistryRecords, RegistryStore } from '../ports.js';
-// Still in hub/registry/ because the visit and webhook stores use it too; it moves here when they get their ports.
-import { DurableJsonFile } from '../../registry/json-file-adapter.js';
+import { DurableJsonFile } from './durable-json-file.js';
 import { migrateRegistryFile } from './registry-migrations.js';
 
 type Kind = keyof RegistryRecords;

@@ -1,9 +1,10 @@
 /**
  * Moving a hub from files to PostgreSQL (`npm run migrate:to-postgres`): the
- * registry records and every journal line of a data dir are copied into an
- * EMPTY database, then checked — the same number of records per table, the
- * same number of journal rows, the hash chain intact and ending on the same
- * hash as the files. The lines are copied verbatim (n, at, prev and hash
+ * registry records, every journal line, visits, webhooks, the delivery log
+ * and a saved rules snapshot (copy-service-stores.ts) of a data dir are copied
+ * into an EMPTY database, then checked — the same number of records per
+ * table, the same number of journal rows, the hash chain intact and ending on
+ * the same hash as the files. The lines are copied verbatim (n, at, prev and hash
  * unchanged), so the chain simply continues when the hub starts on the
  * database.
  *
@@ -18,6 +19,7 @@ import { listJournalFiles, scanLines } from '../journal-files.js';
 import { hashLine, parseEntry } from '../journal-format.js';
 import type { DeviceMessageKey, RegistryRecords } from '../ports.js';
 import { verifyJournal } from '../verify-journal.js';
+import { copyServiceStores, SERVICE_TABLES, type ServiceCounts } from './copy-service-stores.js';
 import type { PgDatabase } from './database.js';
 import { insertBatch, type PgLine, type Queryable } from './journal-sql.js';
 import { upsertRecords } from './registry-pg.js';
@@ -27,6 +29,8 @@ export interface CopyReport {
   records: Record<keyof RegistryRecords, number>;
   journalLines: number;
   lastHash: string | undefined;
+  /** Visits, flag histories, webhooks, delivery log lines, rules snapshot (0 or 1). */
+  services: ServiceCounts;
 }
 
 export class CopyError extends Error {}
@@ -47,14 +51,15 @@ export async function copyFilesToPostgres(dataDir: string, db: PgDatabase, messa
   const copied = await db.transaction(async (client) => {
     await upsertRecords(client, registry);
     const journal = await copyJournal(journalDir, client, messageKeyOf);
-    await checkCopy(client, records, journal);
-    return journal;
+    const services = await copyServiceStores(dataDir, client);
+    await checkCopy(client, { ...records, ...services }, journal);
+    return { ...journal, services };
   });
-  return { records, journalLines: copied.lines, lastHash: copied.lastHash };
+  return { records, journalLines: copied.lines, lastHash: copied.lastHash, services: copied.services };
 }
 
 async function refuseNonEmpty(db: PgDatabase): Promise<void> {
-  for (const table of [...TABLES, 'journal']) {
+  for (const table of [...TABLES, 'journal', 'sessions', ...SERVICE_TABLES]) {
     const { rows } = await db.query(`SELECT 1 FROM ${table} LIMIT 1`);
     if (rows.length > 0) throw new CopyError(`${db.description} is not empty (table ${table} has rows); copy into a new, empty database`);
   }
@@ -86,10 +91,10 @@ async function copyJournal(dir: string, db: Queryable, messageKeyOf: (type: stri
   return { lines, lastHash };
 }
 
-async function checkCopy(db: Queryable, records: CopyReport['records'], copied: { lines: number; lastHash: string | undefined }): Promise<void> {
-  for (const table of TABLES) {
+async function checkCopy(db: Queryable, counts: CopyReport['records'] & ServiceCounts, copied: { lines: number; lastHash: string | undefined }): Promise<void> {
+  for (const table of [...TABLES, ...SERVICE_TABLES]) {
     const { rows } = await db.query<{ c: number }>(`SELECT count(*)::int AS c FROM ${table}`);
-    if (rows[0]?.c !== records[table]) throw new CopyError(`${table}: ${rows[0]?.c} rows in the database, ${records[table]} records in the files`);
+    if (rows[0]?.c !== counts[table]) throw new CopyError(`${table}: ${rows[0]?.c} rows in the database, ${counts[table]} records in the files`);
   }
   const verified = await verifyPgJournal(db);
   if (!verified.ok) throw new CopyError(`the copied journal does not verify at row n=${verified.n}: ${verified.reason}`);

@@ -9,7 +9,7 @@
  * startup option: a COMMIT that returned is on the server's disk, which is
  * what "durable before PUBACK" means on this store (DESIGN.md §8).
  */
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Client, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { StartupError } from '../../core/data-dir.js';
 import type { Logger } from '../../core/logger.js';
 import { isConnectionError } from './errors.js';
@@ -119,16 +119,46 @@ export class PgDatabase {
     }
   }
 
-  private async connectAndMigrate(): Promise<void> {
+  /**
+   * A connection of its own, outside the pool, for work that must stay on one
+   * server session: the journal writer holds its advisory lock there
+   * (journal-writer-connection.ts). Same settings as the pool's connections.
+   * The caller owns it and must handle its 'error' event and end() it.
+   */
+  async connectDedicated(applicationName: string): Promise<Client> {
+    if (!this.pool) throw new Error(`${this.description}: connectDedicated before ready()`);
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({
+    const client = new pg.Client({ ...this.connectionSettings(), application_name: applicationName });
+    try {
+      await client.connect();
+    } catch (err) {
+      if (isConnectionError(err)) this.markDown(err);
+      throw err;
+    }
+    return client;
+  }
+
+  /** What a dedicated connection saw: it feeds the same health flag as the pool. */
+  noteConnectionError(err: unknown): void {
+    if (isConnectionError(err)) this.markDown(err);
+  }
+  noteAnswered(): void {
+    this.markUp();
+  }
+
+  private connectionSettings() {
+    return {
       connectionString: this.options.url,
-      max: this.options.poolSize ?? 6,
       application_name: 'home-care-hub',
       options: '-c synchronous_commit=on',
       connectionTimeoutMillis: 5_000,
       keepAlive: true,
-    });
+    };
+  }
+
+  private async connectAndMigrate(): Promise<void> {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ ...this.connectionSettings(), max: this.options.poolSize ?? 6 });
     // An idle connection that the server closes (restart, pg_terminate_backend) is reported here;
     // without a listener node-postgres would crash the process.
     pool.on('error', (err) => this.markDown(err));

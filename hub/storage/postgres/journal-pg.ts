@@ -8,6 +8,9 @@
  *   in one multi-row INSERT, one statement, one transaction; the lines are
  *   durable when it returns (synchronous_commit on). Appends meanwhile form
  *   the next batch.
+ * - Every write goes through one connection that holds the journal's advisory
+ *   lock (journal-writer-connection.ts): one writer per database, and a
+ *   restarted hub waits for a killed one's in-flight commit before replaying.
  * - Unlike a failed disk, a lost connection is expected to come back. The
  *   flush then retries THE SAME batch — same n, same hashes — until it
  *   commits, and the durable promises simply wait: no PUBACK, so devices keep
@@ -25,6 +28,8 @@ import type { AppendResult, DeviceMessageKey, JournalStore } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
 import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal } from './journal-sql.js';
+import { JournalLockedError, JournalWriterConnection } from './journal-writer-connection.js';
+import { NewestMessageKeys } from './newest-message-keys.js';
 
 export interface PgJournalOptions {
   db: PgDatabase;
@@ -41,6 +46,10 @@ export interface PgJournalOptions {
   retryDelayMs?: { min: number; max: number };
   /** How long close() waits for pending lines while the database is unreachable. */
   closeTimeoutMs?: number;
+  /** How long open() (or a reconnect) waits for the journal's writer lock (journal-writer-connection.ts). */
+  lockWaitMs?: number;
+  /** The lock is held by another session and open() is waiting for it. */
+  onWaitingForLock?: (holder: string) => void;
 }
 
 interface Batch extends QueuedBatch {
@@ -49,6 +58,8 @@ interface Batch extends QueuedBatch {
 
 export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore {
   private readonly db: PgDatabase;
+  /** Holds the writer lock; every write and the replay go through it. */
+  private readonly writer: JournalWriterConnection;
   private readonly maxBatch: number;
   /** The last attempt's error while a batch is being retried. */
   private stalled: string | undefined;
@@ -57,11 +68,13 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private wakeRetry: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private lookupsWaiting = 0;
+  private readonly newestKeys = new NewestMessageKeys();
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
     super(options.now ?? Date.now, options.onError);
     this.db = options.db;
+    this.writer = new JournalWriterConnection({ db: options.db, lockWaitMs: options.lockWaitMs, onWaiting: options.onWaitingForLock });
     this.maxBatch = options.maxBatch ?? 2_000;
   }
 
@@ -75,18 +88,24 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.failure?.message ?? this.db.lastError ?? this.stalled;
   }
 
-  /** Connects (migrating the schema if needed), replays every row in n order, continues the chain. */
+  /**
+   * Connects (migrating the schema if needed), takes the writer lock — waiting
+   * for a killed hub's last commit to land — then replays every row in n order
+   * and continues the chain.
+   */
   async open(onEntry?: (entry: JournalEntry) => void): Promise<number> {
     if (this.state !== 'new') throw new Error(`journal: open() called when already ${this.state}`);
     this.state = 'opening';
     this.db.acquire();
     try {
       await this.db.ready();
+      await this.writer.open();
       const count = await this.replay(onEntry);
       if (this.state === 'opening') this.state = 'open';
       return count;
     } catch (err) {
       this.state = 'closed';
+      await this.writer.end();
       await this.db.release();
       throw err;
     }
@@ -95,13 +114,15 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private async replay(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<number> {
     let count = 0;
     let warned = false;
-    await scanJournal(this.db, ({ entry, text, storedHash }) => {
+    await scanJournal(this.writer, ({ entry, text, storedHash }) => {
       const hash = hashLine(text);
       if (!warned && (entry.n !== this._lastN + 1 || entry.prev !== this.nextPrev || hash !== storedHash)) {
         warned = true;
         this.options.onWarning?.(`journal chain broken at n=${entry.n} in ${this.location}; replay continues — run \`npm run audit:verify\` for details`);
       }
       onEntry?.(entry);
+      const key = this.options.messageKeyOf?.(entry.type, entry.data);
+      if (key) this.newestKeys.note(key);
       count += 1;
       this._lastN = entry.n;
       this.nextPrev = hash;
@@ -117,7 +138,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     // `data` as it appears in the line: the json column stores exactly this text.
     const dataText = line.slice(line.indexOf(',"data":') + 8, line.lastIndexOf(',"prev":'));
     const batch = this.enqueue(next, (b) => b.lines.length < this.maxBatch, () => ({ ...this.baseBatch(entry.n), lines: [] }));
-    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key: this.options.messageKeyOf?.(type, data) });
+    const key = this.options.messageKeyOf?.(type, data);
+    if (key) this.newestKeys.note(key);
+    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key });
     return { entry, durable: batch.done };
   }
 
@@ -141,6 +164,11 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     } finally {
       this.lookupsWaiting -= 1;
     }
+  }
+
+  /** Newer than every key held for the device: cannot be a retransmission (newest-message-keys.ts). */
+  isSurelyNew(key: DeviceMessageKey): boolean {
+    return this.newestKeys.isNewer(key);
   }
 
   /** Message look-ups in progress or waiting for the database (tests and diagnostics). */
@@ -169,6 +197,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       this.abandoned = true;
       this.wakeRetry?.();
       await this.whenDurable().catch(noop);
+      await this.writer.end();
       await this.db.release();
     })();
     return this.closing;
@@ -180,19 +209,19 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
-        const repeated = await insertBatch(this.db, batch.lines);
+        const repeated = await insertBatch(this.writer, batch.lines);
         this.stalled = undefined;
         for (const l of repeated) this.warnRepeated(l);
         return;
       } catch (err) {
         if (uniqueViolation(err) === 'journal_pkey') {
-          const presence = await batchPresence(this.db, batch.lines).catch(() => 'unknown' as const);
+          const presence = await batchPresence(this.writer, batch.lines).catch(() => 'unknown' as const);
           if (presence === 'all') {
             this.stalled = undefined; // the earlier attempt did commit; only its reply was lost
             return;
           }
           if (presence === 'other') throw new Error('rows with these n already exist and differ: another process writes this journal', { cause: err });
-        } else if (isPermanentError(err)) {
+        } else if (isPermanentError(err) || err instanceof JournalLockedError) {
           throw err;
         }
         this.stalled = `${this.location}: ${(err as Error).message}`;

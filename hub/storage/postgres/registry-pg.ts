@@ -2,17 +2,14 @@
  * The registry on PostgreSQL: one row per record (a JSONB body plus the key
  * columns the database indexes and enforces, see the migration), loaded whole
  * at start and written record by record, each operation in one transaction.
- *
- * Writes go one at a time, in call order. The Registry changes its memory
- * before it writes; two overlapping writes of the same device committing in
- * the other order would leave the database one change behind the cache.
+ * Writes go one at a time, in call order (PgStore says why).
  */
 import type { PoolClient } from 'pg';
 import { DomainError } from '../../core/errors.js';
 import type { DeviceRecord, HomeRecord, ResidentRecord, UserRecord } from '../../registry/records.js';
 import type { RegistryChanges, RegistryRecords, RegistryStore } from '../ports.js';
-import type { PgDatabase } from './database.js';
-import { isConnectionError, uniqueViolation } from './errors.js';
+import { uniqueViolation } from './errors.js';
+import { PgStore } from './pg-store.js';
 
 /** Each table: its key columns (besides id and body), and how to take them from a record. */
 const TABLES = {
@@ -25,23 +22,11 @@ const TABLES = {
 type Kind = keyof typeof TABLES;
 const KINDS = Object.keys(TABLES) as Kind[];
 
-export class PgRegistryStore implements RegistryStore {
+export class PgRegistryStore extends PgStore implements RegistryStore {
   readonly migrations = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private acquired = false;
-
-  constructor(private readonly db: PgDatabase) {}
-
-  get location(): string {
-    return this.db.description;
-  }
 
   async load(): Promise<RegistryRecords> {
-    if (!this.acquired) {
-      this.acquired = true;
-      this.db.acquire();
-    }
-    await this.db.ready();
+    await this.open();
     const records: Partial<Record<Kind, unknown[]>> = {};
     for (const kind of KINDS) {
       // ORDER BY id: a stable order, as the files gave (insertion order is not kept by a table).
@@ -52,23 +37,11 @@ export class PgRegistryStore implements RegistryStore {
   }
 
   write(changes: RegistryChanges): Promise<void> {
-    const next = this.queue.then(() => this.writeNow(changes));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  async close(): Promise<void> {
-    await this.queue;
-    if (this.acquired) {
-      this.acquired = false;
-      await this.db.release();
-    }
-  }
-
-  private async writeNow(changes: RegistryChanges): Promise<void> {
-    await this.db.transaction((client) => upsertRecords(client, changes)).catch((err: unknown) => {
-      throw explain(err, this.db);
-    });
+    return this.serial(() =>
+      this.db.transaction((client) => upsertRecords(client, changes)).catch((err: unknown) => {
+        throw explainConstraint(err);
+      }),
+    );
   }
 }
 
@@ -96,13 +69,10 @@ async function upsert(client: PoolClient, kind: Kind, records: readonly { id: st
   await client.query(`INSERT INTO ${kind} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`, values);
 }
 
-/** The database's refusals in the words the API uses (409/400), not a bare 500. */
-function explain(err: unknown, db: PgDatabase): unknown {
-  if (isConnectionError(err)) return new DomainError('unavailable', db.lastError ?? `${db.description} unreachable: ${(err as Error).message}`);
+/** The registry's unique keys in the words the API uses (409); the rest is explained by PgStore (explainPgError). */
+function explainConstraint(err: unknown): unknown {
   const constraint = uniqueViolation(err);
   if (constraint === 'devices_kind_serial') return new DomainError('conflict', 'a device with this kind and serial is already registered');
   if (constraint === 'users_username') return new DomainError('conflict', 'a user with this username already exists');
-  // jsonb cannot hold \u0000 (SQLSTATE 22P05 untranslatable_character).
-  if ((err as { code?: string }).code === '22P05') return new DomainError('invalid', 'text must not contain NUL characters (\\u0000)');
   return err;
 }

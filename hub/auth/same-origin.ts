@@ -14,8 +14,6 @@
  * that can hold the cookie sends at least one of them, and scripts and
  * tools should use the bearer token, which no other page can attach.
  */
-import { HttpError } from './errors.js';
-
 /** True when `origin` (an Origin header) names the same host:port as `host` (the Host header). */
 export function sameOrigin(origin: string, host: string | undefined): boolean {
   if (!host) return false;
@@ -42,12 +40,4 @@ export function crossOriginWriteReason(method: string, headers: OriginHeaders): 
   if (headers.origin !== undefined && !sameOrigin(headers.origin, headers.host)) return 'Origin is not this hub';
   if (site === undefined && headers.origin === undefined) return 'neither Origin nor Sec-Fetch-Site was sent';
   return undefined;
-}
-
-export function crossOriginRefusal(reason: string): HttpError {
-  return new HttpError(
-    403,
-    'cross_origin',
-    `refused: a write with the session cookie must come from the hub's own pages (${reason}); scripts and tools send Authorization: Bearer <token> instead`,
-  );
 }

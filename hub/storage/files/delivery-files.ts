@@ -1,5 +1,5 @@
 /**
- * The delivery log on disk: `<dataDir>/notifications/deliveries-YYYY-MM.jsonl`,
+ * The delivery log on files (DeliveryLogStore): `<dataDir>/notifications/deliveries-YYYY-MM.jsonl`,
  * one JSON line per queued delivery, attempt or drop, appended with group
  * commit (one write + fdatasync per batch, one batch in flight) and replayed
  * at start so pending deliveries and the log survive a restart.
@@ -15,21 +15,14 @@
  */
 import { open, readdir, readFile, mkdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../core/logger.js';
-import type { DeliveryLine } from './types.js';
+import type { Logger } from '../../core/logger.js';
+import { previousMonth, utcMonthOf } from '../../core/months.js';
+import type { DeliveryLine } from '../../notify/types.js';
+import type { DeliveryLogStore } from '../ports.js';
 
 const FILE = /^deliveries-(\d{4}-\d{2})\.jsonl$/;
 
-function monthOf(at: number): string {
-  return new Date(at).toISOString().slice(0, 7);
-}
-
-function previousMonth(month: string): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-}
-
-export class DeliveryFile {
+export class DeliveryFiles implements DeliveryLogStore {
   private pending: string[] = [];
   private flushing: Promise<void> | undefined;
   private handle: FileHandle | undefined;
@@ -43,16 +36,33 @@ export class DeliveryFile {
     private readonly log: Logger,
   ) {}
 
+  get location(): string {
+    return this.dir;
+  }
+
   /**
    * Reads this month's and last month's files in order. Older files stay on
    * disk but are not loaded: nothing in them can still be pending (a delivery
    * lives at most a quiet night plus one hour).
    */
   async load(): Promise<DeliveryLine[]> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const current = monthOf(this.now());
+    const current = utcMonthOf(this.now());
     const wanted = new Set([current, previousMonth(current)]);
-    const files = (await readdir(this.dir)).filter((f) => wanted.has(FILE.exec(f)?.[1] ?? '')).sort();
+    return this.readMonths((month) => wanted.has(month));
+  }
+
+  /** Every line of every month, oldest first: what migrate:to-postgres copies. Creates nothing. */
+  loadAll(): Promise<DeliveryLine[]> {
+    return this.readMonths(() => true, false);
+  }
+
+  private async readMonths(wanted: (month: string) => boolean, create = true): Promise<DeliveryLine[]> {
+    if (create) await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' && !create) return [] as string[];
+      throw err;
+    });
+    const files = names.filter((f) => FILE.test(f) && wanted(FILE.exec(f)![1]!)).sort();
     const lines: DeliveryLine[] = [];
     for (const file of files) {
       const text = await readFile(join(this.dir, file), 'utf8');
@@ -94,7 +104,7 @@ export class DeliveryFile {
         const batch = this.pending.join('');
         this.pending = [];
         try {
-          const handle = await this.fileFor(monthOf(this.now()));
+          const handle = await this.fileFor(utcMonthOf(this.now()));
           await handle.write(batch);
           await handle.datasync();
         } catch (err) {
