@@ -22,6 +22,7 @@ import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { devicePolicy } from './broker/access-policy.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
 import { DeviceConfig } from './commands/device-config.js';
@@ -32,6 +33,7 @@ import { ensureWritableDir, type Tightened } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
+import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Commissioning } from './homes/commissioning.js';
@@ -104,6 +106,8 @@ export class Hub {
   readonly ingest: Ingest;
   readonly rules: RulesEngine;
   readonly broker: MqttBroker;
+  /** Set with HUB_REDIS_URL: this hub is one node of a cluster (issue 12). */
+  readonly cluster: ClusterNode | undefined;
   readonly sessions: SessionStore;
   readonly load: LoadShedder;
   readonly homes: HomeService;
@@ -181,6 +185,17 @@ export class Hub {
       load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
     });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
+    this.cluster = config.redisUrl
+      ? new ClusterNode({
+          nodeId: resolveNodeId(config.nodeId, config.mqttPort),
+          redisUrl: config.redisUrl,
+          redisPrefix: config.redisPrefix,
+          outbox: this.outbox,
+          bus: this.bus,
+          disconnectLocal: (id) => this.broker.disconnect(id),
+          log: log.child({ module: 'cluster' }),
+        })
+      : undefined;
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
@@ -197,7 +212,9 @@ export class Hub {
         ),
       ),
       onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
-      commandLink: this.outbox,
+      // In a cluster the relay tells the outbox of devices subscribed on every node.
+      commandLink: this.cluster?.relay ?? this.outbox,
+      cluster: () => this.cluster?.brokerOptions,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
       now,
@@ -213,7 +230,7 @@ export class Hub {
       presence: this.presence,
       states: this.states,
       audit: this.audit,
-      disconnect: (id) => this.broker.disconnect(id),
+      disconnect: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       now,
     });
     this.stream = new StreamServer({
@@ -293,6 +310,8 @@ export class Hub {
       named('command outbox', this.outbox),
       named('alert commands', this.alertCommands),
       named('load shedder', this.load),
+      // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
+      ...(this.cluster ? [named('cluster', this.cluster)] : []),
       step(
         'broker',
         async () => {
