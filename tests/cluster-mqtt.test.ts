@@ -70,14 +70,14 @@ describe('a cluster of hub nodes sharing Redis', () => {
     const { a, b, bracelet } = await twoNodes();
     const onA = await connect(a, bracelet, false);
     await onA.subscribeAsync(`hc/v1/${bracelet.id}/cmd`, { qos: 1 });
-    expect(a.hub.broker.connectedClients).toBe(1);
+    expect(a.hub.ops.deviceConnections()).toBe(1);
 
     const closedOnA = waitForClose(onA, SLOW.timeout);
     const onB = keep(mqtt.connect(b.mqttUrl, { clientId: bracelet.id, username: bracelet.id, password: bracelet.secret, clean: false, reconnectPeriod: 0 }), endClient);
     const connack = await new Promise<IConnackPacket>((resolve, reject) => onB.once('connect', resolve).once('error', reject));
     await closedOnA;
-    await waitFor(() => a.hub.broker.connectedClients === 0, 'node a drops the taken-over connection');
-    expect(b.hub.broker.connectedClients).toBe(1);
+    await waitFor(() => a.hub.ops.deviceConnections() === 0, 'node a drops the taken-over connection');
+    expect(b.hub.ops.deviceConnections()).toBe(1);
     // The CONNACK's session-present flag: node b found the session node a stored in Redis.
     expect(connack.sessionPresent).toBe(true);
 
@@ -109,7 +109,7 @@ describe('a cluster of hub nodes sharing Redis', () => {
     const revoked = await b.api.post(`/api/v1/devices/${bracelet.id}/revoke`, { reason: 'bracelet lost' });
     expect(revoked.status).toBe(200);
     await closed;
-    await waitFor(() => a.hub.broker.connectedClients === 0, 'node a closes the revoked device');
+    await waitFor(() => a.hub.ops.deviceConnections() === 0, 'node a closes the revoked device');
   });
 
   it('survives losing Redis: errors are logged, devices already connected keep their connection, and the hub stops promptly', async () => {

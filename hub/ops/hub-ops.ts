@@ -176,7 +176,8 @@ export class HubOps {
     return { endpoint, token: this.deps.config.metricsToken };
   }
 
-  private deviceConnections(): number {
+  /** Device connections open now: the heartbeat probe's own connection is not a device. */
+  deviceConnections(): number {
     return Math.max(0, this.deps.mqttClients() - (this.probe.connected ? 1 : 0));
   }
 }
