@@ -2,10 +2,12 @@
 import { adminZhCN } from './admin-zh-CN.js';
 import { locationZhCN } from './location-zh-CN.js';
 import type { MessageKey } from './en.js';
+import { zhCNOps } from './zh-CN-ops.js';
 
 export const zhCN: Record<MessageKey, string> = {
   ...adminZhCN,
   ...locationZhCN,
+  ...zhCNOps,
   'app.title': '居家养老监护台',
 
   'nav.label': '主导航',
