@@ -120,6 +120,7 @@ describe('folder import rules (DESIGN.md §2)', () => {
       homes: 5,
       visits: 5,
       reports: 5,
+      drills: 5,
       notify: 5,
       realtime: 5,
       broker: 5,

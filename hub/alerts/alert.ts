@@ -115,7 +115,13 @@ export interface Alert {
   resolvedAt?: string | undefined;
   resolvedBy?: string | undefined;
   outcome?: Outcome | undefined;
+  /** Set on the alerts of a drill (issue 13 item 8): handled like any other, marked everywhere, left out of every KPI. */
+  drill?: AlertDrillMark | undefined;
   timeline: TimelineEntry[];
+}
+
+export interface AlertDrillMark {
+  drillId: string;
 }
 
 /** An alert without its timeline, as in lists and stream deltas. */

@@ -22,6 +22,7 @@ import type { Commissioning } from '../homes/commissioning.js';
 import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
+import type { DrillService } from '../drills/drill-service.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import type { Registry } from '../registry/registry.js';
@@ -39,6 +40,7 @@ import { alertsRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
+import { drillsRoutes } from './routes/drills.js';
 import { homesRoutes } from './routes/homes.js';
 import { contactWebhookGuard, notificationsRoutes } from './routes/notifications.js';
 import { reportsRoutes } from './routes/reports.js';
@@ -74,6 +76,8 @@ export interface ApiDeps {
   states: DeviceStateStore;
   visits: VisitService;
   reports: ReportService;
+  /** Drills (issue 13 item 8). */
+  drills: DrillService;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
   /** Backups and retention for the admin page (issue 13). */
@@ -151,6 +155,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/', visitsRoutes(deps));
   api.route('/reports', reportsRoutes(deps));
   api.route('/admin', adminRoutes(deps));
+  api.route('/drills', drillsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },

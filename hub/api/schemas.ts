@@ -35,6 +35,7 @@ export const AlertSummary = z
       .describe('commands sent to devices for this alert, with how far each got'),
     acknowledgedBy: z.string().optional(),
     outcome: z.enum(OUTCOMES).optional(),
+    drill: z.object({ drillId: z.string() }).optional().describe('only on drill alerts (issue 13 item 8): left out of every report figure'),
   })
   .meta({ id: 'AlertSummary' });
 
