@@ -1,6 +1,6 @@
 /**
  * Hash routes (#/queue, #/alerts/<id>, #/homes, #/audit, #/reports, #/family,
- * #/install…, #/visits, #/admin/…, #/residents/<id>): a reload or a bookmark lands on the same page, and no
+ * #/install…, #/visits, #/admin/…, #/residents/<id>, #/drills[/<id>]): a reload or a bookmark lands on the same page, and no
  * server route is involved.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -20,6 +20,7 @@ export type Route =
   | { name: 'adminWebhooks' }
   | { name: 'adminData' }
   | { name: 'resident'; id: string }
+  | { name: 'drills'; id?: string | undefined }
   | { name: 'notFound'; path: string };
 
 const FIXED: Record<string, Route> = {
@@ -34,6 +35,7 @@ const FIXED: Record<string, Route> = {
   '/admin/users': { name: 'adminUsers' },
   '/admin/webhooks': { name: 'adminWebhooks' },
   '/admin/data': { name: 'adminData' },
+  '/drills': { name: 'drills' },
 };
 
 export function parseRoute(hash: string): Route {
@@ -45,6 +47,8 @@ export function parseRoute(hash: string): Route {
   if (alert?.[1]) return { name: 'alert', id: decodeURIComponent(alert[1]) };
   const resident = /^\/residents\/([^/]+)$/.exec(path);
   if (resident?.[1]) return { name: 'resident', id: decodeURIComponent(resident[1]) };
+  const drill = /^\/drills\/([^/]+)$/.exec(path);
+  if (drill?.[1]) return { name: 'drills', id: decodeURIComponent(drill[1]) };
   const home = /^\/install\/homes\/([^/]+)$/.exec(path);
   if (home?.[1]) return { name: 'installHome', id: decodeURIComponent(home[1]) };
   return { name: 'notFound', path };
@@ -65,6 +69,8 @@ export const href = {
   adminWebhooks: () => '#/admin/webhooks',
   adminData: () => '#/admin/data',
   resident: (id: string) => `#/residents/${encodeURIComponent(id)}`,
+  drills: () => '#/drills',
+  drill: (id: string) => `#/drills/${encodeURIComponent(id)}`,
 };
 
 export function useRoute(): Route {

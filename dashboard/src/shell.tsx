@@ -7,6 +7,7 @@ import { TitleCount } from './components/title-count.js';
 import { t } from './i18n/index.js';
 import { AlertPage } from './pages/alert-page.js';
 import { AuditPage } from './pages/audit-page.js';
+import { DrillsPage } from './pages/drills-page.js';
 import { HomesPage } from './pages/homes-page.js';
 import { ReportsPage } from './pages/reports-page.js';
 import { hasPage } from './roles.js';
@@ -41,6 +42,8 @@ function page(route: Route, user: User) {
       return adminPage(route);
     case 'resident':
       return <ResidentPage key={route.id} id={route.id} user={user} />;
+    case 'drills':
+      return <DrillsPage user={user} id={route.id} />;
     case 'family':
       return <NotAllowed />;
     case 'notFound':

@@ -46,6 +46,11 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
             {t('nav.reports')}
           </NavLink>
         )}
+        {REPORT_ROLES.has(user.role) && (
+          <NavLink to={href.drills()} current={route.name === 'drills'}>
+            {t('nav.drills')}
+          </NavLink>
+        )}
         {INSTALL_ROLES.has(user.role) && (
           <NavLink to={href.install()} current={route.name === 'install' || route.name === 'installNew' || route.name === 'installHome'}>
             {t('nav.install')}

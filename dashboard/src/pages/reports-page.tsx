@@ -11,6 +11,7 @@ import { API, get } from '../api/http.js';
 import type { AnswerShare, Durations, ReportSummary, ReportTableName, ResponseTimes, VisitRateReport } from '../api/types.js';
 import { BarChart } from '../components/bar-chart.js';
 import { t, tValue } from '../i18n/index.js';
+import { href } from '../router.js';
 import { formatAgo, formatDateTime } from '../util/format.js';
 import { errorText } from '../util/use-action.js';
 import { formatPercent, formatSeconds, periodOf, type Preset, PRESETS } from '../util/report-format.js';
@@ -280,6 +281,9 @@ export function ReportsPage() {
           </span>
         )}
       </form>
+      <p class="hint" data-field="drills-excluded">
+        <a href={href.drills()}>{t('reports.drillsExcluded')}</a>
+      </p>
       {error && (
         <p class="error" role="alert">
           {error}
