@@ -183,6 +183,14 @@ describe('drills', () => {
     expect((await supervisor.post('/api/v1/drills/dr-none/end', {})).status).toBe(404);
     // The admin may read drills but not run them (route-role-matrix.test.ts checks every role).
     expect((await hub.api.post('/api/v1/drills', { kind: 'sos', homeId: live.homeId })).status).toBe(403);
+    // CSRF: a supervisor's session cookie riding a write from another site is refused (hub/auth/same-origin.ts).
+    const crossSite = await hub.hub.httpApp!.request('http://hub.example/api/v1/drills', {
+      method: 'POST',
+      headers: { host: 'hub.example', cookie: `hc_session=${supervisor.token}`, 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ kind: 'sos', homeId: live.homeId }),
+    });
+    expect(crossSite.status).toBe(403);
+    expect(((await crossSite.json()) as { error: { code: string } }).error.code).toBe('cross_origin');
 
     expect((await supervisor.get('/api/v1/drills')).body.drills).toEqual([]);
     expect(await alertsNow(hub)).toEqual([]);

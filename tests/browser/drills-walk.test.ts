@@ -65,6 +65,8 @@ describe.skipIf(!HAVE_CHROMIUM)('drills (real chromium, real hub)', () => {
     await logIn(op, hub.httpUrl, operator);
     await op.waitForSelector(`.queue-row[data-alert-id="${rows[0]}"] [data-flag=drill]`);
     await op.waitForSelector(`.queue-row[data-alert-id="${rows[1]}"] [data-flag=drill]`);
+    // The alarm sounds as for the real thing: the drill rehearses the whole path.
+    expect(await op.locator('button.mute').getAttribute('data-alarm')).toBe('on');
     await op.click(`.queue-row[data-alert-id="${rows[0]}"]`);
     await op.waitForSelector('.alert-header [data-flag=drill]');
     expect(await op.textContent('.drill-banner')).toContain('drill');
