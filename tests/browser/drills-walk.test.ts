@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
 import { contrastProblems } from './axe.js';
 import { drawsChinese } from './cjk.js';
-import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
+import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, fakeNotifications, launchChromium, logIn, newDesk, notificationsShown, pageErrors, provisionRichHome, setHidden, type Person } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -48,6 +48,14 @@ describe.skipIf(!HAVE_CHROMIUM)('drills (real chromium, real hub)', () => {
   });
 
   it('a supervisor starts a community drill; the operator handles it marked DRILL; the report fills in live; the drill ends', async () => {
+    // The family member is on their page, the tab hidden: their notification must say DRILL.
+    const famContext = await newDesk(browser);
+    await fakeNotifications(famContext);
+    const fam = await famContext.newPage();
+    await logIn(fam, hub.httpUrl, family);
+    await fam.waitForSelector('[data-page=family]');
+    await setHidden(fam, true);
+
     await sup.click('a.nav-link[href="#/drills"]');
     await sup.waitForSelector('[data-page=drills]');
     await sup.check('input[name=scope][value=community]');
@@ -80,9 +88,8 @@ describe.skipIf(!HAVE_CHROMIUM)('drills (real chromium, real hub)', () => {
     expect(await contrastProblems(sup)).toEqual([]);
     await docScreenshot(sup, 'drills.png', { fullPage: true });
 
-    // The family sees the drill marked on their relative's page.
-    const fam = await (await newDesk(browser)).newPage();
-    await logIn(fam, hub.httpUrl, family);
+    // The family was told it is a drill, and sees it marked on their relative's page.
+    await expect.poll(async () => (await notificationsShown(fam)).map((n) => n.title)).toEqual(['DRILL · Fall — Wang Lan']);
     await fam.waitForSelector(`[data-page=family] .family-alert[data-alert-id="${rows[0]}"] [data-flag=drill]`);
 
     // The reports page says drills are not in its figures.

@@ -3,7 +3,8 @@
  * by the stream, the homes directory, the alarm and desktop notifications.
  * Started after login, stopped (and emptied) at logout.
  */
-import { t, tValue } from '../i18n/index.js';
+import { t } from '../i18n/index.js';
+import { kindHeadline } from '../util/alert-text.js';
 import { AlertBook } from './alert-book.js';
 import { Alarm } from './alarm.js';
 import { HomesDirectory } from './homes-directory.js';
@@ -26,7 +27,7 @@ export function startLive(): () => void {
     if (alert.severity === 'critical') alarm.newCritical();
     const home = homes.get(alert.homeId);
     const who = home?.resident?.name ?? home?.name ?? alert.homeId;
-    notifyIfHidden(alert, `${tValue('kind', alert.kind)} — ${who}`, home?.address ?? t('notify.open'));
+    notifyIfHidden(alert, `${kindHeadline(alert)} — ${who}`, home?.address ?? t('notify.open'));
   });
   // Any click or key unlocks audio (browser autoplay rules); harmless when already unlocked.
   const unlock = () => alarm.unlock();
