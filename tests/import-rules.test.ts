@@ -120,6 +120,9 @@ describe('folder import rules (DESIGN.md §2)', () => {
       homes: 5,
       visits: 5,
       reports: 5,
+      // Issue 13: call-backs react to alerts; presence is told by the stream, read by the API.
+      callbacks: 5,
+      shifts: 5,
       drills: 5,
       notify: 5,
       realtime: 5,

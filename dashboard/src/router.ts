@@ -20,6 +20,8 @@ export type Route =
   | { name: 'adminWebhooks' }
   | { name: 'adminData' }
   | { name: 'resident'; id: string }
+  | { name: 'callbacks' }
+  | { name: 'handover' }
   | { name: 'drills'; id?: string | undefined }
   | { name: 'notFound'; path: string };
 
@@ -35,6 +37,8 @@ const FIXED: Record<string, Route> = {
   '/admin/users': { name: 'adminUsers' },
   '/admin/webhooks': { name: 'adminWebhooks' },
   '/admin/data': { name: 'adminData' },
+  '/callbacks': { name: 'callbacks' },
+  '/handover': { name: 'handover' },
   '/drills': { name: 'drills' },
 };
 
@@ -69,6 +73,8 @@ export const href = {
   adminWebhooks: () => '#/admin/webhooks',
   adminData: () => '#/admin/data',
   resident: (id: string) => `#/residents/${encodeURIComponent(id)}`,
+  callbacks: () => '#/callbacks',
+  handover: () => '#/handover',
   drills: () => '#/drills',
   drill: (id: string) => `#/drills/${encodeURIComponent(id)}`,
 };

@@ -5,9 +5,11 @@
  */
 import { adminEn } from './admin-en.js';
 import { drillsEn } from './drills-en.js';
+import { enOps } from './en-ops.js';
 
 export const en = {
   ...adminEn,
+  ...enOps,
   ...drillsEn,
   'app.title': 'Home-care console',
 

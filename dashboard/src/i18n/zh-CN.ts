@@ -2,9 +2,11 @@
 import { adminZhCN } from './admin-zh-CN.js';
 import { drillsZhCN } from './drills-zh-CN.js';
 import type { MessageKey } from './en.js';
+import { zhCNOps } from './zh-CN-ops.js';
 
 export const zhCN: Record<MessageKey, string> = {
   ...adminZhCN,
+  ...zhCNOps,
   ...drillsZhCN,
   'app.title': '居家养老监护台',
 
