@@ -158,6 +158,9 @@ describe('drills', () => {
       onScene: { seconds: 1130, targetSec: 900, met: false },
     });
     expect(report.totals).toEqual({ answer: { met: 1, of: 1 }, dispatch: { met: 0, of: 1 }, onScene: { met: 0, of: 1 } });
+    // Resolved "resident OK", yet a drill owes the resident no call-back (only the visit's own is listed).
+    const callbacks = (await hub.api.get('/api/v1/callbacks?view=all')).body.callbacks as { alertId?: string }[];
+    expect(callbacks.map((c) => c.alertId)).toEqual([real.id]);
     expect(await summary()).toEqual(before.summary);
     expect(await csv()).toEqual(before.csv);
   });
