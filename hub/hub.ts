@@ -15,13 +15,14 @@ import { CallbackService } from './callbacks/callback-service.js';
 import { CallbackStore } from './callbacks/callback-store.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
-import { dataStatus } from './tools/backup/data-status.js';
+import { dataStatus } from './storage/data-status.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { devicePolicy } from './broker/access-policy.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
 import { DeviceConfig } from './commands/device-config.js';
@@ -33,6 +34,7 @@ import { ensureWritableDir, type Tightened } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
+import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Commissioning } from './homes/commissioning.js';
@@ -105,6 +107,8 @@ export class Hub {
   readonly ingest: Ingest;
   readonly rules: RulesEngine;
   readonly broker: MqttBroker;
+  /** Set with HUB_REDIS_URL: this hub is one node of a cluster (issue 12). */
+  readonly cluster: ClusterNode | undefined;
   readonly sessions: SessionStore;
   readonly load: LoadShedder;
   readonly homes: HomeService;
@@ -183,6 +187,17 @@ export class Hub {
       load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
     });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
+    this.cluster = config.redisUrl
+      ? new ClusterNode({
+          nodeId: resolveNodeId(config.nodeId, config.mqttPort),
+          redisUrl: config.redisUrl,
+          redisPrefix: config.redisPrefix,
+          outbox: this.outbox,
+          bus: this.bus,
+          disconnectLocal: (id) => this.broker.disconnect(id),
+          log: log.child({ module: 'cluster' }),
+        })
+      : undefined;
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
@@ -199,7 +214,9 @@ export class Hub {
         ),
       ),
       onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
-      commandLink: this.outbox,
+      // In a cluster the relay tells the outbox of devices subscribed on every node.
+      commandLink: this.cluster?.relay ?? this.outbox,
+      cluster: () => this.cluster?.brokerOptions,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
       now,
@@ -215,7 +232,7 @@ export class Hub {
       presence: this.presence,
       states: this.states,
       audit: this.audit,
-      disconnect: (id) => this.broker.disconnect(id),
+      disconnect: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       now,
     });
     this.stream = new StreamServer({
@@ -297,6 +314,8 @@ export class Hub {
       named('command outbox', this.outbox),
       named('alert commands', this.alertCommands),
       named('load shedder', this.load),
+      // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
+      ...(this.cluster ? [named('cluster', this.cluster)] : []),
       step(
         'broker',
         async () => {

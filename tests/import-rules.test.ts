@@ -127,6 +127,10 @@ describe('folder import rules (DESIGN.md §2)', () => {
       notify: 5,
       realtime: 5,
       broker: 5,
+      // Issue 12: health, metrics and the pipeline heartbeat watch the broker, journal and stream.
+      ops: 5,
+      // Aedes' Redis parts and the command relay, beside the broker they configure (issue 12).
+      cluster: 5,
       api: 6,
       compose: 7,
     };

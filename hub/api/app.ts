@@ -32,7 +32,7 @@ import type { Registry } from '../registry/registry.js';
 import type { ReportService } from '../reports/report-service.js';
 import type { AnyRule } from '../rules/define-rule.js';
 import type { VisitService } from '../visits/visit-service.js';
-import type { DataStatus } from '../tools/backup/data-status.js';
+import type { DataStatus } from '../storage/data-status.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
 import { DEFAULT_BODY_LIMITS, limitBodies, type BodyLimits } from './body-limit.js';
 import { consoleStatic } from './console-static.js';

@@ -57,6 +57,18 @@ export interface CommandLinkEvents {
   gone(deviceId: string, session: object): void;
 }
 
+/**
+ * Aedes' cluster options (issue 12): the node's id, a message bus and a
+ * session store shared through Redis (hub/cluster/redis-broker-parts.ts).
+ * Unset: one broker alone, with Aedes' in-memory defaults.
+ */
+export interface BrokerClusterOptions {
+  id: string;
+  mq: unknown;
+  persistence: unknown;
+  heartbeatInterval: number;
+}
+
 export interface MqttBrokerDeps {
   settings: BrokerSettings;
   registry: DeviceCredentialsCheck;
@@ -66,6 +78,8 @@ export interface MqttBrokerDeps {
   /** A device's session opened (CONNACK 0 sent) or closed. */
   onConnection?(deviceId: string, connected: boolean): void;
   commandLink?: CommandLinkEvents;
+  /** Read when the broker starts (the cluster's Redis connections are opened just before). */
+  cluster?: () => BrokerClusterOptions | undefined;
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
@@ -201,6 +215,7 @@ export class MqttBroker {
     // A minute's worth of connects at once, then the rate: a reconnect loop cannot churn sessions.
     const deviceConnectLimiter = new RateLimiter(settings.connectsPerDevicePerMin / 60, settings.connectsPerDevicePerMin, now);
     const created = Aedes.createBroker({
+      ...this.deps.cluster?.(),
       connectTimeout: settings.connectTimeoutMs,
       // Device topics have 4 levels; nothing legitimate goes deeper. Aedes >= 1.2 checks this
       // before any persistence side-effect (earlier versions crashed on deep topics).
@@ -230,6 +245,8 @@ export class MqttBroker {
       });
       this.followCommandLinks(aedes);
       aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
+      // A shared session store (Redis) can fail; with no listener Aedes' 'error' would end the process.
+      (aedes as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err: err.message }, 'mqtt broker error'));
       return aedes;
     });
   }

@@ -14,7 +14,7 @@ const shape = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key
 export const configSchema = z.object(shape).strict();
 export type HubConfig = z.infer<typeof configSchema>;
 
-const SECRET_SETTINGS = new Set<string>(['adminPassword', 'webhookSecret', 'databaseUrl', 'metricsToken']);
+const SECRET_SETTINGS = new Set<string>(['adminPassword', 'webhookSecret', 'databaseUrl', 'metricsToken', 'redisUrl']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

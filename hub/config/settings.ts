@@ -95,6 +95,21 @@ export const SETTINGS = {
     schema: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://hub@127.0.0.1:5432/hub').optional(),
     hint: 'PostgreSQL for the registry and journal (docs/DEPLOY.md); unset: files under the data dir',
   },
+  // Cluster (issue 12): several nodes share MQTT routing and sessions through Redis.
+  redisUrl: {
+    env: 'HUB_REDIS_URL',
+    flag: 'redis-url',
+    // Never echoed in a config error (it may carry a password): see SECRET_SETTINGS in config.ts.
+    schema: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// (or rediss://) URL, e.g. redis://127.0.0.1:6379/0').optional(),
+    hint: 'Redis shared by the nodes of a cluster: MQTT routing, session takeover, commands to devices on other nodes (docs/CLUSTER.md); unset: the hub runs alone',
+  },
+  redisPrefix: {
+    env: 'HUB_REDIS_PREFIX',
+    flag: 'redis-prefix',
+    // Redis pub/sub channels ignore the database index: two clusters on one Redis need different prefixes.
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 letters, digits or :_.-').default('hub:'),
+    hint: "prefix of the cluster's Redis keys and channels (one per cluster sharing a Redis server)",
+  },
   adminPassword: {
     env: 'HUB_ADMIN_PASSWORD',
     flag: 'admin-password',
@@ -210,7 +225,7 @@ export const SETTINGS = {
     env: 'HUB_NODE_ID',
     flag: 'node-id',
     schema: z.string().regex(NODE_ID_PATTERN, 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit').optional(),
-    hint: 'name of this hub node in /health, /metrics and ops webhooks (default: <host name>-<MQTT port>)',
+    hint: "this node's name in a cluster, /health, /metrics and ops webhooks (default: <host name>-<MQTT port>)",
   },
   metricsToken: {
     env: 'HUB_METRICS_TOKEN',

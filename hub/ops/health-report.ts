@@ -69,3 +69,8 @@ export function healthReport(s: HealthSources): HealthReport {
     },
   };
 }
+
+/** What GET /metrics serves (the Prometheus text from metrics.ts); the API decides who may read it. */
+export interface MetricsEndpoint {
+  render(): Promise<{ body: string; contentType: string }>;
+}

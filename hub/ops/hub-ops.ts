@@ -8,7 +8,7 @@
  * Started after the broker (the probe connects to it), stopped before it.
  */
 import type { HubConfig } from '../config/config.js';
-import type { MetricsEndpoint } from '../api/routes/health.js';
+import type { MetricsEndpoint } from './health-report.js';
 import type { AccessPolicy } from '../broker/access-policy.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';

@@ -31,9 +31,9 @@ export const healthRoute = definePublicRoute({
 
 export const healthStatus = (report: HealthReport) => (report.ok ? 200 : 503);
 
-export interface MetricsEndpoint {
-  render(): Promise<{ body: string; contentType: string }>;
-}
+import type { MetricsEndpoint } from '../../ops/health-report.js';
+
+export type { MetricsEndpoint };
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
