@@ -51,6 +51,7 @@ export const AlertSummary = z
     acknowledgedBy: z.string().optional().describe('who holds the alert now (claimed it, or it was handed over to them)'),
     heldSince: iso.optional(),
     outcome: z.enum(OUTCOMES).optional(),
+    drill: z.object({ drillId: z.string() }).optional().describe('only on drill alerts (issue 13 item 8): left out of every report figure'),
   })
   .meta({ id: 'AlertSummary' });
 

@@ -4,11 +4,13 @@
  * zh-CN.ts must have exactly these keys (its type and a test check that).
  */
 import { adminEn } from './admin-en.js';
+import { drillsEn } from './drills-en.js';
 import { enOps } from './en-ops.js';
 
 export const en = {
   ...adminEn,
   ...enOps,
+  ...drillsEn,
   'app.title': 'Home-care console',
 
   'nav.label': 'Main',
