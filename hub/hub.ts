@@ -30,6 +30,7 @@ import { DeviceConfig } from './commands/device-config.js';
 import type { HubConfig } from './config/config.js';
 import { TlsCertificates } from './config/tls-certificates.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { DrillService } from './drills/drill-service.js';
 import { ensureWritableDir, type Tightened } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
@@ -120,6 +121,7 @@ export class Hub {
   readonly visitStore: VisitStore;
   readonly visits: VisitService;
   readonly reports: ReportService;
+  readonly drills: DrillService;
   readonly http: HttpListener;
   /** Node id, /health, /metrics, the pipeline heartbeat (issue 12 items 6, 7). */
   readonly ops: HubOps;
@@ -263,6 +265,7 @@ export class Hub {
     this.visitStore = new VisitStore(stores.visits);
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, callbacks: this.callbackStore, now, timezone: config.timezone });
+    this.drills = new DrillService({ alerts: this.alerts, journal: this.journal, homes: this.registry, audit: this.audit, now });
     this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
     this.services = new ServiceList(this.serviceOrder(), log);
   }
@@ -284,6 +287,7 @@ export class Hub {
       { replay: (entry) => this.seqWindow.replay(deviceMessageKeyOf(entry.type, entry.data)) },
       this.alerts,
       this.callbackStore,
+      this.drills,
     ];
     return [
       // First: a wrong certificate path is a one-line error before anything is opened.
@@ -438,6 +442,7 @@ export class Hub {
       callbacks: this.callbacks,
       callbackStore: this.callbackStore,
       presence: this.operators,
+      drills: this.drills,
       mqttEndpoint: () => ({
         host: config.publicMqttHost ?? config.host,
         port: this.mqttAddress?.port ?? config.mqttPort,

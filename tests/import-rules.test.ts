@@ -123,6 +123,7 @@ describe('folder import rules (DESIGN.md §2)', () => {
       // Issue 13: call-backs react to alerts; presence is told by the stream, read by the API.
       callbacks: 5,
       shifts: 5,
+      drills: 5,
       notify: 5,
       realtime: 5,
       broker: 5,

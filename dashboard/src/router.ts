@@ -1,6 +1,6 @@
 /**
  * Hash routes (#/queue, #/alerts/<id>, #/homes, #/audit, #/reports, #/family,
- * #/install…, #/visits, #/admin/…, #/residents/<id>): a reload or a bookmark lands on the same page, and no
+ * #/install…, #/visits, #/admin/…, #/residents/<id>, #/drills[/<id>]): a reload or a bookmark lands on the same page, and no
  * server route is involved.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -22,6 +22,7 @@ export type Route =
   | { name: 'resident'; id: string }
   | { name: 'callbacks' }
   | { name: 'handover' }
+  | { name: 'drills'; id?: string | undefined }
   | { name: 'notFound'; path: string };
 
 const FIXED: Record<string, Route> = {
@@ -38,6 +39,7 @@ const FIXED: Record<string, Route> = {
   '/admin/data': { name: 'adminData' },
   '/callbacks': { name: 'callbacks' },
   '/handover': { name: 'handover' },
+  '/drills': { name: 'drills' },
 };
 
 export function parseRoute(hash: string): Route {
@@ -49,6 +51,8 @@ export function parseRoute(hash: string): Route {
   if (alert?.[1]) return { name: 'alert', id: decodeURIComponent(alert[1]) };
   const resident = /^\/residents\/([^/]+)$/.exec(path);
   if (resident?.[1]) return { name: 'resident', id: decodeURIComponent(resident[1]) };
+  const drill = /^\/drills\/([^/]+)$/.exec(path);
+  if (drill?.[1]) return { name: 'drills', id: decodeURIComponent(drill[1]) };
   const home = /^\/install\/homes\/([^/]+)$/.exec(path);
   if (home?.[1]) return { name: 'installHome', id: decodeURIComponent(home[1]) };
   return { name: 'notFound', path };
@@ -71,6 +75,8 @@ export const href = {
   resident: (id: string) => `#/residents/${encodeURIComponent(id)}`,
   callbacks: () => '#/callbacks',
   handover: () => '#/handover',
+  drills: () => '#/drills',
+  drill: (id: string) => `#/drills/${encodeURIComponent(id)}`,
 };
 
 export function useRoute(): Route {

@@ -9,6 +9,7 @@ import { AlertPage } from './pages/alert-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { CallbacksPage } from './pages/callbacks-page.js';
 import { HandoverPage } from './pages/handover-page.js';
+import { DrillsPage } from './pages/drills-page.js';
 import { HomesPage } from './pages/homes-page.js';
 import { ReportsPage } from './pages/reports-page.js';
 import { hasPage } from './roles.js';
@@ -47,6 +48,8 @@ function page(route: Route, user: User) {
       return adminPage(route);
     case 'resident':
       return <ResidentPage key={route.id} id={route.id} user={user} />;
+    case 'drills':
+      return <DrillsPage user={user} id={route.id} />;
     case 'family':
       return <NotAllowed />;
     case 'notFound':

@@ -99,7 +99,8 @@ export class AlertIntake {
   }
 }
 
-function newAlert(draft: AlertDraft, home: HomeRecord, trigger: AlertTrigger): Alert {
+/** A new open alert from a draft (also used by hub/drills/ for drill alerts). */
+export function newAlert(draft: AlertDraft, home: HomeRecord, trigger: AlertTrigger): Alert {
   const at = trigger.at;
   return {
     id: `al-${randomUUID()}`,

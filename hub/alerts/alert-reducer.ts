@@ -85,13 +85,18 @@ export class AlertState {
     return `${homeId}:${kind}`;
   }
 
+  /** A drill alert has a key of its own: a real SOS during a drill must open a real alert, never join the drill's. */
+  static keyOf(alert: Alert): string {
+    return alert.drill ? `${AlertState.key(alert.homeId, alert.kind)}:drill:${alert.drill.drillId}` : AlertState.key(alert.homeId, alert.kind);
+  }
+
   /** Applies one line; returns the alert it changed (undefined for lines of unknown alerts). */
   apply<T extends AlertRecordType>(n: number, at: string, type: T, data: AlertRecordData[T]): Alert | undefined {
     if (type === 'alert.raised') {
       const alert = structuredClone((data as AlertRecordData['alert.raised']).alert);
       alert.responders ??= []; // lines written before responders existed
       this.alerts.set(alert.id, { alert, raisedN: n });
-      if (alert.status !== 'resolved') this.openByKey.set(AlertState.key(alert.homeId, alert.kind), alert.id);
+      if (alert.status !== 'resolved') this.openByKey.set(AlertState.keyOf(alert), alert.id);
       return alert;
     }
     const alert = this.alerts.get((data as { alertId: string }).alertId)?.alert;
@@ -100,7 +105,7 @@ export class AlertState {
     const entry = applyChange(alert, at, type, data);
     // A fix of the same place only refreshes its age: no timeline entry.
     if (entry) alert.timeline.push(entry);
-    if (alert.status === 'resolved') this.openByKey.delete(AlertState.key(alert.homeId, alert.kind));
+    if (alert.status === 'resolved') this.openByKey.delete(AlertState.keyOf(alert));
     return alert;
   }
 }

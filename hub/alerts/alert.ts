@@ -133,7 +133,13 @@ export interface Alert {
   location?: LocationFix | undefined;
   /** The incident review of a resolved critical alert (issue 13 item 9). */
   review?: IncidentReview | undefined;
+  /** Set on the alerts of a drill (issue 13 item 8): handled like any other, marked everywhere, left out of every KPI. */
+  drill?: AlertDrillMark | undefined;
   timeline: TimelineEntry[];
+}
+
+export interface AlertDrillMark {
+  drillId: string;
 }
 
 export const STALL_STAGES = ['holder', 'supervisor'] as const;

@@ -24,6 +24,7 @@ import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
 import type { OperatorPresence } from '../shifts/presence.js';
+import type { DrillService } from '../drills/drill-service.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { HealthReport } from '../ops/health-report.js';
 import type { NotifyService } from '../notify/notify-service.js';
@@ -44,6 +45,7 @@ import { auditRoutes } from './routes/audit.js';
 import { callbacksRoutes } from './routes/callbacks.js';
 import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
+import { drillsRoutes } from './routes/drills.js';
 import { homeGeoRoutes } from './routes/home-geo.js';
 import { homesRoutes } from './routes/homes.js';
 import { contactWebhookGuard, notificationsRoutes } from './routes/notifications.js';
@@ -77,6 +79,8 @@ export interface ApiDeps {
   callbacks: CallbackService;
   callbackStore: CallbackStore;
   presence: OperatorPresence;
+  /** Drills (issue 13 item 8). */
+  drills: DrillService;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
   /** Backups and retention for the admin page (issue 13). */
@@ -149,6 +153,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/admin', adminRoutes(deps));
   api.route('/', callbacksRoutes(deps));
   api.route('/', shiftsRoutes(deps));
+  api.route('/drills', drillsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },

@@ -66,6 +66,7 @@ export const AlertSummary = z
     heldSince: iso.optional(),
     outcome: z.enum(OUTCOMES).optional(),
     location: LocationFix.optional().describe("the wearer's latest known location: captured when raised, kept up to date while open"),
+    drill: z.object({ drillId: z.string() }).optional().describe('only on drill alerts (issue 13 item 8): left out of every report figure'),
   })
   .meta({ id: 'AlertSummary' });
 

@@ -81,6 +81,8 @@ export const DEFAULT_RETRY_MS = 30 * MINUTE;
  * triggers (a cancelled fall later resolved "resident OK" is one call).
  */
 export function callbackOwed(alert: Alert): { reason: CallbackReason; dueAt: number } | undefined {
+  // A drill (issue 13 item 8) is a rehearsal of the call centre: no resident is owed a call about it.
+  if (alert.drill) return undefined;
   const cancelled = alert.kind === 'fall' ? alert.timeline.find((e) => e.type === 'severity_changed' && e.to === 'medium') : undefined;
   if (cancelled) return { reason: 'fall_cancelled', dueAt: Date.parse(cancelled.at) + CALLBACK_DELAY_MS.fall_cancelled };
   if (alert.kind === 'visit_follow_up') return { reason: 'visit_follow_up', dueAt: Date.parse(alert.raisedAt) + CALLBACK_DELAY_MS.visit_follow_up };

@@ -21,6 +21,8 @@ export interface WebhookPayload {
   attempt: number;
   /** ISO time of this attempt; signed (it is in the body), so it bounds replays. */
   sentAt: string;
+  /** Only on drill alerts: receivers must not send anyone (issue 13 item 8). */
+  drill?: true | undefined;
 }
 
 export function webhookBody(p: { event: NotifyEvent; alert: AlertSnapshot; contact?: ContactRef | undefined; deliveryId: string; attempt: number; sentAt: number }): string {
@@ -31,6 +33,7 @@ export function webhookBody(p: { event: NotifyEvent; alert: AlertSnapshot; conta
     deliveryId: p.deliveryId,
     attempt: p.attempt,
     sentAt: new Date(p.sentAt).toISOString(),
+    ...(p.alert.drill ? { drill: true as const } : {}),
   };
   return JSON.stringify(payload);
 }

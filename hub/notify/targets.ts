@@ -86,5 +86,6 @@ export function snapshotAlert(alert: Alert, home: HomeRecord | undefined, reside
     address: home?.address ?? '',
     residentName: resident?.name ?? '',
     ...(alert.outcome ? { outcome: alert.outcome } : {}),
+    ...(alert.drill ? { drill: true } : {}),
   };
 }

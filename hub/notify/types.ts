@@ -18,6 +18,8 @@ export interface AlertSnapshot {
   address: string;
   residentName: string;
   outcome?: Outcome | undefined;
+  /** A drill alert (issue 13 item 8): its title starts with "DRILL"; no one needs to go. */
+  drill?: true | undefined;
 }
 
 export interface ContactRef {

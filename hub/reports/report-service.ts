@@ -40,7 +40,8 @@ export class ReportService {
       period,
       now: this.deps.now(),
       timezone: this.deps.timezone,
-      alerts: this.deps.alerts.list(),
+      // Drill alerts (issue 13 item 8) count in no figure: a drill must never improve or spoil a KPI.
+      alerts: this.deps.alerts.list().filter((a) => !a.drill),
       deviceKindOf: (id) => this.deps.registry.getDevice(id)?.kind,
       devices: this.devicesInService(),
       visits: monthsOverlapping(period.from, period.to, this.deps.timezone, MAX_VISIT_MONTHS).map((m) => this.deps.visits.rate(m)),

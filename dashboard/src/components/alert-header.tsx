@@ -6,6 +6,7 @@ import { href } from '../router.js';
 import { actorName, formatTime } from '../util/format.js';
 import { slaLevel } from '../util/sla.js';
 import { useNow } from '../util/ticker.js';
+import { DrillTag } from './drill-tag.js';
 import { Elapsed } from './elapsed.js';
 
 export function AlertHeader({ alert, home, headingRef }: { alert: Alert; home: HomeDetail | undefined; headingRef: Ref<HTMLHeadingElement> }) {
@@ -18,8 +19,9 @@ export function AlertHeader({ alert, home, headingRef }: { alert: Alert; home: H
       </a>
       <h1 ref={headingRef} tabIndex={-1}>
         <span class={`sev-badge sev-${alert.severity}`}>{tValue('severity', alert.severity)}</span> {tValue('kind', alert.kind)}
-        {who ? ` — ${who}` : ''}
+        {who ? ` — ${who}` : ''} <DrillTag alert={alert} />
       </h1>
+      {alert.drill && <p class="drill-banner">{t('drill.banner')}</p>}
       <p class="alert-title">{alert.title}</p>
       <dl class="alert-facts">
         <div>

@@ -10,6 +10,7 @@ import { href } from '../router.js';
 import { actorName } from '../util/format.js';
 import { slaLevel, type SlaLevel } from '../util/sla.js';
 import { onTick } from '../util/ticker.js';
+import { DrillTag } from './drill-tag.js';
 import { Elapsed } from './elapsed.js';
 
 export interface QueueRowProps {
@@ -65,7 +66,7 @@ export class QueueRow extends Component<QueueRowProps, { sla: SlaLevel }> {
           <span class={`sev-badge sev-${alert.severity}`}>{tValue('severity', alert.severity)}</span>
           <span class="col-kind">
             {tValue('kind', alert.kind)}
-            {alert.occurrences > 1 && <span class="occurrences"> ×{alert.occurrences}</span>}
+            {alert.occurrences > 1 && <span class="occurrences"> ×{alert.occurrences}</span>} <DrillTag alert={alert} />
           </span>
           <span class="col-resident">{resident ? `${resident.name}` : '…'}</span>
           <span class="col-home">{home ? [home.name, home.address].filter(Boolean).join(' · ') : alert.homeId}</span>

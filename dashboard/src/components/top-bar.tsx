@@ -53,6 +53,12 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
             {t('nav.reports')}
           </NavLink>
         )}
+        {/* Supervisors run drills; admins (who may read them) reach them from the reports page, keeping their full bar on one line. */}
+        {user.role === 'supervisor' && (
+          <NavLink to={href.drills()} current={route.name === 'drills'}>
+            {t('nav.drills')}
+          </NavLink>
+        )}
         {INSTALL_ROLES.has(user.role) && (
           <NavLink to={href.install()} current={route.name === 'install' || route.name === 'installNew' || route.name === 'installHome'}>
             {t('nav.install')}

@@ -4,6 +4,7 @@
  * zh-CN.ts must have exactly these keys (its type and a test check that).
  */
 import { adminEn } from './admin-en.js';
+import { drillsEn } from './drills-en.js';
 import { enOps } from './en-ops.js';
 import { locationEn } from './location-en.js';
 
@@ -11,6 +12,7 @@ export const en = {
   ...adminEn,
   ...enOps,
   ...locationEn,
+  ...drillsEn,
   'app.title': 'Home-care console',
 
   'nav.label': 'Main',

@@ -1,6 +1,7 @@
 /** 简体中文. Same keys as en.ts: the type below and tests/dashboard-i18n.test.ts check it. */
 import { adminZhCN } from './admin-zh-CN.js';
 import { locationZhCN } from './location-zh-CN.js';
+import { drillsZhCN } from './drills-zh-CN.js';
 import type { MessageKey } from './en.js';
 import { zhCNOps } from './zh-CN-ops.js';
 
@@ -8,6 +9,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...adminZhCN,
   ...locationZhCN,
   ...zhCNOps,
+  ...drillsZhCN,
   'app.title': '居家养老监护台',
 
   'nav.label': '主导航',

@@ -4,6 +4,7 @@
  * Started after login, stopped (and emptied) at logout.
  */
 import { t, tValue } from '../i18n/index.js';
+import { kindHeadline } from '../util/alert-text.js';
 import { AlertBook } from './alert-book.js';
 import { Alarm } from './alarm.js';
 import { HomesDirectory } from './homes-directory.js';
@@ -58,7 +59,7 @@ export function startLive(): () => void {
     if (alert.severity === 'critical') alarm.newCritical();
     const home = homes.get(alert.homeId);
     const who = home?.resident?.name ?? home?.name ?? alert.homeId;
-    notifyIfHidden(alert, `${tValue('kind', alert.kind)} — ${who}`, home?.address ?? t('notify.open'));
+    notifyIfHidden(alert, `${kindHeadline(alert)} — ${who}`, home?.address ?? t('notify.open'));
   });
   // Any click or key unlocks audio (browser autoplay rules); harmless when already unlocked.
   const unlock = () => alarm.unlock();

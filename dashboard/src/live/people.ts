@@ -7,6 +7,7 @@
  */
 import type { AlertSummary } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
+import { kindHeadline } from '../util/alert-text.js';
 import { book, homes, stream } from './index.js';
 import { showIfHidden } from './notifier.js';
 
@@ -22,12 +23,12 @@ export function startFamilyLive(): () => void {
   void homes.refresh();
   const offRaised = book.onRaised((alert) => {
     if (!FAMILY_NOTIFIED.has(alert.severity)) return;
-    showIfHidden(`${tValue('kind', alert.kind)} — ${who(alert)}`, t('family.notify.raised'), { tag: alert.id, target: '#/family', urgent: alert.severity === 'critical' });
+    showIfHidden(`${kindHeadline(alert)} — ${who(alert)}`, t('family.notify.raised'), { tag: alert.id, target: '#/family', urgent: alert.severity === 'critical' });
   });
   const offResolved = stream.subscribe((message) => {
     if (message.type !== 'alert.updated' || message.alert.status !== 'resolved' || !FAMILY_NOTIFIED.has(message.alert.severity)) return;
     const alert = message.alert;
-    showIfHidden(`${tValue('kind', alert.kind)} — ${who(alert)}`, t('family.notify.resolved', { outcome: alert.outcome ? tValue('outcome', alert.outcome) : '' }), {
+    showIfHidden(`${kindHeadline(alert)} — ${who(alert)}`, t('family.notify.resolved', { outcome: alert.outcome ? tValue('outcome', alert.outcome) : '' }), {
       tag: `${alert.id}:resolved`,
       target: '#/family',
     });

@@ -9,6 +9,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/http.js';
 import type { AlertSummary, DeviceView, HomeView, NamedAlert, Responder, User } from '../api/types.js';
 import { BatteryText, OnlineDot } from '../components/device-list.js';
+import { DrillTag } from '../components/drill-tag.js';
 import { ElderModeSwitch, elderMode } from '../components/elder-mode.js';
 import { LocationCard } from '../components/location-card.js';
 import { t, tValue } from '../i18n/index.js';
@@ -169,6 +170,7 @@ function AlertCard({ alert, user, onChange, now }: { alert: ShownAlert; user: Us
       <div class="fa-head">
         <span class={`sev-badge sev-${alert.severity}`}>{tValue('severity', alert.severity)}</span>
         <strong class="fa-kind">{tValue('kind', alert.kind)}</strong>
+        <DrillTag alert={alert} />
         <time dateTime={alert.raisedAt} title={formatDateTime(alert.raisedAt)}>
           {open ? formatAgo(alert.raisedAt, now) : formatDateTime(alert.raisedAt)}
         </time>

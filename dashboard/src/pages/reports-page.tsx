@@ -13,6 +13,7 @@ import { BarChart } from '../components/bar-chart.js';
 import { CardHead, CsvLink } from '../components/report-card-head.js';
 import { CallbacksCard, FollowUpCard, ReviewsCard } from '../components/report-shifts.js';
 import { t, tValue } from '../i18n/index.js';
+import { href } from '../router.js';
 import { formatAgo, formatDateTime } from '../util/format.js';
 import { errorText } from '../util/use-action.js';
 import { formatPercent, formatSeconds, periodOf, type Preset, PRESETS } from '../util/report-format.js';
@@ -267,6 +268,9 @@ export function ReportsPage() {
           </span>
         )}
       </form>
+      <p class="hint" data-field="drills-excluded">
+        <a href={href.drills()}>{t('reports.drillsExcluded')}</a>
+      </p>
       {error && (
         <p class="error" role="alert">
           {error}

@@ -2,6 +2,7 @@
 import type { AlertSummary, VisitRecord } from '../../api/types.js';
 import { t, tValue } from '../../i18n/index.js';
 import { href } from '../../router.js';
+import { kindHeadline } from '../../util/alert-text.js';
 import { formatDateTime } from '../../util/format.js';
 import { TableCard } from '../data-table.js';
 
@@ -18,7 +19,7 @@ export function AlertHistory({ alerts }: { alerts: AlertSummary[] }) {
       empty={t('history.noAlerts')}
       columns={[
         { key: 'raised', label: t('alert.raised'), cell: (a) => <a href={href.alert(a.id)}>{formatDateTime(a.raisedAt)}</a> },
-        { key: 'kind', label: t('queue.col.kind'), cell: (a) => <span class={`sev-badge sev-${a.severity}`}>{tValue('kind', a.kind)}</span> },
+        { key: 'kind', label: t('queue.col.kind'), cell: (a) => <span class={`sev-badge sev-${a.severity}`}>{kindHeadline(a)}</span> },
         { key: 'status', label: t('queue.col.status'), cell: (a) => tValue('status', a.status) },
         { key: 'outcome', label: t('history.outcome'), cell: (a) => (a.outcome ? tValue('outcome', a.outcome) : '—') },
       ]}

@@ -1,0 +1,43 @@
+/**
+ * English strings of drills (issue 13 item 8), kept apart from en.ts so
+ * parallel work on other pages does not collide; en.ts spreads them in, and
+ * the same key rules apply (drills-zh-CN.ts, the i18n test).
+ */
+export const drillsEn = {
+  'nav.drills': 'Drills',
+  'drill.tag': 'DRILL',
+  'drill.banner': 'This is a drill: handle it as the real thing. It counts in no report figure.',
+  'drills.title': 'Drills',
+  'drills.intro': 'A drill raises a critical alert, marked DRILL, for one live home or every live home of a community. Operators handle it as the real thing; families and webhooks are told it is a drill; it counts in no report figure.',
+  'drills.start': 'Start a drill',
+  'drills.startHint': 'Tell the operators on shift that a drill is planned, not when it starts.',
+  'drills.kind': 'Alert',
+  'drills.scope': 'For',
+  'drills.scope.home': 'One home',
+  'drills.scope.community': 'A whole community',
+  'drills.home': 'Home',
+  'drills.community': 'Community',
+  'drills.choose': '— choose —',
+  'drills.startButton': 'Start drill',
+  'drills.list': 'All drills',
+  'drills.none': 'No drills yet.',
+  'drills.started': 'Started',
+  'drills.homes': 'Homes',
+  'drills.running': 'Running',
+  'drills.ended': 'Ended',
+  'drills.scopeCommunity': 'Community {name}',
+  'drills.report': 'Drill report',
+  'drills.startedAt': 'Started {at}',
+  'drills.endedAt': 'ended {at}',
+  'drills.end': 'End drill',
+  'drills.noAlerts': 'This drill has no alerts.',
+  'drills.step.answer': 'Answer',
+  'drills.step.dispatch': 'Dispatch',
+  'drills.step.onScene': 'On scene',
+  'drills.metOf': '{met} of {of} within target',
+  'drills.seconds': '{s} s',
+  'drills.verdict.met': 'met',
+  'drills.verdict.missed': 'missed',
+  'drills.verdict.pending': 'pending',
+  'reports.drillsExcluded': 'Drill alerts are left out of every figure on this page: see Drills for their own report.',
+};

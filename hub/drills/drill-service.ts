@@ -1,0 +1,148 @@
+/**
+ * Starts and ends drills and keeps them (issue 13 item 8). A drill is its own
+ * journal lines (`drill.started`, `drill.ended`), replayed at start like the
+ * alerts' (DESIGN.md §6); its alerts are ordinary `alert.raised` lines carrying
+ * a drill mark, so they go through the whole alert path: queue, sound,
+ * escalation, dispatch, notifications and the stream.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Alert } from '../alerts/alert.js';
+import { newAlert } from '../alerts/alert-intake.js';
+import type { AlertStore, JournalWriter } from '../alerts/alert-store.js';
+import { conflict, DomainError, notFound } from '../core/errors.js';
+import type { HomeRecord } from '../registry/records.js';
+import type { JournalEntry } from '../storage/journal-format.js';
+import { DEFAULT_DRILL_TARGETS, DRILL_TITLE_PREFIX, DRILL_TITLES, drillReport, type DrillKind, type DrillRecord, type DrillReport, type DrillTargets } from './drill.js';
+
+export interface StartDrill {
+  kind: DrillKind;
+  homeId?: string | undefined;
+  community?: string | undefined;
+  note?: string | undefined;
+  targets?: Partial<DrillTargets> | undefined;
+}
+
+interface DrillLines {
+  'drill.started': { drill: DrillRecord };
+  'drill.ended': { drillId: string; actor: string };
+}
+
+export interface DrillServiceDeps {
+  alerts: Pick<AlertStore, 'record' | 'get'>;
+  journal: Pick<JournalWriter, 'append'>;
+  homes: { getHome(id: string): HomeRecord | undefined; listHomes(): HomeRecord[] };
+  audit: { noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void };
+  now: () => number;
+}
+
+export class DrillService {
+  private readonly drills = new Map<string, DrillRecord>();
+
+  constructor(private readonly deps: DrillServiceDeps) {}
+
+  /** Replays its own journal lines at start; ignores the rest. */
+  replay(entry: JournalEntry): void {
+    if (entry.type === 'drill.started') this.applyStarted(entry.at, (entry.data as DrillLines['drill.started']).drill);
+    if (entry.type === 'drill.ended') this.applyEnded(entry.at, entry.data as DrillLines['drill.ended']);
+  }
+
+  /** Raises one drill alert per home; resolves once the drill and its alerts are on disk. */
+  async start(input: StartDrill, actor: string): Promise<DrillRecord> {
+    const homes = this.homesFor(input);
+    const busy = homes.find((h) => this.running().some((d) => d.homeIds.includes(h.id)));
+    if (busy) throw conflict(`home ${busy.name} is already in a running drill: end that drill first`);
+    const at = new Date(this.deps.now()).toISOString();
+    const id = `dr-${randomUUID()}`;
+    const alerts = homes.map((home) => drillAlert(home, input.kind, id, actor, at));
+    const drill: DrillRecord = {
+      id,
+      kind: input.kind,
+      scope: input.homeId !== undefined ? { homeId: input.homeId } : { community: input.community! },
+      homeIds: homes.map((h) => h.id),
+      alertIds: alerts.map((a) => a.id),
+      targets: { ...DEFAULT_DRILL_TARGETS, ...input.targets },
+      note: input.note,
+      startedAt: at,
+      startedBy: actor,
+    };
+    // The drill line first: a replay then always knows the drill its alerts belong to.
+    const line = this.append('drill.started', { drill });
+    const raised = alerts.map((alert) => this.deps.alerts.record('alert.raised', { alert }).durable);
+    await Promise.all([line, ...raised]);
+    return structuredClone(this.drills.get(id)!);
+  }
+
+  /** Ends the drill; drill alerts nobody resolved are resolved now, so the queue is left with real work only. */
+  async end(drillId: string, actor: string): Promise<DrillRecord> {
+    const drill = this.require(drillId);
+    if (drill.endedAt) throw conflict(`drill ${drillId} already ended at ${drill.endedAt}`);
+    await this.append('drill.ended', { drillId, actor });
+    const open = this.alertsOf(drill).filter((a) => a.status !== 'resolved');
+    await Promise.all(open.map((a) => this.deps.alerts.record('alert.resolved', { alertId: a.id, actor, outcome: 'false_alarm', note: 'drill ended' }).durable));
+    return structuredClone(this.require(drillId));
+  }
+
+  /** Newest first. */
+  list(): DrillRecord[] {
+    return [...this.drills.values()].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).map((d) => structuredClone(d));
+  }
+
+  report(drillId: string): DrillReport {
+    const drill = this.require(drillId);
+    return drillReport(structuredClone(drill), this.alertsOf(drill));
+  }
+
+  private running(): DrillRecord[] {
+    return [...this.drills.values()].filter((d) => !d.endedAt);
+  }
+
+  private alertsOf(drill: DrillRecord): Alert[] {
+    return drill.alertIds.map((id) => this.deps.alerts.get(id)).filter((a): a is Alert => a !== undefined);
+  }
+
+  /** The live homes a drill covers: a drill rehearses real response, so a home still being installed is refused. */
+  private homesFor(input: StartDrill): HomeRecord[] {
+    if (input.homeId !== undefined) {
+      const home = this.deps.homes.getHome(input.homeId);
+      if (!home) throw notFound('home', input.homeId);
+      if (home.status !== 'live') throw conflict(`home ${home.name} is not live yet: drills are for live homes`);
+      return [home];
+    }
+    const homes = this.deps.homes.listHomes().filter((h) => h.status === 'live' && h.community === input.community);
+    if (homes.length === 0) throw new DomainError('not_found', `community ${input.community} has no live home`);
+    return homes;
+  }
+
+  private require(drillId: string): DrillRecord {
+    const drill = this.drills.get(drillId);
+    if (!drill) throw notFound('drill', drillId);
+    return drill;
+  }
+
+  private append<T extends keyof DrillLines>(type: T, data: DrillLines[T]): Promise<void> {
+    const { entry, durable } = this.deps.journal.append(type, data);
+    if (type === 'drill.started') this.applyStarted(entry.at, (data as DrillLines['drill.started']).drill);
+    else this.applyEnded(entry.at, data as DrillLines['drill.ended']);
+    return durable;
+  }
+
+  private applyStarted(at: string, drill: DrillRecord): void {
+    this.drills.set(drill.id, structuredClone(drill));
+    this.deps.audit.noteJournaled(at, 'drill.started', drill.startedBy, drill.id, { kind: drill.kind, homes: drill.homeIds.length, ...drill.scope });
+  }
+
+  private applyEnded(at: string, { drillId, actor }: DrillLines['drill.ended']): void {
+    const drill = this.drills.get(drillId);
+    if (!drill) return;
+    drill.endedAt = at;
+    drill.endedBy = actor;
+    this.deps.audit.noteJournaled(at, 'drill.ended', actor, drillId);
+  }
+}
+
+function drillAlert(home: HomeRecord, kind: DrillKind, drillId: string, actor: string, at: string): Alert {
+  const alert = newAlert({ kind, severity: 'critical', title: DRILL_TITLE_PREFIX + DRILL_TITLES[kind], homeId: home.id, deviceId: '' }, home, { actor, eventType: 'drill', at });
+  alert.deviceId = undefined;
+  alert.drill = { drillId };
+  return alert;
+}
