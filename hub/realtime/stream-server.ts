@@ -55,6 +55,10 @@ interface StreamClient {
   socket: WebSocket;
   session: Session;
   alive: boolean;
+  /** Counted in presence; counted off, once, when it goes. */
+  present?: boolean;
+  /** Its snapshot (or what it missed) went out: broadcasts reach it from then on. */
+  ready?: boolean;
 }
 
 export class StreamServer {
@@ -142,12 +146,18 @@ export class StreamServer {
     if (ended) return this.close(client, ended);
     if (this.expired(client)) return;
 
+    // Counted before the snapshot, so the snapshot's presence list has this console; the broadcast
+    // of that change skips it (not ready): a console's first message is its snapshot, which already
+    // holds the change, or — resuming — what it missed, which includes the change.
+    client.present = true;
+    this.deps.presence?.connection(session.username, session.role, 1);
     const missed = Number.isInteger(lastEventId) ? this.buffer.since(lastEventId) : undefined;
     if (missed) {
       for (const message of missed) if (this.mayReceive(session, message)) this.send(client, message);
-      return;
+    } else {
+      this.sendSnapshot(client);
     }
-    this.sendSnapshot(client);
+    client.ready = true;
   }
 
   private sendSnapshot(client: StreamClient): void {
@@ -179,7 +189,7 @@ export class StreamServer {
   private publish(type: string, homeId: string, body: Record<string, unknown>): void {
     const message = this.buffer.add(type, homeId, body);
     for (const client of this.clients) {
-      if (this.expired(client)) continue;
+      if (!client.ready || this.expired(client)) continue;
       if (this.mayReceive(client.session, message)) this.send(client, message);
     }
   }
@@ -222,12 +232,11 @@ export class StreamServer {
 
   private add(client: StreamClient): void {
     this.clients.add(client);
-    this.deps.presence?.connection(client.session.username, client.session.role, 1);
   }
 
   /** Idempotent: a socket can be closed, error and time out, and is counted off once. */
   private remove(client: StreamClient): void {
-    if (this.clients.delete(client)) this.deps.presence?.connection(client.session.username, client.session.role, -1);
+    if (this.clients.delete(client) && client.present) this.deps.presence?.connection(client.session.username, client.session.role, -1);
   }
 
   private send(client: StreamClient, message: StreamMessage): void {
