@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents, TestEventRecord } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import type { HomeRecord } from '../registry/records.js';
+import type { DeviceRecord, HomeRecord } from '../registry/records.js';
 import { notFound } from '../core/errors.js';
 import { SEVERITY_RANK, triggerActor, type Alert, type AlertDraft, type AlertTrigger, type Severity } from './alert.js';
 import type { AlertStore, JournalWriter } from './alert-store.js';
@@ -18,7 +18,7 @@ export interface AlertIntakeDeps {
   store: AlertStore;
   journal: JournalWriter;
   bus: EventBus<HubEvents>;
-  homes: { getHome(id: string): HomeRecord | undefined };
+  homes: { getHome(id: string): HomeRecord | undefined; getDevice(id: string): DeviceRecord | undefined; residentIds(homeId: string): readonly string[] };
   log: Logger;
 }
 
@@ -27,6 +27,8 @@ export interface PersonRaisedAlert {
   kind: string;
   severity: Severity;
   title: string;
+  /** The resident it is about (a visit to one of a couple); absent: the home. */
+  residentId?: string | undefined;
   details?: Record<string, unknown> | undefined;
 }
 
@@ -43,7 +45,8 @@ export class AlertIntake {
     const effect = draft.effect ?? 'raise';
     // A home still being installed raises no real alert: its events tick the commissioning checklist.
     if (home.status === 'installing') return effect === 'raise' ? this.recordTestEvent(draft, trigger) : undefined;
-    const open = this.deps.store.openFor(draft.homeId, draft.kind);
+    const residentId = this.residentOf(home, draft);
+    const open = this.deps.store.openFor(draft.homeId, draft.kind, residentId);
     if (effect === 'attach') {
       return open && this.deps.store.record('alert.attached', { alertId: open.id, trigger, note: draft.note ?? draft.title }).durable;
     }
@@ -56,7 +59,20 @@ export class AlertIntake {
       const more = SEVERITY_RANK[draft.severity] < SEVERITY_RANK[open.severity];
       return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger, ...(more ? { severity: draft.severity, title: draft.title } : {}) }).durable;
     }
-    return this.deps.store.record('alert.raised', { alert: newAlert(draft, home, trigger) }).durable;
+    return this.deps.store.record('alert.raised', { alert: newAlert(draft, residentId, trigger) }).durable;
+  }
+
+  /**
+   * Whom an alert names (issue 13 item 12): the resident the rule ran for, else
+   * the wearer of the device that raised it, else — for a home's shared
+   * device — the only resident, or nobody in a couple's home (the alert then
+   * names the home, and its views list the residents).
+   */
+  private residentOf(home: HomeRecord, draft: { residentId?: string | undefined; deviceId?: string | undefined }): string | undefined {
+    if (draft.residentId !== undefined) return draft.residentId;
+    const wearer = draft.deviceId ? this.deps.homes.getDevice(draft.deviceId)?.residentId : undefined;
+    if (wearer !== undefined) return wearer;
+    return this.deps.homes.residentIds(home.id).length > 1 ? undefined : home.residentId;
   }
 
   /**
@@ -67,9 +83,10 @@ export class AlertIntake {
     const home = this.deps.homes.getHome(input.homeId);
     if (!home) throw notFound('home', input.homeId);
     const trigger: AlertTrigger = { actor, eventType: input.kind, at };
-    const open = this.deps.store.openFor(input.homeId, input.kind);
+    const residentId = this.residentOf(home, input);
+    const open = this.deps.store.openFor(input.homeId, input.kind, residentId);
     if (open) return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger }).durable;
-    const alert = newAlert({ ...input, deviceId: '' }, home, trigger);
+    const alert = newAlert({ ...input, deviceId: '' }, residentId, trigger);
     alert.deviceId = undefined;
     return this.deps.store.record('alert.raised', { alert }).durable;
   }
@@ -93,12 +110,12 @@ export class AlertIntake {
   }
 }
 
-function newAlert(draft: AlertDraft, home: HomeRecord, trigger: AlertTrigger): Alert {
+function newAlert(draft: AlertDraft, residentId: string | undefined, trigger: AlertTrigger): Alert {
   const at = trigger.at;
   return {
     id: `al-${randomUUID()}`,
     homeId: draft.homeId,
-    residentId: home.residentId,
+    residentId,
     deviceId: draft.deviceId,
     kind: draft.kind,
     severity: draft.severity,

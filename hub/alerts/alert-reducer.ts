@@ -59,11 +59,15 @@ export const SYSTEM = 'system';
 
 export class AlertState {
   readonly alerts = new Map<string, StoredAlert>();
-  /** `homeId:kind` → id of the one unresolved alert of that kind in that home (dedupe, DESIGN.md §4). */
+  /**
+   * `homeId:kind:residentId` → id of the one unresolved alert of that kind for
+   * that resident in that home (dedupe, DESIGN.md §4): each of a couple has
+   * their own SOS (issue 13 item 12). `homeId:kind` for an alert naming nobody.
+   */
   readonly openByKey = new Map<string, string>();
 
-  static key(homeId: string, kind: string): string {
-    return `${homeId}:${kind}`;
+  static key(homeId: string, kind: string, residentId: string | undefined): string {
+    return residentId === undefined ? `${homeId}:${kind}` : `${homeId}:${kind}:${residentId}`;
   }
 
   /** Applies one line; returns the alert it changed (undefined for lines of unknown alerts). */
@@ -72,7 +76,7 @@ export class AlertState {
       const alert = structuredClone((data as AlertRecordData['alert.raised']).alert);
       alert.responders ??= []; // lines written before responders existed
       this.alerts.set(alert.id, { alert, raisedN: n });
-      if (alert.status !== 'resolved') this.openByKey.set(AlertState.key(alert.homeId, alert.kind), alert.id);
+      if (alert.status !== 'resolved') this.openByKey.set(AlertState.key(alert.homeId, alert.kind, alert.residentId), alert.id);
       return alert;
     }
     const alert = this.alerts.get((data as { alertId: string }).alertId)?.alert;
@@ -80,7 +84,7 @@ export class AlertState {
     alert.updatedAt = at;
     const entry = applyChange(alert, at, type, data);
     alert.timeline.push(entry);
-    if (alert.status === 'resolved') this.openByKey.delete(AlertState.key(alert.homeId, alert.kind));
+    if (alert.status === 'resolved') this.openByKey.delete(AlertState.key(alert.homeId, alert.kind, alert.residentId));
     return alert;
   }
 }
