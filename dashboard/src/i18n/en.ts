@@ -4,9 +4,11 @@
  * zh-CN.ts must have exactly these keys (its type and a test check that).
  */
 import { adminEn } from './admin-en.js';
+import { householdEn } from './household-en.js';
 
 export const en = {
   ...adminEn,
+  ...householdEn,
   'app.title': 'Home-care console',
 
   'nav.label': 'Main',

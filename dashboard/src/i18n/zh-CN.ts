@@ -1,9 +1,11 @@
 /** 简体中文. Same keys as en.ts: the type below and tests/dashboard-i18n.test.ts check it. */
 import { adminZhCN } from './admin-zh-CN.js';
+import { householdZhCN } from './household-zh-CN.js';
 import type { MessageKey } from './en.js';
 
 export const zhCN: Record<MessageKey, string> = {
   ...adminZhCN,
+  ...householdZhCN,
   'app.title': '居家养老监护台',
 
   'nav.label': '主导航',

@@ -9,6 +9,7 @@ import { Alarm } from './alarm.js';
 import { HomesDirectory } from './homes-directory.js';
 import { notifyIfHidden } from './notifier.js';
 import { LiveStream } from './stream.js';
+import { alertWho } from '../util/who.js';
 
 export const book = new AlertBook();
 export const homes = new HomesDirectory();
@@ -25,7 +26,7 @@ export function startLive(): () => void {
   const offRaised = book.onRaised((alert) => {
     if (alert.severity === 'critical') alarm.newCritical();
     const home = homes.get(alert.homeId);
-    const who = home?.resident?.name ?? home?.name ?? alert.homeId;
+    const who = alertWho(alert, home) ?? home?.name ?? alert.homeId;
     notifyIfHidden(alert, `${tValue('kind', alert.kind)} — ${who}`, home?.address ?? t('notify.open'));
   });
   // Any click or key unlocks audio (browser autoplay rules); harmless when already unlocked.

@@ -1,0 +1,22 @@
+/**
+ * Whom an alert is about (issue 13 item 12, couples): the resident it names,
+ * or — a shared device's alarm in a home with several residents — the home,
+ * with everyone who lives there.
+ */
+import type { ResidentRecord } from '../../../hub/registry/records.js';
+import type { AlertSummary, HomeView } from '../api/types.js';
+
+export function alertResident(alert: Pick<AlertSummary, 'residentId'>, home: HomeView | undefined): ResidentRecord | undefined {
+  if (!home) return undefined;
+  const residents = home.residents ?? (home.resident ? [home.resident] : []);
+  if (alert.residentId !== undefined) return residents.find((r) => r.id === alert.residentId) ?? (home.resident?.id === alert.residentId ? home.resident : undefined);
+  return residents.length > 1 ? undefined : (home.resident ?? undefined);
+}
+
+/** A name for lists and notifications: the resident, or the home's residents together ("Wang Fang & Li Wei"). */
+export function alertWho(alert: Pick<AlertSummary, 'residentId'>, home: HomeView | undefined): string | undefined {
+  const resident = alertResident(alert, home);
+  if (resident) return resident.name;
+  const names = (home?.residents ?? []).map((r) => r.name);
+  return names.length > 0 ? names.join(' & ') : undefined;
+}
