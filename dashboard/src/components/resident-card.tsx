@@ -70,11 +70,7 @@ export function ResidentCard({ home, alert }: { home: HomeDetail | undefined; al
         </div>
       </div>
       <dl class="resident-facts">
-        <dt>{t('resident.address')}</dt>
-        <dd>
-          {home.address}
-          {home.community ? ` · ${home.community}` : ''}
-        </dd>
+        <Address home={home} />
         <dt>{t('resident.conditions')}</dt>
         <dd>
           {r && r.conditions.length > 0 ? (
@@ -123,11 +119,7 @@ function HomeAlarmCard({ home }: { home: HomeDetail }) {
         {t('household.livesHere')} <Residents list={home.residents} />
       </p>
       <dl class="resident-facts">
-        <dt>{t('resident.address')}</dt>
-        <dd>
-          {home.address}
-          {home.community ? ` · ${home.community}` : ''}
-        </dd>
+        <Address home={home} />
         <dt>{t('resident.access')}</dt>
         <dd class={`pre${access ? ' access' : ''}`}>{access || t('resident.none')}</dd>
       </dl>
@@ -154,5 +146,17 @@ function ContactList({ contacts }: { contacts: Contact[] }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+function Address({ home }: { home: HomeDetail }) {
+  return (
+    <>
+      <dt>{t('resident.address')}</dt>
+      <dd>
+        {home.address}
+        {home.community ? ` · ${home.community}` : ''}
+      </dd>
+    </>
   );
 }
