@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { closeHub, endClient, useCleanup } from '../helpers/cleanup.js';
 import { connectDevice } from '../helpers/mqtt-device.js';
 import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import { drawsChinese } from './cjk.js';
 import {
   HAVE_CHROMIUM,
   NO_CHROMIUM_REASON,
@@ -102,5 +103,14 @@ describe.skipIf(!HAVE_CHROMIUM)('couples walk (real chromium, real hub, devices 
     expect(await page.locator('.home-alarm .access').textContent()).toContain('Key safe');
     expect(await page.locator('.home-alarm .contacts li').count()).toBe(3);
     expect(errors).toEqual([]);
+
+    // In Chinese, drawn with a CJK font: the home alarm's card and the installer's residents card.
+    const zh = await (await newDesk(browser, 'zh-CN')).newPage();
+    await logIn(zh, hub.httpUrl, operator);
+    await zh.goto(page.url());
+    await zh.waitForSelector('.resident-card.home-alarm');
+    expect(await zh.locator('#resident-name').textContent()).toBe('整户报警');
+    await expect(drawsChinese(zh, '#resident-name')).resolves.toMatchObject({ differs: true, inked: true });
+    await docScreenshot(zh, 'couple-alert-zh-CN.png');
   }, 120_000);
 });

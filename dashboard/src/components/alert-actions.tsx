@@ -7,6 +7,7 @@ import { DispatchForm } from './dispatch-form.js';
 import { NoteForm } from './note-form.js';
 import { ResolveForm } from './resolve-form.js';
 import { SilenceAction } from './silence-action.js';
+import { alertContacts } from '../util/who.js';
 
 export interface ActionProps {
   alert: Alert;
@@ -20,7 +21,7 @@ export function AlertActions({ alert, home, onChange }: ActionProps & { home: Ho
       <h2 id="actions-title">{t('actions.title')}</h2>
       {alert.status === 'open' && <AcknowledgeAction alert={alert} onChange={onChange} />}
       {SILENCEABLE_KINDS.has(alert.kind) && alert.status !== 'resolved' && <SilenceAction alert={alert} onChange={onChange} />}
-      {handling && <DispatchForm alert={alert} contacts={home?.resident?.contacts ?? []} onChange={onChange} />}
+      {handling && <DispatchForm alert={alert} contacts={alertContacts(alert, home)} onChange={onChange} />}
       {handling && <ResolveForm alert={alert} onChange={onChange} />}
       {alert.status === 'resolved' && <p class="muted">{t('actions.resolved')}</p>}
       <NoteForm alert={alert} onChange={onChange} />

@@ -6,7 +6,7 @@ import type { AlertSummary, Contact, HomeDetail } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
 import { ageFromBirthYear } from '../util/format.js';
-import { alertResident } from '../util/who.js';
+import { alertContacts, alertResident } from '../util/who.js';
 
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/);
@@ -16,12 +16,6 @@ function initials(name: string): string {
 }
 
 const tel = (phone: string) => `tel:${phone.replace(/[^+0-9]/g, '')}`;
-
-/** Each contact once, in order (a couple's children are often both residents' contacts). */
-function uniqueContacts(lists: Contact[][]): Contact[] {
-  const seen = new Set<string>();
-  return lists.flat().filter((c) => !seen.has(c.phone) && Boolean(seen.add(c.phone)));
-}
 
 /**
  * With an alert: the resident it names. A shared device's alarm in a couple's
@@ -110,7 +104,7 @@ function Residents({ list }: { list: HomeDetail['residents'] }) {
 }
 
 function HomeAlarmCard({ home }: { home: HomeDetail }) {
-  const contacts = uniqueContacts(home.residents.map((r) => r.contacts));
+  const contacts = alertContacts({ residentId: undefined }, home);
   const access = home.residents.map((r) => r.accessNotes).filter(Boolean).join('\n');
   return (
     <section class="card resident-card home-alarm" aria-labelledby="resident-name" data-home-alarm="true">
