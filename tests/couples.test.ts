@@ -9,6 +9,7 @@ import { ApiClient } from './helpers/api-client.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub, type ProvisionedDevice, type TestHub } from './helpers/test-hub.js';
+import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
 
 const keep = useCleanup();
 
@@ -18,11 +19,11 @@ interface Resident {
 }
 
 /** A live home with the first resident's bracelet and a smoke sensor, then a second resident and their own bracelet. */
-async function couple() {
-  const hub = keep(await startTestHub(), closeHub);
+async function couple(env: Record<string, string> = {}, contactsOfSecond: object[] = []) {
+  const hub = keep(await startTestHub({ env }), closeHub);
   const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet', 'smoke_sensor'], live: true });
   const [braceletA, smoke] = devices as [ProvisionedDevice, ProvisionedDevice];
-  const added = await hub.api.post(`/api/v1/homes/${homeId}/residents`, { name: 'Li Wei', birthYear: 1942, conditions: ['hypertension'] });
+  const added = await hub.api.post(`/api/v1/homes/${homeId}/residents`, { name: 'Li Wei', birthYear: 1942, conditions: ['hypertension'], contacts: contactsOfSecond });
   expect(added.status).toBe(201);
   const home = (await hub.api.get(`/api/v1/homes/${homeId}`)).body;
   const [first, second] = home.residents as [Resident, Resident];
@@ -115,5 +116,34 @@ describe('couples', () => {
     const refused = await operator.post(`/api/v1/homes/${homeId}/residents`, { name: 'Someone', birthYear: 1950 });
     expect(refused.status).toBe(403);
     expect((await hub.api.get(`/api/v1/homes/${homeId}`)).body.residents).toHaveLength(2);
+  });
+
+  it('notifies a home alarm to both residents\u2019 contacts naming both, and a bracelet\u2019s alert naming its wearer', async () => {
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    const daughter = { name: 'Li Na', relation: 'daughter', phone: '+86 139 0000 0002', notify: { webhookUrl: `${gateway.url}/li-na` } };
+    const { hub, first, braceletB, smoke } = await couple({ ...LOOPBACK_GATEWAY_ENV, HUB_WEBHOOK_SECRET: 'hub-secret-for-couples-1' }, [daughter]);
+    const son = { name: 'Wang Jun', relation: 'son', phone: '+86 139 0000 0001', notify: { webhookUrl: `${gateway.url}/wang-jun` } };
+    expect((await hub.api.request('PATCH', `/api/v1/residents/${first.id}/profile`, { contacts: [son] })).status).toBe(200);
+
+    await publish(hub, smoke, 'event', [{ type: 'smoke', seq: 1 }]);
+    const smokeFor = (path: string) => (r: { path: string; body: any }) => r.path === path && r.body?.alert?.kind === 'smoke';
+    const [toSon] = await gateway.waitFor(1, smokeFor('/wang-jun'));
+    const [toDaughter] = await gateway.waitFor(1, smokeFor('/li-na'));
+    expect(toSon!.body.alert.residentName).toBe(`${first.name} & Li Wei`);
+    expect(toDaughter!.body.alert.residentName).toBe(`${first.name} & Li Wei`);
+
+    await publish(hub, braceletB, 'event', [{ type: 'sos', seq: 1 }]);
+    const [sos] = await gateway.waitFor(1, (r) => r.path === '/li-na' && r.body?.alert?.kind === 'sos');
+    expect(sos!.body.alert.residentName).toBe('Li Wei');
+  });
+
+  it('shows a linked family member both residents of the home', async () => {
+    const { hub, homeId } = await couple();
+    const user = (await hub.api.post('/api/v1/users', { username: 'li.na', password: 'family-password', role: 'family' })).body as { id: string };
+    await hub.api.request('PUT', `/api/v1/homes/${homeId}/family/${user.id}`, {});
+    const family = new ApiClient(hub.httpUrl);
+    await family.login('li.na', 'family-password');
+    const [home] = (await family.get('/api/v1/homes')).body.homes;
+    expect(home.residents.map((r: Resident) => r.name)).toEqual([expect.any(String), 'Li Wei']);
   });
 });
