@@ -19,6 +19,10 @@ export interface BenchOptions {
   quick: boolean;
   /** Which stores the hub is measured on: files, PostgreSQL, or both side by side. */
   store: 'files' | 'postgres' | 'both';
+  /** c: mqttload.c (built with gcc), node: the mqtt.js workers (simulators/load). */
+  generator: 'c' | 'node';
+  /** Connects per second in the C generator's connect storm. */
+  connectRate: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -34,6 +38,8 @@ export const USAGE = `npm run bench -- [options]
   --baselines which   none | aedes | mosquitto | all                   (default all)
   --workers N         load-generator processes                         (default 2, more for > 30,000 devices)
   --out DIR           where the JSON (and SVG) go                      (default bench/results)
+  --generator which   c (mqttload.c, built with gcc) | node (mqtt.js)   (default c; node when no gcc or no source)
+  --connect-rate C    connects/s in the C generator's connect storm    (default 4000)
   --profile           run the hub with --cpu-prof and summarise the profile
   --store which       files | postgres | both: the hub's store; postgres uses a fresh
                       database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
@@ -66,6 +72,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       store: { type: 'string', default: 'files' },
+      generator: { type: 'string', default: 'c' },
+      'connect-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -78,6 +86,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   const store = values.store;
   if (store !== 'files' && store !== 'postgres' && store !== 'both') throw new Error(`--store must be files, postgres or both (got "${store}")`);
   const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
+  const generator = values.generator;
+  if (generator !== 'c' && generator !== 'node') throw new Error(`--generator must be c or node (got "${generator}")`);
   const homes = Math.round(positive('homes', values.homes, quick ? 5 : 1000));
   const sweepRates = (values['sweep-rates'] ?? '1000,2500,5000,7500,10000,15000,20000').split(',').map((r) => positive('sweep-rates', r, 0));
   return {
@@ -96,5 +106,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     profile: values.profile,
     quick,
     store,
+    generator,
+    connectRate: positive('connect-rate', values['connect-rate'], 4000),
   };
 }

@@ -32,6 +32,10 @@ export interface StepResult {
   alarmsSeen: number;
   alarmLatencyMs: Percentiles | null;
   alarmPubackMs: Percentiles | null;
+  /** C generator only: telemetry PUBACK latency (the Node generator does not record it). */
+  telemetryPubackMs?: Percentiles | null;
+  /** C generator only: messages it could not send because 16 were in flight on the connection (the target was slow to PUBACK). */
+  stalled?: number;
   cpuPct: number;
   /** The target's CPU time per processed message: less blurred by other load on the machine than latency is. */
   cpuUsPerMsg: number;
@@ -49,7 +53,9 @@ export interface TargetResult {
   description: string;
   setup: Record<string, number>;
   devices: number;
-  connections: { connected: number; failed: number; stormMs: number; held: number; firstError?: string };
+  connections: { connected: number; failed: number; stormMs: number; held: number; firstError?: string; connackMs?: Percentiles };
+  /** Which load generator produced the figures. */
+  generator?: string;
   rssBeforeMiB: number;
   rssIdleMiB: number;
   rssPerIdleDeviceKiB: number;

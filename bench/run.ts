@@ -9,6 +9,8 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { REPO_ROOT } from './child.js';
+import { buildMqttload, mqttloadSource } from './c-generator.js';
+import { measureTargetC } from './c-measure.js';
 import { LoadGenerator } from './generator.js';
 import { limitWarnings, machineLimits } from './limits.js';
 import { measureTarget, type StepPlan, type TargetResult } from './measure.js';
@@ -16,6 +18,7 @@ import { fsyncProbe } from './fsync-probe.js';
 import { formatProfile, summariseProfile } from './profile-summary.js';
 import { checksTable, ratios, storeChecks, table, targetChecks } from './report.js';
 import { latencyPlot } from './svg-plot.js';
+import { mosquittoBinary } from './baselines/own-mosquitto.js';
 import { mosquittoReachable, startAedesTarget, startMosquittoTarget } from './targets/baseline-targets.js';
 import { startHubTarget } from './targets/hub-target.js';
 import { startPgHubTarget } from './targets/pg-hub-target.js';
@@ -57,6 +60,21 @@ async function mainProfile(dir: string): Promise<string | undefined> {
   return sized.sort((a, b) => b.size - a.size)[0]?.f;
 }
 
+/** The C generator's binary, built if needed; undefined (and a note) when it cannot be: the Node workers stand in. */
+async function cGenerator(notes: string[]): Promise<string | undefined> {
+  const source = mqttloadSource();
+  if (!source) {
+    notes.push('C generator not found (../shared/tools/mqttload.c or MQTTLOAD_SOURCE): the Node (mqtt.js) generator was used');
+    return undefined;
+  }
+  try {
+    return await buildMqttload(source);
+  } catch (err) {
+    notes.push(`C generator not built (${(err as Error).message.split('\n')[0]}): the Node (mqtt.js) generator was used`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
   let options: BenchOptions | 'help';
   try {
@@ -81,14 +99,16 @@ async function main(): Promise<number> {
   const fsync = await fsyncProbe();
   const notes: string[] = [];
   const results: TargetResult[] = [];
-  const generator = await LoadGenerator.start(options.workers);
+  const cBinary = options.generator === 'c' ? await cGenerator(notes) : undefined;
+  // The Node workers only when they are the generator: idle, they would still take memory and a little CPU.
+  const generator = cBinary ? undefined : await LoadGenerator.start(options.workers);
   let current: Target | undefined;
   // Ctrl-C: the hub child stops itself (same process group), but its temporary data dir is ours to remove.
   let interrupted = false;
   const interrupt = () => {
     if (interrupted) return;
     interrupted = true;
-    generator.stop();
+    generator?.stop();
     progress.done();
     console.error('bench: interrupted, cleaning up');
     // While a target is still starting, its own error path removes what it made: give it a moment.
@@ -99,15 +119,19 @@ async function main(): Promise<number> {
   process.on('SIGTERM', interrupt);
   try {
     for (const name of options.targets) {
-      if (name === 'mosquitto' && !(await mosquittoReachable())) {
+      if (name === 'mosquitto' && !mosquittoBinary() && !(await mosquittoReachable())) {
         notes.push('Mosquitto baseline skipped: nothing listens on 127.0.0.1:1883');
         continue;
       }
       progress.say(`${name}: starting`);
       const target = (current = await startTarget(name, options, profileDir, progress.say));
       try {
-        const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
-        results.push(await measureTarget(target, generator, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say }));
+        if (cBinary) {
+          results.push(await measureTargetC(target, { binary: cBinary, steps, connectRate: options.connectRate, workers: options.workers, onProgress: progress.say }));
+        } else {
+          const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
+          results.push(await measureTarget(target, generator!, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say }));
+        }
       } finally {
         await target.stop();
         current = undefined;
@@ -116,7 +140,7 @@ async function main(): Promise<number> {
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
-    generator.stop();
+    generator?.stop();
     progress.done();
   }
 

@@ -3,7 +3,10 @@
 export interface Percentiles {
   count: number;
   p50: number;
-  p95: number;
+  /** The Node generator's samples; the C generator reports p90 and p99.9 instead. */
+  p95?: number;
+  p90?: number;
+  p999?: number;
   p99: number;
   max: number;
 }

@@ -20,8 +20,10 @@ interface Series {
 
 function seriesOf(results: readonly TargetResult[]): Series[] {
   const out: Series[] = [];
+  // The Node generator sees alarms on the operator socket; the C generator times their PUBACKs (p90 instead of p95).
+  const latency = (s: TargetResult['steps'][number]) => s.alarmLatencyMs ?? s.alarmPubackMs;
   const points = (r: TargetResult, p: 'p50' | 'p95' | 'p99') =>
-    r.steps.filter((s) => s.alarmLatencyMs).map((s) => ({ x: s.offeredRate, y: Math.max(0.1, s.alarmLatencyMs![p]) }));
+    r.steps.filter((s) => latency(s)).map((s) => ({ x: s.offeredRate, y: Math.max(0.1, latency(s)![p] ?? latency(s)!.p90 ?? NaN) }));
   const hub = results.find((r) => r.target === 'hub');
   if (hub) for (const p of ['p50', 'p95', 'p99'] as const) out.push({ label: `hub ${p}`, colour: COLOURS[p], dashed: false, points: points(hub, p) });
   for (const r of results.filter((x) => x.target !== 'hub')) {

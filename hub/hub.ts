@@ -10,14 +10,19 @@ import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
 import { AlertStore } from './alerts/alert-store.js';
 import { Escalation } from './alerts/escalation.js';
+import { FollowUp } from './alerts/follow-up.js';
+import { CallbackService } from './callbacks/callback-service.js';
+import { CallbackStore } from './callbacks/callback-store.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
-import { dataStatus } from './tools/backup/data-status.js';
+import { dataStatus } from './storage/data-status.js';
 import { AuditLog } from './audit/audit-log.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
+import { devicePolicy } from './broker/access-policy.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
 import { DeviceConfig } from './commands/device-config.js';
@@ -28,6 +33,7 @@ import { ensureWritableDir, type Tightened } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
+import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Commissioning } from './homes/commissioning.js';
@@ -43,6 +49,7 @@ import { SeqWindow } from './ingest/seq-window.js';
 import { addressGuard } from './notify/address-guard.js';
 import { parseHostAllowList } from './notify/host-allow-list.js';
 import { NotifyService } from './notify/notify-service.js';
+import { HubOps } from './ops/hub-ops.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
@@ -52,6 +59,7 @@ import type { OpenJournalFile } from './storage/journal.js';
 import type { JournalReplayer, JournalStore, RulesSnapshotStore } from './storage/ports.js';
 import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
+import { OperatorPresence, PRESENCE_ROLES } from './shifts/presence.js';
 import { VisitStore } from './visits/visit-store.js';
 
 export interface HubOptions {
@@ -88,12 +96,18 @@ export class Hub {
   readonly alertCommands: AlertCommands;
   readonly deviceConfig: DeviceConfig;
   readonly escalation: Escalation;
+  readonly followUp: FollowUp;
+  readonly callbackStore: CallbackStore;
+  readonly callbacks: CallbackService;
+  readonly operators: OperatorPresence;
   readonly states = new DeviceStateStore();
   readonly seqWindow = new SeqWindow();
   readonly presence: DevicePresence;
   readonly ingest: Ingest;
   readonly rules: RulesEngine;
   readonly broker: MqttBroker;
+  /** Set with HUB_REDIS_URL: this hub is one node of a cluster (issue 12). */
+  readonly cluster: ClusterNode | undefined;
   readonly sessions: SessionStore;
   readonly load: LoadShedder;
   readonly homes: HomeService;
@@ -105,6 +119,8 @@ export class Hub {
   readonly visits: VisitService;
   readonly reports: ReportService;
   readonly http: HttpListener;
+  /** Node id, /health, /metrics, the pipeline heartbeat (issue 12 items 6, 7). */
+  readonly ops: HubOps;
   private readonly services: ServiceList;
   private readonly rulesSnapshot: RulesSnapshotStore;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
@@ -139,6 +155,11 @@ export class Hub {
     this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
     this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog });
     this.escalation = new Escalation(this.alerts, this.bus, clock);
+    this.followUp = new FollowUp(this.alerts, this.bus, clock, { followUp: config.followUpMinutes, onScene: config.onSceneMinutes });
+    this.callbackStore = new CallbackStore(this.journal, this.audit, log.child({ module: 'callbacks' }));
+    const callbackDeps = { store: this.callbackStore, alerts: this.alerts, bus: this.bus, homes: this.registry, intake: this.intake };
+    this.callbacks = new CallbackService({ ...callbackDeps, now, timezone: config.timezone, log: log.child({ module: 'callbacks' }) });
+    this.operators = new OperatorPresence(this.bus, now);
     this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device));
     this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
       log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
@@ -150,27 +171,56 @@ export class Hub {
       now,
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
+    this.ops = new HubOps({
+      config,
+      clock,
+      bus: this.bus,
+      journal: this.journal,
+      log: log.child({ module: 'ops' }),
+      webhooks: () => this.notify.webhookStore.list(),
+      mqttClients: () => this.broker.connectedClients,
+      streamConnections: () => this.stream.connections,
+      dropped: () => this.ingest.dropped,
+      webhookQueueDepth: () => this.notify.stats.pending,
+      load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
+    });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
+    this.cluster = config.redisUrl
+      ? new ClusterNode({
+          nodeId: resolveNodeId(config.nodeId, config.mqttPort),
+          redisUrl: config.redisUrl,
+          redisPrefix: config.redisPrefix,
+          outbox: this.outbox,
+          bus: this.bus,
+          disconnectLocal: (id) => this.broker.disconnect(id),
+          log: log.child({ module: 'cluster' }),
+        })
+      : undefined;
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
+      access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
-      onDeviceMessage: dedupeAgainstJournal(
-        {
-          isJournaled: this.journal.isJournaled?.bind(this.journal),
-          isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
-          onDuplicate: () => this.ingest.dropped.duplicate++,
-        },
-        (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+      onDeviceMessage: this.ops.tap(
+        dedupeAgainstJournal(
+          {
+            isJournaled: this.journal.isJournaled?.bind(this.journal),
+            isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
+            onDuplicate: () => this.ingest.dropped.duplicate++,
+          },
+          (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+        ),
       ),
-      onConnection: (deviceId, connected) => this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
-      commandLink: this.outbox,
+      onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
+      // In a cluster the relay tells the outbox of devices subscribed on every node.
+      commandLink: this.cluster?.relay ?? this.outbox,
+      cluster: () => this.cluster?.brokerOptions,
       audit: (action, actor, detail) => this.audit.record(action, actor, undefined, detail),
       log: log.child({ module: 'broker' }),
       now,
     });
     this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog });
-    this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog });
+    this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog, mayHold: (username) => this.mayHold(username) });
     this.deviceConfig = new DeviceConfig({ registry: this.registry, outbox: this.outbox, bus: this.bus, audit: this.audit, retime: (d) => this.presence.retime(d), log: log.child({ module: 'commands' }) });
     this.sessions = new SessionStore({ store: stores.sessions, now });
     this.commissioning = new Commissioning({ registry: this.registry, journal: this.journal, bus: this.bus, states: this.states, clock });
@@ -180,7 +230,7 @@ export class Hub {
       presence: this.presence,
       states: this.states,
       audit: this.audit,
-      disconnect: (id) => this.broker.disconnect(id),
+      disconnect: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       now,
     });
     this.stream = new StreamServer({
@@ -191,6 +241,7 @@ export class Hub {
       log: log.child({ module: 'stream' }),
       userHomes: (id) => this.registry.getUser(id)?.homeIds,
       now,
+      presence: this.operators,
     });
     this.notify = new NotifyService({
       webhooks: stores.webhooks,
@@ -208,7 +259,7 @@ export class Hub {
     });
     this.visitStore = new VisitStore(stores.visits);
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
-    this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, now, timezone: config.timezone });
+    this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, callbacks: this.callbackStore, now, timezone: config.timezone });
     this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
     this.services = new ServiceList(this.serviceOrder(), log);
   }
@@ -229,6 +280,7 @@ export class Hub {
       // A retransmission after a restart must still be recognised as a duplicate.
       { replay: (entry) => this.seqWindow.replay(deviceMessageKeyOf(entry.type, entry.data)) },
       this.alerts,
+      this.callbackStore,
     ];
     return [
       // First: a wrong certificate path is a one-line error before anything is opened.
@@ -253,9 +305,13 @@ export class Hub {
       step('rules', () => this.startRules(), () => this.stopRules()),
       named('commissioning', this.commissioning),
       named('escalation', this.escalation),
+      named('follow-up', this.followUp),
+      named('call-backs', this.callbacks),
       named('command outbox', this.outbox),
       named('alert commands', this.alertCommands),
       named('load shedder', this.load),
+      // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
+      ...(this.cluster ? [named('cluster', this.cluster)] : []),
       step(
         'broker',
         async () => {
@@ -264,6 +320,7 @@ export class Hub {
         },
         () => this.broker.stop(),
       ),
+      step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
       this.http,
     ];
   }
@@ -284,7 +341,7 @@ export class Hub {
       generatedAdminPassword: this.generatedAdminPassword,
       replayedJournalLines: this.replayedJournalLines,
     };
-    this.log.info({ ...started, generatedAdminPassword: undefined }, 'hub started');
+    this.log.info({ ...started, generatedAdminPassword: undefined, nodeId: this.ops.nodeId }, 'hub started');
     this.started = true;
     return started;
   }
@@ -347,6 +404,12 @@ export class Hub {
     return generated;
   }
 
+  /** Alerts can be handed over only to an enabled operator, supervisor or admin. */
+  private mayHold(username: string): boolean {
+    const user = this.registry.findUser(username);
+    return user !== undefined && !user.disabled && PRESENCE_ROLES.has(user.role);
+  }
+
   private makeApp(): HubApp {
     const { config } = this.options;
     return createApi({
@@ -368,17 +431,16 @@ export class Hub {
       states: this.states,
       visits: this.visits,
       reports: this.reports,
+      callbacks: this.callbacks,
+      callbackStore: this.callbackStore,
+      presence: this.operators,
       mqttEndpoint: () => ({
         host: config.publicMqttHost ?? config.host,
         port: this.mqttAddress?.port ?? config.mqttPort,
         ...(this.tls ? { tlsPort: this.broker.mqttsAddress?.port ?? config.mqttsPort } : {}),
       }),
-      health: () => ({
-        ok: this.journal.healthy,
-        journal: { healthy: this.journal.healthy, lastError: this.journal.lastError },
-        mqtt: { connectedClients: this.broker.connectedClients },
-        load: { shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry },
-      }),
+      health: () => this.ops.health(),
+      metrics: this.ops.metricsRoute,
       dataStatus: () => dataStatus({ dataDir: config.dataDir, backupDir: config.backupDir, storage: config.databaseUrl ? 'postgres' : 'files', alerts: () => this.alerts.list(), now: () => this.clock.now() }),
       log: this.log.child({ module: 'api' }),
       consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),

@@ -16,6 +16,8 @@ import { COMMAND_STATES, EXPIRY_REASONS } from '../hub/commands/command-book.js'
 import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../hub/alerts/alert.js';
 import { BAD_PAYLOAD_REASONS } from '../hub/ingest/device-state.js';
 import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, NOTIFY_EVENTS } from '../hub/notify/types.js';
+import { CALLBACK_OUTCOMES, CALLBACK_REASONS } from '../hub/callbacks/callback.js';
+import { PRESENCE_STATES } from '../hub/shifts/presence.js';
 import { CONDITIONS, ROLES } from '../hub/registry/records.js';
 import { REPO_ROOT } from './helpers/hub-process.js';
 
@@ -53,6 +55,9 @@ describe('console strings (dashboard/src/i18n)', () => {
       ['notifyEvent', NOTIFY_EVENTS],
       ['delivery', DELIVERY_STATUSES],
       ['attempt', ATTEMPT_OUTCOMES],
+      ['callbackReason', CALLBACK_REASONS],
+      ['callbackOutcome', CALLBACK_OUTCOMES],
+      ['presence', PRESENCE_STATES],
     ];
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((key) => !(key in en));
     expect(missing).toEqual([]);

@@ -120,9 +120,16 @@ describe('folder import rules (DESIGN.md §2)', () => {
       homes: 5,
       visits: 5,
       reports: 5,
+      // Issue 13: call-backs react to alerts; presence is told by the stream, read by the API.
+      callbacks: 5,
+      shifts: 5,
       notify: 5,
       realtime: 5,
       broker: 5,
+      // Issue 12: health, metrics and the pipeline heartbeat watch the broker, journal and stream.
+      ops: 5,
+      // Aedes' Redis parts and the command relay, beside the broker they configure (issue 12).
+      cluster: 5,
       api: 6,
       compose: 7,
     };

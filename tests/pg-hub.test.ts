@@ -112,7 +112,12 @@ describe('the hub on PostgreSQL', () => {
       await lose(true);
       await waitFor(async () => (await hub.api.get('/api/v1/health')).status === 503, 'health 503');
       const health = await hub.api.get('/api/v1/health');
-      expect(health.body).toMatchObject({ ok: false, journal: { healthy: false, lastError: expect.stringContaining(`PostgreSQL database ${db.name} on 127.0.0.1:5432 unreachable`) } });
+      expect(health.body).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining('journal cannot make lines durable'),
+        database: { kind: 'postgresql', state: 'failing' },
+        journal: { healthy: false, lastError: expect.stringContaining(`PostgreSQL database ${db.name} on 127.0.0.1:5432 unreachable`) },
+      });
 
       let acked = false;
       const publish = client.publishAsync(`hc/v1/${device.id}/event`, event('sos', 9), { qos: 1 }).then(() => (acked = true));

@@ -4,51 +4,12 @@
  * is held back on purpose: the device must get no PUBACK and nobody must see
  * the alert until the fsync completes.
  */
-import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
-import type { OpenJournalFile } from '../hub/storage/journal.js';
+import { gatedOpener } from './helpers/gated-journal.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { StreamClient } from './helpers/stream-client.js';
 import { startTestHub } from './helpers/test-hub.js';
-
-/** Real journal files whose fdatasync waits while the gate is closed. */
-function gatedOpener() {
-  let release: (() => void) | undefined;
-  let gate: Promise<void> = Promise.resolve();
-  let held = 0;
-  let onHeld: (() => void) | undefined;
-  const opener: OpenJournalFile = async (path, flags) => {
-    const handle = await open(path, flags);
-    const datasync = handle.datasync.bind(handle);
-    handle.datasync = async () => {
-      if (release) {
-        held++;
-        onHeld?.();
-      }
-      await gate;
-      return datasync();
-    };
-    return handle;
-  };
-  return {
-    opener,
-    /** Resolves once an fsync waits at the closed gate: the event to wait on, not a fixed time (issue 10, item 14). */
-    whenHeld(): Promise<void> {
-      return held > 0 ? Promise.resolve() : new Promise((resolve) => (onHeld = resolve));
-    },
-    close() {
-      gate = new Promise((resolve) => (release = resolve));
-    },
-    open() {
-      release?.();
-      release = undefined;
-    },
-    get held() {
-      return held;
-    },
-  };
-}
 
 const keep = useCleanup();
 

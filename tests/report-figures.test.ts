@@ -209,7 +209,7 @@ describe('CSV', () => {
       visits: [],
     });
     const sizes = Object.fromEntries(Object.entries(REPORT_TABLES).map(([name, table]) => [name, table(summary).rows.length]));
-    expect(sizes).toEqual({ 'alerts-by-kind': 1, 'alerts-by-severity': 4, 'answer-times': 5, outcomes: 5, 'false-alarms': 1, 'devices-offline': 0, visits: 0, 'visits-missed': 0 });
+    expect(sizes).toEqual({ 'alerts-by-kind': 1, 'alerts-by-severity': 4, 'answer-times': 5, outcomes: 5, 'false-alarms': 1, 'devices-offline': 0, visits: 0, 'visits-missed': 0, 'stalled-alerts': 0, 'late-responders': 0, callbacks: 6, reviews: 0, 'reviews-awaiting': 1 });
     for (const table of Object.values(REPORT_TABLES)) {
       const { header, rows } = table(summary);
       for (const row of rows) expect(row).toHaveLength(header.length);

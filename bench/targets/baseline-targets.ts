@@ -1,6 +1,7 @@
 /** The two baselines as bench targets: bare Aedes in a child process, and the local Mosquitto with a Node subscriber. */
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { mosquittoBinary, startOwnMosquitto } from '../baselines/own-mosquitto.js';
 import { spawnReady } from '../child.js';
 import { syntheticDevices, type Target } from './target.js';
 
@@ -44,24 +45,36 @@ async function mosquittoPid(): Promise<number> {
   return Number(text.trim()) || 0;
 }
 
+/** Mosquitto: the bench's own on a free port when the binary is installed, else the system one on 1883. */
 export async function startMosquittoTarget(homes: number): Promise<Target> {
+  const binary = mosquittoBinary();
+  const own = binary ? await startOwnMosquitto(binary) : undefined;
+  const port = own?.port ?? MOSQUITTO.port;
   const subscriber = await spawnReady({
     script: 'bench/baselines/mosquitto-subscriber.ts',
-    env: { MOSQUITTO_URL: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}` },
+    env: { MOSQUITTO_URL: `mqtt://${MOSQUITTO.host}:${port}` },
     ready: [/subscribed to/, /alarm push listening on ws:\/\/[^:\s]+:(\d+)/],
+  }).catch(async (err: unknown) => {
+    await own?.stop();
+    throw err;
   });
-  const brokerPid = await mosquittoPid();
+  const brokerPid = own?.pid ?? (await mosquittoPid());
   return {
     name: 'mosquitto',
-    description: 'Mosquitto on 127.0.0.1:1883 + a Node subscriber running the topic, JSON and zod checks',
+    description: own
+      ? `Mosquitto (own, in memory, TCP_NODELAY) on 127.0.0.1:${port} + a Node subscriber running the topic, JSON and zod checks`
+      : 'Mosquitto on 127.0.0.1:1883 + a Node subscriber running the topic, JSON and zod checks',
     host: MOSQUITTO.host,
-    port: MOSQUITTO.port,
+    port,
     observerUrl: `ws://127.0.0.1:${subscriber.matches[1]![1]}`,
     brokerPid,
     workPids: [brokerPid, subscriber.pid].filter((p) => p > 0),
     devices: syntheticDevices(homes),
     countsDelivered: true,
     setup: {},
-    stop: () => subscriber.stop(),
+    async stop() {
+      await subscriber.stop();
+      await own?.stop();
+    },
   };
 }

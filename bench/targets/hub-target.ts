@@ -50,6 +50,8 @@ async function startHub(dataDir: string, nodeArgs: string[] = [], databaseUrl?: 
       HUB_CONNECTIONS_PER_IP_PER_SEC: '1000000',
       HUB_PUBLISHES_PER_DEVICE_PER_SEC: '100000',
       ...(databaseUrl ? { HUB_DATABASE_URL: databaseUrl } : {}),
+      // The C generator reconnects every device for each load step.
+      HUB_CONNECTS_PER_DEVICE_PER_MIN: '100000',
     },
     ready: [/MQTT broker listening on mqtt:\/\/[^:\s]+:(\d+)/, /listening on http:\/\/[^:\s]+:(\d+)/],
   });

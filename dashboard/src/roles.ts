@@ -25,9 +25,9 @@ export const VISIT_ROLES: ReadonlySet<string> = new Set(['admin', 'visitor']);
 export const TUNER_ROLES: ReadonlySet<string> = new Set(['admin', 'supervisor']);
 
 const ROUTES_OF: Record<Role, ReadonlySet<Route['name']>> = {
-  admin: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'install', 'installNew', 'installHome', 'visits', 'adminUsers', 'adminWebhooks', 'adminData', 'resident']),
-  supervisor: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'resident']),
-  operator: new Set(['queue', 'alert', 'homes', 'audit', 'resident']),
+  admin: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'install', 'installNew', 'installHome', 'visits', 'adminUsers', 'adminWebhooks', 'adminData', 'resident', 'callbacks', 'handover']),
+  supervisor: new Set(['queue', 'alert', 'homes', 'audit', 'reports', 'resident', 'callbacks', 'handover']),
+  operator: new Set(['queue', 'alert', 'homes', 'audit', 'resident', 'callbacks', 'handover']),
   installer: new Set(['install', 'installNew', 'installHome']),
   visitor: new Set(['visits']),
   family: new Set(['family']),

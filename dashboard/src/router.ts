@@ -20,6 +20,8 @@ export type Route =
   | { name: 'adminWebhooks' }
   | { name: 'adminData' }
   | { name: 'resident'; id: string }
+  | { name: 'callbacks' }
+  | { name: 'handover' }
   | { name: 'notFound'; path: string };
 
 const FIXED: Record<string, Route> = {
@@ -34,6 +36,8 @@ const FIXED: Record<string, Route> = {
   '/admin/users': { name: 'adminUsers' },
   '/admin/webhooks': { name: 'adminWebhooks' },
   '/admin/data': { name: 'adminData' },
+  '/callbacks': { name: 'callbacks' },
+  '/handover': { name: 'handover' },
 };
 
 export function parseRoute(hash: string): Route {
@@ -65,6 +69,8 @@ export const href = {
   adminWebhooks: () => '#/admin/webhooks',
   adminData: () => '#/admin/data',
   resident: (id: string) => `#/residents/${encodeURIComponent(id)}`,
+  callbacks: () => '#/callbacks',
+  handover: () => '#/handover',
 };
 
 export function useRoute(): Route {

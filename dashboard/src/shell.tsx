@@ -7,6 +7,8 @@ import { TitleCount } from './components/title-count.js';
 import { t } from './i18n/index.js';
 import { AlertPage } from './pages/alert-page.js';
 import { AuditPage } from './pages/audit-page.js';
+import { CallbacksPage } from './pages/callbacks-page.js';
+import { HandoverPage } from './pages/handover-page.js';
 import { HomesPage } from './pages/homes-page.js';
 import { ReportsPage } from './pages/reports-page.js';
 import { hasPage } from './roles.js';
@@ -30,6 +32,10 @@ function page(route: Route, user: User) {
       return AUDIT_ROLES.has(user.role) ? <AuditPage /> : <NotAllowed />;
     case 'reports':
       return <ReportsPage />;
+    case 'callbacks':
+      return <CallbacksPage />;
+    case 'handover':
+      return <HandoverPage />;
     case 'install':
     case 'installNew':
     case 'installHome':

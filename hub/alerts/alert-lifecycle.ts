@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, notFound } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { RESPONDER_STATES, type Alert, type Outcome, type Responder, type ResponderKind, type ResponderState } from './alert.js';
+import { RESPONDER_STATES, type Alert, type IncidentReview, type Outcome, type Responder, type ResponderKind, type ResponderState } from './alert.js';
+import { responseTimesOf } from './response-times.js';
 import type { AlertStore } from './alert-store.js';
 
 /** Alert kinds raised by the wearer's bracelet: acknowledging tells the wearer help is coming. */
@@ -30,8 +31,13 @@ export interface AlertCommandSender {
   send(alert: Alert, actor: string, command: 'help_coming' | 'silence'): Promise<void>;
 }
 
+/** What a reviewer writes; the response times are taken from the alert itself. */
+export type ReviewInput = Pick<IncidentReview, 'whatHappened' | 'whatWentWell' | 'toImprove' | 'targetsMet'>;
+
 export interface AlertLifecycleDeps {
   store: AlertStore;
+  /** Whether a user (by username) may hold alerts: exists, enabled, operator / supervisor / admin. */
+  mayHold?: (username: string) => boolean;
   commands: AlertCommandSender;
   now: () => number;
   log: Logger;
@@ -103,6 +109,40 @@ export class AlertLifecycle {
     return this.deps.store.record('alert.resolved', { alertId, actor, outcome, note }).durable;
   }
 
+  /**
+   * Gives a claimed alert back to the queue (issue 13 item 7). Only the holder,
+   * or a supervisor (`override`), may; a dispatched alert has responders on the
+   * way and must be handed over to someone instead.
+   */
+  async release(alertId: string, actor: string, override: boolean, note?: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status !== 'acknowledged') {
+      throw conflict(alert.status === 'dispatched' ? `alert ${alertId} has responders on the way: hand it over instead of releasing it` : `alert ${alertId} is ${alert.status}, not claimed`);
+    }
+    this.assertMayPass(alert, actor, override);
+    return this.deps.store.record('alert.released', { alertId, actor, note }).durable;
+  }
+
+  /** Passes a claimed alert to another operator with a note for them (shift change). */
+  async handOver(alertId: string, actor: string, override: boolean, to: string, note: string): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.status !== 'acknowledged' && alert.status !== 'dispatched') throw conflict(`alert ${alertId} is ${alert.status}: only a claimed alert can be handed over`);
+    this.assertMayPass(alert, actor, override);
+    const target = `user:${to}`;
+    if (target === alert.acknowledgedBy) throw conflict(`${to} already holds alert ${alertId}`);
+    if (this.deps.mayHold && !this.deps.mayHold(to)) throw conflict(`${to} cannot take alerts: not an enabled operator, supervisor or admin`);
+    return this.deps.store.record('alert.handed_over', { alertId, actor, from: alert.acknowledgedBy, to: target, note }).durable;
+  }
+
+  /** The incident review of a resolved critical alert (issue 13 item 9); a later review replaces it, the timeline keeps both. */
+  async review(alertId: string, actor: string, input: ReviewInput): Promise<Alert> {
+    const alert = this.require(alertId);
+    if (alert.severity !== 'critical') throw conflict(`alert ${alertId} is ${alert.severity}: only critical alerts are reviewed`);
+    if (alert.status !== 'resolved') throw conflict(`alert ${alertId} is not resolved yet: review it once it is`);
+    const review: IncidentReview = { ...input, times: responseTimesOf(alert), reviewedAt: new Date(this.deps.now()).toISOString(), reviewedBy: actor };
+    return this.deps.store.record('alert.reviewed', { alertId, actor, review }).durable;
+  }
+
   async silence(alertId: string, actor: string): Promise<Alert> {
     const alert = this.require(alertId);
     if (!SILENCEABLE_KINDS.has(alert.kind)) throw conflict(`a ${alert.kind} alert has no siren to silence`);
@@ -122,6 +162,10 @@ export class AlertLifecycle {
     } catch (err) {
       this.deps.log.error({ err, alertId: alert.id, command }, 'device command not queued');
     }
+  }
+
+  private assertMayPass(alert: Alert, actor: string, override: boolean): void {
+    if (!override && alert.acknowledgedBy !== actor) throw conflict(`alert ${alert.id} is held by ${alert.acknowledgedBy ?? 'nobody'}: only they or a supervisor can pass it on`);
   }
 
   private require(alertId: string): Alert {

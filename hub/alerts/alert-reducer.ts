@@ -4,7 +4,7 @@
  * a restarted hub has exactly the state it had before (DESIGN.md §6). Every
  * line becomes one timeline entry of its alert.
  */
-import { triggerActor, type Alert, type AlertCommand, type AlertTrigger, type Outcome, type Responder, type ResponderState, type Severity, type TimelineEntry } from './alert.js';
+import { triggerActor, type Alert, type AlertCommand, type AlertTrigger, type IncidentReview, type Outcome, type Responder, type ResponderState, type Severity, type StallStage, type TimelineEntry } from './alert.js';
 
 export interface AlertRecordData {
   'alert.raised': { alert: Alert };
@@ -26,6 +26,16 @@ export interface AlertRecordData {
   'alert.command_updated': { alertId: string; actor: string; cmdId: string; deviceId: string; command: string; state: AlertCommand['state']; reason?: string | undefined };
   /** 60 s after help_coming was sent no bracelet had confirmed it. */
   'alert.help_unconfirmed': { alertId: string };
+  /** The holder gave a claimed alert back to the queue (issue 13 item 7). */
+  'alert.released': { alertId: string; actor: string; note?: string | undefined };
+  /** The alert passed to another operator, with a note for them (shift change). */
+  'alert.handed_over': { alertId: string; actor: string; from: string | undefined; to: string; note: string };
+  /** Acknowledged, and still neither dispatched nor resolved after the follow-up time (issue 13 item 5). */
+  'alert.stalled': { alertId: string; stage: StallStage; holder: string | undefined };
+  /** A dispatched responder not on scene within the severity's target. */
+  'alert.responder_late': { alertId: string; responderId: string };
+  /** The incident review of a resolved critical alert (issue 13 item 9). */
+  'alert.reviewed': { alertId: string; actor: string; review: IncidentReview };
 }
 
 export type AlertRecordType = keyof AlertRecordData;
@@ -46,6 +56,11 @@ export const ALERT_RECORD_TYPES = new Set<string>([
   'alert.command_sent',
   'alert.command_updated',
   'alert.help_unconfirmed',
+  'alert.released',
+  'alert.handed_over',
+  'alert.stalled',
+  'alert.responder_late',
+  'alert.reviewed',
 ] satisfies AlertRecordType[]);
 
 
@@ -115,13 +130,15 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
     case 'alert.acknowledged': {
       const d = raw as AlertRecordData['alert.acknowledged'];
       alert.status = 'acknowledged';
-      alert.acknowledgedAt = at;
+      alert.acknowledgedAt ??= at; // a claim after a release keeps the first answer time
       alert.acknowledgedBy = d.actor;
+      alert.heldSince = at;
       return { at, type: short, actor: d.actor };
     }
     case 'alert.dispatched': {
       const d = raw as AlertRecordData['alert.dispatched'];
       alert.status = 'dispatched';
+      alert.flags.stalled = undefined; // help is on its way: nothing is waiting on the holder any more
       alert.responders.push(...structuredClone(d.responders));
       return { at, type: short, actor: d.actor, responders: d.responders.map((r) => ({ id: r.id, kind: r.kind, name: r.name })) };
     }
@@ -146,6 +163,7 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
     case 'alert.resolved': {
       const d = raw as AlertRecordData['alert.resolved'];
       alert.status = 'resolved';
+      alert.flags.stalled = undefined;
       alert.resolvedAt = at;
       alert.resolvedBy = d.actor;
       alert.outcome = d.outcome;
@@ -169,6 +187,47 @@ function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unkno
     case 'alert.help_unconfirmed':
       alert.flags.helpUnconfirmed = true;
       return { at, type: short, actor: SYSTEM };
+    default:
+      return applyHandling(alert, at, type, raw);
+  }
+}
+
+/** The lines of issue 13: who holds the alert, follow-up flags and the review. */
+function applyHandling(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry {
+  const short = type.slice('alert.'.length);
+  switch (type) {
+    case 'alert.released': {
+      const d = raw as AlertRecordData['alert.released'];
+      const from = alert.acknowledgedBy;
+      alert.status = 'open';
+      alert.acknowledgedBy = undefined;
+      alert.heldSince = undefined;
+      alert.flags.stalled = undefined;
+      return { at, type: short, actor: d.actor, from, note: d.note };
+    }
+    case 'alert.handed_over': {
+      const d = raw as AlertRecordData['alert.handed_over'];
+      alert.acknowledgedBy = d.to;
+      alert.heldSince = at;
+      alert.flags.stalled = undefined;
+      return { at, type: short, actor: d.actor, from: d.from, to: d.to, note: d.note };
+    }
+    case 'alert.stalled': {
+      const d = raw as AlertRecordData['alert.stalled'];
+      alert.flags.stalled = d.stage;
+      return { at, type: short, actor: SYSTEM, stage: d.stage, holder: d.holder };
+    }
+    case 'alert.responder_late': {
+      const d = raw as AlertRecordData['alert.responder_late'];
+      const responder = alert.responders.find((r) => r.id === d.responderId);
+      if (responder) responder.late = true;
+      return { at, type: short, actor: SYSTEM, responderId: d.responderId, name: responder?.name };
+    }
+    case 'alert.reviewed': {
+      const d = raw as AlertRecordData['alert.reviewed'];
+      alert.review = structuredClone(d.review);
+      return { at, type: short, actor: d.actor };
+    }
     default:
       return { at, type: short, actor: SYSTEM };
   }

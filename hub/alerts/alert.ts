@@ -61,6 +61,8 @@ export interface Responder {
   addedAt: string;
   addedBy: string;
   updatedAt: string;
+  /** Not on scene within the severity's target after being dispatched (issue 13 item 5); stays set for the reports. */
+  late?: boolean | undefined;
 }
 
 /**
@@ -107,24 +109,59 @@ export interface Alert {
     escalated: boolean;
     /** A critical alert whose help_coming no bracelet confirmed within 60 s (cleared by a later confirmation). */
     helpUnconfirmed?: boolean | undefined;
+    /**
+     * Acknowledged but neither dispatched nor resolved for the severity's
+     * follow-up time: `holder` re-alerts the operator who holds it, one period
+     * later `supervisor` re-alerts the supervisors (issue 13 item 5). Cleared
+     * when someone else takes the alert over or it is released.
+     */
+    stalled?: StallStage | undefined;
   };
   trigger: AlertTrigger;
   responders: Responder[];
   /** Commands sent to devices for this alert; absent on alerts that never had one. */
   commands?: AlertCommand[] | undefined;
+  /** The first answer (reports measure answer times from it); a release does not reset it. */
   acknowledgedAt?: string | undefined;
+  /** Who holds the alert now: the operator who claimed it, or the one it was handed over to. */
   acknowledgedBy?: string | undefined;
+  /** Since when the current holder has it (claim or handover): the follow-up timer runs from here. */
+  heldSince?: string | undefined;
   resolvedAt?: string | undefined;
   resolvedBy?: string | undefined;
   outcome?: Outcome | undefined;
+  /** The incident review of a resolved critical alert (issue 13 item 9). */
+  review?: IncidentReview | undefined;
   timeline: TimelineEntry[];
 }
 
-/** An alert without its timeline, as in lists and stream deltas. */
-export type AlertSummary = Omit<Alert, 'timeline'>;
+export const STALL_STAGES = ['holder', 'supervisor'] as const;
+export type StallStage = (typeof STALL_STAGES)[number];
+
+/** Response times of an alert in seconds, as the review records them (null: that step never happened). */
+export interface ResponseTimes {
+  acknowledgeSeconds: number | null;
+  dispatchSeconds: number | null;
+  onSceneSeconds: number | null;
+  resolveSeconds: number | null;
+}
+
+export interface IncidentReview {
+  whatHappened: string;
+  whatWentWell?: string | undefined;
+  toImprove: string;
+  /** Whether the response met its targets, in the reviewer's judgement. */
+  targetsMet: boolean;
+  times: ResponseTimes;
+  reviewedAt: string;
+  reviewedBy: string;
+}
+
+/** An alert without its timeline or review, as in lists and stream deltas (the review is read on the alert itself). */
+export type AlertSummary = Omit<Alert, 'timeline' | 'review'>;
 
 export function summarize(alert: Alert): AlertSummary {
-  const { timeline: _timeline, ...summary } = alert;
+  const { timeline: _timeline, review: _review, ...summary } = alert;
   return summary;
 }
 

@@ -8,10 +8,11 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { z } from 'zod';
 import type { AlertLifecycle } from '../alerts/alert-lifecycle.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CallbackService } from '../callbacks/callback-service.js';
+import type { CallbackStore } from '../callbacks/callback-store.js';
 import type { CommandOutbox } from '../commands/command-outbox.js';
 import type { DeviceConfig } from '../commands/device-config.js';
 import type { LoginGuard } from '../auth/login-guard.js';
@@ -22,21 +23,25 @@ import type { Commissioning } from '../homes/commissioning.js';
 import type { DeviceService } from '../homes/device-service.js';
 import type { HomeService } from '../homes/home-service.js';
 import type { RuleSettingsService } from '../homes/rule-settings.js';
+import type { OperatorPresence } from '../shifts/presence.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
+import type { HealthReport } from '../ops/health-report.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import type { Registry } from '../registry/registry.js';
 import type { ReportService } from '../reports/report-service.js';
 import type { AnyRule } from '../rules/define-rule.js';
 import type { VisitService } from '../visits/visit-service.js';
-import type { DataStatus } from '../tools/backup/data-status.js';
+import type { DataStatus } from '../storage/data-status.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
 import { DEFAULT_BODY_LIMITS, limitBodies, type BodyLimits } from './body-limit.js';
 import { consoleStatic } from './console-static.js';
 import { clientAborted, errorResponse, HttpError } from './errors.js';
-import { definePublicRoute, jsonResponse, newRouter } from './openapi-route.js';
+import { newRouter } from './openapi-route.js';
 import { adminRoutes } from './routes/admin.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { healthRoute, healthStatus, metricsHandler, type MetricsEndpoint } from './routes/health.js';
 import { auditRoutes } from './routes/audit.js';
+import { callbacksRoutes } from './routes/callbacks.js';
 import { authRoutes } from './routes/auth.js';
 import { devicesRoutes } from './routes/devices.js';
 import { homesRoutes } from './routes/homes.js';
@@ -45,16 +50,9 @@ import { contactWebhookGuard, notificationsRoutes } from './routes/notifications
 import { reportsRoutes } from './routes/reports.js';
 import { residentsRoutes } from './routes/residents.js';
 import { rulesRoutes } from './routes/rules.js';
+import { shiftsRoutes } from './routes/shifts.js';
 import { usersRoutes } from './routes/users.js';
 import { visitsRoutes } from './routes/visits.js';
-
-export interface HealthReport {
-  ok: boolean;
-  journal: { healthy: boolean; lastError?: string | undefined };
-  mqtt: { connectedClients: number };
-  /** Overload: routine telemetry being shed (alarms never are). */
-  load: { shedding: boolean; eventLoopUtilisation: number; shedTelemetry: number };
-}
 
 export interface ApiDeps {
   registry: Registry;
@@ -75,10 +73,16 @@ export interface ApiDeps {
   states: DeviceStateStore;
   visits: VisitService;
   reports: ReportService;
+  /** Call-backs and wellbeing plans, operator presence (issue 13 items 6, 7). */
+  callbacks: CallbackService;
+  callbackStore: CallbackStore;
+  presence: OperatorPresence;
   mqttEndpoint(): { host: string; port: number };
   health(): HealthReport;
   /** Backups and retention for the admin page (issue 13). */
   dataStatus(): Promise<DataStatus>;
+  /** GET /metrics (Prometheus), with who may read it (routes/health.ts); absent: no /metrics. */
+  metrics?: { endpoint: MetricsEndpoint; token: string | undefined } | undefined;
   now: () => number;
   log: Logger;
   /** The built console (dashboard/dist). */
@@ -92,16 +96,6 @@ export interface ApiDeps {
 export const API_BASE = '/api/v1';
 /** Routes reachable without a session. Everything else passes the session gate, then its own role check. */
 export const PUBLIC_PATHS = new Set([`${API_BASE}/auth/login`, `${API_BASE}/health`, `${API_BASE}/openapi.json`]);
-
-const healthRoute = definePublicRoute({
-  method: 'get',
-  path: '/health',
-  summary: 'Is the hub able to store alarms? 503 when the journal cannot be written',
-  responses: {
-    200: jsonResponse(z.looseObject({ ok: z.boolean() }), 'healthy'),
-    503: jsonResponse(z.looseObject({ ok: z.boolean() }), 'unhealthy: alarms are being refused'),
-  },
-});
 
 export function clientAddress(c: Context): string {
   try {
@@ -137,7 +131,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.use('*', contactWebhookGuard(deps.notifications));
   api.openapi(healthRoute, (c) => {
     const report = deps.health();
-    return c.json(report, report.ok ? 200 : 503);
+    return c.json(report, healthStatus(report));
   });
   api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => clientAddress(c as Context) }));
   api.route('/homes', homesRoutes(deps));
@@ -153,12 +147,15 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/', visitsRoutes(deps));
   api.route('/reports', reportsRoutes(deps));
   api.route('/admin', adminRoutes(deps));
+  api.route('/', callbacksRoutes(deps));
+  api.route('/', shiftsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },
     servers: [{ url: API_BASE }],
   });
   app.route(API_BASE, api);
+  if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.endpoint, deps.metrics.token, clientAddress));
   app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));
 
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));

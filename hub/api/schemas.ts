@@ -3,7 +3,7 @@
  * on and stay open (`loose`) so adding a field is never a breaking change.
  */
 import { z } from 'zod';
-import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES } from '../alerts/alert.js';
+import { ALERT_STATUSES, OUTCOMES, RESPONDER_KINDS, RESPONDER_STATES, SEVERITIES, STALL_STAGES } from '../alerts/alert.js';
 import { COMMAND_STATES } from '../commands/command-book.js';
 import { BAD_PAYLOAD_REASONS } from '../ingest/device-state.js';
 import { HOME_STATUSES, residentInputSchema, ROLES } from '../registry/records.js';
@@ -11,7 +11,17 @@ import { HOME_STATUSES, residentInputSchema, ROLES } from '../registry/records.j
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
 
 export const Responder = z
-  .looseObject({ id: z.string(), kind: z.enum(RESPONDER_KINDS), name: z.string(), phone: z.string().optional(), state: z.enum(RESPONDER_STATES), addedBy: z.string(), addedAt: iso, updatedAt: iso })
+  .looseObject({
+    id: z.string(),
+    kind: z.enum(RESPONDER_KINDS),
+    name: z.string(),
+    phone: z.string().optional(),
+    state: z.enum(RESPONDER_STATES),
+    addedBy: z.string(),
+    addedAt: iso,
+    updatedAt: iso,
+    late: z.boolean().optional().describe('not on scene within the severity\'s target'),
+  })
   .meta({ id: 'Responder' });
 
 export const AlertSummary = z
@@ -27,18 +37,28 @@ export const AlertSummary = z
     raisedAt: iso,
     updatedAt: iso,
     occurrences: z.number().int(),
-    flags: z.object({ overdue: z.boolean(), escalated: z.boolean(), helpUnconfirmed: z.boolean().optional().describe('critical, and no bracelet confirmed help_coming within 60 s') }),
+    flags: z.object({
+      overdue: z.boolean(),
+      escalated: z.boolean(),
+      helpUnconfirmed: z.boolean().optional().describe('critical, and no bracelet confirmed help_coming within 60 s'),
+      stalled: z.enum(STALL_STAGES).optional().describe('acknowledged, not dispatched or resolved after the follow-up time: holder re-alerted, then supervisor'),
+    }),
     responders: z.array(Responder),
     commands: z
       .array(z.looseObject({ cmdId: z.string(), deviceId: z.string(), command: z.string(), state: z.enum(COMMAND_STATES), queuedAt: iso }))
       .optional()
       .describe('commands sent to devices for this alert, with how far each got'),
-    acknowledgedBy: z.string().optional(),
+    acknowledgedBy: z.string().optional().describe('who holds the alert now (claimed it, or it was handed over to them)'),
+    heldSince: iso.optional(),
     outcome: z.enum(OUTCOMES).optional(),
   })
   .meta({ id: 'AlertSummary' });
 
 export const Alert = AlertSummary.extend({
+  review: z
+    .looseObject({ whatHappened: z.string(), toImprove: z.string(), targetsMet: z.boolean(), times: z.looseObject({}), reviewedAt: iso, reviewedBy: z.string() })
+    .optional()
+    .describe('the incident review of a resolved critical alert (not shown to family users)'),
   timeline: z.array(z.looseObject({ at: iso, type: z.string(), actor: z.string().describe('user:<name>, device:<id> or system') })),
 }).meta({ id: 'Alert' });
 

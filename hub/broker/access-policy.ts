@@ -16,6 +16,8 @@ export type AccessSubscribeDecision = { ok: true } | { ok: false; reason: string
 
 export interface AccessPolicy {
   readonly name: string;
+  /** Whether publish() names uplink channels: then the broker cuts connections into packets to take them itself (uplink-tap.ts). */
+  readonly uplink: boolean;
   connect(attempt: ConnectAttempt): ConnectDecision;
   publish(clientId: string, topic: string): AccessPublishDecision;
   subscribe(clientId: string, topicFilter: string): AccessSubscribeDecision;
@@ -25,6 +27,7 @@ export interface AccessPolicy {
 export function devicePolicy(registry: DeviceCredentialsCheck): AccessPolicy {
   return {
     name: 'device',
+    uplink: true,
     connect: (attempt) => decideConnect(attempt, registry),
     publish: (clientId, topic) => decidePublish(clientId, topic),
     subscribe: (clientId, filter) =>
@@ -45,6 +48,7 @@ export const CONFORMANCE_REFUSED_FILTER = 'test/nosubscribe';
 export function conformancePolicy(): AccessPolicy {
   return {
     name: 'conformance',
+    uplink: false,
     connect: (attempt) =>
       attempt.clientIdWasEmpty && !attempt.clean ? { ok: false, returnCode: 2, reason: 'empty client id with clean session 0' } : { ok: true },
     publish: (_clientId, topic) => (topic.startsWith('$') ? { ok: false, reason: '$-topics are reserved for the broker' } : { ok: true }),

@@ -20,6 +20,8 @@ import type { DeviceCredentialsCheck } from './device-acl.js';
 import { GuardedConnection } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { RateLimiter } from './rate-limiter.js';
+import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions } from './uplink-scheduler.js';
+import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
 export interface BrokerSettings {
@@ -55,6 +57,18 @@ export interface CommandLinkEvents {
   gone(deviceId: string, session: object): void;
 }
 
+/**
+ * Aedes' cluster options (issue 12): the node's id, a message bus and a
+ * session store shared through Redis (hub/cluster/redis-broker-parts.ts).
+ * Unset: one broker alone, with Aedes' in-memory defaults.
+ */
+export interface BrokerClusterOptions {
+  id: string;
+  mq: unknown;
+  persistence: unknown;
+  heartbeatInterval: number;
+}
+
 export interface MqttBrokerDeps {
   settings: BrokerSettings;
   registry: DeviceCredentialsCheck;
@@ -64,9 +78,13 @@ export interface MqttBrokerDeps {
   /** A device's session opened (CONNACK 0 sent) or closed. */
   onConnection?(deviceId: string, connected: boolean): void;
   commandLink?: CommandLinkEvents;
+  /** Read when the broker starts (the cluster's Redis connections are opened just before). */
+  cluster?: () => BrokerClusterOptions | undefined;
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
+  /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
+  scheduler?: Partial<SchedulerOptions>;
 }
 
 export interface BrokerStats {
@@ -86,6 +104,7 @@ export class MqttBroker {
   private tlsServer: TlsServer | undefined;
   private tlsAddress: AddressInfo | undefined;
   private readonly sockets = new Set<Socket>();
+  private scheduler: UplinkScheduler | undefined;
   readonly stats: BrokerStats = {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
@@ -108,8 +127,12 @@ export class MqttBroker {
     // Audit every kind of refusal, but at most once per 10 s per (kind, source): a hostile
     // client must not be able to fill the journal.
     const auditThrottle = new Throttle(10_000, now);
-    const aedes = await this.createAedes(now, auditThrottle);
+    const policy = this.deps.access ?? devicePolicy(this.deps.registry);
+    // Keyed by device id and kept across connections: reconnecting must not refill a bucket (issue 10 item 7).
+    const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
+    const aedes = await this.createAedes(now, auditThrottle, policy, publishLimiter);
     this.aedes = aedes;
+    this.onAuthenticated(aedes, policy, publishLimiter);
 
     const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
     // A client that stops reading is closed once this much output waits for it (GuardedConnection).
@@ -131,10 +154,8 @@ export class MqttBroker {
     /** A plain socket, or a TLS socket once its handshake is done: the same guard in front of Aedes. */
     const serve = (socket: Socket): void => {
       const ip = socket.remoteAddress ?? 'unknown';
-      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle), {
-        maxQueuedBytes,
-        onOverflow: (queuedBytes) => this.onSlowConsumer(ip, queuedBytes, auditThrottle),
-      });
+      const outbound = { maxQueuedBytes, onOverflow: (queuedBytes: number) => this.onSlowConsumer(ip, queuedBytes, auditThrottle) };
+      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle), outbound, policy.uplink);
       aedes.handle(connection);
     };
     // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
@@ -158,6 +179,27 @@ export class MqttBroker {
     return address;
   }
 
+  /**
+   * On CONNACK 0: the pre-authentication byte budget stops applying and, under
+   * a policy with uplink topics, the connection starts handing the device's
+   * uplink PUBLISH packets to the alarms-first scheduler instead of Aedes.
+   */
+  private onAuthenticated(aedes: Aedes, policy: AccessPolicy, publishLimiter: RateLimiter): void {
+    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler });
+    this.scheduler = scheduler;
+    aedes.on('connackSent', (packet, client) => {
+      if (packet.returnCode !== 0 || !(client.conn instanceof GuardedConnection)) return;
+      client.conn.guard.markAuthenticated();
+      if (!policy.uplink) return;
+      client.conn.takeUplink({
+        tap: new UplinkTap(client.id, policy),
+        scheduler,
+        admit: () => publishLimiter.take(client.id),
+        keepAlive: () => refreshKeepalive(client),
+      });
+    });
+  }
+
   /** The MQTT-over-TLS listener's address, when TLS is on. */
   get mqttsAddress(): AddressInfo | undefined {
     return this.tlsAddress;
@@ -168,19 +210,18 @@ export class MqttBroker {
     this.tlsServer?.setSecureContext(context);
   }
 
-  private createAedes(now: () => number, auditThrottle: Throttle): Promise<Aedes> {
+  private createAedes(now: () => number, auditThrottle: Throttle, policy: AccessPolicy, publishLimiter: RateLimiter): Promise<Aedes> {
     const { settings, log } = this.deps;
-    // Keyed by device id and kept across connections: reconnecting must not refill a bucket (issue 10 item 7).
-    const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
     // A minute's worth of connects at once, then the rate: a reconnect loop cannot churn sessions.
     const deviceConnectLimiter = new RateLimiter(settings.connectsPerDevicePerMin / 60, settings.connectsPerDevicePerMin, now);
     const created = Aedes.createBroker({
+      ...this.deps.cluster?.(),
       connectTimeout: settings.connectTimeoutMs,
       // Device topics have 4 levels; nothing legitimate goes deeper. Aedes >= 1.2 checks this
       // before any persistence side-effect (earlier versions crashed on deep topics).
       maxTopicLevels: 8,
       ...brokerHooks({
-        policy: this.deps.access ?? devicePolicy(this.deps.registry),
+        policy,
         takePublishToken: (id) => publishLimiter.take(id),
         takeConnectToken: (id) => deviceConnectLimiter.take(id),
         onDeviceMessage: this.deps.onDeviceMessage,
@@ -197,9 +238,6 @@ export class MqttBroker {
       }),
     });
     return created.then((aedes) => {
-      aedes.on('connackSent', (packet, client) => {
-        if (packet.returnCode === 0 && client.conn instanceof GuardedConnection) client.conn.guard.markAuthenticated();
-      });
       aedes.on('clientReady', (client) => this.deps.onConnection?.(client.id, true));
       aedes.on('clientDisconnect', (client) => {
         this.deps.commandLink?.gone(client.id, client);
@@ -207,6 +245,8 @@ export class MqttBroker {
       });
       this.followCommandLinks(aedes);
       aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
+      // A shared session store (Redis) can fail; with no listener Aedes' 'error' would end the process.
+      (aedes as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err: err.message }, 'mqtt broker error'));
       return aedes;
     });
   }
@@ -272,6 +312,12 @@ export class MqttBroker {
     return true;
   }
 
+  /** Device messages the hub took itself: run at once, queued (telemetry over budget), connections held back. */
+  get uplinkStats(): UplinkScheduler['stats'] & { waiting: number } {
+    const scheduler = this.scheduler;
+    return scheduler ? { ...scheduler.stats, waiting: scheduler.waiting } : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, waiting: 0 };
+  }
+
   get connectedClients(): number {
     return this.aedes?.connectedClients ?? 0;
   }
@@ -288,6 +334,16 @@ export class MqttBroker {
     this.tlsAddress = undefined;
     this.aedes = undefined;
   }
+}
+
+/**
+ * Aedes restarts a client's keepalive timer on every packet it handles
+ * (aedes lib/handlers/index.js); packets the hub takes itself must do the
+ * same, or a device that only publishes would be dropped after 1.5 keepalives.
+ */
+function refreshKeepalive(client: Client): void {
+  const inner = client as unknown as { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout | null };
+  if ((inner._keepaliveInterval ?? 0) > 0) inner._keepaliveTimer?.refresh();
 }
 
 function clientAddress(client: Client | null): string {

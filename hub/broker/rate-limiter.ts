@@ -7,12 +7,19 @@
  * Memory stays bounded two ways: a bucket that has refilled completely behaves
  * exactly like an absent one and is dropped, and the map holds at most
  * `maxKeys` buckets (the least recently used goes first). The map is kept in
- * least-recently-used order, so both sweeps stop at the first live bucket.
+ * least-recently-used order to within a second, so both sweeps stop at the
+ * first live bucket: a bucket is moved to the end at most once a second, not
+ * on every take (a delete and an insert per device message, on the hot path).
  */
 interface Bucket {
   tokens: number;
   updatedAt: number;
+  /** When the bucket was last moved to the map's end. */
+  movedAt: number;
 }
+
+/** How stale the map's order may get; also what the sweep may leave behind until its next pass. */
+const REORDER_MS = 1000;
 
 /** Enough for every device of one node (DESIGN.md §8: about 20,000) several times over; ~100 B each. */
 export const DEFAULT_MAX_KEYS = 100_000;
@@ -40,14 +47,17 @@ export class RateLimiter {
     const bucket = this.buckets.get(key);
     if (!bucket) {
       this.makeRoom();
-      this.buckets.set(key, { tokens: this.burst - 1, updatedAt: now });
+      this.buckets.set(key, { tokens: this.burst - 1, updatedAt: now, movedAt: now });
       return true;
     }
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSec);
     bucket.updatedAt = now;
-    // Re-insert: the map's order is the order of last use.
-    this.buckets.delete(key);
-    this.buckets.set(key, bucket);
+    if (now - bucket.movedAt >= REORDER_MS) {
+      // Re-insert: the map's order is the order of last use (to within REORDER_MS).
+      bucket.movedAt = now;
+      this.buckets.delete(key);
+      this.buckets.set(key, bucket);
+    }
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
@@ -62,8 +72,9 @@ export class RateLimiter {
     if (now - this.lastSweep < Math.max(this.fullAfterMs, 1000)) return;
     this.lastSweep = now;
     for (const [key, bucket] of this.buckets) {
-      if (now - bucket.updatedAt < this.fullAfterMs) break;
-      this.buckets.delete(key);
+      // Ordered by movedAt: every bucket after this one was used within the last fullAfterMs + REORDER_MS.
+      if (now - bucket.movedAt < this.fullAfterMs) break;
+      if (now - bucket.updatedAt >= this.fullAfterMs) this.buckets.delete(key);
     }
   }
 

@@ -14,7 +14,7 @@ const shape = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key
 export const configSchema = z.object(shape).strict();
 export type HubConfig = z.infer<typeof configSchema>;
 
-const SECRET_SETTINGS = new Set<string>(['adminPassword', 'webhookSecret', 'databaseUrl']);
+const SECRET_SETTINGS = new Set<string>(['adminPassword', 'webhookSecret', 'databaseUrl', 'metricsToken', 'redisUrl']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -45,7 +45,7 @@ export function loadConfig({ argv = [], env = {} }: ConfigSources): HubConfig {
     }
   }
   const parsed = configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return checkTogether(parsed.data);
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const key = String(issue.path[0]) as SettingKey;
@@ -56,6 +56,15 @@ export function loadConfig({ argv = [], env = {} }: ConfigSources): HubConfig {
       return `${where} ${issue.message}${got}`;
     }),
   );
+}
+
+/** Rules between settings, which the per-setting schemas cannot see. */
+function checkTogether(config: HubConfig): HubConfig {
+  // A threshold at or below the interval would call every heartbeat late before the next one is even sent.
+  if (config.pipelineStallMs <= config.heartbeatIntervalMs) {
+    throw new ConfigError([`HUB_PIPELINE_STALL_MS (${config.pipelineStallMs}) must be longer than HUB_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`]);
+  }
+  return config;
 }
 
 function readFlags(argv: readonly string[]): Record<string, string | undefined> {

@@ -5,7 +5,9 @@
  * cannot drift apart.
  */
 import { z } from 'zod';
+import { DEFAULT_FOLLOW_UP_MINUTES, DEFAULT_ON_SCENE_MINUTES, parseMinutesBySeverity, type MinutesBySeverity } from './follow-up-times.js';
 import { parseNetworkList } from '../core/network-list.js';
+import { NODE_ID_PATTERN } from '../core/node-id.js';
 
 const port = z.coerce
   .number({ error: 'must be a port number 0–65535 (0 picks a free port)' })
@@ -24,6 +26,20 @@ function isKnownTimezone(tz: string): boolean {
     return false;
   }
 }
+
+/** `critical=10,high=15,…` minutes per severity (`off` for none); severities left out keep their default. */
+const minutesBySeverity = (defaults: MinutesBySeverity) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const parsed = parseMinutesBySeverity(text, defaults);
+      if ('problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `must be like critical=10,high=15 (minutes per severity, or off): ${parsed.problem}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
 
 export const SETTINGS = {
   mqttPort: { env: 'HUB_MQTT_PORT', flag: 'mqtt-port', schema: port.default(1883), hint: 'MQTT listener port' },
@@ -78,6 +94,21 @@ export const SETTINGS = {
     // Never echoed in a config error (it may carry a password): see SECRET_SETTINGS in config.ts.
     schema: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://hub@127.0.0.1:5432/hub').optional(),
     hint: 'PostgreSQL for the registry and journal (docs/DEPLOY.md); unset: files under the data dir',
+  },
+  // Cluster (issue 12): several nodes share MQTT routing and sessions through Redis.
+  redisUrl: {
+    env: 'HUB_REDIS_URL',
+    flag: 'redis-url',
+    // Never echoed in a config error (it may carry a password): see SECRET_SETTINGS in config.ts.
+    schema: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// (or rediss://) URL, e.g. redis://127.0.0.1:6379/0').optional(),
+    hint: 'Redis shared by the nodes of a cluster: MQTT routing, session takeover, commands to devices on other nodes (docs/CLUSTER.md); unset: the hub runs alone',
+  },
+  redisPrefix: {
+    env: 'HUB_REDIS_PREFIX',
+    flag: 'redis-prefix',
+    // Redis pub/sub channels ignore the database index: two clusters on one Redis need different prefixes.
+    schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 letters, digits or :_.-').default('hub:'),
+    hint: "prefix of the cluster's Redis keys and channels (one per cluster sharing a Redis server)",
   },
   adminPassword: {
     env: 'HUB_ADMIN_PASSWORD',
@@ -170,12 +201,50 @@ export const SETTINGS = {
       .optional(),
     hint: 'loopback/private/link-local addresses or networks webhooks may reach, e.g. 192.168.5.20,10.8.0.0/16 (unset: none)',
   },
+  followUpMinutes: {
+    env: 'HUB_FOLLOW_UP_MINUTES',
+    flag: 'follow-up-minutes',
+    schema: minutesBySeverity(DEFAULT_FOLLOW_UP_MINUTES),
+    hint: 'acknowledged but not dispatched or resolved for this long re-alerts the holder, then the supervisor (default critical=10,high=15,medium=30,low=60)',
+  },
+  onSceneMinutes: {
+    env: 'HUB_ON_SCENE_MINUTES',
+    flag: 'on-scene-minutes',
+    schema: minutesBySeverity(DEFAULT_ON_SCENE_MINUTES),
+    hint: 'a dispatched responder not on scene within this is flagged late (default critical=30,high=45,medium=60,low=off)',
+  },
   webhookSecret: {
     env: 'HUB_WEBHOOK_SECRET',
     flag: 'webhook-secret',
     // No length rule here: a refused value would be echoed in the config error. The notifier warns when it is short.
     schema: z.string().min(1).optional(),
     hint: 'HMAC key signing per-contact webhooks (docs/NOTIFICATIONS.md); unset: contacts cannot have their own webhookUrl',
+  },
+  // Operations (issue 12 items 6 and 7): the node's name, who may scrape /metrics, the pipeline heartbeat.
+  nodeId: {
+    env: 'HUB_NODE_ID',
+    flag: 'node-id',
+    schema: z.string().regex(NODE_ID_PATTERN, 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit').optional(),
+    hint: "this node's name in a cluster, /health, /metrics and ops webhooks (default: <host name>-<MQTT port>)",
+  },
+  metricsToken: {
+    env: 'HUB_METRICS_TOKEN',
+    flag: 'metrics-token',
+    // Never echoed in a config error: see SECRET_SETTINGS in config.ts.
+    schema: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 24)').optional(),
+    hint: 'bearer token Prometheus sends to read /metrics from anywhere; unset: /metrics answers loopback clients only',
+  },
+  heartbeatIntervalMs: {
+    env: 'HUB_HEARTBEAT_INTERVAL_MS',
+    flag: 'heartbeat-interval-ms',
+    schema: positiveInt('a positive number of milliseconds').default(10_000),
+    hint: 'how often a synthetic heartbeat is sent through broker → ingest → journal → stream',
+  },
+  pipelineStallMs: {
+    env: 'HUB_PIPELINE_STALL_MS',
+    flag: 'pipeline-stall-ms',
+    schema: positiveInt('a positive number of milliseconds').default(30_000),
+    hint: 'a heartbeat not through the pipeline after this long turns /health red and sends hub.pipeline_stalled',
   },
 } as const;
 

@@ -2,6 +2,7 @@
 import type { DeviceEventPayload, TelemetryPayload } from '../../devices/catalog.js';
 import type { Alert } from '../alerts/alert.js';
 import type { CommandView } from '../commands/command-book.js';
+import type { PresenceEntry } from '../shifts/presence.js';
 
 interface SignalBase {
   deviceId: string;
@@ -88,4 +89,11 @@ export type HubEvents = {
   'alert.updated': Alert;
   /** Every durable alert change, named (`acknowledged`, `escalated`, …), for whoever reacts to it. */
   'alert.transition': { alert: Alert; change: string; actor: string | undefined };
+  /**
+   * The synthetic heartbeat's stream hop (issue 12 item 7, hub/ops/pipeline-probe.ts):
+   * on the bus that feeds the WebSocket fan-out, never forwarded to a client.
+   */
+  'pipeline.heartbeat': { nodeId: string; beat: number };
+  /** Someone at the console went online, away or offline (issue 13 item 7): the whole list now. */
+  'presence.changed': PresenceEntry[];
 };

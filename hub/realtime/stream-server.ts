@@ -42,7 +42,14 @@ export interface StreamServerDeps {
   /** A user's homes as the registry has them now (undefined: no such user). */
   userHomes?: (userId: string) => readonly string[] | undefined;
   now?: () => number;
+  /** Operator presence (issue 13 item 7): told of every console that connects or goes, asked for the list in snapshots. */
+  presence?: { connection(username: string, role: string, delta: 1 | -1): void; list(): unknown[] };
 }
+
+/** Presence goes to the people who take alerts, never to families or installers. */
+const PRESENCE_ROLES = new Set(['admin', 'supervisor', 'operator']);
+/** Messages not about one home (presence): sent by role, never to a family. */
+const NO_HOME = '';
 
 interface StreamClient {
   socket: WebSocket;
@@ -70,6 +77,7 @@ export class StreamServer {
       bus.on('device.status', (change) => this.publish('device.status', change.homeId, deviceStatus(change))),
       // Installers watch their checklist tick live while they press each test button.
       bus.on('commissioning.tick', (tick) => this.publish('commissioning.tick', tick.homeId, { ...tick })),
+      bus.on('presence.changed', (presence) => this.publish('presence', NO_HOME, { presence })),
       // Logout, a disabled user, a changed role or homes: that session's sockets end now, not at the next ping.
       this.deps.sessions.onRevoked((session, reason) => this.endSession(session, reason)),
     );
@@ -124,10 +132,10 @@ export class StreamServer {
 
   private onConnection(socket: WebSocket, session: Session, lastEventId: number): void {
     const client: StreamClient = { socket, session, alive: true };
-    this.clients.add(client);
+    this.add(client);
     socket.on('pong', () => (client.alive = true));
-    socket.on('close', () => this.clients.delete(client));
-    socket.on('error', () => this.clients.delete(client));
+    socket.on('close', () => this.remove(client));
+    socket.on('error', () => this.remove(client));
     socket.on('message', (data) => this.onClientMessage(client, data.toString()));
     // Revoked or expired between the upgrade's check and here.
     const ended = this.ended.get(session);
@@ -149,7 +157,8 @@ export class StreamServer {
       .all()
       .filter((s) => !homeIds || homeIds.has(s.homeId))
       .map((s) => ({ deviceId: s.deviceId, homeId: s.homeId, kind: s.kind, online: s.online, lastSeen: s.lastSeen ?? null, battery: s.battery ?? null }));
-    client.socket.send(JSON.stringify({ type: 'snapshot', streamId: this.buffer.streamId, eventId: this.buffer.lastId, alerts: alerts.map(summarize), devices }));
+    const presence = PRESENCE_ROLES.has(client.session.role) ? this.deps.presence?.list() : undefined;
+    client.socket.send(JSON.stringify({ type: 'snapshot', streamId: this.buffer.streamId, eventId: this.buffer.lastId, alerts: alerts.map(summarize), devices, presence }));
   }
 
   /** Client → hub messages are validated: only `{"type":"ping"}` is understood today. */
@@ -176,6 +185,7 @@ export class StreamServer {
   }
 
   private mayReceive(session: Session, message: StreamMessage): boolean {
+    if (message.homeId === NO_HOME) return PRESENCE_ROLES.has(session.role);
     if (session.role === 'installer') return INSTALLER_TYPES.has(message.type);
     return session.role !== 'family' || this.familyHomes(session).includes(message.homeId);
   }
@@ -205,9 +215,19 @@ export class StreamServer {
 
   /** Forgotten at once, so nothing more is sent while the close handshake runs. */
   private close(client: StreamClient, reason: RevokeReason): void {
-    this.clients.delete(client);
+    this.remove(client);
     client.socket.close(SESSION_ENDED_CLOSE_CODE, `session ended: ${reason}`);
     this.deps.log.debug({ user: client.session.username, reason }, 'stream closed: session ended');
+  }
+
+  private add(client: StreamClient): void {
+    this.clients.add(client);
+    this.deps.presence?.connection(client.session.username, client.session.role, 1);
+  }
+
+  /** Idempotent: a socket can be closed, error and time out, and is counted off once. */
+  private remove(client: StreamClient): void {
+    if (this.clients.delete(client)) this.deps.presence?.connection(client.session.username, client.session.role, -1);
   }
 
   private send(client: StreamClient, message: StreamMessage): void {
@@ -219,7 +239,7 @@ export class StreamServer {
       if (this.expired(client)) continue;
       if (!client.alive) {
         client.socket.terminate();
-        this.clients.delete(client);
+        this.remove(client);
         continue;
       }
       client.alive = false;

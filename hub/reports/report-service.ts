@@ -4,6 +4,7 @@
  * them. The only part of hub/reports/ that reads services or the clock.
  */
 import type { AlertStore } from '../alerts/alert-store.js';
+import type { CallbackRecord } from '../callbacks/callback.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { Registry } from '../registry/registry.js';
 import { monthRange, monthsOverlapping } from '../visits/months.js';
@@ -17,6 +18,7 @@ export interface ReportServiceDeps {
   registry: Pick<Registry, 'listDevices' | 'getDevice' | 'getHome'>;
   states: Pick<DeviceStateStore, 'get'>;
   visits: Pick<VisitService, 'rate' | 'currentMonth'>;
+  callbacks?: { list(): readonly CallbackRecord[] };
   now: () => number;
   timezone: string;
 }
@@ -42,6 +44,7 @@ export class ReportService {
       deviceKindOf: (id) => this.deps.registry.getDevice(id)?.kind,
       devices: this.devicesInService(),
       visits: monthsOverlapping(period.from, period.to, this.deps.timezone, MAX_VISIT_MONTHS).map((m) => this.deps.visits.rate(m)),
+      callbacks: this.deps.callbacks?.list(),
     });
   }
 

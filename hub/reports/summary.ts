@@ -4,6 +4,7 @@
  * the time now) is passed in.
  */
 import type { Alert } from '../alerts/alert.js';
+import type { CallbackRecord } from '../callbacks/callback.js';
 import type { VisitRateReport } from '../visits/visit-rate.js';
 import type { CsvValue } from './csv.js';
 import {
@@ -24,6 +25,7 @@ import {
   type ResponseTimes,
   type SeverityCount,
 } from './figures.js';
+import { callbackFigures, followUpFigures, reviewFigures, type CallbackRow, type FollowUpFigures, type AwaitingReview, type ReviewRow } from './follow-up-figures.js';
 
 export interface ReportInput {
   period: Period;
@@ -36,6 +38,8 @@ export interface ReportInput {
   devices: readonly DeviceNow[];
   /** The visit rate of each calendar month overlapping the period. */
   visits: readonly VisitRateReport[];
+  /** Every call-back the hub has (those first due in the period are counted). */
+  callbacks?: readonly CallbackRecord[] | undefined;
 }
 
 export interface ReportSummary {
@@ -49,6 +53,12 @@ export interface ReportSummary {
   falseAlarms: FalseAlarmRate[];
   devices: DevicesNow;
   visits: readonly VisitRateReport[];
+  /** After acknowledgement: stalled alerts, late responders, time to the scene (issue 13 item 5). */
+  followUp: FollowUpFigures;
+  /** Call-backs first due in the period, done on time or not (issue 13 item 6). */
+  callbacks: CallbackRow[];
+  /** Incident reviews of the period's critical alerts, and those still waiting (issue 13 item 9). */
+  reviews: { reviewed: ReviewRow[]; awaiting: AwaitingReview[] };
 }
 
 export function buildSummary(input: ReportInput): ReportSummary {
@@ -63,6 +73,9 @@ export function buildSummary(input: ReportInput): ReportSummary {
     falseAlarms: falseAlarmRates(alerts, input.deviceKindOf),
     devices: devicesNow(input.devices),
     visits: input.visits,
+    followUp: followUpFigures(alerts),
+    callbacks: callbackFigures(input.callbacks ?? [], input.period),
+    reviews: reviewFigures(alerts),
   };
 }
 
@@ -161,6 +174,41 @@ export const REPORT_TABLES = {
     rows: s.visits.flatMap((m) =>
       m.notVisited.map((r): CsvValue[] => [m.month, r.residentId, r.name, r.community, r.address, r.homeId, r.notHomeAttempts, r.lastVisit?.visitedAt, r.lastVisit?.condition, r.lastCompletedVisitAt]),
     ),
+  }),
+  'stalled-alerts': (s: ReportSummary): Table => ({
+    header: ['alert_id', 'kind', 'severity', 'home_id', 'stage', 'holder', 'stalled_at'],
+    rows: s.followUp.stalled.alerts.map((a) => [a.alertId, a.kind, a.severity, a.homeId, a.stage, a.holder, a.stalledAt]),
+  }),
+  'late-responders': (s: ReportSummary): Table => ({
+    header: ['alert_id', 'responder_id', 'kind', 'name', 'late_at', 'on_scene_at'],
+    rows: s.followUp.responders.list.map((r) => [r.alertId, r.responderId, r.kind, r.name, r.lateAt, r.onSceneAt]),
+  }),
+  callbacks: (s: ReportSummary): Table => ({
+    header: ['reason', 'due', 'done', 'on_time', 'late', 'open', 'on_time_share'],
+    rows: s.callbacks.map((r) => [r.reason, r.due, r.done, r.onTime, r.late, r.open, frac(r.onTimeShare)]),
+  }),
+  reviews: (s: ReportSummary): Table => ({
+    header: ['alert_id', 'kind', 'home_id', 'raised_at', 'reviewed_at', 'reviewed_by', 'targets_met', 'acknowledge_s', 'dispatch_s', 'on_scene_s', 'resolve_s', 'what_happened', 'what_went_well', 'to_improve'],
+    rows: s.reviews.reviewed.map((r) => [
+      r.alertId,
+      r.kind,
+      r.homeId,
+      r.raisedAt,
+      r.reviewedAt,
+      r.reviewedBy,
+      r.targetsMet,
+      r.times.acknowledgeSeconds,
+      r.times.dispatchSeconds,
+      r.times.onSceneSeconds,
+      r.times.resolveSeconds,
+      r.whatHappened,
+      r.whatWentWell,
+      r.toImprove,
+    ]),
+  }),
+  'reviews-awaiting': (s: ReportSummary): Table => ({
+    header: ['alert_id', 'kind', 'home_id', 'raised_at', 'resolved_at', 'outcome'],
+    rows: s.reviews.awaiting.map((r) => [r.alertId, r.kind, r.homeId, r.raisedAt, r.resolvedAt, r.outcome]),
   }),
 } satisfies Record<string, (s: ReportSummary) => Table>;
 

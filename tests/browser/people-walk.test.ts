@@ -198,7 +198,7 @@ describe.skipIf(!HAVE_CHROMIUM)('family, visitor and supervisor pages (real chro
     await expect(page.locator('.not-visited li').allTextContents()).resolves.toEqual([expect.stringContaining('Zhao Gang')]);
     const links = await page.locator('a.csv-link').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     expect(new Set(links.map((l) => new URL(l).pathname.split('/').pop()))).toEqual(
-      new Set(['alerts-by-kind.csv', 'alerts-by-severity.csv', 'answer-times.csv', 'outcomes.csv', 'false-alarms.csv', 'devices-offline.csv', 'visits.csv', 'visits-missed.csv']),
+      new Set(['alerts-by-kind.csv', 'alerts-by-severity.csv', 'answer-times.csv', 'outcomes.csv', 'false-alarms.csv', 'devices-offline.csv', 'visits.csv', 'visits-missed.csv', ...['stalled-alerts', 'late-responders', 'callbacks', 'reviews', 'reviews-awaiting'].map((t) => `${t}.csv`)]),
     );
     const csv = await page.request.get(links.find((l) => l.includes('answer-times'))!);
     expect(csv.status()).toBe(200);

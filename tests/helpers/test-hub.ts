@@ -70,6 +70,10 @@ export async function startTestHub(
       HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
       HUB_LOG_LEVEL: 'silent',
       ...(database ? { HUB_DATABASE_URL: database.url } : {}),
+      // A manual clock jumps minutes at once, which would make every pipeline heartbeat look late
+      // (issue 12 item 7) and send hub.pipeline_stalled to a test's webhook gateway: on one, the
+      // heartbeat is hourly and never stalls, unless the test sets these itself.
+      ...(options.clock ? { HUB_HEARTBEAT_INTERVAL_MS: String(3_600_000), HUB_PIPELINE_STALL_MS: String(30 * 24 * 3_600_000) } : {}),
       ...options.env,
     },
   });

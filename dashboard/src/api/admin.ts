@@ -5,7 +5,7 @@
  */
 import type { DeliveryView } from '../../../hub/notify/notify-service.js';
 import type { OrgWebhookView } from '../../../hub/notify/webhook-store.js';
-import type { DataStatus } from '../../../hub/tools/backup/data-status.js';
+import type { DataStatus } from '../../../hub/storage/data-status.js';
 import { del, get, patch, post, put } from './http.js';
 import type { HomeView, Role, Severity } from './types.js';
 

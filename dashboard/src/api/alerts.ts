@@ -1,6 +1,6 @@
 /** The alert calls of the console. Each action returns the updated alert. */
-import { get, patch, post } from './http.js';
-import type { Alert, Outcome, ResponderKind, ResponderState } from './types.js';
+import { get, patch, post, request } from './http.js';
+import type { Alert, Outcome, ResponderKind, ResponderState, ReviewInput } from './types.js';
 
 const base = (id: string) => `/alerts/${encodeURIComponent(id)}`;
 
@@ -19,4 +19,7 @@ export const alertsApi = {
   addNote: (id: string, text: string) => post<Alert>(`${base(id)}/notes`, { text }),
   resolve: (id: string, outcome: Outcome, note?: string) => post<Alert>(`${base(id)}/resolve`, note ? { outcome, note } : { outcome }),
   silence: (id: string) => post<Alert>(`${base(id)}/silence`, {}),
+  release: (id: string, note?: string) => post<Alert>(`${base(id)}/release`, note ? { note } : {}),
+  handOver: (id: string, to: string, note: string) => post<Alert>(`${base(id)}/handover`, { to, note }),
+  review: (id: string, review: ReviewInput) => request<Alert>('PUT', `${base(id)}/review`, review),
 };

@@ -72,7 +72,8 @@ export interface Reading {
 }
 
 export type StreamMessage =
-  | { type: 'snapshot'; streamId: string; eventId: number; alerts: AlertSummary[]; devices: LiveDevice[] }
+  | { type: 'snapshot'; streamId: string; eventId: number; alerts: AlertSummary[]; devices: LiveDevice[]; presence?: PresenceEntry[] | undefined }
+  | { type: 'presence'; eventId: number; presence: PresenceEntry[] }
   | { type: 'alert.raised' | 'alert.updated'; eventId: number; alert: AlertSummary }
   | { type: 'device.status'; eventId: number; deviceId: string; homeId: string; online: boolean; at: string; reason: string }
   | { type: 'commissioning.tick'; eventId: number; homeId: string; deviceId: string; check: string; at: string }
@@ -110,3 +111,11 @@ export interface NamedAlert extends Alert {
   resolvedByName?: string | undefined;
   timeline: (Alert['timeline'][number] & { actorName?: string | undefined })[];
 }
+
+// ── shifts, call-backs, reviews (issue 13) ──────────────────────────────────
+
+export type { PresenceEntry, PresenceState } from '../../../hub/shifts/presence.js';
+import type { PresenceEntry } from '../../../hub/shifts/presence.js';
+export type { CallbackRecord, CallbackOutcome, CallbackReason, WellbeingPlan } from '../../../hub/callbacks/callback.js';
+export type { IncidentReview, StallStage } from '../../../hub/alerts/alert.js';
+export type { ReviewInput } from '../../../hub/alerts/alert-lifecycle.js';

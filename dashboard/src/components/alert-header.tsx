@@ -41,9 +41,10 @@ export function AlertHeader({ alert, home, headingRef }: { alert: Alert; home: H
         )}
         {alert.acknowledgedBy && (
           <div>
-            <dt>{t('alert.acknowledgedBy')}</dt>
+            {/* After a handover or a re-claim the holder took it later than the first answer. */}
+            <dt>{t(alert.heldSince && alert.heldSince !== alert.acknowledgedAt ? 'alert.heldBy' : 'alert.acknowledgedBy')}</dt>
             <dd data-field="acknowledgedBy">
-              {actorName(alert.acknowledgedBy)} · {alert.acknowledgedAt ? formatTime(alert.acknowledgedAt) : ''}
+              {actorName(alert.acknowledgedBy)} · {formatTime(alert.heldSince ?? alert.acknowledgedAt ?? alert.updatedAt)}
             </dd>
           </div>
         )}

@@ -22,7 +22,7 @@ export interface QueueRowProps {
 
 function statusText(alert: AlertSummary): string {
   if (alert.status === 'acknowledged') return t('queue.status.acknowledgedBy', { who: actorName(alert.acknowledgedBy) });
-  if (alert.status === 'dispatched') return t('queue.status.dispatched', { n: alert.responders.length });
+  if (alert.status === 'dispatched') return t('queue.status.dispatchedBy', { n: alert.responders.length, who: actorName(alert.acknowledgedBy) });
   return tValue('status', alert.status);
 }
 
@@ -72,6 +72,16 @@ export class QueueRow extends Component<QueueRowProps, { sla: SlaLevel }> {
           <span class="col-home">{home ? [home.name, home.address].filter(Boolean).join(' · ') : alert.homeId}</span>
           <span class="col-status">
             {statusText(alert)}
+            {alert.flags.stalled && alert.status === 'acknowledged' && (
+              <span class="tag tag-warn" data-flag="stalled">
+                {t(alert.flags.stalled === 'supervisor' ? 'queue.stalledSupervisor' : 'queue.stalled')}
+              </span>
+            )}
+            {alert.status !== 'resolved' && alert.responders.some((r) => r.late && (r.state === 'notified' || r.state === 'accepted')) && (
+              <span class="tag tag-warn" data-flag="responderLate">
+                {t('queue.responderLate')}
+              </span>
+            )}
             {alert.flags.helpUnconfirmed && (
               <span class="tag tag-warn help-unconfirmed" data-flag="helpUnconfirmed">
                 {t('queue.helpUnconfirmed')}

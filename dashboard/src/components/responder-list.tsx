@@ -22,6 +22,11 @@ function ResponderItem({ alert, responder, canAct, onChange }: { alert: Alert; r
         <strong>{responder.name}</strong>
         {responder.phone && <a href={`tel:${responder.phone.replace(/[^+0-9]/g, '')}`}>{responder.phone}</a>}
         <span class={`tag state-${responder.state}`}>{tValue('responderState', responder.state)}</span>
+        {responder.late && (
+          <span class="tag tag-warn" data-flag="late">
+            {t('responders.late')}
+          </span>
+        )}
       </div>
       <div class="responder-meta">
         {t('responders.addedBy', { who: actorName(responder.addedBy), at: formatTime(responder.addedAt) })}

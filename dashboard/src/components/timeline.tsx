@@ -22,7 +22,14 @@ function detail(entry: TimelineEntry): string | undefined {
     case 'responder_updated':
       return `${str(entry.name) ?? ''} → ${tValue('responderState', str(entry.state) ?? '')}`;
     case 'note_added':
-      return str(entry.text);
+    case 'released':
+      return str(entry.text ?? entry.note);
+    case 'handed_over':
+      return `${actorName(str(entry.from))} → ${actorName(str(entry.to))}: ${str(entry.note) ?? ''}`;
+    case 'stalled':
+      return actorName(str(entry.holder));
+    case 'responder_late':
+      return str(entry.name);
     case 'resolved':
       return [tValue('outcome', str(entry.outcome) ?? ''), str(entry.note)].filter(Boolean).join(' — ');
     case 'command_sent':

@@ -10,6 +10,7 @@ import { useStore } from '../util/use-store.js';
 import { ConnectionBadge } from './connection-badge.js';
 import { LangSwitch } from './lang-switch.js';
 import { MuteButton } from './mute-button.js';
+import { PresenceSwitch } from './presence-switch.js';
 import { WhoAmI } from './who-am-i.js';
 
 function NavLink({ to, current, children }: { to: string; current: boolean; children: ComponentChildren }) {
@@ -41,6 +42,12 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
         <NavLink to={href.homes()} current={route.name === 'homes'}>
           {t('nav.homes')}
         </NavLink>
+        <NavLink to={href.callbacks()} current={route.name === 'callbacks'}>
+          {t('nav.callbacks')}
+        </NavLink>
+        <NavLink to={href.handover()} current={route.name === 'handover'}>
+          {t('nav.handover')}
+        </NavLink>
         {REPORT_ROLES.has(user.role) && (
           <NavLink to={href.reports()} current={route.name === 'reports'}>
             {t('nav.reports')}
@@ -64,6 +71,7 @@ export function TopBar({ user, route }: { user: User; route: Route }) {
       </nav>
       <div class="top-tools">
         <ConnectionBadge />
+        <PresenceSwitch user={user} />
         <MuteButton />
         <LangSwitch />
         <WhoAmI user={user} />

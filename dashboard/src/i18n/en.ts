@@ -4,10 +4,12 @@
  * zh-CN.ts must have exactly these keys (its type and a test check that).
  */
 import { adminEn } from './admin-en.js';
+import { enOps } from './en-ops.js';
 import { householdEn } from './household-en.js';
 
 export const en = {
   ...adminEn,
+  ...enOps,
   ...householdEn,
   'app.title': 'Home-care console',
 

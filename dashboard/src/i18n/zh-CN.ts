@@ -2,9 +2,11 @@
 import { adminZhCN } from './admin-zh-CN.js';
 import { householdZhCN } from './household-zh-CN.js';
 import type { MessageKey } from './en.js';
+import { zhCNOps } from './zh-CN-ops.js';
 
 export const zhCN: Record<MessageKey, string> = {
   ...adminZhCN,
+  ...zhCNOps,
   ...householdZhCN,
   'app.title': '居家养老监护台',
 

@@ -3,6 +3,10 @@
  * any critical alert is still open, i.e. not yet acknowledged. Faster once an
  * alert is overdue (unacknowledged past 60 s, DESIGN.md §4 "re-sounded").
  *
+ * Which alerts ring on this console is decided by util/who-hears.ts
+ * (presence first, everyone after 30 s; a stalled alert for its holder and
+ * then the supervisors, issue 13).
+ *
  * Mute silences what rings now; the next new critical alert un-mutes, so an
  * operator who muted and forgot cannot miss the next emergency.
  *
@@ -38,9 +42,9 @@ export class Alarm {
     }
   }
 
-  /** The unresolved alerts changed: recompute what rings. */
-  update(alerts: readonly AlertSummary[]): void {
-    this.ringing = alerts.filter((a) => a.severity === 'critical' && a.status === 'open');
+  /** The unresolved alerts changed (or time passed): recompute what rings. */
+  update(alerts: readonly AlertSummary[], rings: (alert: AlertSummary) => boolean = (a) => a.severity === 'critical' && a.status === 'open'): void {
+    this.ringing = alerts.filter(rings);
     this.apply();
   }
 
@@ -65,7 +69,7 @@ export class Alarm {
     const state: AlarmState = this.ringing.length === 0 ? 'off' : this.muted ? 'muted' : 'on';
     this.state.set(state);
     document.body.dataset.alarm = state;
-    const period = state !== 'on' ? 0 : this.ringing.some((a) => a.flags.overdue) ? OVERDUE_PERIOD_MS : NORMAL_PERIOD_MS;
+    const period = state !== 'on' ? 0 : this.ringing.some((a) => a.flags.overdue || a.flags.stalled) ? OVERDUE_PERIOD_MS : NORMAL_PERIOD_MS;
     if (period === this.period) return;
     clearInterval(this.timer);
     this.period = period;

@@ -136,6 +136,7 @@ export class LiveStream {
         this.tell(message);
         return;
       case 'commissioning.tick':
+      case 'presence':
         if (!this.fresh(message.eventId)) return;
         this.tell(message);
         return;

@@ -16,6 +16,7 @@ import { DeviceList } from '../components/device-list.js';
 import { ReadingsChart } from '../components/readings-chart.js';
 import { ResidentCard } from '../components/resident-card.js';
 import { ResponderList } from '../components/responder-list.js';
+import { ReviewPanel } from '../components/review-panel.js';
 import { Timeline } from '../components/timeline.js';
 import { t } from '../i18n/index.js';
 import { book } from '../live/index.js';
@@ -88,7 +89,8 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
           {/* Who is on the way comes first: it is what the next phone call is about. */}
           <ResponderList alert={alert} canAct={canAct} onChange={accept} />
           <AlertCommands alert={alert} home={home} />
-          {canAct && <AlertActions alert={alert} home={home} onChange={accept} />}
+          {canAct && <AlertActions alert={alert} home={home} user={user} onChange={accept} />}
+          <ReviewPanel alert={alert} user={user} onChange={accept} />
         </div>
         <div class="alert-col">
           <ReadingsChart deviceId={bracelet?.id} />

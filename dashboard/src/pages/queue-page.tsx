@@ -9,12 +9,13 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { captureAnchor, hiddenAbove, restoreAnchor } from '../components/queue-anchor.js';
 import { QueueRow } from '../components/queue-row.js';
+import { currentUser } from '../api/session.js';
 import { t } from '../i18n/index.js';
 import { book, homes } from '../live/index.js';
 import { recordQueueRender } from '../util/perf.js';
 import { useStore } from '../util/use-store.js';
 
-type Filter = 'unresolved' | 'open';
+type Filter = 'unresolved' | 'open' | 'mine';
 const FRESH_MS = 4_000;
 const PAGE_ROWS = 10;
 
@@ -54,7 +55,8 @@ export function QueuePage() {
   const listRef = useRef<HTMLOListElement>(null);
 
   const all = book.sorted();
-  const alerts = filter === 'open' ? all.filter((a) => a.status === 'open') : all;
+  const me = `user:${currentUser.get()?.username ?? ''}`;
+  const alerts = filter === 'open' ? all.filter((a) => a.status === 'open') : filter === 'mine' ? all.filter((a) => a.acknowledgedBy === me) : all;
   const tabbableId = activeId && alerts.some((a) => a.id === activeId) ? activeId : alerts[0]?.id;
 
   // Measured during render, while the DOM still shows the previous list.
@@ -99,6 +101,7 @@ export function QueuePage() {
           <select value={filter} onChange={(e) => setFilter(e.currentTarget.value as Filter)}>
             <option value="unresolved">{t('queue.filter.unresolved')}</option>
             <option value="open">{t('queue.filter.open')}</option>
+            <option value="mine">{t('queue.filter.mine')}</option>
           </select>
         </label>
         <button type="button" class={`above-pill${above > 0 ? '' : ' is-hidden'}`} onClick={toTop} aria-hidden={above === 0} tabIndex={above > 0 ? 0 : -1}>

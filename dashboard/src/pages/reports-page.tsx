@@ -7,9 +7,11 @@
  * Definitions: docs/REPORTS.md.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { API, get } from '../api/http.js';
-import type { AnswerShare, Durations, ReportSummary, ReportTableName, ResponseTimes, VisitRateReport } from '../api/types.js';
+import { get } from '../api/http.js';
+import type { AnswerShare, Durations, ReportSummary, ResponseTimes, VisitRateReport } from '../api/types.js';
 import { BarChart } from '../components/bar-chart.js';
+import { CardHead, CsvLink } from '../components/report-card-head.js';
+import { CallbacksCard, FollowUpCard, ReviewsCard } from '../components/report-shifts.js';
 import { t, tValue } from '../i18n/index.js';
 import { formatAgo, formatDateTime } from '../util/format.js';
 import { errorText } from '../util/use-action.js';
@@ -19,24 +21,6 @@ interface Period {
   preset: Preset;
   from: string;
   to: string;
-}
-
-function CsvLink({ table, summary }: { table: ReportTableName; summary: ReportSummary }) {
-  const q = new URLSearchParams({ from: summary.period.from, to: summary.period.to });
-  return (
-    <a class="csv-link" href={`${API}/reports/${table}.csv?${q.toString()}`} download data-table={table}>
-      {t('reports.csv', { table })}
-    </a>
-  );
-}
-
-function CardHead({ id, title, table, summary }: { id: string; title: string; table?: ReportTableName; summary: ReportSummary }) {
-  return (
-    <div class="card-head">
-      <h2 id={id}>{title}</h2>
-      {table && <CsvLink table={table} summary={summary} />}
-    </div>
-  );
 }
 
 function ShareGauge({ share, name }: { share: AnswerShare; name: string }) {
@@ -190,6 +174,9 @@ function Report({ summary }: { summary: ReportSummary }) {
         <BarChart label={t('reports.bySeverity')} bars={s.alerts.bySeverity.map((k) => ({ key: k.severity, label: tValue('severity', k.severity), value: k.alerts, cls: `sev-${k.severity}` }))} />
       </section>
       <AnswerTimes summary={s} />
+      <FollowUpCard summary={s} />
+      <CallbacksCard summary={s} />
+      <ReviewsCard summary={s} />
       <section class="card" aria-labelledby="r-outcomes">
         <CardHead id="r-outcomes" title={t('reports.outcomes')} table="outcomes" summary={s} />
         <BarChart label={t('reports.outcomes')} bars={s.outcomes.rows.map((o) => ({ key: o.outcome, label: tValue('outcome', o.outcome), value: o.alerts, text: `${o.alerts} · ${formatPercent(o.share)}` }))} />

@@ -2,10 +2,10 @@
  * The admin's view of the hub's data (issue 13 item 2): GET /admin/data-status —
  * the newest backup and its age, and what the hub keeps (journal months,
  * alerts, the delivery log). Computed from the files on each request
- * (hub/tools/backup/data-status.ts); it reveals sizes and dates, never content.
+ * (hub/storage/data-status.ts); it reveals sizes and dates, never content.
  */
 import { z } from 'zod';
-import type { DataStatus } from '../../tools/backup/data-status.js';
+import type { DataStatus } from '../../storage/data-status.js';
 import { defineRoute, jsonResponse, newRouter } from '../openapi-route.js';
 
 const MonthFile = z.object({ month: z.string().describe('YYYY-MM'), bytes: z.number().int() });

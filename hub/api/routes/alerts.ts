@@ -29,6 +29,10 @@ const listQuery = z.object({
 
 const AlertIdParam = z.object({ alertId: z.string().max(100) });
 const handlers = ['admin', 'supervisor', 'operator'] as const;
+/** Incident reviews are the supervisor's job (issue 13 item 9). */
+const reviewers = ['admin', 'supervisor'] as const;
+/** Who may pass on an alert someone else holds. */
+const OVERRIDE_ROLES: ReadonlySet<string> = new Set(['admin', 'supervisor']);
 const readers = ['admin', 'supervisor', 'operator', 'family'] as const;
 const updated = { 200: jsonResponse(Alert, 'the updated alert, after its journal line is on disk') };
 
@@ -99,6 +103,45 @@ const routes = {
     request: { params: AlertIdParam, body: jsonRequest(z.object({}).strict()) },
     responses: updated,
   }),
+  release: defineRoute({
+    method: 'post',
+    path: '/{alertId}/release',
+    roles: handlers,
+    summary: 'Give a claimed (not yet dispatched) alert back to the queue; the holder, or a supervisor or admin',
+    request: { params: AlertIdParam, body: jsonRequest(z.object({ note: z.string().trim().max(2000).optional() }).strict()) },
+    responses: updated,
+  }),
+  handover: defineRoute({
+    method: 'post',
+    path: '/{alertId}/handover',
+    roles: handlers,
+    summary: 'Hand a claimed or dispatched alert over to another operator with a note (shift change); the holder, or a supervisor or admin',
+    request: {
+      params: AlertIdParam,
+      body: jsonRequest(z.object({ to: z.string().trim().min(1).max(100).describe('username of the operator taking it'), note: z.string().trim().min(1, 'say what the next operator needs to know').max(2000) }).strict()),
+    },
+    responses: updated,
+  }),
+  review: defineRoute({
+    method: 'put',
+    path: '/{alertId}/review',
+    roles: reviewers,
+    summary: 'The incident review of a resolved critical alert: what happened, what went well, what to improve (response times are added by the hub)',
+    request: {
+      params: AlertIdParam,
+      body: jsonRequest(
+        z
+          .object({
+            whatHappened: z.string().trim().min(1).max(4000),
+            whatWentWell: z.string().trim().max(4000).optional(),
+            toImprove: z.string().trim().min(1).max(4000),
+            targetsMet: z.boolean(),
+          })
+          .strict(),
+      ),
+    },
+    responses: updated,
+  }),
   silence: defineRoute({
     method: 'post',
     path: '/{alertId}/silence',
@@ -143,6 +186,8 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
     if (!alert || (session.role === 'family' && !session.homeIds.includes(alert.homeId))) {
       throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
     }
+    // The incident review is the centre's own assessment of its response, not for the family.
+    if (session.role === 'family') return c.json(named({ ...alert, review: undefined }), 200);
     return c.json(named(alert), 200);
   });
 
@@ -164,6 +209,13 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
     if (!alert || !session.homeIds.includes(alert.homeId)) throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
     return c.json(named(await deps.lifecycle.familyOnTheWay(alertId, actor(c), deps.displayName(session.userId) ?? session.username)), 200);
   });
+  const override = (c: { get(k: 'session'): { role: string } }) => OVERRIDE_ROLES.has(c.get('session').role);
+  app.openapi(routes.release, async (c) => c.json(named(await deps.lifecycle.release(c.req.valid('param').alertId, actor(c), override(c), c.req.valid('json').note)), 200));
+  app.openapi(routes.handover, async (c) => {
+    const { to, note } = c.req.valid('json');
+    return c.json(named(await deps.lifecycle.handOver(c.req.valid('param').alertId, actor(c), override(c), to, note)), 200);
+  });
+  app.openapi(routes.review, async (c) => c.json(named(await deps.lifecycle.review(c.req.valid('param').alertId, actor(c), c.req.valid('json'))), 200));
   app.openapi(routes.silence, async (c) => c.json(named(await deps.lifecycle.silence(c.req.valid('param').alertId, actor(c))), 200));
 
   return app;

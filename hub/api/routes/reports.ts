@@ -40,6 +40,9 @@ const Summary = z
     falseAlarms: z.array(z.looseObject({})),
     devices: z.looseObject({ total: z.number().int(), online: z.number().int(), onlineRate: z.number().nullable() }),
     visits: z.array(VisitRate),
+    followUp: z.looseObject({}).describe('stalled alerts (holder / supervisor re-alerted), late responders, time to the scene'),
+    callbacks: z.array(z.looseObject({ reason: z.string(), due: z.number().int(), onTime: z.number().int(), onTimeShare: z.number().nullable() })).describe('call-backs first due in the period: all, then per reason'),
+    reviews: z.looseObject({ reviewed: z.array(z.looseObject({})), awaiting: z.array(z.looseObject({})) }).describe('incident reviews, and resolved critical alerts waiting for one'),
   })
   .meta({ id: 'ReportSummary' });
 

@@ -29,24 +29,10 @@ import { fsyncDir } from '../../storage/journal-files.js';
 import { hashLine } from '../../storage/journal-format.js';
 import { verifyJournal } from '../../storage/verify-journal.js';
 
-export const MANIFEST = 'backup-manifest.json';
+export { MANIFEST, type Manifest, type ManifestFile } from '../../storage/backup-manifest.js';
+import { MANIFEST, type Manifest, type ManifestFile } from '../../storage/backup-manifest.js';
+
 const FORMAT = 1;
-
-export interface ManifestFile {
-  path: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface Manifest {
-  format: number;
-  createdAt: string;
-  source: string;
-  /** Optimistic snapshot attempts it took (1 = nothing changed during the copy). */
-  attempts: number;
-  journal: { files: number; lines: number; lastHash: string | null };
-  files: ManifestFile[];
-}
 
 export class BackupError extends Error {
   constructor(message: string) {

@@ -7,9 +7,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listJournalFiles } from '../../storage/journal-files.js';
-import { monthOfFileName } from '../../storage/journal-format.js';
-import { MANIFEST, type Manifest } from './data-backup.js';
+import { listJournalFiles } from './journal-files.js';
+import { monthOfFileName } from './journal-format.js';
+import { MANIFEST, type Manifest } from './backup-manifest.js';
 
 /** A daily backup plus two hours of slack: older than this, the status says the backup is overdue. */
 export const BACKUP_MAX_AGE_HOURS = 26;

@@ -1,0 +1,154 @@
+/**
+ * Alarms first (DESIGN.md §10, issue 14 item 1): device messages the hub
+ * takes itself (uplink-tap.ts) are handed to ingest here, events and status
+ * at once, telemetry only within a time budget per event-loop turn. Past the
+ * budget telemetry waits in one queue that is drained a few milliseconds per
+ * turn, so an alarm read from any socket is never behind more than a few
+ * milliseconds of telemetry work. When nothing is queued and the turn has
+ * budget left, telemetry runs at once, as before: at ordinary load a device's
+ * messages are handled in the order they came.
+ *
+ * Backpressure: a connection with `connectionBacklog` telemetry messages
+ * queued stops being read until half of them are done. With QoS 1 the
+ * delayed PUBACKs already slow a well-behaved device (it has a few messages
+ * in flight at most); this bounds what a flooding one can queue.
+ */
+import { performance } from 'node:perf_hooks';
+import type { UplinkChannel } from '../../devices/topics.js';
+import type { UplinkPublish } from './uplink-tap.js';
+
+export type UplinkHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer) => Promise<unknown> | undefined;
+
+/** The connection a message came from, as the scheduler needs it. */
+export interface UplinkSink {
+  /** Sends the PUBACK of a QoS 1 message. */
+  ack(packetId: number): void;
+  /** The hub could not take the message: the connection closes without a PUBACK, so the device resends. */
+  fail(err: unknown): void;
+  /** Stops (true) or restarts (false) reading the connection. */
+  holdReads(hold: boolean): void;
+  /** This connection's telemetry waiting in the queue; kept by the scheduler. */
+  backlog: number;
+}
+
+export interface SchedulerOptions {
+  /** Telemetry run at once per event-loop turn, in ms of CPU, before it queues. */
+  turnBudgetMs: number;
+  /** Queued telemetry run per turn, in ms. */
+  drainBudgetMs: number;
+  /** Queued telemetry messages at which a connection is no longer read. */
+  connectionBacklog: number;
+}
+
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 2, drainBudgetMs: 4, connectionBacklog: 64 };
+
+interface Queued {
+  sink: UplinkSink;
+  deviceId: string;
+  payload: Buffer;
+  packetId: number;
+}
+
+export class UplinkScheduler {
+  readonly stats = { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0 };
+  private queue: (Queued | undefined)[] = [];
+  private head = 0;
+  private spentThisTurn = 0;
+  private turnResetScheduled = false;
+  private drainScheduled = false;
+
+  constructor(
+    private readonly handle: UplinkHandler,
+    private readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Telemetry messages waiting now. */
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  submit(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    if (message.channel !== 'telemetry') {
+      this.stats.immediate++;
+      this.run(sink, deviceId, message.channel, message.payload, message.packetId);
+      return;
+    }
+    if (this.waiting === 0 && this.spentThisTurn < this.options.turnBudgetMs) {
+      this.stats.immediate++;
+      const started = this.now();
+      this.run(sink, deviceId, 'telemetry', message.payload, message.packetId);
+      this.spend(this.now() - started);
+      return;
+    }
+    // A copy: the payload is a slice of a socket chunk, which it would otherwise keep alive.
+    this.queue.push({ sink, deviceId, payload: Buffer.from(message.payload), packetId: message.packetId });
+    this.stats.queued++;
+    this.stats.maxQueued = Math.max(this.stats.maxQueued, this.waiting);
+    if (++sink.backlog === this.options.connectionBacklog) {
+      this.stats.heldConnections++;
+      sink.holdReads(true);
+    }
+    this.scheduleDrain();
+  }
+
+  private run(sink: UplinkSink, deviceId: string, channel: UplinkChannel, payload: Buffer, packetId: number): void {
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = this.handle(deviceId, channel, payload);
+    } catch (err) {
+      sink.fail(err);
+      return;
+    }
+    if (!pending) {
+      if (packetId !== 0) sink.ack(packetId);
+      return;
+    }
+    pending.then(
+      () => packetId !== 0 && sink.ack(packetId),
+      (err: unknown) => sink.fail(err),
+    );
+  }
+
+  private spend(ms: number): void {
+    this.spentThisTurn += ms;
+    if (this.turnResetScheduled) return;
+    this.turnResetScheduled = true;
+    setImmediate(() => {
+      this.turnResetScheduled = false;
+      this.spentThisTurn = 0;
+    });
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    const deadline = this.now() + this.options.drainBudgetMs;
+    const resumeAt = Math.floor(this.options.connectionBacklog / 2);
+    while (this.head < this.queue.length) {
+      const item = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
+      // A held connection is read again once half its backlog is done, not after every message
+      // (holdReads(false) on a connection that was never held does nothing).
+      if (--item.sink.backlog === resumeAt) item.sink.holdReads(false);
+      this.run(item.sink, item.deviceId, 'telemetry', item.payload, item.packetId);
+      if (this.now() >= deadline) break;
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else {
+      // Drop the done front now and then so the array does not grow without bound.
+      if (this.head > 4096 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      this.scheduleDrain();
+    }
+  }
+}

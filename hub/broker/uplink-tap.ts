@@ -1,0 +1,75 @@
+/**
+ * Recognises the PUBLISH packets a connected device sends to its own uplink
+ * topics (event, telemetry, status), which the hub consumes itself: nothing
+ * else subscribes to them (a device may subscribe only to its own cmd topic,
+ * DESIGN.md §3), so Aedes' parsing, routing and per-connection queue add
+ * nothing but cost and delay (issue 14 item 1).
+ *
+ * Which topics those are is asked of the access policy once per connection,
+ * so the policy stays the one authority: a topic it refuses, or one that is
+ * not an uplink, is never taken here and Aedes refuses or routes it as before.
+ * QoS 2 and malformed packets are left to Aedes too.
+ */
+import { deviceTopic, UPLINK_CHANNELS, type UplinkChannel } from '../../devices/topics.js';
+import type { AccessPolicy } from './access-policy.js';
+
+export interface UplinkPublish {
+  channel: UplinkChannel;
+  qos: 0 | 1;
+  /** 0 for QoS 0. */
+  packetId: number;
+  payload: Buffer;
+}
+
+const PUBLISH = 3;
+
+export class UplinkTap {
+  private readonly topics: { channel: UplinkChannel; bytes: Buffer }[];
+
+  constructor(readonly deviceId: string, policy: AccessPolicy) {
+    this.topics = [];
+    for (const channel of UPLINK_CHANNELS) {
+      const topic = deviceTopic(deviceId, channel);
+      const decision = policy.publish(deviceId, topic);
+      if (decision.ok && decision.channel === channel) this.topics.push({ channel, bytes: Buffer.from(topic, 'utf8') });
+    }
+  }
+
+  /** Whether this connection has any uplink topic the hub consumes itself. */
+  get active(): boolean {
+    return this.topics.length > 0;
+  }
+
+  /** The uplink message in one whole packet, or undefined when Aedes should have it. */
+  read(packet: Buffer, headerBytes: number): UplinkPublish | undefined {
+    const first = packet[0]!;
+    if (first >> 4 !== PUBLISH) return undefined;
+    const bits = (first >> 1) & 3;
+    if (bits > 1) return undefined;
+    const qos = bits === 1 ? 1 : 0;
+    let at = headerBytes;
+    if (at + 2 > packet.length) return undefined;
+    const topicLength = packet.readUInt16BE(at);
+    at += 2;
+    const channel = this.channelOf(packet, at, topicLength);
+    if (channel === undefined) return undefined;
+    at += topicLength;
+    let packetId = 0;
+    if (qos === 1) {
+      if (at + 2 > packet.length) return undefined;
+      packetId = packet.readUInt16BE(at);
+      // MQTT-2.3.1-1: a QoS 1 PUBLISH carries a non-zero identifier; Aedes rejects the rest.
+      if (packetId === 0) return undefined;
+      at += 2;
+    }
+    return { channel, qos, packetId, payload: packet.subarray(at) };
+  }
+
+  private channelOf(packet: Buffer, at: number, length: number): UplinkChannel | undefined {
+    if (at + length > packet.length) return undefined;
+    for (const topic of this.topics) {
+      if (topic.bytes.length === length && packet.compare(topic.bytes, 0, length, at, at + length) === 0) return topic.channel;
+    }
+    return undefined;
+  }
+}

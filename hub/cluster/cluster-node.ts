@@ -1,0 +1,70 @@
+/**
+ * This hub as one node of a cluster (issue 12), a service of the composition
+ * root when HUB_REDIS_URL is set: it opens the Redis parts Aedes routes
+ * through (redis-broker-parts.ts) before the broker starts, and runs the
+ * command relay (command-relay.ts) on them. Stopped after the broker, which
+ * closes the shared bus itself.
+ */
+import type { BrokerClusterOptions, CommandLinkEvents } from '../broker/mqtt-broker.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import { CommandRelay } from './command-relay.js';
+import { HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
+
+export interface ClusterNodeDeps {
+  nodeId: string;
+  redisUrl: string;
+  redisPrefix: string;
+  /** The node's command outbox: told of devices subscribed here and on the other nodes. */
+  outbox: CommandLinkEvents;
+  bus: EventBus<HubEvents>;
+  /** Closes a device's connection on this node's broker. */
+  disconnectLocal(deviceId: string): boolean;
+  log: Logger;
+}
+
+export class ClusterNode {
+  readonly relay: CommandRelay;
+  private readonly parts: RedisBrokerParts;
+  private options: BrokerClusterOptions | undefined;
+
+  constructor(private readonly deps: ClusterNodeDeps) {
+    const { nodeId, log } = deps;
+    this.parts = new RedisBrokerParts({ redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId, log });
+    this.relay = new CommandRelay({
+      nodeId,
+      outbox: deps.outbox,
+      bus: deps.bus,
+      disconnectLocal: deps.disconnectLocal,
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+      log,
+    });
+  }
+
+  get nodeId(): string {
+    return this.deps.nodeId;
+  }
+
+  /** Where Redis is, without its password (for /health and logs). */
+  get redis(): string {
+    return this.parts.description;
+  }
+
+  /** Aedes' cluster options, once started. */
+  get brokerOptions(): BrokerClusterOptions | undefined {
+    return this.options;
+  }
+
+  async start(): Promise<void> {
+    this.options = await this.parts.open();
+    this.relay.start(this.parts.mq);
+    this.deps.log.info({ nodeId: this.nodeId, redis: this.redis }, 'cluster node: MQTT routing and sessions shared through Redis');
+  }
+
+  async stop(): Promise<void> {
+    this.relay.stop();
+    this.options = undefined;
+    await this.parts.close();
+  }
+}

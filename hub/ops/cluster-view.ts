@@ -1,0 +1,39 @@
+/**
+ * What this node knows of the cluster, for /health and /metrics (issue 12
+ * item 6). A single hub owns every partition and sees no peers; the cluster
+ * build (Redis, leases) replaces `singleNodeView` with its own view, and
+ * nothing in /health or /metrics changes shape.
+ */
+
+export interface PeerView {
+  nodeId: string;
+  /** When this node last heard from it (epoch ms). */
+  lastSeenAt: number;
+}
+
+export interface PartitionView {
+  /** How many partitions the homes are split into. */
+  total: number;
+  /** The ones this node owns now. */
+  owned: readonly number[];
+}
+
+export type RedisState = 'not configured' | 'connected' | 'unreachable';
+
+export interface ClusterView {
+  readonly nodeId: string;
+  partitions(): PartitionView;
+  peers(): readonly PeerView[];
+  redis(): RedisState;
+}
+
+/** Alone: one partition holding every home, owned here; no peers; no Redis. */
+export function singleNodeView(nodeId: string): ClusterView {
+  const partitions: PartitionView = { total: 1, owned: [0] };
+  return {
+    nodeId,
+    partitions: () => partitions,
+    peers: () => [],
+    redis: () => 'not configured',
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Sits in front of the hub's device-message entry (the handler the broker's
+ * pre-ack hook calls) and does two small things there, so the broker and
+ * ingest stay untouched:
+ * - takes the pipeline probe's heartbeats out of the device path (they must
+ *   never become device state, readings, alerts or KPIs);
+ * - counts messages per channel and times each event's PUBACK for /metrics.
+ * Per telemetry message: one string comparison and one increment.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
+import type { MessageCounts } from './metrics.js';
+
+export interface MessageTap {
+  probe: { isProbe(clientId: string): boolean; arrive(payload: Buffer): Promise<unknown> | undefined };
+  counts: MessageCounts;
+  pubackSeconds: { observe(seconds: number): void };
+}
+
+export function tapDeviceMessages(tap: MessageTap, next: DeviceMessageHandler): DeviceMessageHandler {
+  const { probe, counts, pubackSeconds } = tap;
+  return (deviceId, channel, payload) => {
+    if (probe.isProbe(deviceId)) return probe.arrive(payload);
+    counts[channel]++;
+    const pending = next(deviceId, channel, payload);
+    if (channel !== 'event' || !pending) return pending;
+    const started = performance.now();
+    const observe = () => pubackSeconds.observe((performance.now() - started) / 1000);
+    pending.then(observe, observe);
+    return pending;
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * /metrics in the Prometheus text format (issue 12 item 6), through
+ * prom-client: the exposition format, label escaping, histograms and the
+ * process / event-loop metrics every Node service is expected to have, which
+ * hand-written code would get subtly wrong.
+ *
+ * The hot path pays nothing for it: per message only plain number fields are
+ * incremented (MessageCounts, RuleLag), and prom-client's objects are filled
+ * from them when Prometheus scrapes (`collect`). The one per-message
+ * observation is the PUBACK histogram, for events only (rare next to
+ * telemetry). Every series carries `node`, so a cluster's nodes can be told
+ * apart. No label carries a device, home or person (privacy, cardinality).
+ *
+ * prom-client is loaded with a dynamic import once the hub is up (HubMetrics.load):
+ * loading it (and the OpenTelemetry API it requires) at start would cost the
+ * 400 ms cold-start budget (docs/PERFORMANCE.md) tens of milliseconds.
+ */
+import type { Histogram, Registry } from 'prom-client';
+import type { UplinkChannel } from '../../devices/topics.js';
+import type { ClusterView } from './cluster-view.js';
+import type { PipelineStatus } from './pipeline-monitor.js';
+
+/** Device messages per channel since start; plain fields, incremented by message-tap.ts. */
+export type MessageCounts = Record<UplinkChannel, number>;
+
+export const newMessageCounts = (): MessageCounts => ({ event: 0, telemetry: 0, status: 0 });
+
+/**
+ * Rule lag: how long after its arrival a device message has been through the
+ * rules (a bus listener after the engine's). Alone it is ~0 (the pipeline is
+ * synchronous); across nodes it is the hand-off to the home's owner. The
+ * largest since the previous scrape is reported.
+ */
+export class RuleLag {
+  private maxMs = 0;
+  constructor(private readonly now: () => number) {}
+  note(receivedAt: number): void {
+    const lag = this.now() - receivedAt;
+    if (lag > this.maxMs) this.maxMs = lag;
+  }
+  takeMaxMs(): number {
+    const max = this.maxMs;
+    this.maxMs = 0;
+    return max;
+  }
+}
+
+export interface MetricsSources {
+  cluster: ClusterView;
+  /** Device MQTT connections (the probe's own is not one). */
+  deviceConnections(): number;
+  streamConnections(): number;
+  messages: Readonly<MessageCounts>;
+  dropped(): Readonly<Record<string, number>>;
+  ruleLag: RuleLag;
+  /** Alert webhook deliveries waiting to be sent. */
+  webhookQueueDepth(): number;
+  opsWebhooksPending(): number;
+  pipeline(): PipelineStatus;
+  journalHealthy(): boolean;
+  now(): number;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+type PromClient = typeof import('prom-client');
+
+/**
+ * prom-client's process metrics (CPU, memory, event-loop lag, GC), set up once
+ * per process and shared by every hub in it: they describe the process, not
+ * a hub, and each set starts an event-loop monitor that nothing can stop
+ * (tests start hundreds of hubs in one process). Hence no `node` label on them.
+ */
+let processMetrics: Registry | undefined;
+
+function processRegistry(prom: PromClient): Registry {
+  if (!processMetrics) {
+    processMetrics = new prom.Registry();
+    prom.collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
+export class HubMetrics {
+  readonly registry: Registry;
+  /** Time from the hub receiving a device event to releasing its PUBACK (journal durable). */
+  readonly pubackSeconds: Histogram;
+  readonly heartbeatSeconds: Histogram;
+
+  static async load(sources: MetricsSources): Promise<HubMetrics> {
+    return new HubMetrics(await import('prom-client'), sources);
+  }
+
+  private constructor(
+    private readonly prom: PromClient,
+    private readonly sources: MetricsSources,
+  ) {
+    const { Histogram } = prom;
+    this.registry = new prom.Registry();
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node: sources.cluster.nodeId });
+    this.pubackSeconds = new Histogram({
+      name: 'hub_alarm_puback_seconds',
+      help: 'Device events (alarms among them: every event waits like one) from reaching the hub to their PUBACK being released, i.e. journaled durably',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.heartbeatSeconds = new Histogram({ name: 'hub_pipeline_heartbeat_seconds', help: 'Synthetic heartbeat round trip: broker, ingest, journal, stream, PUBACK', buckets: LATENCY_BUCKETS, registers });
+    this.deviceCounters(registers);
+    this.gauges(registers);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async render(): Promise<string> {
+    const [process, hub] = await Promise.all([processRegistry(this.prom).metrics(), this.registry.metrics()]);
+    return `${process}${hub}`;
+  }
+
+  private deviceCounters(registers: Registry[]): void {
+    const { messages, dropped } = this.sources;
+    const { Counter } = this.prom;
+    new Counter({
+      name: 'hub_device_messages_total',
+      help: 'Device messages received, by channel (rate() gives messages per second)',
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [channel, count] of Object.entries(messages)) this.inc({ channel }, count);
+      },
+    });
+    new Counter({
+      name: 'hub_device_messages_dropped_total',
+      help: 'Device messages dropped by ingest, by reason (unknown device, not JSON, invalid payload, duplicate, bad status)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(dropped())) this.inc({ reason }, count);
+      },
+    });
+  }
+
+  private gauges(registers: Registry[]): void {
+    const s = this.sources;
+    const { Gauge } = this.prom;
+    const gauge = (name: string, help: string, value: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value());
+        },
+      });
+    gauge('hub_mqtt_connections', 'Device MQTT connections open now', () => s.deviceConnections());
+    gauge('hub_stream_connections', 'Console WebSocket connections open now', () => s.streamConnections());
+    gauge('hub_rule_lag_seconds', 'Largest delay from a device message arriving to the rules having handled it, since the previous scrape', () => s.ruleLag.takeMaxMs() / 1000);
+    gauge('hub_partitions_owned', 'Home partitions this node owns now (alone: all of them)', () => s.cluster.partitions().owned.length);
+    gauge('hub_partitions_total', 'Home partitions in the cluster', () => s.cluster.partitions().total);
+    gauge('hub_peers_seen', 'Other hub nodes this node hears from', () => s.cluster.peers().length);
+    gauge('hub_webhook_queue_depth', 'Alert webhook deliveries waiting to be sent (new or retrying)', () => s.webhookQueueDepth());
+    gauge('hub_ops_webhooks_pending', 'hub.pipeline_* webhook sends not yet accepted', () => s.opsWebhooksPending());
+    gauge('hub_journal_healthy', '1 while the journal can make lines durable (alarms are refused otherwise)', () => (s.journalHealthy() ? 1 : 0));
+    gauge('hub_pipeline_stalled', '1 while a synthetic heartbeat is overdue (/health is 503)', () => (s.pipeline().ok ? 0 : 1));
+    gauge('hub_pipeline_heartbeat_age_seconds', 'Time since a synthetic heartbeat last came through the whole pipeline (-1: none yet)', () => {
+      const last = s.pipeline().lastCompleted;
+      return last ? (s.now() - last.at) / 1000 : -1;
+    });
+  }
+}

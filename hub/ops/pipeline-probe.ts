@@ -1,0 +1,179 @@
+/**
+ * The synthetic heartbeat's round trip (issue 12 item 7): broker → ingest →
+ * owner → journal → stream, and its PUBACK back to the sender.
+ *
+ * - sent: an MQTT QoS 1 publish from the probe client, over loopback TCP into
+ *   the hub's own listener (probe-access.ts lets it in);
+ * - broker: the broker's pre-ack hook handed it to the hub's device-message
+ *   entry (message-tap.ts routes it here instead of into the device steps,
+ *   so it never becomes device state, a reading or an alert);
+ * - journal: the journal's durability barrier, exactly as an alarm's PUBACK
+ *   waits on it (Ingest.accept: every event waits for whenDurable), so an
+ *   alarm stuck in the journal stalls the heartbeat behind it. When nothing
+ *   has been made durable for JOURNAL_PROOF_MS (an idle site), the heartbeat
+ *   writes its own `pipeline.heartbeat` line, so a disk or database that
+ *   stopped is found before the next alarm needs it. At most 288 lines a day
+ *   (~55 KB), none on a busy site: a line every beat would be 8,640 a day,
+ *   replayed at every start forever. No replayer reads the type back;
+ * - stream: the event bus that feeds the WebSocket fan-out (the stream server
+ *   forwards only its own event types, so no console or family page sees it);
+ * - acked: the PUBACK, released by the same promise an alarm's PUBACK waits
+ *   for, arrives back at the probe.
+ * Single node: this node is the owner of every home, so the owner hop is
+ * this process. Timing and the stall decision are PipelineMonitor's.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import type { Logger } from '../core/logger.js';
+import type { JournalStore } from '../storage/ports.js';
+import { PipelineMonitor, type RecoveryReport, type StallReport } from './pipeline-monitor.js';
+import type { ProbeIdentity } from './probe-access.js';
+
+export const HEARTBEAT_LINE = 'pipeline.heartbeat';
+/** How long the journal may go without a line made durable before the heartbeat writes one. */
+export const JOURNAL_PROOF_MS = 5 * 60_000;
+
+export interface PipelineProbeDeps {
+  nodeId: string;
+  identity: ProbeIdentity;
+  clock: Clock;
+  intervalMs: number;
+  stallMs: number;
+  journal: Pick<JournalStore, 'append' | 'whenDurable' | 'durableN'>;
+  bus: EventBus<HubEvents>;
+  log: Logger;
+  onStalled(report: StallReport): void;
+  onRecovered(report: RecoveryReport): void;
+  onRoundTrip?(ms: number): void;
+}
+
+export class PipelineProbe {
+  readonly monitor: PipelineMonitor;
+  private client: MqttClient | undefined;
+  private offStream: (() => void) | undefined;
+  /** The journal's durableN when last looked at, and when it was last seen to grow (or a proof line was durable). */
+  private seenDurableN = 0;
+  private provenAt = Number.NEGATIVE_INFINITY;
+  private proofPending = false;
+  /** Heartbeats due before the MQTT client existed: published once it does. */
+  private readonly unsent: number[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: PipelineProbeDeps) {
+    this.monitor = new PipelineMonitor({
+      clock: deps.clock,
+      intervalMs: deps.intervalMs,
+      stallMs: deps.stallMs,
+      send: (beat) => this.send(beat),
+      onStalled: deps.onStalled,
+      onRecovered: deps.onRecovered,
+      onRoundTrip: deps.onRoundTrip,
+    });
+  }
+
+  /**
+   * Starts the heartbeats and connects the probe to the broker listening at
+   * `url` (mqtt://host:port). mqtt.js is imported here, not at module load:
+   * the hub's cold start does not pay for it (see metrics.ts).
+   */
+  async start(url: string): Promise<void> {
+    const { identity, nodeId, log } = this.deps;
+    // Lines replayed at start prove nothing about writing now: the first heartbeat writes one.
+    this.seenDurableN = this.deps.journal.durableN;
+    this.offStream = this.deps.bus.on('pipeline.heartbeat', (hb) => {
+      if (hb.nodeId === nodeId) this.monitor.reached(hb.beat, 'stream');
+    });
+    this.monitor.start();
+    const { default: mqtt } = await import('mqtt');
+    if (this.stopped) return;
+    const client = mqtt.connect(url, {
+      clientId: identity.clientId,
+      username: identity.clientId,
+      password: identity.password,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 1_000,
+      connectTimeout: 5_000,
+    });
+    // Its failures show as a stalled pipeline, with the reason; the log keeps the detail.
+    client.on('error', (err) => log.debug({ err: err.message }, 'pipeline probe connection error'));
+    this.client = client;
+    for (const beat of this.unsent.splice(0)) this.send(beat);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.monitor.stop();
+    this.offStream?.();
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(true);
+  }
+
+  /** The probe's own MQTT connection (not a device: kept out of the connection counts). */
+  isProbe(clientId: string): boolean {
+    return clientId === this.deps.identity.clientId;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /**
+   * The hub's side: a heartbeat came in through the broker's hook. The
+   * returned promise is what its PUBACK waits for, as for an alarm: settled
+   * once the heartbeat is durable and through the stream.
+   */
+  arrive(payload: Buffer): Promise<void> | undefined {
+    const beat = beatOf(payload);
+    if (beat === undefined) return undefined;
+    this.monitor.reached(beat, 'broker');
+    const durable = this.proofDue() ? this.writeProof(beat) : this.deps.journal.whenDurable();
+    return durable.then(() => {
+      this.monitor.reached(beat, 'journal');
+      this.deps.bus.emit('pipeline.heartbeat', { nodeId: this.deps.nodeId, beat });
+    });
+  }
+
+  private proofDue(): boolean {
+    const now = this.deps.clock.now();
+    const { durableN } = this.deps.journal;
+    if (durableN > this.seenDurableN) {
+      this.seenDurableN = durableN;
+      this.provenAt = now;
+    }
+    return !this.proofPending && now - this.provenAt >= JOURNAL_PROOF_MS;
+  }
+
+  private writeProof(beat: number): Promise<void> {
+    this.proofPending = true;
+    const { durable } = this.deps.journal.append(HEARTBEAT_LINE, { nodeId: this.deps.nodeId, beat });
+    return durable.finally(() => (this.proofPending = false));
+  }
+
+  private send(beat: number): void {
+    const client = this.client;
+    if (!client) return void this.unsent.push(beat);
+    // Queued by mqtt.js while disconnected: a heartbeat that cannot get in shows as stuck at `sent`.
+    client.publish(this.deps.identity.topic, JSON.stringify({ beat }), { qos: 1 }, (err) => {
+      if (!err) this.monitor.reached(beat, 'acked');
+    });
+  }
+}
+
+function beatOf(payload: Buffer): number | undefined {
+  try {
+    const beat = (JSON.parse(payload.toString('utf8')) as { beat?: unknown }).beat;
+    return typeof beat === 'number' && Number.isSafeInteger(beat) ? beat : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the probe reaches the broker: the listener's own address, with a wildcard bind replaced by loopback. */
+export function probeUrl(host: string, port: number): string {
+  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `mqtt://${target.includes(':') ? `[${target}]` : target}:${port}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * Issue 14 item 1, over real MQTT/TCP: the broker takes a device's uplink
+ * packets itself and runs alarms before queued telemetry. Telemetry here is
+ * made to cost 1 ms of CPU each (a stand-in for an overloaded hub), and the
+ * scheduler's budgets are small, so the order is decided by the scheduler,
+ * not by timing: an SOS sent after 40 telemetry messages, in the same TCP
+ * write, is handled and acknowledged before most of them.
+ */
+import type { AddressInfo } from 'node:net';
+import type { IPubackPacket, Packet } from 'mqtt-packet';
+import mqttPacket from 'mqtt-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../hub/config/config.js';
+import { silentLogger } from '../hub/core/logger.js';
+import { MqttBroker } from '../hub/broker/mqtt-broker.js';
+import type { SchedulerOptions } from '../hub/broker/uplink-scheduler.js';
+import { RawClient } from './conformance/raw-client.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const DEVICE = 'brc-alarm1';
+const TELEMETRY = `hc/v1/${DEVICE}/telemetry`;
+const EVENT = `hc/v1/${DEVICE}/event`;
+
+let broker: MqttBroker | undefined;
+let client: RawClient | undefined;
+afterEach(async () => {
+  client?.destroy();
+  await broker?.stop();
+  broker = client = undefined;
+});
+
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+async function startBroker(scheduler: Partial<SchedulerOptions>, handled: string[]): Promise<AddressInfo> {
+  const defaults = loadConfig({ env: {} });
+  broker = new MqttBroker({
+    settings: { ...defaults, host: '127.0.0.1', mqttPort: 0, publishesPerDevicePerSec: 10_000 },
+    registry: { deviceSecretValid: (id, secret) => id === DEVICE && secret === 'right' },
+    onDeviceMessage: (_id, channel, payload) => {
+      if (channel === 'telemetry') spin(1);
+      handled.push(`${channel}:${JSON.parse(payload.toString()).seq}`);
+      return undefined;
+    },
+    audit: () => undefined,
+    log: silentLogger(),
+    scheduler,
+  });
+  return broker.start();
+}
+
+async function connectDevice(port: number, keepalive = 30): Promise<RawClient> {
+  const raw = await RawClient.open({ port });
+  const connack = await raw.connect({ clientId: DEVICE, username: DEVICE, password: Buffer.from('right'), keepalive });
+  expect(connack.returnCode).toBe(0);
+  return raw;
+}
+
+/** The device's connection and the packet ids of the PUBACKs it receives, in order. */
+async function deviceWithAcks(port: number): Promise<number[]> {
+  client = await connectDevice(port);
+  const acks: number[] = [];
+  client.onPacket = (p) => p.cmd === 'puback' && acks.push((p as IPubackPacket).messageId!);
+  return acks;
+}
+
+const publish = (topic: string, seq: number): Buffer =>
+  mqttPacket.generate({ cmd: 'publish', topic, payload: JSON.stringify({ seq }), qos: 1, retain: false, dup: false, messageId: seq } as Packet);
+
+describe('alarms first', () => {
+  it('handles and acknowledges an SOS before the telemetry queued ahead of it; every message is acknowledged', async () => {
+    const handled: string[] = [];
+    const { port } = await startBroker({ turnBudgetMs: 2, drainBudgetMs: 2, connectionBacklog: 1_000 }, handled);
+    const acks = await deviceWithAcks(port);
+    const telemetry = Array.from({ length: 40 }, (_, i) => publish(TELEMETRY, i + 1));
+    client!.socket.write(Buffer.concat([...telemetry, publish(EVENT, 41)]));
+    await waitFor(() => acks.length === 41, 'every PUBACK');
+
+    expect(acks.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    // The SOS overtook most of the telemetry sent before it, in handling and in acknowledgement.
+    expect(handled.indexOf('event:41')).toBeLessThan(10);
+    expect(acks.indexOf(41)).toBeLessThan(10);
+    // Telemetry keeps its own order.
+    expect(handled.filter((h) => h.startsWith('telemetry'))).toEqual(Array.from({ length: 40 }, (_, i) => `telemetry:${i + 1}`));
+    expect(broker!.uplinkStats.queued).toBeGreaterThan(0);
+  });
+
+  it('stops reading a connection whose queued telemetry reaches its backlog, then reads it again', async () => {
+    const handled: string[] = [];
+    const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 4 }, handled);
+    const acks = await deviceWithAcks(port);
+    client!.socket.write(Buffer.concat(Array.from({ length: 30 }, (_, i) => publish(TELEMETRY, i + 1))));
+    await waitFor(() => acks.length === 30, 'every PUBACK');
+    expect(acks).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(broker!.uplinkStats.heldConnections).toBeGreaterThan(0);
+    expect(broker!.uplinkStats.maxQueued).toBeLessThanOrEqual(30);
+  });
+
+  it('keeps a device that only publishes connected past its keepalive, and still drops a silent one', async () => {
+    const { port } = await startBroker({}, []);
+    client = await connectDevice(port, 1);
+    // Aedes would close after 1.5 s without a packet it handled itself; publish for longer than that.
+    for (let seq = 1; seq <= 8; seq++) {
+      await client.publish(TELEMETRY, JSON.stringify({ seq }), { qos: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(client.closed).toBe(false);
+    await client.waitClosed(5_000);
+  });
+});
