@@ -9,6 +9,7 @@ import { ApiClient } from './helpers/api-client.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub, type ProvisionedDevice, type TestHub } from './helpers/test-hub.js';
+import { waitFor } from './helpers/wait-for.js';
 import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
 
 const keep = useCleanup();
@@ -145,5 +146,16 @@ describe('couples', () => {
     await family.login('li.na', 'family-password');
     const [home] = (await family.get('/api/v1/homes')).body.homes;
     expect(home.residents.map((r: Resident) => r.name)).toEqual([expect.any(String), 'Li Wei']);
+  });
+
+  it('schedules the call-back after "resident OK" for the resident the alert named', async () => {
+    const { hub, second, braceletB } = await couple();
+    await publish(hub, braceletB, 'event', [{ type: 'sos', seq: 1 }]);
+    const [sos] = await alertsOf(hub, 'sos');
+    await hub.api.post(`/api/v1/alerts/${sos!.id}/acknowledge`, {});
+    await hub.api.post(`/api/v1/alerts/${sos!.id}/resolve`, { outcome: 'resident_ok' });
+    const list = async () => (await hub.api.get('/api/v1/callbacks?view=all')).body.callbacks as { alertId?: string; residentId: string }[];
+    await waitFor(async () => (await list()).some((c) => c.alertId === sos!.id), 'the call-back');
+    expect((await list()).find((c) => c.alertId === sos!.id)?.residentId).toBe(second.id);
   });
 });
