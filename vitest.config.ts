@@ -13,6 +13,7 @@ const ON_POSTGRES = [
   'tests/authorization-sweep.test.ts',
   'tests/commands.test.ts',
   'tests/console-api.test.ts',
+  'tests/couples.test.ts',
   'tests/critical-rules-e2e.test.ts',
   'tests/escalation.test.ts',
   'tests/family.test.ts',

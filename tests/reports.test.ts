@@ -75,7 +75,7 @@ describe('reports against alerts with known timings', () => {
     const raise = async (homeId: string, deviceId: string, kind: string, severity: 'critical' | 'high' | 'medium' | 'low') => {
       hub.hub.intake.submit({ kind, severity, title: kind, homeId, deviceId }, { deviceId, eventType: kind, at: new Date(clock.now()).toISOString() });
       await hub.hub.journal.whenDurable();
-      return hub.hub.alerts.openFor(homeId, kind)!.id;
+      return hub.hub.alerts.openFor(homeId, kind, hub.hub.registry.getHome(homeId)!.residentId)!.id;
     };
     /** Acknowledge, dispatch and resolve at exact offsets (seconds) from the raise. */
     const walk = async (alertId: string, w: Walk) => {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents, TestEventRecord } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import type { HomeRecord } from '../registry/records.js';
+import type { DeviceRecord, HomeRecord } from '../registry/records.js';
 import { notFound } from '../core/errors.js';
 import { SEVERITY_RANK, triggerActor, type Alert, type AlertDraft, type AlertTrigger, type Severity } from './alert.js';
 import type { AlertStore, JournalWriter } from './alert-store.js';
@@ -19,7 +19,7 @@ export interface AlertIntakeDeps {
   store: AlertStore;
   journal: JournalWriter;
   bus: EventBus<HubEvents>;
-  homes: { getHome(id: string): HomeRecord | undefined };
+  homes: { getHome(id: string): HomeRecord | undefined; getDevice(id: string): DeviceRecord | undefined; residentIds(homeId: string): readonly string[] };
   log: Logger;
   /** The wearer's last known location for a new alert (hub/alerts/alert-location.ts). */
   locate?: ((homeId: string, deviceId: string) => LocationFix | undefined) | undefined;
@@ -30,6 +30,8 @@ export interface PersonRaisedAlert {
   kind: string;
   severity: Severity;
   title: string;
+  /** The resident it is about (a visit to one of a couple); absent: the home. */
+  residentId?: string | undefined;
   details?: Record<string, unknown> | undefined;
 }
 
@@ -46,7 +48,8 @@ export class AlertIntake {
     const effect = draft.effect ?? 'raise';
     // A home still being installed raises no real alert: its events tick the commissioning checklist.
     if (home.status === 'installing') return effect === 'raise' ? this.recordTestEvent(draft, trigger) : undefined;
-    const open = this.deps.store.openFor(draft.homeId, draft.kind);
+    const residentId = this.residentOf(home, draft);
+    const open = this.deps.store.openFor(draft.homeId, draft.kind, residentId);
     if (effect === 'attach') {
       return open && this.deps.store.record('alert.attached', { alertId: open.id, trigger, note: draft.note ?? draft.title }).durable;
     }
@@ -59,10 +62,23 @@ export class AlertIntake {
       const more = SEVERITY_RANK[draft.severity] < SEVERITY_RANK[open.severity];
       return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger, ...(more ? { severity: draft.severity, title: draft.title } : {}) }).durable;
     }
-    const alert = newAlert(draft, home, trigger);
+    const alert = newAlert(draft, residentId, trigger);
     const location = this.deps.locate?.(draft.homeId, draft.deviceId);
     if (location) alert.location = location;
     return this.deps.store.record('alert.raised', { alert }).durable;
+  }
+
+  /**
+   * Whom an alert names (issue 13 item 12): the resident the rule ran for, else
+   * the wearer of the device that raised it, else — for a home's shared
+   * device — the only resident, or nobody in a couple's home (the alert then
+   * names the home, and its views list the residents).
+   */
+  private residentOf(home: HomeRecord, draft: { residentId?: string | undefined; deviceId?: string | undefined }): string | undefined {
+    if (draft.residentId !== undefined) return draft.residentId;
+    const wearer = draft.deviceId ? this.deps.homes.getDevice(draft.deviceId)?.residentId : undefined;
+    if (wearer !== undefined) return wearer;
+    return this.deps.homes.residentIds(home.id).length > 1 ? undefined : home.residentId;
   }
 
   /**
@@ -73,9 +89,10 @@ export class AlertIntake {
     const home = this.deps.homes.getHome(input.homeId);
     if (!home) throw notFound('home', input.homeId);
     const trigger: AlertTrigger = { actor, eventType: input.kind, at };
-    const open = this.deps.store.openFor(input.homeId, input.kind);
+    const residentId = this.residentOf(home, input);
+    const open = this.deps.store.openFor(input.homeId, input.kind, residentId);
     if (open) return this.deps.store.record('alert.occurrence', { alertId: open.id, trigger }).durable;
-    const alert = newAlert({ ...input, deviceId: '' }, home, trigger);
+    const alert = newAlert({ ...input, deviceId: '' }, residentId, trigger);
     alert.deviceId = undefined;
     return this.deps.store.record('alert.raised', { alert }).durable;
   }
@@ -100,12 +117,12 @@ export class AlertIntake {
 }
 
 /** A new open alert from a draft (also used by hub/drills/ for drill alerts). */
-export function newAlert(draft: AlertDraft, home: HomeRecord, trigger: AlertTrigger): Alert {
+export function newAlert(draft: AlertDraft, residentId: string | undefined, trigger: AlertTrigger): Alert {
   const at = trigger.at;
   return {
     id: `al-${randomUUID()}`,
     homeId: draft.homeId,
-    residentId: home.residentId,
+    residentId,
     deviceId: draft.deviceId,
     kind: draft.kind,
     severity: draft.severity,

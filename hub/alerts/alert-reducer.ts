@@ -78,16 +78,21 @@ export const SYSTEM = 'system';
 
 export class AlertState {
   readonly alerts = new Map<string, StoredAlert>();
-  /** `homeId:kind` → id of the one unresolved alert of that kind in that home (dedupe, DESIGN.md §4). */
+  /**
+   * `homeId:kind:residentId` → id of the one unresolved alert of that kind for
+   * that resident in that home (dedupe, DESIGN.md §4): each of a couple has
+   * their own SOS (issue 13 item 12). `homeId:kind` for an alert naming nobody.
+   */
   readonly openByKey = new Map<string, string>();
 
-  static key(homeId: string, kind: string): string {
-    return `${homeId}:${kind}`;
+  static key(homeId: string, kind: string, residentId: string | undefined): string {
+    return residentId === undefined ? `${homeId}:${kind}` : `${homeId}:${kind}:${residentId}`;
   }
 
   /** A drill alert has a key of its own: a real SOS during a drill must open a real alert, never join the drill's. */
   static keyOf(alert: Alert): string {
-    return alert.drill ? `${AlertState.key(alert.homeId, alert.kind)}:drill:${alert.drill.drillId}` : AlertState.key(alert.homeId, alert.kind);
+    const key = AlertState.key(alert.homeId, alert.kind, alert.residentId);
+    return alert.drill ? `${key}:drill:${alert.drill.drillId}` : key;
   }
 
   /** Applies one line; returns the alert it changed (undefined for lines of unknown alerts). */

@@ -78,9 +78,9 @@ export class AlertStore {
     return { alert, durable: shown };
   }
 
-  /** The unresolved alert of this kind in this home, durable or not yet (for dedupe). */
-  openFor(homeId: string, kind: string): Alert | undefined {
-    const id = this.state.openByKey.get(AlertState.key(homeId, kind));
+  /** The unresolved alert of this kind in this home for this resident, durable or not yet (for dedupe). */
+  openFor(homeId: string, kind: string, residentId: string | undefined): Alert | undefined {
+    const id = this.state.openByKey.get(AlertState.key(homeId, kind, residentId));
     return id === undefined ? undefined : this.state.alerts.get(id)?.alert;
   }
 

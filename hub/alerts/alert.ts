@@ -24,6 +24,8 @@ export interface AlertDraft {
   title: string;
   homeId: string;
   deviceId: string;
+  /** The resident it is about (set by the engine for per-resident rules); absent: the home, or the device's wearer. */
+  residentId?: string | undefined;
   effect?: 'raise' | 'attach' | 'set_severity' | undefined;
   /** Shown in the timeline for `attach` and `set_severity`. */
   note?: string | undefined;

@@ -48,6 +48,7 @@ import { devicesRoutes } from './routes/devices.js';
 import { drillsRoutes } from './routes/drills.js';
 import { homeGeoRoutes } from './routes/home-geo.js';
 import { homesRoutes } from './routes/homes.js';
+import { householdRoutes } from './routes/household.js';
 import { contactWebhookGuard, notificationsRoutes } from './routes/notifications.js';
 import { reportsRoutes } from './routes/reports.js';
 import { residentsRoutes } from './routes/residents.js';
@@ -140,6 +141,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => clientAddress(c as Context) }));
   api.route('/homes', homesRoutes(deps));
   api.route('/homes', homeGeoRoutes(deps));
+  api.route('/homes', householdRoutes(deps));
   const nameOf = (username: string) => deps.registry.findUser(username)?.displayName;
   api.route('/alerts', alertsRoutes({ ...deps, displayName: (id) => deps.registry.getUser(id)?.displayName, nameOf }));
   api.route('/devices', devicesRoutes(deps));

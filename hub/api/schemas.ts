@@ -42,7 +42,7 @@ export const AlertSummary = z
   .looseObject({
     id: z.string(),
     homeId: z.string(),
-    residentId: z.string().optional(),
+    residentId: z.string().optional().describe('the resident it is about: the wearer of the device that raised it; absent for a shared device (gas, smoke, door) in a home with several residents'),
     deviceId: z.string().optional().describe('absent when a person raised it'),
     kind: z.string().describe('sos, fall, smoke, gas, heart_rate, night_exit, door_open, inactivity, device_offline, low_battery, tamper, not_worn'),
     severity: z.enum(SEVERITIES),
@@ -88,6 +88,7 @@ export const Device = z
     homeId: z.string(),
     kind: z.string(),
     serial: z.string(),
+    residentId: z.string().optional().describe('who wears it (a bracelet in a home with several residents); absent: the home\u2019s device'),
     online: z.boolean().nullable(),
     lastSeen: iso.nullable(),
     battery: z.number().nullable(),
@@ -145,7 +146,8 @@ export const Home = z
     address: z.string(),
     community: z.string().optional(),
     status: z.enum(HOME_STATUSES),
-    resident: Resident.nullable(),
+    resident: Resident.nullable().describe('the first resident'),
+    residents: z.array(Resident).describe('every resident, the first first: two for a couple'),
     geo: homeGeoSchema.optional().describe("the home's coordinates, when an installer set them (PUT /homes/{homeId}/geo)"),
   })
   .meta({ id: 'Home' });

@@ -126,7 +126,8 @@ export class CallbackService {
     const home = this.deps.homes.getHome(alert.homeId);
     if (!home) return;
     try {
-      await this.add({ home, reason: owed.reason, dueAt: owed.dueAt, actor: 'system', alertId: alert.id });
+      // A couple: the call-back is to the resident the alert named (issue 13 item 12).
+      await this.add({ home, reason: owed.reason, dueAt: owed.dueAt, actor: 'system', alertId: alert.id, residentId: alert.residentId });
     } catch (err) {
       this.deps.log.error({ err, alertId: alert.id }, 'call-back not scheduled');
     }
@@ -142,12 +143,12 @@ export class CallbackService {
     await this.add({ home, reason: 'wellbeing', dueAt: due, note: plan.note, actor: 'system', planId: plan.id });
   }
 
-  private async add(input: { home: HomeRecord; reason: CallbackReason; dueAt: number; note?: string | undefined; actor: string; alertId?: string; planId?: string }): Promise<CallbackRecord> {
+  private async add(input: { home: HomeRecord; reason: CallbackReason; dueAt: number; note?: string | undefined; actor: string; alertId?: string; planId?: string; residentId?: string | undefined }): Promise<CallbackRecord> {
     const due = new Date(input.dueAt).toISOString();
     const callback: CallbackRecord = {
       id: `cb-${randomUUID().slice(0, 8)}`,
       homeId: input.home.id,
-      residentId: input.home.residentId,
+      residentId: input.residentId ?? input.home.residentId,
       reason: input.reason,
       alertId: input.alertId,
       planId: input.planId,

@@ -30,7 +30,7 @@ interface DrillLines {
 export interface DrillServiceDeps {
   alerts: Pick<AlertStore, 'record' | 'get'>;
   journal: Pick<JournalWriter, 'append'>;
-  homes: { getHome(id: string): HomeRecord | undefined; listHomes(): HomeRecord[] };
+  homes: { getHome(id: string): HomeRecord | undefined; listHomes(): HomeRecord[]; residentIds(homeId: string): readonly string[] };
   audit: { noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void };
   now: () => number;
 }
@@ -53,7 +53,8 @@ export class DrillService {
     if (busy) throw conflict(`home ${busy.name} is already in a running drill: end that drill first`);
     const at = new Date(this.deps.now()).toISOString();
     const id = `dr-${randomUUID()}`;
-    const alerts = homes.map((home) => drillAlert(home, input.kind, id, actor, at));
+    // Like a real home alarm, a couple's drill alert names the home, not one of them (issue 13 item 12).
+    const alerts = homes.map((home) => drillAlert(home, this.deps.homes.residentIds(home.id).length > 1 ? undefined : home.residentId, input.kind, id, actor, at));
     const drill: DrillRecord = {
       id,
       kind: input.kind,
@@ -140,8 +141,8 @@ export class DrillService {
   }
 }
 
-function drillAlert(home: HomeRecord, kind: DrillKind, drillId: string, actor: string, at: string): Alert {
-  const alert = newAlert({ kind, severity: 'critical', title: DRILL_TITLE_PREFIX + DRILL_TITLES[kind], homeId: home.id, deviceId: '' }, home, { actor, eventType: 'drill', at });
+function drillAlert(home: HomeRecord, residentId: string | undefined, kind: DrillKind, drillId: string, actor: string, at: string): Alert {
+  const alert = newAlert({ kind, severity: 'critical', title: DRILL_TITLE_PREFIX + DRILL_TITLES[kind], homeId: home.id, deviceId: '' }, residentId, { actor, eventType: 'drill', at });
   alert.deviceId = undefined;
   alert.drill = { drillId };
   return alert;

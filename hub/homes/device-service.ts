@@ -45,7 +45,7 @@ export class DeviceService {
   /** A new device of the same kind in the same place; the old one is revoked and keeps its history. */
   async replace(deviceId: string, serial: string, actor: string): Promise<{ device: DeviceRecord; secret: string }> {
     const old = this.requireActive(deviceId);
-    const added = await this.deps.registry.addDevice(old.homeId, old.kind, serial, old.id);
+    const added = await this.deps.registry.addDevice(old.homeId, old.kind, serial, old.id, old.residentId);
     await this.deps.registry.updateDevice(old.id, (d) => ({ ...d, revokedAt: new Date(this.deps.now()).toISOString(), revokedReason: 'replaced', replacedBy: added.device.id }));
     this.deps.disconnect(old.id);
     this.deps.presence.unwatch(old.id);
@@ -59,7 +59,7 @@ export class DeviceService {
     const device = this.requireActive(deviceId);
     this.deps.registry.requireHome(homeId);
     if (device.homeId === homeId) throw conflict(`device ${deviceId} is already in home ${homeId}`);
-    const moved = await this.deps.registry.updateDevice(deviceId, (d) => ({ ...d, homeId }));
+    const moved = await this.deps.registry.updateDevice(deviceId, (d) => ({ ...d, homeId, residentId: undefined })); // its wearer lives in the old home
     this.deps.states.rehome(deviceId, homeId);
     this.deps.audit.record('device.moved', actor, deviceId, { from: device.homeId, to: homeId });
     return moved;

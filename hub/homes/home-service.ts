@@ -10,6 +10,7 @@ import type { Registry, NewHome } from '../registry/registry.js';
 import type { DeviceRecord, HomeRecord, ResidentRecord, UserRecord } from '../registry/records.js';
 import type { SessionStore } from '../auth/sessions.js';
 import type { Commissioning } from './commissioning.js';
+import { checkWearer } from './household.js';
 
 export class HomeService {
   constructor(
@@ -37,11 +38,12 @@ export class HomeService {
     return created;
   }
 
-  async registerDevice(homeId: string, kind: string, serial: string, actor: string): Promise<{ device: DeviceRecord; secret: string }> {
-    const registered = await this.registry.addDevice(homeId, kind, serial);
+  async registerDevice(homeId: string, kind: string, serial: string, actor: string, residentId?: string): Promise<{ device: DeviceRecord; secret: string }> {
+    this.registry.requireHome(homeId);
+    const registered = await this.registry.addDevice(homeId, kind, serial, undefined, checkWearer(this.registry, homeId, kind, residentId));
     this.presence.watch(registered.device);
     // The audit line names the device, never its secret.
-    this.audit.record('device.registered', actor, registered.device.id, { homeId, kind, serial });
+    this.audit.record('device.registered', actor, registered.device.id, { homeId, kind, serial, ...(residentId ? { residentId } : {}) });
     return registered;
   }
 

@@ -40,7 +40,7 @@ export interface NotifyServiceDeps {
   /** The delivery log the queue is rebuilt from at start. */
   deliveryLog: DeliveryLogStore;
   bus: EventBus<HubEvents>;
-  registry: { getHome(id: string): HomeRecord | undefined; getResident(id: string): ResidentRecord | undefined };
+  registry: { getHome(id: string): HomeRecord | undefined; getResident(id: string): ResidentRecord | undefined; listResidents(homeId: string): ResidentRecord[] };
   audit: Pick<AuditLog, 'record'>;
   clock: Clock;
   timezone: string;
@@ -163,14 +163,27 @@ export class NotifyService {
 
   private onAlertEvent(event: NotifyEvent, alert: Alert): void {
     const home = this.deps.registry.getHome(alert.homeId);
-    const residentId = alert.residentId ?? home?.residentId;
-    const resident = residentId ? this.deps.registry.getResident(residentId) : undefined;
+    const resident = this.aboutWhom(alert, home);
     const planned = selectTargets({ event, alert, home, resident, webhooks: this.webhookStore.list(), now: this.deps.clock.now(), timezone: this.deps.timezone });
     if (planned.length === 0) return;
     const snapshot = snapshotAlert(alert, home, resident);
     for (const p of planned) {
       this.queue.enqueue({ key: p.key, event, alertId: alert.id, severity: alert.severity, target: p.target, alert: snapshot, contact: p.contact, notBefore: p.notBefore });
     }
+  }
+
+  /**
+   * Whom a notice is about: the resident the alert names; for a shared
+   * device's alarm in a couple's home (issue 13 item 12), the household —
+   * both names, and every resident's contacts, each phone once.
+   */
+  private aboutWhom(alert: Alert, home: HomeRecord | undefined): ResidentRecord | undefined {
+    if (alert.residentId !== undefined) return this.deps.registry.getResident(alert.residentId);
+    const household = home ? this.deps.registry.listResidents(home.id) : [];
+    if (household.length <= 1) return household[0] ?? (home ? this.deps.registry.getResident(home.residentId) : undefined);
+    const phones = new Set<string>();
+    const contacts = household.flatMap((r) => r.contacts).filter((c) => !phones.has(c.phone) && Boolean(phones.add(c.phone)));
+    return { ...household[0]!, name: household.map((r) => r.name).join(' & '), contacts };
   }
 
   // ── one attempt: the target's URL and secret are looked up now ─────────

@@ -90,6 +90,11 @@ export interface HomeRecord {
   address: string;
   community?: string | undefined;
   status: HomeStatus;
+  /**
+   * The first resident, created with the home. A couple's other residents
+   * point here through their own `homeId` (issue 13 item 12); this one never
+   * changes, so rule state and alerts of single-resident homes keep their keys.
+   */
   residentId: string;
   createdAt: string;
   updatedAt: string;
@@ -105,11 +110,20 @@ export const homeGeoSchema = z.object({
 });
 export type HomeGeo = z.infer<typeof homeGeoSchema>;
 
+/** Kinds worn by one person: in a home with several residents each belongs to one of them (issue 13 item 12). */
+export const PERSONAL_DEVICE_KINDS: readonly string[] = ['bracelet'];
+
 export interface DeviceRecord {
   id: string;
   homeId: string;
   kind: string;
   serial: string;
+  /**
+   * The resident who wears it (personal kinds, PERSONAL_DEVICE_KINDS): their
+   * thresholds apply and its alerts name them. Absent: a device of the whole
+   * home (gas, smoke, door), or a bracelet of a home with one resident.
+   */
+  residentId?: string | undefined;
   /** `sha256:<hex>` of the device secret; the secret itself is shown once and never stored. */
   secretHash: string;
   createdAt: string;

@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { conflict, DomainError, notFound } from '../core/errors.js';
 import type { RegistryChanges, RegistryMigration, RegistryRecords, RegistryStore } from '../storage/ports.js';
-import type { DeviceRecord, HomeRecord, HomeStatus, ResidentInput, ResidentRecord, Role, UserRecord } from './records.js';
+import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type HomeStatus, type ResidentInput, type ResidentRecord, type Role, type UserRecord } from './records.js';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './secrets.js';
 
 type Kind = keyof RegistryRecords;
@@ -42,6 +42,8 @@ export class Registry {
   private readonly items: { [K in Kind]: Map<string, RecordOf<K>> } = { homes: new Map(), residents: new Map(), devices: new Map(), users: new Map() };
   /** device serials already registered, `kind:serial` → device id */
   private readonly serials = new Map<string, string>();
+  /** home id → its residents' ids, first resident first (couples, issue 13 item 12): the rules engine asks per message. */
+  private readonly householdIds = new Map<string, string[]>();
 
   constructor(
     private readonly store: RegistryStore,
@@ -60,6 +62,15 @@ export class Registry {
       for (const record of loaded[kind]) map.set(record.id, record);
     }
     for (const device of this.items.devices.values()) this.serials.set(`${device.kind}:${device.serial}`, device.id);
+    const byAge = [...this.items.residents.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    for (const resident of byAge) this.indexResident(resident);
+  }
+
+  private indexResident(resident: ResidentRecord): () => void {
+    const ids = this.householdIds.get(resident.homeId) ?? [];
+    if (ids.includes(resident.id)) return () => undefined;
+    this.householdIds.set(resident.homeId, [...ids, resident.id]);
+    return () => this.householdIds.set(resident.homeId, (this.householdIds.get(resident.homeId) ?? []).filter((id) => id !== resident.id));
   }
 
   async stop(): Promise<void> {
@@ -82,6 +93,7 @@ export class Registry {
       else map.delete(record.id);
     });
     ((staged.changes[kind] ??= []) as RecordOf<K>[]).push(record);
+    if (kind === 'residents') staged.undo.push(this.indexResident(record as ResidentRecord));
   }
 
   /** Writes what was staged through the store; on failure memory goes back to what the store holds. */
@@ -194,6 +206,36 @@ export class Registry {
     return resident;
   }
 
+  /** The ids of a home's residents in the order they moved in (so its first resident first); read per message by the rules. */
+  residentIds(homeId: string): readonly string[] {
+    return this.householdIds.get(homeId) ?? [];
+  }
+
+  /** The residents of a home, the first (home.residentId) first; one for most homes, two for a couple. */
+  listResidents(homeId: string): ResidentRecord[] {
+    const ids = this.householdIds.get(homeId) ?? [];
+    const first = this.getHome(homeId)?.residentId;
+    return [...(first && ids.includes(first) ? [first] : []), ...ids.filter((id) => id !== first)].map((id) => this.items.residents.get(id)!);
+  }
+
+  /**
+   * Another resident in an existing home (a couple). Bracelets that belonged
+   * to the home until now become its first resident's, so nothing they say
+   * changes meaning when the second person moves in.
+   */
+  async addResident(homeId: string, input: ResidentInput): Promise<ResidentRecord> {
+    const home = this.requireHome(homeId);
+    const staged = new Staged();
+    const at = this.stamp();
+    const resident: ResidentRecord = { ...input, id: this.unusedId(() => `res-${randomUUID().slice(0, 8)}`, this.items.residents), homeId, createdAt: at, updatedAt: at };
+    this.put(staged, 'residents', resident);
+    for (const device of this.listDevices(homeId)) {
+      if (PERSONAL_DEVICE_KINDS.includes(device.kind) && !device.residentId && !device.revokedAt) this.put(staged, 'devices', { ...device, residentId: home.residentId });
+    }
+    await this.commit(staged);
+    return resident;
+  }
+
   /** Applies a change to a resident and writes it through. */
   async updateResident(id: string, change: (resident: ResidentRecord) => ResidentRecord): Promise<ResidentRecord> {
     const updated = { ...change(structuredClone(this.requireResident(id))), id, updatedAt: this.stamp() };
@@ -215,11 +257,11 @@ export class Registry {
   // ── devices ────────────────────────────────────────────────────────────
 
   /** Registers a device; the returned secret is never stored and cannot be shown again. */
-  async addDevice(homeId: string, kind: string, serial: string, replaces?: string): Promise<{ device: DeviceRecord; secret: string }> {
+  async addDevice(homeId: string, kind: string, serial: string, replaces?: string, residentId?: string): Promise<{ device: DeviceRecord; secret: string }> {
     this.requireHome(homeId);
     this.checkNewDevice(kind, serial);
     const staged = new Staged();
-    const added = this.stageDevice(staged, homeId, kind, serial, replaces);
+    const added = this.stageDevice(staged, homeId, kind, serial, replaces, residentId);
     await this.commit(staged);
     return added;
   }
@@ -230,7 +272,7 @@ export class Registry {
     if (existing) throw conflict(`a ${kind} with serial ${serial} is already registered as ${existing}`);
   }
 
-  private stageDevice(staged: Staged, homeId: string, kind: string, serial: string, replaces?: string): { device: DeviceRecord; secret: string } {
+  private stageDevice(staged: Staged, homeId: string, kind: string, serial: string, replaces?: string, residentId?: string): { device: DeviceRecord; secret: string } {
     const deviceKind = findDeviceKind(kind)!;
     const secret = newDeviceSecret();
     const device: DeviceRecord = {
@@ -241,6 +283,7 @@ export class Registry {
       secretHash: hashDeviceSecret(secret),
       createdAt: this.stamp(),
       ...(replaces ? { replaces } : {}),
+      ...(residentId ? { residentId } : {}),
     };
     this.put(staged, 'devices', device);
     const serialKey = `${kind}:${serial}`;

@@ -39,7 +39,7 @@ export interface RuleContext<P, S> {
   timezone: string;
   /** Defaults merged with the home's and then the resident's overrides. */
   params: P;
-  /** What this rule remembered for this home; undefined at first. */
+  /** What this rule remembered for this home (per-resident rules: for this resident); undefined at first. */
   state: S | undefined;
 }
 
@@ -59,6 +59,13 @@ export interface Rule<P extends z.ZodObject = z.ZodObject, S = unknown> {
   /** Its usual severity (documentation and reports; drafts carry their own). */
   severity: Severity;
   on: RuleTrigger;
+  /**
+   * About a person rather than the home (issue 13 item 12): run once per
+   * resident — for a personal device only for its wearer, for a shared one
+   * (the door) for each resident — with that resident's thresholds and state,
+   * and the alert names them. Otherwise once per home.
+   */
+  perResident?: boolean;
   /** Parameters with their defaults (`.describe()` each: docs/RULES.md is generated from them). */
   params: P;
   evaluate(ctx: RuleContext<z.infer<P>, S>): RuleOutcome<S> | null;

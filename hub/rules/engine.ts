@@ -3,14 +3,16 @@
  * wake-ups rules ask for. Rules are indexed by (device kind, event type) so a
  * message meets only the rules that care. Each rule runs isolated: one that
  * throws is logged and counted and the others still run (DESIGN.md §2). The
- * engine owns each rule's state and its one timer per home.
+ * engine owns each rule's state and its one timer per home — per resident for
+ * rules about a person, so each of a couple is judged against their own
+ * thresholds (issue 13 item 12).
  */
 import type { AlertDraft, AlertTrigger } from '../alerts/alert.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import type { DeviceRecord, HomeRecord, ResidentRecord } from '../registry/records.js';
+import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type ResidentRecord } from '../registry/records.js';
 import type { AnyRule, RuleInput, RuleOutcome } from './define-rule.js';
 
 export interface RulesEngineDeps {
@@ -20,6 +22,8 @@ export interface RulesEngineDeps {
     getHome(id: string): HomeRecord | undefined;
     getResident(id: string): ResidentRecord | undefined;
     getDevice(id: string): DeviceRecord | undefined;
+    /** The home's residents' ids, its first resident first. */
+    residentIds(homeId: string): readonly string[];
   };
   /** Returns the durability of what the draft wrote, if anything (the PUBACK of the triggering message waits for it). */
   alerts: { submit(draft: AlertDraft, trigger: AlertTrigger): Promise<unknown> | undefined };
@@ -32,12 +36,16 @@ const TELEMETRY = '#telemetry';
 
 export interface RulesSnapshot {
   savedAt: number;
-  /** `ruleId|homeId` → the rule's state for that home */
+  /** `ruleId|homeId` (or `ruleId|homeId|residentId` for a couple's second resident) → the rule's state */
   states: Record<string, unknown>;
-  /** `ruleId|homeId` → when the rule asked to be woken */
+  /** same keys → when the rule asked to be woken */
   wakeAts: Record<string, number>;
 }
-const key = (ruleId: string, homeId: string) => `${ruleId}|${homeId}`;
+/**
+ * A home's first resident keeps the plain home key, so snapshots and state of
+ * single-resident homes are the same as before couples existed.
+ */
+const key = (ruleId: string, homeId: string, residentId?: string) => (residentId === undefined ? `${ruleId}|${homeId}` : `${ruleId}|${homeId}|${residentId}`);
 
 export class RulesEngine {
   private readonly signalIndex = new Map<string, AnyRule[]>();
@@ -84,7 +92,7 @@ export class RulesEngine {
       seq: signal.payload.seq,
       ts: signal.payload.ts,
     };
-    for (const rule of rules) this.run(rule, signal.homeId, { type: 'signal', signal }, trigger, signal.writes);
+    for (const rule of rules) this.runFor(rule, signal.homeId, signal.deviceId, { type: 'signal', signal }, trigger, signal.writes);
   }
 
   handlePresence(change: DeviceStatusChange): void {
@@ -92,7 +100,18 @@ export class RulesEngine {
     const rules = device && this.presenceIndex.get(device.kind);
     if (!rules) return;
     const trigger: AlertTrigger = { deviceId: change.deviceId, eventType: change.online ? 'online' : 'offline', at: new Date(change.at).toISOString() };
-    for (const rule of rules) this.run(rule, change.homeId, { type: 'presence', change, deviceKind: device.kind }, trigger);
+    for (const rule of rules) this.runFor(rule, change.homeId, device.id, { type: 'presence', change, deviceKind: device.kind }, trigger);
+  }
+
+  /** A home rule once; a per-resident rule for the device's wearer, or for each resident when the device is the home's. */
+  private runFor(rule: AnyRule, homeId: string, deviceId: string, input: RuleInput, trigger: AlertTrigger, writes?: Promise<unknown>[]): void {
+    if (!rule.perResident) return this.run(rule, homeId, undefined, input, trigger, writes);
+    const device = this.deps.registry.getDevice(deviceId);
+    const household = this.deps.registry.residentIds(homeId);
+    // A bracelet nobody was given yet (just moved in) is taken as the first resident's: one SOS, one alert.
+    const residents = device?.residentId !== undefined ? [device.residentId] : device && PERSONAL_DEVICE_KINDS.includes(device.kind) ? household.slice(0, 1) : household;
+    if (residents.length === 0) return this.run(rule, homeId, undefined, input, trigger, writes);
+    for (const residentId of residents) this.run(rule, homeId, residentId, input, trigger, writes);
   }
 
   /** Everything the rules remember, for a planned restart (rule states are plain JSON). */
@@ -105,23 +124,27 @@ export class RulesEngine {
     const byId = new Map(this.deps.rules.map((r) => [r.id, r]));
     for (const [k, state] of Object.entries(snapshot.states)) if (byId.has(k.split('|')[0]!)) this.states.set(k, state);
     for (const [k, at] of Object.entries(snapshot.wakeAts)) {
-      const [ruleId, homeId] = k.split('|');
+      const [ruleId, homeId, residentId] = k.split('|');
       const rule = ruleId && byId.get(ruleId);
-      if (rule && homeId) this.schedule(rule, homeId, at);
+      const home = homeId === undefined ? undefined : this.deps.registry.getHome(homeId);
+      if (rule && home) this.schedule(rule, home.id, residentId ?? (rule.perResident ? home.residentId : undefined), at);
     }
   }
 
-  /** A rule's remembered state for a home (tests and diagnostics). */
-  stateOf(ruleId: string, homeId: string): unknown {
-    return this.states.get(key(ruleId, homeId));
+  /** A rule's remembered state for a home, or for one of its residents (tests and diagnostics). */
+  stateOf(ruleId: string, homeId: string, residentId?: string): unknown {
+    const home = this.deps.registry.getHome(homeId);
+    return this.states.get(key(ruleId, homeId, residentId === home?.residentId ? undefined : residentId));
   }
 
-  private run(rule: AnyRule, homeId: string, input: RuleInput, trigger: AlertTrigger | undefined, writes?: Promise<unknown>[]): void {
+  /** `residentId` only for per-resident rules; a home rule sees the resident only when the home has just one. */
+  private run(rule: AnyRule, homeId: string, residentId: string | undefined, input: RuleInput, trigger: AlertTrigger | undefined, writes?: Promise<unknown>[]): void {
     const home = this.deps.registry.getHome(homeId);
     if (!home) return;
-    const resident = this.deps.registry.getResident(home.residentId);
+    const household = this.deps.registry.residentIds(homeId);
+    const resident = this.deps.registry.getResident(residentId ?? (household.length <= 1 ? home.residentId : ''));
     const now = this.deps.clock.now();
-    const k = key(rule.id, homeId);
+    const k = key(rule.id, homeId, residentId === home.residentId ? undefined : residentId);
     let outcome: RuleOutcome<unknown> | null;
     try {
       outcome = rule.evaluate({ input, home, resident, now, timezone: this.deps.timezone, params: this.paramsFor(rule, home, resident), state: this.states.get(k) });
@@ -135,15 +158,17 @@ export class RulesEngine {
       if (outcome.state === undefined) this.states.delete(k);
       else this.states.set(k, outcome.state);
     }
-    if (outcome.wakeAt !== undefined) this.schedule(rule, homeId, outcome.wakeAt);
-    for (const draft of outcome.drafts ?? []) {
+    if (outcome.wakeAt !== undefined) this.schedule(rule, homeId, residentId, outcome.wakeAt);
+    for (const proposed of outcome.drafts ?? []) {
+      // The alert names whom it is about: the resident this run was for.
+      const draft = residentId !== undefined && proposed.residentId === undefined ? { ...proposed, residentId } : proposed;
       const durable = this.deps.alerts.submit(draft, trigger ?? { deviceId: draft.deviceId, eventType: `timer:${rule.id}`, at: new Date(now).toISOString() });
       if (durable) writes?.push(durable);
     }
   }
 
-  private schedule(rule: AnyRule, homeId: string, wakeAt: number | null): void {
-    const k = key(rule.id, homeId);
+  private schedule(rule: AnyRule, homeId: string, residentId: string | undefined, wakeAt: number | null): void {
+    const k = key(rule.id, homeId, residentId === this.deps.registry.getHome(homeId)?.residentId ? undefined : residentId);
     const existing = this.timers.get(k);
     if (existing !== undefined) this.deps.clock.clearTimeout(existing);
     this.timers.delete(k);
@@ -152,7 +177,7 @@ export class RulesEngine {
     const handle = this.deps.clock.setTimeout(() => {
       this.timers.delete(k);
       this.wakeAts.delete(k);
-      this.run(rule, homeId, { type: 'timer' }, undefined);
+      this.run(rule, homeId, residentId, { type: 'timer' }, undefined);
     }, Math.max(0, wakeAt - this.deps.clock.now()));
     this.timers.set(k, handle);
     this.wakeAts.set(k, wakeAt);

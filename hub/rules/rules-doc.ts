@@ -83,12 +83,13 @@ export function renderRulesDoc(rules: readonly AnyRule[]): string {
     '',
     '- **Parameters** have the defaults below. A home\'s `ruleSettings[<rule id>]` override them, and the resident\'s override the home\'s. Stored settings that do not validate fall back to the defaults, and the error is logged.',
     '- **Times of day** are local time in the hub\'s zone (`HUB_TIMEZONE`). A window that ends before it starts, such as 22:00–06:00, crosses midnight.',
-    '- **Dedupe:** there is one open alert per (home, alert kind). A repeat is added to it as an occurrence, and raises its severity if the repeat is more urgent. Clear and back-online messages are added as notes. No rule ever closes an alert: a person resolves it.',
+    '- **Several residents (a couple):** a rule marked *per resident* runs for the wearer of the bracelet that spoke, and for each resident on a shared device (the door), each with their own thresholds and state; its alert names that resident. The other rules run once per home with the home\'s thresholds (and, in a home with one resident, that resident\'s); an alert from a bracelet names its wearer, one from a shared device in a couple\'s home names nobody and shows the home with its residents.',
+    '- **Dedupe:** there is one open alert per (home, alert kind, resident named). A repeat is added to it as an occurrence, and raises its severity if the repeat is more urgent. Clear and back-online messages are added as notes. No rule ever closes an alert: a person resolves it.',
     '- **Homes being installed:** rules run the same way, but what they raise is recorded as a test event, not a real alert.',
     '',
-    '| rule | alert kind | usual severity | device kinds |',
-    '|---|---|---|---|',
-    ...rules.map((r) => `| [${code(r.id)}](#${r.id}) | ${code(r.alertKind)} | ${r.severity} | ${r.on.deviceKinds.map(code).join(', ')} |`),
+    '| rule | alert kind | usual severity | device kinds | runs |',
+    '|---|---|---|---|---|',
+    ...rules.map((r) => `| [${code(r.id)}](#${r.id}) | ${code(r.alertKind)} | ${r.severity} | ${r.on.deviceKinds.map(code).join(', ')} | ${r.perResident ? 'per resident' : 'per home'} |`),
   ];
   for (const rule of rules) {
     const params = paramDocs(rule);

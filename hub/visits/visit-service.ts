@@ -49,7 +49,7 @@ export class InvalidVisit extends DomainError {
 export interface VisitServiceDeps {
   store: VisitStore;
   registry: Registry;
-  intake: { raiseByPerson(input: { homeId: string; kind: string; severity: Severity; title: string; details?: Record<string, unknown> }, actor: string, at: string): Promise<Alert> };
+  intake: { raiseByPerson(input: { homeId: string; residentId?: string; kind: string; severity: Severity; title: string; details?: Record<string, unknown> }, actor: string, at: string): Promise<Alert> };
   audit: AuditLog;
   now: () => number;
   timezone: string;
@@ -145,6 +145,7 @@ export class VisitService {
       const alert = await this.deps.intake.raiseByPerson(
         {
           homeId: resident.homeId,
+          residentId: resident.id,
           kind: FOLLOW_UP_ALERT_KIND,
           severity: FOLLOW_UP_SEVERITY,
           title: `Visit follow-up: ${resident.name} (${CONDITION_LABEL[visit.condition]})`,
@@ -213,12 +214,13 @@ export class VisitService {
   /** Every resident with a home, with their reconciled flag periods (flagged or not: past months need both). */
   private roster(): RosterResident[] {
     const out: RosterResident[] = [];
+    // Every resident of every home: each of a couple is due their own visit.
     for (const home of this.deps.registry.listHomes()) {
-      const resident = this.deps.registry.getResident(home.residentId);
-      if (!resident) continue;
-      const periods = effectivePeriods(resident, this.deps.store.hardshipHistory(resident.id));
-      if (periods.length === 0) continue;
-      out.push({ residentId: resident.id, name: resident.name, homeId: home.id, address: home.address, community: home.community ?? null, periods });
+      for (const resident of this.deps.registry.listResidents(home.id)) {
+        const periods = effectivePeriods(resident, this.deps.store.hardshipHistory(resident.id));
+        if (periods.length === 0) continue;
+        out.push({ residentId: resident.id, name: resident.name, homeId: home.id, address: home.address, community: home.community ?? null, periods });
+      }
     }
     return out;
   }

@@ -43,7 +43,7 @@ function setup(rules: readonly AnyRule[], { homes = [{ id: 'home-1' }] }: Setup 
   const engine = new RulesEngine({
     rules,
     bus,
-    registry: { getHome: (id) => homeRecords.get(id), getResident: (id) => residents.get(id), getDevice: (id) => devices.get(id) },
+    registry: { getHome: (id) => homeRecords.get(id), getResident: (id) => residents.get(id), getDevice: (id) => devices.get(id), residentIds: (homeId) => [...residents.values()].filter((r) => r.homeId === homeId).map((r) => r.id) },
     alerts: {
       submit: (draft, trigger) => {
         submitted.push({ draft, trigger });

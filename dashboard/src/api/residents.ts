@@ -5,7 +5,7 @@
  */
 import { del, get, patch, post, put } from './http.js';
 import type { AlertSummary, Contact, HomeDetail, VisitRecord } from './types.js';
-import type { ResidentRecord } from '../../../hub/registry/records.js';
+import type { ResidentInput, ResidentRecord } from '../../../hub/registry/records.js';
 
 export type { ResidentRecord };
 
@@ -35,5 +35,9 @@ export const residentsApi = {
   clearRule: (owner: SettingsOwner, ruleId: string) => del<{ params: Record<string, unknown> }>(settings(owner, ruleId)),
   setAway: (id: string, body: { away: boolean; from?: string | undefined; until?: string | undefined }) => post<ResidentRecord>(`${resident(id)}/away`, body),
   alerts: (homeId: string) => get<{ alerts: AlertSummary[] }>(`/alerts?homeId=${encodeURIComponent(homeId)}&limit=50`).then((r) => r.alerts),
+  /** Couples (issue 13 item 12): another resident in the home, and whose bracelet is whose. */
+  add: (homeId: string, input: Pick<ResidentInput, 'name' | 'birthYear'>) => post<ResidentRecord>(`/homes/${encodeURIComponent(homeId)}/residents`, input),
+  giveDevice: (homeId: string, deviceId: string, residentId: string) =>
+    put<{ id: string; residentId: string }>(`/homes/${encodeURIComponent(homeId)}/devices/${encodeURIComponent(deviceId)}/resident`, { residentId }),
   visits: (id: string) => get<{ visits: VisitRecord[] }>(`/visits?residentId=${encodeURIComponent(id)}`).then((r) => r.visits),
 };

@@ -35,9 +35,10 @@ export interface User {
   homeIds?: string[] | undefined;
 }
 
-/** GET /homes and /homes/{id}: the home with its resident. */
+/** GET /homes and /homes/{id}: the home with its first resident, and all its residents (two for a couple). */
 export interface HomeView extends HomeRecord {
   resident: ResidentRecord | null;
+  residents: ResidentRecord[];
 }
 
 /** A device as GET /homes/{id} lists it: no secret hash, with its live state. */

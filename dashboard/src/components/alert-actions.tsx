@@ -8,6 +8,7 @@ import { NoteForm } from './note-form.js';
 import { ResolveForm } from './resolve-form.js';
 import { ShiftActions } from './shift-actions.js';
 import { SilenceAction } from './silence-action.js';
+import { alertContacts } from '../util/who.js';
 
 export interface ActionProps {
   alert: Alert;
@@ -21,7 +22,7 @@ export function AlertActions({ alert, home, user, onChange }: ActionProps & { ho
       <h2 id="actions-title">{t('actions.title')}</h2>
       {alert.status === 'open' && <AcknowledgeAction alert={alert} onChange={onChange} />}
       {SILENCEABLE_KINDS.has(alert.kind) && alert.status !== 'resolved' && <SilenceAction alert={alert} onChange={onChange} />}
-      {handling && <DispatchForm alert={alert} contacts={home?.resident?.contacts ?? []} onChange={onChange} />}
+      {handling && <DispatchForm alert={alert} contacts={alertContacts(alert, home)} onChange={onChange} />}
       {handling && <ResolveForm alert={alert} onChange={onChange} />}
       {handling && <ShiftActions alert={alert} user={user} onChange={onChange} />}
       {alert.status === 'resolved' && <p class="muted">{t('actions.resolved')}</p>}

@@ -4,6 +4,7 @@ import type { Alert, HomeDetail } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
 import { actorName, formatTime } from '../util/format.js';
+import { alertWho } from '../util/who.js';
 import { slaLevel } from '../util/sla.js';
 import { useNow } from '../util/ticker.js';
 import { DrillTag } from './drill-tag.js';
@@ -11,7 +12,7 @@ import { Elapsed } from './elapsed.js';
 
 export function AlertHeader({ alert, home, headingRef }: { alert: Alert; home: HomeDetail | undefined; headingRef: Ref<HTMLHeadingElement> }) {
   const now = useNow();
-  const who = home?.resident?.name;
+  const who = alertWho(alert, home);
   return (
     <header class={`alert-header sla-${slaLevel(alert, now)}`}>
       <a class="back" href={href.queue()}>

@@ -10,6 +10,7 @@ import { post } from '../api/http.js';
 import type { HomeView, ProvisionedDevice } from '../api/types.js';
 import { t } from '../i18n/index.js';
 import { Field, FormError, invalid, NO_ERRORS, useFormAction } from '../util/field-errors.js';
+import { residentNames } from '../util/who.js';
 
 type Kind = 'rotate' | 'revoke' | 'replace' | 'move';
 
@@ -120,7 +121,7 @@ export function DeviceActions({
               <option value="">{t('devAct.chooseHome')}</option>
               {others.map((h) => (
                 <option key={h.id} value={h.id}>
-                  {h.resident?.name ? `${h.resident.name} — ${h.name}` : h.name}
+                  {residentNames(h) ? `${residentNames(h)} — ${h.name}` : h.name}
                 </option>
               ))}
             </select>

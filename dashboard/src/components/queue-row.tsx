@@ -9,6 +9,7 @@ import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
 import { actorName } from '../util/format.js';
 import { slaLevel, type SlaLevel } from '../util/sla.js';
+import { alertWho } from '../util/who.js';
 import { onTick } from '../util/ticker.js';
 import { DrillTag } from './drill-tag.js';
 import { Elapsed } from './elapsed.js';
@@ -58,7 +59,7 @@ export class QueueRow extends Component<QueueRowProps, { sla: SlaLevel }> {
 
   override render() {
     const { alert, home, tabbable, fresh } = this.props;
-    const resident = home?.resident;
+    const who = alertWho(alert, home);
     const cls = ['queue-row', `sev-${alert.severity}`, `sla-${this.state.sla}`, `status-${alert.status}`, fresh ? 'is-fresh' : ''].join(' ');
     return (
       <li class="queue-item">
@@ -68,7 +69,7 @@ export class QueueRow extends Component<QueueRowProps, { sla: SlaLevel }> {
             {tValue('kind', alert.kind)}
             {alert.occurrences > 1 && <span class="occurrences"> ×{alert.occurrences}</span>} <DrillTag alert={alert} />
           </span>
-          <span class="col-resident">{resident ? `${resident.name}` : '…'}</span>
+          <span class="col-resident">{who ?? '…'}</span>
           <span class="col-home">{home ? [home.name, home.address].filter(Boolean).join(' · ') : alert.homeId}</span>
           <span class="col-status">
             {statusText(alert)}

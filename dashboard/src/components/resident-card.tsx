@@ -2,10 +2,11 @@
  * Everything an operator needs to help this person: who they are, what they
  * live with, how to get in, and whom to call, in order, with tap-to-call links.
  */
-import type { HomeDetail } from '../api/types.js';
+import type { AlertSummary, Contact, HomeDetail } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
 import { ageFromBirthYear } from '../util/format.js';
+import { alertContacts, alertResident } from '../util/who.js';
 
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/);
@@ -16,9 +17,17 @@ function initials(name: string): string {
 
 const tel = (phone: string) => `tel:${phone.replace(/[^+0-9]/g, '')}`;
 
-export function ResidentCard({ home }: { home: HomeDetail | undefined }) {
+/**
+ * With an alert: the resident it names. A shared device's alarm in a couple's
+ * home names nobody: the card is then the home's, with both residents, their
+ * access notes and their contacts (issue 13 item 12).
+ */
+export function ResidentCard({ home, alert }: { home: HomeDetail | undefined; alert?: Pick<AlertSummary, 'residentId'> }) {
   if (!home) return <section class="card resident-card" aria-busy="true" />;
-  const r = home.resident;
+  const household = home.residents ?? [];
+  const r = alert ? alertResident(alert, home) : home.resident;
+  if (!r && household.length > 1) return <HomeAlarmCard home={home} />;
+  const others = household.filter((o) => o.id !== r?.id);
   return (
     <section class="card resident-card" aria-labelledby="resident-name">
       <div class="resident-top">
@@ -47,14 +56,15 @@ export function ResidentCard({ home }: { home: HomeDetail | undefined }) {
               </a>
             </p>
           )}
+          {others.length > 0 && (
+            <p class="also-here">
+              {t('household.alsoHere')} <Residents list={others} />
+            </p>
+          )}
         </div>
       </div>
       <dl class="resident-facts">
-        <dt>{t('resident.address')}</dt>
-        <dd>
-          {home.address}
-          {home.community ? ` · ${home.community}` : ''}
-        </dd>
+        <Address home={home} />
         <dt>{t('resident.conditions')}</dt>
         <dd>
           {r && r.conditions.length > 0 ? (
@@ -75,23 +85,72 @@ export function ResidentCard({ home }: { home: HomeDetail | undefined }) {
         <dd class={`pre${r?.accessNotes ? ' access' : ''}`}>{r?.accessNotes || t('resident.none')}</dd>
       </dl>
       <h3>{t('resident.contacts')}</h3>
-      {r && r.contacts.length > 0 ? (
-        <ol class="contacts">
-          {r.contacts.map((c, i) => (
-            <li key={i}>
-              <span class="contact-name">{c.name}</span>
-              {c.relation && <span class="contact-rel"> ({c.relation})</span>}
-              {c.hasKeys && <span class="tag tag-keys">{t('resident.hasKeys')}</span>}
-              {c.availability && <span class="contact-avail"> · {c.availability}</span>}
-              <a class="contact-phone" href={tel(c.phone)}>
-                {c.phone}
-              </a>
-            </li>
-          ))}
-        </ol>
-      ) : (
-        <p class="muted">{t('resident.noContacts')}</p>
-      )}
+      <ContactList contacts={r?.contacts ?? []} />
     </section>
+  );
+}
+
+function Residents({ list }: { list: HomeDetail['residents'] }) {
+  return (
+    <>
+      {list.map((o, i) => (
+        <span key={o.id}>
+          {i > 0 ? ', ' : ''}
+          <a href={href.resident(o.id)}>{o.name}</a> ({t('resident.age', { n: ageFromBirthYear(o.birthYear) })})
+        </span>
+      ))}
+    </>
+  );
+}
+
+function HomeAlarmCard({ home }: { home: HomeDetail }) {
+  const contacts = alertContacts({ residentId: undefined }, home);
+  const access = home.residents.map((r) => r.accessNotes).filter(Boolean).join('\n');
+  return (
+    <section class="card resident-card home-alarm" aria-labelledby="resident-name" data-home-alarm="true">
+      <h2 id="resident-name">{t('household.homeAlarm')}</h2>
+      <p class="lives-here">
+        {t('household.livesHere')} <Residents list={home.residents} />
+      </p>
+      <dl class="resident-facts">
+        <Address home={home} />
+        <dt>{t('resident.access')}</dt>
+        <dd class={`pre${access ? ' access' : ''}`}>{access || t('resident.none')}</dd>
+      </dl>
+      <h3>{t('resident.contacts')}</h3>
+      <ContactList contacts={contacts} />
+    </section>
+  );
+}
+
+/** Whom to call, in order, with tap-to-call links. */
+function ContactList({ contacts }: { contacts: Contact[] }) {
+  if (contacts.length === 0) return <p class="muted">{t('resident.noContacts')}</p>;
+  return (
+    <ol class="contacts">
+      {contacts.map((c, i) => (
+        <li key={i}>
+          <span class="contact-name">{c.name}</span>
+          {c.relation && <span class="contact-rel"> ({c.relation})</span>}
+          {c.hasKeys && <span class="tag tag-keys">{t('resident.hasKeys')}</span>}
+          {c.availability && <span class="contact-avail"> · {c.availability}</span>}
+          <a class="contact-phone" href={tel(c.phone)}>
+            {c.phone}
+          </a>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Address({ home }: { home: HomeDetail }) {
+  return (
+    <>
+      <dt>{t('resident.address')}</dt>
+      <dd>
+        {home.address}
+        {home.community ? ` · ${home.community}` : ''}
+      </dd>
+    </>
   );
 }

@@ -7,12 +7,14 @@ import { adminEn } from './admin-en.js';
 import { drillsEn } from './drills-en.js';
 import { enOps } from './en-ops.js';
 import { locationEn } from './location-en.js';
+import { householdEn } from './household-en.js';
 
 export const en = {
   ...adminEn,
   ...enOps,
   ...locationEn,
   ...drillsEn,
+  ...householdEn,
   'app.title': 'Home-care console',
 
   'nav.label': 'Main',

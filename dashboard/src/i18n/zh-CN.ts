@@ -2,6 +2,7 @@
 import { adminZhCN } from './admin-zh-CN.js';
 import { locationZhCN } from './location-zh-CN.js';
 import { drillsZhCN } from './drills-zh-CN.js';
+import { householdZhCN } from './household-zh-CN.js';
 import type { MessageKey } from './en.js';
 import { zhCNOps } from './zh-CN-ops.js';
 
@@ -10,6 +11,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...locationZhCN,
   ...zhCNOps,
   ...drillsZhCN,
+  ...householdZhCN,
   'app.title': '居家养老监护台',
 
   'nav.label': '主导航',

@@ -15,6 +15,7 @@ import { currentUser } from '../api/session.js';
 import type { AlertSummary, StreamMessage } from '../api/types.js';
 import { onTick } from '../util/ticker.js';
 import { ringsFor } from '../util/who-hears.js';
+import { alertWho } from '../util/who.js';
 
 export const book = new AlertBook();
 export const homes = new HomesDirectory();
@@ -41,7 +42,7 @@ function notifyStalled(): (message: StreamMessage) => void {
     if (!user || told.has(key) || !ringsFor(alert, user, presence.list.get(), Date.now())) return;
     told.add(key);
     const home = homes.get(alert.homeId);
-    showIfHidden(`${tValue('kind', alert.kind)} — ${t('queue.stalled')}`, home?.resident?.name ?? home?.address ?? t('notify.open'), { tag: key, target: `#/alerts/${encodeURIComponent(alert.id)}`, urgent: true });
+    showIfHidden(`${tValue('kind', alert.kind)} — ${t('queue.stalled')}`, alertWho(alert, home) ?? home?.address ?? t('notify.open'), { tag: key, target: `#/alerts/${encodeURIComponent(alert.id)}`, urgent: true });
   };
 }
 
@@ -58,7 +59,7 @@ export function startLive(): () => void {
   const offRaised = book.onRaised((alert) => {
     if (alert.severity === 'critical') alarm.newCritical();
     const home = homes.get(alert.homeId);
-    const who = home?.resident?.name ?? home?.name ?? alert.homeId;
+    const who = alertWho(alert, home) ?? home?.name ?? alert.homeId;
     notifyIfHidden(alert, `${kindHeadline(alert)} — ${who}`, home?.address ?? t('notify.open'));
   });
   // Any click or key unlocks audio (browser autoplay rules); harmless when already unlocked.

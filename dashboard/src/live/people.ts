@@ -10,13 +10,14 @@ import { t, tValue } from '../i18n/index.js';
 import { kindHeadline } from '../util/alert-text.js';
 import { book, homes, stream } from './index.js';
 import { showIfHidden } from './notifier.js';
+import { alertWho } from '../util/who.js';
 
 /** Low (technical) alerts are the installer's business; everything else a relative wants to know at once. */
 const FAMILY_NOTIFIED = new Set(['critical', 'high', 'medium']);
 
 function who(alert: AlertSummary): string {
   const home = homes.get(alert.homeId);
-  return home?.resident?.name ?? home?.name ?? '';
+  return alertWho(alert, home) ?? home?.name ?? '';
 }
 
 export function startFamilyLive(): () => void {

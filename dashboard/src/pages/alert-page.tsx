@@ -75,14 +75,16 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
   if (!alert) return <p class="loading">{t('common.loading')}</p>;
 
   const canAct = HANDLER_ROLES.has(user.role);
-  const bracelet = home?.devices.find((d) => d.kind === 'bracelet' && !d.revokedAt);
+  // The named resident's own bracelet: a couple has two (issue 13 item 12).
+  const bracelets = home?.devices.filter((d) => d.kind === 'bracelet' && !d.revokedAt) ?? [];
+  const bracelet = bracelets.find((d) => alert.residentId !== undefined && d.residentId === alert.residentId) ?? bracelets[0];
   return (
     <article class="alert-page" data-alert-id={alert.id} data-status={alert.status}>
       <AlertHeader alert={alert} home={home} headingRef={headingRef} />
       <div class="alert-grid">
         <div class="alert-col">
           <LocationCard alert={alert} />
-          <ResidentCard home={home} />
+          <ResidentCard home={home} alert={alert} />
           <DeviceList home={home} />
         </div>
         <div class="alert-col">

@@ -18,6 +18,7 @@ import { askNotificationPermission, notificationState } from '../live/notifier.j
 import { formatAgo, formatDateTime, formatTime } from '../util/format.js';
 import { LOW_BATTERY } from '../util/home-health.js';
 import { useNow } from '../util/ticker.js';
+import { alertWho } from '../util/who.js';
 import { errorText } from '../util/use-action.js';
 import { useStore } from '../util/use-store.js';
 
@@ -147,7 +148,7 @@ function ResponderLine({ r, me }: { r: Responder; me: boolean }) {
   );
 }
 
-function AlertCard({ alert, user, onChange, now }: { alert: ShownAlert; user: User; onChange(a: NamedAlert): void; now: number }) {
+function AlertCard({ alert, user, onChange, now, who }: { alert: ShownAlert; user: User; onChange(a: NamedAlert): void; now: number; who?: string | undefined }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const actor = `user:${user.username}`;
@@ -171,6 +172,7 @@ function AlertCard({ alert, user, onChange, now }: { alert: ShownAlert; user: Us
         <span class={`sev-badge sev-${alert.severity}`}>{tValue('severity', alert.severity)}</span>
         <strong class="fa-kind">{tValue('kind', alert.kind)}</strong>
         <DrillTag alert={alert} />
+        {who && <span class="fa-who">{who}</span>}
         <time dateTime={alert.raisedAt} title={formatDateTime(alert.raisedAt)}>
           {open ? formatAgo(alert.raisedAt, now) : formatDateTime(alert.raisedAt)}
         </time>
@@ -276,10 +278,12 @@ export function FamilyPage({ user }: { user: User }) {
         const alerts = view.alerts[home.id] ?? [];
         const open = alerts.filter((a) => a.status !== 'resolved');
         const recent = alerts.filter((a) => a.status === 'resolved');
+        // A couple: both names in the heading, and each alert says whom it is about (issue 13 item 12).
+        const couple = (home.residents ?? []).length > 1;
         return (
           <article key={home.id} class="family-home" data-home-id={home.id} aria-labelledby={`home-${home.id}`}>
             <header class="family-head">
-              <h1 id={`home-${home.id}`}>{home.resident?.name ?? home.name}</h1>
+              <h1 id={`home-${home.id}`}>{couple ? home.residents.map((r) => r.name).join(' & ') : (home.resident?.name ?? home.name)}</h1>
               <p class="muted">{home.address}</p>
             </header>
             <HomeStatus home={home} doors={view.doors} now={now} />
@@ -290,7 +294,7 @@ export function FamilyPage({ user }: { user: User }) {
               ) : (
                 <ul class="family-alerts" aria-live="polite">
                   {open.map((a) => (
-                    <AlertCard key={a.id} alert={a} user={user} onChange={replace} now={now} />
+                    <AlertCard key={a.id} alert={a} user={user} onChange={replace} now={now} who={couple ? alertWho(a, home) : undefined} />
                   ))}
                 </ul>
               )}
@@ -300,7 +304,7 @@ export function FamilyPage({ user }: { user: User }) {
                 <h2 id={`recent-${home.id}`}>{t('family.recentAlerts')}</h2>
                 <ul class="family-alerts is-recent">
                   {recent.map((a) => (
-                    <AlertCard key={a.id} alert={a} user={user} onChange={replace} now={now} />
+                    <AlertCard key={a.id} alert={a} user={user} onChange={replace} now={now} who={couple ? alertWho(a, home) : undefined} />
                   ))}
                 </ul>
               </section>

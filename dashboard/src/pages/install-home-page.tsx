@@ -16,12 +16,14 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api/http.js';
 import { DEVICE_KINDS } from '../api/enums.js';
+import type { ResidentRecord } from '../api/residents.js';
 import type { DeviceChecklist, DeviceView, HomeChecklist, HomeDetail, HomeView, ProvisionedDevice } from '../api/types.js';
 import { BadPayloadsFact } from '../components/bad-payloads.js';
 import { CredentialsPanel } from '../components/credentials-panel.js';
 import { DeviceActions } from '../components/device-actions.js';
 import { HeartbeatSetting } from '../components/heartbeat-setting.js';
 import { HomeGeoForm } from '../components/home-geo-form.js';
+import { HouseholdCard } from '../components/household-card.js';
 import { t, tValue } from '../i18n/index.js';
 import { stream } from '../live/index.js';
 import { href } from '../router.js';
@@ -38,14 +40,18 @@ export function checkLabel(id: string): string {
   return tValue('check', id);
 }
 
-function RegisterForm({ homeId, onRegistered }: { homeId: string; onRegistered(d: ProvisionedDevice): void }) {
+function RegisterForm({ homeId, residents, onRegistered }: { homeId: string; residents: ResidentRecord[]; onRegistered(d: ProvisionedDevice): void }) {
   const [kind, setKind] = useState<string>(DEVICE_KINDS[0]);
   const [serial, setSerial] = useState('');
-  const { busy, errors, run } = useFormAction((p) => p === 'kind' || p === 'serial');
+  // A couple's bracelet must say whose it is (issue 13 item 12); the newest resident is the likeliest.
+  const [wearer, setWearer] = useState('');
+  const askWearer = kind === 'bracelet' && residents.length > 1;
+  const residentId = askWearer ? wearer || residents[residents.length - 1]!.id : undefined;
+  const { busy, errors, run } = useFormAction((p) => p === 'kind' || p === 'serial' || p === 'residentId');
   const submit = (e: Event) => {
     e.preventDefault();
     void run(async () => {
-      const device = await post<ProvisionedDevice>(`/homes/${encodeURIComponent(homeId)}/devices`, { kind, serial });
+      const device = await post<ProvisionedDevice>(`/homes/${encodeURIComponent(homeId)}/devices`, { kind, serial, ...(residentId ? { residentId } : {}) });
       setSerial('');
       onRegistered(device);
     });
@@ -63,6 +69,17 @@ function RegisterForm({ homeId, onRegistered }: { homeId: string; onRegistered(d
             ))}
           </select>
         </Field>
+        {askWearer && (
+          <Field label={t('household.wornBy')} path="residentId" errors={errors}>
+            <select name="residentId" value={residentId} onChange={(e) => setWearer(e.currentTarget.value)} {...invalid(errors, 'residentId')}>
+              {residents.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
         <Field label={t('register.serial')} path="serial" errors={errors} hint={t('register.serialHint')}>
           <input name="serial" value={serial} autoComplete="off" onInput={(e) => setSerial(e.currentTarget.value)} {...invalid(errors, 'serial')} />
         </Field>
@@ -278,7 +295,7 @@ export function InstallHomePage({ id }: { id: string }) {
         <h1 id="home-title">{home.name}</h1>
         <span class={`tag home-${checklist.status}`}>{tValue('homeStatus', checklist.status)}</span>
         <p class="muted">
-          {home.resident?.name ? `${home.resident.name} · ` : ''}
+          {(home.residents ?? []).length > 0 ? `${home.residents.map((r) => r.name).join(' & ')} · ` : ''}
           {home.address}
           {home.community ? ` · ${home.community}` : ''}
         </p>
@@ -300,7 +317,8 @@ export function InstallHomePage({ id }: { id: string }) {
           </section>
         </div>
         <div class="install-side">
-          <RegisterForm homeId={home.id} onRegistered={onCredentials} />
+          <HouseholdCard home={home} onChanged={load} />
+          <RegisterForm homeId={home.id} residents={home.residents ?? []} onRegistered={onCredentials} />
           <GoLive checklist={checklist} onLive={load} />
           <HomeGeoForm home={home} onSaved={load} />
         </div>

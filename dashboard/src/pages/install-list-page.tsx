@@ -8,6 +8,7 @@ import type { DeviceView, HomeView } from '../api/types.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
 import { errorText } from '../util/use-action.js';
+import { residentNames } from '../util/who.js';
 
 type Row = HomeView & { devices: DeviceView[] };
 
@@ -23,7 +24,7 @@ export function InstallListPage() {
   }, []);
   const q = query.trim().toLowerCase();
   const rows = (homes ?? [])
-    .filter((h) => !q || [h.name, h.address, h.community, h.resident?.name].filter(Boolean).join(' ').toLowerCase().includes(q))
+    .filter((h) => !q || [h.name, h.address, h.community, residentNames(h)].filter(Boolean).join(' ').toLowerCase().includes(q))
     .sort((a, b) => (a.status === b.status ? b.createdAt.localeCompare(a.createdAt) : a.status === 'installing' ? -1 : 1));
   return (
     <section class="install-list" data-page="install-list" aria-labelledby="install-title">
@@ -65,7 +66,7 @@ export function InstallListPage() {
                         {h.community ? ` · ${h.community}` : ''}
                       </div>
                     </td>
-                    <td>{h.resident?.name ?? '—'}</td>
+                    <td>{residentNames(h) ?? '—'}</td>
                     <td>
                       <span class={`tag home-${h.status}`}>{tValue('homeStatus', h.status)}</span>
                     </td>

@@ -32,7 +32,8 @@ async function loadAll(id: string): Promise<Loaded> {
   const [home, rules, alerts, visits] = await Promise.all([
     residentsApi.home(resident.homeId),
     residentsApi.rules(),
-    residentsApi.alerts(resident.homeId),
+    // A couple's home: this resident's alerts and the home's own (smoke, gas…), not the other resident's.
+    residentsApi.alerts(resident.homeId).then((all) => all.filter((a) => a.residentId === undefined || a.residentId === resident.id)),
     // Visits are for special-hardship residents; a role that may not read them just sees none.
     residentsApi.visits(id).catch(() => [] as VisitRecord[]),
   ]);

@@ -1,4 +1,4 @@
-/** Homes, their resident and their devices: /api/v1/homes. */
+/** Homes, their residents and their devices: /api/v1/homes (another resident: routes/household.ts). */
 import { z } from 'zod';
 import { DEVICE_KIND_NAMES } from '../../../devices/catalog.js';
 import type { Commissioning } from '../../homes/commissioning.js';
@@ -92,7 +92,7 @@ const routes = {
     request: {
       params: HomeIdParam,
       body: jsonRequest(
-        newDevice,
+        newDevice.extend({ residentId: z.string().trim().min(1).max(100).optional().describe('who wears it: required for a bracelet in a home with several residents') }),
       ),
     },
     responses: { 201: jsonResponse(ProvisionedDevice, 'the device with its one-time secret') },
@@ -159,7 +159,8 @@ export function homesRoutes(deps: HomesRouteDeps) {
   // Installers get what installing needs, not the resident's medical notes (issue 5).
   const homeView = (home: HomeRecord, session: Session) => {
     const resident = deps.registry.getResident(home.residentId);
-    return { ...home, resident: resident ? residentFor(session, resident) : null };
+    const residents = deps.registry.listResidents(home.id).map((r) => residentFor(session, r));
+    return { ...home, resident: resident ? residentFor(session, resident) : null, residents };
   };
 
   app.openapi(routes.create, async (c) => {
@@ -210,8 +211,8 @@ export function homesRoutes(deps: HomesRouteDeps) {
 
   app.openapi(routes.addDevice, async (c) => {
     const { homeId } = c.req.valid('param');
-    const { kind, serial } = c.req.valid('json');
-    const { device, secret } = await deps.homes.registerDevice(homeId, kind, serial, actor(c));
+    const { kind, serial, residentId } = c.req.valid('json');
+    const { device, secret } = await deps.homes.registerDevice(homeId, kind, serial, actor(c), residentId);
     // The secret is in this response and nowhere else, ever (DESIGN.md §1 installer).
     c.header('Cache-Control', 'no-store');
     return c.json({ ...deviceView(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 201);

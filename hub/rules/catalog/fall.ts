@@ -32,6 +32,7 @@ export const fallRule = defineRule<typeof params, FallState>({
   alertKind: 'fall',
   severity: 'critical',
   on: { deviceKinds: ['bracelet'], events: ['fall', 'fall_cancelled'] },
+  perResident: true,
   params,
   evaluate: ({ input, home, now, params, state }) => {
     if (input.type !== 'signal' || input.signal.channel !== 'event') return null;

@@ -28,6 +28,7 @@ export const heartRateRule = defineRule<typeof params, HeartRateState>({
   alertKind: 'heart_rate',
   severity: 'high',
   on: { deviceKinds: ['bracelet'], events: ['removed', 'worn'], telemetry: true },
+  perResident: true,
   params,
   evaluate: ({ input, home, params, state }) => {
     if (input.type !== 'signal') return null;

@@ -65,6 +65,7 @@ export const inactivityRule = defineRule<typeof params, InactivityState>({
   alertKind: 'inactivity',
   severity: 'medium',
   on: { deviceKinds: ['door_sensor', 'bracelet'], events: [...DOOR_ACTIVITY, ...bracelet.eventTypes.filter((t) => !NOT_MOVEMENT.has(t))], telemetry: true },
+  perResident: true,
   params,
   evaluate: ({ input, home, resident, now, timezone, params, state }) => {
     const window = windowFrom(params.dayStart, params.dayEnd);

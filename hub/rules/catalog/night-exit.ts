@@ -33,6 +33,7 @@ export const nightExitRule = defineRule<typeof params, NightExitState>({
   alertKind: 'night_exit',
   severity: 'high',
   on: { deviceKinds: ['door_sensor', 'bracelet'], events: ['open', 'close', ...bracelet.eventTypes.filter((t) => t !== CMD_ACK_EVENT)], telemetry: true },
+  perResident: true,
   params,
   evaluate: ({ input, home, resident, now, timezone, params, state }) => {
     const worn = state?.worn ?? {};

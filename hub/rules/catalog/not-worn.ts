@@ -27,6 +27,7 @@ export const notWornRule = defineRule<typeof params, NotWornState>({
   alertKind: 'not_worn',
   severity: 'low',
   on: { deviceKinds: ['bracelet'], events: ['removed', 'worn'], telemetry: true },
+  perResident: true,
   params,
   evaluate: ({ input, home, now, timezone, params, state }) => {
     const window = windowFrom(params.dayStart, params.dayEnd);

@@ -8,6 +8,7 @@ export const sosRule = defineRule({
   alertKind: 'sos',
   severity: 'critical',
   on: { deviceKinds: ['bracelet'], events: ['sos'] },
+  perResident: true,
   params: z.object({}),
   evaluate: ({ input, home }) =>
     input.type === 'signal'

@@ -14,6 +14,7 @@ import { t, tValue } from '../../i18n/index.js';
 import { Field, FormError, invalid, useFormAction } from '../../util/field-errors.js';
 import { useAction } from '../../util/use-action.js';
 import { AdminNav } from './admin-nav.js';
+import { residentNames } from '../../util/who.js';
 
 const ROLES: Role[] = ['admin', 'supervisor', 'operator', 'installer', 'visitor', 'family'];
 const roleChoices = () => ROLES.map((r) => ({ value: r, label: tValue('role', r) }));
@@ -65,7 +66,7 @@ function FamilyHomes({ user, homes, onChange }: { user: AdminUser; homes: HomeVi
   const action = useAction();
   const nameOf = (id: string) => homes.find((h) => h.id === id);
   const unlinked = homes.filter((h) => !user.homeIds.includes(h.id));
-  const label = (h: HomeView) => `${h.resident?.name ?? '—'} · ${h.name}`;
+  const label = (h: HomeView) => `${residentNames(h) ?? '—'} · ${h.name}`;
   return (
     <section class="family-links" aria-labelledby="family-links-title">
       <h3 id="family-links-title">{t('users.familyHomes')}</h3>
