@@ -133,7 +133,8 @@ describe.skipIf(!HAVE_CHROMIUM)('admin pages (real chromium, real hub)', () => {
     gateway.reply = () => answer;
     await page.click('.admin-nav a:has-text("Webhooks")');
     await page.waitForSelector('[data-page=admin-webhooks]');
-    await expect(page.locator('.table-empty').first().textContent()).resolves.toBe('No webhooks yet.');
+    // The list loads beside the delivery log (whose empty state may be drawn first): wait for the list's own.
+    await page.locator('.table-empty', { hasText: 'No webhooks yet.' }).waitFor();
     const form = page.locator('[data-form=new-webhook]');
     await form.locator('input[name=name]').fill('SMS gateway');
     await form.locator('input[name=url]').fill('ftp://sms.example');
