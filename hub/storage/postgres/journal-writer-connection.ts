@@ -107,12 +107,18 @@ export class JournalWriterConnection implements Queryable {
     for (;;) {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...JOURNAL_LOCK]);
       if (rows[0]?.locked) return;
-      const holder = await describeHolder(client);
-      if (Date.now() >= deadline) {
-        throw new JournalLockedError(`the journal in ${this.options.db.description} is being written by another process (${holder}); stop it, or give this hub its own database`);
+      // Who holds it is looked up only to say so: once when the wait starts, once when it ends.
+      const givingUp = Date.now() >= deadline;
+      if (givingUp || !told) {
+        const holder = await describeHolder(client);
+        if (givingUp) {
+          throw new JournalLockedError(
+            `the journal in ${this.options.db.description} is being written by another process (${holder}); stop that hub (or let its last write finish), or give this hub a database of its own in HUB_DATABASE_URL`,
+          );
+        }
+        this.options.onWaiting?.(holder);
+        told = true;
       }
-      if (!told) this.options.onWaiting?.(holder);
-      told = true;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
