@@ -78,35 +78,30 @@ export class LiveStream {
       this.startHeartbeat(socket);
     };
     socket.onmessage = (event) => this.onMessage(String(event.data));
-    socket.onclose = (event) => (event.code === SESSION_ENDED ? this.sessionEnded(socket) : this.drop(socket));
+    socket.onclose = (event) => this.drop(socket, event.code === SESSION_ENDED);
   }
 
   /**
-   * Logged out elsewhere, disabled, password or role changed, unlinked: ask
-   * the hub who we are now before anything else — an ended session goes to
-   * the login page (the 401 handler stops this stream), a changed role or set
-   * of homes is picked up and the stream comes back with it — instead of
-   * retrying a socket that will be refused.
+   * Forgets a socket that closed or went silent, then plans the next one.
+   * `sessionEnded` (close code 4401: logged out elsewhere, disabled, password
+   * or role changed, unlinked): ask the hub who we are now before anything
+   * else — an ended session goes to the login page (the 401 handler stops this
+   * stream), a changed role or set of homes is picked up and the stream comes
+   * back with it — instead of retrying a socket that will be refused.
    */
-  private sessionEnded(socket: WebSocket): void {
-    if (this.socket !== socket) return;
-    this.clearHeartbeat();
-    this.socket = undefined;
-    this.status.set('reconnecting');
-    void refreshSession().finally(() => {
-      // No user any more: the shell stops this stream when it renders the login page.
-      if (!this.stopped && !this.socket && currentUser.get()) this.connect();
-    });
-  }
-
-  /** Forgets a socket that closed or went silent and plans the next one. */
-  private drop(socket: WebSocket): void {
+  private drop(socket: WebSocket, sessionEnded = false): void {
     if (this.socket !== socket) return;
     this.clearHeartbeat();
     this.socket = undefined;
     // A silent socket may take a long time to report its close: do not wait for it.
     if (socket.readyState !== WebSocket.CLOSED) socket.close();
-    if (!this.stopped) this.scheduleReconnect();
+    if (this.stopped) return;
+    if (!sessionEnded) return this.scheduleReconnect();
+    this.status.set('reconnecting');
+    void refreshSession().finally(() => {
+      // No user any more: the shell stops this stream when it renders the login page.
+      if (!this.stopped && !this.socket && currentUser.get()) this.connect();
+    });
   }
 
   private onMessage(text: string): void {
