@@ -10,9 +10,9 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import type { TestHub } from '../helpers/test-hub.js';
 import { contrastProblems } from './axe.js';
-import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, ensureDashboardBuilt, launchChromium, logIn, logInByKeyboard, newDesk, provisionRichHome, type Person } from './harness.js';
+import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, startHubAndBrowser, logIn, logInByKeyboard, newDesk, provisionRichHome, type Person } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -52,7 +52,7 @@ describe.skipIf(!HAVE_CHROMIUM)('accessibility: contrast, keyboard, elder mode (
   }
 
   beforeAll(async () => {
-    [hub, browser] = await Promise.all([startTestHub(), launchChromium(), ensureDashboardBuilt()]);
+    [hub, browser] = await startHubAndBrowser();
     operator = await createUser(hub, 'operator', 'wu.gang', 'Wu Gang');
     ({ homeId } = await provisionRichHome(hub));
     residentId = (await hub.api.get(`/api/v1/homes/${homeId}`)).body.resident.id;

@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { backupDataDir } from '../../hub/tools/backup/data-backup.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import type { TestHub } from '../helpers/test-hub.js';
 import { LOOPBACK_GATEWAY_ENV, WebhookGateway } from '../helpers/webhook-gateway.js';
 import { drawsChinese } from './cjk.js';
-import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
+import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, docScreenshot, startHubAndBrowser, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -34,7 +34,7 @@ describe.skipIf(!HAVE_CHROMIUM)('admin pages (real chromium, real hub)', () => {
   beforeAll(async () => {
     backups = await makeTempDir('hub-walk-backups-');
     gateway = await WebhookGateway.start();
-    [hub, browser] = await Promise.all([startTestHub({ env: { ...LOOPBACK_GATEWAY_ENV, HUB_BACKUP_DIR: backups.path } }), launchChromium(), ensureDashboardBuilt()]);
+    [hub, browser] = await startHubAndBrowser({ env: { ...LOOPBACK_GATEWAY_ENV, HUB_BACKUP_DIR: backups.path } });
     ({ homeId } = await provisionRichHome(hub));
     page = await (await newDesk(browser)).newPage();
     errors = pageErrors(page);

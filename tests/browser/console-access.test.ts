@@ -8,15 +8,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Severity } from '../../hub/alerts/alert.js';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import type { TestHub } from '../helpers/test-hub.js';
 import {
   ADMIN,
   HAVE_CHROMIUM,
   NO_CHROMIUM_REASON,
   createUser,
-  ensureDashboardBuilt,
+  startHubAndBrowser,
   fakeNotifications,
-  launchChromium,
   logIn,
   logInByKeyboard,
   newDesk,
@@ -64,13 +63,11 @@ describe.skipIf(!HAVE_CHROMIUM)('console access: languages, keyboard, roles (rea
   let homeIds: string[];
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
-    hub = await startTestHub();
+    [hub, browser] = await startHubAndBrowser();
     operator = await createUser(hub, 'operator', 'wu.gang', 'Wu Gang');
     supervisor = await createUser(hub, 'supervisor', 'sun.li', 'Sun Li');
     homeIds = [];
     for (const resident of ['Wang Lan', 'Zhang Wei', 'Liu Fang']) homeIds.push((await provisionRichHome(hub, { resident, name: `${resident} home` })).homeId);
-    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

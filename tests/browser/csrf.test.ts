@@ -11,8 +11,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
-import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, ensureDashboardBuilt, launchChromium, logIn, newDesk, provisionRichHome } from './harness.js';
+import type { TestHub } from '../helpers/test-hub.js';
+import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, startHubAndBrowser, logIn, newDesk, provisionRichHome } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -80,9 +80,7 @@ describe.skipIf(!HAVE_CHROMIUM)('CSRF from another port of the same host (real c
   let attacker: Server;
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
-    hub = await startTestHub();
-    browser = await launchChromium();
+    [hub, browser] = await startHubAndBrowser();
   }, 60_000);
 
   afterAll(async () => {

@@ -10,10 +10,10 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import type { TestHub } from '../helpers/test-hub.js';
 import { contrastProblems } from './axe.js';
 import { drawsChinese } from './cjk.js';
-import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, fakeNotifications, launchChromium, logIn, newDesk, notificationsShown, pageErrors, provisionRichHome, setHidden, type Person } from './harness.js';
+import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, startHubAndBrowser, fakeNotifications, logIn, newDesk, notificationsShown, pageErrors, provisionRichHome, setHidden, type Person } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -30,7 +30,7 @@ describe.skipIf(!HAVE_CHROMIUM)('drills (real chromium, real hub)', () => {
   let errors: string[];
 
   beforeAll(async () => {
-    [hub, browser] = await Promise.all([startTestHub(), launchChromium(), ensureDashboardBuilt()]);
+    [hub, browser] = await startHubAndBrowser();
     supervisor = await createUser(hub, 'supervisor', 'zhou.min', 'Zhou Min');
     operator = await createUser(hub, 'operator', 'li.na', 'Li Na');
     // Both in "Jinjiang Community" (provisionRichHome's community).

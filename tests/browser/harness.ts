@@ -14,7 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildDashboard } from '../../dashboard/build.js';
 import { hashPassword } from '../../hub/auth/passwords.js';
 import type { Role } from '../../hub/registry/records.js';
-import { ADMIN_PASSWORD, type TestHub } from '../helpers/test-hub.js';
+import { ADMIN_PASSWORD, startTestHub, type TestHub } from '../helpers/test-hub.js';
 
 export const CHROMIUM = process.env.HUB_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -45,6 +45,20 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export const closeBrowser = (b: Browser) => b.close();
+
+/**
+ * A file's beforeAll: a hub, Chromium and the current console build, started
+ * side by side (each takes seconds on a loaded machine). If one start fails the
+ * others are stopped, so the failure leaves no hub or browser process behind
+ * (afterAll sees neither).
+ */
+export async function startHubAndBrowser(options?: Parameters<typeof startTestHub>[0]): Promise<[TestHub, Browser]> {
+  const [hub, browser, built] = await Promise.allSettled([startTestHub(options), launchChromium(), ensureDashboardBuilt()]);
+  if (hub.status === 'fulfilled' && browser.status === 'fulfilled' && built.status === 'fulfilled') return [hub.value, browser.value];
+  if (hub.status === 'fulfilled') await hub.value.stop();
+  if (browser.status === 'fulfilled') await browser.value.close();
+  throw [hub, browser, built].find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+}
 
 export const DESK = { width: 1366, height: 768 };
 

@@ -15,8 +15,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endClient, useCleanup } from '../helpers/cleanup.js';
 import { connectDevice } from '../helpers/mqtt-device.js';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
-import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
+import type { TestHub } from '../helpers/test-hub.js';
+import { ADMIN, HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, startHubAndBrowser, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
 import type { Browser } from 'playwright-core';
 import { contrastProblems } from './axe.js';
 
@@ -58,7 +58,7 @@ describe.skipIf(!HAVE_CHROMIUM)('location in the console (real chromium, real hu
   const sendFix = (location: unknown) => bracelet.publishAsync(`hc/v1/${braceletId}/telemetry`, JSON.stringify({ heartRate: 96, worn: true, location }), { qos: 1 });
 
   beforeAll(async () => {
-    [hub, browser] = await Promise.all([startTestHub(), launchChromium(), ensureDashboardBuilt()]);
+    [hub, browser] = await startHubAndBrowser();
     const home = await provisionRichHome(hub, { kinds: ['bracelet', 'door_sensor'] });
     homeId = home.homeId;
     expect((await hub.api.request('PUT', `/api/v1/homes/${homeId}/geo`, HOME)).status).toBe(200);

@@ -16,15 +16,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { SimulatedDevice } from '../../simulators/simulated-device.js';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import type { TestHub } from '../helpers/test-hub.js';
 import {
   HAVE_CHROMIUM,
   NO_CHROMIUM_REASON,
   createUser,
   docScreenshot,
-  ensureDashboardBuilt,
+  startHubAndBrowser,
   fakeNotifications,
-  launchChromium,
   logIn,
   newDesk,
   notificationsShown,
@@ -50,7 +49,7 @@ describe.skipIf(!HAVE_CHROMIUM)('family, visitor and supervisor pages (real chro
   const family: Person = { username: 'li.ming', password: 'li.ming-password-1', displayName: 'Li Ming' };
 
   beforeAll(async () => {
-    [hub, browser] = await Promise.all([startTestHub(), launchChromium(), ensureDashboardBuilt()]);
+    [hub, browser] = await startHubAndBrowser();
     operator = await createUser(hub, 'operator', 'li.na', 'Li Na');
     home = await provisionRichHome(hub, { kinds: ['bracelet', 'door_sensor'] });
     // A second special-hardship resident, so the visitor's list has an order to keep.

@@ -12,9 +12,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../helpers/api-client.js';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
+import type { TestHub } from '../helpers/test-hub.js';
 import { drawsChinese } from './cjk.js';
-import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, ensureDashboardBuilt, launchChromium, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
+import { HAVE_CHROMIUM, NO_CHROMIUM_REASON, createUser, docScreenshot, startHubAndBrowser, logIn, newDesk, pageErrors, provisionRichHome, type Person } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -33,7 +33,7 @@ describe.skipIf(!HAVE_CHROMIUM)('resident page (real chromium, real hub)', () =>
   let errors: string[];
 
   beforeAll(async () => {
-    [hub, browser] = await Promise.all([startTestHub(), launchChromium(), ensureDashboardBuilt()]);
+    [hub, browser] = await startHubAndBrowser();
     supervisor = await createUser(hub, 'supervisor', 'zhou.min', 'Zhou Min');
     operator = await createUser(hub, 'operator', 'li.na', 'Li Na');
     installer = await createUser(hub, 'installer', 'sun.qiang', 'Sun Qiang');

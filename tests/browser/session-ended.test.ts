@@ -5,8 +5,8 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHub, type TestHub } from '../helpers/test-hub.js';
-import { createUser, ensureDashboardBuilt, HAVE_CHROMIUM, launchChromium, logIn, newDesk, NO_CHROMIUM_REASON, pageErrors } from './harness.js';
+import type { TestHub } from '../helpers/test-hub.js';
+import { createUser, startHubAndBrowser, HAVE_CHROMIUM, logIn, newDesk, NO_CHROMIUM_REASON, pageErrors } from './harness.js';
 
 if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_REASON);
 
@@ -15,9 +15,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a session ended while the console is open (real
   let browser: Browser;
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
-    hub = await startTestHub();
-    browser = await launchChromium();
+    [hub, browser] = await startHubAndBrowser();
   }, 120_000);
 
   afterAll(async () => {

@@ -31,5 +31,4 @@ export const locationEn = {
   'geo.save': 'Save coordinates',
   'geo.clear': 'Clear',
   'geo.saved': 'Coordinates saved.',
-  'geo.none': 'Not set',
 } as const satisfies Record<string, string>;

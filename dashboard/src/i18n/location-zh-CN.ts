@@ -29,5 +29,4 @@ export const locationZhCN: Record<keyof typeof locationEn, string> = {
   'geo.save': '保存坐标',
   'geo.clear': '清除',
   'geo.saved': '坐标已保存。',
-  'geo.none': '未设置',
 };

@@ -38,7 +38,7 @@ function StartDrillForm({ onStarted }: { onStarted: (drill: DrillRecord) => void
       <p class="hint">{t('drills.startHint')}</p>
       <label>
         {t('drills.kind')}
-        <select name="kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as DrillKind)}>
+        <select name="kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as DrillKind)}>
           {KINDS.map((k) => (
             <option key={k} value={k}>
               {tValue('kind', k)}
@@ -56,7 +56,7 @@ function StartDrillForm({ onStarted }: { onStarted: (drill: DrillRecord) => void
       </fieldset>
       <label>
         {t(scope === 'home' ? 'drills.home' : 'drills.community')}
-        <select name="target" required value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}>
+        <select name="target" required value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
           <option value="">{t('drills.choose')}</option>
           {options.map((o) => (
             <option key={o.value} value={o.value}>
