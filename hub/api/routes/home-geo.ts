@@ -10,10 +10,10 @@ import { setHomeGeo } from '../../homes/home-geo.js';
 import type { Registry } from '../../registry/registry.js';
 import { homeGeoSchema } from '../../registry/records.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { HomeIdParam } from '../schemas.js';
 import { actorOf } from '../auth-middleware.js';
 
 const editors = ['admin', 'installer'] as const;
-const HomeIdParam = z.object({ homeId: z.string().max(100) });
 const HomeGeoResult = z.object({ homeId: z.string(), geo: homeGeoSchema.nullable().describe('null once cleared') }).meta({ id: 'HomeGeo' });
 
 const routes = {

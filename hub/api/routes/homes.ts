@@ -12,11 +12,10 @@ import { actorOf, assertHomeVisible, visibleHomeIds } from '../auth-middleware.j
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { deviceLiveFields } from './device-live-view.js';
 import { residentFor } from './residents.js';
-import { Device, Home, HomeDetail, ProvisionedDevice, User } from '../schemas.js';
+import { Device, Home, HomeDetail, HomeIdParam, ProvisionedDevice, User } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
 const provisioners = ['admin', 'installer'] as const;
-const HomeIdParam = z.object({ homeId: z.string().max(100) });
 const newHome = z.object({
   name: z.string().trim().min(1).max(200),
   address: z.string().trim().min(1).max(500),

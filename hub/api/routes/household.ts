@@ -11,12 +11,11 @@ import { HouseholdService } from '../../homes/household.js';
 import type { Registry } from '../../registry/registry.js';
 import { residentInputSchema } from '../../registry/records.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
-import { Resident } from '../schemas.js';
+import { HomeIdParam, Resident } from '../schemas.js';
 import { residentFor } from './residents.js';
 import { actorOf } from '../auth-middleware.js';
 
 const setters = ['admin', 'supervisor', 'installer'] as const;
-const HomeIdParam = z.object({ homeId: z.string().max(100) });
 
 const routes = {
   addResident: defineRoute({
