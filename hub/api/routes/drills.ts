@@ -25,7 +25,7 @@ const StartDrillBody = z
       .optional()
       .describe('override the drill targets'),
   })
-  .refine((b) => (b.homeId === undefined) !== (b.community === undefined), { message: 'give either homeId or community, not both', path: ['homeId'] })
+  .refine((b) => (b.homeId === undefined) !== (b.community === undefined), { message: 'give exactly one: homeId (one live home) or community (its every live home)', path: ['homeId'] })
   .meta({ id: 'StartDrill' });
 
 const Targets = z.object({ answerSec: z.number(), dispatchSec: z.number(), onSceneSec: z.number() });
