@@ -96,7 +96,7 @@ export function drillsRoutes(deps: { drills: DrillService }) {
 
   app.openapi(routes.list, (c) => c.json({ drills: deps.drills.list() }, 200));
   app.openapi(routes.start, async (c) => c.json(await deps.drills.start(c.req.valid('json'), actorOf(c)), 201));
-  app.openapi(routes.report, (c) => c.json(deps.drills.report(c.req.valid('param').drillId) as unknown as Record<string, unknown>, 200));
+  app.openapi(routes.report, (c) => c.json(deps.drills.report(c.req.valid('param').drillId), 200));
   app.openapi(routes.end, async (c) => c.json(await deps.drills.end(c.req.valid('param').drillId, actorOf(c)), 200));
   return app;
 }
