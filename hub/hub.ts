@@ -18,7 +18,6 @@ import { deviceMessageKeyOf } from './alerts/message-key.js';
 import { createApi } from './api/app.js';
 import { dataStatus } from './storage/data-status.js';
 import { AuditLog } from './audit/audit-log.js';
-import { generatePassword, hashPassword } from './auth/passwords.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { devicePolicy } from './broker/access-policy.js';
@@ -31,12 +30,13 @@ import type { HubConfig } from './config/config.js';
 import { TlsCertificates } from './config/tls-certificates.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { DrillService } from './drills/drill-service.js';
-import { ensureWritableDir, type Tightened } from './core/data-dir.js';
+import { ensureWritableDir } from './core/data-dir.js';
 import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
+import { ensureAdmin, reportDataDirModes } from './compose/first-start.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
@@ -292,7 +292,7 @@ export class Hub {
     return [
       // First: a wrong certificate path is a one-line error before anything is opened.
       step('tls', async () => (this.tls = await TlsCertificates.open(config, this.log))),
-      step('data dir', () => ensureWritableDir(config.dataDir, (result) => this.reportDataDirModes(result))),
+      step('data dir', () => ensureWritableDir(config.dataDir, (result) => reportDataDirModes(this.log, config.dataDir, result))),
       named('registry', this.registry),
       named('sessions', this.sessions),
       named('visits', this.visitStore),
@@ -302,7 +302,7 @@ export class Hub {
         () => this.journal.close(),
       ),
       named('notifications', this.notify),
-      step('first admin', async () => (this.generatedAdminPassword = await this.ensureAdmin())),
+      step('first admin', async () => (this.generatedAdminPassword = await ensureAdmin(this.registry, this.audit, config.adminPassword))),
       named('device config', this.deviceConfig), // before the watchdogs: they use the confirmed intervals
       step(
         'presence',
@@ -394,22 +394,6 @@ export class Hub {
     }
     this.rules.stop();
     await this.rulesSnapshot.close();
-  }
-
-  private reportDataDirModes({ changed, failed }: Tightened): void {
-    const { dataDir } = this.options.config;
-    // Said once, at start: these files hold password hashes and medical notes (DESIGN.md §11).
-    if (changed.length > 0) this.log.warn({ dataDir, tightened: changed.length, examples: changed.slice(0, 5) }, 'data dir was readable by other users: tightened to 0700 (dirs) / 0600 (files)');
-    if (failed.length > 0) this.log.error({ dataDir, failed: failed.slice(0, 5) }, 'data dir permissions could not all be tightened: fix the owner / modes by hand');
-  }
-
-  private async ensureAdmin(): Promise<string | undefined> {
-    if (this.registry.userCount() > 0) return undefined;
-    const generated = this.options.config.adminPassword ? undefined : generatePassword();
-    const password = this.options.config.adminPassword ?? generated!;
-    await this.registry.createUser({ username: 'admin', displayName: 'Administrator', role: 'admin', passwordHash: await hashPassword(password) });
-    this.audit.record('user.created', 'system', 'admin', { role: 'admin', passwordGenerated: generated !== undefined });
-    return generated;
   }
 
   /** Alerts can be handed over only to an enabled operator, supervisor or admin. */

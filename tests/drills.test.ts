@@ -173,13 +173,16 @@ describe('drills', () => {
 
     const both = await supervisor.post('/api/v1/drills', { kind: 'sos', homeId: live.homeId, community: 'Jinjiang' });
     expect(both.status).toBe(400);
-    expect(both.body.error.issues).toEqual([expect.objectContaining({ path: 'homeId', message: 'give either homeId or community, not both' })]);
+    expect(both.body.error.issues).toEqual([expect.objectContaining({ path: 'homeId', message: 'give exactly one: homeId (one live home) or community (its every live home)' })]);
     const badKind = await supervisor.post('/api/v1/drills', { kind: 'door_open', homeId: live.homeId });
     expect(badKind.status).toBe(400);
     expect(badKind.body.error.issues[0].path).toBe('kind');
     const notLive = await supervisor.post('/api/v1/drills', { kind: 'sos', homeId: installing.homeId });
     expect(notLive.status).toBe(409);
     expect(notLive.body.error.message).toContain('not live');
+    const neither = await supervisor.post('/api/v1/drills', { kind: 'sos' });
+    expect(neither.status).toBe(400);
+    expect(neither.body.error.issues).toEqual([expect.objectContaining({ path: 'homeId', message: 'give exactly one: homeId (one live home) or community (its every live home)' })]);
     const noCommunity = await supervisor.post('/api/v1/drills', { kind: 'sos', community: 'Nowhere' });
     expect(noCommunity.status).toBe(404);
     expect(noCommunity.body.error.message).toContain('Nowhere');

@@ -16,6 +16,11 @@ export { SESSION_COOKIE };
 
 export type ApiEnv = { Variables: { session: Session; token: string } };
 
+/** Who did it, as the audit log and alert history name a signed-in user: `user:<username>`. */
+export function actorOf(c: { get(key: 'session'): { username: string } }): string {
+  return `user:${c.get('session').username}`;
+}
+
 /**
  * The session gate. A request that rides the browser's cookie (no bearer
  * header) and changes something must also come from the hub's own pages

@@ -163,3 +163,6 @@ export const AuditEntry = z
   .meta({ id: 'AuditEntry' });
 
 export const Ok = z.object({ ok: z.literal(true) });
+
+/** The `{homeId}` of every /homes/{homeId}/… path (homes, home-geo, household routes). */
+export const HomeIdParam = z.object({ homeId: z.string().max(100) });

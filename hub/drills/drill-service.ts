@@ -106,11 +106,11 @@ export class DrillService {
     if (input.homeId !== undefined) {
       const home = this.deps.homes.getHome(input.homeId);
       if (!home) throw notFound('home', input.homeId);
-      if (home.status !== 'live') throw conflict(`home ${home.name} is not live yet: drills are for live homes`);
+      if (home.status !== 'live') throw conflict(`home ${home.name} is not live yet: drills are for live homes; finish commissioning it (POST /homes/${home.id}/go-live) first`);
       return [home];
     }
     const homes = this.deps.homes.listHomes().filter((h) => h.status === 'live' && h.community === input.community);
-    if (homes.length === 0) throw new DomainError('not_found', `community ${input.community} has no live home`);
+    if (homes.length === 0) throw new DomainError('not_found', `community ${input.community} has no live home: check the name against the homes' community, or put a home there live first`);
     return homes;
   }
 

@@ -8,7 +8,7 @@ import type { Registry } from '../registry/registry.js';
 import type { HomeGeo, HomeRecord } from '../registry/records.js';
 
 export async function setHomeGeo(registry: Registry, audit: AuditLog, homeId: string, geo: HomeGeo | undefined, actor: string): Promise<HomeRecord> {
-  registry.requireHome(homeId);
+  // updateHome refuses an unknown home (not_found) before anything is written or audited.
   const updated = await registry.updateHome(homeId, (home) => {
     const { geo: _old, ...rest } = home;
     return geo ? { ...rest, geo: { lat: geo.lat, lon: geo.lon } } : rest;

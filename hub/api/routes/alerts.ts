@@ -9,7 +9,7 @@ import type { Alert as AlertRecord } from '../../alerts/alert.js';
 import type { AlertLifecycle } from '../../alerts/alert-lifecycle.js';
 import { withActorNames, type NameOf } from '../actor-names.js';
 import type { AlertStore } from '../../alerts/alert-store.js';
-import { assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
+import { actorOf, assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { Alert, AlertList } from '../schemas.js';
@@ -155,7 +155,6 @@ const routes = {
 export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecycle; displayName(userId: string): string | undefined; nameOf: NameOf }) {
   const app = newRouter();
   const named = (alert: AlertRecord) => withActorNames(alert, deps.nameOf);
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   app.openapi(routes.list, (c) => {
     const q = c.req.valid('query');
@@ -191,32 +190,32 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
     return c.json(named(alert), 200);
   });
 
-  app.openapi(routes.acknowledge, async (c) => c.json(named(await deps.lifecycle.acknowledge(c.req.valid('param').alertId, actor(c))), 200));
-  app.openapi(routes.dispatch, async (c) => c.json(named(await deps.lifecycle.dispatch(c.req.valid('param').alertId, actor(c), c.req.valid('json').responders)), 200));
+  app.openapi(routes.acknowledge, async (c) => c.json(named(await deps.lifecycle.acknowledge(c.req.valid('param').alertId, actorOf(c))), 200));
+  app.openapi(routes.dispatch, async (c) => c.json(named(await deps.lifecycle.dispatch(c.req.valid('param').alertId, actorOf(c), c.req.valid('json').responders)), 200));
   app.openapi(routes.responder, async (c) => {
     const { alertId, responderId } = c.req.valid('param');
-    return c.json(named(await deps.lifecycle.updateResponder(alertId, responderId, c.req.valid('json').state, actor(c))), 200);
+    return c.json(named(await deps.lifecycle.updateResponder(alertId, responderId, c.req.valid('json').state, actorOf(c))), 200);
   });
-  app.openapi(routes.note, async (c) => c.json(named(await deps.lifecycle.addNote(c.req.valid('param').alertId, actor(c), c.req.valid('json').text)), 200));
+  app.openapi(routes.note, async (c) => c.json(named(await deps.lifecycle.addNote(c.req.valid('param').alertId, actorOf(c), c.req.valid('json').text)), 200));
   app.openapi(routes.resolve, async (c) => {
     const { outcome, note } = c.req.valid('json');
-    return c.json(named(await deps.lifecycle.resolve(c.req.valid('param').alertId, actor(c), outcome, note)), 200);
+    return c.json(named(await deps.lifecycle.resolve(c.req.valid('param').alertId, actorOf(c), outcome, note)), 200);
   });
   app.openapi(routes.onMyWay, async (c) => {
     const { alertId } = c.req.valid('param');
     const session = c.get('session');
     const alert = deps.alerts.get(alertId);
     if (!alert || !session.homeIds.includes(alert.homeId)) throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
-    return c.json(named(await deps.lifecycle.familyOnTheWay(alertId, actor(c), deps.displayName(session.userId) ?? session.username)), 200);
+    return c.json(named(await deps.lifecycle.familyOnTheWay(alertId, actorOf(c), deps.displayName(session.userId) ?? session.username)), 200);
   });
   const override = (c: { get(k: 'session'): { role: string } }) => OVERRIDE_ROLES.has(c.get('session').role);
-  app.openapi(routes.release, async (c) => c.json(named(await deps.lifecycle.release(c.req.valid('param').alertId, actor(c), override(c), c.req.valid('json').note)), 200));
+  app.openapi(routes.release, async (c) => c.json(named(await deps.lifecycle.release(c.req.valid('param').alertId, actorOf(c), override(c), c.req.valid('json').note)), 200));
   app.openapi(routes.handover, async (c) => {
     const { to, note } = c.req.valid('json');
-    return c.json(named(await deps.lifecycle.handOver(c.req.valid('param').alertId, actor(c), override(c), to, note)), 200);
+    return c.json(named(await deps.lifecycle.handOver(c.req.valid('param').alertId, actorOf(c), override(c), to, note)), 200);
   });
-  app.openapi(routes.review, async (c) => c.json(named(await deps.lifecycle.review(c.req.valid('param').alertId, actor(c), c.req.valid('json'))), 200));
-  app.openapi(routes.silence, async (c) => c.json(named(await deps.lifecycle.silence(c.req.valid('param').alertId, actor(c))), 200));
+  app.openapi(routes.review, async (c) => c.json(named(await deps.lifecycle.review(c.req.valid('param').alertId, actorOf(c), c.req.valid('json'))), 200));
+  app.openapi(routes.silence, async (c) => c.json(named(await deps.lifecycle.silence(c.req.valid('param').alertId, actorOf(c))), 200));
 
   return app;
 }

@@ -11,6 +11,7 @@ import type { CallbackService } from '../../callbacks/callback-service.js';
 import type { CallbackStore } from '../../callbacks/callback-store.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { Ok } from '../schemas.js';
+import { actorOf } from '../auth-middleware.js';
 
 const handlers = ['admin', 'supervisor', 'operator'] as const;
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
@@ -99,22 +100,21 @@ const routes = {
 
 export function callbacksRoutes(deps: { callbacks: CallbackService; callbackStore: CallbackStore }) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   app.openapi(routes.list, (c) => {
     const { view, homeId } = c.req.valid('query');
     const all = view === 'agenda' ? deps.callbacks.agenda() : deps.callbackStore.list({ status: view === 'all' ? undefined : view });
     return c.json({ callbacks: all.filter((cb) => !homeId || cb.homeId === homeId) }, 200);
   });
-  app.openapi(routes.create, async (c) => c.json(await deps.callbacks.schedule(c.req.valid('json'), actor(c)), 201));
+  app.openapi(routes.create, async (c) => c.json(await deps.callbacks.schedule(c.req.valid('json'), actorOf(c)), 201));
   app.openapi(routes.log, async (c) => {
     const { outcome, note: text, retryAt } = c.req.valid('json');
-    return c.json(await deps.callbacks.log(c.req.valid('param').callbackId, actor(c), outcome, text, retryAt), 200);
+    return c.json(await deps.callbacks.log(c.req.valid('param').callbackId, actorOf(c), outcome, text, retryAt), 200);
   });
   app.openapi(routes.plans, (c) => c.json({ plans: deps.callbackStore.listPlans(c.req.valid('query').homeId) }, 200));
-  app.openapi(routes.setPlan, async (c) => c.json(await deps.callbacks.setPlan(c.req.valid('json'), actor(c)), 201));
+  app.openapi(routes.setPlan, async (c) => c.json(await deps.callbacks.setPlan(c.req.valid('json'), actorOf(c)), 201));
   app.openapi(routes.endPlan, async (c) => {
-    await deps.callbacks.endPlan(c.req.valid('param').planId, actor(c));
+    await deps.callbacks.endPlan(c.req.valid('param').planId, actorOf(c));
     return c.json({ ok: true as const }, 200);
   });
   return app;

@@ -7,7 +7,7 @@ import type { Session } from '../../auth/sessions.js';
 import type { DeviceStateStore } from '../../ingest/device-state.js';
 import { BUCKET_MS } from '../../ingest/reading-series.js';
 import type { Registry } from '../../registry/registry.js';
-import { assertHomeVisible } from '../auth-middleware.js';
+import { actorOf, assertHomeVisible } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
 import type { DeviceService } from '../../homes/device-service.js';
 import { deviceCredentials } from '../../homes/device-credentials.js';
@@ -154,22 +154,21 @@ export function devicesRoutes(deps: DevicesRouteDeps) {
     return c.json({ ...deps.deviceConfig.view(device.id), commands: deps.outbox.forDevice(device.id) }, 200);
   });
 
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
   const view = ({ secretHash: _hash, ...device }: DeviceRecord) => device;
 
   app.openapi(adminRoutes.rotate, async (c) => {
-    const { device, secret } = await deps.devices.rotateSecret(c.req.valid('param').deviceId, actor(c));
+    const { device, secret } = await deps.devices.rotateSecret(c.req.valid('param').deviceId, actorOf(c));
     c.header('Cache-Control', 'no-store');
     return c.json({ ...view(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 200);
   });
-  app.openapi(adminRoutes.revoke, async (c) => c.json(view(await deps.devices.revoke(c.req.valid('param').deviceId, actor(c), c.req.valid('json').reason)), 200));
+  app.openapi(adminRoutes.revoke, async (c) => c.json(view(await deps.devices.revoke(c.req.valid('param').deviceId, actorOf(c), c.req.valid('json').reason)), 200));
   app.openapi(adminRoutes.replace, async (c) => {
-    const { device, secret } = await deps.devices.replace(c.req.valid('param').deviceId, c.req.valid('json').serial, actor(c));
+    const { device, secret } = await deps.devices.replace(c.req.valid('param').deviceId, c.req.valid('json').serial, actorOf(c));
     c.header('Cache-Control', 'no-store');
     return c.json({ ...view(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 201);
   });
-  app.openapi(adminRoutes.configure, async (c) => c.json(await deps.deviceConfig.configure(c.req.valid('param').deviceId, c.req.valid('json').heartbeatSec, actor(c)), 202));
-  app.openapi(adminRoutes.move, async (c) => c.json(view(await deps.devices.move(c.req.valid('param').deviceId, c.req.valid('json').homeId, actor(c))), 200));
+  app.openapi(adminRoutes.configure, async (c) => c.json(await deps.deviceConfig.configure(c.req.valid('param').deviceId, c.req.valid('json').heartbeatSec, actorOf(c)), 202));
+  app.openapi(adminRoutes.move, async (c) => c.json(view(await deps.devices.move(c.req.valid('param').deviceId, c.req.valid('json').homeId, actorOf(c))), 200));
 
   return app;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DRILL_KINDS } from '../../drills/drill.js';
 import type { DrillService } from '../../drills/drill-service.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { actorOf } from '../auth-middleware.js';
 
 const readers = ['admin', 'supervisor'] as const;
 const runners = ['supervisor'] as const;
@@ -24,7 +25,7 @@ const StartDrillBody = z
       .optional()
       .describe('override the drill targets'),
   })
-  .refine((b) => (b.homeId === undefined) !== (b.community === undefined), { message: 'give either homeId or community, not both', path: ['homeId'] })
+  .refine((b) => (b.homeId === undefined) !== (b.community === undefined), { message: 'give exactly one: homeId (one live home) or community (its every live home)', path: ['homeId'] })
   .meta({ id: 'StartDrill' });
 
 const Targets = z.object({ answerSec: z.number(), dispatchSec: z.number(), onSceneSec: z.number() });
@@ -92,11 +93,10 @@ const routes = {
 
 export function drillsRoutes(deps: { drills: DrillService }) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   app.openapi(routes.list, (c) => c.json({ drills: deps.drills.list() }, 200));
-  app.openapi(routes.start, async (c) => c.json(await deps.drills.start(c.req.valid('json'), actor(c)), 201));
-  app.openapi(routes.report, (c) => c.json(deps.drills.report(c.req.valid('param').drillId) as unknown as Record<string, unknown>, 200));
-  app.openapi(routes.end, async (c) => c.json(await deps.drills.end(c.req.valid('param').drillId, actor(c)), 200));
+  app.openapi(routes.start, async (c) => c.json(await deps.drills.start(c.req.valid('json'), actorOf(c)), 201));
+  app.openapi(routes.report, (c) => c.json(deps.drills.report(c.req.valid('param').drillId), 200));
+  app.openapi(routes.end, async (c) => c.json(await deps.drills.end(c.req.valid('param').drillId, actorOf(c)), 200));
   return app;
 }

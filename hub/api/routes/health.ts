@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4 } from 'node:net';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { HealthReport } from '../../ops/health-report.js';
+import type { HealthReport, MetricsEndpoint } from '../../ops/health-report.js';
 import { errorResponse, HttpError } from '../errors.js';
 import { definePublicRoute, jsonResponse } from '../openapi-route.js';
 
@@ -31,17 +31,15 @@ export const healthRoute = definePublicRoute({
 
 export const healthStatus = (report: HealthReport) => (report.ok ? 200 : 503);
 
-import type { MetricsEndpoint } from '../../ops/health-report.js';
-
 export type { MetricsEndpoint };
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
 
 export function isLoopback(address: string): boolean {
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   if (isIPv4(v4)) return loopback.check(v4, 'ipv4');
+  // IPv6 loopback is one address; the block list is only needed for 127/8.
   return address === '::1';
 }
 

@@ -10,9 +10,10 @@ import { setHomeGeo } from '../../homes/home-geo.js';
 import type { Registry } from '../../registry/registry.js';
 import { homeGeoSchema } from '../../registry/records.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { HomeIdParam } from '../schemas.js';
+import { actorOf } from '../auth-middleware.js';
 
 const editors = ['admin', 'installer'] as const;
-const HomeIdParam = z.object({ homeId: z.string().max(100) });
 const HomeGeoResult = z.object({ homeId: z.string(), geo: homeGeoSchema.nullable().describe('null once cleared') }).meta({ id: 'HomeGeo' });
 
 const routes = {
@@ -36,15 +37,14 @@ const routes = {
 
 export function homeGeoRoutes(deps: { registry: Registry; audit: AuditLog }) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
   app.openapi(routes.set, async (c) => {
     const { homeId } = c.req.valid('param');
-    const home = await setHomeGeo(deps.registry, deps.audit, homeId, c.req.valid('json'), actor(c));
+    const home = await setHomeGeo(deps.registry, deps.audit, homeId, c.req.valid('json'), actorOf(c));
     return c.json({ homeId, geo: home.geo ?? null }, 200);
   });
   app.openapi(routes.clear, async (c) => {
     const { homeId } = c.req.valid('param');
-    await setHomeGeo(deps.registry, deps.audit, homeId, undefined, actor(c));
+    await setHomeGeo(deps.registry, deps.audit, homeId, undefined, actorOf(c));
     return c.json({ homeId, geo: null }, 200);
   });
   return app;

@@ -8,15 +8,14 @@ import type { DeviceStateStore } from '../../ingest/device-state.js';
 import type { Registry } from '../../registry/registry.js';
 import { residentInputSchema, type DeviceRecord, type HomeRecord } from '../../registry/records.js';
 import type { Session } from '../../auth/sessions.js';
-import { assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
+import { actorOf, assertHomeVisible, visibleHomeIds } from '../auth-middleware.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { deviceLiveFields } from './device-live-view.js';
 import { residentFor } from './residents.js';
-import { Device, Home, HomeDetail, ProvisionedDevice, User } from '../schemas.js';
+import { Device, Home, HomeDetail, HomeIdParam, ProvisionedDevice, User } from '../schemas.js';
 
 const readers = ['admin', 'supervisor', 'operator', 'installer', 'family'] as const;
 const provisioners = ['admin', 'installer'] as const;
-const HomeIdParam = z.object({ homeId: z.string().max(100) });
 const newHome = z.object({
   name: z.string().trim().min(1).max(200),
   address: z.string().trim().min(1).max(500),
@@ -148,7 +147,6 @@ export interface HomesRouteDeps {
 
 export function homesRoutes(deps: HomesRouteDeps) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   const deviceView = (device: DeviceRecord) => {
     const state = deps.states.view(device.id);
@@ -164,13 +162,13 @@ export function homesRoutes(deps: HomesRouteDeps) {
   };
 
   app.openapi(routes.create, async (c) => {
-    const { home } = await deps.homes.createHome(c.req.valid('json'), actor(c));
+    const { home } = await deps.homes.createHome(c.req.valid('json'), actorOf(c));
     return c.json(homeView(home, c.get('session')), 201);
   });
 
   app.openapi(routes.batch, async (c) => {
     const body = c.req.valid('json');
-    const created = await deps.homes.createHomes(body.homes, actor(c), body.goLiveOverrideReason);
+    const created = await deps.homes.createHomes(body.homes, actorOf(c), body.goLiveOverrideReason);
     const endpoint = deps.mqttEndpoint();
     c.header('Cache-Control', 'no-store');
     return c.json(
@@ -212,14 +210,14 @@ export function homesRoutes(deps: HomesRouteDeps) {
   app.openapi(routes.addDevice, async (c) => {
     const { homeId } = c.req.valid('param');
     const { kind, serial, residentId } = c.req.valid('json');
-    const { device, secret } = await deps.homes.registerDevice(homeId, kind, serial, actor(c), residentId);
+    const { device, secret } = await deps.homes.registerDevice(homeId, kind, serial, actorOf(c), residentId);
     // The secret is in this response and nowhere else, ever (DESIGN.md §1 installer).
     c.header('Cache-Control', 'no-store');
     return c.json({ ...deviceView(device), ...(await deviceCredentials(device.id, secret, deps.mqttEndpoint())) }, 201);
   });
 
   app.openapi(routes.goLive, async (c) => {
-    const home = await deps.homes.goLive(c.req.valid('param').homeId, actor(c), c.req.valid('json').overrideReason);
+    const home = await deps.homes.goLive(c.req.valid('param').homeId, actorOf(c), c.req.valid('json').overrideReason);
     return c.json(homeView(home, c.get('session')), 200);
   });
 
@@ -228,7 +226,7 @@ export function homesRoutes(deps: HomesRouteDeps) {
   for (const [route, linked] of [[routes.linkFamily, true], [routes.unlinkFamily, false]] as const) {
     app.openapi(route, async (c) => {
       const { homeId, userId } = c.req.valid('param');
-      const { passwordHash: _hash, ...user } = await deps.homes.linkFamily(homeId, userId, linked, actor(c));
+      const { passwordHash: _hash, ...user } = await deps.homes.linkFamily(homeId, userId, linked, actorOf(c));
       return c.json(user, 200);
     });
   }

@@ -11,11 +11,11 @@ import { HouseholdService } from '../../homes/household.js';
 import type { Registry } from '../../registry/registry.js';
 import { residentInputSchema } from '../../registry/records.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
-import { Resident } from '../schemas.js';
+import { HomeIdParam, Resident } from '../schemas.js';
 import { residentFor } from './residents.js';
+import { actorOf } from '../auth-middleware.js';
 
 const setters = ['admin', 'supervisor', 'installer'] as const;
-const HomeIdParam = z.object({ homeId: z.string().max(100) });
 
 const routes = {
   addResident: defineRoute({
@@ -42,10 +42,9 @@ const routes = {
 export function householdRoutes(deps: { registry: Registry; audit: AuditLog }) {
   const app = newRouter();
   const household = new HouseholdService(deps.registry, deps.audit);
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   app.openapi(routes.addResident, async (c) => {
-    const resident = await household.addResident(c.req.valid('param').homeId, c.req.valid('json'), actor(c));
+    const resident = await household.addResident(c.req.valid('param').homeId, c.req.valid('json'), actorOf(c));
     return c.json(residentFor(c.get('session'), resident), 201);
   });
 
@@ -53,7 +52,7 @@ export function householdRoutes(deps: { registry: Registry; audit: AuditLog }) {
     const { homeId, deviceId } = c.req.valid('param');
     // A device of another home is "not found" here: the path names the home.
     if (deps.registry.getDevice(deviceId)?.homeId !== homeId) throw notFound('device', deviceId);
-    const { secretHash: _hash, ...device } = await household.assignDevice(deviceId, c.req.valid('json').residentId, actor(c));
+    const { secretHash: _hash, ...device } = await household.assignDevice(deviceId, c.req.valid('json').residentId, actorOf(c));
     return c.json({ ...device, residentId: device.residentId! }, 200);
   });
 

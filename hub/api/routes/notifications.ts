@@ -13,6 +13,7 @@ import { webhookUrlSchema } from '../../registry/webhook-url.js';
 import type { ApiEnv } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { actorOf } from '../auth-middleware.js';
 
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
 const severities = z.array(z.enum(SEVERITIES)).min(1, 'name at least one severity').max(SEVERITIES.length);
@@ -135,7 +136,6 @@ const routes = {
 
 export function notificationsRoutes(deps: { notifications: NotifyService }) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
   const service = deps.notifications;
 
   app.openapi(routes.deliveries, (c) => {
@@ -145,17 +145,17 @@ export function notificationsRoutes(deps: { notifications: NotifyService }) {
 
   app.openapi(routes.listWebhooks, (c) => c.json({ webhooks: service.listWebhooks() }, 200));
 
-  app.openapi(routes.createWebhook, async (c) => c.json(await service.createWebhook(c.req.valid('json'), actor(c)), 201));
+  app.openapi(routes.createWebhook, async (c) => c.json(await service.createWebhook(c.req.valid('json'), actorOf(c)), 201));
 
   app.openapi(routes.updateWebhook, async (c) => {
     const change = c.req.valid('json');
-    return c.json(await service.updateWebhook(c.req.valid('param').webhookId, change, actor(c)), 200);
+    return c.json(await service.updateWebhook(c.req.valid('param').webhookId, change, actorOf(c)), 200);
   });
 
-  app.openapi(routes.testWebhook, (c) => c.json(service.testWebhook(c.req.valid('param').webhookId, actor(c)), 202));
+  app.openapi(routes.testWebhook, (c) => c.json(service.testWebhook(c.req.valid('param').webhookId, actorOf(c)), 202));
 
   app.openapi(routes.deleteWebhook, async (c) => {
-    await service.deleteWebhook(c.req.valid('param').webhookId, actor(c));
+    await service.deleteWebhook(c.req.valid('param').webhookId, actorOf(c));
     return c.body(null, 204);
   });
 

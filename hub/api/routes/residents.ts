@@ -11,7 +11,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { Registry } from '../../registry/registry.js';
 import { residentInputSchema, type ResidentRecord } from '../../registry/records.js';
 import type { Session } from '../../auth/sessions.js';
-import { assertHomeVisible } from '../auth-middleware.js';
+import { actorOf, assertHomeVisible } from '../auth-middleware.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { Resident } from '../schemas.js';
 
@@ -71,7 +71,7 @@ export function residentsRoutes(deps: { registry: Registry; audit: AuditLog }) {
   app.openapi(routes.update, async (c) => {
     const change = c.req.valid('json');
     const resident = await deps.registry.updateResident(c.req.valid('param').id, (r) => ({ ...r, ...change }));
-    deps.audit.record('resident.profile_updated', `user:${c.get('session').username}`, resident.id, { fields: Object.keys(change) });
+    deps.audit.record('resident.profile_updated', actorOf(c), resident.id, { fields: Object.keys(change) });
     return c.json(resident, 200);
   });
 

@@ -11,6 +11,7 @@ import type { AnyRule } from '../../rules/define-rule.js';
 import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { Resident } from '../schemas.js';
+import { actorOf } from '../auth-middleware.js';
 
 const readers = ['admin', 'supervisor', 'operator'] as const;
 const tuners = ['admin', 'supervisor'] as const;
@@ -68,7 +69,6 @@ export interface RulesRouteDeps {
 
 export function rulesRoutes(deps: RulesRouteDeps) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   app.openapi(routes.catalogue, (c) =>
     c.json(
@@ -87,17 +87,17 @@ export function rulesRoutes(deps: RulesRouteDeps) {
     });
     app.openapi(r.put, async (c) => {
       const { id, ruleId } = c.req.valid('param');
-      return c.json({ params: await deps.ruleSettings.set({ type, id }, ruleId, c.req.valid('json'), actor(c)) }, 200);
+      return c.json({ params: await deps.ruleSettings.set({ type, id }, ruleId, c.req.valid('json'), actorOf(c)) }, 200);
     });
     app.openapi(r.clear, async (c) => {
       const { id, ruleId } = c.req.valid('param');
-      return c.json({ params: await deps.ruleSettings.clear({ type, id }, ruleId, actor(c)) }, 200);
+      return c.json({ params: await deps.ruleSettings.clear({ type, id }, ruleId, actorOf(c)) }, 200);
     });
   }
 
   app.openapi(routes.away, async (c) => {
     const { away, from, until } = c.req.valid('json');
-    const by = actor(c);
+    const by = actorOf(c);
     const since = from ? Date.parse(from) : deps.now();
     if (away && until && Date.parse(until) <= Math.max(since, deps.now())) throw new HttpError(400, 'invalid_body', 'invalid body: until: must be in the future', [{ path: 'until', message: 'must be in the future' }]);
     const resident = await deps.registry.updateResident(c.req.valid('param').id, (r) => ({

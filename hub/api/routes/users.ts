@@ -13,6 +13,7 @@ import { ROLES, type UserRecord } from '../../registry/records.js';
 import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
 import { User } from '../schemas.js';
+import { actorOf } from '../auth-middleware.js';
 
 const password = z.string().min(10, 'must be at least 10 characters').max(200);
 const username = z.string().trim().regex(/^[a-z0-9._-]{2,50}$/, 'use 2–50 lower-case letters, digits, dot, dash or underscore');
@@ -53,7 +54,6 @@ const view = ({ passwordHash: _hash, ...user }: UserRecord) => user;
 
 export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; audit: AuditLog }) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   const checkHomes = (homeIds: readonly string[]) => {
     const missing = homeIds.find((id) => !deps.registry.getHome(id));
@@ -75,7 +75,7 @@ export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; 
     const body = c.req.valid('json');
     checkHomes(body.homeIds);
     const user = await deps.registry.createUser({ ...body, passwordHash: await hashPassword(body.password) });
-    deps.audit.record('user.created', actor(c), user.username, { role: user.role, homeIds: user.homeIds });
+    deps.audit.record('user.created', actorOf(c), user.username, { role: user.role, homeIds: user.homeIds });
     return c.json(view(user), 201);
   });
 
@@ -89,7 +89,7 @@ export function usersRoutes(deps: { registry: Registry; sessions: SessionStore; 
     // Access changed: old sessions carry the old role and homes, so they end now.
     const reason = changes.disabled ? 'user disabled' : changes.role ? 'role changed' : changes.homeIds ? 'homes changed' : passwordHash ? 'password changed' : undefined;
     if (reason) await deps.sessions.revokeUser(user.id, reason);
-    deps.audit.record('user.updated', actor(c), user.username, { ...changes, passwordChanged: passwordHash !== undefined });
+    deps.audit.record('user.updated', actorOf(c), user.username, { ...changes, passwordChanged: passwordHash !== undefined });
     return c.json(view(user), 200);
   });
 

@@ -11,6 +11,7 @@ import { VISIT_CONDITIONS } from '../../visits/visit.js';
 import type { VisitService } from '../../visits/visit-service.js';
 import { HttpError } from '../errors.js';
 import { defineRoute, jsonRequest, jsonResponse, newRouter } from '../openapi-route.js';
+import { actorOf } from '../auth-middleware.js';
 
 const month = z.string().regex(MONTH_PATTERN, 'must be a month such as 2026-11').describe('calendar month YYYY-MM in the hub\u2019s time zone; default: this month');
 const iso = z.string().describe('ISO 8601 date-time (UTC)');
@@ -129,7 +130,6 @@ const routes = {
 
 export function visitsRoutes(deps: { visits: VisitService; registry: Registry }) {
   const app = newRouter();
-  const actor = (c: { get(k: 'session'): { username: string } }) => `user:${c.get('session').username}`;
 
   app.openapi(routes.due, (c) => {
     const month = c.req.valid('query').month ?? deps.visits.currentMonth();
@@ -157,7 +157,7 @@ export function visitsRoutes(deps: { visits: VisitService; registry: Registry })
 
   app.openapi(routes.resident, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await deps.visits.updateResident(id, c.req.valid('json'), actor(c)), 200);
+    return c.json(await deps.visits.updateResident(id, c.req.valid('json'), actorOf(c)), 200);
   });
 
   return app;
