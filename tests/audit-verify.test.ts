@@ -110,7 +110,7 @@ describe('audit-verify CLI on PostgreSQL', () => {
   it('exits 1 in one line, without the password, when the database cannot be reached', async () => {
     const r = await run(['--database-url', 'postgres://auditor:hunter2@127.0.0.1:1/hub']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^journal UNREADABLE at PostgreSQL database hub on 127\.0\.0\.1:1: .*ECONNREFUSED.*\n$/);
+    expect(r.stderr).toMatch(/^journal UNREADABLE at PostgreSQL database hub on 127\.0\.0\.1:1: .*ECONNREFUSED.*; start the database server, or correct --database-url \(or HUB_DATABASE_URL\)\n$/);
     expect(r.stderr).not.toContain('hunter2');
   });
 });

@@ -143,7 +143,7 @@ describe('npm start with HUB_DATABASE_URL', () => {
     const temp = keep(await makeTempDir(), (t) => t.remove());
     const run = runHubCommand([], { HUB_DATA_DIR: temp.path, HUB_DATABASE_URL: 'postgres://hub:pw-not-shown@127.0.0.1:1/hub', HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0' });
     expect(await run.exited).toBe(1);
-    expect(run.stderr()).toMatch(/^hub: cannot connect to HUB_DATABASE_URL \(PostgreSQL database hub on 127\.0\.0\.1:1\): .*ECONNREFUSED.*\n$/);
+    expect(run.stderr()).toMatch(/^hub: cannot connect to HUB_DATABASE_URL \(PostgreSQL database hub on 127\.0\.0\.1:1\): .*ECONNREFUSED.*; start the database server, or correct the host, port, user, password or database name in the URL\n$/);
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
     expect(run.stderr()).not.toContain('pw-not-shown');
     expect(run.stdout()).toBe('');

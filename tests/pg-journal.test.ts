@@ -242,7 +242,7 @@ describe('start-up', () => {
     const db = new PgDatabase({ url: 'postgres://hub:secret-pw@127.0.0.1:1/nowhere' });
     const err = await db.ready().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
-    expect((err as Error).message).toMatch(/^cannot connect to HUB_DATABASE_URL \(PostgreSQL database nowhere on 127\.0\.0\.1:1\): .*ECONNREFUSED/);
+    expect((err as Error).message).toMatch(/^cannot connect to HUB_DATABASE_URL \(PostgreSQL database nowhere on 127\.0\.0\.1:1\): .*ECONNREFUSED.*; start the database server/);
     expect((err as Error).message).not.toContain('secret-pw');
     expect((err as Error).message).not.toContain('\n');
     db.acquire();

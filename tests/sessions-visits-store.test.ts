@@ -6,11 +6,17 @@
  * nothing, in memory or after a reopen. Sessions differ on purpose: on files
  * they live in memory only (a restart logs everyone out, as always).
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SessionStore, type RevokeReason } from '../hub/auth/sessions.js';
+import { StartupError } from '../hub/core/data-dir.js';
+import { VisitsFile } from '../hub/storage/files/visits-file.js';
+import { WebhooksFile } from '../hub/storage/files/webhooks-file.js';
 import type { HardshipPeriod, VisitRecord } from '../hub/visits/visit.js';
 import { VisitStore } from '../hub/visits/visit-store.js';
 import { usePgDatabase } from './helpers/pg-database.js';
+import { makeTempDir } from './helpers/temp-dir.js';
 import { closeStores, postgresBackend, storeBackends, useBackend } from './helpers/store-backends.js';
 
 const T0 = Date.parse('2026-03-10T08:00:00.000Z');
@@ -125,6 +131,27 @@ describe('visits on postgres: what the database refuses', () => {
     } finally {
       await closeStores(stores);
       await backend.dispose();
+    }
+  });
+});
+
+describe('visits.json and webhooks.json written by a newer hub', () => {
+  it.each([
+    ['registry/visits.json', (path: string) => new VisitsFile(path)],
+    ['notifications/webhooks.json', (path: string) => new WebhooksFile(path)],
+  ])('%s stops the start with one line naming the file and what to do, and is left as it was', async (file, open) => {
+    const temp = await makeTempDir();
+    try {
+      const path = join(temp.path, file);
+      await mkdir(dirname(path), { recursive: true });
+      const text = JSON.stringify({ schemaVersion: 99, items: {} });
+      await writeFile(path, text);
+      const err = await open(path).load().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(StartupError);
+      expect((err as Error).message).toBe(`${path} has schema version 99, newer than this hub understands (1): run the newer hub, or restore a backup made by this version`);
+      expect(await readFile(path, 'utf8')).toBe(text);
+    } finally {
+      await temp.remove();
     }
   });
 });

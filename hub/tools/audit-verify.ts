@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeDatabaseUrl } from '../storage/postgres/database.js';
+import { isConnectionError } from '../storage/postgres/errors.js';
 import { verifyPgJournalAt } from '../storage/postgres/verify-journal-pg.js';
 import { verifyJournal } from '../storage/verify-journal.js';
 
@@ -80,7 +81,8 @@ async function verifyDatabase(url: string, io: Output): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // The message names host and port; the URL itself (it may carry a password) is never printed.
-    io.err(`journal UNREADABLE at ${describeDatabaseUrl(url)}: ${e.message || e.code}`);
+    const fix = isConnectionError(err) ? '; start the database server, or correct --database-url (or HUB_DATABASE_URL)' : '';
+    io.err(`journal UNREADABLE at ${describeDatabaseUrl(url)}: ${e.message || e.code}${fix}`);
     return 1;
   }
 }

@@ -4,12 +4,10 @@
  * instance, written through DurableJsonFile (temp file + fsync + rename)
  * before a change returns (DESIGN.md §6).
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Low } from 'lowdb';
+import type { Low } from 'lowdb';
 import type { HardshipPeriod, VisitRecord } from '../../visits/visit.js';
 import type { VisitsData, VisitsStore } from '../ports.js';
-import { DurableJsonFile } from './durable-json-file.js';
+import { openVersionedJson } from './durable-json-file.js';
 
 export const VISITS_SCHEMA_VERSION = 1;
 
@@ -30,12 +28,7 @@ export class VisitsFile implements VisitsStore {
   }
 
   async load(): Promise<VisitsData> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const db = new Low<VisitsFileShape>(new DurableJsonFile<VisitsFileShape>(this.path), { schemaVersion: VISITS_SCHEMA_VERSION, items: {}, hardship: {} });
-    await db.read();
-    if (db.data.schemaVersion > VISITS_SCHEMA_VERSION) {
-      throw new Error(`visits file schema version ${db.data.schemaVersion} is newer than this hub understands (${VISITS_SCHEMA_VERSION}); upgrade the hub`);
-    }
+    const db = await openVersionedJson<VisitsFileShape>(this.path, { schemaVersion: VISITS_SCHEMA_VERSION, items: {}, hardship: {} });
     db.data.items ??= {};
     db.data.hardship ??= {};
     this.db = db;

@@ -4,12 +4,10 @@
  * fsync like the registry, readable by the hub's user only (mode 0600),
  * because the HMAC secrets are kept in clear to sign with.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Low } from 'lowdb';
+import type { Low } from 'lowdb';
 import type { OrgWebhook } from '../../notify/webhook-store.js';
 import type { WebhooksStore } from '../ports.js';
-import { DurableJsonFile } from './durable-json-file.js';
+import { openVersionedJson } from './durable-json-file.js';
 
 interface WebhookFileShape {
   schemaVersion: number;
@@ -28,10 +26,8 @@ export class WebhooksFile implements WebhooksStore {
   }
 
   async load(): Promise<OrgWebhook[]> {
-    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const db = new Low<WebhookFileShape>(new DurableJsonFile<WebhookFileShape>(this.path, 0o600) /* secrets: private to the hub's user */, { schemaVersion: SCHEMA_VERSION, items: {} });
-    await db.read();
-    if (db.data.schemaVersion > SCHEMA_VERSION) throw new Error(`webhooks.json schema version ${db.data.schemaVersion} is newer than this hub understands; upgrade the hub`);
+    // Mode 0600 (DurableJsonFile's default): the secrets are private to the hub's user.
+    const db = await openVersionedJson<WebhookFileShape>(this.path, { schemaVersion: SCHEMA_VERSION, items: {} });
     this.db = db;
     return Object.values(db.data.items);
   }

@@ -54,6 +54,9 @@ export async function copyFilesToPostgres(dataDir: string, db: PgDatabase, messa
     const services = await copyServiceStores(dataDir, client);
     await checkCopy(client, { ...records, ...services }, journal);
     return { ...journal, services };
+  }).catch((err: unknown) => {
+    // A check that fails here saw files change while they were read (the hub still running on them); the copy was rolled back.
+    throw err instanceof CopyError ? new CopyError(`${err.message}; nothing was written — stop the hub that uses ${dataDir} and run the copy again`) : err;
   });
   return { records, journalLines: copied.lines, lastHash: copied.lastHash, services: copied.services };
 }

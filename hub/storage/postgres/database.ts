@@ -164,7 +164,10 @@ export class PgDatabase {
     pool.on('error', (err) => this.markDown(err));
     this.pool = pool;
     const client = await pool.connect().catch((err: Error) => {
-      throw new StartupError(`cannot connect to HUB_DATABASE_URL (${this.description}): ${err.message || (err as NodeJS.ErrnoException).code}`);
+      throw new StartupError(
+        `cannot connect to HUB_DATABASE_URL (${this.description}): ${err.message || (err as NodeJS.ErrnoException).code}; ` +
+          'start the database server, or correct the host, port, user, password or database name in the URL',
+      );
     });
     try {
       await runMigrations(client, this.description, this.options.log);

@@ -69,7 +69,9 @@ export async function runMigrations(client: PoolClient, description: string, log
     advisoryLockMode: 'wait',
     log: quiet,
   }).catch((err: Error) => {
-    throw new StartupError(`${description} (HUB_DATABASE_URL): schema migration failed: ${err.message}`);
+    throw new StartupError(
+      `${description} (HUB_DATABASE_URL): schema migration failed: ${err.message}; nothing was changed (one transaction): fix the cause — often a user that may not create tables in this database — and start the hub again`,
+    );
   });
   if (ran.length > 0) log?.info({ migrations: ran.map((m) => m.name) }, `${description}: schema migrated`);
   return ran.map((m) => m.name);

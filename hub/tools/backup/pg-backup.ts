@@ -90,7 +90,7 @@ export async function backupPostgres(url: string, out: string, base: NodeJS.Proc
     if (dumped === 'missing') return 'no pg_dump';
     if (dumped.code !== 0) throw new BackupError(`pg_dump of ${database} failed: ${dumped.stderr.trim() || `exit ${dumped.code}`}`);
     const listed = await run('pg_restore', ['--list', join(partial, DUMP_FILE)], env);
-    if (listed === 'missing') throw new BackupError('pg_restore is not on PATH: the dump was written but could not be checked');
+    if (listed === 'missing') throw new BackupError('pg_restore is not on PATH, so the dump could not be read back and was not kept: install the PostgreSQL client tools (pg_dump and pg_restore together) and run the backup again');
     if (listed.code !== 0) throw new BackupError(`pg_restore --list cannot read the dump: ${listed.stderr.trim()}`);
     const entries = listed.stdout.split('\n').filter((line) => line.trim() && !line.startsWith(';'));
     const missing = EXPECTED_TABLES.filter((t) => !entries.some((e) => e.includes(` TABLE DATA public ${t} `)));
