@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runMqttload, writeCredentials, type CLatency, type CReport, type CRunPlan } from './c-generator.js';
 import type { StepPlan, StepResult, TargetResult } from './measure.js';
 import { AlarmObserver } from './observer.js';
-import { cpuSeconds, rssKiB, syscalls } from './proc-stats.js';
+import { mib, rssKiB, syscalls, totalCpuSeconds } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
 import type { Target } from './targets/target.js';
 
@@ -25,7 +25,6 @@ export interface CMeasureOptions {
   onProgress: (line: string) => void;
 }
 
-const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 const ms = (l: CLatency): Percentiles | null =>
   l.count === 0 ? null : { count: l.count, p50: l.p50 / 1000, p90: l.p90 / 1000, p99: l.p99 / 1000, p999: l.p999 / 1000, max: l.max / 1000 };
 
@@ -42,7 +41,7 @@ interface Window {
 
 /** Runs the generator once and sums the target's figures over the lines of its measured window. */
 async function runWindowed(target: Target, observer: AlarmObserver | undefined, binary: string, plan: CRunPlan, say: (line: string) => void): Promise<{ report: CReport; window: Window }> {
-  const cpu = () => target.workPids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const cpu = () => totalCpuSeconds(target.workPids);
   const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssMaxKiB: 0, rssMinKiB: Infinity };
   let last = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
   const report = await runMqttload(binary, plan, (phase, line) => {

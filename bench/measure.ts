@@ -10,7 +10,7 @@ import type { LoadEndpoint } from '../simulators/load/load-client.js';
 import type { LoadGenerator, RunResult } from './generator.js';
 import { AlarmObserver } from './observer.js';
 import { loadavg } from 'node:os';
-import { cpuMeter, rssKiB, syscalls } from './proc-stats.js';
+import { cpuMeter, mib, rssKiB, syscalls } from './proc-stats.js';
 import { percentiles, sleep, type Percentiles } from './stats.js';
 import type { Target } from './targets/target.js';
 
@@ -70,8 +70,6 @@ export interface MeasureOptions {
   localAddresses: string[];
   onProgress: (line: string) => void;
 }
-
-const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
 export async function measureTarget(target: Target, generator: LoadGenerator, options: MeasureOptions): Promise<TargetResult> {
   const rssBefore = rssKiB(target.brokerPid);

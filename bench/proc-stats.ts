@@ -26,9 +26,17 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** User + system CPU seconds of several processes together (a target's broker and its workers). */
+export function totalCpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+}
+
+/** KiB as MiB with one decimal, as the results report them. */
+export const mib = (kib: number): number => Math.round((kib / 1024) * 10) / 10;
+
 /** CPU use between two calls, in % of one core. */
 export function cpuMeter(pids: readonly number[]): () => number {
-  const total = () => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const total = () => totalCpuSeconds(pids);
   let last = total();
   let at = performance.now();
   return () => {

@@ -47,7 +47,7 @@ export class GuardedConnection extends Duplex implements UplinkSink {
     readonly socket: Socket,
     readonly guard: PacketGuard,
     onViolation: (violation: GuardViolation) => void,
-    private readonly outbound?: OutboundLimit,
+    private readonly outbound: OutboundLimit,
     framed = false,
   ) {
     super({ allowHalfOpen: false });
@@ -141,10 +141,6 @@ export class GuardedConnection extends Duplex implements UplinkSink {
   }
 
   private send(data: Buffer, callback: (err?: Error | null) => void): void {
-    if (!this.outbound) {
-      this.socket.write(data, callback);
-      return;
-    }
     this.writeOut(data);
     // Done as far as Aedes is concerned: the socket buffers it (bounded above).
     callback();
@@ -152,7 +148,7 @@ export class GuardedConnection extends Duplex implements UplinkSink {
 
   private writeOut(data: Buffer): void {
     this.socket.write(data);
-    if (this.outbound && this.socket.writableLength > this.outbound.maxQueuedBytes) {
+    if (this.socket.writableLength > this.outbound.maxQueuedBytes) {
       this.outbound.onOverflow(this.socket.writableLength);
       this.destroy();
     }

@@ -59,8 +59,7 @@ export class UplinkScheduler {
 
   constructor(
     private readonly handle: UplinkHandler,
-    private readonly options: SchedulerOptions = DEFAULT_SCHEDULER_OPTIONS,
-    private readonly now: () => number = () => performance.now(),
+    private readonly options: SchedulerOptions,
   ) {}
 
   /** Telemetry messages waiting now. */
@@ -76,9 +75,9 @@ export class UplinkScheduler {
     }
     if (this.waiting === 0 && this.spentThisTurn < this.options.turnBudgetMs) {
       this.stats.immediate++;
-      const started = this.now();
+      const started = performance.now();
       this.run(sink, deviceId, 'telemetry', message.payload, message.packetId);
-      this.spend(this.now() - started);
+      this.spend(performance.now() - started);
       return;
     }
     // A copy: the payload is a slice of a socket chunk, which it would otherwise keep alive.
@@ -128,7 +127,7 @@ export class UplinkScheduler {
 
   private drain(): void {
     this.drainScheduled = false;
-    const deadline = this.now() + this.options.drainBudgetMs;
+    const deadline = performance.now() + this.options.drainBudgetMs;
     const resumeAt = Math.floor(this.options.connectionBacklog / 2);
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
@@ -137,7 +136,7 @@ export class UplinkScheduler {
       // (holdReads(false) on a connection that was never held does nothing).
       if (--item.sink.backlog === resumeAt) item.sink.holdReads(false);
       this.run(item.sink, item.deviceId, 'telemetry', item.payload, item.packetId);
-      if (this.now() >= deadline) break;
+      if (performance.now() >= deadline) break;
     }
     if (this.head === this.queue.length) {
       this.queue = [];

@@ -15,8 +15,7 @@ import type { AccessPolicy } from './access-policy.js';
 
 export interface UplinkPublish {
   channel: UplinkChannel;
-  qos: 0 | 1;
-  /** 0 for QoS 0. */
+  /** The QoS 1 packet identifier its PUBACK echoes; 0 for QoS 0 (no PUBACK), so no separate QoS field. */
   packetId: number;
   payload: Buffer;
 }
@@ -44,9 +43,8 @@ export class UplinkTap {
   read(packet: Buffer, headerBytes: number): UplinkPublish | undefined {
     const first = packet[0]!;
     if (first >> 4 !== PUBLISH) return undefined;
-    const bits = (first >> 1) & 3;
-    if (bits > 1) return undefined;
-    const qos = bits === 1 ? 1 : 0;
+    const qos = (first >> 1) & 3;
+    if (qos > 1) return undefined; // QoS 2 (and the reserved 3) are left to Aedes
     let at = headerBytes;
     if (at + 2 > packet.length) return undefined;
     const topicLength = packet.readUInt16BE(at);
@@ -62,7 +60,7 @@ export class UplinkTap {
       if (packetId === 0) return undefined;
       at += 2;
     }
-    return { channel, qos, packetId, payload: packet.subarray(at) };
+    return { channel, packetId, payload: packet.subarray(at) };
   }
 
   private channelOf(packet: Buffer, at: number, length: number): UplinkChannel | undefined {

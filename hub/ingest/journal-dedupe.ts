@@ -28,8 +28,15 @@ export interface JournalDedupe {
   onDuplicate(deviceId: string): void;
 }
 
-/** seq and ts of an event payload, read as ingest's validation will (non-negative integers), else undefined. */
-export function eventMessageKey(deviceId: string, payload: Buffer): DeviceMessageKey | undefined {
+/**
+ * seq and ts of an event payload, read as ingest's validation will (non-negative integers), else undefined.
+ * This parses the payload a second time (ingest's decode step parses it again) on purpose: the
+ * look-up must finish before ingest runs, and ingest's steps are synchronous, so the key cannot
+ * come from ingest's parse without handing a parsed body through the scheduler, the ops tap and
+ * ingest's entry for the PostgreSQL path alone. It is events only (telemetry never gets here),
+ * one small JSON object each, rare next to telemetry.
+ */
+function eventMessageKey(deviceId: string, payload: Buffer): DeviceMessageKey | undefined {
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));
@@ -49,7 +56,7 @@ export function dedupeAgainstJournal(dedupe: JournalDedupe, handle: DeviceMessag
   /** Per device, the tail of the messages still waiting for a look-up. */
   const pending = new Map<string, Promise<void>>();
 
-  const process = async (key: DeviceMessageKey | undefined, deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<void> => {
+  const lookUpThenHandle = async (key: DeviceMessageKey | undefined, deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<void> => {
     if (key && (await isJournaled(key))) {
       dedupe.onDuplicate(deviceId);
       return;
@@ -63,7 +70,7 @@ export function dedupeAgainstJournal(dedupe: JournalDedupe, handle: DeviceMessag
     // Nothing of this device's is waiting, and its key is newer than any journaled: the common
     // case of a fresh alarm goes straight to ingest without a database round trip.
     if (!before && (!key || dedupe.isSurelyNew?.(key))) return handle(deviceId, channel, payload);
-    const run = () => process(key, deviceId, channel, payload);
+    const run = () => lookUpThenHandle(key, deviceId, channel, payload);
     const mine = before ? before.then(run, run) : run();
     const tail = mine.catch(() => undefined);
     pending.set(deviceId, tail);
