@@ -42,8 +42,12 @@ function node(bus: ReturnType<typeof mqemitter>, nodeId: string, heartbeatInterv
   return { relay, outbox, events, disconnected };
 }
 
-/** Lets the bus deliver everything emitted so far. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Lets the bus deliver everything emitted so far: mqemitter delivers on the
+ * microtask and nextTick queues, which have all run by the next setImmediate —
+ * a point in the event loop, not a guess at a duration.
+ */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('command relay', () => {
   it("tells node b's outbox of a device subscribed, PUBACKing and leaving on node a, and forwards its cmd_ack once", async () => {
