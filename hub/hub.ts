@@ -176,19 +176,6 @@ export class Hub {
       now,
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
-    this.ops = new HubOps({
-      config,
-      clock,
-      bus: this.bus,
-      journal: this.journal,
-      log: log.child({ module: 'ops' }),
-      webhooks: () => this.notify.webhookStore.list(),
-      mqttClients: () => this.broker.connectedClients,
-      streamConnections: () => this.stream.connections,
-      dropped: () => this.ingest.dropped,
-      webhookQueueDepth: () => this.notify.stats.pending,
-      load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
-    });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     this.cluster = config.redisUrl
       ? new ClusterNode({
@@ -201,6 +188,21 @@ export class Hub {
           log: log.child({ module: 'cluster' }),
         })
       : undefined;
+    this.ops = new HubOps({
+      config,
+      clock,
+      bus: this.bus,
+      journal: this.journal,
+      log: log.child({ module: 'ops' }),
+      webhooks: () => this.notify.webhookStore.list(),
+      mqttClients: () => this.broker.connectedClients,
+      streamConnections: () => this.stream.connections,
+      dropped: () => this.ingest.dropped,
+      webhookQueueDepth: () => this.notify.stats.pending,
+      // A cluster node reports the peers it hears and whether Redis answers; alone, the defaults.
+      ...(this.cluster ? { cluster: this.cluster.view() } : {}),
+      load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
+    });
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,

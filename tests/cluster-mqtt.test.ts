@@ -102,6 +102,17 @@ describe('a cluster of hub nodes sharing Redis', () => {
     await expect.poll(async () => (await b.api.get(`/api/v1/devices/${bracelet.id}`)).body.heartbeatSec, SLOW).toBe(120);
   });
 
+  it("shows each node's peers and Redis on /health and /metrics", async () => {
+    const { a, b } = await twoNodes();
+    const health = async (node: TestHub) => (await node.api.get('/api/v1/health')).body as { node: { id: string }; redis: { state: string }; peers: { nodeId: string }[] };
+    // Aedes' heartbeats (every 5 s in a cluster) tell each node of the other.
+    await expect.poll(async () => (await health(a)).peers.map((p) => p.nodeId), SLOW).toEqual(['node-b']);
+    await expect.poll(async () => (await health(b)).peers.map((p) => p.nodeId), SLOW).toEqual(['node-a']);
+    expect(await health(a)).toMatchObject({ node: { id: 'node-a' }, redis: { state: 'connected' } });
+    const metrics = await fetch(`${a.httpUrl}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^hub_peers_seen\{node="node-a"\} 1$/m);
+  });
+
   it('cuts a revoked device off on the node it is connected to, not only on the node that revoked it', async () => {
     const { a, b, bracelet } = await twoNodes();
     const onA = await connect(a, bracelet);
@@ -126,6 +137,7 @@ describe('a cluster of hub nodes sharing Redis', () => {
     const device = await connect(node, devices[0]!);
     await proxy.cut();
     await waitFor(() => sink.lines.some((l) => l.msg === 'redis connection error'), 'the lost Redis logged', SLOW.timeout);
+    await expect.poll(async () => (await node.api.get('/api/v1/health')).body.redis, SLOW).toEqual({ state: 'unreachable' });
     expect(sink.lines.map((l) => JSON.stringify(l)).join('\n')).not.toMatch(/"level":60/);
     expect(device.connected).toBe(true);
     const started = Date.now();

@@ -11,6 +11,7 @@ import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import { CommandRelay } from './command-relay.js';
 import { HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
+import { singleNodeView, type ClusterView } from '../ops/cluster-view.js';
 
 export interface ClusterNodeDeps {
   nodeId: string;
@@ -49,6 +50,21 @@ export class ClusterNode {
   /** Where Redis is, without its password (for /health and logs). */
   get redis(): string {
     return this.parts.description;
+  }
+
+  /**
+   * What /health and /metrics show of the cluster (hub/ops/cluster-view.ts):
+   * the peers the relay hears and whether Redis answers. Homes have no owner
+   * yet (issue 12 item 2), so every node still reports the one partition.
+   */
+  view(): ClusterView {
+    const alone = singleNodeView(this.nodeId);
+    return {
+      nodeId: this.nodeId,
+      partitions: alone.partitions,
+      peers: () => this.relay.peersSeen(),
+      redis: () => (this.parts.reachable ? 'connected' : 'unreachable'),
+    };
   }
 
   /** Aedes' cluster options, once started. */

@@ -244,6 +244,11 @@ export class CommandRelay implements CommandLinkEvents {
     return conn;
   }
 
+  /** The other nodes heard from within three heartbeats, and when (for /health and /metrics). */
+  peersSeen(): { nodeId: string; lastSeenAt: number }[] {
+    return [...this.peers].map(([nodeId, lastSeenAt]) => ({ nodeId, lastSeenAt }));
+  }
+
   private seen(node: string): void {
     if (node !== this.deps.nodeId) this.peers.set(node, (this.deps.now ?? Date.now)());
   }

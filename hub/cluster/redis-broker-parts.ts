@@ -102,6 +102,11 @@ export class RedisBrokerParts {
     return { id: nodeId, mq: emitter, persistence, heartbeatInterval: HEARTBEAT_INTERVAL_MS };
   }
 
+  /** Every connection to Redis is up (ioredis' own status), or not: read, never tracked. */
+  get reachable(): boolean {
+    return this.conns.length > 0 && this.conns.every((conn) => conn.status === 'ready');
+  }
+
   /** The bus the command relay shares with Aedes (open() first). */
   get mq(): SplitEmitter {
     if (!this.emitter) throw new Error('redis broker parts: mq before open()');
