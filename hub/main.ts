@@ -59,13 +59,16 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(explainStartError(err, config), 1);
   }
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`);
-  if (started.mqtts) out(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
-  out(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
+  // One write for every start line: a supervisor or test that reads the
+  // listener lines then gets the admin password in the same chunk (a pipe
+  // write under 4 KiB is atomic), never a moment later.
+  const startLines = [`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`];
+  if (started.mqtts) startLines.push(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
+  startLines.push(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
   if (started.generatedAdminPassword) {
-    out(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
+    startLines.push(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
   }
+  process.stdout.write(`${startLines.join('\n')}\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
