@@ -38,6 +38,7 @@ import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { ensureAdmin, reportDataDirModes } from './compose/first-start.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
+import { Leadership } from './compose/leadership.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
 import { HomeService } from './homes/home-service.js';
@@ -125,6 +126,8 @@ export class Hub {
   readonly http: HttpListener;
   /** Node id, /health, /metrics, the pipeline heartbeat (issue 12 items 6, 7). */
   readonly ops: HubOps;
+  /** Set on a cluster node sharing PostgreSQL: it runs the pipeline only while it leads (issue 12). */
+  readonly leadership: Leadership | undefined;
   private readonly services: ServiceList;
   private readonly rulesSnapshot: RulesSnapshotStore;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
@@ -269,17 +272,48 @@ export class Hub {
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, callbacks: this.callbackStore, now, timezone: config.timezone });
     this.drills = new DrillService({ alerts: this.alerts, journal: this.journal, homes: this.registry, audit: this.audit, now });
     this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
+    this.leadership = undefined; // wired with the cluster's forwarding and proxy (issue 12)
     this.services = new ServiceList(this.serviceOrder(), log);
   }
 
   /**
-   * Every service in start order; stop runs it in reverse. The order matters:
-   * the journal is replayed (each service replaying its own lines) before the
-   * broker accepts a single device, so dedupe and alert state are complete;
-   * notifications listen before escalation, so an alert that passed 180 s
-   * while the hub was down escalates at once; the broker and HTTP come last.
+   * Every service in start order; stop runs it in reverse. Alone: the
+   * pipeline (replayed first), then the broker and HTTP last. A cluster node
+   * that elects a leader starts its front first and its pipeline only once it
+   * leads (hub/compose/leadership.ts).
    */
   private serviceOrder(): Service[] {
+    const { config } = this.options;
+    const front = [
+      // First: a wrong certificate path is a one-line error before anything is opened.
+      step('tls', async () => (this.tls = await TlsCertificates.open(config, this.log))),
+      step('data dir', () => ensureWritableDir(config.dataDir, (result) => reportDataDirModes(this.log, config.dataDir, result))),
+      named('registry', this.registry),
+    ];
+    const broker = step(
+      'broker',
+      async () => {
+        this.mqttAddress = await this.broker.start(this.tls?.material);
+        this.tls?.use(this.broker);
+      },
+      () => this.broker.stop(),
+    );
+    const operations = step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop());
+    // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
+    const cluster = this.cluster ? [named('cluster', this.cluster)] : [];
+    if (!this.leadership) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
+    // A node that must lead first: its front serves (forwarding to the leader) while it waits.
+    return [...front, ...cluster, broker, this.http, this.leadership];
+  }
+
+  /**
+   * The services that replay and write the journal, in start order. The order
+   * matters: the journal is replayed (each service replaying its own lines)
+   * before any device message is ingested here, so dedupe and alert state are
+   * complete; notifications listen before escalation, so an alert that passed
+   * 180 s while the hub was down escalates at once.
+   */
+  private pipelineServices(): Service[] {
     const { config } = this.options;
     const replayers: JournalReplayer[] = [
       this.outbox,
@@ -292,10 +326,6 @@ export class Hub {
       this.drills,
     ];
     return [
-      // First: a wrong certificate path is a one-line error before anything is opened.
-      step('tls', async () => (this.tls = await TlsCertificates.open(config, this.log))),
-      step('data dir', () => ensureWritableDir(config.dataDir, (result) => reportDataDirModes(this.log, config.dataDir, result))),
-      named('registry', this.registry),
       named('sessions', this.sessions),
       named('visits', this.visitStore),
       step(
@@ -320,18 +350,6 @@ export class Hub {
       named('command outbox', this.outbox),
       named('alert commands', this.alertCommands),
       named('load shedder', this.load),
-      // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
-      ...(this.cluster ? [named('cluster', this.cluster)] : []),
-      step(
-        'broker',
-        async () => {
-          this.mqttAddress = await this.broker.start(this.tls?.material);
-          this.tls?.use(this.broker);
-        },
-        () => this.broker.stop(),
-      ),
-      step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
-      this.http,
     ];
   }
 

@@ -8,7 +8,9 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
 import type { createApi } from '../api/app.js';
 import { guardHttpServer } from '../api/http-server-guard.js';
 import type { TlsCertificates } from '../config/tls-certificates.js';
@@ -17,6 +19,17 @@ import type { Service } from '../core/service.js';
 import type { StreamServer } from '../realtime/stream-server.js';
 
 export type HubApp = ReturnType<typeof createApi>;
+
+/**
+ * What a cluster node serves while another node leads (issue 12): its own
+ * /health and /metrics, and everything else forwarded to the leader
+ * (hub/cluster/leader-proxy.ts). Replaced by the hub's own app on `promote()`.
+ */
+export interface FollowerFront {
+  /** Gets @hono/node-server's bindings too (the client's socket, for its address). */
+  fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
 
 export interface HttpListenerDeps {
   host: string;
@@ -27,6 +40,8 @@ export interface HttpListenerDeps {
   /** The TLS material, once the TLS service has read it (undefined: plain HTTP). */
   tls(): TlsCertificates | undefined;
   log: Logger;
+  /** Set on a cluster node: served until `promote()`; the app is built only then. */
+  front?: FollowerFront | undefined;
 }
 
 export class HttpListener implements Service {
@@ -38,15 +53,30 @@ export class HttpListener implements Service {
   constructor(private readonly deps: HttpListenerDeps) {}
 
   async start(): Promise<void> {
-    const app = (this.app = this.deps.makeApp());
-    const server = this.createServer(app.fetch);
+    const { front, stream } = this.deps;
+    let server: Server;
+    if (front) {
+      // One server for the node's whole life: connections opened while it followed stay up when it leads.
+      server = this.createServer((request, env) => (this.app ? this.app.fetch(request, env) : front.fetch(request, env as HttpBindings)));
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => (this.app ? stream.onUpgrade(req, socket, head) : front.upgrade(req, socket, head)));
+    } else {
+      const app = (this.app = this.deps.makeApp());
+      server = this.createServer(app.fetch);
+      stream.attach(server);
+    }
     // No request, however malformed, may throw past its handler (issue 10 item 1).
     guardHttpServer(server, this.deps.log);
-    this.deps.stream.attach(server);
     server.listen(this.deps.port, this.deps.host);
     this.server = server;
     await once(server, 'listening');
     this.address = server.address() as AddressInfo;
+  }
+
+  /** A cluster node that now leads: its own app and stream from the next request on. */
+  promote(): void {
+    if (this.app || !this.deps.front) return;
+    this.deps.stream.listen();
+    this.app = this.deps.makeApp();
   }
 
   async stop(): Promise<void> {
@@ -60,7 +90,7 @@ export class HttpListener implements Service {
   }
 
   /** HTTPS (and so wss) when TLS is configured, plain HTTP otherwise; the same app either way. */
-  private createServer(fetch: HubApp['fetch']): Server {
+  private createServer(fetch: Parameters<typeof createAdaptorServer>[0]['fetch']): Server {
     const tls = this.deps.tls();
     if (!tls) return createAdaptorServer({ fetch }) as Server;
     // A stranger's unfinished handshake is dropped after 10 s (Node's default: 120 s).

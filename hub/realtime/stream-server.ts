@@ -72,8 +72,18 @@ export class StreamServer {
 
   constructor(private readonly deps: StreamServerDeps) {}
 
+  /** Serves the stream on this server's upgrades and starts broadcasting. */
   attach(server: Server): void {
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.listen();
+  }
+
+  /**
+   * Starts broadcasting the hub's events to the sockets it serves. Separate
+   * from attach for a cluster node that serves the stream only once it leads
+   * (until then its upgrades go to the leader: hub/compose/http-listener.ts).
+   */
+  listen(): void {
     const { bus } = this.deps;
     this.unsubscribe.push(
       bus.on('alert.raised', (alert) => this.publish('alert.raised', alert.homeId, { alert: summarize(alert) })),
@@ -106,7 +116,7 @@ export class StreamServer {
    * socket gets an HTTP refusal or the WebSocket, and nothing throws out of the
    * 'upgrade' event, where an exception would stop the whole process.
    */
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node's HTTP server stops listening for errors on a socket it hands to 'upgrade':
     // a client resetting it mid-handshake would otherwise be an uncaught 'error' event.
     socket.on('error', () => socket.destroy());
