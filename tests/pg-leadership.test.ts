@@ -134,6 +134,30 @@ describe('a standby (waitForLeadership)', () => {
     await waitFor(() => heard[loser].length === 2, 'the other standby to hear of the new leader');
     expect(heard[loser]).toEqual(['node-a@1', `${winnerName}@2`]);
   });
+
+  it('outlasts a lost connection while it waits, and stops waiting when closed', async () => {
+    const a = await openJournal({ identity: () => ({ nodeId: 'node-a' }) });
+    const waits: number[] = [];
+    const b = journal({ waitForLeadership: true, onWaitingForLock: (_h, l) => waits.push(l.epoch) });
+    const opening = b.open();
+    await waitFor(() => waits.length === 1, 'the standby waiting');
+    const holderPid = Number((await sql<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0]!.pid);
+    await withAdmin((c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'home-care-hub journal writer%' AND pid <> $2", [db.name, holderPid]));
+    await waitFor(() => waits.length === 2, 'the standby waiting again on a new connection');
+    await a.close();
+    await opening;
+    expect(b.leaderEpoch).toBe(2);
+    const cWaits: number[] = [];
+    const c = journal({ waitForLeadership: true, onWaitingForLock: (_h, l) => cWaits.push(l.epoch) });
+    const cOpening = c.open().then(
+      () => 'opened',
+      (err: Error) => err.message,
+    );
+    await waitFor(() => cWaits.length === 1, 'a second standby waiting');
+    await c.close(); // while it waits for b
+    expect(await cOpening).toMatch(/ended while waiting for the lock/);
+    expect((await writerBackends()).length).toBe(1);
+  });
 });
 
 describe("the writer session's lease", () => {

@@ -78,6 +78,9 @@ export function selectStores(settings: StoreSettings): Stores {
       waitForLeadership: settings.leadership?.waitForLeadership,
       identity: settings.leadership?.identity,
     });
+    journal.onLeadershipLost((err) =>
+      log.fatal({ module: 'journal', err: err.message }, 'LEADERSHIP LOST: this node no longer holds the journal lock and writes nothing more; restart it (in a cluster it comes back as a standby)'),
+    );
     return {
       kind: 'postgres',
       registry: new PgRegistryStore(db),

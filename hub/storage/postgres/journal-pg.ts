@@ -139,9 +139,12 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       if (this.state === 'opening') this.state = 'open';
       return count;
     } catch (err) {
-      this.state = 'closed';
-      await this.writer.end();
-      await this.db.release();
+      // close() during the wait (a standby told to stop) ends the writer and releases the database itself.
+      if (!this.closing) {
+        this.state = 'closed';
+        await this.writer.end();
+        await this.db.release();
+      }
       throw err;
     }
   }

@@ -69,6 +69,8 @@ export interface WriterConnectionOptions {
 }
 
 const POLL_MS = 100;
+/** Longest pause between a standby's attempts to reconnect while the database is unreachable. */
+const STANDBY_RETRY_MAX_MS = 5_000;
 
 export class JournalWriterConnection implements Queryable {
   private client: Client | undefined;
@@ -104,9 +106,23 @@ export class JournalWriterConnection implements Queryable {
     return this.lost;
   }
 
-  /** Connects and takes the lock; rejects with JournalLockedError when it stays held (not with waitForLeadership). */
+  /**
+   * Connects and takes the lock; rejects with JournalLockedError when it stays
+   * held. A standby (waitForLeadership) waits without limit instead, and a
+   * connection lost while it waits (a database restart) is made again: a
+   * standby is there to outlast such things. end() stops the wait.
+   */
   async open(): Promise<LeaderRecord> {
-    await this.connected();
+    for (let delay = 250; ; delay = Math.min(STANDBY_RETRY_MAX_MS, delay * 2)) {
+      try {
+        await this.connected();
+        break;
+      } catch (err) {
+        if (!this.options.waitForLeadership || this.ended || !isConnectionError(err)) throw err;
+        this.options.db.noteConnectionError(err);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
     this.keepAlive.start();
     return this.leading!;
   }
@@ -179,6 +195,7 @@ export class JournalWriterConnection implements Queryable {
     const deadline = forever ? Infinity : Date.now() + (this.options.lockWaitMs ?? 30_000);
     let toldEpoch: number | undefined;
     for (;;) {
+      if (this.ended) throw new Error('journal writer connection ended while waiting for the lock');
       const { locked, leader } = await tryJournalLock(client);
       // Reconnecting: whoever led since us wrote rows after ours; waiting longer cannot help.
       if (mine && leader.epoch !== mine.epoch) throw ledSince(leader, mine);
