@@ -153,6 +153,7 @@ export class Hub {
       log,
       messageKeyOf: deviceMessageKeyOf,
       journalFileOpener: options.journalFileOpener,
+      leadership: { leaseMs: config.leaderLeaseMs },
     });
     this.registry = new Registry(stores.registry, now);
     this.journal = stores.journal;

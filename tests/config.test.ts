@@ -66,6 +66,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes HUB_LEADER_LEASE_MS in whole milliseconds, at least 1000 (default 10 s)', () => {
+    expect(loadConfig({}).leaderLeaseMs).toBe(10_000);
+    expect(loadConfig({ env: { HUB_LEADER_LEASE_MS: '4000' } }).leaderLeaseMs).toBe(4_000);
+    expect(problems(() => loadConfig({ env: { HUB_LEADER_LEASE_MS: '500' } }))).toEqual(['HUB_LEADER_LEASE_MS must be at least 1000 (ms) (got "500")']);
+    expect(problems(() => loadConfig({ argv: ['--leader-lease-ms', '10s'] }))).toEqual([expect.stringMatching(/^--leader-lease-ms must be a whole number of milliseconds, at least 1000 \(got "10s"\)/)]);
+  });
+
   it('rejects unknown flags with a pointer to --help', () => {
     expect(problems(() => loadConfig({ argv: ['--mqtt-prot', '1'] }))[0]).toMatch(/--mqtt-prot.*--help/);
   });

@@ -165,7 +165,8 @@ describe('one writer per database (the advisory lock)', () => {
 
   it('stops writing for good when another session took the lock while its connection was down', async () => {
     const errors: Error[] = [];
-    const j = await openJournal({ lockWaitMs: 200, onError: (e) => errors.push(e) });
+    // A long lease: no keep-alive ping (every lease/5 when idle) may reconnect before the thief takes the lock.
+    const j = await openJournal({ lockWaitMs: 200, leaseMs: 60_000, onError: (e) => errors.push(e) });
     await j.append('a', 1).durable;
     await pg.terminateBackends();
     const [classId, objId] = JOURNAL_LOCK;

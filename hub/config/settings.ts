@@ -227,6 +227,13 @@ export const SETTINGS = {
     schema: z.string().regex(NODE_ID_PATTERN, 'must be 1–63 letters, digits, dots, dashes or underscores, starting with a letter or digit').optional(),
     hint: "this node's name in a cluster, /health, /metrics and ops webhooks (default: <host name>-<MQTT port>)",
   },
+  leaderLeaseMs: {
+    env: 'HUB_LEADER_LEASE_MS',
+    flag: 'leader-lease-ms',
+    // PostgreSQL only: the journal writer session's idle timeout (hub/storage/postgres/writer-lease.ts).
+    schema: positiveInt('a whole number of milliseconds, at least 1000').min(1_000, 'must be at least 1000 (ms)').default(10_000),
+    hint: "with HUB_DATABASE_URL: a leader frozen this long loses its database session and the journal's lock; a standby takes over (docs/CLUSTER.md)",
+  },
   metricsToken: {
     env: 'HUB_METRICS_TOKEN',
     flag: 'metrics-token',

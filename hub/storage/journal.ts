@@ -70,6 +70,12 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
   get lastError(): string | undefined {
     return this.failure?.message;
   }
+  /** Files have one writer by construction (the data dir): no epochs. */
+  get leaderEpoch(): undefined {
+    return undefined;
+  }
+  /** Never told: the files journal is not shared between processes, so it has no leadership to lose. */
+  onLeadershipLost(): void {}
 
   /**
    * Creates the directory, replays every line in order into `onEntry`, repairs

@@ -94,6 +94,18 @@ export interface DeviceMessageKey {
  * ingest → rules → alert path stays synchronous and the broker can await
  * durability before the PUBACK.
  */
+/** Who leads the cluster: the cluster_leader row (PostgreSQL, migration 0003) and whether its lock is held now. */
+export interface LeaderRecord {
+  /** 0 before anyone ever led; +1 at every change of leader. */
+  epoch: number;
+  nodeId: string | null;
+  /** Where front ends proxy to; null when the leader did not say (a hub alone). */
+  httpUrl: string | null;
+  since: Date | null;
+  /** Whether some session holds the leadership lock now: false after the leader's session ended and before the next one took it. */
+  held: boolean;
+}
+
 export interface JournalStore {
   /** For messages and /health: the journal directory, or the database. */
   readonly location: string;
@@ -122,6 +134,21 @@ export interface JournalStore {
    * when only `isJournaled` can tell. Only a store with `isJournaled` has it.
    */
   isSurelyNew?(key: DeviceMessageKey): boolean;
+  /**
+   * The epoch this process writes under (PostgreSQL: the cluster_leader row,
+   * +1 at every change of leader). Undefined for files, which have one writer
+   * by construction, and before open().
+   */
+  readonly leaderEpoch: number | undefined;
+  /**
+   * Registers a listener told once when this process stops being the
+   * journal's writer (PostgreSQL: its lock session ended in a cluster, or
+   * another process led since; told at once if that already happened). Every
+   * later append is refused. Files never lose it.
+   */
+  onLeadershipLost(listener: (err: Error) => void): void;
+  /** PostgreSQL: reads the leader record (for front ends and /health) through the pool. Absent for files. */
+  readLeader?(): Promise<LeaderRecord>;
 }
 
 // ── sessions ─────────────────────────────────────────────────────────────

@@ -15,6 +15,7 @@ import { VisitsFile } from './files/visits-file.js';
 import { WebhooksFile } from './files/webhooks-file.js';
 import { Journal, type OpenJournalFile } from './journal.js';
 import type { DeliveryLogStore, DeviceMessageKey, JournalStore, RegistryStore, RulesSnapshotStore, SessionsStore, VisitsStore, WebhooksStore } from './ports.js';
+import type { LeaderIdentity } from './postgres/cluster-leader.js';
 import { PgDatabase } from './postgres/database.js';
 import { PgDeliveryLog } from './postgres/delivery-log-pg.js';
 import { PgJournal } from './postgres/journal-pg.js';
@@ -33,6 +34,17 @@ export interface StoreSettings {
   messageKeyOf: (type: string, data: unknown) => DeviceMessageKey | undefined;
   /** Tests only: wrap the journal's files. */
   journalFileOpener?: OpenJournalFile | undefined;
+  /** PostgreSQL only: the journal writer's lease and, for a cluster node, waiting for leadership (docs/CLUSTER.md). */
+  leadership?: LeadershipSettings | undefined;
+}
+
+export interface LeadershipSettings {
+  /** HUB_LEADER_LEASE_MS: the server ends a frozen leader's session after this long. */
+  leaseMs?: number | undefined;
+  /** A cluster node: the journal's open() waits for leadership without limit (a standby). */
+  waitForLeadership?: boolean | undefined;
+  /** Written into cluster_leader when this node becomes leader. */
+  identity?: (() => LeaderIdentity) | undefined;
 }
 
 export interface Stores {
@@ -57,9 +69,18 @@ export function selectStores(settings: StoreSettings): Stores {
       now,
       onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted; see the error for the rows concerned'),
       onWarning,
-      onWaitingForLock: (holder) => log.warn({ module: 'journal' }, `waiting for the journal's writer lock, held by ${holder} (a hub that just stopped finishes its last commit first)`),
+      onWaitingForLock: (holder, leader) =>
+        settings.leadership?.waitForLeadership
+          ? log.info({ module: 'journal', epoch: leader.epoch }, `standby: leader is ${leader.nodeId ?? 'unknown'}${leader.httpUrl ? ` at ${leader.httpUrl}` : ''} (${holder}); waiting for its lock`)
+          : log.warn({ module: 'journal' }, `waiting for the journal's writer lock, held by ${holder} (a hub that just stopped finishes its last commit first)`),
       messageKeyOf: settings.messageKeyOf,
+      leaseMs: settings.leadership?.leaseMs,
+      waitForLeadership: settings.leadership?.waitForLeadership,
+      identity: settings.leadership?.identity,
     });
+    journal.onLeadershipLost((err) =>
+      log.fatal({ module: 'journal', err: err.message }, 'LEADERSHIP LOST: this node no longer holds the journal lock and writes nothing more; restart it (in a cluster it comes back as a standby)'),
+    );
     return {
       kind: 'postgres',
       registry: new PgRegistryStore(db),

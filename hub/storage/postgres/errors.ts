@@ -18,13 +18,16 @@ function codeOf(err: unknown): string | undefined {
 
 /**
  * The connection is gone or cannot be made: a refused or reset socket, the
- * server shutting down or terminating this backend (57P01–57P03), a connection
- * exception (class 08), a database that does not accept connections (55000),
- * or node-postgres' own "Connection terminated" / connect timeout.
+ * server shutting down or terminating this backend (57P01–57P05: 57P05 is
+ * idle_session_timeout ending a session, writer-lease.ts), a transaction left
+ * idle past idle_in_transaction_session_timeout (25P03, which also ends the
+ * session), a connection exception (class 08), a database that does not
+ * accept connections (55000), or node-postgres' own "Connection terminated" /
+ * connect timeout.
  */
 export function isConnectionError(err: unknown): boolean {
   const code = codeOf(err);
-  if (code && (SOCKET_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '55000')) return true;
+  if (code && (SOCKET_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '25P03' || code === '55000')) return true;
   const message = (err as Error | null)?.message ?? '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(message);
 }

@@ -11,6 +11,8 @@
  * - Every write goes through one connection that holds the journal's advisory
  *   lock (journal-writer-connection.ts): one writer per database, and a
  *   restarted hub waits for a killed one's in-flight commit before replaying.
+ *   In a cluster that lock is leadership: a standby's open() waits for it, and
+ *   a leader that loses it fails for good and tells `onLeadershipLost`.
  * - Unlike a failed disk, a lost connection is expected to come back. The
  *   flush then retries THE SAME batch — same n, same hashes — until it
  *   commits, and the durable promises simply wait: no PUBACK, so devices keep
@@ -28,7 +30,8 @@ import type { AppendResult, DeviceMessageKey, JournalStore } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
 import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal } from './journal-sql.js';
-import { JournalLockedError, JournalWriterConnection } from './journal-writer-connection.js';
+import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
+import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
 import { NewestMessageKeys } from './newest-message-keys.js';
 
 export interface PgJournalOptions {
@@ -48,8 +51,14 @@ export interface PgJournalOptions {
   closeTimeoutMs?: number;
   /** How long open() (or a reconnect) waits for the journal's writer lock (journal-writer-connection.ts). */
   lockWaitMs?: number;
-  /** The lock is held by another session and open() is waiting for it. */
-  onWaitingForLock?: (holder: string) => void;
+  /** The lock is held by another session and open() is waiting for it; told again whenever another leader takes over. */
+  onWaitingForLock?: (holder: string, leader: LeaderRecord) => void;
+  /** A cluster node: open() waits for the lock (leadership) without limit; a lost session is lost leadership. */
+  waitForLeadership?: boolean;
+  /** The writer session's lease: the server ends it after this long idle (writer-lease.ts). Default 10 s. */
+  leaseMs?: number;
+  /** Written into cluster_leader when this process becomes leader. */
+  identity?: () => LeaderIdentity;
 }
 
 interface Batch extends QueuedBatch {
@@ -69,12 +78,21 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private closing: Promise<void> | undefined;
   private lookupsWaiting = 0;
   private readonly newestKeys = new NewestMessageKeys();
+  private readonly lostListeners: ((err: Error) => void)[] = [];
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
     super(options.now ?? Date.now, options.onError);
     this.db = options.db;
-    this.writer = new JournalWriterConnection({ db: options.db, lockWaitMs: options.lockWaitMs, onWaiting: options.onWaitingForLock });
+    this.writer = new JournalWriterConnection({
+      db: options.db,
+      lockWaitMs: options.lockWaitMs,
+      onWaiting: options.onWaitingForLock,
+      waitForLeadership: options.waitForLeadership,
+      leaseMs: options.leaseMs,
+      identity: options.identity,
+      onLeadershipLost: (err) => this.tellLost(err),
+    });
     this.maxBatch = options.maxBatch ?? 2_000;
   }
 
@@ -82,10 +100,27 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.db.description;
   }
   get healthy(): boolean {
-    return this.failure === undefined && this.stalled === undefined && this.db.healthy;
+    return this.failure === undefined && this.stalled === undefined && this.writer.leadershipLost === undefined && this.db.healthy;
   }
   get lastError(): string | undefined {
-    return this.failure?.message ?? this.db.lastError ?? this.stalled;
+    return this.failure?.message ?? this.writer.leadershipLost?.message ?? this.db.lastError ?? this.stalled;
+  }
+
+  /** The epoch this process writes under (cluster_leader); undefined until open() took the lock. */
+  get leaderEpoch(): number | undefined {
+    return this.writer.leader?.epoch;
+  }
+
+  /** Who leads now (the cluster_leader row), through the pool: also works on a standby and after the lock was lost. */
+  readLeader(): Promise<LeaderRecord> {
+    return readLeader(this.db);
+  }
+
+  /** Told once when the lock is lost (or already was): every later append is refused. */
+  onLeadershipLost(listener: (err: Error) => void): void {
+    const lost = this.writer.leadershipLost;
+    if (lost) listener(lost);
+    else this.lostListeners.push(listener);
   }
 
   /**
@@ -104,10 +139,23 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       if (this.state === 'opening') this.state = 'open';
       return count;
     } catch (err) {
-      this.state = 'closed';
-      await this.writer.end();
-      await this.db.release();
+      // close() during the wait (a standby told to stop) ends the writer and releases the database itself.
+      if (!this.closing) {
+        this.state = 'closed';
+        await this.writer.end();
+        await this.db.release();
+      }
       throw err;
+    }
+  }
+
+  private tellLost(err: Error): void {
+    for (const listener of this.lostListeners.splice(0)) {
+      try {
+        listener(err);
+      } catch {
+        // One throwing listener must not keep the others from hearing it.
+      }
     }
   }
 
@@ -221,7 +269,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
             return;
           }
           if (presence === 'other') throw new Error('rows with these n already exist and differ: another process writes this journal', { cause: err });
-        } else if (isPermanentError(err) || err instanceof JournalLockedError) {
+        } else if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError) {
           throw err;
         }
         this.stalled = `${this.location}: ${(err as Error).message}`;

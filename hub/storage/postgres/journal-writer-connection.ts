@@ -1,7 +1,8 @@
 /**
  * The one connection that writes the journal, holding the journal's
- * session-level advisory lock for as long as it lives (issue 11 follow-up;
- * the fencing the cluster issue builds on).
+ * session-level advisory lock for as long as it lives: leadership in a
+ * cluster, and the fencing of a dead or frozen leader (issue 12,
+ * docs/CLUSTER.md "Leadership and fencing").
  *
  * Why a lock, and why on the writing connection itself: when a hub is killed
  * with SIGKILL while a batch INSERT is in flight, its server backend does not
@@ -10,22 +11,35 @@
  * could replay the journal before those rows land, carry on with the same n,
  * and collide with them. The backend that runs the INSERT is the one holding
  * the lock, so the lock is released only when that backend is gone, i.e.
- * after its last commit: the new hub's open() waits for exactly that.
+ * after its last commit: the new hub's open() waits for exactly that. A
+ * frozen leader's backend is ended by the server after a lease of idleness
+ * (writer-lease.ts), so that wait is bounded too.
  *
- * The same lock refuses a second hub writing the same database's journal:
- * its open() waits `lockWaitMs`, then stops with one line naming the holder.
- * After a lost connection the writer reconnects and takes the lock again
- * (waiting the same way); if someone else took it meanwhile, writing stops
- * for good — their rows, not ours, continue the chain.
+ * Right after taking the lock, in the lock's session, the writer starts a new
+ * epoch in `cluster_leader` (cluster-leader.ts).
+ *
+ * Two modes:
+ * - a hub alone (default): open() waits `lockWaitMs`, then stops with one
+ *   line naming the holder. After a lost connection the writer reconnects and
+ *   takes the lock again (waiting the same way) — only if the epoch is still
+ *   its own: if anyone else led meanwhile, their rows continue the chain, not
+ *   ours, and leadership is lost for good.
+ * - a cluster node (`waitForLeadership`): open() waits for the lock without
+ *   limit (a standby), telling `onWaiting` who leads whenever that changes.
+ *   Once leading, a lost session is lost leadership at once: the lock went
+ *   with it and a standby may already lead. The node exits and its
+ *   supervisor restarts it as a standby.
  */
+import { hostname } from 'node:os';
 import type { Client, QueryResult, QueryResultRow } from 'pg';
 import { StartupError } from '../../core/data-dir.js';
+import { claimLeadership, JOURNAL_LOCK, JOURNAL_LOCK_HELD, type LeaderIdentity, type LeaderRecord, readLeader, tryJournalLock } from './cluster-leader.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError } from './errors.js';
 import type { Queryable } from './journal-sql.js';
+import { applyLease, checkLeaseMs, DEFAULT_LEASE_MS, KeepAlive } from './writer-lease.js';
 
-/** pg_advisory_lock(int, int) key: 'HUB!' and the journal's number (the cluster's partitions take others). */
-export const JOURNAL_LOCK: readonly [number, number] = [0x48554221, 1];
+export { JOURNAL_LOCK } from './cluster-leader.js';
 
 /**
  * The lock is held by another session: not a connection problem, retrying the
@@ -33,30 +47,89 @@ export const JOURNAL_LOCK: readonly [number, number] = [0x48554221, 1];
  */
 export class JournalLockedError extends StartupError {}
 
+/** This process no longer leads: it must never write the journal again (a new process may lead later). */
+export class LeadershipLostError extends Error {
+  override name = 'LeadershipLostError';
+}
+
 export interface WriterConnectionOptions {
   db: PgDatabase;
   /** How long to wait for the lock (a killed hub's backend finishing; a second hub refused after it). */
   lockWaitMs?: number;
-  /** Told once per wait, with the holder's description, when the lock is not free at once. */
-  onWaiting?: (holder: string) => void;
+  /** A cluster node: open() waits for the lock without limit, and a lost session is lost leadership (module comment). */
+  waitForLeadership?: boolean;
+  /** The server ends the writer session after this long idle (writer-lease.ts); default 10 s. */
+  leaseMs?: number;
+  /** Written into cluster_leader when this process becomes leader; default: host name and pid. */
+  identity?: () => LeaderIdentity;
+  /** Told when the lock is not free at once, and again whenever another leader takes over during the wait. */
+  onWaiting?: (holder: string, leader: LeaderRecord) => void;
+  /** Told once, when this process stops being the leader. */
+  onLeadershipLost?: (err: LeadershipLostError) => void;
 }
 
 const POLL_MS = 100;
+/** Longest pause between a standby's attempts to reconnect while the database is unreachable. */
+const STANDBY_RETRY_MAX_MS = 5_000;
 
 export class JournalWriterConnection implements Queryable {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private ended = false;
+  /** The epoch this process leads under; set once the lock was first taken. */
+  private leading: LeaderRecord | undefined;
+  private lost: LeadershipLostError | undefined;
+  private running = 0;
+  private lastDoneAt = Date.now();
+  private readonly leaseMs: number;
+  private readonly keepAlive: KeepAlive;
 
-  constructor(private readonly options: WriterConnectionOptions) {}
+  /** Only checks and assigns: nothing connects before open(). */
+  constructor(private readonly options: WriterConnectionOptions) {
+    this.leaseMs = checkLeaseMs(options.leaseMs ?? DEFAULT_LEASE_MS);
+    this.keepAlive = new KeepAlive({
+      leaseMs: this.leaseMs,
+      idleFor: () => (this.running > 0 ? undefined : Date.now() - this.lastDoneAt),
+      ping: () => this.query('SELECT 1'),
+      onNoAnswer: () => {
+        if (this.client) this.drop(this.client, new Error(`the writer session did not answer a ping within the lease (${this.leaseMs} ms)`));
+      },
+    });
+  }
 
-  /** Connects and takes the lock; rejects with JournalLockedError when it stays held. */
-  async open(): Promise<void> {
-    await this.connected();
+  /** The leader record this process wrote when it took the lock; undefined before. */
+  get leader(): LeaderRecord | undefined {
+    return this.leading;
+  }
+  /** Set once leadership is lost: why. */
+  get leadershipLost(): LeadershipLostError | undefined {
+    return this.lost;
+  }
+
+  /**
+   * Connects and takes the lock; rejects with JournalLockedError when it stays
+   * held. A standby (waitForLeadership) waits without limit instead, and a
+   * connection lost while it waits (a database restart) is made again: a
+   * standby is there to outlast such things. end() stops the wait.
+   */
+  async open(): Promise<LeaderRecord> {
+    for (let delay = 250; ; delay = Math.min(STANDBY_RETRY_MAX_MS, delay * 2)) {
+      try {
+        await this.connected();
+        break;
+      } catch (err) {
+        if (!this.options.waitForLeadership || this.ended || !isConnectionError(err)) throw err;
+        this.options.db.noteConnectionError(err);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    this.keepAlive.start();
+    return this.leading!;
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     const client = await this.connected();
+    this.running += 1;
     try {
       const result = await client.query<R>(text, values);
       this.options.db.noteAnswered();
@@ -64,18 +137,23 @@ export class JournalWriterConnection implements Queryable {
     } catch (err) {
       if (isConnectionError(err)) this.drop(client, err);
       throw err;
+    } finally {
+      this.running -= 1;
+      this.lastDoneAt = Date.now();
     }
   }
 
   /** Ends the connection, which releases the lock. */
   async end(): Promise<void> {
     this.ended = true;
+    this.keepAlive.stop();
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     await client?.end().catch(() => undefined);
   }
 
   private connected(): Promise<Client> {
+    if (this.lost) return Promise.reject(this.lost);
     if (this.ended) return Promise.reject(new Error('journal writer connection already ended'));
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= this.connectAndLock().finally(() => (this.connecting = undefined));
@@ -88,9 +166,13 @@ export class JournalWriterConnection implements Queryable {
     // A connection the server ends while idle is reported here; without a listener pg would throw.
     client.on('error', (err) => this.drop(client, err));
     try {
+      // Before the lock: a process frozen right after the server granted it must still lose it.
+      await applyLease(client, this.leaseMs);
       await this.lock(client);
+      this.leading = this.leading ? await this.confirmEpoch(client, this.leading) : await claimLeadership(client, this.identity());
     } catch (err) {
       await client.end().catch(() => undefined);
+      if (err instanceof LeadershipLostError) this.loseLeadership(err);
       throw err;
     }
     if (this.ended) {
@@ -98,29 +180,53 @@ export class JournalWriterConnection implements Queryable {
       throw new Error('journal writer connection ended while connecting');
     }
     this.client = client;
+    this.lastDoneAt = Date.now();
     return client;
   }
 
+  private identity(): LeaderIdentity {
+    return this.options.identity?.() ?? { nodeId: `${hostname()}-pid${process.pid}` };
+  }
+
+  /** Waits for the lock: `lockWaitMs`, or without limit for a standby's first take. */
   private async lock(client: Client): Promise<void> {
-    const deadline = Date.now() + (this.options.lockWaitMs ?? 30_000);
-    let told = false;
+    const mine = this.leading;
+    const forever = this.options.waitForLeadership === true && mine === undefined;
+    const deadline = forever ? Infinity : Date.now() + (this.options.lockWaitMs ?? 30_000);
+    let toldEpoch: number | undefined;
     for (;;) {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...JOURNAL_LOCK]);
-      if (rows[0]?.locked) return;
-      // Who holds it is looked up only to say so: once when the wait starts, once when it ends.
+      if (this.ended) throw new Error('journal writer connection ended while waiting for the lock');
+      const { locked, leader } = await tryJournalLock(client);
+      // Reconnecting: whoever led since us wrote rows after ours; waiting longer cannot help.
+      if (mine && leader.epoch !== mine.epoch) throw ledSince(leader, mine);
+      if (locked) return;
+      // Who holds it is looked up only to say so: when the wait starts, when the leader changes, when it ends.
       const givingUp = Date.now() >= deadline;
-      if (givingUp || !told) {
+      if (givingUp || toldEpoch !== leader.epoch) {
         const holder = await describeHolder(client);
-        if (givingUp) {
-          throw new JournalLockedError(
-            `the journal in ${this.options.db.description} is being written by another process (${holder}); stop that hub (or let its last write finish), or give this hub a database of its own in HUB_DATABASE_URL`,
-          );
-        }
-        this.options.onWaiting?.(holder);
-        told = true;
+        if (givingUp) throw this.refusal(holder, mine !== undefined);
+        this.options.onWaiting?.(holder, leader);
+        toldEpoch = leader.epoch;
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
+  }
+
+  /** Reconnected with the lock: continue only if nobody led in between (read after the lock, so nobody can change it now). */
+  private async confirmEpoch(client: Client, mine: LeaderRecord): Promise<LeaderRecord> {
+    const now = await readLeader(client);
+    if (now.epoch !== mine.epoch) throw ledSince(now, mine);
+    return mine;
+  }
+
+  private refusal(holder: string, reconnecting: boolean): Error {
+    const where = this.options.db.description;
+    if (reconnecting) {
+      return new LeadershipLostError(`lost the journal's writer lock in ${where}: it is being written by another process (${holder}) since this hub's connection dropped`);
+    }
+    return new JournalLockedError(
+      `the journal in ${where} is being written by another process (${holder}); stop that hub (or let its last write finish), or give this hub a database of its own in HUB_DATABASE_URL`,
+    );
   }
 
   private drop(client: Client, err: unknown): void {
@@ -128,7 +234,28 @@ export class JournalWriterConnection implements Queryable {
     this.client = undefined;
     this.options.db.noteConnectionError(err);
     client.end().catch(() => undefined);
+    if (this.options.waitForLeadership && !this.ended) {
+      const why = (err as Error).message || String(err);
+      this.loseLeadership(new LeadershipLostError(`the leader's database session ended (${why}): the leadership lock went with it, and a standby may lead by now`));
+    }
   }
+
+  private loseLeadership(err: LeadershipLostError): void {
+    if (this.lost) return;
+    this.lost = err;
+    this.keepAlive.stop();
+    try {
+      this.options.onLeadershipLost?.(err);
+    } catch {
+      // A throwing listener must not keep the writer from refusing every later write.
+    }
+  }
+}
+
+function ledSince(leader: LeaderRecord, mine: LeaderRecord): LeadershipLostError {
+  return new LeadershipLostError(
+    `node ${leader.nodeId ?? '(unknown)'} leads the journal since ${leader.since?.toISOString() ?? 'an unknown time'} (epoch ${leader.epoch}; this process led epoch ${mine.epoch})`,
+  );
 }
 
 /** Who holds the journal lock, for the waiting and refusal messages. */
@@ -136,7 +263,7 @@ async function describeHolder(client: Client): Promise<string> {
   const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null }>(
     `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2 AND l.granted`,
+      WHERE ${JOURNAL_LOCK_HELD}`,
     [...JOURNAL_LOCK],
   );
   const r = rows[0];
