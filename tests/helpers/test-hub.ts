@@ -16,17 +16,13 @@ import type { Clock } from '../../hub/core/clock.js';
 import type { Logger } from '../../hub/core/logger.js';
 import type { OpenJournalFile } from '../../hub/storage/journal.js';
 import { ApiClient } from './api-client.js';
+import { provisionHomeThrough, type ProvisionedDevice, type ProvisionOptions } from './provision.js';
 import { createPgDatabase } from './pg-server.js';
 import { makeTempDir } from './temp-dir.js';
 
 export const ADMIN_PASSWORD = 'admin-pass-for-tests';
 
-export interface ProvisionedDevice {
-  id: string;
-  kind: string;
-  secret: string;
-  homeId: string;
-}
+export type { ProvisionedDevice };
 
 export interface TestHub {
   hub: Hub;
@@ -40,7 +36,7 @@ export interface TestHub {
   mqttsUrl: string | undefined;
   httpUrl: string;
   api: ApiClient;
-  provisionHome(options?: { kinds?: string[]; live?: boolean; conditions?: string[] }): Promise<{ homeId: string; devices: ProvisionedDevice[] }>;
+  provisionHome(options?: ProvisionOptions): Promise<{ homeId: string; devices: ProvisionedDevice[] }>;
   stop(): Promise<void>;
 }
 
@@ -92,7 +88,6 @@ export async function startTestHub(
   const httpUrl = `${started.https ? 'https' : 'http'}://127.0.0.1:${started.http.port}`;
   const api = new ApiClient(httpUrl, options.fetch);
   await api.login('admin', ADMIN_PASSWORD);
-  let serial = 0;
 
   return {
     hub,
@@ -104,26 +99,7 @@ export async function startTestHub(
     mqttsUrl: started.mqtts ? `mqtts://127.0.0.1:${started.mqtts.port}` : undefined,
     httpUrl,
     api,
-    async provisionHome({ kinds = ['bracelet'], live = true, conditions = [] } = {}) {
-      const home = await api.post('/api/v1/homes', {
-        name: 'Test home',
-        address: '1 Test Road',
-        resident: { name: 'Wang Lan', birthYear: 1941, conditions },
-      });
-      if (home.status !== 201) throw new Error(`create home: ${home.status} ${JSON.stringify(home.body)}`);
-      const homeId = home.body.id as string;
-      const devices: ProvisionedDevice[] = [];
-      for (const kind of kinds) {
-        const res = await api.post(`/api/v1/homes/${homeId}/devices`, { kind, serial: `SN-${process.pid}-${++serial}-${kind}` });
-        if (res.status !== 201) throw new Error(`add device: ${res.status} ${JSON.stringify(res.body)}`);
-        devices.push({ id: res.body.id, kind, secret: res.body.secret, homeId });
-      }
-      if (live) {
-        const res = await api.post(`/api/v1/homes/${homeId}/go-live`, { overrideReason: 'test fixture: devices are not commissioned' });
-        if (res.status !== 200) throw new Error(`go live: ${res.status} ${JSON.stringify(res.body)}`);
-      }
-      return { homeId, devices };
-    },
+    provisionHome: (provision) => provisionHomeThrough(api, provision),
     async stop() {
       await hub.stop();
       await temp?.remove();
