@@ -15,10 +15,7 @@ import { FollowUp } from './alerts/follow-up.js';
 import { CallbackService } from './callbacks/callback-service.js';
 import { CallbackStore } from './callbacks/callback-store.js';
 import { deviceMessageKeyOf } from './alerts/message-key.js';
-import { createApi } from './api/app.js';
-import { dataStatus } from './storage/data-status.js';
 import { AuditLog } from './audit/audit-log.js';
-import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { devicePolicy } from './broker/access-policy.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
@@ -37,12 +34,12 @@ import { silentLogger, type Logger } from './core/logger.js';
 import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { ensureAdmin, reportDataDirModes } from './compose/first-start.js';
+import { buildHubApp } from './compose/hub-app.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Leadership } from './compose/leadership.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
 import { HomeService } from './homes/home-service.js';
-import { RuleSettingsService } from './homes/rule-settings.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
@@ -64,6 +61,9 @@ import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
 import { OperatorPresence, PRESENCE_ROLES } from './shifts/presence.js';
 import { VisitStore } from './visits/visit-store.js';
+
+/** The built console: relative to this file, which the bundle (dist/hub.mjs) keeps one level down too. */
+const CONSOLE_DIR = fileURLToPath(new URL('../dashboard/dist/', import.meta.url));
 
 export interface HubOptions {
   config: HubConfig;
@@ -272,7 +272,7 @@ export class Hub {
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, callbacks: this.callbackStore, now, timezone: config.timezone });
     this.drills = new DrillService({ alerts: this.alerts, journal: this.journal, homes: this.registry, audit: this.audit, now });
-    this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => this.makeApp(), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
+    this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR }), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
     this.leadership = undefined; // wired with the cluster's forwarding and proxy (issue 12)
     this.services = new ServiceList(this.serviceOrder(), log);
   }
@@ -417,49 +417,20 @@ export class Hub {
     await this.rulesSnapshot.close();
   }
 
+
+  /** Where devices reach MQTT, for the installer's QR codes and the device page. */
+  private mqttEndpoint(): { host: string; port: number; tlsPort?: number } {
+    const { config } = this.options;
+    return {
+      host: config.publicMqttHost ?? config.host,
+      port: this.mqttAddress?.port ?? config.mqttPort,
+      ...(this.tls ? { tlsPort: this.broker.mqttsAddress?.port ?? config.mqttsPort } : {}),
+    };
+  }
+
   /** Alerts can be handed over only to an enabled operator, supervisor or admin. */
   private mayHold(username: string): boolean {
     const user = this.registry.findUser(username);
     return user !== undefined && !user.disabled && PRESENCE_ROLES.has(user.role);
-  }
-
-  private makeApp(): HubApp {
-    const { config } = this.options;
-    return createApi({
-      registry: this.registry,
-      homes: this.homes,
-      commissioning: this.commissioning,
-      devices: this.devices,
-      alerts: this.alerts,
-      lifecycle: this.lifecycle,
-      deviceConfig: this.deviceConfig,
-      outbox: this.outbox,
-      rules: RULES,
-      ruleSettings: new RuleSettingsService(RULES, this.registry, this.audit),
-      sessions: this.sessions,
-      loginGuard: new LoginGuard(() => this.clock.now()),
-      audit: this.audit,
-      notifications: this.notify,
-      now: () => this.clock.now(),
-      states: this.states,
-      visits: this.visits,
-      reports: this.reports,
-      callbacks: this.callbacks,
-      callbackStore: this.callbackStore,
-      presence: this.operators,
-      drills: this.drills,
-      mqttEndpoint: () => ({
-        host: config.publicMqttHost ?? config.host,
-        port: this.mqttAddress?.port ?? config.mqttPort,
-        ...(this.tls ? { tlsPort: this.broker.mqttsAddress?.port ?? config.mqttsPort } : {}),
-      }),
-      health: () => this.ops.health(),
-      metrics: this.ops.metricsRoute,
-      dataStatus: () => dataStatus({ dataDir: config.dataDir, backupDir: config.backupDir, storage: config.databaseUrl ? 'postgres' : 'files', alerts: () => this.alerts.list(), now: () => this.clock.now() }),
-      log: this.log.child({ module: 'api' }),
-      consoleDir: fileURLToPath(new URL('../dashboard/dist/', import.meta.url)),
-      bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
-      serveSourceMaps: config.serveSourceMaps,
-    });
   }
 }

@@ -11,7 +11,8 @@ import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import { CommandRelay } from './command-relay.js';
 import { HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
-import { singleNodeView, type ClusterView } from '../ops/cluster-view.js';
+import { singleNodeView, type ClusterView, type PartitionView } from '../ops/cluster-view.js';
+import type { LeaderSeen } from './leader-watch.js';
 
 export interface ClusterNodeDeps {
   nodeId: string;
@@ -22,6 +23,8 @@ export interface ClusterNodeDeps {
   bus: EventBus<HubEvents>;
   /** Closes a device's connection on this node's broker. */
   disconnectLocal(deviceId: string): boolean;
+  /** Set when the nodes share PostgreSQL and elect a leader (hub/compose/leadership.ts). */
+  leadership?: { leading(): boolean; leader(): LeaderSeen | undefined } | undefined;
   log: Logger;
 }
 
@@ -54,16 +57,24 @@ export class ClusterNode {
 
   /**
    * What /health and /metrics show of the cluster (hub/ops/cluster-view.ts):
-   * the peers the relay hears and whether Redis answers. Homes have no owner
-   * yet (issue 12 item 2), so every node still reports the one partition.
+   * the peers the relay hears, whether Redis answers, and — when the nodes
+   * elect a leader — this node's role and who leads.
    */
   view(): ClusterView {
     const alone = singleNodeView(this.nodeId);
+    const { leadership } = this.deps;
+    const none: PartitionView = { total: 1, owned: [] };
     return {
       nodeId: this.nodeId,
-      partitions: alone.partitions,
+      // One partition for now (docs/CLUSTER.md): the leader owns it, a standby nothing.
+      partitions: () => (!leadership || leadership.leading() ? alone.partitions() : none),
       peers: () => this.relay.peersSeen(),
       redis: () => (this.parts.reachable ? 'connected' : 'unreachable'),
+      role: () => (!leadership ? 'alone' : leadership.leading() ? 'leader' : 'standby'),
+      leader: () => {
+        const seen = leadership?.leader();
+        return seen ? { nodeId: seen.nodeId, epoch: seen.epoch, since: seen.since } : null;
+      },
     };
   }
 

@@ -20,11 +20,27 @@ export interface PartitionView {
 
 export type RedisState = 'not configured' | 'connected' | 'unreachable';
 
+/**
+ * alone: a hub without a cluster; leader: runs the pipeline for every home;
+ * standby: forwards devices and consoles to the leader, ready to take over
+ * (docs/CLUSTER.md "Leadership and fencing").
+ */
+export type NodeRole = 'alone' | 'leader' | 'standby';
+
+export interface LeaderView {
+  nodeId: string;
+  epoch: number;
+  since: string | undefined;
+}
+
 export interface ClusterView {
   readonly nodeId: string;
   partitions(): PartitionView;
   peers(): readonly PeerView[];
   redis(): RedisState;
+  role(): NodeRole;
+  /** Who leads now, as this node last read it; null alone or while nobody holds the lock. */
+  leader(): LeaderView | null;
 }
 
 /** Alone: one partition holding every home, owned here; no peers; no Redis. */
@@ -35,5 +51,7 @@ export function singleNodeView(nodeId: string): ClusterView {
     partitions: () => partitions,
     peers: () => [],
     redis: () => 'not configured',
+    role: () => 'alone',
+    leader: () => null,
   };
 }

@@ -6,7 +6,7 @@
  * `ok` is false — HTTP 503 — while the journal cannot make lines durable or
  * the pipeline is stalled. Nothing here is secret: no URL, no credential.
  */
-import type { ClusterView, RedisState } from './cluster-view.js';
+import type { ClusterView, LeaderView, NodeRole, RedisState } from './cluster-view.js';
 import type { PipelineStatus } from './pipeline-monitor.js';
 
 export interface HealthReport {
@@ -14,6 +14,9 @@ export interface HealthReport {
   /** Why `ok` is false, one line; absent when healthy. */
   reason?: string;
   node: { id: string };
+  /** alone, leader (runs the pipeline) or standby (forwards to the leader). */
+  role: NodeRole;
+  leader: LeaderView | null;
   partitions: { total: number; owned: number[]; all: boolean };
   peers: { nodeId: string; lastSeenAt: string }[];
   database: { kind: 'files' | 'postgresql'; state: 'ok' | 'failing' };
@@ -52,6 +55,8 @@ export function healthReport(s: HealthSources): HealthReport {
     ok: reason === undefined,
     ...(reason !== undefined ? { reason } : {}),
     node: { id: cluster.nodeId },
+    role: cluster.role(),
+    leader: cluster.leader(),
     partitions: { total: partitions.total, owned: [...partitions.owned], all: partitions.owned.length === partitions.total },
     peers: cluster.peers().map((p) => ({ nodeId: p.nodeId, lastSeenAt: iso(p.lastSeenAt) })),
     database: { kind: s.databaseKind, state: journal.healthy ? 'ok' : 'failing' },
