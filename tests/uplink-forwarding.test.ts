@@ -269,4 +269,18 @@ describe('telemetry, status and connections forwarded through Redis', () => {
     expect(connections).toEqual([['br-e', true]]);
     expect(await rowCount()).toBe(0); // nothing of this went through PostgreSQL
   });
+
+  it('a drain whose Redis does not answer fails to start, naming it without its password, and leaves nothing listening', async () => {
+    const store = await freshStore();
+    const settings = { redisUrl: 'redis://:hunter2-secret@127.0.0.1:1/0', redisPrefix: redis.prefix, nodeId: 'node-a', log };
+    const drain = drainOf(store, recorder().handle, { subscribe: (onMessage) => UplinkSubscriber.open(settings, onMessage) });
+    const failure = await drain.start().then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(failure).toMatch(/^cannot connect to HUB_REDIS_URL \(redis:\/\/127\.0\.0\.1:1\/0\)/);
+    expect(failure).not.toContain('hunter2');
+    const listening = await pg.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE '%listen inbound_alarm'`, [pg.name]);
+    expect(listening.rows).toEqual([]);
+  });
 });

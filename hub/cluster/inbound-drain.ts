@@ -77,9 +77,14 @@ export class InboundDrain {
   async start(): Promise<void> {
     this.running = true;
     this.abandoned = false;
-    // The listener wakes once it listens: that first round is the drain of the leftovers.
-    this.closables.push(await this.deps.store.listen(() => this.wake()));
-    if (this.deps.subscribe) this.closables.push(await this.deps.subscribe((m) => this.onForwarded(m)));
+    try {
+      // The listener wakes once it listens: that first round is the drain of the leftovers.
+      this.closables.push(await this.deps.store.listen(() => this.wake()));
+      if (this.deps.subscribe) this.closables.push(await this.deps.subscribe((m) => this.onForwarded(m)));
+    } catch (err) {
+      await this.stop(); // nothing half-started is left listening
+      throw err;
+    }
     this.pollTimer = setInterval(() => this.wake(), this.deps.pollEveryMs ?? 5_000);
     this.pollTimer.unref();
     await this.round;
