@@ -270,6 +270,16 @@ describe('telemetry, status and connections forwarded through Redis', () => {
     expect(await rowCount()).toBe(0); // nothing of this went through PostgreSQL
   });
 
+  it('still acks telemetry at once when the follower loses Redis, and counts what it could not send instead of queueing it', async () => {
+    const proxy = await startTcpProxy(Number(new URL(redis.url).port || 6379));
+    const publisher = keep(await UplinkPublisher.open({ redisUrl: `redis://127.0.0.1:${proxy.port}/0`, redisPrefix: redis.prefix, nodeId: 'node-b', log }), (p) => p.close());
+    const forwarder = forwarderOn(await freshStore(), publisher);
+    await proxy.cut();
+    for (let i = 0; i < 5; i++) expect(forwarder.handle('br-f', 'telemetry', Buffer.from(`{"hr":${60 + i}}`))).toBeUndefined();
+    // Within seconds, not after ioredis' ~10 s of retries of a command in flight: nothing is held.
+    await waitFor(() => publisher.dropped === 5, 'the five publishes to be refused', 3_000);
+  });
+
   it('a drain whose Redis does not answer fails to start, naming it without its password, and leaves nothing listening', async () => {
     const store = await freshStore();
     const settings = { redisUrl: 'redis://:hunter2-secret@127.0.0.1:1/0', redisPrefix: redis.prefix, nodeId: 'node-a', log };

@@ -15,7 +15,7 @@
  * device may subscribe only to its own command topic, without wildcards
  * (hub/broker/device-acl.ts).
  */
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
@@ -66,9 +66,9 @@ export interface UplinkBusSettings {
 }
 
 /** One Redis connection, ready, its errors logged (throttled, never with the URL's password). */
-async function connectRedis(settings: UplinkBusSettings, role: string, offlineQueue: boolean): Promise<Redis> {
+async function connectRedis(settings: UplinkBusSettings, role: string, options: RedisOptions): Promise<Redis> {
   const { Redis } = await import('ioredis'); // loaded only in a cluster
-  const conn = new Redis(settings.redisUrl, { lazyConnect: true, enableOfflineQueue: offlineQueue, connectionName: `hub ${settings.nodeId} ${role}` });
+  const conn = new Redis(settings.redisUrl, { lazyConnect: true, connectionName: `hub ${settings.nodeId} ${role}`, ...options });
   const throttle = new Throttle(10_000);
   conn.on('error', (err: Error) => {
     const passed = throttle.pass(role);
@@ -94,7 +94,10 @@ export class UplinkPublisher {
   ) {}
 
   static async open(settings: UplinkBusSettings): Promise<UplinkPublisher> {
-    return new UplinkPublisher(await connectRedis(settings, 'uplink pub', false), uplinkChannelName(settings.redisPrefix));
+    // No offline queue, no retry of a publish in flight when the connection drops (ioredis would
+    // hold it through 20 reconnect attempts, ~10 s): telemetry is sent now or dropped and counted.
+    const conn = await connectRedis(settings, 'uplink pub', { enableOfflineQueue: false, maxRetriesPerRequest: 0, enableAutoPipelining: true });
+    return new UplinkPublisher(conn, uplinkChannelName(settings.redisPrefix));
   }
 
   publish(message: ForwardedMessage): void {
@@ -114,14 +117,19 @@ export class UplinkSubscriber {
   private constructor(private readonly conn: Redis) {}
 
   static async open(settings: UplinkBusSettings, onMessage: (message: ForwardedMessage) => void): Promise<UplinkSubscriber> {
-    const conn = await connectRedis(settings, 'uplink sub', true);
+    const conn = await connectRedis(settings, 'uplink sub', {});
     const subscriber = new UplinkSubscriber(conn);
     const channel = uplinkChannelName(settings.redisPrefix);
     conn.on('message', (from: string, text: string) => {
       if (from !== channel) return;
       const decoded = decodeForwarded(text);
-      if ('refused' in decoded) subscriber.noteRefused(decoded.refused, settings.log);
-      else onMessage(decoded);
+      if ('refused' in decoded) return subscriber.noteRefused(decoded.refused, settings.log);
+      try {
+        onMessage(decoded);
+      } catch (err) {
+        // Thrown inside ioredis' event emitter it would end the process; one message is not worth that.
+        subscriber.noteRefused(`handler failed: ${(err as Error).message}`, settings.log);
+      }
     });
     try {
       await conn.subscribe(channel); // ioredis subscribes again by itself after a reconnect
