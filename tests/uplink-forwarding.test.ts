@@ -125,6 +125,19 @@ describe('alarms forwarded through PostgreSQL', () => {
     expect(leader.got.map((d) => d.payload.toString())).toEqual([alarm(7, 2_000), alarm(8), alarm(8, 3_000)].map(String));
   });
 
+  it('group-commits alarms that arrive together, answering each one (the same key twice in one batch: one row)', async () => {
+    const store = await freshStore();
+    const put = (deviceId: string, seq: number | undefined) =>
+      store.put({ deviceId, key: seq === undefined ? undefined : { seq, ts: 9 }, payload: alarm(seq ?? 0), receivedAt: 1_700_000_000_123, receivedBy: 'node-b' });
+    // Called in one turn: the first INSERT takes the first, the rest wait and go together in the next.
+    const answers = await Promise.all([put('br-g', 1), put('br-h', 1), put('br-h', 1), put('br-i', undefined), put('br-i', undefined), put('br-j', 2)]);
+    expect(answers.map((a) => a.stored)).toEqual([true, true, false, true, true, true]);
+    expect(await rowCount()).toBe(5);
+    const rows = await store.oldest(10);
+    expect(rows.map((r) => r.deviceId)).toEqual(['br-g', 'br-h', 'br-i', 'br-i', 'br-j']); // in the order given
+    expect(rows[0]).toMatchObject({ receivedAt: 1_700_000_000_123, receivedBy: 'node-b' });
+  });
+
   it('keeps a rejected alarm and the later alarms of its device, not the other devices’ ones', async () => {
     const store = await freshStore();
     const forwarder = forwarderOn(store);

@@ -2,13 +2,16 @@
  * Alarms forwarded to the leader, on PostgreSQL (InboundAlarmStore, migration
  * 0004, docs/CLUSTER.md "Forwarding to the leader").
  *
- * `put` is one statement in its own transaction — the INSERT and, only when a
- * row was inserted, the NOTIFY that wakes the leader (delivered at commit) —
- * so an alarm costs the follower one round trip before its PUBACK. Every
- * connection runs with synchronous_commit on (database.ts): when it returns,
- * the row is on the server's disk. Writes are not serialised here: the
- * forwarder keeps each device's messages in order, and different devices'
- * alarms must not wait for each other.
+ * `put` is group-committed, as the journal is: while one INSERT is in flight
+ * the alarms that arrive meanwhile wait, then go together in the next one —
+ * one statement (the rows, and a NOTIFY that wakes the leader, delivered at
+ * commit), one transaction, one fsync. Every connection runs with
+ * synchronous_commit on (database.ts): when it returns, the rows are on the
+ * server's disk and each alarm's promise resolves. An alarm a device
+ * retransmits while its first copy still waits conflicts with the message
+ * key and is answered `stored: false`. The forwarder keeps each device's
+ * alarms in order (one in flight per device), so a batch never holds two of
+ * one device.
  */
 import type { InboundAlarm, InboundAlarmStore, NewInboundAlarm } from '../ports.js';
 import type { PgDatabase } from './database.js';
@@ -18,14 +21,31 @@ import { explainPgError, PgStore } from './pg-store.js';
 /** The NOTIFY channel: a wake-up for the leader's drain, never the message itself. */
 export const INBOUND_ALARM_CHANNEL = 'inbound_alarm';
 
+/** Most alarms in one INSERT: the arrays are bound as six parameters, whatever the count. */
+const MAX_BATCH = 500;
+
+/** Rows in the order given; RETURNING names the keyed ones actually inserted (a conflict returns nothing). */
 const INSERT = `
   WITH stored AS (
     INSERT INTO inbound_alarm (device_id, seq, ts, payload, received_at, received_by)
-    VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6)
+    SELECT device_id, seq, ts, payload, to_timestamp(received_ms / 1000.0), received_by
+    FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::float8[], $6::text[])
+      WITH ORDINALITY AS input(device_id, seq, ts, payload, received_ms, received_by, i)
+    ORDER BY i
     ON CONFLICT (device_id, seq, ts) WHERE seq IS NOT NULL DO NOTHING
-    RETURNING id
+    RETURNING device_id, seq::text AS seq, ts::text AS ts
+  ), woken AS (
+    SELECT pg_notify('${INBOUND_ALARM_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM stored)
   )
-  SELECT id, pg_notify('${INBOUND_ALARM_CHANNEL}', '') FROM stored`;
+  SELECT device_id, seq, ts FROM stored, (SELECT count(*) FROM woken) AS w`;
+
+interface Waiting {
+  alarm: NewInboundAlarm;
+  resolve(result: { stored: boolean }): void;
+  reject(err: unknown): void;
+}
+
+const keyText = (deviceId: string, seq: unknown, ts: unknown) => `${deviceId} ${String(seq)} ${ts === null || ts === undefined ? '-' : String(ts)}`;
 
 interface Row {
   id: string;
@@ -37,6 +57,8 @@ interface Row {
 
 export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
   private readonly listeners = new Set<NotifyListener>();
+  private readonly waiting: Waiting[] = [];
+  private flushing = false;
 
   constructor(
     db: PgDatabase,
@@ -45,14 +67,45 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
     super(db);
   }
 
-  async put({ deviceId, key, payload, receivedAt, receivedBy }: NewInboundAlarm): Promise<{ stored: boolean }> {
-    await this.open();
+  put(alarm: NewInboundAlarm): Promise<{ stored: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ alarm, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /** One INSERT at a time; what arrives meanwhile forms the next batch. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
     try {
-      const { rows } = await this.db.query(INSERT, [deviceId, key?.seq ?? null, key?.ts ?? null, payload, receivedAt, receivedBy]);
-      return { stored: rows.length > 0 };
-    } catch (err) {
-      throw explainPgError(err, this.db);
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        try {
+          await this.open();
+          const inserted = await this.insert(batch.map((w) => w.alarm));
+          for (const w of batch) w.resolve({ stored: inserted(w.alarm) });
+        } catch (err) {
+          const explained = explainPgError(err, this.db);
+          for (const w of batch) w.reject(explained);
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
+  }
+
+  /** Inserts the batch; answers, per alarm, whether it made a row (keyless ones always do). */
+  private async insert(alarms: NewInboundAlarm[]): Promise<(alarm: NewInboundAlarm) => boolean> {
+    const { rows } = await this.db.query<{ device_id: string; seq: string; ts: string | null }>(INSERT, [
+      alarms.map((a) => a.deviceId),
+      alarms.map((a) => a.key?.seq ?? null),
+      alarms.map((a) => a.key?.ts ?? null),
+      alarms.map((a) => a.payload),
+      alarms.map((a) => a.receivedAt),
+      alarms.map((a) => a.receivedBy),
+    ]);
+    const stored = new Set(rows.map((r) => keyText(r.device_id, r.seq, r.ts)));
+    return (alarm) => !alarm.key || stored.delete(keyText(alarm.deviceId, alarm.key.seq, alarm.key.ts));
   }
 
   async oldest(limit: number): Promise<InboundAlarm[]> {
