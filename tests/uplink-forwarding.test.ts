@@ -136,6 +136,12 @@ describe('alarms forwarded through PostgreSQL', () => {
     const rows = await store.oldest(10);
     expect(rows.map((r) => r.deviceId)).toEqual(['br-g', 'br-h', 'br-i', 'br-i', 'br-j']); // in the order given
     expect(rows[0]).toMatchObject({ receivedAt: 1_700_000_000_123, receivedBy: 'node-b' });
+
+    // An alarm put from the callback of the one just answered starts a flush of its own.
+    let chained: { stored: boolean } | undefined;
+    void put('br-k', 1).then(() => put('br-k', 2).then((answer) => (chained = answer)));
+    await waitFor(() => chained !== undefined, 'the alarm put from the previous one’s callback to be stored', 5_000);
+    expect(chained).toEqual({ stored: true });
   });
 
   it('keeps a rejected alarm and the later alarms of its device, not the other devices’ ones', async () => {

@@ -58,7 +58,8 @@ interface Row {
 export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
   private readonly listeners = new Set<NotifyListener>();
   private readonly waiting: Waiting[] = [];
-  private flushing = false;
+  /** The flush in progress, if any (close() waits for it). */
+  private flushing: Promise<void> | undefined;
 
   constructor(
     db: PgDatabase,
@@ -70,13 +71,17 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
   put(alarm: NewInboundAlarm): Promise<{ stored: boolean }> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ alarm, resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.flushing ??= this.flush();
     });
   }
 
-  /** One INSERT at a time; what arrives meanwhile forms the next batch. */
+  /**
+   * One INSERT at a time; what arrives meanwhile forms the next batch. `flushing` is cleared in
+   * the same step as the last look at `waiting`: an alarm put by a callback of the batch just
+   * answered (the forwarder's next alarm of that device) must start a new flush, not find one
+   * that is already over.
+   */
   private async flush(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, MAX_BATCH);
@@ -90,7 +95,7 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
         }
       }
     } finally {
-      this.flushing = false;
+      this.flushing = undefined;
     }
   }
 
@@ -138,7 +143,9 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
     };
   }
 
+  /** Waits for the alarms already handed over (stored or refused), then releases the database. */
   override async close(): Promise<void> {
+    await this.flushing;
     await Promise.all([...this.listeners].map((l) => l.close()));
     this.listeners.clear();
     await super.close();
