@@ -109,6 +109,27 @@ describe('alarms forwarded through PostgreSQL', () => {
     await waitFor(async () => (await rowCount()) === 0, 'the delivered row to be deleted');
   });
 
+  it('stops cleanly: waits for the round in flight, deletes what it delivered, and takes nothing afterwards', async () => {
+    const store = await freshStore();
+    const forwarder = forwarderOn(store);
+    await forwarder.handle('br-s', 'event', alarm(1, 1));
+    let finish = () => undefined as void;
+    const slow = recorder(() => new Promise<void>((resolve) => (finish = resolve)));
+    const drain = drainOf(store, slow.handle);
+    const started = drain.start();
+    await waitFor(() => slow.got.length === 1, 'the drain to feed the row');
+    const stopped = drain.stop();
+    finish(); // the pipeline makes it durable while the drain is stopping
+    await Promise.all([started, stopped]);
+    expect(await rowCount()).toBe(0);
+
+    await forwarder.handle('br-s', 'event', alarm(2, 2)); // its NOTIFY finds no drain
+    const next = recorder();
+    await drainOf(store, next.handle).start();
+    expect(next.seqsOf('br-s')).toEqual([2]);
+    expect(slow.got).toHaveLength(1);
+  });
+
   it('acks a retransmission still waiting without a second row, and delivers it once (a missing ts is one value)', async () => {
     const store = await freshStore();
     const forwarder = forwarderOn(store);
