@@ -30,13 +30,14 @@ export interface JournalDedupe {
 
 /**
  * seq and ts of an event payload, read as ingest's validation will (non-negative integers), else undefined.
+ * Also the key of an alarm a follower forwards to the leader (hub/cluster/uplink-forwarder.ts).
  * This parses the payload a second time (ingest's decode step parses it again) on purpose: the
  * look-up must finish before ingest runs, and ingest's steps are synchronous, so the key cannot
  * come from ingest's parse without handing a parsed body through the scheduler, the ops tap and
  * ingest's entry for the PostgreSQL path alone. It is events only (telemetry never gets here),
  * one small JSON object each, rare next to telemetry.
  */
-function eventMessageKey(deviceId: string, payload: Buffer): DeviceMessageKey | undefined {
+export function eventMessageKey(deviceId: string, payload: Buffer): DeviceMessageKey | undefined {
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));

@@ -231,3 +231,53 @@ export interface RulesSnapshotStore {
   take(now: number): Promise<RulesSnapshot | undefined>;
   close(): Promise<void>;
 }
+
+// ── alarms forwarded to the leader (cluster) ─────────────────────────────
+
+/** An alarm a follower received, as it hands it to the store before the device's PUBACK. */
+export interface NewInboundAlarm {
+  deviceId: string;
+  /** The message key (seq, ts) when the payload has one; without it the row is never a duplicate. */
+  key: { seq: number; ts?: number | undefined } | undefined;
+  payload: Buffer;
+  receivedAt: number;
+  /** The node id of the follower that received it. */
+  receivedBy: string;
+}
+
+/** A stored alarm, as the leader reads it back. */
+export interface InboundAlarm {
+  /** The row's id (a bigserial, as text): the order the leader feeds rows in. */
+  id: string;
+  deviceId: string;
+  payload: Buffer;
+  receivedAt: number;
+  receivedBy: string;
+}
+
+/**
+ * Alarms on their way from the node that received them to the leader, which
+ * runs the pipeline (issue 12 item 2, docs/CLUSTER.md "Forwarding to the
+ * leader"). PostgreSQL only: the rows must outlive either node.
+ */
+export interface InboundAlarmStore {
+  readonly location: string;
+  /**
+   * Resolves once the alarm is committed (synchronous_commit on): the device
+   * may have its PUBACK. `stored: false` when an alarm with the same key is
+   * already waiting (a retransmission): as durable as the first, no second row.
+   * Rejects when the database cannot be reached.
+   */
+  put(alarm: NewInboundAlarm): Promise<{ stored: boolean }>;
+  /** The oldest waiting alarms, by id. */
+  oldest(limit: number): Promise<InboundAlarm[]>;
+  /** Deletes delivered alarms. */
+  remove(ids: readonly string[]): Promise<void>;
+  /**
+   * Calls `onWake` when an alarm was stored (by any node), and once after the
+   * listening connection is (re)made — notifications sent while it was down
+   * are lost. A wake-up only: the rows are read with `oldest`.
+   */
+  listen(onWake: () => void): Promise<{ close(): Promise<void> }>;
+  close(): Promise<void>;
+}
