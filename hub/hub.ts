@@ -5,6 +5,7 @@
  * accepts a single device, so dedupe and alert state are complete.
  */
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
@@ -35,6 +36,8 @@ import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { ensureAdmin, reportDataDirModes } from './compose/first-start.js';
 import { buildHubApp } from './compose/hub-app.js';
+import { ClusterElection } from './compose/cluster-election.js';
+import { standbyFront } from './compose/standby-front.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Leadership } from './compose/leadership.js';
 import { Commissioning } from './homes/commissioning.js';
@@ -43,7 +46,7 @@ import { HomeService } from './homes/home-service.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
-import { dedupeAgainstJournal } from './ingest/journal-dedupe.js';
+import { dedupeAgainstJournal, type DeviceMessageHandler } from './ingest/journal-dedupe.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
 import { addressGuard } from './notify/address-guard.js';
@@ -73,6 +76,10 @@ export interface HubOptions {
   journalFileOpener?: OpenJournalFile;
   /** Tests only: the event-loop utilisation the load shedder sees. */
   loadSampler?: UtilisationSampler;
+  /** A cluster node now leads (hub/main.ts prints it, with a generated admin password). */
+  onLeading?: (info: { generatedAdminPassword: string | undefined }) => void;
+  /** The node cannot go on (leadership lost, its pipeline failed to start): hub/main.ts exits so the supervisor restarts it. */
+  onFatal?: (reason: string) => void;
 }
 
 export interface HubStarted {
@@ -128,6 +135,11 @@ export class Hub {
   readonly ops: HubOps;
   /** Set on a cluster node sharing PostgreSQL: it runs the pipeline only while it leads (issue 12). */
   readonly leadership: Leadership | undefined;
+  /** Following and becoming the leader: who leads, forwarding, the leader's drain (with `leadership`). */
+  readonly election: ClusterElection | undefined;
+  /** Where device messages go now: this node's ingest, or (a standby) the forwarder to the leader. */
+  private uplink: DeviceMessageHandler;
+  private readonly localUplink: DeviceMessageHandler;
   private readonly services: ServiceList;
   private readonly rulesSnapshot: RulesSnapshotStore;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
@@ -146,6 +158,9 @@ export class Hub {
     const log = (this.log = options.log ?? silentLogger());
     const now = () => clock.now();
     this.bus = new EventBus<HubEvents>(log.child({ module: 'bus' }));
+    const nodeId = resolveNodeId(config.nodeId, config.mqttPort);
+    // Nodes sharing PostgreSQL and Redis elect one leader to run the pipeline (docs/CLUSTER.md).
+    const electsLeader = Boolean(config.redisUrl && config.databaseUrl);
     const stores = selectStores({
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl,
@@ -153,10 +168,11 @@ export class Hub {
       log,
       messageKeyOf: deviceMessageKeyOf,
       journalFileOpener: options.journalFileOpener,
-      leadership: { leaseMs: config.leaderLeaseMs },
+      leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: this.advertisedUrl() }) },
     });
-    this.registry = new Registry(stores.registry, now);
     this.journal = stores.journal;
+    this.journal.onLeadershipLost((err) => this.fatal(`leadership lost: ${err.message}`));
+    this.registry = new Registry(stores.registry, now);
     this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     const alertLog = log.child({ module: 'alerts' });
@@ -183,15 +199,43 @@ export class Hub {
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     this.cluster = config.redisUrl
       ? new ClusterNode({
-          nodeId: resolveNodeId(config.nodeId, config.mqttPort),
+          nodeId,
           redisUrl: config.redisUrl,
           redisPrefix: config.redisPrefix,
           outbox: this.outbox,
           bus: this.bus,
           disconnectLocal: (id) => this.broker.disconnect(id),
+          leadership: electsLeader ? { leading: () => this.leadership?.leading === true, leader: () => this.election?.watch.current() } : undefined,
           log: log.child({ module: 'cluster' }),
         })
       : undefined;
+    // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
+    const ingest = dedupeAgainstJournal(
+      {
+        isJournaled: this.journal.isJournaled?.bind(this.journal),
+        isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
+        onDuplicate: () => this.ingest.dropped.duplicate++,
+      },
+      (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+    );
+    const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
+    this.election =
+      electsLeader && config.redisUrl && stores.inboundAlarms
+        ? new ClusterElection({
+            nodeId,
+            redisUrl: config.redisUrl,
+            redisPrefix: config.redisPrefix,
+            maxPayloadBytes: config.maxPacketBytes,
+            inboundAlarms: stores.inboundAlarms,
+            journal: this.journal,
+            ingest,
+            onConnection: deviceConnection,
+            log: log.child({ module: 'cluster' }),
+          })
+        : undefined;
+    // A standby forwards what its devices send to the leader; `lead()` switches to this node's own ingest.
+    this.uplink = this.election ? this.election.forwarder.handle : ingest;
+    this.localUplink = ingest;
     this.ops = new HubOps({
       config,
       clock,
@@ -212,17 +256,12 @@ export class Hub {
       registry: this.registry,
       access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
-      onDeviceMessage: this.ops.tap(
-        dedupeAgainstJournal(
-          {
-            isJournaled: this.journal.isJournaled?.bind(this.journal),
-            isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
-            onDuplicate: () => this.ingest.dropped.duplicate++,
-          },
-          (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
-        ),
-      ),
-      onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || this.bus.emit('device.connection', { deviceId, connected, at: clock.now() }),
+      onDeviceMessage: this.ops.tap((deviceId, channel, payload) => this.uplink(deviceId, channel, payload)),
+      onConnection: (deviceId, connected) => {
+        if (this.ops.isProbe(deviceId)) return;
+        if (this.election && !this.leadership?.leading) this.election.forwarder.connection(deviceId, connected);
+        else deviceConnection(deviceId, connected, clock.now());
+      },
       // In a cluster the relay tells the outbox of devices subscribed on every node.
       commandLink: this.cluster?.relay ?? this.outbox,
       cluster: () => this.cluster?.brokerOptions,
@@ -272,8 +311,29 @@ export class Hub {
     this.visits = new VisitService({ store: this.visitStore, registry: this.registry, intake: this.intake, audit: this.audit, now, timezone: config.timezone });
     this.reports = new ReportService({ alerts: this.alerts, registry: this.registry, states: this.states, visits: this.visits, callbacks: this.callbackStore, now, timezone: config.timezone });
     this.drills = new DrillService({ alerts: this.alerts, journal: this.journal, homes: this.registry, audit: this.audit, now });
-    this.http = new HttpListener({ host: config.host, port: config.httpPort, makeApp: () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR }), stream: this.stream, tls: () => this.tls, log: log.child({ module: 'http' }) });
-    this.leadership = undefined; // wired with the cluster's forwarding and proxy (issue 12)
+    this.http = new HttpListener({
+      host: config.host,
+      port: config.httpPort,
+      makeApp: () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR }),
+      stream: this.stream,
+      tls: () => this.tls,
+      front: this.election ? standbyFront({ health: () => this.ops.health(), leader: () => this.election?.watch.current(), log }) : undefined,
+      log: log.child({ module: 'http' }),
+    });
+    this.leadership = this.election
+      ? new Leadership({
+          services: [
+            ...this.pipelineServices(),
+            named('inbound drain', this.election.drain),
+            step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
+            step('lead', () => this.lead()),
+          ],
+          abortWait: () => this.journal.close(),
+          onLeading: () => options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword }),
+          onFailed: (err) => this.fatal(`the pipeline did not start: ${err instanceof Error ? err.message : String(err)}`),
+          log,
+        })
+      : undefined;
     this.services = new ServiceList(this.serviceOrder(), log);
   }
 
@@ -302,9 +362,9 @@ export class Hub {
     const operations = step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop());
     // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
     const cluster = this.cluster ? [named('cluster', this.cluster)] : [];
-    if (!this.leadership) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
+    if (!this.leadership || !this.election) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
     // A node that must lead first: its front serves (forwarding to the leader) while it waits.
-    return [...front, ...cluster, broker, this.http, this.leadership];
+    return [...front, ...cluster, this.election.frontService(), broker, this.http, this.leadership];
   }
 
   /**
@@ -432,5 +492,32 @@ export class Hub {
   private mayHold(username: string): boolean {
     const user = this.registry.findUser(username);
     return user !== undefined && !user.disabled && PRESENCE_ROLES.has(user.role);
+  }
+
+  /**
+   * A cluster node whose pipeline has just started: device messages go to
+   * its own ingest, consoles to its own API, and it names itself leader.
+   */
+  private lead(): void {
+    this.uplink = this.localUplink;
+    this.http.promote();
+    void this.election?.watch.refresh();
+    this.log.info({ nodeId: this.ops.nodeId, epoch: this.journal.leaderEpoch }, 'this node leads the cluster: pipeline running');
+  }
+
+  /** One line, then the caller's exit (hub/main.ts); tests without onFatal only log it. */
+  private fatal(reason: string): void {
+    this.log.fatal({ nodeId: this.ops.nodeId }, reason);
+    this.options.onFatal?.(reason);
+  }
+
+  /** Where the other nodes reach this node's HTTP API when it leads (HUB_ADVERTISE_URL, else derived). */
+  private advertisedUrl(): string | undefined {
+    const { config } = this.options;
+    if (config.advertiseUrl) return config.advertiseUrl;
+    const port = this.http.address?.port;
+    if (port === undefined) return undefined;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host;
+    return `${this.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 }

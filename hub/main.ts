@@ -7,7 +7,7 @@
  */
 import { configHelp, ConfigError, loadConfig, type HubConfig } from './config/config.js';
 import { StartupError } from './core/data-dir.js';
-import { exitOnUnexpectedError } from './core/last-resort.js';
+import { CRASH_EXIT_CODE, exitOnUnexpectedError } from './core/last-resort.js';
 import { createLogger } from './core/logger.js';
 import { Hub } from './hub.js';
 
@@ -52,7 +52,18 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   exitOnUnexpectedError(log);
-  const hub = new Hub({ config, log });
+  const hub = new Hub({
+    config,
+    log,
+    // A cluster node that now leads says so on stdout, like the listeners (and shows a generated admin password once).
+    onLeading: ({ generatedAdminPassword }) => {
+      const lines = [`Cluster node ${hub.ops.nodeId} leads the cluster: pipeline running`];
+      if (generatedAdminPassword) lines.push(`First start: created user "admin" with password ${generatedAdminPassword} (shown only this once)`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    },
+    // Leadership lost or a pipeline that cannot start: the fatal line is logged; exit so the supervisor restarts a standby.
+    onFatal: () => process.exit(CRASH_EXIT_CODE),
+  });
   let started;
   try {
     started = await hub.start();

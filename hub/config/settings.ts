@@ -234,6 +234,16 @@ export const SETTINGS = {
     schema: positiveInt('a whole number of milliseconds, at least 1000').min(1_000, 'must be at least 1000 (ms)').default(10_000),
     hint: "with HUB_DATABASE_URL: a leader frozen this long loses its database session and the journal's lock; a standby takes over (docs/CLUSTER.md)",
   },
+  advertiseUrl: {
+    env: 'HUB_ADVERTISE_URL',
+    flag: 'advertise-url',
+    schema: z
+      .string()
+      .url('must be a URL such as http://10.0.0.11:8080')
+      .refine((u) => /^https?:\/\//.test(u), 'must start with http:// or https://')
+      .optional(),
+    hint: "in a cluster: where the other nodes reach this node's HTTP API when it leads (default: http(s)://<HUB_HOST or host name>:<HTTP port>)",
+  },
   metricsToken: {
     env: 'HUB_METRICS_TOKEN',
     flag: 'metrics-token',

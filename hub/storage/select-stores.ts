@@ -14,10 +14,11 @@ import { MemorySessions } from './files/sessions-memory.js';
 import { VisitsFile } from './files/visits-file.js';
 import { WebhooksFile } from './files/webhooks-file.js';
 import { Journal, type OpenJournalFile } from './journal.js';
-import type { DeliveryLogStore, DeviceMessageKey, JournalStore, RegistryStore, RulesSnapshotStore, SessionsStore, VisitsStore, WebhooksStore } from './ports.js';
+import type { DeliveryLogStore, DeviceMessageKey, InboundAlarmStore, JournalStore, RegistryStore, RulesSnapshotStore, SessionsStore, VisitsStore, WebhooksStore } from './ports.js';
 import type { LeaderIdentity } from './postgres/cluster-leader.js';
 import { PgDatabase } from './postgres/database.js';
 import { PgDeliveryLog } from './postgres/delivery-log-pg.js';
+import { PgInboundAlarms } from './postgres/inbound-alarms-pg.js';
 import { PgJournal } from './postgres/journal-pg.js';
 import { PgRegistryStore } from './postgres/registry-pg.js';
 import { PgRulesSnapshot } from './postgres/rules-snapshot-pg.js';
@@ -56,6 +57,8 @@ export interface Stores {
   webhooks: WebhooksStore;
   deliveries: DeliveryLogStore;
   rulesSnapshot: RulesSnapshotStore;
+  /** PostgreSQL only: alarms a cluster node took for the leader (docs/CLUSTER.md "Forwarding to the leader"). */
+  inboundAlarms?: InboundAlarmStore | undefined;
 }
 
 export function selectStores(settings: StoreSettings): Stores {
@@ -90,6 +93,7 @@ export function selectStores(settings: StoreSettings): Stores {
       webhooks: new PgWebhooks(db),
       deliveries: new PgDeliveryLog(db, now, notifyLog),
       rulesSnapshot: new PgRulesSnapshot(db),
+      inboundAlarms: new PgInboundAlarms(db),
     };
   }
   const { dataDir } = settings;

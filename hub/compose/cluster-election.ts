@@ -1,0 +1,81 @@
+/**
+ * The parts a cluster node on PostgreSQL needs to follow a leader and to
+ * become one (issue 12, docs/CLUSTER.md): who leads (LeaderWatch), the
+ * forwarding of device messages to the leader (UplinkForwarder, over
+ * PostgreSQL for alarms and Redis for the rest), and the leader's side of it
+ * (InboundDrain). The composition root (hub/hub.ts) decides when each runs:
+ * the front while it stands by, the drain once it leads.
+ */
+import type { UplinkChannel } from '../../devices/topics.js';
+import { InboundDrain } from '../cluster/inbound-drain.js';
+import { LeaderWatch } from '../cluster/leader-watch.js';
+import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
+import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
+import type { Logger } from '../core/logger.js';
+import type { Service } from '../core/service.js';
+import type { InboundAlarmStore, JournalStore } from '../storage/ports.js';
+
+export type UplinkHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer) => Promise<unknown> | undefined;
+
+export interface ClusterElectionDeps {
+  nodeId: string;
+  redisUrl: string;
+  redisPrefix: string;
+  /** The broker's largest packet: the forwarder's bound on a stored alarm. */
+  maxPayloadBytes: number;
+  inboundAlarms: InboundAlarmStore;
+  journal: Pick<JournalStore, 'readLeader'>;
+  /** The leader's own entry for device messages (ingest behind the journal's dedupe). */
+  ingest: UplinkHandler;
+  /** The leader learns of devices connecting and leaving on other nodes. */
+  onConnection(deviceId: string, connected: boolean, at: number): void;
+  log: Logger;
+}
+
+export class ClusterElection {
+  readonly watch: LeaderWatch;
+  readonly forwarder: UplinkForwarder;
+  readonly drain: InboundDrain;
+  private publisher: UplinkPublisher | undefined;
+  private readonly bus: UplinkBusSettings;
+
+  constructor(deps: ClusterElectionDeps) {
+    const { journal, log } = deps;
+    const readLeader = journal.readLeader?.bind(journal);
+    if (!readLeader) throw new Error('a cluster node that elects a leader needs the PostgreSQL journal (HUB_DATABASE_URL)');
+    this.bus = { redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId: deps.nodeId, log };
+    this.watch = new LeaderWatch(readLeader, log);
+    this.forwarder = new UplinkForwarder({
+      store: deps.inboundAlarms,
+      // Opened by the front service before the broker takes a device.
+      publisher: { publish: (message) => this.publisher?.publish(message) },
+      nodeId: deps.nodeId,
+      maxPayloadBytes: deps.maxPayloadBytes,
+      log,
+    });
+    this.drain = new InboundDrain({
+      store: deps.inboundAlarms,
+      // The follower's receive time is not threaded through: ingest stamps its own (a few ms later).
+      handle: (deviceId, channel, payload) => deps.ingest(deviceId, channel, payload),
+      subscribe: (onMessage) => UplinkSubscriber.open(this.bus, onMessage),
+      onConnection: deps.onConnection,
+      log,
+    });
+  }
+
+  /** What every node runs from start to stop, leading or not: who leads, and the Redis publisher. */
+  frontService(): Service {
+    return {
+      name: 'cluster election',
+      start: async () => {
+        this.publisher = await UplinkPublisher.open(this.bus);
+        await this.watch.start();
+      },
+      stop: async () => {
+        await this.watch.stop();
+        await this.publisher?.close();
+        this.publisher = undefined;
+      },
+    };
+  }
+}
