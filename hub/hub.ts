@@ -40,6 +40,7 @@ import { ensureAdmin, reportDataDirModes } from './compose/first-start.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
+import { followRegistryChanges } from './homes/follow-registry-changes.js';
 import { HomeService } from './homes/home-service.js';
 import { RuleSettingsService } from './homes/rule-settings.js';
 import { DeviceStateStore } from './ingest/device-state.js';
@@ -240,6 +241,22 @@ export class Hub {
       disconnect: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       now,
     });
+    // ── registry change feed hook (issue 12, branch feed) ── records other nodes commit reach this
+    // registry through the store's change feed (PostgreSQL); here this node reacts to them as the
+    // writing node reacted locally: revoked/rotated devices cut off, watchdog, sessions of changed users.
+    followRegistryChanges(
+      this.registry,
+      {
+        disconnect: (id) => this.broker.disconnect(id),
+        watch: (d) => this.presence.watch(d),
+        unwatch: (id) => this.presence.unwatch(id),
+        retime: (d) => this.presence.retime(d),
+        rehome: (id, homeId) => this.states.rehome(id, homeId),
+        revokeSessions: (id, reason) => this.sessions.revokeUser(id, reason),
+      },
+      log.child({ module: 'registry' }),
+    );
+    // ── end of the registry change feed hook ──
     this.stream = new StreamServer({
       sessions: this.sessions,
       alerts: this.alerts,
