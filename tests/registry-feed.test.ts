@@ -224,6 +224,25 @@ describe('registry change feed on PostgreSQL: two nodes on one database', () => 
     expect(a.getHome(home.id)?.name).toBe('Local');
   });
 
+  it('a notice set aside during a local write that then fails is read again: memory ends as the table is', async () => {
+    const a = await node();
+    const b = await node();
+    const arrived = delivered(b, 'both users', (c) => c.kind === 'users' && c.after.username === 'taken');
+    const user = await a.createUser({ username: 'kim', role: 'operator', passwordHash: 'scrypt$x' });
+    await a.createUser({ username: 'taken', role: 'operator', passwordHash: 'scrypt$x' });
+    await arrived;
+    // Another node's change, committed; its notice reaches B while B's own write of the same user is in flight.
+    await withClient(database.url, (c) => c.query(`UPDATE users SET body = body || '{"displayName":"Remote"}'::jsonb WHERE id = $1`, [user.id]));
+    const remote = { ...b.getUser(user.id)!, displayName: 'Remote' };
+    const failing = b.updateUser(user.id, (u) => ({ ...u, username: 'taken' })); // the table's unique key refuses it
+    b.applyExternal({ users: [remote] });
+    expect(b.getUser(user.id)?.username).toBe('taken'); // held: B's own write decides first
+    const reread = delivered(b, 'the user read again after the failed write', (c) => c.kind === 'users' && c.after.displayName === 'Remote');
+    await expect(failing).rejects.toThrow(/already exists/);
+    await reread;
+    expect(b.getUser(user.id)).toMatchObject({ username: 'kim', displayName: 'Remote' });
+  });
+
   it('a batch too large for one notice (NOTIFY refuses 8000 bytes) reaches B whole', async () => {
     const a = await node();
     const b = await node();
