@@ -189,11 +189,14 @@ export class PgRegistryFeed implements RegistryChangeFeed {
     }
   }
 
-  private lost(client: Client, err: unknown): void {
+  private lost(client: Client, err: unknown, silent = false): void {
     if (this.client !== client) return;
     this.client = undefined;
     clearTimeout(this.pingTimer);
     client.end().catch(() => undefined);
+    // A connection that stopped answering would never finish a polite end (its socket would linger
+    // until TCP keepalive, hours): its socket is destroyed. node-postgres has no public call for it.
+    if (silent) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     if (this.stopped) return;
     this.options.log?.warn(
       { err: (err as Error).message },
@@ -238,7 +241,7 @@ export class PgRegistryFeed implements RegistryChangeFeed {
       });
       Promise.race([client.query('SELECT 1'), late]).then(
         () => this.client === client && this.schedulePing(client),
-        (err: unknown) => this.lost(client, err),
+        (err: unknown) => this.lost(client, err, true),
       ).finally(() => clearTimeout(timeout));
     }, everyMs);
     this.pingTimer.unref();
