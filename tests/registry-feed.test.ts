@@ -10,6 +10,7 @@ import { SessionStore } from '../hub/auth/sessions.js';
 import { silentLogger } from '../hub/core/logger.js';
 import { followRegistryChanges } from '../hub/homes/follow-registry-changes.js';
 import type { DeviceRecord } from '../hub/registry/records.js';
+import { sameRecord } from '../hub/registry/external-records.js';
 import { Registry, type RegistryChange } from '../hub/registry/registry.js';
 import { RegistryFiles } from '../hub/storage/files/registry-files.js';
 import { MemorySessions } from '../hub/storage/files/sessions-memory.js';
@@ -280,9 +281,13 @@ describe('registry change feed on PostgreSQL: two nodes on one database', () => 
     expect(b.deviceSecretValid(kept.device.id, kept.secret)).toBe(true);
 
     const revokedOnB = delivered(b, 'the revocation missed while cut', deviceChange(kept.device.id, (d) => d.revokedAt !== undefined));
+    const reloaded: string[] = [];
+    b.onExternalChange((changes) => reloaded.push(...changes.map((c) => c.after.id)));
     await proxy.restore();
     await revokedOnB;
     await waitFor(() => feedOfB.upToDate, "B's feed up to date again");
+    // Only what changed is announced: the unchanged home and resident (with their undefined fields) are not.
+    expect(reloaded.sort()).toEqual([kept.device.id, added.device.id].sort());
     expect(b.deviceSecretValid(kept.device.id, kept.secret)).toBe(false);
     expect(b.deviceSecretValid(added.device.id, added.secret)).toBe(true);
 
@@ -361,6 +366,19 @@ describe('registry change feed on PostgreSQL: two nodes on one database', () => 
     expect(heard.map((c) => c.kind)).toEqual(['users']);
     expect(b.getDevice('brc-00000000')).toBeUndefined();
     expect(b.getHome('home-nothere')).toBeUndefined();
+  });
+});
+
+describe('registry change feed: comparing memory with the table', () => {
+  it('sees records equal as JSON (undefined fields, key order) and tells any real difference', () => {
+    const inMemory = { id: 'd', homeId: 'h', residentId: undefined, tags: ['a', { x: 1, y: undefined }], nested: { b: 2, a: 1 } };
+    expect(sameRecord(inMemory, { nested: { a: 1, b: 2 }, tags: ['a', { x: 1 }], homeId: 'h', id: 'd' })).toBe(true);
+    expect(sameRecord(inMemory, { id: 'd', homeId: 'h', tags: ['a', { x: 1 }], nested: { a: 1, b: 3 } })).toBe(false);
+    expect(sameRecord(inMemory, { id: 'd', homeId: 'h', tags: ['a', { x: 1 }, 'b'], nested: { a: 1, b: 2 } })).toBe(false);
+    expect(sameRecord(inMemory, { id: 'd', homeId: 'h', residentId: 'r', tags: ['a', { x: 1 }], nested: { a: 1, b: 2 } })).toBe(false);
+    expect(sameRecord({ revokedAt: undefined }, { revokedAt: '2026-01-01' })).toBe(false);
+    expect(sameRecord({ a: [] }, { a: {} })).toBe(false);
+    expect(sameRecord({ a: null }, { a: null })).toBe(true);
   });
 });
 

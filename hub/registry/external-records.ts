@@ -10,7 +10,6 @@
  * memory already holds what the table will hold. The notice is set aside and
  * the record read again once the local write settles, in case it failed.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { RegistryChanges, RegistryKind, RegistryRecords, RegistryRefs } from '../storage/ports.js';
 import type { DeviceRecord, ResidentRecord } from './records.js';
 
@@ -110,9 +109,23 @@ export function foldExternal(maps: RegistryMaps, changes: RegistryChanges, write
   return changed;
 }
 
-/** Memory keeps `undefined` fields the table's JSON drops, and JSONB orders keys its own way: compare as JSON values. */
-function sameRecord(inMemory: unknown, stored: unknown): boolean {
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(inMemory)), stored);
+/**
+ * Equal as JSON values: memory keeps `undefined` fields the table's JSON
+ * drops, and JSONB orders keys its own way. Walked in place, without copies:
+ * a full reload compares every record while the broker waits on this thread
+ * (a JSON round trip per record took ~0.5 s for 30,000 records).
+ */
+export function sameRecord(inMemory: unknown, stored: unknown): boolean {
+  if (inMemory === stored) return true;
+  if (typeof inMemory !== 'object' || typeof stored !== 'object' || inMemory === null || stored === null) return false;
+  if (Array.isArray(inMemory) || Array.isArray(stored)) {
+    if (!Array.isArray(inMemory) || !Array.isArray(stored) || inMemory.length !== stored.length) return false;
+    return inMemory.every((item, i) => sameRecord(item, stored[i]));
+  }
+  const a = inMemory as Record<string, unknown>;
+  const b = stored as Record<string, unknown>;
+  const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+  return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => sameRecord(a[k], b[k]));
 }
 
 function reindexDevice(serials: Map<string, string>, before: DeviceRecord | undefined, after: DeviceRecord): void {

@@ -85,7 +85,7 @@ export class Registry implements RegistryFeedSink {
     this.externalListeners.tell(foldExternal(maps, changes, this.inFlight));
   }
 
-  /** Every record, after the feed may have missed changes. The registry never deletes, so this is the same fold. */
+  /** Every record (or a slice of them), after the feed may have missed changes. The registry never deletes, so this is the same fold. */
   resync(records: RegistryRecords): void {
     this.applyExternal(records);
   }

@@ -43,7 +43,7 @@ export type RegistryRefs = { [K in RegistryKind]?: string[] };
 export interface RegistryFeedSink {
   /** The newest committed state of records another process changed. */
   applyExternal(changes: RegistryChanges): void;
-  /** Every record, after the feed may have missed changes (its connection was lost). */
+  /** Every record, after the feed may have missed changes (its connection was lost); a large registry over several calls. */
   resync(records: RegistryRecords): void;
 }
 
