@@ -42,6 +42,7 @@ import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Leadership } from './compose/leadership.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
+import { followRegistryChanges } from './homes/follow-registry-changes.js';
 import { HomeService } from './homes/home-service.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
@@ -283,6 +284,22 @@ export class Hub {
       disconnect: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       now,
     });
+    // Records other nodes commit reach this registry through the store's change feed (PostgreSQL);
+    // this node reacts as the writing node did: revoked/rotated devices cut off here, sessions of
+    // changed users ended. Watchdogs only where the pipeline runs (a standby has none running).
+    const runsPipeline = () => !this.election || this.leadership?.leading === true;
+    followRegistryChanges(
+      this.registry,
+      {
+        disconnect: (id) => this.broker.disconnect(id),
+        watch: (d) => runsPipeline() && this.presence.watch(d),
+        unwatch: (id) => runsPipeline() && this.presence.unwatch(id),
+        retime: (d) => runsPipeline() && this.presence.retime(d),
+        rehome: (id, homeId) => this.states.rehome(id, homeId),
+        revokeSessions: (id, reason) => this.sessions.revokeUser(id, reason),
+      },
+      log.child({ module: 'registry' }),
+    );
     this.stream = new StreamServer({
       sessions: this.sessions,
       alerts: this.alerts,

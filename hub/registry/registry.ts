@@ -5,12 +5,16 @@
  * written through the RegistryStore port (files or PostgreSQL,
  * hub/storage/ports.ts) before it returns. A write that fails is undone in
  * memory too, so the cache never shows what the store does not hold.
- * One writer process only (DESIGN.md §6: two writers lose one side's writes).
+ * One writer process at a time (DESIGN.md §6). Other processes on the same
+ * store (a cluster's nodes, issue 12) are followed through the store's change
+ * feed where it has one (PostgreSQL): their committed records are folded in
+ * (applyExternal, resync) and announced to onExternalChange listeners.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { conflict, DomainError, notFound } from '../core/errors.js';
-import type { RegistryChanges, RegistryMigration, RegistryRecords, RegistryStore } from '../storage/ports.js';
+import type { RegistryChanges, RegistryFeedSink, RegistryMigration, RegistryRecords, RegistryStore } from '../storage/ports.js';
+import { ExternalChangeListeners, foldExternal, WritesInFlight, type RegistryChange } from './external-records.js';
 import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type HomeStatus, type ResidentInput, type ResidentRecord, type Role, type UserRecord } from './records.js';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './secrets.js';
 
@@ -38,12 +42,17 @@ class Staged {
   readonly undo: (() => void)[] = [];
 }
 
-export class Registry {
+export type { RegistryChange } from './external-records.js';
+
+export class Registry implements RegistryFeedSink {
   private readonly items: { [K in Kind]: Map<string, RecordOf<K>> } = { homes: new Map(), residents: new Map(), devices: new Map(), users: new Map() };
   /** device serials already registered, `kind:serial` → device id */
   private readonly serials = new Map<string, string>();
   /** home id → its residents' ids, first resident first (couples, issue 13 item 12): the rules engine asks per message. */
   private readonly householdIds = new Map<string, string[]>();
+  /** Records staged here and not yet committed: another node's notice about them waits (external-records.ts). */
+  private readonly inFlight = new WritesInFlight();
+  private readonly externalListeners = new ExternalChangeListeners();
 
   constructor(
     private readonly store: RegistryStore,
@@ -56,6 +65,9 @@ export class Registry {
   }
 
   async start(): Promise<void> {
+    // Listening starts before the load, so nothing committed between the two is missed.
+    const feed = this.store.changeFeed;
+    await feed?.listen();
     const loaded = await this.store.load();
     for (const kind of Object.keys(this.items) as Kind[]) {
       const map = this.items[kind] as Map<string, { id: string }>;
@@ -64,6 +76,23 @@ export class Registry {
     for (const device of this.items.devices.values()) this.serials.set(`${device.kind}:${device.serial}`, device.id);
     const byAge = [...this.items.residents.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     for (const resident of byAge) this.indexResident(resident);
+    feed?.attach(this);
+  }
+
+  /** Records another process committed: folded in, and what changed is told to the listeners. */
+  applyExternal(changes: RegistryChanges): void {
+    const maps = { items: this.items, serials: this.serials, householdIds: this.householdIds };
+    this.externalListeners.tell(foldExternal(maps, changes, this.inFlight));
+  }
+
+  /** Every record (or a slice of them), after the feed may have missed changes. The registry never deletes, so this is the same fold. */
+  resync(records: RegistryRecords): void {
+    this.applyExternal(records);
+  }
+
+  /** Called with the records other processes changed, once they are in memory; returns the unsubscribe function. */
+  onExternalChange(listener: (changes: readonly RegistryChange[]) => void): () => void {
+    return this.externalListeners.add(listener);
   }
 
   private indexResident(resident: ResidentRecord): () => void {
@@ -86,6 +115,7 @@ export class Registry {
     const map = this.items[kind] as Map<string, RecordOf<K>>;
     const previous = map.get(record.id);
     map.set(record.id, record);
+    this.inFlight.begin(kind, record.id);
     staged.undo.push(() => {
       // Only if no later operation replaced it meanwhile: that one's own write decides its fate.
       if (map.get(record.id) !== record) return;
@@ -103,6 +133,10 @@ export class Registry {
     } catch (err) {
       for (const undo of staged.undo.reverse()) undo();
       throw err;
+    } finally {
+      // A notice set aside during the write: read the record again, whatever the write's fate.
+      const again = this.inFlight.end(staged.changes as RegistryChanges);
+      if (again) this.store.changeFeed?.reload(again);
     }
   }
 

@@ -33,6 +33,38 @@ export interface RegistryRecords {
 /** Records created or changed by one registry operation (upserts by id; the registry never deletes). */
 export type RegistryChanges = Partial<RegistryRecords>;
 
+/** The registry's record kinds: the tables (PostgreSQL) or files. */
+export type RegistryKind = keyof RegistryRecords;
+
+/** Records named by kind and id, e.g. what another process changed. */
+export type RegistryRefs = { [K in RegistryKind]?: string[] };
+
+/** What a change feed hands the records it reloaded to: the Registry. */
+export interface RegistryFeedSink {
+  /** The newest committed state of records another process changed. */
+  applyExternal(changes: RegistryChanges): void;
+  /** Every record, after the feed may have missed changes (its connection was lost); a large registry over several calls. */
+  resync(records: RegistryRecords): void;
+}
+
+/**
+ * Registry changes committed by other processes sharing the store (issue 12:
+ * every node of a cluster keeps the registry in memory and must follow the
+ * writes made through another node). PostgreSQL has one (LISTEN/NOTIFY,
+ * postgres/registry-feed.ts); the files have none: one process owns them.
+ */
+export interface RegistryChangeFeed {
+  /** Starts listening. Changes noticed before `attach` are held, so nothing committed after this call is missed. */
+  listen(): Promise<void>;
+  /** Starts delivering to the sink, which has loaded every record since `listen` resolved. */
+  attach(sink: RegistryFeedSink): void;
+  /** Reads these records again and delivers them (the sink set a notice aside while its own write of them was in flight). */
+  reload(refs: RegistryRefs): void;
+  /** False while the feed is disconnected or has not yet reloaded what it may have missed. */
+  readonly upToDate: boolean;
+  stop(): Promise<void>;
+}
+
 /** A registry file (or table set) brought up to the current layout by `load()`. */
 export interface RegistryMigration {
   file: string;
@@ -58,6 +90,8 @@ export interface RegistryStore {
   load(): Promise<RegistryRecords>;
   /** Persists the records as one unit (PostgreSQL: one transaction; files: one file write each, residents first). */
   write(changes: RegistryChanges): Promise<void>;
+  /** Changes made by other processes on the same store; absent where only one process writes (files). Stopped by `close()`. */
+  readonly changeFeed?: RegistryChangeFeed | undefined;
   close(): Promise<void>;
 }
 

@@ -86,7 +86,7 @@ export function selectStores(settings: StoreSettings): Stores {
     );
     return {
       kind: 'postgres',
-      registry: new PgRegistryStore(db),
+      registry: new PgRegistryStore(db, { log: log.child({ module: 'registry' }) }),
       journal,
       sessions: new PgSessions(db),
       visits: new PgVisits(db),
