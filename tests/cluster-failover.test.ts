@@ -106,6 +106,26 @@ describe('a cluster on PostgreSQL and Redis', () => {
     expect(Math.abs(Date.now() - (raisedAt + 60_000))).toBeLessThan(15_000);
   }, 180_000);
 
+  it('a leader frozen with SIGSTOP loses the lead to a standby within the lease; resumed, it writes nothing more and exits with one line', async () => {
+    const [a, b] = await startCluster(['node-a', 'node-b'], options());
+    const api = await a!.api();
+    const { devices } = await provisionHomeThrough(api);
+    const frozenAt = Date.now();
+    a!.proc.child.kill('SIGSTOP');
+    await b!.leading;
+    expect(Date.now() - frozenAt).toBeLessThan(LEASE_MS + 15_000);
+    const journalRows = async () => Number((await pg.query<{ n: string }>('SELECT count(*) AS n FROM journal')).rows[0]!.n);
+    const before = await journalRows();
+    a!.proc.child.kill('SIGCONT');
+    expect(await a!.proc.exited).toBe(70);
+    expect(a!.proc.stderr()).toMatch(/LEADERSHIP LOST|leadership lost/);
+    // Nothing of the old leader's landed after it was resumed; the new leader still takes alarms.
+    expect(await journalRows()).toBe(before);
+    const device = keep(await connectDevice(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
+    await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(7), { qos: 1 });
+    expect(await journalRows()).toBeGreaterThan(before);
+  }, 120_000);
+
   it('a second node started alone on the database stands by without writing, and serves its own /health', async () => {
     const [a] = await startCluster(['node-a'], options());
     const b = await startClusterProcess('node-b', options());
