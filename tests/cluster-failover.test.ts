@@ -13,6 +13,7 @@ import { usePgDatabase } from './helpers/pg-database.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
 import { useRedisNamespace } from './helpers/redis-namespace.js';
 import { StreamClient } from './helpers/stream-client.js';
+import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
 import type { ApiClient } from './helpers/api-client.js';
 
 const keep = useCleanup();
@@ -124,6 +125,27 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const device = keep(await connectDevice(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
     await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(7), { qos: 1 });
     expect(await journalRows()).toBeGreaterThan(before);
+  }, 120_000);
+
+  it('a webhook delivery pending when the leader is killed is sent by the next leader, from the queue in PostgreSQL, and by no one else', async () => {
+    const gateway = keep(await WebhookGateway.start(), closeGateway);
+    gateway.reply = (_req, index) => (index === 0 ? 503 : 200); // the first attempt fails: the delivery waits for its retry
+    const withGateway = { ...options(), env: { ...options().env, ...LOOPBACK_GATEWAY_ENV } };
+    const [a, b] = await startCluster(['node-a', 'node-b'], withGateway);
+    const api = await a!.api();
+    expect((await api.post('/api/v1/notifications/webhooks', { name: 'SMS gateway', url: gateway.url, secret: 'an-organisation-secret-1234' })).status).toBe(201);
+    const { devices } = await provisionHomeThrough(api);
+    const device = keep(await connectDevice(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
+    await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(1), { qos: 1 });
+    const [first] = await gateway.waitFor(1, (r) => r.body?.event === 'alert.raised', 15_000);
+
+    a!.proc.child.kill('SIGKILL');
+    await b!.leading;
+    const [, retried] = await gateway.waitFor(2, (r) => r.body?.event === 'alert.raised', 30_000);
+    expect(retried!.body.alert.id).toBe(first!.body.alert.id);
+    const deliveries = (await (await b!.api()).get('/api/v1/notifications/deliveries')).body.deliveries as { status: string; attempts: unknown[] }[];
+    expect(deliveries.filter((d) => d.status === 'sent')).toHaveLength(1);
+    expect(gateway.requests.filter((r) => r.body?.event === 'alert.raised')).toHaveLength(2);
   }, 120_000);
 
   it('a second node started alone on the database stands by without writing, and serves its own /health', async () => {
