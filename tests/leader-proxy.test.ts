@@ -267,3 +267,32 @@ describe('malformed upgrades fail closed per request (as tests/http-upgrade-safe
     await alive();
   });
 });
+
+/**
+ * Needs hub/hub.ts to pass `trustedProxies: config.trustedProxies` to createApi
+ * (the integrator's wiring; this branch may not edit hub.ts). Passed with that
+ * line applied locally; skipped until it is in.
+ */
+describe.skip('login limits count the client behind a follower (HUB_TRUSTED_PROXIES)', () => {
+  const login = (port: number, from: string, username: string, password: string, extra = '') => {
+    const body = JSON.stringify({ username, password });
+    const head = `POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Content-Type: application/json\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`;
+    return rawHttp(port, [head + body], { localAddress: from, until: (r) => r.endsWith('}') });
+  };
+
+  it('audits and locks the console address, not the follower, and ignores the header sent straight to the leader', async () => {
+    const trusting = keep(await startTestHub({ env: { HUB_TRUSTED_PROXIES: '127.0.0.1' } }), closeHub);
+    useLeader(trusting.httpUrl);
+    const leaderPort = Number(new URL(trusting.httpUrl).port);
+    expect((await login(front.port, '127.0.0.7', 'nobody', 'x')).status).toBe(401);
+    expect((await login(leaderPort, '127.0.0.8', 'nobody', 'x')).status).toBe(401);
+    expect((await login(leaderPort, '127.0.0.9', 'nobody', 'x', 'X-Forwarded-For: 6.6.6.6\r\n')).status).toBe(401);
+    const ips = () => trusting.hub.audit.recent().filter((e) => e.action === 'auth.login_failed').map((e) => (e.detail as { ip: string }).ip);
+    expect(ips()).toEqual(['127.0.0.7', '127.0.0.8', '127.0.0.9']);
+
+    // Ten typos from one console lock that console, not every console behind the same follower.
+    for (let i = 1; i < 10; i++) await login(front.port, '127.0.0.7', `typo-${i}`, 'x');
+    expect((await login(front.port, '127.0.0.7', 'admin', ADMIN_PASSWORD)).status).toBe(429);
+    expect((await login(front.port, '127.0.0.10', 'admin', ADMIN_PASSWORD)).status).toBe(200);
+  });
+});
