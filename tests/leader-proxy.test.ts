@@ -124,6 +124,16 @@ describe('HTTP through a follower', () => {
     expect((await fetch(`${front.url}/api/v1/health`)).status).toBe(200);
   });
 
+  it('answers 502 when the leader takes the request but does not begin to answer in time', async () => {
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    keep(silent, (s) => new Promise((resolve) => (s.closeAllConnections(), s.close(resolve))));
+    const impatient = keep(await startFollowerFront(() => `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, { responseTimeoutMs: 300 }), (f) => f.close());
+    const res = await fetch(`${impatient.url}/api/v1/alerts`);
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('leader_unreachable');
+  });
+
   it('refuses a request another node already forwarded (a stale cluster_leader naming a follower)', async () => {
     const looped = await fetch(`${front.url}/api/v1/alerts`, { headers: { 'x-hub-forwarded-by': 'node-b' } });
     expect(looped.status).toBe(503);
@@ -152,13 +162,15 @@ describe('forwarded headers', () => {
 
   it('keeps Host, Origin and Cookie and appends the address the follower saw to X-Forwarded-For, on requests and upgrades', async () => {
     useLeader(`http://127.0.0.1:${(echo.address() as AddressInfo).port}`);
-    const extra = ['Origin: http://console.example', 'Cookie: hc_session=abc', 'X-Forwarded-For: 6.6.6.6'];
-    const plain = await rawHttp(front.port, [`GET /api/v1/alerts HTTP/1.1\r\nHost: console.example\r\n${extra.join('\r\n')}\r\nConnection: close\r\n\r\n`], {
+    // The last one: a byte above 0x7f (obs-text), which must arrive as the same byte.
+    const extra = ['Origin: http://console.example', 'Cookie: hc_session=abc', 'X-Forwarded-For: 6.6.6.6', 'X-Note: caf\u00e9'];
+    const plain = await rawHttp(front.port, [Buffer.from(`GET /api/v1/alerts HTTP/1.1\r\nHost: console.example\r\n${extra.join('\r\n')}\r\nConnection: close\r\n\r\n`, 'latin1')], {
       localAddress: '127.0.0.7',
       until: (r) => r.endsWith('{}'),
     });
     expect(plain.status).toBe(200);
-    const upgrade = await rawHttp(front.port, [upgradeRequest('/api/v1/stream', extra).replace('Host: 127.0.0.1', 'Host: console.example')], { localAddress: '127.0.0.7', until: (r) => r.includes('\r\n\r\n') });
+    const upgradeHead = Buffer.from(upgradeRequest('/api/v1/stream', extra).replace('Host: 127.0.0.1', 'Host: console.example'), 'latin1');
+    const upgrade = await rawHttp(front.port, [upgradeHead], { localAddress: '127.0.0.7', until: (r) => r.includes('\r\n\r\n') });
     expect(upgrade.status).toBe(418);
     expect(seen).toHaveLength(2);
     for (const headers of seen) {
@@ -169,6 +181,7 @@ describe('forwarded headers', () => {
         'x-forwarded-for': '6.6.6.6, 127.0.0.7',
         'x-forwarded-proto': 'http',
         'x-hub-forwarded-by': FOLLOWER_ID,
+        'x-note': 'caf\u00e9', // Node reads header bytes as latin1: é here is the one byte 0xe9
       });
     }
     expect(seen[1]).toMatchObject({ upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });

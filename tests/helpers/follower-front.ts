@@ -23,7 +23,7 @@ export interface FollowerFront {
   close(): Promise<void>;
 }
 
-export async function startFollowerFront(leaderUrl: () => string | undefined): Promise<FollowerFront> {
+export async function startFollowerFront(leaderUrl: () => string | undefined, options: { responseTimeoutMs?: number } = {}): Promise<FollowerFront> {
   const log = silentLogger();
   const proxy = new LeaderProxy({
     nodeId: FOLLOWER_ID,
@@ -33,6 +33,7 @@ export async function startFollowerFront(leaderUrl: () => string | undefined): P
     metrics: (c: Context) => c.text(`hub_follower_up{node="${FOLLOWER_ID}"} 1\n`),
     log,
     connectTimeoutMs: 2_000,
+    ...options,
   });
   const server = createServer(proxy.requestListener);
   guardHttpServer(server, log);
