@@ -14,9 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import { FOLLOWER_ID, startFollowerFront, type FollowerFront } from './helpers/follower-front.js';
+import { startHubProcess } from './helpers/hub-process.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { rawHttp, upgradeRequest } from './helpers/raw-http.js';
 import { StreamClient } from './helpers/stream-client.js';
+import { makeTempDir } from './helpers/temp-dir.js';
 import { ADMIN_PASSWORD, startTestHub, type TestHub } from './helpers/test-hub.js';
 
 const keep = useCleanup();
@@ -239,6 +241,25 @@ describe('the stream through a follower', () => {
     leaderUrl = other.httpUrl; // cluster_leader now names another node
     front.proxy.leaderChanged();
     await movedClosed;
+  });
+
+  it('closes the console socket when its leader is killed (kill -9), and answers 502 until another leads', async () => {
+    const temp = keep(await makeTempDir(), (t) => t.remove());
+    const doomed = await startHubProcess({ HUB_DATA_DIR: temp.path, HUB_ADMIN_PASSWORD: ADMIN_PASSWORD });
+    keep(doomed, async (h) => {
+      if (h.child.exitCode === null && h.child.signalCode === null) h.child.kill('SIGKILL');
+      await h.exited;
+    });
+    useLeader(`http://127.0.0.1:${doomed.httpPort}`);
+    const login = await fetch(`${front.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const { token } = (await login.json()) as { token: string };
+    const stream = keep(await StreamClient.open(front.url, `token=${token}`), closeStream);
+    await stream.next((m) => m.type === 'snapshot');
+    const closed = once(stream.socket, 'close');
+    doomed.child.kill('SIGKILL');
+    await closed;
+    expect(front.proxy.openStreams).toBe(0);
+    expect((await fetch(`${front.url}/api/v1/alerts`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(502);
   });
 
   it('answers 503 and 502 to upgrades without a reachable leader, with the error body', async () => {

@@ -79,15 +79,14 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
   pipeline(req, upstream, () => undefined);
 }
 
-/** A refusal in the API's error shape, on a plain Node response. */
+/** A refusal in the API's error shape, on a plain Node response; retry later. */
 export function refuseRequest(res: ServerResponse, refusal: ClusterRefusal): void {
-  const body = JSON.stringify(refusal.body);
-  res.writeHead(refusal.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'retry-after': String(RETRY_AFTER_SECONDS),
-    'cache-control': 'no-store',
-  });
+  sendJson(res, refusal.status, refusal.body, { 'retry-after': String(RETRY_AFTER_SECONDS), 'cache-control': 'no-store' });
+}
+
+export function sendJson(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(json);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 

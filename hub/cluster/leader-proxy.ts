@@ -21,7 +21,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono, type Handler } from 'hono';
 import type { Logger } from '../core/logger.js';
 import { FORWARDED_BY_HEADER } from './forwarded-headers.js';
-import { createAgents, forwardRequest, refuseRequest, type ForwardOptions } from './http-forward.js';
+import { createAgents, forwardRequest, refuseRequest, sendJson, type ForwardOptions } from './http-forward.js';
 import { FORWARDING_LOOP, NO_LEADER } from './leader-unavailable.js';
 import { parseLeaderUrl } from './leader-url.js';
 import { UpgradePipes } from './upgrade-pipe.js';
@@ -113,9 +113,7 @@ export class LeaderProxy {
     const unsendable = UNSENDABLE.has((err as NodeJS.ErrnoException).code ?? '');
     if (!unsendable) this.deps.log.error({ err, url: req.url?.slice(0, 200) }, 'forwarding a request failed');
     const [status, code, message] = unsendable ? [400, 'bad_request', 'the request cannot be passed on as sent'] : [500, 'internal', 'internal error; the hub log has the details'];
-    const body = JSON.stringify({ error: { code, message } });
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
-    res.end(body);
+    sendJson(res, status, { error: { code, message } }, { connection: 'close' });
     req.resume(); // nothing will read the body; let it drain so the answer is not lost to a reset
   }
 }
