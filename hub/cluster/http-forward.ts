@@ -20,7 +20,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../core/logger.js';
 import { FORWARDED_BY_HEADER, forwardedHeaders } from './forwarded-headers.js';
 import { LEADER_UNREACHABLE, RETRY_AFTER_SECONDS, type ClusterRefusal } from './leader-unavailable.js';
-import type { LeaderAddress } from './leader-url.js';
+import { serverName, type LeaderAddress } from './leader-url.js';
 
 /**
  * Headers of one hop only (RFC 9110 §7.6.1), never passed on; plus Expect,
@@ -54,7 +54,7 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
     headers: requestHeaders(req, options.nodeId) as unknown as OutgoingHttpHeaders,
     setHost: false,
     agent: leader.tls ? options.agents.https : options.agents.http,
-    ...(leader.tls ? { servername: leader.host, ...options.leaderTls } : {}),
+    ...(leader.tls ? { ...serverName(leader.host), ...options.leaderTls } : {}),
   });
   // Counted from the end of the upload (a slow client's upload is the listener's requestTimeout's business).
   let late: NodeJS.Timeout | undefined;

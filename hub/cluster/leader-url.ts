@@ -5,6 +5,8 @@
  * not an http(s) URL counts as "no leader" (and is logged once per value by
  * the caller), never as an exception inside a request handler.
  */
+import { isIP } from 'node:net';
+
 export interface LeaderAddress {
   /** `http://host:port`, no path: requests keep their own path and query. */
   origin: string;
@@ -26,4 +28,9 @@ export function parseLeaderUrl(url: string | undefined): LeaderAddress | undefin
   // URL keeps IPv6 hosts in brackets; net.connect wants them bare.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   return { origin: parsed.origin, host, port: Number(parsed.port || (tls ? 443 : 80)), tls };
+}
+
+/** SNI for a TLS connection to the leader: its name, never an address (RFC 6066 §3; Node warns at an IP). */
+export function serverName(host: string): { servername?: string } {
+  return isIP(host) === 0 ? { servername: host } : {};
 }

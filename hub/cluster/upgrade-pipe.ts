@@ -25,7 +25,7 @@ import { STREAM_PATH } from '../realtime/stream-server.js';
 import { refuseUpgrade, requestTarget } from '../realtime/upgrade-request.js';
 import { FORWARDED_BY_HEADER, forwardedHeaders } from './forwarded-headers.js';
 import { FORWARDING_LOOP, LEADER_UNREACHABLE, NO_LEADER, type ClusterRefusal } from './leader-unavailable.js';
-import { parseLeaderUrl, type LeaderAddress } from './leader-url.js';
+import { parseLeaderUrl, serverName, type LeaderAddress } from './leader-url.js';
 
 /** Connecting to the leader takes a round trip on the cluster's network; longer means it is gone. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -119,7 +119,7 @@ export class UpgradePipes {
 
   private connect(leader: LeaderAddress): Socket {
     if (!leader.tls) return connectTcp({ host: leader.host, port: leader.port });
-    return connectTls({ host: leader.host, port: leader.port, servername: leader.host, ...this.deps.leaderTls });
+    return connectTls({ host: leader.host, port: leader.port, ...serverName(leader.host), ...this.deps.leaderTls });
   }
 
   /** Bytes both ways; an end is passed on, an error or a close ends the pair. */

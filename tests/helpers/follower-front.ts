@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'hono';
 import { guardHttpServer } from '../../hub/api/http-server-guard.js';
-import { LeaderProxy } from '../../hub/cluster/leader-proxy.js';
+import { LeaderProxy, type LeaderProxyDeps } from '../../hub/cluster/leader-proxy.js';
 import { silentLogger } from '../../hub/core/logger.js';
 
 export const FOLLOWER_ID = 'follower-1';
@@ -23,7 +23,7 @@ export interface FollowerFront {
   close(): Promise<void>;
 }
 
-export async function startFollowerFront(leaderUrl: () => string | undefined, options: { responseTimeoutMs?: number } = {}): Promise<FollowerFront> {
+export async function startFollowerFront(leaderUrl: () => string | undefined, options: Pick<LeaderProxyDeps, 'responseTimeoutMs' | 'leaderTls'> = {}): Promise<FollowerFront> {
   const log = silentLogger();
   const proxy = new LeaderProxy({
     nodeId: FOLLOWER_ID,
