@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeHub, closeStream, endClient, useCleanup } from './helpers/cleanup.js';
 import { FOLLOWER_ID, startFollowerFront, type FollowerFront } from './helpers/follower-front.js';
@@ -134,6 +134,30 @@ describe('HTTP through a follower', () => {
     const res = await fetch(`${impatient.url}/api/v1/alerts`);
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('leader_unreachable');
+  });
+
+  it('sends a bodyless request again when its kept-alive connection to the leader was closed meanwhile, and a write on a new connection', async () => {
+    // A leader that answers each connection's first request and drops the connection at its second:
+    // what a reused connection looks like when the leader closed it just as the agent handed it out.
+    const seen: string[] = [];
+    const flaky = createNetServer((socket) => {
+      let requests = 0;
+      socket.on('data', (data) => {
+        seen.push(data.toString('latin1').split(' ', 2).join(' '));
+        if (++requests === 1) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=60\r\n\r\nok');
+        else socket.destroy();
+      });
+    });
+    flaky.listen(0, '127.0.0.1');
+    await once(flaky, 'listening');
+    keep(flaky, (s) => new Promise((resolve) => s.close(resolve)));
+    const viaFlaky = keep(await startFollowerFront(() => `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`), (f) => f.close());
+    expect((await fetch(`${viaFlaky.url}/api/v1/alerts`)).status).toBe(200);
+    expect((await fetch(`${viaFlaky.url}/api/v1/alerts?again`)).status).toBe(200);
+    expect(seen).toEqual(['GET /api/v1/alerts', 'GET /api/v1/alerts?again', 'GET /api/v1/alerts?again']);
+    // A write never takes a kept-alive connection (it could not be sent again): a new one, answered.
+    expect((await fetch(`${viaFlaky.url}/api/v1/alerts/x/notes`, { method: 'POST', body: '{"text":"once"}' })).status).toBe(200);
+    expect(seen.filter((line) => line.startsWith('POST'))).toHaveLength(1);
   });
 
   it('refuses a request another node already forwarded (a stale cluster_leader naming a follower)', async () => {

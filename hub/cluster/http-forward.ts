@@ -12,7 +12,7 @@
  * and case kept, and hands back the leader's raw response headers (each
  * Set-Cookie its own line).
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
@@ -45,38 +45,64 @@ export function createAgents(): ForwardOptions['agents'] {
 }
 
 export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader: LeaderAddress, options: ForwardOptions): void {
+  const bodyless = !hasBody(req);
+  // Nothing to pass on; read the (empty) request to its end so the client's connection stays usable.
+  if (bodyless) req.resume();
+  const attempt = (mayRetry: boolean): void => {
+    const upstream = sendUpstream(req, leader, options, bodyless);
+    // Counted from the end of the upload (a slow client's upload is the listener's requestTimeout's business).
+    let late: NodeJS.Timeout | undefined;
+    upstream.once('finish', () => (late = setTimeout(() => upstream.destroy(new Error('the leader did not answer in time')), options.responseTimeoutMs)));
+    upstream.on('response', (answer) => {
+      clearTimeout(late);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer.rawHeaders));
+      // A leader that fails mid-answer ends the client's response the same way (destroyed, not completed).
+      pipeline(answer, res, () => undefined);
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(late);
+      if (res.headersSent || res.destroyed) return void res.destroy();
+      if (mayRetry && upstream.reusedSocket && STALE_SOCKET.has(err.code ?? '')) return attempt(false);
+      options.log.warn({ leader: leader.origin, reason: err.message }, 'leader unreachable for a request');
+      refuseRequest(res, LEADER_UNREACHABLE);
+    });
+    // The client gone before the answer ended: nobody reads the rest.
+    res.once('close', () => {
+      clearTimeout(late);
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (bodyless) upstream.end();
+    else pipeline(req, upstream, () => undefined);
+  };
+  // A kept-alive connection can turn out to have been closed by the leader meanwhile (Node's
+  // documented race: the leader closes an idle connection, or ends one after an answer, e.g. after
+  // a 413, as the agent hands it out). A request without a body is then sent again, once; one with
+  // a body cannot be (its bytes are gone), so it never takes a kept-alive connection: writes are
+  // few, and a new connection costs a handshake on the cluster's network.
+  attempt(bodyless);
+}
+
+/** What Node's client reports for a kept-alive connection the leader had already closed. */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+function sendUpstream(req: IncomingMessage, leader: LeaderAddress, options: ForwardOptions, pooled: boolean): ClientRequest {
   const send = leader.tls ? httpsRequest : httpRequest;
-  const upstream = send({
+  return send({
     host: leader.host,
     port: leader.port,
     method: req.method,
     path: req.url,
-    headers: requestHeaders(req, options.nodeId) as unknown as OutgoingHttpHeaders,
+    // Without an agent Node would ask for `Connection: close`, and the leader would then close at once
+    // after an early answer (a 413) with the upload unread: a reset that loses the answer (body-limit.ts).
+    headers: (pooled ? requestHeaders(req, options.nodeId) : [...requestHeaders(req, options.nodeId), 'Connection', 'keep-alive']) as unknown as OutgoingHttpHeaders,
     setHost: false,
-    agent: leader.tls ? options.agents.https : options.agents.http,
+    agent: !pooled ? false : leader.tls ? options.agents.https : options.agents.http,
     ...(leader.tls ? { ...serverName(leader.host), ...options.leaderTls } : {}),
   });
-  // Counted from the end of the upload (a slow client's upload is the listener's requestTimeout's business).
-  let late: NodeJS.Timeout | undefined;
-  upstream.once('finish', () => (late = setTimeout(() => upstream.destroy(new Error('the leader did not answer in time')), options.responseTimeoutMs)));
-  upstream.on('response', (answer) => {
-    clearTimeout(late);
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer.rawHeaders));
-    // A leader that fails mid-answer ends the client's response the same way (destroyed, not completed).
-    pipeline(answer, res, () => undefined);
-  });
-  upstream.on('error', (err) => {
-    clearTimeout(late);
-    if (res.headersSent || res.destroyed) return void res.destroy();
-    options.log.warn({ leader: leader.origin, reason: err.message }, 'leader unreachable for a request');
-    refuseRequest(res, LEADER_UNREACHABLE);
-  });
-  // The client gone before the answer ended: nobody reads the rest.
-  res.on('close', () => {
-    clearTimeout(late);
-    if (!res.writableFinished) upstream.destroy();
-  });
-  pipeline(req, upstream, () => undefined);
 }
 
 /** A refusal in the API's error shape, on a plain Node response; retry later. */
