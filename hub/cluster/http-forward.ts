@@ -48,8 +48,9 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
   const bodyless = !hasBody(req);
   // Nothing to pass on; read the (empty) request to its end so the client's connection stays usable.
   if (bodyless) req.resume();
+  let current: ClientRequest | undefined;
   const attempt = (mayRetry: boolean): void => {
-    const upstream = sendUpstream(req, leader, options, bodyless);
+    const upstream = (current = sendUpstream(req, leader, options, bodyless));
     // Counted from the end of the upload (a slow client's upload is the listener's requestTimeout's business).
     let late: NodeJS.Timeout | undefined;
     upstream.once('finish', () => (late = setTimeout(() => upstream.destroy(new Error('the leader did not answer in time')), options.responseTimeoutMs)));
@@ -61,6 +62,7 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(late);
+      if (upstream !== current) return; // a late word from the attempt that was replaced
       if (res.headersSent || res.destroyed) return void res.destroy();
       if (mayRetry && upstream.reusedSocket && STALE_SOCKET.has(err.code ?? '')) return attempt(false);
       options.log.warn({ leader: leader.origin, reason: err.message }, 'leader unreachable for a request');
