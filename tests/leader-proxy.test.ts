@@ -215,7 +215,7 @@ describe('forwarded headers', () => {
 });
 
 describe('the stream through a follower', () => {
-  it('carries the snapshot and a live alert, and resumes from lastEventId after reconnecting', async () => {
+  it('carries the snapshot and a live alert, and resumes from lastEventId through another follower', async () => {
     // Two homes: a second SOS in the same home would only update the first alert.
     const { homeId, devices: [first] } = await leader.provisionHome({ kinds: ['bracelet'] });
     const { devices: [second] } = await leader.provisionHome({ kinds: ['bracelet'] });
@@ -230,11 +230,14 @@ describe('the stream through a follower', () => {
     const raised = await stream.next((m) => m.type === 'alert.raised' && m.alert.deviceId === devices[0]!.id);
     expect(raised.alert).toMatchObject({ homeId, kind: 'sos', status: 'open' });
 
-    // Gone for a while; an alert is raised meanwhile; back (through any node) with what it had.
+    // Gone for a while (its node went away); an alert is raised meanwhile; back through another
+    // follower with what it had: what it missed, not a new snapshot.
     stream.close();
     await once(stream.socket, 'close');
     await sos(leader, devices[1]!.id, devices[1]!.secret, 1);
-    const resumed = keep(await StreamClient.open(front.url, `streamId=${snapshot.streamId}&lastEventId=${raised.eventId}`, headers), closeStream);
+    const otherFront = keep(await startFollowerFront(() => leaderUrl), (f) => f.close());
+    const resumeQuery = `streamId=${snapshot.streamId}&lastEventId=${raised.eventId}`;
+    const resumed = keep(await StreamClient.open(otherFront.url, resumeQuery, { ...headers, origin: otherFront.url }), closeStream);
     const missed = await resumed.next((m) => m.type === 'alert.raised' && m.alert.deviceId === devices[1]!.id);
     expect(missed.eventId).toBeGreaterThan(raised.eventId);
     expect(resumed.messages.some((m) => m.type === 'snapshot')).toBe(false);
