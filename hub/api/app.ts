@@ -33,7 +33,9 @@ import type { ReportService } from '../reports/report-service.js';
 import type { AnyRule } from '../rules/define-rule.js';
 import type { VisitService } from '../visits/visit-service.js';
 import type { DataStatus } from '../storage/data-status.js';
+import { parseNetworkList } from '../core/network-list.js';
 import { requireSession, type ApiEnv } from './auth-middleware.js';
+import { clientAddressBehind } from './client-address.js';
 import { DEFAULT_BODY_LIMITS, limitBodies, type BodyLimits } from './body-limit.js';
 import { consoleStatic } from './console-static.js';
 import { clientAborted, errorResponse, HttpError } from './errors.js';
@@ -96,6 +98,8 @@ export interface ApiDeps {
   bodyLimits?: BodyLimits;
   /** Serve the console's .map files (HUB_SERVE_SOURCE_MAPS; default off). */
   serveSourceMaps?: boolean;
+  /** HUB_TRUSTED_PROXIES: the cluster nodes whose X-Forwarded-For names a login's client (client-address.ts). */
+  trustedProxies?: string | undefined;
 }
 
 export const API_BASE = '/api/v1';
@@ -108,6 +112,14 @@ export function clientAddress(c: Context): string {
   } catch {
     return 'unknown'; // app.request() in tests has no socket
   }
+}
+
+/** The client behind the trusted cluster nodes a request came through (client-address.ts), for the login guard. */
+function loginAddress(trustedProxies: string | undefined): (c: Context) => string {
+  const parsed = parseNetworkList(trustedProxies);
+  // The setting was checked at start (config/settings.ts); a list that does not parse trusts nobody.
+  const trusted = 'list' in parsed && parsed.entries.length > 0 ? parsed.list : undefined;
+  return (c) => clientAddressBehind(clientAddress(c), c.req.header('x-forwarded-for'), trusted);
 }
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
@@ -138,7 +150,8 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     const report = deps.health();
     return c.json(report, healthStatus(report));
   });
-  api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => clientAddress(c as Context) }));
+  const loginClient = loginAddress(deps.trustedProxies);
+  api.route('/auth', authRoutes({ ...deps, clientAddress: (c) => loginClient(c as Context) }));
   api.route('/homes', homesRoutes(deps));
   api.route('/homes', homeGeoRoutes(deps));
   api.route('/homes', householdRoutes(deps));

@@ -27,6 +27,15 @@ function isKnownTimezone(tz: string): boolean {
   }
 }
 
+/** Comma-separated IP addresses and networks (CIDR), e.g. 10.0.0.0/8,fd00::/8 (core/network-list.ts). */
+const networkList = z
+  .string()
+  .superRefine((text, ctx) => {
+    const parsed = parseNetworkList(text);
+    if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of IP addresses or networks: ${parsed.problem}` });
+  })
+  .optional();
+
 /** `critical=10,high=15,…` minutes per severity (`off` for none); severities left out keep their default. */
 const minutesBySeverity = (defaults: MinutesBySeverity) =>
   z
@@ -110,6 +119,13 @@ export const SETTINGS = {
     schema: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1–64 letters, digits or :_.-').default('hub:'),
     hint: "prefix of the cluster's Redis keys and channels (one per cluster sharing a Redis server)",
   },
+  trustedProxies: {
+    env: 'HUB_TRUSTED_PROXIES',
+    flag: 'trusted-proxies',
+    // Only these peers' X-Forwarded-For is believed (hub/api/client-address.ts): a client must not pick its own address.
+    schema: networkList,
+    hint: 'addresses or networks of the cluster nodes that forward consoles to this one, e.g. 10.0.0.0/24: their X-Forwarded-For names the client for login limits (unset: the socket address)',
+  },
   adminPassword: {
     env: 'HUB_ADMIN_PASSWORD',
     flag: 'admin-password',
@@ -192,13 +208,7 @@ export const SETTINGS = {
   webhookAllowPrivate: {
     env: 'HUB_WEBHOOK_ALLOW_PRIVATE',
     flag: 'webhook-allow-private',
-    schema: z
-      .string()
-      .superRefine((text, ctx) => {
-        const parsed = parseNetworkList(text);
-        if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of IP addresses or networks: ${parsed.problem}` });
-      })
-      .optional(),
+    schema: networkList,
     hint: 'loopback/private/link-local addresses or networks webhooks may reach, e.g. 192.168.5.20,10.8.0.0/16 (unset: none)',
   },
   followUpMinutes: {

@@ -22,6 +22,7 @@ import type { DeviceStateStore } from '../ingest/device-state.js';
 import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
 import { sameOrigin } from '../auth/same-origin.js';
 import { StreamBuffer, type StreamMessage } from './stream-buffer.js';
+import { refuseUpgrade as refuse, requestTarget } from './upgrade-request.js';
 
 export const STREAM_PATH = '/api/v1/stream';
 const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024;
@@ -269,26 +270,4 @@ export class StreamServer {
 
 function deviceStatus(change: DeviceStatusChange): Record<string, unknown> {
   return { deviceId: change.deviceId, homeId: change.homeId, online: change.online, at: new Date(change.at).toISOString(), reason: change.reason };
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  else socket.destroy();
-}
-
-/**
- * The request-target as a URL, or undefined when it is not one (RFC 9112 §3.2):
- * origin-form (`/path?query`) is read relative to a placeholder origin, exactly
- * as the HTTP side reads it, so `//[` is a path and not a broken host;
- * absolute-form must parse on its own. Nothing else is accepted for an upgrade.
- */
-function requestTarget(target: string | undefined): URL | undefined {
-  if (!target) return undefined;
-  try {
-    if (target.startsWith('/')) return new URL(`http://hub.invalid${target}`);
-    if (/^https?:\/\//i.test(target)) return new URL(target);
-  } catch {
-    // not a URL: refused below
-  }
-  return undefined;
 }

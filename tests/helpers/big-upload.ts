@@ -37,7 +37,9 @@ export function bigUpload(port: number, path: string, totalBytes: number, framin
       while (!finished && reply === '' && bytesWritten < totalBytes) {
         const piece = CHUNK.subarray(0, Math.min(CHUNK.length, totalBytes - bytesWritten));
         bytesWritten += piece.length;
-        const ok = framing === 'chunked' ? socket.write(`${piece.length.toString(16)}\r\n`) && socket.write(piece) && socket.write('\r\n') : socket.write(piece);
+        // A chunk's three parts are written together: stopping after a full buffer midway would
+        // leave the chunk without its CRLF (the hub 413s long before; a proxy that streams does not).
+        const ok = framing === 'chunked' ? [socket.write(`${piece.length.toString(16)}\r\n`), socket.write(piece), socket.write('\r\n')].at(-1) : socket.write(piece);
         if (!ok) return void socket.once('drain', pump);
       }
       if (!finished && reply === '' && framing === 'chunked') socket.write('0\r\n\r\n');

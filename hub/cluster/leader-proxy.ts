@@ -1,0 +1,126 @@
+/**
+ * A follower node's HTTP front (issue 12 item 4, CLUSTER-PLAN: one pipeline
+ * owner, every node a front end). Consoles may connect to any node: the
+ * follower answers `/api/v1/health` and `/metrics` itself (its own view: a
+ * load balancer and Prometheus ask each node about itself) and passes every
+ * other request to the leader named by cluster_leader, asked per request
+ * (http-forward.ts). Sessions live in the leader's store, so a login through
+ * any node is valid through every node; the stream is piped to the leader
+ * (upgrade-pipe.ts), so it carries every event and resumes from lastEventId
+ * on any node. No leader: 503; a leader that does not answer: 502; both in
+ * the API's error shape with Retry-After.
+ *
+ * Wiring (hub/compose/http-listener.ts): the server's request listener is
+ * `requestListener`, its 'upgrade' listener `handleUpgrade` (or `attach`),
+ * in place of the API app and StreamServer.attach while this node follows.
+ */
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { getRequestListener } from '@hono/node-server';
+import { Hono, type Handler } from 'hono';
+import type { Logger } from '../core/logger.js';
+import { FORWARDED_BY_HEADER } from './forwarded-headers.js';
+import { createAgents, forwardRequest, refuseRequest, sendJson, type ForwardOptions } from './http-forward.js';
+import { FORWARDING_LOOP, NO_LEADER } from './leader-unavailable.js';
+import { parseLeaderUrl } from './leader-url.js';
+import { UpgradePipes } from './upgrade-pipe.js';
+
+/** The paths a follower answers itself (where hub/api/app.ts serves them on the leader). */
+export const LOCAL_HEALTH_PATH = '/api/v1/health';
+export const LOCAL_METRICS_PATH = '/metrics';
+/** The leader must begin its answer within this once the request is sent; a frozen leader otherwise holds every console request. */
+const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
+/** What Node's HTTP client throws at once for a request-target or header it will not send. */
+const UNSENDABLE = new Set(['ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE']);
+
+export interface LeaderProxyDeps {
+  /** This node's id: marks what it forwarded, so two followers never pass a request back and forth. */
+  nodeId: string;
+  /** The leader's base URL (`http://10.0.0.5:8080`) from cluster_leader, read per request; undefined while there is none. */
+  leaderUrl(): string | undefined;
+  /** This node's own GET /api/v1/health (hono handler, e.g. the node's HealthReport as JSON). */
+  health: Handler;
+  /** This node's own GET /metrics (metricsHandler); absent: forwarded like the rest. */
+  metrics?: Handler | undefined;
+  log: Logger;
+  /** For an https leader: e.g. the `ca` that signed its certificate. */
+  leaderTls?: ConnectionOptions;
+  responseTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export class LeaderProxy {
+  private readonly local: (req: IncomingMessage, res: ServerResponse) => unknown;
+  private readonly localPaths: ReadonlySet<string>;
+  private readonly pipes: UpgradePipes;
+  private readonly forwarding: ForwardOptions;
+
+  constructor(private readonly deps: LeaderProxyDeps) {
+    const app = new Hono();
+    app.get(LOCAL_HEALTH_PATH, deps.health);
+    if (deps.metrics) app.get(LOCAL_METRICS_PATH, deps.metrics);
+    this.local = getRequestListener(app.fetch);
+    this.localPaths = new Set(deps.metrics ? [LOCAL_HEALTH_PATH, LOCAL_METRICS_PATH] : [LOCAL_HEALTH_PATH]);
+    this.forwarding = { nodeId: deps.nodeId, log: deps.log, agents: createAgents(), leaderTls: deps.leaderTls, responseTimeoutMs: deps.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS };
+    this.pipes = new UpgradePipes({
+      nodeId: deps.nodeId,
+      leaderUrl: deps.leaderUrl,
+      log: deps.log,
+      ...(deps.leaderTls ? { leaderTls: deps.leaderTls } : {}),
+      ...(deps.connectTimeoutMs ? { connectTimeoutMs: deps.connectTimeoutMs } : {}),
+    });
+  }
+
+  /** The server's request listener: this node's health and metrics, everything else to the leader. */
+  readonly requestListener = (req: IncomingMessage, res: ServerResponse): void => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.localPaths.has(pathOf(req.url))) return void this.local(req, res);
+    if (req.headers[FORWARDED_BY_HEADER] !== undefined) return refuseRequest(res, FORWARDING_LOOP);
+    const leader = parseLeaderUrl(this.deps.leaderUrl());
+    if (!leader) return refuseRequest(res, NO_LEADER);
+    try {
+      forwardRequest(req, res, leader, this.forwarding);
+    } catch (err) {
+      this.refuseUnsendable(req, res, err);
+    }
+  };
+
+  /** The server's 'upgrade' listener: WebSocket upgrades piped to the leader. */
+  readonly handleUpgrade: UpgradePipes['handle'] = (req, socket, head) => this.pipes.handle(req, socket, head);
+
+  attach(server: HttpServer | HttpsServer): void {
+    server.on('upgrade', this.handleUpgrade);
+  }
+
+  /** Streams open to a leader (for tests and /metrics). */
+  get openStreams(): number {
+    return this.pipes.open;
+  }
+
+  /** Call when cluster_leader changes: ends the streams still open to the old leader, so consoles reconnect. */
+  leaderChanged(): void {
+    this.pipes.closeStale();
+  }
+
+  stop(): void {
+    this.pipes.closeAll();
+    this.forwarding.agents.http.destroy();
+    this.forwarding.agents.https.destroy();
+  }
+
+  /** A target or header Node's parser let in but its client will not send: the client's fault, answered per request. */
+  private refuseUnsendable(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const unsendable = UNSENDABLE.has((err as NodeJS.ErrnoException).code ?? '');
+    if (!unsendable) this.deps.log.error({ err, url: req.url?.slice(0, 200) }, 'forwarding a request failed');
+    const [status, code, message] = unsendable ? [400, 'bad_request', 'the request cannot be passed on as sent'] : [500, 'internal', 'internal error; the hub log has the details'];
+    sendJson(res, status, { error: { code, message } }, { connection: 'close' });
+    req.resume(); // nothing will read the body; let it drain so the answer is not lost to a reset
+  }
+}
+
+/** The path part of a request-target (`/a?b` → `/a`); absolute-form targets are never local. */
+function pathOf(target: string | undefined): string {
+  const path = target ?? '';
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
