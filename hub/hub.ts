@@ -334,7 +334,7 @@ export class Hub {
       makeApp: () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR }),
       stream: this.stream,
       tls: () => this.tls,
-      front: this.election ? standbyFront({ health: () => this.ops.health(), leader: () => this.election?.watch.current(), log }) : undefined,
+      front: this.election ? this.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl: () => this.election?.watch.current()?.httpUrl, log: log.child({ module: 'front' }) })) : undefined,
       log: log.child({ module: 'http' }),
     });
     this.leadership = this.election

@@ -329,12 +329,7 @@ describe('malformed upgrades fail closed per request (as tests/http-upgrade-safe
   });
 });
 
-/**
- * Needs hub/hub.ts to pass `trustedProxies: config.trustedProxies` to createApi
- * (the integrator's wiring; this branch may not edit hub.ts). Passed with that
- * line applied locally; skipped until it is in.
- */
-describe.skip('login limits count the client behind a follower (HUB_TRUSTED_PROXIES)', () => {
+describe('login limits count the client behind a follower (HUB_TRUSTED_PROXIES)', () => {
   const login = (port: number, from: string, username: string, password: string, extra = '') => {
     const body = JSON.stringify({ username, password });
     const head = `POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Content-Type: application/json\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`;

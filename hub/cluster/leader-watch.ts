@@ -27,6 +27,8 @@ export class LeaderWatch {
   constructor(
     private readonly read: () => Promise<LeaderRecord>,
     private readonly log: Logger,
+    /** Told when the leader (node or epoch) is no longer the one last seen, or is gone. */
+    private readonly onChange: (seen: LeaderSeen | undefined) => void = () => undefined,
     private readonly pollMs = LEADER_POLL_MS,
   ) {}
 
@@ -56,10 +58,12 @@ export class LeaderWatch {
   private async readOnce(): Promise<void> {
     try {
       const record = await this.read();
+      const before = this.seen;
       this.seen =
         record.held && record.nodeId
           ? { nodeId: record.nodeId, httpUrl: record.httpUrl ?? undefined, epoch: record.epoch, since: record.since?.toISOString() }
           : undefined;
+      if (before && (this.seen?.epoch !== before.epoch || this.seen?.nodeId !== before.nodeId)) this.onChange(this.seen);
       if (this.failing) this.log.info('leader record readable again');
       this.failing = false;
     } catch (err) {

@@ -38,13 +38,14 @@ export class ClusterElection {
   readonly drain: InboundDrain;
   private publisher: UplinkPublisher | undefined;
   private readonly bus: UplinkBusSettings;
+  private onLeaderChanged: () => void = () => undefined;
 
   constructor(deps: ClusterElectionDeps) {
     const { journal, log } = deps;
     const readLeader = journal.readLeader?.bind(journal);
     if (!readLeader) throw new Error('a cluster node that elects a leader needs the PostgreSQL journal (HUB_DATABASE_URL)');
     this.bus = { redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId: deps.nodeId, log };
-    this.watch = new LeaderWatch(readLeader, log);
+    this.watch = new LeaderWatch(readLeader, log, () => this.onLeaderChanged());
     this.forwarder = new UplinkForwarder({
       store: deps.inboundAlarms,
       // Opened by the front service before the broker takes a device.
@@ -61,6 +62,12 @@ export class ClusterElection {
       onConnection: deps.onConnection,
       log,
     });
+  }
+
+  /** The standby's front, told when the leader changes (streams to a former leader end; consoles reconnect). */
+  front<T extends { leaderChanged(): void }>(front: T): T {
+    this.onLeaderChanged = () => front.leaderChanged();
+    return front;
   }
 
   /** What every node runs from start to stop, leading or not: who leads, and the Redis publisher. */

@@ -9,8 +9,8 @@ import type { Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
-import { createAdaptorServer, type HttpBindings } from '@hono/node-server';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createAdaptorServer, getRequestListener } from '@hono/node-server';
 import type { createApi } from '../api/app.js';
 import { guardHttpServer } from '../api/http-server-guard.js';
 import type { TlsCertificates } from '../config/tls-certificates.js';
@@ -22,13 +22,13 @@ export type HubApp = ReturnType<typeof createApi>;
 
 /**
  * What a cluster node serves while another node leads (issue 12): its own
- * /health and /metrics, and everything else forwarded to the leader
- * (hub/cluster/leader-proxy.ts). Replaced by the hub's own app on `promote()`.
+ * /health and /metrics, and everything else passed to the leader
+ * (hub/compose/standby-front.ts). Replaced by the hub's own app on `promote()`.
  */
 export interface FollowerFront {
-  /** Gets @hono/node-server's bindings too (the client's socket, for its address). */
-  fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  stop(): void;
 }
 
 export interface HttpListenerDeps {
@@ -49,6 +49,8 @@ export class HttpListener implements Service {
   app: HubApp | undefined;
   address: AddressInfo | undefined;
   private server: Server | undefined;
+  /** A promoted standby's app, as a Node request listener. */
+  private appListener: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
   constructor(private readonly deps: HttpListenerDeps) {}
 
@@ -57,8 +59,7 @@ export class HttpListener implements Service {
     let server: Server;
     if (front) {
       // One server for the node's whole life: connections opened while it followed stay up when it leads.
-      server = this.createServer((request, env) => (this.app ? this.app.fetch(request, env) : front.fetch(request, env as HttpBindings)));
-      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => (this.app ? stream.onUpgrade(req, socket, head) : front.upgrade(req, socket, head)));
+      server = this.createFrontServer(front);
     } else {
       const app = (this.app = this.deps.makeApp());
       server = this.createServer(app.fetch);
@@ -72,15 +73,28 @@ export class HttpListener implements Service {
     this.address = server.address() as AddressInfo;
   }
 
+  /** A standby's server: the front until promote(), then the app and the stream, checked per request. */
+  private createFrontServer(front: FollowerFront): Server {
+    const listener = (req: IncomingMessage, res: ServerResponse) => (this.appListener ? this.appListener(req, res) : front.requestListener(req, res));
+    const tls = this.deps.tls();
+    const server = tls ? createHttpsServer({ ...tls.material.context, handshakeTimeout: 10_000 }, listener) : createHttpServer(listener);
+    if (tls) tls.use(server as HttpsServer);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => (this.appListener ? this.deps.stream.onUpgrade(req, socket, head) : front.handleUpgrade(req, socket, head)));
+    return server;
+  }
+
   /** A cluster node that now leads: its own app and stream from the next request on. */
   promote(): void {
     if (this.app || !this.deps.front) return;
     this.deps.stream.listen();
     this.app = this.deps.makeApp();
+    this.appListener = getRequestListener(this.app.fetch);
+    this.deps.front.stop(); // streams piped to the old leader end; their consoles reconnect here
   }
 
   async stop(): Promise<void> {
     this.deps.stream.stop();
+    this.deps.front?.stop();
     const server = this.server;
     if (!server) return;
     this.server = undefined;
@@ -90,7 +104,7 @@ export class HttpListener implements Service {
   }
 
   /** HTTPS (and so wss) when TLS is configured, plain HTTP otherwise; the same app either way. */
-  private createServer(fetch: Parameters<typeof createAdaptorServer>[0]['fetch']): Server {
+  private createServer(fetch: HubApp['fetch']): Server {
     const tls = this.deps.tls();
     if (!tls) return createAdaptorServer({ fetch }) as Server;
     // A stranger's unfinished handshake is dropped after 10 s (Node's default: 120 s).

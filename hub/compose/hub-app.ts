@@ -69,5 +69,6 @@ export function buildHubApp(hub: HubAppParts, { config, clock, log, mqttEndpoint
     consoleDir,
     bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
     serveSourceMaps: config.serveSourceMaps,
+    trustedProxies: config.trustedProxies,
   });
 }
