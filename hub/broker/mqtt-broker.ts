@@ -17,6 +17,7 @@ import { Throttle } from '../core/log-throttle.js';
 import { devicePolicy, type AccessPolicy } from './access-policy.js';
 import { brokerHooks } from './aedes-hooks.js';
 import type { DeviceCredentialsCheck } from './device-acl.js';
+import { ConnectAdmission } from './connect-admission.js';
 import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -83,6 +84,8 @@ export interface MqttBrokerDeps {
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
+  /** Plain TCP connects handed to Aedes per event-loop turn (connect-admission.ts); default 32. */
+  connectsPerTurn?: number;
   /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
   scheduler?: Partial<SchedulerOptions>;
 }
@@ -105,6 +108,7 @@ export class MqttBroker {
   private tlsAddress: AddressInfo | undefined;
   private readonly sockets = new Set<Socket>();
   private scheduler: UplinkScheduler | undefined;
+  private admission: ConnectAdmission | undefined;
   readonly stats: BrokerStats = {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
@@ -160,7 +164,10 @@ export class MqttBroker {
       aedes.handle(new GuardedConnection(socket, new PacketGuard(limits), connections, policy.uplink));
     };
     // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
-    const server = createServer({ noDelay: true }, (socket) => (admit(socket) ? serve(socket) : socket.destroy()));
+    // Paused on accept: the admission hands a storm's connects on a few per turn (connect-admission.ts).
+    const admission = new ConnectAdmission(serve, this.deps.connectsPerTurn);
+    this.admission = admission;
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => (admit(socket) ? admission.add(socket) : socket.destroy()));
     this.server = server;
     const address = await listen(server, settings.mqttPort, settings.host);
     if (tls) {
@@ -324,6 +331,11 @@ export class MqttBroker {
     return scheduler ? { ...scheduler.stats, waiting: scheduler.waiting } : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, waiting: 0 };
   }
 
+  /** Plain TCP connections accepted and waiting for their turn (a reconnect storm's queue). */
+  get connectsWaiting(): number {
+    return this.admission?.waiting ?? 0;
+  }
+
   get connectedClients(): number {
     return this.aedes?.connectedClients ?? 0;
   }
@@ -357,8 +369,16 @@ function clientAddress(client: Client | null): string {
   return conn?.remoteAddress ?? 'unknown';
 }
 
+/**
+ * Connections the kernel queues until the hub accepts them. Node's default,
+ * 511, overflows within 50 ms of a 10,000/s reconnect storm while a turn is
+ * busy, and the overflow is refused with a reset; the kernel caps this at
+ * net.core.somaxconn (4,096 on current kernels).
+ */
+const LISTEN_BACKLOG = 4096;
+
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  server.listen(port, host);
+  server.listen({ port, host, backlog: LISTEN_BACKLOG });
   await once(server, 'listening');
   return server.address() as AddressInfo;
 }
