@@ -83,22 +83,35 @@ export async function measureStorm(target: Target, dir: string, plan: StormPlan)
     },
     stop.signal,
   );
-  let storm: CReport;
+  // The storm devices stay connected until the steady group has reported: their mass
+  // disconnect at the end is not part of the storm and must not fall in its window.
+  const stopStorm = new AbortController();
+  let stormRun: Promise<CReport> | undefined;
+  let held: CReport;
   try {
     await phaseReached(steady, phases, 'measure');
     cpuAtStart.value = totalCpuSeconds(target.workPids);
     cpuAtStart.at = performance.now();
-    storm = await runMqttload(
+    stormRun = runMqttload(
       plan.binary,
-      { ...base, warmupS: 0, creds: stormCreds, clients: stormDevices.length, rate: 0, alarmRate: 0, durationS: 1, connectRate: plan.stormRate, connectTimeoutS: plan.connectTimeoutS },
-      (phase, line) => phase === 'ramp' && plan.onProgress(`${target.name} storm: ${line.slice(0, 140)}`),
+      { ...base, warmupS: 0, creds: stormCreds, clients: stormDevices.length, rate: 0, alarmRate: 0, durationS: 600, connectRate: plan.stormRate, connectTimeoutS: plan.connectTimeoutS },
+      (phase, line) => {
+        // Past the ramp: every storm device has its CONNACK or has failed; the storm is over.
+        if (phase !== 'ramp') stop.abort();
+        else plan.onProgress(`${target.name} storm: ${line.slice(0, 140)}`);
+      },
+      stopStorm.signal,
     );
+    // A storm run that ends early (an error) ends the steady window too; its error is awaited below.
+    stormRun.then(() => stop.abort(), () => stop.abort());
+    held = await steady;
   } finally {
     stop.abort();
+    stopStorm.abort();
   }
   const cpuS = totalCpuSeconds(target.workPids) - cpuAtStart.value;
   const elapsedS = (performance.now() - cpuAtStart.at) / 1000;
-  const held = await steady;
+  const storm = await stormRun!;
   const c = storm.connections;
   return {
     stormDevices: stormDevices.length,
