@@ -23,6 +23,10 @@ export interface BenchOptions {
   generator: 'c' | 'node';
   /** Connects per second in the C generator's connect storm. */
   connectRate: number;
+  /** --storm: a reconnect storm of every device but `stormSteady`, at `stormRate` connects/s, instead of the load steps. */
+  storm: boolean;
+  stormRate: number;
+  stormSteady: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -40,6 +44,11 @@ export const USAGE = `npm run bench -- [options]
   --out DIR           where the JSON (and SVG) go                      (default bench/results)
   --generator which   c (mqttload.c, built with gcc) | node (mqtt.js)   (default c; node when no gcc or no source)
   --connect-rate C    connects/s in the C generator's connect storm    (default 4000)
+  --storm             instead of the load steps: every device but a steady group reconnects at
+                      once (C generator); the steady group sends 1 msg/s per device plus the
+                      alarms meanwhile (issue 14 item 4)
+  --storm-rate C      connects/s of the storm                          (default 10000)
+  --storm-steady N    devices that stay connected through the storm    (default 1000)
   --profile           run the hub with --cpu-prof and summarise the profile
   --store which       files | postgres | both: the hub's store; postgres uses a fresh
                       database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
@@ -74,6 +83,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       store: { type: 'string', default: 'files' },
       generator: { type: 'string', default: 'c' },
       'connect-rate': { type: 'string' },
+      storm: { type: 'boolean', default: false },
+      'storm-rate': { type: 'string' },
+      'storm-steady': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -88,6 +100,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
   const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
   const generator = values.generator;
   if (generator !== 'c' && generator !== 'node') throw new Error(`--generator must be c or node (got "${generator}")`);
+  if (values.storm && generator !== 'c') throw new Error('--storm needs the C generator (--generator c)');
   const homes = Math.round(positive('homes', values.homes, quick ? 5 : 1000));
   const sweepRates = (values['sweep-rates'] ?? '1000,2500,5000,7500,10000,15000,20000').split(',').map((r) => positive('sweep-rates', r, 0));
   return {
@@ -108,5 +121,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     store,
     generator,
     connectRate: positive('connect-rate', values['connect-rate'], 4000),
+    storm: values.storm,
+    stormRate: positive('storm-rate', values['storm-rate'], 10_000),
+    stormSteady: Math.round(positive('storm-steady', values['storm-steady'], 1000)),
   };
 }

@@ -58,6 +58,8 @@ export interface CRunPlan {
   workers: number;
   /** Per-connection in-flight cap (the generator's default is 16). */
   inflight?: number;
+  /** Seconds a connection may wait for its CONNACK before it counts as failed (the generator's default is 10). */
+  connectTimeoutS?: number;
 }
 
 /** mqttload's latency block (µs). */
@@ -95,13 +97,16 @@ export interface CReport {
 
 const PROGRESS = /^\[\s*([\d.]+)s\]\s+(\w+)\s+conns (\d+)\//;
 
-export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: string, line: string) => void): Promise<CReport> {
+/** `stop` (SIGINT) ends the measured window now; the generator drains and still reports. */
+export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: string, line: string) => void, stop?: AbortSignal): Promise<CReport> {
   const args = [
     '--host', '127.0.0.1', '--port', String(plan.port), '--creds', plan.creds, '--clients', String(plan.clients),
     '--rate', String(plan.rate), '--alarm-rate', String(plan.alarmRate), '--warmup', String(plan.warmupS), '--duration', String(plan.durationS),
     '--connect-rate', String(plan.connectRate), '-j', String(plan.workers), '--inflight', String(plan.inflight ?? 16),
+    ...(plan.connectTimeoutS ? ['--connect-timeout', String(plan.connectTimeoutS)] : []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  stop?.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
   let stdout = '';
   const stderrTail: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

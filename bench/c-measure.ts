@@ -9,6 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { measureStorm, type StormPlan } from './c-storm.js';
 import { runMqttload, writeCredentials, type CLatency, type CReport, type CRunPlan } from './c-generator.js';
 import type { StepPlan, StepResult, TargetResult } from './measure.js';
 import { AlarmObserver } from './observer.js';
@@ -23,6 +24,8 @@ export interface CMeasureOptions {
   connectRate: number;
   workers: number;
   onProgress: (line: string) => void;
+  /** --storm: after the idle run, a reconnect storm of every device but a steady group (c-storm.ts). */
+  storm?: Pick<StormPlan, 'steadyDevices' | 'steadyRate' | 'alarmRate' | 'stormRate' | 'connectTimeoutS'>;
 }
 
 const ms = (l: CLatency): Percentiles | null =>
@@ -108,6 +111,7 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
       const run = await runWindowed(target, observer, options.binary, { ...base, rate: step.rate, alarmRate: step.alarmRate, warmupS: step.warmupS, durationS: step.durationS }, options.onProgress);
       steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered) });
     }
+    const storm = options.storm && (await measureStorm(target, dir, { ...options.storm, binary: options.binary, workers: options.workers, onProgress: options.onProgress }));
     const c = idle.report.connections;
     const rssIdle = Number.isFinite(idle.window.rssMinKiB) ? idle.window.rssMinKiB : rssKiB(target.brokerPid);
     return {
@@ -128,6 +132,7 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
       rssIdleMiB: mib(rssIdle),
       rssPerIdleDeviceKiB: c.connected > 0 ? Math.round(((rssIdle - rssBefore) / c.connected) * 10) / 10 : NaN,
       steps,
+      ...(storm ? { storm } : {}),
     };
   } finally {
     observer?.close();

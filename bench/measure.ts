@@ -4,6 +4,7 @@
  * throughput, alarm latency to the operator socket, alarm PUBACK latency, CPU
  * and memory.
  */
+import type { StormResult } from './c-storm.js';
 import { performance } from 'node:perf_hooks';
 import { wallClock } from '../simulators/load/device-pool.js';
 import type { LoadEndpoint } from '../simulators/load/load-client.js';
@@ -60,6 +61,8 @@ export interface TargetResult {
   rssIdleMiB: number;
   rssPerIdleDeviceKiB: number;
   steps: (StepPlan & StepResult)[];
+  /** --storm: a reconnect storm beside a steady group of connected devices (c-storm.ts). */
+  storm?: StormResult;
 }
 
 export interface MeasureOptions {

@@ -42,6 +42,7 @@ function progressPrinter(): { say: (line: string) => void; done: () => void } {
 
 function plan(options: BenchOptions): StepPlan[] {
   const step = (rate: number): StepPlan => ({ rate, alarmRate: options.alarmRate, durationS: options.durationS, warmupS: options.warmupS });
+  if (options.storm) return [];
   if (options.sweep) return options.sweepRates.map(step);
   return options.quick ? [step(options.rate)] : [step(options.rate), step(options.maxRate)];
 }
@@ -127,7 +128,8 @@ async function main(): Promise<number> {
       const target = (current = await startTarget(name, options, profileDir, progress.say));
       try {
         if (cBinary) {
-          results.push(await measureTargetC(target, { binary: cBinary, steps, connectRate: options.connectRate, workers: options.workers, onProgress: progress.say }));
+          const storm = options.storm ? { steadyDevices: options.stormSteady, steadyRate: options.stormSteady, alarmRate: options.alarmRate, stormRate: options.stormRate, connectTimeoutS: 30 } : undefined;
+          results.push(await measureTargetC(target, { binary: cBinary, steps, connectRate: options.connectRate, workers: options.workers, onProgress: progress.say, ...(storm ? { storm } : {}) }));
         } else {
           const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
           results.push(await measureTarget(target, generator!, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say }));

@@ -17,26 +17,57 @@ import { PacketFramer } from './packet-framer.js';
 import type { UplinkScheduler, UplinkSink } from './uplink-scheduler.js';
 import type { UplinkTap } from './uplink-tap.js';
 
-export interface OutboundLimit {
+/**
+ * What every connection of one broker shares: one object per broker, not a
+ * closure and an object per connection (issue 14 item 3: idle memory per
+ * connected device).
+ */
+export interface ConnectionPolicy {
   /** Unsent bytes a connection may have queued before it is closed as a slow consumer. */
   maxQueuedBytes: number;
-  onOverflow(queuedBytes: number): void;
+  onOverflow(connection: GuardedConnection, queuedBytes: number): void;
+  onViolation(connection: GuardedConnection, violation: GuardViolation): void;
 }
 
-/** Where an authenticated device's uplink messages go instead of Aedes. */
+/** Where an authenticated device's uplink messages go instead of Aedes; one per broker. */
 export interface UplinkRoute {
-  tap: UplinkTap;
   scheduler: UplinkScheduler;
   /** The device's publish rate: false leaves the packet to Aedes, whose hook refuses it. */
-  admit(): boolean;
+  admit(deviceId: string): boolean;
   /** Aedes sees none of these packets: its keepalive timer must still hear of them. */
-  keepAlive(): void;
+  keepAlive(session: object): void;
+}
+
+const OWNER = Symbol('GuardedConnection');
+type OwnedSocket = Socket & { [OWNER]: GuardedConnection };
+
+// The socket's listeners are shared functions that find their connection on the socket, not
+// four closures per connection.
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER].receive(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  this[OWNER].push(null);
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[OWNER].destroy(err);
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[OWNER].destroy();
+}
+
+/** A packet the framer completed: the connection's own method, called with the connection as `this`. */
+function visitPacket(this: GuardedConnection, packet: Buffer, headerBytes: number): boolean {
+  return this.takePacket(packet, headerBytes);
 }
 
 export class GuardedConnection extends Duplex implements UplinkSink {
   backlog = 0;
   private readonly framer: PacketFramer | undefined;
-  private uplink: UplinkRoute | undefined;
+  private route: UplinkRoute | undefined;
+  private tap: UplinkTap | undefined;
+  /** What route.keepAlive is given back: the broker's session of this connection. */
+  private session: object | undefined;
   /** Reads stop while Aedes' buffer is full or the scheduler holds this connection's telemetry. */
   private aedesFull = false;
   private held = false;
@@ -46,27 +77,30 @@ export class GuardedConnection extends Duplex implements UplinkSink {
   constructor(
     readonly socket: Socket,
     readonly guard: PacketGuard,
-    onViolation: (violation: GuardViolation) => void,
-    private readonly outbound: OutboundLimit,
+    private readonly policy: ConnectionPolicy,
     framed = false,
   ) {
     super({ allowHalfOpen: false });
     this.framer = framed ? new PacketFramer() : undefined;
-    socket.on('data', (chunk: Buffer) => {
-      const violation = guard.feed(chunk);
-      if (violation) {
-        onViolation(violation);
-        this.destroy();
-        return;
-      }
-      if (!this.framer) return this.forward(chunk);
-      this.took = false;
-      for (const part of this.framer.feed(chunk, this.visit)) this.forward(part);
-      if (this.took) this.uplink?.keepAlive();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('error', (err) => this.destroy(err));
-    socket.on('close', () => this.destroy());
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+  }
+
+  /** One chunk read from the socket. */
+  receive(chunk: Buffer): void {
+    const violation = this.guard.feed(chunk);
+    if (violation) {
+      this.policy.onViolation(this, violation);
+      this.destroy();
+      return;
+    }
+    if (!this.framer) return this.forward(chunk);
+    this.took = false;
+    for (const part of this.framer.feed(chunk, visitPacket, this)) this.forward(part);
+    if (this.took) this.route?.keepAlive(this.session!);
   }
 
   get remoteAddress(): string | undefined {
@@ -74,19 +108,23 @@ export class GuardedConnection extends Duplex implements UplinkSink {
   }
 
   /** From now on this device's uplink PUBLISH packets go to `route` (called once CONNACK 0 is sent). */
-  takeUplink(route: UplinkRoute): void {
-    if (this.framer && route.tap.active) this.uplink = route;
+  takeUplink(route: UplinkRoute, tap: UplinkTap, session: object): void {
+    if (!this.framer || !tap.active) return;
+    this.route = route;
+    this.tap = tap;
+    this.session = session;
   }
 
-  private readonly visit = (packet: Buffer, headerBytes: number): boolean => {
-    const uplink = this.uplink;
-    if (!uplink || this.destroyed) return false;
-    const message = uplink.tap.read(packet, headerBytes);
-    if (!message || !uplink.admit()) return false;
+  /** Whether the hub took this whole packet (an uplink PUBLISH within the device's rate). */
+  takePacket(packet: Buffer, headerBytes: number): boolean {
+    const { route, tap } = this;
+    if (!route || !tap || this.destroyed) return false;
+    const message = tap.read(packet, headerBytes);
+    if (!message || !route.admit(tap.deviceId)) return false;
     this.took = true;
-    uplink.scheduler.submit(this, uplink.tap.deviceId, message);
+    route.scheduler.submit(this, tap.deviceId, message);
     return true;
-  };
+  }
 
   private forward(bytes: Buffer): void {
     // Backpressure: stop reading the socket until Aedes asks for more.
@@ -148,8 +186,8 @@ export class GuardedConnection extends Duplex implements UplinkSink {
 
   private writeOut(data: Buffer): void {
     this.socket.write(data);
-    if (this.socket.writableLength > this.outbound.maxQueuedBytes) {
-      this.outbound.onOverflow(this.socket.writableLength);
+    if (this.socket.writableLength > this.policy.maxQueuedBytes) {
+      this.policy.onOverflow(this, this.socket.writableLength);
       this.destroy();
     }
   }

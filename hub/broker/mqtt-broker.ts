@@ -17,7 +17,8 @@ import { Throttle } from '../core/log-throttle.js';
 import { devicePolicy, type AccessPolicy } from './access-policy.js';
 import { brokerHooks } from './aedes-hooks.js';
 import type { DeviceCredentialsCheck } from './device-acl.js';
-import { GuardedConnection } from './guarded-connection.js';
+import { ConnectAdmission } from './connect-admission.js';
+import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { RateLimiter } from './rate-limiter.js';
 import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions } from './uplink-scheduler.js';
@@ -83,6 +84,8 @@ export interface MqttBrokerDeps {
   audit(action: string, actor: string, detail: Record<string, unknown>): void;
   log: Logger;
   now?: () => number;
+  /** Plain TCP connects handed to Aedes per event-loop turn (connect-admission.ts); default 32. */
+  connectsPerTurn?: number;
   /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
   scheduler?: Partial<SchedulerOptions>;
 }
@@ -105,6 +108,7 @@ export class MqttBroker {
   private tlsAddress: AddressInfo | undefined;
   private readonly sockets = new Set<Socket>();
   private scheduler: UplinkScheduler | undefined;
+  private admission: ConnectAdmission | undefined;
   readonly stats: BrokerStats = {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
@@ -135,8 +139,12 @@ export class MqttBroker {
     this.onAuthenticated(aedes, policy, publishLimiter);
 
     const limits = { maxPacketBytes: settings.maxPacketBytes, preConnackBytes: settings.preConnackBytes };
-    // A client that stops reading is closed once this much output waits for it (GuardedConnection).
-    const maxQueuedBytes = Math.max(256 * 1024, 16 * settings.maxPacketBytes);
+    const connections = this.connectionPolicy(settings, auditThrottle);
+    const sockets = this.sockets;
+    // One listener function for every socket (not a closure per connection).
+    function forget(this: Socket): void {
+      sockets.delete(this);
+    }
     /** On TCP accept (before any TLS handshake): the per-IP connection rate. */
     const admit = (socket: Socket): boolean => {
       const ip = socket.remoteAddress ?? 'unknown';
@@ -147,19 +155,19 @@ export class MqttBroker {
         return false;
       }
       this.stats.connectionsAccepted++;
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      sockets.add(socket);
+      socket.on('close', forget);
       return true;
     };
     /** A plain socket, or a TLS socket once its handshake is done: the same guard in front of Aedes. */
     const serve = (socket: Socket): void => {
-      const ip = socket.remoteAddress ?? 'unknown';
-      const outbound = { maxQueuedBytes, onOverflow: (queuedBytes: number) => this.onSlowConsumer(ip, queuedBytes, auditThrottle) };
-      const connection = new GuardedConnection(socket, new PacketGuard(limits), (violation) => this.onViolation(ip, violation, auditThrottle), outbound, policy.uplink);
-      aedes.handle(connection);
+      aedes.handle(new GuardedConnection(socket, new PacketGuard(limits), connections, policy.uplink));
     };
     // noDelay: without it a QoS 1 round trip stalls ~40 ms on Nagle + delayed ACK (DESIGN.md §10).
-    const server = createServer({ noDelay: true }, (socket) => (admit(socket) ? serve(socket) : socket.destroy()));
+    // Paused on accept: the admission hands a storm's connects on a few per turn (connect-admission.ts).
+    const admission = new ConnectAdmission(serve, this.deps.connectsPerTurn);
+    this.admission = admission;
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => (admit(socket) ? admission.add(socket) : socket.destroy()));
     this.server = server;
     const address = await listen(server, settings.mqttPort, settings.host);
     if (tls) {
@@ -187,17 +195,22 @@ export class MqttBroker {
   private onAuthenticated(aedes: Aedes, policy: AccessPolicy, publishLimiter: RateLimiter): void {
     const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler });
     this.scheduler = scheduler;
+    const route: UplinkRoute = { scheduler, admit: (deviceId) => publishLimiter.take(deviceId), keepAlive: refreshKeepalive };
     aedes.on('connackSent', (packet, client) => {
       if (packet.returnCode !== 0 || !(client.conn instanceof GuardedConnection)) return;
       client.conn.guard.markAuthenticated();
-      if (!policy.uplink) return;
-      client.conn.takeUplink({
-        tap: new UplinkTap(client.id, policy),
-        scheduler,
-        admit: () => publishLimiter.take(client.id),
-        keepAlive: () => refreshKeepalive(client),
-      });
+      if (policy.uplink) client.conn.takeUplink(route, new UplinkTap(client.id, policy), client);
     });
+  }
+
+  /** The limits and refusal handlers every connection of this broker shares. */
+  private connectionPolicy(settings: BrokerSettings, auditThrottle: Throttle): ConnectionPolicy {
+    return {
+      // A client that stops reading is closed once this much output waits for it.
+      maxQueuedBytes: Math.max(256 * 1024, 16 * settings.maxPacketBytes),
+      onOverflow: (connection, queuedBytes) => this.onSlowConsumer(connection.remoteAddress ?? 'unknown', queuedBytes, auditThrottle),
+      onViolation: (connection, violation) => this.onViolation(connection.remoteAddress ?? 'unknown', violation, auditThrottle),
+    };
   }
 
   /** The MQTT-over-TLS listener's address, when TLS is on. */
@@ -318,6 +331,11 @@ export class MqttBroker {
     return scheduler ? { ...scheduler.stats, waiting: scheduler.waiting } : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, waiting: 0 };
   }
 
+  /** Plain TCP connections accepted and waiting for their turn (a reconnect storm's queue). */
+  get connectsWaiting(): number {
+    return this.admission?.waiting ?? 0;
+  }
+
   get connectedClients(): number {
     return this.aedes?.connectedClients ?? 0;
   }
@@ -341,7 +359,7 @@ export class MqttBroker {
  * (aedes lib/handlers/index.js); packets the hub takes itself must do the
  * same, or a device that only publishes would be dropped after 1.5 keepalives.
  */
-function refreshKeepalive(client: Client): void {
+function refreshKeepalive(client: object): void {
   const inner = client as unknown as { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout | null };
   if ((inner._keepaliveInterval ?? 0) > 0) inner._keepaliveTimer?.refresh();
 }
@@ -351,8 +369,16 @@ function clientAddress(client: Client | null): string {
   return conn?.remoteAddress ?? 'unknown';
 }
 
+/**
+ * Connections the kernel queues until the hub accepts them. Node's default,
+ * 511, overflows within 50 ms of a 10,000/s reconnect storm while a turn is
+ * busy, and the overflow is refused with a reset; the kernel caps this at
+ * net.core.somaxconn (4,096 on current kernels).
+ */
+const LISTEN_BACKLOG = 4096;
+
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  server.listen(port, host);
+  server.listen({ port, host, backlog: LISTEN_BACKLOG });
   await once(server, 'listening');
   return server.address() as AddressInfo;
 }

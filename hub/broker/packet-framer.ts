@@ -10,8 +10,12 @@
  * split across chunks is kept (a copy, so the chunk can be freed).
  */
 
-/** Decides one whole packet: true when the caller took it, false to pass it on to Aedes. */
-export type PacketVisitor = (packet: Buffer, headerBytes: number) => boolean;
+/**
+ * Decides one whole packet: true when the caller took it, false to pass it on
+ * to Aedes. Called with feed()'s `owner` as `this`, so one function serves
+ * every connection (no closure per connection).
+ */
+export type PacketVisitor<T = unknown> = (this: T, packet: Buffer, headerBytes: number) => boolean;
 
 /** The fixed header's size and the packet's total size, or undefined when the header is incomplete. */
 export function packetExtent(buf: Buffer, at: number): { headerBytes: number; total: number } | undefined {
@@ -38,7 +42,7 @@ export class PacketFramer {
    * the bytes not taken, in order, for Aedes: runs of packets between taken
    * ones stay slices of the chunk (one push per run, not per packet).
    */
-  feed(chunk: Buffer, visit: PacketVisitor): Buffer[] {
+  feed<T>(chunk: Buffer, visit: PacketVisitor<T>, owner?: T): Buffer[] {
     const passOn: Buffer[] = [];
     let buf = chunk;
     if (this.partial) {
@@ -46,7 +50,7 @@ export class PacketFramer {
       if (rest === undefined) return passOn;
       const whole = this.partial;
       this.partial = undefined;
-      if (!visit(whole, packetExtent(whole, 0)!.headerBytes)) passOn.push(whole);
+      if (!visit.call(owner as T, whole, packetExtent(whole, 0)!.headerBytes)) passOn.push(whole);
       buf = rest;
     }
     let at = 0;
@@ -55,7 +59,7 @@ export class PacketFramer {
       const extent = at < buf.length ? packetExtent(buf, at) : undefined;
       if (!extent || at + extent.total > buf.length) break;
       const end = at + extent.total;
-      if (visit(buf.subarray(at, end), extent.headerBytes)) {
+      if (visit.call(owner as T, buf.subarray(at, end), extent.headerBytes)) {
         if (runStart < at) passOn.push(buf.subarray(runStart, at));
         runStart = end;
       }

@@ -22,21 +22,42 @@ export interface UplinkPublish {
 
 const PUBLISH = 3;
 
+/** Each channel name as bytes, shared by every connection. */
+const CHANNEL_BYTES = new Map<UplinkChannel, Buffer>(UPLINK_CHANNELS.map((c) => [c, Buffer.from(c, 'utf8')]));
+/** The channel lists of all connections, one array per distinct list (in practice one or two). */
+const CHANNEL_LISTS = new Map<string, readonly UplinkChannel[]>();
+
+/**
+ * One per connection, so it keeps only what differs between devices: the
+ * topics' common prefix ("hc/v1/<device>/") as one buffer, and an array of
+ * channels shared with every other device allowed the same ones (issue 14
+ * item 3: a buffer and an object per topic cost ~350 bytes per idle device).
+ */
 export class UplinkTap {
-  private readonly topics: { channel: UplinkChannel; bytes: Buffer }[];
+  private readonly prefix: Buffer;
+  private readonly channels: readonly UplinkChannel[];
 
   constructor(readonly deviceId: string, policy: AccessPolicy) {
-    this.topics = [];
+    const channels: UplinkChannel[] = [];
+    let prefix = '';
     for (const channel of UPLINK_CHANNELS) {
       const topic = deviceTopic(deviceId, channel);
       const decision = policy.publish(deviceId, topic);
-      if (decision.ok && decision.channel === channel) this.topics.push({ channel, bytes: Buffer.from(topic, 'utf8') });
+      if (!decision.ok || decision.channel !== channel || !topic.endsWith(`/${channel}`)) continue;
+      const own = topic.slice(0, topic.length - channel.length);
+      // Topics that do not share one prefix would need a buffer each: such a channel stays Aedes'.
+      if (prefix !== '' && own !== prefix) continue;
+      prefix = own;
+      channels.push(channel);
     }
+    this.prefix = Buffer.from(prefix, 'utf8');
+    const key = channels.join('/');
+    this.channels = CHANNEL_LISTS.get(key) ?? CHANNEL_LISTS.set(key, channels).get(key)!;
   }
 
   /** Whether this connection has any uplink topic the hub consumes itself. */
   get active(): boolean {
-    return this.topics.length > 0;
+    return this.channels.length > 0;
   }
 
   /** The uplink message in one whole packet, or undefined when Aedes should have it. */
@@ -64,9 +85,14 @@ export class UplinkTap {
   }
 
   private channelOf(packet: Buffer, at: number, length: number): UplinkChannel | undefined {
-    if (at + length > packet.length) return undefined;
-    for (const topic of this.topics) {
-      if (topic.bytes.length === length && packet.compare(topic.bytes, 0, length, at, at + length) === 0) return topic.channel;
+    const prefix = this.prefix;
+    const rest = length - prefix.length;
+    if (rest <= 0 || at + length > packet.length) return undefined;
+    if (packet.compare(prefix, 0, prefix.length, at, at + prefix.length) !== 0) return undefined;
+    const suffixAt = at + prefix.length;
+    for (const channel of this.channels) {
+      const bytes = CHANNEL_BYTES.get(channel)!;
+      if (bytes.length === rest && packet.compare(bytes, 0, rest, suffixAt, suffixAt + rest) === 0) return channel;
     }
     return undefined;
   }
