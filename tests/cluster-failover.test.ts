@@ -96,6 +96,8 @@ describe('a cluster on PostgreSQL and Redis', () => {
     expect(takeoverMs).toBeLessThan(15_000);
     await inFlight; // every PUBACK came: each alarm is durable somewhere
 
+    // The console's login from before the kill is still valid: sessions live in PostgreSQL.
+    expect((await api.get('/api/v1/alerts?status=open')).status).toBe(200);
     const nextApi = await next.api();
     await expect
       .poll(async () => ((await nextApi.get('/api/v1/alerts?status=open&limit=500')).body.alerts as unknown[]).length, { timeout: 30_000 })
