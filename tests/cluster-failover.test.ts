@@ -97,7 +97,8 @@ describe('a cluster on PostgreSQL and Redis', () => {
     await inFlight; // every PUBACK came: each alarm is durable somewhere
 
     // The console's login from before the kill is still valid: sessions live in PostgreSQL.
-    expect((await api.get('/api/v1/alerts?status=open')).status).toBe(200);
+    // (A front learns the new leader within a second: until then it answers 502 or 503.)
+    await expect.poll(async () => (await api.get('/api/v1/alerts?status=open')).status, { timeout: 15_000 }).toBe(200);
     const nextApi = await next.api();
     await expect
       .poll(async () => ((await nextApi.get('/api/v1/alerts?status=open&limit=500')).body.alerts as unknown[]).length, { timeout: 30_000 })
