@@ -40,6 +40,7 @@ import { ClusterElection } from './compose/cluster-election.js';
 import { standbyFront } from './compose/standby-front.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
 import { Leadership } from './compose/leadership.js';
+import { ruleCheckpoints } from './compose/rule-checkpoints.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
 import { followRegistryChanges } from './homes/follow-registry-changes.js';
@@ -342,6 +343,7 @@ export class Hub {
           services: [
             ...this.pipelineServices(),
             named('inbound drain', this.election.drain),
+            ruleCheckpoints(() => this.rulesSnapshot.save(this.rules.snapshot(clock.now())), log.child({ module: 'rules' })),
             step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
             step('lead', () => this.lead()),
           ],

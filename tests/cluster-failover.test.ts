@@ -163,5 +163,8 @@ describe('a cluster on PostgreSQL and Redis', () => {
     expect(await health.json()).toMatchObject({ node: { id: 'node-b' }, role: 'standby', leader: { nodeId: 'node-a' }, partitions: { owned: [] } });
     expect(a!.proc.stdout()).toMatch(/leads the cluster/);
     expect(b.proc.stdout()).not.toMatch(/leads the cluster/);
+    // The leader checkpoints its rule state for whoever takes over (every 5 s).
+    const checkpoints = () => withClient(databaseUrl, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM rules_snapshot')).rows[0]!.n));
+    await expect.poll(checkpoints, { timeout: 20_000 }).toBe(1);
   });
 });
