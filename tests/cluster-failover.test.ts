@@ -161,6 +161,11 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const health = await fetch(`${b.httpUrl}/api/v1/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ node: { id: 'node-b' }, role: 'standby', leader: { nodeId: 'node-a' }, partitions: { owned: [] } });
+    // Its own /metrics too (from loopback, no token set), not the leader's.
+    const metrics = await (await fetch(`${b.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^hub_leader\{node="node-b"\} 0$/m);
+    expect(metrics).toMatch(/^hub_partitions_owned\{node="node-b"\} 0$/m);
+    expect(await (await fetch(`${a!.httpUrl}/metrics`)).text()).toMatch(/^hub_leader\{node="node-a"\} 1$/m);
     expect(a!.proc.stdout()).toMatch(/leads the cluster/);
     expect(b.proc.stdout()).not.toMatch(/leads the cluster/);
     // The leader checkpoints its rule state for whoever takes over (every 5 s).

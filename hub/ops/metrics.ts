@@ -159,6 +159,7 @@ export class HubMetrics {
     gauge('hub_mqtt_connections', 'Device MQTT connections open now', () => s.deviceConnections());
     gauge('hub_stream_connections', 'Console WebSocket connections open now', () => s.streamConnections());
     gauge('hub_rule_lag_seconds', 'Largest delay from a device message arriving to the rules having handled it, since the previous scrape', () => s.ruleLag.takeMaxMs() / 1000);
+    gauge('hub_leader', '1 while this node runs the pipeline (a hub alone, or the cluster leader); 0 on a standby', () => (s.cluster.role() === 'standby' ? 0 : 1));
     gauge('hub_partitions_owned', 'Home partitions this node owns now (alone: all of them)', () => s.cluster.partitions().owned.length);
     gauge('hub_partitions_total', 'Home partitions in the cluster', () => s.cluster.partitions().total);
     gauge('hub_peers_seen', 'Other hub nodes this node hears from', () => s.cluster.peers().length);
