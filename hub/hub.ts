@@ -5,7 +5,6 @@
  * accepts a single device, so dedupe and alert state are complete.
  */
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
@@ -34,13 +33,13 @@ import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
-import { ensureAdmin, reportDataDirModes } from './compose/first-start.js';
+import { reportDataDirModes } from './compose/first-start.js';
+import { pipelineServices } from './compose/pipeline-services.js';
+import { advertisedUrl } from './compose/advertised-url.js';
 import { buildHubApp } from './compose/hub-app.js';
-import { ClusterElection } from './compose/cluster-election.js';
+import { ClusterRole } from './compose/cluster-role.js';
 import { standbyFront } from './compose/standby-front.js';
 import { HttpListener, type HubApp } from './compose/http-listener.js';
-import { Leadership } from './compose/leadership.js';
-import { ruleCheckpoints } from './compose/rule-checkpoints.js';
 import { Commissioning } from './homes/commissioning.js';
 import { DeviceService } from './homes/device-service.js';
 import { followRegistryChanges } from './homes/follow-registry-changes.js';
@@ -48,7 +47,7 @@ import { HomeService } from './homes/home-service.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder, type UtilisationSampler } from './ingest/load-shedder.js';
-import { dedupeAgainstJournal, type DeviceMessageHandler } from './ingest/journal-dedupe.js';
+import { dedupeAgainstJournal } from './ingest/journal-dedupe.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
 import { addressGuard } from './notify/address-guard.js';
@@ -61,7 +60,7 @@ import { RulesEngine } from './rules/engine.js';
 import { ReportService } from './reports/report-service.js';
 import { StreamServer } from './realtime/stream-server.js';
 import type { OpenJournalFile } from './storage/journal.js';
-import type { JournalReplayer, JournalStore, RulesSnapshotStore } from './storage/ports.js';
+import type { JournalStore, RulesSnapshotStore } from './storage/ports.js';
 import { selectStores } from './storage/select-stores.js';
 import { VisitService } from './visits/visit-service.js';
 import { OperatorPresence, PRESENCE_ROLES } from './shifts/presence.js';
@@ -135,13 +134,8 @@ export class Hub {
   readonly http: HttpListener;
   /** Node id, /health, /metrics, the pipeline heartbeat (issue 12 items 6, 7). */
   readonly ops: HubOps;
-  /** Set on a cluster node sharing PostgreSQL: it runs the pipeline only while it leads (issue 12). */
-  readonly leadership: Leadership | undefined;
-  /** Following and becoming the leader: who leads, forwarding, the leader's drain (with `leadership`). */
-  readonly election: ClusterElection | undefined;
-  /** Where device messages go now: this node's ingest, or (a standby) the forwarder to the leader. */
-  private uplink: DeviceMessageHandler;
-  private readonly localUplink: DeviceMessageHandler;
+  /** Set on a cluster node sharing PostgreSQL: leader or standby, it runs the pipeline only while it leads (issue 12). */
+  readonly role: ClusterRole | undefined;
   private readonly services: ServiceList;
   private readonly rulesSnapshot: RulesSnapshotStore;
   /** Set by start() when TLS is configured; SIGHUP reloads it (reloadTls). */
@@ -170,7 +164,7 @@ export class Hub {
       log,
       messageKeyOf: deviceMessageKeyOf,
       journalFileOpener: options.journalFileOpener,
-      leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: this.advertisedUrl() }) },
+      leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }) },
     });
     this.journal = stores.journal;
     this.journal.onLeadershipLost((err) => this.fatal(`leadership lost: ${err.message}`));
@@ -207,7 +201,7 @@ export class Hub {
           outbox: this.outbox,
           bus: this.bus,
           disconnectLocal: (id) => this.broker.disconnect(id),
-          leadership: electsLeader ? { leading: () => this.leadership?.leading === true, leader: () => this.election?.watch.current() } : undefined,
+          leadership: electsLeader ? { leading: () => this.role?.leading === true, leader: () => this.role?.election.watch.current() } : undefined,
           log: log.child({ module: 'cluster' }),
         })
       : undefined;
@@ -221,9 +215,9 @@ export class Hub {
       (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
     );
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
-    this.election =
+    this.role =
       electsLeader && config.redisUrl && stores.inboundAlarms
-        ? new ClusterElection({
+        ? new ClusterRole({
             nodeId,
             redisUrl: config.redisUrl,
             redisPrefix: config.redisPrefix,
@@ -232,12 +226,16 @@ export class Hub {
             journal: this.journal,
             ingest,
             onConnection: deviceConnection,
+            pipeline: () => this.pipelineServices(),
+            saveRules: () => this.rulesSnapshot.save(this.rules.snapshot(clock.now())),
+            operations: step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
+            promoteHttp: () => this.http.promote(),
+            abortWait: () => this.journal.close(),
+            onLeading: () => options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword }),
+            fatal: (reason) => this.fatal(reason),
             log: log.child({ module: 'cluster' }),
           })
         : undefined;
-    // A standby forwards what its devices send to the leader; `lead()` switches to this node's own ingest.
-    this.uplink = this.election ? this.election.forwarder.handle : ingest;
-    this.localUplink = ingest;
     this.ops = new HubOps({
       config,
       clock,
@@ -258,12 +256,9 @@ export class Hub {
       registry: this.registry,
       access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
-      onDeviceMessage: this.ops.tap((deviceId, channel, payload) => this.uplink(deviceId, channel, payload)),
-      onConnection: (deviceId, connected) => {
-        if (this.ops.isProbe(deviceId)) return;
-        if (this.election && !this.leadership?.leading) this.election.forwarder.connection(deviceId, connected);
-        else deviceConnection(deviceId, connected, clock.now());
-      },
+      // A standby forwards what its devices send to the leader (ClusterRole switches when it leads).
+      onDeviceMessage: this.ops.tap(this.role?.uplink ?? ingest),
+      onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || (this.role ?? { connection: deviceConnection }).connection(deviceId, connected, clock.now()),
       // In a cluster the relay tells the outbox of devices subscribed on every node.
       commandLink: this.cluster?.relay ?? this.outbox,
       cluster: () => this.cluster?.brokerOptions,
@@ -288,7 +283,7 @@ export class Hub {
     // Records other nodes commit reach this registry through the store's change feed (PostgreSQL);
     // this node reacts as the writing node did: revoked/rotated devices cut off here, sessions of
     // changed users ended. Watchdogs only where the pipeline runs (a standby has none running).
-    const runsPipeline = () => !this.election || this.leadership?.leading === true;
+    const runsPipeline = () => !this.role || this.role.leading;
     followRegistryChanges(
       this.registry,
       {
@@ -335,24 +330,9 @@ export class Hub {
       makeApp: () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR }),
       stream: this.stream,
       tls: () => this.tls,
-      front: this.election ? this.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl: () => this.election?.watch.current()?.httpUrl, log: log.child({ module: 'front' }) })) : undefined,
+      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl: () => this.role?.election.watch.current()?.httpUrl, log: log.child({ module: 'front' }) })),
       log: log.child({ module: 'http' }),
     });
-    this.leadership = this.election
-      ? new Leadership({
-          services: [
-            ...this.pipelineServices(),
-            named('inbound drain', this.election.drain),
-            ruleCheckpoints(() => this.rulesSnapshot.save(this.rules.snapshot(clock.now())), log.child({ module: 'rules' })),
-            step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
-            step('lead', () => this.lead()),
-          ],
-          abortWait: () => this.journal.close(),
-          onLeading: () => options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword }),
-          onFailed: (err) => this.fatal(`the pipeline did not start: ${err instanceof Error ? err.message : String(err)}`),
-          log,
-        })
-      : undefined;
     this.services = new ServiceList(this.serviceOrder(), log);
   }
 
@@ -381,56 +361,23 @@ export class Hub {
     const operations = step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop());
     // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
     const cluster = this.cluster ? [named('cluster', this.cluster)] : [];
-    if (!this.leadership || !this.election) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
+    if (!this.role) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
     // A node that must lead first: its front serves (forwarding to the leader) while it waits.
-    return [...front, ...cluster, this.election.frontService(), broker, this.http, this.leadership];
+    const role = this.role.services();
+    return [...front, ...cluster, role.front, broker, this.http, role.leadership];
   }
 
-  /**
-   * The services that replay and write the journal, in start order. The order
-   * matters: the journal is replayed (each service replaying its own lines)
-   * before any device message is ingested here, so dedupe and alert state are
-   * complete; notifications listen before escalation, so an alert that passed
-   * 180 s while the hub was down escalates at once.
-   */
+  /** The pipeline (hub/compose/pipeline-services.ts): all of it alone, on a cluster node once it leads. */
   private pipelineServices(): Service[] {
-    const { config } = this.options;
-    const replayers: JournalReplayer[] = [
-      this.outbox,
-      this.audit,
-      this.commissioning,
-      // A retransmission after a restart must still be recognised as a duplicate.
-      { replay: (entry) => this.seqWindow.replay(deviceMessageKeyOf(entry.type, entry.data)) },
-      this.alerts,
-      this.callbackStore,
-      this.drills,
-    ];
-    return [
-      named('sessions', this.sessions),
-      named('visits', this.visitStore),
-      step(
-        'journal',
-        async () => (this.replayedJournalLines = await this.journal.open((entry) => replayers.forEach((r) => r.replay(entry)))),
-        () => this.journal.close(),
-      ),
-      named('notifications', this.notify),
-      step('first admin', async () => (this.generatedAdminPassword = await ensureAdmin(this.registry, this.audit, config.adminPassword))),
-      named('device config', this.deviceConfig), // before the watchdogs: they use the confirmed intervals
-      step(
-        'presence',
-        () => this.registry.listDevices().forEach((device) => this.presence.watch(device)),
-        () => this.presence.stop(),
-      ),
-      named('alert locations', this.locations), // before the rules: a raise sees the fix its own message carried
-      step('rules', () => this.startRules(), () => this.stopRules()),
-      named('commissioning', this.commissioning),
-      named('escalation', this.escalation),
-      named('follow-up', this.followUp),
-      named('call-backs', this.callbacks),
-      named('command outbox', this.outbox),
-      named('alert commands', this.alertCommands),
-      named('load shedder', this.load),
-    ];
+    return pipelineServices(this, {
+      adminPassword: this.options.config.adminPassword,
+      rulesSnapshot: this.rulesSnapshot,
+      now: () => this.clock.now(),
+      log: this.log,
+      completedStart: () => this.started,
+      onReplayed: (lines) => (this.replayedJournalLines = lines),
+      onFirstAdmin: (generated) => (this.generatedAdminPassword = generated),
+    });
   }
 
   async start(): Promise<HubStarted> {
@@ -481,22 +428,6 @@ export class Hub {
     if (wasStarted) this.log.info('hub stopped');
   }
 
-  private async startRules(): Promise<void> {
-    this.rules.start();
-    const snapshot = await this.rulesSnapshot.take(this.clock.now());
-    if (snapshot) this.rules.restore(snapshot);
-  }
-
-  private async stopRules(): Promise<void> {
-    // Only a hub that completed its start saves rule state: a failed start must not refresh a stale snapshot.
-    if (this.started) {
-      await this.rulesSnapshot.save(this.rules.snapshot(this.clock.now())).catch((err: unknown) => this.log.error({ err }, 'rule state not saved'));
-    }
-    this.rules.stop();
-    await this.rulesSnapshot.close();
-  }
-
-
   /** Where devices reach MQTT, for the installer's QR codes and the device page. */
   private mqttEndpoint(): { host: string; port: number; tlsPort?: number } {
     const { config } = this.options;
@@ -513,30 +444,9 @@ export class Hub {
     return user !== undefined && !user.disabled && PRESENCE_ROLES.has(user.role);
   }
 
-  /**
-   * A cluster node whose pipeline has just started: device messages go to
-   * its own ingest, consoles to its own API, and it names itself leader.
-   */
-  private lead(): void {
-    this.uplink = this.localUplink;
-    this.http.promote();
-    void this.election?.watch.refresh();
-    this.log.info({ nodeId: this.ops.nodeId, epoch: this.journal.leaderEpoch }, 'this node leads the cluster: pipeline running');
-  }
-
   /** One line, then the caller's exit (hub/main.ts); tests without onFatal only log it. */
   private fatal(reason: string): void {
     this.log.fatal({ nodeId: this.ops.nodeId }, reason);
     this.options.onFatal?.(reason);
-  }
-
-  /** Where the other nodes reach this node's HTTP API when it leads (HUB_ADVERTISE_URL, else derived). */
-  private advertisedUrl(): string | undefined {
-    const { config } = this.options;
-    if (config.advertiseUrl) return config.advertiseUrl;
-    const port = this.http.address?.port;
-    if (port === undefined) return undefined;
-    const host = config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host;
-    return `${this.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 }

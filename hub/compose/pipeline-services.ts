@@ -1,0 +1,126 @@
+/**
+ * The services that replay and write the journal, in start order (the
+ * composition root's pipeline: all of it on a hub alone, and on the cluster's
+ * leader once it takes the journal's lock). The order matters: the journal
+ * is replayed (each service replaying its own lines) before any device
+ * message is ingested, so dedupe and alert state are complete; notifications
+ * listen before escalation, so an alert that passed 180 s while the hub was
+ * down escalates at once.
+ */
+import type { AlertLocations } from '../alerts/alert-location.js';
+import type { AlertStore } from '../alerts/alert-store.js';
+import type { Escalation } from '../alerts/escalation.js';
+import type { FollowUp } from '../alerts/follow-up.js';
+import { deviceMessageKeyOf } from '../alerts/message-key.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { SessionStore } from '../auth/sessions.js';
+import type { CallbackService } from '../callbacks/callback-service.js';
+import type { CallbackStore } from '../callbacks/callback-store.js';
+import type { AlertCommands } from '../commands/alert-commands.js';
+import type { CommandOutbox } from '../commands/command-outbox.js';
+import type { DeviceConfig } from '../commands/device-config.js';
+import type { Logger } from '../core/logger.js';
+import { named, step, type Service } from '../core/service.js';
+import type { DrillService } from '../drills/drill-service.js';
+import type { Commissioning } from '../homes/commissioning.js';
+import type { LoadShedder } from '../ingest/load-shedder.js';
+import type { DevicePresence } from '../ingest/presence.js';
+import type { SeqWindow } from '../ingest/seq-window.js';
+import type { NotifyService } from '../notify/notify-service.js';
+import type { Registry } from '../registry/registry.js';
+import type { RulesEngine } from '../rules/engine.js';
+import type { JournalReplayer, JournalStore, RulesSnapshotStore } from '../storage/ports.js';
+import type { VisitStore } from '../visits/visit-store.js';
+import { ensureAdmin } from './first-start.js';
+
+/** What the pipeline is made of: the hub's services under their names in hub/hub.ts. */
+export interface PipelineParts {
+  outbox: CommandOutbox;
+  audit: AuditLog;
+  commissioning: Commissioning;
+  seqWindow: SeqWindow;
+  alerts: AlertStore;
+  callbackStore: CallbackStore;
+  drills: DrillService;
+  sessions: SessionStore;
+  visitStore: VisitStore;
+  journal: JournalStore;
+  notify: NotifyService;
+  registry: Registry;
+  deviceConfig: DeviceConfig;
+  presence: DevicePresence;
+  locations: AlertLocations;
+  rules: RulesEngine;
+  escalation: Escalation;
+  followUp: FollowUp;
+  callbacks: CallbackService;
+  alertCommands: AlertCommands;
+  load: LoadShedder;
+}
+
+export interface PipelineContext {
+  adminPassword: string | undefined;
+  rulesSnapshot: RulesSnapshotStore;
+  now(): number;
+  log: Logger;
+  /** Only a hub that completed its start saves rule state at stop: a failed start must not refresh a stale snapshot. */
+  completedStart(): boolean;
+  onReplayed(lines: number): void;
+  /** The first admin was created; `generatedPassword` when it was generated (printed once). */
+  onFirstAdmin(generatedPassword: string | undefined): void;
+}
+
+export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Service[] {
+  const replayers: JournalReplayer[] = [
+    hub.outbox,
+    hub.audit,
+    hub.commissioning,
+    // A retransmission after a restart must still be recognised as a duplicate.
+    { replay: (entry) => hub.seqWindow.replay(deviceMessageKeyOf(entry.type, entry.data)) },
+    hub.alerts,
+    hub.callbackStore,
+    hub.drills,
+  ];
+  return [
+    // First: on a cluster standby, opening the journal is the wait for leadership. Everything
+    // after it loads what the previous leader wrote up to the moment this node took over.
+    step(
+      'journal',
+      async () => ctx.onReplayed(await hub.journal.open((entry) => replayers.forEach((r) => r.replay(entry)))),
+      () => hub.journal.close(),
+    ),
+    named('sessions', hub.sessions),
+    named('visits', hub.visitStore),
+    named('notifications', hub.notify),
+    step('first admin', async () => ctx.onFirstAdmin(await ensureAdmin(hub.registry, hub.audit, ctx.adminPassword))),
+    named('device config', hub.deviceConfig), // before the watchdogs: they use the confirmed intervals
+    step(
+      'presence',
+      () => hub.registry.listDevices().forEach((device) => hub.presence.watch(device)),
+      () => hub.presence.stop(),
+    ),
+    named('alert locations', hub.locations), // before the rules: a raise sees the fix its own message carried
+    step('rules', () => startRules(hub.rules, ctx), () => stopRules(hub.rules, ctx)),
+    named('commissioning', hub.commissioning),
+    named('escalation', hub.escalation),
+    named('follow-up', hub.followUp),
+    named('call-backs', hub.callbacks),
+    named('command outbox', hub.outbox),
+    named('alert commands', hub.alertCommands),
+    named('load shedder', hub.load),
+  ];
+}
+
+async function startRules(rules: RulesEngine, ctx: PipelineContext): Promise<void> {
+  rules.start();
+  const snapshot = await ctx.rulesSnapshot.take(ctx.now());
+  if (snapshot) rules.restore(snapshot);
+}
+
+async function stopRules(rules: RulesEngine, ctx: PipelineContext): Promise<void> {
+  if (ctx.completedStart()) {
+    await ctx.rulesSnapshot.save(rules.snapshot(ctx.now())).catch((err: unknown) => ctx.log.error({ err }, 'rule state not saved'));
+  }
+  rules.stop();
+  await ctx.rulesSnapshot.close();
+}
