@@ -13,6 +13,8 @@ export type BrokerAccessHooks = Pick<AedesOptions, 'preConnect' | 'authenticate'
 
 export interface BrokerHookDeps {
   policy: AccessPolicy;
+  /** This broker instance's id (Aedes' `id`): wills stored by another instance carry theirs. */
+  brokerId(): string;
   /** One token per publish; false when the device is over its rate. */
   takePublishToken(deviceId: string): boolean;
   /** One token per successful authentication of a device; false when it reconnects too often. */
@@ -58,6 +60,12 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
     authorizePublish(client, packet, callback) {
       // A will published on behalf of a client that lived on another broker instance.
       if (!client) return callback(null);
+      // The same, for a device that has reconnected here since (Aedes passes its new client).
+      // Its old connection ended because its node died, not because the device did: the will
+      // says nothing about the device, which is online here, so it is routed but not taken in
+      // (the watchdog still catches a device that never came back).
+      const willOf = (packet as { brokerId?: string }).brokerId;
+      if (willOf !== undefined && willOf !== deps.brokerId()) return callback(null);
       const decision = deps.policy.publish(client.id, packet.topic);
       if (!decision.ok) {
         deps.refuse('publish', client, decision.reason, { topic: packet.topic.slice(0, 200) });

@@ -235,6 +235,7 @@ export class MqttBroker {
       maxTopicLevels: 8,
       ...brokerHooks({
         policy,
+        brokerId: () => this.aedes?.id ?? '',
         takePublishToken: (id) => publishLimiter.take(id),
         takeConnectToken: (id) => deviceConnectLimiter.take(id),
         onDeviceMessage: this.deps.onDeviceMessage,
