@@ -122,7 +122,7 @@ describe('npm run demo', () => {
     expect(existsSync(dataDir!)).toBe(false);
   }, 360_000);
 
-  it('--nodes out of range, or a Redis that does not answer: one line saying what to do, and nothing created', async () => {
+  it('--nodes out of range, or a Redis or PostgreSQL that does not answer: one line saying what to do (no password), and nothing created', async () => {
     const tooMany = runDemo(['--nodes', '6']);
     expect(await tooMany.exited).toBe(2);
     expect(tooMany.output().trim()).toBe('demo: --nodes must be a whole number from 1 to 5 (got "6")');
@@ -132,5 +132,10 @@ describe('npm run demo', () => {
     expect(await noRedis.exited).toBe(1);
     expect(noRedis.output().trim()).toMatch(/^demo: Redis at redis:\/\/127\.0\.0\.1:1 does not answer \(.+\): start it \(e\.g\. `redis-server --daemonize yes`\) or set HUB_DEMO_REDIS_URL$/);
     expect(await demoDatabases()).toEqual(before);
+
+    const noPg = keep(runDemo(['--nodes', '2'], { ...STORES_ENV, HUB_DEMO_PG_ADMIN_URL: 'postgres://postgres:not-printed@127.0.0.1:1/postgres' }), killDemo);
+    expect(await noPg.exited).toBe(1);
+    expect(noPg.output().trim()).toMatch(/^demo: PostgreSQL at postgres:\/\/127\.0\.0\.1:1 does not answer \(.+\): start it .* or set HUB_DEMO_PG_ADMIN_URL .*$/);
+    expect(noPg.output()).not.toContain('not-printed');
   }, 120_000);
 });

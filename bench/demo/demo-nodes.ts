@@ -114,11 +114,17 @@ export class DemoNodes extends EventEmitter<DemoNodeEvents> {
       const wasLeader = this.leader === node;
       if (wasLeader) this.leader = undefined;
       if (this.stopping) return;
+      // A node that exits on its own (leadership lost: code 70) says why in its last stderr line.
+      const last = signal || code === 0 ? undefined : node.child.stderrTail().trim().split('\n').pop();
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      const last = node.child.stderrTail().trim().split('\n').pop();
-      this.emit('exit', node, code !== 0 && last ? `${how}: ${last}` : how, wasLeader);
+      this.emit('exit', node, last ? `${how}: ${last}` : how, wasLeader);
     });
     check();
+  }
+
+  /** From now on a node's exit is expected, not news: a terminal's Ctrl-C reaches the nodes as well as the demo. */
+  expectExits(): void {
+    this.stopping = true;
   }
 
   /** Stops every node still running (SIGTERM, SIGKILL after 10 s) and removes their data dirs. */

@@ -67,6 +67,7 @@ async function shutdown(code: number): Promise<void> {
   // Ctrl-C reaches this process twice (from the terminal and relayed by npm/tsx): stop once.
   if (stopping) return;
   stopping = true;
+  hubs?.expectExits();
   clearTimeout(timer);
   stopFeed();
   await neighbours?.stop().catch(() => undefined);

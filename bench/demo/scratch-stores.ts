@@ -49,9 +49,16 @@ async function withPg<T>(url: string, fn: (client: pg.Client) => Promise<T>): Pr
 
 async function connectRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: ANSWER_MS, retryStrategy: () => null });
-  redis.on('error', () => undefined); // the failed connect() below reports it
-  await redis.connect();
-  await redis.ping();
+  // The socket's error (ECONNREFUSED…) says more than connect()'s own "Connection is closed.".
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => (socketError ??= err));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw socketError ?? err;
+  }
   return redis;
 }
 
