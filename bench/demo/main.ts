@@ -10,7 +10,8 @@
  * (docs/CLUSTER.md) sharing a fresh PostgreSQL database and Redis prefix,
  * the homes spread over the nodes. It prints how to kill the leader, says
  * which node leads next and moves its alert feed there; Ctrl-C also drops
- * the database and the Redis keys.
+ * the database and the Redis keys. With --http-port / --mqtt-port P, node i
+ * (from 1) listens on P + i - 1.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
