@@ -12,6 +12,8 @@ export interface Child {
   /** spawn() until every expected line was printed. */
   readyMs: number;
   matches: RegExpMatchArray[];
+  /** Everything printed on stdout so far (it keeps being read after "ready"). */
+  stdout(): string;
   stderrTail(): string;
   stop(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function spawnReady(options: SpawnOptions): Promise<Child> {
     pid: child.pid!,
     readyMs,
     matches,
+    stdout: () => out,
     stderrTail: () => err,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

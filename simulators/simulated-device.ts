@@ -23,6 +23,12 @@ export interface SimulatedDeviceOptions {
   url?: string;
   host?: string;
   port?: number;
+  /**
+   * Brokers of a cluster to try in turn, the first one first: after a lost connection mqtt.js
+   * reconnects to the next one, as a device behind a load balancer lands on a live node when
+   * its node dies. Overrides url / host / port.
+   */
+  servers?: readonly BrokerAddress[];
   deviceId: string;
   secret: string;
   kind: DeviceKind;
@@ -51,6 +57,11 @@ export interface SimulatedDeviceOptions {
   reconnectPeriodMs?: number;
   /** Confirm commands with `cmd_ack` (default true); false plays an old firmware or a device that lost it. */
   confirmCommands?: boolean;
+}
+
+export interface BrokerAddress {
+  host: string;
+  port: number;
 }
 
 export interface SentMessage<P> {
@@ -157,9 +168,11 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
       resubscribe: false,
       ...(announce ? { will: { topic: this.topic('status'), payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
     };
-    const client = o.url
-      ? mqtt.connect(o.url, clientOptions)
-      : mqtt.connect({ ...clientOptions, protocol: 'mqtt', host: o.host ?? '127.0.0.1', port: o.port ?? 1883 });
+    const client = o.servers?.length
+      ? mqtt.connect({ ...clientOptions, protocol: 'mqtt', servers: o.servers.map((s) => ({ ...s })) })
+      : o.url
+        ? mqtt.connect(o.url, clientOptions)
+        : mqtt.connect({ ...clientOptions, protocol: 'mqtt', host: o.host ?? '127.0.0.1', port: o.port ?? 1883 });
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => {

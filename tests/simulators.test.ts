@@ -321,6 +321,18 @@ describe('SimulatedDevice', () => {
     await waitFor(() => connects === 2 && tb.subscriptions.length === 2, 'reconnect and SUBSCRIBE again');
     await waitFor(() => onTopic(tb, 'hc/v1/brc-re/status').filter((s) => s.payload === 'online').length === 2, 'online again');
   });
+
+  it('with a servers list, connects to the first and, once dropped, to the next one (a cluster node that died)', async () => {
+    const [a, b] = [await startBroker({ 'brc-rot': 'pw' }), await startBroker({ 'brc-rot': 'pw' })];
+    const d = device(a!, { deviceId: 'brc-rot', secret: 'pw', heartbeats: false, reconnectPeriodMs: 50, servers: [a!, b!].map((x) => ({ host: '127.0.0.1', port: x.port })) });
+    d.start();
+    await d.waitForConnect();
+    expect([a!.logins.length, b!.logins.length]).toEqual([1, 0]);
+    (a!.broker as unknown as { clients: Record<string, { close(): void }> }).clients['brc-rot']?.close();
+    await waitFor(() => onTopic(b!, 'hc/v1/brc-rot/status').some((s) => s.payload === 'online'), 'online on the second broker');
+    expect(b!.logins.map((l) => l.clientId)).toEqual(['brc-rot']);
+    expect(a!.logins).toHaveLength(1); // it moved on, not back to the first
+  });
 });
 
 interface CliResult {

@@ -5,26 +5,36 @@
  * Everything is set up through the hub's public REST API, as a real
  * installation would be. Ctrl-C stops the residents and the hub and removes
  * the data dir.
+ *
+ * `--nodes N` (2–5): the same neighbourhood on a cluster of N hub processes
+ * (docs/CLUSTER.md) sharing a fresh PostgreSQL database and Redis prefix,
+ * the homes spread over the nodes. It prints how to kill the leader, says
+ * which node leads next and moves its alert feed there; Ctrl-C also drops
+ * the database and the Redis keys. With --http-port / --mqtt-port P, node i
+ * (from 1) listens on P + i - 1.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnReady } from '../child.js';
 import { HubApi, neighbourhood } from '../../simulators/hub-api.js';
 import { localHour } from '../../simulators/kinds/behaviour.js';
 import { EMERGENCIES, findScenario } from '../../simulators/scenarios/index.js';
 import { followAlerts } from './alert-feed.js';
+import { banner } from './banner.js';
+import { DemoNodes, type DemoNode } from './demo-nodes.js';
 import { Neighbourhood } from './neighbourhood.js';
+import { createScratchStores, type ScratchStores } from './scratch-stores.js';
 
 /** The hub's default HUB_TIMEZONE, Asia/Shanghai (UTC+8, no DST): the residents live there too. */
 const UTC_OFFSET_MIN = 480;
+const MAX_NODES = 5;
 const say = (line: string) => console.log(`[${new Date().toTimeString().slice(0, 8)}] ${line}`);
 
 const { values } = parseArgs({
   options: {
     homes: { type: 'string', default: '20' },
+    nodes: { type: 'string', default: '1' },
     every: { type: 'string', default: '60' },
     first: { type: 'string', default: '15' },
     emergency: { type: 'string' },
@@ -33,23 +43,22 @@ const { values } = parseArgs({
   },
 });
 const homeCount = Math.max(1, Math.min(200, Number(values.homes) || 20));
+const nodeCount = Number(values.nodes);
 const everyMs = Math.max(10, Number(values.every) || 60) * 1000;
 const firstMs = Math.max(0, Number(values.first ?? 15)) * 1000;
+if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) {
+  console.error(`demo: --nodes must be a whole number from 1 to ${MAX_NODES} (got "${values.nodes}")`);
+  process.exit(2);
+}
 if (values.emergency !== undefined && !findScenario(values.emergency)) {
   console.error(`demo: unknown --emergency "${values.emergency}": one of ${EMERGENCIES.join(', ')}`);
   process.exit(2);
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'hub-demo-'));
 const adminPassword = `admin-${randomBytes(6).toString('hex')}`;
 const operatorPassword = `operator-${randomBytes(4).toString('hex')}`;
-const hub = await spawnReady({
-  script: 'hub/main.ts',
-  env: { HUB_MQTT_PORT: values['mqtt-port'], HUB_HTTP_PORT: values['http-port'], HUB_DATA_DIR: dataDir, HUB_ADMIN_PASSWORD: adminPassword, HUB_LOG_LEVEL: 'warn' },
-  ready: [/MQTT broker listening on mqtt:\/\/([^:\s]+):(\d+)/, /listening on (http:\/\/[^\s]+)/],
-});
-const mqttUrl = `mqtt://${hub.matches[0]![1]}:${hub.matches[0]![2]}`;
-const httpUrl = hub.matches[1]![1]!;
+let stores: ScratchStores | undefined;
+let hubs: DemoNodes | undefined;
 let neighbours: Neighbourhood | undefined;
 let stopFeed = () => undefined as void;
 let timer: NodeJS.Timeout | undefined;
@@ -59,19 +68,75 @@ async function shutdown(code: number): Promise<void> {
   // Ctrl-C reaches this process twice (from the terminal and relayed by npm/tsx): stop once.
   if (stopping) return;
   stopping = true;
+  hubs?.expectExits();
   clearTimeout(timer);
   stopFeed();
   await neighbours?.stop().catch(() => undefined);
-  await hub.stop();
-  await rm(dataDir, { recursive: true, force: true });
-  say('stopped: hub and residents stopped, temporary data removed');
+  await hubs?.stop();
+  const storesGone = stores?.remove().then(
+    () => `, database ${stores!.databaseName} dropped, Redis keys ${stores!.redisPrefix}* deleted`,
+    (err: Error) => `; could not remove the shared stores: ${err.message}`,
+  );
+  const what = hubs?.clustered ? `${hubs.nodes.length} nodes` : 'hub';
+  say(`stopped: ${what} and residents stopped, temporary data removed${(await storesGone) ?? ''}`);
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/** Starts the hub (or the cluster's nodes, on fresh shared stores); on failure one line and exit. */
+async function startHubs(): Promise<DemoNodes> {
+  try {
+    if (nodeCount > 1) stores = await createScratchStores();
+    return await DemoNodes.start({
+      count: nodeCount,
+      adminPassword,
+      httpPort: Number(values['http-port']) || 0,
+      mqttPort: Number(values['mqtt-port']) || 0,
+      ...(stores ? { cluster: stores } : {}),
+    });
+  } catch (err) {
+    // Nothing runs yet (DemoNodes.start stopped what it started): one line, and the fresh stores go again.
+    console.error(`demo: ${(err as Error).message}`);
+    await stores?.remove().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+/** Points the terminal's alert feed at `node` (the leader), logging in there; gives up if it no longer leads. */
+async function feedFrom(node: DemoNode, names: Map<string, string>): Promise<void> {
+  const api = new HubApi(node.httpUrl);
+  for (let attempt = 1; !stopping && hubs?.leader === node; attempt++) {
+    try {
+      await api.login('admin', adminPassword);
+      stopFeed();
+      stopFeed = followAlerts(`${node.httpUrl.replace('http', 'ws')}/api/v1/stream?token=${encodeURIComponent(api.token!)}`, (id) => names.get(id) ?? id, say);
+      return;
+    } catch (err) {
+      // A node that has just taken the lead may still be opening its API.
+      if (attempt === 10) return say(`alert feed: cannot log in on ${node.id}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+/** Says when a node dies and which one leads next, and moves the alert feed to it. */
+function watchCluster(nodes: DemoNodes, names: Map<string, string>): void {
+  nodes.on('exit', (node, how, wasLeader) => {
+    const left = nodes.nodes.filter((n) => n.alive).length;
+    const next = wasLeader ? (left > 0 ? ' It led: waiting for another node to take over…' : ' No node is left: Ctrl-C cleans up.') : '';
+    say(`${node.id} (pid ${node.child.pid}) ${how}; the devices connected to it reconnect to the other nodes.${next}`);
+  });
+  nodes.on('leader', (node) => {
+    say(`${node.id} (pid ${node.child.pid}) leads the cluster now: console ${node.httpUrl}/ — the alert feed follows it; kill -9 ${node.child.pid} to try again`);
+    stopFeed();
+    void feedFrom(node, names);
+  });
+}
+
+hubs = await startHubs();
 try {
-  const api = new HubApi(httpUrl);
+  const api = new HubApi(hubs.leader!.httpUrl); // provisioning goes through the leader: a standby's console answers 503
   await api.login('admin', adminPassword);
   await api.request('POST', '/users', { username: 'operator', password: operatorPassword, role: 'operator', displayName: 'Demo operator' });
   say(`provisioning ${homeCount} homes with 4 devices each over the REST API…`);
@@ -82,30 +147,15 @@ try {
   const names = new Map(all.map((h, i) => [h.homeId, specs[i]!.name]));
   const spare = all[homeCount]!;
   const homes = all.slice(0, homeCount);
-  const credentialsFile = join(dataDir, 'demo-devices.json');
-  await writeFile(credentialsFile, JSON.stringify({ mqtt: { host: hub.matches[0]![1], port: Number(hub.matches[0]![2]) }, homes: all }, null, 2));
+  const first = hubs.nodes[0]!;
+  const credentialsFile = join(first.dataDir, 'demo-devices.json');
+  await writeFile(credentialsFile, JSON.stringify({ mqtt: first.broker, homes: all }, null, 2));
 
-  neighbours = new Neighbourhood(homes, mqttUrl, UTC_OFFSET_MIN, (homeId, err) => say(`${names.get(homeId)}: ${err.message}`));
+  neighbours = new Neighbourhood(homes, hubs.nodes.map((n) => n.broker), UTC_OFFSET_MIN, (homeId, err) => say(`${names.get(homeId)}: ${err.message}`));
   await neighbours.start();
-  stopFeed = followAlerts(`${httpUrl.replace('http', 'ws')}/api/v1/stream?token=${encodeURIComponent(api.token!)}`, (id) => names.get(id) ?? id, say);
-
-  console.log(`
-Home-care hub demo — ${homeCount} homes, their residents simulated live.
-
-  Console:      ${httpUrl}/   (operator / ${operatorPassword}; admin / ${adminPassword})
-  REST API:     ${httpUrl}/api/v1
-  Live stream:  ${httpUrl.replace('http', 'ws')}/api/v1/stream?token=<token from login>
-  MQTT broker:  ${mqttUrl}
-
-Watch the open alerts:
-  TOKEN=$(curl -s ${httpUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"operator","password":"${operatorPassword}"}' | node -pe 'JSON.parse(fs.readFileSync(0)).token')
-  curl -s "${httpUrl}/api/v1/alerts?status=open" -H "authorization: Bearer $TOKEN"
-
-Play a scenario yourself in ${names.get(spare.homeId)}, which no simulated resident lives in (npm run sim -- --list shows them all):
-  npm run sim -- --scenario fall-at-night --home ${spare.homeId} --credentials ${credentialsFile} --speed 60
-
-An emergency happens in a random home about every ${everyMs / 1000} s; the first one in ${firstMs / 1000} s. Ctrl-C stops everything.
-`);
+  await feedFrom(hubs.leader!, names);
+  if (hubs.clustered) watchCluster(hubs, names);
+  console.log(banner({ homeCount, nodes: hubs, stores, operatorPassword, adminPassword, spareHome: { id: spare.homeId, name: names.get(spare.homeId)! }, credentialsFile, everySec: everyMs / 1000, firstSec: firstMs / 1000 }));
 
   const emergency = () => {
     // Wandering is an alert only at night by the hub's clock: play it only then.
@@ -119,6 +169,6 @@ An emergency happens in a random home about every ${everyMs / 1000} s; the first
   };
   timer = setTimeout(emergency, firstMs);
 } catch (err) {
-  console.error(`demo: ${(err as Error).message}\n${hub.stderrTail()}`);
+  console.error(`demo: ${(err as Error).message}\n${hubs.nodes.map((n) => n.child.stderrTail()).join('\n')}`);
   await shutdown(1);
 }

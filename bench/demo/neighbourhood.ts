@@ -1,13 +1,16 @@
 /**
  * The demo's simulated neighbourhood: one Household per home, living its
  * ordinary routine in real time (devices at their real intervals), and an
- * emergency played in a random home on demand.
+ * emergency played in a random home on demand. On a cluster home i connects
+ * to broker i mod N first and, when that node dies, to the next ones in turn
+ * (as devices behind a load balancer would).
  */
 import { heartbeatActions, ROLE_KIND, ROLES, sortActions, type Action, type Role } from '../../simulators/household/actions.js';
-import { Household } from '../../simulators/household/household.js';
+import { Household, type HouseholdOptions } from '../../simulators/household/household.js';
 import { routineBetween } from '../../simulators/household/routine.js';
 import { runActions } from '../../simulators/household/runner.js';
 import type { ProvisionedHome } from '../../simulators/hub-api.js';
+import type { BrokerAddress } from '../../simulators/simulated-device.js';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { timelineActions, type Scenario } from '../../simulators/scenarios/index.js';
 
@@ -19,6 +22,14 @@ const realTime = (signal: AbortSignal) => async (t: number) => {
   while (!signal.aborted && Date.now() < t) await new Promise((r) => setTimeout(r, Math.min(1_000, t - Date.now())));
 };
 
+/** One broker: its URL. Several: all of them, starting at home `index` mod N, so the homes spread over the nodes. */
+function brokersFor(index: number, brokers: readonly BrokerAddress[]): Pick<HouseholdOptions, 'url' | 'servers'> {
+  const first = brokers[index % brokers.length]!;
+  const url = `mqtt://${first.host}:${first.port}`;
+  if (brokers.length === 1) return { url };
+  return { url, servers: brokers.map((_, i) => brokers[(index + i) % brokers.length]!) };
+}
+
 export class Neighbourhood {
   readonly households: { home: ProvisionedHome; household: Household }[] = [];
   private readonly controller = new AbortController();
@@ -26,17 +37,17 @@ export class Neighbourhood {
 
   constructor(
     homes: readonly ProvisionedHome[],
-    private readonly mqttUrl: string,
+    brokers: readonly BrokerAddress[],
     private readonly utcOffsetMin: number,
     onError: (homeId: string, err: Error) => void,
   ) {
-    for (const home of homes) {
+    for (const [index, home] of homes.entries()) {
       const devices: Partial<Record<Role, { deviceId: string; secret: string }>> = {};
       for (const role of ROLES) {
         const d = home.devices.find((x) => x.kind === ROLE_KIND[role]);
         if (d) devices[role] = { deviceId: d.deviceId, secret: d.secret };
       }
-      const household = new Household({ url: this.mqttUrl, devices, now: () => Date.now(), utcOffsetMin, activity: 'home' });
+      const household = new Household({ ...brokersFor(index, brokers), devices, now: () => Date.now(), utcOffsetMin, activity: 'home' });
       household.on('error', (err) => onError(home.homeId, err));
       this.households.push({ home, household });
     }

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { findDeviceKind } from '../../devices/catalog.js';
 import type { Random } from '../kinds/index.js';
-import { SimulatedDevice } from '../simulated-device.js';
+import { SimulatedDevice, type BrokerAddress } from '../simulated-device.js';
 import { ROLE_KIND, ROLES, type Action, type Role } from './actions.js';
 import { advanceResident, braceletReading, newResident, type Activity, type ResidentState } from './resident.js';
 
@@ -18,6 +18,8 @@ export interface DeviceCredentials {
 
 export interface HouseholdOptions {
   url: string;
+  /** A cluster's brokers, tried in turn after a lost connection (SimulatedDeviceOptions.servers); overrides url. */
+  servers?: readonly BrokerAddress[];
   devices: Partial<Record<Role, DeviceCredentials>>;
   /** The simulated clock: devices put it in `ts`, the resident's body follows it. */
   now: () => number;
@@ -58,6 +60,7 @@ export class Household extends EventEmitter<HouseholdEvents> {
         role,
         new SimulatedDevice({
           url: options.url,
+          ...(options.servers ? { servers: options.servers } : {}),
           deviceId: creds.deviceId,
           secret: creds.secret,
           kind,
