@@ -53,6 +53,6 @@ ${rows.join('\n')}
 Kill the leader and watch another node take over:
   kill -9 ${leader.child.pid}
   The demo prints the node that died, then the node that leads next and its console URL, and moves
-  its alert feed there. A standby's console answers 503 naming the leader: use the leader's URL.
+  its alert feed there. Any node's console URL works: a standby passes consoles to the leader.
 `;
 }

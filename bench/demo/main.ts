@@ -136,7 +136,7 @@ function watchCluster(nodes: DemoNodes, names: Map<string, string>): void {
 
 hubs = await startHubs();
 try {
-  const api = new HubApi(hubs.leader!.httpUrl); // provisioning goes through the leader: a standby's console answers 503
+  const api = new HubApi(hubs.leader!.httpUrl); // provisioning through the leader (a standby would pass it on)
   await api.login('admin', adminPassword);
   await api.request('POST', '/users', { username: 'operator', password: operatorPassword, role: 'operator', displayName: 'Demo operator' });
   say(`provisioning ${homeCount} homes with 4 devices each over the REST API…`);
