@@ -47,7 +47,9 @@ async function provisionBracelets(api: ApiClient, count: number): Promise<Provis
 async function connectRoaming(nodes: ClusterProcess[], first: number, device: ProvisionedDevice): Promise<MqttClient> {
   const order = nodes.map((_, i) => nodes[(first + i) % nodes.length]!);
   const servers = order.map((n) => ({ host: '127.0.0.1', port: n.proc.mqttPort }));
-  return keep(await connectDevice(order[0]!.mqttUrl, device.id, device.secret, { servers, reconnectPeriod: 100, connectTimeout: 5_000 }), endClient);
+  // Like a real bracelet (simulators/simulated-device.ts): a retained `offline` as its last will.
+  const will = { topic: `hc/v1/${device.id}/status`, payload: Buffer.from('offline'), qos: 1 as const, retain: true };
+  return keep(await connectDevice(order[0]!.mqttUrl, device.id, device.secret, { servers, reconnectPeriod: 100, connectTimeout: 5_000, will }), endClient);
 }
 
 describe('a cluster on PostgreSQL and Redis', () => {
