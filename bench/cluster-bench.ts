@@ -56,6 +56,12 @@ async function measureSingle(options: BenchOptions, binary: string, say: (l: str
   }
 }
 
+/** A node that went (e.g. leadership lost on a starved machine) leaves its devices nowhere to go: the run stops, saying why. */
+function allAlive(cluster: Cluster, during: string): void {
+  const gone = cluster.nodes.filter((n) => n.exit !== undefined);
+  if (gone.length > 0) throw new Error(`cluster node(s) ended during ${during}: ${gone.map((n) => `${n.name} ${n.exit}`).join('; ')}`);
+}
+
 /** Provisioning through the leader, then the load steps, then the failover (which ends the leader). */
 async function measureCluster(cluster: Cluster, options: BenchOptions, binary: string, say: (l: string) => void): Promise<ClusterRun> {
   const api = new HubApi(cluster.nodes[0]!.httpUrl);
@@ -76,10 +82,12 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
     for (const rate of clusterRates(options)) {
       const plan = { binary, rate, alarmRate: options.alarmRate, warmupS: options.warmupS, durationS: options.durationS, connectRate: options.connectRate };
       steps.push(await runClusterStep(cluster.nodes, shares, plan, credsDir, cluster.pids, say));
+      allAlive(cluster, `the ${rate} msg/s step`);
     }
   } finally {
     await rm(credsDir, { recursive: true, force: true });
   }
+  allAlive(cluster, 'the load steps');
   const bracelets = homes.slice(options.homes).map((h) => h.devices.find((d) => d.kind === 'bracelet')!);
   const failover = await measureFailover(cluster.nodes, bracelets, say);
   return {
@@ -101,10 +109,20 @@ export async function runClusterBench(options: BenchOptions, say: (line: string)
   say('single node on PostgreSQL: starting');
   const single = await measureSingle(options, binary, say);
   const cluster = await startCluster(options.nodes, say);
+  // Ctrl-C or a kill: the nodes, the database and the Redis keys are ours to remove.
+  const interrupt = () => {
+    done();
+    console.error('bench: interrupted, stopping the cluster');
+    void cluster.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   let run: ClusterRun;
   try {
     run = await measureCluster(cluster, options, binary, say);
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     await cluster.stop();
     done();
   }

@@ -53,10 +53,16 @@ const sos = () => JSON.stringify({ type: 'sos', seq: 1, ts: Date.now() });
 
 async function connectRoamer(nodes: readonly ClusterNode[], device: ProvisionedDevice): Promise<Roamer> {
   const servers = nodes.map((n) => ({ host: '127.0.0.1', port: n.mqttPort }));
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${nodes[0]!.mqttPort}`, {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${nodes[0]!.mqttPort}`, {
     clientId: device.deviceId, username: device.deviceId, password: device.secret,
     protocolVersion: 4, servers, reconnectPeriod: 100, connectTimeout: 5_000,
   });
+  // mqtt.js retries (round the servers) without end: the bench gives up after 15 s.
+  const connected = new Promise<boolean>((done) => client.once('connect', () => done(true)));
+  if (!(await Promise.race([connected, delay(15_000, false, { ref: false })]))) {
+    client.end(true);
+    throw new Error(`failover: ${device.deviceId} could not connect to ${nodes[0]!.name} within 15 s`);
+  }
   return { device, client };
 }
 
@@ -95,7 +101,13 @@ async function alertsSeen(leader: ClusterNode, homeIds: ReadonlySet<string>): Pr
 export async function measureFailover(nodes: readonly ClusterNode[], devices: readonly ProvisionedDevice[], say: (line: string) => void): Promise<FailoverResult> {
   const [leader, ...standbys] = nodes;
   say(`failover: connecting ${devices.length} bracelets to ${leader!.name}`);
-  const roamers = await Promise.all(devices.map((d) => connectRoamer(nodes, d)));
+  const settled = await Promise.allSettled(devices.map((d) => connectRoamer(nodes, d)));
+  const roamers = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(roamers.map((r) => r.client.endAsync(true)));
+    throw failed.reason;
+  }
   try {
     const acked = armRoamers(roamers);
     say(`failover: kill -9 of ${leader!.name}`);

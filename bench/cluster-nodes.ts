@@ -27,6 +27,8 @@ export interface ClusterNode {
   httpUrl: string;
   /** performance.now() when this node printed that it leads; resolves never if it does not. */
   leading: Promise<number>;
+  /** Set when the process has exited: its code or signal and the end of its stderr. */
+  exit?: string;
 }
 
 export interface Cluster {
@@ -86,7 +88,9 @@ async function startNode(name: string, databaseUrl: string, redisPrefix: string,
     env: { ...benchHubEnv(dataDir), HUB_DATABASE_URL: databaseUrl, HUB_REDIS_URL: BENCH_REDIS_URL, HUB_REDIS_PREFIX: redisPrefix, HUB_NODE_ID: name },
   });
   const port = (i: number) => Number(child.matches[i]![1]);
-  return { name, child, mqttPort: port(0), httpUrl: `http://127.0.0.1:${port(1)}`, leading: first ? Promise.resolve(performance.now()) : watchLeading(child) };
+  const node: ClusterNode = { name, child, mqttPort: port(0), httpUrl: `http://127.0.0.1:${port(1)}`, leading: first ? Promise.resolve(performance.now()) : watchLeading(child) };
+  child.process.once('exit', (code, signal) => (node.exit = `exited ${code ?? signal}: ${child.stderrTail().trim().split('\n').slice(-3).join(' | ')}`));
+  return node;
 }
 
 /** Starts `count` nodes; on any failure whatever was made is removed before the error is thrown. */
