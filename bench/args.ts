@@ -27,6 +27,8 @@ export interface BenchOptions {
   storm: boolean;
   stormRate: number;
   stormSteady: number;
+  /** --nodes N (≥ 2): the cluster bench (bench/cluster-bench.ts) instead; 1 = the usual run. */
+  nodes: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -52,6 +54,9 @@ export const USAGE = `npm run bench -- [options]
   --profile           run the hub with --cpu-prof and summarise the profile
   --store which       files | postgres | both: the hub's store; postgres uses a fresh
                       database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
+  --nodes N           a cluster of N nodes (PostgreSQL + Redis) against 1 node on PostgreSQL,
+                      at a fifth, half and all of --rate, then kill -9 of the leader
+                      (HUB_TEST_PG_ADMIN_URL, HUB_TEST_REDIS_URL; baselines not run)
   --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
   -h, --help`;
 
@@ -59,6 +64,12 @@ function positive(name: string, text: string | undefined, fallback: number): num
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got "${text}")`);
+  return n;
+}
+
+function clusterSize(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`--nodes must be a whole number from 1 to 9 (got "${text}")`);
   return n;
 }
 
@@ -86,6 +97,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       storm: { type: 'boolean', default: false },
       'storm-rate': { type: 'string' },
       'storm-steady': { type: 'string' },
+      nodes: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -124,5 +136,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     storm: values.storm,
     stormRate: positive('storm-rate', values['storm-rate'], 10_000),
     stormSteady: Math.round(positive('storm-steady', values['storm-steady'], 1000)),
+    nodes: clusterSize(values.nodes),
   };
 }

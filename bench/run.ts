@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { REPO_ROOT } from './child.js';
 import { buildMqttload, mqttloadSource } from './c-generator.js';
+import { runClusterBench } from './cluster-bench.js';
 import { measureTargetC } from './c-measure.js';
 import { LoadGenerator } from './generator.js';
 import { limitWarnings, machineLimits } from './limits.js';
@@ -85,6 +86,10 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options === 'help') return void console.log(USAGE), 0;
+  if (options.nodes > 1) {
+    const progress = progressPrinter();
+    return runClusterBench(options, progress.say, progress.done);
+  }
   const limits = machineLimits();
   const loadAtStart = loadavg()[0] ?? 0;
   // Hub, generator and baselines share 2 cores: anyone else's work shows up as latency.

@@ -14,7 +14,7 @@ import { HubApi, neighbourhood } from '../../simulators/hub-api.js';
 import { REPO_ROOT, spawnReady, type Child } from '../child.js';
 import type { Target } from './target.js';
 
-const PASSWORD = 'bench-admin-password';
+export const PASSWORD = 'bench-admin-password';
 
 export interface HubTargetOptions {
   homes: number;
@@ -28,32 +28,39 @@ export interface HubTargetOptions {
 
 /** Builds the `npm start` bundle (under its own name) once per bench run: the bench measures what `npm start` runs. */
 let built: Promise<void> | undefined;
-function buildHub(): Promise<void> {
+export function buildHub(): Promise<void> {
   built ??= new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', 'hub/tools/build-hub.ts', '--outfile', 'dist/bench-hub.mjs'], { cwd: REPO_ROOT }, (err) => (err ? reject(err) : resolve()));
   });
   return built;
 }
 
+/** What every bench hub process runs with: free ports, its own data dir, and limits for one machine's thousands of devices. */
+export function benchHubEnv(dataDir: string): Record<string, string> {
+  return {
+    HUB_MQTT_PORT: '0',
+    HUB_HTTP_PORT: '0',
+    HUB_HOST: '127.0.0.1',
+    HUB_DATA_DIR: dataDir,
+    HUB_ADMIN_PASSWORD: PASSWORD,
+    HUB_LOG_LEVEL: 'warn',
+    HUB_CONNECTIONS_PER_IP_PER_SEC: '1000000',
+    HUB_PUBLISHES_PER_DEVICE_PER_SEC: '100000',
+    // The C generator reconnects every device for each load step.
+    HUB_CONNECTS_PER_DEVICE_PER_MIN: '100000',
+  };
+}
+
+/** The two listener lines a bench hub prints: MQTT port, HTTP port. */
+export const HUB_READY = [/MQTT broker listening on mqtt:\/\/[^:\s]+:(\d+)/, /listening on http:\/\/[^:\s]+:(\d+)/];
+
 async function startHub(dataDir: string, nodeArgs: string[] = [], databaseUrl?: string): Promise<Child> {
   await buildHub();
   return spawnReady({
     script: 'dist/bench-hub.mjs',
     nodeArgs,
-    env: {
-      HUB_MQTT_PORT: '0',
-      HUB_HTTP_PORT: '0',
-      HUB_HOST: '127.0.0.1',
-      HUB_DATA_DIR: dataDir,
-      HUB_ADMIN_PASSWORD: PASSWORD,
-      HUB_LOG_LEVEL: 'warn',
-      HUB_CONNECTIONS_PER_IP_PER_SEC: '1000000',
-      HUB_PUBLISHES_PER_DEVICE_PER_SEC: '100000',
-      ...(databaseUrl ? { HUB_DATABASE_URL: databaseUrl } : {}),
-      // The C generator reconnects every device for each load step.
-      HUB_CONNECTS_PER_DEVICE_PER_MIN: '100000',
-    },
-    ready: [/MQTT broker listening on mqtt:\/\/[^:\s]+:(\d+)/, /listening on http:\/\/[^:\s]+:(\d+)/],
+    env: { ...benchHubEnv(dataDir), ...(databaseUrl ? { HUB_DATABASE_URL: databaseUrl } : {}) },
+    ready: HUB_READY,
   });
 }
 

@@ -1,0 +1,132 @@
+/**
+ * `npm run bench -- --nodes N`: N hub processes (the `npm start` bundle) as
+ * one cluster on a fresh PostgreSQL database and a fresh Redis prefix, both
+ * removed afterwards. The first node is started alone and waited for until
+ * it leads, so which node leads at the start is known; the others stand by
+ * and forward (docs/CLUSTER.md). Each node has its own data dir and ports.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { createPgDatabase, PG_ADMIN_URL } from '../tests/helpers/pg-server.js';
+import { spawnReady, type Child } from './child.js';
+import { benchHubEnv, buildHub, HUB_READY } from './targets/hub-target.js';
+
+export const BENCH_REDIS_URL = process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
+/** The line a node prints once it leads (hub/main.ts). */
+const LEADS_LINE = /leads the cluster/;
+
+export interface ClusterNode {
+  name: string;
+  child: Child;
+  mqttPort: number;
+  httpUrl: string;
+  /** performance.now() when this node printed that it leads; resolves never if it does not. */
+  leading: Promise<number>;
+  /** Set when the process has exited: its code or signal and the end of its stderr. */
+  exit?: string;
+}
+
+export interface Cluster {
+  nodes: ClusterNode[];
+  databaseName: string;
+  redisPrefix: string;
+  /** Every node still running: their CPU counts as the cluster's. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** A Redis client that has answered PING, or a one-line error saying what to start. */
+async function reachRedis(): Promise<Redis> {
+  const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // ioredis reports the cause (ECONNREFUSED…) as an 'error' event and rejects with "Connection is closed".
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => (cause ??= err));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    // The host only: the URL may carry a password.
+    throw new Error(`--nodes needs Redis at ${new URL(BENCH_REDIS_URL).host} (HUB_TEST_REDIS_URL; .ci/run starts one): ${(cause ?? (err as Error)).message}`);
+  }
+}
+
+/** Fails with the one-line error before anything is started when Redis does not answer. */
+export async function checkRedis(): Promise<void> {
+  (await reachRedis()).disconnect();
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  for await (const batch of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
+    if ((batch as string[]).length > 0) await redis.del(...(batch as string[]));
+  }
+}
+
+function watchLeading(child: Child): Promise<number> {
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      if (!LEADS_LINE.test(d.toString())) return;
+      child.process.stdout!.off('data', onData);
+      resolve(performance.now());
+    };
+    child.process.stdout!.on('data', onData);
+  });
+}
+
+async function startNode(name: string, databaseUrl: string, redisPrefix: string, dataDir: string, first: boolean): Promise<ClusterNode> {
+  const child = await spawnReady({
+    script: 'dist/bench-hub.mjs',
+    // The first node: ready once it leads too (its line may come in the same chunk as the listeners').
+    ready: first ? [...HUB_READY, LEADS_LINE] : HUB_READY,
+    timeoutMs: 60_000,
+    env: { ...benchHubEnv(dataDir), HUB_DATABASE_URL: databaseUrl, HUB_REDIS_URL: BENCH_REDIS_URL, HUB_REDIS_PREFIX: redisPrefix, HUB_NODE_ID: name },
+  });
+  const port = (i: number) => Number(child.matches[i]![1]);
+  const node: ClusterNode = { name, child, mqttPort: port(0), httpUrl: `http://127.0.0.1:${port(1)}`, leading: first ? Promise.resolve(performance.now()) : watchLeading(child) };
+  child.process.once('exit', (code, signal) => (node.exit = `exited ${code ?? signal}: ${child.stderrTail().trim().split('\n').slice(-3).join(' | ')}`));
+  return node;
+}
+
+/** Starts `count` nodes; on any failure whatever was made is removed before the error is thrown. */
+export async function startCluster(count: number, say: (line: string) => void): Promise<Cluster> {
+  const redis = await reachRedis();
+  const database = await createPgDatabase('hub_bench_cluster').catch((err: Error) => {
+    redis.disconnect();
+    throw new Error(`--nodes needs a PostgreSQL server that lets the bench create a database (HUB_TEST_PG_ADMIN_URL, now ${new URL(PG_ADMIN_URL).host}): ${err.message}`);
+  });
+  const redisPrefix = `hubbench:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  const dirs: string[] = [];
+  const nodes: ClusterNode[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.child.stop()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await database.drop();
+    await deleteKeys(redis, redisPrefix).finally(() => redis.disconnect());
+  };
+  try {
+    await buildHub();
+    for (let i = 0; i < count; i++) {
+      const name = `bench-node-${String.fromCharCode(97 + i)}`;
+      say(`cluster: starting ${name} (${i === 0 ? 'to lead' : 'standby'})`);
+      const dir = await mkdtemp(join(tmpdir(), 'hub-bench-node-'));
+      dirs.push(dir);
+      nodes.push(await startNode(name, database.url, redisPrefix, dir, i === 0));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    nodes,
+    databaseName: database.name,
+    redisPrefix,
+    pids: () => nodes.filter((n) => n.child.process.exitCode === null && n.child.process.signalCode === null).map((n) => n.child.pid),
+    stop,
+  };
+}
