@@ -20,6 +20,7 @@ import type { DeviceCredentialsCheck } from './device-acl.js';
 import { ConnectAdmission } from './connect-admission.js';
 import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
+import { withoutPacketNumberCache } from './packet-number-cache.js';
 import { RateLimiter } from './rate-limiter.js';
 import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
@@ -227,6 +228,7 @@ export class MqttBroker {
     const { settings, log } = this.deps;
     // A minute's worth of connects at once, then the rate: a reconnect loop cannot churn sessions.
     const deviceConnectLimiter = new RateLimiter(settings.connectsPerDevicePerMin / 60, settings.connectsPerDevicePerMin, now);
+    withoutPacketNumberCache();
     const created = Aedes.createBroker({
       ...this.deps.cluster?.(),
       connectTimeout: settings.connectTimeoutMs,
