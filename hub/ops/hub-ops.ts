@@ -133,9 +133,9 @@ export class HubOps {
   }
 
   /**
-   * Once the broker listens on `mqttPort`: the heartbeats start. The probe
-   * connects and prom-client loads in the background, so the hub's start
-   * does not wait for them (the first heartbeat waits instead).
+   * Once the broker listens on `mqttPort`: the heartbeats start. The MQTT
+   * client and prom-client load in the background, so the hub's start does
+   * not wait for them (the first heartbeat waits instead).
    */
   start(mqttPort: number): void {
     const { log } = this.deps;
@@ -150,7 +150,7 @@ export class HubOps {
     this.offRuleLag?.();
     this.webhooks.stop();
     await this.probe.stop();
-    await this.probeStarting; // a start still under way sees the stop and connects nothing
+    await this.probeStarting; // a start still importing mqtt sees the stop and connects nothing
   }
 
   health(): HealthReport {

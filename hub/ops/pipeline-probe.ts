@@ -22,13 +22,13 @@
  * Single node: this node is the owner of every home, so the owner hop is
  * this process. Timing and the stall decision are PipelineMonitor's.
  */
+import type { MqttClient } from 'mqtt';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { JournalStore } from '../storage/ports.js';
 import { PipelineMonitor, type RecoveryReport, type StallReport } from './pipeline-monitor.js';
-import { ProbeClient } from './probe-client.js';
 import type { ProbeIdentity } from './probe-access.js';
 
 export const HEARTBEAT_LINE = 'pipeline.heartbeat';
@@ -51,7 +51,7 @@ export interface PipelineProbeDeps {
 
 export class PipelineProbe {
   readonly monitor: PipelineMonitor;
-  private client: ProbeClient | undefined;
+  private client: MqttClient | undefined;
   private offStream: (() => void) | undefined;
   /** The journal's durableN when last looked at, and when it was last seen to grow (or a proof line was durable). */
   private seenDurableN = 0;
@@ -75,8 +75,8 @@ export class PipelineProbe {
 
   /**
    * Starts the heartbeats and connects the probe to the broker listening at
-   * `url` (mqtt://host:port), with its own small client (probe-client.ts
-   * says why not mqtt.js).
+   * `url` (mqtt://host:port). mqtt.js is imported here, not at module load:
+   * the hub's cold start does not pay for it (see metrics.ts).
    */
   async start(url: string): Promise<void> {
     const { identity, nodeId, log } = this.deps;
@@ -86,20 +86,20 @@ export class PipelineProbe {
       if (hb.nodeId === nodeId) this.monitor.reached(hb.beat, 'stream');
     });
     this.monitor.start();
+    const { default: mqtt } = await import('mqtt');
     if (this.stopped) return;
-    const { hostname, port } = new URL(url);
-    this.client = new ProbeClient({
-      host: hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: Number(port),
+    const client = mqtt.connect(url, {
       clientId: identity.clientId,
       username: identity.clientId,
       password: identity.password,
-      reconnectMs: 1_000,
-      connectTimeoutMs: 5_000,
-      keepaliveS: 60,
-      // Its failures show as a stalled pipeline, with the reason; the log keeps the detail.
-      onError: (err) => log.debug({ err: err.message }, 'pipeline probe connection error'),
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 1_000,
+      connectTimeout: 5_000,
     });
+    // Its failures show as a stalled pipeline, with the reason; the log keeps the detail.
+    client.on('error', (err) => log.debug({ err: err.message }, 'pipeline probe connection error'));
+    this.client = client;
     for (const beat of this.unsent.splice(0)) this.send(beat);
   }
 
@@ -109,7 +109,7 @@ export class PipelineProbe {
     this.offStream?.();
     const client = this.client;
     this.client = undefined;
-    if (client) await client.end();
+    if (client) await client.endAsync(true);
   }
 
   /** The probe's own MQTT connection (not a device: kept out of the connection counts). */
@@ -156,8 +156,8 @@ export class PipelineProbe {
   private send(beat: number): void {
     const client = this.client;
     if (!client) return void this.unsent.push(beat);
-    // Queued by the client while disconnected: a heartbeat that cannot get in shows as stuck at `sent`.
-    client.publish(this.deps.identity.topic, JSON.stringify({ beat }), (err) => {
+    // Queued by mqtt.js while disconnected: a heartbeat that cannot get in shows as stuck at `sent`.
+    client.publish(this.deps.identity.topic, JSON.stringify({ beat }), { qos: 1 }, (err) => {
       if (!err) this.monitor.reached(beat, 'acked');
     });
   }
