@@ -161,6 +161,19 @@ describe('a cluster on PostgreSQL and Redis', () => {
     expect(gateway.requests.filter((r) => r.body?.event === 'alert.raised')).toHaveLength(2);
   }, 120_000);
 
+  it('a leader stopped with SIGTERM stops cleanly (exit 0) and the standby leads; a standby stopped with SIGTERM stops without ever leading', async () => {
+    const [a, b] = await startCluster(['node-a', 'node-b'], options());
+    const c = await startClusterProcess('node-c', options());
+    c.proc.child.kill('SIGTERM');
+    expect(await c.proc.exited).toBe(0);
+    expect(c.proc.stdout()).not.toMatch(/leads the cluster/);
+    a!.proc.child.kill('SIGTERM');
+    expect(await a!.proc.exited).toBe(0);
+    await b!.leading;
+    const api = await b!.api();
+    expect((await api.get('/api/v1/alerts')).status).toBe(200);
+  }, 120_000);
+
   it('a second node started alone on the database stands by without writing, and serves its own /health', async () => {
     const [a] = await startCluster(['node-a'], options());
     const b = await startClusterProcess('node-b', options());

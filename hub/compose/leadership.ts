@@ -51,8 +51,11 @@ export class Leadership implements Service {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    const wasLeading = this.leadingNow;
     this.leadingNow = false;
-    await this.deps.abortWait().catch((err: unknown) => this.deps.log.warn({ err }, 'ending the leadership wait failed'));
+    // A leader stops its pipeline in order (the journal last, after what still writes to it);
+    // a node still waiting (or starting) has its wait ended first, or stop() would wait for a lock.
+    if (!wasLeading) await this.deps.abortWait().catch((err: unknown) => this.deps.log.warn({ err }, 'ending the leadership wait failed'));
     await this.running;
     await this.pipeline.stop();
   }
