@@ -201,7 +201,9 @@ export class Hub {
           outbox: this.outbox,
           bus: this.bus,
           disconnectLocal: (id) => this.broker.disconnect(id),
-          leadership: electsLeader ? { leading: () => this.role?.leading === true, leader: () => this.role?.election.watch.current() } : undefined,
+          leadership: electsLeader
+            ? { leading: () => this.role?.leading === true, leader: () => this.role?.election.watch.current(), databaseReachable: () => this.role?.election.watch.reachable !== false }
+            : undefined,
           log: log.child({ module: 'cluster' }),
         })
       : undefined;

@@ -13,6 +13,7 @@ import { createPgDatabase, withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
 import { useRedisNamespace } from './helpers/redis-namespace.js';
 import { StreamClient } from './helpers/stream-client.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
 import type { ApiClient } from './helpers/api-client.js';
 
@@ -172,6 +173,37 @@ describe('a cluster on PostgreSQL and Redis', () => {
     await b!.leading;
     const api = await b!.api();
     expect((await api.get('/api/v1/alerts')).status).toBe(200);
+  }, 120_000);
+
+  it('a standby that loses PostgreSQL says so on /health and acknowledges no alarm until the database is back; then the alarm reaches the leader', async () => {
+    const [a] = await startCluster(['node-a'], options());
+    const link = keep(await startTcpProxy(5432), (p) => p.close());
+    const throughProxy = databaseUrl.replace('127.0.0.1:5432', `127.0.0.1:${link.port}`);
+    const b = await startClusterProcess('node-b', { ...options(), databaseUrl: throughProxy });
+    const api = await a!.api();
+    const { homeId, devices } = await provisionHomeThrough(api);
+    const bracelet = devices[0]!;
+    const device = keep(await connectDevice(b.mqttUrl, bracelet.id, bracelet.secret, { reconnectPeriod: 1_000 }), endClient);
+
+    await link.cut();
+    const healthOfB = async () => {
+      const res = await fetch(`${b.httpUrl}/api/v1/health`);
+      return { status: res.status, body: (await res.json()) as { reason?: string; database?: { state: string } } };
+    };
+    await expect.poll(async () => (await healthOfB()).status, { timeout: 15_000 }).toBe(503);
+    expect((await healthOfB()).body).toMatchObject({ database: { state: 'failing' }, reason: expect.stringMatching(/unreachable|database does not answer/) });
+
+    let acked = false;
+    const puback = device.publishAsync(`hc/v1/${bracelet.id}/event`, sos(1), { qos: 1 }).then(() => (acked = true));
+    // A bounded look for something that must not happen: three seconds without a PUBACK while the link is cut.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(acked).toBe(false);
+    expect(((await api.get('/api/v1/alerts?status=open')).body.alerts as unknown[]).length).toBe(0);
+
+    await link.restore();
+    await puback; // mqtt.js sends it again after its reconnect; stored this time
+    await expect.poll(async () => ((await api.get('/api/v1/alerts?status=open')).body.alerts as { homeId: string }[]).map((x) => x.homeId), { timeout: 15_000 }).toEqual([homeId]);
+    await expect.poll(async () => (await healthOfB()).status, { timeout: 15_000 }).toBe(200);
   }, 120_000);
 
   it('a second node started alone on the database stands by without writing, and serves its own /health', async () => {

@@ -24,7 +24,7 @@ export interface ClusterNodeDeps {
   /** Closes a device's connection on this node's broker. */
   disconnectLocal(deviceId: string): boolean;
   /** Set when the nodes share PostgreSQL and elect a leader (hub/compose/leadership.ts). */
-  leadership?: { leading(): boolean; leader(): LeaderSeen | undefined } | undefined;
+  leadership?: { leading(): boolean; leader(): LeaderSeen | undefined; databaseReachable(): boolean } | undefined;
   log: Logger;
 }
 
@@ -75,6 +75,7 @@ export class ClusterNode {
         const seen = leadership?.leader();
         return seen ? { nodeId: seen.nodeId, epoch: seen.epoch, since: seen.since } : null;
       },
+      ...(leadership ? { databaseReachable: () => leadership.databaseReachable() } : {}),
     };
   }
 

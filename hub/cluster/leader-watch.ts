@@ -32,6 +32,11 @@ export class LeaderWatch {
     private readonly pollMs = LEADER_POLL_MS,
   ) {}
 
+  /** False while the last reads of the leader row failed (the database does not answer). */
+  get reachable(): boolean {
+    return !this.failing;
+  }
+
   /** The leader while its lock is held; undefined between a leader's death and the next one's claim. */
   current(): LeaderSeen | undefined {
     return this.seen;

@@ -41,6 +41,11 @@ export interface ClusterView {
   role(): NodeRole;
   /** Who leads now, as this node last read it; null alone or while nobody holds the lock. */
   leader(): LeaderView | null;
+  /**
+   * Whether this node reaches the shared database now, when its journal cannot
+   * say (a standby's is not open). Absent: the journal's health is the answer.
+   */
+  databaseReachable?(): boolean;
 }
 
 /** Alone: one partition holding every home, owned here; no peers; no Redis. */

@@ -50,7 +50,14 @@ export function healthReport(s: HealthSources): HealthReport {
   const { cluster, journal, pipeline } = s;
   const partitions = cluster.partitions();
   const stalled = pipeline.stalled;
-  const reason = !journal.healthy ? `journal cannot make lines durable: ${journal.lastError ?? 'unknown error'}` : stalled ? `pipeline stalled: ${stalled.reason}` : undefined;
+  const databaseLost = cluster.databaseReachable?.() === false;
+  const reason = !journal.healthy
+    ? `journal cannot make lines durable: ${journal.lastError ?? 'unknown error'}`
+    : databaseLost
+      ? 'the database does not answer: alarms are not acknowledged here until it does'
+      : stalled
+        ? `pipeline stalled: ${stalled.reason}`
+        : undefined;
   return {
     ok: reason === undefined,
     ...(reason !== undefined ? { reason } : {}),
@@ -59,7 +66,7 @@ export function healthReport(s: HealthSources): HealthReport {
     leader: cluster.leader(),
     partitions: { total: partitions.total, owned: [...partitions.owned], all: partitions.owned.length === partitions.total },
     peers: cluster.peers().map((p) => ({ nodeId: p.nodeId, lastSeenAt: iso(p.lastSeenAt) })),
-    database: { kind: s.databaseKind, state: journal.healthy ? 'ok' : 'failing' },
+    database: { kind: s.databaseKind, state: journal.healthy && !databaseLost ? 'ok' : 'failing' },
     redis: { state: cluster.redis() },
     journal: { healthy: journal.healthy, lastError: journal.lastError },
     mqtt: { connectedClients: s.deviceConnections() },
