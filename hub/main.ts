@@ -70,17 +70,8 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(explainStartError(err, config), 1);
   }
-  // One write for every start line: a supervisor or test that reads the
-  // listener lines then gets the admin password in the same chunk (a pipe
-  // write under 4 KiB is atomic), never a moment later.
-  const startLines = [`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`];
-  if (started.mqtts) startLines.push(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
-  startLines.push(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
-  if (started.generatedAdminPassword) {
-    startLines.push(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
-  }
-  process.stdout.write(`${startLines.join('\n')}\n`);
-
+  // Before the start lines: whoever reads them may signal at once (a supervisor, a test), and a
+  // SIGTERM that arrived before its handler would kill the process instead of stopping it.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -98,6 +89,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Renewed certificates without a restart; open connections stay up. (Without a handler SIGHUP would end the hub.)
   process.on('SIGHUP', () => void hub.reloadTls());
+
+  // One write for every start line: a supervisor or test that reads the
+  // listener lines then gets the admin password in the same chunk (a pipe
+  // write under 4 KiB is atomic), never a moment later.
+  const startLines = [`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`];
+  if (started.mqtts) startLines.push(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
+  startLines.push(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
+  if (started.generatedAdminPassword) {
+    startLines.push(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
+  }
+  process.stdout.write(`${startLines.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => fail(`unexpected error: ${(err as Error).message}`, 1));

@@ -171,7 +171,8 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const [a, b] = await startCluster(['node-a', 'node-b'], options());
     const c = await startClusterProcess('node-c', options());
     c.proc.child.kill('SIGTERM');
-    expect(await c.proc.exited).toBe(0);
+    const cExit = await c.proc.exited;
+    expect({ code: cExit, signal: c.proc.child.signalCode }).toEqual({ code: 0, signal: null });
     expect(c.proc.stdout()).not.toMatch(/leads the cluster/);
     a!.proc.child.kill('SIGTERM');
     expect(await a!.proc.exited).toBe(0);
