@@ -260,7 +260,12 @@ export class Hub {
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
       // A standby forwards what its devices send to the leader (ClusterRole switches when it leads).
       onDeviceMessage: this.ops.tap(this.role?.uplink ?? ingest),
-      onConnection: (deviceId, connected) => this.ops.isProbe(deviceId) || (this.role ?? { connection: deviceConnection }).connection(deviceId, connected, clock.now()),
+      onConnection: (deviceId, connected) => {
+        if (this.ops.isProbe(deviceId)) return;
+        // A standby tells the leader (ClusterRole); this node's own pipeline hears it on the bus.
+        if (this.role) this.role.connection(deviceId, connected, clock.now());
+        else deviceConnection(deviceId, connected, clock.now());
+      },
       // In a cluster the relay tells the outbox of devices subscribed on every node.
       commandLink: this.cluster?.relay ?? this.outbox,
       cluster: () => this.cluster?.brokerOptions,

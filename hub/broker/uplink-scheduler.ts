@@ -15,9 +15,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { UplinkChannel } from '../../devices/topics.js';
+import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { UplinkPublish } from './uplink-tap.js';
 
-export type UplinkHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer) => Promise<unknown> | undefined;
+/** The one entry for device messages (ingest's, hub/ingest/journal-dedupe.ts), as the broker calls it. */
+export type UplinkHandler = DeviceMessageHandler;
 
 /** The connection a message came from, as the scheduler needs it. */
 export interface UplinkSink {

@@ -6,16 +6,14 @@
  * (InboundDrain). The composition root (hub/hub.ts) decides when each runs:
  * the front while it stands by, the drain once it leads.
  */
-import type { UplinkChannel } from '../../devices/topics.js';
 import { InboundDrain } from '../cluster/inbound-drain.js';
 import { LeaderWatch } from '../cluster/leader-watch.js';
 import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
 import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
+import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { InboundAlarmStore, JournalStore } from '../storage/ports.js';
-
-export type UplinkHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer) => Promise<unknown> | undefined;
 
 export interface ClusterElectionDeps {
   nodeId: string;
@@ -26,7 +24,7 @@ export interface ClusterElectionDeps {
   inboundAlarms: InboundAlarmStore;
   journal: Pick<JournalStore, 'readLeader'>;
   /** The leader's own entry for device messages (ingest behind the journal's dedupe). */
-  ingest: UplinkHandler;
+  ingest: DeviceMessageHandler;
   /** The leader learns of devices connecting and leaving on other nodes. */
   onConnection(deviceId: string, connected: boolean, at: number): void;
   log: Logger;
