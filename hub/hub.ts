@@ -58,6 +58,7 @@ import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
 import { ReportService } from './reports/report-service.js';
+import { AlertFeed } from './realtime/alert-feed.js';
 import { StreamServer } from './realtime/stream-server.js';
 import type { OpenJournalFile } from './storage/journal.js';
 import type { JournalStore, RulesSnapshotStore } from './storage/ports.js';
@@ -126,6 +127,8 @@ export class Hub {
   readonly commissioning: Commissioning;
   readonly devices: DeviceService;
   readonly stream: StreamServer;
+  /** Alert events by journal line: what a reconnecting console missed, on any node (issue 12 item 4). */
+  readonly alertFeed: AlertFeed;
   readonly notify: NotifyService;
   readonly visitStore: VisitStore;
   readonly visits: VisitService;
@@ -172,7 +175,8 @@ export class Hub {
     this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     const alertLog = log.child({ module: 'alerts' });
-    this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog);
+    this.alertFeed = new AlertFeed({ now, chainId: () => this.journal.chainId });
+    this.alerts = new AlertStore(this.journal, this.bus, this.audit, alertLog, this.alertFeed);
     this.locations = new AlertLocations({ bus: this.bus, store: this.alerts, registry: this.registry, now, log: alertLog });
     this.intake = new AlertIntake({ store: this.alerts, journal: this.journal, bus: this.bus, homes: this.registry, log: alertLog, locate: (homeId, deviceId) => this.locations.locate(homeId, deviceId) });
     this.escalation = new Escalation(this.alerts, this.bus, clock);
@@ -306,6 +310,7 @@ export class Hub {
     this.stream = new StreamServer({
       sessions: this.sessions,
       alerts: this.alerts,
+      feed: this.alertFeed,
       states: this.states,
       bus: this.bus,
       log: log.child({ module: 'stream' }),

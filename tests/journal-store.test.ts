@@ -128,6 +128,24 @@ describe.each([
     expect(await fixture.verify()).toMatchObject({ ok: true, lines: 6 });
   });
 
+  it('names its chain by line 1 (chainId): set by the writer of line 1, the same for a reader after reopen, none while empty', async () => {
+    const j = journal();
+    await j.open();
+    expect(j.chainId).toBeUndefined();
+    j.append('audit.login', { user: 'op-7' });
+    expect(j.chainId).toBeDefined();
+    const named = j.chainId;
+    j.append('audit.login', { user: 'op-8' });
+    await j.close();
+    expect(named).toBe(sha256((await fixture.stored())[0] ?? ''));
+
+    const j2 = journal();
+    await j2.open();
+    expect(j2.chainId).toBe(named); // a restart or the next leader: the same stream of event ids
+    await j2.append('audit.login', { user: 'op-9' }).durable;
+    expect(j2.chainId).toBe(named);
+  });
+
   it('has the line, in the fixed format, stored once durable resolves', async () => {
     const j = journal();
     await j.open();

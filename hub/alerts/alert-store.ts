@@ -21,6 +21,18 @@ export interface AuditSink {
   noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void;
 }
 
+/**
+ * Told of every alert change in journal order, with the alert as it is right
+ * after that line: the stream's replay of what a console missed
+ * (hub/realtime/alert-feed.ts). Replayed lines at start are durable already;
+ * a new line is shown (the returned function) once it is durable, before the
+ * bus hears of it, so the feed and the bus agree on what people may see.
+ */
+export interface AlertChangeLog {
+  replayed(n: number, at: string, type: AlertRecordType, alert: Alert): void;
+  appended(n: number, at: string, type: AlertRecordType, alert: Alert): () => void;
+}
+
 export interface AlertFilter {
   status?: AlertStatus | undefined;
   /** Everything not resolved. */
@@ -41,13 +53,16 @@ export class AlertStore {
     private readonly bus: EventBus<HubEvents>,
     private readonly audit: AuditSink,
     private readonly log: Logger,
+    private readonly changes?: AlertChangeLog,
   ) {}
 
   /** Replays its own journal lines (the alert record types) at start; ignores the rest. */
   replay({ n, at, type, data }: JournalEntry): void {
     if (!ALERT_RECORD_TYPES.has(type)) return;
     const alert = this.state.apply(n, at, type as AlertRecordType, data as never);
-    if (alert) this.noteAudit(at, type, data, alert);
+    if (!alert) return;
+    this.noteAudit(at, type, data, alert);
+    this.changes?.replayed(n, at, type as AlertRecordType, alert);
   }
 
   /**
@@ -60,8 +75,10 @@ export class AlertStore {
     const alert = this.state.apply(entry.n, entry.at, type, data);
     if (!alert) throw new Error(`journal line ${type} for an unknown alert`);
     this.noteAudit(entry.at, type, data, alert);
+    const show = this.changes?.appended(entry.n, entry.at, type, alert);
     const shown = durable.then(
       () => {
+        show?.();
         const snapshot = structuredClone(alert);
         this.bus.emit(type === 'alert.raised' ? 'alert.raised' : 'alert.updated', snapshot);
         this.bus.emit('alert.transition', { alert: snapshot, change: type.slice('alert.'.length), actor: actorOf(data) });

@@ -1,13 +1,16 @@
 /**
- * WebSocket push at /api/v1/stream (DESIGN.md §5): authenticated at the
- * upgrade (token in the query, bearer header or session cookie), Origin
- * checked, small maxPayload. It sends a snapshot, then numbered deltas; a
- * client that reconnects with `?streamId=S&lastEventId=N` (both from what it
- * received) gets what it missed instead of a
- * new snapshot while the missed events are still in the replay buffer. A
- * family user's socket carries only their own homes, as the registry has them
- * now (not as they were at login). A revoked or expired session's sockets are
- * closed with code 4401 and the reason (DESIGN.md §11, issue 10 item 4).
+ * WebSocket push at /api/v1/stream (DESIGN.md §5, docs/STREAM.md):
+ * authenticated at the upgrade (token in the query, bearer header or session
+ * cookie), Origin checked, small maxPayload. It sends a snapshot, then
+ * deltas. Alert events carry their journal line as `eventId`, the same on
+ * every leader and after a restart (alert-feed.ts); a client that reconnects
+ * with `?streamId=S&lastEventId=N` (both from what it received), to this
+ * node or any other, gets the alert events it missed, then `resumed` with
+ * the current devices and presence — or a new snapshot when the feed no
+ * longer holds everything after N. A family user's socket carries only
+ * their own homes, as the registry has them now (not as they were at login).
+ * A revoked or expired session's sockets are closed with code 4401 and the
+ * reason (DESIGN.md §11, issue 10 item 4).
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,7 +24,7 @@ import type { Logger } from '../core/logger.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
 import { sameOrigin } from '../auth/same-origin.js';
-import { StreamBuffer, type StreamMessage } from './stream-buffer.js';
+import type { AlertEvent, AlertFeed } from './alert-feed.js';
 import { refuseUpgrade as refuse, requestTarget } from './upgrade-request.js';
 
 export const STREAM_PATH = '/api/v1/stream';
@@ -37,6 +40,8 @@ export const SESSION_ENDED_CLOSE_CODE = 4401;
 export interface StreamServerDeps {
   sessions: SessionStore;
   alerts: AlertStore;
+  /** Alert events by journal line, for the live fan-out and for resuming consoles. */
+  feed: Pick<AlertFeed, 'streamId' | 'lastId' | 'since' | 'onEvent'>;
   states: DeviceStateStore;
   bus: EventBus<HubEvents>;
   log: Logger;
@@ -51,6 +56,13 @@ export interface StreamServerDeps {
 const PRESENCE_ROLES = new Set(['admin', 'supervisor', 'operator']);
 /** Messages not about one home (presence): sent by role, never to a family. */
 const NO_HOME = '';
+
+/** One message for many sockets, serialized once: an AlertEvent, or a volatile message (no event id, never replayed). */
+interface OutgoingMessage {
+  type: string;
+  homeId: string;
+  json: string;
+}
 
 interface StreamClient {
   socket: WebSocket;
@@ -67,7 +79,6 @@ export class StreamServer {
   private readonly clients = new Set<StreamClient>();
   /** Sessions revoked while open here: a socket still completing its upgrade for one is closed at once. */
   private readonly ended = new WeakMap<Session, RevokeReason>();
-  private readonly buffer = new StreamBuffer(1_000);
   private readonly unsubscribe: (() => void)[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
 
@@ -85,10 +96,9 @@ export class StreamServer {
    * (until then its upgrades go to the leader: hub/compose/http-listener.ts).
    */
   listen(): void {
-    const { bus } = this.deps;
+    const { bus, feed } = this.deps;
     this.unsubscribe.push(
-      bus.on('alert.raised', (alert) => this.publish('alert.raised', alert.homeId, { alert: summarize(alert) })),
-      bus.on('alert.updated', (alert) => this.publish('alert.updated', alert.homeId, { alert: summarize(alert) })),
+      feed.onEvent((event) => this.broadcast(event)),
       bus.on('device.status', (change) => this.publish('device.status', change.homeId, deviceStatus(change))),
       // Installers watch their checklist tick live while they press each test button.
       bus.on('commissioning.tick', (tick) => this.publish('commissioning.tick', tick.homeId, { ...tick })),
@@ -140,7 +150,8 @@ export class StreamServer {
     const session = token ? this.deps.sessions.resolve(token) : undefined;
     if (!session) return refuse(socket, 401, 'Unauthorized');
     if (!STREAM_ROLES.has(session.role)) return refuse(socket, 403, 'Forbidden');
-    const sameStream = url.searchParams.get('streamId') === this.buffer.streamId;
+    // Event ids mean something only under the journal they came from (another database, a new data dir: a snapshot).
+    const sameStream = url.searchParams.get('streamId') === this.deps.feed.streamId;
     const lastEventId = sameStream ? Number(url.searchParams.get('lastEventId') ?? NaN) : NaN;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, session, lastEventId));
   }
@@ -158,28 +169,56 @@ export class StreamServer {
     if (this.expired(client)) return;
 
     // Counted before the snapshot, so the snapshot's presence list has this console; the broadcast
-    // of that change skips it (not ready): a console's first message is its snapshot, which already
-    // holds the change, or — resuming — what it missed, which includes the change.
+    // of that change skips it (not ready): its snapshot, or — resuming — its `resumed`, already holds it.
     client.present = true;
     this.deps.presence?.connection(session.username, session.role, 1);
-    const missed = Number.isInteger(lastEventId) ? this.buffer.since(lastEventId) : undefined;
-    if (missed) {
-      for (const message of missed) if (this.mayReceive(session, message)) this.send(client, message);
-    } else {
-      this.sendSnapshot(client);
-    }
+    // All in this tick: no live event can fall between the replay (or snapshot) and `ready`.
+    const missed = Number.isInteger(lastEventId) ? this.deps.feed.since(lastEventId) : undefined;
+    if (missed) this.sendMissed(client, missed);
+    else this.sendSnapshot(client);
     client.ready = true;
   }
 
   private sendSnapshot(client: StreamClient): void {
-    const homeIds = client.session.role === 'family' ? new Set(this.familyHomes(client.session)) : undefined;
-    const alerts = client.session.role === 'installer' ? [] : this.deps.alerts.list({ homeIds, unresolved: true });
-    const devices = this.deps.states
+    const { session } = client;
+    const homeIds = this.visibleHomes(session);
+    const alerts = session.role === 'installer' ? [] : this.deps.alerts.list({ homeIds, unresolved: true });
+    const { streamId, lastId } = this.deps.feed;
+    client.socket.send(JSON.stringify({ type: 'snapshot', streamId, eventId: lastId, alerts: alerts.map(summarize), devices: this.devices(homeIds), presence: this.presence(session) }));
+  }
+
+  /**
+   * The alert events this user may see, in journal order, then `resumed`:
+   * the ids it is now current to, and the current state of what is not
+   * replayed (devices, presence; an installer's page re-reads its checklist).
+   */
+  private sendMissed(client: StreamClient, missed: readonly AlertEvent[]): void {
+    let sent = 0;
+    for (const event of missed) {
+      if (!this.mayReceive(client.session, event)) continue;
+      this.send(client, event);
+      sent++;
+    }
+    const { streamId, lastId } = this.deps.feed;
+    const homeIds = this.visibleHomes(client.session);
+    client.socket.send(JSON.stringify({ type: 'resumed', streamId, eventId: lastId, missed: sent, devices: this.devices(homeIds), presence: this.presence(client.session) }));
+    this.deps.log.debug({ user: client.session.username, missed: sent }, 'stream resumed');
+  }
+
+  /** Undefined: every home (staff); a family's own homes otherwise. */
+  private visibleHomes(session: Session): ReadonlySet<string> | undefined {
+    return session.role === 'family' ? new Set(this.familyHomes(session)) : undefined;
+  }
+
+  private devices(homeIds: ReadonlySet<string> | undefined): unknown[] {
+    return this.deps.states
       .all()
       .filter((s) => !homeIds || homeIds.has(s.homeId))
       .map((s) => ({ deviceId: s.deviceId, homeId: s.homeId, kind: s.kind, online: s.online, lastSeen: s.lastSeen ?? null, battery: s.battery ?? null }));
-    const presence = PRESENCE_ROLES.has(client.session.role) ? this.deps.presence?.list() : undefined;
-    client.socket.send(JSON.stringify({ type: 'snapshot', streamId: this.buffer.streamId, eventId: this.buffer.lastId, alerts: alerts.map(summarize), devices, presence }));
+  }
+
+  private presence(session: Session): unknown[] | undefined {
+    return PRESENCE_ROLES.has(session.role) ? this.deps.presence?.list() : undefined;
   }
 
   /** Client → hub messages are validated: only `{"type":"ping"}` is understood today. */
@@ -191,21 +230,25 @@ export class StreamServer {
       message = undefined;
     }
     if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ping') {
-      client.socket.send(JSON.stringify({ type: 'pong', eventId: this.buffer.lastId }));
+      client.socket.send(JSON.stringify({ type: 'pong', eventId: this.deps.feed.lastId }));
       return;
     }
     client.socket.send(JSON.stringify({ type: 'error', error: { code: 'bad_message', message: 'send {"type":"ping"}; nothing else is understood' } }));
   }
 
+  /** A volatile message: sent to the sockets open now, never kept or replayed. */
   private publish(type: string, homeId: string, body: Record<string, unknown>): void {
-    const message = this.buffer.add(type, homeId, body);
+    this.broadcast({ type, homeId, json: JSON.stringify({ type, ...body }) });
+  }
+
+  private broadcast(message: OutgoingMessage): void {
     for (const client of this.clients) {
       if (!client.ready || this.expired(client)) continue;
       if (this.mayReceive(client.session, message)) this.send(client, message);
     }
   }
 
-  private mayReceive(session: Session, message: StreamMessage): boolean {
+  private mayReceive(session: Session, message: OutgoingMessage): boolean {
     if (message.homeId === NO_HOME) return PRESENCE_ROLES.has(session.role);
     if (session.role === 'installer') return INSTALLER_TYPES.has(message.type);
     return session.role !== 'family' || this.familyHomes(session).includes(message.homeId);
@@ -250,7 +293,7 @@ export class StreamServer {
     if (this.clients.delete(client) && client.present) this.deps.presence?.connection(client.session.username, client.session.role, -1);
   }
 
-  private send(client: StreamClient, message: StreamMessage): void {
+  private send(client: StreamClient, message: OutgoingMessage): void {
     client.socket.send(message.json);
   }
 

@@ -93,6 +93,8 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
   protected inFlight: B | undefined;
   private flushScheduled = false;
   protected failure: Error | undefined;
+  /** SHA-256 of line 1 (see `chainId`): set by the adapter's replay, or here when this process writes line 1. */
+  protected _chainId: string | undefined;
   protected readonly _stats: JournalStats = { appends: 0, flushes: 0, bytes: 0 };
 
   constructor(
@@ -109,6 +111,9 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
   get stats(): JournalStats {
     return { ...this._stats };
   }
+  get chainId(): string | undefined {
+    return this._chainId;
+  }
 
   whenDurable(): Promise<void> {
     if (this.failure && this._lastN > this._durableN) return rejected(this.refusal(this._durableN + 1, this._lastN));
@@ -122,6 +127,7 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
     const next = nextLine(this.state, { lastN: this._lastN, prev: this.nextPrev }, this.now(), type, data);
     this._lastN = next.entry.n;
     this.nextPrev = next.hash;
+    if (next.entry.n === 1) this._chainId = next.hash;
     this._stats.appends += 1;
     return next;
   }

@@ -29,6 +29,8 @@ export interface ReplayResult {
   lastN: number;
   /** Hash of the last complete line: the next line's `prev`. */
   lastHash: string;
+  /** Hash of line n=1, when the journal has it: the journal's identity (JournalStore.chainId). */
+  firstHash: string | undefined;
   /** Month of the newest file; the writer never goes back to an older file. */
   lastMonth: string | undefined;
 }
@@ -36,7 +38,7 @@ export interface ReplayResult {
 export async function replayJournal(options: ReplayOptions): Promise<ReplayResult> {
   const { dir, onEntry, onWarning } = options;
   const files = await listJournalFiles(dir);
-  const result: ReplayResult = { count: 0, lastN: 0, lastHash: GENESIS_PREV, lastMonth: undefined };
+  const result: ReplayResult = { count: 0, lastN: 0, lastHash: GENESIS_PREV, firstHash: undefined, lastMonth: undefined };
   let chainWarned = false;
 
   for (const [index, name] of files.entries()) {
@@ -67,6 +69,7 @@ export async function replayJournal(options: ReplayOptions): Promise<ReplayResul
       result.count += 1;
       result.lastN = entry.n;
       result.lastHash = hashLine(bytes);
+      if (entry.n === 1) result.firstHash ??= result.lastHash;
     });
 
     if (scan.fragment && !isLast) {

@@ -95,6 +95,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
       this._lastN = replay.lastN;
       this._durableN = replay.lastN; // replay fdatasync'd the newest file
       this.nextPrev = replay.lastHash;
+      this._chainId = replay.firstHash;
       this.lastMonth = replay.lastMonth;
       if (this.state === 'opening') this.state = 'open'; // unless close() was called meanwhile
       return replay.count;

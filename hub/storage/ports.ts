@@ -145,6 +145,14 @@ export interface JournalStore {
   readonly location: string;
   readonly lastN: number;
   readonly durableN: number;
+  /**
+   * The SHA-256 of line 1 (line 2's `prev`): the same for every process that
+   * reads this journal — every leader of a cluster, a hub restarted on its
+   * data dir — and different for any other journal, so a line number (a
+   * stream event id) means one thing under it. Undefined while the journal
+   * has no line.
+   */
+  readonly chainId: string | undefined;
   /** False while lines cannot be made durable (a failed disk, an unreachable database). */
   readonly healthy: boolean;
   readonly lastError: string | undefined;

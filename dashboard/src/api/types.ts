@@ -71,12 +71,18 @@ export interface Reading {
   values: Record<string, unknown>;
 }
 
+/**
+ * What /api/v1/stream sends (docs/STREAM.md). Only alert events carry an
+ * `eventId` (their journal line: the same on every hub node); the others are
+ * volatile, and a resumed stream sends their current state in `resumed`.
+ */
 export type StreamMessage =
   | { type: 'snapshot'; streamId: string; eventId: number; alerts: AlertSummary[]; devices: LiveDevice[]; presence?: PresenceEntry[] | undefined }
-  | { type: 'presence'; eventId: number; presence: PresenceEntry[] }
+  | { type: 'resumed'; streamId: string; eventId: number; missed: number; devices: LiveDevice[]; presence?: PresenceEntry[] | undefined }
+  | { type: 'presence'; presence: PresenceEntry[] }
   | { type: 'alert.raised' | 'alert.updated'; eventId: number; alert: AlertSummary }
-  | { type: 'device.status'; eventId: number; deviceId: string; homeId: string; online: boolean; at: string; reason: string }
-  | { type: 'commissioning.tick'; eventId: number; homeId: string; deviceId: string; check: string; at: string }
+  | { type: 'device.status'; deviceId: string; homeId: string; online: boolean; at: string; reason: string }
+  | { type: 'commissioning.tick'; homeId: string; deviceId: string; check: string; at: string }
   | { type: 'pong'; eventId: number }
   | { type: 'error'; error: { code: string; message: string } };
 

@@ -33,10 +33,20 @@ export class AlertBook {
   applySnapshot(alerts: readonly AlertSummary[], devices: readonly LiveDevice[]): void {
     this.alerts.clear();
     for (const alert of alerts) if (alert.status !== 'resolved') this.alerts.set(alert.id, alert);
-    this.devices.clear();
-    for (const device of devices) this.devices.set(device.deviceId, device);
+    this.setDevices(devices);
     this.loaded = true;
     this.changed();
+  }
+
+  /** A resumed stream: the alerts came as the events missed; the devices' state is sent as it is now. */
+  applyDevices(devices: readonly LiveDevice[]): void {
+    this.setDevices(devices);
+    this.changed();
+  }
+
+  private setDevices(devices: readonly LiveDevice[]): void {
+    this.devices.clear();
+    for (const device of devices) this.devices.set(device.deviceId, device);
   }
 
   applyAlert(alert: AlertSummary, raised: boolean): void {

@@ -6,7 +6,7 @@ export class PresenceBook {
   readonly list = createStore<readonly PresenceEntry[]>([]);
 
   apply(message: StreamMessage): void {
-    if (message.type === 'snapshot' && message.presence) this.list.set(message.presence);
+    if ((message.type === 'snapshot' || message.type === 'resumed') && message.presence) this.list.set(message.presence);
     if (message.type === 'presence') this.list.set(message.presence);
   }
 

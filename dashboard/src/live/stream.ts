@@ -1,8 +1,10 @@
 /**
- * The WebSocket to /api/v1/stream: authenticated by the session cookie,
- * snapshot then numbered deltas. On a drop it reconnects with backoff and
- * `?streamId&lastEventId`, so the hub sends only what was missed (or a fresh
- * snapshot when it no longer has it). A silent socket is detected with the
+ * The WebSocket to /api/v1/stream (docs/STREAM.md): authenticated by the
+ * session cookie, snapshot then deltas. On a drop it reconnects with backoff
+ * and `?streamId&lastEventId` — to whichever hub node answers, the leader
+ * changed or not — so the hub sends the alert events missed, then `resumed`
+ * with the devices' current state (or a fresh snapshot when it no longer has
+ * them all). Only alert events are numbered. A silent socket is detected with the
  * hub's `ping` → `pong` and replaced: a console that looks live but is not is
  * the worst failure an operator can have.
  */
@@ -119,6 +121,13 @@ export class LiveStream {
         this.book.applySnapshot(message.alerts, message.devices);
         this.tell(message);
         return;
+      case 'resumed':
+        // After the missed alert events: current to its id, under the same stream.
+        this.streamId = message.streamId;
+        this.lastEventId = Math.max(this.lastEventId, message.eventId);
+        this.book.applyDevices(message.devices);
+        this.tell(message);
+        return;
       case 'alert.raised':
       case 'alert.updated':
         if (!this.fresh(message.eventId)) return;
@@ -126,13 +135,11 @@ export class LiveStream {
         this.tell(message);
         return;
       case 'device.status':
-        if (!this.fresh(message.eventId)) return;
         this.book.applyDeviceStatus(message.deviceId, message.homeId, message.online, message.at);
         this.tell(message);
         return;
       case 'commissioning.tick':
       case 'presence':
-        if (!this.fresh(message.eventId)) return;
         this.tell(message);
         return;
       default:
@@ -140,7 +147,7 @@ export class LiveStream {
     }
   }
 
-  /** Deltas replayed after a reconnect may repeat ones already applied. */
+  /** An alert event at or below the last id seen was applied already (a replay overlapping a live delta). */
   private fresh(eventId: number): boolean {
     if (eventId <= this.lastEventId) return false;
     this.lastEventId = eventId;

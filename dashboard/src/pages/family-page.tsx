@@ -243,7 +243,7 @@ export function FamilyPage({ user }: { user: User }) {
     load();
     // Any alert or device news for their homes: read the page again (coalesced).
     const off = stream.subscribe((m) => {
-      if (m.type !== 'snapshot' && m.type !== 'alert.raised' && m.type !== 'alert.updated') return;
+      if (m.type !== 'snapshot' && m.type !== 'resumed' && m.type !== 'alert.raised' && m.type !== 'alert.updated') return;
       clearTimeout(timer.current);
       timer.current = window.setTimeout(load, 150);
     });

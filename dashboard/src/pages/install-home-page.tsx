@@ -9,7 +9,8 @@
  * item 13).
  *
  * Live: the stream's `commissioning.tick` ticks a check at once; the
- * checklist is then re-read (battery, signal, last message), and also every
+ * checklist is then re-read (battery, signal, last message) — and after a
+ * reconnect (`snapshot` or `resumed`: ticks are not replayed) — and also every
  * few seconds while the home is being installed, since telemetry that ticks
  * nothing new still changes the battery and signal shown.
  */
@@ -257,7 +258,7 @@ export function InstallHomePage({ id }: { id: string }) {
         // Tick at once; the re-read brings battery, signal and the last message.
         setChecklist((c) => c && { ...c, devices: c.devices.map((d) => (d.deviceId !== m.deviceId ? d : { ...d, checks: d.checks.map((x) => (x.id === m.check ? { ...x, done: true, at: m.at } : x)) })) });
         loadSoon();
-      } else if ((m.type === 'device.status' && m.homeId === id) || m.type === 'snapshot') loadSoon();
+      } else if ((m.type === 'device.status' && m.homeId === id) || m.type === 'snapshot' || m.type === 'resumed') loadSoon();
     });
     return () => {
       off();

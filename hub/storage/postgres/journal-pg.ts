@@ -174,6 +174,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       count += 1;
       this._lastN = entry.n;
       this.nextPrev = hash;
+      if (entry.n === 1) this._chainId ??= hash;
     });
     this._durableN = this._lastN;
     return count;
