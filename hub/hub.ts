@@ -232,6 +232,7 @@ export class Hub {
             journal: this.journal,
             ingest,
             onConnection: deviceConnection,
+            handOff: (channel, receivedAt, taken) => this.ops.handOff(channel, receivedAt, taken),
             pipeline: () => this.pipelineServices(),
             saveRules: () => this.rulesSnapshot.save(this.rules.snapshot(clock.now())),
             operations: step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
@@ -255,6 +256,7 @@ export class Hub {
       webhookQueueDepth: () => this.notify.stats.pending,
       // A cluster node reports the peers it hears and whether Redis answers; alone, the defaults.
       ...(this.cluster ? { cluster: this.cluster.view() } : {}),
+      clusterMetrics: this.role?.election.metricsSource(),
       load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
     });
     this.broker = new MqttBroker({
@@ -376,7 +378,9 @@ export class Hub {
     if (!this.role) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
     // A node that must lead first: its front serves (forwarding to the leader) while it waits.
     const role = this.role.services();
-    return [...front, ...cluster, role.front, broker, this.http, role.leadership];
+    // A standby's /metrics counts from its start too (its PUBACKs, what it forwards), not from its first scrape.
+    const metrics = step('metrics', () => void this.ops.loadMetrics());
+    return [...front, ...cluster, role.front, broker, metrics, this.http, role.leadership];
   }
 
   /** The pipeline (hub/compose/pipeline-services.ts): all of it alone, on a cluster node once it leads. */

@@ -12,6 +12,7 @@ import { loadConfig } from '../hub/config/config.js';
 import { Hub } from '../hub/hub.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
+import { sample } from './helpers/prometheus-text.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -25,16 +26,6 @@ const outsideAddress = Object.values(networkInterfaces())
 
 function scrape(url: string, headers: Record<string, string> = {}) {
   return fetch(`${url}/metrics`, { headers });
-}
-
-/** The value of one series, its labels given in any order. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split('\n').find((l) => {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(l);
-    return m?.[1] === name && wanted.every((w) => (m[2] ?? '').split(',').includes(w));
-  });
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** A hub on this machine's outside address (startTestHub's API client speaks to 127.0.0.1): its base URL. */

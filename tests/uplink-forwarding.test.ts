@@ -154,9 +154,12 @@ describe('alarms forwarded through PostgreSQL', () => {
     const answers = await Promise.all([put('br-g', 1), put('br-h', 1), put('br-h', 1), put('br-i', undefined), put('br-i', undefined), put('br-j', 2)]);
     expect(answers.map((a) => a.stored)).toEqual([true, true, false, true, true, true]);
     expect(await rowCount()).toBe(5);
+    expect(await store.pending()).toBe(5); // the leader's /metrics backlog
     const rows = await store.oldest(10);
     expect(rows.map((r) => r.deviceId)).toEqual(['br-g', 'br-h', 'br-i', 'br-i', 'br-j']); // in the order given
     expect(rows[0]).toMatchObject({ receivedAt: 1_700_000_000_123, receivedBy: 'node-b' });
+    await store.remove(rows.slice(0, 2).map((r) => r.id));
+    expect(await store.pending()).toBe(3);
 
     // An alarm put from the callback of the one just answered starts a flush of its own.
     let chained: { stored: boolean } | undefined;

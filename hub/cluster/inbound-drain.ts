@@ -60,7 +60,9 @@ export interface InboundDrainDeps {
 }
 
 export class InboundDrain {
-  readonly stats = { alarmsDelivered: 0, alarmsFailed: 0, forwarded: 0, connections: 0 };
+  readonly stats = { alarmsDelivered: 0, alarmsFailed: 0 };
+  /** Taken off Redis from the followers, by kind. */
+  readonly received = { telemetry: 0, status: 0, connection: 0 };
   private running = false;
   /** stop() stopped waiting for a round: that round must not touch the store again. */
   private abandoned = false;
@@ -172,11 +174,11 @@ export class InboundDrain {
   private onForwarded(message: ForwardedMessage): void {
     if (!this.running) return;
     if (message.kind === 'connection') {
-      this.stats.connections++;
+      this.received.connection++;
       this.deps.onConnection?.(message.deviceId, message.connected, message.at);
       return;
     }
-    this.stats.forwarded++;
+    this.received[message.channel]++;
     const origin = { receivedAt: message.receivedAt, receivedBy: message.node };
     this.feed(message.deviceId, message.channel, message.payload, origin).catch((err: unknown) =>
       this.noteFailure('forwarded telemetry not taken by the pipeline', err, message.deviceId),

@@ -19,7 +19,10 @@ export interface LeaderSeen {
 }
 
 export class LeaderWatch {
+  /** New leaders seen since start (/metrics): every epoch after the first one read counts once, whether or not a moment without a leader came between. */
+  changes = 0;
   private seen: LeaderSeen | undefined;
+  private lastEpoch: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private failing = false;
@@ -69,6 +72,10 @@ export class LeaderWatch {
           ? { nodeId: record.nodeId, httpUrl: record.httpUrl ?? undefined, epoch: record.epoch, since: record.since?.toISOString() }
           : undefined;
       if (before && (this.seen?.epoch !== before.epoch || this.seen?.nodeId !== before.nodeId)) this.onChange(this.seen);
+      if (this.seen && this.seen.epoch !== this.lastEpoch) {
+        if (this.lastEpoch !== undefined) this.changes++;
+        this.lastEpoch = this.seen.epoch;
+      }
       if (this.failing) this.log.info('leader record readable again');
       this.failing = false;
     } catch (err) {

@@ -41,7 +41,9 @@ export interface UplinkForwarderDeps {
 }
 
 export class UplinkForwarder {
-  readonly stats = { alarmsStored: 0, alarmDuplicates: 0, alarmFailures: 0, oversizeAlarms: 0, published: 0 };
+  readonly stats = { alarmsStored: 0, alarmDuplicates: 0, alarmFailures: 0, oversizeAlarms: 0 };
+  /** Handed to the Redis publisher, by kind (whether Redis took them is the publisher's count). */
+  readonly sent = { telemetry: 0, status: 0, connection: 0 };
   /** Per device, its last alarm not yet stored (or failed). */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly failureLog = new Throttle(10_000);
@@ -53,14 +55,14 @@ export class UplinkForwarder {
     const receivedAt = (this.deps.now ?? Date.now)();
     if (channel === 'event') return this.storeAlarm(this.alarmOf(deviceId, payload, receivedAt));
     this.deps.publisher.publish({ kind: 'uplink', node: this.deps.nodeId, deviceId, channel, payload, receivedAt });
-    this.stats.published++;
+    this.sent[channel]++;
     return undefined;
   };
 
   /** The broker's onConnection on a follower: the leader learns of connects and disconnects here. */
   connection(deviceId: string, connected: boolean): void {
     this.deps.publisher.publish({ kind: 'connection', node: this.deps.nodeId, deviceId, connected, at: (this.deps.now ?? Date.now)() });
-    this.stats.published++;
+    this.sent.connection++;
   }
 
   /**

@@ -10,9 +10,11 @@ import { InboundDrain } from '../cluster/inbound-drain.js';
 import { LeaderWatch } from '../cluster/leader-watch.js';
 import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
 import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
+import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
+import type { ClusterMetricsSource } from '../ops/cluster-metrics.js';
 import type { InboundAlarmStore, JournalStore } from '../storage/ports.js';
 
 export interface ClusterElectionDeps {
@@ -27,6 +29,8 @@ export interface ClusterElectionDeps {
   ingest: DeviceMessageHandler;
   /** The leader learns of devices connecting and leaving on other nodes. */
   onConnection(deviceId: string, connected: boolean, at: number): void;
+  /** The leader took in a message a follower received at `receivedAt`; `taken` is its pipeline's promise (/metrics). */
+  handOff?(channel: UplinkChannel, receivedAt: number, taken: Promise<unknown> | undefined): void;
   log: Logger;
 }
 
@@ -35,10 +39,11 @@ export class ClusterElection {
   readonly forwarder: UplinkForwarder;
   readonly drain: InboundDrain;
   private publisher: UplinkPublisher | undefined;
+  private subscriber: UplinkSubscriber | undefined;
   private readonly bus: UplinkBusSettings;
   private onLeaderChanged: () => void = () => undefined;
 
-  constructor(deps: ClusterElectionDeps) {
+  constructor(private readonly deps: ClusterElectionDeps) {
     const { journal, log } = deps;
     const readLeader = journal.readLeader?.bind(journal);
     if (!readLeader) throw new Error('a cluster node that elects a leader needs the PostgreSQL journal (HUB_DATABASE_URL)');
@@ -54,12 +59,36 @@ export class ClusterElection {
     });
     this.drain = new InboundDrain({
       store: deps.inboundAlarms,
-      // The follower's receive time is not threaded through: ingest stamps its own (a few ms later).
-      handle: (deviceId, channel, payload) => deps.ingest(deviceId, channel, payload),
-      subscribe: (onMessage) => UplinkSubscriber.open(this.bus, onMessage),
+      // Ingest stamps its own receive time (presence, readings, alerts): the follower's comes from
+      // another clock, and a row drained after a failover would move a device's last sign of life
+      // back. The follower's time measures the hand-off instead.
+      handle: (deviceId, channel, payload, origin) => {
+        const taken = deps.ingest(deviceId, channel, payload);
+        deps.handOff?.(channel, origin.receivedAt, taken);
+        return taken;
+      },
+      subscribe: async (onMessage) => (this.subscriber = await UplinkSubscriber.open(this.bus, onMessage)),
       onConnection: deps.onConnection,
       log,
     });
+  }
+
+  /** What this node forwarded as a standby and drained as the leader, for /metrics (hub/ops/cluster-metrics.ts). */
+  metricsSource(): ClusterMetricsSource {
+    const { forwarder, drain, watch } = this;
+    const store = this.deps.inboundAlarms;
+    return {
+      counts: () => ({
+        alarmsForwarded: { stored: forwarder.stats.alarmsStored, duplicate: forwarder.stats.alarmDuplicates, failed: forwarder.stats.alarmFailures },
+        uplinkSent: forwarder.sent,
+        uplinkSendFailed: this.publisher?.dropped ?? 0,
+        alarmsDrained: { delivered: drain.stats.alarmsDelivered, failed: drain.stats.alarmsFailed },
+        uplinkReceived: drain.received,
+        uplinkRefused: this.subscriber?.refused ?? 0,
+        leaderChanges: watch.changes,
+      }),
+      pendingInboundAlarms: () => store.pending(),
+    };
   }
 
   /** The standby's front, told when the leader changes (streams to a former leader end; consoles reconnect). */

@@ -15,6 +15,7 @@ import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import { resolveNodeId } from '../core/node-id.js';
+import type { UplinkChannel } from '../../devices/topics.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import { addressGuard } from '../notify/address-guard.js';
 import { parseHostAllowList } from '../notify/host-allow-list.js';
@@ -24,6 +25,7 @@ import type { JournalStore } from '../storage/ports.js';
 import { singleNodeView, type ClusterView } from './cluster-view.js';
 import { healthReport, type HealthReport } from './health-report.js';
 import { tapDeviceMessages } from './message-tap.js';
+import type { ClusterMetricsSource } from './cluster-metrics.js';
 import { HubMetrics, newMessageCounts, RuleLag, type MetricsSources } from './metrics.js';
 import { OpsWebhooks } from './ops-webhooks.js';
 import { PipelineProbe, probeUrl } from './pipeline-probe.js';
@@ -49,6 +51,8 @@ export interface HubOpsDeps {
   dropped(): Readonly<Record<string, number>>;
   webhookQueueDepth(): number;
   load(): HealthReport['load'];
+  /** A node that elects a leader: its forwarding counters for /metrics (cluster-metrics.ts). */
+  clusterMetrics?: ClusterMetricsSource | undefined;
   /** Tests may replace the webhook POST. */
   post?: PostWebhook;
 }
@@ -113,6 +117,7 @@ export class HubOps {
       pipeline: () => this.probe.monitor.status(),
       journalHealthy: () => deps.journal.healthy,
       now: () => clock.now(),
+      clusterMetrics: deps.clusterMetrics,
     };
   }
 
@@ -133,6 +138,24 @@ export class HubOps {
   }
 
   /**
+   * Loads prom-client in the background (once): at start() on a node that runs
+   * the pipeline, and at a standby's start, whose PUBACK times and forwarding
+   * counters are observed from then on — not only from its first scrape.
+   */
+  loadMetrics(): Promise<HubMetrics> {
+    if (!this.metricsLoading) {
+      this.metricsLoading = HubMetrics.load(this.sources).then((metrics) => (this.metrics = metrics));
+      this.metricsLoading.catch((err: unknown) => this.deps.log.error({ err }, 'metrics did not load'));
+    }
+    return this.metricsLoading;
+  }
+
+  /** The leader took in a message a standby received at `receivedAt`; `taken` settles once it is through (cluster-metrics.ts). */
+  handOff(channel: UplinkChannel, receivedAt: number, taken: Promise<unknown> | undefined): void {
+    this.metrics?.cluster?.handOff(channel, receivedAt, taken);
+  }
+
+  /**
    * Once the broker listens on `mqttPort`: the heartbeats start. The MQTT
    * client and prom-client load in the background, so the hub's start does
    * not wait for them (the first heartbeat waits instead).
@@ -142,8 +165,7 @@ export class HubOps {
     // After the rules engine's own listener: the lag measured is "through the rules".
     this.offRuleLag = this.deps.bus.on('device.signal', (signal) => this.ruleLag.note(signal.receivedAt));
     this.probeStarting = this.probe.start(probeUrl(this.deps.config.host, mqttPort)).catch((err: unknown) => log.error({ err }, 'pipeline probe did not start'));
-    this.metricsLoading = HubMetrics.load(this.sources).then((metrics) => (this.metrics = metrics));
-    this.metricsLoading.catch((err: unknown) => log.error({ err }, 'metrics did not load'));
+    void this.loadMetrics();
   }
 
   async stop(): Promise<void> {
@@ -169,7 +191,7 @@ export class HubOps {
   get metricsRoute() {
     const endpoint: MetricsEndpoint = {
       render: async () => {
-        const metrics = this.metrics ?? (await (this.metricsLoading ?? HubMetrics.load(this.sources)));
+        const metrics = this.metrics ?? (await this.loadMetrics());
         return { body: await metrics.render(), contentType: metrics.contentType };
       },
     };

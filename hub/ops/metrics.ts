@@ -17,7 +17,9 @@
  */
 import type { Histogram, Registry } from 'prom-client';
 import type { UplinkChannel } from '../../devices/topics.js';
+import { ClusterMetrics, type ClusterMetricsSource } from './cluster-metrics.js';
 import type { ClusterView } from './cluster-view.js';
+import { collectedMetrics, type CollectedMetrics } from './collected-metrics.js';
 import type { PipelineStatus } from './pipeline-monitor.js';
 
 /** Device messages per channel since start; plain fields, incremented by message-tap.ts. */
@@ -26,10 +28,12 @@ export type MessageCounts = Record<UplinkChannel, number>;
 export const newMessageCounts = (): MessageCounts => ({ event: 0, telemetry: 0, status: 0 });
 
 /**
- * Rule lag: how long after its arrival a device message has been through the
- * rules (a bus listener after the engine's). Alone it is ~0 (the pipeline is
- * synchronous); across nodes it is the hand-off to the home's owner. The
- * largest since the previous scrape is reported.
+ * Rule lag: how long after its arrival at this node's ingest a device message
+ * has been through the rules (a bus listener after the engine's). It is ~0
+ * while the pipeline keeps up (it is synchronous); a message a standby passed
+ * on is timed from the leader's ingest, its way there being
+ * `hub_cluster_handoff_seconds` (cluster-metrics.ts). The largest since the
+ * previous scrape is reported.
  */
 export class RuleLag {
   private maxMs = 0;
@@ -59,6 +63,8 @@ export interface MetricsSources {
   pipeline(): PipelineStatus;
   journalHealthy(): boolean;
   now(): number;
+  /** A node that elects a leader: what it forwarded and drained (cluster-metrics.ts). */
+  clusterMetrics?: ClusterMetricsSource | undefined;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -86,6 +92,10 @@ export class HubMetrics {
   /** Time from the hub receiving a device event to releasing its PUBACK (journal durable). */
   readonly pubackSeconds: Histogram;
   readonly heartbeatSeconds: Histogram;
+  /** Set on a node that elects a leader. */
+  readonly cluster: ClusterMetrics | undefined;
+  /** Series rendered only while this node leads (the cluster's inbound_alarm backlog). */
+  private readonly leaderRegistry: Registry;
 
   static async load(sources: MetricsSources): Promise<HubMetrics> {
     return new HubMetrics(await import('prom-client'), sources);
@@ -97,8 +107,9 @@ export class HubMetrics {
   ) {
     const { Histogram } = prom;
     this.registry = new prom.Registry();
+    this.leaderRegistry = new prom.Registry();
     const registers = [this.registry];
-    this.registry.setDefaultLabels({ node: sources.cluster.nodeId });
+    for (const registry of [this.registry, this.leaderRegistry]) registry.setDefaultLabels({ node: sources.cluster.nodeId });
     this.pubackSeconds = new Histogram({
       name: 'hub_alarm_puback_seconds',
       help: 'Device events (alarms among them: every event waits like one) from reaching the hub to their PUBACK being released, i.e. journaled durably',
@@ -106,8 +117,12 @@ export class HubMetrics {
       registers,
     });
     this.heartbeatSeconds = new Histogram({ name: 'hub_pipeline_heartbeat_seconds', help: 'Synthetic heartbeat round trip: broker, ingest, journal, stream, PUBACK', buckets: LATENCY_BUCKETS, registers });
-    this.deviceCounters(registers);
-    this.gauges(registers);
+    const metrics = collectedMetrics(prom, registers);
+    this.deviceCounters(metrics);
+    this.gauges(metrics);
+    this.cluster = sources.clusterMetrics
+      ? new ClusterMetrics(prom, { registers, leaderRegisters: [this.leaderRegistry], buckets: LATENCY_BUCKETS, now: sources.now }, sources.clusterMetrics)
+      : undefined;
   }
 
   get contentType(): string {
@@ -115,47 +130,24 @@ export class HubMetrics {
   }
 
   async render(): Promise<string> {
-    const [process, hub] = await Promise.all([processRegistry(this.prom).metrics(), this.registry.metrics()]);
-    return `${process}${hub}`;
+    const leading = this.sources.cluster.role() === 'leader';
+    const parts = await Promise.all([processRegistry(this.prom).metrics(), this.registry.metrics(), leading ? this.leaderRegistry.metrics() : '']);
+    return parts.join('');
   }
 
-  private deviceCounters(registers: Registry[]): void {
+  private deviceCounters(metrics: CollectedMetrics): void {
     const { messages, dropped } = this.sources;
-    const { Counter } = this.prom;
-    new Counter({
-      name: 'hub_device_messages_total',
-      help: 'Device messages received, by channel (rate() gives messages per second)',
-      labelNames: ['channel'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [channel, count] of Object.entries(messages)) this.inc({ channel }, count);
-      },
-    });
-    new Counter({
-      name: 'hub_device_messages_dropped_total',
-      help: 'Device messages dropped by ingest, by reason (unknown device, not JSON, invalid payload, duplicate, bad status)',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [reason, count] of Object.entries(dropped())) this.inc({ reason }, count);
-      },
-    });
+    metrics.counter('hub_device_messages_total', 'Device messages received, by channel (rate() gives messages per second)', 'channel', () => messages);
+    metrics.counter(
+      'hub_device_messages_dropped_total',
+      'Device messages dropped by ingest, by reason (unknown device, not JSON, invalid payload, duplicate, bad status)',
+      'reason',
+      dropped,
+    );
   }
 
-  private gauges(registers: Registry[]): void {
+  private gauges({ gauge }: CollectedMetrics): void {
     const s = this.sources;
-    const { Gauge } = this.prom;
-    const gauge = (name: string, help: string, value: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(value());
-        },
-      });
     gauge('hub_mqtt_connections', 'Device MQTT connections open now', () => s.deviceConnections());
     gauge('hub_stream_connections', 'Console WebSocket connections open now', () => s.streamConnections());
     gauge('hub_rule_lag_seconds', 'Largest delay from a device message arriving to the rules having handled it, since the previous scrape', () => s.ruleLag.takeMaxMs() / 1000);

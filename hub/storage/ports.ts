@@ -315,6 +315,8 @@ export interface InboundAlarmStore {
   oldest(limit: number): Promise<InboundAlarm[]>;
   /** Deletes delivered alarms. */
   remove(ids: readonly string[]): Promise<void>;
+  /** How many alarms wait now (the leader's /metrics). */
+  pending(): Promise<number>;
   /**
    * Calls `onWake` when an alarm was stored (by any node), and once after the
    * listening connection is (re)made — notifications sent while it was down

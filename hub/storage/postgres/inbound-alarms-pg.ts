@@ -130,6 +130,13 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
     await this.db.query('DELETE FROM inbound_alarm WHERE id = ANY($1::bigint[])', [ids]);
   }
 
+  async pending(): Promise<number> {
+    await this.open();
+    // A count of the whole table: it holds only what the leader has not drained yet (normally none).
+    const { rows } = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM inbound_alarm');
+    return Number(rows[0]!.n);
+  }
+
   async listen(onWake: () => void): Promise<{ close(): Promise<void> }> {
     await this.open();
     const listener = new NotifyListener({ db: this.db, channel: INBOUND_ALARM_CHANNEL, onWake, ...(this.listenRetryMs ? { retryDelayMs: this.listenRetryMs } : {}) });
