@@ -223,6 +223,7 @@ export class Hub {
             nodeId,
             redisUrl: config.redisUrl,
             redisPrefix: config.redisPrefix,
+            redisLinks: this.cluster?.links,
             maxPayloadBytes: config.maxPacketBytes,
             inboundAlarms: stores.inboundAlarms,
             journal: this.journal,
@@ -253,13 +254,15 @@ export class Hub {
       ...(this.cluster ? { cluster: this.cluster.view() } : {}),
       load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
     });
+    const uplink = this.role?.uplink ?? ingest;
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
       access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
       // A standby forwards what its devices send to the leader (ClusterRole switches when it leads).
-      onDeviceMessage: this.ops.tap(this.role?.uplink ?? ingest),
+      // A cluster node stores alarms but acknowledges none while it cannot reach Redis.
+      onDeviceMessage: this.ops.tap(this.cluster?.ackAlarmsOnlyWithRedis(uplink) ?? uplink),
       onConnection: (deviceId, connected) => {
         if (this.ops.isProbe(deviceId)) return;
         // A standby tells the leader (ClusterRole); this node's own pipeline hears it on the bus.
