@@ -167,7 +167,7 @@ export class Hub {
       leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }) },
     });
     this.journal = stores.journal;
-    this.journal.onLeadershipLost((err) => this.fatal(`leadership lost: ${err.message}`));
+    this.journal.onLeadershipLost((err) => this.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it (a standby, in a cluster)`));
     this.registry = new Registry(stores.registry, now);
     this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
