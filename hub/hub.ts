@@ -170,7 +170,7 @@ export class Hub {
       leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }) },
     });
     this.journal = stores.journal;
-    this.journal.onLeadershipLost((err) => this.fatal(`leadership lost: ${err.message}`));
+    this.journal.onLeadershipLost((err) => this.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it (a standby, in a cluster)`));
     this.registry = new Registry(stores.registry, now);
     this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
@@ -227,6 +227,7 @@ export class Hub {
             nodeId,
             redisUrl: config.redisUrl,
             redisPrefix: config.redisPrefix,
+            redisLinks: this.cluster?.links,
             maxPayloadBytes: config.maxPacketBytes,
             inboundAlarms: stores.inboundAlarms,
             journal: this.journal,
@@ -259,13 +260,15 @@ export class Hub {
       clusterMetrics: this.role?.election.metricsSource(),
       load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
     });
+    const uplink = this.role?.uplink ?? ingest;
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
       access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
       // A standby forwards what its devices send to the leader (ClusterRole switches when it leads).
-      onDeviceMessage: this.ops.tap(this.role?.uplink ?? ingest),
+      // A cluster node stores alarms but acknowledges none while it cannot reach Redis.
+      onDeviceMessage: this.ops.tap(this.cluster?.ackAlarmsOnlyWithRedis(uplink) ?? uplink),
       onConnection: (deviceId, connected) => {
         if (this.ops.isProbe(deviceId)) return;
         // A standby tells the leader (ClusterRole); this node's own pipeline hears it on the bus.

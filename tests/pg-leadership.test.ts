@@ -13,6 +13,7 @@ import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal, type PgJournalOptions } from '../hub/storage/postgres/journal-pg.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
 import { createPgDatabase, withAdmin, withClient } from './helpers/pg-server.js';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 import { waitFor } from './helpers/wait-for.js';
 
 let db: Awaited<ReturnType<typeof createPgDatabase>>;
@@ -37,6 +38,22 @@ async function openJournal(options: Partial<PgJournalOptions> = {}): Promise<PgJ
   await j.open();
   return j;
 }
+
+/** A journal whose every connection to the server runs through a proxy the test can turn into a black hole. */
+async function journalThroughProxy(options: Partial<PgJournalOptions>): Promise<{ j: PgJournal; proxy: TcpProxy }> {
+  const target = new URL(db.url);
+  const proxy = await startTcpProxy(Number(target.port));
+  proxies.push(proxy);
+  target.port = String(proxy.port);
+  const j = new PgJournal({ db: new PgDatabase({ url: target.toString() }), retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000, ...options });
+  opened.push(j);
+  await j.open();
+  return { j, proxy };
+}
+const proxies: TcpProxy[] = [];
+afterEach(async () => {
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
 
 const sql = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => withClient(db.url, (c) => c.query<R>(text, values));
 const leaderNow = () => withClient(db.url, (c) => readLeader(c));
@@ -187,6 +204,38 @@ describe("the writer session's lease", () => {
     expect(lost[0]!.message).toMatch(/the leader's database session ended \(.*idle-session timeout.*\)/);
     await expect(j.append('late', 1).durable).rejects.toThrow(/session ended/);
     expect(await rowCount()).toBe(0);
+  });
+
+  it('a statement that gets no answer (packets dropped, nothing reset) shows within a fifth of the lease; a cluster leader then loses leadership at the lease, and the line is refused, not written', async () => {
+    const lost: Error[] = [];
+    const { j, proxy } = await journalThroughProxy({ leaseMs: 1_000, waitForLeadership: true });
+    j.onLeadershipLost((err) => lost.push(err));
+    await j.append('before', 1).durable;
+    proxy.blackhole();
+    const sentAt = Date.now();
+    const line = j.append('into the void', 2).durable;
+    line.catch(() => undefined); // looked at below
+    await waitFor(() => !j.healthy, 'the journal to say the database does not answer', 5_000);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(200);
+    expect(j.lastError).toMatch(/PostgreSQL database .* has not answered the journal writer for \d+\.\d s/);
+    await waitFor(() => lost.length === 1, 'leadership lost', 10_000);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_000);
+    expect(lost[0]!.message).toMatch(/did not answer within the lease \(1000 ms\)/);
+    await expect(line).rejects.toThrow(/leadership lock went with it/);
+    expect(await rowCount()).toBe(1);
+  });
+
+  it('a hub alone whose statement gets no answer drops the connection at the lease and commits the same line on a new one once the network is back', async () => {
+    const { j, proxy } = await journalThroughProxy({ leaseMs: 1_000 });
+    await j.append('before', 1).durable;
+    proxy.blackhole();
+    const line = j.append('through the outage', 2).durable;
+    await waitFor(() => /did not answer within the lease/.test(j.lastError ?? ''), 'the silent connection to be dropped', 10_000);
+    await proxy.restore();
+    await line;
+    expect(j.healthy).toBe(true);
+    expect((await sql<{ type: string }>('SELECT type FROM journal ORDER BY n')).rows.map((r) => r.type)).toEqual(['before', 'through the outage']);
+    expect(await leaderNow()).toMatchObject({ epoch: 1, held: true });
   });
 
   it('refuses a lease that is not a whole number of at least 1000 ms, before connecting', async () => {

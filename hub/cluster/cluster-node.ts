@@ -9,8 +9,11 @@ import type { BrokerClusterOptions, CommandLinkEvents } from '../broker/mqtt-bro
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
+import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import { CommandRelay } from './command-relay.js';
-import { HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
+import { ackAlarmsOnlyWithRedis } from './redis-ack-gate.js';
+import { describeRedisUrl, HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
+import { RedisLinks } from './redis-links.js';
 import { singleNodeView, type ClusterView, type PartitionView } from '../ops/cluster-view.js';
 import type { LeaderSeen } from './leader-watch.js';
 
@@ -30,12 +33,15 @@ export interface ClusterNodeDeps {
 
 export class ClusterNode {
   readonly relay: CommandRelay;
+  /** Whether every Redis connection of this node is up: /health, and the alarms' PUBACK (redis-ack-gate.ts). */
+  readonly links: RedisLinks;
   private readonly parts: RedisBrokerParts;
   private options: BrokerClusterOptions | undefined;
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { nodeId, log } = deps;
-    this.parts = new RedisBrokerParts({ redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId, log });
+    this.links = new RedisLinks(log, describeRedisUrl(deps.redisUrl));
+    this.parts = new RedisBrokerParts({ redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId, links: this.links, log });
     this.relay = new CommandRelay({
       nodeId,
       outbox: deps.outbox,
@@ -69,7 +75,7 @@ export class ClusterNode {
       // One partition for now (docs/CLUSTER.md): the leader owns it, a standby nothing.
       partitions: () => (!leadership || leadership.leading() ? alone.partitions() : none),
       peers: () => this.relay.peersSeen(),
-      redis: () => (this.parts.reachable ? 'connected' : 'unreachable'),
+      redis: () => (this.links.up ? 'connected' : 'unreachable'),
       role: () => (!leadership ? 'alone' : leadership.leading() ? 'leader' : 'standby'),
       leader: () => {
         const seen = leadership?.leader();
@@ -77,6 +83,11 @@ export class ClusterNode {
       },
       ...(leadership ? { databaseReachable: () => leadership.databaseReachable() } : {}),
     };
+  }
+
+  /** The broker's device-message handler, its alarms acknowledged only while Redis answers (redis-ack-gate.ts). */
+  ackAlarmsOnlyWithRedis(handle: DeviceMessageHandler): DeviceMessageHandler {
+    return ackAlarmsOnlyWithRedis(this.links, handle, this.deps.log);
   }
 
   /** Aedes' cluster options, once started. */

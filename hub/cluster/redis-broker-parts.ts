@@ -23,6 +23,7 @@ import { parseTopic } from '../../devices/topics.js';
 import { StartupError } from '../core/data-dir.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
+import type { RedisLinks } from './redis-links.js';
 import { SplitEmitter } from './split-emitter.js';
 
 export interface RedisBrokerSettings {
@@ -30,6 +31,8 @@ export interface RedisBrokerSettings {
   redisPrefix: string;
   nodeId: string;
   log: Logger;
+  /** Told of every connection once it is ready: whether this node reaches Redis (redis-links.ts). */
+  links: RedisLinks;
   /** How long start waits for Redis before it gives up with one line. */
   connectTimeoutMs?: number;
 }
@@ -68,7 +71,7 @@ export class RedisBrokerParts {
     return describeRedisUrl(this.settings.redisUrl);
   }
 
-  /** Connects (four connections: pub, sub, persistence; one probe) and builds the parts. */
+  /** Connects (three connections: pub, sub, sessions), waits until each answers, and builds the parts. */
   async open(): Promise<BrokerClusterParts> {
     const { redisUrl, redisPrefix, nodeId } = this.settings;
     const [{ Redis }, mqemitterRedis, { default: mqemitter }, { default: redisPersistence }] = await Promise.all([
@@ -85,26 +88,24 @@ export class RedisBrokerParts {
       return conn;
     };
     const pubConn = connect('pub', { enableAutoPipelining: true });
-    await this.waitReady(pubConn);
+    const subConn = connect('sub');
+    const sessionsConn = connect('sessions', { keyPrefix: redisPrefix });
+    await this.waitReady();
+    for (const conn of this.conns) this.settings.links.watch(conn);
     // mqemitter-redis.d.ts does not declare the prefix variant it exports.
     const { MQEmitterRedisPrefix } = mqemitterRedis.default as unknown as {
       MQEmitterRedisPrefix: new (prefix: string, options: object) => MQEmitter & { state: NodeJS.EventEmitter };
     };
-    const shared = new MQEmitterRedisPrefix(redisPrefix, { pubConn, subConn: connect('sub'), matchEmptyLevels: true });
+    const shared = new MQEmitterRedisPrefix(redisPrefix, { pubConn, subConn, matchEmptyLevels: true });
     // mqemitter-redis re-emits connection errors here; an 'error' with no listener would end the process.
     shared.state.on('error', (err: Error) => this.onError('mq', err));
     this.shared = shared;
     const local = mqemitter({ concurrency: 100, matchEmptyLevels: true }); // Aedes' own defaults
     const emitter = new SplitEmitter(local, shared, (topic) => isDeviceUplink(topic));
     this.emitter = emitter;
-    const persistence = redisPersistence({ conn: connect('sessions', { keyPrefix: redisPrefix }) });
+    const persistence = redisPersistence({ conn: sessionsConn });
     this.persistence = persistence;
     return { id: nodeId, mq: emitter, persistence, heartbeatInterval: HEARTBEAT_INTERVAL_MS };
-  }
-
-  /** Every connection to Redis is up (ioredis' own status), or not: read, never tracked. */
-  get reachable(): boolean {
-    return this.conns.length > 0 && this.conns.every((conn) => conn.status === 'ready');
   }
 
   /** The bus the command relay shares with Aedes (open() first). */
@@ -119,6 +120,8 @@ export class RedisBrokerParts {
    * answers, and stopping must not hang on it. Then every connection is cut.
    */
   async close(): Promise<void> {
+    // Closed on purpose: not a lost Redis, whatever the connections report on their way out.
+    for (const conn of this.conns) this.settings.links.forget(conn);
     const shared = this.shared;
     const persistence = this.persistence;
     this.shared = undefined;
@@ -129,12 +132,13 @@ export class RedisBrokerParts {
     for (const conn of this.conns.splice(0)) conn.disconnect();
   }
 
-  private async waitReady(conn: Redis): Promise<void> {
+  /** Every connection answers a PING (ready), or start stops with one line. */
+  private async waitReady(): Promise<void> {
     const timeoutMs = this.settings.connectTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        conn.ping(),
+        Promise.all(this.conns.map((conn) => conn.ping())),
         new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
       ]);
     } catch (err) {

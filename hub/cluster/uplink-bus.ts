@@ -21,6 +21,7 @@ import { DEVICE_ID_PATTERN } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { describeRedisUrl } from './redis-broker-parts.js';
+import type { RedisLinks } from './redis-links.js';
 
 export const uplinkChannelName = (prefix: string): string => `${prefix}uplink`;
 
@@ -63,9 +64,11 @@ export interface UplinkBusSettings {
   redisPrefix: string;
   nodeId: string;
   log: Logger;
+  /** The node's Redis state (redis-links.ts), told of each connection once it is ready. */
+  links?: RedisLinks | undefined;
 }
 
-/** One Redis connection, ready, its errors logged (throttled, never with the URL's password). */
+/** One Redis connection, ready and watched, its errors logged (throttled, never with the URL's password). */
 async function connectRedis(settings: UplinkBusSettings, role: string, options: RedisOptions): Promise<Redis> {
   const { Redis } = await import('ioredis'); // loaded only in a cluster
   const conn = new Redis(settings.redisUrl, { lazyConnect: true, connectionName: `hub ${settings.nodeId} ${role}`, ...options });
@@ -80,7 +83,14 @@ async function connectRedis(settings: UplinkBusSettings, role: string, options: 
     conn.disconnect();
     throw new Error(`cannot connect to HUB_REDIS_URL (${describeRedisUrl(settings.redisUrl)}): ${(err as Error).message}`);
   }
+  settings.links?.watch(conn);
   return conn;
+}
+
+/** Closed on purpose: forgotten by the node's Redis state first, so its end is not a lost Redis. */
+function disconnectRedis(settings: UplinkBusSettings, conn: Redis): void {
+  settings.links?.forget(conn);
+  conn.disconnect();
 }
 
 /** The follower's side: publishes, never waits, never queues. */
@@ -91,13 +101,14 @@ export class UplinkPublisher {
   private constructor(
     private readonly conn: Redis,
     private readonly channel: string,
+    private readonly settings: UplinkBusSettings,
   ) {}
 
   static async open(settings: UplinkBusSettings): Promise<UplinkPublisher> {
     // No offline queue, no retry of a publish in flight when the connection drops (ioredis would
     // hold it through 20 reconnect attempts, ~10 s): telemetry is sent now or dropped and counted.
     const conn = await connectRedis(settings, 'uplink pub', { enableOfflineQueue: false, maxRetriesPerRequest: 0, enableAutoPipelining: true });
-    return new UplinkPublisher(conn, uplinkChannelName(settings.redisPrefix));
+    return new UplinkPublisher(conn, uplinkChannelName(settings.redisPrefix), settings);
   }
 
   publish(message: ForwardedMessage): void {
@@ -105,7 +116,7 @@ export class UplinkPublisher {
   }
 
   async close(): Promise<void> {
-    this.conn.disconnect();
+    disconnectRedis(this.settings, this.conn);
   }
 }
 
@@ -114,11 +125,14 @@ export class UplinkSubscriber {
   refused = 0;
   private readonly throttle = new Throttle(10_000);
 
-  private constructor(private readonly conn: Redis) {}
+  private constructor(
+    private readonly conn: Redis,
+    private readonly settings: UplinkBusSettings,
+  ) {}
 
   static async open(settings: UplinkBusSettings, onMessage: (message: ForwardedMessage) => void): Promise<UplinkSubscriber> {
     const conn = await connectRedis(settings, 'uplink sub', {});
-    const subscriber = new UplinkSubscriber(conn);
+    const subscriber = new UplinkSubscriber(conn, settings);
     const channel = uplinkChannelName(settings.redisPrefix);
     conn.on('message', (from: string, text: string) => {
       if (from !== channel) return;
@@ -134,14 +148,14 @@ export class UplinkSubscriber {
     try {
       await conn.subscribe(channel); // ioredis subscribes again by itself after a reconnect
     } catch (err) {
-      conn.disconnect();
+      disconnectRedis(settings, conn);
       throw err;
     }
     return subscriber;
   }
 
   async close(): Promise<void> {
-    this.conn.disconnect();
+    disconnectRedis(this.settings, this.conn);
   }
 
   private noteRefused(reason: string, log: Logger): void {

@@ -11,6 +11,7 @@ import { LeaderWatch } from '../cluster/leader-watch.js';
 import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
 import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
 import type { UplinkChannel } from '../../devices/topics.js';
+import type { RedisLinks } from '../cluster/redis-links.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
@@ -21,6 +22,8 @@ export interface ClusterElectionDeps {
   nodeId: string;
   redisUrl: string;
   redisPrefix: string;
+  /** The node's Redis state (hub/cluster/redis-links.ts): the uplink bus's connections count in it. */
+  redisLinks: RedisLinks | undefined;
   /** The broker's largest packet: the forwarder's bound on a stored alarm. */
   maxPayloadBytes: number;
   inboundAlarms: InboundAlarmStore;
@@ -47,7 +50,7 @@ export class ClusterElection {
     const { journal, log } = deps;
     const readLeader = journal.readLeader?.bind(journal);
     if (!readLeader) throw new Error('a cluster node that elects a leader needs the PostgreSQL journal (HUB_DATABASE_URL)');
-    this.bus = { redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId: deps.nodeId, log };
+    this.bus = { redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId: deps.nodeId, links: deps.redisLinks, log };
     this.watch = new LeaderWatch(readLeader, log, () => this.onLeaderChanged());
     this.forwarder = new UplinkForwarder({
       store: deps.inboundAlarms,

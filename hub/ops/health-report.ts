@@ -3,8 +3,10 @@
  * take alarms now and, if not, why in one line; its node id, the partitions
  * it owns and the peers it sees (alone: all of them, none), the database and
  * Redis, the journal, MQTT, load, and the synthetic heartbeat (item 7).
- * `ok` is false — HTTP 503 — while the journal cannot make lines durable or
- * the pipeline is stalled. Nothing here is secret: no URL, no credential.
+ * `ok` is false — HTTP 503 — while the journal cannot make lines durable, the
+ * database or (in a cluster) Redis does not answer — alarms get no PUBACK
+ * here then — or the pipeline is stalled. Nothing here is secret: no URL, no
+ * credential.
  */
 import type { ClusterView, LeaderView, NodeRole, RedisState } from './cluster-view.js';
 import type { PipelineStatus } from './pipeline-monitor.js';
@@ -51,13 +53,16 @@ export function healthReport(s: HealthSources): HealthReport {
   const partitions = cluster.partitions();
   const stalled = pipeline.stalled;
   const databaseLost = cluster.databaseReachable?.() === false;
+  const redis = cluster.redis();
   const reason = !journal.healthy
     ? `journal cannot make lines durable: ${journal.lastError ?? 'unknown error'}`
     : databaseLost
       ? 'the database does not answer: alarms are not acknowledged here until it does'
-      : stalled
-        ? `pipeline stalled: ${stalled.reason}`
-        : undefined;
+      : redis === 'unreachable'
+        ? 'Redis does not answer: alarms are stored, but not acknowledged here until it does (commands cannot reach devices through other nodes)'
+        : stalled
+          ? `pipeline stalled: ${stalled.reason}`
+          : undefined;
   return {
     ok: reason === undefined,
     ...(reason !== undefined ? { reason } : {}),
@@ -67,7 +72,7 @@ export function healthReport(s: HealthSources): HealthReport {
     partitions: { total: partitions.total, owned: [...partitions.owned], all: partitions.owned.length === partitions.total },
     peers: cluster.peers().map((p) => ({ nodeId: p.nodeId, lastSeenAt: iso(p.lastSeenAt) })),
     database: { kind: s.databaseKind, state: journal.healthy && !databaseLost ? 'ok' : 'failing' },
-    redis: { state: cluster.redis() },
+    redis: { state: redis },
     journal: { healthy: journal.healthy, lastError: journal.lastError },
     mqtt: { connectedClients: s.deviceConnections() },
     load: s.load,

@@ -81,9 +81,7 @@ export function selectStores(settings: StoreSettings): Stores {
       waitForLeadership: settings.leadership?.waitForLeadership,
       identity: settings.leadership?.identity,
     });
-    journal.onLeadershipLost((err) =>
-      log.fatal({ module: 'journal', err: err.message }, 'LEADERSHIP LOST: this node no longer holds the journal lock and writes nothing more; restart it (in a cluster it comes back as a standby)'),
-    );
+    // Lost leadership is reported once, by the hub that exits on it (hub/hub.ts), not here too.
     return {
       kind: 'postgres',
       registry: new PgRegistryStore(db, { log: log.child({ module: 'registry' }) }),

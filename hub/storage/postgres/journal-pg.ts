@@ -100,10 +100,11 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.db.description;
   }
   get healthy(): boolean {
-    return this.failure === undefined && this.stalled === undefined && this.writer.leadershipLost === undefined && this.db.healthy;
+    return this.lastError === undefined;
   }
+  /** Why lines cannot be made durable now: a failure for good, lost leadership, or a database that does not answer. */
   get lastError(): string | undefined {
-    return this.failure?.message ?? this.writer.leadershipLost?.message ?? this.db.lastError ?? this.stalled;
+    return this.failure?.message ?? this.writer.leadershipLost?.message ?? this.db.lastError ?? this.writer.silence ?? this.stalled;
   }
 
   /** The epoch this process writes under (cluster_leader); undefined until open() took the lock. */

@@ -81,6 +81,8 @@ export class JournalWriterConnection implements Queryable {
   private lost: LeadershipLostError | undefined;
   private running = 0;
   private lastDoneAt = Date.now();
+  /** While statements run: when the session last showed life (the first was sent, or one was answered). */
+  private waitingSince: number | undefined;
   private readonly leaseMs: number;
   private readonly keepAlive: KeepAlive;
 
@@ -90,9 +92,12 @@ export class JournalWriterConnection implements Queryable {
     this.keepAlive = new KeepAlive({
       leaseMs: this.leaseMs,
       idleFor: () => (this.running > 0 ? undefined : Date.now() - this.lastDoneAt),
+      unansweredFor: () => this.unansweredFor(),
       ping: () => this.query('SELECT 1'),
       onNoAnswer: () => {
-        if (this.client) this.drop(this.client, new Error(`the writer session did not answer a ping within the lease (${this.leaseMs} ms)`));
+        // A timed-out connection (ETIMEDOUT): the database counts as unreachable until something answers again.
+        const err = Object.assign(new Error(`the writer session did not answer within the lease (${this.leaseMs} ms)`), { code: 'ETIMEDOUT' });
+        if (this.client) this.drop(this.client, err);
       },
     });
   }
@@ -104,6 +109,22 @@ export class JournalWriterConnection implements Queryable {
   /** Set once leadership is lost: why. */
   get leadershipLost(): LeadershipLostError | undefined {
     return this.lost;
+  }
+
+  /**
+   * Set while a statement has waited longer than a fifth of the lease for any
+   * answer (a live session answers in milliseconds; pings go out at that
+   * interval): alarms are waiting for their PUBACK, and /health says why
+   * before the lease runs out and the session is dropped.
+   */
+  get silence(): string | undefined {
+    const ms = this.unansweredFor();
+    if (ms <= this.leaseMs / 5) return undefined;
+    return `${this.options.db.description} has not answered the journal writer for ${(ms / 1000).toFixed(1)} s`;
+  }
+
+  private unansweredFor(): number {
+    return this.waitingSince === undefined ? 0 : Date.now() - this.waitingSince;
   }
 
   /**
@@ -129,7 +150,7 @@ export class JournalWriterConnection implements Queryable {
 
   async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
     const client = await this.connected();
-    this.running += 1;
+    if (this.running++ === 0) this.waitingSince = Date.now();
     try {
       const result = await client.query<R>(text, values);
       this.options.db.noteAnswered();
@@ -138,8 +159,9 @@ export class JournalWriterConnection implements Queryable {
       if (isConnectionError(err)) this.drop(client, err);
       throw err;
     } finally {
-      this.running -= 1;
       this.lastDoneAt = Date.now();
+      // An answer, even an error, is a sign of life: the statements still queued wait from now.
+      this.waitingSince = --this.running > 0 ? this.lastDoneAt : undefined;
     }
   }
 

@@ -10,10 +10,14 @@
  *
  * A live leader must therefore never be idle that long: KeepAlive sends a
  * cheap `SELECT 1` whenever the session has been idle for a fifth of the
- * lease, leaving four fifths of margin for a busy event loop. A ping with no
- * answer within the lease means the connection is dead without having said
- * so (a half-open TCP connection): by then the server has ended the session
- * anyway, so the writer treats the connection as gone.
+ * lease, leaving four fifths of margin for a busy event loop. A statement —
+ * the ping, or a journal INSERT — with no answer within the lease means the
+ * connection is dead without having said so (a half-open TCP connection, a
+ * network that drops packets): the server has heard nothing from us for a
+ * lease by then and has ended the session anyway, so the writer treats the
+ * connection as gone. Without that, a leader whose INSERT went into the void
+ * would wait for it forever, its alarms unacknowledged, while a standby
+ * already leads.
  */
 import type { Queryable } from './journal-sql.js';
 
@@ -38,9 +42,11 @@ export interface KeepAliveOptions {
   leaseMs: number;
   /** Milliseconds since the session last finished a statement; undefined while one is running. */
   idleFor: () => number | undefined;
+  /** Milliseconds a statement has been waiting with no answer from the session (0 while none waits). */
+  unansweredFor: () => number;
   /** Runs `SELECT 1` on the session (reconnecting first if it is gone). */
   ping: () => Promise<unknown>;
-  /** The ping got no answer within the lease. */
+  /** A statement got no answer within the lease. */
   onNoAnswer: () => void;
 }
 
@@ -63,17 +69,15 @@ export class KeepAlive {
   }
 
   private tick(): void {
-    const { leaseMs, idleFor, ping, onNoAnswer } = this.options;
+    const { leaseMs, idleFor, unansweredFor, ping, onNoAnswer } = this.options;
+    if (unansweredFor() >= leaseMs) return onNoAnswer();
     const idle = idleFor();
     // While a statement runs the session is not idle: nothing to keep alive.
     if (this.pinging || idle === undefined || idle < leaseMs / 5) return;
     this.pinging = true;
-    let timeout: NodeJS.Timeout | undefined;
-    const noAnswer = new Promise<'no answer'>((resolve) => (timeout = setTimeout(() => resolve('no answer'), leaseMs)));
-    void Promise.race([ping().then(() => 'answered' as const, () => 'failed' as const), noAnswer]).then((outcome) => {
-      clearTimeout(timeout);
-      this.pinging = false;
-      if (outcome === 'no answer') onNoAnswer();
-    });
+    // An unanswered ping is caught by the check above at a later tick, like any statement.
+    void ping()
+      .catch(() => undefined)
+      .finally(() => (this.pinging = false));
   }
 }
