@@ -70,7 +70,7 @@ export class KeepAlive {
 
   private tick(): void {
     const { leaseMs, idleFor, unansweredFor, ping, onNoAnswer } = this.options;
-    if (unansweredFor() >= leaseMs) return onNoAnswer();
+    if (unansweredFor() >= leaseMs) return this.confirmNoAnswer();
     const idle = idleFor();
     // While a statement runs the session is not idle: nothing to keep alive.
     if (this.pinging || idle === undefined || idle < leaseMs / 5) return;
@@ -79,5 +79,19 @@ export class KeepAlive {
     void ping()
       .catch(() => undefined)
       .finally(() => (this.pinging = false));
+  }
+
+  /**
+   * Decided only after the event loop's next poll: after a stall of the
+   * hub's own loop (a long GC, a burst of work) this timer runs before the
+   * socket is read, and the answer may already be waiting in it. The check
+   * phase (setImmediate) comes after the poll phase, so a statement still
+   * unanswered there really had none. A false "no answer" would end a
+   * healthy leadership and cause a failover nobody needed.
+   */
+  private confirmNoAnswer(): void {
+    setImmediate(() => {
+      if (this.timer && this.options.unansweredFor() >= this.options.leaseMs) this.options.onNoAnswer();
+    });
   }
 }
