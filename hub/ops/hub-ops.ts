@@ -26,7 +26,7 @@ import { healthReport, type HealthReport } from './health-report.js';
 import { tapDeviceMessages } from './message-tap.js';
 import { HubMetrics, newMessageCounts, RuleLag, type MetricsSources } from './metrics.js';
 import { OpsWebhooks } from './ops-webhooks.js';
-import { PipelineProbe, probeUrl } from './pipeline-probe.js';
+import { PipelineProbe, probeAddress } from './pipeline-probe.js';
 import { probeIdentity, withProbe, type ProbeIdentity } from './probe-access.js';
 
 type OpsConfig = Pick<
@@ -141,7 +141,7 @@ export class HubOps {
     const { log } = this.deps;
     // After the rules engine's own listener: the lag measured is "through the rules".
     this.offRuleLag = this.deps.bus.on('device.signal', (signal) => this.ruleLag.note(signal.receivedAt));
-    this.probeStarting = this.probe.start(probeUrl(this.deps.config.host, mqttPort)).catch((err: unknown) => log.error({ err }, 'pipeline probe did not start'));
+    this.probeStarting = this.probe.start(probeAddress(this.deps.config.host, mqttPort)).catch((err: unknown) => log.error({ err }, 'pipeline probe did not start'));
     this.metricsLoading = HubMetrics.load(this.sources).then((metrics) => (this.metrics = metrics));
     this.metricsLoading.catch((err: unknown) => log.error({ err }, 'metrics did not load'));
   }
