@@ -19,8 +19,10 @@
  * dash) makes V8 keep the whole source as UTF-16, twice its size.
  */
 import { build } from 'esbuild';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { trimSourceMap } from './trim-source-map.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -62,4 +64,8 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
 });
+// Node decodes the whole map at the first stack it formats, and keeps it: our lines only (trim-source-map.ts).
+const mapFile = `${root}${outfile}.map`;
+const map = JSON.parse(await readFile(mapFile, 'utf8')) as Parameters<typeof trimSourceMap>[0];
+await writeFile(mapFile, JSON.stringify(trimSourceMap(map, (source) => !source.includes('node_modules/'))));
 process.stdout.write(`hub built in ${Date.now() - started} ms: ${outfile}\n`);
