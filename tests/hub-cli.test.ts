@@ -6,10 +6,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startScriptNodeFlags } from '../bench/targets/hub-target.js';
 import { verifyJournal } from '../hub/storage/journal.js';
 import { ApiClient } from './helpers/api-client.js';
 import { listenerPorts, REPO_ROOT, runHubCommand, startHubProcess, type HubProcess } from './helpers/hub-process.js';
@@ -26,12 +26,6 @@ afterEach(async () => {
   }
   for (const c of cleanups.splice(0)) await c();
 });
-
-/** The node flags `npm start` runs the bundle with (package.json's start script). */
-function startScriptFlags(): string[] {
-  const start = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  return start.split(/\s+/).filter((word) => word.startsWith('--'));
-}
 
 async function tempDir() {
   const t = await makeTempDir();
@@ -118,7 +112,7 @@ describe('hub command line', () => {
       execFile(process.execPath, ['--import', 'tsx', 'hub/tools/build-hub.ts', '--outfile', bundle], { cwd: REPO_ROOT }, (err) => (err ? reject(err) : resolve())),
     );
     // The node flags of package.json's start script, then the bundle.
-    const child = spawn(process.execPath, [...startScriptFlags(), bundle], {
+    const child = spawn(process.execPath, [...startScriptNodeFlags(), bundle], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_DATA_DIR: await tempDir(), HUB_ADMIN_PASSWORD: 'bundle-password', HUB_LOG_LEVEL: 'warn', HUB_HEARTBEAT_INTERVAL_MS: '200' },
       stdio: ['ignore', 'pipe', 'pipe'],
