@@ -126,6 +126,10 @@ describe('hub command line', () => {
     const { httpPort } = await listenerPorts({ child, stdout: () => out, stderr: () => err });
     const api = new ApiClient(`http://127.0.0.1:${httpPort}`);
     await api.login('admin', 'bundle-password');
+    // zod is bundled with its English messages only (build-hub.ts): validation still explains itself.
+    const bad = await api.post('/api/v1/auth/login', { username: 5, password: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].message).toBe('Invalid input: expected string, received number');
     // The parts the bundle loads on demand (mqtt.js for the probe, prom-client) work from it too.
     await waitFor(async () => (await api.get<{ pipeline: { lastHeartbeatAt: string | null } }>('/api/v1/health')).body.pipeline.lastHeartbeatAt !== null, 'a heartbeat through the bundled hub');
     const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`);

@@ -11,15 +11,16 @@
  * scan ran hot enough for V8 to optimise the lexer in background threads, and
  * the compilers' freed memory stayed in those threads' malloc arenas: ~15 MB
  * of RSS and ~200 ms of CPU before the hub was ready, for a few hundred small
- * files. zod is the exception: an ES module (no lexer) and the largest
- * top-level code of all, it stays in node_modules, where Node compiles its
- * files one by one. Compiled as part of one 2 MB module it doubled the
- * parser's peak memory (11 MB instead of 6), which the process then keeps.
+ * files. zod's 45 translations of its error messages are left out (its
+ * `locales` namespace keeps `en`, the one the hub uses): half of zod's code,
+ * and with them compiling the bundle took 12 MB of malloc'd parser memory at
+ * once instead of 3.5, which the process then keeps.
  * Whitespace and comments go: one non-Latin-1 character in a comment (an em
  * dash) makes V8 keep the whole source as UTF-16, twice its size.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { trimSourceMap } from './trim-source-map.js';
@@ -27,12 +28,12 @@ import { trimSourceMap } from './trim-source-map.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Loaded from node_modules at run time: zod (above); the packages only a
- * cluster node or a hub on PostgreSQL imports (dynamic imports in
- * hub/cluster/ and hub/storage/postgres/), so a single node on files neither
- * parses nor holds them; ws's optional native add-ons, required inside a try.
+ * Loaded from node_modules at run time: the packages only a cluster node or a
+ * hub on PostgreSQL imports (dynamic imports in hub/cluster/ and
+ * hub/storage/postgres/), so a single node on files neither parses nor holds
+ * them; ws's optional native add-ons, required inside a try.
  */
-const LOADED_FROM_NODE_MODULES = ['zod', 'ioredis', 'mqemitter-redis', 'aedes-persistence-redis', 'pg', 'pg-native', 'node-pg-migrate', 'bufferutil', 'utf-8-validate'];
+const LOADED_FROM_NODE_MODULES = ['ioredis', 'mqemitter-redis', 'aedes-persistence-redis', 'pg', 'pg-native', 'node-pg-migrate', 'bufferutil', 'utf-8-validate'];
 
 /**
  * Bundled CommonJS code calls `require` for Node's built-ins (and the
@@ -41,6 +42,15 @@ const LOADED_FROM_NODE_MODULES = ['zod', 'ioredis', 'mqemitter-redis', 'aedes-pe
  * write-file-atomic hashes `__filename` into its temporary file names.
  */
 const BANNER = "import { createRequire as __hubCreateRequire } from 'node:module'; const require = __hubCreateRequire(import.meta.url);";
+
+/** zod's `locales` index (every translation) replaced by English alone, which zod itself configures by default. */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (/[/\\]zod[/\\]/.test(args.importer) ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, resolveDir: dirname(args.path) }));
+  },
+};
 
 // Another file name in dist/ lets tests and the bench build side by side without reading a half-written bundle.
 const { values } = parseArgs({ options: { outfile: { type: 'string', default: 'dist/hub.mjs' } } });
@@ -55,6 +65,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: LOADED_FROM_NODE_MODULES,
+  plugins: [zodEnglishOnly],
   banner: { js: BANNER },
   define: { __filename: 'import.meta.filename' },
   minifyWhitespace: true,
