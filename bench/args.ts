@@ -29,6 +29,10 @@ export interface BenchOptions {
   stormSteady: number;
   /** --nodes N (≥ 2): the cluster bench (bench/cluster-bench.ts) instead; 1 = the usual run. */
   nodes: number;
+  /** --memory: start and memory figures only (cold starts, idle RSS, idle devices), no load steps. */
+  memory: boolean;
+  /** Empty cold starts measured (the median is reported): 1, or 5 with --memory. */
+  starts: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -58,6 +62,9 @@ export const USAGE = `npm run bench -- [options]
                       at a fifth, half and all of --rate, then kill -9 of the leader
                       (HUB_TEST_PG_ADMIN_URL, HUB_TEST_REDIS_URL; baselines not run)
   --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
+  --memory            start and memory figures only: cold starts, RSS with the homes registered and
+                      nothing connected, RSS per idle device after the connect storm; no load steps
+  --starts N          empty cold starts to measure, the median reported  (default 1; 5 with --memory)
   -h, --help`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -98,6 +105,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
       'storm-rate': { type: 'string' },
       'storm-steady': { type: 'string' },
       nodes: { type: 'string', default: '1' },
+      memory: { type: 'boolean', default: false },
+      starts: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -137,5 +146,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     stormRate: positive('storm-rate', values['storm-rate'], 10_000),
     stormSteady: Math.round(positive('storm-steady', values['storm-steady'], 1000)),
     nodes: clusterSize(values.nodes),
+    memory: values.memory,
+    starts: Math.round(positive('starts', values.starts, values.memory ? 5 : 1)),
   };
 }

@@ -43,7 +43,8 @@ export function table(results: readonly TargetResult[]): string {
   const names = results.map((r) => r.target);
   const rows: string[][] = [['', ...names]];
   const row = (label: string, f: (r: TargetResult) => string) => rows.push([label, ...results.map(f)]);
-  row('cold start, empty (ms)', (r) => fmt(r.setup.coldStartEmptyMs));
+  row('cold start, empty (ms)', (r) => coldStartEmpty(r.setup));
+  row('  machine load average at the starts', (r) => fmt(r.setup.loadAvgAtColdStarts, 2));
   row('cold start, homes registered (ms)', (r) => fmt(r.setup.coldStartWithHomesMs));
   row('provisioning over REST (homes/s)', (r) => fmt(r.setup.provisionHomesPerSec, 1));
   row('devices connected / failed', (r) => `${fmt(r.connections.connected)} / ${fmt(r.connections.failed)}`);
@@ -104,6 +105,12 @@ export function ratios(results: readonly TargetResult[]): Record<string, number>
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
+/** One start, or the median of --starts with the fastest and slowest. */
+function coldStartEmpty(setup: Record<string, number>): string {
+  const n = setup.coldStartsEmpty;
+  return n ? `${fmt(setup.coldStartEmptyMs)} (median of ${n}; ${fmt(setup.coldStartEmptyMinMs)}–${fmt(setup.coldStartEmptyMaxMs)})` : fmt(setup.coldStartEmptyMs);
+}
+
 function check(measure: string, target: string, measured: string, met: boolean | null): TargetCheck {
   return { measure, target, measured, met };
 }
@@ -135,7 +142,7 @@ export function targetChecks(results: readonly TargetResult[], homes: number): T
     cpuCheck(hub, aedes),
     check(`RSS, ${fmt(homes)} homes registered, nothing connected`, '≤ 100 MB with 1,000', `${fmt(hub.rssBeforeMiB * 1.048576, 1)} MB`, homes >= 1000 ? hub.rssBeforeMiB * 1.048576 <= 100 : null),
     check('RSS per idle connected device', '≤ 16 KiB', `${fmt(hub.rssPerIdleDeviceKiB, 1)} KiB`, hub.rssPerIdleDeviceKiB <= 16),
-    check('cold start to ready, empty', '≤ 400 ms', `${fmt(hub.setup.coldStartEmptyMs)} ms`, (hub.setup.coldStartEmptyMs ?? Infinity) <= 400),
+    check('cold start to ready, empty', '≤ 400 ms', `${coldStartEmpty(hub.setup)} ms, load average ${fmt(hub.setup.loadAvgAtColdStarts, 2)}`, (hub.setup.coldStartEmptyMs ?? Infinity) <= 400),
     check(`cold start, ${fmt(homes)} homes registered`, '≤ 1 s with 10,000', `${fmt(hub.setup.coldStartWithHomesMs)} ms`, homes >= 10_000 ? (hub.setup.coldStartWithHomesMs ?? Infinity) <= 1000 : null),
   ];
 }

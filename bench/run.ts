@@ -43,15 +43,15 @@ function progressPrinter(): { say: (line: string) => void; done: () => void } {
 
 function plan(options: BenchOptions): StepPlan[] {
   const step = (rate: number): StepPlan => ({ rate, alarmRate: options.alarmRate, durationS: options.durationS, warmupS: options.warmupS });
-  if (options.storm) return [];
+  if (options.storm || options.memory) return [];
   if (options.sweep) return options.sweepRates.map(step);
   return options.quick ? [step(options.rate)] : [step(options.rate), step(options.maxRate)];
 }
 
 async function startTarget(name: TargetName, options: BenchOptions, profileDir: string, say: (l: string) => void): Promise<Target> {
   const profiling = options.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {};
-  if (name === 'hub') return startHubTarget({ homes: options.homes, onProgress: say, ...profiling });
-  if (name === 'hub-postgres') return startPgHubTarget({ homes: options.homes, onProgress: say, ...profiling });
+  if (name === 'hub') return startHubTarget({ homes: options.homes, coldStarts: options.starts, onProgress: say, ...profiling });
+  if (name === 'hub-postgres') return startPgHubTarget({ homes: options.homes, coldStarts: options.starts, onProgress: say, ...profiling });
   return name === 'aedes' ? startAedesTarget(options.homes) : startMosquittoTarget(options.homes);
 }
 

@@ -355,7 +355,7 @@ export class Hub {
 
   /**
    * Every service in start order; stop runs it in reverse. Alone: the
-   * pipeline (replayed first), then the broker and HTTP last. A cluster node
+   * pipeline (replayed first), then the broker, HTTP and operations. A cluster node
    * that elects a leader starts its front first and its pipeline only once it
    * leads (hub/compose/leadership.ts).
    */
@@ -378,7 +378,8 @@ export class Hub {
     const operations = step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop());
     // Redis is reached before the broker accepts a device: a wrong HUB_REDIS_URL is a one-line error.
     const cluster = this.cluster ? [named('cluster', this.cluster)] : [];
-    if (!this.role) return [...front, ...this.pipelineServices(), ...cluster, broker, operations, this.http];
+    // Operations last: its probe and metrics load after the start lines (HubOps.start).
+    if (!this.role) return [...front, ...this.pipelineServices(), ...cluster, broker, this.http, operations];
     // A node that must lead first: its front serves (forwarding to the leader) while it waits.
     const role = this.role.services();
     // A standby's /metrics counts from its start too (its PUBACKs, what it forwards), not from its first scrape.

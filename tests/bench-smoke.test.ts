@@ -69,4 +69,29 @@ describe('npm run bench -- --quick', () => {
       for (const p of ['p50', 'p95', 'p99', 'max']) expect(finite(target.steps[0]!.alarmLatencyMs![p])).toBe(true);
     }
   }, 300_000);
+
+  it.skipIf(!mqttloadSource())('--memory measures only starts and memory: the median of several empty starts, RSS before and per idle device, no load step', async () => {
+    const out = keep(await makeTempDir('hub-bench-memory-'), (d) => d.remove());
+    const run = await runBench(['--memory', '--starts', '3', '--baselines', 'none', '--homes', '3', '--out', out.path]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/cold start, empty \(ms\) +[\d,]+ \(median of 3; [\d,]+–[\d,]+\)/);
+    const [file] = (await readdir(out.path)).filter((f) => f.endsWith('.json'));
+    const { results, options } = JSON.parse(await readFile(join(out.path, file!), 'utf8'));
+    expect(options).toMatchObject({ memory: true, starts: 3 });
+    const [hub] = results;
+    expect(hub.steps).toEqual([]);
+    expect(hub.setup).toMatchObject({ coldStartsEmpty: 3 });
+    expect(hub.setup.coldStartEmptyMinMs).toBeLessThanOrEqual(hub.setup.coldStartEmptyMs);
+    expect(hub.setup.coldStartEmptyMaxMs).toBeGreaterThanOrEqual(hub.setup.coldStartEmptyMs);
+    expect(finite(hub.setup.loadAvgAtColdStarts)).toBe(true);
+    expect(hub.connections.connected).toBe(12);
+    expect(hub.rssBeforeMiB).toBeGreaterThan(0);
+    expect(finite(hub.rssPerIdleDeviceKiB)).toBe(true);
+  }, 300_000);
+
+  it('refuses --starts that is not a positive number, with the usage', async () => {
+    const run = await runBench(['--memory', '--starts', 'many']);
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/--starts must be a positive number \(got "many"\)/);
+  });
 });

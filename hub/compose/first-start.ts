@@ -10,14 +10,32 @@ import type { Tightened } from '../core/data-dir.js';
 import type { Logger } from '../core/logger.js';
 import type { Registry } from '../registry/registry.js';
 
-/** Creates `admin` on a hub with no user; returns the password only when it was generated (printed once). */
-export async function ensureAdmin(registry: Registry, audit: AuditLog, adminPassword: string | undefined): Promise<string | undefined> {
+/** The first admin's password, being hashed: generated when HUB_ADMIN_PASSWORD is not set. */
+export interface FirstAdminPassword {
+  generated: string | undefined;
+  hash: Promise<string>;
+}
+
+/**
+ * Starts hashing the first admin's password on a hub with no user yet, so
+ * scrypt (~80 ms, on a thread-pool thread) runs while the rest of the
+ * pipeline starts on the main one: the first start of an empty hub is ready
+ * that much sooner (issue 14, memory third pass). ensureAdmin awaits it.
+ */
+export function hashFirstAdminPassword(registry: Registry, adminPassword: string | undefined): FirstAdminPassword | undefined {
   if (registry.userCount() > 0) return undefined;
   const generated = adminPassword ? undefined : generatePassword();
-  const password = adminPassword ?? generated!;
-  await registry.createUser({ username: 'admin', displayName: 'Administrator', role: 'admin', passwordHash: await hashPassword(password) });
-  audit.record('user.created', 'system', 'admin', { role: 'admin', passwordGenerated: generated !== undefined });
-  return generated;
+  const hash = hashPassword(adminPassword ?? generated!);
+  hash.catch(() => undefined); // not unhandled in the meantime: ensureAdmin awaits it and fails the start
+  return { generated, hash };
+}
+
+/** Creates `admin` on a hub with no user; returns the password only when it was generated (printed once). */
+export async function ensureAdmin(registry: Registry, audit: AuditLog, password: FirstAdminPassword | undefined): Promise<string | undefined> {
+  if (!password || registry.userCount() > 0) return undefined;
+  await registry.createUser({ username: 'admin', displayName: 'Administrator', role: 'admin', passwordHash: await password.hash });
+  audit.record('user.created', 'system', 'admin', { role: 'admin', passwordGenerated: password.generated !== undefined });
+  return password.generated;
 }
 
 export function reportDataDirModes(log: Logger, dataDir: string, { changed, failed }: Tightened): void {

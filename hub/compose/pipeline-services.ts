@@ -31,7 +31,7 @@ import type { Registry } from '../registry/registry.js';
 import type { RulesEngine } from '../rules/engine.js';
 import type { JournalReplayer, JournalStore, RulesSnapshotStore } from '../storage/ports.js';
 import type { VisitStore } from '../visits/visit-store.js';
-import { ensureAdmin } from './first-start.js';
+import { ensureAdmin, hashFirstAdminPassword, type FirstAdminPassword } from './first-start.js';
 
 /** What the pipeline is made of: the hub's services under their names in hub/hub.ts. */
 export interface PipelineParts {
@@ -81,6 +81,7 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     hub.callbackStore,
     hub.drills,
   ];
+  let adminPassword: FirstAdminPassword | undefined;
   return [
     // First: on a cluster standby, opening the journal is the wait for leadership. Everything
     // after it loads what the previous leader wrote up to the moment this node took over.
@@ -89,10 +90,11 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
       async () => ctx.onReplayed(await hub.journal.open((entry) => replayers.forEach((r) => r.replay(entry)))),
       () => hub.journal.close(),
     ),
+    // An empty hub's first admin: hashed while the steps below start, written once they have.
+    step('first admin password', () => void (adminPassword = hashFirstAdminPassword(hub.registry, ctx.adminPassword))),
     named('sessions', hub.sessions),
     named('visits', hub.visitStore),
     named('notifications', hub.notify),
-    step('first admin', async () => ctx.onFirstAdmin(await ensureAdmin(hub.registry, hub.audit, ctx.adminPassword))),
     named('device config', hub.deviceConfig), // before the watchdogs: they use the confirmed intervals
     step(
       'presence',
@@ -108,6 +110,7 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     named('command outbox', hub.outbox),
     named('alert commands', hub.alertCommands),
     named('load shedder', hub.load),
+    step('first admin', async () => ctx.onFirstAdmin(await ensureAdmin(hub.registry, hub.audit, adminPassword))),
   ];
 }
 

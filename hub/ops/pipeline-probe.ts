@@ -22,6 +22,7 @@
  * Single node: this node is the owner of every home, so the owner hop is
  * this process. Timing and the stall decision are PipelineMonitor's.
  */
+import { createConnection } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -75,10 +76,14 @@ export class PipelineProbe {
 
   /**
    * Starts the heartbeats and connects the probe to the broker listening at
-   * `url` (mqtt://host:port). mqtt.js is imported here, not at module load:
-   * the hub's cold start does not pay for it (see metrics.ts).
+   * `address`. mqtt.js is imported here, not at module load: the hub's cold
+   * start does not pay for it (see metrics.ts). Its client class over a
+   * plain TCP socket: `mqtt.connect` would load its protocol table first
+   * (SOCKS, WebSocket, TLS; the SOCKS module's address parser alone took
+   * ~25 ms of the start), and would follow MQTTJS_SOCKS_PROXY for this
+   * loopback hop.
    */
-  async start(url: string): Promise<void> {
+  async start(address: ProbeAddress): Promise<void> {
     const { identity, nodeId, log } = this.deps;
     // Lines replayed at start prove nothing about writing now: the first heartbeat writes one.
     this.seenDurableN = this.deps.journal.durableN;
@@ -88,7 +93,7 @@ export class PipelineProbe {
     this.monitor.start();
     const { default: mqtt } = await import('mqtt');
     if (this.stopped) return;
-    const client = mqtt.connect(url, {
+    const client = new mqtt.MqttClient(() => createConnection({ host: address.host, port: address.port, noDelay: true }), {
       clientId: identity.clientId,
       username: identity.clientId,
       password: identity.password,
@@ -172,8 +177,12 @@ function beatOf(payload: Buffer): number | undefined {
   }
 }
 
+export interface ProbeAddress {
+  host: string;
+  port: number;
+}
+
 /** Where the probe reaches the broker: the listener's own address, with a wildcard bind replaced by loopback. */
-export function probeUrl(host: string, port: number): string {
-  const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `mqtt://${target.includes(':') ? `[${target}]` : target}:${port}`;
+export function probeAddress(host: string, port: number): ProbeAddress {
+  return { host: host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, port };
 }

@@ -11,6 +11,7 @@
  * (applyExternal, resync) and announced to onExternalChange listeners.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { byCodeUnits } from '../core/compare.js';
 import { findDeviceKind } from '../../devices/catalog.js';
 import { conflict, DomainError, notFound } from '../core/errors.js';
 import type { RegistryChanges, RegistryFeedSink, RegistryMigration, RegistryRecords, RegistryStore } from '../storage/ports.js';
@@ -74,7 +75,7 @@ export class Registry implements RegistryFeedSink {
       for (const record of loaded[kind]) map.set(record.id, record);
     }
     for (const device of this.items.devices.values()) this.serials.set(`${device.kind}:${device.serial}`, device.id);
-    const byAge = [...this.items.residents.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const byAge = [...this.items.residents.values()].sort((a, b) => byCodeUnits(a.createdAt, b.createdAt) || byCodeUnits(a.id, b.id));
     for (const resident of byAge) this.indexResident(resident);
     feed?.attach(this);
   }

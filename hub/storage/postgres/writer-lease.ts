@@ -69,7 +69,7 @@ export class KeepAlive {
   }
 
   private tick(): void {
-    const { leaseMs, idleFor, unansweredFor, ping, onNoAnswer } = this.options;
+    const { leaseMs, idleFor, unansweredFor, ping } = this.options;
     if (unansweredFor() >= leaseMs) return this.confirmNoAnswer();
     const idle = idleFor();
     // While a statement runs the session is not idle: nothing to keep alive.
