@@ -7,8 +7,8 @@
  * journal-store.test.ts, run against files and PostgreSQL alike.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFile, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -222,6 +222,40 @@ describe('monthly rotation', () => {
       line: 1,
       reason: 'prev hash does not match line 3 of 2024-01.jsonl — line 3 of 2024-01.jsonl or this line was edited',
     });
+  });
+});
+
+describe('durable writes', () => {
+  /** The kernel's open flags of this process's descriptor for `file` (/proc/self/fdinfo), or undefined. */
+  async function openFlags(file: string): Promise<number | undefined> {
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
+      if (target !== file) continue;
+      const info = await readFile(join('/proc/self/fdinfo', fd), 'utf8');
+      return parseInt(/^flags:\s+([0-7]+)/m.exec(info)![1]!, 8);
+    }
+    return undefined;
+  }
+
+  // One write that is durable when it returns (O_DSYNC) instead of a write and an fdatasync: one
+  // trip through the thread pool per batch, i.e. one event-loop turn less before an alarm's PUBACK.
+  it.skipIf(process.platform !== 'linux')('keeps the month file open with O_DSYNC, newly created or reopened', async () => {
+    const j = journal();
+    await j.open();
+    await j.append('test.event', { i: 1 }).durable;
+    const file = join(dir, '2024-01.jsonl');
+    const created = await openFlags(file);
+    expect(created).toBeDefined();
+    expect(created! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(created! & constants.O_APPEND).toBe(constants.O_APPEND);
+    await j.close();
+    expect(await openFlags(file)).toBeUndefined();
+
+    const again = journal();
+    await again.open();
+    await again.append('test.event', { i: 2 }).durable;
+    expect((await openFlags(file))! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(await lines('2024-01.jsonl')).toHaveLength(2);
   });
 });
 
