@@ -40,6 +40,33 @@ interface Window {
   writes: number;
   rssMaxKiB: number;
   rssMinKiB: number;
+  /** Telemetry the hub shed (acknowledged, kept only as a sign of life); hub targets only. */
+  shed?: number;
+}
+
+/**
+ * The hub's shed count read at every progress line (asynchronously: an HTTP request), summed
+ * over the lines of the measured window once the run is over.
+ */
+function shedSampler(target: Target): { sample(measured: boolean): void; inWindow(): Promise<number | undefined> } {
+  const read = target.shedTelemetry?.bind(target);
+  const samples: { measured: boolean; count: Promise<number | undefined> }[] = [];
+  const sample = (measured: boolean) => samples.push({ measured, count: read ? read().catch(() => undefined) : Promise.resolve(undefined) });
+  sample(false);
+  return {
+    sample,
+    async inWindow() {
+      const counts = await Promise.all(samples.map((s) => s.count));
+      let sum = 0;
+      for (let i = 1; i < samples.length; i++) {
+        if (!samples[i]!.measured) continue;
+        const [before, after] = [counts[i - 1], counts[i]];
+        if (before === undefined || after === undefined) return undefined;
+        sum += after - before;
+      }
+      return sum;
+    },
+  };
 }
 
 /** Runs the generator once and sums the target's figures over the lines of its measured window. */
@@ -47,7 +74,9 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
   const cpu = () => totalCpuSeconds(target.workPids);
   const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssMaxKiB: 0, rssMinKiB: Infinity };
   let last = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
+  const shed = shedSampler(target);
   const report = await runMqttload(binary, plan, (phase, line) => {
+    shed.sample(phase === 'measure');
     const now = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
     const rss = rssKiB(target.brokerPid);
     // A progress line covers the second before it: it counts when that second was a measured one.
@@ -63,20 +92,24 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
     last = now;
     say(`${target.name}: ${line.slice(0, 160)}`);
   });
-  return { report, window };
+  const shedInWindow = await shed.inWindow();
+  return { report, window: { ...window, ...(shedInWindow === undefined ? {} : { shed: shedInWindow }) } };
 }
 
 function stepResult(step: StepPlan, report: CReport, window: Window, countsDelivered: boolean): StepResult {
   const t = report.telemetry;
   const a = report.alarms;
   const ackedRate = (t.acks_in_window + a.acks_in_window) / report.window_s;
-  const processed = countsDelivered && window.seconds > 0 ? window.delivered / window.seconds : ackedRate;
-  const messages = processed * window.seconds;
+  const shedRate = window.shed === undefined || window.seconds === 0 ? undefined : window.shed / window.seconds;
+  const handled = countsDelivered && window.seconds > 0 ? window.delivered / window.seconds : ackedRate;
+  const processed = handled - (shedRate ?? 0);
+  const messages = handled * window.seconds;
   const perMsg = (n: number) => (messages > 0 ? Math.round((n / messages) * 100) / 100 : NaN);
   return {
     offeredRate: Math.round((t.offered + a.offered) / report.window_s),
     ackedRate: Math.round(ackedRate),
     processedRate: Math.round(processed),
+    ...(shedRate === undefined ? {} : { shedRate: Math.round(shedRate) }),
     heldBackByGenerator: t.stalls_inflight + t.stalls_socket + a.stalls_inflight + a.stalls_socket,
     stalled: t.stalls_inflight + a.stalls_inflight,
     alarmsSent: a.sent,

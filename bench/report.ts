@@ -57,6 +57,7 @@ export function table(results: readonly TargetResult[]): string {
     const at = (r: TargetResult) => stepAt(r, rate);
     row(`@ ${fmt(rate)} msg/s offered: sent (msg/s)`, (r) => fmt(at(r)?.offeredRate));
     row(`  processed (msg/s)`, (r) => fmt(at(r)?.processedRate));
+    row(`  shed: acknowledged, kept as sign of life (msg/s)`, (r) => fmt(at(r)?.shedRate));
     row(`  alarm → operator p50/p95/p99/max (ms)`, (r) => (at(r) ? lat(at(r)!) : '—'));
     row(`  alarms seen / sent`, (r) => (at(r) ? `${at(r)!.alarmsSeen} / ${at(r)!.alarmsSent}` : '—'));
     row(`  telemetry PUBACK p50/p99 (ms)`, (r) => (at(r)?.telemetryPubackMs ? `${fmt(at(r)!.telemetryPubackMs!.p50, 1)} / ${fmt(at(r)!.telemetryPubackMs!.p99, 1)}` : '—'));

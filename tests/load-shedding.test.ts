@@ -4,7 +4,7 @@
  * reading, not a 0 bpm reading — and resumes full processing when load drops.
  */
 import { describe, expect, it } from 'vitest';
-import { LoadShedder } from '../hub/ingest/load-shedder.js';
+import { LoadShedder, mayCarryAlarm } from '../hub/ingest/load-shedder.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub } from './helpers/test-hub.js';
@@ -20,6 +20,21 @@ describe('load shedding', () => {
     const states = samples.map(() => (shedder.check(), shedder.shedding));
     expect(states).toEqual([false, true, true, true, false, false]);
     expect(changes).toEqual([true, false]);
+  });
+
+  it('finds a possible alarm in the raw bytes as a JSON parse would: 0 bpm, any gas reading, an unknown kind', () => {
+    const carries = (kind: string | undefined, text: string) => mayCarryAlarm(kind, Buffer.from(text));
+    for (const zero of ['{"heartRate":0}', '{"battery":80, "heartRate" :\t0 ,"worn":true}', '{"heartRate":\n0}', '{"x":{"heartRate":1},"heartRate":0}', '{"heartRate":0e0}', '{"heartRate":-0}']) {
+      expect(carries('bracelet', zero), zero).toBe(true);
+      const parsed = (JSON.parse(zero) as { heartRate: number }).heartRate;
+      expect(parsed === 0).toBe(true);
+    }
+    for (const pulse of ['{"heartRate":70}', '{"heartRate":0.5}', '{"heartRate":100}', '{"heartRate":"0"}', '{"battery":0}', '{"heartRate":07}', '{}']) {
+      expect(carries('bracelet', pulse), pulse).toBe(false);
+    }
+    expect(carries('smoke_sensor', '{"heartRate":0}')).toBe(false);
+    expect(carries('gas_alarm', '{"lel":0}')).toBe(true);
+    expect(carries(undefined, '{}')).toBe(true);
   });
 
   it('sheds routine bracelet telemetry under overload but keeps every alarm, then resumes', async () => {
@@ -54,5 +69,34 @@ describe('load shedding', () => {
     await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 91 }), { qos: 1 });
     expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(91);
     expect((await hub.api.get('/api/v1/health')).body.load.shedding).toBe(false);
+  });
+
+  it('sheds routine telemetry as it arrives once the broker queue is full, never a reading that may be an alarm, nor a device being installed', async () => {
+    // Nothing runs at once and the queue is always full: every telemetry message is triaged on arrival.
+    const hub = keep(await startTestHub({ scheduler: { turnBudgetMs: 0, maxQueued: 0 } }), closeHub);
+    const { devices } = await hub.provisionHome({ kinds: ['bracelet', 'gas_alarm'] });
+    const [bracelet, gas] = [devices[0]!, devices[1]!];
+    const installing = (await hub.provisionHome({ kinds: ['bracelet'], live: false })).devices[0]!;
+    const b = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
+    const g = keep(await connectDevice(hub.mqttUrl, gas.id, gas.secret), endClient);
+    const i = keep(await connectDevice(hub.mqttUrl, installing.id, installing.secret), endClient);
+
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 88 }), { qos: 1 });
+    const state = hub.hub.states.get(bracelet.id)!;
+    expect(state.lastValues.heartRate).toBeUndefined(); // acknowledged, not processed…
+    expect(state.lastSeen).toBeDefined(); // …but a sign of life
+    expect((await hub.api.get('/api/v1/health')).body.load).toMatchObject({ shedding: false, shedTelemetry: 1 });
+
+    // Each of these is processed before its PUBACK: an alarm reading, an alarm event, a commissioning heartbeat.
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 0, worn: true }), { qos: 1 });
+    await g.publishAsync(`hc/v1/${gas.id}/telemetry`, JSON.stringify({ lel: 25 }), { qos: 1 });
+    await b.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
+    await i.publishAsync(`hc/v1/${installing.id}/telemetry`, JSON.stringify({ heartRate: 72 }), { qos: 1 });
+    const kinds = (await hub.api.get('/api/v1/alerts')).body.alerts.map((a: { kind: string }) => a.kind).sort();
+    expect(kinds).toEqual(['gas', 'heart_rate', 'sos']);
+    expect(hub.hub.states.get(installing.id)!.lastValues.heartRate).toBe(72);
+    const checks = (await hub.api.get(`/api/v1/homes/${installing.homeId}/commissioning`)).body.devices[0].checks;
+    expect(checks.find((c: { id: string }) => c.id === 'heartbeat')).toMatchObject({ done: true });
+    expect(hub.hub.load.shedTelemetry).toBe(1);
   });
 });

@@ -109,6 +109,10 @@ export async function startHubTarget(options: HubTargetOptions): Promise<Target>
         const health = await api.request<{ mqtt: { connectedClients: number } }>('GET', '/health', undefined, [200, 503]);
         return health.mqtt.connectedClients;
       },
+      async shedTelemetry() {
+        const health = await api.request<{ load: { shedTelemetry: number } }>('GET', '/health', undefined, [200, 503]);
+        return health.load.shedTelemetry;
+      },
       async stop() {
         await hub.stop();
         await rm(dataDir, { recursive: true, force: true });

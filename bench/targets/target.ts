@@ -23,6 +23,11 @@ export interface Target {
   setup: Record<string, number>;
   /** The broker's own count of connected clients, where it tells. */
   connectedClients?(): Promise<number>;
+  /**
+   * The hub's count of telemetry shed since start (acknowledged, kept only as a sign of life:
+   * under overload, hub/ingest/load-shedder.ts): acknowledged is not processed for those.
+   */
+  shedTelemetry?(): Promise<number>;
   stop(): Promise<void>;
 }
 

@@ -8,10 +8,20 @@
  * budget left, telemetry runs at once, as before: at ordinary load a device's
  * messages are handled in the order they came.
  *
+ * Overload: routine telemetry (the triage says which: no alarm in it, so
+ * DESIGN.md §8 lets it be lost) that finds `maxQueued` messages waiting is
+ * shed as it arrives: acknowledged at once, and only a sign of life kept. So the queue never holds seconds of telemetry, a device's
+ * in-flight window does not fill with telemetry waiting for the hub (its next
+ * alarm can be sent at once), and the PUBACKs of one socket read leave in one
+ * write. Everything that is queued is acknowledged once it is processed, as
+ * before; telemetry the triage does not call routine is never shed.
+ *
  * Backpressure: a connection with `connectionBacklog` telemetry messages
  * queued stops being read until half of them are done. With QoS 1 the
  * delayed PUBACKs already slow a well-behaved device (it has a few messages
- * in flight at most); this bounds what a flooding one can queue.
+ * in flight at most); this bounds what a flooding one can queue. A device
+ * bursting within its rate limit is held, not shed: nothing is lost while
+ * the hub as a whole keeps up.
  */
 import { performance } from 'node:perf_hooks';
 import type { UplinkChannel } from '../../devices/topics.js';
@@ -33,6 +43,14 @@ export interface UplinkSink {
   backlog: number;
 }
 
+/** Which telemetry may be shed under overload, and what is kept of it; one per hub (hub.ts wires ingest's). */
+export interface TelemetryTriage {
+  /** True when losing this message loses no alarm (Ingest.routine). */
+  routine(deviceId: string, payload: Buffer): boolean;
+  /** What is kept of a routine message shed as it arrives: a sign of life. */
+  shed(deviceId: string, payload: Buffer): void;
+}
+
 export interface SchedulerOptions {
   /** Telemetry run at once per event-loop turn, in ms of CPU, before it queues. */
   turnBudgetMs: number;
@@ -40,9 +58,11 @@ export interface SchedulerOptions {
   drainBudgetMs: number;
   /** Queued telemetry messages at which a connection is no longer read. */
   connectionBacklog: number;
+  /** Queued telemetry messages from which routine telemetry is shed as it arrives. */
+  maxQueued: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 2, drainBudgetMs: 4, connectionBacklog: 64 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 2, drainBudgetMs: 4, connectionBacklog: 64, maxQueued: 1024 };
 
 interface Queued {
   sink: UplinkSink;
@@ -52,7 +72,7 @@ interface Queued {
 }
 
 export class UplinkScheduler {
-  readonly stats = { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0 };
+  readonly stats = { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, shed: 0 };
   private queue: (Queued | undefined)[] = [];
   private head = 0;
   private spentThisTurn = 0;
@@ -62,6 +82,7 @@ export class UplinkScheduler {
   constructor(
     private readonly handle: UplinkHandler,
     private readonly options: SchedulerOptions,
+    private readonly triage?: TelemetryTriage,
   ) {}
 
   /** Telemetry messages waiting now. */
@@ -82,6 +103,24 @@ export class UplinkScheduler {
       this.spend(performance.now() - started);
       return;
     }
+    if (this.waiting >= this.options.maxQueued && this.triage) {
+      try {
+        if (this.triage.routine(deviceId, message.payload)) return this.shed(sink, deviceId, message);
+      } catch (err) {
+        return sink.fail(err);
+      }
+    }
+    this.enqueue(sink, deviceId, message);
+  }
+
+  /** Routine telemetry over the queue's bound: acknowledged now, only a sign of life kept. */
+  private shed(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    this.stats.shed++;
+    this.triage!.shed(deviceId, message.payload);
+    if (message.packetId !== 0) sink.ack(message.packetId);
+  }
+
+  private enqueue(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
     // A copy: the payload is a slice of a socket chunk, which it would otherwise keep alive.
     this.queue.push({ sink, deviceId, payload: Buffer.from(message.payload), packetId: message.packetId });
     this.stats.queued++;
