@@ -217,7 +217,7 @@ export class Hub {
         isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
         onDuplicate: () => this.ingest.dropped.duplicate++,
       },
-      (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+      (deviceId, channel, payload, admitted) => this.ingest.accept(deviceId, channel, payload, clock.now(), admitted),
     );
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
     this.role =

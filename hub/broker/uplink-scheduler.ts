@@ -28,7 +28,7 @@ import type { UplinkChannel } from '../../devices/topics.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { UplinkPublish } from './uplink-tap.js';
 
-/** The one entry for device messages (ingest's, hub/ingest/journal-dedupe.ts), as the broker calls it. */
+/** The one entry for device messages (ingest's, hub/ingest/journal-dedupe.ts), as the broker calls it; queued telemetry is passed as `admitted`. */
 export type UplinkHandler = DeviceMessageHandler;
 
 /** The connection a message came from, as the scheduler needs it. */
@@ -132,10 +132,10 @@ export class UplinkScheduler {
     this.scheduleDrain();
   }
 
-  private run(sink: UplinkSink, deviceId: string, channel: UplinkChannel, payload: Buffer, packetId: number): void {
+  private run(sink: UplinkSink, deviceId: string, channel: UplinkChannel, payload: Buffer, packetId: number, admitted = false): void {
     let pending: Promise<unknown> | undefined;
     try {
-      pending = this.handle(deviceId, channel, payload);
+      pending = this.handle(deviceId, channel, payload, admitted);
     } catch (err) {
       sink.fail(err);
       return;
@@ -176,7 +176,7 @@ export class UplinkScheduler {
       // A held connection is read again once half its backlog is done, not after every message
       // (holdReads(false) on a connection that was never held does nothing).
       if (--item.sink.backlog === resumeAt) item.sink.holdReads(false);
-      this.run(item.sink, item.deviceId, 'telemetry', item.payload, item.packetId);
+      this.run(item.sink, item.deviceId, 'telemetry', item.payload, item.packetId, true);
       if (performance.now() >= deadline) break;
     }
     if (this.head === this.queue.length) {

@@ -66,9 +66,11 @@ export class Ingest {
    *   0 bpm, a commissioning tick), which listeners add to the signal's
    *   `writes`; plain telemetry is acked at once.
    */
-  accept(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number): Promise<unknown> | undefined {
+  accept(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number, admitted = false): Promise<unknown> | undefined {
     // The device lookup only under overload: in normal running this costs nothing per message.
-    if (channel === 'telemetry' && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
+    // Telemetry the broker's scheduler admitted to its bounded queue is not shed again: that queue
+    // is already the overload budget (hub/broker/uplink-scheduler.ts).
+    if (channel === 'telemetry' && !admitted && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
       this.touch(deviceId, receivedAt);
       return undefined;
     }

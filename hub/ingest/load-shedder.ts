@@ -5,8 +5,8 @@
  * counts as a sign of life, but is not parsed, validated or run through the
  * rules — until utilisation falls below LEAVE. Events (SOS, fall, smoke, gas…)
  * are never shed, and neither is telemetry that may carry an alarm
- * (`mayCarryAlarm`): every gas alarm reading (LEL) and a bracelet reading of
- * 0 bpm. The broker's scheduler sheds too, as telemetry arrives, once its
+ * (`mayCarryAlarm`): every gas alarm reading with an LEL and a bracelet
+ * reading of 0 bpm. The broker's scheduler sheds too, as telemetry arrives, once its
  * queue is full (hub/broker/uplink-scheduler.ts); both count here.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -29,6 +29,7 @@ export function eventLoopSampler(): UtilisationSampler {
 }
 
 const HEART_RATE = Buffer.from('"heartRate"', 'latin1');
+const LEL = Buffer.from('"lel"', 'latin1');
 const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 const isDigitOrDot = (byte: number | undefined): boolean => byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || byte === 0x2e);
 
@@ -53,11 +54,14 @@ function zeroHeartRate(payload: Buffer): boolean {
 
 /**
  * Telemetry that may be an alarm and is never shed: anything of a device
- * whose kind is unknown here, every gas alarm reading (its LEL may be an
- * alarm) and a bracelet reading of 0 bpm.
+ * whose kind is unknown here, every gas alarm reading that has an `lel` (it
+ * may be an alarm) and a bracelet reading of 0 bpm.
  */
 export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer): boolean {
-  if (deviceKind === undefined || deviceKind === 'gas_alarm') return true;
+  if (deviceKind === undefined) return true;
+  // The gas rule reads `lel` (and counts readings in a row at the warning level): a gas alarm's
+  // telemetry without one cannot raise or build up to a gas alert.
+  if (deviceKind === 'gas_alarm') return payload.includes(LEL);
   return deviceKind === 'bracelet' && zeroHeartRate(payload);
 }
 
