@@ -62,7 +62,7 @@ export interface SchedulerOptions {
   maxQueued: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 2, drainBudgetMs: 4, connectionBacklog: 64, maxQueued: 1024 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 1, drainBudgetMs: 1, connectionBacklog: 64, maxQueued: 512 };
 
 interface Queued {
   sink: UplinkSink;
