@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { measureStorm, type StormPlan } from './c-storm.js';
 import { runMqttload, writeCredentials, type CLatency, type CReport, type CRunPlan } from './c-generator.js';
 import type { StepPlan, StepResult, TargetResult } from './measure.js';
+import { stageTimings } from './hub-metrics.js';
 import { AlarmObserver } from './observer.js';
 import { mib, rssKiB, syscalls, totalCpuSeconds } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
@@ -141,8 +142,11 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
     const held = idle.report.connections.up_at_end;
     const steps: TargetResult['steps'] = [];
     for (const step of options.steps) {
+      const before = await target.metricsText?.();
       const run = await runWindowed(target, observer, options.binary, { ...base, rate: step.rate, alarmRate: step.alarmRate, warmupS: step.warmupS, durationS: step.durationS }, options.onProgress);
-      steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered) });
+      const after = await target.metricsText?.();
+      const hubTimings = before !== undefined && after !== undefined ? { hubTimings: stageTimings(before, after) } : {};
+      steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered), ...hubTimings });
     }
     const storm = options.storm && (await measureStorm(target, dir, { ...options.storm, binary: options.binary, workers: options.workers, onProgress: options.onProgress }));
     const c = idle.report.connections;

@@ -5,6 +5,7 @@
  * and memory.
  */
 import type { StormResult } from './c-storm.js';
+import type { StageTimings } from './hub-metrics.js';
 import { performance } from 'node:perf_hooks';
 import { wallClock } from '../simulators/load/device-pool.js';
 import type { LoadEndpoint } from '../simulators/load/load-client.js';
@@ -30,6 +31,8 @@ export interface StepResult {
   processedRate: number;
   /** The hub only: telemetry acknowledged but shed (kept as a sign of life) per second, in the measured window. */
   shedRate?: number;
+  /** The hub only: where its alarms' time went inside it, and its read phases, over the whole step (bench/hub-metrics.ts). */
+  hubTimings?: StageTimings;
   heldBackByGenerator: number;
   alarmsSent: number;
   alarmsSeen: number;

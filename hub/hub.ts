@@ -264,6 +264,7 @@ export class Hub {
       access: this.ops.access(devicePolicy(this.registry)),
       onDeviceMessage: uplink,
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      timings: this.ops.uplinkTimings(),
       // Routine telemetry past the scheduler queue's bound is acknowledged and shed as it arrives (uplink-scheduler.ts).
       telemetry: {
         routine: (deviceId, payload) => this.ingest.routine(deviceId, payload),

@@ -28,6 +28,8 @@ export interface Target {
    * under overload, hub/ingest/load-shedder.ts): acknowledged is not processed for those.
    */
   shedTelemetry?(): Promise<number>;
+  /** The hub's /metrics text (its alarm stage and read-phase histograms: bench/hub-metrics.ts). */
+  metricsText?(): Promise<string>;
   stop(): Promise<void>;
 }
 

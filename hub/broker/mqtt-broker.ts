@@ -22,7 +22,7 @@ import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './gu
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { withoutPacketNumberCache } from './packet-number-cache.js';
 import { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions, type TelemetryTriage } from './uplink-scheduler.js';
+import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions, type TelemetryTriage, type UplinkTimings } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
@@ -91,6 +91,8 @@ export interface MqttBrokerDeps {
   scheduler?: Partial<SchedulerOptions>;
   /** Which telemetry may be shed as it arrives once the scheduler's queue is full; none without it. */
   telemetry?: TelemetryTriage;
+  /** Where alarms' time goes, and read-phase lengths (for /metrics). */
+  timings?: UplinkTimings;
 }
 
 export interface BrokerStats {
@@ -196,7 +198,7 @@ export class MqttBroker {
    * uplink PUBLISH packets to the alarms-first scheduler instead of Aedes.
    */
   private onAuthenticated(aedes: Aedes, policy: AccessPolicy, publishLimiter: RateLimiter): void {
-    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler }, this.deps.telemetry);
+    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler }, { triage: this.deps.telemetry, timings: this.deps.timings });
     this.scheduler = scheduler;
     const route: UplinkRoute = { scheduler, admit: (deviceId) => publishLimiter.take(deviceId), keepAlive: refreshKeepalive };
     aedes.on('connackSent', (packet, client) => {

@@ -51,6 +51,19 @@ export interface TelemetryTriage {
   shed(deviceId: string, payload: Buffer): void;
 }
 
+/**
+ * Where an alarm's time goes inside the hub, and how long the hub reads
+ * device sockets at a stretch (/metrics; docs/PERFORMANCE.md, issue 14 third
+ * pass). The time an alarm waits in the kernel before the hub reads it is
+ * not seen here: it is the generator's PUBACK latency less these.
+ */
+export interface UplinkTimings {
+  /** An event: ms from its packet being read to ingest returning (rules, journal append), then to its PUBACK (journal durable). */
+  event(ingestMs: number, durableMs: number): void;
+  /** One event-loop turn's reading: ms from its first device message to the end of the poll phase. */
+  readPhase(ms: number): void;
+}
+
 export interface SchedulerOptions {
   /** Telemetry run at once per event-loop turn, in ms of CPU, before it queues. */
   turnBudgetMs: number;
@@ -78,11 +91,13 @@ export class UplinkScheduler {
   private spentThisTurn = 0;
   private turnResetScheduled = false;
   private drainScheduled = false;
+  /** When this turn's first device message came; undefined: none yet. */
+  private readPhaseStart: number | undefined;
 
   constructor(
     private readonly handle: UplinkHandler,
     private readonly options: SchedulerOptions,
-    private readonly triage?: TelemetryTriage,
+    private readonly extras: { triage?: TelemetryTriage | undefined; timings?: UplinkTimings | undefined } = {},
   ) {}
 
   /** Telemetry messages waiting now. */
@@ -91,8 +106,11 @@ export class UplinkScheduler {
   }
 
   submit(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    const timings = this.extras.timings;
+    if (timings) this.timeReadPhase(timings);
     if (message.channel !== 'telemetry') {
       this.stats.immediate++;
+      if (timings && message.channel === 'event') return this.runTimed(timings, sink, deviceId, message);
       this.run(sink, deviceId, message.channel, message.payload, message.packetId);
       return;
     }
@@ -103,9 +121,10 @@ export class UplinkScheduler {
       this.spend(performance.now() - started);
       return;
     }
-    if (this.waiting >= this.options.maxQueued && this.triage) {
+    const triage = this.extras.triage;
+    if (this.waiting >= this.options.maxQueued && triage) {
       try {
-        if (this.triage.routine(deviceId, message.payload)) return this.shed(sink, deviceId, message);
+        if (triage.routine(deviceId, message.payload)) return this.shed(sink, deviceId, message);
       } catch (err) {
         return sink.fail(err);
       }
@@ -116,7 +135,7 @@ export class UplinkScheduler {
   /** Routine telemetry over the queue's bound: acknowledged now, only a sign of life kept. */
   private shed(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
     this.stats.shed++;
-    this.triage!.shed(deviceId, message.payload);
+    this.extras.triage!.shed(deviceId, message.payload);
     if (message.packetId !== 0) sink.ack(message.packetId);
   }
 
@@ -148,6 +167,35 @@ export class UplinkScheduler {
       () => packetId !== 0 && sink.ack(packetId),
       (err: unknown) => sink.fail(err),
     );
+  }
+
+  /** An event, timed: ingest is synchronous, so the first stage ends when `handle` returns. */
+  private runTimed(timings: UplinkTimings, sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    const read = performance.now();
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = this.handle(deviceId, 'event', message.payload);
+    } catch (err) {
+      sink.fail(err);
+      return;
+    }
+    const ingested = performance.now();
+    const acked = () => {
+      timings.event(ingested - read, performance.now() - ingested);
+      if (message.packetId !== 0) sink.ack(message.packetId);
+    };
+    if (pending) pending.then(acked, (err: unknown) => sink.fail(err));
+    else acked();
+  }
+
+  /** Opens this turn's read phase at its first message; it ends at the check phase that follows the poll. */
+  private timeReadPhase(timings: UplinkTimings): void {
+    if (this.readPhaseStart !== undefined) return;
+    this.readPhaseStart = performance.now();
+    setImmediate(() => {
+      timings.readPhase(performance.now() - this.readPhaseStart!);
+      this.readPhaseStart = undefined;
+    });
   }
 
   private spend(ms: number): void {
