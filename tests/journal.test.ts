@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal, type JournalEntry, type JournalOptions, verifyJournal } from '../hub/storage/journal.js';
+import { DurableAppend } from '../hub/storage/durable-append.js';
+import { execFileSync } from 'node:child_process';
 
 let dir: string;
 let journals: Journal[];
@@ -256,6 +258,77 @@ describe('durable writes', () => {
     await again.append('test.event', { i: 2 }).durable;
     expect((await openFlags(file))! & constants.O_DSYNC).toBe(constants.O_DSYNC);
     expect(await lines('2024-01.jsonl')).toHaveLength(2);
+  });
+});
+
+describe('the writer thread (durable-append.ts)', () => {
+  const appends: DurableAppend[] = [];
+  afterEach(async () => {
+    await Promise.all(appends.splice(0).map((a) => a.close()));
+  });
+  const writerThread = (waitMs: number) => {
+    const append = new DurableAppend(waitMs);
+    appends.push(append);
+    return append;
+  };
+  /** Whether `p` settles before the event loop polls again (a setImmediate runs after the poll). */
+  const settlesThisTurn = async (p: Promise<unknown>) => {
+    let settled = false;
+    void p.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    return settled;
+  };
+
+  it('finishes a write before the event loop polls again while the disk answers within the wait', async () => {
+    const file = join(dir, '..', 'dsync.log');
+    const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC, 0o600);
+    try {
+      const append = writerThread(10_000); // a generous wait: the disk's speed is not under test
+      await append.write(handle.fd, Buffer.from('warm-up\n')); // the first write also starts the thread
+      const write = append.write(handle.fd, Buffer.from('line\n'));
+      expect(await settlesThisTurn(write)).toBe(true);
+      expect(await readFile(file, 'utf8')).toBe('warm-up\nline\n');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')('stops waiting after its bound when the write blocks, and finishes when the write does', async () => {
+    // A pipe nobody reads stands in for a stalled disk: a write larger than its buffer blocks.
+    const fifo = join(dir, '..', 'stalled.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = await open(fifo, constants.O_WRONLY);
+    try {
+      const append = writerThread(20);
+      const bytes = Buffer.alloc(1024 * 1024, 0x61);
+      const write = append.write(writer.fd, bytes);
+      expect(await settlesThisTurn(write)).toBe(false); // the loop went on after 20 ms
+      let read = 0;
+      const chunk = Buffer.alloc(64 * 1024);
+      const drained = (async () => {
+        while (read < bytes.length) {
+          const { bytesRead } = await reader.read(chunk, 0, chunk.length).catch(() => ({ bytesRead: 0 }));
+          read += bytesRead;
+          if (bytesRead === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await write;
+      await drained;
+      expect(read).toBe(bytes.length);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('rejects with the error of the write (ENOSPC)', async () => {
+    const full = await open('/dev/full', 'w');
+    try {
+      await expect(writerThread(1_000).write(full.fd, Buffer.from('x\n'))).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      await full.close();
+    }
   });
 });
 

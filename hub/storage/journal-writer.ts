@@ -15,6 +15,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DurableAppend } from './durable-append.js';
 import { fsyncDir } from './journal-files.js';
 import { fileNameForMonth } from './journal-format.js';
 
@@ -41,9 +42,11 @@ interface MonthFile {
 export class MonthlyFileWriter {
   private file: MonthFile | undefined;
 
+  /** `append`: the worker thread that writes, so the loop learns at once a batch is durable; without it, the thread pool writes. */
   constructor(
     private readonly dir: string,
     private readonly openFile: OpenJournalFile,
+    private readonly append?: DurableAppend,
   ) {}
 
   pathFor(month: string): string {
@@ -53,6 +56,11 @@ export class MonthlyFileWriter {
   /** Appends `buf` to the file of `month`; resolves only once it is on disk (O_DSYNC: no separate fdatasync). */
   async write(month: string, buf: Buffer): Promise<void> {
     const file = await this.fileFor(month);
+    if (this.append) {
+      await this.append.write(file.handle.fd, buf);
+      file.size += buf.length;
+      return;
+    }
     // One write call; the loop only matters if the kernel accepts part of it.
     for (let off = 0; off < buf.length; ) {
       const { bytesWritten } = await file.handle.write(buf, off, buf.length - off);
