@@ -68,8 +68,8 @@ export class Ingest {
    */
   accept(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number, admitted = false): Promise<unknown> | undefined {
     // The device lookup only under overload: in normal running this costs nothing per message.
-    // Telemetry the broker's scheduler admitted to its bounded queue is not shed again: that queue
-    // is already the overload budget (hub/broker/uplink-scheduler.ts).
+    // Telemetry the broker's scheduler admitted within its budgets is not shed here: that scheduler
+    // is the overload authority for what the hub reads itself (hub/broker/uplink-scheduler.ts).
     if (channel === 'telemetry' && !admitted && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
       this.touch(deviceId, receivedAt);
       return undefined;

@@ -19,8 +19,8 @@ import type { UplinkChannel } from '../../devices/topics.js';
 import type { DeviceMessageKey } from '../storage/ports.js';
 
 /**
- * The one entry for device messages. `admitted`: the broker's scheduler queued this telemetry
- * within its budget (hub/broker/uplink-scheduler.ts), so ingest processes it in full instead of
+ * The one entry for device messages. `admitted`: the broker's scheduler ran this telemetry
+ * within its budgets (hub/broker/uplink-scheduler.ts), so ingest processes it in full instead of
  * shedding it under load; every wrapper passes it on.
  */
 export type DeviceMessageHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer, admitted?: boolean) => Promise<unknown> | undefined;
