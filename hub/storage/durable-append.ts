@@ -64,6 +64,14 @@ export class DurableAppend {
   /** `waitMs`: how long the event loop may wait for the disk before it lets the write finish in the background. */
   constructor(private readonly waitMs: number) {}
 
+  /**
+   * Starts the thread (about 9 MiB: a Node environment of its own), so the first write does not
+   * wait for it to boot; the journal calls it from open(). Idempotent.
+   */
+  prepare(): void {
+    this.start();
+  }
+
   /** Appends `bytes` to the O_DSYNC file `fd`; resolves once they are on disk. */
   write(fd: number, bytes: Buffer): Promise<void> {
     if (this.pending) return Promise.reject(new Error('durable append: a write is already in flight'));

@@ -66,7 +66,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
     super(options.now ?? Date.now, options.onError);
     this.dir = options.dir;
     this.onWarning = options.onWarning;
-    // The writer thread starts with the first write, not here (constructors do no I/O).
+    // The writer thread starts in open(), not here (constructors do no I/O).
     this.writerThread = options.openFile ? undefined : new DurableAppend(DURABLE_WAIT_MS);
     this.writer = new MonthlyFileWriter(options.dir, options.openFile ?? defaultOpenJournalFile, this.writerThread);
   }
@@ -106,6 +106,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
       this._durableN = replay.lastN; // replay fdatasync'd the newest file
       this.nextPrev = replay.lastHash;
       this.lastMonth = replay.lastMonth;
+      this.writerThread?.prepare();
       if (this.state === 'opening') this.state = 'open'; // unless close() was called meanwhile
       return replay.count;
     } catch (err) {
