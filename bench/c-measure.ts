@@ -41,33 +41,6 @@ interface Window {
   writes: number;
   rssMaxKiB: number;
   rssMinKiB: number;
-  /** Telemetry the hub shed (acknowledged, kept only as a sign of life); hub targets only. */
-  shed?: number;
-}
-
-/**
- * The hub's shed count read at every progress line (asynchronously: an HTTP request), summed
- * over the lines of the measured window once the run is over.
- */
-function shedSampler(target: Target): { sample(measured: boolean): void; inWindow(): Promise<number | undefined> } {
-  const read = target.shedTelemetry?.bind(target);
-  const samples: { measured: boolean; count: Promise<number | undefined> }[] = [];
-  const sample = (measured: boolean) => samples.push({ measured, count: read ? read().catch(() => undefined) : Promise.resolve(undefined) });
-  sample(false);
-  return {
-    sample,
-    async inWindow() {
-      const counts = await Promise.all(samples.map((s) => s.count));
-      let sum = 0;
-      for (let i = 1; i < samples.length; i++) {
-        if (!samples[i]!.measured) continue;
-        const [before, after] = [counts[i - 1], counts[i]];
-        if (before === undefined || after === undefined) return undefined;
-        sum += after - before;
-      }
-      return sum;
-    },
-  };
 }
 
 /** Runs the generator once and sums the target's figures over the lines of its measured window. */
@@ -75,9 +48,7 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
   const cpu = () => totalCpuSeconds(target.workPids);
   const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssMaxKiB: 0, rssMinKiB: Infinity };
   let last = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
-  const shed = shedSampler(target);
   const report = await runMqttload(binary, plan, (phase, line) => {
-    shed.sample(phase === 'measure');
     const now = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
     const rss = rssKiB(target.brokerPid);
     // A progress line covers the second before it: it counts when that second was a measured one.
@@ -93,15 +64,21 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
     last = now;
     say(`${target.name}: ${line.slice(0, 160)}`);
   });
-  const shedInWindow = await shed.inWindow();
-  return { report, window: { ...window, ...(shedInWindow === undefined ? {} : { shed: shedInWindow }) } };
+  return { report, window };
 }
 
-function stepResult(step: StepPlan, report: CReport, window: Window, countsDelivered: boolean): StepResult {
+/**
+ * `shedInRun`: telemetry the hub shed over the whole generator run, read before and after it
+ * (while the hub is idle: a read during an overloaded step is answered seconds late). The
+ * window's share of it is taken as the window's share of the run's acknowledgements.
+ */
+function stepResult(step: StepPlan, report: CReport, window: Window, countsDelivered: boolean, shedInRun: number | undefined): StepResult {
   const t = report.telemetry;
   const a = report.alarms;
-  const ackedRate = (t.acks_in_window + a.acks_in_window) / report.window_s;
-  const shedRate = window.shed === undefined || window.seconds === 0 ? undefined : window.shed / window.seconds;
+  const ackedInWindow = t.acks_in_window + a.acks_in_window;
+  const ackedRate = ackedInWindow / report.window_s;
+  const ackedInRun = t.acked_all_phases + a.acked_all_phases;
+  const shedRate = shedInRun === undefined || ackedInRun === 0 ? undefined : (shedInRun * (ackedInWindow / ackedInRun)) / report.window_s;
   const handled = countsDelivered && window.seconds > 0 ? window.delivered / window.seconds : ackedRate;
   const processed = handled - (shedRate ?? 0);
   const messages = handled * window.seconds;
@@ -143,10 +120,13 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
     const steps: TargetResult['steps'] = [];
     for (const step of options.steps) {
       const before = await target.metricsText?.();
+      const shedBefore = await target.shedTelemetry?.();
       const run = await runWindowed(target, observer, options.binary, { ...base, rate: step.rate, alarmRate: step.alarmRate, warmupS: step.warmupS, durationS: step.durationS }, options.onProgress);
       const after = await target.metricsText?.();
+      const shedAfter = await target.shedTelemetry?.();
+      const shed = shedBefore === undefined || shedAfter === undefined ? undefined : shedAfter - shedBefore;
       const hubTimings = before !== undefined && after !== undefined ? { hubTimings: stageTimings(before, after) } : {};
-      steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered), ...hubTimings });
+      steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered, shed), ...hubTimings });
     }
     const storm = options.storm && (await measureStorm(target, dir, { ...options.storm, binary: options.binary, workers: options.workers, onProgress: options.onProgress }));
     const c = idle.report.connections;
