@@ -265,6 +265,7 @@ export class Hub {
       onDeviceMessage: uplink,
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
       timings: this.ops.uplinkTimings(),
+      ...(this.journal.noticeDurable ? { onChunk: this.journal.noticeDurable.bind(this.journal) } : {}),
       // Routine telemetry past the scheduler queue's bound is acknowledged and shed as it arrives (uplink-scheduler.ts).
       telemetry: {
         routine: (deviceId, payload) => this.ingest.routine(deviceId, payload),

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFile, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -316,6 +316,38 @@ describe('the writer thread (durable-append.ts)', () => {
       await write;
       await drained;
       expect(read).toBe(bytes.length);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')('completes a write that finished after the wait at the next poll, before the event loop hears of it', async () => {
+    const fifo = join(dir, '..', 'late.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = await open(fifo, constants.O_WRONLY);
+    try {
+      const append = writerThread(10);
+      const bytes = Buffer.alloc(1024 * 1024, 0x62);
+      let settled = false;
+      void append.write(writer.fd, bytes).then(() => (settled = true));
+      // Without yielding to the event loop (so the worker's message cannot be handled): drain the
+      // pipe, then poll until the writer thread has flagged the write done.
+      const chunk = Buffer.alloc(64 * 1024);
+      const deadline = performance.now() + 10_000;
+      for (let read = 0; read < bytes.length && performance.now() < deadline; ) {
+        try {
+          read += readSync(reader.fd, chunk, 0, chunk.length, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        }
+      }
+      while (!settled && performance.now() < deadline) {
+        append.poll();
+        await Promise.resolve();
+      }
+      expect(settled).toBe(true);
     } finally {
       await writer.close();
       await reader.close();

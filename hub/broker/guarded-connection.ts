@@ -27,6 +27,8 @@ export interface ConnectionPolicy {
   maxQueuedBytes: number;
   onOverflow(connection: GuardedConnection, queuedBytes: number): void;
   onViolation(connection: GuardedConnection, violation: GuardViolation): void;
+  /** Called on every chunk read, before it is handled (the journal notices a finished write: hub.ts). */
+  onChunk?: (() => void) | undefined;
 }
 
 /** Where an authenticated device's uplink messages go instead of Aedes; one per broker. */
@@ -97,6 +99,7 @@ export class GuardedConnection extends Duplex implements UplinkSink {
 
   /** One chunk read from the socket. */
   receive(chunk: Buffer): void {
+    this.policy.onChunk?.();
     const violation = this.guard.feed(chunk);
     if (violation) {
       this.policy.onViolation(this, violation);

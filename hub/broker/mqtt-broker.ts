@@ -93,6 +93,12 @@ export interface MqttBrokerDeps {
   telemetry?: TelemetryTriage;
   /** Where alarms' time goes, and read-phase lengths (for /metrics). */
   timings?: UplinkTimings;
+  /**
+   * Called on every chunk read from any connection. The journal completes a write its writer
+   * thread has finished (hub/storage/durable-append.ts): under load the event loop reads
+   * sockets for a long time before it polls again, and alarm PUBACKs would wait for that.
+   */
+  onChunk?: () => void;
 }
 
 export interface BrokerStats {
@@ -215,6 +221,7 @@ export class MqttBroker {
       maxQueuedBytes: Math.max(256 * 1024, 16 * settings.maxPacketBytes),
       onOverflow: (connection, queuedBytes) => this.onSlowConsumer(connection.remoteAddress ?? 'unknown', queuedBytes, auditThrottle),
       onViolation: (connection, violation) => this.onViolation(connection.remoteAddress ?? 'unknown', violation, auditThrottle),
+      onChunk: this.deps.onChunk,
     };
   }
 

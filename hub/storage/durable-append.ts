@@ -14,10 +14,13 @@
  * memory. The main thread waits on that flag (Atomics.wait) for at most
  * `waitMs`: on a healthy disk the write is done well within it, and the batch
  * — with the PUBACKs waiting on it — completes in the same turn. On a slow or
- * stalled disk the main thread stops waiting after `waitMs` and the batch
- * completes when the worker's message arrives, as any thread-pool write
- * would: a stalled disk never stalls the event loop for more than `waitMs`,
- * so /health, the pipeline heartbeat and telemetry go on (DESIGN.md §8).
+ * stalled disk (or a writer thread waiting for a core) the main thread stops
+ * waiting after `waitMs`; the batch then completes at the next `poll()` that
+ * finds the flag set — the broker calls it on every socket read, so under
+ * load that is microseconds later — or when the worker's message arrives,
+ * whichever comes first. A stalled disk never stalls the event loop for more
+ * than `waitMs`, so /health, the pipeline heartbeat and telemetry go on
+ * (DESIGN.md §8).
  *
  * One write in flight at a time (the journal's group commit guarantees it);
  * the worker writes to the descriptor the main thread opened and keeps
@@ -83,6 +86,18 @@ export class DurableAppend {
     return new Promise((resolve, reject) => (this.pending = { seq, resolve, reject }));
   }
 
+  /**
+   * Completes a write that finished after the main thread stopped waiting, without waiting for
+   * the worker's message: one Atomics.load while a write is pending, nothing otherwise. A failed
+   * write is left to the message, which carries the reason.
+   */
+  poll(): void {
+    const pending = this.pending;
+    if (!pending || Atomics.load(this.done, 0) !== pending.seq || Atomics.load(this.done, 1) !== 0) return;
+    this.pending = undefined;
+    pending.resolve();
+  }
+
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
@@ -104,7 +119,7 @@ export class DurableAppend {
 
   private settle({ seq, error }: Outcome): void {
     const pending = this.pending;
-    if (!pending || pending.seq !== seq) return; // finished while the main thread waited: already resolved
+    if (!pending || pending.seq !== seq) return; // already completed: while the main thread waited, or by poll()
     this.pending = undefined;
     if (!error) return pending.resolve();
     pending.reject(Object.assign(new Error(error.message), error.code ? { code: error.code } : {}));

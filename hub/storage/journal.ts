@@ -45,7 +45,7 @@ export interface JournalOptions {
 }
 
 /** How long the event loop waits for the writer thread before a write finishes in the background (durable-append.ts). */
-const DURABLE_WAIT_MS = 5;
+const DURABLE_WAIT_MS = 2;
 
 /** Lines of one month that are flushed together. All share one promise. */
 interface Batch extends QueuedBatch {
@@ -80,6 +80,10 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
   get lastError(): string | undefined {
     return this.failure?.message;
   }
+  noticeDurable(): void {
+    this.writerThread?.poll();
+  }
+
   /** Files have one writer by construction (the data dir): no epochs. */
   get leaderEpoch(): undefined {
     return undefined;
