@@ -7,7 +7,7 @@
  * journal-store.test.ts, run against files and PostgreSQL alike.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { constants, existsSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -293,13 +293,25 @@ describe('the writer thread (durable-append.ts)', () => {
     }
   });
 
-  it.skipIf(process.platform !== 'linux')('stops waiting after its bound when the write blocks, and finishes when the write does', async () => {
-    // A pipe nobody reads stands in for a stalled disk: a write larger than its buffer blocks.
+  /**
+   * A pipe nobody reads yet stands in for a stalled disk: a write larger than its buffer (64 KiB)
+   * blocks until the test reads. `reader` does not block (O_NONBLOCK).
+   */
+  async function withStalledPipe(test: (reader: FileHandle, writer: FileHandle) => Promise<void>): Promise<void> {
     const fifo = join(dir, '..', 'stalled.fifo');
     execFileSync('mkfifo', [fifo]);
     const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writer = await open(fifo, constants.O_WRONLY);
     try {
+      await test(reader, writer);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  }
+
+  it.skipIf(process.platform !== 'linux')('stops waiting after its bound when the write blocks, and finishes when the write does', () =>
+    withStalledPipe(async (reader, writer) => {
       const append = writerThread(20);
       const bytes = Buffer.alloc(1024 * 1024, 0x61);
       const write = append.write(writer.fd, bytes);
@@ -316,18 +328,10 @@ describe('the writer thread (durable-append.ts)', () => {
       await write;
       await drained;
       expect(read).toBe(bytes.length);
-    } finally {
-      await writer.close();
-      await reader.close();
-    }
-  });
+    }));
 
-  it.skipIf(process.platform !== 'linux')('completes a write that finished after the wait at the next poll, before the event loop hears of it', async () => {
-    const fifo = join(dir, '..', 'late.fifo');
-    execFileSync('mkfifo', [fifo]);
-    const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writer = await open(fifo, constants.O_WRONLY);
-    try {
+  it.skipIf(process.platform !== 'linux')('completes a write that finished after the wait at the next poll, before the event loop hears of it', () =>
+    withStalledPipe(async (reader, writer) => {
       const append = writerThread(10);
       const bytes = Buffer.alloc(1024 * 1024, 0x62);
       let settled = false;
@@ -348,11 +352,7 @@ describe('the writer thread (durable-append.ts)', () => {
         await Promise.resolve();
       }
       expect(settled).toBe(true);
-    } finally {
-      await writer.close();
-      await reader.close();
-    }
-  });
+    }));
 
   it.skipIf(!existsSync('/dev/full'))('rejects with the error of the write (ENOSPC)', async () => {
     const full = await open('/dev/full', 'w');
