@@ -79,6 +79,8 @@ export interface CKindFigures {
   outstanding: number;
   ack_rate: number;
   acks_in_window: number;
+  /** Acknowledgements in every phase of the run (ramp, warm-up, measured window, drain). */
+  acked_all_phases: number;
   stalls_inflight: number;
   stalls_socket: number;
   latency_us: CLatency;

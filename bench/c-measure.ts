@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { measureStorm, type StormPlan } from './c-storm.js';
 import { runMqttload, writeCredentials, type CLatency, type CReport, type CRunPlan } from './c-generator.js';
 import type { StepPlan, StepResult, TargetResult } from './measure.js';
+import { stageTimings } from './hub-metrics.js';
 import { AlarmObserver } from './observer.js';
 import { mib, rssKiB, syscalls, totalCpuSeconds } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
@@ -66,17 +67,27 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
   return { report, window };
 }
 
-function stepResult(step: StepPlan, report: CReport, window: Window, countsDelivered: boolean): StepResult {
+/**
+ * `shedInRun`: telemetry the hub shed over the whole generator run, read before and after it
+ * (while the hub is idle: a read during an overloaded step is answered seconds late). The
+ * window's share of it is taken as the window's share of the run's acknowledgements.
+ */
+function stepResult(step: StepPlan, report: CReport, window: Window, countsDelivered: boolean, shedInRun: number | undefined): StepResult {
   const t = report.telemetry;
   const a = report.alarms;
-  const ackedRate = (t.acks_in_window + a.acks_in_window) / report.window_s;
-  const processed = countsDelivered && window.seconds > 0 ? window.delivered / window.seconds : ackedRate;
-  const messages = processed * window.seconds;
+  const ackedInWindow = t.acks_in_window + a.acks_in_window;
+  const ackedRate = ackedInWindow / report.window_s;
+  const ackedInRun = t.acked_all_phases + a.acked_all_phases;
+  const shedRate = shedInRun === undefined || ackedInRun === 0 ? undefined : (shedInRun * (ackedInWindow / ackedInRun)) / report.window_s;
+  const handled = countsDelivered && window.seconds > 0 ? window.delivered / window.seconds : ackedRate;
+  const processed = handled - (shedRate ?? 0);
+  const messages = handled * window.seconds;
   const perMsg = (n: number) => (messages > 0 ? Math.round((n / messages) * 100) / 100 : NaN);
   return {
     offeredRate: Math.round((t.offered + a.offered) / report.window_s),
     ackedRate: Math.round(ackedRate),
     processedRate: Math.round(processed),
+    ...(shedRate === undefined ? {} : { shedRate: Math.round(shedRate) }),
     heldBackByGenerator: t.stalls_inflight + t.stalls_socket + a.stalls_inflight + a.stalls_socket,
     stalled: t.stalls_inflight + a.stalls_inflight,
     alarmsSent: a.sent,
@@ -108,8 +119,14 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
     const held = idle.report.connections.up_at_end;
     const steps: TargetResult['steps'] = [];
     for (const step of options.steps) {
+      const before = await target.metricsText?.();
+      const shedBefore = await target.shedTelemetry?.();
       const run = await runWindowed(target, observer, options.binary, { ...base, rate: step.rate, alarmRate: step.alarmRate, warmupS: step.warmupS, durationS: step.durationS }, options.onProgress);
-      steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered) });
+      const after = await target.metricsText?.();
+      const shedAfter = await target.shedTelemetry?.();
+      const shed = shedBefore === undefined || shedAfter === undefined ? undefined : shedAfter - shedBefore;
+      const hubTimings = before !== undefined && after !== undefined ? { hubTimings: stageTimings(before, after) } : {};
+      steps.push({ ...step, ...stepResult(step, run.report, run.window, target.countsDelivered, shed), ...hubTimings });
     }
     const storm = options.storm && (await measureStorm(target, dir, { ...options.storm, binary: options.binary, workers: options.workers, onProgress: options.onProgress }));
     const c = idle.report.connections;

@@ -5,6 +5,7 @@
  * and memory.
  */
 import type { StormResult } from './c-storm.js';
+import type { StageTimings } from './hub-metrics.js';
 import { performance } from 'node:perf_hooks';
 import { wallClock } from '../simulators/load/device-pool.js';
 import type { LoadEndpoint } from '../simulators/load/load-client.js';
@@ -26,8 +27,12 @@ export interface StepResult {
   offeredRate: number;
   /** Publishes the target acknowledged per second (QoS 1 PUBACK). */
   ackedRate: number;
-  /** Messages the target's subscriber processed per second; for the hub the PUBACK already follows processing. */
+  /** Messages the target's subscriber processed per second; for the hub those it acknowledged less those it shed. */
   processedRate: number;
+  /** The hub only: telemetry acknowledged but shed (kept as a sign of life) per second, in the measured window. */
+  shedRate?: number;
+  /** The hub only: where its alarms' time went inside it, and its read phases, over the whole step (bench/hub-metrics.ts). */
+  hubTimings?: StageTimings;
   heldBackByGenerator: number;
   alarmsSent: number;
   alarmsSeen: number;
@@ -38,7 +43,7 @@ export interface StepResult {
   /** C generator only: messages it could not send because 16 were in flight on the connection (the target was slow to PUBACK). */
   stalled?: number;
   cpuPct: number;
-  /** The target's CPU time per processed message: less blurred by other load on the machine than latency is. */
+  /** The target's CPU time per message it handled (acknowledged, for the hub shed ones included): less blurred by other load on the machine than latency is. */
   cpuUsPerMsg: number;
   /** Read / write system calls of the broker process per processed message. */
   syscallsPerMsg: { reads: number; writes: number };

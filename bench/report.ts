@@ -58,11 +58,16 @@ export function table(results: readonly TargetResult[]): string {
     const at = (r: TargetResult) => stepAt(r, rate);
     row(`@ ${fmt(rate)} msg/s offered: sent (msg/s)`, (r) => fmt(at(r)?.offeredRate));
     row(`  processed (msg/s)`, (r) => fmt(at(r)?.processedRate));
+    row(`  shed: acknowledged, kept as sign of life (msg/s)`, (r) => fmt(at(r)?.shedRate));
     row(`  alarm → operator p50/p95/p99/max (ms)`, (r) => (at(r) ? lat(at(r)!) : '—'));
     row(`  alarms seen / sent`, (r) => (at(r) ? `${at(r)!.alarmsSeen} / ${at(r)!.alarmsSent}` : '—'));
     row(`  telemetry PUBACK p50/p99 (ms)`, (r) => (at(r)?.telemetryPubackMs ? `${fmt(at(r)!.telemetryPubackMs!.p50, 1)} / ${fmt(at(r)!.telemetryPubackMs!.p99, 1)}` : '—'));
     row(`  sends held back (16 in flight)`, (r) => fmt(at(r)?.stalled));
     row(`  alarm PUBACK p50/p99 (ms)`, (r) => (at(r)?.alarmPubackMs ? `${fmt(at(r)!.alarmPubackMs!.p50, 1)} / ${fmt(at(r)!.alarmPubackMs!.p99, 1)}` : '—'));
+    const stage = (p: { p50: number; p99: number } | null | undefined) => (p ? `${fmt(p.p50, 1)} / ${fmt(p.p99, 1)}` : '—');
+    row(`    in the hub: read → ingest done p50/p99 (ms)`, (r) => stage(at(r)?.hubTimings?.ingestMs));
+    row(`    in the hub: ingest → durable, PUBACK (ms)`, (r) => stage(at(r)?.hubTimings?.durableMs));
+    row(`  read phase per event-loop turn p50/p99 (ms)`, (r) => stage(at(r)?.hubTimings?.readPhaseMs));
     row(`  CPU target / generator (% of a core)`, (r) => (at(r) ? `${at(r)!.cpuPct} / ${at(r)!.generatorCpuPct}` : '—'));
     row(`  target CPU per message (µs)`, (r) => fmt(at(r)?.cpuUsPerMsg, 1));
     row(`  syscalls per message (read / write)`, (r) => (at(r) ? `${fmt(at(r)!.syscallsPerMsg.reads, 2)} / ${fmt(at(r)!.syscallsPerMsg.writes, 2)}` : '—'));

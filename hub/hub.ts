@@ -19,6 +19,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { SessionStore } from './auth/sessions.js';
 import { devicePolicy } from './broker/access-policy.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
+import type { SchedulerOptions } from './broker/uplink-scheduler.js';
 import { ClusterNode } from './cluster/cluster-node.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
@@ -78,6 +79,8 @@ export interface HubOptions {
   journalFileOpener?: OpenJournalFile;
   /** Tests only: the event-loop utilisation the load shedder sees. */
   loadSampler?: UtilisationSampler;
+  /** Tests only: the alarms-first scheduler's budgets and bounds (hub/broker/uplink-scheduler.ts). */
+  scheduler?: Partial<SchedulerOptions>;
   /** A cluster node now leads (hub/main.ts prints it, with a generated admin password). */
   onLeading?: (info: { generatedAdminPassword: string | undefined }) => void;
   /** The node cannot go on (leadership lost, its pipeline failed to start): hub/main.ts exits so the supervisor restarts it. */
@@ -218,7 +221,7 @@ export class Hub {
         isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
         onDuplicate: () => this.ingest.dropped.duplicate++,
       },
-      (deviceId, channel, payload) => this.ingest.accept(deviceId, channel, payload, clock.now()),
+      (deviceId, channel, payload, admitted) => this.ingest.accept(deviceId, channel, payload, clock.now(), admitted),
     );
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
     this.role =
@@ -260,15 +263,25 @@ export class Hub {
       clusterMetrics: this.role?.election.metricsSource(),
       load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
     });
-    const uplink = this.role?.uplink ?? ingest;
+    // A standby forwards what its devices send to the leader (ClusterRole switches when it leads);
+    // a cluster node stores alarms but acknowledges none while it cannot reach Redis.
+    const routed = this.role?.uplink ?? ingest;
+    const uplink = this.ops.tap(this.cluster?.ackAlarmsOnlyWithRedis(routed) ?? routed);
     this.broker = new MqttBroker({
       settings: config,
       registry: this.registry,
       access: this.ops.access(devicePolicy(this.registry)),
       // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
-      // A standby forwards what its devices send to the leader (ClusterRole switches when it leads).
-      // A cluster node stores alarms but acknowledges none while it cannot reach Redis.
-      onDeviceMessage: this.ops.tap(this.cluster?.ackAlarmsOnlyWithRedis(uplink) ?? uplink),
+      onDeviceMessage: uplink,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      timings: this.ops.uplinkTimings(),
+      ...(this.journal.noticeDurable ? { onChunk: this.journal.noticeDurable.bind(this.journal) } : {}),
+      // Routine telemetry past the scheduler queue's bound is acknowledged and shed as it arrives (uplink-scheduler.ts).
+      telemetry: {
+        routine: (deviceId, payload) => this.ingest.routine(deviceId, payload),
+        // A standby keeps no device state: what it sheds still goes on to the leader (a Redis publish).
+        shed: (deviceId, payload) => (!this.role || this.role.leading ? this.ingest.shed(deviceId, clock.now()) : void uplink(deviceId, 'telemetry', payload)),
+      },
       onConnection: (deviceId, connected) => {
         if (this.ops.isProbe(deviceId)) return;
         // A standby tells the leader (ClusterRole); this node's own pipeline hears it on the bus.

@@ -34,16 +34,23 @@ function spin(ms: number): void {
   while (performance.now() < until);
 }
 
-async function startBroker(scheduler: Partial<SchedulerOptions>, handled: string[]): Promise<AddressInfo> {
+/**
+ * `log` gets `<channel>:<seq>` for each message handled; with `triage`, `shed:<seq>` for each
+ * shed and an event's PUBACK waits for `durable:<seq>` (a journal write on the next turn).
+ */
+async function startBroker(scheduler: Partial<SchedulerOptions>, log: string[], triage?: { routine(payload: string): boolean }): Promise<AddressInfo> {
   const defaults = loadConfig({ env: {} });
+  const seq = (payload: Buffer) => (JSON.parse(payload.toString()) as { seq: number }).seq;
   broker = new MqttBroker({
     settings: { ...defaults, host: '127.0.0.1', mqttPort: 0, publishesPerDevicePerSec: 10_000 },
     registry: { deviceSecretValid: (id, secret) => id === DEVICE && secret === 'right' },
     onDeviceMessage: (_id, channel, payload) => {
       if (channel === 'telemetry') spin(1);
-      handled.push(`${channel}:${JSON.parse(payload.toString()).seq}`);
-      return undefined;
+      log.push(`${channel}:${seq(payload)}`);
+      if (!triage || channel !== 'event') return undefined;
+      return new Promise<void>((resolve) => setImmediate(() => (log.push(`durable:${seq(payload)}`), resolve())));
     },
+    ...(triage ? { telemetry: { routine: (_id, payload) => triage.routine(payload.toString()), shed: (_id, payload) => void log.push(`shed:${seq(payload)}`) } } : {}),
     audit: () => undefined,
     log: silentLogger(),
     scheduler,
@@ -96,6 +103,53 @@ describe('alarms first', () => {
     expect(acks).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(broker!.uplinkStats.heldConnections).toBeGreaterThan(0);
     expect(broker!.uplinkStats.maxQueued).toBeLessThanOrEqual(30);
+  });
+
+  it('with the queue at its bound, acknowledges and sheds new routine telemetry as it arrives; an alarm behind it is still handled and acknowledged once durable', async () => {
+    const log: string[] = [];
+    const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 1_000, maxQueued: 5 }, log, { routine: () => true });
+    const acks = await deviceWithAcks(port);
+    const telemetry = Array.from({ length: 40 }, (_, i) => publish(TELEMETRY, i + 1));
+    client!.socket.write(Buffer.concat([...telemetry, publish(EVENT, 41)]));
+    await waitFor(() => acks.length === 41, 'every PUBACK');
+
+    expect(acks.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    // Five queued and processed in order; the other 35 shed (a sign of life each), none processed.
+    expect(log.filter((l) => l.startsWith('telemetry'))).toEqual([1, 2, 3, 4, 5].map((i) => `telemetry:${i}`));
+    expect(log.filter((l) => l.startsWith('shed'))).toEqual(Array.from({ length: 35 }, (_, i) => `shed:${i + 6}`));
+    // Shed ones were acknowledged as they arrived, before the queued ones were processed.
+    expect(acks.indexOf(40)).toBeLessThan(acks.indexOf(1));
+    // The alarm was handled as it arrived and acknowledged only after its durable write.
+    expect(log.indexOf('event:41')).toBeLessThan(log.indexOf('telemetry:1'));
+    expect(log).toContain('durable:41');
+    expect(broker!.uplinkStats).toMatchObject({ shed: 35, queued: 5, maxQueued: 5, heldConnections: 0 });
+  });
+
+  it('never sheds telemetry the triage does not call routine: it queues past the bound, and each PUBACK follows its handling', async () => {
+    const log: string[] = [];
+    const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 1_000, maxQueued: 2 }, log, { routine: (p) => !p.includes('lel') });
+    client = await connectDevice(port);
+    client.onPacket = (p) => p.cmd === 'puback' && log.push(`ack:${(p as IPubackPacket).messageId}`);
+    const reading = (seq: number) =>
+      mqttPacket.generate({ cmd: 'publish', topic: TELEMETRY, payload: JSON.stringify({ seq, lel: 30 }), qos: 1, retain: false, dup: false, messageId: seq } as Packet);
+    client.socket.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => reading(i + 1))));
+    await waitFor(() => log.filter((l) => l.startsWith('ack')).length === 20, 'every PUBACK');
+
+    expect(log.filter((l) => l.startsWith('shed'))).toEqual([]);
+    for (let seq = 1; seq <= 20; seq++) expect(log.indexOf(`telemetry:${seq}`)).toBeLessThan(log.indexOf(`ack:${seq}`));
+    expect(broker!.uplinkStats).toMatchObject({ shed: 0, queued: 20 });
+  });
+
+  it('holds a connection over its backlog rather than shedding its routine telemetry while the queue has room', async () => {
+    const log: string[] = [];
+    const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 4, maxQueued: 1_000 }, log, { routine: () => true });
+    const acks = await deviceWithAcks(port);
+    client!.socket.write(Buffer.concat([...Array.from({ length: 30 }, (_, i) => publish(TELEMETRY, i + 1)), publish(EVENT, 31)]));
+    await waitFor(() => acks.length === 31, 'every PUBACK');
+    expect(log.filter((l) => l.startsWith('telemetry'))).toEqual(Array.from({ length: 30 }, (_, i) => `telemetry:${i + 1}`));
+    expect(log).toContain('durable:31');
+    expect(broker!.uplinkStats.shed).toBe(0);
+    expect(broker!.uplinkStats.heldConnections).toBeGreaterThan(0);
   });
 
   it('keeps a device that only publishes connected past its keepalive, and still drops a silent one', async () => {

@@ -7,12 +7,14 @@
  * journal-store.test.ts, run against files and PostgreSQL alike.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFile, type FileHandle, mkdtemp, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, existsSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Journal, type JournalEntry, type JournalOptions, verifyJournal } from '../hub/storage/journal.js';
+import { DurableAppend } from '../hub/storage/durable-append.js';
+import { execFileSync } from 'node:child_process';
 
 let dir: string;
 let journals: Journal[];
@@ -222,6 +224,143 @@ describe('monthly rotation', () => {
       line: 1,
       reason: 'prev hash does not match line 3 of 2024-01.jsonl — line 3 of 2024-01.jsonl or this line was edited',
     });
+  });
+});
+
+describe('durable writes', () => {
+  /** The kernel's open flags of this process's descriptor for `file` (/proc/self/fdinfo), or undefined. */
+  async function openFlags(file: string): Promise<number | undefined> {
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
+      if (target !== file) continue;
+      const info = await readFile(join('/proc/self/fdinfo', fd), 'utf8');
+      return parseInt(/^flags:\s+([0-7]+)/m.exec(info)![1]!, 8);
+    }
+    return undefined;
+  }
+
+  // One write that is durable when it returns (O_DSYNC) instead of a write and an fdatasync: one
+  // trip through the thread pool per batch, i.e. one event-loop turn less before an alarm's PUBACK.
+  it.skipIf(process.platform !== 'linux')('keeps the month file open with O_DSYNC, newly created or reopened', async () => {
+    const j = journal();
+    await j.open();
+    await j.append('test.event', { i: 1 }).durable;
+    const file = join(dir, '2024-01.jsonl');
+    const created = await openFlags(file);
+    expect(created).toBeDefined();
+    expect(created! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(created! & constants.O_APPEND).toBe(constants.O_APPEND);
+    await j.close();
+    expect(await openFlags(file)).toBeUndefined();
+
+    const again = journal();
+    await again.open();
+    await again.append('test.event', { i: 2 }).durable;
+    expect((await openFlags(file))! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(await lines('2024-01.jsonl')).toHaveLength(2);
+  });
+});
+
+describe('the writer thread (durable-append.ts)', () => {
+  const appends: DurableAppend[] = [];
+  afterEach(async () => {
+    await Promise.all(appends.splice(0).map((a) => a.close()));
+  });
+  const writerThread = (waitMs: number) => {
+    const append = new DurableAppend(waitMs);
+    appends.push(append);
+    return append;
+  };
+  /** Whether `p` settles before the event loop polls again (a setImmediate runs after the poll). */
+  const settlesThisTurn = async (p: Promise<unknown>) => {
+    let settled = false;
+    void p.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    return settled;
+  };
+
+  it('finishes a write before the event loop polls again while the disk answers within the wait', async () => {
+    const file = join(dir, '..', 'dsync.log');
+    const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC, 0o600);
+    try {
+      const append = writerThread(10_000); // a generous wait: the disk's speed is not under test
+      await append.write(handle.fd, Buffer.from('warm-up\n')); // the first write also starts the thread
+      const write = append.write(handle.fd, Buffer.from('line\n'));
+      expect(await settlesThisTurn(write)).toBe(true);
+      expect(await readFile(file, 'utf8')).toBe('warm-up\nline\n');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  /**
+   * A pipe nobody reads yet stands in for a stalled disk: a write larger than its buffer (64 KiB)
+   * blocks until the test reads. `reader` does not block (O_NONBLOCK).
+   */
+  async function withStalledPipe(test: (reader: FileHandle, writer: FileHandle) => Promise<void>): Promise<void> {
+    const fifo = join(dir, '..', 'stalled.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = await open(fifo, constants.O_WRONLY);
+    try {
+      await test(reader, writer);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  }
+
+  it.skipIf(process.platform !== 'linux')('stops waiting after its bound when the write blocks, and finishes when the write does', () =>
+    withStalledPipe(async (reader, writer) => {
+      const append = writerThread(20);
+      const bytes = Buffer.alloc(1024 * 1024, 0x61);
+      const write = append.write(writer.fd, bytes);
+      expect(await settlesThisTurn(write)).toBe(false); // the loop went on after 20 ms
+      let read = 0;
+      const chunk = Buffer.alloc(64 * 1024);
+      const drained = (async () => {
+        while (read < bytes.length) {
+          const { bytesRead } = await reader.read(chunk, 0, chunk.length).catch(() => ({ bytesRead: 0 }));
+          read += bytesRead;
+          if (bytesRead === 0) await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      await write;
+      await drained;
+      expect(read).toBe(bytes.length);
+    }));
+
+  it.skipIf(process.platform !== 'linux')('completes a write that finished after the wait at the next poll, before the event loop hears of it', () =>
+    withStalledPipe(async (reader, writer) => {
+      const append = writerThread(10);
+      const bytes = Buffer.alloc(1024 * 1024, 0x62);
+      let settled = false;
+      void append.write(writer.fd, bytes).then(() => (settled = true));
+      // Without yielding to the event loop (so the worker's message cannot be handled): drain the
+      // pipe, then poll until the writer thread has flagged the write done.
+      const chunk = Buffer.alloc(64 * 1024);
+      const deadline = performance.now() + 10_000;
+      for (let read = 0; read < bytes.length && performance.now() < deadline; ) {
+        try {
+          read += readSync(reader.fd, chunk, 0, chunk.length, null);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        }
+      }
+      while (!settled && performance.now() < deadline) {
+        append.poll();
+        await Promise.resolve();
+      }
+      expect(settled).toBe(true);
+    }));
+
+  it.skipIf(!existsSync('/dev/full'))('rejects with the error of the write (ENOSPC)', async () => {
+    const full = await open('/dev/full', 'w');
+    try {
+      await expect(writerThread(1_000).write(full.fd, Buffer.from('x\n'))).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      await full.close();
+    }
   });
 });
 

@@ -1,10 +1,13 @@
 /**
- * Overload: with the event loop saturated the hub sheds routine telemetry
- * (still a sign of life) but never an alarm — not SOS events, not a gas
- * reading, not a 0 bpm reading — and resumes full processing when load drops.
+ * Overload: the hub sheds routine telemetry (still a sign of life) but never
+ * an alarm — not SOS events, not a gas reading, not a 0 bpm reading — and
+ * resumes full processing when load drops. What the hub reads itself (QoS 0/1
+ * uplink) is shed by the broker's scheduler once its queue is full; the
+ * event-loop shedder guards Aedes' own path (QoS 2 here) and leaves what the
+ * scheduler admitted alone (issue 14, third pass).
  */
 import { describe, expect, it } from 'vitest';
-import { LoadShedder } from '../hub/ingest/load-shedder.js';
+import { LoadShedder, mayCarryAlarm } from '../hub/ingest/load-shedder.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub } from './helpers/test-hub.js';
@@ -22,7 +25,23 @@ describe('load shedding', () => {
     expect(changes).toEqual([true, false]);
   });
 
-  it('sheds routine bracelet telemetry under overload but keeps every alarm, then resumes', async () => {
+  it('finds a possible alarm in the raw bytes as a JSON parse would: 0 bpm, any gas LEL reading, an unknown kind', () => {
+    const carries = (kind: string | undefined, text: string) => mayCarryAlarm(kind, Buffer.from(text));
+    for (const zero of ['{"heartRate":0}', '{"battery":80, "heartRate" :\t0 ,"worn":true}', '{"heartRate":\n0}', '{"x":{"heartRate":1},"heartRate":0}', '{"heartRate":0e0}', '{"heartRate":-0}']) {
+      expect(carries('bracelet', zero), zero).toBe(true);
+      const parsed = (JSON.parse(zero) as { heartRate: number }).heartRate;
+      expect(parsed === 0).toBe(true);
+    }
+    for (const pulse of ['{"heartRate":70}', '{"heartRate":0.5}', '{"heartRate":100}', '{"heartRate":"0"}', '{"battery":0}', '{"heartRate":07}', '{}']) {
+      expect(carries('bracelet', pulse), pulse).toBe(false);
+    }
+    expect(carries('smoke_sensor', '{"heartRate":0}')).toBe(false);
+    expect(carries('gas_alarm', '{"lel":0}')).toBe(true);
+    expect(carries('gas_alarm', '{"battery":80,"rssi":-60}')).toBe(false);
+    expect(carries(undefined, '{}')).toBe(true);
+  });
+
+  it('sheds routine bracelet telemetry on Aedes\' path while the loop is saturated but keeps every alarm, then resumes', async () => {
     let utilisation = 0.2;
     const hub = keep(await startTestHub({ loadSampler: () => utilisation }), closeHub);
     const { devices } = await hub.provisionHome({ kinds: ['bracelet', 'gas_alarm'] });
@@ -36,23 +55,70 @@ describe('load shedding', () => {
     expect((await hub.api.get('/api/v1/health')).body.load).toMatchObject({ shedding: true });
     const before = hub.hub.states.get(bracelet.id)!.lastSeen!;
     await new Promise((r) => setTimeout(r, 5));
-    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 88 }), { qos: 1 });
+    // QoS 2 is Aedes' path (the hub takes only QoS 0/1 uplink itself): the event-loop shedder's.
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 88 }), { qos: 2 });
     const state = hub.hub.states.get(bracelet.id)!;
     expect(state.lastValues.heartRate).toBe(70); // not processed…
     expect(state.lastSeen).toBeGreaterThan(before); // …but a sign of life
     expect(hub.hub.load.shedTelemetry).toBe(1);
+    // QoS 1 comes through the scheduler, which had room: processed in full.
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 77 }), { qos: 1 });
+    expect(state.lastValues.heartRate).toBe(77);
+    expect(hub.hub.load.shedTelemetry).toBe(1);
 
     await b.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
-    await g.publishAsync(`hc/v1/${gas.id}/telemetry`, JSON.stringify({ lel: 25 }), { qos: 1 });
-    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 0, worn: true }), { qos: 1 });
+    await g.publishAsync(`hc/v1/${gas.id}/telemetry`, JSON.stringify({ lel: 25 }), { qos: 2 });
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 0, worn: true }), { qos: 2 });
     const kinds = (await hub.api.get('/api/v1/alerts')).body.alerts.map((a: { kind: string }) => a.kind).sort();
     expect(kinds).toEqual(['gas', 'heart_rate', 'sos']);
     expect(hub.hub.load.shedTelemetry).toBe(1);
 
     utilisation = 0.3;
     hub.hub.load.check();
-    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 91 }), { qos: 1 });
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 91 }), { qos: 2 });
     expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(91);
     expect((await hub.api.get('/api/v1/health')).body.load.shedding).toBe(false);
+  });
+
+  it('processes in full the telemetry the broker queued within its bound, even while shedding', async () => {
+    // Nothing runs at once: every telemetry message goes through the scheduler's queue.
+    const hub = keep(await startTestHub({ loadSampler: () => 0.99, scheduler: { turnBudgetMs: 0 } }), closeHub);
+    hub.hub.load.check();
+    expect(hub.hub.load.shedding).toBe(true);
+    const { devices } = await hub.provisionHome({ kinds: ['bracelet'] });
+    const b = keep(await connectDevice(hub.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
+    await b.publishAsync(`hc/v1/${devices[0]!.id}/telemetry`, JSON.stringify({ heartRate: 77 }), { qos: 1 });
+    expect(hub.hub.states.get(devices[0]!.id)!.lastValues.heartRate).toBe(77);
+    expect(hub.hub.load.shedTelemetry).toBe(0);
+    expect(hub.hub.broker.uplinkStats.queued).toBe(1);
+  });
+
+  it('sheds routine telemetry as it arrives once the broker queue is full, never a reading that may be an alarm, nor a device being installed', async () => {
+    // Nothing runs at once and the queue is always full: every telemetry message is triaged on arrival.
+    const hub = keep(await startTestHub({ scheduler: { turnBudgetMs: 0, maxQueued: 0 } }), closeHub);
+    const { devices } = await hub.provisionHome({ kinds: ['bracelet', 'gas_alarm'] });
+    const [bracelet, gas] = [devices[0]!, devices[1]!];
+    const installing = (await hub.provisionHome({ kinds: ['bracelet'], live: false })).devices[0]!;
+    const b = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
+    const g = keep(await connectDevice(hub.mqttUrl, gas.id, gas.secret), endClient);
+    const i = keep(await connectDevice(hub.mqttUrl, installing.id, installing.secret), endClient);
+
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 88 }), { qos: 1 });
+    const state = hub.hub.states.get(bracelet.id)!;
+    expect(state.lastValues.heartRate).toBeUndefined(); // acknowledged, not processed…
+    expect(state.lastSeen).toBeDefined(); // …but a sign of life
+    expect((await hub.api.get('/api/v1/health')).body.load).toMatchObject({ shedding: false, shedTelemetry: 1 });
+
+    // Each of these is processed before its PUBACK: an alarm reading, an alarm event, a commissioning heartbeat.
+    await b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify({ heartRate: 0, worn: true }), { qos: 1 });
+    await g.publishAsync(`hc/v1/${gas.id}/telemetry`, JSON.stringify({ lel: 25 }), { qos: 1 });
+    await b.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
+    await i.publishAsync(`hc/v1/${installing.id}/telemetry`, JSON.stringify({ heartRate: 72 }), { qos: 1 });
+    const kinds = (await hub.api.get('/api/v1/alerts')).body.alerts.map((a: { kind: string }) => a.kind).sort();
+    expect(kinds).toEqual(['gas', 'heart_rate', 'sos']);
+    expect(hub.hub.states.get(installing.id)!.lastValues.heartRate).toBe(72);
+    const checks = (await hub.api.get(`/api/v1/homes/${installing.homeId}/commissioning`)).body.devices[0].checks;
+    expect(checks.find((c: { id: string }) => c.id === 'heartbeat')).toMatchObject({ done: true });
+    expect(hub.hub.load.shedTelemetry).toBe(1);
   });
 });

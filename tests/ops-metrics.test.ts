@@ -8,6 +8,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { stageTimings } from '../bench/hub-metrics.js';
 import { loadConfig } from '../hub/config/config.js';
 import { Hub } from '../hub/hub.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
@@ -81,6 +82,14 @@ describe('/health and /metrics', () => {
     expect(sample(text, 'hub_device_messages_dropped_total', { ...node, reason: 'not_json' })).toBe(1);
     expect(sample(text, 'hub_alarm_puback_seconds_count', node)).toBe(1);
     expect(sample(text, 'hub_alarm_puback_seconds_bucket', { ...node, le: '+Inf' })).toBe(1);
+    // Where the SOS's time went, by stage, and the turns that read the three messages (issue 14).
+    expect(sample(text, 'hub_alarm_stage_seconds_count', { ...node, stage: 'ingest' })).toBe(1);
+    expect(sample(text, 'hub_alarm_stage_seconds_count', { ...node, stage: 'durable' })).toBe(1);
+    expect(sample(text, 'hub_uplink_read_phase_seconds_count', node)).toBeGreaterThanOrEqual(1);
+    const timings = stageTimings('', text); // as the bench reads them back, from nothing before
+    expect(timings.events).toBe(1);
+    expect(timings.durableMs!.p99).toBeGreaterThanOrEqual(timings.durableMs!.p50);
+    expect(timings.readPhaseMs).not.toBeNull();
     expect(sample(text, 'hub_mqtt_connections', node)).toBe(1); // the device; the probe is not counted
     expect(sample(text, 'hub_partitions_owned', node)).toBe(1);
     expect(sample(text, 'hub_partitions_total', node)).toBe(1);

@@ -2,7 +2,7 @@
  * Issue 12 item 7, on a real hub: the synthetic heartbeat goes through the
  * real MQTT listener, the broker's pre-ack hook, the journal's durability
  * barrier and the stream's bus. Here the journal stops becoming durable (its
- * fdatasync held at a gate), once behind a real SOS and once on an idle hub:
+ * durable write held at a gate), once behind a real SOS and once on an idle hub:
  * /health turns 503 naming the stage, and the organisation webhook receives
  * a signed `hub.pipeline_stalled`; once the journal flows again,
  * `hub.pipeline_recovered` and 200. The default 10 s / 30 s settings run on

@@ -1,6 +1,6 @@
 /**
  * DESIGN.md §6 / §10: Aedes sends a QoS 1 PUBACK before its `published` hook
- * runs, so the hub persists in the pre-ack path. Here the journal's fdatasync
+ * runs, so the hub persists in the pre-ack path. Here the journal's durable write (O_DSYNC)
  * is held back on purpose: the device must get no PUBACK and nobody must see
  * the alert until the fsync completes.
  */

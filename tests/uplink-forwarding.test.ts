@@ -227,7 +227,7 @@ describe('alarms forwarded through PostgreSQL', () => {
     expect(await rowCount()).toBe(2);
 
     // Third drainer, the real entry: both are recognised as journaled, acked, deleted — no second line.
-    await drainOf(store, journaling).start();
+    await drainOf(store, (deviceId, channel, payload) => journaling(deviceId, channel, payload)).start();
     expect(await rowCount()).toBe(0);
     expect(await journalLines()).toBe(2);
     expect(duplicates).toBe(2);

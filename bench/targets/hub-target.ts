@@ -144,6 +144,16 @@ export async function startHubTarget(options: HubTargetOptions): Promise<Target>
         const health = await api.request<{ mqtt: { connectedClients: number } }>('GET', '/health', undefined, [200, 503]);
         return health.mqtt.connectedClients;
       },
+      async metricsText() {
+        // Loopback may read /metrics without a token (hub/api/routes/health.ts).
+        const res = await fetch(`http://127.0.0.1:${portOf(hub, 1)}/metrics`);
+        if (!res.ok) throw new Error(`/metrics: ${res.status}`);
+        return res.text();
+      },
+      async shedTelemetry() {
+        const health = await api.request<{ load: { shedTelemetry: number } }>('GET', '/health', undefined, [200, 503]);
+        return health.load.shedTelemetry;
+      },
       async stop() {
         await hub.stop();
         await rm(dataDir, { recursive: true, force: true });

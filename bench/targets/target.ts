@@ -23,6 +23,13 @@ export interface Target {
   setup: Record<string, number>;
   /** The broker's own count of connected clients, where it tells. */
   connectedClients?(): Promise<number>;
+  /**
+   * The hub's count of telemetry shed since start (acknowledged, kept only as a sign of life:
+   * under overload, hub/ingest/load-shedder.ts): acknowledged is not processed for those.
+   */
+  shedTelemetry?(): Promise<number>;
+  /** The hub's /metrics text (its alarm stage and read-phase histograms: bench/hub-metrics.ts). */
+  metricsText?(): Promise<string>;
   stop(): Promise<void>;
 }
 

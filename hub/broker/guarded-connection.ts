@@ -27,6 +27,8 @@ export interface ConnectionPolicy {
   maxQueuedBytes: number;
   onOverflow(connection: GuardedConnection, queuedBytes: number): void;
   onViolation(connection: GuardedConnection, violation: GuardViolation): void;
+  /** Called on every chunk read, before it is handled (the journal notices a finished write: hub.ts). */
+  onChunk?: (() => void) | undefined;
 }
 
 /** Where an authenticated device's uplink messages go instead of Aedes; one per broker. */
@@ -56,6 +58,11 @@ function onSocketClose(this: OwnedSocket): void {
   this[OWNER].destroy();
 }
 
+/** The PUBACKs gathered during one tick, written at its end (process.nextTick passes the connection). */
+function flushAcks(connection: GuardedConnection): void {
+  connection.flushAcks();
+}
+
 /** A packet the framer completed: the connection's own method, called with the connection as `this`. */
 function visitPacket(this: GuardedConnection, packet: Buffer, headerBytes: number): boolean {
   return this.takePacket(packet, headerBytes);
@@ -71,7 +78,8 @@ export class GuardedConnection extends Duplex implements UplinkSink {
   /** Reads stop while Aedes' buffer is full or the scheduler holds this connection's telemetry. */
   private aedesFull = false;
   private held = false;
-  private corked = false;
+  /** Packet ids whose PUBACKs leave together at the end of this tick; set only while some wait. */
+  private acks: number[] | undefined;
   private took = false;
 
   constructor(
@@ -91,6 +99,7 @@ export class GuardedConnection extends Duplex implements UplinkSink {
 
   /** One chunk read from the socket. */
   receive(chunk: Buffer): void {
+    this.policy.onChunk?.();
     const violation = this.guard.feed(chunk);
     if (violation) {
       this.policy.onViolation(this, violation);
@@ -146,18 +155,30 @@ export class GuardedConnection extends Duplex implements UplinkSink {
     else if (!this.aedesFull) this.socket.resume();
   }
 
-  /** The PUBACK of an uplink message the hub took; the PUBACKs of one turn leave in one write. */
+  /**
+   * The PUBACK of an uplink message the hub took. Those of one tick (one
+   * socket read, one drain) leave in one buffer and one write: under overload
+   * PUBACK writes were ~40 % of the hub's CPU, a third of it Node's cork and
+   * writev machinery (docs/PERFORMANCE.md, issue 14 third pass).
+   */
   ack(packetId: number): void {
     if (this.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    if (this.acks) {
+      this.acks.push(packetId);
+      return;
     }
-    this.writeOut(Buffer.from([0x40, 0x02, packetId >> 8, packetId & 0xff]));
+    this.acks = [packetId];
+    process.nextTick(flushAcks, this);
+  }
+
+  flushAcks(): void {
+    const ids = this.acks!;
+    this.acks = undefined;
+    if (this.destroyed) return;
+    const out = Buffer.allocUnsafe(ids.length * 4);
+    // PUBACK: fixed header 0x40, remaining length 2, then the packet identifier.
+    for (let i = 0; i < ids.length; i++) out.writeUInt32BE((0x4002_0000 | ids[i]!) >>> 0, i * 4);
+    this.writeOut(out);
   }
 
   fail(): void {

@@ -22,7 +22,7 @@ import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './gu
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { withoutPacketNumberCache } from './packet-number-cache.js';
 import { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions } from './uplink-scheduler.js';
+import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions, type TelemetryTriage, type UplinkTimings } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
@@ -89,6 +89,16 @@ export interface MqttBrokerDeps {
   connectsPerTurn?: number;
   /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
   scheduler?: Partial<SchedulerOptions>;
+  /** Which telemetry may be shed as it arrives once the scheduler's queue is full; none without it. */
+  telemetry?: TelemetryTriage;
+  /** Where alarms' time goes, and read-phase lengths (for /metrics). */
+  timings?: UplinkTimings;
+  /**
+   * Called on every chunk read from any connection. The journal completes a write its writer
+   * thread has finished (hub/storage/durable-append.ts): under load the event loop reads
+   * sockets for a long time before it polls again, and alarm PUBACKs would wait for that.
+   */
+  onChunk?: () => void;
 }
 
 export interface BrokerStats {
@@ -194,7 +204,7 @@ export class MqttBroker {
    * uplink PUBLISH packets to the alarms-first scheduler instead of Aedes.
    */
   private onAuthenticated(aedes: Aedes, policy: AccessPolicy, publishLimiter: RateLimiter): void {
-    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler });
+    const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler }, { triage: this.deps.telemetry, timings: this.deps.timings });
     this.scheduler = scheduler;
     const route: UplinkRoute = { scheduler, admit: (deviceId) => publishLimiter.take(deviceId), keepAlive: refreshKeepalive };
     aedes.on('connackSent', (packet, client) => {
@@ -211,6 +221,7 @@ export class MqttBroker {
       maxQueuedBytes: Math.max(256 * 1024, 16 * settings.maxPacketBytes),
       onOverflow: (connection, queuedBytes) => this.onSlowConsumer(connection.remoteAddress ?? 'unknown', queuedBytes, auditThrottle),
       onViolation: (connection, violation) => this.onViolation(connection.remoteAddress ?? 'unknown', violation, auditThrottle),
+      onChunk: this.deps.onChunk,
     };
   }
 
@@ -328,10 +339,12 @@ export class MqttBroker {
     return true;
   }
 
-  /** Device messages the hub took itself: run at once, queued (telemetry over budget), connections held back. */
+  /** Device messages the hub took itself: run at once, queued (telemetry over budget), shed on arrival, connections held back. */
   get uplinkStats(): UplinkScheduler['stats'] & { waiting: number } {
     const scheduler = this.scheduler;
-    return scheduler ? { ...scheduler.stats, waiting: scheduler.waiting } : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, waiting: 0 };
+    return scheduler
+      ? { ...scheduler.stats, waiting: scheduler.waiting }
+      : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, shed: 0, waiting: 0 };
   }
 
   /** Plain TCP connections accepted and waiting for their turn (a reconnect storm's queue). */

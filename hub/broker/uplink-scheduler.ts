@@ -8,17 +8,40 @@
  * budget left, telemetry runs at once, as before: at ordinary load a device's
  * messages are handled in the order they came.
  *
+ * Overload: routine telemetry (the triage says which: no alarm in it, so
+ * DESIGN.md §8 lets it be lost) that finds `maxQueued` messages waiting is
+ * shed as it arrives: acknowledged at once, and only a sign of life kept. So
+ * the queue never holds seconds of telemetry, a device's in-flight window
+ * does not fill with telemetry waiting for the hub (its next alarm can be
+ * sent at once), and the PUBACKs of one socket read leave in one write.
+ * Everything that is queued is acknowledged once it is processed, as before;
+ * telemetry the triage does not call routine is never shed.
+ *
+ * This scheduler is the overload authority for what the hub reads itself:
+ * telemetry it runs, at once or from the queue, goes to ingest as `admitted`
+ * and the event-loop shedder (hub/ingest/load-shedder.ts) does not shed it
+ * again. On a shared machine the loop looks busy whenever the process waits
+ * for a core, and that shedder then threw away half of what the hub could
+ * process (20,000 msg/s offered: 10,332 shed, 9,916 processed, at 83 % of a
+ * core). It still guards the paths that do not come through here: Aedes' own
+ * (QoS 2, the conformance profile) and a leader's forwarded telemetry.
+ *
  * Backpressure: a connection with `connectionBacklog` telemetry messages
  * queued stops being read until half of them are done. With QoS 1 the
  * delayed PUBACKs already slow a well-behaved device (it has a few messages
- * in flight at most); this bounds what a flooding one can queue.
+ * in flight at most); this bounds what a flooding one can queue. A device
+ * bursting within its rate limit is held, not shed: nothing is lost while
+ * the hub as a whole keeps up.
  */
 import { performance } from 'node:perf_hooks';
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { UplinkPublish } from './uplink-tap.js';
 
-/** The one entry for device messages (ingest's, hub/ingest/journal-dedupe.ts), as the broker calls it. */
+/**
+ * The one entry for device messages (ingest's, hub/ingest/journal-dedupe.ts), as the broker
+ * calls it. Telemetry run within the budgets is passed as `admitted` (see above).
+ */
 export type UplinkHandler = DeviceMessageHandler;
 
 /** The connection a message came from, as the scheduler needs it. */
@@ -33,6 +56,27 @@ export interface UplinkSink {
   backlog: number;
 }
 
+/** Which telemetry may be shed under overload, and what is kept of it; one per hub (hub.ts wires ingest's). */
+export interface TelemetryTriage {
+  /** True when losing this message loses no alarm (Ingest.routine). */
+  routine(deviceId: string, payload: Buffer): boolean;
+  /** What is kept of a routine message shed as it arrives: a sign of life. */
+  shed(deviceId: string, payload: Buffer): void;
+}
+
+/**
+ * Where an alarm's time goes inside the hub, and how long the hub reads
+ * device sockets at a stretch (/metrics; docs/PERFORMANCE.md, issue 14 third
+ * pass). The time an alarm waits in the kernel before the hub reads it is
+ * not seen here: it is the generator's PUBACK latency less these.
+ */
+export interface UplinkTimings {
+  /** An event: ms from its packet being read to ingest returning (rules, journal append), then to its PUBACK (journal durable). */
+  event(ingestMs: number, durableMs: number): void;
+  /** One event-loop turn's reading: ms from its first device message to the end of the poll phase. */
+  readPhase(ms: number): void;
+}
+
 export interface SchedulerOptions {
   /** Telemetry run at once per event-loop turn, in ms of CPU, before it queues. */
   turnBudgetMs: number;
@@ -40,9 +84,11 @@ export interface SchedulerOptions {
   drainBudgetMs: number;
   /** Queued telemetry messages at which a connection is no longer read. */
   connectionBacklog: number;
+  /** Queued telemetry messages from which routine telemetry is shed as it arrives. */
+  maxQueued: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 2, drainBudgetMs: 4, connectionBacklog: 64 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 1, drainBudgetMs: 1, connectionBacklog: 64, maxQueued: 512 };
 
 interface Queued {
   sink: UplinkSink;
@@ -52,16 +98,19 @@ interface Queued {
 }
 
 export class UplinkScheduler {
-  readonly stats = { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0 };
+  readonly stats = { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, shed: 0 };
   private queue: (Queued | undefined)[] = [];
   private head = 0;
   private spentThisTurn = 0;
   private turnResetScheduled = false;
   private drainScheduled = false;
+  /** When this turn's first device message came; undefined: none yet. */
+  private readPhaseStart: number | undefined;
 
   constructor(
     private readonly handle: UplinkHandler,
     private readonly options: SchedulerOptions,
+    private readonly extras: { triage?: TelemetryTriage | undefined; timings?: UplinkTimings | undefined } = {},
   ) {}
 
   /** Telemetry messages waiting now. */
@@ -70,18 +119,40 @@ export class UplinkScheduler {
   }
 
   submit(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    const timings = this.extras.timings;
+    if (timings) this.timeReadPhase(timings);
     if (message.channel !== 'telemetry') {
       this.stats.immediate++;
+      if (timings && message.channel === 'event') return this.runTimed(timings, sink, deviceId, message);
       this.run(sink, deviceId, message.channel, message.payload, message.packetId);
       return;
     }
     if (this.waiting === 0 && this.spentThisTurn < this.options.turnBudgetMs) {
       this.stats.immediate++;
       const started = performance.now();
-      this.run(sink, deviceId, 'telemetry', message.payload, message.packetId);
+      this.run(sink, deviceId, 'telemetry', message.payload, message.packetId, true);
       this.spend(performance.now() - started);
       return;
     }
+    const triage = this.extras.triage;
+    if (this.waiting >= this.options.maxQueued && triage) {
+      try {
+        if (triage.routine(deviceId, message.payload)) return this.shed(sink, deviceId, message);
+      } catch (err) {
+        return sink.fail(err);
+      }
+    }
+    this.enqueue(sink, deviceId, message);
+  }
+
+  /** Routine telemetry over the queue's bound: acknowledged now, only a sign of life kept. */
+  private shed(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    this.stats.shed++;
+    this.extras.triage!.shed(deviceId, message.payload);
+    if (message.packetId !== 0) sink.ack(message.packetId);
+  }
+
+  private enqueue(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
     // A copy: the payload is a slice of a socket chunk, which it would otherwise keep alive.
     this.queue.push({ sink, deviceId, payload: Buffer.from(message.payload), packetId: message.packetId });
     this.stats.queued++;
@@ -93,10 +164,10 @@ export class UplinkScheduler {
     this.scheduleDrain();
   }
 
-  private run(sink: UplinkSink, deviceId: string, channel: UplinkChannel, payload: Buffer, packetId: number): void {
+  private run(sink: UplinkSink, deviceId: string, channel: UplinkChannel, payload: Buffer, packetId: number, admitted = false): void {
     let pending: Promise<unknown> | undefined;
     try {
-      pending = this.handle(deviceId, channel, payload);
+      pending = this.handle(deviceId, channel, payload, admitted);
     } catch (err) {
       sink.fail(err);
       return;
@@ -109,6 +180,35 @@ export class UplinkScheduler {
       () => packetId !== 0 && sink.ack(packetId),
       (err: unknown) => sink.fail(err),
     );
+  }
+
+  /** An event, timed: ingest is synchronous, so the first stage ends when `handle` returns. */
+  private runTimed(timings: UplinkTimings, sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    const read = performance.now();
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = this.handle(deviceId, 'event', message.payload);
+    } catch (err) {
+      sink.fail(err);
+      return;
+    }
+    const ingested = performance.now();
+    const acked = () => {
+      timings.event(ingested - read, performance.now() - ingested);
+      if (message.packetId !== 0) sink.ack(message.packetId);
+    };
+    if (pending) pending.then(acked, (err: unknown) => sink.fail(err));
+    else acked();
+  }
+
+  /** Opens this turn's read phase at its first message; it ends at the check phase that follows the poll. */
+  private timeReadPhase(timings: UplinkTimings): void {
+    if (this.readPhaseStart !== undefined) return;
+    this.readPhaseStart = performance.now();
+    setImmediate(() => {
+      timings.readPhase(performance.now() - this.readPhaseStart!);
+      this.readPhaseStart = undefined;
+    });
   }
 
   private spend(ms: number): void {
@@ -137,7 +237,7 @@ export class UplinkScheduler {
       // A held connection is read again once half its backlog is done, not after every message
       // (holdReads(false) on a connection that was never held does nothing).
       if (--item.sink.backlog === resumeAt) item.sink.holdReads(false);
-      this.run(item.sink, item.deviceId, 'telemetry', item.payload, item.packetId);
+      this.run(item.sink, item.deviceId, 'telemetry', item.payload, item.packetId, true);
       if (performance.now() >= deadline) break;
     }
     if (this.head === this.queue.length) {

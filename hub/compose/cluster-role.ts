@@ -41,7 +41,7 @@ export class ClusterRole {
   }
 
   /** The broker's device-message handler: to the leader while standing by, this node's ingest once it leads. */
-  readonly uplink: DeviceMessageHandler = (deviceId, channel, payload) => this.uplinkNow(deviceId, channel, payload);
+  readonly uplink: DeviceMessageHandler = (deviceId, channel, payload, admitted) => this.uplinkNow(deviceId, channel, payload, admitted);
 
   get leading(): boolean {
     return this.leadershipService?.leading === true;

@@ -10,6 +10,7 @@ import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { BAD_PAYLOAD_REASONS, type BadPayloadReason } from './device-state.js';
+import { mayCarryAlarm } from './load-shedder.js';
 import { INGEST_STEPS, notePresence, type DropReason, type IngestContext, type IngestDeps } from './steps.js';
 
 export type IngestOutcome =
@@ -29,6 +30,8 @@ export interface IngestFlow {
     readonly shedding: boolean;
     /** Whether this telemetry may be shed now; counts what it sheds. */
     mayShed(deviceKind: string | undefined, payload: Buffer): boolean;
+    /** Counts telemetry shed on arrival (`shed`). */
+    countShed(): void;
   };
 }
 
@@ -63,9 +66,11 @@ export class Ingest {
    *   0 bpm, a commissioning tick), which listeners add to the signal's
    *   `writes`; plain telemetry is acked at once.
    */
-  accept(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number): Promise<unknown> | undefined {
+  accept(deviceId: string, channel: UplinkChannel, payload: Buffer, receivedAt: number, admitted = false): Promise<unknown> | undefined {
     // The device lookup only under overload: in normal running this costs nothing per message.
-    if (channel === 'telemetry' && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
+    // Telemetry the broker's scheduler admitted within its budgets is not shed here: that scheduler
+    // is the overload authority for what the hub reads itself (hub/broker/uplink-scheduler.ts).
+    if (channel === 'telemetry' && !admitted && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
       this.touch(deviceId, receivedAt);
       return undefined;
     }
@@ -73,6 +78,28 @@ export class Ingest {
     if (channel === 'event') return this.flow.journal.whenDurable();
     const writes = outcome.accepted ? outcome.ctx.signal?.writes : undefined;
     return writes && writes.length > 0 ? Promise.all(writes) : undefined;
+  }
+
+  /**
+   * Whether this telemetry is routine: it may be shed under overload,
+   * acknowledged but not processed, because losing it loses no alarm
+   * (DESIGN.md §8: the next reading replaces it). Not routine: a device not
+   * known here (ingest decides about it), a revoked one, one of a home being
+   * installed (its PUBACK waits for the commissioning tick: a press the
+   * installer saw acknowledged is on the checklist), and a payload that may
+   * carry an alarm (load-shedder.ts). Asked by the broker's scheduler for
+   * telemetry that finds its queue full (hub/broker/uplink-scheduler.ts).
+   */
+  routine(deviceId: string, payload: Buffer): boolean {
+    const device = this.deps.registry.getDevice(deviceId);
+    if (!device || device.revokedAt || mayCarryAlarm(device.kind, payload)) return false;
+    return this.deps.registry.getHome(device.homeId)?.status !== 'installing';
+  }
+
+  /** Routine telemetry shed as it arrived (the scheduler's queue was full): a sign of life, counted. */
+  shed(deviceId: string, receivedAt: number): void {
+    this.flow.load.countShed();
+    this.touch(deviceId, receivedAt);
   }
 
   /**

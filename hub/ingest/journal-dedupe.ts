@@ -18,7 +18,12 @@
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { DeviceMessageKey } from '../storage/ports.js';
 
-export type DeviceMessageHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer) => Promise<unknown> | undefined;
+/**
+ * The one entry for device messages. `admitted`: the broker's scheduler ran this telemetry
+ * within its budgets (hub/broker/uplink-scheduler.ts), so ingest processes it in full instead of
+ * shedding it under load; every wrapper passes it on.
+ */
+export type DeviceMessageHandler = (deviceId: string, channel: UplinkChannel, payload: Buffer, admitted?: boolean) => Promise<unknown> | undefined;
 
 export interface JournalDedupe {
   isJournaled?: ((key: DeviceMessageKey) => Promise<boolean>) | undefined;
@@ -57,21 +62,21 @@ export function dedupeAgainstJournal(dedupe: JournalDedupe, handle: DeviceMessag
   /** Per device, the tail of the messages still waiting for a look-up. */
   const pending = new Map<string, Promise<void>>();
 
-  const lookUpThenHandle = async (key: DeviceMessageKey | undefined, deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<void> => {
+  const lookUpThenHandle = async (key: DeviceMessageKey | undefined, deviceId: string, channel: UplinkChannel, payload: Buffer, admitted?: boolean): Promise<void> => {
     if (key && (await isJournaled(key))) {
       dedupe.onDuplicate(deviceId);
       return;
     }
-    await handle(deviceId, channel, payload);
+    await handle(deviceId, channel, payload, admitted);
   };
 
-  return (deviceId, channel, payload) => {
+  return (deviceId, channel, payload, admitted) => {
     const before = pending.get(deviceId);
     const key = channel === 'event' ? eventMessageKey(deviceId, payload) : undefined;
     // Nothing of this device's is waiting, and its key is newer than any journaled: the common
     // case of a fresh alarm goes straight to ingest without a database round trip.
-    if (!before && (!key || dedupe.isSurelyNew?.(key))) return handle(deviceId, channel, payload);
-    const run = () => lookUpThenHandle(key, deviceId, channel, payload);
+    if (!before && (!key || dedupe.isSurelyNew?.(key))) return handle(deviceId, channel, payload, admitted);
+    const run = () => lookUpThenHandle(key, deviceId, channel, payload, admitted);
     const mine = before ? before.then(run, run) : run();
     const tail = mine.catch(() => undefined);
     pending.set(deviceId, tail);

@@ -4,8 +4,10 @@
  * few times a second; above ENTER the hub sheds routine telemetry — it still
  * counts as a sign of life, but is not parsed, validated or run through the
  * rules — until utilisation falls below LEAVE. Events (SOS, fall, smoke, gas…)
- * are never shed, and neither is telemetry that may carry an alarm: every gas
- * alarm reading (LEL) and a bracelet reading of 0 bpm.
+ * are never shed, and neither is telemetry that may carry an alarm
+ * (`mayCarryAlarm`): every gas alarm reading with an LEL and a bracelet
+ * reading of 0 bpm. The broker's scheduler sheds too, as telemetry arrives, once its
+ * queue is full (hub/broker/uplink-scheduler.ts); both count here.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
@@ -24,6 +26,43 @@ export function eventLoopSampler(): UtilisationSampler {
     last = now;
     return delta.utilization;
   };
+}
+
+const HEART_RATE = Buffer.from('"heartRate"', 'latin1');
+const LEL = Buffer.from('"lel"', 'latin1');
+const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+const isDigitOrDot = (byte: number | undefined): boolean => byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || byte === 0x2e);
+
+/**
+ * Whether the raw payload has `"heartRate": 0` (a bracelet's "no pulse"), on
+ * the bytes (no string, no JSON parse: it runs per message under overload).
+ * JSON allows only these four whitespace bytes, so nothing a JSON parse
+ * would read as 0 bpm is missed.
+ */
+function zeroHeartRate(payload: Buffer): boolean {
+  for (let at = payload.indexOf(HEART_RATE); at !== -1; at = payload.indexOf(HEART_RATE, at + 1)) {
+    let i = at + HEART_RATE.length;
+    while (isSpace(payload[i])) i++;
+    if (payload[i] !== 0x3a) continue; // ':'
+    i++;
+    while (isSpace(payload[i])) i++;
+    if (payload[i] === 0x2d) i++; // '-': JSON's -0 is 0 too
+    if (payload[i] === 0x30 && !isDigitOrDot(payload[i + 1])) return true;
+  }
+  return false;
+}
+
+/**
+ * Telemetry that may be an alarm and is never shed: anything of a device
+ * whose kind is unknown here, every gas alarm reading that has an `lel` (it
+ * may be an alarm) and a bracelet reading of 0 bpm.
+ */
+export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer): boolean {
+  if (deviceKind === undefined) return true;
+  // The gas rule reads `lel` (and counts readings in a row at the warning level): a gas alarm's
+  // telemetry without one cannot raise or build up to a gas alert.
+  if (deviceKind === 'gas_alarm') return payload.includes(LEL);
+  return deviceKind === 'bracelet' && zeroHeartRate(payload);
 }
 
 export class LoadShedder {
@@ -57,14 +96,17 @@ export class LoadShedder {
   }
 
   /**
-   * Whether this telemetry message may be shed now. A cheap look at the raw
-   * bytes, no JSON parse: gas alarms are never shed (their LEL readings are
-   * alarms), and a bracelet payload with a zero heart rate is kept.
+   * Whether this telemetry message may be shed now (counted when it is): only
+   * while shedding, and never one that may carry an alarm.
    */
   mayShed(deviceKind: string | undefined, payload: Buffer): boolean {
-    if (!this.shedding || deviceKind === 'gas_alarm' || deviceKind === undefined) return false;
-    if (deviceKind === 'bracelet' && /"heartRate"\s*:\s*0(?![\d.])/.test(payload.toString('latin1'))) return false;
+    if (!this.shedding || mayCarryAlarm(deviceKind, payload)) return false;
     this.shedTelemetry++;
     return true;
+  }
+
+  /** Counts telemetry the broker's scheduler shed as it arrived (its queue was full). */
+  countShed(): void {
+    this.shedTelemetry++;
   }
 }

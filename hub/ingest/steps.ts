@@ -10,7 +10,7 @@ import { findDeviceKind, type DeviceKind } from '../../devices/catalog.js';
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { CommandAck, DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
-import type { DeviceRecord } from '../registry/records.js';
+import type { DeviceRecord, HomeRecord } from '../registry/records.js';
 import type { DeviceLiveState, DeviceStateStore } from './device-state.js';
 import type { SeqWindow } from './seq-window.js';
 import type { Watchdog } from './watchdog.js';
@@ -23,7 +23,7 @@ export interface Drop {
 }
 
 export interface IngestDeps {
-  registry: { getDevice(id: string): DeviceRecord | undefined };
+  registry: { getDevice(id: string): DeviceRecord | undefined; getHome(id: string): HomeRecord | undefined };
   states: DeviceStateStore;
   seqWindow: SeqWindow;
   watchdog: Watchdog;

@@ -10,6 +10,7 @@
 import type { HubConfig } from '../config/config.js';
 import type { MetricsEndpoint } from './health-report.js';
 import type { AccessPolicy } from '../broker/access-policy.js';
+import type { UplinkTimings } from '../broker/uplink-scheduler.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
@@ -133,6 +134,18 @@ export class HubOps {
     // Events in the moment before prom-client has loaded (just after start) are counted, not timed.
     const pubackSeconds = { observe: (seconds: number) => this.metrics?.pubackSeconds.observe(seconds) };
     return tapDeviceMessages({ probe: this.probe, counts: this.counts, pubackSeconds }, next);
+  }
+
+  /** The broker scheduler's timings, into /metrics once prom-client has loaded (none before). */
+  uplinkTimings(): UplinkTimings {
+    return {
+      event: (ingestMs, durableMs) => {
+        const stage = this.metrics?.alarmStageSeconds;
+        stage?.observe({ stage: 'ingest' }, ingestMs / 1000);
+        stage?.observe({ stage: 'durable' }, durableMs / 1000);
+      },
+      readPhase: (ms) => this.metrics?.readPhaseSeconds.observe(ms / 1000),
+    };
   }
 
   isProbe(clientId: string): boolean {

@@ -19,10 +19,10 @@ export interface MessageTap {
 
 export function tapDeviceMessages(tap: MessageTap, next: DeviceMessageHandler): DeviceMessageHandler {
   const { probe, counts, pubackSeconds } = tap;
-  return (deviceId, channel, payload) => {
+  return (deviceId, channel, payload, admitted) => {
     if (probe.isProbe(deviceId)) return probe.arrive(payload);
     counts[channel]++;
-    const pending = next(deviceId, channel, payload);
+    const pending = next(deviceId, channel, payload, admitted);
     if (channel !== 'event' || !pending) return pending;
     const started = performance.now();
     const observe = () => pubackSeconds.observe((performance.now() - started) / 1000);

@@ -68,6 +68,8 @@ export interface MetricsSources {
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Finer at the low end: the alarm stages and read phases are a few ms when all is well. */
+const STAGE_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
 type PromClient = typeof import('prom-client');
 
@@ -96,6 +98,10 @@ export class HubMetrics {
   readonly cluster: ClusterMetrics | undefined;
   /** Series rendered only while this node leads (the cluster's inbound_alarm backlog). */
   private readonly leaderRegistry: Registry;
+  /** An event's time in the hub by stage: `ingest` (read to ingest done), `durable` (then to its PUBACK). */
+  readonly alarmStageSeconds: Histogram<'stage'>;
+  /** How long one event-loop turn spent reading device messages (first message to the end of the poll phase). */
+  readonly readPhaseSeconds: Histogram;
 
   static async load(sources: MetricsSources): Promise<HubMetrics> {
     return new HubMetrics(await import('prom-client'), sources);
@@ -117,6 +123,19 @@ export class HubMetrics {
       registers,
     });
     this.heartbeatSeconds = new Histogram({ name: 'hub_pipeline_heartbeat_seconds', help: 'Synthetic heartbeat round trip: broker, ingest, journal, stream, PUBACK', buckets: LATENCY_BUCKETS, registers });
+    this.alarmStageSeconds = new Histogram({
+      name: 'hub_alarm_stage_seconds',
+      help: 'Device events the hub read itself, by stage: ingest (packet read to ingest done: rules, journal append), durable (ingest done to PUBACK: the journal write)',
+      labelNames: ['stage'],
+      buckets: STAGE_BUCKETS,
+      registers,
+    });
+    this.readPhaseSeconds = new Histogram({
+      name: 'hub_uplink_read_phase_seconds',
+      help: 'Per event-loop turn: time from the first device message read to the end of reading (an alarm read in this turn waits up to this long before its durable write can be noticed)',
+      buckets: STAGE_BUCKETS,
+      registers,
+    });
     const metrics = collectedMetrics(prom, registers);
     this.deviceCounters(metrics);
     this.gauges(metrics);

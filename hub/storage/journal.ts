@@ -21,6 +21,7 @@ import { utcMonthOf } from '../core/months.js';
 import type { JournalEntry } from './journal-format.js';
 import { replayJournal } from './journal-replay.js';
 import type { AppendResult, JournalStore } from './ports.js';
+import { DurableAppend } from './durable-append.js';
 import { defaultOpenJournalFile, MonthlyFileWriter, type OpenJournalFile } from './journal-writer.js';
 
 export type { JournalEntry } from './journal-format.js';
@@ -36,9 +37,15 @@ export interface JournalOptions {
   onError?: (err: Error) => void;
   /** Called on open when a torn tail was repaired or the chain is broken. */
   onWarning?: (msg: string) => void;
-  /** Opens a journal file for appending. Tests inject real failing files (e.g. /dev/full) through it. */
+  /**
+   * Opens a journal file for appending. Tests inject real failing files (e.g. /dev/full) through
+   * it; their writes then go through the FileHandle (the thread pool), not the writer thread.
+   */
   openFile?: OpenJournalFile;
 }
+
+/** How long the event loop waits for the writer thread before a write finishes in the background (durable-append.ts). */
+const DURABLE_WAIT_MS = 2;
 
 /** Lines of one month that are flushed together. All share one promise. */
 interface Batch extends QueuedBatch {
@@ -50,6 +57,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
   private readonly dir: string;
   private readonly onWarning: ((msg: string) => void) | undefined;
   private readonly writer: MonthlyFileWriter;
+  private readonly writerThread: DurableAppend | undefined;
   private lastMonth: string | undefined;
   private closing: Promise<void> | undefined;
 
@@ -58,7 +66,9 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
     super(options.now ?? Date.now, options.onError);
     this.dir = options.dir;
     this.onWarning = options.onWarning;
-    this.writer = new MonthlyFileWriter(options.dir, options.openFile ?? defaultOpenJournalFile);
+    // The writer thread starts in open(), not here (constructors do no I/O).
+    this.writerThread = options.openFile ? undefined : new DurableAppend(DURABLE_WAIT_MS);
+    this.writer = new MonthlyFileWriter(options.dir, options.openFile ?? defaultOpenJournalFile, this.writerThread);
   }
 
   get location(): string {
@@ -70,6 +80,10 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
   get lastError(): string | undefined {
     return this.failure?.message;
   }
+  noticeDurable(): void {
+    this.writerThread?.poll();
+  }
+
   /** Files have one writer by construction (the data dir): no epochs. */
   get leaderEpoch(): undefined {
     return undefined;
@@ -97,6 +111,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
       this.nextPrev = replay.lastHash;
       this._chainId = replay.firstHash;
       this.lastMonth = replay.lastMonth;
+      this.writerThread?.prepare();
       if (this.state === 'opening') this.state = 'open'; // unless close() was called meanwhile
       return replay.count;
     } catch (err) {
@@ -131,6 +146,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
       this.state = 'closed';
       await this.whenDurable().catch(noop);
       await this.writer.close();
+      await this.writerThread?.close();
     })();
     return this.closing;
   }

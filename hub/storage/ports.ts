@@ -177,6 +177,12 @@ export interface JournalStore {
    */
   isSurelyNew?(key: DeviceMessageKey): boolean;
   /**
+   * Completes a batch whose write has finished but whose completion the event loop has not
+   * heard of yet (files: the writer thread, hub/storage/durable-append.ts). Cheap; the broker
+   * calls it on every socket read, so under load a PUBACK does not wait for the loop to poll.
+   */
+  noticeDurable?(): void;
+  /**
    * The epoch this process writes under (PostgreSQL: the cluster_leader row,
    * +1 at every change of leader). Undefined for files, which have one writer
    * by construction, and before open().

@@ -1,7 +1,9 @@
 /**
- * Real journal files whose fdatasync waits while a gate is closed: a journal
- * that does not become durable, on demand (PUBACK ordering, the pipeline
- * heartbeat's stall). Wraps hub/storage/journal.ts's file opener test hook.
+ * Real journal files whose durable write waits while a gate is closed: a
+ * journal that does not become durable, on demand (PUBACK ordering, the
+ * pipeline heartbeat's stall). The files are opened O_DSYNC, so the write is
+ * the durable step (hub/storage/journal-writer.ts). Wraps
+ * hub/storage/journal.ts's file opener test hook.
  */
 import { open } from 'node:fs/promises';
 import type { OpenJournalFile } from '../../hub/storage/journal.js';
@@ -13,20 +15,20 @@ export function gatedOpener() {
   let onHeld: (() => void) | undefined;
   const opener: OpenJournalFile = async (path, flags) => {
     const handle = await open(path, flags);
-    const datasync = handle.datasync.bind(handle);
-    handle.datasync = async () => {
+    const write = handle.write.bind(handle) as (...args: unknown[]) => ReturnType<typeof handle.write>;
+    handle.write = (async (...args: unknown[]) => {
       if (release) {
         held++;
         onHeld?.();
       }
       await gate;
-      return datasync();
-    };
+      return write(...args);
+    }) as typeof handle.write;
     return handle;
   };
   return {
     opener,
-    /** Resolves once an fsync waits at the closed gate: the event to wait on, not a fixed time (issue 10, item 14). */
+    /** Resolves once a durable write waits at the closed gate: the event to wait on, not a fixed time (issue 10, item 14). */
     whenHeld(): Promise<void> {
       return held > 0 ? Promise.resolve() : new Promise((resolve) => (onHeld = resolve));
     },

@@ -15,6 +15,7 @@ import { loadConfig, type HubConfig } from '../../hub/config/config.js';
 import type { Clock } from '../../hub/core/clock.js';
 import type { Logger } from '../../hub/core/logger.js';
 import type { OpenJournalFile } from '../../hub/storage/journal.js';
+import type { SchedulerOptions } from '../../hub/broker/uplink-scheduler.js';
 import { ApiClient } from './api-client.js';
 import { provisionHomeThrough, type ProvisionedDevice, type ProvisionOptions } from './provision.js';
 import { createPgDatabase } from './pg-server.js';
@@ -48,6 +49,8 @@ export async function startTestHub(
     journalFileOpener?: OpenJournalFile;
     log?: Logger;
     loadSampler?: () => number;
+    /** The alarms-first scheduler's budgets and bounds (hub/broker/uplink-scheduler.ts). */
+    scheduler?: Partial<SchedulerOptions>;
     /** For a hub serving HTTPS: a fetch that trusts its certificate (tlsFetch). */
     fetch?: typeof fetch;
     /** Default: HUB_TEST_STORE, else files. A journalFileOpener or an explicit HUB_DATABASE_URL decides it. */
@@ -82,6 +85,7 @@ export async function startTestHub(
     // sampler measures the test: on a busy machine it read 1.00 and shed the very telemetry
     // a test waited for (issue 10, item 14: the installer test's heartbeat check).
     loadSampler: options.loadSampler ?? (() => 0),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const started = await hub.start();
