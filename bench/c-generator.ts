@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './child.js';
 import type { LoadCredentials } from '../simulators/load/load-client.js';
+import type { Percentiles } from './stats.js';
 
 const BUILD_DIR = join(REPO_ROOT, 'bench', '.build');
 const BINARY = join(BUILD_DIR, 'mqttload');
@@ -94,6 +95,10 @@ export interface CReport {
   generator?: { cpu_window_pct_of_core?: number; cpu_us_per_msg?: number };
   [key: string]: unknown;
 }
+
+/** A latency block in ms, as the results report them; null when it holds no sample. */
+export const latencyMs = (l: CLatency): Percentiles | null =>
+  l.count === 0 ? null : { count: l.count, p50: l.p50 / 1000, p90: l.p90 / 1000, p99: l.p99 / 1000, p999: l.p999 / 1000, max: l.max / 1000 };
 
 const PROGRESS = /^\[\s*([\d.]+)s\]\s+(\w+)\s+conns (\d+)\//;
 

@@ -1,6 +1,7 @@
 /** Memory and CPU of a process from /proc (Linux), for the hub and the baselines alike. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -57,4 +58,37 @@ export function syscalls(pid: number): { reads: number; writes: number } {
   } catch {
     return { reads: NaN, writes: NaN };
   }
+}
+
+/** Processes whose command name (/proc/<pid>/comm) is `name`, e.g. the Redis or PostgreSQL servers the cluster shares with anyone else. */
+export function pidsNamed(name: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The largest RSS of each process and the largest 1-minute load average, read every `everyMs` until `stop()`. */
+export function peakSampler(pids: readonly number[], everyMs = 250): { stop(): { rssMaxKiB: number[]; loadAvgMax: number } } {
+  const rssMaxKiB = pids.map(() => 0);
+  let loadAvgMax = 0;
+  const sample = () => {
+    pids.forEach((pid, i) => (rssMaxKiB[i] = Math.max(rssMaxKiB[i]!, rssKiB(pid) || 0)));
+    loadAvgMax = Math.max(loadAvgMax, loadavg()[0] ?? 0);
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { rssMaxKiB, loadAvgMax };
+    },
+  };
 }
