@@ -20,6 +20,7 @@ import { checkRedis, type Cluster, type ClusterNode } from './cluster-nodes.js';
 import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeResults, type Provisioned } from './cluster-session.js';
 import { connectEveryDevice, connectionsClosed, stormOnNodes, type ConnectFigures, type StormPhase, type StormShare } from './cluster-storm.js';
 import { formatClusterStorm, STORM_TARGETS, worstAlarmP99 } from './cluster-storm-report.js';
+import type { MachineWindow } from './proc-stats.js';
 import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
 
 /** A storm device without CONNACK after this long counts as not back (the generator does not retry). */
@@ -32,6 +33,8 @@ export interface ClusterStormRun {
   redisPrefix: string;
   devices: number;
   setup: Omit<Provisioned, 'homes'>;
+  /** The machine while every device connected once (phase 1). */
+  firstConnectMachine: MachineWindow;
   perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; storm: StormPhase['nodes'][number] }[];
   storm: Omit<StormPhase, 'nodes'> & { stormDevices: number; steadyDevices: number; stormRate: number; connectTimeoutS: number; back: number; notBack: number; alarmsSent: number; alarmsAcked: number };
 }
@@ -67,7 +70,8 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
       redisPrefix: cluster.redisPrefix,
       devices: credentials.flat().length,
       setup,
-      perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect[k]!, storm: perNodeStorm[k]! })),
+      firstConnectMachine: connect.machine,
+      perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, storm: perNodeStorm[k]! })),
       storm: {
         stormDevices: sum((n) => n.storm.devices),
         steadyDevices: sum((n) => n.steady.devices),

@@ -1,5 +1,6 @@
 /** The cluster storm's printed figures: the storm as a whole, each node's part, and the issue's two targets. */
 import type { ClusterStormRun } from './cluster-storm-bench.js';
+import type { MachineWindow } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
 
 /** The issue's figures: every device back within 30 s, the connected devices' alarm PUBACK p99 ≤ 50 ms. */
@@ -26,8 +27,16 @@ function whole(run: ClusterStormRun): string[] {
     `  back: ${x.back}, not back within ${x.connectTimeoutS} s: ${x.notBack}; all back in ${s(x.allBackMs)} (first storm connect → last CONNACK, any node)`,
     `  CONNACK p50 / p99 ms (worst node): ${worst((n) => n.storm.storm.connackMs)}`,
     `  steady group: alarms acknowledged ${x.alarmsAcked} / ${x.alarmsSent}; alarm PUBACK p50 / p99 ms (worst node): ${worst((n) => n.storm.steady.alarmPubackMs)}; telemetry: ${worst((n) => n.storm.steady.telemetryPubackMs)}`,
-    `  over the storm's ${f(x.seconds)} s: Redis ${x.redisCpuPct} % and PostgreSQL ${x.postgresCpuPct} % of a core (shared servers); load average up to ${f(x.loadAvgMax, 2)}`,
+    `  over the storm's ${machineLine(x.machine)}`,
+    `  (while every device connected once: ${machineLine(run.firstConnectMachine)})`,
   ];
+}
+
+function machineLine(m: MachineWindow): string {
+  return [
+    `${f(m.seconds)} s: the machine's cores busy ${m.machineBusyPct} % (of one core), Redis ${m.redisCpuPct} %, PostgreSQL ${m.postgresCpuPct} % (shared servers), load average up to ${f(m.loadAvgMax, 2)};`,
+    `kernel: ${m.tcp.listenOverflows} handshakes dropped on a full accept queue (ListenOverflows, retries included), ${m.tcp.syncookiesSent} SYN cookies, ${m.tcp.abortOnData} resets of sockets closed unread`,
+  ].join(' ');
 }
 
 function perNode(run: ClusterStormRun): string[] {

@@ -24,7 +24,7 @@ import type { LoadCredentials } from '../simulators/load/load-client.js';
 import { latencyMs as ms, runMqttload, writeCredentials, type CReport } from './c-generator.js';
 import { phaseReached } from './c-storm.js';
 import { metricValue, type ClusterNode } from './cluster-nodes.js';
-import { cpuSeconds, mib, peakSampler, pidsNamed, rssKiB, totalCpuSeconds } from './proc-stats.js';
+import { cpuSeconds, machineMeter, mib, peakSampler, rssKiB, type MachineWindow } from './proc-stats.js';
 import { monotonicUs } from './profile-summary.js';
 import type { Percentiles } from './stats.js';
 
@@ -93,7 +93,6 @@ export async function connectionsClosed(nodes: readonly ClusterNode[], limitMs =
 export interface StormPhase {
   /** From the first storm generator's start to the last CONNACK on any node. */
   allBackMs: number;
-  seconds: number;
   nodes: {
     storm: StormNodeFigures;
     steady: SteadyFigures;
@@ -103,10 +102,8 @@ export interface StormPhase {
     /** The node's own count (hub_mqtt_connections) once the steady group has left and the storm group is still connected. */
     connectionsHeld: number | null;
   }[];
-  /** The shared servers' CPU over the storm, in % of one core (anyone else's use of them included). */
-  redisCpuPct: number;
-  postgresCpuPct: number;
-  loadAvgMax: number;
+  /** The machine over the storm's seconds (the steady group's measured window). */
+  machine: MachineWindow;
   /** The storm's seconds on the monotonic clock (µs), to cut the nodes' CPU profiles to them. */
   monotonicUs: { from: number; to: number };
 }
@@ -132,9 +129,10 @@ async function credentialsFile(root: string, node: ClusterNode, group: string, d
 }
 
 /** Phase 1: every device of every share connects (rate 0), idles, disconnects. */
-export async function connectEveryDevice(shares: readonly StormShare[], s: StormSettings): Promise<ConnectFigures[]> {
+export async function connectEveryDevice(shares: readonly StormShare[], s: StormSettings): Promise<{ nodes: ConnectFigures[]; machine: MachineWindow }> {
   const total = shares.reduce((n, x) => n + x.steady.length + x.storm.length, 0);
-  return Promise.all(
+  const machine = machineMeter();
+  const nodes = await Promise.all(
     shares.map(async ({ node, steady, storm }, k) => {
       const devices = [...steady, ...storm];
       const creds = await credentialsFile(s.credsDir, node, 'all', devices);
@@ -149,6 +147,7 @@ export async function connectEveryDevice(shares: readonly StormShare[], s: Storm
       return { devices: devices.length, connected: c.connected, upMs: Math.round(c.ramp_s * 1000), connackMs: ms(c.connack_latency_us), firstError: c.first_error, rssIdleMiB: mib(Number.isFinite(rssIdle) ? rssIdle : rssKiB(node.child.pid)) };
     }),
   );
+  return { nodes, machine: machine.stop() };
 }
 
 /** The steady groups, measuring until `stop`; `measuring` resolves once every one of them measures. */
@@ -190,24 +189,20 @@ function startStormGroups(shares: readonly StormShare[], files: readonly string[
   return { runs, startedAfterMs };
 }
 
-/** The nodes' CPU and largest RSS, and the shared servers' CPU, from now until `stop()`. */
+/** The nodes' CPU and largest RSS from now until `stop()`, with what the machine did meanwhile. */
 function windowMeter(pids: readonly number[]) {
-  const infra = { redis: pidsNamed('redis-server'), postgres: pidsNamed('postgres') };
-  const before = { cpu: pids.map(cpuSeconds), rss: pids.map(rssKiB), redis: totalCpuSeconds(infra.redis), postgres: totalCpuSeconds(infra.postgres), at: performance.now(), us: monotonicUs() };
+  const machine = machineMeter();
+  const before = { cpu: pids.map(cpuSeconds), rss: pids.map(rssKiB), us: monotonicUs() };
   const sampler = peakSampler(pids);
   return {
     stop() {
-      const seconds = (performance.now() - before.at) / 1000;
-      const pct = (cpuS: number) => Math.round((cpuS / seconds) * 100);
+      const window = machine.stop();
       const peaks = sampler.stop();
       return {
-        seconds: Math.round(seconds * 10) / 10,
-        cpuPct: pids.map((pid, i) => pct(cpuSeconds(pid) - before.cpu[i]!)),
+        machine: window,
+        cpuPct: pids.map((pid, i) => Math.round(((cpuSeconds(pid) - before.cpu[i]!) / window.seconds) * 100)),
         rssBeforeMiB: before.rss.map(mib),
         rssMaxMiB: peaks.rssMaxKiB.map(mib),
-        redisCpuPct: pct(totalCpuSeconds(infra.redis) - before.redis),
-        postgresCpuPct: pct(totalCpuSeconds(infra.postgres) - before.postgres),
-        loadAvgMax: Math.round(peaks.loadAvgMax * 100) / 100,
         monotonicUs: { from: before.us, to: monotonicUs() },
       };
     },
@@ -259,11 +254,8 @@ export async function stormOnNodes(shares: readonly StormShare[], s: StormSettin
   }));
   return {
     allBackMs: Math.max(...nodes.map((n) => n.storm.startedAfterMs + n.storm.allBackMs)),
-    seconds: window.seconds,
     nodes,
-    redisCpuPct: window.redisCpuPct,
-    postgresCpuPct: window.postgresCpuPct,
-    loadAvgMax: window.loadAvgMax,
+    machine: window.machine,
     monotonicUs: window.monotonicUs,
   };
 }

@@ -92,3 +92,72 @@ export function peakSampler(pids: readonly number[], everyMs = 250): { stop(): {
     },
   };
 }
+
+/** CPU seconds the whole machine spent busy (every core, /proc/stat: all but idle and iowait) so far. */
+export function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  // guest and guest_nice (9, 10) are already counted in user and nice.
+  return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
+}
+
+/**
+ * The kernel's TCP counters (system-wide, /proc/net/netstat) that tell why a connect failed:
+ * ListenOverflows — a handshake dropped because a listener's accept queue was full (the
+ * client's retries count again); SyncookiesSent — SYN queue full; TCPAbortOnData — a socket
+ * closed with unread data (a reset to the peer).
+ */
+export function tcpCounters(): { listenOverflows: number; syncookiesSent: number; abortOnData: number } {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const values = new Map<string, number>();
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = lines[i]!.split(/\s+/);
+    const numbers = lines[i + 1]!.split(/\s+/);
+    names.forEach((name, k) => k > 0 && values.set(name, Number(numbers[k])));
+  }
+  return { listenOverflows: values.get('ListenOverflows') ?? NaN, syncookiesSent: values.get('SyncookiesSent') ?? NaN, abortOnData: values.get('TCPAbortOnData') ?? NaN };
+}
+
+export interface MachineWindow {
+  seconds: number;
+  /** Every core's busy time over the window, in % of one core (200 = both cores of this machine busy throughout). */
+  machineBusyPct: number;
+  /** The shared servers' CPU in % of one core, anyone else's use of them included. */
+  redisCpuPct: number;
+  postgresCpuPct: number;
+  loadAvgMax: number;
+  /** Increase of the kernel's counters over the window (tcpCounters). */
+  tcp: ReturnType<typeof tcpCounters>;
+}
+
+/** CPU seconds of processes that may come and go (PostgreSQL's backends): those gone by the end count for nothing. */
+function cpuOf(pids: readonly number[]): () => number {
+  const before = pids.map(cpuSeconds);
+  return () => pids.reduce((sum, pid, i) => {
+    const used = cpuSeconds(pid) - before[i]!;
+    return Number.isFinite(used) ? sum + used : sum;
+  }, 0);
+}
+
+/** What the whole machine does from now until `stop()`: the context in which a bench's own processes got their CPU. */
+export function machineMeter(): { stop(): MachineWindow } {
+  const redis = cpuOf(pidsNamed('redis-server'));
+  const postgres = cpuOf(pidsNamed('postgres'));
+  const before = { busy: machineBusySeconds(), tcp: tcpCounters(), at: performance.now() };
+  const sampler = peakSampler([]);
+  return {
+    stop() {
+      const seconds = (performance.now() - before.at) / 1000;
+      const pct = (cpuS: number) => Math.round((cpuS / seconds) * 100);
+      const tcp = tcpCounters();
+      return {
+        seconds: Math.round(seconds * 10) / 10,
+        machineBusyPct: pct(machineBusySeconds() - before.busy),
+        redisCpuPct: pct(redis()),
+        postgresCpuPct: pct(postgres()),
+        loadAvgMax: Math.round(sampler.stop().loadAvgMax * 100) / 100,
+        tcp: { listenOverflows: tcp.listenOverflows - before.tcp.listenOverflows, syncookiesSent: tcp.syncookiesSent - before.tcp.syncookiesSent, abortOnData: tcp.abortOnData - before.tcp.abortOnData },
+      };
+    },
+  };
+}
