@@ -102,8 +102,8 @@ export const latencyMs = (l: CLatency): Percentiles | null =>
 
 const PROGRESS = /^\[\s*([\d.]+)s\]\s+(\w+)\s+conns (\d+)\//;
 
-/** `stop` (SIGINT) ends the measured window now; the generator drains and still reports. */
-export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: string, line: string) => void, stop?: AbortSignal): Promise<CReport> {
+/** `stop` (SIGINT) ends the measured window now; the generator drains and still reports. `onSpawn` gets its process id (its CPU is the bench's own). */
+export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: string, line: string) => void, stop?: AbortSignal, onSpawn?: (pid: number) => void): Promise<CReport> {
   const args = [
     '--host', '127.0.0.1', '--port', String(plan.port), '--creds', plan.creds, '--clients', String(plan.clients),
     '--rate', String(plan.rate), '--alarm-rate', String(plan.alarmRate), '--warmup', String(plan.warmupS), '--duration', String(plan.durationS),
@@ -111,6 +111,7 @@ export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: st
     ...(plan.connectTimeoutS ? ['--connect-timeout', String(plan.connectTimeoutS)] : []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   stop?.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
   let stdout = '';
   const stderrTail: string[] = [];

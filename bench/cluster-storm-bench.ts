@@ -33,6 +33,8 @@ export interface ClusterStormRun {
   redisPrefix: string;
   devices: number;
   setup: Omit<Provisioned, 'homes'>;
+  /** Nodes that had ended by the end of the storm run (the storm group disconnected by then), with their exit and last lines. */
+  nodesEnded: { node: string; exit: string }[];
   /** The machine while every device connected once (phase 1). */
   firstConnectMachine: MachineWindow;
   perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; storm: StormPhase['nodes'][number] }[];
@@ -61,7 +63,8 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
     allAlive(cluster, 'the first connect of every device');
     await connectionsClosed(cluster.nodes);
     const storm = await stormOnNodes(shares, settings);
-    allAlive(cluster, 'the storm');
+    // A node that ends now (e.g. the leader's lease lost in the storm group's mass disconnect) is a finding, not a failed run.
+    const ended = cluster.nodes.filter((n) => n.exit !== undefined).map((n) => ({ node: n.name, exit: n.exit! }));
     const { nodes: perNodeStorm, ...window } = storm;
     const sum = (f: (n: StormPhase['nodes'][number]) => number) => perNodeStorm.reduce((n, x) => n + f(x), 0);
     return {
@@ -71,6 +74,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
       devices: credentials.flat().length,
       setup,
       firstConnectMachine: connect.machine,
+      nodesEnded: ended,
       perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, storm: perNodeStorm[k]! })),
       storm: {
         stormDevices: sum((n) => n.storm.devices),

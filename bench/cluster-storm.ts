@@ -24,7 +24,7 @@ import type { LoadCredentials } from '../simulators/load/load-client.js';
 import { latencyMs as ms, runMqttload, writeCredentials, type CReport } from './c-generator.js';
 import { phaseReached } from './c-storm.js';
 import { metricValue, type ClusterNode } from './cluster-nodes.js';
-import { cpuSeconds, machineMeter, mib, peakSampler, rssKiB, type MachineWindow } from './proc-stats.js';
+import { cpuSeconds, machineMeter, mib, peakSampler, ProcessTreeCpu, rssKiB, type MachineWindow } from './proc-stats.js';
 import { monotonicUs } from './profile-summary.js';
 import type { Percentiles } from './stats.js';
 
@@ -85,7 +85,11 @@ export async function connectionsClosed(nodes: readonly ClusterNode[], limitMs =
   for (;;) {
     const open = await Promise.all(nodes.map(mqttConnections));
     if (open.every((n) => n === 0)) return;
-    if (performance.now() > until) throw new Error(`connections still open ${limitMs / 1000} s after the first connect ended: ${open.join(', ')}`);
+    const gone = nodes.filter((n) => n.exit !== undefined);
+    if (gone.length > 0 || performance.now() > until) {
+      const state = nodes.map((n, k) => `${n.name}: ${n.exit ?? (open[k] === null ? '/metrics does not answer' : `${open[k]} open`)}`);
+      throw new Error(`after the first connect, connections not closed within ${limitMs / 1000} s: ${state.join('; ')}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -131,7 +135,8 @@ async function credentialsFile(root: string, node: ClusterNode, group: string, d
 /** Phase 1: every device of every share connects (rate 0), idles, disconnects. */
 export async function connectEveryDevice(shares: readonly StormShare[], s: StormSettings): Promise<{ nodes: ConnectFigures[]; machine: MachineWindow }> {
   const total = shares.reduce((n, x) => n + x.steady.length + x.storm.length, 0);
-  const machine = machineMeter();
+  const generators = new ProcessTreeCpu();
+  const machine = machineMeter(shares.map((x) => x.node.child.pid), generators);
   const nodes = await Promise.all(
     shares.map(async ({ node, steady, storm }, k) => {
       const devices = [...steady, ...storm];
@@ -142,7 +147,7 @@ export async function connectEveryDevice(shares: readonly StormShare[], s: Storm
       const report = await runMqttload(s.binary, plan, (phase, line) => {
         if (phase === 'measure') rssIdle = Math.min(rssIdle, rssKiB(node.child.pid));
         if (k === 0) s.say(`cluster ×${shares.length}: every device connects once: ${node.name}: ${line.slice(0, 120)}`);
-      });
+      }, undefined, (pid) => generators.track(pid));
       const c = report.connections;
       return { devices: devices.length, connected: c.connected, upMs: Math.round(c.ramp_s * 1000), connackMs: ms(c.connack_latency_us), firstError: c.first_error, rssIdleMiB: mib(Number.isFinite(rssIdle) ? rssIdle : rssKiB(node.child.pid)) };
     }),
@@ -151,7 +156,7 @@ export async function connectEveryDevice(shares: readonly StormShare[], s: Storm
 }
 
 /** The steady groups, measuring until `stop`; `measuring` resolves once every one of them measures. */
-function startSteadyGroups(shares: readonly StormShare[], files: readonly string[], s: StormSettings, stop: AbortSignal): { runs: Promise<CReport>[]; measuring: Promise<unknown> } {
+function startSteadyGroups(shares: readonly StormShare[], files: readonly string[], s: StormSettings, stop: AbortSignal, generators: ProcessTreeCpu): { runs: Promise<CReport>[]; measuring: Promise<unknown> } {
   const total = shares.reduce((n, x) => n + x.steady.length, 0);
   const started = shares.map(({ node, steady }, k) => {
     const fraction = steady.length / total;
@@ -160,14 +165,14 @@ function startSteadyGroups(shares: readonly StormShare[], files: readonly string
     const run = runMqttload(s.binary, plan, (phase, line) => {
       for (const listener of phases) listener(phase);
       if (k === 0) s.say(`cluster ×${shares.length} storm, steady group on ${node.name}: ${line.slice(0, 120)}`);
-    }, stop);
+    }, stop, (pid) => generators.track(pid));
     return { run, measuring: phaseReached(run, phases, 'measure') };
   });
   return { runs: started.map((x) => x.run), measuring: Promise.all(started.map((x) => x.measuring)) };
 }
 
 /** Every node's storm group at once; `onPastRamp` once every one of them has each device's CONNACK or failure. */
-function startStormGroups(shares: readonly StormShare[], files: readonly string[], s: StormSettings, stop: AbortSignal, onPastRamp: () => void): { runs: Promise<CReport>[]; startedAfterMs: number[] } {
+function startStormGroups(shares: readonly StormShare[], files: readonly string[], s: StormSettings, stop: AbortSignal, generators: ProcessTreeCpu, onPastRamp: () => void): { runs: Promise<CReport>[]; startedAfterMs: number[] } {
   const total = shares.reduce((n, x) => n + x.storm.length, 0);
   const first = performance.now();
   const startedAfterMs: number[] = [];
@@ -181,7 +186,7 @@ function startStormGroups(shares: readonly StormShare[], files: readonly string[
       if (!ramping) return;
       ramping = false;
       if (++pastRamp === shares.length) onPastRamp();
-    }, stop);
+    }, stop, (pid) => generators.track(pid));
     // A run that ends early (an error) ends the steady window too; its error is awaited by the caller.
     run.then(onPastRamp, onPastRamp);
     return run;
@@ -190,8 +195,8 @@ function startStormGroups(shares: readonly StormShare[], files: readonly string[
 }
 
 /** The nodes' CPU and largest RSS from now until `stop()`, with what the machine did meanwhile. */
-function windowMeter(pids: readonly number[]) {
-  const machine = machineMeter();
+function windowMeter(pids: readonly number[], generators: ProcessTreeCpu) {
+  const machine = machineMeter(pids, generators);
   const before = { cpu: pids.map(cpuSeconds), rss: pids.map(rssKiB), us: monotonicUs() };
   const sampler = peakSampler(pids);
   return {
@@ -225,15 +230,16 @@ export async function stormOnNodes(shares: readonly StormShare[], s: StormSettin
   const stormFiles = await Promise.all(shares.map(({ node, storm }) => credentialsFile(s.credsDir, node, 'storm', storm)));
   const stopSteady = new AbortController();
   const stopStorm = new AbortController();
-  const steady = startSteadyGroups(shares, steadyFiles, s, stopSteady.signal);
+  const generators = new ProcessTreeCpu();
+  const steady = startSteadyGroups(shares, steadyFiles, s, stopSteady.signal, generators);
   let storm: ReturnType<typeof startStormGroups> | undefined;
   let window: ReturnType<ReturnType<typeof windowMeter>['stop']>;
   let steadyReports: CReport[];
   let held: (number | null)[];
   try {
     await steady.measuring;
-    const meter = windowMeter(shares.map((x) => x.node.child.pid));
-    storm = startStormGroups(shares, stormFiles, s, stopStorm.signal, () => stopSteady.abort());
+    const meter = windowMeter(shares.map((x) => x.node.child.pid), generators);
+    storm = startStormGroups(shares, stormFiles, s, stopStorm.signal, generators, () => stopSteady.abort());
     // The storm devices stay connected until the steady groups have reported: their mass
     // disconnect at the end is not part of the storm and must not fall in its window.
     steadyReports = await Promise.all(steady.runs);

@@ -122,9 +122,14 @@ export interface MachineWindow {
   seconds: number;
   /** Every core's busy time over the window, in % of one core (200 = both cores of this machine busy throughout). */
   machineBusyPct: number;
+  /** The bench's own processes: the hub nodes measured, and the load generators. */
+  nodesCpuPct: number;
+  generatorsCpuPct: number;
   /** The shared servers' CPU in % of one core, anyone else's use of them included. */
   redisCpuPct: number;
   postgresCpuPct: number;
+  /** What is left of the busy time: other sessions' processes, this bench's Node process, the kernel's own network work. */
+  restPct: number;
   loadAvgMax: number;
   /** Increase of the kernel's counters over the window (tcpCounters). */
   tcp: ReturnType<typeof tcpCounters>;
@@ -139,25 +144,82 @@ function cpuOf(pids: readonly number[]): () => number {
   }, 0);
 }
 
-/** What the whole machine does from now until `stop()`: the context in which a bench's own processes got their CPU. */
-export function machineMeter(): { stop(): MachineWindow } {
+/**
+ * What the whole machine does from now until `stop()`, and how much of it was the bench's
+ * own (`nodePids`, the `generators` it tracks): on shared cores, the context in which the
+ * measured processes got their CPU.
+ */
+export function machineMeter(nodePids: readonly number[] = [], generators = new ProcessTreeCpu()): { stop(): MachineWindow } {
   const redis = cpuOf(pidsNamed('redis-server'));
   const postgres = cpuOf(pidsNamed('postgres'));
+  const nodes = cpuOf(nodePids);
+  generators.begin();
   const before = { busy: machineBusySeconds(), tcp: tcpCounters(), at: performance.now() };
   const sampler = peakSampler([]);
+  const timer = setInterval(() => generators.sample(), 250);
   return {
     stop() {
+      clearInterval(timer);
+      generators.sample();
       const seconds = (performance.now() - before.at) / 1000;
       const pct = (cpuS: number) => Math.round((cpuS / seconds) * 100);
       const tcp = tcpCounters();
+      const shares = { machineBusyPct: pct(machineBusySeconds() - before.busy), nodesCpuPct: pct(nodes()), generatorsCpuPct: pct(generators.seconds()), redisCpuPct: pct(redis()), postgresCpuPct: pct(postgres()) };
       return {
         seconds: Math.round(seconds * 10) / 10,
-        machineBusyPct: pct(machineBusySeconds() - before.busy),
-        redisCpuPct: pct(redis()),
-        postgresCpuPct: pct(postgres()),
+        ...shares,
+        restPct: shares.machineBusyPct - shares.nodesCpuPct - shares.generatorsCpuPct - shares.redisCpuPct - shares.postgresCpuPct,
         loadAvgMax: Math.round(sampler.stop().loadAvgMax * 100) / 100,
         tcp: { listenOverflows: tcp.listenOverflows - before.tcp.listenOverflows, syncookiesSent: tcp.syncookiesSent - before.tcp.syncookiesSent, abortOnData: tcp.abortOnData - before.tcp.abortOnData },
       };
     },
   };
+}
+
+/** A process and its descendants now (/proc/<pid>/task/<pid>/children), e.g. a generator and the workers it forked. */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Gone already.
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/**
+ * CPU used from `begin()` on by processes that come and go: each tracked process tree (a
+ * generator forks workers, and exits at the end of its run) is read every `sample()`, and
+ * each process's last reading counts. Processes already running at `begin()` count from
+ * there; those started later, from 0.
+ */
+export class ProcessTreeCpu {
+  private readonly roots = new Set<number>();
+  private readonly baseline = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private begun = false;
+
+  track(pid: number): void {
+    this.roots.add(pid);
+  }
+
+  begin(): void {
+    this.begun = true;
+    for (const pid of [...this.roots].flatMap(processTree)) this.baseline.set(pid, cpuSeconds(pid) || 0);
+  }
+
+  sample(): void {
+    if (!this.begun) return;
+    for (const pid of [...this.roots].flatMap(processTree)) {
+      const used = cpuSeconds(pid);
+      if (Number.isFinite(used)) this.last.set(pid, used);
+    }
+  }
+
+  /** CPU seconds since begin(). */
+  seconds(): number {
+    let sum = 0;
+    for (const [pid, used] of this.last) sum += used - (this.baseline.get(pid) ?? 0);
+    return sum;
+  }
 }

@@ -82,6 +82,7 @@ describe('npm run bench -- --nodes 2 --quick', () => {
     expect(cluster.devices).toBe(20);
     expect(cluster.storm).toMatchObject({ stormDevices: 10, steadyDevices: 10, back: 10, notBack: 0 });
     expect(cluster.storm.alarmsAcked).toBe(cluster.storm.alarmsSent);
+    expect(cluster.nodesEnded).toEqual([]);
     const nodes = cluster.perNode as { role: string; connect: { devices: number; connected: number }; storm: { storm: { devices: number; back: number }; steady: { devices: number }; connectionsHeld: number } }[];
     expect(nodes.map((n) => n.role)).toEqual(['leader', 'standby']);
     for (const n of nodes) {
