@@ -37,8 +37,25 @@ export interface ClusterStormRun {
   nodesEnded: { node: string; exit: string }[];
   /** The machine while every device connected once (phase 1). */
   firstConnectMachine: MachineWindow;
-  perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; storm: StormPhase['nodes'][number] }[];
+  perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; storm: StormPhase['nodes'][number]; warnings: Record<string, number> }[];
   storm: Omit<StormPhase, 'nodes'> & { stormDevices: number; steadyDevices: number; stormRate: number; connectTimeoutS: number; back: number; notBack: number; alarmsSent: number; alarmsAcked: number };
+}
+
+/** A node's warnings and errors over the run (pino JSON lines on its stdout), counted by message and reason. */
+function logSummary(node: ClusterNode): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of node.child.stdout().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; reason?: string };
+      if ((entry.level ?? 0) < 40) continue;
+      const key = `${entry.msg ?? '?'}${entry.reason ? `: ${entry.reason}` : ''}`.slice(0, 200);
+      counts[key] = (counts[key] ?? 0) + 1;
+    } catch {
+      // Not a log line.
+    }
+  }
+  return counts;
 }
 
 /** Node k's share of the devices (whole homes), its first `steady` devices staying connected through the storm. */
@@ -75,7 +92,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
       setup,
       firstConnectMachine: connect.machine,
       nodesEnded: ended,
-      perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, storm: perNodeStorm[k]! })),
+      perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, storm: perNodeStorm[k]!, warnings: logSummary(node) })),
       storm: {
         stormDevices: sum((n) => n.storm.devices),
         steadyDevices: sum((n) => n.steady.devices),

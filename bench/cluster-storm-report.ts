@@ -34,7 +34,7 @@ function whole(run: ClusterStormRun): string[] {
 
 function machineLine(m: MachineWindow): string {
   return [
-    `${f(m.seconds)} s: the machine's cores busy ${m.machineBusyPct} % of one core: the nodes ${m.nodesCpuPct} %, the generators ${m.generatorsCpuPct} %, Redis ${m.redisCpuPct} %, PostgreSQL ${m.postgresCpuPct} %, the rest (other sessions, the kernel's network work) ${m.restPct} %; load average up to ${f(m.loadAvgMax, 2)};`,
+    `${f(m.seconds)} s: the machine's cores busy ${m.machineBusyPct} % of one core: the nodes ${m.nodesCpuPct} %, the generators ${m.generatorsCpuPct} %, Redis ${m.redisCpuPct} %, PostgreSQL ${m.postgresCpuPct} %, the kernel's interrupts ${m.interruptsPct} %, the rest (other sessions) ${m.restPct} %; load average up to ${f(m.loadAvgMax, 2)};`,
     `kernel: ${m.tcp.listenOverflows} handshakes dropped on a full accept queue (ListenOverflows, retries included), ${m.tcp.syncookiesSent} SYN cookies, ${m.tcp.abortOnData} resets of sockets closed unread`,
   ].join(' ');
 }
@@ -76,6 +76,7 @@ export function formatClusterStorm(run: ClusterStormRun, machine: { cpus: number
     ...perNode(run),
     '',
     ...targets(run),
+    ...run.perNode.flatMap((n) => Object.entries(n.warnings).map(([what, count]) => `${n.node} logged ${count} × ${what}`)),
     ...run.nodesEnded.map((n) => `NODE ENDED by the end of the run: ${n.node} ${n.exit}`),
   ].join('\n');
 }

@@ -93,12 +93,13 @@ export function peakSampler(pids: readonly number[], everyMs = 250): { stop(): {
   };
 }
 
-/** CPU seconds the whole machine spent busy (every core, /proc/stat: all but idle and iowait) so far. */
-export function machineBusySeconds(): number {
+/** CPU seconds the whole machine spent busy so far (every core, /proc/stat): all but idle and iowait, and of it the kernel's interrupt work (irq + softirq: loopback TCP is mostly softirq). */
+export function machineBusySeconds(): { busy: number; interrupts: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   // guest and guest_nice (9, 10) are already counted in user and nice.
-  return (fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
+  const busy = fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle;
+  return { busy: busy / CLK_TCK, interrupts: ((fields[5] ?? 0) + (fields[6] ?? 0)) / CLK_TCK };
 }
 
 /**
@@ -128,7 +129,9 @@ export interface MachineWindow {
   /** The shared servers' CPU in % of one core, anyone else's use of them included. */
   redisCpuPct: number;
   postgresCpuPct: number;
-  /** What is left of the busy time: other sessions' processes, this bench's Node process, the kernel's own network work. */
+  /** The kernel's interrupt work (irq + softirq: loopback TCP handshakes and retransmissions are mostly here). */
+  interruptsPct: number;
+  /** What is left of the busy time: other sessions' processes, this bench's Node process. */
   restPct: number;
   loadAvgMax: number;
   /** Increase of the kernel's counters over the window (tcpCounters). */
@@ -164,11 +167,12 @@ export function machineMeter(nodePids: readonly number[] = [], generators = new 
       const seconds = (performance.now() - before.at) / 1000;
       const pct = (cpuS: number) => Math.round((cpuS / seconds) * 100);
       const tcp = tcpCounters();
-      const shares = { machineBusyPct: pct(machineBusySeconds() - before.busy), nodesCpuPct: pct(nodes()), generatorsCpuPct: pct(generators.seconds()), redisCpuPct: pct(redis()), postgresCpuPct: pct(postgres()) };
+      const machine = machineBusySeconds();
+      const shares = { machineBusyPct: pct(machine.busy - before.busy.busy), interruptsPct: pct(machine.interrupts - before.busy.interrupts), nodesCpuPct: pct(nodes()), generatorsCpuPct: pct(generators.seconds()), redisCpuPct: pct(redis()), postgresCpuPct: pct(postgres()) };
       return {
         seconds: Math.round(seconds * 10) / 10,
         ...shares,
-        restPct: shares.machineBusyPct - shares.nodesCpuPct - shares.generatorsCpuPct - shares.redisCpuPct - shares.postgresCpuPct,
+        restPct: shares.machineBusyPct - shares.interruptsPct - shares.nodesCpuPct - shares.generatorsCpuPct - shares.redisCpuPct - shares.postgresCpuPct,
         loadAvgMax: Math.round(sampler.stop().loadAvgMax * 100) / 100,
         tcp: { listenOverflows: tcp.listenOverflows - before.tcp.listenOverflows, syncookiesSent: tcp.syncookiesSent - before.tcp.syncookiesSent, abortOnData: tcp.abortOnData - before.tcp.abortOnData },
       };
