@@ -27,7 +27,7 @@ export interface BenchOptions {
   storm: boolean;
   stormRate: number;
   stormSteady: number;
-  /** --nodes N (≥ 2): the cluster bench (bench/cluster-bench.ts) instead; 1 = the usual run. */
+  /** --nodes N (≥ 2): the cluster bench (bench/cluster-bench.ts), or with --storm the storm over N nodes (bench/cluster-storm-bench.ts); 1 = the usual run. */
   nodes: number;
   /** --memory: start and memory figures only (cold starts, idle RSS, idle devices), no load steps. */
   memory: boolean;
@@ -55,12 +55,17 @@ export const USAGE = `npm run bench -- [options]
                       alarms meanwhile (issue 14 item 4)
   --storm-rate C      connects/s of the storm                          (default 10000)
   --storm-steady N    devices that stay connected through the storm    (default 1000)
-  --profile           run the hub with --cpu-prof and summarise the profile
+  --profile           run the hub with --cpu-prof and summarise the profile (with --storm --nodes N:
+                      every node, cut to the storm's seconds)
   --store which       files | postgres | both: the hub's store; postgres uses a fresh
                       database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
   --nodes N           a cluster of N nodes (PostgreSQL + Redis) against 1 node on PostgreSQL,
                       at a fifth, half and all of --rate, then kill -9 of the leader
                       (HUB_TEST_PG_ADMIN_URL, HUB_TEST_REDIS_URL; baselines not run)
+  --storm --nodes N   the reconnect storm over a cluster of N nodes instead (one process here holds
+                      at most ~18,000 devices): every device connects once, spread over the nodes,
+                      then all but --storm-steady reconnect at once at --storm-rate (no single-node
+                      run, no failover; e.g. --homes 10250: 40,000 reconnecting + 1,000 steady)
   --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
   --memory            start and memory figures only: cold starts, RSS with the homes registered and
                       nothing connected, RSS per idle device after the connect storm; no load steps

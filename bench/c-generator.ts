@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './child.js';
 import type { LoadCredentials } from '../simulators/load/load-client.js';
+import type { Percentiles } from './stats.js';
 
 const BUILD_DIR = join(REPO_ROOT, 'bench', '.build');
 const BINARY = join(BUILD_DIR, 'mqttload');
@@ -97,10 +98,14 @@ export interface CReport {
   [key: string]: unknown;
 }
 
+/** A latency block in ms, as the results report them; null when it holds no sample. */
+export const latencyMs = (l: CLatency): Percentiles | null =>
+  l.count === 0 ? null : { count: l.count, p50: l.p50 / 1000, p90: l.p90 / 1000, p99: l.p99 / 1000, p999: l.p999 / 1000, max: l.max / 1000 };
+
 const PROGRESS = /^\[\s*([\d.]+)s\]\s+(\w+)\s+conns (\d+)\//;
 
-/** `stop` (SIGINT) ends the measured window now; the generator drains and still reports. */
-export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: string, line: string) => void, stop?: AbortSignal): Promise<CReport> {
+/** `stop` (SIGINT) ends the measured window now; the generator drains and still reports. `onSpawn` gets its process id (its CPU is the bench's own). */
+export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: string, line: string) => void, stop?: AbortSignal, onSpawn?: (pid: number) => void): Promise<CReport> {
   const args = [
     '--host', '127.0.0.1', '--port', String(plan.port), '--creds', plan.creds, '--clients', String(plan.clients),
     '--rate', String(plan.rate), '--alarm-rate', String(plan.alarmRate), '--warmup', String(plan.warmupS), '--duration', String(plan.durationS),
@@ -108,6 +113,7 @@ export function runMqttload(binary: string, plan: CRunPlan, onSecond: (phase: st
     ...(plan.connectTimeoutS ? ['--connect-timeout', String(plan.connectTimeoutS)] : []),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   stop?.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
   let stdout = '';
   const stderrTail: string[] = [];

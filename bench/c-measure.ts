@@ -10,12 +10,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureStorm, type StormPlan } from './c-storm.js';
-import { runMqttload, writeCredentials, type CLatency, type CReport, type CRunPlan } from './c-generator.js';
+import { runMqttload, writeCredentials, latencyMs as ms, type CReport, type CRunPlan } from './c-generator.js';
 import type { StepPlan, StepResult, TargetResult } from './measure.js';
 import { stageTimings } from './hub-metrics.js';
 import { AlarmObserver } from './observer.js';
 import { mib, rssKiB, syscalls, totalCpuSeconds } from './proc-stats.js';
-import type { Percentiles } from './stats.js';
 import type { Target } from './targets/target.js';
 
 export interface CMeasureOptions {
@@ -29,8 +28,6 @@ export interface CMeasureOptions {
   storm?: Pick<StormPlan, 'steadyDevices' | 'steadyRate' | 'alarmRate' | 'stormRate' | 'connectTimeoutS'>;
 }
 
-const ms = (l: CLatency): Percentiles | null =>
-  l.count === 0 ? null : { count: l.count, p50: l.p50 / 1000, p90: l.p90 / 1000, p99: l.p99 / 1000, p999: l.p999 / 1000, max: l.max / 1000 };
 
 /** What the target did over the generator's measured seconds. */
 interface Window {

@@ -12,7 +12,7 @@
 import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { runMqttload, writeCredentials, type CLatency, type CReport } from './c-generator.js';
+import { runMqttload, writeCredentials, latencyMs as ms, type CReport } from './c-generator.js';
 import { mib, rssKiB, totalCpuSeconds } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
 import type { Target } from './targets/target.js';
@@ -49,11 +49,9 @@ export interface StormResult {
   loadAvg1: number;
 }
 
-const ms = (l: CLatency): Percentiles | null =>
-  l.count === 0 ? null : { count: l.count, p50: l.p50 / 1000, p90: l.p90 / 1000, p99: l.p99 / 1000, p999: l.p999 / 1000, max: l.max / 1000 };
 
 /** Resolves once `phase` shows up in the generator's progress, or when `run` settles first. */
-function phaseReached(run: Promise<unknown>, listeners: Set<(phase: string) => void>, phase: string): Promise<void> {
+export function phaseReached(run: Promise<unknown>, listeners: Set<(phase: string) => void>, phase: string): Promise<void> {
   return new Promise((resolve) => {
     const listener = (p: string) => p === phase && (listeners.delete(listener), resolve());
     listeners.add(listener);

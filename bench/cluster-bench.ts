@@ -6,21 +6,17 @@
  * kill -9 of the leader, timed in phases (cluster-failover.ts). Prints the
  * figures and writes bench/results/<ISO date>-cluster<N>.json.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { HubApi, neighbourhood } from '../simulators/hub-api.js';
+import { join } from 'node:path';
 import type { BenchOptions } from './args.js';
-import { buildMqttload, mqttloadSource } from './c-generator.js';
 import { measureTargetC } from './c-measure.js';
-import { REPO_ROOT } from './child.js';
 import { formatCluster } from './cluster-report.js';
 import { measureFailover, type FailoverResult } from './cluster-failover.js';
 import { runClusterStep, shareOf, type ClusterStep } from './cluster-load.js';
-import { checkRedis, startCluster, type Cluster } from './cluster-nodes.js';
+import { checkRedis, type Cluster } from './cluster-nodes.js';
+import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeResults } from './cluster-session.js';
 import type { TargetResult } from './measure.js';
-import { PASSWORD } from './targets/hub-target.js';
 import { startPgHubTarget } from './targets/pg-hub-target.js';
 
 export interface ClusterRun {
@@ -40,12 +36,6 @@ export function clusterRates(options: BenchOptions): number[] {
   return options.quick ? [options.rate] : [options.rate / 5, options.rate / 2, options.rate].map(Math.round);
 }
 
-async function generatorBinary(): Promise<string> {
-  const source = mqttloadSource();
-  if (!source) throw new Error('--nodes needs the C generator: ../shared/tools/mqttload.c (or MQTTLOAD_SOURCE) was not found');
-  return buildMqttload(source);
-}
-
 async function measureSingle(options: BenchOptions, binary: string, say: (l: string) => void): Promise<TargetResult> {
   const target = await startPgHubTarget({ homes: options.homes, onProgress: say });
   try {
@@ -56,24 +46,10 @@ async function measureSingle(options: BenchOptions, binary: string, say: (l: str
   }
 }
 
-/** A node that went (e.g. leadership lost on a starved machine) leaves its devices nowhere to go: the run stops, saying why. */
-function allAlive(cluster: Cluster, during: string): void {
-  const gone = cluster.nodes.filter((n) => n.exit !== undefined);
-  if (gone.length > 0) throw new Error(`cluster node(s) ended during ${during}: ${gone.map((n) => `${n.name} ${n.exit}`).join('; ')}`);
-}
-
 /** Provisioning through the leader, then the load steps, then the failover (which ends the leader). */
 async function measureCluster(cluster: Cluster, options: BenchOptions, binary: string, say: (l: string) => void): Promise<ClusterRun> {
-  const api = new HubApi(cluster.nodes[0]!.httpUrl);
-  await api.login('admin', PASSWORD);
   const failoverHomes = options.quick ? 3 : 10;
-  const started = performance.now();
-  const homes = await api.provisionHomes(neighbourhood(options.homes + failoverHomes), {
-    concurrency: 4,
-    serialPrefix: `BENCH-CL-${process.pid}`,
-    onProgress: (done) => say(`cluster: provisioning homes through ${cluster.nodes[0]!.name} ${done}/${options.homes + failoverHomes}`),
-  });
-  const provisionMs = performance.now() - started;
+  const { homes, provisionMs, provisionHomesPerSec } = await provisionThroughLeader(cluster, options.homes + failoverHomes, 'BENCH-CL', say);
   const loadHomes = homes.slice(0, options.homes).map((h) => h.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret })));
   const shares = cluster.nodes.map((_, k) => shareOf(loadHomes, k, cluster.nodes.length));
   const credsDir = await mkdtemp(join(tmpdir(), 'hub-bench-creds-'));
@@ -95,7 +71,7 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
     database: cluster.databaseName,
     redisPrefix: cluster.redisPrefix,
     devices: shares.reduce((n, s) => n + s.length, 0),
-    setup: { provisionMs: Math.round(provisionMs), provisionHomesPerSec: Math.round(homes.length / (provisionMs / 1000)) },
+    setup: { provisionMs, provisionHomesPerSec },
     steps,
     failover,
   };
@@ -108,32 +84,10 @@ export async function runClusterBench(options: BenchOptions, say: (line: string)
   const loadAtStart = loadavg()[0] ?? 0;
   say('single node on PostgreSQL: starting');
   const single = await measureSingle(options, binary, say);
-  const cluster = await startCluster(options.nodes, say);
-  // Ctrl-C or a kill: the nodes, the database and the Redis keys are ours to remove.
-  const interrupt = () => {
-    done();
-    console.error('bench: interrupted, stopping the cluster');
-    void cluster.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
-  let run: ClusterRun;
-  try {
-    run = await measureCluster(cluster, options, binary, say);
-  } finally {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
-    await cluster.stop();
-    done();
-  }
+  const run = await withCluster(options.nodes, say, done, (cluster) => measureCluster(cluster, options, binary, say));
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 };
   console.log(formatCluster(single, run, machine));
-  const outDir = resolve(REPO_ROOT, options.outDir);
-  await mkdir(outDir, { recursive: true });
-  const path = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-cluster${options.nodes}.json`);
-  const json = { date: new Date().toISOString(), machine, options, single, cluster: run };
-  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
-  console.log(`\nwrote ${path}`);
+  await writeResults(options.outDir, `cluster${options.nodes}`, { machine, options, single, cluster: run });
   const f = run.failover;
   return f.newLeader !== null && f.unacked === 0 && f.unseen === 0 ? 0 : 1;
 }

@@ -10,8 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { LoadCredentials } from '../simulators/load/load-client.js';
-import { runMqttload, writeCredentials, type CLatency, type CReport } from './c-generator.js';
-import type { ClusterNode } from './cluster-nodes.js';
+import { runMqttload, writeCredentials, latencyMs as ms, type CReport } from './c-generator.js';
+import { metricValue, type ClusterNode } from './cluster-nodes.js';
 import { totalCpuSeconds } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
 
@@ -64,8 +64,6 @@ export interface ClusterLoadPlan {
   connectRate: number;
 }
 
-const ms = (l: CLatency): Percentiles | null =>
-  l.count === 0 ? null : { count: l.count, p50: l.p50 / 1000, p90: l.p90 / 1000, p99: l.p99 / 1000, p999: l.p999 / 1000, max: l.max / 1000 };
 
 /** Node k's devices: every N-th home's, so each node has whole homes and the same mix of kinds. */
 export function shareOf(homes: readonly LoadCredentials[][], k: number, n: number): LoadCredentials[] {
@@ -96,15 +94,10 @@ function worst(steps: readonly NodeStep[]): ClusterStep['alarmPubackWorstMs'] {
   return known.length === 0 ? null : { p50: Math.max(...known.map((p) => p.p50)), p99: Math.max(...known.map((p) => p.p99)) };
 }
 
-/** The leader's largest rule lag since the previous read (reading resets it), or null if /metrics did not answer. */
+/** The leader's largest rule lag since the previous read (reading resets it), in ms, or null if /metrics did not answer. */
 async function ruleLagMs(leader: ClusterNode): Promise<number | null> {
-  try {
-    const text = await (await fetch(`${leader.httpUrl}/metrics`)).text();
-    const m = /^hub_rule_lag_seconds(?:\{[^}]*\})? ([\d.eE+-]+)$/m.exec(text);
-    return m ? Math.round(Number(m[1]) * 1000 * 10) / 10 : null;
-  } catch {
-    return null;
-  }
+  const seconds = await metricValue(leader, 'hub_rule_lag_seconds');
+  return seconds === null ? null : Math.round(seconds * 1000 * 10) / 10;
 }
 
 /** One load step on every node at once; `credsDir` is a private temp dir for the credential files. */

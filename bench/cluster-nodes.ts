@@ -79,9 +79,10 @@ function watchLeading(child: Child): Promise<number> {
   });
 }
 
-async function startNode(name: string, databaseUrl: string, redisPrefix: string, dataDir: string, first: boolean): Promise<ClusterNode> {
+async function startNode(name: string, databaseUrl: string, redisPrefix: string, dataDir: string, first: boolean, nodeArgs: string[]): Promise<ClusterNode> {
   const child = await spawnReady({
     script: 'dist/bench-hub.mjs',
+    nodeArgs,
     // The first node: ready once it leads too (its line may come in the same chunk as the listeners').
     ready: first ? [...HUB_READY, LEADS_LINE] : HUB_READY,
     timeoutMs: 60_000,
@@ -93,8 +94,19 @@ async function startNode(name: string, databaseUrl: string, redisPrefix: string,
   return node;
 }
 
-/** Starts `count` nodes; on any failure whatever was made is removed before the error is thrown. */
-export async function startCluster(count: number, say: (line: string) => void): Promise<Cluster> {
+/** A gauge's value on a node's /metrics (a standby answers it itself), or null when the node does not answer. */
+export async function metricValue(node: ClusterNode, name: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.eE+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts `count` nodes (each with `nodeArgs(name)`, e.g. --cpu-prof); on any failure whatever was made is removed before the error is thrown. */
+export async function startCluster(count: number, say: (line: string) => void, nodeArgs: (name: string) => string[] = () => []): Promise<Cluster> {
   const redis = await reachRedis();
   const database = await createPgDatabase('hub_bench_cluster').catch((err: Error) => {
     redis.disconnect();
@@ -116,7 +128,7 @@ export async function startCluster(count: number, say: (line: string) => void): 
       say(`cluster: starting ${name} (${i === 0 ? 'to lead' : 'standby'})`);
       const dir = await mkdtemp(join(tmpdir(), 'hub-bench-node-'));
       dirs.push(dir);
-      nodes.push(await startNode(name, database.url, redisPrefix, dir, i === 0));
+      nodes.push(await startNode(name, database.url, redisPrefix, dir, i === 0, nodeArgs(name)));
     }
   } catch (err) {
     await stop();

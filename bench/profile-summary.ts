@@ -5,6 +5,8 @@
  *   node --import tsx bench/profile-summary.ts <file.cpuprofile>
  */
 import { readFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -13,9 +15,14 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** µs on the machine's monotonic clock (the one process.hrtime reads in every process). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
+
+/** Monotonic µs, comparable with a profile's sample times: `from` and `to` bound a part of the run. */
+export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 export interface ProfileLine {
   name: string;
@@ -31,15 +38,18 @@ function place(url: string): string {
   return url === '' ? '(native / GC / idle)' : url.replace(/^node:/, 'node:');
 }
 
-export function summariseProfile(profile: CpuProfile, top = 25): { total: number; byFunction: ProfileLine[]; byPlace: ProfileLine[] } {
+/** Self time per function and per place; with `window` (monotonic µs), of the samples taken inside it only. */
+export function summariseProfile(profile: CpuProfile, top = 25, window?: { from: number; to: number }): { total: number; byFunction: ProfileLine[]; byPlace: ProfileLine[] } {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const byFunction = new Map<string, number>();
   const byPlace = new Map<string, number>();
   let total = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const node = nodes.get(id);
     const us = profile.timeDeltas[i] ?? 0;
-    if (!node) return;
+    at += us;
+    if (!node || (window && (at < window.from || at > window.to))) return;
     const { functionName, url, lineNumber } = node.callFrame;
     const where = place(url);
     const fn = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
@@ -53,6 +63,13 @@ export function summariseProfile(profile: CpuProfile, top = 25): { total: number
       .slice(0, top)
       .map(([name, us]) => ({ name, ms: Math.round(us / 1000), pct: Math.round((us / total) * 1000) / 10 }));
   return { total: Math.round(total / 1000), byFunction: lines(byFunction), byPlace: lines(byPlace) };
+}
+
+/** The main thread's profile in `dir` (tsx's loader thread, when there is one, writes a second, small one). */
+export async function mainProfile(dir: string): Promise<string | undefined> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(f)).size })));
+  return sized.sort((a, b) => b.size - a.size)[0]?.f;
 }
 
 export function formatProfile(summary: ReturnType<typeof summariseProfile>): string {

@@ -4,19 +4,20 @@
  * then the figures, the hub's ratios to the baselines and the target table;
  * writes bench/results/<ISO date>.json (and an SVG plot with --sweep).
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { REPO_ROOT } from './child.js';
 import { buildMqttload, mqttloadSource } from './c-generator.js';
 import { runClusterBench } from './cluster-bench.js';
+import { runClusterStorm } from './cluster-storm-bench.js';
 import { measureTargetC } from './c-measure.js';
 import { LoadGenerator } from './generator.js';
 import { limitWarnings, machineLimits } from './limits.js';
 import { measureTarget, type StepPlan, type TargetResult } from './measure.js';
 import { fsyncProbe } from './fsync-probe.js';
-import { formatProfile, summariseProfile } from './profile-summary.js';
+import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
 import { checksTable, ratios, storeChecks, table, targetChecks } from './report.js';
 import { latencyPlot } from './svg-plot.js';
 import { mosquittoBinary } from './baselines/own-mosquitto.js';
@@ -55,13 +56,6 @@ async function startTarget(name: TargetName, options: BenchOptions, profileDir: 
   return name === 'aedes' ? startAedesTarget(options.homes) : startMosquittoTarget(options.homes);
 }
 
-/** The main thread's profile: tsx's loader thread writes a second, small one. */
-async function mainProfile(dir: string): Promise<string | undefined> {
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
-  const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(f)).size })));
-  return sized.sort((a, b) => b.size - a.size)[0]?.f;
-}
-
 /** The C generator's binary, built if needed; undefined (and a note) when it cannot be: the Node workers stand in. */
 async function cGenerator(notes: string[]): Promise<string | undefined> {
   const source = mqttloadSource();
@@ -88,7 +82,7 @@ async function main(): Promise<number> {
   if (options === 'help') return void console.log(USAGE), 0;
   if (options.nodes > 1) {
     const progress = progressPrinter();
-    return runClusterBench(options, progress.say, progress.done);
+    return (options.storm ? runClusterStorm : runClusterBench)(options, progress.say, progress.done);
   }
   const limits = machineLimits();
   const loadAtStart = loadavg()[0] ?? 0;
