@@ -62,8 +62,21 @@ export async function startHubAndBrowser(options?: Parameters<typeof startTestHu
 
 export const DESK = { width: 1366, height: 768 };
 
-export async function newDesk(browser: Browser, locale = 'en-US'): Promise<BrowserContext> {
-  return browser.newContext({ viewport: DESK, locale, timezoneId: 'Asia/Shanghai' });
+export async function newDesk(browser: Browser, locale = 'en-US', timezoneId = 'Asia/Shanghai'): Promise<BrowserContext> {
+  return browser.newContext({ viewport: DESK, locale, timezoneId });
+}
+
+/**
+ * A fixed-offset zone in which it is about midday now, for the hub (HUB_TIMEZONE) and the
+ * browser alike. Walks whose story depends on the time of day use it, so they tell the same
+ * story whenever CI runs them: in Asia/Shanghai at night a door opened is night-time wandering
+ * (a second alert on the family page), and a call-back due in 15 minutes falls on tomorrow's
+ * agenda after 23:45 (both seen in CI at 23:55 Shanghai time).
+ */
+export function middayZone(now = new Date()): string {
+  const offset = 12 - now.getUTCHours(); // −11 … +12 hours from UTC; the local date is the UTC date
+  // Etc/GMT names count the other way round: Etc/GMT-8 is UTC+8.
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
 export interface Person {
