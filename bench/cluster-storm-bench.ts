@@ -18,13 +18,15 @@ import { REPO_ROOT } from './child.js';
 import { shareOf } from './cluster-load.js';
 import { checkRedis, type Cluster, type ClusterNode } from './cluster-nodes.js';
 import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeResults, type Provisioned } from './cluster-session.js';
-import { connectEveryDevice, connectionsClosed, stormOnNodes, type ConnectFigures, type StormPhase, type StormShare } from './cluster-storm.js';
+import { connectEveryDevice, connectionsClosed, steadyAlone, stormOnNodes, type ConnectFigures, type SteadyFigures, type StormPhase, type StormShare } from './cluster-storm.js';
 import { formatClusterStorm, STORM_TARGETS, worstAlarmP99 } from './cluster-storm-report.js';
 import type { MachineWindow } from './proc-stats.js';
 import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
 
 /** A storm device without CONNACK after this long counts as not back (the generator does not retry). */
 const CONNECT_TIMEOUT_S = 30;
+/** The steady group's measured seconds alone before the storm: its latency without a storm, in the same run. */
+const STEADY_ALONE_S = 5;
 
 export interface ClusterStormRun {
   nodes: number;
@@ -37,7 +39,7 @@ export interface ClusterStormRun {
   nodesEnded: { node: string; exit: string }[];
   /** The machine while every device connected once (phase 1). */
   firstConnectMachine: MachineWindow;
-  perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; storm: StormPhase['nodes'][number]; warnings: Record<string, number> }[];
+  perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; steadyAlone: SteadyFigures; storm: StormPhase['nodes'][number]; warnings: Record<string, number> }[];
   storm: Omit<StormPhase, 'nodes'> & { stormDevices: number; steadyDevices: number; stormRate: number; connectTimeoutS: number; back: number; notBack: number; alarmsSent: number; alarmsAcked: number };
 }
 
@@ -79,6 +81,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
     const connect = await connectEveryDevice(shares, settings);
     allAlive(cluster, 'the first connect of every device');
     await connectionsClosed(cluster.nodes);
+    const alone = await steadyAlone(shares, settings, STEADY_ALONE_S);
     const storm = await stormOnNodes(shares, settings);
     // A node that ends now (e.g. the leader's lease lost in the storm group's mass disconnect) is a finding, not a failed run.
     const ended = cluster.nodes.filter((n) => n.exit !== undefined).map((n) => ({ node: n.name, exit: n.exit! }));
@@ -92,7 +95,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
       setup,
       firstConnectMachine: connect.machine,
       nodesEnded: ended,
-      perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, storm: perNodeStorm[k]!, warnings: logSummary(node) })),
+      perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, steadyAlone: alone[k]!, storm: perNodeStorm[k]!, warnings: logSummary(node) })),
       storm: {
         stormDevices: sum((n) => n.storm.devices),
         steadyDevices: sum((n) => n.steady.devices),

@@ -27,6 +27,7 @@ function whole(run: ClusterStormRun): string[] {
     `  back: ${x.back}, not back within ${x.connectTimeoutS} s: ${x.notBack}; all back in ${s(x.allBackMs)} (first storm connect → last CONNACK, any node)`,
     `  CONNACK p50 / p99 ms (worst node): ${worst((n) => n.storm.storm.connackMs)}`,
     `  steady group: alarms acknowledged ${x.alarmsAcked} / ${x.alarmsSent}; alarm PUBACK p50 / p99 ms (worst node): ${worst((n) => n.storm.steady.alarmPubackMs)}; telemetry: ${worst((n) => n.storm.steady.telemetryPubackMs)}`,
+    `  the same steady group alone just before the storm: alarm PUBACK p50 / p99 ms (worst node): ${worst((n) => n.steadyAlone.alarmPubackMs)}; telemetry: ${worst((n) => n.steadyAlone.telemetryPubackMs)}`,
     `  over the storm's ${machineLine(x.machine)}`,
     `  (while every device connected once: ${machineLine(run.firstConnectMachine)})`,
   ];

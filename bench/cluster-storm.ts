@@ -155,16 +155,25 @@ export async function connectEveryDevice(shares: readonly StormShare[], s: Storm
   return { nodes, machine: machine.stop() };
 }
 
-/** The steady groups, measuring until `stop`; `measuring` resolves once every one of them measures. */
-function startSteadyGroups(shares: readonly StormShare[], files: readonly string[], s: StormSettings, stop: AbortSignal, generators: ProcessTreeCpu): { runs: Promise<CReport>[]; measuring: Promise<unknown> } {
+interface SteadyRun {
+  /** Until this aborts, or for `durationS` measured seconds. */
+  stop?: AbortSignal;
+  durationS: number;
+  generators: ProcessTreeCpu;
+  /** Named in the progress lines. */
+  label: string;
+}
+
+/** Each node's steady group; `measuring` resolves once every one of them measures. */
+function startSteadyGroups(shares: readonly StormShare[], files: readonly string[], s: StormSettings, { stop, durationS, generators, label }: SteadyRun): { runs: Promise<CReport>[]; measuring: Promise<unknown> } {
   const total = shares.reduce((n, x) => n + x.steady.length, 0);
   const started = shares.map(({ node, steady }, k) => {
     const fraction = steady.length / total;
     const phases = new Set<(phase: string) => void>();
-    const plan = { port: node.mqttPort, creds: files[k]!, clients: steady.length, rate: s.steadyRate * fraction, alarmRate: s.alarmRate * fraction, warmupS: 2, durationS: 600, connectRate: 4000 * fraction, workers: 1 };
+    const plan = { port: node.mqttPort, creds: files[k]!, clients: steady.length, rate: s.steadyRate * fraction, alarmRate: s.alarmRate * fraction, warmupS: 2, durationS, connectRate: 4000 * fraction, workers: 1 };
     const run = runMqttload(s.binary, plan, (phase, line) => {
       for (const listener of phases) listener(phase);
-      if (k === 0) s.say(`cluster ×${shares.length} storm, steady group on ${node.name}: ${line.slice(0, 120)}`);
+      if (k === 0) s.say(`cluster ×${shares.length}, ${label} on ${node.name}: ${line.slice(0, 120)}`);
     }, stop, (pid) => generators.track(pid));
     return { run, measuring: phaseReached(run, phases, 'measure') };
   });
@@ -224,6 +233,14 @@ function steadyFigures(report: CReport, devices: number): SteadyFigures {
   return { devices, alarmsSent: a.sent, alarmsAcked: a.acked, alarmPubackMs: ms(a.latency_us), telemetryPubackMs: ms(t.latency_us), dropped: report.dropped.count, windowS: report.window_s };
 }
 
+/** The steady group alone for `seconds` (after a 2 s warm-up), each node's share on its node: the storm's baseline. */
+export async function steadyAlone(shares: readonly StormShare[], s: StormSettings, seconds: number): Promise<SteadyFigures[]> {
+  const files = await Promise.all(shares.map(({ node, steady }) => credentialsFile(s.credsDir, node, 'steady', steady)));
+  const { runs } = startSteadyGroups(shares, files, s, { durationS: seconds, generators: new ProcessTreeCpu(), label: 'steady group alone' });
+  const reports = await Promise.all(runs);
+  return reports.map((report, k) => steadyFigures(report, shares[k]!.steady.length));
+}
+
 /** Phase 2 on every node at once; see the file's comment. */
 export async function stormOnNodes(shares: readonly StormShare[], s: StormSettings): Promise<StormPhase> {
   const steadyFiles = await Promise.all(shares.map(({ node, steady }) => credentialsFile(s.credsDir, node, 'steady', steady)));
@@ -231,7 +248,7 @@ export async function stormOnNodes(shares: readonly StormShare[], s: StormSettin
   const stopSteady = new AbortController();
   const stopStorm = new AbortController();
   const generators = new ProcessTreeCpu();
-  const steady = startSteadyGroups(shares, steadyFiles, s, stopSteady.signal, generators);
+  const steady = startSteadyGroups(shares, steadyFiles, s, { stop: stopSteady.signal, durationS: 600, generators, label: 'storm, steady group' });
   let storm: ReturnType<typeof startStormGroups> | undefined;
   let window: ReturnType<ReturnType<typeof windowMeter>['stop']>;
   let steadyReports: CReport[];

@@ -83,12 +83,17 @@ describe('npm run bench -- --nodes 2 --quick', () => {
     expect(cluster.storm).toMatchObject({ stormDevices: 10, steadyDevices: 10, back: 10, notBack: 0 });
     expect(cluster.storm.alarmsAcked).toBe(cluster.storm.alarmsSent);
     expect(cluster.nodesEnded).toEqual([]);
-    const nodes = cluster.perNode as { role: string; connect: { devices: number; connected: number }; storm: { storm: { devices: number; back: number }; steady: { devices: number }; connectionsHeld: number } }[];
+    type Steady = { devices: number; alarmsSent: number; alarmsAcked: number };
+    const nodes = cluster.perNode as { role: string; connect: { devices: number; connected: number }; steadyAlone: Steady; storm: { storm: { devices: number; back: number }; steady: Steady; connectionsHeld: number } }[];
     expect(nodes.map((n) => n.role)).toEqual(['leader', 'standby']);
     for (const n of nodes) {
       expect(n.connect.connected).toBe(n.connect.devices);
       expect(n.storm.storm.back).toBe(n.storm.storm.devices);
       expect(n.storm.steady.devices).toBeGreaterThan(0);
+      // The baseline before the storm: the same devices, every alarm acknowledged.
+      expect(n.steadyAlone.devices).toBe(n.storm.steady.devices);
+      expect(n.steadyAlone.alarmsSent).toBeGreaterThan(0);
+      expect(n.steadyAlone.alarmsAcked).toBe(n.steadyAlone.alarmsSent);
       // The node's own count, read as the steady group leaves: the storm group, and steady devices still closing.
       expect(n.storm.connectionsHeld).toBeGreaterThanOrEqual(n.storm.storm.back);
       expect(n.storm.connectionsHeld).toBeLessThanOrEqual(n.storm.storm.back + n.storm.steady.devices);
