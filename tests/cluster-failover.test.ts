@@ -5,29 +5,24 @@
  * processes over real TCP: kill -9 must be a real kill.
  */
 import type { MqttClient } from 'mqtt';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { endClient, closeStream, useCleanup } from './helpers/cleanup.js';
+import { describe, expect, it } from 'vitest';
+import { endClient, closeStream } from './helpers/cleanup.js';
 import { firstToLead, startCluster, startClusterProcess, type ClusterProcess } from './helpers/cluster-processes.js';
 import { CommandInbox, connectDevice } from './helpers/mqtt-device.js';
-import { createPgDatabase, withClient } from './helpers/pg-server.js';
+import { withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
-import { useRedisNamespace } from './helpers/redis-namespace.js';
+import { useClusterTestbed } from './helpers/cluster-testbed.js';
 import { StreamClient } from './helpers/stream-client.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
 import type { ApiClient } from './helpers/api-client.js';
 
-const keep = useCleanup();
-const redis = useRedisNamespace();
 /** A short lease so failover tests do not wait 10 s more than they must. */
 const LEASE_MS = 3_000;
-let databaseUrl = '';
-/** Each test's cluster on a database of its own, dropped after its nodes are killed. */
-beforeEach(async () => {
-  databaseUrl = keep(await createPgDatabase('hub_cluster'), (db) => db.drop()).url;
-});
-const options = () => ({ keep, databaseUrl, redis, env: { HUB_LEADER_LEASE_MS: String(LEASE_MS) } });
-const journalRows = () => withClient(databaseUrl, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM journal')).rows[0]!.n));
+const bed = useClusterTestbed('hub_cluster', LEASE_MS);
+const { keep } = bed;
+const options = bed.options;
+const journalRows = () => withClient(bed.databaseUrl, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM journal')).rows[0]!.n));
 
 const sos = (seq: number) => JSON.stringify({ type: 'sos', seq, ts: Date.now() });
 
@@ -136,7 +131,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     // Nothing of the old leader's landed after it was frozen: its pipeline heartbeat (a journal line
     // every 10 s, with its node id) would be the first to try. The new leader's heartbeats do land.
     const heartbeatsOf = (node: string) =>
-      withClient(databaseUrl, async (client) => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM journal WHERE type = 'pipeline.heartbeat' AND data->>'nodeId' = $1 AND at > to_timestamp($2 / 1000.0)`, [node, frozenAt])).rows[0]!.n));
+      withClient(bed.databaseUrl, async (client) => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM journal WHERE type = 'pipeline.heartbeat' AND data->>'nodeId' = $1 AND at > to_timestamp($2 / 1000.0)`, [node, frozenAt])).rows[0]!.n));
     expect(await heartbeatsOf('node-a')).toBe(0);
     await expect.poll(() => heartbeatsOf('node-b'), { timeout: 30_000 }).toBeGreaterThan(0);
     // And it takes alarms.
@@ -184,7 +179,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
   it('a standby that loses PostgreSQL says so on /health and acknowledges no alarm until the database is back; then the alarm reaches the leader', async () => {
     const [a] = await startCluster(['node-a'], options());
     const link = keep(await startTcpProxy(5432), (p) => p.close());
-    const throughProxy = databaseUrl.replace('127.0.0.1:5432', `127.0.0.1:${link.port}`);
+    const throughProxy = bed.databaseUrl.replace('127.0.0.1:5432', `127.0.0.1:${link.port}`);
     const b = await startClusterProcess('node-b', { ...options(), databaseUrl: throughProxy });
     const api = await a!.api();
     const { homeId, devices } = await provisionHomeThrough(api);
@@ -226,7 +221,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     expect(a!.proc.stdout()).toMatch(/leads the cluster/);
     expect(b.proc.stdout()).not.toMatch(/leads the cluster/);
     // The leader checkpoints its rule state for whoever takes over (every 5 s).
-    const checkpoints = () => withClient(databaseUrl, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM rules_snapshot')).rows[0]!.n));
+    const checkpoints = () => withClient(bed.databaseUrl, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM rules_snapshot')).rows[0]!.n));
     await expect.poll(checkpoints, { timeout: 20_000 }).toBe(1);
   });
 });

@@ -15,25 +15,21 @@
  * mqtt.js moves to the next server and resends by itself.
  */
 import type { MqttClient } from 'mqtt';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { endClient, useCleanup } from './helpers/cleanup.js';
+import { describe, expect, it } from 'vitest';
+import { endClient } from './helpers/cleanup.js';
 import { startClusterProcess, type ClusterProcess } from './helpers/cluster-processes.js';
 import { connectDevice } from './helpers/mqtt-device.js';
-import { createPgDatabase, withClient } from './helpers/pg-server.js';
+import { withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
-import { useRedisNamespace } from './helpers/redis-namespace.js';
+import { useClusterTestbed } from './helpers/cluster-testbed.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 import type { ApiClient } from './helpers/api-client.js';
 
-const keep = useCleanup();
-const redis = useRedisNamespace();
 /** Short, so a leader cut off from the database is replaced quickly; long enough to read its /health first. */
 const LEASE_MS = 4_000;
-let databaseUrl = '';
-beforeEach(async () => {
-  databaseUrl = keep(await createPgDatabase('hub_loss'), (db) => db.drop()).url;
-});
-const options = (env: Record<string, string> = {}) => ({ keep, databaseUrl, redis, env: { HUB_LEADER_LEASE_MS: String(LEASE_MS), ...env } });
+const bed = useClusterTestbed('hub_loss', LEASE_MS);
+const { keep, redis } = bed;
+const options = bed.options;
 
 /** A link to a real server (Redis or PostgreSQL) through a proxy the test can cut, and the URL that uses it. */
 async function linkTo(url: string): Promise<{ proxy: TcpProxy; url: string }> {
@@ -80,7 +76,7 @@ async function alertsOf(api: ApiClient, homeId: string): Promise<{ occurrences: 
   const res = await api.get('/api/v1/alerts?limit=500');
   return (res.body.alerts as { homeId: string; occurrences: number }[]).filter((x) => x.homeId === homeId);
 }
-const sql = (text: string, values: unknown[] = []) => withClient(databaseUrl, async (client) => Number((await client.query<{ n: string }>(text, values)).rows[0]!.n));
+const sql = (text: string, values: unknown[] = []) => withClient(bed.databaseUrl, async (client) => Number((await client.query<{ n: string }>(text, values)).rows[0]!.n));
 /** How often the journal recorded this device's messages (its unique message keys): 1 means once. */
 const journaledMessagesOf = (deviceId: string) => sql('SELECT count(*) AS n FROM device_messages WHERE device_id = $1', [deviceId]);
 /** Alarms stored by standbys that the leader has not taken in yet. */
@@ -161,7 +157,7 @@ describe('a cluster node that loses Redis', () => {
 
 describe('a leader that loses PostgreSQL', () => {
   it('acknowledges no alarm and says so on /health, then loses its leadership and exits 70 with one line; a standby leads, and the alarm the device sends again through it is raised once', async () => {
-    const link = await linkTo(databaseUrl);
+    const link = await linkTo(bed.databaseUrl);
     const a = await startClusterProcess('node-a', { ...options(), databaseUrl: link.url });
     await a.leading;
     const b = await startClusterProcess('node-b', options());

@@ -7,21 +7,18 @@
  * and connections over Redis both ways, the hand-off time, the leader's
  * inbound_alarm backlog, and leader changes after kill -9. Real processes.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
-import { endClient, useCleanup } from './helpers/cleanup.js';
+import { describe, expect, it } from 'vitest';
+import { endClient } from './helpers/cleanup.js';
 import { startCluster } from './helpers/cluster-processes.js';
 import { connectDevice } from './helpers/mqtt-device.js';
-import { createPgDatabase } from './helpers/pg-server.js';
 import { sample } from './helpers/prometheus-text.js';
 import { provisionHomeThrough } from './helpers/provision.js';
-import { useRedisNamespace } from './helpers/redis-namespace.js';
+import { useClusterTestbed } from './helpers/cluster-testbed.js';
 
-const keep = useCleanup();
-const redis = useRedisNamespace();
-let databaseUrl = '';
-beforeEach(async () => {
-  databaseUrl = keep(await createPgDatabase('hub_cluster_metrics'), (db) => db.drop()).url;
-});
+const bed = useClusterTestbed('hub_cluster_metrics', 3_000);
+const { keep } = bed;
+const options = bed.options;
+
 
 /** /metrics from loopback (no token set): the node's own answer, never the leader's. */
 const scrape = async (httpUrl: string): Promise<string> => {
@@ -35,7 +32,7 @@ const ISSUE_SERIES = ['hub_mqtt_connections', 'hub_device_messages_total', 'hub_
 
 describe('/metrics on a leader and a standby', () => {
   it('counts what the standby forwarded and the leader took in, the hand-off time and the backlog; a new leader is counted', async () => {
-    const [a, b] = await startCluster(['node-a', 'node-b'], { keep, databaseUrl, redis, env: { HUB_LEADER_LEASE_MS: '3000' } });
+    const [a, b] = await startCluster(['node-a', 'node-b'], options());
     const api = await a!.api();
     const { homeId, devices } = await provisionHomeThrough(api);
     const d = devices[0]!;

@@ -10,18 +10,18 @@
  * its promotion). Real processes, real MQTT, PostgreSQL and Redis.
  */
 import { Redis } from 'ioredis';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bracelet } from '../devices/kinds/bracelet.js';
 import { SimulatedDevice } from '../simulators/simulated-device.js';
 import type { ApiClient } from './helpers/api-client.js';
-import { useCleanup } from './helpers/cleanup.js';
 import { firstToLead, startCluster, type ClusterProcess } from './helpers/cluster-processes.js';
-import { createPgDatabase } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
-import { useRedisNamespace } from './helpers/redis-namespace.js';
+import { useClusterTestbed } from './helpers/cluster-testbed.js';
 
-const keep = useCleanup();
-const redis = useRedisNamespace();
+const bed = useClusterTestbed('hub_offline', 3_000);
+const { keep, redis } = bed;
+const options = bed.options;
+
 /**
  * The shortest heartbeat a device may be configured to (devices/commands.ts):
  * the watchdog then calls it offline after 30 s of silence. Set through the
@@ -32,11 +32,6 @@ const SILENCE_MS = 3 * HEARTBEAT_SEC * 1000;
 /** Leeway on a loaded 2-core machine, as the failover test allows for escalation (±15 s). */
 const LATE_MS = 15_000;
 
-let databaseUrl = '';
-beforeEach(async () => {
-  databaseUrl = keep(await createPgDatabase('hub_offline'), (db) => db.drop()).url;
-});
-const options = () => ({ keep, databaseUrl, redis, env: { HUB_LEADER_LEASE_MS: '3000' } });
 
 interface Alert {
   id: string;

@@ -9,25 +9,21 @@
  * tests/cluster-failover.test.ts.
  */
 import { once } from 'node:events';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ALERT_RECORD_TYPES } from '../hub/alerts/alert-reducer.js';
 import { ApiClient } from './helpers/api-client.js';
-import { closeStream, endClient, useCleanup } from './helpers/cleanup.js';
+import { closeStream, endClient } from './helpers/cleanup.js';
 import { CLUSTER_ADMIN_PASSWORD, firstToLead, startCluster, type ClusterProcess } from './helpers/cluster-processes.js';
 import { connectDevice } from './helpers/mqtt-device.js';
-import { createPgDatabase, withClient } from './helpers/pg-server.js';
+import { withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
-import { useRedisNamespace } from './helpers/redis-namespace.js';
+import { useClusterTestbed } from './helpers/cluster-testbed.js';
 import { StreamClient } from './helpers/stream-client.js';
 
-const keep = useCleanup();
-const redis = useRedisNamespace();
 const LEASE_MS = 3_000;
-let databaseUrl = '';
-beforeEach(async () => {
-  databaseUrl = keep(await createPgDatabase('hub_resume'), (db) => db.drop()).url;
-});
-const options = () => ({ keep, databaseUrl, redis, env: { HUB_LEADER_LEASE_MS: String(LEASE_MS) } });
+const bed = useClusterTestbed('hub_resume', LEASE_MS);
+const { keep } = bed;
+const options = bed.options;
 
 interface AlertLine {
   eventId: number;
@@ -38,7 +34,7 @@ interface AlertLine {
 
 /** The journal's alert lines with after < n <= upTo, as the stream would carry them. */
 async function alertLines(after: number, upTo: number): Promise<AlertLine[]> {
-  const rows = await withClient(databaseUrl, async (client) => {
+  const rows = await withClient(bed.databaseUrl, async (client) => {
     const sql = 'SELECT n, type, data FROM journal WHERE type = ANY($1) ORDER BY n';
     return (await client.query<{ n: string; type: string; data: { alert?: { id: string; homeId: string }; alertId?: string } }>(sql, [[...ALERT_RECORD_TYPES]])).rows;
   });
