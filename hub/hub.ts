@@ -53,7 +53,8 @@ import { dedupeAgainstJournal, type DeviceMessageHandler } from './ingest/journa
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
 import type { NotifyService } from './notify/notify-service.js';
-import { HubOps } from './ops/hub-ops.js';
+import type { HubOps } from './ops/hub-ops.js';
+import { buildOps } from './compose/ops-wiring.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
@@ -157,9 +158,23 @@ export class Hub {
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     const localIngest = this.localIngest();
+    // A cluster leader's drain takes the standbys' pipeline heartbeats out before ingest (HubOps.peerProbes).
+    let drained: DeviceMessageHandler | undefined;
+    const clusterIngest: DeviceMessageHandler = (deviceId, channel, payload, admitted) => (drained ??= this.ops.peerProbes(localIngest))(deviceId, channel, payload, admitted);
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
-    ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, localIngest, deviceConnection));
-    this.ops = this.buildOps();
+    ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, clusterIngest, deviceConnection));
+    this.ops = buildOps({
+      config,
+      clock,
+      bus: this.bus,
+      stores,
+      ingest: this.ingest,
+      load: this.load,
+      cluster: this.cluster,
+      role: this.role,
+      log,
+      later: { notify: () => this.notify, mqttClients: () => this.broker.connectedClients, streamConnections: () => this.stream.connections },
+    });
     this.broker = buildBroker({ config, registry: this.registry, journal: this.journal, audit: this.audit, ingest: this.ingest, localIngest, ops: this.ops, outbox: this.outbox, cluster: this.cluster, role: this.role, deviceConnection, scheduler: options.scheduler, clock, log });
     const alertLog = log.child({ module: 'alerts' });
     this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog });
@@ -218,7 +233,6 @@ export class Hub {
       handOff: (channel, receivedAt, taken) => this.ops.handOff(channel, receivedAt, taken),
       pipeline: () => this.pipelineServices(),
       saveRules: () => this.rulesSnapshot.save(this.rules.snapshot(this.clock.now())),
-      operations: step('operations', () => this.ops.start(this.mqttAddress!.port), () => this.ops.stop()),
       promoteHttp: () => this.http.promote(),
       onLeading: () => this.options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword }),
       fatal: (reason) => this.fatal(reason),
@@ -260,26 +274,6 @@ export class Hub {
     );
   }
 
-  /** Node id, /health, /metrics and the pipeline heartbeat, over the services built before it. */
-  private buildOps(): HubOps {
-    return new HubOps({
-      config: this.options.config,
-      clock: this.clock,
-      bus: this.bus,
-      journal: this.journal,
-      log: this.log.child({ module: 'ops' }),
-      webhooks: () => this.notify.webhookStore.list(),
-      mqttClients: () => this.broker.connectedClients,
-      streamConnections: () => this.stream.connections,
-      dropped: () => this.ingest.dropped,
-      webhookQueueDepth: () => this.notify.stats.pending,
-      // A cluster node reports the peers it hears and whether Redis answers; alone, the defaults.
-      ...(this.cluster ? { cluster: this.cluster.view() } : {}),
-      clusterMetrics: this.role?.election.metricsSource(),
-      load: () => ({ shedding: this.load.shedding, eventLoopUtilisation: Math.round(this.load.utilisation * 100) / 100, shedTelemetry: this.load.shedTelemetry }),
-    });
-  }
-
   /**
    * Every service in start order; stop runs it in reverse. Alone: the
    * pipeline (replayed first), then the broker, HTTP and operations. A cluster node
@@ -309,9 +303,9 @@ export class Hub {
     if (!this.role) return [...front, ...this.pipelineServices(), ...cluster, broker, this.http, operations];
     // A node that must lead first: its front serves (forwarding to the leader) while it waits.
     const role = this.role.services();
-    // A standby's /metrics counts from its start too (its PUBACKs, what it forwards), not from its first scrape.
-    const metrics = step('metrics', () => void this.ops.loadMetrics());
-    return [...front, ...cluster, role.front, broker, metrics, this.http, role.leadership];
+    // Operations from the start on a standby too: its /metrics counts from then, and its pipeline
+    // heartbeat goes through the leader (pipeline-probe.ts). After the leadership: stopped before it.
+    return [...front, ...cluster, role.front, broker, this.http, role.leadership, operations];
   }
 
   /** The pipeline (hub/compose/pipeline-services.ts): all of it alone, on a cluster node once it leads. */

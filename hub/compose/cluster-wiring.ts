@@ -32,8 +32,6 @@ export interface ClusterWiringDeps {
   handOff: ClusterRoleDeps['handOff'];
   pipeline(): Service[];
   saveRules(): Promise<void>;
-  /** Started last once leading (HubOps). */
-  operations: Service;
   promoteHttp(): void;
   onLeading(): void;
   fatal(reason: string): void;
@@ -79,7 +77,6 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     handOff: deps.handOff,
     pipeline: deps.pipeline,
     saveRules: deps.saveRules,
-    operations: deps.operations,
     promoteHttp: deps.promoteHttp,
     abortWait: () => journal.close(),
     onLeading: deps.onLeading,
