@@ -108,12 +108,24 @@ async function startNode(index: number, name: string, databaseUrl: string, redis
   return node;
 }
 
+/**
+ * prom-client's longest event-loop delay since the previous scrape (each scrape resets it):
+ * what a timer — a cluster leader's lease keep-alive among them — waited at worst.
+ */
+export const LAG_MAX = 'nodejs_eventloop_lag_max_seconds';
+
 /** A gauge's value on a node's /metrics (a standby answers it itself), or null when the node does not answer. */
 export async function metricValue(node: ClusterNode, name: string): Promise<number | null> {
+  const value = (await metricValues(node, [name]))?.[name];
+  return value === undefined || Number.isNaN(value) ? null : value;
+}
+
+/** Several gauges from one scrape of a hub (each NaN when absent), or null when it does not answer. */
+export async function metricValues(node: Pick<ClusterNode, 'httpUrl'>, names: readonly string[]): Promise<Record<string, number> | null> {
   try {
     const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.eE+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : null;
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return Object.fromEntries(names.map((name) => [name, value(name)]));
   } catch {
     return null;
   }

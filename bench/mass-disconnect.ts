@@ -27,6 +27,7 @@ import { connect, type Socket } from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { HubApi, neighbourhood, type ProvisionedDevice } from '../simulators/hub-api.js';
 import { spawnReady } from './child.js';
+import { LAG_MAX, metricValues } from './cluster-nodes.js';
 import { writeResults } from './cluster-session.js';
 import { cpuSeconds } from './proc-stats.js';
 import { formatProfile, mainProfile, monotonicUs, summariseProfile } from './profile-summary.js';
@@ -66,9 +67,9 @@ function connectDevice(port: number, device: ProvisionedDevice, onPacket?: (p: P
  * longest delay over several scrapes is the largest of their values).
  */
 async function scrape(httpUrl: string): Promise<{ connections: number; lagMaxS: number }> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { connections: value('hub_mqtt_connections'), lagMaxS: value('nodejs_eventloop_lag_max_seconds') };
+  const values = await metricValues({ httpUrl }, ['hub_mqtt_connections', LAG_MAX]);
+  if (!values) throw new Error(`the hub at ${httpUrl} does not answer /metrics`);
+  return { connections: values['hub_mqtt_connections']!, lagMaxS: values[LAG_MAX]! };
 }
 
 interface PingProbe {
