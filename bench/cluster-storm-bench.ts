@@ -82,7 +82,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
   try {
     const connect = await connectEveryDevice(shares, settings);
     allAlive(cluster, 'the first connect of every device');
-    const massDisconnect = await connectionsClosed(cluster.nodes);
+    const massDisconnect = await connectionsClosed(cluster.nodes, connect.leftAt);
     const alone = await steadyAlone(shares, settings, STEADY_ALONE_S);
     const storm = await stormOnNodes(shares, settings);
     // A node that ends now (e.g. the leader's lease lost in the storm group's mass disconnect) is a finding, not a failed run.
