@@ -4,6 +4,12 @@
  * removed afterwards. The first node is started alone and waited for until
  * it leads, so which node leads at the start is known; the others stand by
  * and forward (docs/CLUSTER.md). Each node has its own data dir and ports.
+ *
+ * On a machine several people share, two settings keep a run to its own
+ * names and ports: HUB_BENCH_NAMESPACE=<ns> names the database
+ * `<ns>_bench_cluster_…` and the Redis keys `<ns>:bench:…`;
+ * HUB_BENCH_PORT_BASE=<p> gives node i MQTT port p + 2i and HTTP p + 2i + 1
+ * (default: free ports).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,6 +22,13 @@ import { spawnReady, type Child } from './child.js';
 import { benchHubEnv, buildHub, HUB_READY } from './targets/hub-target.js';
 
 export const BENCH_REDIS_URL = process.env.HUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const NAMESPACE = process.env.HUB_BENCH_NAMESPACE;
+const PORT_BASE = Number(process.env.HUB_BENCH_PORT_BASE ?? 0);
+
+/** Node i's fixed ports under HUB_BENCH_PORT_BASE, or none (free ports). */
+function portsOf(index: number): Record<string, string> {
+  return PORT_BASE > 0 ? { HUB_MQTT_PORT: String(PORT_BASE + 2 * index), HUB_HTTP_PORT: String(PORT_BASE + 2 * index + 1) } : {};
+}
 
 /** The line a node prints once it leads (hub/main.ts). */
 const LEADS_LINE = /leads the cluster/;
@@ -79,14 +92,15 @@ function watchLeading(child: Child): Promise<number> {
   });
 }
 
-async function startNode(name: string, databaseUrl: string, redisPrefix: string, dataDir: string, first: boolean, nodeArgs: string[]): Promise<ClusterNode> {
+async function startNode(index: number, name: string, databaseUrl: string, redisPrefix: string, dataDir: string, nodeArgs: string[]): Promise<ClusterNode> {
+  const first = index === 0;
   const child = await spawnReady({
     script: 'dist/bench-hub.mjs',
     nodeArgs,
     // The first node: ready once it leads too (its line may come in the same chunk as the listeners').
     ready: first ? [...HUB_READY, LEADS_LINE] : HUB_READY,
     timeoutMs: 60_000,
-    env: { ...benchHubEnv(dataDir), HUB_DATABASE_URL: databaseUrl, HUB_REDIS_URL: BENCH_REDIS_URL, HUB_REDIS_PREFIX: redisPrefix, HUB_NODE_ID: name },
+    env: { ...benchHubEnv(dataDir), HUB_DATABASE_URL: databaseUrl, HUB_REDIS_URL: BENCH_REDIS_URL, HUB_REDIS_PREFIX: redisPrefix, HUB_NODE_ID: name, ...portsOf(index) },
   });
   const port = (i: number) => Number(child.matches[i]![1]);
   const node: ClusterNode = { name, child, mqttPort: port(0), httpUrl: `http://127.0.0.1:${port(1)}`, leading: first ? Promise.resolve(performance.now()) : watchLeading(child) };
@@ -94,12 +108,24 @@ async function startNode(name: string, databaseUrl: string, redisPrefix: string,
   return node;
 }
 
+/**
+ * prom-client's longest event-loop delay since the previous scrape (each scrape resets it):
+ * what a timer — a cluster leader's lease keep-alive among them — waited at worst.
+ */
+export const LAG_MAX = 'nodejs_eventloop_lag_max_seconds';
+
 /** A gauge's value on a node's /metrics (a standby answers it itself), or null when the node does not answer. */
 export async function metricValue(node: ClusterNode, name: string): Promise<number | null> {
+  const value = (await metricValues(node, [name]))?.[name];
+  return value === undefined || Number.isNaN(value) ? null : value;
+}
+
+/** Several gauges from one scrape of a hub (each NaN when absent), or null when it does not answer. */
+export async function metricValues(node: Pick<ClusterNode, 'httpUrl'>, names: readonly string[]): Promise<Record<string, number> | null> {
   try {
     const text = await (await fetch(`${node.httpUrl}/metrics`)).text();
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.eE+-]+)$`, 'm').exec(text);
-    return m ? Number(m[1]) : null;
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.eE+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return Object.fromEntries(names.map((name) => [name, value(name)]));
   } catch {
     return null;
   }
@@ -108,11 +134,11 @@ export async function metricValue(node: ClusterNode, name: string): Promise<numb
 /** Starts `count` nodes (each with `nodeArgs(name)`, e.g. --cpu-prof); on any failure whatever was made is removed before the error is thrown. */
 export async function startCluster(count: number, say: (line: string) => void, nodeArgs: (name: string) => string[] = () => []): Promise<Cluster> {
   const redis = await reachRedis();
-  const database = await createPgDatabase('hub_bench_cluster').catch((err: Error) => {
+  const database = await createPgDatabase(NAMESPACE ? `${NAMESPACE}_bench_cluster` : 'hub_bench_cluster').catch((err: Error) => {
     redis.disconnect();
     throw new Error(`--nodes needs a PostgreSQL server that lets the bench create a database (HUB_TEST_PG_ADMIN_URL, now ${new URL(PG_ADMIN_URL).host}): ${err.message}`);
   });
-  const redisPrefix = `hubbench:${process.pid}:${randomBytes(4).toString('hex')}:`;
+  const redisPrefix = `${NAMESPACE ? `${NAMESPACE}:bench` : 'hubbench'}:${process.pid}:${randomBytes(4).toString('hex')}:`;
   const dirs: string[] = [];
   const nodes: ClusterNode[] = [];
   const stop = async () => {
@@ -128,7 +154,7 @@ export async function startCluster(count: number, say: (line: string) => void, n
       say(`cluster: starting ${name} (${i === 0 ? 'to lead' : 'standby'})`);
       const dir = await mkdtemp(join(tmpdir(), 'hub-bench-node-'));
       dirs.push(dir);
-      nodes.push(await startNode(name, database.url, redisPrefix, dir, i === 0, nodeArgs(name)));
+      nodes.push(await startNode(i, name, database.url, redisPrefix, dir, nodeArgs(name)));
     }
   } catch (err) {
     await stop();

@@ -18,7 +18,7 @@ import { REPO_ROOT } from './child.js';
 import { shareOf } from './cluster-load.js';
 import { checkRedis, type Cluster, type ClusterNode } from './cluster-nodes.js';
 import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeResults, type Provisioned } from './cluster-session.js';
-import { connectEveryDevice, connectionsClosed, steadyAlone, stormOnNodes, type ConnectFigures, type SteadyFigures, type StormPhase, type StormShare } from './cluster-storm.js';
+import { connectEveryDevice, connectionsClosed, steadyAlone, stormOnNodes, type ConnectFigures, type MassDisconnect, type SteadyFigures, type StormPhase, type StormShare } from './cluster-storm.js';
 import { formatClusterStorm, STORM_TARGETS, worstAlarmP99 } from './cluster-storm-report.js';
 import type { MachineWindow } from './proc-stats.js';
 import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
@@ -39,6 +39,8 @@ export interface ClusterStormRun {
   nodesEnded: { node: string; exit: string }[];
   /** The machine while every device connected once (phase 1). */
   firstConnectMachine: MachineWindow;
+  /** Every device of phase 1 leaving at once: how long each node took, and its timers' longest wait. */
+  massDisconnect: MassDisconnect;
   perNode: { node: string; role: 'leader' | 'standby'; connect: ConnectFigures; steadyAlone: SteadyFigures; storm: StormPhase['nodes'][number]; warnings: Record<string, number> }[];
   storm: Omit<StormPhase, 'nodes'> & { stormDevices: number; steadyDevices: number; stormRate: number; connectTimeoutS: number; back: number; notBack: number; alarmsSent: number; alarmsAcked: number };
 }
@@ -80,7 +82,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
   try {
     const connect = await connectEveryDevice(shares, settings);
     allAlive(cluster, 'the first connect of every device');
-    await connectionsClosed(cluster.nodes);
+    const massDisconnect = await connectionsClosed(cluster.nodes, connect.leftAt);
     const alone = await steadyAlone(shares, settings, STEADY_ALONE_S);
     const storm = await stormOnNodes(shares, settings);
     // A node that ends now (e.g. the leader's lease lost in the storm group's mass disconnect) is a finding, not a failed run.
@@ -94,6 +96,7 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
       devices: credentials.flat().length,
       setup,
       firstConnectMachine: connect.machine,
+      massDisconnect,
       nodesEnded: ended,
       perNode: cluster.nodes.map((node, k) => ({ node: node.name, role: k === 0 ? 'leader' : 'standby', connect: connect.nodes[k]!, steadyAlone: alone[k]!, storm: perNodeStorm[k]!, warnings: logSummary(node) })),
       storm: {

@@ -30,7 +30,14 @@ function whole(run: ClusterStormRun): string[] {
     `  the same steady group alone just before the storm: alarm PUBACK p50 / p99 ms (worst node): ${worst((n) => n.steadyAlone.alarmPubackMs)}; telemetry: ${worst((n) => n.steadyAlone.telemetryPubackMs)}`,
     `  over the storm's ${machineLine(x.machine)}`,
     `  (while every device connected once: ${machineLine(run.firstConnectMachine)})`,
+    `  before the storm, every device leaving at once: ${massDisconnect(run)}`,
   ];
+}
+
+/** Each node: how long until it held no connection, and its timers' longest wait meanwhile. */
+function massDisconnect(run: ClusterStormRun): string {
+  const m = run.massDisconnect;
+  return run.perNode.map((n, k) => `${n.node} closed all in ${s(m.closedAfterMs[k]!)}, event loop held ≤ ${f(m.eventLoopDelayMaxMs[k]!, 0)} ms`).join('; ');
 }
 
 function machineLine(m: MachineWindow): string {

@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import type { LoadCredentials } from '../simulators/load/load-client.js';
 import { latencyMs as ms, runMqttload, writeCredentials, type CReport } from './c-generator.js';
 import { phaseReached } from './c-storm.js';
-import { metricValue, type ClusterNode } from './cluster-nodes.js';
+import { LAG_MAX, metricValue, metricValues, type ClusterNode } from './cluster-nodes.js';
 import { cpuSeconds, machineMeter, mib, peakSampler, ProcessTreeCpu, rssKiB, type MachineWindow } from './proc-stats.js';
 import { monotonicUs } from './profile-summary.js';
 import type { Percentiles } from './stats.js';
@@ -76,15 +76,32 @@ export interface SteadyFigures {
 
 const mqttConnections = (node: ClusterNode) => metricValue(node, 'hub_mqtt_connections');
 
+/** Each node's mass disconnect after the first connect (issue 12: 13,700 devices leaving once held a leader's timers 16 s). */
+export interface MassDisconnect {
+  /** From the node's generators' exit (every device of its share leaving) to its count at 0 (polled every 250 ms). */
+  closedAfterMs: number[];
+  /** The node's longest event-loop delay from its idle seconds (a scrape then) to its count at 0. */
+  eventLoopDelayMaxMs: number[];
+}
+
 /**
  * Resolves once no node holds a device connection (the first connect's disconnects all
  * processed), so the storm starts on a settled cluster; rejects after `limitMs`.
  */
-export async function connectionsClosed(nodes: readonly ClusterNode[], limitMs = 60_000): Promise<void> {
+export async function connectionsClosed(nodes: readonly ClusterNode[], leftAt: readonly number[], limitMs = 60_000): Promise<MassDisconnect> {
   const until = performance.now() + limitMs;
+  const closedAfterMs = nodes.map(() => NaN);
+  const lagMaxS = nodes.map(() => 0);
   for (;;) {
-    const open = await Promise.all(nodes.map(mqttConnections));
-    if (open.every((n) => n === 0)) return;
+    const scraped = await Promise.all(nodes.map((node) => metricValues(node, ['hub_mqtt_connections', LAG_MAX])));
+    const open = scraped.map((values, k) => {
+      if (!values) return null;
+      // A node done already is not looked at again: what its event loop does next is not the disconnect.
+      if (Number.isNaN(closedAfterMs[k]!)) lagMaxS[k] = Math.max(lagMaxS[k]!, values[LAG_MAX] ?? 0);
+      if (values['hub_mqtt_connections'] === 0 && Number.isNaN(closedAfterMs[k]!)) closedAfterMs[k] = Math.round(performance.now() - leftAt[k]!);
+      return values['hub_mqtt_connections'] ?? null;
+    });
+    if (open.every((n) => n === 0)) return { closedAfterMs, eventLoopDelayMaxMs: lagMaxS.map((s) => Math.round(s * 1000)) };
     const gone = nodes.filter((n) => n.exit !== undefined);
     if (gone.length > 0 || performance.now() > until) {
       const state = nodes.map((n, k) => `${n.name}: ${n.exit ?? (open[k] === null ? '/metrics does not answer' : `${open[k]} open`)}`);
@@ -133,10 +150,12 @@ async function credentialsFile(root: string, node: ClusterNode, group: string, d
 }
 
 /** Phase 1: every device of every share connects (rate 0), idles, disconnects. */
-export async function connectEveryDevice(shares: readonly StormShare[], s: StormSettings): Promise<{ nodes: ConnectFigures[]; machine: MachineWindow }> {
+export async function connectEveryDevice(shares: readonly StormShare[], s: StormSettings): Promise<{ nodes: ConnectFigures[]; machine: MachineWindow; leftAt: number[] }> {
   const total = shares.reduce((n, x) => n + x.steady.length + x.storm.length, 0);
   const generators = new ProcessTreeCpu();
   const machine = machineMeter(shares.map((x) => x.node.child.pid), generators);
+  /** When each node's generators had exited: its devices gone. */
+  const leftAt = shares.map(() => NaN);
   const nodes = await Promise.all(
     shares.map(async ({ node, steady, storm }, k) => {
       const devices = [...steady, ...storm];
@@ -145,14 +164,19 @@ export async function connectEveryDevice(shares: readonly StormShare[], s: Storm
       // Not the measured storm: a node slower than the pace gets the time it needs.
       const plan = { port: node.mqttPort, creds, clients: devices.length, rate: 0, alarmRate: 0, warmupS: 1, durationS: 2, connectRate: (s.connectRate * devices.length) / total, connectTimeoutS: FIRST_CONNECT_TIMEOUT_S, workers: workersFor(devices.length) };
       const report = await runMqttload(s.binary, plan, (phase, line) => {
-        if (phase === 'measure') rssIdle = Math.min(rssIdle, rssKiB(node.child.pid));
+        if (phase === 'measure') {
+          // The first idle second: a scrape that resets the event-loop delay, so the mass disconnect's is read alone.
+          if (rssIdle === Infinity) void metricValues(node, [LAG_MAX]);
+          rssIdle = Math.min(rssIdle, rssKiB(node.child.pid));
+        }
         if (k === 0) s.say(`cluster ×${shares.length}: every device connects once: ${node.name}: ${line.slice(0, 120)}`);
       }, undefined, (pid) => generators.track(pid));
+      leftAt[k] = performance.now();
       const c = report.connections;
       return { devices: devices.length, connected: c.connected, upMs: Math.round(c.ramp_s * 1000), connackMs: ms(c.connack_latency_us), firstError: c.first_error, rssIdleMiB: mib(Number.isFinite(rssIdle) ? rssIdle : rssKiB(node.child.pid)) };
     }),
   );
-  return { nodes, machine: machine.stop() };
+  return { nodes, machine: machine.stop(), leftAt };
 }
 
 interface SteadyRun {

@@ -4,8 +4,9 @@
  * itself is tests/cluster-mqtt.test.ts): a remote connection's events reach
  * the outbox under one token; an old connection's late announcement cannot
  * hide the device's live local connection; a starting node learns who is
- * subscribed; a node silent for three heartbeats loses its devices; junk on
- * the bus is dropped.
+ * subscribed; a node silent for three heartbeats loses its devices; `gone`
+ * crosses the bus only for a connection announced subscribed; junk on the
+ * bus is dropped.
  */
 import mqemitter from 'mqemitter';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +97,39 @@ describe('command relay', () => {
     node(bus, 'later'); // a's second re-announcement is the same connection: late's outbox is not reset
     await settle();
     expect(late.outbox.calls).toEqual(['subscribed dev1 q1']);
+  });
+
+  it('relays `gone` only for a connection it announced subscribed, once per subscription; its own outbox hears every one', async () => {
+    const bus = mqemitter();
+    const a = node(bus, 'a');
+    const b = node(bus, 'b');
+    await settle(); // the starts' `sync`s
+    const relayed: string[] = [];
+    bus.on(RELAY_TOPIC, (message, done) => {
+      const relay = message['relay'] as { kind: string; deviceId?: string };
+      relayed.push(`${relay.kind} ${relay.deviceId}`);
+      done();
+    });
+    const never = {};
+    const once = {};
+    a.relay.gone('dev0', never); // connected and closed without subscribing: no node can hold a link to it
+    a.relay.subscribed('dev1', 1, once);
+    a.relay.gone('dev1', once); // unsubscribed…
+    a.relay.gone('dev1', once); // …then closed
+    a.relay.subscribed('dev1', 1, once); // subscribed again on the same connection
+    await settle();
+    expect(b.relay.remoteLinks()).toBe(1);
+    a.relay.gone('dev1', once);
+    await settle();
+
+    expect(relayed).toEqual(['subscribed dev1', 'gone dev1', 'subscribed dev1', 'gone dev1']);
+    expect(b.relay.remoteLinks()).toBe(0);
+    expect(b.outbox.current.has('dev1')).toBe(false);
+    expect(a.outbox.calls.filter((c) => c.startsWith('gone'))).toEqual(['gone dev0', 'gone dev1', 'gone dev1', 'gone dev1']);
+    // A node starting now is told of nothing: the link that was gone is not re-announced.
+    const late = node(bus, 'late');
+    await settle();
+    expect(late.outbox.calls).toEqual([]);
   });
 
   it('forgets the devices of a node silent for three heartbeats', async () => {

@@ -19,6 +19,8 @@ export interface BrokerHookDeps {
   takePublishToken(deviceId: string): boolean;
   /** One token per successful authentication of a device; false when it reconnects too often. */
   takeConnectToken(deviceId: string): boolean;
+  /** A CONNECT arrived for this client id (before authentication: it may only finish what is under way). */
+  beforeConnect?(clientId: string): void;
   /**
    * Handles an authorised device message. A returned promise delays the
    * PUBACK until it settles; a rejection drops the connection without a
@@ -37,6 +39,7 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
   return {
     preConnect(client, packet, callback) {
       if (!packet.clientId) emptyClientIds.add(client);
+      else deps.beforeConnect?.(packet.clientId);
       callback(null, true);
     },
 

@@ -9,9 +9,16 @@
  * PUBLISH packets go to the hub's scheduler instead of Aedes, and their
  * PUBACKs are written here (issue 14 item 1, uplink-tap.ts). Everything else
  * still reaches Aedes in order.
+ *
+ * When the connection ends (the socket ends, closes or fails, or Aedes
+ * destroys it), the socket is destroyed at once, but the stream's own end
+ * ('close', which is what Aedes' close hangs on) waits for the broker's close
+ * queue (close-queue.ts): a mass disconnect is then handled a few closes per
+ * event-loop turn, not all in one.
  */
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import type { CloseQueue, PendingClose } from './close-queue.js';
 import type { GuardViolation, PacketGuard } from './packet-guard.js';
 import { PacketFramer } from './packet-framer.js';
 import type { UplinkScheduler, UplinkSink } from './uplink-scheduler.js';
@@ -29,6 +36,13 @@ export interface ConnectionPolicy {
   onViolation(connection: GuardedConnection, violation: GuardViolation): void;
   /** Called on every chunk read, before it is handled (the journal notices a finished write: hub.ts). */
   onChunk?: (() => void) | undefined;
+  /** Where closes wait for their turn; without it a close is finished at once. */
+  closes?: CloseQueue | undefined;
+  /**
+   * The broker's side of a close, run when its turn comes, right after the
+   * stream's: Aedes would do it a tick later on 'close', outside the turn's budget.
+   */
+  onClosed?: ((connection: GuardedConnection) => void) | undefined;
 }
 
 /** Where an authenticated device's uplink messages go instead of Aedes; one per broker. */
@@ -48,8 +62,10 @@ type OwnedSocket = Socket & { [OWNER]: GuardedConnection };
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[OWNER].receive(chunk);
 }
+// A device that half-closes is gone too (MQTT has no half-closed session): its end is a close,
+// queued like the others. Aedes would otherwise close it at once on the stream's 'end'.
 function onSocketEnd(this: OwnedSocket): void {
-  this[OWNER].push(null);
+  this[OWNER].destroy();
 }
 function onSocketError(this: OwnedSocket, err: Error): void {
   this[OWNER].destroy(err);
@@ -68,7 +84,13 @@ function visitPacket(this: GuardedConnection, packet: Buffer, headerBytes: numbe
   return this.takePacket(packet, headerBytes);
 }
 
-export class GuardedConnection extends Duplex implements UplinkSink {
+/** A destroyed connection's end, held until its turn in the close queue. */
+interface HeldClose {
+  err: Error | null;
+  callback: (err?: Error | null) => void;
+}
+
+export class GuardedConnection extends Duplex implements UplinkSink, PendingClose {
   backlog = 0;
   private readonly framer: PacketFramer | undefined;
   private route: UplinkRoute | undefined;
@@ -81,6 +103,7 @@ export class GuardedConnection extends Duplex implements UplinkSink {
   /** Packet ids whose PUBACKs leave together at the end of this tick; set only while some wait. */
   private acks: number[] | undefined;
   private took = false;
+  private heldClose: HeldClose | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -218,7 +241,22 @@ export class GuardedConnection extends Duplex implements UplinkSink {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    // The socket goes now (no more reads, its descriptor freed); the rest of the close waits.
     this.socket.destroy();
-    callback(err);
+    const closes = this.policy.closes;
+    if (!closes) return callback(err);
+    this.heldClose = { err, callback };
+    closes.add(this);
+  }
+
+  /** The close queue's turn (or a takeover that cannot wait): the stream's end, then the broker's. */
+  finishClose(): boolean {
+    const held = this.heldClose;
+    if (!held) return false;
+    this.heldClose = undefined;
+    // Node emits 'close' (and 'error') on the next tick; the broker closes its client now.
+    held.callback(held.err);
+    this.policy.onClosed?.(this);
+    return true;
   }
 }

@@ -16,6 +16,8 @@ import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { devicePolicy, type AccessPolicy } from './access-policy.js';
 import { brokerHooks } from './aedes-hooks.js';
+import { CloseQueue, DEFAULT_CLOSE_LIMITS, type CloseQueueLimits } from './close-queue.js';
+import { followCommandLinks, type CommandLinkEvents } from './command-links.js';
 import type { DeviceCredentialsCheck } from './device-acl.js';
 import { ConnectAdmission } from './connect-admission.js';
 import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './guarded-connection.js';
@@ -25,6 +27,8 @@ import { RateLimiter } from './rate-limiter.js';
 import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions, type TelemetryTriage, type UplinkTimings } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
+
+export type { CommandLinkEvents } from './command-links.js';
 
 export interface BrokerSettings {
   host: string;
@@ -43,20 +47,6 @@ export interface BrokerSettings {
 export interface BrokerTls {
   context: SecureContextOptions;
   requestClientCert: boolean;
-}
-
-/**
- * Who can receive commands right now, for the command outbox (issue 10). The
- * session is the broker's client object: events of an older connection of
- * the same device can be told apart.
- */
-export interface CommandLinkEvents {
-  /** The device subscribed to its own cmd topic (called after the SUBACK is written). */
-  subscribed(deviceId: string, qos: number, session: object): void;
-  /** The device PUBACKed a QoS 1 packet. */
-  acked(deviceId: string, session: object): void;
-  /** The session unsubscribed from its cmd topic or closed. */
-  gone(deviceId: string, session: object): void;
 }
 
 /**
@@ -87,6 +77,8 @@ export interface MqttBrokerDeps {
   now?: () => number;
   /** Plain TCP connects handed to Aedes per event-loop turn (connect-admission.ts); default 32. */
   connectsPerTurn?: number;
+  /** Closes finished per event-loop turn (close-queue.ts); default 64 within 10 ms. */
+  closes?: Partial<CloseQueueLimits>;
   /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
   scheduler?: Partial<SchedulerOptions>;
   /** Which telemetry may be shed as it arrives once the scheduler's queue is full; none without it. */
@@ -120,6 +112,7 @@ export class MqttBroker {
   private readonly sockets = new Set<Socket>();
   private scheduler: UplinkScheduler | undefined;
   private admission: ConnectAdmission | undefined;
+  private closes: CloseQueue | undefined;
   readonly stats: BrokerStats = {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
@@ -145,6 +138,7 @@ export class MqttBroker {
     const policy = this.deps.access ?? devicePolicy(this.deps.registry);
     // Keyed by device id and kept across connections: reconnecting must not refill a bucket (issue 10 item 7).
     const publishLimiter = new RateLimiter(settings.publishesPerDevicePerSec, settings.publishesPerDevicePerSec * 5, now);
+    this.closes = new CloseQueue({ ...DEFAULT_CLOSE_LIMITS, ...this.deps.closes }, (err) => this.deps.log.error({ err }, 'mqtt connection close failed'));
     const aedes = await this.createAedes(now, auditThrottle, policy, publishLimiter);
     this.aedes = aedes;
     this.onAuthenticated(aedes, policy, publishLimiter);
@@ -222,6 +216,8 @@ export class MqttBroker {
       onOverflow: (connection, queuedBytes) => this.onSlowConsumer(connection.remoteAddress ?? 'unknown', queuedBytes, auditThrottle),
       onViolation: (connection, violation) => this.onViolation(connection.remoteAddress ?? 'unknown', violation, auditThrottle),
       onChunk: this.deps.onChunk,
+      closes: this.closes,
+      onClosed: closeAedesClient,
     };
   }
 
@@ -251,6 +247,7 @@ export class MqttBroker {
         brokerId: () => this.aedes?.id ?? '',
         takePublishToken: (id) => publishLimiter.take(id),
         takeConnectToken: (id) => deviceConnectLimiter.take(id),
+        beforeConnect: (clientId) => this.finishWaitingClose(clientId),
         onDeviceMessage: this.deps.onDeviceMessage,
         certificateOf: (client) => (client.conn instanceof GuardedConnection && client.conn.socket instanceof TLSSocket ? clientCertificate(client.conn.socket) : undefined),
         refuse: (action, client, reason, extra) => {
@@ -270,7 +267,7 @@ export class MqttBroker {
         this.deps.commandLink?.gone(client.id, client);
         this.deps.onConnection?.(client.id, false);
       });
-      this.followCommandLinks(aedes);
+      if (this.deps.commandLink) followCommandLinks(aedes, this.deps.commandLink, log);
       aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'mqtt client error'));
       // A shared session store (Redis) can fail; with no listener Aedes' 'error' would end the process.
       (aedes as NodeJS.EventEmitter).on('error', (err: Error) => log.error({ err: err.message }, 'mqtt broker error'));
@@ -294,31 +291,6 @@ export class MqttBroker {
     this.deps.audit('mqtt.slow_consumer_dropped', `ip:${ip}`, { queuedBytes, suppressedSinceLast: passed.suppressed });
   }
 
-  private followCommandLinks(aedes: Aedes): void {
-    const link = this.deps.commandLink;
-    if (!link) return;
-    const cmdTopic = (client: Client) => deviceTopic(client.id, 'cmd');
-    // A device's packet triggers these: nothing it sends may throw out of an Aedes event (DESIGN.md §11).
-    const guarded = (what: string, client: Client, fn: () => void) => {
-      try {
-        fn();
-      } catch (err) {
-        this.deps.log.error({ err, deviceId: client.id, what }, 'command delivery step failed');
-      }
-    };
-    // Aedes emits 'subscribe' after writing the SUBACK, with the granted QoS (128 = refused).
-    aedes.on('subscribe', (subs, client) =>
-      guarded('subscribe', client, () => {
-        const sub = subs.find((s) => s.topic === cmdTopic(client) && (s.qos as number) !== 128);
-        if (sub) link.subscribed(client.id, sub.qos, client);
-      }),
-    );
-    aedes.on('unsubscribe', (topics, client) => guarded('unsubscribe', client, () => topics.includes(cmdTopic(client)) && link.gone(client.id, client)));
-    // Aedes keeps no copy of what it sends a clean-session client, so its 'ack' does not name the
-    // packet: the outbox has one command in flight per device and knows which one it was.
-    aedes.on('ack', (_packet, client) => guarded('ack', client, () => link.acked(client.id, client)));
-  }
-
   /** Sends a command to a device's cmd topic (QoS 1). Resolves once Aedes has routed it. */
   sendCommand(deviceId: string, command: DeviceCommand): Promise<void> {
     const aedes = this.aedes;
@@ -331,9 +303,20 @@ export class MqttBroker {
     });
   }
 
+  /**
+   * A CONNECT for a client id whose previous connection has closed but waits
+   * in the close queue: that close is finished first, so the new connection
+   * finds the device as it would have had the close not waited (its will out,
+   * its session closed), not a takeover of a connection that is already gone.
+   */
+  private finishWaitingClose(clientId: string): void {
+    const previous = (this.aedes as unknown as AedesClients | undefined)?.clients?.[clientId]?.conn;
+    if (previous instanceof GuardedConnection) this.closes?.finishNow(previous);
+  }
+
   /** Closes a device's connection at once (a revoked or rotated secret must stop working now). */
   disconnect(deviceId: string): boolean {
-    const client = (this.aedes as unknown as { clients?: Record<string, { close(): void }> } | undefined)?.clients?.[deviceId];
+    const client = (this.aedes as unknown as AedesClients | undefined)?.clients?.[deviceId];
     if (!client) return false;
     client.close();
     return true;
@@ -352,6 +335,11 @@ export class MqttBroker {
     return this.admission?.waiting ?? 0;
   }
 
+  /** Closed connections whose close waits for its turn (a mass disconnect's queue). */
+  get closesWaiting(): number {
+    return this.closes?.waiting ?? 0;
+  }
+
   get connectedClients(): number {
     return this.aedes?.connectedClients ?? 0;
   }
@@ -363,6 +351,8 @@ export class MqttBroker {
     await Promise.all(closed);
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    // Aedes has closed every client: what still waits is the streams' own end.
+    this.closes?.finishAll();
     this.server = undefined;
     this.tlsServer = undefined;
     this.tlsAddress = undefined;
@@ -378,6 +368,20 @@ export class MqttBroker {
 function refreshKeepalive(client: object): void {
   const inner = client as unknown as { _keepaliveInterval?: number; _keepaliveTimer?: NodeJS.Timeout | null };
   if ((inner._keepaliveInterval ?? 0) > 0) inner._keepaliveTimer?.refresh();
+}
+
+/** Aedes' registered clients by id (not in its types). */
+interface AedesClients {
+  clients?: Record<string, { conn?: unknown; close(): void }>;
+}
+
+/**
+ * The broker's side of a close whose turn came (close-queue.ts): Aedes'
+ * client, which it hangs on the connection as `conn.client`, closes now, in
+ * the queue's turn; the stream's 'close' a tick later then finds it closed.
+ */
+function closeAedesClient(connection: GuardedConnection): void {
+  (connection as unknown as { client?: { close(): void } }).client?.close();
 }
 
 function clientAddress(client: Client | null): string {
