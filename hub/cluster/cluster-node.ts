@@ -11,6 +11,7 @@ import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import { CommandRelay } from './command-relay.js';
+import { ProbeEcho } from './probe-echo.js';
 import { ackAlarmsOnlyWithRedis } from './redis-ack-gate.js';
 import { describeRedisUrl, HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
 import { RedisLinks } from './redis-links.js';
@@ -35,6 +36,8 @@ export class ClusterNode {
   readonly relay: CommandRelay;
   /** Whether every Redis connection of this node is up: /health, and the alarms' PUBACK (redis-ack-gate.ts). */
   readonly links: RedisLinks;
+  /** The pipeline heartbeat's way back from the leader to the node that sent it (probe-echo.ts). */
+  readonly probeEcho: ProbeEcho;
   private readonly parts: RedisBrokerParts;
   private options: BrokerClusterOptions | undefined;
 
@@ -42,6 +45,7 @@ export class ClusterNode {
     const { nodeId, log } = deps;
     this.links = new RedisLinks(log, describeRedisUrl(deps.redisUrl));
     this.parts = new RedisBrokerParts({ redisUrl: deps.redisUrl, redisPrefix: deps.redisPrefix, nodeId, links: this.links, log });
+    this.probeEcho = new ProbeEcho(() => this.parts.mq);
     this.relay = new CommandRelay({
       nodeId,
       outbox: deps.outbox,

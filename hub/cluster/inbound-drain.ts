@@ -26,6 +26,7 @@
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
+import { isProbeClient } from '../ops/probe-access.js';
 import type { InboundAlarm, InboundAlarmStore } from '../storage/ports.js';
 import type { ForwardedMessage } from './uplink-bus.js';
 
@@ -132,8 +133,9 @@ export class InboundDrain {
         if (rows.length === 0 || !this.running) return;
         const { delivered, failed } = await this.deliver(rows);
         if (this.abandoned) return;
-        await this.deps.store.remove(delivered);
-        this.stats.alarmsDelivered += delivered.length;
+        await this.deps.store.remove(delivered.map((row) => row.id));
+        // Nodes' pipeline heartbeats come this way too (hub/ops/pipeline-probe.ts); they are not alarms.
+        this.stats.alarmsDelivered += delivered.filter((row) => !isProbeClient(row.deviceId)).length;
         if (failed) return this.retryLater();
         if (rows.length < batchSize) return;
       }
@@ -144,16 +146,16 @@ export class InboundDrain {
   }
 
   /** Feeds the rows in id order, then waits for all: which rows may be deleted. */
-  private async deliver(rows: InboundAlarm[]): Promise<{ delivered: string[]; failed: boolean }> {
+  private async deliver(rows: InboundAlarm[]): Promise<{ delivered: InboundAlarm[]; failed: boolean }> {
     const pending = rows.map((row) => this.feed(row.deviceId, 'event', row.payload, { receivedAt: row.receivedAt, receivedBy: row.receivedBy }));
     const settled = await Promise.allSettled(pending);
     const blocked = new Set<string>();
-    const delivered: string[] = [];
+    const delivered: InboundAlarm[] = [];
     rows.forEach((row, i) => {
       const result = settled[i]!;
       if (blocked.has(row.deviceId)) return;
       if (result.status === 'fulfilled') {
-        delivered.push(row.id);
+        delivered.push(row);
         return;
       }
       blocked.add(row.deviceId);

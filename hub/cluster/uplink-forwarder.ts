@@ -23,6 +23,7 @@ import type { UplinkHandler } from '../broker/uplink-scheduler.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { eventMessageKey } from '../ingest/journal-dedupe.js';
+import { isProbeClient } from '../ops/probe-access.js';
 import type { InboundAlarmStore, NewInboundAlarm } from '../storage/ports.js';
 import type { ForwardedMessage } from './uplink-bus.js';
 
@@ -91,6 +92,8 @@ export class UplinkForwarder {
     const { deviceId } = alarm;
     const put = async (): Promise<void> => {
       const { stored } = await this.deps.store.put(alarm);
+      // A node's pipeline heartbeat takes the alarms' way (hub/ops/pipeline-probe.ts) but is no alarm.
+      if (isProbeClient(deviceId)) return;
       if (stored) this.stats.alarmsStored++;
       else this.stats.alarmDuplicates++;
     };

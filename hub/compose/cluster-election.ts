@@ -16,6 +16,7 @@ import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { ClusterMetricsSource } from '../ops/cluster-metrics.js';
+import { isProbeClient } from '../ops/probe-access.js';
 import type { InboundAlarmStore, JournalStore } from '../storage/ports.js';
 
 export interface ClusterElectionDeps {
@@ -67,7 +68,7 @@ export class ClusterElection {
       // back. The follower's time measures the hand-off instead.
       handle: (deviceId, channel, payload, origin) => {
         const taken = deps.ingest(deviceId, channel, payload);
-        deps.handOff?.(channel, origin.receivedAt, taken);
+        if (!isProbeClient(deviceId)) deps.handOff?.(channel, origin.receivedAt, taken);
         return taken;
       },
       subscribe: async (onMessage) => (this.subscriber = await UplinkSubscriber.open(this.bus, onMessage)),

@@ -18,8 +18,6 @@ export interface ClusterRoleDeps extends ClusterElectionDeps {
   pipeline(): Service[];
   /** Saves the rules engine's state (checkpointed every few seconds while leading). */
   saveRules(): Promise<void>;
-  /** Started last once leading, stopped first: the heartbeat probe and the rest of /health's sources. */
-  operations: Service;
   /** HTTP from the leader proxy to this node's own API and stream. */
   promoteHttp(): void;
   /** Ends a lock wait in progress (closing the journal). */
@@ -60,7 +58,6 @@ export class ClusterRole {
         ...this.deps.pipeline(),
         named('inbound drain', this.election.drain),
         ruleCheckpoints(this.deps.saveRules, this.deps.log.child({ module: 'rules' })),
-        this.deps.operations,
         step('lead', () => this.lead()),
       ],
       abortWait: this.deps.abortWait,

@@ -29,8 +29,8 @@ import { tapDeviceMessages } from './message-tap.js';
 import type { ClusterMetricsSource } from './cluster-metrics.js';
 import { HubMetrics, newMessageCounts, RuleLag, type MetricsSources } from './metrics.js';
 import { OpsWebhooks } from './ops-webhooks.js';
-import { PipelineProbe, probeAddress } from './pipeline-probe.js';
-import { probeIdentity, withProbe, type ProbeIdentity } from './probe-access.js';
+import { PipelineProbe, probeAddress, type ProbeEchoPort } from './pipeline-probe.js';
+import { isProbeClient, probeIdentity, withProbe, type ProbeIdentity } from './probe-access.js';
 
 type OpsConfig = Pick<
   HubConfig,
@@ -45,7 +45,8 @@ export interface HubOpsDeps {
   log: Logger;
   /** The cluster's view of this node; default: alone. */
   cluster?: ClusterView;
-  webhooks(): readonly OrgWebhook[];
+  /** A cluster standby reads them from the database (hub/ops/webhook-list-cache.ts). */
+  webhooks(): readonly OrgWebhook[] | Promise<readonly OrgWebhook[]>;
   /** Every open MQTT connection, the probe's included. */
   mqttClients(): number;
   streamConnections(): number;
@@ -56,6 +57,10 @@ export interface HubOpsDeps {
   clusterMetrics?: ClusterMetricsSource | undefined;
   /** Tests may replace the webhook POST. */
   post?: PostWebhook;
+  /** A cluster node: false while another node leads (its heartbeats then go to that node). Alone: always true. */
+  runsPipeline?: () => boolean;
+  /** A cluster node: heartbeats echoed between nodes through Redis (hub/cluster/probe-echo.ts). */
+  probeEcho?: ProbeEchoPort | undefined;
 }
 
 export class HubOps {
@@ -107,6 +112,8 @@ export class HubOps {
         this.webhooks.send('hub.pipeline_recovered', { stalledSince: iso(report.stalledSince), stalledForMs: report.stalledForMs });
       },
       onRoundTrip: (ms) => this.metrics?.heartbeatSeconds.observe(ms / 1000),
+      forwarding: () => deps.runsPipeline?.() === false,
+      echo: deps.probeEcho,
     });
     this.sources = {
       cluster: this.cluster,
@@ -150,6 +157,15 @@ export class HubOps {
 
   isProbe(clientId: string): boolean {
     return this.probe.isProbe(clientId);
+  }
+
+  /**
+   * The leader's inbound drain, with another node's heartbeats taken out
+   * (pipeline-probe.ts `arriveFromPeer`) before the rest reaches `next`, ingest.
+   */
+  peerProbes(next: DeviceMessageHandler): DeviceMessageHandler {
+    return (deviceId, channel, payload, admitted) =>
+      isProbeClient(deviceId) && !this.probe.isProbe(deviceId) ? this.probe.arriveFromPeer(deviceId, payload) : next(deviceId, channel, payload, admitted);
   }
 
   /**

@@ -3,7 +3,8 @@
  * pre-ack hook calls) and does two small things there, so the broker and
  * ingest stay untouched:
  * - takes the pipeline probe's heartbeats out of the device path (they must
- *   never become device state, readings, alerts or KPIs);
+ *   never become device state, readings, alerts or KPIs; a standby's go on
+ *   to the leader, as its alarms do);
  * - counts messages per channel and times each event's PUBACK for /metrics.
  * Per telemetry message: one string comparison and one increment.
  */
@@ -12,7 +13,7 @@ import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { MessageCounts } from './metrics.js';
 
 export interface MessageTap {
-  probe: { isProbe(clientId: string): boolean; arrive(payload: Buffer): Promise<unknown> | undefined };
+  probe: { isProbe(clientId: string): boolean; arrive(payload: Buffer, forward: () => Promise<unknown> | undefined): Promise<unknown> | undefined };
   counts: MessageCounts;
   pubackSeconds: { observe(seconds: number): void };
 }
@@ -20,7 +21,8 @@ export interface MessageTap {
 export function tapDeviceMessages(tap: MessageTap, next: DeviceMessageHandler): DeviceMessageHandler {
   const { probe, counts, pubackSeconds } = tap;
   return (deviceId, channel, payload, admitted) => {
-    if (probe.isProbe(deviceId)) return probe.arrive(payload);
+    // A standby's heartbeat goes on to the leader the way its alarms do (pipeline-probe.ts).
+    if (probe.isProbe(deviceId)) return probe.arrive(payload, () => next(deviceId, channel, payload, admitted));
     counts[channel]++;
     const pending = next(deviceId, channel, payload, admitted);
     if (channel !== 'event' || !pending) return pending;

@@ -25,8 +25,8 @@ export type OpsEvent = (typeof OPS_EVENTS)[number];
 
 export interface OpsWebhookDeps {
   nodeId: string;
-  /** The organisation's webhooks as configured now. */
-  webhooks(): readonly OrgWebhook[];
+  /** The organisation's webhooks as configured now (read from the database on a cluster standby, hence maybe a promise). */
+  webhooks(): readonly OrgWebhook[] | Promise<readonly OrgWebhook[]>;
   post: PostWebhook;
   allowedHosts?: HostAllowList | undefined;
   clock: Clock;
@@ -55,7 +55,12 @@ export class OpsWebhooks {
   }
 
   send(event: OpsEvent, detail: Record<string, unknown>): void {
-    const targets = this.deps.webhooks().filter((w) => w.enabled && w.severities.includes('critical'));
+    void this.sendTo(event, detail).catch((err: unknown) => this.deps.log.error({ err, event }, 'the organisation webhooks could not be read: nobody is told of this by webhook'));
+  }
+
+  private async sendTo(event: OpsEvent, detail: Record<string, unknown>): Promise<void> {
+    const targets = (await this.deps.webhooks()).filter((w) => w.enabled && w.severities.includes('critical'));
+    if (this.stopped.signal.aborted) return;
     if (targets.length === 0) this.deps.log.warn({ event }, 'no enabled organisation webhook takes critical alerts: nobody is told of this by webhook');
     for (const webhook of targets) {
       const sending: Sending = { event, detail, webhookId: webhook.id, deliveryId: `ops-${randomUUID()}`, attempt: 0, firstAttemptAt: this.deps.clock.now() };
@@ -73,7 +78,9 @@ export class OpsWebhooks {
   private async attempt(sending: Sending): Promise<void> {
     const { clock, log } = this.deps;
     // Looked up at each attempt: a webhook deleted, disabled or re-pointed meanwhile applies now.
-    const webhook = this.deps.webhooks().find((w) => w.id === sending.webhookId);
+    const webhooks = await Promise.resolve(this.deps.webhooks()).catch(() => undefined);
+    if (!webhooks) return this.finish(sending, 'not sent: the organisation webhooks could not be read');
+    const webhook = webhooks.find((w) => w.id === sending.webhookId);
     const refused = webhook ? hostRefusal(webhook.url, this.deps.allowedHosts) : 'webhook deleted';
     if (!webhook || !webhook.enabled || refused) return this.finish(sending, `not sent: ${refused ?? 'webhook disabled'}`);
     sending.attempt++;

@@ -19,9 +19,17 @@
  *   forwards only its own event types, so no console or family page sees it);
  * - acked: the PUBACK, released by the same promise an alarm's PUBACK waits
  *   for, arrives back at the probe.
- * Single node: this node is the owner of every home, so the owner hop is
- * this process. Timing and the stall decision are PipelineMonitor's.
+ * Single node, and a cluster's leader: this node is the owner of every
+ * home, so the owner hop is this process. A cluster standby (`forwarding()`
+ * true) sends its heartbeat on like an alarm: its broker's hook hands it to
+ * the forwarder, which stores it for the leader (inbound_alarm) before the
+ * PUBACK — here the `broker` stage. The leader takes it off its drain
+ * (`arriveFromPeer`), waits for its own journal, puts it on its stream bus,
+ * and echoes it back over Redis (hub/cluster/probe-echo.ts): that echo, not
+ * the PUBACK, completes a standby's heartbeat. Timing and the stall decision
+ * are PipelineMonitor's.
  */
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import type { Clock } from '../core/clock.js';
@@ -30,7 +38,7 @@ import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import type { JournalStore } from '../storage/ports.js';
 import { PipelineMonitor, type RecoveryReport, type StallReport } from './pipeline-monitor.js';
-import type { ProbeIdentity } from './probe-access.js';
+import { PROBE_CLIENT_PREFIX, type ProbeIdentity } from './probe-access.js';
 
 export const HEARTBEAT_LINE = 'pipeline.heartbeat';
 /** How long the journal may go without a line made durable before the heartbeat writes one. */
@@ -48,6 +56,21 @@ export interface PipelineProbeDeps {
   onStalled(report: StallReport): void;
   onRecovered(report: RecoveryReport): void;
   onRoundTrip?(ms: number): void;
+  /** True while another node runs the pipeline (a cluster standby): heartbeats go to it. */
+  forwarding?: () => boolean;
+  /** The cluster's echo of heartbeats between nodes (hub/cluster/probe-echo.ts); absent alone. */
+  echo?: ProbeEchoPort | undefined;
+}
+
+/** A heartbeat between nodes: `run` tells one process of a node from the next (beats restart at 1). */
+export interface EchoedBeat {
+  run: string;
+  beat: number;
+}
+
+export interface ProbeEchoPort {
+  send(nodeId: string, beat: EchoedBeat): void;
+  listen(nodeId: string, onEcho: (beat: EchoedBeat) => void): () => void;
 }
 
 export class PipelineProbe {
@@ -61,6 +84,13 @@ export class PipelineProbe {
   /** Heartbeats due before the MQTT client existed: published once it does. */
   private readonly unsent: number[] = [];
   private stopped = false;
+  /** This process's heartbeats, told apart from an earlier process of the same node. */
+  private readonly run = randomBytes(6).toString('hex');
+  /** Beats this standby sent on to the leader: their PUBACK means stored for it, not through. */
+  private readonly forwarded = new Set<number>();
+  private offEcho: (() => void) | undefined;
+  /** Set by the first heartbeat this node carries through its own pipeline (alone, or once it leads). */
+  private runsLocally = false;
 
   constructor(private readonly deps: PipelineProbeDeps) {
     this.monitor = new PipelineMonitor({
@@ -85,11 +115,10 @@ export class PipelineProbe {
    */
   async start(address: ProbeAddress): Promise<void> {
     const { identity, nodeId, log } = this.deps;
-    // Lines replayed at start prove nothing about writing now: the first heartbeat writes one.
-    this.seenDurableN = this.deps.journal.durableN;
     this.offStream = this.deps.bus.on('pipeline.heartbeat', (hb) => {
       if (hb.nodeId === nodeId) this.monitor.reached(hb.beat, 'stream');
     });
+    this.offEcho = this.deps.echo?.listen(nodeId, (echoed) => this.echoed(echoed));
     this.monitor.start();
     const { default: mqtt } = await import('mqtt');
     if (this.stopped) return;
@@ -112,6 +141,7 @@ export class PipelineProbe {
     this.stopped = true;
     this.monitor.stop();
     this.offStream?.();
+    this.offEcho?.();
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(true);
@@ -131,15 +161,48 @@ export class PipelineProbe {
    * returned promise is what its PUBACK waits for, as for an alarm: settled
    * once the heartbeat is durable and through the stream.
    */
-  arrive(payload: Buffer): Promise<void> | undefined {
-    const beat = beatOf(payload);
+  arrive(payload: Buffer, forward: () => Promise<unknown> | undefined): Promise<unknown> | undefined {
+    const beat = beatOf(payload)?.beat;
     if (beat === undefined) return undefined;
+    if (this.deps.forwarding?.()) {
+      // A standby: on to the leader like an alarm; the echo will say it came through.
+      this.forwarded.add(beat);
+      return forward();
+    }
+    if (!this.runsLocally) {
+      // Lines replayed at start (or by the journal this node has just taken over) prove nothing
+      // about writing now: the first heartbeat this node carries itself writes one.
+      this.runsLocally = true;
+      this.seenDurableN = this.deps.journal.durableN;
+    }
     this.monitor.reached(beat, 'broker');
     const durable = this.proofDue() ? this.writeProof(beat) : this.deps.journal.whenDurable();
     return durable.then(() => {
       this.monitor.reached(beat, 'journal');
       this.deps.bus.emit('pipeline.heartbeat', { nodeId: this.deps.nodeId, beat });
     });
+  }
+
+  /**
+   * The leader's side of a standby's heartbeat, from its inbound drain: made
+   * durable and put on the stream bus as its own are, then echoed to the
+   * node that sent it. The drain deletes the row once this settles.
+   */
+  arriveFromPeer(clientId: string, payload: Buffer): Promise<void> | undefined {
+    const sent = beatOf(payload);
+    const peer = clientId.slice(PROBE_CLIENT_PREFIX.length);
+    if (sent?.run === undefined) return undefined;
+    return this.deps.journal.whenDurable().then(() => {
+      this.deps.bus.emit('pipeline.heartbeat', { nodeId: peer, beat: sent.beat });
+      this.deps.echo?.send(peer, { run: sent.run!, beat: sent.beat });
+    });
+  }
+
+  private echoed({ run, beat }: EchoedBeat): void {
+    if (run !== this.run || !this.forwarded.delete(beat)) return;
+    this.monitor.reached(beat, 'journal');
+    this.monitor.reached(beat, 'stream');
+    this.monitor.reached(beat, 'acked');
   }
 
   private proofDue(): boolean {
@@ -162,16 +225,17 @@ export class PipelineProbe {
     const client = this.client;
     if (!client) return void this.unsent.push(beat);
     // Queued by mqtt.js while disconnected: a heartbeat that cannot get in shows as stuck at `sent`.
-    client.publish(this.deps.identity.topic, JSON.stringify({ beat }), { qos: 1 }, (err) => {
-      if (!err) this.monitor.reached(beat, 'acked');
+    client.publish(this.deps.identity.topic, JSON.stringify({ beat, run: this.run }), { qos: 1 }, (err) => {
+      // A forwarded beat's PUBACK: stored for the leader (the `broker` stage); its echo completes it.
+      if (!err) this.monitor.reached(beat, this.forwarded.has(beat) ? 'broker' : 'acked');
     });
   }
 }
 
-function beatOf(payload: Buffer): number | undefined {
+function beatOf(payload: Buffer): { beat: number; run: string | undefined } | undefined {
   try {
-    const beat = (JSON.parse(payload.toString('utf8')) as { beat?: unknown }).beat;
-    return typeof beat === 'number' && Number.isSafeInteger(beat) ? beat : undefined;
+    const { beat, run } = JSON.parse(payload.toString('utf8')) as { beat?: unknown; run?: unknown };
+    return typeof beat === 'number' && Number.isSafeInteger(beat) ? { beat, run: typeof run === 'string' ? run : undefined } : undefined;
   } catch {
     return undefined;
   }

@@ -16,8 +16,14 @@ export interface ProbeIdentity {
   password: string;
 }
 
+/** Every node's probe client id starts so (a device id never has a dot); the leader knows its standbys' by it. */
+export const PROBE_CLIENT_PREFIX = 'hub.probe.';
+
+/** A node's heartbeat, not a device: forwarded and drained like an alarm, but never counted as one. */
+export const isProbeClient = (clientId: string): boolean => clientId.startsWith(PROBE_CLIENT_PREFIX);
+
 export function probeIdentity(nodeId: string): ProbeIdentity {
-  return { clientId: `hub.probe.${nodeId}`, topic: `hub/probe/${nodeId}`, password: randomBytes(32).toString('hex') };
+  return { clientId: `${PROBE_CLIENT_PREFIX}${nodeId}`, topic: `hub/probe/${nodeId}`, password: randomBytes(32).toString('hex') };
 }
 
 export function withProbe(inner: AccessPolicy, probe: ProbeIdentity): AccessPolicy {

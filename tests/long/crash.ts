@@ -14,6 +14,7 @@
  */
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { AlarmDevice } from './lib/alarm-device.js';
+import { tallyAlarms, tallyLossless, type AlarmTally } from './lib/alarm-tally.js';
 import { isMain, numericFlags, report } from './lib/cli.js';
 import { alarmKeysInApi, alarmKeysInJournal, killHard, readJournal, startHub, stopGracefully, verifyChain } from './lib/hub-child.js';
 import { provisionBracelets } from './lib/provision.js';
@@ -21,23 +22,13 @@ import { sleep } from '../conformance/raw-client.js';
 
 export const CRASH_DEFAULTS = { devices: 500, rate: 1000, kills: 20, minUpMs: 1000, maxUpMs: 4000, tailMs: 2000, drainTimeoutMs: 60_000, keepDir: 0 };
 
-export interface CrashFigures {
+export interface CrashFigures extends AlarmTally {
   devices: number;
   ratePerSec: number;
   kills: number;
-  alarmsSent: number;
-  alarmsAcked: number;
-  stillPending: number;
-  retransmitted: number;
-  reconnects: number;
-  lost: number;
-  duplicated: number;
-  lostInApi: number;
-  duplicatedInApi: number;
   journalLines: number;
   journalChainOk: boolean;
   restartMs: { min: number; max: number; mean: number };
-  pubackMs: { p50: number; p99: number; max: number };
   runSeconds: number;
 }
 
@@ -86,7 +77,6 @@ export async function runCrash(
     const deadline = Date.now() + o.drainTimeoutMs;
     const pendingNow = () => fleet.reduce((s, d) => s + d.pending.size, 0);
     while (pendingNow() > 0 && Date.now() < deadline) await sleep(100);
-    const stillPending = pendingNow();
 
     const inApi = await alarmKeysInApi(hub.api);
     for (const d of fleet) d.stop();
@@ -95,36 +85,17 @@ export async function runCrash(
     const inJournal = alarmKeysInJournal(lines);
     const chain = await verifyChain(temp.path, o.databaseUrl);
 
-    let lost = 0;
-    let lostInApi = 0;
-    for (const d of fleet) {
-      for (const seq of d.acked) {
-        if (!inJournal.has(`${d.device.id}:${seq}`)) lost++;
-        if (!inApi.has(`${d.device.id}:${seq}`)) lostInApi++;
-      }
-    }
+    const tally = tallyAlarms(fleet, inJournal, inApi, latencies);
     const duplicateKeys = [...inJournal].filter(([, c]) => c > 1).map(([k]) => k);
     if (duplicateKeys.length) log(`duplicated (deviceId:seq): ${duplicateKeys.slice(0, 20).join(' ')}`);
-    const dups = (m: Map<string, number>) => [...m.values()].reduce((s, c) => s + (c - 1), 0);
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
     return {
       devices: fleet.length,
       ratePerSec: o.rate,
       kills: o.kills,
-      alarmsSent: fleet.reduce((s, d) => s + d.stats.sent, 0),
-      alarmsAcked: fleet.reduce((s, d) => s + d.acked.size, 0),
-      stillPending,
-      retransmitted: fleet.reduce((s, d) => s + d.stats.retransmitted, 0),
-      reconnects: fleet.reduce((s, d) => s + d.stats.reconnects, 0),
-      lost,
-      duplicated: dups(inJournal),
-      lostInApi,
-      duplicatedInApi: dups(inApi),
+      ...tally,
       journalLines: lines.length,
       journalChainOk: chain.ok,
       restartMs: { min: Math.min(...restarts), max: Math.max(...restarts), mean: Math.round(restarts.reduce((a, b) => a + b, 0) / Math.max(1, restarts.length)) },
-      pubackMs: { p50: pct(0.5), p99: pct(0.99), max: latencies.at(-1) ?? NaN },
       runSeconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
@@ -135,7 +106,7 @@ export async function runCrash(
 }
 
 export function crashPassed(f: CrashFigures): boolean {
-  return f.lost === 0 && f.duplicated === 0 && f.lostInApi === 0 && f.duplicatedInApi === 0 && f.stillPending === 0 && f.journalChainOk && f.alarmsAcked > 0;
+  return tallyLossless(f) && f.journalChainOk;
 }
 
 if (isMain(import.meta.url)) {

@@ -19,6 +19,8 @@ const RUNS: { name: string; script: string; args: string[]; quickArgs: string[] 
   { name: 'http-fuzz', script: 'tests/long/http-fuzz.ts', args: [], quickArgs: ['--sessions', '20000'] },
   { name: 'floods', script: 'tests/long/floods.ts', args: [], quickArgs: ['--idle', '1000', '--big', '20', '--seconds', '8'] },
   { name: 'backup', script: 'tests/long/backup.ts', args: [], quickArgs: ['--backups', '3'] },
+  // Issue 12: kill -9 of cluster nodes, leader and standbys, under a stream of alarms (PostgreSQL + Redis).
+  { name: 'cluster-chaos', script: 'tests/long/cluster-chaos.ts', args: [], quickArgs: ['--devices', '60', '--rate', '30', '--kills', '4', '--minUpMs', '4000', '--maxUpMs', '6000', '--tailMs', '5000'] },
 ];
 
 function run(script: string, args: string[]): Promise<number | null> {
