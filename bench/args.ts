@@ -85,48 +85,44 @@ function clusterSize(text: string): number {
   return n;
 }
 
+const OPTIONS = {
+  homes: { type: 'string' },
+  rate: { type: 'string' },
+  'max-rate': { type: 'string' },
+  'alarm-rate': { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  sweep: { type: 'boolean', default: false },
+  'sweep-rates': { type: 'string' },
+  baselines: { type: 'string', default: 'all' },
+  workers: { type: 'string' },
+  out: { type: 'string', default: 'bench/results' },
+  profile: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
+  store: { type: 'string', default: 'files' },
+  generator: { type: 'string', default: 'c' },
+  'connect-rate': { type: 'string' },
+  storm: { type: 'boolean', default: false },
+  'storm-rate': { type: 'string' },
+  'storm-steady': { type: 'string' },
+  nodes: { type: 'string', default: '1' },
+  memory: { type: 'boolean', default: false },
+  starts: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function readFlags(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], strict: true, options: OPTIONS }).values;
+}
+
+type Flags = ReturnType<typeof readFlags>;
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
-  const { values } = parseArgs({
-    args: [...argv],
-    strict: true,
-    options: {
-      homes: { type: 'string' },
-      rate: { type: 'string' },
-      'max-rate': { type: 'string' },
-      'alarm-rate': { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      sweep: { type: 'boolean', default: false },
-      'sweep-rates': { type: 'string' },
-      baselines: { type: 'string', default: 'all' },
-      workers: { type: 'string' },
-      out: { type: 'string', default: 'bench/results' },
-      profile: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      store: { type: 'string', default: 'files' },
-      generator: { type: 'string', default: 'c' },
-      'connect-rate': { type: 'string' },
-      storm: { type: 'boolean', default: false },
-      'storm-rate': { type: 'string' },
-      'storm-steady': { type: 'string' },
-      nodes: { type: 'string', default: '1' },
-      memory: { type: 'boolean', default: false },
-      starts: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const values = readFlags(argv);
   if (values.help) return 'help';
   const quick = values.quick;
-  const baselines = values.baselines;
-  const which: Record<string, TargetName[]> = { none: [], aedes: ['aedes'], mosquitto: ['mosquitto'], all: ['aedes', 'mosquitto'] };
-  const chosen = which[baselines];
-  if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
-  const store = values.store;
-  if (store !== 'files' && store !== 'postgres' && store !== 'both') throw new Error(`--store must be files, postgres or both (got "${store}")`);
-  const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
-  const generator = values.generator;
-  if (generator !== 'c' && generator !== 'node') throw new Error(`--generator must be c or node (got "${generator}")`);
-  if (values.storm && generator !== 'c') throw new Error('--storm needs the C generator (--generator c)');
+  const { targets, store } = chooseTargets(values);
+  const generator = chooseGenerator(values);
   const homes = Math.round(positive('homes', values.homes, quick ? 5 : 1000));
   const sweepRates = (values['sweep-rates'] ?? '1000,2500,5000,7500,10000,15000,20000').split(',').map((r) => positive('sweep-rates', r, 0));
   return {
@@ -138,7 +134,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     warmupS: positive('warmup', values.warmup, quick ? 1 : 3),
     sweep: values.sweep,
     sweepRates,
-    targets: [...hubs, ...chosen],
+    targets,
     // Each worker holds at most ~15,000 sockets: ulimit -n is 20,000 per process here.
     workers: Math.round(positive('workers', values.workers, Math.max(2, Math.ceil((homes * 4) / 15_000)))),
     outDir: values.out,
@@ -154,4 +150,23 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     memory: values.memory,
     starts: Math.round(positive('starts', values.starts, values.memory ? 5 : 1)),
   };
+}
+
+/** The hub on the store(s) asked for, then the baselines. */
+function chooseTargets(values: Flags): { targets: TargetName[]; store: BenchOptions['store'] } {
+  const baselines = values.baselines;
+  const which: Record<string, TargetName[]> = { none: [], aedes: ['aedes'], mosquitto: ['mosquitto'], all: ['aedes', 'mosquitto'] };
+  const chosen = which[baselines];
+  if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
+  const store = values.store;
+  if (store !== 'files' && store !== 'postgres' && store !== 'both') throw new Error(`--store must be files, postgres or both (got "${store}")`);
+  const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
+  return { targets: [...hubs, ...chosen], store };
+}
+
+function chooseGenerator(values: Flags): BenchOptions['generator'] {
+  const generator = values.generator;
+  if (generator !== 'c' && generator !== 'node') throw new Error(`--generator must be c or node (got "${generator}")`);
+  if (values.storm && generator !== 'c') throw new Error('--storm needs the C generator (--generator c)');
+  return generator;
 }

@@ -49,7 +49,6 @@ export interface StormResult {
   loadAvg1: number;
 }
 
-
 /** Resolves once `phase` shows up in the generator's progress, or when `run` settles first. */
 export function phaseReached(run: Promise<unknown>, listeners: Set<(phase: string) => void>, phase: string): Promise<void> {
   return new Promise((resolve) => {
@@ -60,11 +59,39 @@ export function phaseReached(run: Promise<unknown>, listeners: Set<(phase: strin
 }
 
 export async function measureStorm(target: Target, dir: string, plan: StormPlan): Promise<StormResult> {
-  const steadyCount = Math.min(plan.steadyDevices, Math.floor(target.devices.length / 2));
+  const groups = await writeGroups(target, dir, plan.steadyDevices);
+  const run = await runStorm(target, plan, groups);
+  return stormResult(plan, groups, run);
+}
+
+interface Groups {
+  steadyCount: number;
+  stormCount: number;
+  steadyCreds: string;
+  stormCreds: string;
+}
+
+/** The target's first devices form the steady group (at most half of them), the rest storm; each group's credentials file. */
+async function writeGroups(target: Target, dir: string, steadyDevices: number): Promise<Groups> {
+  const steadyCount = Math.min(steadyDevices, Math.floor(target.devices.length / 2));
   const stormDevices = target.devices.slice(steadyCount);
   await Promise.all(['steady', 'storm'].map((group) => mkdir(join(dir, group))));
   const steadyCreds = await writeCredentials(join(dir, 'steady'), target.devices.slice(0, steadyCount));
   const stormCreds = await writeCredentials(join(dir, 'storm'), stormDevices);
+  return { steadyCount, stormCount: stormDevices.length, steadyCreds, stormCreds };
+}
+
+interface StormRun {
+  /** The steady group's report, over the storm's seconds. */
+  held: CReport;
+  storm: CReport;
+  cpuS: number;
+  elapsedS: number;
+  rssMaxKiB: number;
+}
+
+/** The steady group until it measures, then the storm beside it; the steady window closes when the storm is over. */
+async function runStorm(target: Target, plan: StormPlan, groups: Groups): Promise<StormRun> {
   const base = { port: target.port, workers: plan.workers, warmupS: 2 };
   const stop = new AbortController();
   const phases = new Set<(phase: string) => void>();
@@ -73,7 +100,7 @@ export async function measureStorm(target: Target, dir: string, plan: StormPlan)
   // The steady group measures until it is told to stop: its window is the storm's seconds.
   const steady = runMqttload(
     plan.binary,
-    { ...base, creds: steadyCreds, clients: steadyCount, rate: plan.steadyRate, alarmRate: plan.alarmRate, durationS: 600, connectRate: 4000 },
+    { ...base, creds: groups.steadyCreds, clients: groups.steadyCount, rate: plan.steadyRate, alarmRate: plan.alarmRate, durationS: 600, connectRate: 4000 },
     (phase, line) => {
       for (const listener of phases) listener(phase);
       if (phase === 'measure') rssMax = Math.max(rssMax, rssKiB(target.brokerPid));
@@ -92,7 +119,7 @@ export async function measureStorm(target: Target, dir: string, plan: StormPlan)
     cpuAtStart.at = performance.now();
     stormRun = runMqttload(
       plan.binary,
-      { ...base, warmupS: 0, creds: stormCreds, clients: stormDevices.length, rate: 0, alarmRate: 0, durationS: 600, connectRate: plan.stormRate, connectTimeoutS: plan.connectTimeoutS },
+      { ...base, warmupS: 0, creds: groups.stormCreds, clients: groups.stormCount, rate: 0, alarmRate: 0, durationS: 600, connectRate: plan.stormRate, connectTimeoutS: plan.connectTimeoutS },
       (phase, line) => {
         // Past the ramp: every storm device has its CONNACK or has failed; the storm is over.
         if (phase !== 'ramp') stop.abort();
@@ -109,11 +136,14 @@ export async function measureStorm(target: Target, dir: string, plan: StormPlan)
   }
   const cpuS = totalCpuSeconds(target.workPids) - cpuAtStart.value;
   const elapsedS = (performance.now() - cpuAtStart.at) / 1000;
-  const storm = await stormRun!;
+  return { held, storm: await stormRun!, cpuS, elapsedS, rssMaxKiB: rssMax };
+}
+
+function stormResult(plan: StormPlan, groups: Groups, { held, storm, cpuS, elapsedS, rssMaxKiB }: StormRun): StormResult {
   const c = storm.connections;
   return {
-    stormDevices: stormDevices.length,
-    steadyDevices: steadyCount,
+    stormDevices: groups.stormCount,
+    steadyDevices: groups.steadyCount,
     stormRate: plan.stormRate,
     connected: c.connected,
     notBack: c.target - c.connected,
@@ -129,7 +159,7 @@ export async function measureStorm(target: Target, dir: string, plan: StormPlan)
       windowS: held.window_s,
     },
     targetCpuPct: Math.round((cpuS / elapsedS) * 100),
-    rssMaxMiB: mib(rssMax),
+    rssMaxMiB: mib(rssMaxKiB),
     loadAvg1: Math.round((loadavg()[0] ?? NaN) * 100) / 100,
   };
 }

@@ -14,7 +14,7 @@ import { runClusterBench } from './cluster-bench.js';
 import { runClusterStorm } from './cluster-storm-bench.js';
 import { measureTargetC } from './c-measure.js';
 import { LoadGenerator } from './generator.js';
-import { limitWarnings, machineLimits } from './limits.js';
+import { limitWarnings, machineLimits, type MachineLimits } from './limits.js';
 import { measureTarget, type StepPlan, type TargetResult } from './measure.js';
 import { fsyncProbe } from './fsync-probe.js';
 import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
@@ -71,6 +71,8 @@ async function cGenerator(notes: string[]): Promise<string | undefined> {
   }
 }
 
+type Progress = ReturnType<typeof progressPrinter>;
+
 async function main(): Promise<number> {
   let options: BenchOptions | 'help';
   try {
@@ -84,37 +86,59 @@ async function main(): Promise<number> {
     const progress = progressPrinter();
     return (options.storm ? runClusterStorm : runClusterBench)(options, progress.say, progress.done);
   }
+  return runOneMachine(options);
+}
+
+/** Every target on this machine in turn, then the figures printed and written. */
+async function runOneMachine(options: BenchOptions): Promise<number> {
   const limits = machineLimits();
-  const loadAtStart = loadavg()[0] ?? 0;
-  // Hub, generator and baselines share 2 cores: anyone else's work shows up as latency.
-  if (loadAtStart > cpus().length * 0.75) console.error(`bench: warning: the machine is busy (load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores): latencies will include waiting for a core`);
-  for (const warning of limitWarnings(options.homes * 4, limits)) console.error(`bench: warning: ${warning}`);
+  const loadAtStart = warnAboutMachine(options, limits);
   const outDir = resolve(REPO_ROOT, options.outDir);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = join(outDir, 'profiles', stamp);
   await mkdir(outDir, { recursive: true });
-  const steps = plan(options);
   const progress = progressPrinter();
   progress.say('measuring the disk: append + fdatasync');
   const fsync = await fsyncProbe();
   const notes: string[] = [];
+  const results = await measureTargets(options, { limits, profileDir, progress, notes });
+  await report(options, results, { fsync, notes, loadAtStart, limits, outDir, stamp, profileDir });
+  return results.length === options.targets.length || notes.length > 0 ? 0 : 1;
+}
+
+/** The load average at start; warns when the machine is busy or its limits are too low for the homes asked for. */
+function warnAboutMachine(options: BenchOptions, limits: MachineLimits): number {
+  const loadAtStart = loadavg()[0] ?? 0;
+  // Hub, generator and baselines share 2 cores: anyone else's work shows up as latency.
+  if (loadAtStart > cpus().length * 0.75) console.error(`bench: warning: the machine is busy (load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores): latencies will include waiting for a core`);
+  for (const warning of limitWarnings(options.homes * 4, limits)) console.error(`bench: warning: ${warning}`);
+  return loadAtStart;
+}
+
+interface MeasureContext {
+  limits: MachineLimits;
+  profileDir: string;
+  progress: Progress;
+  notes: string[];
+}
+
+/** Starts, measures and stops each target, with the C generator or the Node workers; Ctrl-C stops the one running. */
+async function measureTargets(options: BenchOptions, { limits, profileDir, progress, notes }: MeasureContext): Promise<TargetResult[]> {
+  const steps = plan(options);
   const results: TargetResult[] = [];
   const cBinary = options.generator === 'c' ? await cGenerator(notes) : undefined;
   // The Node workers only when they are the generator: idle, they would still take memory and a little CPU.
   const generator = cBinary ? undefined : await LoadGenerator.start(options.workers);
-  let current: Target | undefined;
-  // Ctrl-C: the hub child stops itself (same process group), but its temporary data dir is ours to remove.
-  let interrupted = false;
-  const interrupt = () => {
-    if (interrupted) return;
-    interrupted = true;
-    generator?.stop();
-    progress.done();
-    console.error('bench: interrupted, cleaning up');
-    // While a target is still starting, its own error path removes what it made: give it a moment.
-    if (current) void current.stop().finally(() => process.exit(130));
-    else setTimeout(() => process.exit(130), 3_000);
+  const measure = (target: Target): Promise<TargetResult> => {
+    if (cBinary) {
+      const storm = options.storm ? { steadyDevices: options.stormSteady, steadyRate: options.stormSteady, alarmRate: options.alarmRate, stormRate: options.stormRate, connectTimeoutS: 30 } : undefined;
+      return measureTargetC(target, { binary: cBinary, steps, connectRate: options.connectRate, workers: options.workers, onProgress: progress.say, ...(storm ? { storm } : {}) });
+    }
+    const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
+    return measureTarget(target, generator!, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say });
   };
+  let current: Target | undefined;
+  const interrupt = interruptHandler(generator, progress, () => current);
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   try {
@@ -126,13 +150,7 @@ async function main(): Promise<number> {
       progress.say(`${name}: starting`);
       const target = (current = await startTarget(name, options, profileDir, progress.say));
       try {
-        if (cBinary) {
-          const storm = options.storm ? { steadyDevices: options.stormSteady, steadyRate: options.stormSteady, alarmRate: options.alarmRate, stormRate: options.stormRate, connectTimeoutS: 30 } : undefined;
-          results.push(await measureTargetC(target, { binary: cBinary, steps, connectRate: options.connectRate, workers: options.workers, onProgress: progress.say, ...(storm ? { storm } : {}) }));
-        } else {
-          const sources = options.homes * 4 > limits.ephemeralPorts - 2_000 ? ['127.0.0.1', '127.0.0.2'] : ['127.0.0.1'];
-          results.push(await measureTarget(target, generator!, { steps, qos: 1, maxInflight: 20_000, connectConcurrency: 200, localAddresses: sources, onProgress: progress.say }));
-        }
+        results.push(await measure(target));
       } finally {
         await target.stop();
         current = undefined;
@@ -144,7 +162,37 @@ async function main(): Promise<number> {
     generator?.stop();
     progress.done();
   }
+  return results;
+}
 
+/** Ctrl-C: the hub child stops itself (same process group), but its temporary data dir is ours to remove. */
+function interruptHandler(generator: LoadGenerator | undefined, progress: Progress, current: () => Target | undefined): () => void {
+  let interrupted = false;
+  return () => {
+    if (interrupted) return;
+    interrupted = true;
+    generator?.stop();
+    progress.done();
+    console.error('bench: interrupted, cleaning up');
+    // While a target is still starting, its own error path removes what it made: give it a moment.
+    const target = current();
+    if (target) void target.stop().finally(() => process.exit(130));
+    else setTimeout(() => process.exit(130), 3_000);
+  };
+}
+
+interface RunFacts {
+  fsync: Awaited<ReturnType<typeof fsyncProbe>>;
+  notes: string[];
+  loadAtStart: number;
+  limits: MachineLimits;
+  outDir: string;
+  stamp: string;
+  profileDir: string;
+}
+
+/** Prints the table, ratios, checks and profile; writes the JSON (and the sweep's SVG). */
+async function report(options: BenchOptions, results: TargetResult[], { fsync, notes, loadAtStart, limits, outDir, stamp, profileDir }: RunFacts): Promise<void> {
   const checks = [...targetChecks(results, options.homes), ...storeChecks(results, options.homes)];
   console.log(table(results));
   console.log(`\ndisk append + fdatasync (the floor under alarm PUBACK and alert latency): ${JSON.stringify(fsync)}`);
@@ -165,7 +213,6 @@ async function main(): Promise<number> {
     await writeFile(svgPath, latencyPlot(results, `Alarm latency vs offered load — ${options.homes} homes × 4 devices, ${options.alarmRate} alarms/s, ${machine.cpus} cores`));
     console.log(`wrote ${svgPath}`);
   }
-  return results.length === options.targets.length || notes.length > 0 ? 0 : 1;
 }
 
 process.exitCode = await main().catch((err: unknown) => {

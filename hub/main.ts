@@ -8,7 +8,7 @@
 import { configHelp, ConfigError, loadConfig, type HubConfig } from './config/config.js';
 import { StartupError } from './core/data-dir.js';
 import { CRASH_EXIT_CODE, exitOnUnexpectedError } from './core/last-resort.js';
-import { createLogger } from './core/logger.js';
+import { createLogger, type Logger } from './core/logger.js';
 import { Hub } from './hub.js';
 
 function fail(message: string, code = 2): never {
@@ -43,15 +43,35 @@ async function main(): Promise<void> {
     process.stdout.write(`${configHelp()}\n`);
     return;
   }
-  let config: HubConfig;
+  const config = readConfig(argv);
+  const log = createLogger(config.logLevel);
+  exitOnUnexpectedError(log);
+  const hub = createHub(config, log);
+  let started;
   try {
-    config = loadConfig({ argv, env: process.env });
+    started = await hub.start();
+  } catch (err) {
+    fail(explainStartError(err, config), 1);
+  }
+  // Before the start lines: whoever reads them may signal at once (a supervisor, a test), and a
+  // SIGTERM that arrived before its handler would kill the process instead of stopping it.
+  handleSignals(hub, log);
+  // One write for every start line: a supervisor or test that reads the
+  // listener lines then gets the admin password in the same chunk (a pipe
+  // write under 4 KiB is atomic), never a moment later.
+  process.stdout.write(`${startLines(started).join('\n')}\n`);
+}
+
+function readConfig(argv: string[]): HubConfig {
+  try {
+    return loadConfig({ argv, env: process.env });
   } catch (err) {
     if (err instanceof ConfigError) fail(`invalid configuration: ${err.message}`);
     throw err;
   }
-  const log = createLogger(config.logLevel);
-  exitOnUnexpectedError(log);
+}
+
+function createHub(config: HubConfig, log: Logger): Hub {
   const hub = new Hub({
     config,
     log,
@@ -64,14 +84,11 @@ async function main(): Promise<void> {
     // Leadership lost or a pipeline that cannot start: the fatal line is logged; exit so the supervisor restarts a standby.
     onFatal: () => process.exit(CRASH_EXIT_CODE),
   });
-  let started;
-  try {
-    started = await hub.start();
-  } catch (err) {
-    fail(explainStartError(err, config), 1);
-  }
-  // Before the start lines: whoever reads them may signal at once (a supervisor, a test), and a
-  // SIGTERM that arrived before its handler would kill the process instead of stopping it.
+  return hub;
+}
+
+/** SIGINT / SIGTERM stop the hub once and exit; SIGHUP reloads the certificates. */
+function handleSignals(hub: Hub, log: Logger): void {
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -89,17 +106,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Renewed certificates without a restart; open connections stay up. (Without a handler SIGHUP would end the hub.)
   process.on('SIGHUP', () => void hub.reloadTls());
+}
 
-  // One write for every start line: a supervisor or test that reads the
-  // listener lines then gets the admin password in the same chunk (a pipe
-  // write under 4 KiB is atomic), never a moment later.
-  const startLines = [`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`];
-  if (started.mqtts) startLines.push(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
-  startLines.push(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
+/** One line per listener, and the first start's admin password. */
+function startLines(started: Awaited<ReturnType<Hub['start']>>): string[] {
+  const lines = [`MQTT broker listening on mqtt://${started.mqtt.address}:${started.mqtt.port}`];
+  if (started.mqtts) lines.push(`MQTT broker listening on mqtts://${started.mqtts.address}:${started.mqtts.port} (TLS)`);
+  lines.push(`HTTP API and console listening on ${started.https ? 'https' : 'http'}://${started.http.address}:${started.http.port}`);
   if (started.generatedAdminPassword) {
-    startLines.push(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
+    lines.push(`First start: created user "admin" with password ${started.generatedAdminPassword} (shown only this once)`);
   }
-  process.stdout.write(`${startLines.join('\n')}\n`);
+  return lines;
 }
 
 main().catch((err: unknown) => fail(`unexpected error: ${(err as Error).message}`, 1));

@@ -96,10 +96,18 @@ function parsePort(text: string, source: string): number | string {
   return Number.isInteger(port) && port > 0 && port < 65_536 ? port : `${source} must be a port number 1–65535 (got "${text}")`;
 }
 
-export function parseCliArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliRequest {
-  let values;
+type Env = Readonly<Record<string, string | undefined>>;
+
+function readOptions(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+}
+
+type Values = ReturnType<typeof readOptions>;
+
+export function parseCliArgs(argv: readonly string[], env: Env): CliRequest {
+  let values: Values;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+    values = readOptions(argv);
   } catch (err) {
     return { action: 'error', message: `${(err as Error).message} (see --help)` };
   }
@@ -109,69 +117,102 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     const parsed = parseScenarioArgs(values, env);
     return 'error' in parsed ? { action: 'error', message: parsed.error } : { action: 'scenario', request: parsed.request };
   }
+  const send = parseSendArgs(values, env);
+  return typeof send === 'string' ? { action: 'error', message: send } : { action: 'send', request: send };
+}
 
-  const error = (message: string): CliRequest => ({ action: 'error', message });
-  if (values.kind === undefined) return error(`--kind is required: one of ${DEVICE_KIND_NAMES.join(', ')}`);
+/**
+ * The one message to send, or the line saying what is wrong with the first bad
+ * argument (checked in this order: kind, event, device, port, seq, fields).
+ */
+function parseSendArgs(values: Values, env: Env): SendRequest | string {
+  const kind = checkKindAndEvent(values);
+  if (typeof kind === 'string') return kind;
+  const device = checkDevice(values);
+  if (typeof device === 'string') return device;
+  const port = mqttPort(values.port, env);
+  if (typeof port === 'string') return port;
+  const seq = parseSeq(values.seq);
+  if (typeof seq === 'string') return seq;
+  const fields = parseFields(values);
+  if (typeof fields === 'string') return fields;
+  const invalid = checkFields(kind, values.event, fields, seq);
+  if (invalid !== undefined) return invalid;
+  return { kind, event: values.event, fields, ...device, host: values.host, port, seq };
+}
+
+function checkKindAndEvent(values: Values): DeviceKind | string {
+  if (values.kind === undefined) return `--kind is required: one of ${DEVICE_KIND_NAMES.join(', ')}`;
   const kind = findDeviceKind(values.kind);
-  if (!kind) return error(`unknown kind "${values.kind}": valid kinds are ${DEVICE_KIND_NAMES.join(', ')}`);
+  if (!kind) return `unknown kind "${values.kind}": valid kinds are ${DEVICE_KIND_NAMES.join(', ')}`;
   if ((values.event === undefined) === (values.telemetry === undefined)) {
-    return error(`give exactly one of --event <type> or --telemetry <json> (${kind.kind} events: ${kind.eventTypes.join(', ')})`);
+    return `give exactly one of --event <type> or --telemetry <json> (${kind.kind} events: ${kind.eventTypes.join(', ')})`;
   }
   if (values.event !== undefined && !kind.eventTypes.includes(values.event)) {
-    return error(`unknown event "${values.event}" for ${kind.kind}: its events are ${kind.eventTypes.join(', ')}`);
+    return `unknown event "${values.event}" for ${kind.kind}: its events are ${kind.eventTypes.join(', ')}`;
   }
-  if (values.device === undefined) return error('--device <id> is required');
-  if (!isValidDeviceId(values.device)) return error(`invalid --device "${values.device}": 1–23 characters A–Z a–z 0–9 _ -`);
-  if (values.secret === undefined) return error('--secret <secret> is required (shown once when the device was provisioned)');
+  return kind;
+}
 
-  const portText = values.port ?? env.HUB_MQTT_PORT;
-  const port = portText === undefined || portText === '' ? 1883 : parsePort(portText, values.port !== undefined ? '--port' : 'HUB_MQTT_PORT');
-  if (typeof port === 'string') return error(port);
+function checkDevice(values: Values): { deviceId: string; secret: string } | string {
+  if (values.device === undefined) return '--device <id> is required';
+  if (!isValidDeviceId(values.device)) return `invalid --device "${values.device}": 1–23 characters A–Z a–z 0–9 _ -`;
+  if (values.secret === undefined) return '--secret <secret> is required (shown once when the device was provisioned)';
+  return { deviceId: values.device, secret: values.secret };
+}
 
-  let seq: number | undefined;
-  if (values.seq !== undefined) {
-    seq = Number(values.seq);
-    if (!Number.isSafeInteger(seq) || seq < 0) return error(`--seq must be a whole number ≥ 0 (got "${values.seq}")`);
-  }
+/** --port, else $HUB_MQTT_PORT, else 1883. */
+function mqttPort(flag: string | undefined, env: Env): number | string {
+  const portText = flag ?? env.HUB_MQTT_PORT;
+  return portText === undefined || portText === '' ? 1883 : parsePort(portText, flag !== undefined ? '--port' : 'HUB_MQTT_PORT');
+}
 
+function parseSeq(text: string | undefined): number | undefined | string {
+  if (text === undefined) return undefined;
+  const seq = Number(text);
+  if (!Number.isSafeInteger(seq) || seq < 0) return `--seq must be a whole number ≥ 0 (got "${text}")`;
+  return seq;
+}
+
+/** The payload's fields: --telemetry's object, then each --field key=value over it. */
+function parseFields(values: Values): Record<string, unknown> | string {
   let fields: Record<string, unknown> = {};
   if (values.telemetry !== undefined) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(values.telemetry);
     } catch (err) {
-      return error(`--telemetry is not valid JSON: ${(err as Error).message}`);
+      return `--telemetry is not valid JSON: ${(err as Error).message}`;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return error('--telemetry must be a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return '--telemetry must be a JSON object';
     fields = { ...(parsed as Record<string, unknown>) };
   }
   for (const pair of values.field ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) return error(`--field expects key=value (got "${pair}")`);
+    if (eq <= 0) return `--field expects key=value (got "${pair}")`;
     fields[pair.slice(0, eq)] = fieldValue(pair.slice(eq + 1));
   }
+  return fields;
+}
 
+/** Undefined when the fields make a valid payload of this kind; else what is wrong. */
+function checkFields(kind: DeviceKind, event: string | undefined, fields: Record<string, unknown>, seq: number | undefined): string | undefined {
   // The schemas strip unknown keys, so a misspelt field would vanish silently: refuse it here instead.
-  const known = new Set([...Object.keys(commonFields), ...knownFields(kind, values.event)]);
+  const known = new Set([...Object.keys(commonFields), ...knownFields(kind, event)]);
   const unknown = Object.keys(fields).filter((f) => !known.has(f));
   if (unknown.length > 0) {
-    const what = values.event === undefined ? `${kind.kind} telemetry` : `${kind.kind} event "${values.event}"`;
-    return error(`unknown field ${unknown.map((f) => `"${f}"`).join(', ')} for ${what}: valid fields are ${[...known].join(', ')}`);
+    const what = event === undefined ? `${kind.kind} telemetry` : `${kind.kind} event "${event}"`;
+    return `unknown field ${unknown.map((f) => `"${f}"`).join(', ')} for ${what}: valid fields are ${[...known].join(', ')}`;
   }
-
   try {
     const common = { seq: seq ?? 0, ts: Date.now() };
-    if (values.event === undefined) buildTelemetryPayload(kind, fields, common);
-    else buildEventPayload(kind, values.event, fields, common);
+    if (event === undefined) buildTelemetryPayload(kind, fields, common);
+    else buildEventPayload(kind, event, fields, common);
   } catch (err) {
-    if (err instanceof PayloadError) return error(`${err.what} is not valid: ${err.issues.map(formatIssue).join('; ')}`);
+    if (err instanceof PayloadError) return `${err.what} is not valid: ${err.issues.map(formatIssue).join('; ')}`;
     throw err;
   }
-
-  return {
-    action: 'send',
-    request: { kind, event: values.event, fields, deviceId: values.device, secret: values.secret, host: values.host, port, seq },
-  };
+  return undefined;
 }
 
 function knownFields(kind: DeviceKind, event: string | undefined): string[] {

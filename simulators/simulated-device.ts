@@ -7,72 +7,26 @@
  * resends a command at every subscribe until it is confirmed).
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { CMD_ACK_EVENT } from '../devices/capabilities.js';
 import type { DeviceEventPayload, DeviceKind, TelemetryPayload } from '../devices/catalog.js';
-import { commandSchema, type DeviceCommand } from '../devices/commands.js';
+import type { DeviceCommand } from '../devices/commands.js';
 import { COMMAND_CHANNEL, deviceTopic, isValidDeviceId, type Channel, type UplinkChannel } from '../devices/topics.js';
 import { drainBattery, reportedBattery, type BatteryState } from './battery.js';
 import { ConnackRefusedError, connackRefusal } from './connack.js';
 import { behaviourFor, type KindBehaviour, type Random } from './kinds/index.js';
 import { processUtcOffsetMin } from './kinds/behaviour.js';
-import { buildEventPayload, buildTelemetryPayload, formatIssue, type CommonFields } from './payloads.js';
+import { buildEventPayload, buildTelemetryPayload, type CommonFields } from './payloads.js';
+import { CommandInbox, type InvalidCommand } from './command-inbox.js';
+import { connectDevice, type SimulatedDeviceOptions } from './device-connection.js';
 
-export interface SimulatedDeviceOptions {
-  /** `mqtt://host:port`; alternatively `host` + `port`. */
-  url?: string;
-  host?: string;
-  port?: number;
-  /**
-   * Brokers of a cluster to try in turn, the first one first: after a lost connection mqtt.js
-   * reconnects to the next one, as a device behind a load balancer lands on a live node when
-   * its node dies. Overrides url / host / port.
-   */
-  servers?: readonly BrokerAddress[];
-  deviceId: string;
-  secret: string;
-  kind: DeviceKind;
-  /** Overrides the kind's heartbeat; fractions allowed so tests and demos can run fast. */
-  heartbeatSec?: number;
-  /** Percent at start (default 100). */
-  batteryStart?: number;
-  /** Overrides the behaviour's drain. */
-  batteryDrainPerHour?: number;
-  random?: Random;
-  now?: () => number;
-  /** Local time of the simulated home, for night-time behaviour (default: this process's zone). */
-  utcOffsetMin?: number;
-  /** First `seq`. Default: seconds since the epoch, so a restarted simulator keeps counting up (PROTOCOL.md, `seq`). */
-  seqStart?: number;
-  /** Periodic telemetry while connected (default true); a one-shot sender turns it off. */
-  heartbeats?: boolean;
-  /** Retained `online` / `offline` and the last will (default true). */
-  announceStatus?: boolean;
-  /** Put `battery` in every message (default true); a one-shot sender does not know the charge. */
-  reportBattery?: boolean;
-  telemetryQos?: 0 | 1;
-  keepaliveSec?: number;
-  connectTimeoutMs?: number;
-  /** Delay between reconnect attempts; 0 never reconnects. Default 2–5 s, jittered. */
-  reconnectPeriodMs?: number;
-  /** Confirm commands with `cmd_ack` (default true); false plays an old firmware or a device that lost it. */
-  confirmCommands?: boolean;
-}
-
-export interface BrokerAddress {
-  host: string;
-  port: number;
-}
+export type { InvalidCommand } from './command-inbox.js';
+export type { BrokerAddress, SimulatedDeviceOptions } from './device-connection.js';
 
 export interface SentMessage<P> {
   topic: string;
   seq: number;
   payload: P;
-}
-
-export interface InvalidCommand {
-  payload: string;
-  reason: string;
 }
 
 export interface SimulatedDeviceEvents {
@@ -108,8 +62,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private battery: BatteryState;
   private lastStepAt: number;
   private nextSeq: number;
-  /** cmdIds already carried out, oldest first: a resent command is confirmed again, not acted on twice. */
-  private readonly doneCmdIds: string[] = [];
+  /** Commands from the hub, each carried out once however often it arrives. */
+  private readonly inbox = new CommandInbox();
 
   constructor(options: SimulatedDeviceOptions) {
     super();
@@ -152,27 +106,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   /** Connects (and keeps reconnecting on network errors); see `waitForConnect` for the outcome. */
   start(): void {
     if (this.client) throw new Error(`${this.deviceId}: already started`);
-    const o = this.options;
-    const announce = o.announceStatus ?? true;
-    const clientOptions: IClientOptions = {
-      clientId: this.deviceId,
-      username: this.deviceId,
-      password: o.secret,
-      protocolVersion: 4,
-      clean: true,
-      keepalive: o.keepaliveSec ?? 60,
-      connectTimeout: o.connectTimeoutMs ?? 10_000,
-      // Jitter: after a hub restart a whole neighbourhood reconnects, and the hub rate-limits connections per IP.
-      reconnectPeriod: o.reconnectPeriodMs ?? 2_000 + Math.floor(this.random() * 3_000),
-      // We subscribe after every CONNACK ourselves (clean session: the broker forgot us), so mqtt.js must not too.
-      resubscribe: false,
-      ...(announce ? { will: { topic: this.topic('status'), payload: Buffer.from('offline'), qos: 1, retain: true } } : {}),
-    };
-    const client = o.servers?.length
-      ? mqtt.connect({ ...clientOptions, protocol: 'mqtt', servers: o.servers.map((s) => ({ ...s })) })
-      : o.url
-        ? mqtt.connect(o.url, clientOptions)
-        : mqtt.connect({ ...clientOptions, protocol: 'mqtt', host: o.host ?? '127.0.0.1', port: o.port ?? 1883 });
+    const client = connectDevice(this.options, this.topic('status'), this.random);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => {
@@ -320,23 +254,13 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
 
   private onMessage(topic: string, raw: Buffer): void {
     if (topic !== this.topic(COMMAND_CHANNEL)) return;
-    const text = raw.toString('utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      this.emit('invalid-command', { payload: text, reason: 'not JSON' });
+    const read = this.inbox.read(raw);
+    if ('invalid' in read) {
+      this.emit('invalid-command', read.invalid);
       return;
     }
-    const parsed = commandSchema.safeParse(json);
-    if (!parsed.success) {
-      this.emit('invalid-command', { payload: text, reason: parsed.error.issues.map(formatIssue).join('; ') });
-      return;
-    }
-    const command = parsed.data;
-    if (!this.doneCmdIds.includes(command.cmdId)) {
-      this.doneCmdIds.push(command.cmdId);
-      if (this.doneCmdIds.length > 64) this.doneCmdIds.shift();
+    const { command, fresh } = read;
+    if (fresh) {
       if (command.cmd === 'configure') this.setHeartbeatSec(command.heartbeatSec);
       this.emit('command', command);
     }

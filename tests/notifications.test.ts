@@ -3,81 +3,20 @@
  * and a local node:http gateway that checks what it receives — signed
  * webhook delivery, retry after a 500, giving up after 1 h, severities and
  * quiet hours, the 180 s escalation, a dead gateway that must not slow an SOS
- * down, the delivery log and its roles, webhook configuration, and a
- * pending delivery surviving a restart.
+ * down, and a pending delivery surviving a restart. The delivery log, its
+ * roles and the webhook configuration: notifications-config.test.ts.
  */
-import { createHmac } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../hub/notify/payload.js';
-import { ROLES, type Role } from '../hub/registry/records.js';
-import { ApiClient } from './helpers/api-client.js';
-import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
+import { closeHub, useCleanup } from './helpers/cleanup.js';
 import { ManualClock } from './helpers/manual-clock.js';
-import { connectDevice } from './helpers/mqtt-device.js';
-import { startTestHub, type TestHub } from './helpers/test-hub.js';
-import { closeGateway, WebhookGateway, type GatewayRequest, LOOPBACK_GATEWAY_ENV } from './helpers/webhook-gateway.js';
+import { addWebhook, deliveries, deviceEventWith, event, HUB_SECRET, liveHome, ORG_SECRET, settle, signatureOf, until } from './helpers/notify-hub.js';
+import { startTestHub } from './helpers/test-hub.js';
+import { closeGateway, WebhookGateway, LOOPBACK_GATEWAY_ENV } from './helpers/webhook-gateway.js';
+
 
 const keep = useCleanup();
-const ORG_SECRET = 'org-gateway-secret-4f9c2a7e1b';
-const HUB_SECRET = 'hub-default-secret-8d3e6b0a5c';
-const settle = () => new Promise((r) => setTimeout(r, 30));
-
-interface Contact {
-  name: string;
-  phone: string;
-  notify?: Record<string, unknown>;
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function liveHome(hub: TestHub, contacts: Contact[] = []) {
-  const home = await hub.api.post('/api/v1/homes', { name: 'Wang home', address: '12 Jinjiang Rd', resident: { name: 'Wang Lan', birthYear: 1941, contacts } });
-  expect(home.status, JSON.stringify(home.body)).toBe(201);
-  const device = await hub.api.post(`/api/v1/homes/${home.body.id}/devices`, { kind: 'bracelet', serial: `BR-${Math.random().toString(16).slice(2, 10)}` });
-  expect(device.status).toBe(201);
-  const live = await hub.api.post(`/api/v1/homes/${home.body.id}/go-live`, { overrideReason: 'notification tests: no commissioning walk' });
-  expect(live.status).toBe(200);
-  return { homeId: home.body.id as string, device: { id: device.body.id as string, secret: device.body.secret as string } };
-}
-
-/** Sends one bracelet event and returns the alert it raised, as listed by the API. */
-async function deviceEvent(hub: TestHub, home: { homeId: string; device: { id: string; secret: string } }, type: string, seq: number, kind: string) {
-  const client = keep(await connectDevice(hub.mqttUrl, home.device.id, home.device.secret), endClient);
-  await client.publishAsync(`hc/v1/${home.device.id}/event`, JSON.stringify({ type, seq }), { qos: 1 });
-  await client.endAsync();
-  const alerts = (await hub.api.get('/api/v1/alerts?status=open')).body.alerts as { id: string; homeId: string; kind: string }[];
-  const alert = alerts.find((a) => a.homeId === home.homeId && a.kind === kind);
-  expect(alert, `${kind} alert listed`).toBeDefined();
-  return alert!;
-}
-
-async function addWebhook(hub: TestHub, url: string, extra: Record<string, unknown> = {}) {
-  const res = await hub.api.post('/api/v1/notifications/webhooks', { name: 'SMS gateway', url, secret: ORG_SECRET, ...extra });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string };
-}
-
-async function deliveries(hub: TestHub, query = ''): Promise<any[]> {
-  const res = await hub.api.get(`/api/v1/notifications/deliveries${query}`);
-  expect(res.status).toBe(200);
-  return res.body.deliveries;
-}
-
-function signatureOf(secret: string, raw: string): string {
-  return `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
-}
-
-const event = (name: string) => (r: GatewayRequest) => r.body?.event === name;
+const deviceEvent = deviceEventWith(keep);
 
 describe('webhook delivery', () => {
   it('POSTs a signed payload to the organisation webhook and to a contact webhook the moment an SOS is raised', async () => {
@@ -279,128 +218,6 @@ describe('who is told, and when', () => {
   });
 });
 
-describe('the delivery log and webhook configuration over the API', () => {
-  it('shows the log to admins, supervisors and operators only; webhooks to admins only', async () => {
-    const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
-    await addWebhook(hub, gateway.url);
-    const home = await liveHome(hub);
-    const alert = await deviceEvent(hub, home, 'sos', 1, 'sos');
-    await until(() => deliveries(hub), (d) => d[0]?.status === 'sent', 'sent');
-
-    for (const role of ROLES) {
-      const client = new ApiClient(hub.httpUrl);
-      client.token = (await hub.hub.sessions.create({ userId: `u-${role}`, username: `t-${role}`, role: role as Role, homeIds: [home.homeId] })).token;
-      const log = await client.get(`/api/v1/notifications/deliveries?alertId=${alert.id}&status=sent`);
-      const hooks = await client.get('/api/v1/notifications/webhooks');
-      if (['admin', 'supervisor', 'operator'].includes(role)) {
-        expect(log.status, role).toBe(200);
-        expect(log.body.deliveries).toHaveLength(1);
-        expect(log.body.deliveries[0]).toMatchObject({ alertId: alert.id, event: 'alert.raised', status: 'sent', attempts: [{ attempt: 1, outcome: 'sent', statusCode: 200 }] });
-      } else {
-        expect(log.status, role).toBe(403);
-      }
-      expect(hooks.status, role).toBe(role === 'admin' ? 200 : 403);
-    }
-    expect((await deliveries(hub, `?alertId=${alert.id}&status=gave_up`))).toEqual([]);
-    expect((await hub.api.get('/api/v1/notifications/deliveries?status=bogus')).status).toBe(400);
-  });
-
-  it('refuses a bad webhook with a 400 naming the field and stores nothing; secrets are write-only and never logged', async () => {
-    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
-    const post = (body: Record<string, unknown>) => hub.api.post('/api/v1/notifications/webhooks', { name: 'Gateway', url: 'https://sms.example.com/hook', secret: ORG_SECRET, ...body });
-    const cases: [Record<string, unknown>, string][] = [
-      [{ url: 'ftp://sms.example.com/hook' }, 'url'],
-      [{ url: 'not a url' }, 'url'],
-      [{ url: 'https://user:pass@sms.example.com/hook' }, 'url'],
-      [{ secret: 'short' }, 'secret'],
-      [{ severities: ['urgent'] }, 'severities.0'],
-      [{ severities: [] }, 'severities'],
-      [{ name: '' }, 'name'],
-    ];
-    for (const [body, field] of cases) {
-      const res = await post(body);
-      expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.error.code).toBe('invalid_body');
-      expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
-      expect(res.body.error.message).not.toContain('short');
-    }
-    expect((await hub.api.get('/api/v1/notifications/webhooks')).body.webhooks).toEqual([]);
-
-    const created = await post({ severities: ['critical'] });
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'Gateway', url: 'https://sms.example.com/hook', severities: ['critical'], enabled: true, hasSecret: true });
-    expect(created.body).not.toHaveProperty('secret');
-    const id = created.body.id as string;
-    const rotated = await hub.api.request('PATCH', `/api/v1/notifications/webhooks/${id}`, { secret: `${ORG_SECRET}-rotated`, enabled: false });
-    expect(rotated.status).toBe(200);
-    expect(rotated.body).toMatchObject({ enabled: false, hasSecret: true });
-    expect(rotated.body).not.toHaveProperty('secret');
-    expect((await hub.api.request('PATCH', `/api/v1/notifications/webhooks/${id}`, { url: 'gopher://x' })).status).toBe(400);
-    expect((await hub.api.request('PATCH', `/api/v1/notifications/webhooks/${id}`, { colour: 'red' })).status).toBe(400);
-    expect((await hub.api.request('PATCH', '/api/v1/notifications/webhooks/wh-nope', { enabled: true })).status).toBe(404);
-    const listed = (await hub.api.get('/api/v1/notifications/webhooks')).body.webhooks;
-    expect(listed).toEqual([expect.objectContaining({ id, enabled: false, hasSecret: true, url: 'https://sms.example.com/hook' })]);
-    expect(JSON.stringify(listed)).not.toContain(ORG_SECRET);
-
-    const audit = (await hub.api.get('/api/v1/audit?action=notify.')).body.entries as { action: string; detail: Record<string, unknown> }[];
-    expect(audit.map((e) => e.action).sort()).toEqual(['notify.webhook_created', 'notify.webhook_updated']);
-    expect(audit.find((e) => e.action === 'notify.webhook_updated')!.detail).toMatchObject({ secretChanged: true, enabled: false });
-    expect(JSON.stringify(audit)).not.toContain(ORG_SECRET);
-
-    expect((await hub.api.request('DELETE', `/api/v1/notifications/webhooks/${id}`)).status).toBe(204);
-    expect((await hub.api.request('DELETE', `/api/v1/notifications/webhooks/${id}`)).status).toBe(404);
-    expect((await hub.api.get('/api/v1/notifications/webhooks')).body.webhooks).toEqual([]);
-    await hub.hub.notify.flushLog();
-
-    // The secret is in no file but the (private) webhook file, which no longer holds it either.
-    const webhookFile = join(hub.dataDir, 'notifications', 'webhooks.json');
-    expect((await stat(webhookFile)).mode & 0o777).toBe(0o600);
-    for (const file of await filesUnder(hub.dataDir)) {
-      expect(await readFile(file, 'utf8'), file).not.toContain(ORG_SECRET);
-    }
-  });
-
-  it('refuses a contact webhook when HUB_WEBHOOK_SECRET is not set, naming the field, and creates nothing', async () => {
-    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
-    const before = (await hub.api.get('/api/v1/homes')).body.homes.length;
-    const res = await hub.api.post('/api/v1/homes', {
-      name: 'Zhao home',
-      address: '3 Huaihai Rd',
-      resident: { name: 'Zhao Min', birthYear: 1938, contacts: [{ name: 'Son', phone: '+86 139 0000 0000' }, { name: 'Daughter', phone: '+86 139 0000 0001', notify: { webhookUrl: 'https://wechat.example.com/hook' } }] },
-    });
-    expect(res.status).toBe(400);
-    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['resident.contacts.1.notify.webhookUrl']);
-    expect(res.body.error.message).toContain('HUB_WEBHOOK_SECRET');
-    expect((await hub.api.get('/api/v1/homes')).body.homes).toHaveLength(before);
-
-    // Without a webhookUrl the contact is fine (notified through the organisation webhooks); bad quiet hours are not.
-    const badQuiet = await hub.api.post('/api/v1/homes', {
-      name: 'Zhao home',
-      address: '3 Huaihai Rd',
-      resident: { name: 'Zhao Min', birthYear: 1938, contacts: [{ name: 'Son', phone: '+86 139 0000 0000', notify: { quietHours: { start: '25:00', end: '07:00' } } }] },
-    });
-    expect(badQuiet.status).toBe(400);
-    expect(badQuiet.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['resident.contacts.0.notify.quietHours.start']);
-    const ok = await hub.api.post('/api/v1/homes', {
-      name: 'Zhao home',
-      address: '3 Huaihai Rd',
-      resident: { name: 'Zhao Min', birthYear: 1938, contacts: [{ name: 'Son', phone: '+86 139 0000 0000', notify: { severities: ['critical'] } }] },
-    });
-    expect(ok.status).toBe(201);
-    expect(ok.body.resident.contacts[0].notify).toEqual({ severities: ['critical'] });
-  });
-
-  it('sends a contact without their own webhook through the organisation webhooks, with the contact in the payload', async () => {
-    const gateway = keep(await WebhookGateway.start(), closeGateway);
-    const hub = keep(await startTestHub({ env: LOOPBACK_GATEWAY_ENV }), closeHub);
-    await addWebhook(hub, gateway.url);
-    const alert = await deviceEvent(hub, await liveHome(hub, [{ name: 'Son', phone: '+86 139 0000 0000', notify: {} }]), 'sos', 1, 'sos');
-    const requests = await gateway.waitFor(2);
-    expect(requests.map((r) => r.body.contact ?? null)).toEqual(expect.arrayContaining([null, { name: 'Son', phone: '+86 139 0000 0000' }]));
-    expect(requests.every((r) => r.body.alert.id === alert.id)).toBe(true);
-  });
-});
 
 describe('restart', () => {
   it('keeps a pending delivery and its log across a restart, and sends it', async () => {
@@ -423,13 +240,3 @@ describe('restart', () => {
     expect(sent[0].attempts.map((a: any) => a.outcome)).toEqual(['failed', 'sent']);
   });
 });
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else out.push(path);
-  }
-  return out;
-}

@@ -1,20 +1,16 @@
 /**
- * The simulated device and the `npm run sim` CLI against a real, bare Aedes
- * broker on a loopback port: the wire behaviour a real device must have
- * (credentials, retained status, will, heartbeats, PUBACK-bound events,
- * commands), without the hub.
+ * The simulated device against a real, bare Aedes broker on a loopback port:
+ * the wire behaviour a real device must have (credentials, retained status,
+ * will, heartbeats, PUBACK-bound events, commands), without the hub. The
+ * `npm run sim` CLI: simulator-cli.test.ts.
  */
-import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Aedes, type AuthenticateError, type PublishPacket } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEVICE_KINDS, findDeviceKind, type DeviceKind } from '../devices/catalog.js';
 import type { DeviceCommand } from '../devices/commands.js';
 import { ConnackRefusedError } from '../simulators/connack.js';
 import { PayloadError } from '../simulators/payloads.js';
 import { SimulatedDevice, type InvalidCommand, type SimulatedDeviceOptions } from '../simulators/simulated-device.js';
-
-const root = new URL('..', import.meta.url).pathname;
+import { onTopic, startBareBroker, type TestBroker } from './helpers/bare-broker.js';
 
 function kindNamed(name: string): DeviceKind {
   const kind = findDeviceKind(name);
@@ -23,25 +19,6 @@ function kindNamed(name: string): DeviceKind {
 }
 const bracelet = kindNamed('bracelet');
 
-interface Seen {
-  clientId: string | undefined;
-  topic: string;
-  payload: string;
-  qos: number;
-  retain: boolean;
-}
-
-interface TestBroker {
-  broker: Aedes;
-  port: number;
-  /** Every PUBLISH the broker authorised, wills included, in order. */
-  seen: Seen[];
-  logins: Array<{ clientId: string; username: string | undefined; password: string | undefined }>;
-  subscriptions: Array<{ clientId: string; topic: string; qos: number }>;
-  /** Lets a test hold a PUBLISH (and so its PUBACK) until it decides. */
-  holdPublish?: (packet: PublishPacket, release: () => void) => void;
-}
-
 const cleanups: Array<() => Promise<void> | void> = [];
 
 afterEach(async () => {
@@ -49,54 +26,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
-  for (const socket of sockets) socket.destroy();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function startBroker(secrets: Record<string, string>): Promise<TestBroker> {
-  const state: Omit<TestBroker, 'broker' | 'port'> = { seen: [], logins: [], subscriptions: [] };
-  const broker = await Aedes.createBroker({
-    authenticate(client, username, password, done) {
-      const secret = password?.toString('utf8');
-      state.logins.push({ clientId: client.id, username, password: secret });
-      if (username === client.id && username !== undefined && secrets[username] !== undefined && secrets[username] === secret) {
-        done(null, true);
-        return;
-      }
-      // Aedes turns returnCode into the CONNACK return code (4 = bad user name or password).
-      done(Object.assign(new Error('bad credentials'), { returnCode: 4 }) as AuthenticateError, null);
-    },
-    authorizePublish(client, packet, callback) {
-      state.seen.push({
-        clientId: client?.id,
-        topic: packet.topic,
-        payload: Buffer.from(packet.payload).toString('utf8'),
-        qos: packet.qos,
-        retain: packet.retain,
-      });
-      if (tb.holdPublish) tb.holdPublish(packet, () => callback(null));
-      else callback(null);
-    },
-  });
-  broker.on('subscribe', (subs, client) => {
-    for (const s of subs) state.subscriptions.push({ clientId: client.id, topic: s.topic, qos: s.qos });
-  });
-  const sockets = new Set<Socket>();
-  // noDelay: QoS 1 round trips stall ~40 ms on Nagle + delayed ACK otherwise (DESIGN.md §10).
-  const server = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    broker.handle(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const tb: TestBroker = { ...state, broker, port: (server.address() as AddressInfo).port };
-  cleanups.push(async () => {
-    await new Promise<void>((resolve) => broker.close(() => resolve()));
-    await closeServer(server, sockets);
-  });
-  return tb;
-}
+const startBroker = (secrets: Record<string, string>) => startBareBroker(secrets, cleanups);
 
 function device(tb: TestBroker, options: Partial<SimulatedDeviceOptions> & { deviceId: string; secret: string }): SimulatedDevice {
   const d = new SimulatedDevice({ kind: bracelet, host: '127.0.0.1', port: tb.port, reconnectPeriodMs: 100, ...options });
@@ -110,10 +40,6 @@ async function waitFor(predicate: () => boolean, what: string, timeoutMs = 3_000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function onTopic(tb: TestBroker, topic: string): Seen[] {
-  return tb.seen.filter((s) => s.topic === topic);
 }
 
 describe('SimulatedDevice', () => {
@@ -332,93 +258,5 @@ describe('SimulatedDevice', () => {
     await waitFor(() => onTopic(b!, 'hc/v1/brc-rot/status').some((s) => s.payload === 'online'), 'online on the second broker');
     expect(b!.logins.map((l) => l.clientId)).toEqual(['brc-rot']);
     expect(a!.logins).toHaveLength(1); // it moved on, not back to the first
-  });
-});
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'simulators/cli.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, HUB_MQTT_PORT: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-describe('npm run sim', () => {
-  it('sends one sos that the broker sees, waits for its PUBACK and prints one line', async () => {
-    const tb = await startBroker({ 'brc-cli1': 'pw' });
-    const result = await runCli(['--kind', 'bracelet', '--event', 'sos', '--device', 'brc-cli1', '--secret', 'pw', '--port', String(tb.port), '--seq', '7']);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^sent sos from brc-cli1 \(seq 7\), PUBACK received in \d+ ms\n$/);
-    const events = onTopic(tb, 'hc/v1/brc-cli1/event');
-    expect(events).toHaveLength(1);
-    expect(JSON.parse(events[0]?.payload ?? '')).toMatchObject({ type: 'sos', seq: 7, ts: expect.any(Number) });
-    // A one-shot sender claims nothing it does not know: no battery, no status, no heartbeat.
-    expect(JSON.parse(events[0]?.payload ?? '')).not.toHaveProperty('battery');
-    expect(tb.seen).toHaveLength(1);
-  });
-
-  it('sends one telemetry message with fields, taking the port from HUB_MQTT_PORT', async () => {
-    const tb = await startBroker({ 'brc-cli2': 'pw' });
-    const result = await runCli(
-      ['--kind', 'bracelet', '--telemetry', '{"heartRate":130}', '--field', 'worn=true', '--device', 'brc-cli2', '--secret', 'pw'],
-      { HUB_MQTT_PORT: String(tb.port) },
-    );
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^sent telemetry from brc-cli2 \(seq \d+\), PUBACK received in \d+ ms\n$/);
-    const telemetry = onTopic(tb, 'hc/v1/brc-cli2/telemetry');
-    expect(telemetry.map((s) => JSON.parse(s.payload) as unknown)).toEqual([expect.objectContaining({ heartRate: 130, worn: true })]);
-    expect(telemetry[0]?.qos).toBe(1);
-  });
-
-  it('exits 2 listing the kinds for an unknown kind', async () => {
-    const result = await runCli(['--kind', 'toaster', '--event', 'sos', '--device', 'x', '--secret', 'y']);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    for (const kind of DEVICE_KINDS) expect(result.stderr).toContain(kind.kind);
-  });
-
-  it('exits 2 with the zod path and message for a field the schema refuses', async () => {
-    const result = await runCli(['--kind', 'bracelet', '--event', 'fall', '--field', 'confidence=1.5', '--device', 'brc-1', '--secret', 'y']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/confidence: .*1/);
-  });
-
-  it('exits 1 with a clear message when nothing listens on the port', async () => {
-    const port = await freePort();
-    const result = await runCli(['--kind', 'bracelet', '--event', 'sos', '--device', 'brc-1', '--secret', 'y', '--port', String(port)]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`sim: nothing listening on 127.0.0.1:${port} — is the hub running? set --port to the hub's MQTT port\n`);
-  });
-
-  it('exits 1 naming CONNACK 4 and its meaning for a wrong secret', async () => {
-    const tb = await startBroker({ 'brc-cli3': 'pw' });
-    const result = await runCli(['--kind', 'bracelet', '--event', 'sos', '--device', 'brc-cli3', '--secret', 'nope', '--port', String(tb.port)]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/CONNACK 4 .*wrong device id or secret/);
-    expect(tb.seen).toEqual([]);
   });
 });

@@ -105,63 +105,74 @@ export async function startHubTarget(options: HubTargetOptions): Promise<Target>
   const coldStarts = [...extra, child.readyMs];
   const loadAvgAtColdStarts = Math.round((loadavg()[0] ?? NaN) * 100) / 100;
   try {
-    let api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
-    await api.login('admin', PASSWORD);
-    const started = performance.now();
-    const homes = await api.provisionHomes(neighbourhood(options.homes), {
-      concurrency: options.provisionConcurrency ?? 8,
-      serialPrefix: `BENCH-${process.pid}`,
-      onProgress: (done) => done % 25 === 0 && say(`hub: provisioning homes over REST ${done}/${options.homes}`),
-    });
-    const provisionMs = performance.now() - started;
+    const { devices, provisionMs } = await provisionOverRest(child, options, say);
     // Restart on the same data dir: a cold start with every home registered.
     await child.stop();
     child = await startHub(dataDir, options.nodeArgs, options.databaseUrl);
-    api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
-    const token = await api.login('admin', PASSWORD);
-    const hub = child;
-    return {
-      name: options.databaseUrl ? 'hub-postgres' : 'hub',
-      description: options.databaseUrl
-        ? 'the same hub on PostgreSQL: registry and journal in the database (COMMIT with synchronous_commit before alarm PUBACK)'
-        : 'the hub: Aedes + auth/ACL + ingest (zod) + rules + journal (fsync before alarm PUBACK) + WebSocket',
-      host: '127.0.0.1',
-      port: portOf(child, 0),
-      observerUrl: `ws://127.0.0.1:${portOf(child, 1)}/api/v1/stream?token=${encodeURIComponent(token)}`,
-      brokerPid: child.pid,
-      workPids: [child.pid],
-      devices: homes.flatMap((h) => h.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret }))),
-      countsDelivered: false,
-      setup: {
-        coldStartEmptyMs: median(coldStarts),
-        ...(coldStarts.length > 1 ? { coldStartsEmpty: coldStarts.length, coldStartEmptyMinMs: Math.min(...coldStarts), coldStartEmptyMaxMs: Math.max(...coldStarts) } : {}),
-        loadAvgAtColdStarts,
-        coldStartWithHomesMs: child.readyMs,
-        provisionMs,
-        provisionHomesPerSec: options.homes / (provisionMs / 1000),
-      },
-      async connectedClients() {
-        const health = await api.request<{ mqtt: { connectedClients: number } }>('GET', '/health', undefined, [200, 503]);
-        return health.mqtt.connectedClients;
-      },
-      async metricsText() {
-        // Loopback may read /metrics without a token (hub/api/routes/health.ts).
-        const res = await fetch(`http://127.0.0.1:${portOf(hub, 1)}/metrics`);
-        if (!res.ok) throw new Error(`/metrics: ${res.status}`);
-        return res.text();
-      },
-      async shedTelemetry() {
-        const health = await api.request<{ load: { shedTelemetry: number } }>('GET', '/health', undefined, [200, 503]);
-        return health.load.shedTelemetry;
-      },
-      async stop() {
-        await hub.stop();
-        await rm(dataDir, { recursive: true, force: true });
-      },
+    const setup = {
+      coldStartEmptyMs: median(coldStarts),
+      ...(coldStarts.length > 1 ? { coldStartsEmpty: coldStarts.length, coldStartEmptyMinMs: Math.min(...coldStarts), coldStartEmptyMaxMs: Math.max(...coldStarts) } : {}),
+      loadAvgAtColdStarts,
+      coldStartWithHomesMs: child.readyMs,
+      provisionMs,
+      provisionHomesPerSec: options.homes / (provisionMs / 1000),
     };
+    return await runningHub(child, dataDir, { devices, setup, postgres: options.databaseUrl !== undefined });
   } catch (err) {
     await child.stop();
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The homes provisioned over REST as an installer would, timed; their devices' credentials. */
+async function provisionOverRest(child: Child, options: HubTargetOptions, say: (line: string) => void): Promise<{ devices: Target['devices']; provisionMs: number }> {
+  const api = new HubApi(`http://127.0.0.1:${portOf(child, 1)}`);
+  await api.login('admin', PASSWORD);
+  const started = performance.now();
+  const homes = await api.provisionHomes(neighbourhood(options.homes), {
+    concurrency: options.provisionConcurrency ?? 8,
+    serialPrefix: `BENCH-${process.pid}`,
+    onProgress: (done) => done % 25 === 0 && say(`hub: provisioning homes over REST ${done}/${options.homes}`),
+  });
+  const provisionMs = performance.now() - started;
+  return { devices: homes.flatMap((h) => h.devices.map((d) => ({ deviceId: d.deviceId, secret: d.secret }))), provisionMs };
+}
+
+/** The measured hub process as a bench target: its ports, pids, devices, set-up figures and what the bench asks it. */
+async function runningHub(hub: Child, dataDir: string, run: { devices: Target['devices']; setup: Target['setup']; postgres: boolean }): Promise<Target> {
+  const api = new HubApi(`http://127.0.0.1:${portOf(hub, 1)}`);
+  const token = await api.login('admin', PASSWORD);
+  return {
+    name: run.postgres ? 'hub-postgres' : 'hub',
+    description: run.postgres
+      ? 'the same hub on PostgreSQL: registry and journal in the database (COMMIT with synchronous_commit before alarm PUBACK)'
+      : 'the hub: Aedes + auth/ACL + ingest (zod) + rules + journal (fsync before alarm PUBACK) + WebSocket',
+    host: '127.0.0.1',
+    port: portOf(hub, 0),
+    observerUrl: `ws://127.0.0.1:${portOf(hub, 1)}/api/v1/stream?token=${encodeURIComponent(token)}`,
+    brokerPid: hub.pid,
+    workPids: [hub.pid],
+    devices: run.devices,
+    countsDelivered: false,
+    setup: run.setup,
+    async connectedClients() {
+      const health = await api.request<{ mqtt: { connectedClients: number } }>('GET', '/health', undefined, [200, 503]);
+      return health.mqtt.connectedClients;
+    },
+    async metricsText() {
+      // Loopback may read /metrics without a token (hub/api/routes/health.ts).
+      const res = await fetch(`http://127.0.0.1:${portOf(hub, 1)}/metrics`);
+      if (!res.ok) throw new Error(`/metrics: ${res.status}`);
+      return res.text();
+    },
+    async shedTelemetry() {
+      const health = await api.request<{ load: { shedTelemetry: number } }>('GET', '/health', undefined, [200, 503]);
+      return health.load.shedTelemetry;
+    },
+    async stop() {
+      await hub.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,8 +4,9 @@
  * a restarted hub has exactly the state it had before (DESIGN.md §6). Every
  * line becomes one timeline entry of its alert.
  */
-import { samePlace, type LocationFix } from './location-fix.js';
-import { triggerActor, type Alert, type AlertCommand, type AlertTrigger, type IncidentReview, type Outcome, type Responder, type ResponderState, type Severity, type StallStage, type TimelineEntry } from './alert.js';
+import type { LocationFix } from './location-fix.js';
+import { applyChange, SYSTEM } from './alert-changes.js';
+import type { Alert, AlertCommand, AlertTrigger, IncidentReview, Outcome, Responder, ResponderState, Severity, StallStage } from './alert.js';
 
 export interface AlertRecordData {
   'alert.raised': { alert: Alert };
@@ -74,7 +75,7 @@ export interface StoredAlert {
   raisedN: number;
 }
 
-export const SYSTEM = 'system';
+export { SYSTEM };
 
 export class AlertState {
   readonly alerts = new Map<string, StoredAlert>();
@@ -108,166 +109,8 @@ export class AlertState {
     if (!alert) return undefined;
     alert.updatedAt = at;
     const entry = applyChange(alert, at, type, data);
-    // A fix of the same place only refreshes its age: no timeline entry.
     if (entry) alert.timeline.push(entry);
     if (alert.status === 'resolved') this.openByKey.delete(AlertState.keyOf(alert));
     return alert;
-  }
-}
-
-/** Mutates the alert for one line and returns the timeline entry describing it (none for a location refresh). */
-function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry | undefined {
-  const short = type.slice('alert.'.length);
-  switch (type) {
-    case 'alert.occurrence': {
-      const d = raw as AlertRecordData['alert.occurrence'];
-      alert.occurrences++;
-      alert.lastOccurrenceAt = d.trigger.at;
-      if (d.severity) alert.severity = d.severity;
-      if (d.title) alert.title = d.title;
-      return { at, type: short, actor: triggerActor(d.trigger), eventType: d.trigger.eventType, seq: d.trigger.seq, severity: d.severity };
-    }
-    case 'alert.attached': {
-      const d = raw as AlertRecordData['alert.attached'];
-      return { at, type: short, actor: triggerActor(d.trigger), eventType: d.trigger.eventType, note: d.note };
-    }
-    case 'alert.severity_changed': {
-      const d = raw as AlertRecordData['alert.severity_changed'];
-      const from = alert.severity;
-      alert.severity = d.severity;
-      alert.title = d.title;
-      return { at, type: short, actor: d.actor, from, to: d.severity, note: d.note };
-    }
-    case 'alert.acknowledged': {
-      const d = raw as AlertRecordData['alert.acknowledged'];
-      alert.status = 'acknowledged';
-      alert.acknowledgedAt ??= at; // a claim after a release keeps the first answer time
-      alert.acknowledgedBy = d.actor;
-      alert.heldSince = at;
-      return { at, type: short, actor: d.actor };
-    }
-    case 'alert.dispatched': {
-      const d = raw as AlertRecordData['alert.dispatched'];
-      alert.status = 'dispatched';
-      alert.flags.stalled = undefined; // help is on its way: nothing is waiting on the holder any more
-      alert.responders.push(...structuredClone(d.responders));
-      return { at, type: short, actor: d.actor, responders: d.responders.map((r) => ({ id: r.id, kind: r.kind, name: r.name })) };
-    }
-    case 'alert.responder_joined': {
-      const d = raw as AlertRecordData['alert.responder_joined'];
-      alert.responders.push(structuredClone(d.responder));
-      return { at, type: short, actor: d.actor, responderId: d.responder.id, name: d.responder.name, kind: d.responder.kind, state: d.responder.state };
-    }
-    case 'alert.responder_updated': {
-      const d = raw as AlertRecordData['alert.responder_updated'];
-      const responder = alert.responders.find((r) => r.id === d.responderId);
-      if (responder) {
-        responder.state = d.state;
-        responder.updatedAt = at;
-      }
-      return { at, type: short, actor: d.actor, responderId: d.responderId, name: responder?.name, state: d.state };
-    }
-    case 'alert.note_added': {
-      const d = raw as AlertRecordData['alert.note_added'];
-      return { at, type: short, actor: d.actor, text: d.text };
-    }
-    case 'alert.resolved': {
-      const d = raw as AlertRecordData['alert.resolved'];
-      alert.status = 'resolved';
-      alert.flags.stalled = undefined;
-      alert.resolvedAt = at;
-      alert.resolvedBy = d.actor;
-      alert.outcome = d.outcome;
-      return { at, type: short, actor: d.actor, outcome: d.outcome, note: d.note };
-    }
-    case 'alert.overdue':
-      alert.flags.overdue = true;
-      return { at, type: short, actor: SYSTEM };
-    case 'alert.escalated':
-      alert.flags.escalated = true;
-      return { at, type: short, actor: SYSTEM };
-    case 'alert.command_sent': {
-      const d = raw as AlertRecordData['alert.command_sent'];
-      return { at, type: short, actor: d.actor, command: d.command };
-    }
-    case 'alert.command_updated': {
-      const d = raw as AlertRecordData['alert.command_updated'];
-      applyCommand(alert, at, d);
-      return { at, type: short, actor: d.actor, command: d.command, deviceId: d.deviceId, cmdId: d.cmdId, state: d.state, reason: d.reason };
-    }
-    case 'alert.help_unconfirmed':
-      alert.flags.helpUnconfirmed = true;
-      return { at, type: short, actor: SYSTEM };
-    case 'alert.location': {
-      const { location } = raw as AlertRecordData['alert.location'];
-      const moved = !alert.location || !samePlace(alert.location, location);
-      alert.location = structuredClone(location);
-      const { deviceId, at: _fixAt, ...place } = location;
-      return moved ? { at, type: short, actor: `device:${deviceId}`, ...place } : undefined;
-    }
-    default:
-      return applyHandling(alert, at, type, raw);
-  }
-}
-
-/** The lines of issue 13: who holds the alert, follow-up flags and the review. */
-function applyHandling(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry {
-  const short = type.slice('alert.'.length);
-  switch (type) {
-    case 'alert.released': {
-      const d = raw as AlertRecordData['alert.released'];
-      const from = alert.acknowledgedBy;
-      alert.status = 'open';
-      alert.acknowledgedBy = undefined;
-      alert.heldSince = undefined;
-      alert.flags.stalled = undefined;
-      return { at, type: short, actor: d.actor, from, note: d.note };
-    }
-    case 'alert.handed_over': {
-      const d = raw as AlertRecordData['alert.handed_over'];
-      alert.acknowledgedBy = d.to;
-      alert.heldSince = at;
-      alert.flags.stalled = undefined;
-      return { at, type: short, actor: d.actor, from: d.from, to: d.to, note: d.note };
-    }
-    case 'alert.stalled': {
-      const d = raw as AlertRecordData['alert.stalled'];
-      alert.flags.stalled = d.stage;
-      return { at, type: short, actor: SYSTEM, stage: d.stage, holder: d.holder };
-    }
-    case 'alert.responder_late': {
-      const d = raw as AlertRecordData['alert.responder_late'];
-      const responder = alert.responders.find((r) => r.id === d.responderId);
-      if (responder) responder.late = true;
-      return { at, type: short, actor: SYSTEM, responderId: d.responderId, name: responder?.name };
-    }
-    case 'alert.reviewed': {
-      const d = raw as AlertRecordData['alert.reviewed'];
-      alert.review = structuredClone(d.review);
-      return { at, type: short, actor: d.actor };
-    }
-    default:
-      return { at, type: short, actor: SYSTEM };
-  }
-}
-
-/** Keeps the alert's per-command state; a confirmed help_coming clears the "not confirmed" flag. */
-function applyCommand(alert: Alert, at: string, d: AlertRecordData['alert.command_updated']): void {
-  const commands = (alert.commands ??= []);
-  let command = commands.find((c) => c.cmdId === d.cmdId);
-  if (!command) {
-    command = { cmdId: d.cmdId, deviceId: d.deviceId, command: d.command, state: d.state, queuedAt: at };
-    commands.push(command);
-  }
-  command.state = d.state;
-  if (d.state === 'delivered') command.deliveredAt = at;
-  if (d.state === 'confirmed') {
-    command.deliveredAt ??= at;
-    command.confirmedAt = at;
-    if (d.command === 'help_coming') alert.flags.helpUnconfirmed = false;
-  }
-  if (d.state === 'expired') {
-    command.expiredAt = at;
-    command.reason = d.reason;
   }
 }

@@ -124,24 +124,33 @@ function loginAddress(trustedProxies: string | undefined): (c: Context) => strin
 
 export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  app.use(
-    '*',
-    secureHeaders({
-      // The console loads only its own files and talks only to this hub (HTTP and WebSocket).
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
-    }),
-  );
+  app.use('*', consoleSecureHeaders());
   // Before anything else that could read a body (its 413 still gets the headers above).
   app.use('*', limitBodies(deps.bodyLimits ?? DEFAULT_BODY_LIMITS));
+  app.route(API_BASE, apiRouter(deps));
+  if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.endpoint, deps.metrics.token, clientAddress));
+  app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));
+  handleErrors(app, deps.log);
+  return app;
+}
 
+function consoleSecureHeaders() {
+  return secureHeaders({
+    // The console loads only its own files and talks only to this hub (HTTP and WebSocket).
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+}
+
+/** /api/v1: the session gate, every resource's routes and the OpenAPI document generated from them. */
+function apiRouter(deps: ApiDeps) {
   const api = newRouter();
   const gate = requireSession(deps.sessions);
   api.use('*', (c, next) => (PUBLIC_PATHS.has(c.req.path) ? next() : gate(c, next)));
@@ -174,18 +183,18 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
     info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },
     servers: [{ url: API_BASE }],
   });
-  app.route(API_BASE, api);
-  if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.endpoint, deps.metrics.token, clientAddress));
-  app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));
+  return api;
+}
 
+/** Unknown routes and every thrown error become the API's one error shape; only unexpected errors are logged. */
+function handleErrors(app: Hono<ApiEnv>, log: Logger): void {
   app.notFound((c) => errorResponse(c, new HttpError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return errorResponse(c, fromHonoException(err));
     if (clientAborted(err)) return errorResponse(c, new HttpError(400, 'aborted', 'the connection closed before the whole request arrived'));
-    if (!(err instanceof HttpError) && !(err instanceof DomainError)) deps.log.error({ err, path: c.req.path }, 'request failed');
+    if (!(err instanceof HttpError) && !(err instanceof DomainError)) log.error({ err, path: c.req.path }, 'request failed');
     return errorResponse(c, err);
   });
-  return app;
 }
 
 /** Hono's own body parsing errors, in the API's error shape. */

@@ -42,54 +42,8 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
       else deps.beforeConnect?.(packet.clientId);
       callback(null, true);
     },
-
-    authenticate(client, username, password, callback) {
-      const certificate = deps.certificateOf?.(client);
-      const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password, certificate });
-      if (!decision.ok) {
-        deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
-        return callback(refusal(decision.reason, decision.returnCode), false);
-      }
-      // Counted only once the credentials are right: a stranger guessing at a device id
-      // must not be able to use up that device's connects.
-      if (decision.deviceId !== undefined && !deps.takeConnectToken(decision.deviceId)) {
-        const reason = 'connect rate limit exceeded';
-        deps.refuse('rate_limit', client, reason, { returnCode: 3 });
-        return callback(refusal(reason, 3), false);
-      }
-      callback(null, true);
-    },
-
-    authorizePublish(client, packet, callback) {
-      // A will published on behalf of a client that lived on another broker instance.
-      if (!client) return callback(null);
-      // The same, for a device that has reconnected here since (Aedes passes its new client).
-      // Its old connection ended because its node died, not because the device did: the will
-      // says nothing about the device, which is online here, so it is routed but not taken in
-      // (the watchdog still catches a device that never came back).
-      const willOf = (packet as { brokerId?: string }).brokerId;
-      if (willOf !== undefined && willOf !== deps.brokerId()) return callback(null);
-      const decision = deps.policy.publish(client.id, packet.topic);
-      if (!decision.ok) {
-        deps.refuse('publish', client, decision.reason, { topic: packet.topic.slice(0, 200) });
-        return callback(new Error(decision.reason));
-      }
-      if (!deps.takePublishToken(client.id)) {
-        deps.refuse('rate_limit', client, 'publish rate limit exceeded');
-        return callback(new Error('publish rate limit exceeded'));
-      }
-      // Not a device's uplink message (the conformance profile): Aedes routes it as usual.
-      if (decision.channel === undefined) return callback(null);
-      let pending: Promise<unknown> | undefined;
-      try {
-        pending = deps.onDeviceMessage(client.id, decision.channel, packet.payload as Buffer);
-      } catch (err) {
-        return callback(err as Error);
-      }
-      if (pending) pending.then(() => callback(null), (err: Error) => callback(err));
-      else callback(null);
-    },
-
+    authenticate: authenticateHook(deps),
+    authorizePublish: authorizePublishHook(deps),
     authorizeSubscribe(client, subscription, callback) {
       const decision = deps.policy.subscribe(client.id, subscription.topic);
       if (decision.ok) return callback(null, subscription);
@@ -97,6 +51,59 @@ export function brokerHooks(deps: BrokerHookDeps): BrokerAccessHooks {
       // null → SUBACK 0x80 for this topic; the connection stays up (MQTT 3.1.1 §3.9.3).
       callback(null, null);
     },
+  };
+}
+
+/** The policy's connect decision, then the device's connect rate. */
+function authenticateHook(deps: BrokerHookDeps): NonNullable<AedesOptions['authenticate']> {
+  return (client, username, password, callback) => {
+    const certificate = deps.certificateOf?.(client);
+    const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password, certificate });
+    if (!decision.ok) {
+      deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
+      return callback(refusal(decision.reason, decision.returnCode), false);
+    }
+    // Counted only once the credentials are right: a stranger guessing at a device id
+    // must not be able to use up that device's connects.
+    if (decision.deviceId !== undefined && !deps.takeConnectToken(decision.deviceId)) {
+      const reason = 'connect rate limit exceeded';
+      deps.refuse('rate_limit', client, reason, { returnCode: 3 });
+      return callback(refusal(reason, 3), false);
+    }
+    callback(null, true);
+  };
+}
+
+/** Wills from elsewhere pass; then the policy, the publish rate, and a device's message handed to ingest before the PUBACK. */
+function authorizePublishHook(deps: BrokerHookDeps): NonNullable<AedesOptions['authorizePublish']> {
+  return (client, packet, callback) => {
+    // A will published on behalf of a client that lived on another broker instance.
+    if (!client) return callback(null);
+    // The same, for a device that has reconnected here since (Aedes passes its new client).
+    // Its old connection ended because its node died, not because the device did: the will
+    // says nothing about the device, which is online here, so it is routed but not taken in
+    // (the watchdog still catches a device that never came back).
+    const willOf = (packet as { brokerId?: string }).brokerId;
+    if (willOf !== undefined && willOf !== deps.brokerId()) return callback(null);
+    const decision = deps.policy.publish(client.id, packet.topic);
+    if (!decision.ok) {
+      deps.refuse('publish', client, decision.reason, { topic: packet.topic.slice(0, 200) });
+      return callback(new Error(decision.reason));
+    }
+    if (!deps.takePublishToken(client.id)) {
+      deps.refuse('rate_limit', client, 'publish rate limit exceeded');
+      return callback(new Error('publish rate limit exceeded'));
+    }
+    // Not a device's uplink message (the conformance profile): Aedes routes it as usual.
+    if (decision.channel === undefined) return callback(null);
+    let pending: Promise<unknown> | undefined;
+    try {
+      pending = deps.onDeviceMessage(client.id, decision.channel, packet.payload as Buffer);
+    } catch (err) {
+      return callback(err as Error);
+    }
+    if (pending) pending.then(() => callback(null), (err: Error) => callback(err));
+    else callback(null);
   };
 }
 

@@ -9,31 +9,19 @@ import { useState } from 'preact/hooks';
 import { post } from '../api/http.js';
 import type { HomeView, ProvisionedDevice } from '../api/types.js';
 import { t } from '../i18n/index.js';
-import { Field, FormError, invalid, NO_ERRORS, useFormAction } from '../util/field-errors.js';
-import { residentNames } from '../util/who.js';
+import { FormError, NO_ERRORS, useFormAction } from '../util/field-errors.js';
+import { MoveForm, ReplaceForm, RevokeForm, RotateForm } from './device-action-forms.js';
 
 type Kind = 'rotate' | 'revoke' | 'replace' | 'move';
 
-export function DeviceActions({
-  deviceId,
-  homeId,
-  homes,
-  onCredentials,
-  onChanged,
-}: {
-  deviceId: string;
-  homeId: string;
-  homes: HomeView[];
-  onCredentials(device: ProvisionedDevice): void;
-  onChanged(): void;
-}) {
+/** Which form is open, what its field holds, and the call that empties them all once it succeeded. */
+function useDeviceActions(onChanged: () => void) {
   const [open, setOpen] = useState<Kind | undefined>();
   const [reason, setReason] = useState('');
   const [serial, setSerial] = useState('');
   const [target, setTarget] = useState('');
   const form = useFormAction((p) => p === 'reason' || p === 'serial' || p === 'homeId');
   const { busy, errors, setErrors } = form;
-  const base = `/devices/${encodeURIComponent(deviceId)}`;
 
   const run = (work: () => Promise<void>) =>
     form.run(async () => {
@@ -49,6 +37,24 @@ export function DeviceActions({
     setErrors(NO_ERRORS);
     setOpen(open === kind ? undefined : kind);
   };
+  return { open, choose, run, busy, errors, reason, setReason, serial, setSerial, target, setTarget };
+}
+
+export function DeviceActions({
+  deviceId,
+  homeId,
+  homes,
+  onCredentials,
+  onChanged,
+}: {
+  deviceId: string;
+  homeId: string;
+  homes: HomeView[];
+  onCredentials(device: ProvisionedDevice): void;
+  onChanged(): void;
+}) {
+  const { open, choose, run, busy, errors, reason, setReason, serial, setSerial, target, setTarget } = useDeviceActions(onChanged);
+  const base = `/devices/${encodeURIComponent(deviceId)}`;
   const others = homes.filter((h) => h.id !== homeId);
 
   return (
@@ -60,77 +66,12 @@ export function DeviceActions({
           </button>
         ))}
       </div>
-      {open === 'rotate' && (
-        <form
-          class="device-action-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => onCredentials(await post<ProvisionedDevice>(`${base}/rotate-secret`, {})));
-          }}
-        >
-          <p class="hint">{t('devAct.rotateHint')}</p>
-          <button type="submit" class="button-primary" data-action="rotate" disabled={busy}>
-            {t('devAct.rotateConfirm')}
-          </button>
-        </form>
-      )}
-      {open === 'revoke' && (
-        <form
-          class="device-action-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => void (await post(`${base}/revoke`, { reason })));
-          }}
-        >
-          <p class="hint">{t('devAct.revokeHint')}</p>
-          <Field label={t('devAct.reason')} path="reason" errors={errors}>
-            <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} {...invalid(errors, 'reason')} />
-          </Field>
-          <button type="submit" class="button-danger" data-action="revoke" disabled={busy}>
-            {t('devAct.revokeConfirm')}
-          </button>
-        </form>
-      )}
+      {open === 'rotate' && <RotateForm busy={busy} onSubmit={() => run(async () => onCredentials(await post<ProvisionedDevice>(`${base}/rotate-secret`, {})))} />}
+      {open === 'revoke' && <RevokeForm busy={busy} errors={errors} value={reason} onValue={setReason} onSubmit={() => run(async () => void (await post(`${base}/revoke`, { reason })))} />}
       {open === 'replace' && (
-        <form
-          class="device-action-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => onCredentials(await post<ProvisionedDevice>(`${base}/replace`, { serial })));
-          }}
-        >
-          <p class="hint">{t('devAct.replaceHint')}</p>
-          <Field label={t('register.serial')} path="serial" errors={errors}>
-            <input name="serial" value={serial} onInput={(e) => setSerial(e.currentTarget.value)} {...invalid(errors, 'serial')} />
-          </Field>
-          <button type="submit" class="button-primary" data-action="replace" disabled={busy}>
-            {t('devAct.replaceConfirm')}
-          </button>
-        </form>
+        <ReplaceForm busy={busy} errors={errors} value={serial} onValue={setSerial} onSubmit={() => run(async () => onCredentials(await post<ProvisionedDevice>(`${base}/replace`, { serial })))} />
       )}
-      {open === 'move' && (
-        <form
-          class="device-action-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => void (await post(`${base}/move`, { homeId: target })));
-          }}
-        >
-          <Field label={t('devAct.moveTo')} path="homeId" errors={errors}>
-            <select name="homeId" value={target} onChange={(e) => setTarget(e.currentTarget.value)} {...invalid(errors, 'homeId')}>
-              <option value="">{t('devAct.chooseHome')}</option>
-              {others.map((h) => (
-                <option key={h.id} value={h.id}>
-                  {residentNames(h) ? `${residentNames(h)} — ${h.name}` : h.name}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <button type="submit" class="button-primary" data-action="move" disabled={busy || !target}>
-            {t('devAct.moveConfirm')}
-          </button>
-        </form>
-      )}
+      {open === 'move' && <MoveForm busy={busy} errors={errors} value={target} onValue={setTarget} homes={others} onSubmit={() => run(async () => void (await post(`${base}/move`, { homeId: target })))} />}
       <FormError errors={errors} />
     </div>
   );

@@ -43,43 +43,9 @@ export function DispatchForm({ alert, contacts, onChange }: ActionProps & { cont
   return (
     <form class="action dispatch-form" onSubmit={submit} aria-labelledby="dispatch-title">
       <h3 id="dispatch-title">{t('dispatch.title')}</h3>
-      {contacts.length > 0 && (
-        <div class="quick-contacts" role="group" aria-label={t('dispatch.fromContacts')}>
-          {contacts.map((c, i) => (
-            <button type="button" key={i} class="button-quiet" onClick={() => addContact(c)}>
-              + {c.name}
-              {c.relation ? ` (${c.relation})` : ''}
-            </button>
-          ))}
-        </div>
-      )}
+      {contacts.length > 0 && <QuickContacts contacts={contacts} onAdd={addContact} />}
       {drafts.map((d, i) => (
-        <fieldset key={d.key} class="responder-draft">
-          <legend class="visually-hidden">{t('dispatch.responderN', { n: i + 1 })}</legend>
-          <label>
-            {t('dispatch.kind')}
-            <select name="kind" value={d.kind} onChange={(e) => set(d.key, { kind: e.currentTarget.value as ResponderKind })}>
-              {RESPONDER_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {tValue('responder', k)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t('dispatch.name')}
-            <input name="name" maxLength={100} value={d.name} onInput={(e) => set(d.key, { name: e.currentTarget.value })} />
-          </label>
-          <label>
-            {t('dispatch.phone')}
-            <input name="phone" type="tel" maxLength={30} value={d.phone} onInput={(e) => set(d.key, { phone: e.currentTarget.value })} />
-          </label>
-          {drafts.length > 1 && (
-            <button type="button" class="button-quiet" aria-label={t('dispatch.removeN', { n: i + 1 })} onClick={() => setDrafts((ds) => ds.filter((x) => x.key !== d.key))}>
-              ×
-            </button>
-          )}
-        </fieldset>
+        <ResponderDraft key={d.key} draft={d} n={i + 1} removable={drafts.length > 1} onSet={(patch) => set(d.key, patch)} onRemove={() => setDrafts((ds) => ds.filter((x) => x.key !== d.key))} />
       ))}
       <div class="row-buttons">
         <button type="button" class="button-quiet" onClick={() => setDrafts((ds) => [...ds, blank()])} disabled={drafts.length >= 10}>
@@ -91,5 +57,51 @@ export function DispatchForm({ alert, contacts, onChange }: ActionProps & { cont
       </div>
       <ActionError error={action.error} />
     </form>
+  );
+}
+
+/** The resident's contacts, one click each. */
+function QuickContacts({ contacts, onAdd }: { contacts: readonly Contact[]; onAdd(c: Contact): void }) {
+  return (
+    <div class="quick-contacts" role="group" aria-label={t('dispatch.fromContacts')}>
+      {contacts.map((c, i) => (
+        <button type="button" key={i} class="button-quiet" onClick={() => onAdd(c)}>
+          + {c.name}
+          {c.relation ? ` (${c.relation})` : ''}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** One responder being typed in: kind, name, phone; removable when there are several. */
+function ResponderDraft({ draft: d, n, removable, onSet, onRemove }: { draft: Draft; n: number; removable: boolean; onSet(patch: Partial<Draft>): void; onRemove(): void }) {
+  return (
+    <fieldset class="responder-draft">
+      <legend class="visually-hidden">{t('dispatch.responderN', { n })}</legend>
+      <label>
+        {t('dispatch.kind')}
+        <select name="kind" value={d.kind} onChange={(e) => onSet({ kind: e.currentTarget.value as ResponderKind })}>
+          {RESPONDER_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {tValue('responder', k)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('dispatch.name')}
+        <input name="name" maxLength={100} value={d.name} onInput={(e) => onSet({ name: e.currentTarget.value })} />
+      </label>
+      <label>
+        {t('dispatch.phone')}
+        <input name="phone" type="tel" maxLength={30} value={d.phone} onInput={(e) => onSet({ phone: e.currentTarget.value })} />
+      </label>
+      {removable && (
+        <button type="button" class="button-quiet" aria-label={t('dispatch.removeN', { n })} onClick={onRemove}>
+          ×
+        </button>
+      )}
+    </fieldset>
   );
 }

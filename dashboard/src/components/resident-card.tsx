@@ -30,39 +30,7 @@ export function ResidentCard({ home, alert }: { home: HomeDetail | undefined; al
   const others = household.filter((o) => o.id !== r?.id);
   return (
     <section class="card resident-card" aria-labelledby="resident-name">
-      <div class="resident-top">
-        <div class="photo" aria-hidden="true">
-          {r ? initials(r.name) : '?'}
-        </div>
-        <div>
-          <h2 id="resident-name">{r?.name ?? t('resident.unknown')}</h2>
-          {r && (
-            <p class="resident-meta">
-              {t('resident.age', { n: ageFromBirthYear(r.birthYear) })}
-              {r.gender ? ` · ${tValue('gender', r.gender)}` : ''}
-              {r.phone && (
-                <>
-                  {' · '}
-                  <a href={tel(r.phone)}>{r.phone}</a>
-                </>
-              )}
-            </p>
-          )}
-          {r?.specialHardship && <span class="tag tag-warn">{t('resident.hardship')}</span>}
-          {r && (
-            <p>
-              <a href={href.resident(r.id)} data-action="open-resident">
-                {t('resident.openPage')}
-              </a>
-            </p>
-          )}
-          {others.length > 0 && (
-            <p class="also-here">
-              {t('household.alsoHere')} <Residents list={others} />
-            </p>
-          )}
-        </div>
-      </div>
+      <ResidentTop r={r ?? undefined} others={others} />
       <dl class="resident-facts">
         <Address home={home} />
         <dt>{t('resident.conditions')}</dt>
@@ -87,6 +55,47 @@ export function ResidentCard({ home, alert }: { home: HomeDetail | undefined; al
       <h3>{t('resident.contacts')}</h3>
       <ContactList contacts={r?.contacts ?? []} />
     </section>
+  );
+}
+
+type Resident = HomeDetail['residents'][number];
+
+/** Initials for a photo, the name, age, gender and phone, the link to their page, and who else lives there. */
+function ResidentTop({ r, others }: { r: Resident | undefined; others: Resident[] }) {
+  return (
+    <div class="resident-top">
+      <div class="photo" aria-hidden="true">
+        {r ? initials(r.name) : '?'}
+      </div>
+      <div>
+        <h2 id="resident-name">{r?.name ?? t('resident.unknown')}</h2>
+        {r && (
+          <p class="resident-meta">
+            {t('resident.age', { n: ageFromBirthYear(r.birthYear) })}
+            {r.gender ? ` · ${tValue('gender', r.gender)}` : ''}
+            {r.phone && (
+              <>
+                {' · '}
+                <a href={tel(r.phone)}>{r.phone}</a>
+              </>
+            )}
+          </p>
+        )}
+        {r?.specialHardship && <span class="tag tag-warn">{t('resident.hardship')}</span>}
+        {r && (
+          <p>
+            <a href={href.resident(r.id)} data-action="open-resident">
+              {t('resident.openPage')}
+            </a>
+          </p>
+        )}
+        {others.length > 0 && (
+          <p class="also-here">
+            {t('household.alsoHere')} <Residents list={others} />
+          </p>
+        )}
+      </div>
+    </div>
   );
 }
 

@@ -25,11 +25,14 @@ import { href } from '../router.js';
 import { useStore } from '../util/use-store.js';
 import { errorText } from '../util/use-action.js';
 
-export function AlertPage({ id, user }: { id: string; user: User }) {
+/**
+ * The alert and its home, re-read whenever the live book shows it changed or gone;
+ * `accept` takes an action's answer, never stepping back to an older copy.
+ */
+function useAlert(id: string) {
   const [alert, setAlert] = useState<Alert | undefined>();
   const [home, setHome] = useState<HomeDetail | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
-  const headingRef = useRef<HTMLHeadingElement>(null);
   useStore(book.version);
 
   // Never step back: an action's answer and a re-read may arrive in either order.
@@ -54,6 +57,18 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
     if (!homeId) return;
     get<HomeDetail>(`/homes/${encodeURIComponent(homeId)}`).then(setHome, () => undefined);
   }, [homeId]);
+  return { alert, home, loadError, accept };
+}
+
+/** The named resident's own bracelet: a couple has two (issue 13 item 12). */
+function braceletOf(home: HomeDetail | undefined, alert: Alert) {
+  const bracelets = home?.devices.filter((d) => d.kind === 'bracelet' && !d.revokedAt) ?? [];
+  return bracelets.find((d) => alert.residentId !== undefined && d.residentId === alert.residentId) ?? bracelets[0];
+}
+
+export function AlertPage({ id, user }: { id: string; user: User }) {
+  const { alert, home, loadError, accept } = useAlert(id);
+  const headingRef = useRef<HTMLHeadingElement>(null);
 
   // Keyboard and screen-reader users land on the heading, not at the top of the page.
   const loaded = Boolean(alert);
@@ -75,9 +90,7 @@ export function AlertPage({ id, user }: { id: string; user: User }) {
   if (!alert) return <p class="loading">{t('common.loading')}</p>;
 
   const canAct = HANDLER_ROLES.has(user.role);
-  // The named resident's own bracelet: a couple has two (issue 13 item 12).
-  const bracelets = home?.devices.filter((d) => d.kind === 'bracelet' && !d.revokedAt) ?? [];
-  const bracelet = bracelets.find((d) => alert.residentId !== undefined && d.residentId === alert.residentId) ?? bracelets[0];
+  const bracelet = braceletOf(home, alert);
   return (
     <article class="alert-page" data-alert-id={alert.id} data-status={alert.status}>
       <AlertHeader alert={alert} home={home} headingRef={headingRef} />

@@ -33,14 +33,11 @@ function detailText(detail: Record<string, unknown> | undefined): string {
     .join(', ');
 }
 
-export function AuditPage() {
-  const [draft, setDraft] = useState<Query>({ action: '', actor: '', target: '' });
-  const [query, setQuery] = useState<Query>(draft);
+/** The entries of a query, read again on each apply (`reload`); `forbidden` when the role may not read the audit. */
+function useAudit(query: Query, reload: number) {
   const [entries, setEntries] = useState<AuditEntry[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [forbidden, setForbidden] = useState(false);
-  const [reload, setReload] = useState(0);
-
   useEffect(() => {
     let live = true;
     get<{ entries: AuditEntry[] }>(`/audit?${queryString(query)}`).then(
@@ -51,69 +48,94 @@ export function AuditPage() {
       live = false;
     };
   }, [query, reload]);
+  return { entries, error, forbidden };
+}
+
+export function AuditPage() {
+  const [query, setQuery] = useState<Query>({ action: '', actor: '', target: '' });
+  const [reload, setReload] = useState(0);
+  const { entries, error, forbidden } = useAudit(query, reload);
 
   if (forbidden) return <NotAllowed />;
-  const field = (name: keyof Query) => ({
-    name,
-    value: draft[name],
-    onInput: (e: Event) => setDraft({ ...draft, [name]: (e.currentTarget as HTMLInputElement).value }),
-  });
-
   return (
     <section class="audit-page" aria-labelledby="audit-title">
-      <form
-        class="page-toolbar"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setQuery({ ...draft });
+      <AuditFilters
+        initial={query}
+        onApply={(q) => {
+          setQuery(q);
           setReload((n) => n + 1);
         }}
-      >
-        <h1 id="audit-title">{t('audit.title')}</h1>
-        <label>
-          {t('audit.action')} <input {...field('action')} placeholder="alert." />
-        </label>
-        <label>
-          {t('audit.actor')} <input {...field('actor')} />
-        </label>
-        <label>
-          {t('audit.target')} <input {...field('target')} />
-        </label>
-        <button type="submit">{t('audit.apply')}</button>
-      </form>
+      />
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
       <div class="table-wrap">
-        <table class="audit">
-          <thead>
-            <tr>
-              <th scope="col">{t('audit.col.at')}</th>
-              <th scope="col">{t('audit.col.action')}</th>
-              <th scope="col">{t('audit.col.actor')}</th>
-              <th scope="col">{t('audit.col.target')}</th>
-              <th scope="col">{t('audit.col.detail')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(entries ?? []).map((e, i) => (
-              <tr key={`${e.at}-${i}`} data-action={e.action}>
-                <td>
-                  <time dateTime={e.at}>{formatDateTime(e.at)}</time>
-                </td>
-                <td title={e.action}>{tValue('audit', e.action)}</td>
-                <td class="audit-actor">{actorName(e.actor)}</td>
-                <td class="mono">{e.target ?? ''}</td>
-                <td class="audit-detail">{detailText(e.detail)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <AuditTable entries={entries ?? []} />
         {entries && entries.length === 0 && <p class="muted">{t('audit.none')}</p>}
         {!entries && !error && <p class="muted">{t('common.loading')}</p>}
       </div>
     </section>
+  );
+}
+
+/** The title and the filters, applied together. */
+function AuditFilters({ initial, onApply }: { initial: Query; onApply(q: Query): void }) {
+  const [draft, setDraft] = useState<Query>(initial);
+  const field = (name: keyof Query) => ({
+    name,
+    value: draft[name],
+    onInput: (e: Event) => setDraft({ ...draft, [name]: (e.currentTarget as HTMLInputElement).value }),
+  });
+  return (
+    <form
+      class="page-toolbar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply({ ...draft });
+      }}
+    >
+      <h1 id="audit-title">{t('audit.title')}</h1>
+      <label>
+        {t('audit.action')} <input {...field('action')} placeholder="alert." />
+      </label>
+      <label>
+        {t('audit.actor')} <input {...field('actor')} />
+      </label>
+      <label>
+        {t('audit.target')} <input {...field('target')} />
+      </label>
+      <button type="submit">{t('audit.apply')}</button>
+    </form>
+  );
+}
+
+function AuditTable({ entries }: { entries: AuditEntry[] }) {
+  return (
+    <table class="audit">
+      <thead>
+        <tr>
+          <th scope="col">{t('audit.col.at')}</th>
+          <th scope="col">{t('audit.col.action')}</th>
+          <th scope="col">{t('audit.col.actor')}</th>
+          <th scope="col">{t('audit.col.target')}</th>
+          <th scope="col">{t('audit.col.detail')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((e, i) => (
+          <tr key={`${e.at}-${i}`} data-action={e.action}>
+            <td>
+              <time dateTime={e.at}>{formatDateTime(e.at)}</time>
+            </td>
+            <td title={e.action}>{tValue('audit', e.action)}</td>
+            <td class="audit-actor">{actorName(e.actor)}</td>
+            <td class="mono">{e.target ?? ''}</td>
+            <td class="audit-detail">{detailText(e.detail)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

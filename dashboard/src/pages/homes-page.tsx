@@ -52,6 +52,25 @@ function DeviceChips({ devices }: { devices: LiveDevice[] }) {
   );
 }
 
+interface Row {
+  home: HomeView;
+  devices: LiveDevice[];
+  health: HomeHealth;
+  alerts: number;
+}
+
+/** The homes matching the search and the filter, those with offline devices and then alerts first. */
+function homeRows(alertsByHome: ReadonlyMap<string, number>, query: string, filter: Filter): Row[] {
+  return homes
+    .all()
+    .map((home) => {
+      const devices = book.devicesOf(home.id);
+      return { home, devices, health: homeHealth(devices), alerts: alertsByHome.get(home.id) ?? 0 };
+    })
+    .filter((r) => matches(r.home, query.trim()) && keep(filter, r.home, r.health, r.alerts))
+    .sort((a, b) => b.health.offline - a.health.offline || b.alerts - a.alerts || a.home.name.localeCompare(b.home.name));
+}
+
 export function HomesPage() {
   useStore(book.version);
   useStore(homes.version);
@@ -67,15 +86,7 @@ export function HomesPage() {
     return counts;
   }, [book.version.get()]);
 
-  const rows = homes
-    .all()
-    .map((home) => {
-      const devices = book.devicesOf(home.id);
-      return { home, devices, health: homeHealth(devices), alerts: alertsByHome.get(home.id) ?? 0 };
-    })
-    .filter((r) => matches(r.home, query.trim()) && keep(filter, r.home, r.health, r.alerts))
-    .sort((a, b) => b.health.offline - a.health.offline || b.alerts - a.alerts || a.home.name.localeCompare(b.home.name));
-
+  const rows = homeRows(alertsByHome, query, filter);
   return (
     <section class="homes-page" aria-labelledby="homes-title">
       <div class="page-toolbar">
@@ -99,38 +110,44 @@ export function HomesPage() {
         </span>
       </div>
       <div class="table-wrap">
-        <table class="homes">
-          <thead>
-            <tr>
-              <th scope="col">{t('homes.col.resident')}</th>
-              <th scope="col">{t('homes.col.home')}</th>
-              <th scope="col">{t('homes.col.status')}</th>
-              <th scope="col">{t('homes.col.devices')}</th>
-              <th scope="col">{t('homes.col.lastSeen')}</th>
-              <th scope="col">{t('homes.col.alerts')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(({ home, devices, health, alerts }) => (
-              <tr key={home.id} data-home-id={home.id} class={health.offline > 0 ? 'has-offline' : undefined}>
-                <td>{home.resident ? <a href={href.resident(home.resident.id)}>{home.resident.name}</a> : '—'}</td>
-                <td>
-                  {home.name}
-                  <div class="muted">
-                    {home.address}
-                    {home.community ? ` · ${home.community}` : ''}
-                  </div>
-                </td>
-                <td>{tValue('homeStatus', home.status)}</td>
-                <td>{devices.length > 0 ? <DeviceChips devices={devices} /> : <span class="muted">{t('device.none')}</span>}</td>
-                <td>{formatAgo(health.lastSeen, now)}</td>
-                <td>{alerts > 0 ? <a href={`#/queue`}>{alerts}</a> : '0'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <HomesTable rows={rows} now={now} />
         {rows.length === 0 && <p class="muted">{t('homes.none')}</p>}
       </div>
     </section>
+  );
+}
+
+function HomesTable({ rows, now }: { rows: Row[]; now: number }) {
+  return (
+    <table class="homes">
+      <thead>
+        <tr>
+          <th scope="col">{t('homes.col.resident')}</th>
+          <th scope="col">{t('homes.col.home')}</th>
+          <th scope="col">{t('homes.col.status')}</th>
+          <th scope="col">{t('homes.col.devices')}</th>
+          <th scope="col">{t('homes.col.lastSeen')}</th>
+          <th scope="col">{t('homes.col.alerts')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(({ home, devices, health, alerts }) => (
+          <tr key={home.id} data-home-id={home.id} class={health.offline > 0 ? 'has-offline' : undefined}>
+            <td>{home.resident ? <a href={href.resident(home.resident.id)}>{home.resident.name}</a> : '—'}</td>
+            <td>
+              {home.name}
+              <div class="muted">
+                {home.address}
+                {home.community ? ` · ${home.community}` : ''}
+              </div>
+            </td>
+            <td>{tValue('homeStatus', home.status)}</td>
+            <td>{devices.length > 0 ? <DeviceChips devices={devices} /> : <span class="muted">{t('device.none')}</span>}</td>
+            <td>{formatAgo(health.lastSeen, now)}</td>
+            <td>{alerts > 0 ? <a href={`#/queue`}>{alerts}</a> : '0'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

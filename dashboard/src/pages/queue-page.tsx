@@ -44,15 +44,31 @@ function moveFocus(list: HTMLElement, key: string): boolean {
   return true;
 }
 
+/** The row that was focused last (it keeps the one Tab stop), followed through focus events on the list. */
+function useActiveRow(listRef: { current: HTMLOListElement | null }): string | undefined {
+  const [activeId, setActiveId] = useState<string | undefined>();
+  useEffect(() => {
+    const list = listRef.current;
+    if (!list) return;
+    const onFocusIn = (e: FocusEvent) => {
+      const id = (e.target as HTMLElement).dataset?.alertId;
+      if (id) setActiveId(id);
+    };
+    list.addEventListener('focusin', onFocusIn);
+    return () => list.removeEventListener('focusin', onFocusIn);
+  }, []);
+  return activeId;
+}
+
 export function QueuePage() {
   const renderStart = performance.now();
   useStore(book.version);
   useStore(homes.version);
   const [filter, setFilter] = useState<Filter>('unresolved');
-  const [activeId, setActiveId] = useState<string | undefined>();
   const [above, setAbove] = useState(0);
   const fresh = useFreshIds();
   const listRef = useRef<HTMLOListElement>(null);
+  const activeId = useActiveRow(listRef);
 
   const all = book.sorted();
   const me = `user:${currentUser.get()?.username ?? ''}`;
@@ -67,17 +83,6 @@ export function QueuePage() {
     recordQueueRender(alerts.length, renderStart, book.lastChangeAt);
   });
 
-  useEffect(() => {
-    const list = listRef.current;
-    if (!list) return;
-    const onFocusIn = (e: FocusEvent) => {
-      const id = (e.target as HTMLElement).dataset?.alertId;
-      if (id) setActiveId(id);
-    };
-    list.addEventListener('focusin', onFocusIn);
-    return () => list.removeEventListener('focusin', onFocusIn);
-  }, []);
-
   const onKeyDown = (e: KeyboardEvent) => {
     if (listRef.current && moveFocus(listRef.current, e.key)) e.preventDefault();
   };
@@ -88,34 +93,10 @@ export function QueuePage() {
     list.querySelector<HTMLElement>('[data-alert-id]')?.focus();
   };
 
-  const open = all.filter((a) => a.status === 'open').length;
   return (
     <section class="queue-page" aria-labelledby="queue-title">
-      <div class="queue-toolbar">
-        <h1 id="queue-title">{t('queue.title')}</h1>
-        <span class="queue-counts" aria-live="polite">
-          {t('queue.counts', { open, total: all.length })}
-        </span>
-        <label class="queue-filter">
-          {t('queue.show')}{' '}
-          <select value={filter} onChange={(e) => setFilter(e.currentTarget.value as Filter)}>
-            <option value="unresolved">{t('queue.filter.unresolved')}</option>
-            <option value="open">{t('queue.filter.open')}</option>
-            <option value="mine">{t('queue.filter.mine')}</option>
-          </select>
-        </label>
-        <button type="button" class={`above-pill${above > 0 ? '' : ' is-hidden'}`} onClick={toTop} aria-hidden={above === 0} tabIndex={above > 0 ? 0 : -1}>
-          {t('queue.above', { n: above })}
-        </button>
-      </div>
-      <div class="queue-row queue-head" aria-hidden="true">
-        <span>{t('queue.col.severity')}</span>
-        <span>{t('queue.col.kind')}</span>
-        <span>{t('queue.col.resident')}</span>
-        <span>{t('queue.col.home')}</span>
-        <span>{t('queue.col.status')}</span>
-        <span class="col-age">{t('queue.col.age')}</span>
-      </div>
+      <QueueToolbar open={all.filter((a) => a.status === 'open').length} total={all.length} filter={filter} onFilter={setFilter} above={above} onTop={toTop} />
+      <QueueHead />
       <ol
         ref={listRef}
         class="queue-list"
@@ -131,5 +112,41 @@ export function QueuePage() {
       {book.loaded && alerts.length === 0 && <p class="queue-empty">{t('queue.empty')}</p>}
       {!book.loaded && <p class="queue-empty">{t('queue.loading')}</p>}
     </section>
+  );
+}
+
+/** The title, the counts, the filter and the "n new above" button. */
+function QueueToolbar({ open, total, filter, onFilter, above, onTop }: { open: number; total: number; filter: Filter; onFilter(f: Filter): void; above: number; onTop(): void }) {
+  return (
+    <div class="queue-toolbar">
+      <h1 id="queue-title">{t('queue.title')}</h1>
+      <span class="queue-counts" aria-live="polite">
+        {t('queue.counts', { open, total })}
+      </span>
+      <label class="queue-filter">
+        {t('queue.show')}{' '}
+        <select value={filter} onChange={(e) => onFilter(e.currentTarget.value as Filter)}>
+          <option value="unresolved">{t('queue.filter.unresolved')}</option>
+          <option value="open">{t('queue.filter.open')}</option>
+          <option value="mine">{t('queue.filter.mine')}</option>
+        </select>
+      </label>
+      <button type="button" class={`above-pill${above > 0 ? '' : ' is-hidden'}`} onClick={onTop} aria-hidden={above === 0} tabIndex={above > 0 ? 0 : -1}>
+        {t('queue.above', { n: above })}
+      </button>
+    </div>
+  );
+}
+
+function QueueHead() {
+  return (
+    <div class="queue-row queue-head" aria-hidden="true">
+      <span>{t('queue.col.severity')}</span>
+      <span>{t('queue.col.kind')}</span>
+      <span>{t('queue.col.resident')}</span>
+      <span>{t('queue.col.home')}</span>
+      <span>{t('queue.col.status')}</span>
+      <span class="col-age">{t('queue.col.age')}</span>
+    </div>
   );
 }

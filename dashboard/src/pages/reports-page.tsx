@@ -8,10 +8,11 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api/http.js';
-import type { AnswerShare, Durations, ReportSummary, ResponseTimes, VisitRateReport } from '../api/types.js';
+import type { AnswerShare, Durations, ReportSummary, ResponseTimes } from '../api/types.js';
 import { BarChart } from '../components/bar-chart.js';
-import { CardHead, CsvLink } from '../components/report-card-head.js';
+import { CardHead } from '../components/report-card-head.js';
 import { CallbacksCard, FollowUpCard, ReviewsCard } from '../components/report-shifts.js';
+import { VisitRate } from '../components/report-visit-rate.js';
 import { t, tValue } from '../i18n/index.js';
 import { href } from '../router.js';
 import { formatAgo, formatDateTime } from '../util/format.js';
@@ -91,72 +92,6 @@ function AnswerTimes({ summary }: { summary: ReportSummary }) {
   );
 }
 
-function VisitRate({ summary }: { summary: ReportSummary }) {
-  const [month, setMonth] = useState('');
-  const [rate, setRate] = useState<VisitRateReport | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  useEffect(() => {
-    get<VisitRateReport>(`/reports/visits${month ? `?month=${encodeURIComponent(month)}` : ''}`).then(
-      (r) => (setRate(r), setError(undefined)),
-      (err: unknown) => setError(errorText(err)),
-    );
-  }, [month]);
-  return (
-    <section class="card report-visits" aria-labelledby="r-visits">
-      <div class="card-head">
-        <h2 id="r-visits">{t('reports.visitRate')}</h2>
-        <label>
-          {t('reports.month')} <input type="month" name="visit-month" value={month || rate?.month || ''} onChange={(e) => setMonth(e.currentTarget.value)} />
-        </label>
-        <CsvLink table="visits" summary={summary} /> <CsvLink table="visits-missed" summary={summary} />
-      </div>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {rate && (
-        <>
-          <p class={`big-figure ${rate.overall.targetMet === false ? 'is-bad' : rate.overall.targetMet ? 'is-good' : ''}`} data-field="visit-rate">
-            {formatPercent(rate.overall.rate)}{' '}
-            <span class="muted">
-              {t('reports.visitedOf', { visited: rate.overall.visited, residents: rate.overall.residents, target: formatPercent(rate.target) })}
-            </span>
-          </p>
-          {rate.byCommunity.length > 0 && (
-            <BarChart
-              label={t('reports.byCommunity')}
-              max={1}
-              target={rate.target}
-              targetLabel={formatPercent(rate.target)}
-              bars={rate.byCommunity.map((c) => ({
-                key: c.community ?? '-',
-                label: c.community ?? t('reports.noCommunity'),
-                value: c.rate ?? 0,
-                text: `${formatPercent(c.rate)} (${c.visited}/${c.residents})`,
-                cls: c.rate !== null && c.rate < rate.target ? 'is-bad' : 'is-good',
-              }))}
-            />
-          )}
-          <h3>{t('reports.notVisited', { n: rate.notVisited.length })}</h3>
-          {rate.notVisited.length === 0 ? (
-            <p class="ok-text">{t('visits.allDone')}</p>
-          ) : (
-            <ul class="not-visited">
-              {rate.notVisited.map((r) => (
-                <li key={r.residentId} data-resident-id={r.residentId}>
-                  <strong>{r.name}</strong> <span class="muted">{[r.community, r.address].filter(Boolean).join(' · ')}</span>
-                  {r.notHomeAttempts > 0 && <span class="tag">{t('visits.notHomeAttempts', { n: r.notHomeAttempts })}</span>}
-                </li>
-              ))}
-            </ul>
-          )}
-        </>
-      )}
-    </section>
-  );
-}
-
 function Report({ summary }: { summary: ReportSummary }) {
   const s = summary;
   const now = Date.now();
@@ -217,12 +152,11 @@ function Report({ summary }: { summary: ReportSummary }) {
   );
 }
 
-export function ReportsPage() {
-  const [period, setPeriod] = useState<Period>({ preset: 'thisMonth', from: '', to: '' });
+/** The summary of the chosen period, read again when it changes (a custom period once both dates are valid). */
+function useReportSummary(period: Period) {
   const [summary, setSummary] = useState<ReportSummary | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-
   useEffect(() => {
     const range = periodOf(period.preset, period.from, period.to);
     if (!range) return;
@@ -237,37 +171,15 @@ export function ReportsPage() {
       live = false;
     };
   }, [period.preset, period.from, period.to]);
+  return { summary, error, busy };
+}
 
+export function ReportsPage() {
+  const [period, setPeriod] = useState<Period>({ preset: 'thisMonth', from: '', to: '' });
+  const { summary, error, busy } = useReportSummary(period);
   return (
     <section class="reports-page" data-page="reports" aria-labelledby="reports-title" aria-busy={busy}>
-      <form class="page-toolbar" onSubmit={(e) => e.preventDefault()}>
-        <h1 id="reports-title">{t('reports.title')}</h1>
-        <label>
-          {t('reports.period')}{' '}
-          <select name="preset" value={period.preset} onChange={(e) => setPeriod({ ...period, preset: e.currentTarget.value as Preset })}>
-            {PRESETS.map((p) => (
-              <option key={p} value={p}>
-                {t(`reports.preset.${p}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        {period.preset === 'custom' && (
-          <>
-            <label>
-              {t('reports.from')} <input type="date" name="from" value={period.from} onChange={(e) => setPeriod({ ...period, from: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('reports.to')} <input type="date" name="to" value={period.to} onChange={(e) => setPeriod({ ...period, to: e.currentTarget.value })} />
-            </label>
-          </>
-        )}
-        {summary && (
-          <span class="muted" data-field="period">
-            {t('reports.periodShown', { from: formatDateTime(summary.period.from), to: formatDateTime(summary.period.to), tz: summary.period.timezone })}
-          </span>
-        )}
-      </form>
+      <PeriodForm period={period} onPeriod={setPeriod} summary={summary} />
       <p class="hint" data-field="drills-excluded">
         <a href={href.drills()}>{t('reports.drillsExcluded')}</a>
       </p>
@@ -279,5 +191,39 @@ export function ReportsPage() {
       {!summary && !error && <p class="loading">{t('common.loading')}</p>}
       {summary && <Report summary={summary} />}
     </section>
+  );
+}
+
+/** The title, the period (a preset or two dates) and the period the hub reported on. */
+function PeriodForm({ period, onPeriod, summary }: { period: Period; onPeriod(p: Period): void; summary: ReportSummary | undefined }) {
+  return (
+    <form class="page-toolbar" onSubmit={(e) => e.preventDefault()}>
+      <h1 id="reports-title">{t('reports.title')}</h1>
+      <label>
+        {t('reports.period')}{' '}
+        <select name="preset" value={period.preset} onChange={(e) => onPeriod({ ...period, preset: e.currentTarget.value as Preset })}>
+          {PRESETS.map((p) => (
+            <option key={p} value={p}>
+              {t(`reports.preset.${p}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {period.preset === 'custom' && (
+        <>
+          <label>
+            {t('reports.from')} <input type="date" name="from" value={period.from} onChange={(e) => onPeriod({ ...period, from: e.currentTarget.value })} />
+          </label>
+          <label>
+            {t('reports.to')} <input type="date" name="to" value={period.to} onChange={(e) => onPeriod({ ...period, to: e.currentTarget.value })} />
+          </label>
+        </>
+      )}
+      {summary && (
+        <span class="muted" data-field="period">
+          {t('reports.periodShown', { from: formatDateTime(summary.period.from), to: formatDateTime(summary.period.to), tz: summary.period.timezone })}
+        </span>
+      )}
+    </form>
   );
 }

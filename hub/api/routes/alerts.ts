@@ -152,10 +152,28 @@ const routes = {
   }),
 };
 
-export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecycle; displayName(userId: string): string | undefined; nameOf: NameOf }) {
-  const app = newRouter();
-  const named = (alert: AlertRecord) => withActorNames(alert, deps.nameOf);
+export interface AlertsRouteDeps {
+  alerts: AlertStore;
+  lifecycle: AlertLifecycle;
+  displayName(userId: string): string | undefined;
+  nameOf: NameOf;
+}
 
+type Router = ReturnType<typeof newRouter>;
+/** The alert as the API returns it: actors with their display names. */
+type Named = (alert: AlertRecord) => ReturnType<typeof withActorNames>;
+
+export function alertsRoutes(deps: AlertsRouteDeps) {
+  const app = newRouter();
+  const named: Named = (alert) => withActorNames(alert, deps.nameOf);
+  readingRoutes(app, deps, named);
+  answeringRoutes(app, deps, named);
+  holdingRoutes(app, deps, named);
+  return app;
+}
+
+/** The list with its filters, and one alert. */
+function readingRoutes(app: Router, deps: AlertsRouteDeps, named: Named): void {
   app.openapi(routes.list, (c) => {
     const q = c.req.valid('query');
     const session = c.get('session');
@@ -189,7 +207,10 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
     if (session.role === 'family') return c.json(named({ ...alert, review: undefined }), 200);
     return c.json(named(alert), 200);
   });
+}
 
+/** Answering an alert: claim, send help, follow the responders, note, resolve; a family member on the way. */
+function answeringRoutes(app: Router, deps: AlertsRouteDeps, named: Named): void {
   app.openapi(routes.acknowledge, async (c) => c.json(named(await deps.lifecycle.acknowledge(c.req.valid('param').alertId, actorOf(c))), 200));
   app.openapi(routes.dispatch, async (c) => c.json(named(await deps.lifecycle.dispatch(c.req.valid('param').alertId, actorOf(c), c.req.valid('json').responders)), 200));
   app.openapi(routes.responder, async (c) => {
@@ -208,6 +229,10 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
     if (!alert || !session.homeIds.includes(alert.homeId)) throw new HttpError(404, 'not_found', `alert ${alertId} does not exist`);
     return c.json(named(await deps.lifecycle.familyOnTheWay(alertId, actorOf(c), deps.displayName(session.userId) ?? session.username)), 200);
   });
+}
+
+/** Who holds the alert (release, hand over), its review afterwards, and the siren. */
+function holdingRoutes(app: Router, deps: AlertsRouteDeps, named: Named): void {
   const override = (c: { get(k: 'session'): { role: string } }) => OVERRIDE_ROLES.has(c.get('session').role);
   app.openapi(routes.release, async (c) => c.json(named(await deps.lifecycle.release(c.req.valid('param').alertId, actorOf(c), override(c), c.req.valid('json').note)), 200));
   app.openapi(routes.handover, async (c) => {
@@ -216,6 +241,4 @@ export function alertsRoutes(deps: { alerts: AlertStore; lifecycle: AlertLifecyc
   });
   app.openapi(routes.review, async (c) => c.json(named(await deps.lifecycle.review(c.req.valid('param').alertId, actorOf(c), c.req.valid('json'))), 200));
   app.openapi(routes.silence, async (c) => c.json(named(await deps.lifecycle.silence(c.req.valid('param').alertId, actorOf(c))), 200));
-
-  return app;
 }

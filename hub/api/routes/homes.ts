@@ -135,8 +135,6 @@ const routes = {
   }),
 };
 
-
-
 export interface HomesRouteDeps {
   registry: Registry;
   homes: HomeService;
@@ -145,9 +143,21 @@ export interface HomesRouteDeps {
   mqttEndpoint(): { host: string; port: number };
 }
 
+type Router = ReturnType<typeof newRouter>;
+type Views = ReturnType<typeof homeViews>;
+
 export function homesRoutes(deps: HomesRouteDeps) {
   const app = newRouter();
+  const views = homeViews(deps);
+  creationRoutes(app, deps, views);
+  readingRoutes(app, deps, views);
+  installingRoutes(app, deps, views);
+  familyLinkRoutes(app, deps);
+  return app;
+}
 
+/** How a home and a device look in the API, whoever reads them. */
+function homeViews(deps: HomesRouteDeps) {
   const deviceView = (device: DeviceRecord) => {
     const state = deps.states.view(device.id);
     // Never the secret hash: it is of no use to any reader of the API.
@@ -160,7 +170,11 @@ export function homesRoutes(deps: HomesRouteDeps) {
     const residents = deps.registry.listResidents(home.id).map((r) => residentFor(session, r));
     return { ...home, resident: resident ? residentFor(session, resident) : null, residents };
   };
+  return { deviceView, homeView };
+}
 
+/** One home, or many at once with their devices (bulk install). */
+function creationRoutes(app: Router, deps: HomesRouteDeps, { deviceView, homeView }: Views): void {
   app.openapi(routes.create, async (c) => {
     const { home } = await deps.homes.createHome(c.req.valid('json'), actorOf(c));
     return c.json(homeView(home, c.get('session')), 201);
@@ -182,7 +196,10 @@ export function homesRoutes(deps: HomesRouteDeps) {
       201,
     );
   });
+}
 
+/** The homes a session may see, one home, its devices. */
+function readingRoutes(app: Router, deps: HomesRouteDeps, { deviceView, homeView }: Views): void {
   app.openapi(routes.list, (c) => {
     const visible = visibleHomeIds(c.get('session'));
     const homes = deps.registry.listHomes().filter((h) => !visible || visible.has(h.id));
@@ -206,7 +223,10 @@ export function homesRoutes(deps: HomesRouteDeps) {
     deps.registry.requireHome(homeId);
     return c.json({ devices: deps.registry.listDevices(homeId).map(deviceView) }, 200);
   });
+}
 
+/** The installer's walk: register devices, see the checklist, go live. */
+function installingRoutes(app: Router, deps: HomesRouteDeps, { deviceView, homeView }: Views): void {
   app.openapi(routes.addDevice, async (c) => {
     const { homeId } = c.req.valid('param');
     const { kind, serial, residentId } = c.req.valid('json');
@@ -222,7 +242,10 @@ export function homesRoutes(deps: HomesRouteDeps) {
   });
 
   app.openapi(routes.commissioning, (c) => c.json(deps.commissioning.checklist(c.req.valid('param').homeId), 200));
+}
 
+/** Which family users see this home. */
+function familyLinkRoutes(app: Router, deps: HomesRouteDeps): void {
   for (const [route, linked] of [[routes.linkFamily, true], [routes.unlinkFamily, false]] as const) {
     app.openapi(route, async (c) => {
       const { homeId, userId } = c.req.valid('param');
@@ -230,6 +253,4 @@ export function homesRoutes(deps: HomesRouteDeps) {
       return c.json(user, 200);
     });
   }
-
-  return app;
 }

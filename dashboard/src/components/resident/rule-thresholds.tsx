@@ -5,6 +5,7 @@
  * box inherits); operators read them. The hub validates the merged result, so
  * "min must be below max" comes back as it is.
  */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { residentsApi, type ResidentRecord, type RuleInfo, type SettingsOwner } from '../../api/residents.js';
 import type { HomeDetail } from '../../api/types.js';
@@ -62,41 +63,52 @@ function RuleCard({ rule, home, resident, canTune, onChanged }: { rule: RuleInfo
       <h3 id={`rule-${rule.id}`}>
         {tValue('kind', rule.alertKind)} <span class={`sev-badge sev-${rule.severity}`}>{tValue('severity', rule.severity)}</span>
       </h3>
-      <DataTable
-        label={tValue('kind', rule.alertKind)}
-        class="thresholds"
-        rows={keys}
-        rowKey={(k) => k}
-        rowAttrs={(k) => ({ 'data-param': k })}
-        empty={t('resident.none')}
-        columns={[
-          {
-            key: 'param',
-            label: t('rules.param'),
-            cell: (k) => (
-              <>
-                <span class="mono">{k}</span>
-                <div class="hint">{rule.params.properties?.[k]?.description}</div>
-              </>
-            ),
-          },
-          { key: 'default', label: t('rules.default'), cell: (k) => shown(rule.defaults[k]) },
-          { key: 'home', label: t('rules.home'), cell: (k) => cell('home', k) },
-          { key: 'resident', label: t('rules.resident'), cell: (k) => cell('resident', k) },
-          { key: 'effective', label: t('rules.effective'), cell: (k) => <strong>{shown(effective[k])}</strong> },
-        ]}
-      />
-      {canTune && (
-        <div class="row-buttons">
-          {owners.map((o) => (
-            <button key={o.type} type="button" data-action={`save-${o.type}-rule`} disabled={busy} onClick={() => save(o)}>
-              {t(o.type === 'home' ? 'rules.saveHome' : 'rules.saveResident')}
-            </button>
-          ))}
-        </div>
-      )}
+      <ThresholdTable rule={rule} keys={keys} effective={effective} cell={cell} />
+      {canTune && <SaveButtons owners={owners} busy={busy} onSave={save} />}
       <FormError errors={errors} />
     </section>
+  );
+}
+
+/** Each parameter: its default, the home's and the resident's value (`cell`: a box or the value), and the one in effect. */
+function ThresholdTable({ rule, keys, effective, cell }: { rule: RuleInfo; keys: string[]; effective: Values; cell(type: SettingsOwner['type'], key: string): ComponentChildren }) {
+  return (
+    <DataTable
+      label={tValue('kind', rule.alertKind)}
+      class="thresholds"
+      rows={keys}
+      rowKey={(k) => k}
+      rowAttrs={(k) => ({ 'data-param': k })}
+      empty={t('resident.none')}
+      columns={[
+        {
+          key: 'param',
+          label: t('rules.param'),
+          cell: (k) => (
+            <>
+              <span class="mono">{k}</span>
+              <div class="hint">{rule.params.properties?.[k]?.description}</div>
+            </>
+          ),
+        },
+        { key: 'default', label: t('rules.default'), cell: (k) => shown(rule.defaults[k]) },
+        { key: 'home', label: t('rules.home'), cell: (k) => cell('home', k) },
+        { key: 'resident', label: t('rules.resident'), cell: (k) => cell('resident', k) },
+        { key: 'effective', label: t('rules.effective'), cell: (k) => <strong>{shown(effective[k])}</strong> },
+      ]}
+    />
+  );
+}
+
+function SaveButtons({ owners, busy, onSave }: { owners: SettingsOwner[]; busy: boolean; onSave(owner: SettingsOwner): void }) {
+  return (
+    <div class="row-buttons">
+      {owners.map((o) => (
+        <button key={o.type} type="button" data-action={`save-${o.type}-rule`} disabled={busy} onClick={() => onSave(o)}>
+          {t(o.type === 'home' ? 'rules.saveHome' : 'rules.saveResident')}
+        </button>
+      ))}
+    </div>
   );
 }
 

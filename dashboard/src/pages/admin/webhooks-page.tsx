@@ -96,11 +96,10 @@ function DeliveryLog({ deliveries }: { deliveries: DeliveryView[] }) {
   );
 }
 
-export function WebhooksPage() {
+/** The webhooks and the delivery log, read again every few seconds while a delivery is pending. */
+function useWebhooks() {
   const [hooks, setHooks] = useState<OrgWebhookView[] | undefined>();
   const [deliveries, setDeliveries] = useState<DeliveryView[]>([]);
-  const [tested, setTested] = useState<string | undefined>();
-  const action = useAction();
   const load = useCallback(async () => {
     const [h, d] = await Promise.all([adminApi.webhooks(), adminApi.deliveries()]);
     setHooks(h);
@@ -113,6 +112,13 @@ export function WebhooksPage() {
     const timer = setInterval(() => void load().catch(() => undefined), POLL_MS);
     return () => clearInterval(timer);
   }, [pending, load]);
+  return { hooks, deliveries, load };
+}
+
+export function WebhooksPage() {
+  const { hooks, deliveries, load } = useWebhooks();
+  const [tested, setTested] = useState<string | undefined>();
+  const action = useAction();
 
   const act = (work: () => Promise<unknown>) => void action.run(async () => {
     await work();
@@ -129,44 +135,7 @@ export function WebhooksPage() {
           {t('hooks.testQueued', { name: tested })}
         </p>
       )}
-      {hooks === undefined ? (
-        <p class="loading">{t('common.loading')}</p>
-      ) : (
-        <DataTable
-          label={t('hooks.title')}
-          class="webhooks"
-          rows={hooks}
-          rowKey={(h) => h.id}
-          rowAttrs={(h) => ({ 'data-webhook': h.name, 'data-enabled': String(h.enabled) })}
-          empty={t('hooks.none')}
-          columns={[
-            { key: 'name', label: t('hooks.name'), cell: (h) => h.name },
-            { key: 'url', label: t('hooks.url'), cell: (h) => <span class="mono">{h.url}</span> },
-            { key: 'severities', label: t('hooks.severities'), cell: (h) => h.severities.map((s) => tValue('severity', s)).join(', ') },
-            { key: 'enabled', label: t('hooks.enabled'), cell: (h) => (h.enabled ? t('hooks.on') : <span class="tag tag-warn">{t('hooks.off')}</span>) },
-            {
-              key: 'actions',
-              label: t('users.actions'),
-              cell: (h) => (
-                <div class="row-buttons">
-                  <button type="button" data-action="test-webhook" disabled={action.busy || !h.enabled} onClick={() => act(async () => {
-                        await adminApi.testWebhook(h.id);
-                        setTested(h.name);
-                      })}>
-                    {t('hooks.test')}
-                  </button>
-                  <button type="button" class="button-quiet" data-action="toggle-webhook" disabled={action.busy} onClick={() => act(() => adminApi.setWebhookEnabled(h.id, !h.enabled))}>
-                    {t(h.enabled ? 'hooks.disable' : 'hooks.enable')}
-                  </button>
-                  <button type="button" class="button-quiet" data-action="delete-webhook" disabled={action.busy} onClick={() => confirm(t('hooks.confirmDelete', { name: h.name })) && act(() => adminApi.deleteWebhook(h.id))}>
-                    {t('hooks.delete')}
-                  </button>
-                </div>
-              ),
-            },
-          ]}
-        />
-      )}
+      {hooks === undefined ? <p class="loading">{t('common.loading')}</p> : <WebhookTable hooks={hooks} busy={action.busy} act={act} onTested={setTested} />}
       <NewWebhookForm onCreated={() => void load()} />
       <section class="card" aria-labelledby="log-title">
         <div class="card-head">
@@ -178,5 +147,52 @@ export function WebhooksPage() {
         <DeliveryLog deliveries={deliveries} />
       </section>
     </section>
+  );
+}
+
+/** The webhooks with their test, enable/disable and delete buttons; `act` runs one and reloads. */
+function WebhookTable({ hooks, busy, act, onTested }: { hooks: OrgWebhookView[]; busy: boolean; act(work: () => Promise<unknown>): void; onTested(name: string): void }) {
+  return (
+    <DataTable
+      label={t('hooks.title')}
+      class="webhooks"
+      rows={hooks}
+      rowKey={(h) => h.id}
+      rowAttrs={(h) => ({ 'data-webhook': h.name, 'data-enabled': String(h.enabled) })}
+      empty={t('hooks.none')}
+      columns={[
+        { key: 'name', label: t('hooks.name'), cell: (h) => h.name },
+        { key: 'url', label: t('hooks.url'), cell: (h) => <span class="mono">{h.url}</span> },
+        { key: 'severities', label: t('hooks.severities'), cell: (h) => h.severities.map((s) => tValue('severity', s)).join(', ') },
+        { key: 'enabled', label: t('hooks.enabled'), cell: (h) => (h.enabled ? t('hooks.on') : <span class="tag tag-warn">{t('hooks.off')}</span>) },
+        {
+          key: 'actions',
+          label: t('users.actions'),
+          cell: (h) => (
+            <div class="row-buttons">
+              <button
+                type="button"
+                data-action="test-webhook"
+                disabled={busy || !h.enabled}
+                onClick={() =>
+                  act(async () => {
+                    await adminApi.testWebhook(h.id);
+                    onTested(h.name);
+                  })
+                }
+              >
+                {t('hooks.test')}
+              </button>
+              <button type="button" class="button-quiet" data-action="toggle-webhook" disabled={busy} onClick={() => act(() => adminApi.setWebhookEnabled(h.id, !h.enabled))}>
+                {t(h.enabled ? 'hooks.disable' : 'hooks.enable')}
+              </button>
+              <button type="button" class="button-quiet" data-action="delete-webhook" disabled={busy} onClick={() => confirm(t('hooks.confirmDelete', { name: h.name })) && act(() => adminApi.deleteWebhook(h.id))}>
+                {t('hooks.delete')}
+              </button>
+            </div>
+          ),
+        },
+      ]}
+    />
   );
 }
