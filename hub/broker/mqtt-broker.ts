@@ -10,99 +10,26 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import { deviceTopic, type UplinkChannel } from '../../devices/topics.js';
+import { deviceTopic } from '../../devices/topics.js';
 import type { DeviceCommand } from '../../devices/commands.js';
-import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { devicePolicy, type AccessPolicy } from './access-policy.js';
 import { brokerHooks } from './aedes-hooks.js';
-import { CloseQueue, DEFAULT_CLOSE_LIMITS, type CloseQueueLimits } from './close-queue.js';
-import { followCommandLinks, type CommandLinkEvents } from './command-links.js';
-import type { DeviceCredentialsCheck } from './device-acl.js';
+import { CloseQueue, DEFAULT_CLOSE_LIMITS } from './close-queue.js';
+import { followCommandLinks } from './command-links.js';
 import { ConnectAdmission } from './connect-admission.js';
 import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './guarded-connection.js';
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { withoutPacketNumberCache } from './packet-number-cache.js';
 import { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SchedulerOptions, type TelemetryTriage, type UplinkTimings } from './uplink-scheduler.js';
+import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
 export type { CommandLinkEvents } from './command-links.js';
 
-export interface BrokerSettings {
-  host: string;
-  mqttPort: number;
-  maxPacketBytes: number;
-  preConnackBytes: number;
-  connectTimeoutMs: number;
-  connectionsPerIpPerSec: number;
-  publishesPerDevicePerSec: number;
-  connectsPerDevicePerMin: number;
-  /** MQTT over TLS; used only when start() is given TLS material. */
-  mqttsPort: number;
-}
-
-/** The TLS material the MQTT TLS listener serves (hub/config/tls-certificates.ts reads it). */
-export interface BrokerTls {
-  context: SecureContextOptions;
-  requestClientCert: boolean;
-}
-
-/**
- * Aedes' cluster options (issue 12): the node's id, a message bus and a
- * session store shared through Redis (hub/cluster/redis-broker-parts.ts).
- * Unset: one broker alone, with Aedes' in-memory defaults.
- */
-export interface BrokerClusterOptions {
-  id: string;
-  mq: unknown;
-  persistence: unknown;
-  heartbeatInterval: number;
-}
-
-export interface MqttBrokerDeps {
-  settings: BrokerSettings;
-  registry: DeviceCredentialsCheck;
-  /** Who may connect, publish and subscribe; default: the device policy over `registry`. */
-  access?: AccessPolicy;
-  onDeviceMessage(deviceId: string, channel: UplinkChannel, payload: Buffer): Promise<unknown> | undefined;
-  /** A device's session opened (CONNACK 0 sent) or closed. */
-  onConnection?(deviceId: string, connected: boolean): void;
-  commandLink?: CommandLinkEvents;
-  /** Read when the broker starts (the cluster's Redis connections are opened just before). */
-  cluster?: () => BrokerClusterOptions | undefined;
-  audit(action: string, actor: string, detail: Record<string, unknown>): void;
-  log: Logger;
-  now?: () => number;
-  /** Plain TCP connects handed to Aedes per event-loop turn (connect-admission.ts); default 32. */
-  connectsPerTurn?: number;
-  /** Closes finished per event-loop turn (close-queue.ts); default 64 within 10 ms. */
-  closes?: Partial<CloseQueueLimits>;
-  /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
-  scheduler?: Partial<SchedulerOptions>;
-  /** Which telemetry may be shed as it arrives once the scheduler's queue is full; none without it. */
-  telemetry?: TelemetryTriage;
-  /** Where alarms' time goes, and read-phase lengths (for /metrics). */
-  timings?: UplinkTimings;
-  /**
-   * Called on every chunk read from any connection. The journal completes a write its writer
-   * thread has finished (hub/storage/durable-append.ts): under load the event loop reads
-   * sockets for a long time before it polls again, and alarm PUBACKs would wait for that.
-   */
-  onChunk?: () => void;
-}
-
-export interface BrokerStats {
-  connectionsAccepted: number;
-  connectionsRateLimited: number;
-  guardViolations: number;
-  /** Connections closed because they stopped reading (more than maxQueuedBytes unsent). */
-  slowConsumersDropped: number;
-  /** TLS handshakes that failed or timed out (HUB_CONNECT_TIMEOUT_MS) on the MQTT TLS listener. */
-  tlsHandshakesFailed: number;
-  refused: { connect: number; publish: number; subscribe: number; rate_limit: number };
-}
+import type { BrokerSettings, BrokerStats, BrokerTls, MqttBrokerDeps } from './broker-options.js';
+export type { BrokerClusterOptions, BrokerSettings, BrokerStats, BrokerTls, MqttBrokerDeps } from './broker-options.js';
 
 export class MqttBroker {
   private aedes: Aedes | undefined;
@@ -175,21 +102,25 @@ export class MqttBroker {
     const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => (admit(socket) ? admission.add(socket) : socket.destroy()));
     this.server = server;
     const address = await listen(server, settings.mqttPort, settings.host);
-    if (tls) {
-      const tlsServer = createMqttTlsServer({
-        ...tls,
-        handshakeTimeoutMs: settings.connectTimeoutMs,
-        admit,
-        onSecureConnection: serve,
-        onHandshakeFailed: (socket, err) => {
-          this.stats.tlsHandshakesFailed++;
-          this.deps.log.debug({ ip: socket.remoteAddress, err: err.message }, 'mqtt tls handshake failed');
-        },
-      });
-      this.tlsServer = tlsServer;
-      this.tlsAddress = await listen(tlsServer, settings.mqttsPort, settings.host);
-    }
+    if (tls) await this.listenTls(tls, admit, serve);
     return address;
+  }
+
+  /** MQTT over TLS (8883 by default): the same admission and guard once the handshake is done. */
+  private async listenTls(tls: BrokerTls, admit: (socket: Socket) => boolean, serve: (socket: Socket) => void): Promise<void> {
+    const { settings } = this.deps;
+    const tlsServer = createMqttTlsServer({
+      ...tls,
+      handshakeTimeoutMs: settings.connectTimeoutMs,
+      admit,
+      onSecureConnection: serve,
+      onHandshakeFailed: (socket, err) => {
+        this.stats.tlsHandshakesFailed++;
+        this.deps.log.debug({ ip: socket.remoteAddress, err: err.message }, 'mqtt tls handshake failed');
+      },
+    });
+    this.tlsServer = tlsServer;
+    this.tlsAddress = await listen(tlsServer, settings.mqttsPort, settings.host);
   }
 
   /**
