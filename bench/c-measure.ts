@@ -110,8 +110,9 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
     const creds = await writeCredentials(dir, target.devices);
     const base = { port: target.port, creds, clients: target.devices.length, connectRate: options.connectRate, workers: options.workers };
     options.onProgress(`${target.name}: connect storm of ${target.devices.length} devices, then idle`);
-    // Rate 0: the devices connect and stay idle; the measured seconds give idle memory.
-    const idle = await runWindowed(target, observer, options.binary, { ...base, rate: 0, alarmRate: 0, warmupS: 2, durationS: 3 }, options.onProgress);
+    // Rate 0: the devices connect and stay idle; the measured seconds give idle memory (their lowest RSS:
+    // the hub gives back the storm's heap once it has been quiet for 2 s, hub/ops/idle-memory.ts).
+    const idle = await runWindowed(target, observer, options.binary, { ...base, rate: 0, alarmRate: 0, warmupS: 2, durationS: 5 }, options.onProgress);
     // The generator has disconnected by now: its own count at the end of the idle window.
     const held = idle.report.connections.up_at_end;
     const steps: TargetResult['steps'] = [];

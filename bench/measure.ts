@@ -84,8 +84,9 @@ export async function measureTarget(target: Target, generator: LoadGenerator, op
   const endpoints: LoadEndpoint[] = options.localAddresses.map((localAddress) => ({ host: target.host, port: target.port, localAddress }));
   options.onProgress(`${target.name}: connecting ${target.devices.length} devices`);
   const storm = await generator.connect(target.devices, endpoints, { qos: options.qos, maxInflight: options.maxInflight, concurrency: options.connectConcurrency });
-  // Let the connection storm's garbage settle before reading idle memory.
-  await sleep(2_000);
+  // Let the connection storm settle before reading idle memory: the hub gives back the storm's heap
+  // once it has been quiet for 2 s (hub/ops/idle-memory.ts).
+  await sleep(4_000);
   const rssIdle = rssKiB(target.brokerPid);
   const held = (await target.connectedClients?.()) ?? storm.connected;
   const observer = await AlarmObserver.open(target.observerUrl);

@@ -1,7 +1,8 @@
 /**
  * Operations, as one service for the composition root (issue 12 items 6 and
  * 7): the node id, /health's report, /metrics, and the pipeline heartbeat
- * with its webhooks. hub.ts hands it closures over the other services (read
+ * with its webhooks; and the heap a start or a burst leaves behind, given back
+ * once the hub is quiet (idle-memory.ts, issue 14 item 3). hub.ts hands it closures over the other services (read
  * at call time, so construction order does not matter) and asks it for three
  * wrappers: the broker's access policy (the probe may connect), the
  * device-message handler (heartbeats out, counters in) and the health report.
@@ -27,6 +28,8 @@ import { singleNodeView, type ClusterView } from './cluster-view.js';
 import { healthReport, type HealthReport } from './health-report.js';
 import { tapDeviceMessages } from './message-tap.js';
 import type { ClusterMetricsSource } from './cluster-metrics.js';
+import { eventLoopSampler } from '../ingest/load-shedder.js';
+import { IdleMemory, inspectorReturnHeap } from './idle-memory.js';
 import { HubMetrics, newMessageCounts, RuleLag, type MetricsSources } from './metrics.js';
 import { OpsWebhooks } from './ops-webhooks.js';
 import { PipelineProbe, probeAddress, type ProbeEchoPort } from './pipeline-probe.js';
@@ -79,6 +82,8 @@ export class HubOps {
   private readonly counts = newMessageCounts();
   private readonly ruleLag: RuleLag;
   private offRuleLag: (() => void) | undefined;
+  private idleMemory: IdleMemory | undefined;
+  private stopped = false;
 
   constructor(private readonly deps: HubOpsDeps) {
     const { config, clock, log } = deps;
@@ -199,12 +204,23 @@ export class HubOps {
     // After the rules engine's own listener: the lag measured is "through the rules".
     this.offRuleLag = this.deps.bus.on('device.signal', (signal) => this.ruleLag.note(signal.receivedAt));
     this.deferredStart = setImmediate(() => {
-      void this.loadMetrics();
+      const metrics = this.loadMetrics();
       this.probeStarting = this.probe.start(probeAddress(this.deps.config.host, mqttPort)).catch((err: unknown) => log.error({ err }, 'pipeline probe did not start'));
+      // Once what loads after the start lines is in, the start's heap goes back (idle-memory.ts).
+      void Promise.allSettled([metrics, this.probeStarting]).then(() => this.returnIdleMemory());
     });
   }
 
+  private async returnIdleMemory(): Promise<void> {
+    const returnHeap = await inspectorReturnHeap();
+    if (!returnHeap || this.stopped) return;
+    this.idleMemory = new IdleMemory({ sample: eventLoopSampler(), returnHeap, log: this.deps.log });
+    this.idleMemory.start();
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.idleMemory?.stop();
     this.offRuleLag?.();
     clearImmediate(this.deferredStart);
     this.webhooks.stop();
