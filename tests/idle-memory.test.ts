@@ -7,7 +7,9 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
+import { beginPause, endPause } from '../hub/core/deliberate-pauses.js';
 import { createLogger } from '../hub/core/logger.js';
+import { eventLoopSampler } from '../hub/ingest/load-shedder.js';
 import { BUSY_UTILISATION, IdleMemory, inspectorReturnHeap, MIN_SLACK_BYTES, QUIET_UTILISATION } from '../hub/ops/idle-memory.js';
 import { logSink } from './helpers/log-sink.js';
 import { startTestHub } from './helpers/test-hub.js';
@@ -123,6 +125,22 @@ describe('the inspector collection', () => {
     expect(after.physical_space_size).toBeLessThanOrEqual(after.space_size);
     // And the process goes on: the session is gone, timers still run.
     await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+});
+
+describe('the pause', () => {
+  const spin = (ms: number) => {
+    for (const until = performance.now() + ms; performance.now() < until; );
+  };
+
+  it('is left out of the utilisation the load shedder reads: a collection made while quiet is not overload', () => {
+    const sample = eventLoopSampler();
+    spin(120);
+    expect(sample()).toBeGreaterThan(0.9); // the same busy time, not marked: overload
+    beginPause();
+    spin(120);
+    endPause();
+    expect(sample()).toBeLessThan(0.2);
   });
 });
 
