@@ -1,14 +1,18 @@
 /**
  * Issue 14 item 3: the heap a burst leaves behind goes back once the hub is
  * quiet (hub/ops/idle-memory.ts). When it does, and when it must not (steady
- * traffic, a burst that left little, after stop) on a stepped sampler; and the
- * inspector collection itself, on this process's real V8 heap.
+ * traffic, a burst that left little, after stop) on a stepped sampler; the
+ * inspector collection itself, on this process's real V8 heap; and a real hub
+ * doing it once it is up.
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { afterEach, describe, expect, it } from 'vitest';
+import { beginPause, endPause } from '../hub/core/deliberate-pauses.js';
 import { createLogger } from '../hub/core/logger.js';
+import { eventLoopSampler } from '../hub/ingest/load-shedder.js';
 import { BUSY_UTILISATION, IdleMemory, inspectorReturnHeap, MIN_SLACK_BYTES, QUIET_UTILISATION } from '../hub/ops/idle-memory.js';
 import { logSink } from './helpers/log-sink.js';
+import { startTestHub } from './helpers/test-hub.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const BUSY = BUSY_UTILISATION;
@@ -121,5 +125,35 @@ describe('the inspector collection', () => {
     expect(after.physical_space_size).toBeLessThanOrEqual(after.space_size);
     // And the process goes on: the session is gone, timers still run.
     await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+});
+
+describe('the pause', () => {
+  const spin = (ms: number) => {
+    for (const until = performance.now() + ms; performance.now() < until; );
+  };
+
+  it('is left out of the utilisation the load shedder reads: a collection made while quiet is not overload', () => {
+    const sample = eventLoopSampler();
+    spin(120);
+    expect(sample()).toBeGreaterThan(0.9); // the same busy time, not marked: overload
+    beginPause();
+    spin(120);
+    endPause();
+    expect(sample()).toBeLessThan(0.2);
+  });
+});
+
+describe('a hub', () => {
+  it('gives back its start\'s heap once it is up (HubOps starts it after the probe and metrics load)', async () => {
+    const sink = logSink();
+    const hub = await startTestHub({ log: createLogger('debug', sink.stream) });
+    try {
+      await waitFor(() => sink.lines.some((l) => l.msg === 'idle heap returned'), "the hub's start collection");
+      expect(sink.lines.find((l) => l.msg === 'idle heap returned')).toMatchObject({ module: 'ops', why: 'start' });
+      expect(sink.lines.filter((l) => l.msg === 'idle heap not returned')).toEqual([]);
+    } finally {
+      await hub.stop();
+    }
   });
 });

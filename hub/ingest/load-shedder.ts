@@ -10,6 +10,7 @@
  * queue is full (hub/broker/uplink-scheduler.ts); both count here.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { pausedMs } from '../core/deliberate-pauses.js';
 
 export const ENTER_UTILISATION = 0.95;
 export const LEAVE_UTILISATION = 0.8;
@@ -18,13 +19,19 @@ const SAMPLE_MS = 250;
 /** Returns the event loop's utilisation (0–1) since the previous call. */
 export type UtilisationSampler = () => number;
 
-export function eventLoopSampler(): UtilisationSampler {
+/** The loop's utilisation, less the pauses the hub made on purpose (core/deliberate-pauses.ts). */
+export function eventLoopSampler(paused: () => number = pausedMs): UtilisationSampler {
   let last: EventLoopUtilization = performance.eventLoopUtilization();
+  let lastPaused = paused();
   return () => {
     const now = performance.eventLoopUtilization();
     const delta = performance.eventLoopUtilization(now, last);
+    const pausedNow = paused();
+    const pause = Math.min(Math.max(pausedNow - lastPaused, 0), delta.active);
     last = now;
-    return delta.utilization;
+    lastPaused = pausedNow;
+    const total = delta.active + delta.idle;
+    return total > 0 ? (delta.active - pause) / total : 0;
   };
 }
 

@@ -23,6 +23,7 @@
  * it to V8.
  */
 import { getHeapStatistics } from 'node:v8';
+import { beginPause, endPause } from '../core/deliberate-pauses.js';
 import type { Logger } from '../core/logger.js';
 import type { UtilisationSampler } from '../ingest/load-shedder.js';
 
@@ -95,13 +96,17 @@ export class IdleMemory {
     this.busySinceReturn = false;
     const rss = process.memoryUsage.rss();
     const started = performance.now();
+    // The load shedder leaves this pause out: it is not overload (core/deliberate-pauses.ts).
+    beginPause(started);
     try {
       await this.deps.returnHeap();
+      endPause();
       const pauseMs = Math.round(performance.now() - started);
       this.deps.log.debug({ why, pauseMs, rssBeforeMb: mb(rss), rssAfterMb: mb(process.memoryUsage.rss()) }, 'idle heap returned');
     } catch (err) {
       this.deps.log.warn({ err }, 'idle heap not returned');
     } finally {
+      endPause();
       this.returning = false;
     }
   }
