@@ -47,6 +47,7 @@ export function buildBroker(deps: BrokerWiringDeps): MqttBroker {
   // a cluster node stores alarms but acknowledges none while it cannot reach Redis.
   const routed = role?.uplink ?? deps.localIngest;
   const uplink = ops.tap(cluster?.ackAlarmsOnlyWithRedis(routed) ?? routed);
+  const brokerLog = deps.log.child({ module: 'broker' });
   return new MqttBroker({
     settings: config,
     registry,
@@ -71,8 +72,14 @@ export function buildBroker(deps: BrokerWiringDeps): MqttBroker {
     // In a cluster the relay tells the outbox of devices subscribed on every node.
     commandLink: cluster?.relay ?? deps.outbox,
     cluster: () => cluster?.brokerOptions,
-    audit: (action, actor, detail) => deps.audit.record(action, actor, undefined, detail),
-    log: deps.log.child({ module: 'broker' }),
+    audit: (action, actor, detail) => {
+      // Only the node that holds the journal may append to it: on a standby an append throws, and a
+      // stranger's wrong password (a refused CONNECT is audited) would end the process. There the
+      // refusal is logged instead; the journal's audit trail holds what the leader's broker refused.
+      if (role && !role.leading) brokerLog.warn({ action, actor, ...detail }, 'audit on a standby: logged here, not journaled');
+      else deps.audit.record(action, actor, undefined, detail);
+    },
+    log: brokerLog,
     now,
   });
 }
