@@ -8,7 +8,7 @@ import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { endClient, closeStream } from './helpers/cleanup.js';
 import { firstToLead, startCluster, startClusterProcess, type ClusterProcess } from './helpers/cluster-processes.js';
-import { CommandInbox, connectDevice } from './helpers/mqtt-device.js';
+import { CommandInbox, connectDeviceOnceKnown } from './helpers/mqtt-device.js';
 import { withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
 import { useClusterTestbed } from './helpers/cluster-testbed.js';
@@ -45,7 +45,7 @@ async function connectRoaming(nodes: ClusterProcess[], first: number, device: Pr
   const servers = order.map((n) => ({ host: '127.0.0.1', port: n.proc.mqttPort }));
   // Like a real bracelet (simulators/simulated-device.ts): a retained `offline` as its last will.
   const will = { topic: `hc/v1/${device.id}/status`, payload: Buffer.from('offline'), qos: 1 as const, retain: true };
-  return keep(await connectDevice(order[0]!.mqttUrl, device.id, device.secret, { servers, reconnectPeriod: 100, connectTimeout: 5_000, will }), endClient);
+  return keep(await connectDeviceOnceKnown(order[0]!.mqttUrl, device.id, device.secret, { servers, reconnectPeriod: 100, connectTimeout: 5_000, will }), endClient);
 }
 
 describe('a cluster on PostgreSQL and Redis', () => {
@@ -57,7 +57,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const bracelet = devices[0]!;
     const stream = keep(await StreamClient.open(c!.httpUrl, `token=${apiC.token}`), closeStream);
 
-    const onB = keep(await connectDevice(b!.mqttUrl, bracelet.id, bracelet.secret), endClient);
+    const onB = keep(await connectDeviceOnceKnown(b!.mqttUrl, bracelet.id, bracelet.secret), endClient);
     const inbox = await CommandInbox.open(onB, bracelet.id);
     await onB.publishAsync(`hc/v1/${bracelet.id}/event`, sos(1), { qos: 1 });
 
@@ -136,7 +136,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     await expect.poll(() => heartbeatsOf('node-b'), { timeout: 30_000 }).toBeGreaterThan(0);
     // And it takes alarms.
     const before = await journalRows();
-    const device = keep(await connectDevice(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
+    const device = keep(await connectDeviceOnceKnown(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
     await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(7), { qos: 1 });
     expect(await journalRows()).toBeGreaterThan(before);
   }, 120_000);
@@ -149,7 +149,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const api = await a!.api();
     expect((await api.post('/api/v1/notifications/webhooks', { name: 'SMS gateway', url: gateway.url, secret: 'an-organisation-secret-1234' })).status).toBe(201);
     const { devices } = await provisionHomeThrough(api);
-    const device = keep(await connectDevice(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
+    const device = keep(await connectDeviceOnceKnown(b!.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
     await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(1), { qos: 1 });
     const [first] = await gateway.waitFor(1, (r) => r.body?.event === 'alert.raised', 15_000);
 
@@ -184,7 +184,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const api = await a!.api();
     const { homeId, devices } = await provisionHomeThrough(api);
     const bracelet = devices[0]!;
-    const device = keep(await connectDevice(b.mqttUrl, bracelet.id, bracelet.secret, { reconnectPeriod: 1_000 }), endClient);
+    const device = keep(await connectDeviceOnceKnown(b.mqttUrl, bracelet.id, bracelet.secret, { reconnectPeriod: 1_000 }), endClient);
 
     await link.cut();
     const healthOfB = async () => {

@@ -18,7 +18,7 @@ import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { endClient } from './helpers/cleanup.js';
 import { startClusterProcess, type ClusterProcess } from './helpers/cluster-processes.js';
-import { connectDevice } from './helpers/mqtt-device.js';
+import { connectDeviceOnceKnown } from './helpers/mqtt-device.js';
 import { withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
 import { useClusterTestbed } from './helpers/cluster-testbed.js';
@@ -68,7 +68,7 @@ function firstAnswer(client: MqttClient, device: ProvisionedDevice, payload: str
 
 /** The same alarm again from a new connection to `node`: resolves on its PUBACK. */
 async function resend(node: ClusterProcess, device: ProvisionedDevice, payload: string): Promise<void> {
-  const client = keep(await connectDevice(node.mqttUrl, device.id, device.secret), endClient);
+  const client = keep(await connectDeviceOnceKnown(node.mqttUrl, device.id, device.secret), endClient);
   await client.publishAsync(`hc/v1/${device.id}/event`, payload, { qos: 1 });
 }
 
@@ -98,7 +98,7 @@ async function nodeLosingRedis(role: 'leader' | 'standby') {
   const first = await provisionHomeThrough(api);
   const second = await provisionHomeThrough(api);
   const bracelet = first.devices[0]!;
-  const device = keep(await connectDevice(cutOff.mqttUrl, bracelet.id, bracelet.secret), endClient);
+  const device = keep(await connectDeviceOnceKnown(cutOff.mqttUrl, bracelet.id, bracelet.secret), endClient);
 
   await link.proxy.cut();
   await expect.poll(() => statusOf(cutOff), { timeout: 15_000 }).toBe(503);
@@ -166,7 +166,7 @@ describe('a leader that loses PostgreSQL', () => {
     const bracelet = devices[0]!;
     // Behind a load balancer: when its node goes, the bracelet reconnects to the next one and sends what was not acked again.
     const servers = [a, b].map((n) => ({ host: '127.0.0.1', port: n.proc.mqttPort }));
-    const device = keep(await connectDevice(a.mqttUrl, bracelet.id, bracelet.secret, { servers, reconnectPeriod: 100 }), endClient);
+    const device = keep(await connectDeviceOnceKnown(a.mqttUrl, bracelet.id, bracelet.secret, { servers, reconnectPeriod: 100 }), endClient);
 
     // Packets dropped both ways, nothing reset: only the leader's own timers can tell.
     link.proxy.blackhole();

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { endClient } from './helpers/cleanup.js';
 import { startCluster } from './helpers/cluster-processes.js';
-import { connectDevice } from './helpers/mqtt-device.js';
+import { connectDeviceOnceKnown } from './helpers/mqtt-device.js';
 import { sample } from './helpers/prometheus-text.js';
 import { provisionHomeThrough } from './helpers/provision.js';
 import { useClusterTestbed } from './helpers/cluster-testbed.js';
@@ -38,7 +38,7 @@ describe('/metrics on a leader and a standby', () => {
     const d = devices[0]!;
 
     // A device on the standby: a status, two readings, one alarm (PUBACK once it is stored in inbound_alarm).
-    const device = keep(await connectDevice(b!.mqttUrl, d.id, d.secret), endClient);
+    const device = keep(await connectDeviceOnceKnown(b!.mqttUrl, d.id, d.secret), endClient);
     await device.publishAsync(`hc/v1/${d.id}/status`, 'online', { qos: 1 });
     await device.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ heartRate: 71 }), { qos: 1 });
     await device.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ heartRate: 72 }), { qos: 1 });

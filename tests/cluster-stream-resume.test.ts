@@ -14,7 +14,7 @@ import { ALERT_RECORD_TYPES } from '../hub/alerts/alert-reducer.js';
 import { ApiClient } from './helpers/api-client.js';
 import { closeStream, endClient } from './helpers/cleanup.js';
 import { CLUSTER_ADMIN_PASSWORD, firstToLead, startCluster, type ClusterProcess } from './helpers/cluster-processes.js';
-import { connectDevice } from './helpers/mqtt-device.js';
+import { connectDeviceOnceKnown } from './helpers/mqtt-device.js';
 import { withClient } from './helpers/pg-server.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
 import { useClusterTestbed } from './helpers/cluster-testbed.js';
@@ -75,7 +75,7 @@ async function apiThrough(node: ClusterProcess, username: string, password: stri
 }
 
 async function sos(node: ClusterProcess, device: ProvisionedDevice, seq: number): Promise<void> {
-  const client = keep(await connectDevice(node.mqttUrl, device.id, device.secret), endClient);
+  const client = keep(await connectDeviceOnceKnown(node.mqttUrl, device.id, device.secret), endClient);
   await client.publishAsync(`hc/v1/${device.id}/event`, JSON.stringify({ type: 'sos', seq, ts: Date.now() }), { qos: 1 });
   await client.endAsync();
 }

@@ -13,6 +13,23 @@ export async function connectDevice(url: string, deviceId: string, secret: strin
   });
 }
 
+/**
+ * Connects a device just provisioned on another cluster node: that node learns of it through
+ * the registry change feed a moment after the leader's commit, and refuses it (CONNACK 4)
+ * until then. Tried again on that refusal only, for up to `withinMs`.
+ */
+export async function connectDeviceOnceKnown(url: string, deviceId: string, secret: string, extra: IClientOptions = {}, withinMs = 15_000): Promise<MqttClient> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await connectDevice(url, deviceId, secret, extra);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 4 || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 /** Resolves with the CONNACK return code the broker refused with (or throws if it accepted). */
 export async function connackCode(url: string, options: IClientOptions): Promise<number> {
   try {
