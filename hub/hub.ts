@@ -158,11 +158,8 @@ export class Hub {
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
     this.outbox = new CommandOutbox({ journal: this.journal, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     const localIngest = this.localIngest();
-    // A cluster leader's drain takes the standbys' pipeline heartbeats out before ingest (HubOps.peerProbes).
-    let drained: DeviceMessageHandler | undefined;
-    const clusterIngest: DeviceMessageHandler = (deviceId, channel, payload, admitted) => (drained ??= this.ops.peerProbes(localIngest))(deviceId, channel, payload, admitted);
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
-    ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, clusterIngest, deviceConnection));
+    ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, localIngest, deviceConnection));
     this.ops = buildOps({
       config,
       clock,
@@ -231,6 +228,7 @@ export class Hub {
       deviceConnection,
       disconnectLocal: (id) => this.broker.disconnect(id),
       handOff: (channel, receivedAt, taken) => this.ops.handOff(channel, receivedAt, taken),
+      heartbeatFromNode: (clientId, payload) => this.ops.probe.arriveFromPeer(clientId, payload),
       pipeline: () => this.pipelineServices(),
       saveRules: () => this.rulesSnapshot.save(this.rules.snapshot(this.clock.now())),
       promoteHttp: () => this.http.promote(),

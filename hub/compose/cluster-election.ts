@@ -33,6 +33,8 @@ export interface ClusterElectionDeps {
   ingest: DeviceMessageHandler;
   /** The leader learns of devices connecting and leaving on other nodes. */
   onConnection(deviceId: string, connected: boolean, at: number): void;
+  /** A node's pipeline heartbeat drained from `inbound_alarm` (its probe's client id, its payload): through this leader's pipeline, then echoed. */
+  heartbeatFromNode(clientId: string, payload: Buffer): Promise<unknown> | undefined;
   /** The leader took in a message a follower received at `receivedAt`; `taken` is its pipeline's promise (/metrics). */
   handOff?(channel: UplinkChannel, receivedAt: number, taken: Promise<unknown> | undefined): void;
   log: Logger;
@@ -67,8 +69,10 @@ export class ClusterElection {
       // another clock, and a row drained after a failover would move a device's last sign of life
       // back. The follower's time measures the hand-off instead.
       handle: (deviceId, channel, payload, origin) => {
+        // A node's pipeline heartbeat (hub/ops/pipeline-probe.ts) comes this way but is not a device message.
+        if (isProbeClient(deviceId)) return deps.heartbeatFromNode(deviceId, payload);
         const taken = deps.ingest(deviceId, channel, payload);
-        if (!isProbeClient(deviceId)) deps.handOff?.(channel, origin.receivedAt, taken);
+        deps.handOff?.(channel, origin.receivedAt, taken);
         return taken;
       },
       subscribe: async (onMessage) => (this.subscriber = await UplinkSubscriber.open(this.bus, onMessage)),

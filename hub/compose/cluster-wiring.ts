@@ -30,6 +30,7 @@ export interface ClusterWiringDeps {
   deviceConnection(deviceId: string, connected: boolean, at: number): void;
   disconnectLocal(deviceId: string): boolean;
   handOff: ClusterRoleDeps['handOff'];
+  heartbeatFromNode: ClusterRoleDeps['heartbeatFromNode'];
   pipeline(): Service[];
   saveRules(): Promise<void>;
   promoteHttp(): void;
@@ -75,6 +76,7 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     ingest: deps.localIngest,
     onConnection: deps.deviceConnection,
     handOff: deps.handOff,
+    heartbeatFromNode: deps.heartbeatFromNode,
     pipeline: deps.pipeline,
     saveRules: deps.saveRules,
     promoteHttp: deps.promoteHttp,

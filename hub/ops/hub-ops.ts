@@ -33,7 +33,7 @@ import { IdleMemory, inspectorReturnHeap } from './idle-memory.js';
 import { HubMetrics, newMessageCounts, RuleLag, type MetricsSources } from './metrics.js';
 import { OpsWebhooks } from './ops-webhooks.js';
 import { PipelineProbe, probeAddress, type ProbeEchoPort } from './pipeline-probe.js';
-import { isProbeClient, probeIdentity, withProbe, type ProbeIdentity } from './probe-access.js';
+import { probeIdentity, withProbe, type ProbeIdentity } from './probe-access.js';
 
 type OpsConfig = Pick<
   HubConfig,
@@ -162,15 +162,6 @@ export class HubOps {
 
   isProbe(clientId: string): boolean {
     return this.probe.isProbe(clientId);
-  }
-
-  /**
-   * The leader's inbound drain, with another node's heartbeats taken out
-   * (pipeline-probe.ts `arriveFromPeer`) before the rest reaches `next`, ingest.
-   */
-  peerProbes(next: DeviceMessageHandler): DeviceMessageHandler {
-    return (deviceId, channel, payload, admitted) =>
-      isProbeClient(deviceId) && !this.probe.isProbe(deviceId) ? this.probe.arriveFromPeer(deviceId, payload) : next(deviceId, channel, payload, admitted);
   }
 
   /**

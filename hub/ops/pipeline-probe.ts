@@ -86,8 +86,6 @@ export class PipelineProbe {
   private stopped = false;
   /** This process's heartbeats, told apart from an earlier process of the same node. */
   private readonly run = randomBytes(6).toString('hex');
-  /** Beats this standby sent on to the leader: their PUBACK means stored for it, not through. */
-  private readonly forwarded = new Set<number>();
   private offEcho: (() => void) | undefined;
   /** Set by the first heartbeat this node carries through its own pipeline (alone, or once it leads). */
   private runsLocally = false;
@@ -166,7 +164,6 @@ export class PipelineProbe {
     if (beat === undefined) return undefined;
     if (this.deps.forwarding?.()) {
       // A standby: on to the leader like an alarm; the echo will say it came through.
-      this.forwarded.add(beat);
       return forward();
     }
     if (!this.runsLocally) {
@@ -199,7 +196,8 @@ export class PipelineProbe {
   }
 
   private echoed({ run, beat }: EchoedBeat): void {
-    if (run !== this.run || !this.forwarded.delete(beat)) return;
+    // An earlier process of this node numbered its beats from 1 too: only this run's count.
+    if (run !== this.run) return;
     this.monitor.reached(beat, 'journal');
     this.monitor.reached(beat, 'stream');
     this.monitor.reached(beat, 'acked');
@@ -226,8 +224,9 @@ export class PipelineProbe {
     if (!client) return void this.unsent.push(beat);
     // Queued by mqtt.js while disconnected: a heartbeat that cannot get in shows as stuck at `sent`.
     client.publish(this.deps.identity.topic, JSON.stringify({ beat, run: this.run }), { qos: 1 }, (err) => {
-      // A forwarded beat's PUBACK: stored for the leader (the `broker` stage); its echo completes it.
-      if (!err) this.monitor.reached(beat, this.forwarded.has(beat) ? 'broker' : 'acked');
+      // A standby's PUBACK means stored for the leader (the `broker` stage); the echo completes it.
+      // (A beat forwarded just before this node took the lead completes on its PUBACK: once.)
+      if (!err) this.monitor.reached(beat, this.deps.forwarding?.() ? 'broker' : 'acked');
     });
   }
 }
