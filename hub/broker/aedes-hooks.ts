@@ -21,6 +21,10 @@ export interface BrokerHookDeps {
   takeConnectToken(deviceId: string): boolean;
   /** A CONNECT arrived for this client id (before authentication: it may only finish what is under way). */
   beforeConnect?(clientId: string): void;
+  /** The client passed authentication (an earlier connection of the same id, if any, is about to be replaced). */
+  onAuthenticated?(client: Client): void;
+  /** Aedes asks about the will of a connection the device had already replaced: it is dropped (superseded-connections.ts). */
+  isWillOfReplaced?(client: Client): boolean;
   /**
    * Handles an authorised device message. A returned promise delays the
    * PUBACK until it settles; a rejection drops the connection without a
@@ -70,6 +74,7 @@ function authenticateHook(deps: BrokerHookDeps): NonNullable<AedesOptions['authe
       deps.refuse('rate_limit', client, reason, { returnCode: 3 });
       return callback(refusal(reason, 3), false);
     }
+    deps.onAuthenticated?.(client);
     callback(null, true);
   };
 }
@@ -90,6 +95,10 @@ function authorizePublishHook(deps: BrokerHookDeps): NonNullable<AedesOptions['a
       deps.refuse('publish', client, decision.reason, { topic: packet.topic.slice(0, 200) });
       return callback(new Error(decision.reason));
     }
+    // A device's will from a connection it replaced with a newer one: neither routed nor taken in
+    // (Aedes then only deletes it); not a refusal, so nothing is audited. Other clients (the
+    // conformance profile) keep Aedes' behaviour.
+    if (decision.channel !== undefined && deps.isWillOfReplaced?.(client)) return callback(new Error('will of a replaced connection'));
     if (!deps.takePublishToken(client.id)) {
       deps.refuse('rate_limit', client, 'publish rate limit exceeded');
       return callback(new Error('publish rate limit exceeded'));

@@ -22,6 +22,7 @@ import { GuardedConnection, type ConnectionPolicy, type UplinkRoute } from './gu
 import { PacketGuard, type GuardViolation } from './packet-guard.js';
 import { withoutPacketNumberCache } from './packet-number-cache.js';
 import { RateLimiter } from './rate-limiter.js';
+import { SupersededConnections, type MessageBus } from './superseded-connections.js';
 import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler } from './uplink-scheduler.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
@@ -40,6 +41,8 @@ export class MqttBroker {
   private scheduler: UplinkScheduler | undefined;
   private admission: ConnectAdmission | undefined;
   private closes: CloseQueue | undefined;
+  /** Connections a device replaced: their wills are dropped. */
+  readonly replaced = new SupersededConnections();
   readonly stats: BrokerStats = {
     connectionsAccepted: 0,
     connectionsRateLimited: 0,
@@ -167,8 +170,12 @@ export class MqttBroker {
     // A minute's worth of connects at once, then the rate: a reconnect loop cannot churn sessions.
     const deviceConnectLimiter = new RateLimiter(settings.connectsPerDevicePerMin / 60, settings.connectsPerDevicePerMin, now);
     withoutPacketNumberCache();
+    const cluster = this.deps.cluster?.();
+    const localClient = (clientId: string) => (this.aedes as unknown as AedesClients | undefined)?.clients?.[clientId];
+    // Before Aedes registers its own listener on the bus (in its constructor): see superseded-connections.ts.
+    if (cluster) this.replaced.followOtherNodes(cluster.mq as MessageBus, () => this.aedes?.id ?? '', localClient);
     const created = Aedes.createBroker({
-      ...this.deps.cluster?.(),
+      ...cluster,
       connectTimeout: settings.connectTimeoutMs,
       // Device topics have 4 levels; nothing legitimate goes deeper. Aedes >= 1.2 checks this
       // before any persistence side-effect (earlier versions crashed on deep topics).
@@ -179,6 +186,11 @@ export class MqttBroker {
         takePublishToken: (id) => publishLimiter.take(id),
         takeConnectToken: (id) => deviceConnectLimiter.take(id),
         beforeConnect: (clientId) => this.finishWaitingClose(clientId),
+        onAuthenticated: (client) => {
+          const previous = localClient(client.id);
+          if ((previous as unknown) !== client) this.replaced.replacedBy(previous);
+        },
+        isWillOfReplaced: (client) => this.replaced.isWillOfReplaced(client),
         onDeviceMessage: this.deps.onDeviceMessage,
         certificateOf: (client) => (client.conn instanceof GuardedConnection && client.conn.socket instanceof TLSSocket ? clientCertificate(client.conn.socket) : undefined),
         refuse: (action, client, reason, extra) => {
@@ -303,7 +315,7 @@ function refreshKeepalive(client: object): void {
 
 /** Aedes' registered clients by id (not in its types). */
 interface AedesClients {
-  clients?: Record<string, { conn?: unknown; close(): void }>;
+  clients?: Record<string, { conn?: unknown; closed: boolean; close(): void }>;
 }
 
 /**
