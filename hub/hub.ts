@@ -170,7 +170,7 @@ export class Hub {
       cluster: this.cluster,
       role: this.role,
       log,
-      later: { notify: () => this.notify, mqttClients: () => this.broker.connectedClients, streamConnections: () => this.stream.connections },
+      later: { notify: () => this.notify, mqttClients: () => this.broker.connectedClients, streamConnections: () => this.stream.connections, broker: () => this.broker?.metricsSource() },
     });
     this.broker = buildBroker({ config, registry: this.registry, journal: this.journal, audit: this.audit, ingest: this.ingest, localIngest, ops: this.ops, outbox: this.outbox, cluster: this.cluster, role: this.role, deviceConnection, scheduler: options.scheduler, clock, log });
     const alertLog = log.child({ module: 'alerts' });

@@ -12,7 +12,7 @@ import { stageTimings } from '../bench/hub-metrics.js';
 import { loadConfig } from '../hub/config/config.js';
 import { Hub } from '../hub/hub.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
-import { connectDevice } from './helpers/mqtt-device.js';
+import { connackCode, connectDevice } from './helpers/mqtt-device.js';
 import { sample } from './helpers/prometheus-text.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 import { startTestHub, type TestHub } from './helpers/test-hub.js';
@@ -71,6 +71,8 @@ describe('/health and /metrics', () => {
     await client.publishAsync(`hc/v1/${d.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
     await client.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ heartRate: 72 }), { qos: 1 });
     await client.publishAsync(`hc/v1/${d.id}/telemetry`, 'not json', { qos: 1 });
+    // A stranger guessing the bracelet's secret is refused, and counted.
+    expect(await connackCode(hub.mqttUrl, { clientId: 'guess-1', username: d.id, password: 'not-the-secret' })).toBe(4);
 
     const res = await scrape(hub.httpUrl);
     expect(res.status).toBe(200);
@@ -91,6 +93,12 @@ describe('/health and /metrics', () => {
     expect(timings.durableMs!.p99).toBeGreaterThanOrEqual(timings.durableMs!.p50);
     expect(timings.readPhaseMs).not.toBeNull();
     expect(sample(text, 'hub_mqtt_connections', node)).toBe(1); // the device; the probe is not counted
+    expect(sample(text, 'hub_mqtt_refused_total', { ...node, action: 'connect' })).toBe(1);
+    expect(sample(text, 'hub_mqtt_refused_total', { ...node, action: 'publish' })).toBe(0);
+    // The refused connection's close may still wait for its turn at the first scrape.
+    await expect.poll(async () => sample(await (await scrape(hub.httpUrl)).text(), 'hub_mqtt_closes_waiting', node)).toBe(0);
+    expect(sample(text, 'hub_mqtt_guard_violations_total', node)).toBe(0);
+    expect(sample(text, 'hub_mqtt_replaced_wills_dropped_total', node)).toBe(0);
     expect(sample(text, 'hub_partitions_owned', node)).toBe(1);
     expect(sample(text, 'hub_partitions_total', node)).toBe(1);
     expect(sample(text, 'hub_peers_seen', node)).toBe(0);

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { endClient, useCleanup } from './helpers/cleanup.js';
 import { startClusterNodes } from './helpers/cluster-nodes.js';
 import { connectDevice, waitForClose } from './helpers/mqtt-device.js';
+import { sample } from './helpers/prometheus-text.js';
 import { useRedisNamespace } from './helpers/redis-namespace.js';
 import { startTestHub, type ProvisionedDevice, type TestHub } from './helpers/test-hub.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -52,6 +53,8 @@ describe('the will of a replaced connection', () => {
     expect((await deviceView(hub, bracelet))?.online).toBe(true);
     expect(await offlineAlerts(hub)).toEqual([]);
     expect(hub.hub.broker.replaced.dropped).toBe(1);
+    const metrics = await fetch(`${hub.httpUrl}/metrics`).then((r) => r.text());
+    expect(sample(metrics, 'hub_mqtt_replaced_wills_dropped_total')).toBe(1);
   });
 
   it('on one hub: a connection whose socket dies, replaced by nobody, still has its will taken in (offline, with its alert)', async () => {

@@ -86,3 +86,15 @@ export interface BrokerStats {
   tlsHandshakesFailed: number;
   refused: { connect: number; publish: number; subscribe: number; rate_limit: number };
 }
+
+/** What the MQTT broker counts (mqtt-broker.ts), for /metrics (hub/ops/metrics.ts), read at scrape time. */
+export interface BrokerMetricsSource {
+  /** Ended connections whose close waits for its turn (close-queue.ts). */
+  closesWaiting: number;
+  refused: Readonly<Record<string, number>>;
+  guardViolations: number;
+  slowConsumersDropped: number;
+  connectionsRateLimited: number;
+  /** Wills of connections their device had replaced, dropped (superseded-connections.ts). */
+  replacedWillsDropped: number;
+}

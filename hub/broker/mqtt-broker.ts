@@ -29,7 +29,7 @@ import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
 export type { CommandLinkEvents } from './command-links.js';
 
-import type { BrokerSettings, BrokerStats, BrokerTls, MqttBrokerDeps } from './broker-options.js';
+import type { BrokerMetricsSource, BrokerSettings, BrokerStats, BrokerTls, MqttBrokerDeps } from './broker-options.js';
 export type { BrokerClusterOptions, BrokerSettings, BrokerStats, BrokerTls, MqttBrokerDeps } from './broker-options.js';
 
 export class MqttBroker {
@@ -281,6 +281,19 @@ export class MqttBroker {
   /** Closed connections whose close waits for its turn (a mass disconnect's queue). */
   get closesWaiting(): number {
     return this.closes?.waiting ?? 0;
+  }
+
+  /** What /metrics shows of the broker (hub/ops/metrics.ts). */
+  metricsSource(): BrokerMetricsSource {
+    const { stats } = this;
+    return {
+      closesWaiting: this.closesWaiting,
+      refused: stats.refused,
+      guardViolations: stats.guardViolations,
+      slowConsumersDropped: stats.slowConsumersDropped,
+      connectionsRateLimited: stats.connectionsRateLimited,
+      replacedWillsDropped: this.replaced.dropped,
+    };
   }
 
   get connectedClients(): number {

@@ -14,6 +14,7 @@ import type { Ingest } from '../ingest/ingest.js';
 import type { LoadShedder } from '../ingest/load-shedder.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import { HubOps } from '../ops/hub-ops.js';
+import type { BrokerMetricsSource } from '../broker/broker-options.js';
 import { WebhookListCache } from '../ops/webhook-list-cache.js';
 import type { Stores } from '../storage/select-stores.js';
 import type { ClusterRole } from './cluster-role.js';
@@ -29,7 +30,7 @@ export interface OpsWiringDeps {
   role: ClusterRole | undefined;
   log: Logger;
   /** Built after operations: read when a report or a heartbeat needs them. */
-  later: { notify(): NotifyService; mqttClients(): number; streamConnections(): number };
+  later: { notify(): NotifyService; mqttClients(): number; streamConnections(): number; broker(): BrokerMetricsSource | undefined };
 }
 
 export function buildOps({ config, clock, bus, stores, ingest, load, cluster, role, log, later }: OpsWiringDeps): HubOps {
@@ -46,6 +47,7 @@ export function buildOps({ config, clock, bus, stores, ingest, load, cluster, ro
     runsPipeline,
     probeEcho: cluster?.probeEcho,
     mqttClients: later.mqttClients,
+    broker: later.broker,
     streamConnections: later.streamConnections,
     dropped: () => ingest.dropped,
     webhookQueueDepth: () => later.notify().stats.pending,

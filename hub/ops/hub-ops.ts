@@ -11,6 +11,7 @@
 import type { HubConfig } from '../config/config.js';
 import type { MetricsEndpoint } from './health-report.js';
 import type { AccessPolicy } from '../broker/access-policy.js';
+import type { BrokerMetricsSource } from '../broker/broker-options.js';
 import type { UplinkTimings } from '../broker/uplink-scheduler.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -52,6 +53,8 @@ export interface HubOpsDeps {
   webhooks(): readonly OrgWebhook[] | Promise<readonly OrgWebhook[]>;
   /** Every open MQTT connection, the probe's included. */
   mqttClients(): number;
+  /** The broker's counters and close queue, for /metrics. */
+  broker?: () => BrokerMetricsSource | undefined;
   streamConnections(): number;
   dropped(): Readonly<Record<string, number>>;
   webhookQueueDepth(): number;
@@ -122,6 +125,7 @@ export class HubOps {
     });
     this.sources = {
       cluster: this.cluster,
+      broker: () => deps.broker?.(),
       deviceConnections: () => this.deviceConnections(),
       streamConnections: deps.streamConnections,
       messages: this.counts,

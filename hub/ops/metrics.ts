@@ -17,6 +17,7 @@
  */
 import type { Histogram, Registry } from 'prom-client';
 import type { UplinkChannel } from '../../devices/topics.js';
+import type { BrokerMetricsSource } from '../broker/broker-options.js';
 import { ClusterMetrics, type ClusterMetricsSource } from './cluster-metrics.js';
 import type { ClusterView } from './cluster-view.js';
 import { collectedMetrics, type CollectedMetrics } from './collected-metrics.js';
@@ -51,6 +52,8 @@ export class RuleLag {
 
 export interface MetricsSources {
   cluster: ClusterView;
+  /** Undefined before the broker is built. */
+  broker(): BrokerMetricsSource | undefined;
   /** Device MQTT connections (the probe's own is not one). */
   deviceConnections(): number;
   streamConnections(): number;
@@ -138,6 +141,7 @@ export class HubMetrics {
     });
     const metrics = collectedMetrics(prom, registers);
     this.deviceCounters(metrics);
+    this.brokerSeries(metrics);
     this.gauges(metrics);
     this.cluster = sources.clusterMetrics
       ? new ClusterMetrics(prom, { registers, leaderRegisters: [this.leaderRegistry], buckets: LATENCY_BUCKETS, now: sources.now }, sources.clusterMetrics)
@@ -163,6 +167,17 @@ export class HubMetrics {
       'reason',
       dropped,
     );
+  }
+
+  /** The broker's refusals and its close queue: a flood of bad clients or a mass disconnect shows here. */
+  private brokerSeries({ gauge, counter, total }: CollectedMetrics): void {
+    const broker = () => this.sources.broker();
+    gauge('hub_mqtt_closes_waiting', 'Ended MQTT connections whose close (will, session clean-up) waits for its turn; high after a mass disconnect', () => broker()?.closesWaiting ?? 0);
+    counter('hub_mqtt_refused_total', 'MQTT requests refused, by action (connect: wrong credentials; publish/subscribe: outside the ACL; rate_limit)', 'action', () => broker()?.refused ?? {});
+    total('hub_mqtt_guard_violations_total', 'MQTT connections dropped by the packet guard (oversized or malformed packets, too many bytes before CONNACK)', () => broker()?.guardViolations ?? 0);
+    total('hub_mqtt_slow_consumers_dropped_total', 'MQTT connections closed because they stopped reading', () => broker()?.slowConsumersDropped ?? 0);
+    total('hub_mqtt_connections_rate_limited_total', 'TCP connections refused by the per-IP connection rate', () => broker()?.connectionsRateLimited ?? 0);
+    total('hub_mqtt_replaced_wills_dropped_total', 'Wills dropped because the device had already replaced the connection with a newer one', () => broker()?.replacedWillsDropped ?? 0);
   }
 
   private gauges({ gauge }: CollectedMetrics): void {
