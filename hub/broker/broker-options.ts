@@ -11,6 +11,7 @@ import type { AccessPolicy } from './access-policy.js';
 import type { CloseQueueLimits } from './close-queue.js';
 import type { CommandLinkEvents } from './command-links.js';
 import type { DeviceCredentialsCheck } from './device-acl.js';
+import type { AckDelayOptions } from './delayed-acks.js';
 import type { SchedulerOptions, TelemetryTriage, UplinkTimings } from './uplink-scheduler.js';
 
 export interface BrokerSettings {
@@ -64,6 +65,8 @@ export interface MqttBrokerDeps {
   closes?: Partial<CloseQueueLimits>;
   /** Budgets of the alarms-first scheduler (uplink-scheduler.ts); tests shrink them. */
   scheduler?: Partial<SchedulerOptions>;
+  /** How long telemetry PUBACKs may wait under overload (delayed-acks.ts); false: never. */
+  ackDelay?: Partial<AckDelayOptions> | false;
   /** Which telemetry may be shed as it arrives once the scheduler's queue is full; none without it. */
   telemetry?: TelemetryTriage;
   /** Where alarms' time goes, and read-phase lengths (for /metrics). */

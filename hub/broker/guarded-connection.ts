@@ -19,6 +19,7 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { CloseQueue, PendingClose } from './close-queue.js';
+import type { DelayedAcks, LateAckHolder } from './delayed-acks.js';
 import type { GuardViolation, PacketGuard } from './packet-guard.js';
 import { PacketFramer } from './packet-framer.js';
 import type { UplinkScheduler, UplinkSink } from './uplink-scheduler.js';
@@ -52,6 +53,8 @@ export interface UplinkRoute {
   admit(deviceId: string): boolean;
   /** Aedes sees none of these packets: its keepalive timer must still hear of them. */
   keepAlive(session: object): void;
+  /** Where telemetry PUBACKs wait under overload (delayed-acks.ts); without it none wait. */
+  lateAcks?: DelayedAcks | undefined;
 }
 
 const OWNER = Symbol('GuardedConnection');
@@ -79,6 +82,11 @@ function flushAcks(connection: GuardedConnection): void {
   connection.flushAcks();
 }
 
+/** PUBACKs of the first `count` packet ids into `out` from `at`: fixed header 0x40, remaining length 2, the id. */
+function writePubacks(out: Buffer, at: number, ids: number[] | undefined, count: number): void {
+  for (let i = 0; i < count; i++) out.writeUInt32BE((0x4002_0000 | ids![i]!) >>> 0, at + i * 4);
+}
+
 /** A packet the framer completed: the connection's own method, called with the connection as `this`. */
 function visitPacket(this: GuardedConnection, packet: Buffer, headerBytes: number): boolean {
   return this.takePacket(packet, headerBytes);
@@ -90,7 +98,7 @@ interface HeldClose {
   callback: (err?: Error | null) => void;
 }
 
-export class GuardedConnection extends Duplex implements UplinkSink, PendingClose {
+export class GuardedConnection extends Duplex implements UplinkSink, PendingClose, LateAckHolder {
   backlog = 0;
   private readonly framer: PacketFramer | undefined;
   private route: UplinkRoute | undefined;
@@ -102,6 +110,14 @@ export class GuardedConnection extends Duplex implements UplinkSink, PendingClos
   private held = false;
   /** Packet ids whose PUBACKs leave together at the end of this tick; set only while some wait. */
   private acks: number[] | undefined;
+  /**
+   * Telemetry PUBACKs held back under overload (delayed-acks.ts), older than
+   * `acks`: the first `lateCount` ids. The array is kept once made (a few
+   * numbers), not made again per batch.
+   */
+  private late: number[] | undefined;
+  private lateCount = 0;
+  lateBatch = 0;
   private took = false;
   private heldClose: HeldClose | undefined;
 
@@ -182,7 +198,8 @@ export class GuardedConnection extends Duplex implements UplinkSink, PendingClos
    * The PUBACK of an uplink message the hub took. Those of one tick (one
    * socket read, one drain) leave in one buffer and one write: under overload
    * PUBACK writes were ~40 % of the hub's CPU, a third of it Node's cork and
-   * writev machinery (docs/PERFORMANCE.md, issue 14 third pass).
+   * writev machinery (docs/PERFORMANCE.md, issue 14 third pass). PUBACKs held
+   * back (`ackLater`) go first in the same write.
    */
   ack(packetId: number): void {
     if (this.destroyed) return;
@@ -194,14 +211,41 @@ export class GuardedConnection extends Duplex implements UplinkSink, PendingClos
     process.nextTick(flushAcks, this);
   }
 
-  flushAcks(): void {
-    const ids = this.acks!;
-    this.acks = undefined;
+  /**
+   * A telemetry PUBACK under overload: it waits for the next write of this
+   * connection, at the latest the broker's delay (delayed-acks.ts). If this
+   * tick writes anyway, it joins that write (and keeps its order).
+   */
+  ackLater(packetId: number): void {
+    const delayed = this.route?.lateAcks;
+    if (this.acks || !delayed) return this.ack(packetId);
     if (this.destroyed) return;
-    const out = Buffer.allocUnsafe(ids.length * 4);
-    // PUBACK: fixed header 0x40, remaining length 2, then the packet identifier.
-    for (let i = 0; i < ids.length; i++) out.writeUInt32BE((0x4002_0000 | ids[i]!) >>> 0, i * 4);
-    this.writeOut(out);
+    this.late ??= [];
+    this.late[this.lateCount++] = packetId;
+    if (delayed.held(this, this.lateCount)) this.flushAcks();
+  }
+
+  /** Writes every PUBACK this connection holds, late ones first, in one write. */
+  flushAcks(): void {
+    const out = this.takeAcks();
+    if (out && !this.destroyed) this.writeOut(out);
+  }
+
+  /** The held PUBACKs as one buffer (undefined: none), and the connection no longer holds them. */
+  private takeAcks(): Buffer | undefined {
+    const { acks, lateCount } = this;
+    this.acks = undefined;
+    if (lateCount > 0) {
+      this.lateCount = 0;
+      this.lateBatch = (this.lateBatch + 1) >>> 0;
+      this.route!.lateAcks!.released(lateCount);
+    }
+    const count = lateCount + (acks?.length ?? 0);
+    if (count === 0) return undefined;
+    const out = Buffer.allocUnsafe(count * 4);
+    writePubacks(out, 0, this.late, lateCount);
+    if (acks) writePubacks(out, lateCount * 4, acks, acks.length);
+    return out;
   }
 
   fail(): void {
@@ -241,6 +285,10 @@ export class GuardedConnection extends Duplex implements UplinkSink, PendingClos
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    // PUBACKs still held leave first if the socket can take them (Aedes closes a device that
+    // sent DISCONNECT by destroying its stream); a device gone already resends what was not acknowledged.
+    const acks = this.takeAcks();
+    if (acks && this.socket.writable) this.socket.write(acks);
     // The socket goes now (no more reads, its descriptor freed); the rest of the close waits.
     this.socket.destroy();
     const closes = this.policy.closes;

@@ -24,6 +24,7 @@ import { withoutPacketNumberCache } from './packet-number-cache.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SupersededConnections, type MessageBus } from './superseded-connections.js';
 import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler } from './uplink-scheduler.js';
+import { DEFAULT_ACK_DELAY, DelayedAcks } from './delayed-acks.js';
 import { UplinkTap } from './uplink-tap.js';
 import { clientCertificate, createMqttTlsServer } from './tls-listener.js';
 
@@ -39,6 +40,7 @@ export class MqttBroker {
   private tlsAddress: AddressInfo | undefined;
   private readonly sockets = new Set<Socket>();
   private scheduler: UplinkScheduler | undefined;
+  private lateAcks: DelayedAcks | undefined;
   private admission: ConnectAdmission | undefined;
   private closes: CloseQueue | undefined;
   /** Connections a device replaced: their wills are dropped. */
@@ -134,7 +136,10 @@ export class MqttBroker {
   private onAuthenticated(aedes: Aedes, policy: AccessPolicy, publishLimiter: RateLimiter): void {
     const scheduler = new UplinkScheduler(this.deps.onDeviceMessage, { ...DEFAULT_SCHEDULER_OPTIONS, ...this.deps.scheduler }, { triage: this.deps.telemetry, timings: this.deps.timings });
     this.scheduler = scheduler;
-    const route: UplinkRoute = { scheduler, admit: (deviceId) => publishLimiter.take(deviceId), keepAlive: refreshKeepalive };
+    const { ackDelay } = this.deps;
+    const lateAcks = ackDelay === false ? undefined : new DelayedAcks({ ...DEFAULT_ACK_DELAY, ...ackDelay });
+    this.lateAcks = lateAcks;
+    const route: UplinkRoute = { scheduler, admit: (deviceId) => publishLimiter.take(deviceId), keepAlive: refreshKeepalive, lateAcks };
     aedes.on('connackSent', (packet, client) => {
       if (packet.returnCode !== 0 || !(client.conn instanceof GuardedConnection)) return;
       client.conn.guard.markAuthenticated();
@@ -266,11 +271,12 @@ export class MqttBroker {
   }
 
   /** Device messages the hub took itself: run at once, queued (telemetry over budget), shed on arrival, connections held back. */
-  get uplinkStats(): UplinkScheduler['stats'] & { waiting: number } {
+  get uplinkStats(): UplinkScheduler['stats'] & { waiting: number; lateAcks: number; maxLateAcksWaiting: number } {
     const scheduler = this.scheduler;
+    const late = { lateAcks: this.lateAcks?.stats.delayed ?? 0, maxLateAcksWaiting: this.lateAcks?.stats.maxPending ?? 0 };
     return scheduler
-      ? { ...scheduler.stats, waiting: scheduler.waiting }
-      : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, shed: 0, waiting: 0 };
+      ? { ...scheduler.stats, waiting: scheduler.waiting, ...late }
+      : { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, shed: 0, waiting: 0, ...late };
   }
 
   /** Plain TCP connections accepted and waiting for their turn (a reconnect storm's queue). */
@@ -303,6 +309,8 @@ export class MqttBroker {
   async stop(): Promise<void> {
     const servers = [this.server, this.tlsServer].filter((s) => s !== undefined);
     const closed = servers.map((server) => new Promise((resolve) => server.close(resolve)));
+    // Telemetry PUBACKs held back under overload leave before the sockets close.
+    this.lateAcks?.flushAll();
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
     const aedes = this.aedes;

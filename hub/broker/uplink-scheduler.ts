@@ -10,12 +10,17 @@
  *
  * Overload: routine telemetry (the triage says which: no alarm in it, so
  * DESIGN.md §8 lets it be lost) that finds `maxQueued` messages waiting is
- * shed as it arrives: acknowledged at once, and only a sign of life kept. So
- * the queue never holds seconds of telemetry, a device's in-flight window
- * does not fill with telemetry waiting for the hub (its next alarm can be
- * sent at once), and the PUBACKs of one socket read leave in one write.
- * Everything that is queued is acknowledged once it is processed, as before;
- * telemetry the triage does not call routine is never shed.
+ * shed as it arrives: acknowledged without being processed, and only a sign
+ * of life kept. So the queue never holds seconds of telemetry, a device's
+ * in-flight window does not fill with telemetry waiting for the hub (its
+ * next alarm can be sent at once), and the PUBACKs of one socket read leave
+ * in one write. Everything that is queued is acknowledged once it is
+ * processed, as before; telemetry the triage does not call routine is never
+ * shed. Once an overload has lasted `lateAcksAfterMs`, telemetry PUBACKs
+ * (shed or processed) go out late, up to a delay and several per write
+ * (delayed-acks.ts, docs/PERFORMANCE.md issue 14 fourth pass): at twice its
+ * capacity the hub spent a third of its time writing one PUBACK per message.
+ * An event's PUBACK is never held.
  *
  * This scheduler is the overload authority for what the hub reads itself:
  * telemetry it runs, at once or from the queue, goes to ingest as `admitted`
@@ -48,6 +53,8 @@ export type UplinkHandler = DeviceMessageHandler;
 export interface UplinkSink {
   /** Sends the PUBACK of a QoS 1 message. */
   ack(packetId: number): void;
+  /** Sends the PUBACK of a telemetry message under overload, possibly late and with others (delayed-acks.ts). */
+  ackLater(packetId: number): void;
   /** The hub could not take the message: the connection closes without a PUBACK, so the device resends. */
   fail(err: unknown): void;
   /** Stops (true) or restarts (false) reading the connection. */
@@ -86,9 +93,24 @@ export interface SchedulerOptions {
   connectionBacklog: number;
   /** Queued telemetry messages from which routine telemetry is shed as it arrives. */
   maxQueued: number;
+  /**
+   * Telemetry PUBACKs go out late (delayed-acks.ts) once one overload (the
+   * queue at its bound, not emptied since) has lasted this long, and until
+   * the queue has stayed out of overload for `lateAcksCalmMs`: at the edge
+   * of capacity, short overloads cost more in delayed PUBACKs than they save.
+   */
+  lateAcksAfterMs: number;
+  lateAcksCalmMs: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { turnBudgetMs: 1, drainBudgetMs: 1, connectionBacklog: 64, maxQueued: 512 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
+  turnBudgetMs: 1,
+  drainBudgetMs: 1,
+  connectionBacklog: 64,
+  maxQueued: 512,
+  lateAcksAfterMs: 250,
+  lateAcksCalmMs: 1_000,
+};
 
 interface Queued {
   sink: UplinkSink;
@@ -101,6 +123,12 @@ export class UplinkScheduler {
   readonly stats = { immediate: 0, queued: 0, maxQueued: 0, heldConnections: 0, shed: 0 };
   private queue: (Queued | undefined)[] = [];
   private head = 0;
+  /** From the queue reaching its bound until it is empty again; when it started, when the last one ended. */
+  private overloaded = false;
+  private overloadStart = 0;
+  private overloadEnd = 0;
+  /** Telemetry PUBACKs go out late, several per write (see `lateAcksAfterMs`). */
+  private acksLate = false;
   private spentThisTurn = 0;
   private turnResetScheduled = false;
   private drainScheduled = false;
@@ -134,8 +162,18 @@ export class UplinkScheduler {
       this.spend(performance.now() - started);
       return;
     }
+    if (this.waiting >= this.options.maxQueued) return this.overflow(sink, deviceId, message);
+    this.enqueue(sink, deviceId, message);
+  }
+
+  /** Telemetry that finds the queue at its bound: from here the hub is overloaded; routine telemetry is shed. */
+  private overflow(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    if (!this.overloaded) {
+      this.overloaded = true;
+      this.overloadStart = performance.now();
+    }
     const triage = this.extras.triage;
-    if (this.waiting >= this.options.maxQueued && triage) {
+    if (triage) {
       try {
         if (triage.routine(deviceId, message.payload)) return this.shed(sink, deviceId, message);
       } catch (err) {
@@ -149,7 +187,7 @@ export class UplinkScheduler {
   private shed(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
     this.stats.shed++;
     this.extras.triage!.shed(deviceId, message.payload);
-    if (message.packetId !== 0) sink.ack(message.packetId);
+    if (message.packetId !== 0) this.acknowledge(sink, 'telemetry', message.packetId);
   }
 
   private enqueue(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
@@ -173,13 +211,28 @@ export class UplinkScheduler {
       return;
     }
     if (!pending) {
-      if (packetId !== 0) sink.ack(packetId);
+      if (packetId !== 0) this.acknowledge(sink, channel, packetId);
       return;
     }
     pending.then(
-      () => packetId !== 0 && sink.ack(packetId),
+      () => packetId !== 0 && this.acknowledge(sink, channel, packetId),
       (err: unknown) => sink.fail(err),
     );
+  }
+
+  /** Under overload a telemetry PUBACK may leave late, with others of its connection; an event's or a status' never. */
+  private acknowledge(sink: UplinkSink, channel: UplinkChannel, packetId: number): void {
+    if (channel === 'telemetry' && (this.overloaded || this.acksLate) && this.lateAcks()) sink.ackLater(packetId);
+    else sink.ack(packetId);
+  }
+
+  /** Whether telemetry PUBACKs go out late now: asked only during or soon after an overload. */
+  private lateAcks(): boolean {
+    const now = performance.now();
+    const { lateAcksAfterMs, lateAcksCalmMs } = this.options;
+    if (this.overloaded) this.acksLate ||= now - this.overloadStart >= lateAcksAfterMs;
+    else if (now - this.overloadEnd >= lateAcksCalmMs) this.acksLate = false;
+    return this.acksLate;
   }
 
   /** An event, timed: ingest is synchronous, so the first stage ends when `handle` returns. */
@@ -243,6 +296,8 @@ export class UplinkScheduler {
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
+      if (this.overloaded) this.overloadEnd = performance.now();
+      this.overloaded = false;
     } else {
       // Drop the done front now and then so the array does not grow without bound.
       if (this.head > 4096 && this.head * 2 > this.queue.length) {
