@@ -35,13 +35,18 @@ export interface LateAckHolder {
 export interface AckDelayOptions {
   /** How long a telemetry PUBACK may wait for others of its connection, in ms. */
   delayMs: number;
-  /** Waiting PUBACKs that make a connection write at once (the bench's generator has 16 in flight). */
+  /**
+   * Waiting PUBACKs that make a connection write at once. 4 leaves 12 of the
+   * 16 in-flight slots PROTOCOL.md allows for messages the hub has not read
+   * yet: with 8, a loaded machine's long poll phases filled devices' windows
+   * and SOS could not be sent (docs/PERFORMANCE.md, issue 14 fourth pass).
+   */
   maxPerConnection: number;
   /** Waiting PUBACKs over all connections at which the oldest batches are written. */
   maxPending: number;
 }
 
-export const DEFAULT_ACK_DELAY: AckDelayOptions = { delayMs: 200, maxPerConnection: 8, maxPending: 16_384 };
+export const DEFAULT_ACK_DELAY: AckDelayOptions = { delayMs: 200, maxPerConnection: 4, maxPending: 16_384 };
 
 /** The due batches are written a few ms at once, so one timer serves many connections. */
 const TIMER_SLACK_MS = 5;
