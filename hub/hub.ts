@@ -229,6 +229,7 @@ export class Hub {
       disconnectLocal: (id) => this.broker.disconnect(id),
       handOff: (channel, receivedAt, taken) => this.ops.handOff(channel, receivedAt, taken),
       heartbeatFromNode: (clientId, payload) => this.ops.probe.arriveFromPeer(clientId, payload),
+      auditFromNode: (r) => this.audit.record(r.action, r.actor, r.target, r.detail),
       pipeline: () => this.pipelineServices(),
       saveRules: () => this.rulesSnapshot.save(this.rules.snapshot(this.clock.now())),
       promoteHttp: () => this.http.promote(),

@@ -51,6 +51,14 @@ export class ClusterRole {
     else this.election.forwarder.connection(deviceId, connected);
   }
 
+  /**
+   * Its broker refused something while this node stands by: the record goes to the leader's
+   * journal through PostgreSQL (hub/cluster/audit-hand-off.ts). Never waits, never throws.
+   */
+  forwardAudit(action: string, actor: string, detail: Record<string, unknown>, at: number): void {
+    this.election.auditHandOff.hand({ action, actor, detail }, at);
+  }
+
   /** The election's front service, and the leadership wait that starts the pipeline (placed last by the root). */
   services(): { front: Service; leadership: Service } {
     this.leadershipService ??= new Leadership({

@@ -31,6 +31,7 @@ export interface ClusterWiringDeps {
   disconnectLocal(deviceId: string): boolean;
   handOff: ClusterRoleDeps['handOff'];
   heartbeatFromNode: ClusterRoleDeps['heartbeatFromNode'];
+  auditFromNode: ClusterRoleDeps['auditFromNode'];
   pipeline(): Service[];
   saveRules(): Promise<void>;
   promoteHttp(): void;
@@ -77,6 +78,7 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     onConnection: deps.deviceConnection,
     handOff: deps.handOff,
     heartbeatFromNode: deps.heartbeatFromNode,
+    auditFromNode: deps.auditFromNode,
     pipeline: deps.pipeline,
     saveRules: deps.saveRules,
     promoteHttp: deps.promoteHttp,

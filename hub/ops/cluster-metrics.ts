@@ -24,6 +24,8 @@ export type RedisUplinkKind = 'telemetry' | 'status' | 'connection';
 export interface ClusterCounts {
   /** Alarms this node stored in `inbound_alarm` for the leader, by outcome (a standby's). */
   alarmsForwarded: Readonly<Record<'stored' | 'duplicate' | 'failed', number>>;
+  /** Its broker's refusals this node, standing by, stored in `inbound_alarm` for the leader's journal, or dropped past its bound. */
+  auditForwarded: Readonly<Record<'stored' | 'dropped', number>>;
   /** Published on Redis for the leader (a standby's). */
   uplinkSent: Readonly<Record<RedisUplinkKind, number>>;
   /** Not published: Redis did not take them (the publisher never queues). */
@@ -71,6 +73,12 @@ export class ClusterMetrics {
       'Alarms this node received as a standby and stored in inbound_alarm for the leader before their PUBACK, by outcome (duplicate: a retransmission already waiting, acked without a second row; failed: not stored, no PUBACK)',
       'outcome',
       () => counts().alarmsForwarded,
+    );
+    metrics.counter(
+      'hub_cluster_audit_forwarded_total',
+      'Audit records of this node\u2019s broker refusals, made as a standby, by outcome: stored in inbound_alarm for the leader\u2019s journal, or dropped here (1,000 already waited for the database, or the node stopped with some waiting; each drop is logged)',
+      'outcome',
+      () => counts().auditForwarded,
     );
     metrics.counter('hub_cluster_uplink_sent_total', 'Telemetry, status messages and device connections this standby passed to the leader over Redis', 'kind', () => counts().uplinkSent);
     metrics.total('hub_cluster_uplink_send_failed_total', 'Telemetry, status and connections not passed on: Redis did not take them (never queued)', () => counts().uplinkSendFailed);
