@@ -114,6 +114,7 @@ export class ClusterElection {
         alarmsDrained: { delivered: drain.stats.alarmsDelivered, failed: drain.stats.alarmsFailed },
         uplinkReceived: drain.received,
         uplinkRefused: this.subscriber?.refused ?? 0,
+        uplinkStale: this.subscriber?.stale ?? 0,
         leaderChanges: watch.changes,
       }),
       pendingInboundAlarms: () => store.pending(),

@@ -36,6 +36,8 @@ export interface ClusterCounts {
   uplinkReceived: Readonly<Record<RedisUplinkKind, number>>;
   /** Messages on the Redis channel refused as malformed. */
   uplinkRefused: number;
+  /** Forwarded messages dropped as too old on arrival (a takeover's or an outage's backlog, uplink-bus.ts). */
+  uplinkStale: number;
   /** Leaders this node has seen take over since it started (each new epoch once). */
   leaderChanges: number;
 }
@@ -89,7 +91,8 @@ export class ClusterMetrics {
       () => counts().alarmsDrained,
     );
     metrics.counter('hub_cluster_uplink_received_total', 'Telemetry, status messages and device connections this node, leading, took off Redis from the standbys', 'kind', () => counts().uplinkReceived);
-    metrics.total('hub_cluster_uplink_refused_total', 'Messages on the Redis uplink channel refused as malformed', () => counts().uplinkRefused);
+    metrics.total('hub_cluster_uplink_refused_total', 'Messages on the Redis uplink stream refused as malformed', () => counts().uplinkRefused);
+    metrics.total('hub_cluster_uplink_stale_total', 'Messages on the Redis uplink stream dropped as older than 30 s on arrival (the backlog of a takeover or an outage)', () => counts().uplinkStale);
     metrics.total('hub_cluster_leader_changes_total', 'New leaders this node has seen take over since it started (each epoch once, itself included)', () => counts().leaderChanges);
     collectedMetrics(prom, leaderRegisters).gauge(
       'hub_cluster_inbound_alarms_pending',
