@@ -32,7 +32,7 @@ export interface ClusterWiringDeps {
   handOff: ClusterRoleDeps['handOff'];
   heartbeatFromNode: ClusterRoleDeps['heartbeatFromNode'];
   pipeline(): Service[];
-  saveRules(): Promise<void>;
+  saveCheckpoint(): Promise<void>;
   promoteHttp(): void;
   onLeading(): void;
   fatal(reason: string): void;
@@ -78,7 +78,7 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     handOff: deps.handOff,
     heartbeatFromNode: deps.heartbeatFromNode,
     pipeline: deps.pipeline,
-    saveRules: deps.saveRules,
+    saveCheckpoint: deps.saveCheckpoint,
     promoteHttp: deps.promoteHttp,
     abortWait: () => journal.close(),
     onLeading: deps.onLeading,
