@@ -33,7 +33,7 @@ export interface ClusterWiringDeps {
   heartbeatFromNode: ClusterRoleDeps['heartbeatFromNode'];
   auditFromNode: ClusterRoleDeps['auditFromNode'];
   pipeline(): Service[];
-  saveRules(): Promise<void>;
+  saveCheckpoint(): Promise<void>;
   promoteHttp(): void;
   onLeading(): void;
   fatal(reason: string): void;
@@ -80,7 +80,7 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     heartbeatFromNode: deps.heartbeatFromNode,
     auditFromNode: deps.auditFromNode,
     pipeline: deps.pipeline,
-    saveRules: deps.saveRules,
+    saveCheckpoint: deps.saveCheckpoint,
     promoteHttp: deps.promoteHttp,
     abortWait: () => journal.close(),
     onLeading: deps.onLeading,

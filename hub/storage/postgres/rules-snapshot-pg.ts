@@ -3,19 +3,18 @@
  * saved at a planned stop and taken — read and deleted in one statement — at
  * the next start (hub/storage/rules-snapshot.ts says why and when).
  */
-import type { RulesSnapshot } from '../../rules/engine.js';
-import type { RulesSnapshotStore } from '../ports.js';
+import type { PipelineSnapshot, RulesSnapshotStore } from '../ports.js';
 import { usableSnapshot } from '../rules-snapshot.js';
 import type { Queryable } from './journal-sql.js';
 import { PgStore } from './pg-store.js';
 
 export class PgRulesSnapshot extends PgStore implements RulesSnapshotStore {
-  async save(snapshot: RulesSnapshot): Promise<void> {
+  async save(snapshot: PipelineSnapshot): Promise<void> {
     await this.open();
     await this.serial(() => saveSnapshotText(this.db, snapshot.savedAt, JSON.stringify(snapshot)));
   }
 
-  async take(now: number): Promise<RulesSnapshot | undefined> {
+  async take(now: number): Promise<PipelineSnapshot | undefined> {
     await this.open();
     // body::text: the json exactly as saved, parsed (and age-checked) the same way as the file.
     const { rows } = await this.db.query<{ text: string }>('DELETE FROM rules_snapshot RETURNING body::text AS text');
