@@ -33,7 +33,7 @@ import { silentLogger, type Logger } from './core/logger.js';
 import { resolveNodeId } from './core/node-id.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { reportDataDirModes } from './compose/first-start.js';
-import { pipelineServices } from './compose/pipeline-services.js';
+import { pipelineServices, pipelineSnapshot } from './compose/pipeline-services.js';
 import { advertisedUrl } from './compose/advertised-url.js';
 import { buildHubApp } from './compose/hub-app.js';
 import type { ClusterRole } from './compose/cluster-role.js';
@@ -229,8 +229,9 @@ export class Hub {
       disconnectLocal: (id) => this.broker.disconnect(id),
       handOff: (channel, receivedAt, taken) => this.ops.handOff(channel, receivedAt, taken),
       heartbeatFromNode: (clientId, payload) => this.ops.probe.arriveFromPeer(clientId, payload),
+      auditFromNode: (r) => this.audit.record(r.action, r.actor, r.target, r.detail),
       pipeline: () => this.pipelineServices(),
-      saveRules: () => this.rulesSnapshot.save(this.rules.snapshot(this.clock.now())),
+      saveCheckpoint: () => this.rulesSnapshot.save(pipelineSnapshot(this, this.clock.now())),
       promoteHttp: () => this.http.promote(),
       onLeading: () => this.options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword }),
       fatal: (reason) => this.fatal(reason),

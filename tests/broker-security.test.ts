@@ -51,6 +51,14 @@ describe('broker authentication', () => {
     expect(JSON.stringify(hub.hub.audit.recent())).not.toContain(a.secret);
   });
 
+  it('audits a refused username of 10,000 characters cut to its first 200, as a refused topic is', async () => {
+    const { hub } = await setUp();
+    const long = `au_${'x'.repeat(9_997)}`;
+    expect(await connackCode(hub.mqttUrl, { clientId: 'brc-au-long', username: long, password: 'x' })).toBe(4);
+    const refused = hub.hub.audit.recent().find((e) => e.action === 'mqtt.connect_refused');
+    expect(refused?.detail).toMatchObject({ username: long.slice(0, 200), returnCode: 4 });
+  });
+
   it("refuses A's credentials with B's client id (CONNACK 2) and leaves B connected", async () => {
     const { hub, devices } = await setUp();
     const [a, b] = [devices[0]!, devices[1]!];

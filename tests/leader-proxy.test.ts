@@ -108,6 +108,17 @@ describe('HTTP through a follower', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 
+  it('closes the client connection when the leader answered before the upload ended: the rest of the body is never read', async () => {
+    // Headers announcing 2 MiB, then 64 KiB of it: the leader refuses on Content-Length at once.
+    const head = `POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1:${front.port}\r\nContent-Type: application/json\r\nContent-Length: ${2 * 1024 * 1024}\r\n\r\n`;
+    const exchange = await rawHttp(front.port, [head, Buffer.alloc(64 * 1024, 0x78)], { lingerMs: 5_000 });
+    expect(exchange.status).toBe(413);
+    // Said to the client, and done: kept alive, the connection was reset seconds later, failing the
+    // next request a client made on it.
+    expect(exchange.reply).toMatch(/\r\nConnection: close\r\n/i);
+    expect(exchange.closedBy).toBe('hub');
+  });
+
   it('answers 503 no_leader without a leader, and 502 leader_unreachable when the leader is down', async () => {
     useLeader(undefined);
     const none = await fetch(`${front.url}/api/v1/alerts`, { headers: { authorization: `Bearer ${leader.api.token}` } });

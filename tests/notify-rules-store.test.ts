@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeliveryLine, DeliveryRecord } from '../hub/notify/types.js';
 import { WebhookStore, type NewWebhook } from '../hub/notify/webhook-store.js';
 import type { RulesSnapshot } from '../hub/rules/engine.js';
+import type { PipelineSnapshot } from '../hub/storage/ports.js';
 import { MAX_SNAPSHOT_AGE_MS } from '../hub/storage/rules-snapshot.js';
 import { storeBackends, useBackend } from './helpers/store-backends.js';
 
@@ -117,5 +118,14 @@ describe.each(storeBackends())('webhooks, delivery log and rules snapshot on %s'
     expect(await stores().rulesSnapshot.take(T0 + 1 + MAX_SNAPSHOT_AGE_MS + 1)).toBeUndefined();
     // Too old is also gone: a later start does not find it either.
     expect(await stores().rulesSnapshot.take(T0)).toBeUndefined();
+  });
+
+  it('carries the watchdogs\' silences of 10,000 devices with the rule state (a cluster leader saves it every 5 s)', async () => {
+    const silentSec = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`brc-${(0x10000000 + i * 7919).toString(16)}`, i % 900]));
+    const withWatchdogs: PipelineSnapshot = { ...snapshot(T0), silentSec };
+    await stores().rulesSnapshot.save(withWatchdogs);
+    const taken = await stores().rulesSnapshot.take(T0 + 5_000);
+    expect(taken).toEqual(withWatchdogs);
+    expect(Object.keys(taken!.silentSec!)).toHaveLength(10_000);
   });
 });

@@ -279,8 +279,8 @@ describe('bad alarm payloads on the way to the leader', () => {
   });
 });
 
-describe('telemetry, status and connections forwarded through Redis', () => {
-  it('reach the leader’s handler byte for byte, acked at once; junk on the channel is refused and counted', async () => {
+describe('telemetry, status and connections forwarded through a Redis stream', () => {
+  it('reach the leader’s handler byte for byte, acked at once; junk on the stream is refused and counted', async () => {
     const settings = { redisUrl: redis.url, redisPrefix: redis.prefix, log };
     const publisher = keep(await UplinkPublisher.open({ ...settings, nodeId: 'node-b' }), (p) => p.close());
     let subscriber: UplinkSubscriber | undefined;
@@ -298,8 +298,8 @@ describe('telemetry, status and connections forwarded through Redis', () => {
     const odd = Buffer.from([0x6f, 0xff, 0x00, 0xfe]);
     expect(forwarder.handle('br-e', 'status', odd)).toBeUndefined();
     const raw = keep(new Redis(redis.url), (r) => r.quit());
-    await raw.publish(`${redis.prefix}uplink`, 'not json');
-    await raw.publish(`${redis.prefix}uplink`, JSON.stringify({ kind: 'uplink', node: 'x', deviceId: '../../etc', channel: 'telemetry', payload: '', receivedAt: 1 }));
+    await raw.xadd(`${redis.prefix}uplink`, '*', 'm', 'not json');
+    await raw.xadd(`${redis.prefix}uplink`, '*', 'm', JSON.stringify({ kind: 'uplink', node: 'x', deviceId: '../../etc', channel: 'telemetry', payload: '', receivedAt: Date.now() }));
     forwarder.handle('br-e', 'telemetry', Buffer.from('{"hr":72}'));
 
     await waitFor(() => leader.got.length === 3 && subscriber?.refused === 2, 'the forwarded messages and the refused ones');

@@ -5,6 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { needsRehash, verifyPassword } from '../hub/auth/passwords.js';
+import { hashFirstAdminPassword } from '../hub/compose/first-start.js';
+import type { Registry } from '../hub/registry/registry.js';
 import { ApiClient } from './helpers/api-client.js';
 import { closeHub, useCleanup } from './helpers/cleanup.js';
 import { ManualClock } from './helpers/manual-clock.js';
@@ -35,6 +39,39 @@ describe('users', () => {
     const op = new ApiClient(hub.httpUrl);
     await op.login('li.na', 'operator-password');
     expect((await op.get('/api/v1/users')).status).toBe(403);
+  });
+
+  it('replaces a password hash of the older, cheaper cost at the next successful login, and only then', async () => {
+    const hub = keep(await startTestHub(), closeHub);
+    // The first admin is hashed at the first-start cost (p = 1) while the hub starts; the test hub's own login upgraded it.
+    const firstStart = hashFirstAdminPassword({ userCount: () => 0 } as Registry, 'first-admin-password');
+    expect(await firstStart!.hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(hub.hub.registry.findUser('admin')!.passwordHash).toMatch(/^scrypt\$32768\$8\$3\$/);
+
+    // A hash as hubs made them before 2026-12-05 (N = 16,384, p = 1).
+    const salt = randomBytes(16);
+    const oldHash = ['scrypt', 16384, 8, 1, salt.toString('base64'), scryptSync('old-cost-password', salt, 64, { N: 16384, r: 8, p: 1 }).toString('base64')].join('$');
+    expect(needsRehash(oldHash)).toBe(true);
+    const user = await hub.hub.registry.createUser({ username: 'wang.fang', passwordHash: oldHash, role: 'operator', displayName: 'Wang Fang', homeIds: [] });
+    const stored = () => hub.hub.registry.getUser(user.id)!.passwordHash;
+
+    // A wrong password changes nothing.
+    expect((await fetch(`${hub.httpUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wang.fang', password: 'not-her-password' }) })).status).toBe(401);
+    expect(stored()).toBe(oldHash);
+
+    await new ApiClient(hub.httpUrl).login('wang.fang', 'old-cost-password');
+    const upgraded = stored();
+    expect(upgraded).toMatch(/^scrypt\$32768\$8\$3\$/);
+    expect(needsRehash(upgraded)).toBe(false);
+    expect(await verifyPassword('old-cost-password', upgraded)).toBe(true);
+    // The same password still logs in, against the new hash, which stays.
+    await new ApiClient(hub.httpUrl).login('wang.fang', 'old-cost-password');
+    expect(stored()).toBe(upgraded);
+  });
+
+  it('refuses a stored hash that asks for more memory than any cost the hub makes, without running it', async () => {
+    const huge = ['scrypt', 1 << 24, 8, 1, randomBytes(16).toString('base64'), randomBytes(64).toString('base64')].join('$');
+    expect(await verifyPassword('anything', huge)).toBe(false);
   });
 
   it('ends a user\u2019s sessions when their role changes or they are disabled', async () => {

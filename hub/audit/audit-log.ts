@@ -27,10 +27,16 @@ export class AuditLog {
     private readonly log: Logger,
   ) {}
 
-  record(action: string, actor: string, target?: string, detail?: Record<string, unknown>): void {
+  /**
+   * Appends the line; resolves once it is durable (rejects if it cannot be
+   * made so, already logged). Most callers need not wait: a cluster leader
+   * journaling a standby's record does, before it deletes that record's row.
+   */
+  record(action: string, actor: string, target?: string, detail?: Record<string, unknown>): Promise<void> {
     const { entry, durable } = this.journal.append('audit', { action, actor, target, detail });
     this.remember({ at: entry.at, action, actor, target, detail });
     durable.catch((err: unknown) => this.log.error({ err, action }, 'audit entry not stored'));
+    return durable;
   }
 
   /**

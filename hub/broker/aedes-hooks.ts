@@ -64,7 +64,8 @@ function authenticateHook(deps: BrokerHookDeps): NonNullable<AedesOptions['authe
     const certificate = deps.certificateOf?.(client);
     const decision = deps.policy.connect({ clientId: client.id, clientIdWasEmpty: emptyClientIds.has(client), clean: client.clean, username, password, certificate });
     if (!decision.ok) {
-      deps.refuse('connect', client, decision.reason, { username, returnCode: decision.returnCode });
+      // Cut like a refused topic: a stranger's username is audited, never at any length (a standby hands it on, audit-hand-off.ts).
+      deps.refuse('connect', client, decision.reason, { username: username?.slice(0, 200), returnCode: decision.returnCode });
       return callback(refusal(decision.reason, decision.returnCode), false);
     }
     // Counted only once the credentials are right: a stranger guessing at a device id

@@ -57,7 +57,12 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
     upstream.once('finish', () => (late = setTimeout(() => upstream.destroy(new Error('the leader did not answer in time')), options.responseTimeoutMs)));
     upstream.on('response', (answer) => {
       clearTimeout(late);
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer.rawHeaders));
+      const headers = responseHeaders(answer.rawHeaders);
+      // The leader answered before the client's upload ended (a 413 for a body over its limit): the
+      // rest of the body is never read here, so this connection cannot carry another request. Said
+      // to the client, which then opens a new one; reused, it was reset seconds later (keep-alive).
+      if (!req.complete) headers.push('Connection', 'close');
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
       // A leader that fails mid-answer ends the client's response the same way (destroyed, not completed).
       pipeline(answer, res, () => undefined);
     });

@@ -26,8 +26,8 @@
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
-import { isProbeClient } from '../ops/probe-access.js';
 import type { InboundAlarm, InboundAlarmStore } from '../storage/ports.js';
+import { isNodeRow } from './forwarded-audit.js';
 import type { ForwardedMessage } from './uplink-bus.js';
 
 /** Where a forwarded message came from; a plain UplinkHandler may ignore it. */
@@ -134,8 +134,8 @@ export class InboundDrain {
         const { delivered, failed } = await this.deliver(rows);
         if (this.abandoned) return;
         await this.deps.store.remove(delivered.map((row) => row.id));
-        // Nodes' pipeline heartbeats come this way too (hub/ops/pipeline-probe.ts); they are not alarms.
-        this.stats.alarmsDelivered += delivered.filter((row) => !isProbeClient(row.deviceId)).length;
+        // Nodes' pipeline heartbeats and standbys' audit records come this way too (forwarded-audit.ts); they are not alarms.
+        this.stats.alarmsDelivered += delivered.filter((row) => !isNodeRow(row.deviceId)).length;
         if (failed) return this.retryLater();
         if (rows.length < batchSize) return;
       }

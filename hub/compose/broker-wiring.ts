@@ -73,10 +73,10 @@ export function buildBroker(deps: BrokerWiringDeps): MqttBroker {
     commandLink: cluster?.relay ?? deps.outbox,
     cluster: () => cluster?.brokerOptions,
     audit: (action, actor, detail) => {
-      // Only the node that holds the journal may append to it: on a standby an append throws, and a
-      // stranger's wrong password (a refused CONNECT is audited) would end the process. There the
-      // refusal is logged instead; the journal's audit trail holds what the leader's broker refused.
-      if (role && !role.leading) brokerLog.warn({ action, actor, ...detail }, 'audit on a standby: logged here, not journaled');
+      // Only the node that holds the journal may append to it (on a standby an append throws). A
+      // standby hands the record to the leader's journal through PostgreSQL instead; what reaches
+      // here has passed the broker's audit throttle, and the hand-off bounds what waits.
+      if (role && !role.leading) role.forwardAudit(action, actor, detail, now());
       else deps.audit.record(action, actor, undefined, detail);
     },
     log: brokerLog,

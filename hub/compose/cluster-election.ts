@@ -2,16 +2,20 @@
  * The parts a cluster node on PostgreSQL needs to follow a leader and to
  * become one (issue 12, docs/CLUSTER.md): who leads (LeaderWatch), the
  * forwarding of device messages to the leader (UplinkForwarder, over
- * PostgreSQL for alarms and Redis for the rest), and the leader's side of it
- * (InboundDrain). The composition root (hub/hub.ts) decides when each runs:
- * the front while it stands by, the drain once it leads.
+ * PostgreSQL for alarms and Redis for the rest; AuditHandOff for what its
+ * broker refuses), and the leader's side of it (InboundDrain). The
+ * composition root (hub/hub.ts) decides when each runs: the front while it
+ * stands by, the drain once it leads.
  */
-import { InboundDrain } from '../cluster/inbound-drain.js';
+import { AuditHandOff } from '../cluster/audit-hand-off.js';
+import { decodeForwardedAudit, isForwardedAudit, type AuditRecord } from '../cluster/forwarded-audit.js';
+import { InboundDrain, type ForwardOrigin } from '../cluster/inbound-drain.js';
 import { LeaderWatch } from '../cluster/leader-watch.js';
 import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
 import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { RedisLinks } from '../cluster/redis-links.js';
+import { Throttle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
@@ -35,6 +39,8 @@ export interface ClusterElectionDeps {
   onConnection(deviceId: string, connected: boolean, at: number): void;
   /** A node's pipeline heartbeat drained from `inbound_alarm` (its probe's client id, its payload): through this leader's pipeline, then echoed. */
   heartbeatFromNode(clientId: string, payload: Buffer): Promise<unknown> | undefined;
+  /** A standby's broker refusal drained from `inbound_alarm`: into this leader's audit; resolves once journaled durably. */
+  auditFromNode(record: AuditRecord): Promise<unknown> | undefined;
   /** The leader took in a message a follower received at `receivedAt`; `taken` is its pipeline's promise (/metrics). */
   handOff?(channel: UplinkChannel, receivedAt: number, taken: Promise<unknown> | undefined): void;
   log: Logger;
@@ -44,10 +50,13 @@ export class ClusterElection {
   readonly watch: LeaderWatch;
   readonly forwarder: UplinkForwarder;
   readonly drain: InboundDrain;
+  /** What this node's broker refuses while it stands by, on its way to the leader's journal. */
+  readonly auditHandOff: AuditHandOff;
   private publisher: UplinkPublisher | undefined;
   private subscriber: UplinkSubscriber | undefined;
   private readonly bus: UplinkBusSettings;
   private onLeaderChanged: () => void = () => undefined;
+  private readonly badAuditLog = new Throttle(10_000);
 
   constructor(private readonly deps: ClusterElectionDeps) {
     const { journal, log } = deps;
@@ -63,6 +72,7 @@ export class ClusterElection {
       maxPayloadBytes: deps.maxPayloadBytes,
       log,
     });
+    this.auditHandOff = new AuditHandOff({ store: deps.inboundAlarms, nodeId: deps.nodeId, log });
     this.drain = new InboundDrain({
       store: deps.inboundAlarms,
       // Ingest stamps its own receive time (presence, readings, alerts): the follower's comes from
@@ -71,6 +81,7 @@ export class ClusterElection {
       handle: (deviceId, channel, payload, origin) => {
         // A node's pipeline heartbeat (hub/ops/pipeline-probe.ts) comes this way but is not a device message.
         if (isProbeClient(deviceId)) return deps.heartbeatFromNode(deviceId, payload);
+        if (isForwardedAudit(deviceId)) return this.auditFromNode(payload, origin);
         const taken = deps.ingest(deviceId, channel, payload);
         deps.handOff?.(channel, origin.receivedAt, taken);
         return taken;
@@ -81,6 +92,15 @@ export class ClusterElection {
     });
   }
 
+  /** A standby's audit row: journaled with the node that saw it; a row this version cannot read is logged and let go. */
+  private auditFromNode(payload: Buffer, origin: ForwardOrigin): Promise<unknown> | undefined {
+    const record = decodeForwardedAudit(payload, origin);
+    if (record) return this.deps.auditFromNode(record);
+    const passed = this.badAuditLog.pass('bad');
+    if (passed) this.deps.log.error({ node: origin.receivedBy, bytes: payload.length, suppressedSinceLast: passed.suppressed }, 'forwarded audit record not readable; dropped');
+    return undefined;
+  }
+
   /** What this node forwarded as a standby and drained as the leader, for /metrics (hub/ops/cluster-metrics.ts). */
   metricsSource(): ClusterMetricsSource {
     const { forwarder, drain, watch } = this;
@@ -88,11 +108,13 @@ export class ClusterElection {
     return {
       counts: () => ({
         alarmsForwarded: { stored: forwarder.stats.alarmsStored, duplicate: forwarder.stats.alarmDuplicates, failed: forwarder.stats.alarmFailures },
+        auditForwarded: this.auditHandOff.stats,
         uplinkSent: forwarder.sent,
         uplinkSendFailed: this.publisher?.dropped ?? 0,
         alarmsDrained: { delivered: drain.stats.alarmsDelivered, failed: drain.stats.alarmsFailed },
         uplinkReceived: drain.received,
         uplinkRefused: this.subscriber?.refused ?? 0,
+        uplinkStale: this.subscriber?.stale ?? 0,
         leaderChanges: watch.changes,
       }),
       pendingInboundAlarms: () => store.pending(),
@@ -114,6 +136,7 @@ export class ClusterElection {
         await this.watch.start();
       },
       stop: async () => {
+        this.auditHandOff.stop();
         await this.watch.stop();
         await this.publisher?.close();
         this.publisher = undefined;

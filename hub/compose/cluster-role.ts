@@ -16,8 +16,8 @@ import { ruleCheckpoints } from './rule-checkpoints.js';
 export interface ClusterRoleDeps extends ClusterElectionDeps {
   /** The hub's pipeline services in start order, the journal's lock wait among them. */
   pipeline(): Service[];
-  /** Saves the rules engine's state (checkpointed every few seconds while leading). */
-  saveRules(): Promise<void>;
+  /** Saves the pipeline snapshot: rule state and watchdog silences (checkpointed every few seconds while leading). */
+  saveCheckpoint(): Promise<void>;
   /** HTTP from the leader proxy to this node's own API and stream. */
   promoteHttp(): void;
   /** Ends a lock wait in progress (closing the journal). */
@@ -51,13 +51,21 @@ export class ClusterRole {
     else this.election.forwarder.connection(deviceId, connected);
   }
 
+  /**
+   * Its broker refused something while this node stands by: the record goes to the leader's
+   * journal through PostgreSQL (hub/cluster/audit-hand-off.ts). Never waits, never throws.
+   */
+  forwardAudit(action: string, actor: string, detail: Record<string, unknown>, at: number): void {
+    this.election.auditHandOff.hand({ action, actor, detail }, at);
+  }
+
   /** The election's front service, and the leadership wait that starts the pipeline (placed last by the root). */
   services(): { front: Service; leadership: Service } {
     this.leadershipService ??= new Leadership({
       services: [
         ...this.deps.pipeline(),
         named('inbound drain', this.election.drain),
-        ruleCheckpoints(this.deps.saveRules, this.deps.log.child({ module: 'rules' })),
+        ruleCheckpoints(this.deps.saveCheckpoint, this.deps.log.child({ module: 'rules' })),
         step('lead', () => this.lead()),
       ],
       abortWait: this.deps.abortWait,

@@ -31,8 +31,9 @@ export interface ClusterWiringDeps {
   disconnectLocal(deviceId: string): boolean;
   handOff: ClusterRoleDeps['handOff'];
   heartbeatFromNode: ClusterRoleDeps['heartbeatFromNode'];
+  auditFromNode: ClusterRoleDeps['auditFromNode'];
   pipeline(): Service[];
-  saveRules(): Promise<void>;
+  saveCheckpoint(): Promise<void>;
   promoteHttp(): void;
   onLeading(): void;
   fatal(reason: string): void;
@@ -77,8 +78,9 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     onConnection: deps.deviceConnection,
     handOff: deps.handOff,
     heartbeatFromNode: deps.heartbeatFromNode,
+    auditFromNode: deps.auditFromNode,
     pipeline: deps.pipeline,
-    saveRules: deps.saveRules,
+    saveCheckpoint: deps.saveCheckpoint,
     promoteHttp: deps.promoteHttp,
     abortWait: () => journal.close(),
     onLeading: deps.onLeading,

@@ -5,7 +5,7 @@
  * list of services and their order.
  */
 import type { AuditLog } from '../audit/audit-log.js';
-import { generatePassword, hashPassword } from '../auth/passwords.js';
+import { FIRST_START_COST, generatePassword, hashPassword } from '../auth/passwords.js';
 import type { Tightened } from '../core/data-dir.js';
 import type { Logger } from '../core/logger.js';
 import type { Registry } from '../registry/registry.js';
@@ -18,14 +18,16 @@ export interface FirstAdminPassword {
 
 /**
  * Starts hashing the first admin's password on a hub with no user yet, so
- * scrypt (~80 ms, on a thread-pool thread) runs while the rest of the
- * pipeline starts on the main one: the first start of an empty hub is ready
- * that much sooner (issue 14, memory third pass). ensureAdmin awaits it.
+ * scrypt (~75 ms at the first-start cost, on a thread-pool thread) runs while
+ * the rest of the pipeline starts on the main one: the first start of an
+ * empty hub is ready that much sooner (issue 14, memory third pass).
+ * ensureAdmin awaits it. The admin's first login hashes it again at the full
+ * cost (passwords.ts).
  */
 export function hashFirstAdminPassword(registry: Registry, adminPassword: string | undefined): FirstAdminPassword | undefined {
   if (registry.userCount() > 0) return undefined;
   const generated = adminPassword ? undefined : generatePassword();
-  const hash = hashPassword(adminPassword ?? generated!);
+  const hash = hashPassword(adminPassword ?? generated!, FIRST_START_COST);
   hash.catch(() => undefined); // not unhandled in the meantime: ensureAdmin awaits it and fails the start
   return { generated, hash };
 }

@@ -5,7 +5,9 @@
  * is replayed (each service replaying its own lines) before any device
  * message is ingested, so dedupe and alert state are complete; notifications
  * listen before escalation, so an alert that passed 180 s while the hub was
- * down escalates at once.
+ * down escalates at once. The pipeline snapshot (rule state and watchdog
+ * silences: a clean stop's, or a dead leader's last checkpoint) is taken once,
+ * before the watchdogs, and each of them restores its part.
  */
 import type { AlertLocations } from '../alerts/alert-location.js';
 import type { AlertStore } from '../alerts/alert-store.js';
@@ -29,7 +31,7 @@ import type { SeqWindow } from '../ingest/seq-window.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import type { Registry } from '../registry/registry.js';
 import type { RulesEngine } from '../rules/engine.js';
-import type { JournalReplayer, JournalStore, RulesSnapshotStore } from '../storage/ports.js';
+import type { JournalReplayer, JournalStore, PipelineSnapshot, RulesSnapshotStore } from '../storage/ports.js';
 import type { VisitStore } from '../visits/visit-store.js';
 import { ensureAdmin, hashFirstAdminPassword, type FirstAdminPassword } from './first-start.js';
 
@@ -82,6 +84,7 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     hub.drills,
   ];
   let adminPassword: FirstAdminPassword | undefined;
+  let restored: PipelineSnapshot | undefined;
   return [
     // First: on a cluster standby, opening the journal is the wait for leadership. Everything
     // after it loads what the previous leader wrote up to the moment this node took over.
@@ -96,13 +99,11 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     named('visits', hub.visitStore),
     named('notifications', hub.notify),
     named('device config', hub.deviceConfig), // before the watchdogs: they use the confirmed intervals
-    step(
-      'presence',
-      () => hub.registry.listDevices().forEach((device) => hub.presence.watch(device)),
-      () => hub.presence.stop(),
-    ),
+    // Taken (read and removed) once; closed last, after the rules' stop saved the next one.
+    step('pipeline snapshot', async () => void (restored = await ctx.rulesSnapshot.take(ctx.now())), () => ctx.rulesSnapshot.close()),
+    step('presence', () => startPresence(hub, restored, ctx), () => hub.presence.stop()),
     named('alert locations', hub.locations), // before the rules: a raise sees the fix its own message carried
-    step('rules', () => startRules(hub.rules, ctx), () => stopRules(hub.rules, ctx)),
+    step('rules', () => startRules(hub.rules, restored), () => stopRules(hub, ctx)),
     named('commissioning', hub.commissioning),
     named('escalation', hub.escalation),
     named('follow-up', hub.followUp),
@@ -114,16 +115,25 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
   ];
 }
 
-async function startRules(rules: RulesEngine, ctx: PipelineContext): Promise<void> {
-  rules.start();
-  const snapshot = await ctx.rulesSnapshot.take(ctx.now());
-  if (snapshot) rules.restore(snapshot);
+/** What the pipeline saves at a clean stop and a cluster leader every 5 s: rule state and the watchdogs' silences at `savedAt`. */
+export function pipelineSnapshot(hub: Pick<PipelineParts, 'rules' | 'presence'>, savedAt: number): PipelineSnapshot {
+  return { ...hub.rules.snapshot(savedAt), ...hub.presence.checkpoint(savedAt) };
 }
 
-async function stopRules(rules: RulesEngine, ctx: PipelineContext): Promise<void> {
+/** Every registered device watched: from the snapshot's silence when it has one (watchdog-checkpoint.ts), else afresh. */
+function startPresence(hub: PipelineParts, restored: PipelineSnapshot | undefined, ctx: PipelineContext): void {
+  const { resumed, fresh } = hub.presence.watchAll(hub.registry.listDevices(), restored, ctx.now());
+  if (restored) ctx.log.info({ module: 'presence', resumed, fresh, snapshotAgeMs: ctx.now() - restored.savedAt }, 'device watchdogs resumed from the pipeline snapshot');
+}
+
+function startRules(rules: RulesEngine, restored: PipelineSnapshot | undefined): void {
+  rules.start();
+  if (restored) rules.restore(restored);
+}
+
+async function stopRules(hub: PipelineParts, ctx: PipelineContext): Promise<void> {
   if (ctx.completedStart()) {
-    await ctx.rulesSnapshot.save(rules.snapshot(ctx.now())).catch((err: unknown) => ctx.log.error({ err }, 'rule state not saved'));
+    await ctx.rulesSnapshot.save(pipelineSnapshot(hub, ctx.now())).catch((err: unknown) => ctx.log.error({ err }, 'pipeline snapshot (rule state, watchdog silences) not saved'));
   }
-  rules.stop();
-  await ctx.rulesSnapshot.close();
+  hub.rules.stop();
 }

@@ -1,11 +1,13 @@
 /**
- * A cluster leader's rule state, checkpointed (issue 12, docs/CLUSTER.md
- * "What failover needs"): every few seconds the rules engine's states and
- * pending wake-ups go to the rules snapshot store, so a standby that takes
- * over after a kill -9 restores them (the pipeline's `rules` step takes the
- * snapshot at start) instead of starting every rule from nothing — a door
- * left open at 23:55 is still being timed by the next leader. The store keeps
- * one snapshot; a stale one (MAX_SNAPSHOT_AGE_MS) is ignored on restore.
+ * A cluster leader's rule state and device watchdogs, checkpointed (issue 12,
+ * docs/CLUSTER.md "What failover does"): every few seconds the pipeline
+ * snapshot — the rules engine's states and pending wake-ups, and each watched
+ * device's silence — goes to the rules snapshot store, so a standby that
+ * takes over after a kill -9 restores it (the pipeline takes the snapshot at
+ * start) instead of starting every rule and watchdog from nothing — a door
+ * left open at 23:55 is still being timed by the next leader, and a bracelet
+ * silent for 25 of its 30 s is not given 30 s more. The store keeps one
+ * snapshot; a stale one (MAX_SNAPSHOT_AGE_MS) is ignored on restore.
  */
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';

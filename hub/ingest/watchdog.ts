@@ -7,12 +7,18 @@
  * Touching a device only records the time; the single timer per device is
  * re-armed lazily when it fires early. At thousands of messages per second
  * that saves a clearTimeout + setTimeout per message.
+ *
+ * A watch resumed from a checkpoint (issue 12, watchdog-checkpoint.ts) also
+ * has a time before which it never fires: the reconnect grace after a
+ * failover or a restart.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 
 interface Watched {
   timeoutMs: number;
   lastSeen: number;
+  /** Silent or not, the device is not declared so before this time (a resumed watch's grace). */
+  notBefore: number;
   timer: TimerHandle | undefined;
 }
 
@@ -26,10 +32,20 @@ export class Watchdog {
 
   /** Starts watching; the device has `timeoutMs` from `since` (default now) to say something. */
   watch(deviceId: string, timeoutMs: number, since = this.clock.now()): void {
+    this.resume(deviceId, timeoutMs, since, Number.NEGATIVE_INFINITY);
+  }
+
+  /** Starts watching from a last sign of life `lastSeen`, but never declares the device silent before `notBefore`. */
+  resume(deviceId: string, timeoutMs: number, lastSeen: number, notBefore: number): void {
     this.unwatch(deviceId);
-    const entry: Watched = { timeoutMs, lastSeen: since, timer: undefined };
+    const entry: Watched = { timeoutMs, lastSeen, notBefore, timer: undefined };
     this.watched.set(deviceId, entry);
     this.arm(deviceId, entry);
+  }
+
+  /** Each watched device's last sign of life (for a checkpoint). */
+  *lastSeenTimes(): IterableIterator<[deviceId: string, lastSeen: number]> {
+    for (const [deviceId, entry] of this.watched) yield [deviceId, entry.lastSeen];
   }
 
   /** A sign of life. */
@@ -64,15 +80,16 @@ export class Watchdog {
   }
 
   private arm(deviceId: string, entry: Watched): void {
-    const due = entry.lastSeen + entry.timeoutMs - this.clock.now();
+    const due = Math.max(entry.lastSeen + entry.timeoutMs, entry.notBefore) - this.clock.now();
     entry.timer = this.clock.setTimeout(() => this.check(deviceId, entry), Math.max(due, 0));
   }
 
   private check(deviceId: string, entry: Watched): void {
     entry.timer = undefined;
     if (this.watched.get(deviceId) !== entry) return;
-    const silentFor = this.clock.now() - entry.lastSeen;
-    if (silentFor >= entry.timeoutMs) {
+    const now = this.clock.now();
+    const silentFor = now - entry.lastSeen;
+    if (silentFor >= entry.timeoutMs && now >= entry.notBefore) {
       this.onSilent(deviceId, silentFor);
     } else {
       this.arm(deviceId, entry);

@@ -24,6 +24,8 @@ export type RedisUplinkKind = 'telemetry' | 'status' | 'connection';
 export interface ClusterCounts {
   /** Alarms this node stored in `inbound_alarm` for the leader, by outcome (a standby's). */
   alarmsForwarded: Readonly<Record<'stored' | 'duplicate' | 'failed', number>>;
+  /** Its broker's refusals this node, standing by, stored in `inbound_alarm` for the leader's journal, or dropped past its bound. */
+  auditForwarded: Readonly<Record<'stored' | 'dropped', number>>;
   /** Published on Redis for the leader (a standby's). */
   uplinkSent: Readonly<Record<RedisUplinkKind, number>>;
   /** Not published: Redis did not take them (the publisher never queues). */
@@ -34,6 +36,8 @@ export interface ClusterCounts {
   uplinkReceived: Readonly<Record<RedisUplinkKind, number>>;
   /** Messages on the Redis channel refused as malformed. */
   uplinkRefused: number;
+  /** Forwarded messages dropped as too old on arrival (a takeover's or an outage's backlog, uplink-bus.ts). */
+  uplinkStale: number;
   /** Leaders this node has seen take over since it started (each new epoch once). */
   leaderChanges: number;
 }
@@ -72,6 +76,12 @@ export class ClusterMetrics {
       'outcome',
       () => counts().alarmsForwarded,
     );
+    metrics.counter(
+      'hub_cluster_audit_forwarded_total',
+      'Audit records of this node\u2019s broker refusals, made as a standby, by outcome: stored in inbound_alarm for the leader\u2019s journal, or dropped here (1,000 already waited for the database, or the node stopped with some waiting; each drop is logged)',
+      'outcome',
+      () => counts().auditForwarded,
+    );
     metrics.counter('hub_cluster_uplink_sent_total', 'Telemetry, status messages and device connections this standby passed to the leader over Redis', 'kind', () => counts().uplinkSent);
     metrics.total('hub_cluster_uplink_send_failed_total', 'Telemetry, status and connections not passed on: Redis did not take them (never queued)', () => counts().uplinkSendFailed);
     metrics.counter(
@@ -81,7 +91,8 @@ export class ClusterMetrics {
       () => counts().alarmsDrained,
     );
     metrics.counter('hub_cluster_uplink_received_total', 'Telemetry, status messages and device connections this node, leading, took off Redis from the standbys', 'kind', () => counts().uplinkReceived);
-    metrics.total('hub_cluster_uplink_refused_total', 'Messages on the Redis uplink channel refused as malformed', () => counts().uplinkRefused);
+    metrics.total('hub_cluster_uplink_refused_total', 'Messages on the Redis uplink stream refused as malformed', () => counts().uplinkRefused);
+    metrics.total('hub_cluster_uplink_stale_total', 'Messages on the Redis uplink stream dropped as older than 30 s on arrival (the backlog of a takeover or an outage)', () => counts().uplinkStale);
     metrics.total('hub_cluster_leader_changes_total', 'New leaders this node has seen take over since it started (each epoch once, itself included)', () => counts().leaderChanges);
     collectedMetrics(prom, leaderRegisters).gauge(
       'hub_cluster_inbound_alarms_pending',

@@ -11,6 +11,7 @@
  * no store of its own: its checklist ticks are journal lines.
  */
 import type { Session } from '../auth/sessions.js';
+import type { WatchdogCheckpoint } from '../ingest/watchdog-checkpoint.js';
 import type { DeliveryLine } from '../notify/types.js';
 import type { OrgWebhook } from '../notify/webhook-store.js';
 import type { DeviceRecord, HomeRecord, ResidentRecord, UserRecord } from '../registry/records.js';
@@ -269,14 +270,21 @@ export interface DeliveryLogStore {
   close(): Promise<void>;
 }
 
-// ── rule state across a planned restart ──────────────────────────────────
+// ── rule state and watchdogs across a planned restart or a failover ──────
 
-/** The rules engine's state, saved at a planned stop and taken (read and removed) at the next start. */
+/**
+ * What the pipeline carries over: the rules engine's states and wake-ups, and
+ * the device watchdogs' silences (absent from a snapshot saved before they were
+ * checkpointed: every watchdog is then armed afresh).
+ */
+export type PipelineSnapshot = RulesSnapshot & WatchdogCheckpoint;
+
+/** The pipeline snapshot, saved at a planned stop (and by a cluster leader every 5 s) and taken (read and removed) at the next start. */
 export interface RulesSnapshotStore {
   readonly location: string;
-  save(snapshot: RulesSnapshot): Promise<void>;
+  save(snapshot: PipelineSnapshot): Promise<void>;
   /** Reads and removes the snapshot; undefined when absent, unreadable or too old (rules-snapshot.ts). */
-  take(now: number): Promise<RulesSnapshot | undefined>;
+  take(now: number): Promise<PipelineSnapshot | undefined>;
   close(): Promise<void>;
 }
 

@@ -4,8 +4,9 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { LoginGuard } from '../../auth/login-guard.js';
-import { verifyLogin } from '../../auth/passwords.js';
+import { hashPassword, needsRehash, verifyLogin } from '../../auth/passwords.js';
 import type { SessionStore } from '../../auth/sessions.js';
+import type { Logger } from '../../core/logger.js';
 import type { Registry } from '../../registry/registry.js';
 import { SESSION_COOKIE } from '../auth-middleware.js';
 import { HttpError } from '../errors.js';
@@ -55,6 +56,21 @@ export interface AuthRouteDeps {
   audit: AuditLog;
   loginGuard: LoginGuard;
   clientAddress(c: unknown): string;
+  log: Logger;
+}
+
+/**
+ * A password hashed at an older, cheaper cost is hashed again at today's,
+ * now that the login has proved it (passwords.ts). A failure costs nothing
+ * but the upgrade: the login goes on, and the next one tries again.
+ */
+async function upgradeHash(deps: AuthRouteDeps, userId: string, password: string): Promise<void> {
+  try {
+    const passwordHash = await hashPassword(password);
+    await deps.registry.updateUser(userId, (u) => ({ ...u, passwordHash }));
+  } catch (err) {
+    deps.log.warn({ err, userId }, 'password hash not upgraded to the current cost');
+  }
 }
 
 export function authRoutes(deps: AuthRouteDeps) {
@@ -75,6 +91,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
     deps.loginGuard.succeeded(username);
+    if (needsRehash(user.passwordHash)) await upgradeHash(deps, user.id, password);
     const { token, expiresAt } = await deps.sessions.create({ userId: user.id, username: user.username, role: user.role, homeIds: user.homeIds });
     deps.audit.record('auth.login', `user:${user.username}`, undefined, { ip });
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/', expires: new Date(expiresAt), secure: servedOverTls(c) });

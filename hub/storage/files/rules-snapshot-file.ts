@@ -5,8 +5,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
-import type { RulesSnapshot } from '../../rules/engine.js';
-import type { RulesSnapshotStore } from '../ports.js';
+import type { PipelineSnapshot, RulesSnapshotStore } from '../ports.js';
 import { usableSnapshot } from '../rules-snapshot.js';
 
 export class RulesSnapshotFile implements RulesSnapshotStore {
@@ -16,11 +15,11 @@ export class RulesSnapshotFile implements RulesSnapshotStore {
     return this.path;
   }
 
-  async save(snapshot: RulesSnapshot): Promise<void> {
+  async save(snapshot: PipelineSnapshot): Promise<void> {
     await writeFileAtomic(this.path, JSON.stringify(snapshot), { fsync: true, mode: 0o600 });
   }
 
-  async take(now: number): Promise<RulesSnapshot | undefined> {
+  async take(now: number): Promise<PipelineSnapshot | undefined> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -32,7 +31,7 @@ export class RulesSnapshotFile implements RulesSnapshotStore {
   }
 
   /** The saved snapshot as it is, without removing it or judging its age (migrate:to-postgres); undefined when absent or unreadable. */
-  async read(): Promise<RulesSnapshot | undefined> {
+  async read(): Promise<PipelineSnapshot | undefined> {
     const text = await readFile(this.path, 'utf8').catch(() => undefined);
     return text === undefined ? undefined : usableSnapshot(text, Number.NEGATIVE_INFINITY);
   }
