@@ -59,16 +59,32 @@ async function visit(context: BrowserContext, url: string, hubPath: string): Pro
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
+  // CDP may deliver a request's ExtraInfo events before or after its requestWillBeSent (its docs say
+  // so): every request's status and cookie are kept, and the answer is taken once both halves are in.
+  // (Waiting only for an ExtraInfo after requestWillBeSent hung the test 2 runs in 3 on this machine.)
   let requestId: string | undefined;
   const cookies = new Map<string, string>();
+  const statuses = new Map<string, number>();
+  let settle: (seen: Seen) => void = () => undefined;
+  const seen = new Promise<Seen>((resolve) => (settle = resolve));
+  const tryResolve = () => {
+    if (requestId === undefined) return;
+    const status = statuses.get(requestId);
+    const cookie = cookies.get(requestId);
+    if (status !== undefined && cookie !== undefined) settle({ status, cookieSent: cookie.includes('hc_session=') });
+  };
   cdp.on('Network.requestWillBeSent', (e) => {
-    if (e.request.url.endsWith(hubPath)) requestId = e.requestId;
+    if (!e.request.url.endsWith(hubPath)) return;
+    requestId = e.requestId;
+    tryResolve();
   });
-  cdp.on('Network.requestWillBeSentExtraInfo', (e) => cookies.set(e.requestId, e.headers['Cookie'] ?? e.headers['cookie'] ?? ''));
-  const seen = new Promise<Seen>((resolve) => {
-    cdp.on('Network.responseReceivedExtraInfo', (e) => {
-      if (e.requestId === requestId) resolve({ status: e.statusCode, cookieSent: (cookies.get(e.requestId) ?? '').includes('hc_session=') });
-    });
+  cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+    cookies.set(e.requestId, e.headers['Cookie'] ?? e.headers['cookie'] ?? '');
+    tryResolve();
+  });
+  cdp.on('Network.responseReceivedExtraInfo', (e) => {
+    statuses.set(e.requestId, e.statusCode);
+    tryResolve();
   });
   await page.goto(url);
   return { ...(await seen), page };
