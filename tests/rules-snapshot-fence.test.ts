@@ -20,12 +20,13 @@ const snapshot = (savedAt: number, by: string): PipelineSnapshot =>
 
 describe('the pipeline snapshot, fenced by the leader epoch', () => {
   it('is saved while the epoch is the leader’s, refused (and the row kept) once another node leads', async () => {
-    const store = keep(new PgRulesSnapshot(new PgDatabase({ url: pg.url, log: silentLogger() })), (s) => s.close());
+    let epoch: number | undefined; // no epoch known: not fenced (a tool)
+    const store = keep(new PgRulesSnapshot(new PgDatabase({ url: pg.url, log: silentLogger() }), () => epoch), (s) => s.close());
     const now = Date.now();
-    await store.save(snapshot(now, 'unfenced')); // opens and migrates; no epoch known: not fenced (a tool)
+    await store.save(snapshot(now, 'unfenced')); // opens and migrates
     await pg.query('UPDATE cluster_leader SET epoch = 7');
 
-    store.epoch = () => 7;
+    epoch = 7;
     await store.save(snapshot(now + 1, 'leader-7'));
 
     await pg.query('UPDATE cluster_leader SET epoch = 8'); // another node took over
@@ -33,7 +34,7 @@ describe('the pipeline snapshot, fenced by the leader epoch', () => {
     expect(await store.take(now + 3)).toEqual(snapshot(now + 1, 'leader-7'));
 
     // The new leader's own saves go on.
-    store.epoch = () => 8;
+    epoch = 8;
     await store.save(snapshot(now + 4, 'leader-8'));
     expect(await store.take(now + 5)).toEqual(snapshot(now + 4, 'leader-8'));
   });

@@ -101,7 +101,7 @@ export class AuditHandOff {
     this.sending = true;
     const round = this.queue.slice(0, this.limits.batchSize);
     // Put all at once: they wait in the store's group commit and go in one INSERT.
-    void Promise.allSettled(round.map((alarm) => this.put(alarm))).then((results) => {
+    void Promise.allSettled(round.map((alarm) => this.deps.store.put(alarm))).then((results) => {
       this.sending = false;
       const done = new Set(round.filter((_, i) => results[i]!.status === 'fulfilled'));
       this.stats.stored += done.size;
@@ -113,10 +113,6 @@ export class AuditHandOff {
       if (this.queue.length === 0 && this.unloggedDrops > 0) this.logDrops('dropped since the last line; the queue has emptied');
       this.send();
     });
-  }
-
-  private async put(alarm: NewInboundAlarm): Promise<void> {
-    await this.deps.store.put(alarm);
   }
 
   private remove(done: ReadonlySet<NewInboundAlarm>): void {

@@ -11,21 +11,23 @@
  * - The time between the snapshot and the promotion is not counted as silence:
  *   nobody could hear the device then (the leader was dead, or the hub was
  *   stopped; a standby's telemetry waits in the Redis uplink stream until a
- *   leader reads it, and is dropped there once 30 s old). So a snapshot that is minutes old — checkpoints that
- *   failed for a while, a hub restarted after an outage — never makes the whole
- *   fleet overdue at once. The cost: a device that died with the leader is
- *   declared offline late by the snapshot's age at promotion (≤ 5 s of
- *   checkpoint interval plus the takeover), not by a whole silence.
+ *   leader reads it, and is dropped there once 30 s old). So a snapshot that
+ *   is minutes old — checkpoints that failed for a while, a hub restarted
+ *   after an outage — never makes the whole fleet overdue at once. The cost:
+ *   a device that died with the leader is declared offline late by the
+ *   snapshot's age at promotion (≤ 5 s of checkpoint interval plus the
+ *   takeover), not by a whole silence.
  * - Never before the reconnect grace, one heartbeat interval + 5 s after the
  *   promotion: a device of the dead node that reconnected to a survivor before
  *   the promotion has its reconnect messages (retained `online`, first
  *   heartbeat) wait in the uplink stream, dropped if the takeover took over
  *   30 s (a frozen leader's lease, Redis restarted empty), so the next message
  *   the new leader is sure to hear is its next heartbeat, at most one
- *   interval later; the 5 s cover its timer's jitter and the hand-off. A device reconnecting after the promotion
- *   is heard at once (it announces itself on connect, PROTOCOL.md). A fixed
- *   grace (say 20 s) would be shorter than a bracelet's 60 s heartbeat and
- *   declare such a bracelet offline although it was back.
+ *   interval later; the 5 s cover its timer's jitter and the hand-off. A
+ *   device reconnecting after the promotion is heard at once (it announces
+ *   itself on connect, PROTOCOL.md). A fixed grace (say 20 s) would be
+ *   shorter than a bracelet's 60 s heartbeat and declare such a bracelet
+ *   offline although it was back.
  */
 
 /** Added to one heartbeat interval to make the reconnect grace (see above). */

@@ -100,7 +100,6 @@ export class IdleMemory {
     beginPause(started);
     try {
       await this.deps.returnHeap();
-      endPause();
       const pauseMs = Math.round(performance.now() - started);
       this.deps.log.debug({ why, pauseMs, rssBeforeMb: mb(rss), rssAfterMb: mb(process.memoryUsage.rss()) }, 'idle heap returned');
     } catch (err) {

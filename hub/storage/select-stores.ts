@@ -81,8 +81,6 @@ export function selectStores(settings: StoreSettings): Stores {
       waitForLeadership: settings.leadership?.waitForLeadership,
       identity: settings.leadership?.identity,
     });
-    const rulesSnapshot = new PgRulesSnapshot(db);
-    rulesSnapshot.epoch = () => journal.leaderEpoch;
     // Lost leadership is reported once, by the hub that exits on it (hub/hub.ts), not here too.
     return {
       kind: 'postgres',
@@ -92,7 +90,7 @@ export function selectStores(settings: StoreSettings): Stores {
       visits: new PgVisits(db),
       webhooks: new PgWebhooks(db),
       deliveries: new PgDeliveryLog(db, now, notifyLog),
-      rulesSnapshot,
+      rulesSnapshot: new PgRulesSnapshot(db, () => journal.leaderEpoch),
       inboundAlarms: new PgInboundAlarms(db),
     };
   }

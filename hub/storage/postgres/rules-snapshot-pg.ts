@@ -12,12 +12,18 @@
  */
 import type { PipelineSnapshot, RulesSnapshotStore } from '../ports.js';
 import { usableSnapshot } from '../rules-snapshot.js';
+import type { PgDatabase } from './database.js';
 import type { Queryable } from './journal-sql.js';
 import { PgStore } from './pg-store.js';
 
 export class PgRulesSnapshot extends PgStore implements RulesSnapshotStore {
-  /** The epoch this process's journal writes under (PgJournal.leaderEpoch); undefined: not fenced (a tool, a journal not open). */
-  epoch: () => number | undefined = () => undefined;
+  constructor(
+    db: PgDatabase,
+    /** The epoch this process's journal writes under (PgJournal.leaderEpoch); undefined: not fenced (a tool, a journal not open). */
+    private readonly epoch: () => number | undefined = () => undefined,
+  ) {
+    super(db);
+  }
 
   async save(snapshot: PipelineSnapshot): Promise<void> {
     await this.open();
