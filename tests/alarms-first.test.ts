@@ -7,27 +7,18 @@
  * write, is handled and acknowledged before most of them.
  */
 import type { AddressInfo } from 'node:net';
-import type { IPubackPacket, Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../hub/config/config.js';
-import { silentLogger } from '../hub/core/logger.js';
-import { MqttBroker } from '../hub/broker/mqtt-broker.js';
+import { describe, expect, it } from 'vitest';
 import type { SchedulerOptions } from '../hub/broker/uplink-scheduler.js';
-import { RawClient } from './conformance/raw-client.js';
+import { useOneDeviceBroker } from './helpers/one-device-broker.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const DEVICE = 'brc-alarm1';
 const TELEMETRY = `hc/v1/${DEVICE}/telemetry`;
 const EVENT = `hc/v1/${DEVICE}/event`;
 
-let broker: MqttBroker | undefined;
-let client: RawClient | undefined;
-afterEach(async () => {
-  client?.destroy();
-  await broker?.stop();
-  broker = client = undefined;
-});
+const device = useOneDeviceBroker(DEVICE);
 
 function spin(ms: number): void {
   const until = performance.now() + ms;
@@ -39,11 +30,8 @@ function spin(ms: number): void {
  * shed and an event's PUBACK waits for `durable:<seq>` (a journal write on the next turn).
  */
 async function startBroker(scheduler: Partial<SchedulerOptions>, log: string[], triage?: { routine(payload: string): boolean }): Promise<AddressInfo> {
-  const defaults = loadConfig({ env: {} });
   const seq = (payload: Buffer) => (JSON.parse(payload.toString()) as { seq: number }).seq;
-  broker = new MqttBroker({
-    settings: { ...defaults, host: '127.0.0.1', mqttPort: 0, publishesPerDevicePerSec: 10_000 },
-    registry: { deviceSecretValid: (id, secret) => id === DEVICE && secret === 'right' },
+  return device.start({
     onDeviceMessage: (_id, channel, payload) => {
       if (channel === 'telemetry') spin(1);
       log.push(`${channel}:${seq(payload)}`);
@@ -51,25 +39,14 @@ async function startBroker(scheduler: Partial<SchedulerOptions>, log: string[], 
       return new Promise<void>((resolve) => setImmediate(() => (log.push(`durable:${seq(payload)}`), resolve())));
     },
     ...(triage ? { telemetry: { routine: (_id, payload) => triage.routine(payload.toString()), shed: (_id, payload) => void log.push(`shed:${seq(payload)}`) } } : {}),
-    audit: () => undefined,
-    log: silentLogger(),
     scheduler,
   });
-  return broker.start();
-}
-
-async function connectDevice(port: number, keepalive = 30): Promise<RawClient> {
-  const raw = await RawClient.open({ port });
-  const connack = await raw.connect({ clientId: DEVICE, username: DEVICE, password: Buffer.from('right'), keepalive });
-  expect(connack.returnCode).toBe(0);
-  return raw;
 }
 
 /** The device's connection and the packet ids of the PUBACKs it receives, in order. */
 async function deviceWithAcks(port: number): Promise<number[]> {
-  client = await connectDevice(port);
   const acks: number[] = [];
-  client.onPacket = (p) => p.cmd === 'puback' && acks.push((p as IPubackPacket).messageId!);
+  await device.connect(port, { onPuback: (id) => acks.push(id) });
   return acks;
 }
 
@@ -82,7 +59,7 @@ describe('alarms first', () => {
     const { port } = await startBroker({ turnBudgetMs: 2, drainBudgetMs: 2, connectionBacklog: 1_000 }, handled);
     const acks = await deviceWithAcks(port);
     const telemetry = Array.from({ length: 40 }, (_, i) => publish(TELEMETRY, i + 1));
-    client!.socket.write(Buffer.concat([...telemetry, publish(EVENT, 41)]));
+    device.client.socket.write(Buffer.concat([...telemetry, publish(EVENT, 41)]));
     await waitFor(() => acks.length === 41, 'every PUBACK');
 
     expect(acks.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
@@ -91,18 +68,18 @@ describe('alarms first', () => {
     expect(acks.indexOf(41)).toBeLessThan(10);
     // Telemetry keeps its own order.
     expect(handled.filter((h) => h.startsWith('telemetry'))).toEqual(Array.from({ length: 40 }, (_, i) => `telemetry:${i + 1}`));
-    expect(broker!.uplinkStats.queued).toBeGreaterThan(0);
+    expect(device.broker.uplinkStats.queued).toBeGreaterThan(0);
   });
 
   it('stops reading a connection whose queued telemetry reaches its backlog, then reads it again', async () => {
     const handled: string[] = [];
     const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 4 }, handled);
     const acks = await deviceWithAcks(port);
-    client!.socket.write(Buffer.concat(Array.from({ length: 30 }, (_, i) => publish(TELEMETRY, i + 1))));
+    device.client.socket.write(Buffer.concat(Array.from({ length: 30 }, (_, i) => publish(TELEMETRY, i + 1))));
     await waitFor(() => acks.length === 30, 'every PUBACK');
     expect(acks).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect(broker!.uplinkStats.heldConnections).toBeGreaterThan(0);
-    expect(broker!.uplinkStats.maxQueued).toBeLessThanOrEqual(30);
+    expect(device.broker.uplinkStats.heldConnections).toBeGreaterThan(0);
+    expect(device.broker.uplinkStats.maxQueued).toBeLessThanOrEqual(30);
   });
 
   it('with the queue at its bound, acknowledges and sheds new routine telemetry as it arrives; an alarm behind it is still handled and acknowledged once durable', async () => {
@@ -110,7 +87,7 @@ describe('alarms first', () => {
     const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 1_000, maxQueued: 5 }, log, { routine: () => true });
     const acks = await deviceWithAcks(port);
     const telemetry = Array.from({ length: 40 }, (_, i) => publish(TELEMETRY, i + 1));
-    client!.socket.write(Buffer.concat([...telemetry, publish(EVENT, 41)]));
+    device.client.socket.write(Buffer.concat([...telemetry, publish(EVENT, 41)]));
     await waitFor(() => acks.length === 41, 'every PUBACK');
 
     expect(acks.slice().sort((a, b) => a - b)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
@@ -122,14 +99,13 @@ describe('alarms first', () => {
     // The alarm was handled as it arrived and acknowledged only after its durable write.
     expect(log.indexOf('event:41')).toBeLessThan(log.indexOf('telemetry:1'));
     expect(log).toContain('durable:41');
-    expect(broker!.uplinkStats).toMatchObject({ shed: 35, queued: 5, maxQueued: 5, heldConnections: 0 });
+    expect(device.broker.uplinkStats).toMatchObject({ shed: 35, queued: 5, maxQueued: 5, heldConnections: 0 });
   });
 
   it('never sheds telemetry the triage does not call routine: it queues past the bound, and each PUBACK follows its handling', async () => {
     const log: string[] = [];
     const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 1_000, maxQueued: 2 }, log, { routine: (p) => !p.includes('lel') });
-    client = await connectDevice(port);
-    client.onPacket = (p) => p.cmd === 'puback' && log.push(`ack:${(p as IPubackPacket).messageId}`);
+    const client = await device.connect(port, { onPuback: (id) => log.push(`ack:${id}`) });
     const reading = (seq: number) =>
       mqttPacket.generate({ cmd: 'publish', topic: TELEMETRY, payload: JSON.stringify({ seq, lel: 30 }), qos: 1, retain: false, dup: false, messageId: seq } as Packet);
     client.socket.write(Buffer.concat(Array.from({ length: 20 }, (_, i) => reading(i + 1))));
@@ -137,24 +113,24 @@ describe('alarms first', () => {
 
     expect(log.filter((l) => l.startsWith('shed'))).toEqual([]);
     for (let seq = 1; seq <= 20; seq++) expect(log.indexOf(`telemetry:${seq}`)).toBeLessThan(log.indexOf(`ack:${seq}`));
-    expect(broker!.uplinkStats).toMatchObject({ shed: 0, queued: 20 });
+    expect(device.broker.uplinkStats).toMatchObject({ shed: 0, queued: 20 });
   });
 
   it('holds a connection over its backlog rather than shedding its routine telemetry while the queue has room', async () => {
     const log: string[] = [];
     const { port } = await startBroker({ turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 4, maxQueued: 1_000 }, log, { routine: () => true });
     const acks = await deviceWithAcks(port);
-    client!.socket.write(Buffer.concat([...Array.from({ length: 30 }, (_, i) => publish(TELEMETRY, i + 1)), publish(EVENT, 31)]));
+    device.client.socket.write(Buffer.concat([...Array.from({ length: 30 }, (_, i) => publish(TELEMETRY, i + 1)), publish(EVENT, 31)]));
     await waitFor(() => acks.length === 31, 'every PUBACK');
     expect(log.filter((l) => l.startsWith('telemetry'))).toEqual(Array.from({ length: 30 }, (_, i) => `telemetry:${i + 1}`));
     expect(log).toContain('durable:31');
-    expect(broker!.uplinkStats.shed).toBe(0);
-    expect(broker!.uplinkStats.heldConnections).toBeGreaterThan(0);
+    expect(device.broker.uplinkStats.shed).toBe(0);
+    expect(device.broker.uplinkStats.heldConnections).toBeGreaterThan(0);
   });
 
   it('keeps a device that only publishes connected past its keepalive, and still drops a silent one', async () => {
     const { port } = await startBroker({}, []);
-    client = await connectDevice(port, 1);
+    const client = await device.connect(port, { keepalive: 1 });
     // Aedes would close after 1.5 s without a packet it handled itself; publish for longer than that.
     for (let seq = 1; seq <= 8; seq++) {
       await client.publish(TELEMETRY, JSON.stringify({ seq }), { qos: 1 });

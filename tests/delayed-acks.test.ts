@@ -9,15 +9,13 @@
  * a PINGREQ answered by Aedes on the same stream shows what was not written.
  */
 import type { AddressInfo } from 'node:net';
-import type { IPubackPacket, Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../hub/config/config.js';
-import { silentLogger } from '../hub/core/logger.js';
-import { MqttBroker } from '../hub/broker/mqtt-broker.js';
+import { describe, expect, it } from 'vitest';
 import type { AckDelayOptions } from '../hub/broker/delayed-acks.js';
 import type { SchedulerOptions } from '../hub/broker/uplink-scheduler.js';
-import { RawClient } from './conformance/raw-client.js';
+import type { RawClient } from './conformance/raw-client.js';
+import { useOneDeviceBroker } from './helpers/one-device-broker.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const DEVICE = 'brc-late1';
@@ -28,36 +26,15 @@ const MINUTE = 60_000;
 const OVERLOAD: Partial<SchedulerOptions> = { turnBudgetMs: 0, drainBudgetMs: 1, connectionBacklog: 1_000, maxQueued: 5, lateAcksAfterMs: 0, lateAcksCalmMs: 0 };
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-let broker: MqttBroker | undefined;
-let client: RawClient | undefined;
-afterEach(async () => {
-  client?.destroy();
-  await broker?.stop();
-  broker = client = undefined;
-});
+const harness = useOneDeviceBroker(DEVICE);
 
-async function startBroker(scheduler: Partial<SchedulerOptions>, ackDelay: Partial<AckDelayOptions>): Promise<AddressInfo> {
-  const defaults = loadConfig({ env: {} });
-  broker = new MqttBroker({
-    settings: { ...defaults, host: '127.0.0.1', mqttPort: 0, publishesPerDevicePerSec: 10_000 },
-    registry: { deviceSecretValid: (id, secret) => id === DEVICE && secret === 'right' },
-    onDeviceMessage: () => undefined,
-    telemetry: { routine: () => true, shed: () => undefined },
-    audit: () => undefined,
-    log: silentLogger(),
-    scheduler,
-    ackDelay,
-  });
-  return broker.start();
+function startBroker(scheduler: Partial<SchedulerOptions>, ackDelay: Partial<AckDelayOptions>): Promise<AddressInfo> {
+  return harness.start({ onDeviceMessage: () => undefined, telemetry: { routine: () => true, shed: () => undefined }, scheduler, ackDelay });
 }
 
 /** The device's connection; `acks` gets the packet id of each PUBACK it receives, in order. */
-async function connectDevice(port: number, acks: number[]): Promise<RawClient> {
-  client = await RawClient.open({ port });
-  const connack = await client.connect({ clientId: DEVICE, username: DEVICE, password: Buffer.from('right') });
-  expect(connack.returnCode).toBe(0);
-  client.onPacket = (p) => p.cmd === 'puback' && acks.push((p as IPubackPacket).messageId!);
-  return client;
+function connectDevice(port: number, acks: number[]): Promise<RawClient> {
+  return harness.connect(port, { onPuback: (id) => acks.push(id) });
 }
 
 const publish = (topic: string, seq: number): Buffer =>
@@ -66,7 +43,7 @@ const publish = (topic: string, seq: number): Buffer =>
 /** Sends telemetry 1–40 in one write and waits until the hub has decided all 40 PUBACKs (`late` of them held back). */
 async function overload(device: RawClient, late: number): Promise<void> {
   device.socket.write(Buffer.concat(range(1, 40).map((seq) => publish(TELEMETRY, seq))));
-  await waitFor(() => broker!.uplinkStats.shed === 35 && broker!.uplinkStats.waiting === 0 && broker!.uplinkStats.lateAcks === late, 'all 40 handled');
+  await waitFor(() => harness.broker.uplinkStats.shed === 35 && harness.broker.uplinkStats.waiting === 0 && harness.broker.uplinkStats.lateAcks === late, 'all 40 handled');
 }
 
 /** Every packet the hub wrote before this has arrived once the PINGRESP has. */
@@ -102,7 +79,7 @@ describe('telemetry PUBACKs under overload', () => {
     // The queue is empty: the hub is no longer overloaded and acknowledges telemetry at once again.
     device.socket.write(publish(TELEMETRY, 42));
     await waitFor(() => acks.length === 42, 'the next telemetry PUBACK');
-    expect(broker!.uplinkStats.lateAcks).toBe(40);
+    expect(harness.broker.uplinkStats.lateAcks).toBe(40);
   });
 
   it('hold back nothing during an overload shorter than lateAcksAfterMs: shed telemetry is acknowledged at once', async () => {
@@ -121,7 +98,7 @@ describe('telemetry PUBACKs under overload', () => {
     await overload(device, 40);
     // The queue is empty again, but not for a minute: the next reading's PUBACK is held back too.
     device.socket.write(publish(TELEMETRY, 41));
-    await waitFor(() => broker!.uplinkStats.lateAcks === 41, 'the next PUBACK held back');
+    await waitFor(() => harness.broker.uplinkStats.lateAcks === 41, 'the next PUBACK held back');
     await pingRoundTrip(device);
     expect(acks).toEqual([]);
   });
@@ -131,21 +108,21 @@ describe('telemetry PUBACKs under overload', () => {
     const acks: number[] = [];
     const device = await connectDevice(port, acks);
     for (const seq of range(1, 20)) await device.publish(TELEMETRY, JSON.stringify({ seq }), { qos: 1 });
-    expect(broker!.uplinkStats).toMatchObject({ lateAcks: 0, queued: 0, shed: 0 });
+    expect(harness.broker.uplinkStats).toMatchObject({ lateAcks: 0, queued: 0, shed: 0 });
   });
 
   it('write a connection\'s held PUBACKs once it holds maxPerConnection, and keep at most that many', async () => {
     const { acks } = await overloadedDevice({ maxPerConnection: 7 });
     // The 35 shed in five writes of 7; the 5 processed from the queue still wait.
     expect(acks).toEqual(range(6, 40));
-    expect(broker!.uplinkStats.maxLateAcksWaiting).toBe(7);
+    expect(harness.broker.uplinkStats.maxLateAcksWaiting).toBe(7);
   });
 
   it('write the oldest held PUBACKs once maxPending wait over all connections', async () => {
     const { acks } = await overloadedDevice({ maxPending: 12 });
     // Three times 12 written (6–40, then 1), 4 still wait.
     expect(acks).toEqual([...range(6, 40), 1]);
-    expect(broker!.uplinkStats.maxLateAcksWaiting).toBe(12);
+    expect(harness.broker.uplinkStats.maxLateAcksWaiting).toBe(12);
   });
 
   it('write held PUBACKs when the delay has passed', async () => {
@@ -155,7 +132,7 @@ describe('telemetry PUBACKs under overload', () => {
     device.socket.write(Buffer.concat(range(1, 40).map((seq) => publish(TELEMETRY, seq))));
     await waitFor(() => acks.length === 40, 'every PUBACK');
     expect(acks).toEqual([...range(6, 40), ...range(1, 5)]);
-    expect(broker!.uplinkStats.lateAcks).toBe(40);
+    expect(harness.broker.uplinkStats.lateAcks).toBe(40);
   });
 
   it('write held PUBACKs before the connection closes on DISCONNECT', async () => {
@@ -169,8 +146,7 @@ describe('telemetry PUBACKs under overload', () => {
   it('write held PUBACKs before the broker stops', async () => {
     const { device, acks } = await overloadedDevice({});
     expect(acks).toEqual([]);
-    await broker!.stop();
-    broker = undefined;
+    await harness.stopBroker();
     await device.waitClosed(5_000);
     expect(acks).toEqual([...range(6, 40), ...range(1, 5)]);
   });
