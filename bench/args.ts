@@ -33,6 +33,10 @@ export interface BenchOptions {
   memory: boolean;
   /** Empty cold starts measured (the median is reported): 1, or 5 with --memory. */
   starts: number;
+  /** --takeover: a standby's promotion against the journal's length (bench/takeover-replay.ts), instead of the load steps. */
+  takeover: boolean;
+  /** Journal lines written for --takeover. */
+  journalLines: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -70,6 +74,10 @@ export const USAGE = `npm run bench -- [options]
   --memory            start and memory figures only: cold starts, RSS with the homes registered and
                       nothing connected, RSS per idle device after the connect storm; no load steps
   --starts N          empty cold starts to measure, the median reported  (default 1; 5 with --memory)
+  --takeover          a standby's promotion against the journal's length instead: N journal lines
+                      of alert lifecycles on a fresh PostgreSQL database, the whole replay a node
+                      that did not follow needs, against a standby that followed (--journal-lines)
+  --journal-lines N   lines written for --takeover                      (default 200000)
   -h, --help`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -108,6 +116,8 @@ const OPTIONS = {
   nodes: { type: 'string', default: '1' },
   memory: { type: 'boolean', default: false },
   starts: { type: 'string' },
+  takeover: { type: 'boolean', default: false },
+  'journal-lines': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -149,6 +159,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     nodes: clusterSize(values.nodes),
     memory: values.memory,
     starts: Math.round(positive('starts', values.starts, values.memory ? 5 : 1)),
+    takeover: values.takeover,
+    journalLines: Math.round(positive('journal-lines', values['journal-lines'], quick ? 1_000 : 200_000)),
   };
 }
 

@@ -12,6 +12,7 @@ import { REPO_ROOT } from './child.js';
 import { buildMqttload, mqttloadSource } from './c-generator.js';
 import { runClusterBench } from './cluster-bench.js';
 import { runClusterStorm } from './cluster-storm-bench.js';
+import { runTakeoverBench } from './takeover-replay.js';
 import { measureTargetC } from './c-measure.js';
 import { LoadGenerator } from './generator.js';
 import { limitWarnings, machineLimits, type MachineLimits } from './limits.js';
@@ -82,6 +83,10 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options === 'help') return void console.log(USAGE), 0;
+  if (options.takeover) {
+    const progress = progressPrinter();
+    return runTakeoverBench(options, progress.say, progress.done);
+  }
   if (options.nodes > 1) {
     const progress = progressPrinter();
     return (options.storm ? runClusterStorm : runClusterBench)(options, progress.say, progress.done);

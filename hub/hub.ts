@@ -233,7 +233,7 @@ export class Hub {
       pipeline: () => this.pipelineServices(),
       saveCheckpoint: () => this.rulesSnapshot.save(pipelineSnapshot(this, this.clock.now())),
       promoteHttp: () => this.http.promote(),
-      onLeading: () => this.options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword }),
+      onLeading: () => this.options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword, journal: this.journal.standbyTail }),
       fatal: (reason) => this.fatal(reason),
       log: this.log,
     });

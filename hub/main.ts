@@ -10,6 +10,7 @@ import { StartupError } from './core/data-dir.js';
 import { CRASH_EXIT_CODE, exitOnUnexpectedError } from './core/last-resort.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { Hub } from './hub.js';
+import type { StandbyTailStats } from './storage/ports.js';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`hub: ${message}\n`);
@@ -76,8 +77,8 @@ function createHub(config: HubConfig, log: Logger): Hub {
     config,
     log,
     // A cluster node that now leads says so on stdout, like the listeners (and shows a generated admin password once).
-    onLeading: ({ generatedAdminPassword }) => {
-      const lines = [`Cluster node ${hub.ops.nodeId} leads the cluster: pipeline running`];
+    onLeading: ({ generatedAdminPassword, journal }) => {
+      const lines = [`Cluster node ${hub.ops.nodeId} leads the cluster: pipeline running${journal ? ` (${describeTakeover(journal)})` : ''}`];
       if (generatedAdminPassword) lines.push(`First start: created user "admin" with password ${generatedAdminPassword} (shown only this once)`);
       process.stdout.write(`${lines.join('\n')}\n`);
     },
@@ -85,6 +86,11 @@ function createHub(config: HubConfig, log: Logger): Hub {
     onFatal: () => process.exit(CRASH_EXIT_CODE),
   });
   return hub;
+}
+
+/** What the promotion replayed: a standby follows the journal, so only the lines after its last read remain (docs/CLUSTER.md "Read replicas"). */
+function describeTakeover({ lines, linesAfterLock, replayAfterLockMs }: StandbyTailStats): string {
+  return `journal: ${lines} lines followed as a standby, ${linesAfterLock ?? 0} replayed after the lock in ${Math.round(replayAfterLockMs ?? 0)} ms`;
 }
 
 /** SIGINT / SIGTERM stop the hub once and exit; SIGHUP reloads the certificates. */

@@ -69,6 +69,13 @@ describe('a cluster on PostgreSQL and Redis', () => {
     // One alert, raised once: the forwarded alarm was not doubled on its way to the leader.
     const alert = (await apiC.get(`/api/v1/alerts/${raised.alert.id}`)).body;
     expect(alert.occurrences).toBe(1);
+
+    // Each standby follows the journal: its /health shows the leader's last line once it has read it.
+    const lastN = async (node: ClusterProcess) => ((await (await fetch(`${node.httpUrl}/api/v1/health`)).json()) as { journal: { lastN: number } }).journal.lastN;
+    const leaderLastN = await lastN(a!);
+    expect(leaderLastN).toBeGreaterThan(0);
+    await expect.poll(() => lastN(b!), { timeout: 15_000 }).toBeGreaterThanOrEqual(leaderLastN);
+    await expect.poll(() => lastN(c!), { timeout: 15_000 }).toBeGreaterThanOrEqual(leaderLastN);
   });
 
   it('after kill -9 of the leader, a standby takes over within 15 s; of 100 alarms sent around the kill none is lost or doubled; escalation still fires on time', async () => {
@@ -93,6 +100,11 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const takeoverMs = Date.now() - killedAt;
     expect(takeoverMs).toBeLessThan(15_000);
     await inFlight; // every PUBACK came: each alarm is durable somewhere
+    // It had followed the journal while standing by: once it had the lock it replayed only the lines after its last read.
+    const [, followed, afterLock] = next.proc.stdout().match(/leads the cluster: pipeline running \(journal: (\d+) lines followed as a standby, (\d+) replayed after the lock/)!;
+    // At least the first alarm's alert, which the API showed before the kill, and the provisioning's audit line.
+    expect(Number(followed)).toBeGreaterThanOrEqual(2);
+    expect(Number(afterLock), `${followed} lines followed, ${afterLock} after the lock`).toBeLessThan(Number(followed));
 
     // The console's login from before the kill is still valid: sessions live in PostgreSQL.
     // (A front learns the new leader within a second: until then it answers 502 or 503.)

@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { UtilisationSampler } from '../ingest/load-shedder.js';
 import type { OpenJournalFile } from '../storage/journal.js';
+import type { StandbyTailStats } from '../storage/ports.js';
 
 export interface HubOptions {
   config: HubConfig;
@@ -22,7 +23,7 @@ export interface HubOptions {
   /** Tests only: the alarms-first scheduler's budgets and bounds (hub/broker/uplink-scheduler.ts). */
   scheduler?: Partial<SchedulerOptions>;
   /** A cluster node now leads (hub/main.ts prints it, with a generated admin password). */
-  onLeading?: (info: { generatedAdminPassword: string | undefined }) => void;
+  onLeading?: (info: { generatedAdminPassword: string | undefined; journal: StandbyTailStats | undefined }) => void;
   /** The node cannot go on (leadership lost, its pipeline failed to start): hub/main.ts exits so the supervisor restarts it. */
   onFatal?: (reason: string) => void;
 }

@@ -88,11 +88,7 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
   return [
     // First: on a cluster standby, opening the journal is the wait for leadership. Everything
     // after it loads what the previous leader wrote up to the moment this node took over.
-    step(
-      'journal',
-      async () => ctx.onReplayed(await hub.journal.open((entry) => replayers.forEach((r) => r.replay(entry)))),
-      () => hub.journal.close(),
-    ),
+    step('journal', () => openJournal(hub.journal, replayers, ctx), () => hub.journal.close()),
     // An empty hub's first admin: hashed while the steps below start, written once they have.
     step('first admin password', () => void (adminPassword = hashFirstAdminPassword(hub.registry, ctx.adminPassword))),
     named('sessions', hub.sessions),
@@ -113,6 +109,17 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     named('load shedder', hub.load),
     step('first admin', async () => ctx.onFirstAdmin(await ensureAdmin(hub.registry, hub.audit, adminPassword))),
   ];
+}
+
+/** Replays the journal into every replayer (a cluster node: while it stands by, then the rest once it holds the lock). */
+async function openJournal(journal: JournalStore, replayers: JournalReplayer[], ctx: PipelineContext): Promise<void> {
+  const lines = await journal.open((entry) => replayers.forEach((r) => r.replay(entry)));
+  ctx.onReplayed(lines);
+  const tail = journal.standbyTail;
+  if (tail) {
+    const afterLock = { lines: tail.linesAfterLock, ms: Math.round(tail.replayAfterLockMs ?? 0) };
+    ctx.log.info({ module: 'journal', followedWhileStandingBy: tail.lines, reads: tail.reads, replayedAfterLock: afterLock }, 'journal: writer lock taken; only the lines after those followed as a standby were replayed');
+  }
 }
 
 /** What the pipeline saves at a clean stop and a cluster leader every 5 s: rule state and the watchdogs' silences at `savedAt`. */

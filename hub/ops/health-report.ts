@@ -23,7 +23,8 @@ export interface HealthReport {
   peers: { nodeId: string; lastSeenAt: string }[];
   database: { kind: 'files' | 'postgresql'; state: 'ok' | 'failing' };
   redis: { state: RedisState };
-  journal: { healthy: boolean; lastError?: string | undefined };
+  /** `lastN`: the last journal line this node holds (a standby: the last it followed; compare with the leader's for its lag). */
+  journal: { healthy: boolean; lastError?: string | undefined; lastN: number };
   mqtt: { connectedClients: number };
   /** Overload: routine telemetry being shed (alarms never are). */
   load: { shedding: boolean; eventLoopUtilisation: number; shedTelemetry: number };
@@ -40,7 +41,7 @@ export interface HealthReport {
 export interface HealthSources {
   cluster: ClusterView;
   databaseKind: 'files' | 'postgresql';
-  journal: { healthy: boolean; lastError: string | undefined };
+  journal: { healthy: boolean; lastError: string | undefined; lastN: number };
   deviceConnections(): number;
   load: HealthReport['load'];
   pipeline: PipelineStatus;
@@ -73,7 +74,7 @@ export function healthReport(s: HealthSources): HealthReport {
     peers: cluster.peers().map((p) => ({ nodeId: p.nodeId, lastSeenAt: iso(p.lastSeenAt) })),
     database: { kind: s.databaseKind, state: journal.healthy && !databaseLost ? 'ok' : 'failing' },
     redis: { state: redis },
-    journal: { healthy: journal.healthy, lastError: journal.lastError },
+    journal: { healthy: journal.healthy, lastError: journal.lastError, lastN: journal.lastN },
     mqtt: { connectedClients: s.deviceConnections() },
     load: s.load,
     pipeline: {

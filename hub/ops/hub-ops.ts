@@ -228,7 +228,7 @@ export class HubOps {
     return healthReport({
       cluster: this.cluster,
       databaseKind: this.deps.config.databaseUrl ? 'postgresql' : 'files',
-      journal: { healthy: journal.healthy, lastError: journal.lastError },
+      journal: { healthy: journal.healthy, lastError: journal.lastError, lastN: journal.lastN },
       deviceConnections: () => this.deviceConnections(),
       load: this.deps.load(),
       pipeline: this.probe.monitor.status(),

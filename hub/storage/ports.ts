@@ -198,6 +198,19 @@ export interface JournalStore {
   onLeadershipLost(listener: (err: Error) => void): void;
   /** PostgreSQL: reads the leader record (for front ends and /health) through the pool. Absent for files. */
   readLeader?(): Promise<LeaderRecord>;
+  /** A cluster node (PostgreSQL): what it applied of the leader's lines while it waited for the lock. Absent for files. */
+  readonly standbyTail?: StandbyTailStats | undefined;
+}
+
+/** A cluster node's journal tail (hub/storage/postgres/journal-tail.ts), as it stands. */
+export interface StandbyTailStats {
+  /** Lines applied while standing by. */
+  lines: number;
+  /** Reads of new lines (notified or polled). */
+  reads: number;
+  /** Once it leads: the lines after the last one it applied, replayed once it had the lock, and how long that took. */
+  linesAfterLock: number | undefined;
+  replayAfterLockMs: number | undefined;
 }
 
 // ── sessions ─────────────────────────────────────────────────────────────

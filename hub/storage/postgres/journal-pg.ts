@@ -26,10 +26,11 @@
  */
 import { hashLine, type JournalEntry } from '../journal-format.js';
 import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from '../journal-chain.js';
-import type { AppendResult, DeviceMessageKey, JournalStore } from '../ports.js';
+import type { AppendResult, DeviceMessageKey, JournalStore, StandbyTailStats } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
-import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal } from './journal-sql.js';
+import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal, type StoredLine } from './journal-sql.js';
+import { JournalTail } from './journal-tail.js';
 import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
 import { NewestMessageKeys } from './newest-message-keys.js';
@@ -59,6 +60,8 @@ export interface PgJournalOptions {
   leaseMs?: number;
   /** Written into cluster_leader when this process becomes leader. */
   identity?: () => LeaderIdentity;
+  /** A cluster node's tail reads at least this often while it stands by, notified or not. Default 5 s. */
+  tailPollMs?: number;
 }
 
 interface Batch extends QueuedBatch {
@@ -79,6 +82,11 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private lookupsWaiting = 0;
   private readonly newestKeys = new NewestMessageKeys();
   private readonly lostListeners: ((err: Error) => void)[] = [];
+  /** A cluster node's copy of the leader's lines while it waits for the lock. */
+  private tail: JournalTail | undefined;
+  private linesReplayed = 0;
+  private replayAfterLockMs: number | undefined;
+  private chainWarned = false;
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -127,7 +135,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   /**
    * Connects (migrating the schema if needed), takes the writer lock — waiting
    * for a killed hub's last commit to land — then replays every row in n order
-   * and continues the chain.
+   * and continues the chain. A cluster standby follows the journal while it
+   * waits for the lock (journal-tail.ts), so once it has the lock only the
+   * rows after the last one it applied remain to be replayed.
    */
   async open(onEntry?: (entry: JournalEntry) => void): Promise<number> {
     if (this.state !== 'new') throw new Error(`journal: open() called when already ${this.state}`);
@@ -135,8 +145,10 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     this.db.acquire();
     try {
       await this.db.ready();
-      await this.writer.open();
+      await this.waitForLock(onEntry);
+      const lockedAt = performance.now();
       const count = await this.replay(onEntry);
+      this.replayAfterLockMs = performance.now() - lockedAt;
       if (this.state === 'opening') this.state = 'open';
       return count;
     } catch (err) {
@@ -150,6 +162,32 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     }
   }
 
+  /** Takes the writer lock; a cluster node applies the leader's lines meanwhile, and none after it has the lock. */
+  private async waitForLock(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<void> {
+    if (!this.options.waitForLeadership) return void (await this.writer.open());
+    const tail = new JournalTail({
+      db: this.db,
+      apply: (line) => this.applyStored(line, onEntry),
+      lastN: () => this._lastN,
+      pollMs: this.options.tailPollMs,
+      onReadError: (message) => this.options.onWarning?.(message),
+    });
+    this.tail = tail;
+    try {
+      await tail.start();
+      await this.writer.open();
+    } finally {
+      await tail.stop();
+    }
+  }
+
+  /** A cluster node's standby period, once it leads: lines its tail applied, and how long the rest took after the lock. */
+  get standbyTail(): StandbyTailStats | undefined {
+    if (!this.tail) return undefined;
+    const led = this.replayAfterLockMs !== undefined;
+    return { lines: this.tail.applied, reads: this.tail.reads, linesAfterLock: led ? this.linesReplayed - this.tail.applied : undefined, replayAfterLockMs: this.replayAfterLockMs };
+  }
+
   private tellLost(err: Error): void {
     for (const listener of this.lostListeners.splice(0)) {
       try {
@@ -160,25 +198,28 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     }
   }
 
+  /** Replays the rows after the last one applied (all of them, unless a standby's tail applied some), through the lock's connection. */
   private async replay(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<number> {
-    let count = 0;
-    let warned = false;
-    await scanJournal(this.writer, ({ entry, text, storedHash }) => {
-      const hash = hashLine(text);
-      if (!warned && (entry.n !== this._lastN + 1 || entry.prev !== this.nextPrev || hash !== storedHash)) {
-        warned = true;
-        this.options.onWarning?.(`journal chain broken at n=${entry.n} in ${this.location}; replay continues — run \`npm run audit:verify\` for details`);
-      }
-      onEntry?.(entry);
-      const key = this.options.messageKeyOf?.(entry.type, entry.data);
-      if (key) this.newestKeys.note(key);
-      count += 1;
-      this._lastN = entry.n;
-      this.nextPrev = hash;
-      if (entry.n === 1) this._chainId ??= hash;
-    });
+    await scanJournal(this.writer, (line) => this.applyStored(line, onEntry), undefined, this._lastN);
     this._durableN = this._lastN;
-    return count;
+    return this.linesReplayed;
+  }
+
+  /** One stored row into memory: the chain checked (warned once), the replayers told, n and the chain's tip advanced. */
+  private applyStored({ entry, text, storedHash }: StoredLine, onEntry: ((entry: JournalEntry) => void) | undefined): void {
+    const hash = hashLine(text);
+    if (!this.chainWarned && (entry.n !== this._lastN + 1 || entry.prev !== this.nextPrev || hash !== storedHash)) {
+      this.chainWarned = true;
+      this.options.onWarning?.(`journal chain broken at n=${entry.n} in ${this.location}; replay continues — run \`npm run audit:verify\` for details`);
+    }
+    onEntry?.(entry);
+    const key = this.options.messageKeyOf?.(entry.type, entry.data);
+    if (key) this.newestKeys.note(key);
+    this.linesReplayed += 1;
+    this._lastN = entry.n;
+    this._durableN = entry.n;
+    this.nextPrev = hash;
+    if (entry.n === 1) this._chainId ??= hash;
   }
 
   append<T>(type: string, data: T): AppendResult<T> {
@@ -259,7 +300,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
-        const repeated = await insertBatch(this.writer, batch.lines);
+        // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
+        const repeated = await insertBatch(this.writer, batch.lines, this.options.waitForLeadership === true);
         this.stalled = undefined;
         for (const l of repeated) this.warnRepeated(l);
         return;

@@ -41,6 +41,15 @@ WITH lines AS (
 )
 SELECT (SELECT count(*) FROM lines)::int AS lines, ARRAY(SELECT n FROM keys) AS claimed`;
 
+/** The channel a cluster leader's batch INSERT notifies: its standbys' journal tails wake on it (journal-tail.ts). */
+export const JOURNAL_CHANNEL = 'hub_journal';
+/**
+ * The same batch, plus a wake-up for the standbys, sent at commit (a NOTIFY in
+ * a transaction is delivered only if it commits). Only in a cluster: a hub
+ * alone has nobody listening and pays nothing.
+ */
+const INSERT_BATCH_NOTIFY = `${INSERT_BATCH}, pg_notify('${JOURNAL_CHANNEL}', '') AS notified`;
+
 const keyText = (k: DeviceMessageKey): string => `${k.deviceId}|${k.seq}|${k.ts ?? ''}`;
 
 /**
@@ -48,7 +57,7 @@ const keyText = (k: DeviceMessageKey): string => `${k.deviceId}|${k.seq}|${k.ts 
  * taken by an earlier, committed line (the line is stored all the same: it is
  * in the hash chain).
  */
-export async function insertBatch(db: Queryable, lines: readonly PgLine[]): Promise<PgLine[]> {
+export async function insertBatch(db: Queryable, lines: readonly PgLine[], notifyFollowers = false): Promise<PgLine[]> {
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
   const firstOfKey = new Map<string, PgLine>();
   for (const l of lines) {
@@ -67,7 +76,7 @@ export async function insertBatch(db: Queryable, lines: readonly PgLine[]): Prom
       cols[9]!.push(l.n);
     }
   }
-  const { rows } = await db.query<{ lines: number; claimed: string[] }>(INSERT_BATCH, cols);
+  const { rows } = await db.query<{ lines: number; claimed: string[] }>(notifyFollowers ? INSERT_BATCH_NOTIFY : INSERT_BATCH, cols);
   const claimed = new Set((rows[0]?.claimed ?? []).map(Number));
   return [...firstOfKey.values()].filter((l) => !claimed.has(l.n));
 }
@@ -105,11 +114,12 @@ interface Row {
 }
 
 /**
- * Reads the journal in n order, `pageSize` rows at a time (keyset pages, so a
- * journal of millions of rows replays in bounded memory). Return false to stop.
+ * Reads the journal in n order after line `from` (0: all of it), `pageSize`
+ * rows at a time (keyset pages, so a journal of millions of rows replays in
+ * bounded memory). Return false to stop.
  */
-export async function scanJournal(db: Queryable, onLine: (line: StoredLine) => boolean | void, pageSize = 5_000): Promise<void> {
-  for (let after = 0; ; ) {
+export async function scanJournal(db: Queryable, onLine: (line: StoredLine) => boolean | void, pageSize = 5_000, from = 0): Promise<void> {
+  for (let after = from; ; ) {
     const { rows } = await db.query<Row>('SELECT n, at, type, data::text AS data, prev, hash FROM journal WHERE n > $1 ORDER BY n LIMIT $2', [after, pageSize]);
     for (const row of rows) {
       const n = Number(row.n);

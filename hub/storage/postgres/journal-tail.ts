@@ -1,0 +1,115 @@
+/**
+ * A cluster standby's running copy of the journal (issue 12; docs/CLUSTER.md
+ * "Read replicas"): while the standby waits for the writer lock, it reads
+ * every line the leader commits and applies it through the same replay step
+ * the start uses, so its in-memory stores (alerts, audit, commands, dedupe…)
+ * follow the leader's. When it takes the lock it replays only what came after
+ * its last line, not the whole journal: a promotion's cost no longer grows
+ * with the journal's age (a city's year of alerts would otherwise be
+ * replayed inside the failover).
+ *
+ * How it learns of new lines: the leader's batch INSERT sends `NOTIFY
+ * hub_journal` (journal-sql.ts, cluster only) as a wake-up; the tail then
+ * reads `WHERE n > $last` in keyset pages. Notifications sent while its
+ * LISTEN connection was down are lost, so the listener wakes it after every
+ * reconnect, and a safety poll wakes it every `pollMs` as well. Reads go
+ * through the pool: the standby holds no lock, and the journal's single
+ * writer commits batches strictly in n order, so a read never sees a gap.
+ *
+ * A wake during a read does not start a second one: it asks for one more
+ * read once the current one is done, so lines are applied once each, in n
+ * order. A failed read (the database unreachable) is logged and tried again
+ * at the next wake; nothing is skipped, since the next read starts after the
+ * last line applied.
+ */
+import { Throttle } from '../../core/log-throttle.js';
+import type { PgDatabase } from './database.js';
+import { JOURNAL_CHANNEL, scanJournal, type StoredLine } from './journal-sql.js';
+import { NotifyListener } from './notify-listener.js';
+
+export interface JournalTailDeps {
+  db: PgDatabase;
+  /** The journal's own replay step for one stored line (chain check, replayers, message keys, n). */
+  apply(line: StoredLine): void;
+  /** The n of the last line applied: each read continues after it. */
+  lastN(): number;
+  /** Safety poll: a read at least this often even without a notification. Default 5 s. */
+  pollMs?: number;
+  /** A read failed (the database unreachable): told at most once per 10 s; the next wake reads again. */
+  onReadError?(message: string): void;
+}
+
+export class JournalTail {
+  private readonly listener: NotifyListener;
+  private reading: Promise<void> | undefined;
+  private readAgain = false;
+  private stopped = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly throttle = new Throttle(10_000);
+  /** Reads completed (tests and /health). */
+  reads = 0;
+  /** Lines applied. */
+  applied = 0;
+
+  constructor(private readonly deps: JournalTailDeps) {
+    this.listener = new NotifyListener({ db: deps.db, channel: JOURNAL_CHANNEL, onWake: () => this.wake() });
+  }
+
+  /**
+   * Listens, then reads everything already there (the listener wakes once
+   * when it listens, so nothing committed in between is missed). Resolves
+   * once LISTEN is in place; the first read goes on in the background.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.listener.start();
+    } catch (err) {
+      // The wait for the lock must not fail for it: the poll reads all the same, only later.
+      this.deps.onReadError?.(`standby: cannot listen for the leader's journal lines (${(err as Error).message}); reading them every ${this.pollMs} ms instead`);
+      this.wake();
+    }
+    this.pollTimer = setInterval(() => this.wake(), this.pollMs);
+    this.pollTimer.unref();
+  }
+
+  /** Resolves when every line read so far has been applied; applies none after. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    await this.listener.close();
+    await this.reading;
+  }
+
+  private get pollMs(): number {
+    return this.deps.pollMs ?? 5_000;
+  }
+
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.readUntilQuiet().finally(() => (this.reading = undefined));
+  }
+
+  private applyOne(line: StoredLine): boolean {
+    if (this.stopped) return false;
+    this.deps.apply(line);
+    this.applied += 1;
+    return true;
+  }
+
+  private async readUntilQuiet(): Promise<void> {
+    do {
+      this.readAgain = false;
+      try {
+        await scanJournal(this.deps.db, (line) => this.applyOne(line), undefined, this.deps.lastN());
+      } catch (err) {
+        const passed = this.throttle.pass('read');
+        if (passed) this.deps.onReadError?.(`standby: reading the journal failed (${(err as Error).message}); trying again at the next notification or poll`);
+      }
+      this.reads += 1;
+    } while (this.readAgain && !this.stopped);
+  }
+}
