@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal, type PgJournalOptions } from '../hub/storage/postgres/journal-pg.js';
 import { JOURNAL_CHANNEL } from '../hub/storage/postgres/journal-sql.js';
+import { JournalTail } from '../hub/storage/postgres/journal-tail.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
 import type { JournalEntry } from '../hub/storage/journal-format.js';
 import { createPgDatabase, withAdmin, withClient } from './helpers/pg-server.js';
@@ -107,6 +108,41 @@ describe('a standby follows the journal while it waits for the lock', () => {
     expect((await listenBackends()).rows).toEqual([]);
     await appendDurably(leader, 1); // the leader is unaffected
     expect(leader.lastN).toBe(1);
+  });
+});
+
+describe('a standby that cannot LISTEN at first', () => {
+  it('says so, reads by its poll meanwhile, and listens once it can', async () => {
+    const leader = clusterJournal();
+    await leader.open();
+    await appendDurably(leader, 2);
+    /** The real database, whose first dedicated connection (the LISTEN) is refused. */
+    class RefusesFirstListen extends PgDatabase {
+      refused = 0;
+      override async connectDedicated(name: string): ReturnType<PgDatabase['connectDedicated']> {
+        if (this.refused++ === 0) throw new Error('too many connections for role "hub"');
+        return super.connectDedicated(name);
+      }
+    }
+    const tailDb = new RefusesFirstListen({ url: db.url });
+    tailDb.acquire();
+    await tailDb.ready();
+    const errors: string[] = [];
+    const lines: number[] = [];
+    const tail = new JournalTail({ db: tailDb, apply: ({ entry }) => void lines.push(entry.n), lastN: () => lines.at(-1) ?? 0, pollMs: 50, onReadError: (m) => errors.push(m) });
+    try {
+      await tail.start();
+      expect(errors).toEqual([expect.stringContaining('cannot listen for the leader')]);
+      await waitFor(() => lines.length === 2, 'the poll to read the 2 lines');
+      await waitFor(async () => (await listenBackends()).rows.length === 1, 'the tail to listen at a later poll');
+      await appendDurably(leader, 1);
+      await waitFor(() => lines.length === 3, 'the third line');
+      expect(lines).toEqual([1, 2, 3]);
+    } finally {
+      await tail.stop();
+      await tailDb.release();
+    }
+    expect((await listenBackends()).rows).toEqual([]);
   });
 });
 

@@ -40,7 +40,9 @@ export interface JournalTailDeps {
 }
 
 export class JournalTail {
-  private readonly listener: NotifyListener;
+  /** Set once LISTEN is in place; it reconnects by itself from then on (notify-listener.ts). */
+  private listener: NotifyListener | undefined;
+  private listening: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private stopped = false;
@@ -51,24 +53,18 @@ export class JournalTail {
   /** Lines applied. */
   applied = 0;
 
-  constructor(private readonly deps: JournalTailDeps) {
-    this.listener = new NotifyListener({ db: deps.db, channel: JOURNAL_CHANNEL, onWake: () => this.wake() });
-  }
+  constructor(private readonly deps: JournalTailDeps) {}
 
   /**
    * Listens, then reads everything already there (the listener wakes once
    * when it listens, so nothing committed in between is missed). Resolves
-   * once LISTEN is in place; the first read goes on in the background.
+   * once LISTEN is in place, or has failed: the wait for the lock must not
+   * fail for it, the poll reads all the same (only later) and tries to listen
+   * again. The first read goes on in the background.
    */
   async start(): Promise<void> {
-    try {
-      await this.listener.start();
-    } catch (err) {
-      // The wait for the lock must not fail for it: the poll reads all the same, only later.
-      this.deps.onReadError?.(`standby: cannot listen for the leader's journal lines (${(err as Error).message}); reading them every ${this.pollMs} ms instead`);
-      this.wake();
-    }
-    this.pollTimer = setInterval(() => this.wake(), this.pollMs);
+    await this.listen();
+    this.pollTimer = setInterval(() => this.poll(), this.pollMs);
     this.pollTimer.unref();
   }
 
@@ -76,8 +72,31 @@ export class JournalTail {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pollTimer);
-    await this.listener.close();
+    await this.listening;
+    await this.listener?.close();
     await this.reading;
+  }
+
+  private listen(): Promise<void> {
+    this.listening ??= (async () => {
+      const listener = new NotifyListener({ db: this.deps.db, channel: JOURNAL_CHANNEL, onWake: () => this.wake() });
+      try {
+        await listener.start();
+        if (this.stopped) await listener.close();
+        else this.listener = listener;
+      } catch (err) {
+        this.deps.onReadError?.(`standby: cannot listen for the leader's journal lines (${(err as Error).message}); reading them every ${this.pollMs} ms until it can`);
+        this.wake();
+      } finally {
+        this.listening = undefined;
+      }
+    })();
+    return this.listening;
+  }
+
+  private poll(): void {
+    if (!this.listener && !this.listening) void this.listen();
+    this.wake();
   }
 
   private get pollMs(): number {
