@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal, type PgJournalOptions } from '../hub/storage/postgres/journal-pg.js';
+import { readLeader } from '../hub/storage/postgres/cluster-leader.js';
 import { JOURNAL_CHANNEL } from '../hub/storage/postgres/journal-sql.js';
 import { JournalTail } from '../hub/storage/postgres/journal-tail.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
@@ -49,6 +50,15 @@ function standbyWaiting(): { standby: PgJournal; seen: JournalEntry[]; opening: 
   opening.catch(() => undefined);
   return { standby, seen, opening };
 }
+
+const writerBackends = async () =>
+  (await withAdmin((c) => c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'home-care-hub journal writer%'", [db.name]))).rows;
+
+/** Statements waiting for a lock that read the journal (a standby's tail held by LOCK TABLE). */
+const journalReadsWaiting = async () =>
+  Number(
+    (await withAdmin((c) => c.query<{ c: string }>("SELECT count(*) AS c FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE 'SELECT n, at, type%'", [db.name]))).rows[0]!.c,
+  );
 
 const listenBackends = () =>
   withAdmin((c) => c.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", [db.name, `home-care-hub listen ${JOURNAL_CHANNEL}`]));
@@ -109,6 +119,45 @@ describe('a standby follows the journal while it waits for the lock', () => {
     await appendDurably(leader, 1); // the leader is unaffected
     expect(leader.lastN).toBe(1);
   });
+});
+
+describe('who takes the lock', () => {
+  it('a node that has not read the journal yet leaves the lock to a standby that has, and leads later with only the rest to replay', async () => {
+    const leader = clusterJournal();
+    await leader.open();
+    for (let i = 0; i < 15; i++) await appendDurably(leader, 2_000);
+    const ready = standbyWaiting();
+    await waitFor(() => ready.seen.length === 30_000, 'standby A to follow the 30,000 lines', 60_000);
+
+    // A node (re)starts with 30,000 lines to read, and its read is held (the table locked): while it
+    // reads it does not even try the lock (it has no writer connection), so the lock, once free,
+    // goes to A, which is ready.
+    const tableLock = new pg.Client({ connectionString: db.url });
+    await tableLock.connect();
+    let fresh: ReturnType<typeof standbyWaiting>;
+    try {
+      await tableLock.query('BEGIN; LOCK TABLE journal IN ACCESS EXCLUSIVE MODE');
+      fresh = standbyWaiting();
+      await waitFor(async () => (await journalReadsWaiting()) === 1, "standby B's first read to wait for the table");
+      expect((await writerBackends()).length).toBe(2); // the leader's and A's
+      await leader.close();
+      await waitFor(async () => (await withClient(db.url, (c) => readLeader(c))).epoch === 2, 'a new leader');
+      expect(fresh.standby.leaderEpoch).toBeUndefined(); // the new leader is A (whose replay waits for the table too)
+      await tableLock.query('COMMIT');
+      expect(await ready.opening).toBe(30_000);
+      expect(ready.standby.leaderEpoch).toBe(2);
+    } finally {
+      await tableLock.end();
+    }
+    expect(ready.standby.standbyTail!.linesAfterLock).toBe(0);
+
+    await appendDurably(ready.standby, 1);
+    await waitFor(() => fresh.seen.length === 30_001, 'standby B to catch up and follow A', 60_000);
+    await ready.standby.close();
+    expect(await fresh.opening).toBe(30_001);
+    expect(fresh.standby.standbyTail!.linesAfterLock).toBe(0);
+    expect(fresh.seen.map((e) => e.n)).toEqual(Array.from({ length: 30_001 }, (_, i) => i + 1));
+  }, 120_000);
 });
 
 describe('a standby that cannot LISTEN at first', () => {

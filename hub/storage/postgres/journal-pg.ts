@@ -64,6 +64,20 @@ export interface PgJournalOptions {
   tailPollMs?: number;
 }
 
+/**
+ * The longest a cluster node reads the journal before it tries the lock anyway:
+ * a read that hangs must not keep every node from leading. 30 s is ~1.5
+ * million lines here (docs/PERFORMANCE.md, "a standby follows the journal").
+ */
+const READY_WAIT_MAX_MS = 30_000;
+
+/** The tail's first read has ended, or READY_WAIT_MAX_MS has passed. */
+async function untilReady(tail: JournalTail): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([tail.firstRead, new Promise<void>((resolve) => (timer = setTimeout(resolve, READY_WAIT_MAX_MS)))]);
+  clearTimeout(timer);
+}
+
 interface Batch extends QueuedBatch {
   lines: PgLine[];
 }
@@ -162,7 +176,15 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     }
   }
 
-  /** Takes the writer lock; a cluster node applies the leader's lines meanwhile, and none after it has the lock. */
+  /**
+   * Takes the writer lock; a cluster node applies the leader's lines meanwhile,
+   * and none after it has the lock. It tries the lock only once its first read
+   * has caught up: a node that has just (re)started and not yet read the
+   * journal leaves the lock to a standby that has, which leads in
+   * milliseconds where this one would replay the whole journal after taking
+   * it. A node that cannot read (the database unreachable), or whose first
+   * read lasts longer than READY_WAIT_MAX_MS, tries all the same.
+   */
   private async waitForLock(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<void> {
     if (!this.options.waitForLeadership) return void (await this.writer.open());
     const tail = new JournalTail({
@@ -175,6 +197,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     this.tail = tail;
     try {
       await tail.start();
+      await untilReady(tail);
       await this.writer.open();
     } finally {
       await tail.stop();
@@ -281,6 +304,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       const wasOpen = this.state === 'open' || this.state === 'opening';
       this.state = 'closed';
       if (!wasOpen) return;
+      // A standby told to stop while it reads the journal: it stops after the page in hand.
+      await this.tail?.stop();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 10_000)));
       await Promise.race([this.whenDurable().catch(noop), timeout]);

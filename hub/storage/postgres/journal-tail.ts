@@ -52,8 +52,17 @@ export class JournalTail {
   reads = 0;
   /** Lines applied. */
   applied = 0;
+  /**
+   * Resolves once the first read has ended (caught up with what was there when
+   * it began, or failed, or stopped): until then this node is not ready to
+   * lead (journal-pg.ts).
+   */
+  readonly firstRead: Promise<void>;
+  private firstReadEnded: () => void = () => undefined;
 
-  constructor(private readonly deps: JournalTailDeps) {}
+  constructor(private readonly deps: JournalTailDeps) {
+    this.firstRead = new Promise((resolve) => (this.firstReadEnded = resolve));
+  }
 
   /**
    * Listens, then reads everything already there (the listener wakes once
@@ -71,6 +80,7 @@ export class JournalTail {
   /** Resolves when every line read so far has been applied; applies none after. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.firstReadEnded();
     clearInterval(this.pollTimer);
     await this.listening;
     await this.listener?.close();
@@ -129,6 +139,7 @@ export class JournalTail {
         if (passed) this.deps.onReadError?.(`standby: reading the journal failed (${(err as Error).message}); trying again at the next notification or poll`);
       }
       this.reads += 1;
+      this.firstReadEnded();
     } while (this.readAgain && !this.stopped);
   }
 }
