@@ -104,6 +104,8 @@ describe('/health and /metrics', () => {
     expect(sample(text, 'hub_peers_seen', node)).toBe(0);
     expect(sample(text, 'hub_webhook_queue_depth', node)).toBe(0);
     expect(sample(text, 'hub_journal_healthy', node)).toBe(1);
+    expect(sample(text, 'hub_journal_last_line', node)).toBeGreaterThan(0); // the first admin's line at least
+    expect(sample(text, 'hub_journal_last_line', node)).toBeLessThanOrEqual(hub.hub.journal.lastN);
     expect(sample(text, 'hub_pipeline_stalled', node)).toBe(0);
     expect(sample(text, 'hub_rule_lag_seconds', node)).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'hub_pipeline_heartbeat_seconds_count', node)).toBeGreaterThanOrEqual(1);

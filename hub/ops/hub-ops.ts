@@ -135,6 +135,7 @@ export class HubOps {
       opsWebhooksPending: () => this.webhooks.pendingCount,
       pipeline: () => this.probe.monitor.status(),
       journalHealthy: () => deps.journal.healthy,
+      journalLastN: () => deps.journal.lastN,
       now: () => clock.now(),
       clusterMetrics: deps.clusterMetrics,
     };

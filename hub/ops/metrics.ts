@@ -65,6 +65,8 @@ export interface MetricsSources {
   opsWebhooksPending(): number;
   pipeline(): PipelineStatus;
   journalHealthy(): boolean;
+  /** The last journal line this node holds (a standby: the last it followed). */
+  journalLastN(): number;
   now(): number;
   /** A node that elects a leader: what it forwarded and drained (cluster-metrics.ts). */
   clusterMetrics?: ClusterMetricsSource | undefined;
@@ -192,6 +194,7 @@ export class HubMetrics {
     gauge('hub_webhook_queue_depth', 'Alert webhook deliveries waiting to be sent (new or retrying)', () => s.webhookQueueDepth());
     gauge('hub_ops_webhooks_pending', 'hub.pipeline_* webhook sends not yet accepted', () => s.opsWebhooksPending());
     gauge('hub_journal_healthy', '1 while the journal can make lines durable (alarms are refused otherwise)', () => (s.journalHealthy() ? 1 : 0));
+    gauge('hub_journal_last_line', 'The last journal line this node holds: the leader its last written, a standby the last it followed', () => s.journalLastN());
     gauge('hub_pipeline_stalled', '1 while a synthetic heartbeat is overdue (/health is 503)', () => (s.pipeline().ok ? 0 : 1));
     gauge('hub_pipeline_heartbeat_age_seconds', 'Time since a synthetic heartbeat last came through the whole pipeline (-1: none yet)', () => {
       const last = s.pipeline().lastCompleted;
