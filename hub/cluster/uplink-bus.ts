@@ -49,15 +49,20 @@ export type { ForwardedMessage } from './uplink-wire.js';
 export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
 
 /**
- * The stream's length bound (approximate, `MAXLEN ~`), in entries. It was
- * 100,000 when an entry was one message: about 10 s of 10,000 msg/s
- * forwarded, ~30 MB in Redis. An entry is now a turn's messages (1 to
- * UPLINK_ENTRY_MAX_MESSAGES): see docs/CLUSTER.md "Forwarding to the leader"
- * for what this bound means in messages and bytes.
+ * The stream's length bound (approximate, `MAXLEN ~`), in entries. Reading
+ * deletes nothing (NOACK): the stream always holds its last entries up to
+ * this bound, so it is Redis' memory for the stream, and how far back a new
+ * leader can start. It was 100,000 when an entry was one message: 10–20 s of
+ * the bench's forwarding (5,000–10,000 msg/s), ~30 MB. A standby now writes
+ * an entry per event-loop turn that forwards anything, ~1,000 a second in
+ * the bench at 1,050 to 5,050 msg/s forwarded (1 to 5 messages each): 20,000
+ * entries are again ~20 s (and 20,000–100,000 messages), 4–14 MB. At most
+ * 20,000 × 128 KiB = 2.6 GB, about the old bound's 100,000 × 22 KiB (16 KiB
+ * payloads); docs/CLUSTER.md "Forwarding to the leader".
  */
 export const UPLINK_STREAM_MAX_ENTRIES = 20_000;
-/** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 256 KiB bounds Redis' memory (CLUSTER.md). */
-export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 256 * 1024 };
+/** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB bounds Redis' memory (above). */
+export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024 };
 /** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
 const LEADER_GROUP = 'leader';
 /**

@@ -42,7 +42,7 @@ export const SINGLE_FIELD = 'm';
 /**
  * Longest entry the leader parses (it was the longest message). A
  * standby's entry stays under the packer's size cap (UPLINK_ENTRY_LIMITS in
- * uplink-bus.ts, 256 KiB) or holds one message alone, whose payload the
+ * uplink-bus.ts, 128 KiB) or holds one message alone, whose payload the
  * broker's packet limit bounds (16 KiB by default, ~22 KiB in base64): 4 MiB
  * leaves room for a limit raised far past that while bounding what one
  * entry can make the leader parse.
