@@ -25,7 +25,7 @@ const log = silentLogger();
 let streams = 0;
 
 /** Each test its own stream under the file's prefix. */
-function settings(nodeId: string, extra: { streamMaxEntries?: number; redisUrl?: string } = {}) {
+function settings(nodeId: string, extra: { streamMaxMessages?: number; redisUrl?: string } = {}) {
   streams++;
   return { redisUrl: redis.url, redisPrefix: `${redis.prefix}t${streams}:`, nodeId, log, ...extra };
 }
@@ -252,21 +252,28 @@ describe('the uplink stream across leaders', () => {
     expect(await rawStream(s).sizes()).toEqual([2]);
   });
 
-  it('keeps the stream within its length bound, in entries, when nobody reads it', async () => {
-    const s = settings('node-b', { streamMaxEntries: 200 });
+  it('keeps the stream within its length bound in messages, however many an entry holds, when nobody reads it', async () => {
+    const s = settings('node-b', { streamMaxMessages: 2_000 });
     const publisher = keep(await UplinkPublisher.open(s), (p) => p.close());
-    for (const turn of range(2_000)) {
-      publisher.publish(telemetry('br-3', turn));
-      publisher.publish(telemetry('br-3', turn));
-      await nextTurn();
-    }
-    const { raw, key } = rawStream(s);
-    await waitFor(() => publisher.written.entries === 2_000, 'every entry to be written');
-    const length = await raw.xlen(key);
-    // MAXLEN ~ trims whole radix-tree nodes (100 entries by default): at most one node over the bound.
-    expect(length).toBeGreaterThanOrEqual(200);
-    expect(length).toBeLessThanOrEqual(300);
-    expect(publisher.written.messages).toBe(4_000);
+    const stream = rawStream(s);
+    const turns = async (count: number, perTurn: number) => {
+      const before = publisher.written.entries;
+      for (const turn of range(count)) {
+        for (const k of range(perTurn)) publisher.publish(telemetry('br-3', turn * perTurn + k));
+        await nextTurn();
+      }
+      await waitFor(() => publisher.written.entries === before + count, 'every entry to be written');
+    };
+    // MAXLEN ~ trims whole radix-tree nodes (at most 100 entries, 4 KiB): a node over the bound at most.
+    await turns(3_000, 1);
+    expect(await stream.raw.xlen(stream.key)).toBeGreaterThanOrEqual(2_000);
+    expect(await stream.raw.xlen(stream.key)).toBeLessThanOrEqual(2_100);
+    await turns(1_000, 10); // ten times fuller entries: a tenth as many kept
+    const sizes = await stream.sizes();
+    expect(sizes.length).toBeLessThanOrEqual(300);
+    const messages = sizes.reduce((a, b) => a + b);
+    expect(messages).toBeGreaterThanOrEqual(2_000);
+    expect(messages).toBeLessThanOrEqual(3_000);
     expect(publisher.dropped).toBe(0);
   });
 

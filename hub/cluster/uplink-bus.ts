@@ -22,8 +22,9 @@
  * One entry per event-loop turn (since 2026-12-06): the messages a standby
  * forwards within a turn are packed into one entry (uplink-packer.ts, the
  * format in uplink-wire.ts), one XADD per turn on the standby and one entry
- * to parse per turn's worth on the leader; the stream's bound, the read's
- * COUNT and the leader's size limit count entries accordingly (below).
+ * to parse per turn's worth on the leader. The read's COUNT and the
+ * leader's size limit count entries; the stream's bound is still meant in
+ * messages (below).
  *
  * Still at most once, as the plan allows (the next reading replaces a lost
  * one; the watchdog covers a device that goes quiet): NOACK, so a leader
@@ -49,20 +50,27 @@ export type { ForwardedMessage } from './uplink-wire.js';
 export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
 
 /**
- * The stream's length bound (approximate, `MAXLEN ~`), in entries. Reading
- * deletes nothing (NOACK): the stream always holds its last entries up to
- * this bound, so it is Redis' memory for the stream, and how far back a new
- * leader can start. It was 100,000 when an entry was one message: 10–20 s of
- * the bench's forwarding (5,000–10,000 msg/s), ~30 MB. A standby now writes
- * an entry per event-loop turn that forwards anything, ~1,000 a second in
- * the bench at 1,050 to 5,050 msg/s forwarded (1 to 5 messages each): 20,000
- * entries are again ~20 s (and 20,000–100,000 messages), 4–14 MB. At most
- * 20,000 × 128 KiB = 2.6 GB, about the old bound's 100,000 × 22 KiB (16 KiB
- * payloads); docs/CLUSTER.md "Forwarding to the leader".
+ * The stream's length bound, in messages. Reading deletes nothing (NOACK):
+ * the stream always holds its last entries up to the bound, so it is Redis'
+ * memory for the stream and how far back a new leader can start. 100,000
+ * messages: 10–20 s of the bench's forwarding (5,000–10,000 msg/s), 13 MB
+ * (30 MB when an entry was one message in a JSON object).
+ *
+ * `MAXLEN ~` counts entries, and how many messages an entry holds depends
+ * on the load and on how devices send: 1 to 5 in the bench (its generator
+ * sends in 1 ms ticks, so a standby writes ~1,000 entries a second), about
+ * one per message for devices that send out of step at moderate rates, up
+ * to 512. No fixed number of entries means the same telemetry in all those
+ * cases, so each publisher turns this bound into entries by its own recent
+ * messages per entry (UplinkPublisher.maxEntries). The most the stream can
+ * hold stays as before: 100,000 messages of at most the broker's packet
+ * limit (16 KiB, 22 KiB in base64: 2.2 GB); docs/CLUSTER.md.
  */
-export const UPLINK_STREAM_MAX_ENTRIES = 20_000;
-/** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB bounds Redis' memory (above). */
+export const UPLINK_STREAM_MAX_MESSAGES = 100_000;
+/** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB keeps one entry's parse short. */
 export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024 };
+/** How many recent entries the average of messages per entry follows (~30 ms of the bench's entries). */
+const PER_ENTRY_SMOOTHING = 32;
 /** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
 const LEADER_GROUP = 'leader';
 /**
@@ -87,8 +95,8 @@ export interface UplinkBusSettings {
   log: Logger;
   /** The node's Redis state (redis-links.ts), told of each connection once it is ready. */
   links?: RedisLinks | undefined;
-  /** The stream's length bound; default UPLINK_STREAM_MAX_ENTRIES. */
-  streamMaxEntries?: number | undefined;
+  /** The stream's length bound in messages; default UPLINK_STREAM_MAX_MESSAGES. */
+  streamMaxMessages?: number | undefined;
 }
 
 /** One Redis connection, ready and watched, its errors logged (throttled, never with the URL's password). */
@@ -123,6 +131,8 @@ export class UplinkPublisher {
   /** Entries Redis took, and the messages in them: their ratio is how well a turn's messages are packed. */
   readonly written = { entries: 0, messages: 0 };
   private readonly packer: EntryPacker;
+  /** Messages per entry, a running average (starts at 1: the bound in entries is the bound in messages). */
+  private perEntry = 1;
 
   private constructor(
     private readonly conn: Redis,
@@ -155,15 +165,20 @@ export class UplinkPublisher {
   }
 
   private send(items: string[]): void {
-    const max = this.settings.streamMaxEntries ?? UPLINK_STREAM_MAX_ENTRIES;
     const count = items.length;
-    this.conn.xadd(this.key, 'MAXLEN', '~', max, '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
+    this.perEntry += (count - this.perEntry) / PER_ENTRY_SMOOTHING;
+    this.conn.xadd(this.key, 'MAXLEN', '~', this.maxEntries(), '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
       () => {
         this.written.entries++;
         this.written.messages += count;
       },
       () => (this.dropped += count),
     );
+  }
+
+  /** The bound in messages as a bound in entries, by this standby's recent messages per entry. */
+  private maxEntries(): number {
+    return Math.max(1, Math.round((this.settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES) / this.perEntry));
   }
 }
 
