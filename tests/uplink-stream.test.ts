@@ -256,25 +256,35 @@ describe('the uplink stream across leaders', () => {
     const s = settings('node-b', { streamMaxMessages: 2_000 });
     const publisher = keep(await UplinkPublisher.open(s), (p) => p.close());
     const stream = rawStream(s);
-    const turns = async (count: number, perTurn: number) => {
-      const before = publisher.written.entries;
+    const turns = async (p: UplinkPublisher, count: number, perTurn: number) => {
+      const before = p.written.entries;
       for (const turn of range(count)) {
-        for (const k of range(perTurn)) publisher.publish(telemetry('br-3', turn * perTurn + k));
+        for (const k of range(perTurn)) p.publish(telemetry('br-3', turn * perTurn + k));
         await nextTurn();
       }
-      await waitFor(() => publisher.written.entries === before + count, 'every entry to be written');
+      await waitFor(() => p.written.entries === before + count, 'every entry to be written');
     };
-    // MAXLEN ~ trims whole radix-tree nodes (at most 100 entries, 4 KiB): a node over the bound at most.
-    await turns(3_000, 1);
+    const messagesKept = async () => (await stream.sizes()).reduce((a, b) => a + b, 0);
+    // MAXLEN ~ trims whole radix-tree nodes (at most 100 entries, 4 KiB): at most a node over the bound.
+    await turns(publisher, 3_000, 1);
     expect(await stream.raw.xlen(stream.key)).toBeGreaterThanOrEqual(2_000);
     expect(await stream.raw.xlen(stream.key)).toBeLessThanOrEqual(2_100);
-    await turns(1_000, 10); // ten times fuller entries: a tenth as many kept
-    const sizes = await stream.sizes();
-    expect(sizes.length).toBeLessThanOrEqual(300);
-    const messages = sizes.reduce((a, b) => a + b);
-    expect(messages).toBeGreaterThanOrEqual(2_000);
-    expect(messages).toBeLessThanOrEqual(3_000);
-    expect(publisher.dropped).toBe(0);
+
+    await turns(publisher, 1_000, 10); // ten times fuller entries: a tenth as many kept
+    expect(await stream.raw.xlen(stream.key)).toBeLessThanOrEqual(300);
+    expect(await messagesKept()).toBeGreaterThanOrEqual(2_000);
+    expect(await messagesKept()).toBeLessThanOrEqual(3_000);
+
+    // A burst of full entries after many small ones trims only what it replaces.
+    await turns(publisher, 500, 1);
+    await turns(publisher, 2, UPLINK_ENTRY_LIMITS.maxMessages);
+    expect(await messagesKept()).toBeGreaterThanOrEqual(2_000);
+
+    // A standby that starts knows nothing of the entries before its own: it keeps them as if one message each.
+    const restarted = keep(await UplinkPublisher.open(s), (p) => p.close());
+    await turns(restarted, 1, 10);
+    expect(await messagesKept()).toBeGreaterThanOrEqual(2_000);
+    expect(publisher.dropped + restarted.dropped).toBe(0);
   });
 
   it('makes the stream and its group again when Redis lost them, and goes on reading', async () => {

@@ -42,6 +42,7 @@ import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { describeRedisUrl } from './redis-broker-parts.js';
 import type { RedisLinks } from './redis-links.js';
+import { EntryWindow } from './stream-bound.js';
 import { EntryPacker, type PackerLimits } from './uplink-packer.js';
 import { BATCH_FIELD, decodeEntry, encodeItem, packEntry, SINGLE_FIELD, type ForwardedMessage } from './uplink-wire.js';
 
@@ -57,20 +58,18 @@ export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
  * (30 MB when an entry was one message in a JSON object).
  *
  * `MAXLEN ~` counts entries, and how many messages an entry holds depends
- * on the load and on how devices send: 1 to 5 in the bench (its generator
+ * on the load and on how devices send: 1 to 7 in the bench (its generator
  * sends in 1 ms ticks, so a standby writes ~1,000 entries a second), about
  * one per message for devices that send out of step at moderate rates, up
  * to 512. No fixed number of entries means the same telemetry in all those
- * cases, so each publisher turns this bound into entries by its own recent
- * messages per entry (UplinkPublisher.maxEntries). The most the stream can
- * hold stays as before: 100,000 messages of at most the broker's packet
- * limit (16 KiB, 22 KiB in base64: 2.2 GB); docs/CLUSTER.md.
+ * cases, so each publisher turns this bound into entries from the sizes of
+ * its own newest entries (stream-bound.ts). The most the stream can hold
+ * stays as before: 100,000 messages of at most the broker's packet limit
+ * (16 KiB, 22 KiB in base64: 2.2 GB); docs/CLUSTER.md.
  */
 export const UPLINK_STREAM_MAX_MESSAGES = 100_000;
 /** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB keeps one entry's parse short. */
 export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024 };
-/** How many recent entries the average of messages per entry follows (~30 ms of the bench's entries). */
-const PER_ENTRY_SMOOTHING = 32;
 /** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
 const LEADER_GROUP = 'leader';
 /**
@@ -131,8 +130,8 @@ export class UplinkPublisher {
   /** Entries Redis took, and the messages in them: their ratio is how well a turn's messages are packed. */
   readonly written = { entries: 0, messages: 0 };
   private readonly packer: EntryPacker;
-  /** Messages per entry, a running average (starts at 1: the bound in entries is the bound in messages). */
-  private perEntry = 1;
+  /** Its newest entries' sizes: the bound in messages as a number of entries (stream-bound.ts). */
+  private readonly window: EntryWindow;
 
   private constructor(
     private readonly conn: Redis,
@@ -140,6 +139,7 @@ export class UplinkPublisher {
     private readonly settings: UplinkBusSettings,
   ) {
     this.packer = new EntryPacker(UPLINK_ENTRY_LIMITS, (items) => this.send(items));
+    this.window = new EntryWindow(settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES);
   }
 
   static async open(settings: UplinkBusSettings): Promise<UplinkPublisher> {
@@ -166,19 +166,14 @@ export class UplinkPublisher {
 
   private send(items: string[]): void {
     const count = items.length;
-    this.perEntry += (count - this.perEntry) / PER_ENTRY_SMOOTHING;
-    this.conn.xadd(this.key, 'MAXLEN', '~', this.maxEntries(), '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
+    const maxEntries = this.window.add(count);
+    this.conn.xadd(this.key, 'MAXLEN', '~', maxEntries, '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
       () => {
         this.written.entries++;
         this.written.messages += count;
       },
       () => (this.dropped += count),
     );
-  }
-
-  /** The bound in messages as a bound in entries, by this standby's recent messages per entry. */
-  private maxEntries(): number {
-    return Math.max(1, Math.round((this.settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES) / this.perEntry));
   }
 }
 
