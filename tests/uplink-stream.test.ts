@@ -68,6 +68,14 @@ function rawStream(s: ReturnType<typeof settings>) {
   return { raw, key, entries, sizes };
 }
 
+/** A leader reading a fresh stream, and that stream's raw connection to write entries by hand. */
+async function leaderOnRawStream() {
+  const s = settings('node-b');
+  const leader = reader('node-a', s);
+  const subscriber = await leader.open();
+  return { leader, subscriber, ...rawStream(s), now: Date.now() };
+}
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('the uplink stream packs a turn into one entry', () => {
@@ -126,11 +134,7 @@ describe('the uplink stream packs a turn into one entry', () => {
   });
 
   it('delivers the good messages of an entry that holds bad ones, and counts each bad one', async () => {
-    const s = settings('node-b');
-    const leader = reader('node-a', s);
-    const subscriber = await leader.open();
-    const { raw, key } = rawStream(s);
-    const now = Date.now();
+    const { leader, subscriber, raw, key, now } = await leaderOnRawStream();
     const good = (hr: number) => ['telemetry', 'br-5', now, Buffer.from(JSON.stringify({ hr })).toString('base64')];
     const entry = [
       'node-b',
@@ -155,11 +159,7 @@ describe('the uplink stream packs a turn into one entry', () => {
   });
 
   it('still takes the single-message entries a standby of the older version writes', async () => {
-    const s = settings('node-b');
-    const leader = reader('node-a', s);
-    const subscriber = await leader.open();
-    const { raw, key } = rawStream(s);
-    const now = Date.now();
+    const { leader, subscriber, raw, key, now } = await leaderOnRawStream();
     // Written out as that version wrote them (field m, one JSON object each).
     await raw.xadd(key, '*', 'm', `{"kind":"uplink","node":"node-old","deviceId":"br-6","channel":"telemetry","payload":"${Buffer.from('{"hr":66}').toString('base64')}","receivedAt":${now}}`);
     await raw.xadd(key, '*', 'm', `{"kind":"connection","node":"node-old","deviceId":"br-6","connected":true,"at":${now}}`);

@@ -54,14 +54,14 @@ export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
  * The stream's length bound, in messages. Reading deletes nothing (NOACK):
  * the stream always holds its last entries up to the bound, so it is Redis'
  * memory for the stream and how far back a new leader can start. 100,000
- * messages: 10–20 s of the bench's forwarding (5,000–10,000 msg/s), 13 MB
- * (30 MB when an entry was one message in a JSON object).
+ * messages: 20 s of the bench's 5,050 msg/s forwarded, ~14 MB measured
+ * there (26 MB when an entry was one message in a JSON object).
  *
  * `MAXLEN ~` counts entries, and how many messages an entry holds depends
- * on the load and on how devices send: 1 to 7 in the bench (its generator
- * sends in 1 ms ticks, so a standby writes ~1,000 entries a second), about
- * one per message for devices that send out of step at moderate rates, up
- * to 512. No fixed number of entries means the same telemetry in all those
+ * on the load and on how devices send: 1 to 6 in the bench (its
+ * generator sends in 1 ms ticks, so a standby writes ~800–1,000 entries a
+ * second), about one per message for devices that send out of step at
+ * moderate rates, up to 512. No fixed number of entries means the same telemetry in all those
  * cases, so each publisher turns this bound into entries from the sizes of
  * its own newest entries (stream-bound.ts). The most the stream can hold
  * stays as before: 100,000 messages of at most the broker's packet limit
@@ -73,11 +73,12 @@ export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 1
 /** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
 const LEADER_GROUP = 'leader';
 /**
- * Entries per read. An entry holds 1–512 messages; at the bench's 5,000
- * msg/s forwarded, a few (docs/PERFORMANCE.md), so 16 entries are well under
- * 10 ms of ingest. Entries packed full (a standby under heavy load) are
- * taken with a turn of the event loop between them (YIELD_AFTER_MESSAGES),
- * so one read never holds the leader's loop much longer than 10 ms either.
+ * Entries per read. An entry holds 1–512 messages; at the bench's 5,050
+ * msg/s forwarded, 5–6 (docs/PERFORMANCE.md), so 16 entries are ~90
+ * messages, well under 10 ms of ingest. Entries packed full (a standby
+ * under heavy load) are taken with a turn of the event loop between them
+ * (YIELD_AFTER_MESSAGES), so one read never holds the leader's loop much
+ * longer than 10 ms either.
  */
 const READ_ENTRIES = 16;
 /** Messages taken from one read before the leader's loop gets a turn (~10 ms at ~20 µs of ingest each). */
@@ -145,7 +146,8 @@ export class UplinkPublisher {
   static async open(settings: UplinkBusSettings): Promise<UplinkPublisher> {
     // No offline queue, no retry of a publish in flight when the connection drops (ioredis would
     // hold it through 20 reconnect attempts, ~10 s): telemetry is sent now or dropped and counted.
-    // No auto-pipelining: the packer already makes one command per turn, which it would only delay by a tick.
+    // No auto-pipelining: the packer already makes one command per turn, which ioredis would hold for one more
+    // turn (it sends its pipelines from setImmediate).
     const conn = await connectRedis(settings, 'uplink pub', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     return new UplinkPublisher(conn, uplinkStreamKey(settings.redisPrefix), settings);
   }
