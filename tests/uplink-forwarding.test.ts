@@ -298,6 +298,7 @@ describe('telemetry, status and connections forwarded through a Redis stream', (
     const odd = Buffer.from([0x6f, 0xff, 0x00, 0xfe]);
     expect(forwarder.handle('br-e', 'status', odd)).toBeUndefined();
     const raw = keep(new Redis(redis.url), (r) => r.quit());
+    // Junk in the older single-message format (field m); bad messages inside batch entries: tests/uplink-stream.test.ts.
     await raw.xadd(`${redis.prefix}uplink`, '*', 'm', 'not json');
     await raw.xadd(`${redis.prefix}uplink`, '*', 'm', JSON.stringify({ kind: 'uplink', node: 'x', deviceId: '../../etc', channel: 'telemetry', payload: '', receivedAt: Date.now() }));
     forwarder.handle('br-e', 'telemetry', Buffer.from('{"hr":72}'));

@@ -19,70 +19,74 @@
  *   `STALE_AFTER_MS` on arrival are dropped and counted: a reading from long
  *   ago would otherwise be taken in as new (ingest stamps its own time).
  *
+ * One entry per event-loop turn (since 2026-12-06): the messages a standby
+ * forwards within a turn are packed into one entry (uplink-packer.ts, the
+ * format in uplink-wire.ts), one XADD per turn on the standby and one entry
+ * to parse per turn's worth on the leader. The read's COUNT and the
+ * leader's size limit count entries; the stream's bound is still meant in
+ * messages (below).
+ *
  * Still at most once, as the plan allows (the next reading replaces a lost
  * one; the watchdog covers a device that goes quiet): NOACK, so a leader
  * that dies holding a batch loses it, and the publisher never queues while
- * Redis is down (ioredis' offline queue is off), so a Redis outage costs
- * dropped telemetry, not memory.
+ * Redis is down (ioredis' offline queue is off, and a message published
+ * while the connection is not ready is dropped at once, not packed), so a
+ * Redis outage costs dropped telemetry, not memory.
  *
  * The key sits under the prefix beside Aedes' keys and mqemitter-redis
  * channels; no MQTT subscription can reach it (a device may subscribe only
  * to its own command topic, without wildcards: hub/broker/device-acl.ts).
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { z } from 'zod';
-import { DEVICE_ID_PATTERN } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { describeRedisUrl } from './redis-broker-parts.js';
 import type { RedisLinks } from './redis-links.js';
+import { EntryWindow } from './stream-bound.js';
+import { EntryPacker, type PackerLimits } from './uplink-packer.js';
+import { BATCH_FIELD, decodeEntry, encodeItem, packEntry, SINGLE_FIELD, type ForwardedMessage } from './uplink-wire.js';
+
+export type { ForwardedMessage } from './uplink-wire.js';
 
 export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
 
-/** The stream's length bound (approximate, `MAXLEN ~`): about 10 s of 10,000 msg/s forwarded, ~30 MB in Redis. */
-export const UPLINK_STREAM_MAX_ENTRIES = 100_000;
+/**
+ * The stream's length bound, in messages. Reading deletes nothing (NOACK):
+ * the stream always holds its last entries up to the bound, so it is Redis'
+ * memory for the stream and how far back a new leader can start. 100,000
+ * messages: 20 s of the bench's 5,050 msg/s forwarded, ~14 MB measured
+ * there (26 MB when an entry was one message in a JSON object).
+ *
+ * `MAXLEN ~` counts entries, and how many messages an entry holds depends
+ * on the load and on how devices send: 1 to 6 in the bench (its
+ * generator sends in 1 ms ticks, so a standby writes ~800–1,000 entries a
+ * second), about one per message for devices that send out of step at
+ * moderate rates, up to 512. No fixed number of entries means the same telemetry in all those
+ * cases, so each publisher turns this bound into entries from the sizes of
+ * its own newest entries (stream-bound.ts). The most the stream can hold
+ * stays as before: 100,000 messages of at most the broker's packet limit
+ * (16 KiB, 22 KiB in base64: 2.2 GB); docs/CLUSTER.md.
+ */
+export const UPLINK_STREAM_MAX_MESSAGES = 100_000;
+/** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB keeps one entry's parse short. */
+export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024 };
 /** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
 const LEADER_GROUP = 'leader';
-/** Entries per read: ~10 ms of ingest, so a batch never holds the event loop long. */
-const READ_BATCH = 256;
+/**
+ * Entries per read. An entry holds 1–512 messages; at the bench's 5,050
+ * msg/s forwarded, 5–6 (docs/PERFORMANCE.md), so 16 entries are ~90
+ * messages, well under 10 ms of ingest. Entries packed full (a standby
+ * under heavy load) are taken with a turn of the event loop between them
+ * (YIELD_AFTER_MESSAGES), so one read never holds the leader's loop much
+ * longer than 10 ms either.
+ */
+const READ_ENTRIES = 16;
+/** Messages taken from one read before the leader's loop gets a turn (~10 ms at ~20 µs of ingest each). */
+const YIELD_AFTER_MESSAGES = 512;
 /** How long one read waits for an entry; close() ends a wait at once (it disconnects). */
 const READ_BLOCK_MS = 2_000;
 /** A forwarded message older than this on arrival is dropped (a takeover's or an outage's backlog). */
 export const STALE_AFTER_MS = 30_000;
-
-/** Longest message accepted off the channel (a payload is bounded by the broker's packet limit, far below). */
-const MAX_MESSAGE_CHARS = 4 * 1024 * 1024;
-
-const node = z.string().min(1).max(128);
-const deviceId = z.string().regex(DEVICE_ID_PATTERN);
-const wireMessage = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('uplink'), node, deviceId, channel: z.enum(['telemetry', 'status']), payload: z.base64(), receivedAt: z.number() }),
-  z.object({ kind: z.literal('connection'), node, deviceId, connected: z.boolean(), at: z.number() }),
-]);
-
-export type ForwardedMessage =
-  | { kind: 'uplink'; node: string; deviceId: string; channel: 'telemetry' | 'status'; payload: Buffer; receivedAt: number }
-  | { kind: 'connection'; node: string; deviceId: string; connected: boolean; at: number };
-
-/** JSON, the payload in base64: any bytes survive, whatever the device sent. */
-export function encodeForwarded(message: ForwardedMessage): string {
-  return JSON.stringify(message.kind === 'uplink' ? { ...message, payload: message.payload.toString('base64') } : message);
-}
-
-/** The message, or a reason it is refused (too long, not JSON, not the shape above). */
-export function decodeForwarded(text: string): ForwardedMessage | { refused: string } {
-  if (text.length > MAX_MESSAGE_CHARS) return { refused: `${text.length} characters, over ${MAX_MESSAGE_CHARS}` };
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { refused: 'not JSON' };
-  }
-  const parsed = wireMessage.safeParse(body);
-  if (!parsed.success) return { refused: parsed.error.issues[0]?.message ?? 'invalid' };
-  const m = parsed.data;
-  return m.kind === 'uplink' ? { ...m, payload: Buffer.from(m.payload, 'base64') } : m;
-}
 
 export interface UplinkBusSettings {
   redisUrl: string;
@@ -91,8 +95,8 @@ export interface UplinkBusSettings {
   log: Logger;
   /** The node's Redis state (redis-links.ts), told of each connection once it is ready. */
   links?: RedisLinks | undefined;
-  /** The stream's length bound; default UPLINK_STREAM_MAX_ENTRIES. */
-  streamMaxEntries?: number | undefined;
+  /** The stream's length bound in messages; default UPLINK_STREAM_MAX_MESSAGES. */
+  streamMaxMessages?: number | undefined;
 }
 
 /** One Redis connection, ready and watched, its errors logged (throttled, never with the URL's password). */
@@ -120,38 +124,66 @@ function disconnectRedis(settings: UplinkBusSettings, conn: Redis): void {
   conn.disconnect();
 }
 
-/** The follower's side: publishes, never waits, never queues. */
+/** The follower's side: publishes, never waits, never queues; one entry per event-loop turn (uplink-packer.ts). */
 export class UplinkPublisher {
-  /** Messages not sent because Redis was unreachable. */
+  /** Messages not sent because Redis was unreachable (messages, not entries). */
   dropped = 0;
+  /** Entries Redis took, and the messages in them: their ratio is how well a turn's messages are packed. */
+  readonly written = { entries: 0, messages: 0 };
+  private readonly packer: EntryPacker;
+  /** Its newest entries' sizes: the bound in messages as a number of entries (stream-bound.ts). */
+  private readonly window: EntryWindow;
 
   private constructor(
     private readonly conn: Redis,
     private readonly key: string,
     private readonly settings: UplinkBusSettings,
-  ) {}
+  ) {
+    this.packer = new EntryPacker(UPLINK_ENTRY_LIMITS, (items) => this.send(items));
+    this.window = new EntryWindow(settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES);
+  }
 
   static async open(settings: UplinkBusSettings): Promise<UplinkPublisher> {
     // No offline queue, no retry of a publish in flight when the connection drops (ioredis would
     // hold it through 20 reconnect attempts, ~10 s): telemetry is sent now or dropped and counted.
-    const conn = await connectRedis(settings, 'uplink pub', { enableOfflineQueue: false, maxRetriesPerRequest: 0, enableAutoPipelining: true });
+    // No auto-pipelining: the packer already makes one command per turn, which ioredis would hold for one more
+    // turn (it sends its pipelines from setImmediate).
+    const conn = await connectRedis(settings, 'uplink pub', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     return new UplinkPublisher(conn, uplinkStreamKey(settings.redisPrefix), settings);
   }
 
   publish(message: ForwardedMessage): void {
-    const max = this.settings.streamMaxEntries ?? UPLINK_STREAM_MAX_ENTRIES;
-    this.conn.xadd(this.key, 'MAXLEN', '~', max, '*', 'm', encodeForwarded(message)).catch(() => this.dropped++);
+    // Redis is away (reconnecting): dropped now rather than packed, so not even a turn's worth waits for it.
+    if (this.conn.status !== 'ready') {
+      this.dropped++;
+      return;
+    }
+    this.packer.add(encodeItem(message));
   }
 
   async close(): Promise<void> {
+    this.packer.flush();
     disconnectRedis(this.settings, this.conn);
+  }
+
+  private send(items: string[]): void {
+    const count = items.length;
+    const maxEntries = this.window.add(count);
+    this.conn.xadd(this.key, 'MAXLEN', '~', maxEntries, '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
+      () => {
+        this.written.entries++;
+        this.written.messages += count;
+      },
+      () => (this.dropped += count),
+    );
   }
 }
 
-/** The leader's side: reads the stream in batches, decodes; refused and stale entries counted and logged. */
+/** The leader's side: reads the stream in batches of entries, decodes each into its messages; refused and stale ones counted and logged. */
 export class UplinkSubscriber {
+  /** Messages refused (a bad one among good ones), or whole entries that could not be split into messages. */
   refused = 0;
-  /** Entries dropped as older than STALE_AFTER_MS on arrival. */
+  /** Messages dropped as older than STALE_AFTER_MS on arrival. */
   stale = 0;
   private readonly throttle = new Throttle(10_000);
   private closed = false;
@@ -203,7 +235,7 @@ export class UplinkSubscriber {
     while (!this.closed) {
       let reply: unknown;
       try {
-        reply = await this.conn.call('XREADGROUP', 'GROUP', LEADER_GROUP, nodeId, 'COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'NOACK', 'STREAMS', this.key, '>');
+        reply = await this.conn.call('XREADGROUP', 'GROUP', LEADER_GROUP, nodeId, 'COUNT', READ_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'NOACK', 'STREAMS', this.key, '>');
         backoffMs = 100;
       } catch (err) {
         if (this.closed) return;
@@ -216,21 +248,43 @@ export class UplinkSubscriber {
         backoffMs = Math.min(backoffMs * 2, 2_000);
         continue;
       }
-      for (const text of entryTexts(reply)) this.take(text);
+      await this.takeAll(entryFields(reply));
     }
   }
 
-  private take(text: string | undefined): void {
-    if (text === undefined) return this.noteRefused('entry without a message field');
-    const decoded = decodeForwarded(text);
-    if ('refused' in decoded) return this.noteRefused(decoded.refused);
-    const sentAt = decoded.kind === 'uplink' ? decoded.receivedAt : decoded.at;
+  /** One read's entries, in order, with a turn of the event loop after every YIELD_AFTER_MESSAGES messages. */
+  private async takeAll(entries: readonly (EntryField | undefined)[]): Promise<void> {
+    let sinceTurn = 0;
+    for (const entry of entries) {
+      if (this.closed) return; // what is left of the read is lost, as when a leader dies holding it (NOACK)
+      sinceTurn += this.takeEntry(entry);
+      if (sinceTurn >= YIELD_AFTER_MESSAGES) {
+        sinceTurn = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /** Feeds an entry's valid messages and counts the rest; returns how many it fed. */
+  private takeEntry(entry: EntryField | undefined): number {
+    if (!entry) {
+      this.noteRefused('entry without a message field');
+      return 0;
+    }
+    const { messages, refused } = decodeEntry(entry.field, entry.text);
+    for (const reason of refused) this.noteRefused(reason);
+    for (const message of messages) this.take(message);
+    return messages.length;
+  }
+
+  private take(message: ForwardedMessage): void {
+    const sentAt = message.kind === 'uplink' ? message.receivedAt : message.at;
     if (this.now() - sentAt > STALE_AFTER_MS) {
       this.stale++;
       return;
     }
     try {
-      this.onMessage(decoded);
+      this.onMessage(message);
     } catch (err) {
       // One message is not worth the read loop.
       this.noteRefused(`handler failed: ${(err as Error).message}`);
@@ -244,23 +298,34 @@ export class UplinkSubscriber {
   }
 }
 
+/** An entry's message field: `b` (a batch) or, from a standby of the older version, `m` (one message). */
+export interface EntryField {
+  field: typeof BATCH_FIELD | typeof SINGLE_FIELD;
+  text: string;
+}
+
 /**
- * The `m` field of each entry of an XREADGROUP reply
+ * The message field of each entry of an XREADGROUP reply
  * (`[[key, [[id, [field, value, ...]], ...]]]`, or null when the wait timed
  * out); undefined for an entry without one (written by something else).
  */
-export function entryTexts(reply: unknown): (string | undefined)[] {
+export function entryFields(reply: unknown): (EntryField | undefined)[] {
   if (!Array.isArray(reply)) return [];
-  const texts: (string | undefined)[] = [];
+  const found: (EntryField | undefined)[] = [];
   for (const stream of reply) {
     const entries: unknown = Array.isArray(stream) ? stream[1] : undefined;
     if (!Array.isArray(entries)) continue;
-    for (const entry of entries) {
-      const fields: unknown = Array.isArray(entry) ? entry[1] : undefined;
-      const at = Array.isArray(fields) ? fields.indexOf('m') : -1;
-      const value: unknown = at >= 0 && at % 2 === 0 ? (fields as unknown[])[at + 1] : undefined;
-      texts.push(typeof value === 'string' ? value : undefined);
-    }
+    for (const entry of entries) found.push(messageField(Array.isArray(entry) ? entry[1] : undefined));
   }
-  return texts;
+  return found;
+}
+
+/** The first `b` or `m` field of an entry's field list, whose value is a string. */
+function messageField(fields: unknown): EntryField | undefined {
+  if (!Array.isArray(fields)) return undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [name, value] = [fields[i] as unknown, fields[i + 1] as unknown];
+    if ((name === BATCH_FIELD || name === SINGLE_FIELD) && typeof value === 'string') return { field: name, text: value };
+  }
+  return undefined;
 }
