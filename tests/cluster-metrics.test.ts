@@ -60,6 +60,9 @@ describe('/metrics on a leader and a standby', () => {
     expect(sample(onB, 'hub_cluster_uplink_sent_total', { ...standby, kind: 'status' })).toBe(1);
     expect(sample(onB, 'hub_cluster_uplink_sent_total', { ...standby, kind: 'connection' })).toBe(1);
     expect(sample(onB, 'hub_cluster_uplink_send_failed_total', standby)).toBe(0);
+    // Each of the 4 went in its own turn (the device waited for each PUBACK): at most one entry each.
+    expect(sample(onB, 'hub_cluster_uplink_entries_written_total', standby)).toBeGreaterThanOrEqual(1);
+    expect(sample(onB, 'hub_cluster_uplink_entries_written_total', standby)).toBeLessThanOrEqual(4);
     expect(sample(onB, 'hub_cluster_alarms_drained_total', { ...standby, outcome: 'delivered' })).toBe(0);
     expect(sample(onB, 'hub_cluster_leader_changes_total', standby)).toBe(0);
     // The backlog is the leader's series: one for the cluster, not one per node.

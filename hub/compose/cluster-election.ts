@@ -111,6 +111,7 @@ export class ClusterElection {
         auditForwarded: this.auditHandOff.stats,
         uplinkSent: forwarder.sent,
         uplinkSendFailed: this.publisher?.dropped ?? 0,
+        uplinkEntriesWritten: this.publisher?.written.entries ?? 0,
         alarmsDrained: { delivered: drain.stats.alarmsDelivered, failed: drain.stats.alarmsFailed },
         uplinkReceived: drain.received,
         uplinkRefused: this.subscriber?.refused ?? 0,
