@@ -44,11 +44,21 @@ export interface HttpListenerDeps {
   front?: FollowerFront | undefined;
 }
 
+/**
+ * How long stop() lets the app's requests in flight finish after their
+ * connections are closed. A login spends ~200 ms hashing on a pool thread and
+ * then writes its audit line: stopped mid-way, it would write to a journal the
+ * services after this one have closed meanwhile.
+ */
+const REQUESTS_GRACE_MS = 5_000;
+
 export class HttpListener implements Service {
   readonly name = 'http';
   app: HubApp | undefined;
   address: AddressInfo | undefined;
   private server: Server | undefined;
+  /** The app's requests being handled now (their answers), waited for at stop. */
+  private readonly handling = new Set<Promise<unknown>>();
   /** A promoted standby's app, as a Node request listener. */
   private appListener: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
@@ -62,7 +72,7 @@ export class HttpListener implements Service {
       server = this.createFrontServer(front);
     } else {
       const app = (this.app = this.deps.makeApp());
-      server = this.createServer(app.fetch);
+      server = this.createServer(this.tracked(app.fetch));
       stream.attach(server);
     }
     // No request, however malformed, may throw past its handler (issue 10 item 1).
@@ -88,7 +98,7 @@ export class HttpListener implements Service {
     if (this.app || !this.deps.front) return;
     this.deps.stream.listen();
     this.app = this.deps.makeApp();
-    this.appListener = getRequestListener(this.app.fetch);
+    this.appListener = getRequestListener(this.tracked(this.app.fetch));
     this.deps.front.stop(); // streams piped to the old leader end; their consoles reconnect here
   }
 
@@ -101,6 +111,29 @@ export class HttpListener implements Service {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections();
     await closed;
+    // A handler goes on after its connection is closed: let it finish before the stores it writes to close.
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise((resolve) => (timer = setTimeout(resolve, REQUESTS_GRACE_MS)));
+    await Promise.race([Promise.allSettled([...this.handling]), grace]);
+    clearTimeout(timer);
+  }
+
+  /** Requests being handled by the app now (tests). */
+  get requestsInFlight(): number {
+    return this.handling.size;
+  }
+
+  /** The app's fetch, each answer kept in `handling` until it settles. */
+  private tracked(fetch: HubApp['fetch']): HubApp['fetch'] {
+    return (...args: Parameters<HubApp['fetch']>) => {
+      const answer = Promise.resolve(fetch(...args));
+      this.handling.add(answer);
+      answer.then(
+        () => this.handling.delete(answer),
+        () => this.handling.delete(answer),
+      );
+      return answer;
+    };
   }
 
   /** HTTPS (and so wss) when TLS is configured, plain HTTP otherwise; the same app either way. */
