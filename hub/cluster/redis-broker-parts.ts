@@ -25,6 +25,7 @@ import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import type { RedisLinks } from './redis-links.js';
 import { SplitEmitter } from './split-emitter.js';
+import { waitAtMost } from '../core/wait-at-most.js';
 
 export interface RedisBrokerSettings {
   redisUrl: string;
@@ -127,8 +128,8 @@ export class RedisBrokerParts {
     this.shared = undefined;
     this.persistence = undefined;
     this.emitter = undefined;
-    if (persistence) await bounded(persistence.destroy().catch(() => undefined));
-    if (shared) await bounded(new Promise<void>((resolve) => shared.close(resolve)));
+    if (persistence) await waitAtMost(persistence.destroy(), 2_000);
+    if (shared) await waitAtMost(new Promise<void>((resolve) => shared.close(resolve)), 2_000);
     for (const conn of this.conns.splice(0)) conn.disconnect();
   }
 
@@ -153,11 +154,6 @@ export class RedisBrokerParts {
     const passed = this.errorThrottle.pass(role);
     if (passed) this.settings.log.error({ role, err: err.message, redis: this.description, suppressedSinceLast: passed.suppressed }, 'redis connection error');
   }
-}
-
-function bounded(work: Promise<void>, ms = 2_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 function isDeviceUplink(topic: string): boolean {

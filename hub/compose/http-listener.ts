@@ -17,6 +17,7 @@ import type { TlsCertificates } from '../config/tls-certificates.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { StreamServer } from '../realtime/stream-server.js';
+import { waitAtMost } from '../core/wait-at-most.js';
 
 export type HubApp = ReturnType<typeof createApi>;
 
@@ -112,10 +113,7 @@ export class HttpListener implements Service {
     server.closeAllConnections();
     await closed;
     // A handler goes on after its connection is closed: let it finish before the stores it writes to close.
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise((resolve) => (timer = setTimeout(resolve, REQUESTS_GRACE_MS)));
-    await Promise.race([Promise.allSettled([...this.handling]), grace]);
-    clearTimeout(timer);
+    await waitAtMost(Promise.allSettled([...this.handling]), REQUESTS_GRACE_MS);
   }
 
   /** Requests being handled by the app now (tests). */

@@ -34,6 +34,7 @@ import { JournalTail } from './journal-tail.js';
 import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
 import { NewestMessageKeys } from './newest-message-keys.js';
+import { waitAtMost } from '../../core/wait-at-most.js';
 
 export interface PgJournalOptions {
   db: PgDatabase;
@@ -70,13 +71,6 @@ export interface PgJournalOptions {
  * million lines here (docs/PERFORMANCE.md, "a standby follows the journal").
  */
 const READY_WAIT_MAX_MS = 30_000;
-
-/** The tail's first read has ended, or READY_WAIT_MAX_MS has passed. */
-async function untilReady(tail: JournalTail): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([tail.firstRead, new Promise<void>((resolve) => (timer = setTimeout(resolve, READY_WAIT_MAX_MS)))]);
-  clearTimeout(timer);
-}
 
 interface Batch extends QueuedBatch {
   lines: PgLine[];
@@ -197,7 +191,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     this.tail = tail;
     try {
       await tail.start();
-      await untilReady(tail);
+      await waitAtMost(tail.firstRead, READY_WAIT_MAX_MS);
       await this.writer.open();
     } finally {
       await tail.stop();
@@ -224,8 +218,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   /** Replays the rows after the last one applied (all of them, unless a standby's tail applied some), through the lock's connection. */
   private async replay(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<number> {
     await scanJournal(this.writer, (line) => this.applyStored(line, onEntry), undefined, this._lastN);
-    this._durableN = this._lastN;
-    return this.linesReplayed;
+    return this.linesReplayed; // applyStored moved n and durableN along
   }
 
   /** One stored row into memory: the chain checked (warned once), the replayers told, n and the chain's tip advanced. */
@@ -306,10 +299,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       if (!wasOpen) return;
       // A standby told to stop while it reads the journal: it stops after the page in hand.
       await this.tail?.stop();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 10_000)));
-      await Promise.race([this.whenDurable().catch(noop), timeout]);
-      clearTimeout(timer);
+      await waitAtMost(this.whenDurable(), this.options.closeTimeoutMs ?? 10_000);
       this.abandoned = true;
       this.wakeRetry?.();
       await this.whenDurable().catch(noop);
