@@ -202,13 +202,16 @@ export class Hub {
   private buildHttp(nodeId: string): HttpListener {
     const { config } = this.options;
     const { clock, log } = this;
+    const makeApp = () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR });
+    const leaderUrl = () => this.role?.election.watch.current()?.httpUrl;
+    const replica = { journal: this.journal, sessions: this.sessions, buildApp: makeApp };
     return new HttpListener({
       host: config.host,
       port: config.httpPort,
-      makeApp: () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR }),
+      makeApp,
       stream: this.stream,
       tls: () => this.tls,
-      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl: () => this.role?.election.watch.current()?.httpUrl, log: log.child({ module: 'front' }) })),
+      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl, replica, log: log.child({ module: 'front' }) })),
       log: log.child({ module: 'http' }),
     });
   }

@@ -93,6 +93,31 @@ describe('a standby follows the journal while it waits for the lock', () => {
     expect((await listenBackends()).rows).toEqual([]); // the tail stopped listening once it led
   });
 
+  it('ends a read waiting for a line once its copy holds it, and is current for reads only while it follows (docs/CLUSTER.md "Reads on any node")', async () => {
+    const leader = clusterJournal();
+    await leader.open();
+    await appendDurably(leader, 3);
+    const { standby, opening } = standbyWaiting();
+    await waitFor(() => standby.replicaCurrent === true, 'the standby to catch up once');
+    expect(standby.lastN).toBe(3);
+    expect(await standby.reachLine(3, 0)).toBe(true);
+    expect(await standby.reachLine(5, 10)).toBe(false); // not there within the bound
+    const five = standby.reachLine(5, 60_000);
+    await appendDurably(leader, 2); // only the leader's NOTIFY can wake the tail (the poll is an hour away)
+    expect(await five).toBe(true);
+    expect(standby.lastN).toBe(5);
+
+    // A leader's copy does not move by itself: nothing to wait for.
+    expect(leader.replicaCurrent).toBe(false);
+    expect(await leader.reachLine(leader.lastN + 1, 60_000)).toBe(false);
+
+    const never = standby.reachLine(100, 60_000);
+    await leader.close(); // the standby takes the lock and leads: it is no longer a replica
+    await opening;
+    expect(standby.replicaCurrent).toBe(false);
+    expect(await never).toBe(false);
+  });
+
   it('loses no line committed while its LISTEN connection is down: the reconnect reads them', async () => {
     const leader = clusterJournal();
     await leader.open();

@@ -77,6 +77,36 @@ describe.each(storeBackends(database))('sessions and visits on %s', (_name, make
     expect(again.resolve(later.token)?.username).toBe(ctx.backend.kind === 'postgres' ? 'op4' : undefined);
   });
 
+  it('lets a cluster standby re-read one session before it answers (PostgreSQL): created and revoked by the leader, expired; files cannot', async () => {
+    // One database between them, as on a node (its registry holds it open); the standby's store is never started: it knows no session.
+    const { sessions: store } = stores();
+    const leader = new SessionStore({ store, ttlMs: 60_000, now: () => ctx.now });
+    await leader.start();
+    const standby = new SessionStore({ store, ttlMs: 60_000, now: () => ctx.now });
+    const user = { userId: 'u-1', username: 'op1', role: 'operator' as const, homeIds: ['home-1'] };
+    const { token } = await leader.create(user);
+    expect(standby.resolve(token)).toBeUndefined();
+    if (ctx.backend.kind !== 'postgres') {
+      expect(await standby.refresh(token)).toBe(false); // the caller passes the request on to the leader
+      expect(standby.resolve(token)).toBeUndefined();
+      return;
+    }
+    expect(await standby.refresh(token)).toBe(true);
+    expect(standby.resolve(token)).toMatchObject({ userId: 'u-1', homeIds: ['home-1'] });
+    const ended: RevokeReason[] = [];
+    standby.onRevoked((_s, reason) => ended.push(reason));
+    await leader.revoke(token);
+    expect(await standby.refresh(token)).toBe(true);
+    expect(standby.resolve(token)).toBeUndefined();
+    expect(ended).toEqual(['logged out']);
+    const second = await leader.create(user);
+    ctx.now = T0 + 61_000; // past its 60 s: the row is no longer a session
+    expect(await standby.refresh(second.token)).toBe(true);
+    expect(standby.resolve(second.token)).toBeUndefined();
+    expect(await standby.refresh('a token nobody issued')).toBe(true);
+    expect(standby.resolve('a token nobody issued')).toBeUndefined();
+  });
+
   it('stores visits and flag history, and gives them back after a reopen exactly as written', async () => {
     const first = await visits();
     const periods: HardshipPeriod[] = [{ from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' }, { from: '2026-03-01T00:00:00.000Z' }];

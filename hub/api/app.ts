@@ -38,6 +38,7 @@ import { requireSession, type ApiEnv } from './auth-middleware.js';
 import { clientAddressBehind } from './client-address.js';
 import { DEFAULT_BODY_LIMITS, limitBodies, type BodyLimits } from './body-limit.js';
 import { consoleStatic } from './console-static.js';
+import { stampJournalPosition } from './journal-position.js';
 import { clientAborted, errorResponse, HttpError } from './errors.js';
 import { newRouter } from './openapi-route.js';
 import { adminRoutes } from './routes/admin.js';
@@ -100,6 +101,8 @@ export interface ApiDeps {
   serveSourceMaps?: boolean;
   /** HUB_TRUSTED_PROXIES: the cluster nodes whose X-Forwarded-For names a login's client (client-address.ts). */
   trustedProxies?: string | undefined;
+  /** The last journal line this node holds durably, stamped on every API answer (journal-position.ts); absent: not stamped. */
+  journalLine?: () => number;
 }
 
 export const API_BASE = '/api/v1';
@@ -127,6 +130,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.use('*', consoleSecureHeaders());
   // Before anything else that could read a body (its 413 still gets the headers above).
   app.use('*', limitBodies(deps.bodyLimits ?? DEFAULT_BODY_LIMITS));
+  if (deps.journalLine) app.use(`${API_BASE}/*`, stampJournalPosition(deps.journalLine));
   app.route(API_BASE, apiRouter(deps));
   if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.endpoint, deps.metrics.token, clientAddress));
   app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));

@@ -47,6 +47,13 @@ type Config = Omit<RouteConfig, 'middleware' | 'responses'> & {
   roles: readonly Role[];
   summary: string;
   responses: RouteConfig['responses'];
+  /**
+   * A read a cluster standby may answer from its own copy of the journal
+   * (docs/CLUSTER.md "Reads on any node"), documented as `x-replica: true`.
+   * Only for GET routes that read nothing but the journal's stores and the
+   * registry: never the devices' live state, which only the leader holds.
+   */
+  replica?: true;
 };
 
 /**
@@ -55,7 +62,7 @@ type Config = Omit<RouteConfig, 'middleware' | 'responses'> & {
  * `details: unknown` fields are not provably JSON to the compiler), and the
  * shapes are pinned by the API tests instead.
  */
-export type DefinedRoute<C extends Config> = Omit<C, 'roles' | 'responses'> & {
+export type DefinedRoute<C extends Config> = Omit<C, 'roles' | 'responses' | 'replica'> & {
   middleware: [ReturnType<typeof allow>];
   responses: Record<number, { description: string }>;
   'x-roles': readonly Role[];
@@ -64,13 +71,15 @@ export type DefinedRoute<C extends Config> = Omit<C, 'roles' | 'responses'> & {
 
 /** A route with its roles enforced (deny by default: no roles, no route) and documented. */
 export function defineRoute<const C extends Config>(config: C): DefinedRoute<C> {
-  const { roles, responses, ...route } = config;
+  const { roles, responses, replica, ...route } = config;
   if (roles.length === 0) throw new Error(`route ${route.method} ${route.path} allows no role`);
+  if (replica && route.method !== 'get') throw new Error(`route ${route.method} ${route.path}: only a GET may be answered by a replica`);
   const created = createRoute({
     ...route,
     middleware: [allow(...roles)],
     responses: { ...STANDARD_ERRORS, ...responses },
     'x-roles': roles,
+    ...(replica ? { 'x-replica': true } : {}),
   });
   return created as unknown as DefinedRoute<C>;
 }

@@ -77,6 +77,25 @@ export class SessionStore {
     return { token, expiresAt };
   }
 
+  /**
+   * Makes this process's view of one token what the store holds now: a
+   * cluster standby calls it before answering a read itself (its sessions are
+   * the leader's, created and revoked there). A token the store no longer has
+   * ends here as revoked. False when the store cannot be asked (files: only
+   * this process's sessions exist); the caller then passes the request on.
+   */
+  async refresh(token: string): Promise<boolean> {
+    if (!this.store.find) return false;
+    const key = digest(token);
+    const stored = await this.store.find(key, this.now());
+    if (stored) this.sessions.set(key, stored.session);
+    else {
+      const known = this.sessions.get(key);
+      if (known) this.end(key, known, 'logged out');
+    }
+    return true;
+  }
+
   resolve(token: string): Session | undefined {
     const key = digest(token);
     const session = this.sessions.get(key);

@@ -39,6 +39,8 @@ export interface ForwardOptions {
   leaderTls?: ConnectionOptions | undefined;
   /** The leader must begin its answer within this. */
   responseTimeoutMs: number;
+  /** Holds the leader's answer back until this settles (a replica waiting for the answer's journal line, replica-reads.ts). */
+  beforeAnswer?: ((req: IncomingMessage, answer: IncomingMessage) => Promise<void> | undefined) | undefined;
 }
 
 export function createAgents(): ForwardOptions['agents'] {
@@ -57,6 +59,13 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
     upstream.once('finish', () => (late = setTimeout(() => upstream.destroy(new Error('the leader did not answer in time')), options.responseTimeoutMs)));
     upstream.on('response', (answer) => {
       clearTimeout(late);
+      const held = options.beforeAnswer?.(req, answer);
+      if (held) void held.then(() => passAnswer(answer));
+      else passAnswer(answer);
+    });
+    const passAnswer = (answer: IncomingMessage): void => {
+      // Refused meanwhile (the leader's connection failed while the answer was held), or the client left.
+      if (res.headersSent || res.destroyed) return void answer.destroy();
       const headers = responseHeaders(answer.rawHeaders);
       // The leader answered before the client's upload ended (a 413 for a body over its limit): the
       // rest of the body is never read here, so this connection cannot carry another request. Said
@@ -65,7 +74,7 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
       // A leader that fails mid-answer ends the client's response the same way (destroyed, not completed).
       pipeline(answer, res, () => undefined);
-    });
+    };
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(late);
       if (upstream !== current) return; // a late word from the attempt that was replaced

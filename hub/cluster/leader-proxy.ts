@@ -24,6 +24,8 @@ import { FORWARDED_BY_HEADER } from './forwarded-headers.js';
 import { createAgents, forwardRequest, refuseRequest, sendJson, type ForwardOptions } from './http-forward.js';
 import { FORWARDING_LOOP, NO_LEADER } from './leader-unavailable.js';
 import { parseLeaderUrl } from './leader-url.js';
+import type { ReplicaReadCounts, ReplicaReads } from './replica-reads.js';
+import { pathOf } from './request-path.js';
 import { UpgradePipes } from './upgrade-pipe.js';
 
 /** The paths a follower answers itself (where hub/api/app.ts serves them on the leader). */
@@ -48,6 +50,8 @@ export interface LeaderProxyDeps {
   leaderTls?: ConnectionOptions;
   responseTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** Reads this node answers from its own copy of the journal (replica-reads.ts); absent: all forwarded. */
+  replica?: ReplicaReads | undefined;
 }
 
 export class LeaderProxy {
@@ -62,7 +66,14 @@ export class LeaderProxy {
     if (deps.metrics) app.get(LOCAL_METRICS_PATH, deps.metrics);
     this.local = getRequestListener(app.fetch);
     this.localPaths = new Set(deps.metrics ? [LOCAL_HEALTH_PATH, LOCAL_METRICS_PATH] : [LOCAL_HEALTH_PATH]);
-    this.forwarding = { nodeId: deps.nodeId, log: deps.log, agents: createAgents(), leaderTls: deps.leaderTls, responseTimeoutMs: deps.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS };
+    this.forwarding = {
+      nodeId: deps.nodeId,
+      log: deps.log,
+      agents: createAgents(),
+      leaderTls: deps.leaderTls,
+      responseTimeoutMs: deps.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
+      ...(deps.replica ? { beforeAnswer: deps.replica.beforeAnswer.bind(deps.replica) } : {}),
+    };
     this.pipes = new UpgradePipes({
       nodeId: deps.nodeId,
       leaderUrl: deps.leaderUrl,
@@ -76,6 +87,13 @@ export class LeaderProxy {
   readonly requestListener = (req: IncomingMessage, res: ServerResponse): void => {
     if ((req.method === 'GET' || req.method === 'HEAD') && this.localPaths.has(pathOf(req.url))) return void this.local(req, res);
     if (req.headers[FORWARDED_BY_HEADER] !== undefined) return refuseRequest(res, FORWARDING_LOOP);
+    const replica = this.deps.replica;
+    if (replica?.wants(req)) return void replica.serve(req, res, () => this.forward(req, res));
+    this.forward(req, res);
+  };
+
+  /** Passes the request to the leader: 503 when there is none. */
+  private forward(req: IncomingMessage, res: ServerResponse): void {
     const leader = parseLeaderUrl(this.deps.leaderUrl());
     if (!leader) return refuseRequest(res, NO_LEADER);
     try {
@@ -83,13 +101,18 @@ export class LeaderProxy {
     } catch (err) {
       this.refuseUnsendable(req, res, err);
     }
-  };
+  }
 
   /** The server's 'upgrade' listener: WebSocket upgrades piped to the leader. */
   readonly handleUpgrade: UpgradePipes['handle'] = (req, socket, head) => this.pipes.handle(req, socket, head);
 
   attach(server: HttpServer | HttpsServer): void {
     server.on('upgrade', this.handleUpgrade);
+  }
+
+  /** The reads this node answered from its copy, and the writes it held for it (/metrics). */
+  get replicaCounts(): ReplicaReadCounts | undefined {
+    return this.deps.replica?.counts;
   }
 
   /** Streams open to a leader (for tests and /metrics). */
@@ -118,9 +141,3 @@ export class LeaderProxy {
   }
 }
 
-/** The path part of a request-target (`/a?b` → `/a`); absolute-form targets are never local. */
-function pathOf(target: string | undefined): string {
-  const path = target ?? '';
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
-}

@@ -1,3 +1,7 @@
+import type { ReplicaReadCounts } from '../cluster/replica-reads.js';
+
+const NO_REPLICA_READS: ReplicaReadCounts = { served: 0, behind: 0, unavailable: 0, writesReached: 0, writesNotReached: 0 };
+
 /**
  * The parts a cluster node on PostgreSQL needs to follow a leader and to
  * become one (issue 12, docs/CLUSTER.md): who leads (LeaderWatch), the
@@ -117,16 +121,20 @@ export class ClusterElection {
         uplinkRefused: this.subscriber?.refused ?? 0,
         uplinkStale: this.subscriber?.stale ?? 0,
         leaderChanges: watch.changes,
+        replicaReads: this.replicaCounts(),
       }),
       pendingInboundAlarms: () => store.pending(),
     };
   }
 
   /** The standby's front, told when the leader changes (streams to a former leader end; consoles reconnect). */
-  front<T extends { leaderChanged(): void }>(front: T): T {
+  front<T extends { leaderChanged(): void; readonly replicaCounts?: ReplicaReadCounts | undefined }>(front: T): T {
     this.onLeaderChanged = () => front.leaderChanged();
+    this.replicaCounts = () => front.replicaCounts ?? NO_REPLICA_READS;
     return front;
   }
+
+  private replicaCounts: () => ReplicaReadCounts = () => NO_REPLICA_READS;
 
   /** What every node runs from start to stop, leading or not: who leads, and the Redis publisher. */
   frontService(): Service {

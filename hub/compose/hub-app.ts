@@ -25,6 +25,7 @@ export interface HubAppParts extends SameName {
   notify: ApiDeps['notifications'];
   operators: ApiDeps['presence'];
   ops: Pick<HubOps, 'health' | 'metricsRoute'>;
+  journal: { readonly durableN: number };
 }
 
 export interface HubAppContext {
@@ -70,5 +71,6 @@ export function buildHubApp(hub: HubAppParts, { config, clock, log, mqttEndpoint
     bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
     serveSourceMaps: config.serveSourceMaps,
     trustedProxies: config.trustedProxies,
+    journalLine: () => hub.journal.durableN,
   });
 }

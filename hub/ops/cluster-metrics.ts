@@ -16,6 +16,7 @@
  */
 import type { Histogram, Registry } from 'prom-client';
 import type { UplinkChannel } from '../../devices/topics.js';
+import type { ReplicaReadCounts } from '../cluster/replica-reads.js';
 import { collectedMetrics } from './collected-metrics.js';
 
 /** What passes over Redis from a standby to the leader: telemetry, status and device connects/disconnects. */
@@ -42,6 +43,8 @@ export interface ClusterCounts {
   uplinkStale: number;
   /** Leaders this node has seen take over since it started (each new epoch once). */
   leaderChanges: number;
+  /** Console reads a standby answered from its copy of the journal or passed on, and writes it held for their line (replica-reads.ts). */
+  replicaReads: ReplicaReadCounts;
 }
 
 export interface ClusterMetricsSource {
@@ -97,6 +100,21 @@ export class ClusterMetrics {
     metrics.total('hub_cluster_uplink_refused_total', 'Messages on the Redis uplink stream refused as malformed', () => counts().uplinkRefused);
     metrics.total('hub_cluster_uplink_stale_total', 'Messages on the Redis uplink stream dropped as older than 30 s on arrival (the backlog of a takeover or an outage)', () => counts().uplinkStale);
     metrics.total('hub_cluster_leader_changes_total', 'New leaders this node has seen take over since it started (each epoch once, itself included)', () => counts().leaderChanges);
+    metrics.counter(
+      'hub_replica_reads_total',
+      'Console reads this standby took for its copy of the journal, by outcome: served here; behind (its copy had not reached the client\u2019s X-Hub-After in 1 s: the leader answered); unavailable (the session could not be read: the leader answered)',
+      'outcome',
+      () => {
+        const { served, behind, unavailable } = counts().replicaReads;
+        return { served, behind, unavailable };
+      },
+    );
+    metrics.counter(
+      'hub_replica_write_waits_total',
+      'Writes this standby passed to the leader whose answer it held until its copy had the answer\u2019s journal line: reached, or not_reached (sent on after 1 s)',
+      'outcome',
+      () => ({ reached: counts().replicaReads.writesReached, not_reached: counts().replicaReads.writesNotReached }),
+    );
     collectedMetrics(prom, leaderRegisters).gauge(
       'hub_cluster_inbound_alarms_pending',
       'Alarms stored by standbys in inbound_alarm and not yet through the leader\u2019s pipeline (shown by the leader; NaN: the database did not answer in time)',

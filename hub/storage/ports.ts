@@ -200,6 +200,18 @@ export interface JournalStore {
   readLeader?(): Promise<LeaderRecord>;
   /** A cluster node (PostgreSQL): what it applied of the leader's lines while it waited for the lock. Absent for files. */
   readonly standbyTail?: StandbyTailStats | undefined;
+  /**
+   * A cluster standby (PostgreSQL): whether its copy of the journal may answer
+   * console reads now (following, caught up once, last read not failed).
+   * False on a leader, a hub alone and files.
+   */
+  readonly replicaCurrent?: boolean;
+  /**
+   * Resolves true once this process holds line `n` (lastN ≥ n: a standby's
+   * copy has applied it), false after `maxMs` or when the copy stops. Absent
+   * for files.
+   */
+  reachLine?(n: number, maxMs: number): Promise<boolean>;
 }
 
 /** A cluster node's journal tail (hub/storage/postgres/journal-tail.ts), as it stands. */
@@ -233,6 +245,13 @@ export interface SessionsStore {
   load(now: number): Promise<StoredSession[]>;
   put(stored: StoredSession): Promise<void>;
   remove(digests: readonly string[]): Promise<void>;
+  /**
+   * One session as stored now, undefined when there is none or it has expired
+   * at `now`. A cluster standby reads it per request before answering a read
+   * itself, so a logout or revocation on the leader holds at once there too.
+   * Absent where the sessions are this process's alone (files).
+   */
+  find?(digest: string, now: number): Promise<StoredSession | undefined>;
   close(): Promise<void>;
 }
 

@@ -25,8 +25,29 @@ export function setUnauthorizedHandler(handler: () => void): void {
 
 export const API = '/api/v1';
 
+/**
+ * The highest journal line this console has seen: `X-Hub-Journal-N` on the
+ * hub's answers and the stream's alert event ids (both are journal line
+ * numbers). Sent as `X-Hub-After` with every read, so a cluster standby that
+ * answers reads from its own copy (docs/CLUSTER.md "Reads on any node") is
+ * never older than what this console has already shown: an alert that came
+ * in on the stream is there when it is opened.
+ */
+let seenJournalLine = 0;
+
+/** A journal line seen; `restart` when the stream now follows another journal (its line numbers start afresh). */
+export function sawJournalLine(line: number, restart = false): void {
+  if (!Number.isSafeInteger(line) || line < 0) return;
+  if (restart || line > seenJournalLine) seenJournalLine = line;
+}
+
+/** For tests of the console: what the next read will send. */
+export function journalLineSeen(): number {
+  return seenJournalLine;
+}
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...(method === 'GET' && seenJournalLine > 0 ? { 'x-hub-after': String(seenJournalLine) } : {}) } };
   // Every state-changing call sends JSON, even an empty object: the hub requires application/json there.
   if (method !== 'GET') {
     init.headers = { ...init.headers, 'content-type': 'application/json' };
@@ -38,6 +59,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   } catch (err) {
     throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
   }
+  const line = res.headers.get('x-hub-journal-n');
+  if (line !== null) sawJournalLine(Number(line));
   const text = await res.text();
   let parsed: unknown;
   try {

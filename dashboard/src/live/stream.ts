@@ -8,7 +8,7 @@
  * hub's `ping` → `pong` and replaced: a console that looks live but is not is
  * the worst failure an operator can have.
  */
-import { get } from '../api/http.js';
+import { get, sawJournalLine } from '../api/http.js';
 import { currentUser, refreshSession } from '../api/session.js';
 import type { StreamMessage } from '../api/types.js';
 import { createStore } from '../util/store.js';
@@ -116,6 +116,8 @@ export class LiveStream {
     clearTimeout(this.pongTimer);
     switch (message.type) {
       case 'snapshot':
+        // Another stream id: another journal, whose line numbers are not comparable with the last one's.
+        sawJournalLine(message.eventId, this.streamId !== undefined && message.streamId !== this.streamId);
         this.streamId = message.streamId;
         this.lastEventId = message.eventId;
         this.book.applySnapshot(message.alerts, message.devices);
@@ -125,6 +127,7 @@ export class LiveStream {
         // After the missed alert events: current to its id, under the same stream.
         this.streamId = message.streamId;
         this.lastEventId = Math.max(this.lastEventId, message.eventId);
+        sawJournalLine(message.eventId);
         this.book.applyDevices(message.devices);
         this.tell(message);
         return;
@@ -151,6 +154,7 @@ export class LiveStream {
   private fresh(eventId: number): boolean {
     if (eventId <= this.lastEventId) return false;
     this.lastEventId = eventId;
+    sawJournalLine(eventId);
     return true;
   }
 

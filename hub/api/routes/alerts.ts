@@ -37,8 +37,8 @@ const readers = ['admin', 'supervisor', 'operator', 'family'] as const;
 const updated = { 200: jsonResponse(Alert, 'the updated alert, after its journal line is on disk') };
 
 const routes = {
-  list: defineRoute({ method: 'get', path: '/', roles: readers, summary: 'List alerts, most urgent first', request: { query: listQuery }, responses: { 200: jsonResponse(AlertList, 'a page of alerts') } }),
-  get: defineRoute({ method: 'get', path: '/{alertId}', roles: readers, summary: 'One alert with its timeline', request: { params: AlertIdParam }, responses: { 200: jsonResponse(Alert, 'the alert') } }),
+  list: defineRoute({ method: 'get', path: '/', roles: readers, replica: true, summary: 'List alerts, most urgent first', request: { query: listQuery }, responses: { 200: jsonResponse(AlertList, 'a page of alerts') } }),
+  get: defineRoute({ method: 'get', path: '/{alertId}', roles: readers, replica: true, summary: 'One alert with its timeline', request: { params: AlertIdParam }, responses: { 200: jsonResponse(Alert, 'the alert') } }),
   acknowledge: defineRoute({
     method: 'post',
     path: '/{alertId}/acknowledge',

@@ -9,6 +9,7 @@ const route = defineRoute({
   method: 'get',
   path: '/',
   roles: ['admin', 'supervisor'],
+  replica: true,
   summary: 'Recent audited actions, newest first',
   request: {
     query: z.object({

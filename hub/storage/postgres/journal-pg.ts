@@ -35,6 +35,7 @@ import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-le
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
 import { NewestMessageKeys } from './newest-message-keys.js';
 import { waitAtMost } from '../../core/wait-at-most.js';
+import { ProgressWaiters } from '../../core/progress-waiters.js';
 
 export interface PgJournalOptions {
   db: PgDatabase;
@@ -95,6 +96,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private linesReplayed = 0;
   private replayAfterLockMs: number | undefined;
   private chainWarned = false;
+  /** Console reads on this standby waiting for a line its copy has not applied yet (reachLine). */
+  private readonly lineWaiters = new ProgressWaiters(() => this._lastN);
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -195,7 +198,18 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       await this.writer.open();
     } finally {
       await tail.stop();
+      this.lineWaiters.cancelAll(); // a leader's reads need no copy; a closed journal has none
     }
+  }
+
+  get replicaCurrent(): boolean {
+    return this.tail?.current ?? false;
+  }
+
+  reachLine(n: number, maxMs: number): Promise<boolean> {
+    if (this._lastN >= n) return Promise.resolve(true);
+    // Only a following standby's copy moves by itself; one that cannot read now is not waited on.
+    return this.tail?.current ? this.lineWaiters.reach(n, maxMs) : Promise.resolve(false);
   }
 
   /** A cluster node's standby period, once it leads: lines its tail applied, and how long the rest took after the lock. */
@@ -236,6 +250,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     this._durableN = entry.n;
     this.nextPrev = hash;
     if (entry.n === 1) this._chainId ??= hash;
+    this.lineWaiters.advance(entry.n);
   }
 
   append<T>(type: string, data: T): AppendResult<T> {

@@ -61,6 +61,16 @@ export class JournalTail {
   /** Lines applied. */
   applied = 0;
   /**
+   * Whether this copy is current enough to answer console reads (docs/CLUSTER.md
+   * "Reads on any node"): a read has caught up at least once, and the last one
+   * did not fail. A node that cannot read the journal passes reads to the leader.
+   */
+  get current(): boolean {
+    return this.caughtUpOnce && !this.lastReadFailed && !this.stopped;
+  }
+  private caughtUpOnce = false;
+  private lastReadFailed = false;
+  /**
    * Resolves once the first read has ended (caught up with what was there when
    * it began, or failed, or stopped): until then this node is not ready to
    * lead (journal-pg.ts).
@@ -142,7 +152,10 @@ export class JournalTail {
       this.readAgain = false;
       try {
         await scanJournal(this.deps.db, (line) => this.applyOne(line), TAIL_PAGE_LINES, this.deps.lastN());
+        this.caughtUpOnce = true;
+        this.lastReadFailed = false;
       } catch (err) {
+        this.lastReadFailed = true;
         const passed = this.throttle.pass('read');
         if (passed) this.deps.onReadError?.(`standby: reading the journal failed (${(err as Error).message}); trying again at the next notification or poll`);
       }

@@ -25,6 +25,13 @@ export class PgSessions extends PgStore implements SessionsStore {
     );
   }
 
+  /** Through the database the node's other stores hold open (a standby's registry); before that it throws, and the caller passes the request on. */
+  async find(digest: string, now: number): Promise<StoredSession | undefined> {
+    const sql = 'SELECT body FROM sessions WHERE digest = $1 AND expires_at > to_timestamp($2 / 1000.0)';
+    const { rows } = await this.db.query<{ body: Session }>(sql, [digest, now]);
+    return rows[0] ? { digest, session: rows[0].body } : undefined;
+  }
+
   remove(digests: readonly string[]): Promise<void> {
     return this.serial(() => this.db.query('DELETE FROM sessions WHERE digest = ANY($1::text[])', [digests]));
   }

@@ -1,0 +1,28 @@
+/**
+ * Where an answer stands in the journal, so a console reading from a cluster
+ * standby sees its own writes (docs/CLUSTER.md "Reads on any node"):
+ * - every API answer carries `X-Hub-Journal-N`, the last journal line the
+ *   answering node holds durably (on the leader, a write's answer comes after
+ *   its own line is durable, so the value covers it);
+ * - a client may send the highest value it has seen as `X-Hub-After`: a
+ *   standby answers a read itself only once its copy holds that line,
+ *   otherwise the leader answers.
+ */
+
+export const JOURNAL_POSITION_HEADER = 'x-hub-journal-n';
+export const READ_AFTER_HEADER = 'x-hub-after';
+/** Set on an answer a standby gave from its own copy: its node id. */
+export const REPLICA_HEADER = 'x-hub-replica';
+
+/** Longest value taken: journal lines are counted in far fewer digits; more is a client's mistake. */
+const MAX_DIGITS = 15;
+
+/**
+ * `X-Hub-After` as sent: undefined when absent, 'invalid' when it is not one
+ * non-negative whole number (the caller answers 400 naming the header).
+ */
+export function parseReadAfter(value: string | string[] | undefined): number | undefined | 'invalid' {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) || value.length === 0 || value.length > MAX_DIGITS || !/^\d+$/.test(value)) return 'invalid';
+  return Number(value);
+}
