@@ -102,7 +102,7 @@ describe('console reads on a standby', () => {
     expect(afterLogout.status).toBe(401);
   });
 
-  it('answers the alert list while the leader is frozen, before anyone has taken over', async () => {
+  it('answers the alert list and the console\'s start while the leader is frozen, before anyone has taken over', async () => {
     const [a, b] = await startCluster(['a', 'b'], bed.options());
     const onLeader = await a!.api();
     const home = await provisionHomeThrough(onLeader);
@@ -116,5 +116,11 @@ describe('console reads on a standby', () => {
     expect(during.status).toBe(200);
     expect(servedBy(during)).toBe('b');
     expect(during.body.total).toBe(1); // x-hub-replica: answered by b's copy as a standby, not by b leading
+    // The console still loads there: its page, and who the session is.
+    const me = await onStandby.get('/api/v1/auth/me');
+    expect(me.status).toBe(200);
+    expect(servedBy(me)).toBe('b');
+    expect(me.body.user.username).toBe('admin');
+    expect((await fetch(`${b!.httpUrl}/`)).headers.get('x-hub-replica')).toBe('b');
   });
 });

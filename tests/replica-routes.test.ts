@@ -21,11 +21,11 @@ beforeAll(async () => {
 afterAll(() => hub.stop());
 
 describe('the routes a replica answers', () => {
-  it('are exactly the declared reads: the alert list, one alert and the audit view', async () => {
+  it('are exactly the declared reads: alerts, the audit view, who a session is, drills, call-backs and wellbeing plans', async () => {
     const doc = (await hub.api.get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, { 'x-replica'?: boolean }>> };
     const declared = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op['x-replica'] === true).map(([method]) => `${method.toUpperCase()} ${path}`));
     // Adding one is a decision: it must read nothing but the journal's stores and the registry (never the devices' live state).
-    expect(declared.sort()).toEqual(['GET /alerts', 'GET /alerts/{alertId}', 'GET /audit']);
+    expect(declared.sort()).toEqual(['GET /alerts', 'GET /alerts/{alertId}', 'GET /audit', 'GET /auth/me', 'GET /callbacks', 'GET /drills', 'GET /drills/{drillId}', 'GET /wellbeing-plans']);
   });
 
   it('matches those paths and the console files, for GET and HEAD only', () => {
@@ -33,6 +33,7 @@ describe('the routes a replica answers', () => {
     expect(answers('HEAD', '/api/v1/alerts')).toBe(true);
     expect(answers('GET', '/api/v1/alerts/alr-123')).toBe(true);
     expect(answers('GET', '/api/v1/audit')).toBe(true);
+    expect(answers('GET', '/api/v1/auth/me')).toBe(true);
     expect(answers('GET', '/')).toBe(true);
     expect(answers('GET', '/app.js')).toBe(true);
     for (const [method, path] of [
@@ -41,7 +42,6 @@ describe('the routes a replica answers', () => {
       ['GET', '/api/v1/alerts/'],
       ['GET', '/api/v1/homes'],
       ['GET', '/api/v1/devices/brc-1'],
-      ['GET', '/api/v1/auth/me'],
       ['GET', '/api/v1/health'],
       ['GET', '/api'],
       ['GET', '/metrics'],
@@ -58,10 +58,10 @@ describe('the routes a replica answers', () => {
 });
 
 describe('X-Hub-Journal-N', () => {
-  it('is on every API answer: the last durable journal line, past a write once it has answered', async () => {
+  it('is on every API answer: the last journal line applied, past a write\'s own lines (its audit line too, which the write does not wait for)', async () => {
     const before = await hub.api.get('/api/v1/alerts');
     const line = Number(before.headers.get('x-hub-journal-n'));
-    expect(line).toBe(hub.hub.journal.durableN);
+    expect(line).toBe(hub.hub.journal.lastN);
     const write = await hub.api.post('/api/v1/users', { username: 'replica-reader', password: 'a long enough password', role: 'operator', displayName: 'R' });
     expect(write.status).toBe(201);
     expect(Number(write.headers.get('x-hub-journal-n'))).toBeGreaterThan(line); // its audit line is in

@@ -101,7 +101,7 @@ export interface ApiDeps {
   serveSourceMaps?: boolean;
   /** HUB_TRUSTED_PROXIES: the cluster nodes whose X-Forwarded-For names a login's client (client-address.ts). */
   trustedProxies?: string | undefined;
-  /** The last journal line this node holds durably, stamped on every API answer (journal-position.ts); absent: not stamped. */
+  /** The last journal line this node has applied, stamped on every API answer (journal-position.ts); absent: not stamped. */
   journalLine?: () => number;
 }
 

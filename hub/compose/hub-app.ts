@@ -25,7 +25,7 @@ export interface HubAppParts extends SameName {
   notify: ApiDeps['notifications'];
   operators: ApiDeps['presence'];
   ops: Pick<HubOps, 'health' | 'metricsRoute'>;
-  journal: { readonly durableN: number };
+  journal: { readonly lastN: number };
 }
 
 export interface HubAppContext {
@@ -71,6 +71,7 @@ export function buildHubApp(hub: HubAppParts, { config, clock, log, mqttEndpoint
     bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
     serveSourceMaps: config.serveSourceMaps,
     trustedProxies: config.trustedProxies,
-    journalLine: () => hub.journal.durableN,
+    // lastN, not durableN: what the answer shows includes lines appended but not yet durable (an audit line is not waited for).
+    journalLine: () => hub.journal.lastN,
   });
 }

@@ -27,6 +27,7 @@ const routes = {
   me: defineRoute({
     method: 'get',
     path: '/me',
+    replica: true,
     roles: ALL_ROLES,
     summary: 'Who this session belongs to (the browser cannot read its HttpOnly cookie)',
     responses: { 200: jsonResponse(z.object({ user: User, expiresAt: z.string() }), 'the session') },

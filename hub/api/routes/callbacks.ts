@@ -43,6 +43,7 @@ const routes = {
   list: defineRoute({
     method: 'get',
     path: '/callbacks',
+    replica: true,
     roles: handlers,
     summary: 'Call-backs, soonest due first: the agenda (pending, due before the end of today in the hub\u2019s zone, overdue included) or by status',
     request: {
@@ -75,6 +76,7 @@ const routes = {
   plans: defineRoute({
     method: 'get',
     path: '/wellbeing-plans',
+    replica: true,
     roles: handlers,
     summary: 'Recurring wellbeing calls that are running',
     request: { query: z.object({ homeId: z.string().max(50).optional() }) },

@@ -61,6 +61,7 @@ const routes = {
   list: defineRoute({
     method: 'get',
     path: '/',
+    replica: true,
     roles: readers,
     summary: 'Every drill, newest first',
     responses: { 200: jsonResponse(z.object({ drills: z.array(Drill) }), 'the drills') },
@@ -76,6 +77,7 @@ const routes = {
   report: defineRoute({
     method: 'get',
     path: '/{drillId}',
+    replica: true,
     roles: readers,
     summary: 'The drill report: answer, dispatch and on-scene times of each drill alert against the targets',
     request: { params: drillParam },
