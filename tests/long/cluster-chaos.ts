@@ -13,7 +13,10 @@
  * - each leader kill was followed by a new leader within 15 s;
  * - every alert that was due its 60 s "overdue" (and its 180 s escalation)
  *   before the end got it within ±15 s of its due time, whichever node led;
- * - no device raised `device_offline` (each sends every few seconds).
+ * - no device raised `device_offline` (each sends every few seconds);
+ * - a console reading the alert list through every node in turn, with
+ *   `X-Hub-After`, never got an answer older than what it had seen
+ *   (standbys answer from their copies of the journal).
  *
  *   npx tsx tests/long/cluster-chaos.ts [--nodes 3] [--devices 200] [--rate 100] [--kills 12] [--minUpMs 6000] [--maxUpMs 14000]
  */
@@ -23,6 +26,7 @@ import { tallyAlarms, tallyLossless, type AlarmTally } from './lib/alarm-tally.j
 import { alive, ChaosCluster, type ChaosNode } from './lib/chaos-cluster.js';
 import { isMain, numericFlags, report } from './lib/cli.js';
 import { alarmKeysInApi, alarmKeysInJournal, readJournal, verifyChain, type JournalLine } from './lib/hub-child.js';
+import { MonotonicReader, type ReadFigures } from './lib/monotonic-reader.js';
 import { provisionBracelets } from './lib/provision.js';
 
 export const CHAOS_DEFAULTS = { nodes: 3, devices: 200, rate: 100, kills: 12, minUpMs: 6_000, maxUpMs: 14_000, leaseMs: 10_000, tailMs: 20_000, drainTimeoutMs: 90_000 };
@@ -42,6 +46,7 @@ export interface ChaosFigures extends AlarmTally {
   takeoverMs: { min: number; max: number; mean: number };
   sla: { dueChecked: number; outsideTolerance: number; worstSkewMs: number };
   deviceOfflineAlerts: number;
+  consoleReads: ReadFigures;
   runSeconds: number;
 }
 
@@ -61,6 +66,8 @@ export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = 
     await Promise.all(fleet.map((d) => d.connect()));
     log(`${fleet.length} devices connected over ${o.nodes} nodes; ${o.rate} alarms/s`);
     const stopGenerator = generate(fleet, o.rate);
+    const reader = new MonotonicReader(api.token!, () => cluster.nodes.filter(alive).map((n) => n.proc.httpPort));
+    reader.start();
 
     const takeovers: number[] = [];
     const unplannedExits: string[] = [];
@@ -83,6 +90,7 @@ export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = 
     await sleep(o.tailMs);
     await restartExited(cluster, unplannedExits, log);
     stopGenerator();
+    reader.stop();
     const endOfAlarms = Date.now();
     const pendingNow = () => fleet.reduce((s, d) => s + d.pending.size, 0);
     for (const deadline = Date.now() + o.drainTimeoutMs; pendingNow() > 0 && Date.now() < deadline; ) await sleep(200);
@@ -104,6 +112,7 @@ export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = 
       takeoverMs: summary(takeovers),
       sla: slaSkews(lines, endOfAlarms),
       deviceOfflineAlerts: lines.filter((l) => l.type === 'alert.raised' && l.data.alert?.kind === 'device_offline').length,
+      consoleReads: reader.figures,
       runSeconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {
@@ -173,7 +182,8 @@ function summary(values: number[]): { min: number; max: number; mean: number } {
 export function chaosPassed(f: ChaosFigures): boolean {
   const lossless = tallyLossless(f) && f.journalChainOk;
   const failover = f.leaderKills > 0 && f.takeoverMs.max <= 15_000;
-  return lossless && failover && f.sla.outsideTolerance === 0 && f.deviceOfflineAlerts === 0;
+  const reads = f.consoleReads.violations.length === 0 && f.consoleReads.servedByReplica > 0;
+  return lossless && failover && reads && f.sla.outsideTolerance === 0 && f.deviceOfflineAlerts === 0;
 }
 
 if (isMain(import.meta.url)) {
