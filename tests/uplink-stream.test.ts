@@ -25,7 +25,7 @@ const log = silentLogger();
 let streams = 0;
 
 /** Each test its own stream under the file's prefix. */
-function settings(nodeId: string, extra: { streamMaxMessages?: number; redisUrl?: string } = {}) {
+function settings(nodeId: string, extra: { streamMaxMessages?: number; redisUrl?: string; entryWaitMs?: number } = {}) {
   streams++;
   return { redisUrl: redis.url, redisPrefix: `${redis.prefix}t${streams}:`, nodeId, log, ...extra };
 }
@@ -78,7 +78,7 @@ async function leaderOnRawStream() {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-describe('the uplink stream packs a turn into one entry', () => {
+describe('the uplink stream packs what comes within its wait into one entry', () => {
   it('sends the messages of one turn as one entry, all of them read in order', async () => {
     const s = settings('node-b');
     const leader = reader('node-a', s);
@@ -96,8 +96,23 @@ describe('the uplink stream packs a turn into one entry', () => {
     expect(publisher.written).toEqual({ entries: 1, messages: 301 });
   });
 
-  it('sends one entry per turn across turns', async () => {
+  it('packs the turns within its wait into one entry (10 ms by default)', async () => {
     const s = settings('node-b');
+    const leader = reader('node-a', s);
+    await leader.open();
+    const publisher = keep(await UplinkPublisher.open(s), (p) => p.close());
+    for (const turn of range(20)) {
+      publisher.publish(telemetry('br-2', turn));
+      await nextTurn();
+    }
+    await waitFor(() => leader.got.length === 20, 'the twenty turns’ messages');
+    expect(leader.hrs()).toEqual(range(20));
+    // Twenty turns back to back take far less than 10 ms each, even on a busy machine: a few entries, not twenty.
+    expect(publisher.written.entries).toBeLessThanOrEqual(10);
+  });
+
+  it('sends one entry per turn across turns with no wait', async () => {
+    const s = settings('node-b', { entryWaitMs: 0 });
     const leader = reader('node-a', s);
     await leader.open();
     const publisher = keep(await UplinkPublisher.open(s), (p) => p.close());
@@ -111,7 +126,7 @@ describe('the uplink stream packs a turn into one entry', () => {
   });
 
   it('splits a turn at the entry’s message cap and at its size cap', async () => {
-    const s = settings('node-b');
+    const s = settings('node-b', { entryWaitMs: 0 });
     const leader = reader('node-a', s);
     await leader.open();
     const publisher = keep(await UplinkPublisher.open(s), (p) => p.close());
@@ -253,7 +268,7 @@ describe('the uplink stream across leaders', () => {
   });
 
   it('keeps the stream within its length bound in messages, however many an entry holds, when nobody reads it', async () => {
-    const s = settings('node-b', { streamMaxMessages: 2_000 });
+    const s = settings('node-b', { streamMaxMessages: 2_000, entryWaitMs: 0 });
     const publisher = keep(await UplinkPublisher.open(s), (p) => p.close());
     const stream = rawStream(s);
     const turns = async (p: UplinkPublisher, count: number, perTurn: number) => {

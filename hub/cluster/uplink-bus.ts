@@ -69,7 +69,7 @@ export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
  */
 export const UPLINK_STREAM_MAX_MESSAGES = 100_000;
 /** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB keeps one entry's parse short. */
-export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024 };
+export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024, maxWaitMs: 10 };
 /** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
 const LEADER_GROUP = 'leader';
 /**
@@ -97,6 +97,8 @@ export interface UplinkBusSettings {
   links?: RedisLinks | undefined;
   /** The stream's length bound in messages; default UPLINK_STREAM_MAX_MESSAGES. */
   streamMaxMessages?: number | undefined;
+  /** How long an entry's first message waits for more (uplink-packer.ts); default UPLINK_ENTRY_LIMITS.maxWaitMs, 0: one event-loop turn. */
+  entryWaitMs?: number | undefined;
 }
 
 /** One Redis connection, ready and watched, its errors logged (throttled, never with the URL's password). */
@@ -124,7 +126,7 @@ function disconnectRedis(settings: UplinkBusSettings, conn: Redis): void {
   conn.disconnect();
 }
 
-/** The follower's side: publishes, never waits, never queues; one entry per event-loop turn (uplink-packer.ts). */
+/** The follower's side: publishes, never waits, never queues; one entry per 10 ms of messages (uplink-packer.ts). */
 export class UplinkPublisher {
   /** Messages not sent because Redis was unreachable (messages, not entries). */
   dropped = 0;
@@ -139,7 +141,7 @@ export class UplinkPublisher {
     private readonly key: string,
     private readonly settings: UplinkBusSettings,
   ) {
-    this.packer = new EntryPacker(UPLINK_ENTRY_LIMITS, (items) => this.send(items));
+    this.packer = new EntryPacker({ ...UPLINK_ENTRY_LIMITS, maxWaitMs: settings.entryWaitMs ?? UPLINK_ENTRY_LIMITS.maxWaitMs }, (items) => this.send(items));
     this.window = new EntryWindow(settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES);
   }
 

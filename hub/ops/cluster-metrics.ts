@@ -89,7 +89,7 @@ export class ClusterMetrics {
     );
     metrics.counter('hub_cluster_uplink_sent_total', 'Telemetry, status messages and device connections this standby passed to the leader over Redis', 'kind', () => counts().uplinkSent);
     metrics.total('hub_cluster_uplink_send_failed_total', 'Telemetry, status and connections not passed on: Redis did not take them (never queued)', () => counts().uplinkSendFailed);
-    metrics.total('hub_cluster_uplink_entries_written_total', 'Uplink stream entries Redis took from this standby, one per event-loop turn of forwarded messages: sent / entries is how well they are packed', () => counts().uplinkEntriesWritten);
+    metrics.total('hub_cluster_uplink_entries_written_total', 'Uplink stream entries Redis took from this standby, one per 10 ms of forwarded messages: sent / entries is how well they are packed', () => counts().uplinkEntriesWritten);
     metrics.counter(
       'hub_cluster_alarms_drained_total',
       'inbound_alarm rows this node, leading, fed into its pipeline, by outcome (failed: the pipeline refused it; the row stays and is tried again)',
