@@ -96,6 +96,11 @@ export class SessionStore {
     return true;
   }
 
+  /** Whether this process has the token in memory now (no side effect: an expired one still counts until resolved). */
+  holds(token: string): boolean {
+    return this.sessions.has(digest(token));
+  }
+
   resolve(token: string): Session | undefined {
     const key = digest(token);
     const session = this.sessions.get(key);

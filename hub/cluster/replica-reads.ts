@@ -14,13 +14,17 @@
  * - a copy that is not current (still catching up, or its last read failed)
  *   answers nothing: the leader does;
  * - the session is read from the database for each read it answers, so a
- *   logout or a revocation on the leader holds here at once.
+ *   logout or a revocation on the leader holds here at once; tokens this node
+ *   does not hold are looked up at most 100 a second (a stranger's random
+ *   tokens must not load the database that commits the alarms), the rest go
+ *   to the leader, which answers them from memory.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JOURNAL_POSITION_HEADER, parseReadAfter, READ_AFTER_HEADER, REPLICA_HEADER } from '../core/journal-position.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
+import { RateLimiter } from '../broker/rate-limiter.js';
 import { sendJson } from './http-forward.js';
 import { pathOf } from './request-path.js';
 
@@ -31,8 +35,8 @@ export interface ReplicaReadsDeps {
   nodeId: string;
   /** This node's copy of the journal. */
   journal: { readonly replicaCurrent?: boolean; reachLine?(n: number, maxMs: number): Promise<boolean> };
-  /** Re-reads one token's session from the database; false when it cannot (then the leader answers). */
-  refreshSession(token: string): Promise<boolean>;
+  /** This node's sessions: re-read one token's from the database (false when it cannot: the leader answers), and whether it holds one now. */
+  sessions: { refresh(token: string): Promise<boolean>; holds(token: string): boolean };
   /**
    * The app over this node's copy and the requests it may answer, built once
    * on first use (hub/api/replica-routes.ts).
@@ -40,6 +44,8 @@ export interface ReplicaReadsDeps {
   prepare(): Promise<{ listener: (req: IncomingMessage, res: ServerResponse) => unknown; answers: (method: string, path: string) => boolean }>;
   log: Logger;
   waitMs?: number;
+  /** Database lookups of tokens this node does not hold: per second, and at once after a quiet time. Default 100 and 200. */
+  unknownTokenLookups?: { perSec: number; burst: number };
 }
 
 /** What became of the reads and writes that passed (tests, /metrics). */
@@ -48,7 +54,7 @@ export interface ReplicaReadCounts {
   served: number;
   /** Passed to the leader: this copy had not reached the client's line in time. */
   behind: number;
-  /** Passed to the leader: the copy was not current, or the session could not be read. */
+  /** Passed to the leader: the copy was not current, the session could not be read, or too many unknown tokens came (the leader answers those from memory). */
   unavailable: number;
   /** Forwarded writes whose answer waited for this copy to hold their line: reached, or sent on after the wait. */
   writesReached: number;
@@ -62,8 +68,18 @@ export class ReplicaReads {
   private prepared: Prepared | undefined;
   private preparing: Promise<void> | undefined;
   private readonly throttle = new Throttle(60_000);
+  /**
+   * Unknown tokens are looked up in the database, which also commits every
+   * alarm: a stranger sending random bearer tokens to a standby must not be
+   * able to turn each request into a query. Past this budget they go to the
+   * leader, which answers 401 from memory.
+   */
+  private readonly unknownTokens: RateLimiter;
 
-  constructor(private readonly deps: ReplicaReadsDeps) {}
+  constructor(private readonly deps: ReplicaReadsDeps) {
+    const { perSec, burst } = deps.unknownTokenLookups ?? { perSec: 100, burst: 200 };
+    this.unknownTokens = new RateLimiter(perSec, burst);
+  }
 
   private get waitMs(): number {
     return this.deps.waitMs ?? DEFAULT_WAIT_MS;
@@ -88,13 +104,22 @@ export class ReplicaReads {
       return sendJson(res, 400, { error: { code: 'bad_request', message: 'X-Hub-After must be one journal line number: the X-Hub-Journal-N of an earlier answer' } });
     }
     try {
-      if (after !== undefined && !(await this.reach(after))) {
-        this.counts.behind += 1;
-        return forward();
+      // The session first: a request without a valid one gets the app's 401 at once, never a wait.
+      const token = req.url?.startsWith('/api/') ? tokenFrom(headerOf(req.headers.authorization), sessionCookieFrom(headerOf(req.headers.cookie))) : undefined;
+      if (token) {
+        const { sessions } = this.deps;
+        if (!sessions.holds(token) && !this.unknownTokens.take('node')) {
+          this.counts.unavailable += 1;
+          return forward();
+        }
+        if (!(await sessions.refresh(token))) {
+          this.counts.unavailable += 1;
+          return forward();
+        }
       }
-      const token = tokenFrom(headerOf(req.headers.authorization), sessionCookieFrom(headerOf(req.headers.cookie)));
-      if (token && req.url?.startsWith('/api/') && !(await this.deps.refreshSession(token))) {
-        this.counts.unavailable += 1;
+      const signedIn = token !== undefined && this.deps.sessions.holds(token);
+      if (signedIn && after !== undefined && !(await this.reach(after))) {
+        this.counts.behind += 1;
         return forward();
       }
     } catch (err) {

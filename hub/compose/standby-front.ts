@@ -26,7 +26,7 @@ export interface StandbyFrontDeps {
   /** What this node's own answers are made from: its copy of the journal, the sessions, and the API app over them. */
   replica: {
     journal: ReplicaReadsDeps['journal'];
-    sessions: Pick<SessionStore, 'refresh'>;
+    sessions: Pick<SessionStore, 'refresh' | 'holds'>;
     buildApp(): HubApp;
   };
   log: Logger;
@@ -45,7 +45,7 @@ export function standbyFront({ nodeId, ops, leaderUrl, replica, log }: StandbyFr
     replica: new ReplicaReads({
       nodeId,
       journal: replica.journal,
-      refreshSession: (sessionToken) => replica.sessions.refresh(sessionToken),
+      sessions: replica.sessions,
       prepare: async () => {
         const app = replica.buildApp();
         return { listener: getRequestListener(app.fetch), answers: await replicaRoutes(app) };
