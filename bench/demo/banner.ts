@@ -53,6 +53,9 @@ ${rows.join('\n')}
 Kill the leader and watch another node take over:
   kill -9 ${leader.child.pid}
   The demo prints the node that died, then the node that leads next and its console URL, and moves
-  its alert feed there. Any node's console URL works: a standby passes consoles to the leader.
+  its alert feed there. Any node's console URL works: a standby answers the alert list, an alert's
+  history and the audit view from its own copy of the journal, and passes the rest to the leader.
+  Freeze the leader instead (kill -STOP ${leader.child.pid}): a standby's console still loads and lists
+  the alerts until another node takes over (kill -CONT it then: it finds it has lost the lead and exits).
 `;
 }
