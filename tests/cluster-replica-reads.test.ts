@@ -56,6 +56,9 @@ describe('console reads on a standby', () => {
     const onStandby = new ApiClient(b!.httpUrl);
     onStandby.token = onLeader.token;
     await untilServedHere(onStandby, '/api/v1/alerts');
+    const health = async (node: ClusterProcess) => (await (await fetch(`${node.httpUrl}/api/v1/health`)).json()).journal as { answersReads: boolean };
+    expect((await health(b!)).answersReads).toBe(true);
+    expect((await health(a!)).answersReads).toBe(false); // the leader answers everything itself
 
     // What the client has seen on the leader is in the standby's answer, with no poll.
     const list = await onStandby.request('GET', '/api/v1/alerts', undefined, { headers: { 'x-hub-after': String(seen) } });

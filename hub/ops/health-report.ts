@@ -23,8 +23,12 @@ export interface HealthReport {
   peers: { nodeId: string; lastSeenAt: string }[];
   database: { kind: 'files' | 'postgresql'; state: 'ok' | 'failing' };
   redis: { state: RedisState };
-  /** `lastN`: the last journal line this node holds (a standby: the last it followed; compare with the leader's for its lag). */
-  journal: { healthy: boolean; lastError?: string | undefined; lastN: number };
+  /**
+   * `lastN`: the last journal line this node holds (a standby: the last it followed; compare with the leader's for its lag).
+   * `answersReads`: a standby whose copy is current enough to answer console reads itself (docs/CLUSTER.md "Reads on any node");
+   * false while it catches up or cannot read the journal, and on a leader or a hub alone (which answer everything).
+   */
+  journal: { healthy: boolean; lastError?: string | undefined; lastN: number; answersReads: boolean };
   mqtt: { connectedClients: number };
   /** Overload: routine telemetry being shed (alarms never are). */
   load: { shedding: boolean; eventLoopUtilisation: number; shedTelemetry: number };
@@ -41,7 +45,7 @@ export interface HealthReport {
 export interface HealthSources {
   cluster: ClusterView;
   databaseKind: 'files' | 'postgresql';
-  journal: { healthy: boolean; lastError: string | undefined; lastN: number };
+  journal: { healthy: boolean; lastError: string | undefined; lastN: number; replicaCurrent?: boolean | undefined };
   deviceConnections(): number;
   load: HealthReport['load'];
   pipeline: PipelineStatus;
@@ -74,7 +78,7 @@ export function healthReport(s: HealthSources): HealthReport {
     peers: cluster.peers().map((p) => ({ nodeId: p.nodeId, lastSeenAt: iso(p.lastSeenAt) })),
     database: { kind: s.databaseKind, state: journal.healthy && !databaseLost ? 'ok' : 'failing' },
     redis: { state: redis },
-    journal: { healthy: journal.healthy, lastError: journal.lastError, lastN: journal.lastN },
+    journal: { healthy: journal.healthy, lastError: journal.lastError, lastN: journal.lastN, answersReads: journal.replicaCurrent === true },
     mqtt: { connectedClients: s.deviceConnections() },
     load: s.load,
     pipeline: {

@@ -229,7 +229,7 @@ export class HubOps {
     return healthReport({
       cluster: this.cluster,
       databaseKind: this.deps.config.databaseUrl ? 'postgresql' : 'files',
-      journal: { healthy: journal.healthy, lastError: journal.lastError, lastN: journal.lastN },
+      journal: { healthy: journal.healthy, lastError: journal.lastError, lastN: journal.lastN, replicaCurrent: journal.replicaCurrent },
       deviceConnections: () => this.deviceConnections(),
       load: this.deps.load(),
       pipeline: this.probe.monitor.status(),
