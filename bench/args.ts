@@ -37,6 +37,8 @@ export interface BenchOptions {
   takeover: boolean;
   /** Journal lines written for --takeover. */
   journalLines: number;
+  /** --label NAME: added to the result file's name and JSON (e.g. the checkout measured, for a before/after pair). */
+  label: string | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -80,6 +82,7 @@ export const USAGE = `npm run bench -- [options]
                       (default postgres; files, both), and on PostgreSQL a standby that followed
                       taking over (--journal-lines); --profile profiles the last cold open
   --journal-lines N   lines written for --takeover                      (default 200000)
+  --label NAME        --takeover: added to the result file's name and JSON (e.g. base, new)
   -h, --help`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -120,6 +123,7 @@ const OPTIONS = {
   starts: { type: 'string' },
   takeover: { type: 'boolean', default: false },
   'journal-lines': { type: 'string' },
+  label: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -163,6 +167,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     starts: Math.round(positive('starts', values.starts, values.memory ? 5 : values.takeover ? 3 : 1)),
     takeover: values.takeover,
     journalLines: Math.round(positive('journal-lines', values['journal-lines'], quick ? 1_000 : 200_000)),
+    label: values.label,
   };
 }
 

@@ -25,6 +25,7 @@
  * (node:inspector, in this process) and its self time is summarised.
  * Prints the figures and writes bench/results/<date>-takeover.json.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -67,12 +68,12 @@ export interface ReplaySide {
   onEntry: (entry: JournalEntry) => void;
 }
 
-/** The hub's replayers (hub/hub.ts and hub/compose/*), over `journal`; the parts no replay touches are stubs. */
-export function replaySide(journal: JournalStore): ReplaySide {
+/** The hub's replayers (hub/hub.ts and hub/compose/*), over `journal`; the parts no replay touches are stubs. `now`: the feed's clock (its age bound). */
+export function replaySide(journal: JournalStore, now: () => number = Date.now): ReplaySide {
   const log = silentLogger();
   const bus = new EventBus<HubEvents>(log);
   const audit = new AuditLog(journal, log);
-  const feed = new AlertFeed({ now: Date.now, chainId: () => journal.chainId });
+  const feed = new AlertFeed({ now, chainId: () => journal.chainId });
   const alerts = new AlertStore(journal, bus, audit, log, feed);
   const noHomes = { getHome: () => undefined, listHomes: () => [], residentIds: () => [] };
   const noRegistry = { getHome: () => undefined, requireHome: () => { throw new Error('bench: no registry'); }, getDevice: () => undefined, listDevices: () => [] };
@@ -83,7 +84,7 @@ export function replaySide(journal: JournalStore): ReplaySide {
     seqWindow: new SeqWindow(),
     alerts,
     callbackStore: new CallbackStore(journal, audit, log),
-    drills: new DrillService({ alerts, journal, homes: noHomes, audit, now: Date.now }),
+    drills: new DrillService({ alerts, journal, homes: noHomes, audit, now }),
   });
   return { alerts, audit, feed, onEntry: replayInto(replayers) };
 }
@@ -240,13 +241,22 @@ async function benchFiles(options: TakeoverOptions, say: Say): Promise<StoreResu
   }
 }
 
+/** The commit measured, `-dirty` with uncommitted changes; undefined outside a git checkout. */
+function checkout(): string | undefined {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 interface TakeoverOptions {
   journalLines: number;
   starts: number;
   profileTo: ((store: string) => string) | undefined;
 }
 
-export async function runTakeoverBench(options: Pick<BenchOptions, 'journalLines' | 'outDir' | 'store' | 'starts' | 'profile'>, say: Say, done: () => void): Promise<number> {
+export async function runTakeoverBench(options: Pick<BenchOptions, 'journalLines' | 'outDir' | 'store' | 'starts' | 'profile' | 'label'>, say: Say, done: () => void): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = resolve(REPO_ROOT, options.outDir);
   const takeover: TakeoverOptions = {
@@ -272,6 +282,7 @@ export async function runTakeoverBench(options: Pick<BenchOptions, 'journalLines
   }
   if (files) cold('files', files);
   const strip = <T extends StoreResult>(r: T | undefined) => r && { ...r, profile: r.profile && { path: r.profile.path, total: r.profile.total, byPlace: r.profile.byPlace.slice(0, 12), byFunction: r.profile.byFunction.slice(0, 20) } };
-  await writeResults(options.outDir, 'takeover', { kind: 'takeover', loadAverage: { before: loadBefore, after: loadavg() }, journalLines: lines, starts: options.starts, postgres: strip(postgres), files: strip(files) });
+  const suffix = options.label ? `takeover-${options.label}` : 'takeover';
+  await writeResults(options.outDir, suffix, { kind: 'takeover', label: options.label, commit: checkout(), node: process.version, loadAverage: { before: loadBefore, after: loadavg() }, journalLines: lines, starts: options.starts, postgres: strip(postgres), files: strip(files) });
   return 0;
 }
