@@ -194,6 +194,23 @@ async function stopProfiler(session: Session, path: string, window: { from: numb
   return { ...summariseProfile(profile as Parameters<typeof summariseProfile>[0], 30, window), path };
 }
 
+/** A standby that applied everything while the leader still held the lock takes over when the leader closes. */
+async function followingTakeover(leader: PgJournal, standby: PgJournal, say: Say): Promise<Pick<PgResult, 'followingTakeoverMs' | 'replayAfterLockMs' | 'linesAfterLock'>> {
+  const journalLines = leader.lastN;
+  const standbyOpening = standby.open(replaySide(standby).onEntry);
+  while (standby.lastN < journalLines) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    say(`takeover: the standby follows ${standby.lastN}/${journalLines}`);
+  }
+  const leaderEnds = performance.now();
+  await leader.close();
+  await standbyOpening;
+  const followingTakeoverMs = performance.now() - leaderEnds;
+  const tail = standby.standbyTail!;
+  await standby.close();
+  return { followingTakeoverMs: Math.round(followingTakeoverMs), replayAfterLockMs: Math.round(tail.replayAfterLockMs ?? 0), linesAfterLock: tail.linesAfterLock ?? 0 };
+}
+
 async function benchPostgres(options: TakeoverOptions, say: Say): Promise<PgResult> {
   const database = await createPgDatabase('hub_bench_takeover');
   const journalAt = (cluster: boolean) =>
@@ -203,24 +220,11 @@ async function benchPostgres(options: TakeoverOptions, say: Say): Promise<PgResu
     await leader.open();
     await writeLifecycles(leader, options.journalLines, say);
     const journalLines = leader.lastN;
-
-    // Following: the standby applies everything while the leader still holds the lock.
-    const standby = journalAt(true);
-    const standbyOpening = standby.open(replaySide(standby).onEntry);
-    while (standby.lastN < journalLines) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      say(`takeover: the standby follows ${standby.lastN}/${journalLines}`);
-    }
-    const leaderEnds = performance.now();
-    await leader.close();
-    await standbyOpening;
-    const followingTakeoverMs = performance.now() - leaderEnds;
-    const tail = standby.standbyTail!;
-    await standby.close();
-
-    // Cold: what every promotion did before, the whole journal replayed after the lock.
+    const following = await followingTakeover(leader, journalAt(true), say);
+    // Cold: what every promotion did before, the whole journal replayed after the lock. The standby's
+    // stores are garbage by now: a cold open's heap holds its own stores alone.
     const cold = await coldOpens(() => journalAt(false), journalLines, options.starts, options.profileTo?.('postgres'), say);
-    return { ...cold, followingTakeoverMs: Math.round(followingTakeoverMs), replayAfterLockMs: Math.round(tail.replayAfterLockMs ?? 0), linesAfterLock: tail.linesAfterLock ?? 0 };
+    return { ...cold, ...following };
   } finally {
     await database.drop();
   }
