@@ -37,6 +37,8 @@ export interface BenchOptions {
   takeover: boolean;
   /** Journal lines written for --takeover. */
   journalLines: number;
+  /** --label NAME: added to the result file's name and JSON (e.g. the checkout measured, for a before/after pair). */
+  label: string | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -73,11 +75,14 @@ export const USAGE = `npm run bench -- [options]
   --quick             smoke: 5 homes, 200 msg/s, 3 s, no saturation step
   --memory            start and memory figures only: cold starts, RSS with the homes registered and
                       nothing connected, RSS per idle device after the connect storm; no load steps
-  --starts N          empty cold starts to measure, the median reported  (default 1; 5 with --memory)
-  --takeover          a standby's promotion against the journal's length instead: N journal lines
-                      of alert lifecycles on a fresh PostgreSQL database, the whole replay a node
-                      that did not follow needs, against a standby that followed (--journal-lines)
+  --starts N          empty cold starts to measure, the median reported  (default 1; 5 with --memory;
+                      with --takeover: cold opens of the journal, default 3)
+  --takeover          the journal's replay against its length instead: N journal lines of alert
+                      lifecycles, then the whole replay (a cold open) on the stores of --store
+                      (default postgres; files, both), and on PostgreSQL a standby that followed
+                      taking over (--journal-lines); --profile profiles the last cold open
   --journal-lines N   lines written for --takeover                      (default 200000)
+  --label NAME        --takeover: added to the result file's name and JSON (e.g. base, new)
   -h, --help`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -107,7 +112,7 @@ const OPTIONS = {
   out: { type: 'string', default: 'bench/results' },
   profile: { type: 'boolean', default: false },
   quick: { type: 'boolean', default: false },
-  store: { type: 'string', default: 'files' },
+  store: { type: 'string' },
   generator: { type: 'string', default: 'c' },
   'connect-rate': { type: 'string' },
   storm: { type: 'boolean', default: false },
@@ -118,6 +123,7 @@ const OPTIONS = {
   starts: { type: 'string' },
   takeover: { type: 'boolean', default: false },
   'journal-lines': { type: 'string' },
+  label: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -158,9 +164,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     stormSteady: Math.round(positive('storm-steady', values['storm-steady'], 1000)),
     nodes: clusterSize(values.nodes),
     memory: values.memory,
-    starts: Math.round(positive('starts', values.starts, values.memory ? 5 : 1)),
+    starts: Math.round(positive('starts', values.starts, values.memory ? 5 : values.takeover ? 3 : 1)),
     takeover: values.takeover,
     journalLines: Math.round(positive('journal-lines', values['journal-lines'], quick ? 1_000 : 200_000)),
+    label: values.label,
   };
 }
 
@@ -170,7 +177,8 @@ function chooseTargets(values: Flags): { targets: TargetName[]; store: BenchOpti
   const which: Record<string, TargetName[]> = { none: [], aedes: ['aedes'], mosquitto: ['mosquitto'], all: ['aedes', 'mosquitto'] };
   const chosen = which[baselines];
   if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
-  const store = values.store;
+  // --takeover measured PostgreSQL before it measured files too: that stays its default.
+  const store = values.store ?? (values.takeover ? 'postgres' : 'files');
   if (store !== 'files' && store !== 'postgres' && store !== 'both') throw new Error(`--store must be files, postgres or both (got "${store}")`);
   const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
   return { targets: [...hubs, ...chosen], store };

@@ -57,7 +57,7 @@ const writerBackends = async () =>
 /** Statements waiting for a lock that read the journal (a standby's tail held by LOCK TABLE). */
 const journalReadsWaiting = async () =>
   Number(
-    (await withAdmin((c) => c.query<{ c: string }>("SELECT count(*) AS c FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE 'SELECT n, at, type%'", [db.name]))).rows[0]!.c,
+    (await withAdmin((c) => c.query<{ c: string }>("SELECT count(*) AS c FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE '%FROM journal WHERE n > $1 ORDER BY n%'", [db.name]))).rows[0]!.c,
   );
 
 const listenBackends = () =>

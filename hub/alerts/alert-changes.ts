@@ -3,6 +3,13 @@
  * per line type. The reducer (alert-reducer.ts) looks the line's type up in this
  * table, so adding a line type is adding one entry here, and a type the table
  * does not know (a newer hub's line) still gets a plain timeline entry.
+ *
+ * A change may set any field of the alert, and change in place the alert's
+ * objects (flags) and arrays (responders, commands) and the objects in them (a
+ * responder's state), but nothing deeper: a deeper object is replaced whole
+ * (the location). The stream feed's replay keeps each event's alert as a copy
+ * that deep (alert.ts summarySnapshot) and serializes it only if it is sent;
+ * tests/journal-replay-equivalence.test.ts holds every line type to it.
  */
 import { samePlace } from './location-fix.js';
 import { triggerActor, type Alert, type TimelineEntry } from './alert.js';
@@ -16,8 +23,14 @@ export interface ChangeDetail {
   [detail: string]: unknown;
 }
 
+/**
+ * How a change takes objects of the line into the alert: a live change copies them (the caller
+ * keeps its data); a replay adopts them, the line's data having been parsed for it alone.
+ */
+export type Copy = <T>(value: T) => T;
+
 /** Mutates the alert for one line; the detail of its timeline entry, or undefined for none. */
-type Change<K extends AlertRecordType> = (alert: Alert, at: string, d: AlertRecordData[K]) => ChangeDetail | undefined;
+type Change<K extends AlertRecordType> = (alert: Alert, at: string, d: AlertRecordData[K], copy: Copy) => ChangeDetail | undefined;
 
 type ChangeTable = { [K in Exclude<AlertRecordType, 'alert.raised'>]: Change<K> };
 
@@ -49,14 +62,14 @@ const LIFECYCLE = {
     alert.heldSince = at;
     return { actor: d.actor };
   },
-  'alert.dispatched': (alert, _at, d) => {
+  'alert.dispatched': (alert, _at, d, copy) => {
     alert.status = 'dispatched';
     alert.flags.stalled = undefined; // help is on its way: nothing is waiting on the holder any more
-    alert.responders.push(...structuredClone(d.responders));
+    alert.responders.push(...copy(d.responders));
     return { actor: d.actor, responders: d.responders.map((r) => ({ id: r.id, kind: r.kind, name: r.name })) };
   },
-  'alert.responder_joined': (alert, _at, d) => {
-    alert.responders.push(structuredClone(d.responder));
+  'alert.responder_joined': (alert, _at, d, copy) => {
+    alert.responders.push(copy(d.responder));
     return { actor: d.actor, responderId: d.responder.id, name: d.responder.name, kind: d.responder.kind, state: d.responder.state };
   },
   'alert.responder_updated': (alert, at, d) => {
@@ -88,9 +101,9 @@ const DEVICES = {
     return { actor: d.actor, command: d.command, deviceId: d.deviceId, cmdId: d.cmdId, state: d.state, reason: d.reason };
   },
   'alert.help_unconfirmed': systemFlag('helpUnconfirmed'),
-  'alert.location': (alert, _at, { location }) => {
+  'alert.location': (alert, _at, { location }, copy) => {
     const moved = !alert.location || !samePlace(alert.location, location);
-    alert.location = structuredClone(location);
+    alert.location = copy(location);
     const { deviceId, at: _fixAt, ...place } = location;
     // A fix of the same place only refreshes its age: no timeline entry.
     return moved ? { actor: `device:${deviceId}`, ...place } : undefined;
@@ -122,20 +135,23 @@ const HANDLING = {
     if (responder) responder.late = true;
     return { actor: SYSTEM, responderId: d.responderId, name: responder?.name };
   },
-  'alert.reviewed': (alert, _at, d) => {
-    alert.review = structuredClone(d.review);
+  'alert.reviewed': (alert, _at, d, copy) => {
+    alert.review = copy(d.review);
     return { actor: d.actor };
   },
 } satisfies Partial<ChangeTable>;
 
 const CHANGES: ChangeTable = { ...LIFECYCLE, ...DEVICES, ...HANDLING };
 
+/** A timeline entry's type, `alert.` cut off: one string per type, not one per line kept in every timeline. */
+const SHORT_TYPES = new Map(Object.keys(CHANGES).map((type) => [type, type.slice('alert.'.length)]));
+
 /** Mutates the alert for one line and returns the timeline entry describing it (none for a location refresh). */
-export function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unknown): TimelineEntry | undefined {
-  const short = type.slice('alert.'.length);
+export function applyChange(alert: Alert, at: string, type: AlertRecordType, raw: unknown, copy: Copy = structuredClone): TimelineEntry | undefined {
+  const short = SHORT_TYPES.get(type) ?? type.slice('alert.'.length);
   const change = CHANGES[type as keyof ChangeTable] as Change<AlertRecordType> | undefined;
   if (!change) return { at, type: short, actor: SYSTEM };
-  const detail = change(alert, at, raw as AlertRecordData[AlertRecordType]);
+  const detail = change(alert, at, raw as AlertRecordData[AlertRecordType], copy);
   return detail && { at, type: short, ...detail };
 }
 

@@ -5,7 +5,7 @@
  * line becomes one timeline entry of its alert.
  */
 import type { LocationFix } from './location-fix.js';
-import { applyChange, SYSTEM } from './alert-changes.js';
+import { applyChange, type Copy, SYSTEM } from './alert-changes.js';
 import type { Alert, AlertCommand, AlertTrigger, IncidentReview, Outcome, Responder, ResponderState, Severity, StallStage } from './alert.js';
 
 export interface AlertRecordData {
@@ -77,6 +77,8 @@ export interface StoredAlert {
 
 export { SYSTEM };
 
+const adopt: Copy = (value) => value;
+
 export class AlertState {
   readonly alerts = new Map<string, StoredAlert>();
   /**
@@ -96,10 +98,16 @@ export class AlertState {
     return alert.drill ? `${key}:drill:${alert.drill.drillId}` : key;
   }
 
-  /** Applies one line; returns the alert it changed (undefined for lines of unknown alerts). */
-  apply<T extends AlertRecordType>(n: number, at: string, type: T, data: AlertRecordData[T]): Alert | undefined {
+  /**
+   * Applies one line; returns the alert it changed (undefined for lines of unknown alerts).
+   * `owned`: the line's data was parsed for this call alone (a replay), so the state takes its
+   * objects as they are; a live caller keeps its data, which is copied (structuredClone). A
+   * replay's copies were the whole alert of every raise, and garbage the moment they were made.
+   */
+  apply<T extends AlertRecordType>(n: number, at: string, type: T, data: AlertRecordData[T], owned = false): Alert | undefined {
+    const copy: Copy = owned ? adopt : structuredClone;
     if (type === 'alert.raised') {
-      const alert = structuredClone((data as AlertRecordData['alert.raised']).alert);
+      const alert = copy((data as AlertRecordData['alert.raised']).alert);
       alert.responders ??= []; // lines written before responders existed
       this.alerts.set(alert.id, { alert, raisedN: n });
       if (alert.status !== 'resolved') this.openByKey.set(AlertState.keyOf(alert), alert.id);
@@ -108,7 +116,7 @@ export class AlertState {
     const alert = this.alerts.get((data as { alertId: string }).alertId)?.alert;
     if (!alert) return undefined;
     alert.updatedAt = at;
-    const entry = applyChange(alert, at, type, data);
+    const entry = applyChange(alert, at, type, data, copy);
     if (entry) alert.timeline.push(entry);
     if (alert.status === 'resolved') this.openByKey.delete(AlertState.keyOf(alert));
     return alert;

@@ -56,10 +56,14 @@ export class AlertStore {
     private readonly changes?: AlertChangeLog,
   ) {}
 
-  /** Replays its own journal lines (the alert record types) at start; ignores the rest. */
+  /**
+   * Replays its own journal lines (the alert record types) at start; ignores the rest. The
+   * line's data becomes the state as it is (JournalStore.open: a replayed entry is parsed for
+   * the replayers alone, and only the replayer that owns its type keeps any of it).
+   */
   replay({ n, at, type, data }: JournalEntry): void {
     if (!ALERT_RECORD_TYPES.has(type)) return;
-    const alert = this.state.apply(n, at, type as AlertRecordType, data as never);
+    const alert = this.state.apply(n, at, type as AlertRecordType, data as never, true);
     if (!alert) return;
     this.noteAudit(at, type, data, alert);
     this.changes?.replayed(n, at, type as AlertRecordType, alert);

@@ -174,6 +174,28 @@ export function summarize(alert: Alert): AlertSummary {
   return summary;
 }
 
+/**
+ * The summary as it is now, kept apart from the alert's later lines without serializing it: the
+ * alert's fields, its objects and arrays copied, and the objects in its arrays (a responder, a
+ * command) copied too. Enough because a line changes an alert at most that deep (alert-changes.ts);
+ * the same keys in the same order as summarize, so both serialize to the same text.
+ */
+export function summarySnapshot(alert: Alert): AlertSummary {
+  const out: Record<string, unknown> = {};
+  const fields = alert as unknown as Record<string, unknown>;
+  for (const key in fields) {
+    if (key === 'timeline' || key === 'review') continue;
+    const value = fields[key];
+    if (Array.isArray(value)) out[key] = value.map(copyObject);
+    else out[key] = copyObject(value);
+  }
+  return out as unknown as AlertSummary;
+}
+
+function copyObject(value: unknown): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : value;
+}
+
 /** Who a trigger names in timelines and the audit: the person, or the device. */
 export function triggerActor(trigger: AlertTrigger): string {
   return trigger.actor ?? `device:${trigger.deviceId ?? 'unknown'}`;

@@ -53,12 +53,23 @@ export class AuditLog {
     if (entry.type === 'audit') this.remember({ at: entry.at, ...(entry.data as Omit<AuditEntry, 'at'>) });
   }
 
+  /** The newest RECENT entries, oldest first. */
   recent(): readonly AuditEntry[] {
+    this.trim(RECENT);
     return this.recentEntries;
   }
 
+  /**
+   * Kept up to twice RECENT, cut back to RECENT at once: a replay remembers an entry for nearly
+   * every line, and a shift() per entry moved the whole array each time.
+   */
   private remember(entry: AuditEntry): void {
     this.recentEntries.push(entry);
-    if (this.recentEntries.length > RECENT) this.recentEntries.shift();
+    if (this.recentEntries.length > 2 * RECENT) this.trim(RECENT);
+  }
+
+  private trim(keep: number): void {
+    const extra = this.recentEntries.length - keep;
+    if (extra > 0) this.recentEntries.splice(0, extra);
   }
 }

@@ -31,6 +31,7 @@ import type { SeqWindow } from '../ingest/seq-window.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import type { Registry } from '../registry/registry.js';
 import type { RulesEngine } from '../rules/engine.js';
+import type { JournalEntry } from '../storage/journal-format.js';
 import type { JournalReplayer, JournalStore, PipelineSnapshot, RulesSnapshotStore } from '../storage/ports.js';
 import type { VisitStore } from '../visits/visit-store.js';
 import { ensureAdmin, hashFirstAdminPassword, type FirstAdminPassword } from './first-start.js';
@@ -72,8 +73,11 @@ export interface PipelineContext {
   onFirstAdmin(generatedPassword: string | undefined): void;
 }
 
-export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Service[] {
-  const replayers: JournalReplayer[] = [
+/** The services that rebuild their state from the journal, in replay order (also what bench/takeover-replay.ts replays into). */
+export type ReplayingParts = Pick<PipelineParts, 'outbox' | 'audit' | 'commissioning' | 'seqWindow' | 'alerts' | 'callbackStore' | 'drills'>;
+
+export function journalReplayers(hub: ReplayingParts): JournalReplayer[] {
+  return [
     hub.outbox,
     hub.audit,
     hub.commissioning,
@@ -83,6 +87,17 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     hub.callbackStore,
     hub.drills,
   ];
+}
+
+/** One journal line to every replayer, in order. */
+export function replayInto(replayers: readonly JournalReplayer[]): (entry: JournalEntry) => void {
+  return (entry) => {
+    for (const replayer of replayers) replayer.replay(entry);
+  };
+}
+
+export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Service[] {
+  const replayers = journalReplayers(hub);
   let adminPassword: FirstAdminPassword | undefined;
   let restored: PipelineSnapshot | undefined;
   return [
@@ -113,7 +128,7 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
 
 /** Replays the journal into every replayer (a cluster node: while it stands by, then the rest once it holds the lock). */
 async function openJournal(journal: JournalStore, replayers: JournalReplayer[], ctx: PipelineContext): Promise<void> {
-  const lines = await journal.open((entry) => replayers.forEach((r) => r.replay(entry)));
+  const lines = await journal.open(replayInto(replayers));
   ctx.onReplayed(lines);
   const tail = journal.standbyTail;
   if (tail) {

@@ -22,7 +22,7 @@
  * (stream-server.ts, `resumed`).
  */
 import { randomUUID } from 'node:crypto';
-import { summarize, type Alert } from '../alerts/alert.js';
+import { summarize, summarySnapshot, type Alert, type AlertSummary } from '../alerts/alert.js';
 import type { AlertRecordType } from '../alerts/alert-reducer.js';
 import type { AlertChangeLog } from '../alerts/alert-store.js';
 
@@ -36,6 +36,14 @@ export interface AlertEvent {
   /** `{"type","eventId","alert"}`, serialized once for every socket and every replay. */
   json: string;
 }
+
+/** A replayed event not serialized yet: its alert as a copy (summarySnapshot), until it is read or dropped. */
+interface PendingEvent extends Omit<AlertEvent, 'json'> {
+  json: undefined;
+  alert: AlertSummary;
+}
+
+type KeptEvent = AlertEvent | PendingEvent;
 
 export interface FeedLimits {
   maxEvents: number;
@@ -56,7 +64,7 @@ export interface AlertFeedOptions {
 const COMPACT_AFTER = 256;
 
 export class AlertFeed implements AlertChangeLog {
-  private events: AlertEvent[] = [];
+  private events: KeptEvent[] = [];
   /** Index of the oldest event still kept. */
   private head = 0;
   /** Every alert event with a greater id is kept: a resume from below this would have a gap. */
@@ -66,6 +74,8 @@ export class AlertFeed implements AlertChangeLog {
   private readonly limits: FeedLimits;
   /** Stands in while the journal is empty: it matches no console's id, so they get a snapshot. */
   private readonly provisional = `local-${randomUUID().slice(0, 8)}`;
+  private lastReplayedAt: string | undefined;
+  private lastReplayedAtMs = 0;
 
   constructor(private readonly options: AlertFeedOptions) {
     this.limits = options.limits ?? FEED_LIMITS;
@@ -86,15 +96,25 @@ export class AlertFeed implements AlertChangeLog {
     return this.events.length - this.head;
   }
 
+  /**
+   * A replayed line: its alert copied as it is now (summarySnapshot) and serialized only when
+   * the event is sent. A replay makes an event for nearly every line, and all but the newest
+   * maxEvents are dropped before anyone reads them: serializing each one cost ~4 µs a line.
+   */
   replayed(n: number, at: string, type: AlertRecordType, alert: Alert): void {
-    const atMs = Date.parse(at);
+    if (at !== this.lastReplayedAt) {
+      // Lines written together share their `at`: parsed once.
+      this.lastReplayedAt = at;
+      this.lastReplayedAtMs = Date.parse(at);
+    }
+    const atMs = this.lastReplayedAtMs;
     if (atMs < this.options.now() - this.limits.maxAgeMs) {
-      // Too old to be replayed to anyone: not serialized, and no console can resume from before it.
+      // Too old to be replayed to anyone: not copied, and no console can resume from before it.
       this.keptAfter = n;
       this.newest = n;
       return;
     }
-    this.keep(eventOf(n, atMs, type, alert));
+    this.keep({ eventId: n, type: eventTypeOf(type), homeId: alert.homeId, at: atMs, json: undefined, alert: summarySnapshot(alert) });
   }
 
   /** Serialized now, as this line left the alert (a later line may change it before this one is durable). */
@@ -133,10 +153,15 @@ export class AlertFeed implements AlertChangeLog {
       if (this.events[mid]!.eventId <= lastEventId) low = mid + 1;
       else high = mid;
     }
-    return this.events.slice(low);
+    const out: AlertEvent[] = [];
+    for (let i = low; i < this.events.length; i++) {
+      const event = this.events[i]!;
+      out.push(event.json === undefined ? (this.events[i] = serialized(event)) : event);
+    }
+    return out;
   }
 
-  private keep(event: AlertEvent): void {
+  private keep(event: KeptEvent): void {
     this.events.push(event);
     this.newest = event.eventId;
     this.dropOld();
@@ -157,7 +182,18 @@ export class AlertFeed implements AlertChangeLog {
   }
 }
 
+const eventTypeOf = (type: AlertRecordType): AlertEvent['type'] => (type === 'alert.raised' ? 'alert.raised' : 'alert.updated');
+
+function eventJson(type: AlertEvent['type'], eventId: number, alert: AlertSummary): string {
+  return JSON.stringify({ type, eventId, alert });
+}
+
 function eventOf(n: number, at: number, type: AlertRecordType, alert: Alert): AlertEvent {
-  const eventType = type === 'alert.raised' ? 'alert.raised' : 'alert.updated';
-  return { eventId: n, type: eventType, homeId: alert.homeId, at, json: JSON.stringify({ type: eventType, eventId: n, alert: summarize(alert) }) };
+  const eventType = eventTypeOf(type);
+  return { eventId: n, type: eventType, homeId: alert.homeId, at, json: eventJson(eventType, n, summarize(alert)) };
+}
+
+/** A pending event as every other event is kept: its JSON instead of its alert's copy. */
+function serialized({ eventId, type, homeId, at, alert }: PendingEvent): AlertEvent {
+  return { eventId, type, homeId, at, json: eventJson(type, eventId, alert) };
 }

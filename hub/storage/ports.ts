@@ -158,7 +158,12 @@ export interface JournalStore {
   readonly healthy: boolean;
   readonly lastError: string | undefined;
   readonly stats: JournalStats;
-  /** Replays every line in order into `onEntry` and continues n and the chain; resolves to the number of lines. */
+  /**
+   * Replays every line in order into `onEntry` and continues n and the chain; resolves to the number of lines.
+   * Each entry is parsed from its line for this call alone and referenced by nothing else: the
+   * replayer that owns the line's type may keep its data as its state (AlertStore does, and changes
+   * it with later lines); other replayers only read it, during their own call.
+   */
   open(onEntry?: (entry: JournalEntry) => void): Promise<number>;
   append<T>(type: string, data: T): AppendResult<T>;
   /** Resolves once every line appended so far is durable. */

@@ -68,8 +68,9 @@ export interface PgJournalOptions {
 
 /**
  * The longest a cluster node reads the journal before it tries the lock anyway:
- * a read that hangs must not keep every node from leading. 30 s is ~1.5
- * million lines here (docs/PERFORMANCE.md, "a standby follows the journal").
+ * a read that hangs must not keep every node from leading. 30 s is well over
+ * a million lines here even on a busy machine (docs/PERFORMANCE.md, "the
+ * journal's cold replay").
  */
 const READY_WAIT_MAX_MS = 30_000;
 

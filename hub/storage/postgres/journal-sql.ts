@@ -8,7 +8,7 @@
  * is committed — synchronously, synchronous_commit is on — when it returns.
  */
 import type { QueryResult, QueryResultRow } from 'pg';
-import { formatEntryText, type JournalEntry, parseEntry } from '../journal-format.js';
+import { fieldsProblem, formatEntryText, type JournalEntry } from '../journal-format.js';
 import type { DeviceMessageKey } from '../ports.js';
 
 /** One line as the journal queues it. */
@@ -106,7 +106,8 @@ export interface StoredLine {
 
 interface Row {
   n: string;
-  at: Date;
+  /** `at` as the line has it (toISOString's form), made by the server: no Date parsed and printed again here. */
+  at: string;
   type: string;
   data: string;
   prev: string;
@@ -114,23 +115,63 @@ interface Row {
 }
 
 /**
+ * The stored `at` in the form toISOString gives it (the line's text): to_char in UTC, milliseconds
+ * truncated as the Date the driver made of it truncated them. pg's timestamptz parser cost ~1.4 µs
+ * a row in a replay, and the rows' Dates were garbage at once.
+ */
+const SCAN = `SELECT n, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, type, data::text AS data, prev, hash FROM journal WHERE n > $1 ORDER BY n LIMIT $2`;
+
+/**
  * Reads the journal in n order after line `from` (0: all of it), `pageSize`
  * rows at a time (keyset pages, so a journal of millions of rows replays in
  * bounded memory). Return false to stop.
+ *
+ * The next page is asked for as soon as a page arrives, before its rows are
+ * applied: the server reads and sends it meanwhile (on the other core), where
+ * the replay used to wait for it between pages. Still one page in hand and one
+ * on its way; and the rows of a page arrive only with a turn of the event loop,
+ * so the wait between pages still lets other work run (journal-tail.ts).
+ *
+ * Each row is checked as parseEntry checks a line of the file journal (the
+ * same field checks, fieldsProblem), but only `data` is parsed: the other
+ * fields are columns already, and the line's text is rebuilt around the
+ * stored JSON of `data` for the hash.
  */
 export async function scanJournal(db: Queryable, onLine: (line: StoredLine) => boolean | void, pageSize = 5_000, from = 0): Promise<void> {
-  for (let after = from; ; ) {
-    const { rows } = await db.query<Row>('SELECT n, at, type, data::text AS data, prev, hash FROM journal WHERE n > $1 ORDER BY n LIMIT $2', [after, pageSize]);
-    for (const row of rows) {
-      const n = Number(row.n);
-      const text = formatEntryText(n, row.at.toISOString(), row.type, row.data, row.prev);
-      const parsed = parseEntry(text);
-      if (!parsed.ok) throw new Error(`journal row n=${n} does not form a valid line: ${parsed.reason}`);
-      if (onLine({ entry: parsed.entry, text, storedHash: row.hash }) === false) return;
-      after = n;
+  let next: Promise<Row[]> | undefined = readPage(db, from, pageSize);
+  try {
+    while (next) {
+      const rows: Row[] = await next;
+      next = rows.length < pageSize ? undefined : readPage(db, Number(rows.at(-1)!.n), pageSize);
+      for (const row of rows) {
+        if (onLine(storedLine(Number(row.n), row)) === false) return;
+      }
     }
-    if (rows.length < pageSize) return;
+  } finally {
+    // Stopped or failed with a page on its way: its answer (or error) is waited for and dropped,
+    // so the caller's connection is idle when this returns.
+    await next?.catch(() => undefined);
   }
+}
+
+function readPage(db: Queryable, after: number, pageSize: number): Promise<Row[]> {
+  const page = db.query<Row>(SCAN, [after, pageSize]).then((result) => result.rows);
+  page.catch(() => undefined); // a page read ahead and then abandoned must not count as unhandled
+  return page;
+}
+
+function storedLine(n: number, row: Row): StoredLine {
+  const problem = fieldsProblem(n, row.at, row.type, row.prev);
+  if (problem !== undefined) throw new Error(`journal row n=${n} does not form a valid line: ${problem}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(row.data);
+  } catch (err) {
+    throw new Error(`journal row n=${n} does not form a valid line: not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  // The key order of a parsed line (journal-format.ts): n, at, type, data, prev.
+  const entry: JournalEntry = { n, at: row.at, type: row.type, data, prev: row.prev };
+  return { entry, text: formatEntryText(n, row.at, row.type, row.data, row.prev), storedHash: row.hash };
 }
 
 /** Whether a device message already has a committed line. Uses the unique key's index. */
