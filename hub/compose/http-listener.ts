@@ -43,6 +43,8 @@ export interface HttpListenerDeps {
   log: Logger;
   /** Set on a cluster node: served until `promote()`; the app is built only then. */
   front?: FollowerFront | undefined;
+  /** How long stop() lets requests in flight finish; default REQUESTS_GRACE_MS. */
+  requestsGraceMs?: number;
 }
 
 /**
@@ -58,8 +60,8 @@ export class HttpListener implements Service {
   app: HubApp | undefined;
   address: AddressInfo | undefined;
   private server: Server | undefined;
-  /** The app's requests being handled now (their answers), waited for at stop. */
-  private readonly handling = new Set<Promise<unknown>>();
+  /** The app's requests being handled now (their answers, with what they asked), waited for at stop. */
+  private readonly handling = new Map<Promise<unknown>, string>();
   /** A promoted standby's app, as a Node request listener. */
   private appListener: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
 
@@ -113,7 +115,11 @@ export class HttpListener implements Service {
     server.closeAllConnections();
     await closed;
     // A handler goes on after its connection is closed: let it finish before the stores it writes to close.
-    await waitAtMost(Promise.allSettled([...this.handling]), REQUESTS_GRACE_MS);
+    const graceMs = this.deps.requestsGraceMs ?? REQUESTS_GRACE_MS;
+    if (await waitAtMost(Promise.allSettled([...this.handling.keys()]), graceMs)) return;
+    // Said, so a slow stop is explained (and a handler that never ends can be found).
+    const stillHandling = [...this.handling.values()].slice(0, 20);
+    this.deps.log.warn({ stillHandling, count: this.handling.size, graceMs }, 'stop: requests still being handled after the grace; the services behind them stop anyway');
   }
 
   /** Requests being handled by the app now (tests). */
@@ -125,7 +131,7 @@ export class HttpListener implements Service {
   private tracked(fetch: HubApp['fetch']): HubApp['fetch'] {
     return (...args: Parameters<HubApp['fetch']>) => {
       const answer = Promise.resolve(fetch(...args));
-      this.handling.add(answer);
+      this.handling.set(answer, requestLabel(args[0]));
       answer.then(
         () => this.handling.delete(answer),
         () => this.handling.delete(answer),
@@ -142,5 +148,14 @@ export class HttpListener implements Service {
     const server = createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { ...tls.material.context, handshakeTimeout: 10_000 } }) as HttpsServer;
     tls.use(server);
     return server;
+  }
+}
+
+/** `POST /api/v1/auth/login`: what a request asked, never its query (it may carry a token) nor its body. */
+function requestLabel(request: Request): string {
+  try {
+    return `${request.method} ${new URL(request.url).pathname.slice(0, 200)}`;
+  } catch {
+    return request.method;
   }
 }
