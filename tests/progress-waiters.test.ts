@@ -1,6 +1,6 @@
 /** Waiting for a replica's journal line (hub/core/progress-waiters.ts) and reading X-Hub-After (hub/core/journal-position.ts). */
 import { describe, expect, it } from 'vitest';
-import { parseReadAfter } from '../hub/core/journal-position.js';
+import { parseJournalLine } from '../hub/core/journal-position.js';
 import { ProgressWaiters } from '../hub/core/progress-waiters.js';
 
 describe('ProgressWaiters', () => {
@@ -37,10 +37,10 @@ describe('ProgressWaiters', () => {
 
 describe('X-Hub-After', () => {
   it('is one non-negative whole number; anything else is invalid, absent is undefined', () => {
-    expect(parseReadAfter(undefined)).toBeUndefined();
-    expect(parseReadAfter('0')).toBe(0);
-    expect(parseReadAfter('1234')).toBe(1234);
-    for (const bad of ['', '-1', '1.5', '12abc', ' 12', '1e3', '9'.repeat(16)]) expect(parseReadAfter(bad), bad).toBe('invalid');
-    expect(parseReadAfter(['1', '2'])).toBe('invalid');
+    expect(parseJournalLine(undefined)).toBeUndefined();
+    expect(parseJournalLine('0')).toBe(0);
+    expect(parseJournalLine('1234')).toBe(1234);
+    for (const bad of ['', '-1', '1.5', '12abc', ' 12', '1e3', '9'.repeat(16)]) expect(parseJournalLine(bad), bad).toBe('invalid');
+    expect(parseJournalLine(['1', '2'])).toBe('invalid');
   });
 });

@@ -25,6 +25,8 @@ describe('the routes a replica answers', () => {
     const doc = (await hub.api.get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, { 'x-replica'?: boolean }>> };
     const declared = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op['x-replica'] === true).map(([method]) => `${method.toUpperCase()} ${path}`));
     // Adding one is a decision: it must read nothing but the journal's stores and the registry (never the devices' live state).
+    // The document says what the headers and the mark mean.
+    expect((doc as unknown as { info: { description: string } }).info.description).toMatch(/X-Hub-Journal-N.*X-Hub-After.*x-replica/);
     expect(declared.sort()).toEqual(['GET /alerts', 'GET /alerts/{alertId}', 'GET /audit', 'GET /auth/me', 'GET /callbacks', 'GET /drills', 'GET /drills/{drillId}', 'GET /wellbeing-plans']);
   });
 

@@ -184,7 +184,15 @@ function apiRouter(deps: ApiDeps) {
   api.route('/drills', drillsRoutes(deps));
   api.doc('/openapi.json', {
     openapi: '3.0.3',
-    info: { title: 'Home-care hub API', version: '1', description: 'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.' },
+    info: {
+      title: 'Home-care hub API',
+      version: '1',
+      description: [
+        'Roles allowed per operation are in `x-roles`. Errors: `{error: {code, message}}`.',
+        'Every answer carries `X-Hub-Journal-N`, the journal line it reflects; on a cluster, send the highest one seen as `X-Hub-After`',
+        'and a read is never answered older than that (a malformed value: 400). Operations marked `x-replica` may be answered by a standby from its own copy of the journal.',
+      ].join(' '),
+    },
     servers: [{ url: API_BASE }],
   });
   return api;

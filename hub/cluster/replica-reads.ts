@@ -20,7 +20,7 @@
  *   to the leader, which answers them from memory.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JOURNAL_POSITION_HEADER, parseReadAfter, READ_AFTER_HEADER, REPLICA_HEADER } from '../core/journal-position.js';
+import { JOURNAL_POSITION_HEADER, parseJournalLine, READ_AFTER_HEADER, REPLICA_HEADER } from '../core/journal-position.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
@@ -61,10 +61,13 @@ export interface ReplicaReadCounts {
   writesNotReached: number;
 }
 
+/** A node that answers no read itself (a leader, a hub alone, a front without a copy). */
+export const NO_REPLICA_READS: Readonly<ReplicaReadCounts> = { served: 0, behind: 0, unavailable: 0, writesReached: 0, writesNotReached: 0 };
+
 type Prepared = Awaited<ReturnType<ReplicaReadsDeps['prepare']>>;
 
 export class ReplicaReads {
-  readonly counts: ReplicaReadCounts = { served: 0, behind: 0, unavailable: 0, writesReached: 0, writesNotReached: 0 };
+  readonly counts: ReplicaReadCounts = { ...NO_REPLICA_READS };
   private prepared: Prepared | undefined;
   private preparing: Promise<void> | undefined;
   private readonly throttle = new Throttle(60_000);
@@ -98,14 +101,14 @@ export class ReplicaReads {
   /** Answers `req` from this copy, or calls `forward` when the leader must. Never throws. */
   async serve(req: IncomingMessage, res: ServerResponse, forward: () => void): Promise<void> {
     const prepared = this.prepared!;
-    const after = parseReadAfter(req.headers[READ_AFTER_HEADER]);
+    const after = parseJournalLine(req.headers[READ_AFTER_HEADER]);
     if (after === 'invalid') {
       req.resume();
       return sendJson(res, 400, { error: { code: 'bad_request', message: 'X-Hub-After must be one journal line number: the X-Hub-Journal-N of an earlier answer' } });
     }
     try {
       // The session first: a request without a valid one gets the app's 401 at once, never a wait.
-      const token = req.url?.startsWith('/api/') ? tokenFrom(headerOf(req.headers.authorization), sessionCookieFrom(headerOf(req.headers.cookie))) : undefined;
+      const token = req.url?.startsWith('/api/') ? tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie)) : undefined;
       if (token) {
         const { sessions } = this.deps;
         if (!sessions.holds(token) && !this.unknownTokens.take('node')) {
@@ -141,7 +144,7 @@ export class ReplicaReads {
    */
   beforeAnswer(req: IncomingMessage, answer: IncomingMessage): Promise<void> | undefined {
     if (req.method === 'GET' || req.method === 'HEAD' || !this.deps.journal.replicaCurrent) return undefined;
-    const line = parseReadAfter(answer.headers[JOURNAL_POSITION_HEADER]);
+    const line = parseJournalLine(answer.headers[JOURNAL_POSITION_HEADER]);
     if (typeof line !== 'number') return undefined;
     return this.reach(line).then((reached) => {
       if (reached) this.counts.writesReached += 1;
@@ -162,9 +165,5 @@ export class ReplicaReads {
       },
     );
   }
-}
-
-function headerOf(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 

@@ -1,7 +1,3 @@
-import type { ReplicaReadCounts } from '../cluster/replica-reads.js';
-
-const NO_REPLICA_READS: ReplicaReadCounts = { served: 0, behind: 0, unavailable: 0, writesReached: 0, writesNotReached: 0 };
-
 /**
  * The parts a cluster node on PostgreSQL needs to follow a leader and to
  * become one (issue 12, docs/CLUSTER.md): who leads (LeaderWatch), the
@@ -15,6 +11,7 @@ import { AuditHandOff } from '../cluster/audit-hand-off.js';
 import { decodeForwardedAudit, isForwardedAudit, type AuditRecord } from '../cluster/forwarded-audit.js';
 import { InboundDrain, type ForwardOrigin } from '../cluster/inbound-drain.js';
 import { LeaderWatch } from '../cluster/leader-watch.js';
+import { NO_REPLICA_READS, type ReplicaReadCounts } from '../cluster/replica-reads.js';
 import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
 import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
 import type { UplinkChannel } from '../../devices/topics.js';

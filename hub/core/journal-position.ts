@@ -20,10 +20,12 @@ export const REPLICA_HEADER = 'x-hub-replica';
 const MAX_DIGITS = 15;
 
 /**
- * `X-Hub-After` as sent: undefined when absent, 'invalid' when it is not one
- * non-negative whole number (the caller answers 400 naming the header).
+ * A journal line number as a header carries it (a client's `X-Hub-After`, the
+ * leader's `X-Hub-Journal-N`): undefined when absent, 'invalid' when it is not
+ * one non-negative whole number (for `X-Hub-After` the caller answers 400
+ * naming the header).
  */
-export function parseReadAfter(value: string | string[] | undefined): number | undefined | 'invalid' {
+export function parseJournalLine(value: string | string[] | undefined): number | undefined | 'invalid' {
   if (value === undefined) return undefined;
   if (Array.isArray(value) || value.length === 0 || value.length > MAX_DIGITS || !/^\d+$/.test(value)) return 'invalid';
   return Number(value);

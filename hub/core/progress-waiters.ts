@@ -29,7 +29,7 @@ export class ProgressWaiters {
       const waiter: Waiter = {
         target,
         resolve,
-        timer: setTimeout(() => this.settle(waiter, false), maxMs),
+        timer: setTimeout(() => this.timedOut(waiter), maxMs),
       };
       this.waiting.add(waiter);
       this.lowest = Math.min(this.lowest, target);
@@ -39,22 +39,34 @@ export class ProgressWaiters {
   /** The counter moved to `value`: every wait it satisfies ends. */
   advance(value: number): void {
     if (value < this.lowest) return;
-    for (const waiter of [...this.waiting]) if (value >= waiter.target) this.settle(waiter, true);
+    for (const waiter of this.waiting) if (value >= waiter.target) this.end(waiter, true);
+    this.recomputeLowest();
   }
 
   /** Ends every wait as not reached (the journal closed, the node leads now). */
   cancelAll(): void {
-    for (const waiter of [...this.waiting]) this.settle(waiter, false);
+    for (const waiter of this.waiting) this.end(waiter, false);
+    this.lowest = Infinity;
   }
 
   get size(): number {
     return this.waiting.size;
   }
 
-  private settle(waiter: Waiter, reached: boolean): void {
-    if (!this.waiting.delete(waiter)) return;
+  /** Deleting the entry being visited is safe in a Set's for-of. */
+  private end(waiter: Waiter, reached: boolean): void {
+    this.waiting.delete(waiter);
     clearTimeout(waiter.timer);
     waiter.resolve(reached);
+  }
+
+  private readonly timedOut = (waiter: Waiter): void => {
+    if (!this.waiting.has(waiter)) return;
+    this.end(waiter, false);
+    this.recomputeLowest();
+  };
+
+  private recomputeLowest(): void {
     let lowest = Infinity;
     for (const w of this.waiting) lowest = Math.min(lowest, w.target);
     this.lowest = lowest;

@@ -102,7 +102,7 @@ export class ClusterMetrics {
     metrics.total('hub_cluster_leader_changes_total', 'New leaders this node has seen take over since it started (each epoch once, itself included)', () => counts().leaderChanges);
     metrics.counter(
       'hub_replica_reads_total',
-      'Console reads this standby took for its copy of the journal, by outcome: served here; behind (its copy had not reached the client\u2019s X-Hub-After in 1 s: the leader answered); unavailable (the session could not be read: the leader answered)',
+      'Console reads this standby took for its copy of the journal, by outcome: served here; behind (its copy had not reached the client\u2019s X-Hub-After in 1 s: the leader answered); unavailable (the session could not be read, or this node\u2019s lookups of tokens it does not hold were over their 100/s: the leader answered)',
       'outcome',
       () => {
         const { served, behind, unavailable } = counts().replicaReads;

@@ -41,11 +41,6 @@ export function sawJournalLine(line: number, restart = false): void {
   if (restart || line > seenJournalLine) seenJournalLine = line;
 }
 
-/** For tests of the console: what the next read will send. */
-export function journalLineSeen(): number {
-  return seenJournalLine;
-}
-
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...(method === 'GET' && seenJournalLine > 0 ? { 'x-hub-after': String(seenJournalLine) } : {}) } };
   // Every state-changing call sends JSON, even an empty object: the hub requires application/json there.

@@ -60,6 +60,8 @@ export class JournalTail {
   reads = 0;
   /** Lines applied. */
   applied = 0;
+  private caughtUpOnce = false;
+  private lastReadFailed = false;
   /**
    * Whether this copy is current enough to answer console reads (docs/CLUSTER.md
    * "Reads on any node"): a read has caught up at least once, and the last one
@@ -68,8 +70,6 @@ export class JournalTail {
   get current(): boolean {
     return this.caughtUpOnce && !this.lastReadFailed && !this.stopped;
   }
-  private caughtUpOnce = false;
-  private lastReadFailed = false;
   /**
    * Resolves once the first read has ended (caught up with what was there when
    * it began, or failed, or stopped): until then this node is not ready to
