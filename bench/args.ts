@@ -35,6 +35,8 @@ export interface BenchOptions {
   starts: number;
   /** --takeover: a standby's promotion against the journal's length (bench/takeover-replay.ts), instead of the load steps. */
   takeover: boolean;
+  /** --commits: the journal's cost per commit (bench/journal-commits.ts), instead of the load steps. */
+  commits: boolean;
   /** Journal lines written for --takeover. */
   journalLines: number;
   /** --label NAME: added to the result file's name and JSON (e.g. the checkout measured, for a before/after pair). */
@@ -82,7 +84,10 @@ export const USAGE = `npm run bench -- [options]
                       (default postgres; files, both), and on PostgreSQL a standby that followed
                       taking over (--journal-lines); --profile profiles the last cold open
   --journal-lines N   lines written for --takeover                      (default 200000)
-  --label NAME        --takeover: added to the result file's name and JSON (e.g. base, new)
+  --commits           the journal's cost per commit instead: single lines awaited one by one and
+                      batches of 200, three rounds on the stores of --store (default postgres;
+                      files, both); --quick: a few
+  --label NAME        --takeover, --commits: added to the result file's name and JSON (e.g. base, new)
   -h, --help`;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -122,6 +127,7 @@ const OPTIONS = {
   memory: { type: 'boolean', default: false },
   starts: { type: 'string' },
   takeover: { type: 'boolean', default: false },
+  commits: { type: 'boolean', default: false },
   'journal-lines': { type: 'string' },
   label: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -166,6 +172,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     memory: values.memory,
     starts: Math.round(positive('starts', values.starts, values.memory ? 5 : values.takeover ? 3 : 1)),
     takeover: values.takeover,
+    commits: values.commits,
     journalLines: Math.round(positive('journal-lines', values['journal-lines'], quick ? 1_000 : 200_000)),
     label: values.label,
   };
@@ -178,7 +185,7 @@ function chooseTargets(values: Flags): { targets: TargetName[]; store: BenchOpti
   const chosen = which[baselines];
   if (!chosen) throw new Error(`--baselines must be none, aedes, mosquitto or all (got "${baselines}")`);
   // --takeover measured PostgreSQL before it measured files too: that stays its default.
-  const store = values.store ?? (values.takeover ? 'postgres' : 'files');
+  const store = values.store ?? (values.takeover || values.commits ? 'postgres' : 'files');
   if (store !== 'files' && store !== 'postgres' && store !== 'both') throw new Error(`--store must be files, postgres or both (got "${store}")`);
   const hubs: TargetName[] = store === 'both' ? ['hub', 'hub-postgres'] : store === 'postgres' ? ['hub-postgres'] : ['hub'];
   return { targets: [...hubs, ...chosen], store };

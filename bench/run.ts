@@ -13,6 +13,7 @@ import { buildMqttload, mqttloadSource } from './c-generator.js';
 import { runClusterBench } from './cluster-bench.js';
 import { runClusterStorm } from './cluster-storm-bench.js';
 import { runTakeoverBench } from './takeover-replay.js';
+import { runCommitsBench } from './journal-commits.js';
 import { measureTargetC } from './c-measure.js';
 import { LoadGenerator } from './generator.js';
 import { limitWarnings, machineLimits, type MachineLimits } from './limits.js';
@@ -86,6 +87,10 @@ async function main(): Promise<number> {
   if (options.takeover) {
     const progress = progressPrinter();
     return runTakeoverBench(options, progress.say, progress.done);
+  }
+  if (options.commits) {
+    const progress = progressPrinter();
+    return runCommitsBench(options, progress.say, progress.done);
   }
   if (options.nodes > 1) {
     const progress = progressPrinter();

@@ -246,7 +246,8 @@ async function benchFiles(options: TakeoverOptions, say: Say): Promise<StoreResu
 }
 
 /** The commit measured, `-dirty` with uncommitted changes; undefined outside a git checkout. */
-function checkout(): string | undefined {
+/** `git describe` of the checkout measured, for the result file. */
+export function checkout(): string | undefined {
   try {
     return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {

@@ -89,6 +89,25 @@ describe('npm run bench -- --quick', () => {
     expect(finite(hub.rssPerIdleDeviceKiB)).toBe(true);
   }, 300_000);
 
+  it('--commits --quick measures single-line commits and batches on both stores and writes them', async () => {
+    const out = keep(await makeTempDir('hub-bench-commits-'), (d) => d.remove());
+    const run = await runBench(['--commits', '--quick', '--store', 'both', '--out', out.path]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/postgres round 3: single p50 [\d.]+ ms/);
+    const files = (await readdir(out.path)).filter((f) => f.endsWith('-commits.json'));
+    expect(files).toHaveLength(1);
+    const result = JSON.parse(await readFile(join(out.path, files[0]!), 'utf8'));
+    expect(result.kind).toBe('commits');
+    for (const store of ['postgres', 'files']) {
+      expect(result.rounds[store]).toHaveLength(3);
+      for (const r of result.rounds[store]) {
+        expect(r.singleP50Ms).toBeGreaterThan(0);
+        expect(r.singleP99Ms).toBeGreaterThanOrEqual(r.singleP50Ms);
+        expect(r.batch200Ms).toBeGreaterThan(0);
+      }
+    }
+  }, 120_000);
+
   it('refuses --starts that is not a positive number, with the usage', async () => {
     const run = await runBench(['--memory', '--starts', 'many']);
     expect(run.code).toBe(2);

@@ -144,6 +144,11 @@ describe('a cluster on PostgreSQL and Redis', () => {
     a!.proc.child.kill('SIGCONT');
     expect(await a!.proc.exited).toBe(70);
     expect(a!.proc.stderr()).toMatch(/LEADERSHIP LOST|leadership lost/);
+    // The new leader took every partition's lease under a newer epoch: the fence of any batch node-a still had.
+    const leases = await withClient(bed.databaseUrl, async (client) => (await client.query<{ owner: string; epoch: string }>('SELECT DISTINCT owner, epoch FROM partition_lease')).rows);
+    expect(leases).toEqual([{ owner: 'node-b', epoch: '2' }]);
+    const health = (await (await fetch(`${b!.httpUrl}/api/v1/health`)).json()) as { partitions: { total: number; owned: number[]; all: boolean } };
+    expect(health.partitions).toMatchObject({ total: 256, all: true });
     // Nothing of the old leader's landed after it was frozen: its pipeline heartbeat (a journal line
     // every 10 s, with its node id) would be the first to try. The new leader's heartbeats do land.
     const heartbeatsOf = (node: string) =>

@@ -57,7 +57,7 @@ describe('/health and /metrics', () => {
     expect(await health.json()).toMatchObject({
       ok: true,
       node: { id: 'node-a' },
-      partitions: { total: 1, owned: [0], all: true },
+      partitions: { total: 256, owned: Array.from({ length: 256 }, (_, i) => i), all: true },
       peers: [],
       database: { kind: 'files', state: 'ok' },
       redis: { state: 'not configured' },
@@ -99,8 +99,8 @@ describe('/health and /metrics', () => {
     await expect.poll(async () => sample(await (await scrape(hub.httpUrl)).text(), 'hub_mqtt_closes_waiting', node)).toBe(0);
     expect(sample(text, 'hub_mqtt_guard_violations_total', node)).toBe(0);
     expect(sample(text, 'hub_mqtt_replaced_wills_dropped_total', node)).toBe(0);
-    expect(sample(text, 'hub_partitions_owned', node)).toBe(1);
-    expect(sample(text, 'hub_partitions_total', node)).toBe(1);
+    expect(sample(text, 'hub_partitions_owned', node)).toBe(256);
+    expect(sample(text, 'hub_partitions_total', node)).toBe(256);
     expect(sample(text, 'hub_peers_seen', node)).toBe(0);
     expect(sample(text, 'hub_webhook_queue_depth', node)).toBe(0);
     expect(sample(text, 'hub_journal_healthy', node)).toBe(1);

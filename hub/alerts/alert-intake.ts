@@ -107,7 +107,7 @@ export class AlertIntake {
       seq: trigger.seq,
       ts: trigger.ts,
     };
-    const { durable } = this.deps.journal.append('device.test_event', record);
+    const { durable } = this.deps.journal.append('device.test_event', record, record.homeId);
     durable.then(
       () => this.deps.bus.emit('device.test_event', record),
       (err: unknown) => this.deps.log.error({ err, deviceId: record.deviceId }, 'test event not stored'),

@@ -12,7 +12,8 @@ import type { JournalEntry } from '../storage/journal-format.js';
 import { ALERT_RECORD_TYPES, AlertState, type AlertRecordData, type AlertRecordType } from './alert-reducer.js';
 
 export interface JournalWriter {
-  append<T>(type: string, data: T): { entry: { n: number; at: string }; durable: Promise<void> };
+  /** `homeId`: the home the line belongs to, absent for none (JournalStore.append). */
+  append<T>(type: string, data: T, homeId?: string): { entry: { n: number; at: string }; durable: Promise<void> };
   readonly durableN: number;
 }
 
@@ -75,7 +76,8 @@ export class AlertStore {
    * `alert.updated`, plus `alert.transition` for everyone reacting to it).
    */
   record<T extends AlertRecordType>(type: T, data: AlertRecordData[T]): { alert: Alert; durable: Promise<Alert> } {
-    const { entry, durable } = this.journal.append(type, data);
+    const homeId = type === 'alert.raised' ? (data as AlertRecordData['alert.raised']).alert.homeId : this.state.alerts.get((data as { alertId: string }).alertId)?.alert.homeId;
+    const { entry, durable } = this.journal.append(type, data, homeId);
     const alert = this.state.apply(entry.n, entry.at, type, data);
     if (!alert) throw new Error(`journal line ${type} for an unknown alert`);
     this.noteAudit(entry.at, type, data, alert);

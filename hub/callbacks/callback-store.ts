@@ -44,12 +44,21 @@ export class CallbackStore {
 
   /** Appends one line and applies it; resolves once it is on disk. */
   async record<T extends CallbackRecordType>(type: T, data: CallbackRecordData[T]): Promise<void> {
-    const { entry, durable } = this.journal.append(type, data);
+    const { entry, durable } = this.journal.append(type, data, this.homeOf(type, data));
     this.apply(entry.at, type, data);
     await durable.catch((err: unknown) => {
       this.log.error({ err, type }, 'call-back change not stored: journal write failed');
       throw err;
     });
+  }
+
+  /** The home a line belongs to: its call-back's or plan's (the journal's partition). */
+  private homeOf<T extends CallbackRecordType>(type: T, raw: CallbackRecordData[T]): string | undefined {
+    const d = raw as Partial<CallbackRecordData['callback.scheduled'] & CallbackRecordData['callback.logged'] & CallbackRecordData['wellbeing.plan_set'] & CallbackRecordData['wellbeing.plan_ended']>;
+    if (type === 'callback.scheduled') return d.callback?.homeId;
+    if (type === 'wellbeing.plan_set') return d.plan?.homeId;
+    if (type === 'wellbeing.plan_ended') return d.planId === undefined ? undefined : this.plans.get(d.planId)?.homeId;
+    return d.callbackId === undefined ? undefined : this.callbacks.get(d.callbackId)?.homeId;
   }
 
   get(id: string): CallbackRecord | undefined {

@@ -16,6 +16,7 @@ import { ackAlarmsOnlyWithRedis } from './redis-ack-gate.js';
 import { describeRedisUrl, HEARTBEAT_INTERVAL_MS, RedisBrokerParts } from './redis-broker-parts.js';
 import { RedisLinks } from './redis-links.js';
 import { singleNodeView, type ClusterView, type PartitionView } from '../ops/cluster-view.js';
+import { PARTITION_COUNT } from '../core/partitions.js';
 import type { LeaderSeen } from './leader-watch.js';
 
 export interface ClusterNodeDeps {
@@ -28,7 +29,7 @@ export interface ClusterNodeDeps {
   /** Closes a device's connection on this node's broker. */
   disconnectLocal(deviceId: string): boolean;
   /** Set when the nodes share PostgreSQL and elect a leader (hub/compose/leadership.ts). */
-  leadership?: { leading(): boolean; leader(): LeaderSeen | undefined; databaseReachable(): boolean } | undefined;
+  leadership?: { leading(): boolean; leader(): LeaderSeen | undefined; databaseReachable(): boolean; partitionsHeld(): readonly number[] } | undefined;
   log: Logger;
 }
 
@@ -73,11 +74,10 @@ export class ClusterNode {
   view(): ClusterView {
     const alone = singleNodeView(this.nodeId);
     const { leadership } = this.deps;
-    const none: PartitionView = { total: 1, owned: [] };
     return {
       nodeId: this.nodeId,
-      // One partition for now (docs/CLUSTER.md): the leader owns it, a standby nothing.
-      partitions: () => (!leadership || leadership.leading() ? alone.partitions() : none),
+      // The leader holds every partition's lease for now (docs/CLUSTER.md "Partitions"), a standby none.
+      partitions: (): PartitionView => (!leadership ? alone.partitions() : { total: PARTITION_COUNT, owned: leadership.leading() ? leadership.partitionsHeld() : [] }),
       peers: () => this.relay.peersSeen(),
       redis: () => (this.links.up ? 'connected' : 'unreachable'),
       role: () => (!leadership ? 'alone' : leadership.leading() ? 'leader' : 'standby'),

@@ -36,6 +36,8 @@ export interface CommandTransport {
 
 export interface CommandOutboxDeps {
   journal: JournalWriter;
+  /** The device's home, for the journal line's partition (absent: lines of no home). */
+  homeOfDevice?: (deviceId: string) => string | undefined;
   bus: EventBus<HubEvents>;
   transport: CommandTransport;
   clock: Clock;
@@ -174,7 +176,7 @@ export class CommandOutbox {
   // ── internals ─────────────────────────────────────────────────────────────
 
   private record<T extends CommandRecordType>(type: T, data: CommandRecordData[T]): { view: CommandView; durable: Promise<CommandView> } {
-    const { entry, durable } = this.deps.journal.append(type, data);
+    const { entry, durable } = this.deps.journal.append(type, data, this.deps.homeOfDevice?.(data.deviceId));
     const view = this.book.apply(entry.at, type, data);
     if (!view) throw new Error(`journal line ${type} changed no command`);
     const snapshot = { ...view };

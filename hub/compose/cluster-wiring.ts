@@ -60,7 +60,12 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
         bus: deps.bus,
         disconnectLocal: deps.disconnectLocal,
         leadership: deps.electsLeader
-          ? { leading: () => role?.leading === true, leader: () => role?.election.watch.current(), databaseReachable: () => role?.election.watch.reachable !== false }
+          ? {
+              leading: () => role?.leading === true,
+              leader: () => role?.election.watch.current(),
+              databaseReachable: () => role?.election.watch.reachable !== false,
+              partitionsHeld: () => journal.partitionsHeld ?? [],
+            }
           : undefined,
         log,
       })

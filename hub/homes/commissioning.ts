@@ -118,7 +118,7 @@ export class Commissioning {
     if (!checksFor(device.kind).includes(check) || this.ticks.get(deviceId)?.has(check)) return undefined;
     const tick: CommissioningTick = { homeId: home.id, deviceId, check, at: new Date(this.deps.clock.now()).toISOString() };
     this.remember(deviceId, check, tick.at);
-    const { durable } = this.deps.journal.append('commissioning.tick', tick);
+    const { durable } = this.deps.journal.append('commissioning.tick', tick, home.id);
     durable.then(
       () => this.deps.bus.emit('commissioning.tick', tick),
       () => undefined, // the journal reports its own failure loudly

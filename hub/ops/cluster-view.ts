@@ -4,6 +4,7 @@
  * build (Redis, leases) replaces `singleNodeView` with its own view, and
  * nothing in /health or /metrics changes shape.
  */
+import { ALL_HOME_PARTITIONS, PARTITION_COUNT } from '../core/partitions.js';
 
 export interface PeerView {
   nodeId: string;
@@ -48,12 +49,14 @@ export interface ClusterView {
   databaseReachable?(): boolean;
 }
 
-/** Alone: one partition holding every home, owned here; no peers; no Redis. */
-export function singleNodeView(nodeId: string): ClusterView {
-  const partitions: PartitionView = { total: 1, owned: [0] };
+/**
+ * Alone: every home partition is owned here; no peers; no Redis. `held`: the
+ * partitions whose leases the journal took (PostgreSQL); files own them all.
+ */
+export function singleNodeView(nodeId: string, held: () => readonly number[] = () => ALL_HOME_PARTITIONS): ClusterView {
   return {
     nodeId,
-    partitions: () => partitions,
+    partitions: () => ({ total: PARTITION_COUNT, owned: held() }),
     peers: () => [],
     redis: () => 'not configured',
     role: () => 'alone',

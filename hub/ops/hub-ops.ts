@@ -26,6 +26,7 @@ import { webhookSender, type PostWebhook } from '../notify/http-sender.js';
 import type { OrgWebhook } from '../notify/webhook-store.js';
 import type { JournalStore } from '../storage/ports.js';
 import { singleNodeView, type ClusterView } from './cluster-view.js';
+import { ALL_HOME_PARTITIONS } from '../core/partitions.js';
 import { healthReport, type HealthReport } from './health-report.js';
 import { tapDeviceMessages } from './message-tap.js';
 import type { ClusterMetricsSource } from './cluster-metrics.js';
@@ -91,7 +92,8 @@ export class HubOps {
   constructor(private readonly deps: HubOpsDeps) {
     const { config, clock, log } = deps;
     this.nodeId = resolveNodeId(config.nodeId, config.mqttPort);
-    this.cluster = deps.cluster ?? singleNodeView(this.nodeId);
+    const { journal } = deps;
+    this.cluster = deps.cluster ?? singleNodeView(this.nodeId, () => journal.partitionsHeld ?? ALL_HOME_PARTITIONS);
     this.identity = probeIdentity(this.nodeId);
     this.ruleLag = new RuleLag(() => clock.now());
     this.webhooks = new OpsWebhooks({

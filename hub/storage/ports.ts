@@ -165,7 +165,13 @@ export interface JournalStore {
    * it with later lines); other replayers only read it, during their own call.
    */
   open(onEntry?: (entry: JournalEntry) => void): Promise<number>;
-  append<T>(type: string, data: T): AppendResult<T>;
+  /**
+   * `homeId`: the home the line belongs to (hub/core/partitions.ts), absent
+   * for lines of no home. PostgreSQL stores its partition and fences the batch
+   * by that partition's lease; the file journal, one writer by construction,
+   * has no partitions.
+   */
+  append<T>(type: string, data: T, homeId?: string): AppendResult<T>;
   /** Resolves once every line appended so far is durable. */
   whenDurable(): Promise<void>;
   /** Waits for pending lines (as far as they can be written), then releases the files or connections. */
@@ -201,6 +207,8 @@ export interface JournalStore {
    * later append is refused. Files never lose it.
    */
   onLeadershipLost(listener: (err: Error) => void): void;
+  /** PostgreSQL: the home partitions this process holds the leases of (all once open, none on a standby). Absent for files. */
+  readonly partitionsHeld?: readonly number[];
   /** PostgreSQL: reads the leader record (for front ends and /health) through the pool. Absent for files. */
   readLeader?(): Promise<LeaderRecord>;
   /** A cluster node (PostgreSQL): what it applied of the leader's lines while it waited for the lock. Absent for files. */

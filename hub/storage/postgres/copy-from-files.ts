@@ -21,7 +21,7 @@ import type { DeviceMessageKey, RegistryRecords } from '../ports.js';
 import { verifyJournal } from '../verify-journal.js';
 import { copyServiceStores, SERVICE_TABLES, type ServiceCounts } from './copy-service-stores.js';
 import type { PgDatabase } from './database.js';
-import { insertBatch, type PgLine, type Queryable } from './journal-sql.js';
+import { copyBatch, type PgLine, type Queryable } from './journal-sql.js';
 import { upsertRecords } from './registry-pg.js';
 import { verifyPgJournal } from './verify-journal-pg.js';
 
@@ -81,16 +81,16 @@ async function copyJournal(dir: string, db: Queryable, messageKeyOf: (type: stri
       if (!parsed.ok) throw new CopyError(`${file}: ${parsed.reason}`); // verifyJournal passed, so this is a change under our feet
       const { n, at, type, data, prev } = parsed.entry;
       lastHash = hashLine(bytes);
-      batch.push({ n, at, type, dataText: text.slice(text.indexOf(',"data":') + 8, text.lastIndexOf(',"prev":')), prev, hash: lastHash, key: messageKeyOf(type, data) });
+      batch.push({ n, at, type, dataText: text.slice(text.indexOf(',"data":') + 8, text.lastIndexOf(',"prev":')), prev, hash: lastHash, key: messageKeyOf(type, data), partition: null });
       lines += 1;
       if (batch.length >= BATCH) {
         pending.push(batch);
         batch = [];
       }
     });
-    for (const rows of pending) await insertBatch(db, rows);
+    for (const rows of pending) await copyBatch(db, rows);
   }
-  if (batch.length > 0) await insertBatch(db, batch);
+  if (batch.length > 0) await copyBatch(db, batch);
   return { lines, lastHash };
 }
 

@@ -29,7 +29,9 @@ import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } f
 import type { AppendResult, DeviceMessageKey, JournalStore, StandbyTailStats } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
-import { batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal, type StoredLine } from './journal-sql.js';
+import { BatchFencedError, batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal, type StoredLine } from './journal-sql.js';
+import { alignJournalCounter, type HeldPartitions, readPartitionLeases, takeAllPartitions } from './partition-leases.js';
+import { partitionOf } from '../../core/partitions.js';
 import { JournalTail } from './journal-tail.js';
 import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
@@ -76,6 +78,8 @@ const READY_WAIT_MAX_MS = 30_000;
 
 interface Batch extends QueuedBatch {
   lines: PgLine[];
+  /** The partitions its lines belong to: its fence. */
+  partitions: Set<number>;
 }
 
 export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore {
@@ -99,6 +103,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private chainWarned = false;
   /** Console reads on this standby waiting for a line its copy has not applied yet (reachLine). */
   private readonly lineWaiters = new ProgressWaiters(() => this._lastN);
+  /** The partitions this writer took once it had the lock, with their epochs: every batch is fenced by them. */
+  private held: HeldPartitions | undefined;
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -160,6 +166,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       await this.waitForLock(onEntry);
       const lockedAt = performance.now();
       const count = await this.replay(onEntry);
+      await this.takePartitions();
       this.replayAfterLockMs = performance.now() - lockedAt;
       if (this.state === 'opening') this.state = 'open';
       return count;
@@ -201,6 +208,21 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       await tail.stop();
       this.lineWaiters.cancelAll(); // a leader's reads need no copy; a closed journal has none
     }
+  }
+
+  /**
+   * With the lock and the whole journal read: every partition under a new
+   * epoch, and the line counter at the tail just replayed (partition-leases.ts).
+   */
+  private async takePartitions(): Promise<void> {
+    const owner = this.writer.leader!.nodeId ?? 'unknown';
+    this.held = await takeAllPartitions(this.writer, owner);
+    await alignJournalCounter(this.writer, this._lastN, this.nextPrev);
+  }
+
+  /** The home partitions this writer holds (all of them once open; none before). */
+  get partitionsHeld(): readonly number[] {
+    return this.held?.homePartitions ?? [];
   }
 
   get replicaCurrent(): boolean {
@@ -254,16 +276,18 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     this.lineWaiters.advance(entry.n);
   }
 
-  append<T>(type: string, data: T): AppendResult<T> {
+  append<T>(type: string, data: T, homeId?: string): AppendResult<T> {
     const next = this.advance(type, data);
     const { entry, line } = next;
     if (this.failure) return { entry, durable: rejected(this.refusal(entry.n, entry.n)) };
     // `data` as it appears in the line: the json column stores exactly this text.
     const dataText = line.slice(line.indexOf(',"data":') + 8, line.lastIndexOf(',"prev":'));
-    const batch = this.enqueue(next, (b) => b.lines.length < this.maxBatch, () => ({ ...this.baseBatch(entry.n), lines: [] }));
+    const batch = this.enqueue(next, (b) => b.lines.length < this.maxBatch, () => ({ ...this.baseBatch(entry.n), lines: [], partitions: new Set<number>() }));
     const key = this.options.messageKeyOf?.(type, data);
     if (key) this.newestKeys.note(key);
-    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key });
+    const partition = partitionOf(homeId);
+    batch.partitions.add(partition);
+    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key, partition });
     return { entry, durable: batch.done };
   }
 
@@ -328,22 +352,30 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   /** Inserts the batch, retrying the same rows until they are committed; throws only for good. */
   protected async writeBatch(batch: Batch): Promise<void> {
     const { min, max } = this.retryDelays;
+    if (!this.held) throw new Error('journal: a batch before open() took the partitions');
+    const fence = this.held.fenceFor(batch.partitions);
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
         // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
-        const repeated = await insertBatch(this.writer, batch.lines, this.options.waitForLeadership === true);
+        const repeated = await insertBatch(this.writer, batch.lines, fence, this.options.waitForLeadership === true);
         this.stalled = undefined;
         for (const l of repeated) this.warnRepeated(l);
         return;
       } catch (err) {
-        if (uniqueViolation(err) === 'journal_pkey') {
+        if (err instanceof BatchFencedError && err.why === 'lease') throw await this.fencedOut(batch);
+        // The counter moved past this batch's first line: our own earlier attempt (its reply lost), or another writer.
+        if (uniqueViolation(err) === 'journal_pkey' || err instanceof BatchFencedError) {
           const presence = await batchPresence(this.writer, batch.lines).catch(() => 'unknown' as const);
           if (presence === 'all') {
             this.stalled = undefined; // the earlier attempt did commit; only its reply was lost
             return;
           }
           if (presence === 'other') throw new Error('rows with these n already exist and differ: another process writes this journal', { cause: err });
+          // No rows, yet the counter is not where this batch continues: another writer moved it.
+          if (presence === 'none' && err instanceof BatchFencedError) {
+            throw new Error(`the journal counter no longer stands at line ${batch.firstN - 1}: another process writes this journal`, { cause: err });
+          }
         } else if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError) {
           throw err;
         }
@@ -354,6 +386,19 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
         });
       }
     }
+  }
+
+  /**
+   * A partition of the batch has another owner or epoch now: this process must
+   * never write again (another node leads, or someone took the partition by
+   * hand). Says who holds it, and is lost leadership like a lost lock.
+   */
+  private async fencedOut(batch: Batch): Promise<LeadershipLostError> {
+    const mine = batch.partitions;
+    const rows = await readPartitionLeases(this.db).catch(() => []);
+    const moved = rows.filter((r) => mine.has(r.partition) && (r.owner !== this.held!.owner || r.epoch !== this.held!.epochOf(r.partition)));
+    const what = moved.length > 0 ? moved.map((r) => `partition ${r.partition} is held by ${r.owner ?? 'nobody'} at epoch ${r.epoch} (this node took epoch ${this.held!.epochOf(r.partition)})`).join('; ') : 'a partition of the batch changed hands';
+    return this.writer.fencedOut(new LeadershipLostError(`${what}: ${describeLines(batch.firstN, batch.lastN)} refused by the lease fence, nothing written`));
   }
 
   protected async describeFailure(cause: Error, batch: Batch): Promise<Error> {

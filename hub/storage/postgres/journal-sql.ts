@@ -3,9 +3,17 @@
  * kept apart from the queueing and retry logic in journal-pg.ts.
  *
  * A batch is ONE statement: the lines and their device message keys inserted
- * through two data-modifying CTEs over unnest()ed arrays. A single statement
+ * through data-modifying CTEs over unnest()ed arrays. A single statement
  * outside BEGIN is its own transaction, so the batch costs one round trip and
  * is committed — synchronously, synchronous_commit is on — when it returns.
+ *
+ * The same statement fences the batch (migration 0005, docs/CLUSTER.md
+ * "Per-partition writers"): it inserts nothing unless
+ * - every partition its lines belong to is still held by this writer at the
+ *   epoch it took (`partition_lease`, read FOR SHARE so a takeover waits for
+ *   it), and
+ * - the line counter `journal_seq` still names the line the batch continues;
+ *   it moves to the batch's last line in the same statement.
  */
 import type { QueryResult, QueryResultRow } from 'pg';
 import { fieldsProblem, formatEntryText, type JournalEntry } from '../journal-format.js';
@@ -21,6 +29,24 @@ export interface PgLine {
   prev: string;
   hash: string;
   key: DeviceMessageKey | undefined;
+  /** The line's home partition, or HOMELESS_PARTITION (hub/core/partitions.ts); null for lines copied from files. */
+  partition: number | null;
+}
+
+/** What a batch's statement is fenced by (module comment). */
+export interface BatchFence {
+  owner: string;
+  /** Each partition the batch writes, with the epoch this writer holds it under. */
+  partitions: number[];
+  epochs: number[];
+}
+
+/** The batch inserted nothing: a partition is no longer held at its epoch, or the counter moved. */
+export class BatchFencedError extends Error {
+  override name = 'BatchFencedError';
+  constructor(readonly why: 'lease' | 'counter') {
+    super(why === 'lease' ? 'a partition of the batch is no longer held by this writer at its epoch' : 'the journal counter no longer names the line this batch continues');
+  }
 }
 
 /** A PgDatabase, a pool or one client: whatever runs a parameterised query. */
@@ -28,18 +54,51 @@ export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
 }
 
-const INSERT_BATCH = `
-WITH lines AS (
-  INSERT INTO journal (n, at, type, data, prev, hash)
-  SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::json[], $5::text[], $6::text[])
+/**
+ * One session that keeps named statements prepared (the journal's writer
+ * connection). The batch statement is parsed and planned once per session:
+ * planned afresh, its fence and counter cost about 0.3 ms more per commit
+ * than the plain INSERT did (docs/PERFORMANCE.md, "Partitions").
+ */
+export interface PreparingQueryable extends Queryable {
+  queryPrepared<R extends QueryResultRow = QueryResultRow>(name: string, text: string, values: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** The lines and their message keys ($1–$11), inserted only when the CTE `seq` has a row. */
+const LINES_AND_KEYS = `
+lines AS (
+  INSERT INTO journal (n, at, type, data, prev, hash, partition)
+  SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::json[], $5::text[], $6::text[], $7::smallint[])
+   WHERE EXISTS (SELECT 1 FROM seq)
   RETURNING n
 ), keys AS (
   INSERT INTO device_messages (device_id, seq, ts, n)
-  SELECT * FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
+  SELECT * FROM unnest($8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
+   WHERE EXISTS (SELECT 1 FROM seq)
   ON CONFLICT ON CONSTRAINT device_messages_key DO NOTHING
   RETURNING n
-)
-SELECT (SELECT count(*) FROM lines)::int AS lines, ARRAY(SELECT n FROM keys) AS claimed`;
+)`;
+
+const INSERT_BATCH = `
+WITH fence AS (
+  SELECT l.partition FROM partition_lease l
+    JOIN unnest($12::int[], $13::bigint[]) AS f(partition, epoch) ON l.partition = f.partition AND l.epoch = f.epoch
+   WHERE l.owner = $14
+     FOR SHARE OF l
+), seq AS (
+  UPDATE journal_seq SET n = $15, tip = $16
+   WHERE n = $17 AND tip = $18 AND (SELECT count(*) FROM fence) = cardinality($12::int[])
+  RETURNING n
+), ${LINES_AND_KEYS}
+SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM seq)::int AS counted,
+       (SELECT count(*) FROM lines)::int AS lines, ARRAY(SELECT n FROM keys) AS claimed`;
+
+/** A copy into an empty database (copy-from-files.ts): no writer, no lease; the counter moves to the copy's end. */
+const COPY_BATCH = `
+WITH seq AS (
+  UPDATE journal_seq SET n = $12, tip = $13 RETURNING n
+), ${LINES_AND_KEYS}
+SELECT 1 AS fenced, (SELECT count(*) FROM seq)::int AS counted, (SELECT count(*) FROM lines)::int AS lines, ARRAY(SELECT n FROM keys) AS claimed`;
 
 /** The channel a cluster leader's batch INSERT notifies: its standbys' journal tails wake on it (journal-tail.ts). */
 export const JOURNAL_CHANNEL = 'hub_journal';
@@ -53,12 +112,41 @@ const INSERT_BATCH_NOTIFY = `${INSERT_BATCH}, pg_notify('${JOURNAL_CHANNEL}', ''
 const keyText = (k: DeviceMessageKey): string => `${k.deviceId}|${k.seq}|${k.ts ?? ''}`;
 
 /**
- * Inserts a batch; returns the lines whose device message key was already
- * taken by an earlier, committed line (the line is stored all the same: it is
- * in the hash chain).
+ * Inserts a batch under its fence; returns the lines whose device message key
+ * was already taken by an earlier, committed line (the line is stored all the
+ * same: it is in the hash chain). Throws BatchFencedError when the fence
+ * refused it: nothing was written.
  */
-export async function insertBatch(db: Queryable, lines: readonly PgLine[], notifyFollowers = false): Promise<PgLine[]> {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+export async function insertBatch(db: PreparingQueryable, lines: readonly PgLine[], fence: BatchFence, notifyFollowers = false): Promise<PgLine[]> {
+  const { values, firstOfKey } = lineColumns(lines);
+  const first = lines[0]!;
+  const last = lines.at(-1)!;
+  values.push(fence.partitions, fence.epochs, fence.owner, last.n, last.hash, first.n - 1, first.prev);
+  const { rows } = await (notifyFollowers ? db.queryPrepared<BatchRow>('hub_journal_batch_notify', INSERT_BATCH_NOTIFY, values) : db.queryPrepared<BatchRow>('hub_journal_batch', INSERT_BATCH, values));
+  const row = rows[0];
+  if (!row || row.fenced !== fence.partitions.length) throw new BatchFencedError('lease');
+  if (row.counted !== 1) throw new BatchFencedError('counter');
+  return repeatedKeys(row, firstOfKey);
+}
+
+/** Copies lines as they are into a journal nobody writes yet (copy-from-files.ts); the counter follows. */
+export async function copyBatch(db: Queryable, lines: readonly PgLine[]): Promise<PgLine[]> {
+  const { values, firstOfKey } = lineColumns(lines);
+  const last = lines.at(-1)!;
+  values.push(last.n, last.hash);
+  const { rows } = await db.query<BatchRow>(COPY_BATCH, values);
+  return repeatedKeys(rows[0]!, firstOfKey);
+}
+
+interface BatchRow {
+  fenced: number;
+  counted: number;
+  claimed: string[];
+}
+
+/** $1–$11: the lines' columns, and each device message key once, with the first line that records it. */
+function lineColumns(lines: readonly PgLine[]): { values: unknown[]; firstOfKey: Map<string, PgLine> } {
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   const firstOfKey = new Map<string, PgLine>();
   for (const l of lines) {
     cols[0]!.push(l.n);
@@ -67,17 +155,22 @@ export async function insertBatch(db: Queryable, lines: readonly PgLine[], notif
     cols[3]!.push(l.dataText);
     cols[4]!.push(l.prev);
     cols[5]!.push(l.hash);
+    cols[6]!.push(l.partition);
     // Several lines of one message (two rules on one event) claim its key once, with the first line.
     if (l.key && !firstOfKey.has(keyText(l.key))) {
       firstOfKey.set(keyText(l.key), l);
-      cols[6]!.push(l.key.deviceId);
-      cols[7]!.push(l.key.seq);
-      cols[8]!.push(l.key.ts ?? null);
-      cols[9]!.push(l.n);
+      cols[7]!.push(l.key.deviceId);
+      cols[8]!.push(l.key.seq);
+      cols[9]!.push(l.key.ts ?? null);
+      cols[10]!.push(l.n);
     }
   }
-  const { rows } = await db.query<{ lines: number; claimed: string[] }>(notifyFollowers ? INSERT_BATCH_NOTIFY : INSERT_BATCH, cols);
-  const claimed = new Set((rows[0]?.claimed ?? []).map(Number));
+  return { values: cols, firstOfKey };
+}
+
+/** The lines whose message key an earlier, committed line already held. */
+function repeatedKeys(row: BatchRow, firstOfKey: Map<string, PgLine>): PgLine[] {
+  const claimed = new Set(row.claimed.map(Number));
   return [...firstOfKey.values()].filter((l) => !claimed.has(l.n));
 }
 

@@ -31,12 +31,12 @@
  *   supervisor restarts it as a standby.
  */
 import { hostname } from 'node:os';
-import type { Client, QueryResult, QueryResultRow } from 'pg';
+import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { StartupError } from '../../core/data-dir.js';
 import { claimLeadership, JOURNAL_LOCK, JOURNAL_LOCK_HELD, type LeaderIdentity, type LeaderRecord, readLeader, tryJournalLock } from './cluster-leader.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError } from './errors.js';
-import type { Queryable } from './journal-sql.js';
+import type { PreparingQueryable } from './journal-sql.js';
 import { applyLease, checkLeaseMs, DEFAULT_LEASE_MS, KeepAlive } from './writer-lease.js';
 
 export { JOURNAL_LOCK } from './cluster-leader.js';
@@ -72,7 +72,7 @@ const POLL_MS = 100;
 /** Longest pause between a standby's attempts to reconnect while the database is unreachable. */
 const STANDBY_RETRY_MAX_MS = 5_000;
 
-export class JournalWriterConnection implements Queryable {
+export class JournalWriterConnection implements PreparingQueryable {
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
   private ended = false;
@@ -148,11 +148,20 @@ export class JournalWriterConnection implements Queryable {
     return this.leading!;
   }
 
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    return this.run<R>({ text, values });
+  }
+
+  /** A statement kept prepared under `name` for the session's life (pg prepares it again on a new connection). */
+  queryPrepared<R extends QueryResultRow = QueryResultRow>(name: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
+    return this.run<R>({ name, text, values });
+  }
+
+  private async run<R extends QueryResultRow>(statement: QueryConfig): Promise<QueryResult<R>> {
     const client = await this.connected();
     if (this.running++ === 0) this.waitingSince = Date.now();
     try {
-      const result = await client.query<R>(text, values);
+      const result = await client.query<R>(statement);
       this.options.db.noteAnswered();
       return result;
     } catch (err) {
@@ -260,6 +269,12 @@ export class JournalWriterConnection implements Queryable {
       const why = (err as Error).message || String(err);
       this.loseLeadership(new LeadershipLostError(`the leader's database session ended (${why}): the leadership lock went with it, and a standby may lead by now`));
     }
+  }
+
+  /** A batch was refused by its partitions' fence (journal-pg.ts): lost leadership, as a lost lock is. Returns `err`. */
+  fencedOut(err: LeadershipLostError): LeadershipLostError {
+    this.loseLeadership(err);
+    return this.lost!;
   }
 
   private loseLeadership(err: LeadershipLostError): void {
