@@ -196,7 +196,10 @@ describe("the writer session's lease", () => {
     const lost: Error[] = [];
     const j = await openJournal({ leaseMs: 1_000, waitForLeadership: true });
     j.onLeadershipLost((err) => lost.push(err));
-    (j as unknown as { writer: { keepAlive: { stop(): void } } }).writer.keepAlive.stop();
+    // What a frozen process stops: its pings and its partitions' renewals, the session's only statements when idle.
+    const writer = (j as unknown as { writer: { keepAlive: { stop(): void }; renewTimer: NodeJS.Timeout } }).writer;
+    writer.keepAlive.stop();
+    clearInterval(writer.renewTimer);
     const stoppedAt = Date.now();
     await waitFor(async () => !(await leaderNow()).held, 'the lock to be released by the server', 15_000);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(500);

@@ -13,6 +13,7 @@ import { PgJournal, type PgJournalOptions } from '../hub/storage/postgres/journa
 import { readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
 import { usePgDatabase } from './helpers/pg-database.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const pg = usePgDatabase();
 const opened: PgJournal[] = [];
@@ -41,6 +42,8 @@ describe('partition_lease and journal_seq (migration 0005)', () => {
     expect(leases).toHaveLength(PARTITION_COUNT + 1); // and the home-less one
     expect(leases.map((l) => l.partition)).toEqual([HOMELESS_PARTITION, ...Array.from({ length: PARTITION_COUNT }, (_, i) => i)]);
     expect(new Set(leases.map((l) => `${l.owner}@${l.epoch}`))).toEqual(new Set(['node-a@1']));
+    const dbNow = (await pg.query<{ now: Date }>('SELECT now()')).rows[0]!.now.getTime();
+    expect(leases.every((l) => l.expiresAt!.getTime() > dbNow)).toBe(true);
     expect(a.partitionsHeld).toEqual(Array.from({ length: PARTITION_COUNT }, (_, i) => i));
     await a.close();
 
@@ -64,7 +67,7 @@ describe('partition_lease and journal_seq (migration 0005)', () => {
 
   it('refuses a batch whose partition another node holds now: nothing is written, leadership is lost once, and the line names the partition and its holder', async () => {
     const lost: Error[] = [];
-    const j = await openJournal('node-a');
+    const j = await openJournal('node-a', { waitForLeadership: true });
     j.onLeadershipLost((err) => lost.push(err));
     await j.append('commissioning.tick', { homeId: 'home-1' }, 'home-1').durable;
     const taken = partitionOfHome('home-1');
@@ -112,6 +115,50 @@ describe('partition_lease and journal_seq (migration 0005)', () => {
     await expect(pg.query("INSERT INTO journal_seq (singleton, n, tip) VALUES (false, 0, repeat('0', 64))")).rejects.toThrow(/check constraint/);
     await expect(pg.query('INSERT INTO partition_lease (partition) VALUES (256)')).rejects.toThrow(/check constraint/);
     await expect(pg.query('INSERT INTO partition_lease (partition) VALUES (7)')).rejects.toThrow(/duplicate key/);
+  });
+});
+
+describe('the leases run out unless renewed', () => {
+  it('are renewed every fifth of the lease while the writer lives', async () => {
+    await openJournal('node-a', { leaseMs: 1_000 });
+    const expiry = async () => (await readPartitionLeases(pg))[100]!.expiresAt!.getTime();
+    const first = await expiry();
+    await waitFor(async () => (await expiry()) > first, 'the lease of partition 99 to be renewed');
+    // Renewed, not taken again: the epoch is the one taken at open.
+    expect(new Set((await readPartitionLeases(pg)).map((l) => l.epoch))).toEqual(new Set([1]));
+  });
+
+  it('a cluster leader whose lease ran out writes nothing more: the batch is refused, naming the partition and when it ran out', async () => {
+    const lost: Error[] = [];
+    const j = await openJournal('node-a', { waitForLeadership: true, leaseMs: 60_000 });
+    j.onLeadershipLost((err) => lost.push(err));
+    const p = partitionOfHome('home-5');
+    await pg.query("UPDATE partition_lease SET expires_at = now() - interval '1 second' WHERE partition = $1", [p]);
+    await expect(j.append('commissioning.tick', { homeId: 'home-5' }, 'home-5').durable).rejects.toThrow(new RegExp(`the lease of partition ${p} ran out at .* without being renewed.*nothing written`));
+    expect(lost).toHaveLength(1);
+    expect(await rows()).toEqual([]);
+  });
+
+  it('a cluster leader whose renewal finds a lease gone loses its leadership at once, before any batch', async () => {
+    const lost: Error[] = [];
+    const j = await openJournal('node-a', { waitForLeadership: true, leaseMs: 1_000 });
+    j.onLeadershipLost((err) => lost.push(err));
+    await pg.query("UPDATE partition_lease SET expires_at = now() - interval '1 second' WHERE partition = 3");
+    await waitFor(() => lost.length > 0, 'the renewal to find partition 3 expired');
+    expect(lost[0]!.message).toMatch(/the lease of partition 3 ran out or moved before it was renewed/);
+    expect(j.partitionsHeld).toEqual([]);
+    await expect(j.append('audit', { action: 'login' }).durable).rejects.toThrow();
+    expect(await rows()).toEqual([]);
+  });
+
+  it('a hub alone whose leases ran out (it holds the lock, so nobody else can write) takes them again under new epochs and writes the line', async () => {
+    const j = await openJournal('node-a', { leaseMs: 60_000 });
+    await pg.query("UPDATE partition_lease SET expires_at = now() - interval '1 second'");
+    await j.append('commissioning.tick', { homeId: 'home-9' }, 'home-9').durable;
+    expect((await rows()).map((r) => r.partition)).toEqual([partitionOfHome('home-9')]);
+    const leases = await readPartitionLeases(pg);
+    expect(new Set(leases.map((l) => `${l.owner}@${l.epoch}`))).toEqual(new Set(['node-a@2']));
+    expect(j.healthy).toBe(true);
   });
 });
 

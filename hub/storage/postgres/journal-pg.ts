@@ -30,7 +30,7 @@ import type { AppendResult, DeviceMessageKey, JournalStore, StandbyTailStats } f
 import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
 import { BatchFencedError, batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal, type StoredLine } from './journal-sql.js';
-import { alignJournalCounter, type HeldPartitions, readPartitionLeases, takeAllPartitions } from './partition-leases.js';
+import { alignJournalCounter, PartitionNotHeldError, readPartitionLeases } from './partition-leases.js';
 import { partitionOf } from '../../core/partitions.js';
 import { JournalTail } from './journal-tail.js';
 import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
@@ -103,8 +103,6 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private chainWarned = false;
   /** Console reads on this standby waiting for a line its copy has not applied yet (reachLine). */
   private readonly lineWaiters = new ProgressWaiters(() => this._lastN);
-  /** The partitions this writer took once it had the lock, with their epochs: every batch is fenced by them. */
-  private held: HeldPartitions | undefined;
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -166,7 +164,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       await this.waitForLock(onEntry);
       const lockedAt = performance.now();
       const count = await this.replay(onEntry);
-      await this.takePartitions();
+      // The lock's holder has read every committed row: its tail is the journal's (partition-leases.ts).
+      await alignJournalCounter(this.writer, this._lastN, this.nextPrev);
       this.replayAfterLockMs = performance.now() - lockedAt;
       if (this.state === 'opening') this.state = 'open';
       return count;
@@ -210,19 +209,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     }
   }
 
-  /**
-   * With the lock and the whole journal read: every partition under a new
-   * epoch, and the line counter at the tail just replayed (partition-leases.ts).
-   */
-  private async takePartitions(): Promise<void> {
-    const owner = this.writer.leader!.nodeId ?? 'unknown';
-    this.held = await takeAllPartitions(this.writer, owner);
-    await alignJournalCounter(this.writer, this._lastN, this.nextPrev);
-  }
-
-  /** The home partitions this writer holds (all of them once open; none before). */
+  /** The home partitions this writer holds (all of them once open; none before, and none once leadership is lost). */
   get partitionsHeld(): readonly number[] {
-    return this.held?.homePartitions ?? [];
+    return this.writer.leadershipLost || this.state !== 'open' ? [] : (this.writer.partitions?.homePartitions ?? []);
   }
 
   get replicaCurrent(): boolean {
@@ -352,18 +341,25 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   /** Inserts the batch, retrying the same rows until they are committed; throws only for good. */
   protected async writeBatch(batch: Batch): Promise<void> {
     const { min, max } = this.retryDelays;
-    if (!this.held) throw new Error('journal: a batch before open() took the partitions');
-    const fence = this.held.fenceFor(batch.partitions);
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
+        // Taken afresh at each attempt: a hub alone that reconnected may hold its partitions under new epochs.
+        const held = this.writer.partitions;
+        if (!held) throw new Error('journal: a batch before the writer took the partitions');
+        const fence = held.fenceFor(batch.partitions);
         // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
         const repeated = await insertBatch(this.writer, batch.lines, fence, this.options.waitForLeadership === true);
         this.stalled = undefined;
         for (const l of repeated) this.warnRepeated(l);
         return;
       } catch (err) {
-        if (err instanceof BatchFencedError && err.why === 'lease') throw await this.fencedOut(batch);
+        if (err instanceof BatchFencedError && err.why === 'lease') {
+          // A hub alone holds the lock: its leases can only have run out (late renewals), so it takes them again and retries.
+          if (this.options.waitForLeadership) throw await this.fencedOut(batch);
+          await this.writer.retakePartitions();
+          continue;
+        }
         // The counter moved past this batch's first line: our own earlier attempt (its reply lost), or another writer.
         if (uniqueViolation(err) === 'journal_pkey' || err instanceof BatchFencedError) {
           const presence = await batchPresence(this.writer, batch.lines).catch(() => 'unknown' as const);
@@ -376,7 +372,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
           if (presence === 'none' && err instanceof BatchFencedError) {
             throw new Error(`the journal counter no longer stands at line ${batch.firstN - 1}: another process writes this journal`, { cause: err });
           }
-        } else if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError) {
+        } else if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError || err instanceof PartitionNotHeldError) {
           throw err;
         }
         this.stalled = `${this.location}: ${(err as Error).message}`;
@@ -394,11 +390,20 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
    * hand). Says who holds it, and is lost leadership like a lost lock.
    */
   private async fencedOut(batch: Batch): Promise<LeadershipLostError> {
-    const mine = batch.partitions;
+    const held = this.writer.partitions!;
     const rows = await readPartitionLeases(this.db).catch(() => []);
-    const moved = rows.filter((r) => mine.has(r.partition) && (r.owner !== this.held!.owner || r.epoch !== this.held!.epochOf(r.partition)));
-    const what = moved.length > 0 ? moved.map((r) => `partition ${r.partition} is held by ${r.owner ?? 'nobody'} at epoch ${r.epoch} (this node took epoch ${this.held!.epochOf(r.partition)})`).join('; ') : 'a partition of the batch changed hands';
-    return this.writer.fencedOut(new LeadershipLostError(`${what}: ${describeLines(batch.firstN, batch.lastN)} refused by the lease fence, nothing written`));
+    const now = Date.now();
+    const what = rows
+      .filter((r) => batch.partitions.has(r.partition))
+      .map((r) => {
+        if (r.owner !== held.owner || r.epoch !== held.epochOf(r.partition)) return `partition ${r.partition} is held by ${r.owner ?? 'nobody'} at epoch ${r.epoch} (this node took epoch ${held.epochOf(r.partition)})`;
+        // The database's clock decided; this one only words it.
+        if (r.expiresAt && r.expiresAt.getTime() <= now) return `the lease of partition ${r.partition} ran out at ${r.expiresAt.toISOString()} without being renewed`;
+        return undefined;
+      })
+      .filter((x) => x !== undefined);
+    const described = what.length > 0 ? what.join('; ') : 'a partition of the batch changed hands';
+    return this.writer.fencedOut(new LeadershipLostError(`${described}: ${describeLines(batch.firstN, batch.lastN)} refused by the lease fence, nothing written`));
   }
 
   protected async describeFailure(cause: Error, batch: Batch): Promise<Error> {

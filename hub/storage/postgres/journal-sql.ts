@@ -10,8 +10,8 @@
  * The same statement fences the batch (migration 0005, docs/CLUSTER.md
  * "Per-partition writers"): it inserts nothing unless
  * - every partition its lines belong to is still held by this writer at the
- *   epoch it took (`partition_lease`, read FOR SHARE so a takeover waits for
- *   it), and
+ *   epoch it took, and its lease has not expired (`partition_lease`, read FOR
+ *   SHARE so a takeover waits for it), and
  * - the line counter `journal_seq` still names the line the batch continues;
  *   it moves to the batch's last line in the same statement.
  */
@@ -83,7 +83,7 @@ const INSERT_BATCH = `
 WITH fence AS (
   SELECT l.partition FROM partition_lease l
     JOIN unnest($12::int[], $13::bigint[]) AS f(partition, epoch) ON l.partition = f.partition AND l.epoch = f.epoch
-   WHERE l.owner = $14
+   WHERE l.owner = $14 AND l.expires_at > now()
      FOR SHARE OF l
 ), seq AS (
   UPDATE journal_seq SET n = $15, tip = $16

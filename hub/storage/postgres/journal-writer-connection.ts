@@ -16,7 +16,9 @@
  * (writer-lease.ts), so that wait is bounded too.
  *
  * Right after taking the lock, in the lock's session, the writer starts a new
- * epoch in `cluster_leader` (cluster-leader.ts).
+ * epoch in `cluster_leader` (cluster-leader.ts) and takes every home
+ * partition's lease (partition-leases.ts), which it renews every fifth of the
+ * lease. Every journal batch is fenced by those leases (journal-sql.ts).
  *
  * Two modes:
  * - a hub alone (default): open() waits `lockWaitMs`, then stops with one
@@ -38,6 +40,7 @@ import type { PgDatabase } from './database.js';
 import { isConnectionError } from './errors.js';
 import type { PreparingQueryable } from './journal-sql.js';
 import { applyLease, checkLeaseMs, DEFAULT_LEASE_MS, KeepAlive } from './writer-lease.js';
+import { type HeldPartitions, renewPartitions, takeAllPartitions } from './partition-leases.js';
 
 export { JOURNAL_LOCK } from './cluster-leader.js';
 
@@ -85,6 +88,10 @@ export class JournalWriterConnection implements PreparingQueryable {
   private waitingSince: number | undefined;
   private readonly leaseMs: number;
   private readonly keepAlive: KeepAlive;
+  /** The partitions' leases taken with the lock: what every batch is fenced by. */
+  private held: HeldPartitions | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
 
   /** Only checks and assigns: nothing connects before open(). */
   constructor(private readonly options: WriterConnectionOptions) {
@@ -106,6 +113,22 @@ export class JournalWriterConnection implements PreparingQueryable {
   get leader(): LeaderRecord | undefined {
     return this.leading;
   }
+  /** The partitions' leases this writer holds, once it has the lock. */
+  get partitions(): HeldPartitions | undefined {
+    return this.held;
+  }
+
+  /**
+   * A hub alone whose leases ran out (its renewals were late, or a batch found
+   * one expired): it holds the lock, so it is still the only writer, and takes
+   * them all again under new epochs. Never for a cluster node: there another
+   * node may lead by now.
+   */
+  async retakePartitions(): Promise<void> {
+    if (this.options.waitForLeadership || !this.held) throw new Error('only a hub alone takes its partitions again');
+    this.held = await takeAllPartitions(this, this.held.owner, this.leaseMs);
+  }
+
   /** Set once leadership is lost: why. */
   get leadershipLost(): LeadershipLostError | undefined {
     return this.lost;
@@ -145,7 +168,37 @@ export class JournalWriterConnection implements PreparingQueryable {
       }
     }
     this.keepAlive.start();
+    this.renewTimer ??= setInterval(() => void this.renewLeases(), this.leaseMs / 5);
+    // Never what keeps the process alive: a hub that is stopping ends its journal itself.
+    this.renewTimer.unref();
     return this.leading!;
+  }
+
+  /**
+   * Renews every partition's lease. A lease that ran out or moved means this
+   * process may no longer write those partitions: a cluster node loses its
+   * leadership (a standby takes over); a hub alone, which still holds the
+   * lock and so is still the only writer, takes them again under new epochs.
+   * A connection error is left to the connection's own handling.
+   */
+  private async renewLeases(): Promise<void> {
+    const held = this.held;
+    if (this.renewing || !held || this.lost || this.ended) return;
+    this.renewing = true;
+    try {
+      const missed = await renewPartitions(this, held, this.leaseMs);
+      if (missed.length === 0 || this.held !== held) return;
+      if (this.options.waitForLeadership) {
+        const which = missed.length === held.size ? 'every partition' : `partition${missed.length > 1 ? 's' : ''} ${missed.join(', ')}`;
+        this.loseLeadership(new LeadershipLostError(`the lease of ${which} ran out or moved before it was renewed: a standby may lead by now`));
+      } else {
+        await this.retakePartitions();
+      }
+    } catch {
+      // Unreachable database: the keep-alive and the next statement's error deal with the connection.
+    } finally {
+      this.renewing = false;
+    }
   }
 
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
@@ -178,6 +231,7 @@ export class JournalWriterConnection implements PreparingQueryable {
   async end(): Promise<void> {
     this.ended = true;
     this.keepAlive.stop();
+    clearInterval(this.renewTimer);
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     await client?.end().catch(() => undefined);
@@ -200,7 +254,14 @@ export class JournalWriterConnection implements PreparingQueryable {
       // Before the lock: a process frozen right after the server granted it must still lose it.
       await applyLease(client, this.leaseMs);
       await this.lock(client);
-      this.leading = this.leading ? await this.confirmEpoch(client, this.leading) : await claimLeadership(client, this.identity());
+      if (this.leading) {
+        this.leading = await this.confirmEpoch(client, this.leading);
+        // Nobody led meanwhile (confirmed): leases that ran out while the connection was down are still only ours to take.
+        if (this.held && (await renewPartitions(client, this.held, this.leaseMs)).length > 0) this.held = await takeAllPartitions(client, this.held.owner, this.leaseMs);
+      } else {
+        this.leading = await claimLeadership(client, this.identity());
+        this.held = await takeAllPartitions(client, this.leading.nodeId ?? 'unknown', this.leaseMs);
+      }
     } catch (err) {
       await client.end().catch(() => undefined);
       if (err instanceof LeadershipLostError) this.loseLeadership(err);
@@ -281,6 +342,7 @@ export class JournalWriterConnection implements PreparingQueryable {
     if (this.lost) return;
     this.lost = err;
     this.keepAlive.stop();
+    clearInterval(this.renewTimer);
     try {
       this.options.onLeadershipLost?.(err);
     } catch {

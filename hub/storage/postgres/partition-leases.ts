@@ -2,17 +2,23 @@
  * The home partitions' leases (issue 12; table `partition_lease`, migration
  * 0005; docs/CLUSTER.md "Lease with a fencing token").
  *
- * A row per partition says who owns it and under which epoch; the epoch is
- * the fencing token every journal batch checks (journal-sql.ts). Today the
- * journal's writer — the cluster's leader, or a hub alone — takes every row
- * right after it takes the journal's lock, in the lock's own session: the
- * lock makes it the only writer of the rows, so taking them needs no
- * expiry. A node that led before and was frozen keeps epochs that are no
- * longer in the table, so none of its batches can commit even if its
- * session outlived the lock.
+ * A row per partition says who owns it, under which epoch, and until when;
+ * the epoch and the expiry are what every journal batch is fenced by
+ * (journal-sql.ts). Today the journal's writer — the cluster's leader, or a
+ * hub alone — takes every row right after it takes the journal's lock, in
+ * the lock's own session, and renews them every fifth of the lease
+ * (journal-writer-connection.ts). The lock makes it the only writer of the
+ * rows. A node that led before and was frozen keeps epochs that are no longer
+ * in the table, and leases that have run out, so none of its batches can
+ * commit even if its session outlived the lock.
  */
 import { HOMELESS_PARTITION } from '../../core/partitions.js';
 import type { BatchFence, Queryable } from './journal-sql.js';
+
+/** A line of a partition this writer took no lease of (its row was deleted by hand): retrying cannot help. */
+export class PartitionNotHeldError extends Error {
+  override name = 'PartitionNotHeldError';
+}
 
 /** The partitions a writer holds, with the epoch of each: what its batches are fenced by. */
 export class HeldPartitions {
@@ -26,16 +32,25 @@ export class HeldPartitions {
     return [...this.epochs.keys()].filter((p) => p !== HOMELESS_PARTITION).sort((a, b) => a - b);
   }
 
+  get size(): number {
+    return this.epochs.size;
+  }
+
   epochOf(partition: number): number | undefined {
     return this.epochs.get(partition);
   }
 
-  /** The fence of a batch writing these partitions: parallel arrays for unnest(); throws for one not held. */
+  /** Every partition held, as a fence (parallel arrays for unnest()). */
+  all(): BatchFence {
+    return this.fenceFor(this.epochs.keys());
+  }
+
+  /** The fence of a batch writing these partitions; throws for one not held. */
   fenceFor(partitions: Iterable<number>): BatchFence {
     const fence: BatchFence = { owner: this.owner, partitions: [], epochs: [] };
     for (const p of partitions) {
       const epoch = this.epochs.get(p);
-      if (epoch === undefined) throw new Error(`this node (${this.owner}) does not hold partition ${p}: its lines cannot be written here`);
+      if (epoch === undefined) throw new PartitionNotHeldError(`this node (${this.owner}) holds no lease of partition ${p}: its lines cannot be written here`);
       fence.partitions.push(p);
       fence.epochs.push(epoch);
     }
@@ -44,19 +59,35 @@ export class HeldPartitions {
 }
 
 const TAKE_ALL = `
-UPDATE partition_lease SET owner = $1, epoch = epoch + 1, since = now()
+UPDATE partition_lease SET owner = $1, epoch = epoch + 1, since = now(), expires_at = now() + $2 * interval '1 millisecond'
 RETURNING partition, epoch`;
 
+/** Only leases still ours and still running: one that ran out must be taken again, under a new epoch. */
+const RENEW = `
+UPDATE partition_lease l SET expires_at = now() + $4 * interval '1 millisecond'
+  FROM unnest($1::int[], $2::bigint[]) AS f(partition, epoch)
+ WHERE l.partition = f.partition AND l.epoch = f.epoch AND l.owner = $3 AND l.expires_at > now()
+RETURNING l.partition`;
+
 /**
- * Takes every partition under a new epoch each. Must run in the session that
- * holds the journal's lock (journal-writer-connection.ts), which is what makes
- * this the only writer of the rows.
+ * Takes every partition under a new epoch each, for a lease of `leaseMs`.
+ * Must run in the session that holds the journal's lock
+ * (journal-writer-connection.ts), which is what makes this the only writer
+ * of the rows.
  */
-export async function takeAllPartitions(lockSession: Queryable, owner: string): Promise<HeldPartitions> {
-  const { rows } = await lockSession.query<{ partition: number; epoch: string }>(TAKE_ALL, [owner]);
+export async function takeAllPartitions(lockSession: Queryable, owner: string, leaseMs: number): Promise<HeldPartitions> {
+  const { rows } = await lockSession.query<{ partition: number; epoch: string }>(TAKE_ALL, [owner, leaseMs]);
   // The migration inserts the rows; a table without them was edited by hand.
   if (rows.length === 0) throw new Error('partition_lease has no rows (migration 0005 inserts them): the schema was changed by hand');
   return new HeldPartitions(owner, new Map(rows.map((r) => [r.partition, Number(r.epoch)])));
+}
+
+/** Renews every lease held for another `leaseMs`; returns the partitions that could not be (expired, or taken). */
+export async function renewPartitions(session: Queryable, held: HeldPartitions, leaseMs: number): Promise<number[]> {
+  const fence = held.all();
+  const { rows } = await session.query<{ partition: number }>(RENEW, [fence.partitions, fence.epochs, fence.owner, leaseMs]);
+  const renewed = new Set(rows.map((r) => r.partition));
+  return fence.partitions.filter((p) => !renewed.has(p));
 }
 
 /** A partition's row as /health and the tests read it. */
@@ -65,20 +96,21 @@ export interface PartitionLeaseRow {
   owner: string | null;
   epoch: number;
   since: Date | null;
+  expiresAt: Date | null;
 }
 
 export async function readPartitionLeases(db: Queryable): Promise<PartitionLeaseRow[]> {
-  const { rows } = await db.query<{ partition: number; owner: string | null; epoch: string; since: Date | null }>(
-    'SELECT partition, owner, epoch, since FROM partition_lease ORDER BY partition',
+  const { rows } = await db.query<{ partition: number; owner: string | null; epoch: string; since: Date | null; expires_at: Date | null }>(
+    'SELECT partition, owner, epoch, since, expires_at FROM partition_lease ORDER BY partition',
   );
-  return rows.map((r) => ({ partition: r.partition, owner: r.owner, epoch: Number(r.epoch), since: r.since }));
+  return rows.map((r) => ({ partition: r.partition, owner: r.owner, epoch: Number(r.epoch), since: r.since, expiresAt: r.expires_at }));
 }
 
 /**
  * Moves the line counter to the journal's tail as the writer replayed it.
  * The writer holds the lock and has read every committed row, so its tail is
  * the journal's; a counter behind it was left by a release before migration
- * 0005 writing on after another node had migrated.
+ * 0005 writing on after another node had migrated, or by a copy.
  */
 export async function alignJournalCounter(lockSession: Queryable, lastN: number, tip: string): Promise<void> {
   await lockSession.query('UPDATE journal_seq SET n = $1, tip = $2', [lastN, tip]);

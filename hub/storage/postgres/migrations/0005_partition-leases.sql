@@ -7,13 +7,16 @@
 -- and one for lines of no home (-1). `epoch` is the fencing token: +1 at
 -- every change of owner, and every journal batch checks, in its own
 -- statement, that each partition it writes is still held by its writer at the
--- epoch it took. For now the cluster's leader takes every row when it takes
--- the journal's lock; spreading them over nodes is the next step.
+-- epoch it took and that the lease has not expired (the database's clock
+-- decides). The owner renews `expires_at` every fifth of the lease. For now
+-- the cluster's leader takes every row when it takes the journal's lock;
+-- spreading them over nodes is the next step.
 CREATE TABLE partition_lease (
   partition int PRIMARY KEY CHECK (partition BETWEEN -1 AND 255),
   owner text,
   epoch bigint NOT NULL DEFAULT 0 CHECK (epoch >= 0),
-  since timestamptz
+  since timestamptz,
+  expires_at timestamptz
 );
 INSERT INTO partition_lease (partition) SELECT generate_series(-1, 255);
 
