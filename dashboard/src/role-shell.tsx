@@ -7,6 +7,7 @@
 import { useEffect } from 'preact/hooks';
 import type { User } from './api/types.js';
 import { ConnectionBadge } from './components/connection-badge.js';
+import { HealthBanner } from './components/health-banner.js';
 import { LangSwitch } from './components/lang-switch.js';
 import { WhoAmI } from './components/who-am-i.js';
 import { t } from './i18n/index.js';
@@ -60,6 +61,7 @@ export function RoleShell({ user }: { user: User }) {
           <WhoAmI user={user} />
         </div>
       </header>
+      {user.role !== 'family' && <HealthBanner />}
       <main id="main" tabIndex={-1}>
         {page(shown, user)}
       </main>

@@ -3,6 +3,7 @@ import type { User } from './api/types.js';
 import { AUDIT_ROLES } from './api/enums.js';
 import { TopBar } from './components/top-bar.js';
 import { SoundBanner } from './components/sound-banner.js';
+import { HealthBanner } from './components/health-banner.js';
 import { TitleCount } from './components/title-count.js';
 import { t } from './i18n/index.js';
 import { AlertPage } from './pages/alert-page.js';
@@ -77,6 +78,7 @@ export function Shell({ user }: { user: User }) {
         {t('nav.skip')}
       </button>
       <TopBar user={user} route={route} />
+      <HealthBanner />
       <SoundBanner />
       <TitleCount />
       <main id="main" tabIndex={-1}>

@@ -5,6 +5,11 @@
  */
 export const enOps = {
   'nav.callbacks': 'Call-backs',
+
+  'health.refused': 'The hub is not acknowledging alarms.',
+  'health.stalled': 'Alarm processing is stalled: alarms may arrive late.',
+  'health.since': 'Since {time}.',
+  'health.whatToDo': 'Devices keep their alarms and send them again, so they may reach this screen late. Call the technical on-call now, and keep in touch with residents at risk by phone.',
   'nav.handover': 'Handover',
 
   'presence.label': 'Your presence',

@@ -2,6 +2,10 @@
 import type { enOps } from './en-ops.js';
 
 export const zhCNOps: Record<keyof typeof enOps, string> = {
+  'health.refused': '系统当前无法确认报警。',
+  'health.stalled': '报警处理停滞：报警可能延迟到达。',
+  'health.since': '开始于 {time}。',
+  'health.whatToDo': '设备会保留报警并重新发送，因此报警可能延迟显示在本屏幕上。请立即联系技术值班人员，并通过电话与高风险老人保持联系。',
   'nav.callbacks': '回访',
   'nav.handover': '交接班',
 

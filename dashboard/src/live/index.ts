@@ -10,6 +10,7 @@ import { Alarm } from './alarm.js';
 import { HomesDirectory } from './homes-directory.js';
 import { notifyIfHidden, showIfHidden } from './notifier.js';
 import { LiveStream } from './stream.js';
+import { HubHealth } from './hub-health.js';
 import { PresenceBook } from './presence.js';
 import { currentUser } from '../api/session.js';
 import type { AlertSummary, StreamMessage } from '../api/types.js';
@@ -22,6 +23,7 @@ export const homes = new HomesDirectory();
 export const stream = new LiveStream(book);
 export const alarm = new Alarm();
 export const presence = new PresenceBook();
+export const hubHealth = new HubHealth();
 
 /** What rings on this console now (util/who-hears.ts): re-checked on every change and every second. */
 function ring(): void {
@@ -67,8 +69,11 @@ export function startLive(): () => void {
   window.addEventListener('pointerdown', unlock, true);
   window.addEventListener('keydown', unlock, true);
   stream.start();
+  // Family members are told by the people who look after their relative, not by a technical banner.
+  if (currentUser.get()?.role !== 'family') hubHealth.start();
   return () => {
     stream.stop();
+    hubHealth.stop();
     offVersion();
     offPresence();
     offStalled();
