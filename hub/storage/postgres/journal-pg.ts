@@ -353,12 +353,17 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
         this.stalled = undefined;
         for (const l of repeated) this.warnRepeated(l);
         return;
-      } catch (err) {
+      } catch (caught) {
+        let err = caught;
         if (err instanceof BatchFencedError && err.why === 'lease') {
-          // A hub alone holds the lock: its leases can only have run out (late renewals), so it takes them again and retries.
           if (this.options.waitForLeadership) throw await this.fencedOut(batch);
-          await this.writer.retakePartitions();
-          continue;
+          // A hub alone holds the lock: its leases can only have run out (late renewals), so it takes them again and retries.
+          try {
+            await this.writer.retakePartitions();
+            continue;
+          } catch (retakeError) {
+            err = retakeError; // an unreachable database is waited for below, like any attempt
+          }
         }
         // The counter moved past this batch's first line: our own earlier attempt (its reply lost), or another writer.
         if (uniqueViolation(err) === 'journal_pkey' || err instanceof BatchFencedError) {
@@ -385,9 +390,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   }
 
   /**
-   * A partition of the batch has another owner or epoch now: this process must
-   * never write again (another node leads, or someone took the partition by
-   * hand). Says who holds it, and is lost leadership like a lost lock.
+   * A partition of the batch has another owner or epoch now, or its lease ran
+   * out: this cluster node must never write again (another node may lead).
+   * Says which and why, and is lost leadership like a lost lock.
    */
   private async fencedOut(batch: Batch): Promise<LeadershipLostError> {
     const held = this.writer.partitions!;

@@ -45,7 +45,7 @@ export interface BatchFence {
 export class BatchFencedError extends Error {
   override name = 'BatchFencedError';
   constructor(readonly why: 'lease' | 'counter') {
-    super(why === 'lease' ? 'a partition of the batch is no longer held by this writer at its epoch' : 'the journal counter no longer names the line this batch continues');
+    super(why === 'lease' ? 'a partition of the batch is no longer held by this writer at its epoch, or its lease ran out' : 'the journal counter no longer names the line this batch continues');
   }
 }
 
