@@ -162,6 +162,28 @@ describe('the leases run out unless renewed', () => {
   });
 });
 
+describe('a hub alone that was cut off for longer than its lease', () => {
+  it('takes its expired leases again when it reconnects (nobody led meanwhile), and commits the line it held', async () => {
+    const j = await openJournal('node-a', { leaseMs: 60_000 });
+    await j.append('audit', { action: 'before' }).durable;
+    let held: Promise<void>;
+    await pg.allowConnections(false);
+    try {
+      await pg.terminateBackends();
+      await waitFor(() => !j.healthy, 'the journal to notice the lost database');
+      // While it is away its leases run out (set here rather than waited for).
+      await pg.query("UPDATE partition_lease SET expires_at = now() - interval '1 second'");
+      held = j.append('commissioning.tick', { homeId: 'home-3' }, 'home-3').durable;
+    } finally {
+      await pg.allowConnections(true);
+    }
+    await held;
+    expect((await rows()).map((r) => r.partition)).toEqual([HOMELESS_PARTITION, partitionOfHome('home-3')]);
+    expect(new Set((await readPartitionLeases(pg)).map((l) => `${l.owner}@${l.epoch}`))).toEqual(new Set(['node-a@2']));
+    expect(j.healthy).toBe(true);
+  });
+});
+
 describe('partitionOfHome', () => {
   it('is stable (FNV-1a, mod 256) and spreads homes over every partition', () => {
     // Fixed values: a release that changed them would move every home to another owner.

@@ -344,7 +344,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
-        // Taken afresh at each attempt: a hub alone that reconnected may hold its partitions under new epochs.
+        // Taken afresh at each attempt, once connected: a hub alone that reconnected may hold its partitions under new epochs.
+        await this.writer.ensureConnected();
         const held = this.writer.partitions;
         if (!held) throw new Error('journal: a batch before the writer took the partitions');
         const fence = held.fenceFor(batch.partitions);

@@ -118,6 +118,11 @@ export class JournalWriterConnection implements PreparingQueryable {
     return this.held;
   }
 
+  /** Connects (again) if need be: a hub alone that reconnects renews or takes its leases on the way (connectAndLock). */
+  async ensureConnected(): Promise<void> {
+    await this.connected();
+  }
+
   /**
    * A hub alone whose leases ran out (its renewals were late, or a batch found
    * one expired): it holds the lock, so it is still the only writer, and takes
