@@ -12,7 +12,7 @@ import { HANDLER_ROLES } from './api/enums.js';
 import { currentUser, refreshSession } from './api/session.js';
 import { lang } from './i18n/index.js';
 import { startFamilyLive, startInstallerLive } from './live/people.js';
-import { startLive } from './live/index.js';
+import { hubHealth, startLive } from './live/index.js';
 import { LoginPage } from './pages/login-page.js';
 import { OtherRolePage } from './pages/other-role-page.js';
 import { RoleShell } from './role-shell.js';
@@ -21,11 +21,25 @@ import { useStore } from './util/use-store.js';
 
 const PEOPLE_ROLES: ReadonlySet<string> = new Set(['family', 'installer', 'visitor']);
 
-function startFor(role: string): (() => void) | undefined {
+function startLiveFor(role: string): (() => void) | undefined {
   if (HANDLER_ROLES.has(role)) return startLive();
   if (role === 'family') return startFamilyLive();
   if (role === 'installer') return startInstallerLive();
   return undefined;
+}
+
+/**
+ * The role's live services, and for everyone but a family member the hub's
+ * health (the red band of components/health-banner.tsx): family members are
+ * told by the people who look after their relative, not by a technical banner.
+ */
+function startFor(role: string): () => void {
+  const stopLive = startLiveFor(role);
+  if (role !== 'family') hubHealth.start();
+  return () => {
+    stopLive?.();
+    hubHealth.stop();
+  };
 }
 
 export function App() {

@@ -44,11 +44,17 @@ describe.skipIf(!HAVE_CHROMIUM)('the console when the hub cannot take alarms (re
 
   it("shows a red band with the hub's reason while the database is gone, and takes it away once the hub is healthy again", async () => {
     const operator = await createUser(hub, 'operator', 'zhou.min', 'Zhou Min');
+    const installer = await createUser(hub, 'installer', 'wu.lei', 'Wu Lei');
     const context = await newDesk(browser);
     const page = await context.newPage();
     const errors = pageErrors(page);
     await logIn(page, hub.httpUrl, operator);
     await page.waitForSelector('[data-stream=live]');
+    // An installer's console too (their commissioning alarms need acknowledging as much): logged in before the outage.
+    const installerContext = await newDesk(browser);
+    const installerPage = await installerContext.newPage();
+    await logIn(installerPage, hub.httpUrl, installer);
+    await installerPage.waitForResponse((r) => r.url().endsWith('/api/v1/health') && r.status() === 200);
     // The hub is healthy: the console has asked already, and shows nothing.
     await page.waitForResponse((r) => r.url().endsWith('/api/v1/health') && r.status() === 200);
     expect(await page.locator('.health-banner').count()).toBe(0);
@@ -65,11 +71,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the console when the hub cannot take alarms (re
     expect(health.ok).toBe(false);
     expect(await page.locator('.health-banner .health-reason').textContent()).toBe(health.reason);
     await docScreenshot(page, 'health-banner.png');
+    await installerPage.locator('.health-banner[role=alert][data-health=refused]').waitFor({ timeout: 30_000 });
 
     await loseDatabase(false);
     await banner.waitFor({ state: 'detached', timeout: 30_000 });
+    await installerPage.locator('.health-banner').waitFor({ state: 'detached', timeout: 30_000 });
     // Only the 503s the console read on purpose; nothing broke on the page.
     expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
     await context.close();
+    await installerContext.close();
   }, 120_000);
 });

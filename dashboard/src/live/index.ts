@@ -69,11 +69,8 @@ export function startLive(): () => void {
   window.addEventListener('pointerdown', unlock, true);
   window.addEventListener('keydown', unlock, true);
   stream.start();
-  // Family members are told by the people who look after their relative, not by a technical banner.
-  if (currentUser.get()?.role !== 'family') hubHealth.start();
   return () => {
     stream.stop();
-    hubHealth.stop();
     offVersion();
     offPresence();
     offStalled();
