@@ -65,7 +65,7 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
   }
   allAlive(cluster, 'the load steps');
   const bracelets = homes.slice(options.homes).map((h) => h.devices.find((d) => d.kind === 'bracelet')!);
-  const failover = await measureFailover(cluster.nodes, bracelets, say);
+  const failover = await measureFailover(cluster.nodes, bracelets, say, cluster.databaseUrl);
   return {
     nodes: cluster.nodes.length,
     database: cluster.databaseName,

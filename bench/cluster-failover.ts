@@ -6,6 +6,8 @@
  *   - each device's connection closed, and back up on another node (CONNACK);
  *   - its SOS, published at once, acknowledged (PUBACK: stored in
  *     PostgreSQL by the node it is on — a standby acks without a leader);
+ *   - every home partition's lease taken by the new leader (`partition_lease.since`,
+ *     the database's clock: the same machine's as this process's);
  *   - a standby printing that it leads;
  *   - the alert of that SOS visible in the new leader's API (the pipeline ran).
  */
@@ -16,6 +18,7 @@ import { HubApi, type ProvisionedDevice } from '../simulators/hub-api.js';
 import type { ClusterNode } from './cluster-nodes.js';
 import { percentiles, sleep, type Percentiles } from './stats.js';
 import { PASSWORD } from './targets/hub-target.js';
+import { withClient } from '../tests/helpers/pg-server.js';
 
 export interface FailoverResult {
   devices: number;
@@ -23,6 +26,10 @@ export interface FailoverResult {
   newLeader: string | null;
   /** kill → the standby's "leads the cluster" line. */
   leadsMs: number | null;
+  /** kill → the last partition lease taken by the new leader (null: it holds none of them). */
+  reownedMs: number | null;
+  /** Home partitions (and the home-less one) whose lease the new leader holds, of all of them. */
+  reowned: { held: number; total: number } | null;
   /** kill → each device seeing its connection closed. */
   closedMs: Percentiles | null;
   /** kill → each device's CONNACK on another node. */
@@ -98,7 +105,19 @@ async function alertsSeen(leader: ClusterNode, homeIds: ReadonlySet<string>): Pr
   return seen;
 }
 
-export async function measureFailover(nodes: readonly ClusterNode[], devices: readonly ProvisionedDevice[], say: (line: string) => void): Promise<FailoverResult> {
+/** When the new leader took the partitions' leases (the last of them), and how many it holds. */
+async function partitionsReowned(databaseUrl: string, owner: string): Promise<{ lastTakenAt: number | null; held: number; total: number }> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ last: number | null; held: number; total: number }>(
+      'SELECT (extract(epoch FROM max(since) FILTER (WHERE owner = $1)) * 1000)::float8 AS last, count(*) FILTER (WHERE owner = $1)::int AS held, count(*)::int AS total FROM partition_lease',
+      [owner],
+    );
+    const row = rows[0]!;
+    return { lastTakenAt: row.last, held: row.held, total: row.total };
+  });
+}
+
+export async function measureFailover(nodes: readonly ClusterNode[], devices: readonly ProvisionedDevice[], say: (line: string) => void, databaseUrl: string): Promise<FailoverResult> {
   const [leader, ...standbys] = nodes;
   say(`failover: connecting ${devices.length} bracelets to ${leader!.name}`);
   const settled = await Promise.allSettled(devices.map((d) => connectRoamer(nodes, d)));
@@ -112,17 +131,21 @@ export async function measureFailover(nodes: readonly ClusterNode[], devices: re
     const acked = armRoamers(roamers);
     say(`failover: kill -9 of ${leader!.name}`);
     const killedAt = performance.now();
+    const killedAtEpochMs = Date.now();
     leader!.child.process.kill('SIGKILL');
     const next = await Promise.race([...standbys.map((n) => n.leading.then((at) => ({ node: n, at }))), limit()]);
     say(`failover: ${next ? `${next.node.name} leads` : 'no standby leads'}; waiting for the alarms`);
     await acked;
     const seen = next ? await alertsSeen(next.node, new Set(devices.map((d) => d.homeId))) : new Map<string, number>();
+    const leases = next ? await partitionsReowned(databaseUrl, next.node.name) : undefined;
     const since = (at: number | undefined) => (at === undefined ? [] : [at - killedAt]);
     return {
       devices: devices.length,
       killedNode: leader!.name,
       newLeader: next?.node.name ?? null,
       leadsMs: next ? Math.round(next.at - killedAt) : null,
+      reownedMs: leases?.lastTakenAt != null ? Math.round(leases.lastTakenAt - killedAtEpochMs) : null,
+      reowned: leases ? { held: leases.held, total: leases.total } : null,
       closedMs: percentiles(roamers.flatMap((r) => since(r.closedAt))),
       reconnectMs: percentiles(roamers.flatMap((r) => since(r.reconnectedAt))),
       reconnectToPubackMs: percentiles(roamers.flatMap((r) => (r.pubackAt && r.reconnectedAt ? [r.pubackAt - r.reconnectedAt] : []))),

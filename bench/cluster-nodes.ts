@@ -47,6 +47,8 @@ export interface ClusterNode {
 export interface Cluster {
   nodes: ClusterNode[];
   databaseName: string;
+  /** Where the bench reads what the nodes wrote (the partitions' leases after a failover). */
+  databaseUrl: string;
   redisPrefix: string;
   /** Every node still running: their CPU counts as the cluster's. */
   pids(): number[];
@@ -163,6 +165,7 @@ export async function startCluster(count: number, say: (line: string) => void, n
   return {
     nodes,
     databaseName: database.name,
+    databaseUrl: database.url,
     redisPrefix,
     pids: () => nodes.filter((n) => n.child.process.exitCode === null && n.child.process.signalCode === null).map((n) => n.child.pid),
     stop,

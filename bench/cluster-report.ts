@@ -37,6 +37,7 @@ function failover(run: ClusterRun): string[] {
   const x = run.failover;
   return [
     `kill -9 of ${x.killedNode} (leader), ${x.devices} bracelets on it; times from the kill, ms:`,
+    `  ${x.newLeader ?? 'no standby'} holds the partitions' leases (${x.reowned ? `${x.reowned.held} of ${x.reowned.total}` : 'none'}): ${f(x.reownedMs, 0)}`,
     `  ${x.newLeader ?? 'no standby'} prints that it leads: ${f(x.leadsMs, 0)}`,
     `  device sees its connection closed: ${span(x.closedMs)}`,
     `  device reconnected on another node (CONNACK): ${span(x.reconnectMs)}`,

@@ -65,7 +65,10 @@ describe('npm run bench -- --nodes 2 --quick', () => {
       expect(n.alarmsSent).toBeGreaterThan(0);
       expect(n.alarmsAcked).toBe(n.alarmsSent);
     }
-    expect(cluster.failover).toMatchObject({ killedNode: 'bench-node-a', newLeader: 'bench-node-b', unacked: 0, unseen: 0 });
+    expect(cluster.failover).toMatchObject({ killedNode: 'bench-node-a', newLeader: 'bench-node-b', unacked: 0, unseen: 0, reowned: { held: 257, total: 257 } });
+    // Taken after the kill, and before (or as) the new leader said it leads.
+    expect(cluster.failover.reownedMs).toBeGreaterThan(0);
+    expect(cluster.failover.reownedMs).toBeLessThanOrEqual(cluster.failover.leadsMs + 50);
     expect(cluster.failover.pubackMs.count).toBe(cluster.failover.devices);
     await leftNothing(cluster);
   }, 180_000);
