@@ -76,6 +76,11 @@ describe('/metrics on a leader and a standby', () => {
     const onA = await scrape(a!.httpUrl);
     for (const name of ISSUE_SERIES) expect(sample(onA, name, leader), `${name} on the leader`).toBeDefined();
     expect(sample(onA, 'hub_leader', leader)).toBe(1);
+    // The leader's partition leases (3 s here, renewed every 0.6 s): never more than a lease left, and not run out.
+    const leaseLeft = sample(onA, 'hub_partition_lease_seconds_left', leader)!;
+    expect(leaseLeft).toBeGreaterThan(0);
+    expect(leaseLeft).toBeLessThanOrEqual(3);
+    expect(sample(onB, 'hub_partition_lease_seconds_left', standby)).toBe(-1);
     expect(sample(onA, 'hub_cluster_alarms_drained_total', { ...leader, outcome: 'delivered' })).toBe(1);
     expect(sample(onA, 'hub_cluster_uplink_received_total', { ...leader, kind: 'telemetry' })).toBe(2);
     expect(sample(onA, 'hub_cluster_uplink_received_total', { ...leader, kind: 'status' })).toBe(1);

@@ -102,6 +102,7 @@ describe('/health and /metrics', () => {
     expect(sample(text, 'hub_partitions_owned', node)).toBe(256);
     expect(sample(text, 'hub_partitions_total', node)).toBe(256);
     expect(sample(text, 'hub_peers_seen', node)).toBe(0);
+    expect(sample(text, 'hub_partition_lease_seconds_left', node)).toBe(-1); // files: one writer by construction, no leases
     expect(sample(text, 'hub_webhook_queue_depth', node)).toBe(0);
     expect(sample(text, 'hub_journal_healthy', node)).toBe(1);
     expect(sample(text, 'hub_journal_last_line', node)).toBeGreaterThan(0); // the first admin's line at least

@@ -120,10 +120,14 @@ describe('partition_lease and journal_seq (migration 0005)', () => {
 
 describe('the leases run out unless renewed', () => {
   it('are renewed every fifth of the lease while the writer lives', async () => {
-    await openJournal('node-a', { leaseMs: 1_000 });
+    const j = await openJournal('node-a', { leaseMs: 1_000 });
     const expiry = async () => (await readPartitionLeases(pg))[100]!.expiresAt!.getTime();
     const first = await expiry();
     await waitFor(async () => (await expiry()) > first, 'the lease of partition 99 to be renewed');
+    // What /metrics shows: never more than a lease left, and more than nothing.
+    const left = j.partitionLeaseLeftMs!;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(1_000);
     // Renewed, not taken again: the epoch is the one taken at open.
     expect(new Set((await readPartitionLeases(pg)).map((l) => l.epoch))).toEqual(new Set([1]));
   });
@@ -146,6 +150,7 @@ describe('the leases run out unless renewed', () => {
     await pg.query("UPDATE partition_lease SET expires_at = now() - interval '1 second' WHERE partition = 3");
     await waitFor(() => lost.length > 0, 'the renewal to find partition 3 expired');
     expect(lost[0]!.message).toMatch(/the lease of partition 3 ran out or moved before it was renewed/);
+    expect(j.partitionLeaseLeftMs).toBeUndefined();
     expect(j.partitionsHeld).toEqual([]);
     await expect(j.append('audit', { action: 'login' }).durable).rejects.toThrow();
     expect(await rows()).toEqual([]);

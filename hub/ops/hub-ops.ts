@@ -138,6 +138,7 @@ export class HubOps {
       pipeline: () => this.probe.monitor.status(),
       journalHealthy: () => deps.journal.healthy,
       journalLastN: () => deps.journal.lastN,
+      partitionLeaseLeftMs: () => deps.journal.partitionLeaseLeftMs,
       now: () => clock.now(),
       clusterMetrics: deps.clusterMetrics,
     };

@@ -67,6 +67,8 @@ export interface MetricsSources {
   journalHealthy(): boolean;
   /** The last journal line this node holds (a standby: the last it followed). */
   journalLastN(): number;
+  /** Milliseconds until the partitions' leases run out unless renewed; undefined when this node holds none. */
+  partitionLeaseLeftMs(): number | undefined;
   now(): number;
   /** A node that elects a leader: what it forwarded and drained (cluster-metrics.ts). */
   clusterMetrics?: ClusterMetricsSource | undefined;
@@ -190,6 +192,10 @@ export class HubMetrics {
     gauge('hub_leader', '1 while this node runs the pipeline (a hub alone, or the cluster leader); 0 on a standby', () => (s.cluster.role() === 'standby' ? 0 : 1));
     gauge('hub_partitions_owned', 'Home partitions this node owns now (alone: all of them)', () => s.cluster.partitions().owned.length);
     gauge('hub_partitions_total', 'Home partitions in the cluster', () => s.cluster.partitions().total);
+    gauge('hub_partition_lease_seconds_left', 'Seconds until the partition leases this node holds run out unless renewed (renewed every fifth of the lease; falling towards 0: renewals are late). -1: it holds none (a standby, files)', () => {
+      const left = s.partitionLeaseLeftMs();
+      return left === undefined ? -1 : Math.max(0, left) / 1000;
+    });
     gauge('hub_peers_seen', 'Other hub nodes this node hears from', () => s.cluster.peers().length);
     gauge('hub_webhook_queue_depth', 'Alert webhook deliveries waiting to be sent (new or retrying)', () => s.webhookQueueDepth());
     gauge('hub_ops_webhooks_pending', 'hub.pipeline_* webhook sends not yet accepted', () => s.opsWebhooksPending());

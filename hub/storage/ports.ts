@@ -209,6 +209,8 @@ export interface JournalStore {
   onLeadershipLost(listener: (err: Error) => void): void;
   /** PostgreSQL: the home partitions this process holds the leases of (all once open, none on a standby). Absent for files. */
   readonly partitionsHeld?: readonly number[];
+  /** PostgreSQL: milliseconds until the leases held run out unless renewed (undefined: none held). Absent for files. */
+  readonly partitionLeaseLeftMs?: number | undefined;
   /** PostgreSQL: reads the leader record (for front ends and /health) through the pool. Absent for files. */
   readLeader?(): Promise<LeaderRecord>;
   /** A cluster node (PostgreSQL): what it applied of the leader's lines while it waited for the lock. Absent for files. */

@@ -214,6 +214,10 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.writer.leadershipLost || this.state !== 'open' ? [] : (this.writer.partitions?.homePartitions ?? []);
   }
 
+  get partitionLeaseLeftMs(): number | undefined {
+    return this.state === 'open' ? this.writer.leaseLeftMs : undefined;
+  }
+
   get replicaCurrent(): boolean {
     return this.tail?.current ?? false;
   }

@@ -92,6 +92,8 @@ export class JournalWriterConnection implements PreparingQueryable {
   private held: HeldPartitions | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing = false;
+  /** When the last take or renewal of every lease was sent (before the server's now(): never later than it). */
+  private renewedAt: number | undefined;
 
   /** Only checks and assigns: nothing connects before open(). */
   constructor(private readonly options: WriterConnectionOptions) {
@@ -118,6 +120,16 @@ export class JournalWriterConnection implements PreparingQueryable {
     return this.held;
   }
 
+  /**
+   * Milliseconds until this writer's leases run out unless renewed again
+   * (/metrics: a value that keeps falling means renewals are late). Undefined
+   * while it holds none.
+   */
+  get leaseLeftMs(): number | undefined {
+    if (!this.held || this.renewedAt === undefined || this.lost) return undefined;
+    return this.renewedAt + this.leaseMs - Date.now();
+  }
+
   /** Connects (again) if need be: a hub alone that reconnects renews or takes its leases on the way (connectAndLock). */
   async ensureConnected(): Promise<void> {
     await this.connected();
@@ -131,7 +143,9 @@ export class JournalWriterConnection implements PreparingQueryable {
    */
   async retakePartitions(): Promise<void> {
     if (this.options.waitForLeadership || !this.held) throw new Error('only a hub alone takes its partitions again');
+    const sentAt = Date.now();
     this.held = await takeAllPartitions(this, this.held.owner, this.leaseMs);
+    this.renewedAt = sentAt;
   }
 
   /** Set once leadership is lost: why. */
@@ -191,7 +205,9 @@ export class JournalWriterConnection implements PreparingQueryable {
     if (this.renewing || !held || this.lost || this.ended) return;
     this.renewing = true;
     try {
+      const sentAt = Date.now();
       const missed = await renewPartitions(this, held, this.leaseMs);
+      if (missed.length === 0 && this.held === held) this.renewedAt = sentAt;
       if (missed.length === 0 || this.held !== held) return;
       if (this.options.waitForLeadership) {
         const which = missed.length === held.size ? 'every partition' : `partition${missed.length > 1 ? 's' : ''} ${missed.join(', ')}`;
@@ -259,6 +275,7 @@ export class JournalWriterConnection implements PreparingQueryable {
       // Before the lock: a process frozen right after the server granted it must still lose it.
       await applyLease(client, this.leaseMs);
       await this.lock(client);
+      const sentAt = Date.now();
       if (this.leading) {
         this.leading = await this.confirmEpoch(client, this.leading);
         // Nobody led meanwhile (confirmed): leases that ran out while the connection was down are still only ours to take.
@@ -267,6 +284,7 @@ export class JournalWriterConnection implements PreparingQueryable {
         this.leading = await claimLeadership(client, this.identity());
         this.held = await takeAllPartitions(client, this.leading.nodeId ?? 'unknown', this.leaseMs);
       }
+      this.renewedAt = sentAt;
     } catch (err) {
       await client.end().catch(() => undefined);
       if (err instanceof LeadershipLostError) this.loseLeadership(err);
