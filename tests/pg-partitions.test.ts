@@ -110,6 +110,18 @@ describe('partition_lease and journal_seq (migration 0005)', () => {
     expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 3 });
   });
 
+  it('refuses to start writing when lease rows were deleted by hand, saying how to restore them; starts once they are', async () => {
+    await openJournal('node-a').then((j) => j.close());
+    await pg.query('DELETE FROM partition_lease WHERE partition = 42');
+    const restore = 'INSERT INTO partition_lease (partition) SELECT generate_series(-1, 255) ON CONFLICT DO NOTHING';
+    await expect(openJournal('node-b')).rejects.toThrow(`partition_lease has 256 of its 257 rows (migration 0005 inserts them; the table was edited by hand): restore them with \`${restore}\``);
+    expect(await rows()).toEqual([]);
+    await pg.query(restore);
+    const j = await openJournal('node-b');
+    await j.append('commissioning.tick', { homeId: 'home-1' }, 'home-1').durable;
+    expect((await readPartitionLeases(pg)).every((l) => l.owner === 'node-b')).toBe(true);
+  });
+
   it('keeps one counter row and one lease row per partition: extra rows and out-of-range partitions are refused', async () => {
     await openJournal('node-a');
     await expect(pg.query("INSERT INTO journal_seq (singleton, n, tip) VALUES (false, 0, repeat('0', 64))")).rejects.toThrow(/check constraint/);

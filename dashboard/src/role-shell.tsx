@@ -61,7 +61,8 @@ export function RoleShell({ user }: { user: User }) {
           <WhoAmI user={user} />
         </div>
       </header>
-      {user.role !== 'family' && <HealthBanner />}
+      {/* Shown only while the hub's health is asked for: app.tsx leaves family members out. */}
+      <HealthBanner />
       <main id="main" tabIndex={-1}>
         {page(shown, user)}
       </main>

@@ -90,15 +90,14 @@ WITH fence AS (
    WHERE n = $17 AND tip = $18 AND (SELECT count(*) FROM fence) = cardinality($12::int[])
   RETURNING n
 ), ${LINES_AND_KEYS}
-SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM seq)::int AS counted,
-       (SELECT count(*) FROM lines)::int AS lines, ARRAY(SELECT n FROM keys) AS claimed`;
+SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM seq)::int AS counted, ARRAY(SELECT n FROM keys) AS claimed`;
 
 /** A copy into an empty database (copy-from-files.ts): no writer, no lease; the counter moves to the copy's end. */
 const COPY_BATCH = `
 WITH seq AS (
   UPDATE journal_seq SET n = $12, tip = $13 RETURNING n
 ), ${LINES_AND_KEYS}
-SELECT 1 AS fenced, (SELECT count(*) FROM seq)::int AS counted, (SELECT count(*) FROM lines)::int AS lines, ARRAY(SELECT n FROM keys) AS claimed`;
+SELECT ARRAY(SELECT n FROM keys) AS claimed`;
 
 /** The channel a cluster leader's batch INSERT notifies: its standbys' journal tails wake on it (journal-tail.ts). */
 export const JOURNAL_CHANNEL = 'hub_journal';
@@ -134,7 +133,7 @@ export async function copyBatch(db: Queryable, lines: readonly PgLine[]): Promis
   const { values, firstOfKey } = lineColumns(lines);
   const last = lines.at(-1)!;
   values.push(last.n, last.hash);
-  const { rows } = await db.query<BatchRow>(COPY_BATCH, values);
+  const { rows } = await db.query<{ claimed: string[] }>(COPY_BATCH, values);
   return repeatedKeys(rows[0]!, firstOfKey);
 }
 
@@ -169,7 +168,7 @@ function lineColumns(lines: readonly PgLine[]): { values: unknown[]; firstOfKey:
 }
 
 /** The lines whose message key an earlier, committed line already held. */
-function repeatedKeys(row: BatchRow, firstOfKey: Map<string, PgLine>): PgLine[] {
+function repeatedKeys(row: { claimed: string[] }, firstOfKey: Map<string, PgLine>): PgLine[] {
   const claimed = new Set(row.claimed.map(Number));
   return [...firstOfKey.values()].filter((l) => !claimed.has(l.n));
 }

@@ -38,7 +38,7 @@ import { StartupError } from '../../core/data-dir.js';
 import { claimLeadership, JOURNAL_LOCK, JOURNAL_LOCK_HELD, type LeaderIdentity, type LeaderRecord, readLeader, tryJournalLock } from './cluster-leader.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError } from './errors.js';
-import type { PreparingQueryable } from './journal-sql.js';
+import type { PreparingQueryable, Queryable } from './journal-sql.js';
 import { applyLease, checkLeaseMs, DEFAULT_LEASE_MS, KeepAlive } from './writer-lease.js';
 import { type HeldPartitions, renewPartitions, takeAllPartitions } from './partition-leases.js';
 
@@ -143,8 +143,13 @@ export class JournalWriterConnection implements PreparingQueryable {
    */
   async retakePartitions(): Promise<void> {
     if (this.options.waitForLeadership || !this.held) throw new Error('only a hub alone takes its partitions again');
+    await this.takeAll(this, this.held.owner);
+  }
+
+  /** Every lease under a new epoch; `renewedAt` is when it was asked for (never later than the server's now()). */
+  private async takeAll(session: Queryable, owner: string): Promise<void> {
     const sentAt = Date.now();
-    this.held = await takeAllPartitions(this, this.held.owner, this.leaseMs);
+    this.held = await takeAllPartitions(session, owner, this.leaseMs);
     this.renewedAt = sentAt;
   }
 
@@ -275,16 +280,17 @@ export class JournalWriterConnection implements PreparingQueryable {
       // Before the lock: a process frozen right after the server granted it must still lose it.
       await applyLease(client, this.leaseMs);
       await this.lock(client);
-      const sentAt = Date.now();
       if (this.leading) {
         this.leading = await this.confirmEpoch(client, this.leading);
         // Nobody led meanwhile (confirmed): leases that ran out while the connection was down are still only ours to take.
-        if (this.held && (await renewPartitions(client, this.held, this.leaseMs)).length > 0) this.held = await takeAllPartitions(client, this.held.owner, this.leaseMs);
+        const sentAt = Date.now();
+        const held = this.held;
+        if (!held || (await renewPartitions(client, held, this.leaseMs)).length > 0) await this.takeAll(client, held?.owner ?? this.leading.nodeId ?? 'unknown');
+        else this.renewedAt = sentAt;
       } else {
         this.leading = await claimLeadership(client, this.identity());
-        this.held = await takeAllPartitions(client, this.leading.nodeId ?? 'unknown', this.leaseMs);
+        await this.takeAll(client, this.leading.nodeId ?? 'unknown');
       }
-      this.renewedAt = sentAt;
     } catch (err) {
       await client.end().catch(() => undefined);
       if (err instanceof LeadershipLostError) this.loseLeadership(err);

@@ -12,8 +12,11 @@
  * in the table, and leases that have run out, so none of its batches can
  * commit even if its session outlived the lock.
  */
-import { HOMELESS_PARTITION } from '../../core/partitions.js';
+import { HOMELESS_PARTITION, PARTITION_COUNT } from '../../core/partitions.js';
 import type { BatchFence, Queryable } from './journal-sql.js';
+
+/** What restores lease rows deleted by hand (migration 0005 inserts them). */
+const RESTORE_ROWS = "INSERT INTO partition_lease (partition) SELECT generate_series(-1, 255) ON CONFLICT DO NOTHING";
 
 /** A line of a partition this writer took no lease of (its row was deleted by hand): retrying cannot help. */
 export class PartitionNotHeldError extends Error {
@@ -22,14 +25,14 @@ export class PartitionNotHeldError extends Error {
 
 /** The partitions a writer holds, with the epoch of each: what its batches are fenced by. */
 export class HeldPartitions {
+  /** Home partitions held (not the home-less one), ascending: what /health and /metrics show. */
+  readonly homePartitions: readonly number[];
+
   constructor(
     readonly owner: string,
     private readonly epochs: ReadonlyMap<number, number>,
-  ) {}
-
-  /** Home partitions held (not the home-less one), ascending. */
-  get homePartitions(): number[] {
-    return [...this.epochs.keys()].filter((p) => p !== HOMELESS_PARTITION).sort((a, b) => a - b);
+  ) {
+    this.homePartitions = [...epochs.keys()].filter((p) => p !== HOMELESS_PARTITION).sort((a, b) => a - b);
   }
 
   get size(): number {
@@ -50,7 +53,9 @@ export class HeldPartitions {
     const fence: BatchFence = { owner: this.owner, partitions: [], epochs: [] };
     for (const p of partitions) {
       const epoch = this.epochs.get(p);
-      if (epoch === undefined) throw new PartitionNotHeldError(`this node (${this.owner}) holds no lease of partition ${p}: its lines cannot be written here`);
+      if (epoch === undefined) {
+        throw new PartitionNotHeldError(`this node (${this.owner}) holds no lease of partition ${p} (its row in partition_lease is missing): restore the rows with \`${RESTORE_ROWS}\` and restart the hub`);
+      }
       fence.partitions.push(p);
       fence.epochs.push(epoch);
     }
@@ -77,8 +82,10 @@ RETURNING l.partition`;
  */
 export async function takeAllPartitions(lockSession: Queryable, owner: string, leaseMs: number): Promise<HeldPartitions> {
   const { rows } = await lockSession.query<{ partition: number; epoch: string }>(TAKE_ALL, [owner, leaseMs]);
-  // The migration inserts the rows; a table without them was edited by hand.
-  if (rows.length === 0) throw new Error('partition_lease has no rows (migration 0005 inserts them): the schema was changed by hand');
+  // The migration inserts every row; fewer means the table was edited by hand, and those homes' lines could not be written.
+  if (rows.length !== PARTITION_COUNT + 1) {
+    throw new Error(`partition_lease has ${rows.length} of its ${PARTITION_COUNT + 1} rows (migration 0005 inserts them; the table was edited by hand): restore them with \`${RESTORE_ROWS}\` and start the hub again`);
+  }
   return new HeldPartitions(owner, new Map(rows.map((r) => [r.partition, Number(r.epoch)])));
 }
 
