@@ -132,7 +132,8 @@ describe.each([
     const j = journal();
     await j.open();
     expect(j.chainId).toBeUndefined();
-    j.append('audit.login', { user: 'op-7' });
+    // Known once line 1 is durable (PostgreSQL numbers and chains it at commit).
+    await j.append('audit.login', { user: 'op-7' }).durable;
     expect(j.chainId).toBeDefined();
     const named = j.chainId;
     j.append('audit.login', { user: 'op-8' });
@@ -202,7 +203,9 @@ describe.each([
     expect(() => j.append('', 1)).toThrow(TypeError);
     expect(() => j.append('x', { big: 1n })).toThrow();
     expect(j.lastN).toBe(0);
-    expect(j.append('x', 1).entry.n).toBe(1);
+    const { entry, durable } = j.append('x', 1);
+    await durable;
+    expect(entry.n).toBe(1);
   });
 
   // A child appends as fast as it can and prints each n once `durable`

@@ -102,34 +102,42 @@ describe('a database that goes away and comes back', () => {
     expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 21 });
   });
 
-  it('treats a retry that finds its own rows (the COMMIT went through, its reply was lost) as committed', async () => {
+  it('asks whether a batch went in before sending it again after a lost reply (the COMMIT went through): written once, numbered as committed', async () => {
     const j = await openJournal();
     await pg.allowConnections(false);
     await pg.terminateBackends();
     await waitFor(() => !j.healthy, 'journal unhealthy');
     const { entry, durable } = j.append('alert.raised', { id: 'al-1' });
     await waitFor(() => (j as unknown as { stalled?: string }).stalled !== undefined, 'a failed attempt');
-    // What the lost COMMIT left behind: exactly this row, written through another connection.
-    const line = formatEntry(entry);
-    await pg.query('INSERT INTO journal (n, at, type, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6)', [1, entry.at, entry.type, JSON.stringify(entry.data), GENESIS_PREV, hashLine(line)]);
+    // What the lost COMMIT left behind: this writer session's batch 1, committed through another connection.
+    const session = (j as unknown as { session: string }).session;
+    const lease = (await pg.query<{ owner: string; epoch: string }>('SELECT owner, epoch FROM partition_lease WHERE partition = -1')).rows[0]!;
+    await pg.query(
+      "SELECT * FROM journal_append_batch($1, '{-1}', ARRAY[$2::bigint], $3, 1, ARRAY[$4], '{alert.raised}', ARRAY['\"alert.raised\"'], ARRAY[$5], '{-1}', '{}', '{}', '{}', '{}', false)",
+      [lease.owner, lease.epoch, session, entry.at, JSON.stringify(entry.data)],
+    );
     await pg.allowConnections(true);
     await durable;
     expect(j.healthy).toBe(true);
+    expect(entry.n).toBe(1);
+    expect(entry.prev).toBe(GENESIS_PREV);
+    expect(await rowCount()).toBe(1); // not sent a second time
     expect(await verifyPgJournal(pg)).toEqual({ ok: true, lines: 1 });
+    const next = j.append('alert.acked', { id: 'al-1' });
+    await next.durable;
+    expect(next.entry.n).toBe(2);
+    expect(next.entry.prev).toBe(hashLine(formatEntry(entry)));
   });
 
-  it('gives up for good when other rows hold its n (another writer), and says so', async () => {
+  it('gives up for good when rows were written without moving the counter (the numbers it hands out are taken), and says so', async () => {
     const errors: Error[] = [];
     const j = await openJournal({ onError: (e) => errors.push(e) });
-    await pg.allowConnections(false);
-    await pg.terminateBackends();
-    await waitFor(() => !j.healthy, 'journal unhealthy');
-    const { durable } = j.append('alert.raised', { id: 'al-1' });
     await pg.query('INSERT INTO journal (n, at, type, data, prev, hash) VALUES (1, now(), $1, $2, $3, $4)', ['other', '{}', GENESIS_PREV, 'f'.repeat(64)]);
-    await pg.allowConnections(true);
-    await expect(durable).rejects.toThrow(/another process writes this journal/);
+    const { durable } = j.append('alert.raised', { id: 'al-1' });
+    await expect(durable).rejects.toThrow(/rows were written into the journal without moving its counter/);
     expect(errors).toHaveLength(1);
     expect(j.healthy).toBe(false);
+    expect(await rowCount()).toBe(1);
     await expect(j.append('later', 1).durable).rejects.toThrow(/journal is unhealthy/);
   });
 });

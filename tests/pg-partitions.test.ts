@@ -84,17 +84,6 @@ describe('partition_lease and journal_seq (migration 0005)', () => {
     expect((await rows()).map((r) => Number(r.n))).toEqual([1]);
   });
 
-  it('refuses a batch when the counter no longer names the line it continues (another writer): nothing is written and the journal gives up', async () => {
-    const errors: Error[] = [];
-    const j = await openJournal('node-a', { onError: (e) => errors.push(e) });
-    await j.append('audit', { action: 'login' }).durable;
-    await pg.query('UPDATE journal_seq SET n = n + 1');
-    await expect(j.append('audit', { action: 'logout' }).durable).rejects.toThrow(/journal counter no longer stands at line 1: another process writes this journal/);
-    expect(errors).toHaveLength(1);
-    expect(j.healthy).toBe(false);
-    expect((await rows()).map((r) => Number(r.n))).toEqual([1]);
-  });
-
   it("aligns a counter left behind (rows written or copied without it) with the journal's tail when it opens, and writes on", async () => {
     const a = await openJournal('node-a');
     a.append('audit', { action: 'one' });

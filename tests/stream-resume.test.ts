@@ -34,7 +34,7 @@ function alertIn(homeId: string, n: number): Alert {
 function feedWith(count: number, limits = { maxEvents: 3, maxAgeMs: 60_000 }) {
   const clock = { now: T0 };
   const feed = new AlertFeed({ now: () => clock.now, chainId: () => CHAIN, limits });
-  for (let i = 1; i <= count; i++) feed.appended(i * 10, new Date(clock.now).toISOString(), 'alert.raised', alertIn('home-1', i))();
+  for (let i = 1; i <= count; i++) feed.appended(new Date(clock.now).toISOString(), 'alert.raised', alertIn('home-1', i))(i * 10);
   return { feed, clock };
 }
 
@@ -61,7 +61,7 @@ describe('the alert feed: what a resuming console can be sent', () => {
   it('drops events older than maxAgeMs: a console away that long, while alerts moved, gets a snapshot', () => {
     const { feed, clock } = feedWith(2);
     clock.now += 59_000;
-    feed.appended(30, new Date(clock.now).toISOString(), 'alert.acknowledged', alertIn('home-1', 3))();
+    feed.appended(new Date(clock.now).toISOString(), 'alert.acknowledged', alertIn('home-1', 3))(30);
     expect(ids(feed.since(10))).toEqual([20, 30]);
     clock.now += 2_000; // events 10 and 20 are now over a minute old
     expect(feed.since(10)).toBeUndefined();
@@ -108,12 +108,12 @@ describe('the alert feed: what a resuming console can be sent', () => {
       throw new Error('a broken socket');
     });
     const off = feed.onEvent((e) => heard.push(e.eventId));
-    const show = feed.appended(11, new Date(T0).toISOString(), 'alert.raised', alertIn('home-1', 1));
+    const show = feed.appended(new Date(T0).toISOString(), 'alert.raised', alertIn('home-1', 1));
     expect(heard).toEqual([]); // appended, not durable yet: nobody may see it
     expect(feed.lastId).toBe(0);
-    show();
+    show(11);
     off();
-    feed.appended(12, new Date(T0).toISOString(), 'alert.note_added', alertIn('home-1', 1))();
+    feed.appended(new Date(T0).toISOString(), 'alert.note_added', alertIn('home-1', 1))(12);
     expect(heard).toEqual([11]);
     expect(ids(feed.since(0))).toEqual([11, 12]);
   });

@@ -71,8 +71,12 @@ export const ALERT_RECORD_TYPES = new Set<string>([
 
 export interface StoredAlert {
   alert: Alert;
-  /** Journal line number of the raise: the alert is shown only once that line is durable. */
-  raisedN: number;
+  /**
+   * Whether the raise's line is durable: the alert is shown only then. A flag
+   * rather than the raise's line number, which a journal numbered at commit
+   * (PostgreSQL) does not know before then.
+   */
+  durable: boolean;
 }
 
 export { SYSTEM };
@@ -98,18 +102,26 @@ export class AlertState {
     return alert.drill ? `${key}:drill:${alert.drill.drillId}` : key;
   }
 
+  /** The raise of this alert is durable: it may be shown. */
+  markDurable(id: string): void {
+    const stored = this.alerts.get(id);
+    if (stored) stored.durable = true;
+  }
+
   /**
    * Applies one line; returns the alert it changed (undefined for lines of unknown alerts).
    * `owned`: the line's data was parsed for this call alone (a replay), so the state takes its
    * objects as they are; a live caller keeps its data, which is copied (structuredClone). A
    * replay's copies were the whole alert of every raise, and garbage the moment they were made.
+   * A replayed line is durable: a raise replayed is shown at once.
    */
-  apply<T extends AlertRecordType>(n: number, at: string, type: T, data: AlertRecordData[T], owned = false): Alert | undefined {
+  apply<T extends AlertRecordType>(at: string, type: T, data: AlertRecordData[T], owned = false): Alert | undefined {
     const copy: Copy = owned ? adopt : structuredClone;
     if (type === 'alert.raised') {
       const alert = copy((data as AlertRecordData['alert.raised']).alert);
       alert.responders ??= []; // lines written before responders existed
-      this.alerts.set(alert.id, { alert, raisedN: n });
+      // A replayed line is durable already; a new one once the journal says so (markDurable).
+      this.alerts.set(alert.id, { alert, durable: owned });
       if (alert.status !== 'resolved') this.openByKey.set(AlertState.keyOf(alert), alert.id);
       return alert;
     }

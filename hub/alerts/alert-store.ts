@@ -12,9 +12,11 @@ import type { JournalEntry } from '../storage/journal-format.js';
 import { ALERT_RECORD_TYPES, AlertState, type AlertRecordData, type AlertRecordType } from './alert-reducer.js';
 
 export interface JournalWriter {
-  /** `homeId`: the home the line belongs to, absent for none (JournalStore.append). */
+  /**
+   * `homeId`: the home the line belongs to, absent for none (JournalStore.append).
+   * `entry.n` may be known only once `durable` resolves (PostgreSQL numbers lines at commit).
+   */
   append<T>(type: string, data: T, homeId?: string): { entry: { n: number; at: string }; durable: Promise<void> };
-  readonly durableN: number;
 }
 
 /** Audit entries backed by alert lines (no second journal line: the alert line is the record). */
@@ -26,12 +28,13 @@ export interface AuditSink {
  * Told of every alert change in journal order, with the alert as it is right
  * after that line: the stream's replay of what a console missed
  * (hub/realtime/alert-feed.ts). Replayed lines at start are durable already;
- * a new line is shown (the returned function) once it is durable, before the
- * bus hears of it, so the feed and the bus agree on what people may see.
+ * a new line is shown (the returned function, given the line's n) once it is
+ * durable, before the bus hears of it, so the feed and the bus agree on what
+ * people may see.
  */
 export interface AlertChangeLog {
   replayed(n: number, at: string, type: AlertRecordType, alert: Alert): void;
-  appended(n: number, at: string, type: AlertRecordType, alert: Alert): () => void;
+  appended(at: string, type: AlertRecordType, alert: Alert): (n: number) => void;
 }
 
 export interface AlertFilter {
@@ -64,7 +67,7 @@ export class AlertStore {
    */
   replay({ n, at, type, data }: JournalEntry): void {
     if (!ALERT_RECORD_TYPES.has(type)) return;
-    const alert = this.state.apply(n, at, type as AlertRecordType, data as never, true);
+    const alert = this.state.apply(at, type as AlertRecordType, data as never, true);
     if (!alert) return;
     this.noteAudit(at, type, data, alert);
     this.changes?.replayed(n, at, type as AlertRecordType, alert);
@@ -78,13 +81,15 @@ export class AlertStore {
   record<T extends AlertRecordType>(type: T, data: AlertRecordData[T]): { alert: Alert; durable: Promise<Alert> } {
     const homeId = type === 'alert.raised' ? (data as AlertRecordData['alert.raised']).alert.homeId : this.state.alerts.get((data as { alertId: string }).alertId)?.alert.homeId;
     const { entry, durable } = this.journal.append(type, data, homeId);
-    const alert = this.state.apply(entry.n, entry.at, type, data);
+    const alert = this.state.apply(entry.at, type, data);
     if (!alert) throw new Error(`journal line ${type} for an unknown alert`);
     this.noteAudit(entry.at, type, data, alert);
-    const show = this.changes?.appended(entry.n, entry.at, type, alert);
+    const show = this.changes?.appended(entry.at, type, alert);
     const shown = durable.then(
       () => {
-        show?.();
+        if (type === 'alert.raised') this.state.markDurable(alert.id);
+        show?.(entry.n); // known now, on every journal
+        
         const snapshot = structuredClone(alert);
         this.bus.emit(type === 'alert.raised' ? 'alert.raised' : 'alert.updated', snapshot);
         this.bus.emit('alert.transition', { alert: snapshot, change: type.slice('alert.'.length), actor: actorOf(data) });
@@ -110,16 +115,14 @@ export class AlertStore {
   /** A durable alert by id. */
   get(id: string): Alert | undefined {
     const stored = this.state.alerts.get(id);
-    if (!stored || stored.raisedN > this.journal.durableN) return undefined;
-    return stored.alert;
+    return stored?.durable ? stored.alert : undefined;
   }
 
   /** Durable alerts matching the filter, most urgent first, then oldest first. */
   list(filter: AlertFilter = {}): Alert[] {
-    const durableN = this.journal.durableN;
     const out: Alert[] = [];
-    for (const { alert, raisedN } of this.state.alerts.values()) {
-      if (raisedN > durableN || !matches(alert, filter)) continue;
+    for (const { alert, durable } of this.state.alerts.values()) {
+      if (!durable || !matches(alert, filter)) continue;
       out.push(alert);
     }
     return out.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.raisedAt.localeCompare(b.raisedAt));

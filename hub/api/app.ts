@@ -103,6 +103,8 @@ export interface ApiDeps {
   trustedProxies?: string | undefined;
   /** The last journal line this node has applied, stamped on every API answer (journal-position.ts); absent: not stamped. */
   journalLine?: () => number;
+  /** Every line appended so far durable (JournalStore.whenDurable): a write's answer is stamped after it. */
+  journalSettled?: () => Promise<void>;
 }
 
 export const API_BASE = '/api/v1';
@@ -130,7 +132,7 @@ export function createApi(deps: ApiDeps): Hono<ApiEnv> {
   app.use('*', consoleSecureHeaders());
   // Before anything else that could read a body (its 413 still gets the headers above).
   app.use('*', limitBodies(deps.bodyLimits ?? DEFAULT_BODY_LIMITS));
-  if (deps.journalLine) app.use(`${API_BASE}/*`, stampJournalPosition(deps.journalLine));
+  if (deps.journalLine) app.use(`${API_BASE}/*`, stampJournalPosition(deps.journalLine, deps.journalSettled));
   app.route(API_BASE, apiRouter(deps));
   if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.endpoint, deps.metrics.token, clientAddress));
   app.get('*', consoleStatic(deps.consoleDir, { serveSourceMaps: deps.serveSourceMaps ?? false }));

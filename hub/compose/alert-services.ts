@@ -48,7 +48,7 @@ export function buildAlertServices({ config, journal, bus, audit, registry, cloc
   const now = () => clock.now();
   const alertLog = log.child({ module: 'alerts' });
   const callbackLog = log.child({ module: 'callbacks' });
-  const alertFeed = new AlertFeed({ now, chainId: () => journal.chainId });
+  const alertFeed = new AlertFeed({ now, chainId: () => journal.chainId, order: journal.order });
   const alerts = new AlertStore(journal, bus, audit, alertLog, alertFeed);
   const locations = new AlertLocations({ bus, store: alerts, registry, now, log: alertLog });
   const intake = new AlertIntake({ store: alerts, journal, bus, homes: registry, log: alertLog, locate: (homeId, deviceId) => locations.locate(homeId, deviceId) });

@@ -25,7 +25,7 @@ export interface HubAppParts extends SameName {
   notify: ApiDeps['notifications'];
   operators: ApiDeps['presence'];
   ops: Pick<HubOps, 'health' | 'metricsRoute'>;
-  journal: { readonly lastN: number };
+  journal: { readonly lastN: number; whenDurable(): Promise<void> };
 }
 
 export interface HubAppContext {
@@ -71,7 +71,8 @@ export function buildHubApp(hub: HubAppParts, { config, clock, log, mqttEndpoint
     bodyLimits: { maxBodyBytes: config.httpMaxBodyBytes, maxBatchBodyBytes: config.httpMaxBatchBodyBytes },
     serveSourceMaps: config.serveSourceMaps,
     trustedProxies: config.trustedProxies,
-    // lastN, not durableN: what the answer shows includes lines appended but not yet durable (an audit line is not waited for).
+    // A write's answer first lets the lines it did not wait for (its audit line) commit: PostgreSQL numbers them only then.
     journalLine: () => hub.journal.lastN,
+    journalSettled: () => hub.journal.whenDurable(),
   });
 }

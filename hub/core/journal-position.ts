@@ -2,10 +2,10 @@
  * Where an answer stands in the journal, so a console reading from a cluster
  * standby sees its own writes (docs/CLUSTER.md "Reads on any node"):
  * - every API answer carries `X-Hub-Journal-N`, the last journal line the
- *   answering node has applied to its memory, which is what the answer shows
- *   (on the leader that includes lines appended and not yet durable, such as
- *   a write's audit line, which is not waited for; a standby waiting for
- *   such a line gets it when it commits);
+ *   answering node has applied to its memory, which is what the answer shows.
+ *   A write's answer is stamped once the lines it appended are durable (its
+ *   audit line, which the write itself does not wait for), up to 2 s: on
+ *   PostgreSQL a line has its n only once committed (api/journal-position.ts);
  * - a client may send the highest value it has seen as `X-Hub-After`: a
  *   standby answers a read itself only once its copy holds that line,
  *   otherwise the leader answers.

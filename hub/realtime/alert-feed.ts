@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { summarize, summarySnapshot, type Alert, type AlertSummary } from '../alerts/alert.js';
 import type { AlertRecordType } from '../alerts/alert-reducer.js';
 import type { AlertChangeLog } from '../alerts/alert-store.js';
+import type { LineOrder } from '../storage/ports.js';
 
 export interface AlertEvent {
   /** The journal line's n. */
@@ -58,6 +59,13 @@ export interface AlertFeedOptions {
   /** The journal's identity (JournalStore.chainId); undefined while it has no line. */
   chainId: () => string | undefined;
   limits?: FeedLimits | undefined;
+  /**
+   * The journal's order (JournalStore.order), present when this node learns of
+   * lines out of n order (several writers): an event of its own is shown only
+   * once the journal's tail has passed its line, so every console sees the
+   * events in n order and a resume from event n has every event below n.
+   */
+  order?: LineOrder | undefined;
 }
 
 /** Compact the kept array once this many dropped slots lead it (dropping is otherwise O(1)). */
@@ -76,9 +84,12 @@ export class AlertFeed implements AlertChangeLog {
   private readonly provisional = `local-${randomUUID().slice(0, 8)}`;
   private lastReplayedAt: string | undefined;
   private lastReplayedAtMs = 0;
+  /** This node's own events, durable, waiting for the journal's tail to pass their lines (ascending: batches commit in order). */
+  private held: AlertEvent[] = [];
 
   constructor(private readonly options: AlertFeedOptions) {
     this.limits = options.limits ?? FEED_LIMITS;
+    options.order?.onProgress((n) => this.release(n));
   }
 
   /** Sent in snapshots; a console resumes only if it presents the same one. */
@@ -114,22 +125,48 @@ export class AlertFeed implements AlertChangeLog {
       this.newest = n;
       return;
     }
-    this.keep({ eventId: n, type: eventTypeOf(type), homeId: alert.homeId, at: atMs, json: undefined, alert: summarySnapshot(alert) });
+    const pending: PendingEvent = { eventId: n, type: eventTypeOf(type), homeId: alert.homeId, at: atMs, json: undefined, alert: summarySnapshot(alert) };
+    // Nobody listens during the start's replay; a writer following the others hears their lines live.
+    if (this.listeners.size === 0) this.keep(pending);
+    else this.show(serialized(pending));
   }
 
-  /** Serialized now, as this line left the alert (a later line may change it before this one is durable). */
-  appended(n: number, at: string, type: AlertRecordType, alert: Alert): () => void {
-    const event = eventOf(n, Date.parse(at), type, alert);
-    return () => {
-      this.keep(event);
-      for (const listener of this.listeners) {
-        try {
-          listener(event);
-        } catch {
-          // One socket's failure must not keep the others (or the bus after this) from the event.
-        }
-      }
+  /**
+   * Serialized now, as this line left the alert (a later line may change it
+   * before this one is durable); numbered when it is shown, since a journal
+   * numbered at commit knows the line's n only then.
+   */
+  appended(at: string, type: AlertRecordType, alert: Alert): (n: number) => void {
+    const eventType = eventTypeOf(type);
+    const alertJson = JSON.stringify(summarize(alert));
+    const atMs = Date.parse(at);
+    const { homeId } = alert;
+    return (n) => {
+      // The text JSON.stringify({ type, eventId, alert }) gives, without serializing the alert again.
+      const event: AlertEvent = { eventId: n, type: eventType, homeId, at: atMs, json: `{"type":${JSON.stringify(eventType)},"eventId":${n},"alert":${alertJson}}` };
+      const order = this.options.order;
+      if (order && n > order.position()) this.held.push(event);
+      else this.show(event);
     };
+  }
+
+  /** The journal's tail has passed line n: this node's own events up to it are shown, in order. */
+  private release(n: number): void {
+    if (this.held.length === 0 || this.held[0]!.eventId > n) return;
+    let count = 0;
+    while (count < this.held.length && this.held[count]!.eventId <= n) count++;
+    for (const event of this.held.splice(0, count)) this.show(event);
+  }
+
+  private show(event: AlertEvent): void {
+    this.keep(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // One socket's failure must not keep the others (or the bus after this) from the event.
+      }
+    }
   }
 
   /** Told of every event once it is durable, in journal order. */
@@ -186,11 +223,6 @@ const eventTypeOf = (type: AlertRecordType): AlertEvent['type'] => (type === 'al
 
 function eventJson(type: AlertEvent['type'], eventId: number, alert: AlertSummary): string {
   return JSON.stringify({ type, eventId, alert });
-}
-
-function eventOf(n: number, at: number, type: AlertRecordType, alert: Alert): AlertEvent {
-  const eventType = eventTypeOf(type);
-  return { eventId: n, type: eventType, homeId: alert.homeId, at, json: eventJson(eventType, n, summarize(alert)) };
 }
 
 /** A pending event as every other event is kept: its JSON instead of its alert's copy. */

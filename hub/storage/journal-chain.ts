@@ -49,11 +49,10 @@ export interface NextLine<T> {
 }
 
 /**
- * Checks an append and fixes its line: n, at and prev. Everything that can
- * throw (a journal not open, a NaN clock, BigInt or cyclic data) happens
- * before the caller advances the chain, so a rejected call leaves no gap.
+ * The checks every append must pass, before anything about the line is fixed:
+ * a journal not open, an empty type, data JSON cannot carry.
  */
-export function nextLine<T>(state: JournalState, tip: { lastN: number; prev: string }, now: number, type: string, data: T): NextLine<T> {
+export function checkAppend(state: JournalState, type: string, data: unknown): void {
   if (state !== 'open') {
     throw new Error(state === 'closed' ? 'journal: append after close()' : 'journal: append before open() finished');
   }
@@ -62,6 +61,15 @@ export function nextLine<T>(state: JournalState, tip: { lastN: number; prev: str
     // JSON.stringify would drop the key and break the fixed line format.
     throw new TypeError(`journal: data of "${type}" must be JSON-serialisable, got ${typeof data}`);
   }
+}
+
+/**
+ * Checks an append and fixes its line: n, at and prev. Everything that can
+ * throw (a journal not open, a NaN clock, BigInt or cyclic data) happens
+ * before the caller advances the chain, so a rejected call leaves no gap.
+ */
+export function nextLine<T>(state: JournalState, tip: { lastN: number; prev: string }, now: number, type: string, data: T): NextLine<T> {
+  checkAppend(state, type, data);
   const entry: JournalEntry<T> = { n: tip.lastN + 1, at: new Date(now).toISOString(), type, data, prev: tip.prev };
   const line = formatEntry(entry);
   return { entry, line, hash: hashLine(line) };
@@ -116,7 +124,7 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
   }
 
   whenDurable(): Promise<void> {
-    if (this.failure && this._lastN > this._durableN) return rejected(this.refusal(this._durableN + 1, this._lastN));
+    if (this.failure && this._lastN > this._durableN) return rejected(this.refusal(describeLines(this._durableN + 1, this._lastN)));
     // Batches complete in order and a failure rejects all later ones, so the newest batch speaks for all.
     const newest = this.queue.at(-1) ?? this.inFlight;
     return newest ? newest.done : Promise.resolve();
@@ -134,13 +142,19 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
 
   /** Adds a line to the newest batch, or to a new one when `fits` says the newest cannot take it. */
   protected enqueue(line: NextLine<unknown>, fits: (batch: B) => boolean, create: () => B): B {
+    const batch = this.batchFor(fits, create);
+    batch.lastN = line.entry.n;
+    batch.bytes += Buffer.byteLength(line.line) + 1;
+    return batch;
+  }
+
+  /** The newest batch, or a new one when `fits` says it cannot take another line; a flush is scheduled either way. */
+  protected batchFor(fits: (batch: B) => boolean, create: () => B): B {
     let batch = this.queue.at(-1);
     if (!batch || !fits(batch)) {
       batch = create();
       this.queue.push(batch);
     }
-    batch.lastN = line.entry.n;
-    batch.bytes += Buffer.byteLength(line.line) + 1;
     this.scheduleFlush();
     return batch;
   }
@@ -170,7 +184,8 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
       this.inFlight = batch;
       try {
         await this.writeBatch(batch);
-        this._durableN = batch.lastN;
+        // Never back: a journal numbered at commit may have learnt of later lines from its tail meanwhile.
+        this._durableN = Math.max(this._durableN, batch.lastN);
         this._stats.flushes += 1;
         this._stats.bytes += batch.bytes;
         batch.resolve();
@@ -185,7 +200,7 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
   private async fail(err: unknown, batch: B): Promise<void> {
     this.failure = await this.describeFailure(err instanceof Error ? err : new Error(String(err)), batch);
     batch.reject(this.failure);
-    for (const later of this.queue.splice(0)) later.reject(this.refusal(later.firstN, later.lastN));
+    for (const later of this.queue.splice(0)) later.reject(this.refusal(this.describeBatch(later)));
     try {
       this.onError?.(this.failure);
     } catch {
@@ -193,7 +208,13 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
     }
   }
 
-  protected refusal(firstN: number, lastN: number): Error {
-    return new Error(`journal is unhealthy: ${describeLines(firstN, lastN)} not written: ${this.failure?.message ?? 'unknown failure'}`, { cause: this.failure });
+  /** "line n=5 is", "lines n=5..9 are": what a refusal or failure names. */
+  protected describeBatch(batch: B): string {
+    return describeLines(batch.firstN, batch.lastN);
+  }
+
+  /** `what`: the lines refused, as describeLines words them. */
+  protected refusal(what: string): Error {
+    return new Error(`journal is unhealthy: ${what} not written: ${this.failure?.message ?? 'unknown failure'}`, { cause: this.failure });
   }
 }

@@ -123,7 +123,7 @@ export class Journal extends GroupCommitJournal<Batch> implements JournalStore {
   append<T>(type: string, data: T): AppendResult<T> {
     const next = this.advance(type, data);
     const { entry } = next;
-    if (this.failure) return { entry, durable: rejected(this.refusal(entry.n, entry.n)) };
+    if (this.failure) return { entry, durable: rejected(this.refusal(describeLines(entry.n, entry.n))) };
 
     // The file is chosen by the month of `at`, but never an older file than
     // the newest one: if the clock steps back over a month boundary the line

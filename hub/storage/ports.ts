@@ -99,6 +99,12 @@ export interface RegistryStore {
 // ── journal ──────────────────────────────────────────────────────────────
 
 export interface AppendResult<T> {
+  /**
+   * The line as appended. On a journal numbered at commit (PostgreSQL, where
+   * several writers share one global n: docs/CLUSTER.md "Step 3's writers")
+   * `n` is 0 and `prev` empty until `durable` resolves, when the commit fills
+   * them in; the files know both at once. `at`, `type` and `data` are final.
+   */
   entry: JournalEntry<T>;
   /** Resolves once the line is durable (fdatasync'd, or committed); rejects if it never will be. */
   durable: Promise<void>;
@@ -125,9 +131,10 @@ export interface DeviceMessageKey {
 /**
  * The alert/audit journal (DESIGN.md §6): append-only, hash-chained lines
  * `{n, at, type, data, prev}`, made durable with group commit. `append` is
- * synchronous — it fixes n, at and prev and queues the line — so the whole
- * ingest → rules → alert path stays synchronous and the broker can await
- * durability before the PUBACK.
+ * synchronous — it fixes `at` and queues the line (the files fix n and prev
+ * too; PostgreSQL numbers and chains it at commit) — so the whole ingest →
+ * rules → alert path stays synchronous and the broker can await durability
+ * before the PUBACK.
  */
 /** Who leads the cluster: the cluster_leader row (PostgreSQL, migration 0003) and whether its lock is held now. */
 export interface LeaderRecord {
@@ -141,10 +148,18 @@ export interface LeaderRecord {
   held: boolean;
 }
 
+/** How far this process's copy of the journal has been read in n order, and each step of it. */
+export interface LineOrder {
+  position(): number;
+  onProgress(listener: (n: number) => void): () => void;
+}
+
 export interface JournalStore {
   /** For messages and /health: the journal directory, or the database. */
   readonly location: string;
+  /** The newest line this process knows: appended (files), or committed or read back (PostgreSQL, numbered at commit). */
   readonly lastN: number;
+  /** The newest line known durable. */
   readonly durableN: number;
   /**
    * The SHA-256 of line 1 (line 2's `prev`): the same for every process that
@@ -227,6 +242,14 @@ export interface JournalStore {
    * for files.
    */
   reachLine?(n: number, maxMs: number): Promise<boolean>;
+  /**
+   * Present when this process learns of lines out of n order — its own at
+   * commit, other writers' when its tail reads them (PostgreSQL with several
+   * writers: docs/CLUSTER.md "Step 3's writers"). Whatever shows line
+   * numbers to people (the alert feed) then shows line n only once the
+   * position has passed it. Absent: lines are known in n order.
+   */
+  readonly order?: LineOrder | undefined;
 }
 
 /** A cluster node's journal tail (hub/storage/postgres/journal-tail.ts), as it stands. */

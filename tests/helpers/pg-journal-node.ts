@@ -5,7 +5,7 @@
  * line each:
  *   standby: leader is <node> epoch <e>     (while waiting; again at every new leader)
  *   leader epoch <e> lastN <n>              (it took the lock)
- *   durable n=<n> tag=<tag>  |  failed n=<n> tag=<tag>: <why>
+ *   durable n=<n> tag=<tag>  |  failed tag=<tag>: <why>
  *   leadership lost: <why>
  * It reads commands on stdin: `append <tag>` appends a line whose data names
  * this node and the tag. A real hub exits on "leadership lost"; this one stays
@@ -37,15 +37,14 @@ say(`leader epoch ${journal.leaderEpoch} lastN ${journal.lastN}`);
 createInterface({ input: process.stdin }).on('line', (command) => {
   const [verb, tag = ''] = command.trim().split(/\s+/);
   if (verb !== 'append') return say(`unknown command: ${command}`);
-  let n = 0;
   try {
     const { entry, durable } = journal.append('test.line', { node: nodeId, tag });
-    n = entry.n;
+    // The line's n is known once committed (the database numbers it).
     durable.then(
-      () => say(`durable n=${n} tag=${tag}`),
-      (err: Error) => say(`failed n=${n} tag=${tag}: ${err.message}`),
+      () => say(`durable n=${entry.n} tag=${tag}`),
+      (err: Error) => say(`failed tag=${tag}: ${err.message}`),
     );
   } catch (err) {
-    say(`failed n=${n} tag=${tag}: ${(err as Error).message}`);
+    say(`failed tag=${tag}: ${(err as Error).message}`);
   }
 });

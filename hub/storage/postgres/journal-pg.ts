@@ -2,42 +2,44 @@
  * The alert/audit journal on PostgreSQL (issue 11): the same port and the
  * same group-commit shape as the file journal (hub/storage/journal.ts).
  *
- * - `append` is synchronous and does no I/O: it fixes n, at, prev and the
- *   line's hash, queues the line, and returns a promise for its durability.
+ * - `append` is synchronous and does no I/O: it fixes `at` and the data's
+ *   JSON text, queues the line, and returns a promise for its durability.
+ *   The line has no number yet: the database numbers and chains each batch
+ *   when it commits it (migration 0006, journal-sql.ts), so that several
+ *   writers can share one global, gap-free n in commit order (issue 12 step
+ *   3). The commit fills n and prev into the entry `append` returned.
  * - One flush is in flight at a time: every queued line (up to `maxBatch`) goes
- *   in one multi-row INSERT, one statement, one transaction; the lines are
- *   durable when it returns (synchronous_commit on). Appends meanwhile form
- *   the next batch.
+ *   in one statement, one transaction; the lines are durable when it returns
+ *   (synchronous_commit on). Appends meanwhile form the next batch.
  * - Every write goes through one connection that holds the journal's advisory
  *   lock (journal-writer-connection.ts): one writer per database, and a
  *   restarted hub waits for a killed one's in-flight commit before replaying.
  *   In a cluster that lock is leadership: a standby's open() waits for it, and
  *   a leader that loses it fails for good and tells `onLeadershipLost`.
  * - Unlike a failed disk, a lost connection is expected to come back. The
- *   flush then retries THE SAME batch — same n, same hashes — until it
- *   commits, and the durable promises simply wait: no PUBACK, so devices keep
- *   their alarms, and nothing is lost when the database returns. If the
- *   connection died during the COMMIT the outcome is unknown; the retry then
- *   hits the primary key on n, and the batch counts as committed only if the
- *   rows there are identical (same hashes).
- * - A statement that can never succeed (a data or schema error), or rows with
- *   these n written by someone else, make the journal unhealthy for good, as
- *   a failed fsync does for files.
+ *   flush then retries the same batch until it commits, and the durable
+ *   promises simply wait: no PUBACK, so devices keep their alarms, and
+ *   nothing is lost when the database returns. If the connection died during
+ *   the COMMIT the outcome is unknown; the retry first asks the writer
+ *   session's row in journal_writer whether that batch went in.
+ * - A statement that can never succeed (a data or schema error) makes the
+ *   journal unhealthy for good, as a failed fsync does for files.
  */
-import { hashLine, type JournalEntry } from '../journal-format.js';
-import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from '../journal-chain.js';
-import type { AppendResult, DeviceMessageKey, JournalStore, StandbyTailStats } from '../ports.js';
+import { randomUUID } from 'node:crypto';
+import { formatEntryText, type JournalEntry } from '../journal-format.js';
+import { checkAppend, describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from '../journal-chain.js';
+import type { AppendResult, DeviceMessageKey, JournalStore, LineOrder, StandbyTailStats } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
-import { BatchFencedError, batchPresence, insertBatch, messageJournaled, type PgLine, scanJournal, type StoredLine } from './journal-sql.js';
+import { appendBatch, BatchFencedError, type CommittedBatch, committedBefore, forgetOldWriterSessions, messageJournaled, scanJournal, type UnnumberedLine } from './journal-sql.js';
 import { alignJournalCounter, PartitionNotHeldError, readPartitionLeases } from './partition-leases.js';
 import { partitionOf } from '../../core/partitions.js';
 import { JournalTail } from './journal-tail.js';
+import { JournalCopy } from './journal-copy.js';
 import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
 import { NewestMessageKeys } from './newest-message-keys.js';
 import { waitAtMost } from '../../core/wait-at-most.js';
-import { ProgressWaiters } from '../../core/progress-waiters.js';
 
 export interface PgJournalOptions {
   db: PgDatabase;
@@ -66,6 +68,13 @@ export interface PgJournalOptions {
   identity?: () => LeaderIdentity;
   /** A cluster node's tail reads at least this often while it stands by, notified or not. Default 5 s. */
   tailPollMs?: number;
+  /**
+   * Keep following the journal once writing (issue 12 step 3): other writers
+   * commit lines of their partitions in between this one's, and this
+   * process applies them as a standby does, skipping its own. Its batches
+   * then wake the other nodes' tails too. Off: the one writer of today.
+   */
+  followWhileWriting?: boolean;
 }
 
 /**
@@ -76,10 +85,18 @@ export interface PgJournalOptions {
  */
 const READY_WAIT_MAX_MS = 30_000;
 
+/** A queued line, and the entry its append returned: the commit fills in its n and prev. */
+interface PendingLine extends UnnumberedLine {
+  entry: JournalEntry;
+}
+
+/** firstN and lastN are 0 until the batch commits: the database numbers it. */
 interface Batch extends QueuedBatch {
-  lines: PgLine[];
+  lines: PendingLine[];
   /** The partitions its lines belong to: its fence. */
   partitions: Set<number>;
+  /** This writer session's number for it (journal_writer): after a lost reply, whether it went in. */
+  no: number;
 }
 
 export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore {
@@ -98,11 +115,14 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private readonly lostListeners: ((err: Error) => void)[] = [];
   /** A cluster node's copy of the leader's lines while it waits for the lock. */
   private tail: JournalTail | undefined;
-  private linesReplayed = 0;
   private replayAfterLockMs: number | undefined;
-  private chainWarned = false;
-  /** Console reads on this standby waiting for a line its copy has not applied yet (reachLine). */
-  private readonly lineWaiters = new ProgressWaiters(() => this._lastN);
+  /** This writer's session in journal_writer: made afresh by every process, so a batch number is never reused. */
+  private readonly session = randomUUID();
+  private batchesMade = 0;
+  /** The last line this writer's own commits numbered (their replies processed). */
+  private ownCommittedN = 0;
+  /** The lines as read back from the table: the replay, a standby's tail, a writer following the others. */
+  private readonly copy: JournalCopy;
 
   /** Only assigns: nothing connects before open(). */
   constructor(private readonly options: PgJournalOptions) {
@@ -118,6 +138,24 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       onLeadershipLost: (err) => this.tellLost(err),
     });
     this.maxBatch = options.maxBatch ?? 2_000;
+    this.copy = new JournalCopy({
+      location: this.location,
+      session: this.session,
+      onWarning: options.onWarning,
+      noted: (entry) => {
+        const key = this.options.messageKeyOf?.(entry.type, entry.data);
+        if (key) this.newestKeys.note(key);
+      },
+    });
+    // Registered first: the journal's own numbers move before anyone told of the line (the alert feed) looks.
+    this.copy.onProgress((n) => {
+      if (n > this._lastN) {
+        this._lastN = n;
+        this.nextPrev = this.copy.tip;
+      }
+      if (n > this._durableN) this._durableN = n;
+      if (n === 1) this._chainId ??= this.copy.firstHash;
+    });
   }
 
   get location(): string {
@@ -159,13 +197,15 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     if (this.state !== 'new') throw new Error(`journal: open() called when already ${this.state}`);
     this.state = 'opening';
     this.db.acquire();
+    this.copy.onEntry = onEntry;
     try {
       await this.db.ready();
-      await this.waitForLock(onEntry);
+      await this.waitForLock();
       const lockedAt = performance.now();
-      const count = await this.replay(onEntry);
+      const count = await this.replay();
       // The lock's holder has read every committed row: its tail is the journal's (partition-leases.ts).
       await alignJournalCounter(this.writer, this._lastN, this.nextPrev);
+      await forgetOldWriterSessions(this.writer);
       this.replayAfterLockMs = performance.now() - lockedAt;
       if (this.state === 'opening') this.state = 'open';
       return count;
@@ -189,14 +229,16 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
    * it. A node that cannot read (the database unreachable), or whose first
    * read lasts longer than READY_WAIT_MAX_MS, tries all the same.
    */
-  private async waitForLock(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<void> {
-    if (!this.options.waitForLeadership) return void (await this.writer.open());
+  private async waitForLock(): Promise<void> {
+    const following = this.options.followWhileWriting === true;
+    if (!this.options.waitForLeadership && !following) return void (await this.writer.open());
     const tail = new JournalTail({
       db: this.db,
-      apply: (line) => this.applyStored(line, onEntry),
-      lastN: () => this._lastN,
+      apply: (line) => this.copy.apply(line),
+      lastN: () => this.copy.n,
       pollMs: this.options.tailPollMs,
       onReadError: (message) => this.options.onWarning?.(message),
+      beforePage: (rows) => this.ownRepliesIn(rows),
     });
     this.tail = tail;
     try {
@@ -204,9 +246,38 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       await waitAtMost(tail.firstRead, READY_WAIT_MAX_MS);
       await this.writer.open();
     } finally {
-      await tail.stop();
-      this.lineWaiters.cancelAll(); // a leader's reads need no copy; a closed journal has none
+      // A writer that follows the others keeps its tail until close(); the one writer of today needs no copy.
+      if (!following || this.closing || this.state === 'closed') {
+        await tail.stop();
+        this.copy.cancelWaits(); // a leader's reads need no copy; a closed journal has none
+      }
     }
+  }
+
+  /**
+   * A page of the tail that holds lines of this writer's own batch whose
+   * reply it has not processed yet (the NOTIFY of the commit can overtake
+   * it): waits for that batch first, so its lines are numbered — and shown
+   * by the alert feed — before the other writers' lines after them.
+   */
+  private ownRepliesIn(rows: readonly { n: string; writer: string | null }[]): Promise<void> | undefined {
+    const last = rows.at(-1);
+    if (!last || Number(last.n) <= this.ownCommittedN || !rows.some((r) => r.writer === this.session && Number(r.n) > this.ownCommittedN)) return undefined;
+    return (async () => {
+      for (let batch = this.inFlight; batch && rows.some((r) => r.writer === this.session && Number(r.n) > this.ownCommittedN); batch = this.inFlight) {
+        await batch.done.catch(noop);
+      }
+    })();
+  }
+
+  /**
+   * Present when lines reach this process out of n order — its own at commit,
+   * the other writers' when its tail reads them — so whatever shows line
+   * numbers (the alert feed) waits for the tail to pass each one.
+   */
+  get order(): LineOrder | undefined {
+    if (this.options.followWhileWriting !== true) return undefined;
+    return { position: () => this.copy.n, onProgress: (listener) => this.copy.onProgress(listener) };
   }
 
   /** The home partitions this writer holds (all of them once open; none before, and none once leadership is lost). */
@@ -223,16 +294,18 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   }
 
   reachLine(n: number, maxMs: number): Promise<boolean> {
-    if (this._lastN >= n) return Promise.resolve(true);
-    // Only a following standby's copy moves by itself; one that cannot read now is not waited on.
-    return this.tail?.current ? this.lineWaiters.reach(n, maxMs) : Promise.resolve(false);
+    // The one writer of today holds every line it wrote; a node that follows holds those its tail has read.
+    const following = this.options.followWhileWriting === true || this.state !== 'open';
+    if ((following ? this.copy.n : this._lastN) >= n) return Promise.resolve(true);
+    // Only a following copy moves by itself; one that cannot read now is not waited on.
+    return this.tail?.current ? this.copy.reach(n, maxMs) : Promise.resolve(false);
   }
 
   /** A cluster node's standby period, once it leads: lines its tail applied, and how long the rest took after the lock. */
   get standbyTail(): StandbyTailStats | undefined {
     if (!this.tail) return undefined;
     const led = this.replayAfterLockMs !== undefined;
-    return { lines: this.tail.applied, reads: this.tail.reads, linesAfterLock: led ? this.linesReplayed - this.tail.applied : undefined, replayAfterLockMs: this.replayAfterLockMs };
+    return { lines: this.tail.applied, reads: this.tail.reads, linesAfterLock: led ? this.copy.applied - this.tail.applied : undefined, replayAfterLockMs: this.replayAfterLockMs };
   }
 
   private tellLost(err: Error): void {
@@ -245,42 +318,35 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     }
   }
 
-  /** Replays the rows after the last one applied (all of them, unless a standby's tail applied some), through the lock's connection. */
-  private async replay(onEntry: ((entry: JournalEntry) => void) | undefined): Promise<number> {
-    await scanJournal(this.writer, (line) => this.applyStored(line, onEntry), undefined, this._lastN);
-    return this.linesReplayed; // applyStored moved n and durableN along
+  /** Replays the rows after the last one read (all of them, unless a tail read some), through the lock's connection. */
+  private async replay(): Promise<number> {
+    await scanJournal(this.writer, (line) => this.copy.apply(line), undefined, this.copy.n);
+    return this.copy.applied;
   }
 
-  /** One stored row into memory: the chain checked (warned once), the replayers told, n and the chain's tip advanced. */
-  private applyStored({ entry, text, storedHash }: StoredLine, onEntry: ((entry: JournalEntry) => void) | undefined): void {
-    const hash = hashLine(text);
-    if (!this.chainWarned && (entry.n !== this._lastN + 1 || entry.prev !== this.nextPrev || hash !== storedHash)) {
-      this.chainWarned = true;
-      this.options.onWarning?.(`journal chain broken at n=${entry.n} in ${this.location}; replay continues — run \`npm run audit:verify\` for details`);
-    }
-    onEntry?.(entry);
-    const key = this.options.messageKeyOf?.(entry.type, entry.data);
-    if (key) this.newestKeys.note(key);
-    this.linesReplayed += 1;
-    this._lastN = entry.n;
-    this._durableN = entry.n;
-    this.nextPrev = hash;
-    if (entry.n === 1) this._chainId ??= hash;
-    this.lineWaiters.advance(entry.n);
-  }
-
+  /**
+   * Queues the line without a number: the database gives it its n and prev
+   * when the batch commits (migration 0006), and the commit fills them into
+   * the returned entry. Several writers can then share one global,
+   * gap-free n in commit order (docs/CLUSTER.md "Step 3's writers").
+   */
   append<T>(type: string, data: T, homeId?: string): AppendResult<T> {
-    const next = this.advance(type, data);
-    const { entry, line } = next;
-    if (this.failure) return { entry, durable: rejected(this.refusal(entry.n, entry.n)) };
-    // `data` as it appears in the line: the json column stores exactly this text.
-    const dataText = line.slice(line.indexOf(',"data":') + 8, line.lastIndexOf(',"prev":'));
-    const batch = this.enqueue(next, (b) => b.lines.length < this.maxBatch, () => ({ ...this.baseBatch(entry.n), lines: [], partitions: new Set<number>() }));
+    checkAppend(this.state, type, data);
+    // Everything that can throw (a NaN clock, BigInt or cyclic data) throws here, before anything is queued.
+    const at = new Date(this.now()).toISOString();
+    const dataText = JSON.stringify(data);
+    const entry: JournalEntry<T> = { n: 0, at, type, data, prev: '' };
+    this._stats.appends += 1;
+    if (this.failure) return { entry, durable: rejected(this.refusal('a new line is')) };
+    const batch = this.batchFor(
+      (b) => b.lines.length < this.maxBatch,
+      () => ({ ...this.baseBatch(0), lines: [], partitions: new Set<number>(), no: ++this.batchesMade }),
+    );
     const key = this.options.messageKeyOf?.(type, data);
     if (key) this.newestKeys.note(key);
     const partition = partitionOf(homeId);
     batch.partitions.add(partition);
-    batch.lines.push({ n: entry.n, at: entry.at, type, dataText, prev: entry.prev, hash: next.hash, key, partition });
+    batch.lines.push({ entry, at, type, dataText, partition, key });
     return { entry, durable: batch.done };
   }
 
@@ -342,25 +408,33 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.closing;
   }
 
-  /** Inserts the batch, retrying the same rows until they are committed; throws only for good. */
+  /**
+   * Appends the batch, retrying until it is committed; throws only for good.
+   * After an attempt whose outcome is unknown (the connection dropped), the
+   * next one first asks journal_writer whether it went in: sent again, every
+   * line would be written twice under new numbers.
+   */
   protected async writeBatch(batch: Batch): Promise<void> {
     const { min, max } = this.retryDelays;
+    let outcomeUnknown = false;
     for (let delay = min; ; delay = Math.min(max, delay * 2)) {
       if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
       try {
         // Taken afresh at each attempt, once connected: a hub alone that reconnected may hold its partitions under new epochs.
         await this.writer.ensureConnected();
+        const earlier = outcomeUnknown ? await committedBefore(this.writer, this.session, batch.no) : undefined;
         const held = this.writer.partitions;
         if (!held) throw new Error('journal: a batch before the writer took the partitions');
         const fence = held.fenceFor(batch.partitions);
         // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
-        const repeated = await insertBatch(this.writer, batch.lines, fence, this.options.waitForLeadership === true);
+        const notify = this.options.waitForLeadership === true || this.options.followWhileWriting === true;
+        const committed = earlier ?? (await appendBatch(this.writer, batch.lines, { fence, session: this.session, batch: batch.no, notify }));
         this.stalled = undefined;
-        for (const l of repeated) this.warnRepeated(l);
+        this.numberBatch(batch, committed);
         return;
       } catch (caught) {
         let err = caught;
-        if (err instanceof BatchFencedError && err.why === 'lease') {
+        if (err instanceof BatchFencedError) {
           if (this.options.waitForLeadership) throw await this.fencedOut(batch);
           // A hub alone holds the lock: its leases can only have run out (late renewals), so it takes them again and retries.
           try {
@@ -370,21 +444,11 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
             err = retakeError; // an unreachable database is waited for below, like any attempt
           }
         }
-        // The counter moved past this batch's first line: our own earlier attempt (its reply lost), or another writer.
-        if (uniqueViolation(err) === 'journal_pkey' || err instanceof BatchFencedError) {
-          const presence = await batchPresence(this.writer, batch.lines).catch(() => 'unknown' as const);
-          if (presence === 'all') {
-            this.stalled = undefined; // the earlier attempt did commit; only its reply was lost
-            return;
-          }
-          if (presence === 'other') throw new Error('rows with these n already exist and differ: another process writes this journal', { cause: err });
-          // No rows, yet the counter is not where this batch continues: another writer moved it.
-          if (presence === 'none' && err instanceof BatchFencedError) {
-            throw new Error(`the journal counter no longer stands at line ${batch.firstN - 1}: another process writes this journal`, { cause: err });
-          }
-        } else if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError || err instanceof PartitionNotHeldError) {
-          throw err;
+        if (uniqueViolation(err) === 'journal_pkey') {
+          throw new Error('the line numbers journal_seq hands out are taken already: rows were written into the journal without moving its counter (by hand, or a copy); run `npm run audit:verify`', { cause: err });
         }
+        if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError || err instanceof PartitionNotHeldError) throw err;
+        outcomeUnknown = true; // a dropped connection: the statement may have committed
         this.stalled = `${this.location}: ${(err as Error).message}`;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
@@ -392,6 +456,32 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
         });
       }
     }
+  }
+
+  /** The numbers and chain the database gave the batch, into its entries and this journal's tip. */
+  private numberBatch(batch: Batch, committed: CommittedBatch): void {
+    batch.firstN = committed.firstN;
+    batch.lastN = committed.lastN;
+    let prev = committed.prev;
+    batch.lines.forEach((line, i) => {
+      const n = committed.firstN + i;
+      line.entry.n = n;
+      line.entry.prev = prev;
+      batch.bytes += Buffer.byteLength(formatEntryText(n, line.at, line.type, line.dataText, prev)) + 1;
+      prev = committed.hashes[i]!;
+    });
+    this.ownCommittedN = committed.lastN;
+    if (committed.lastN > this._lastN) {
+      this._lastN = committed.lastN;
+      this.nextPrev = prev;
+    }
+    if (committed.firstN === 1) this._chainId ??= committed.hashes[0];
+    for (const i of committed.repeated) this.warnRepeated(batch.lines[i]!);
+  }
+
+  protected override describeBatch(batch: Batch): string {
+    if (batch.firstN > 0) return describeLines(batch.firstN, batch.lastN);
+    return batch.lines.length === 1 ? 'line (not numbered yet) is' : `${batch.lines.length} lines (not numbered yet) are`;
   }
 
   /**
@@ -413,20 +503,20 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       })
       .filter((x) => x !== undefined);
     const described = what.length > 0 ? what.join('; ') : 'a partition of the batch changed hands';
-    return this.writer.fencedOut(new LeadershipLostError(`${described}: ${describeLines(batch.firstN, batch.lastN)} refused by the lease fence, nothing written`));
+    return this.writer.fencedOut(new LeadershipLostError(`${described}: ${this.describeBatch(batch)} refused by the lease fence, nothing written`));
   }
 
   protected async describeFailure(cause: Error, batch: Batch): Promise<Error> {
     return new Error(
-      `journal write failed in ${this.location}: ${cause.message} — ${describeLines(batch.firstN, batch.lastN)} NOT durable; the journal refuses further writes until the hub restarts`,
+      `journal write failed in ${this.location}: ${cause.message} — ${this.describeBatch(batch)} NOT durable; the journal refuses further writes until the hub restarts`,
       { cause },
     );
   }
 
-  private warnRepeated(line: PgLine): void {
+  private warnRepeated(line: PendingLine): void {
     const k = line.key!;
     this.options.onWarning?.(
-      `device ${k.deviceId} message seq=${k.seq}${k.ts === undefined ? '' : ` ts=${k.ts}`} was already journaled; line n=${line.n} (${line.type}) records it again`,
+      `device ${k.deviceId} message seq=${k.seq}${k.ts === undefined ? '' : ` ts=${k.ts}`} was already journaled; line n=${line.entry.n} (${line.type}) records it again`,
     );
   }
 }

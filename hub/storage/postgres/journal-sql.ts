@@ -2,24 +2,25 @@
  * The statements of the PostgreSQL journal (tables in the 0001 migration),
  * kept apart from the queueing and retry logic in journal-pg.ts.
  *
- * A batch is ONE statement: the lines and their device message keys inserted
- * through data-modifying CTEs over unnest()ed arrays. A single statement
- * outside BEGIN is its own transaction, so the batch costs one round trip and
- * is committed — synchronously, synchronous_commit is on — when it returns.
+ * A batch is ONE statement, a call of `journal_append_batch` (migration
+ * 0006): a single statement outside BEGIN is its own transaction, so the
+ * batch costs one round trip and is committed — synchronously,
+ * synchronous_commit is on — when it returns. The writer sends its lines
+ * without n and prev; the database
+ * - fences the batch: it inserts nothing unless every partition its lines
+ *   belong to is still held by this writer at the epoch it took, and its
+ *   lease has not expired (`partition_lease`, read FOR SHARE so a takeover
+ *   waits for it; docs/CLUSTER.md "Per-partition writers");
+ * - numbers the lines from the counter `journal_seq`, whose row lock orders
+ *   the commits of several writers, and continues the one chain from its tip.
  *
- * The same statement fences the batch (migration 0005, docs/CLUSTER.md
- * "Per-partition writers"): it inserts nothing unless
- * - every partition its lines belong to is still held by this writer at the
- *   epoch it took, and its lease has not expired (`partition_lease`, read FOR
- *   SHARE so a takeover waits for it), and
- * - the line counter `journal_seq` still names the line the batch continues;
- *   it moves to the batch's last line in the same statement.
+ * A copy from the files (copy-from-files.ts) inserts lines already numbered.
  */
 import type { QueryResult, QueryResultRow } from 'pg';
 import { fieldsProblem, formatEntryText, type JournalEntry } from '../journal-format.js';
 import type { DeviceMessageKey } from '../ports.js';
 
-/** One line as the journal queues it. */
+/** A numbered line, as a copy from the files inserts it. */
 export interface PgLine {
   n: number;
   at: string;
@@ -41,11 +42,11 @@ export interface BatchFence {
   epochs: number[];
 }
 
-/** The batch inserted nothing: a partition is no longer held at its epoch, or the counter moved. */
+/** The batch inserted nothing: a partition is no longer held at its epoch, or its lease ran out. */
 export class BatchFencedError extends Error {
   override name = 'BatchFencedError';
-  constructor(readonly why: 'lease' | 'counter') {
-    super(why === 'lease' ? 'a partition of the batch is no longer held by this writer at its epoch, or its lease ran out' : 'the journal counter no longer names the line this batch continues');
+  constructor(readonly why: 'lease') {
+    super('a partition of the batch is no longer held by this writer at its epoch, or its lease ran out');
   }
 }
 
@@ -79,19 +80,6 @@ lines AS (
   RETURNING n
 )`;
 
-const INSERT_BATCH = `
-WITH fence AS (
-  SELECT l.partition FROM partition_lease l
-    JOIN unnest($12::int[], $13::bigint[]) AS f(partition, epoch) ON l.partition = f.partition AND l.epoch = f.epoch
-   WHERE l.owner = $14 AND l.expires_at > now()
-     FOR SHARE OF l
-), seq AS (
-  UPDATE journal_seq SET n = $15, tip = $16
-   WHERE n = $17 AND tip = $18 AND (SELECT count(*) FROM fence) = cardinality($12::int[])
-  RETURNING n
-), ${LINES_AND_KEYS}
-SELECT (SELECT count(*) FROM fence)::int AS fenced, (SELECT count(*) FROM seq)::int AS counted, ARRAY(SELECT n FROM keys) AS claimed`;
-
 /** A copy into an empty database (copy-from-files.ts): no writer, no lease; the counter moves to the copy's end. */
 const COPY_BATCH = `
 WITH seq AS (
@@ -99,33 +87,110 @@ WITH seq AS (
 ), ${LINES_AND_KEYS}
 SELECT ARRAY(SELECT n FROM keys) AS claimed`;
 
-/** The channel a cluster leader's batch INSERT notifies: its standbys' journal tails wake on it (journal-tail.ts). */
-export const JOURNAL_CHANNEL = 'hub_journal';
-/**
- * The same batch, plus a wake-up for the standbys, sent at commit (a NOTIFY in
- * a transaction is delivered only if it commits). Only in a cluster: a hub
- * alone has nobody listening and pays nothing.
- */
-const INSERT_BATCH_NOTIFY = `${INSERT_BATCH}, pg_notify('${JOURNAL_CHANNEL}', '') AS notified`;
-
 const keyText = (k: DeviceMessageKey): string => `${k.deviceId}|${k.seq}|${k.ts ?? ''}`;
 
+/** The channel a cluster writer's batch notifies: the standbys' journal tails wake on it (journal-tail.ts). */
+export const JOURNAL_CHANNEL = 'hub_journal';
+
 /**
- * Inserts a batch under its fence; returns the lines whose device message key
- * was already taken by an earlier, committed line (the line is stored all the
- * same: it is in the hash chain). Throws BatchFencedError when the fence
- * refused it: nothing was written.
+ * The batch statement (migration 0006): the database fences the batch, numbers
+ * its lines from journal_seq, chains and hashes them, and inserts them and
+ * their message keys, all in this one statement (its own transaction).
  */
-export async function insertBatch(db: PreparingQueryable, lines: readonly PgLine[], fence: BatchFence, notifyFollowers = false): Promise<PgLine[]> {
-  const { values, firstOfKey } = lineColumns(lines);
-  const first = lines[0]!;
-  const last = lines.at(-1)!;
-  values.push(fence.partitions, fence.epochs, fence.owner, last.n, last.hash, first.n - 1, first.prev);
-  const { rows } = await (notifyFollowers ? db.queryPrepared<BatchRow>('hub_journal_batch_notify', INSERT_BATCH_NOTIFY, values) : db.queryPrepared<BatchRow>('hub_journal_batch', INSERT_BATCH, values));
+const APPEND_BATCH = 'SELECT fenced, first_n, last_n, prev, hashes, repeated FROM journal_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)';
+
+/** A line queued by a writer: everything but its number and chain, which the database gives it at commit. */
+export interface UnnumberedLine {
+  /** `at` as the line has it (toISOString's form). */
+  at: string;
+  type: string;
+  /** JSON text of `data`, exactly as it appears in the hashed line. */
+  dataText: string;
+  partition: number;
+  key: DeviceMessageKey | undefined;
+}
+
+/** Where the committed batch's lines went: n = firstN + index; line i's prev is prev (i = 0) or hashes[i − 1]. */
+export interface CommittedBatch {
+  firstN: number;
+  lastN: number;
+  prev: string;
+  hashes: string[];
+  /** Indices of lines whose device message key an earlier, committed line already held (the line is stored all the same). */
+  repeated: number[];
+}
+
+/** Who writes a batch: its fence, and its writer session and batch number (journal_writer, for a lost reply). */
+export interface BatchWriter {
+  fence: BatchFence;
+  session: string;
+  batch: number;
+  /** Wake the standbys' tails at commit (a NOTIFY in the transaction is delivered only if it commits). A hub alone has nobody listening. */
+  notify: boolean;
+}
+
+interface AppendRow {
+  fenced: boolean;
+  first_n: string | null;
+  last_n: string | null;
+  prev: string | null;
+  hashes: string[] | null;
+  repeated: number[] | null;
+}
+
+/**
+ * Appends a batch under its fence; the database numbers and chains it.
+ * Throws BatchFencedError when the fence refused it: nothing was written.
+ */
+export async function appendBatch(db: PreparingQueryable, lines: readonly UnnumberedLine[], writer: BatchWriter): Promise<CommittedBatch> {
+  const at: string[] = [];
+  const type: string[] = [];
+  const typeJson: string[] = [];
+  const data: string[] = [];
+  const partition: number[] = [];
+  const keys: unknown[][] = [[], [], [], []];
+  const seen = new Set<string>();
+  lines.forEach((l, i) => {
+    at.push(l.at);
+    type.push(l.type);
+    typeJson.push(JSON.stringify(l.type));
+    data.push(l.dataText);
+    partition.push(l.partition);
+    // Several lines of one message (two rules on one event) claim its key once, with the first line.
+    if (l.key && !seen.has(keyText(l.key))) {
+      seen.add(keyText(l.key));
+      keys[0]!.push(l.key.deviceId);
+      keys[1]!.push(l.key.seq);
+      keys[2]!.push(l.key.ts ?? null);
+      keys[3]!.push(i + 1);
+    }
+  });
+  const { fence } = writer;
+  const values = [fence.owner, fence.partitions, fence.epochs, writer.session, writer.batch, at, type, typeJson, data, partition, ...keys, writer.notify];
+  const { rows } = await db.queryPrepared<AppendRow>('hub_journal_append', APPEND_BATCH, values);
   const row = rows[0];
-  if (!row || row.fenced !== fence.partitions.length) throw new BatchFencedError('lease');
-  if (row.counted !== 1) throw new BatchFencedError('counter');
-  return repeatedKeys(row, firstOfKey);
+  if (!row?.fenced) throw new BatchFencedError('lease');
+  return { firstN: Number(row.first_n), lastN: Number(row.last_n), prev: row.prev!, hashes: row.hashes!, repeated: row.repeated!.map((i) => i - 1) };
+}
+
+/**
+ * After an attempt whose outcome is unknown (the connection dropped during
+ * the COMMIT): did this batch commit? Its writer session's row says which
+ * batch it committed last; the lines' hashes are read back from the journal.
+ */
+export async function committedBefore(db: Queryable, session: string, batch: number): Promise<CommittedBatch | undefined> {
+  const { rows } = await db.query<{ first_n: string; last_n: string }>('SELECT first_n, last_n FROM journal_writer WHERE session = $1 AND batch = $2', [session, batch]);
+  const row = rows[0];
+  if (!row) return undefined;
+  const firstN = Number(row.first_n);
+  const stored = await db.query<{ prev: string; hash: string }>('SELECT prev, hash FROM journal WHERE n BETWEEN $1 AND $2 ORDER BY n', [firstN, row.last_n]);
+  // Which keys were repeated is not recorded: the warning it would give is lost with the reply.
+  return { firstN, lastN: Number(row.last_n), prev: stored.rows[0]!.prev, hashes: stored.rows.map((r) => r.hash), repeated: [] };
+}
+
+/** Forgets the writer sessions that wrote nothing for a week (journal_writer keeps one row per session ever opened). */
+export async function forgetOldWriterSessions(db: Queryable): Promise<void> {
+  await db.query("DELETE FROM journal_writer WHERE updated_at < now() - interval '7 days'");
 }
 
 /** Copies lines as they are into a journal nobody writes yet (copy-from-files.ts); the counter follows. */
@@ -135,12 +200,6 @@ export async function copyBatch(db: Queryable, lines: readonly PgLine[]): Promis
   values.push(last.n, last.hash);
   const { rows } = await db.query<{ claimed: string[] }>(COPY_BATCH, values);
   return repeatedKeys(rows[0]!, firstOfKey);
-}
-
-interface BatchRow {
-  fenced: number;
-  counted: number;
-  claimed: string[];
 }
 
 /** $1–$11: the lines' columns, and each device message key once, with the first line that records it. */
@@ -173,27 +232,14 @@ function repeatedKeys(row: { claimed: string[] }, firstOfKey: Map<string, PgLine
   return [...firstOfKey.values()].filter((l) => !claimed.has(l.n));
 }
 
-/**
- * After an error whose outcome is unknown (the connection dropped during the
- * COMMIT), or a primary-key conflict on retry: are exactly these lines there?
- * 'all' means the earlier attempt committed; 'none' that it did not; 'other'
- * that rows with these n exist but differ — someone else wrote the journal.
- */
-export async function batchPresence(db: Queryable, lines: readonly PgLine[]): Promise<'all' | 'none' | 'other'> {
-  const first = lines[0]!.n;
-  const last = lines.at(-1)!.n;
-  const { rows } = await db.query<{ n: string; hash: string }>('SELECT n, hash FROM journal WHERE n BETWEEN $1 AND $2 ORDER BY n', [first, last]);
-  if (rows.length === 0) return 'none';
-  if (rows.length !== lines.length) return 'other';
-  return rows.every((r, i) => Number(r.n) === lines[i]!.n && r.hash === lines[i]!.hash) ? 'all' : 'other';
-}
-
 export interface StoredLine {
   entry: JournalEntry;
   /** The line text rebuilt from the row (what was hashed). */
   text: string;
   /** The `hash` column as stored. */
   storedHash: string;
+  /** The writer session that committed it (migration 0006); null for older rows and copies. */
+  writer: string | null;
 }
 
 interface Row {
@@ -204,6 +250,7 @@ interface Row {
   data: string;
   prev: string;
   hash: string;
+  writer: string | null;
 }
 
 /**
@@ -211,7 +258,7 @@ interface Row {
  * truncated as the Date the driver made of it truncated them. pg's timestamptz parser cost ~1.4 µs
  * a row in a replay, and the rows' Dates were garbage at once.
  */
-const SCAN = `SELECT n, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, type, data::text AS data, prev, hash FROM journal WHERE n > $1 ORDER BY n LIMIT $2`;
+const SCAN = `SELECT n, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, type, data::text AS data, prev, hash, writer FROM journal WHERE n > $1 ORDER BY n LIMIT $2`;
 
 /**
  * Reads the journal in n order after line `from` (0: all of it), `pageSize`
@@ -229,12 +276,21 @@ const SCAN = `SELECT n, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.
  * fields are columns already, and the line's text is rebuilt around the
  * stored JSON of `data` for the hash.
  */
-export async function scanJournal(db: Queryable, onLine: (line: StoredLine) => boolean | void, pageSize = 5_000, from = 0): Promise<void> {
+export async function scanJournal(
+  db: Queryable,
+  onLine: (line: StoredLine) => boolean | void,
+  pageSize = 5_000,
+  from = 0,
+  /** Awaited before a page's lines are applied, when it returns a promise (a writer's tail: journal-pg.ts). */
+  beforePage?: (rows: readonly { n: string; writer: string | null }[]) => Promise<void> | undefined,
+): Promise<void> {
   let next: Promise<Row[]> | undefined = readPage(db, from, pageSize);
   try {
     while (next) {
       const rows: Row[] = await next;
       next = rows.length < pageSize ? undefined : readPage(db, Number(rows.at(-1)!.n), pageSize);
+      const wait = beforePage?.(rows);
+      if (wait) await wait;
       for (const row of rows) {
         if (onLine(storedLine(Number(row.n), row)) === false) return;
       }
@@ -263,7 +319,7 @@ function storedLine(n: number, row: Row): StoredLine {
   }
   // The key order of a parsed line (journal-format.ts): n, at, type, data, prev.
   const entry: JournalEntry = { n, at: row.at, type: row.type, data, prev: row.prev };
-  return { entry, text: formatEntryText(n, row.at, row.type, row.data, row.prev), storedHash: row.hash };
+  return { entry, text: formatEntryText(n, row.at, row.type, row.data, row.prev), storedHash: row.hash, writer: row.writer };
 }
 
 /** Whether a device message already has a committed line. Uses the unique key's index. */

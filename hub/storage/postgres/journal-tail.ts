@@ -45,6 +45,8 @@ export interface JournalTailDeps {
   pollMs?: number;
   /** A read failed (the database unreachable): told at most once per 10 s; the next wake reads again. */
   onReadError?(message: string): void;
+  /** Awaited before each page is applied when it returns a promise (scanJournal). */
+  beforePage?(rows: readonly { n: string; writer: string | null }[]): Promise<void> | undefined;
 }
 
 export class JournalTail {
@@ -151,7 +153,7 @@ export class JournalTail {
     do {
       this.readAgain = false;
       try {
-        await scanJournal(this.deps.db, (line) => this.applyOne(line), TAIL_PAGE_LINES, this.deps.lastN());
+        await scanJournal(this.deps.db, (line) => this.applyOne(line), TAIL_PAGE_LINES, this.deps.lastN(), this.deps.beforePage?.bind(this.deps));
         this.caughtUpOnce = true;
         this.lastReadFailed = false;
       } catch (err) {

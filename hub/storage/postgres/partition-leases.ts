@@ -120,5 +120,6 @@ export async function readPartitionLeases(db: Queryable): Promise<PartitionLease
  * 0005 writing on after another node had migrated, or by a copy.
  */
 export async function alignJournalCounter(lockSession: Queryable, lastN: number, tip: string): Promise<void> {
-  await lockSession.query('UPDATE journal_seq SET n = $1, tip = $2', [lastN, tip]);
+  // Only ever forward: with writers that do not hold the lock (step 3), one may have committed past this tail since.
+  await lockSession.query('UPDATE journal_seq SET n = $1, tip = $2 WHERE n < $1', [lastN, tip]);
 }
