@@ -16,17 +16,22 @@ export const PARTITION_COUNT = 256;
 export const HOMELESS_PARTITION = -1;
 
 /**
- * FNV-1a (32 bit) of the home id's UTF-16 code units, mod PARTITION_COUNT.
- * Chosen for being tiny, fast and stable across releases and languages (a
- * SQL or Go tool can compute the same); it is not a security boundary.
+ * FNV-1a (32 bit) of a text's UTF-16 code units, unsigned. Chosen for being
+ * tiny, fast and stable across releases and languages (a SQL or Go tool can
+ * compute the same); it is not a security boundary.
  */
-export function partitionOfHome(homeId: string): number {
+export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < homeId.length; i++) {
-    hash ^= homeId.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % PARTITION_COUNT;
+  return hash >>> 0;
+}
+
+/** FNV-1a of the home id, mod PARTITION_COUNT. */
+export function partitionOfHome(homeId: string): number {
+  return fnv1a32(homeId) % PARTITION_COUNT;
 }
 
 /** The partition of a line: its home's, or the home-less one. */
