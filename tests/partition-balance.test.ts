@@ -9,9 +9,9 @@ import { PartitionOwner, type LossReason, type PartitionOwnerOptions } from '../
 import { planRound } from '../hub/cluster/partition-plan.js';
 import { assignPartitions } from '../hub/cluster/partition-rendezvous.js';
 import { HOMELESS_PARTITION, PARTITION_COUNT } from '../hub/core/partitions.js';
-import { formatEntryText, GENESIS_PREV, hashLine } from '../hub/storage/journal-format.js';
+import { randomUUID } from 'node:crypto';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
-import { BatchFencedError, insertBatch, type PgLine, type PreparingQueryable } from '../hub/storage/postgres/journal-sql.js';
+import { appendBatch, BatchFencedError, type PreparingQueryable, type UnnumberedLine } from '../hub/storage/postgres/journal-sql.js';
 import { readHomePartitionLeases, releasePartitions, type TakenPartition } from '../hub/storage/postgres/partition-balance-sql.js';
 import { type HeldPartitions, readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
 import { createPgDatabase } from './helpers/pg-database.js';
@@ -245,13 +245,12 @@ describe('PartitionOwner on PostgreSQL', () => {
 
     // A batch fenced by b's old leases is refused by the journal's fence; the same line under a's lease commits.
     const p = bHeld.homePartitions[0]!;
-    const at = new Date().toISOString();
-    const dataText = '{"homeId":"home-frozen"}';
-    const line: PgLine = { n: 1, at, type: 'commissioning.tick', dataText, prev: GENESIS_PREV, hash: hashLine(formatEntryText(1, at, 'commissioning.tick', dataText, GENESIS_PREV)), key: undefined, partition: p };
+    const line: UnnumberedLine = { at: new Date().toISOString(), type: 'commissioning.tick', dataText: '{"homeId":"home-frozen"}', partition: p, key: undefined };
     const session: PreparingQueryable = { query: (text, values) => admin.query(text, values), queryPrepared: (_name, text, values) => admin.query(text, values) };
-    await expect(insertBatch(session, [line], bHeld.fenceFor([p]))).rejects.toEqual(new BatchFencedError('lease'));
+    const writer = (held: typeof bHeld) => ({ fence: held.fenceFor([p]), session: randomUUID(), batch: 1, notify: false });
+    await expect(appendBatch(session, [line], writer(bHeld))).rejects.toEqual(new BatchFencedError('lease'));
     expect((await admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(0);
-    await insertBatch(session, [line], a.owner.held.fenceFor([p]));
+    await appendBatch(session, [line], writer(a.owner.held));
     expect((await admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(1);
 
     // b wakes up: its first round tells it that it holds nothing any more.
