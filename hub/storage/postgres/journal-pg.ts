@@ -26,56 +26,25 @@
  *   journal unhealthy for good, as a failed fsync does for files.
  */
 import { randomUUID } from 'node:crypto';
-import { formatEntryText, type JournalEntry } from '../journal-format.js';
-import { checkAppend, describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from '../journal-chain.js';
+import type { JournalEntry } from '../journal-format.js';
+import { checkAppend, GroupCommitJournal, noop, rejected } from '../journal-chain.js';
 import type { AppendResult, DeviceMessageKey, JournalStore, LineOrder, StandbyTailStats } from '../ports.js';
 import type { PgDatabase } from './database.js';
-import { isConnectionError, isPermanentError, uniqueViolation } from './errors.js';
-import { appendBatch, BatchFencedError, type CommittedBatch, committedBefore, forgetOldWriterSessions, messageJournaled, scanJournal, type UnnumberedLine } from './journal-sql.js';
-import { alignJournalCounter, PartitionNotHeldError, readPartitionLeases } from './partition-leases.js';
+import { isPermanentError, uniqueViolation } from './errors.js';
+import { appendBatch, BatchFencedError, type CommittedBatch, committedBefore, forgetOldWriterSessions, scanJournal } from './journal-sql.js';
+import { alignJournalCounter, PartitionNotHeldError, readPartitionLeases, whyFenced } from './partition-leases.js';
+import { type Batch, describeBatch, type PendingLine, numberLines } from './pg-batch.js';
 import { partitionOf } from '../../core/partitions.js';
 import { JournalTail } from './journal-tail.js';
 import { JournalCopy } from './journal-copy.js';
-import { type LeaderIdentity, type LeaderRecord, readLeader } from './cluster-leader.js';
+import { type LeaderRecord, readLeader } from './cluster-leader.js';
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
-import { NewestMessageKeys } from './newest-message-keys.js';
+import { PgMessageKeys } from './message-keys-pg.js';
 import { waitAtMost } from '../../core/wait-at-most.js';
 
-export interface PgJournalOptions {
-  db: PgDatabase;
-  now?: () => number;
-  /** Called once, when the journal gives up for good (not for a connection that drops). */
-  onError?: (err: Error) => void;
-  /** A broken chain on open, a duplicate message key at commit. */
-  onWarning?: (msg: string) => void;
-  /** The device message a line records (alarm triggers), for the unique message key. */
-  messageKeyOf?: (type: string, data: unknown) => DeviceMessageKey | undefined;
-  /** Most lines in one INSERT (bind parameters stay far below PostgreSQL's 65,535). */
-  maxBatch?: number;
-  /** Back-off between attempts while the database is unreachable. */
-  retryDelayMs?: { min: number; max: number };
-  /** How long close() waits for pending lines while the database is unreachable. */
-  closeTimeoutMs?: number;
-  /** How long open() (or a reconnect) waits for the journal's writer lock (journal-writer-connection.ts). */
-  lockWaitMs?: number;
-  /** The lock is held by another session and open() is waiting for it; told again whenever another leader takes over. */
-  onWaitingForLock?: (holder: string, leader: LeaderRecord) => void;
-  /** A cluster node: open() waits for the lock (leadership) without limit; a lost session is lost leadership. */
-  waitForLeadership?: boolean;
-  /** The writer session's lease: the server ends it after this long idle (writer-lease.ts). Default 10 s. */
-  leaseMs?: number;
-  /** Written into cluster_leader when this process becomes leader. */
-  identity?: () => LeaderIdentity;
-  /** A cluster node's tail reads at least this often while it stands by, notified or not. Default 5 s. */
-  tailPollMs?: number;
-  /**
-   * Keep following the journal once writing (issue 12 step 3): other writers
-   * commit lines of their partitions in between this one's, and this
-   * process applies them as a standby does, skipping its own. Its batches
-   * then wake the other nodes' tails too. Off: the one writer of today.
-   */
-  followWhileWriting?: boolean;
-}
+import type { PgJournalOptions } from './journal-pg-options.js';
+
+export type { PgJournalOptions } from './journal-pg-options.js';
 
 /**
  * The longest a cluster node reads the journal before it tries the lock anyway:
@@ -84,20 +53,6 @@ export interface PgJournalOptions {
  * journal's cold replay").
  */
 const READY_WAIT_MAX_MS = 30_000;
-
-/** A queued line, and the entry its append returned: the commit fills in its n and prev. */
-interface PendingLine extends UnnumberedLine {
-  entry: JournalEntry;
-}
-
-/** firstN and lastN are 0 until the batch commits: the database numbers it. */
-interface Batch extends QueuedBatch {
-  lines: PendingLine[];
-  /** The partitions its lines belong to: its fence. */
-  partitions: Set<number>;
-  /** This writer session's number for it (journal_writer): after a lost reply, whether it went in. */
-  no: number;
-}
 
 export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore {
   private readonly db: PgDatabase;
@@ -110,8 +65,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private abandoned = false;
   private wakeRetry: (() => void) | undefined;
   private closing: Promise<void> | undefined;
-  private lookupsWaiting = 0;
-  private readonly newestKeys = new NewestMessageKeys();
+  private readonly keys: PgMessageKeys;
   private readonly lostListeners: ((err: Error) => void)[] = [];
   /** A cluster node's copy of the leader's lines while it waits for the lock. */
   private tail: JournalTail | undefined;
@@ -138,13 +92,14 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       onLeadershipLost: (err) => this.tellLost(err),
     });
     this.maxBatch = options.maxBatch ?? 2_000;
+    this.keys = new PgMessageKeys(options.db, () => this.retryDelays, () => this.state === 'closed');
     this.copy = new JournalCopy({
       location: this.location,
       session: this.session,
       onWarning: options.onWarning,
       noted: (entry) => {
         const key = this.options.messageKeyOf?.(entry.type, entry.data);
-        if (key) this.newestKeys.note(key);
+        if (key) this.keys.note(key);
       },
     });
     // Registered first: the journal's own numbers move before anyone told of the line (the alert feed) looks.
@@ -343,43 +298,26 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       () => ({ ...this.baseBatch(0), lines: [], partitions: new Set<number>(), no: ++this.batchesMade }),
     );
     const key = this.options.messageKeyOf?.(type, data);
-    if (key) this.newestKeys.note(key);
+    if (key) this.keys.note(key);
     const partition = partitionOf(homeId);
     batch.partitions.add(partition);
     batch.lines.push({ entry, at, type, dataText, partition, key });
     return { entry, durable: batch.done };
   }
 
-  /**
-   * Looks the message key up, waiting (with the same back-off as the flush)
-   * while the database is unreachable: the device gets no PUBACK meanwhile and
-   * stays connected, and its message goes on as soon as the database is back.
-   */
-  async isJournaled(key: DeviceMessageKey): Promise<boolean> {
-    const { min, max } = this.retryDelays;
-    this.lookupsWaiting += 1;
-    try {
-      for (let delay = min; ; delay = Math.min(max, delay * 2)) {
-        try {
-          return await messageJournaled(this.db, key);
-        } catch (err) {
-          if (!isConnectionError(err) || this.state === 'closed') throw err;
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
-      }
-    } finally {
-      this.lookupsWaiting -= 1;
-    }
+  /** Whether lines of this device message are committed (the unique key); waits while the database is unreachable. */
+  isJournaled(key: DeviceMessageKey): Promise<boolean> {
+    return this.keys.isJournaled(key);
   }
 
   /** Newer than every key held for the device: cannot be a retransmission (newest-message-keys.ts). */
   isSurelyNew(key: DeviceMessageKey): boolean {
-    return this.newestKeys.isNewer(key);
+    return this.keys.isSurelyNew(key);
   }
 
   /** Message look-ups in progress or waiting for the database (tests and diagnostics). */
   get pendingLookups(): number {
-    return this.lookupsWaiting;
+    return this.keys.pending;
   }
 
   private get retryDelays(): { min: number; max: number } {
@@ -460,28 +398,18 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
 
   /** The numbers and chain the database gave the batch, into its entries and this journal's tip. */
   private numberBatch(batch: Batch, committed: CommittedBatch): void {
-    batch.firstN = committed.firstN;
-    batch.lastN = committed.lastN;
-    let prev = committed.prev;
-    batch.lines.forEach((line, i) => {
-      const n = committed.firstN + i;
-      line.entry.n = n;
-      line.entry.prev = prev;
-      batch.bytes += Buffer.byteLength(formatEntryText(n, line.at, line.type, line.dataText, prev)) + 1;
-      prev = committed.hashes[i]!;
-    });
+    const tip = numberLines(batch, committed);
     this.ownCommittedN = committed.lastN;
     if (committed.lastN > this._lastN) {
       this._lastN = committed.lastN;
-      this.nextPrev = prev;
+      this.nextPrev = tip;
     }
     if (committed.firstN === 1) this._chainId ??= committed.hashes[0];
     for (const i of committed.repeated) this.warnRepeated(batch.lines[i]!);
   }
 
   protected override describeBatch(batch: Batch): string {
-    if (batch.firstN > 0) return describeLines(batch.firstN, batch.lastN);
-    return batch.lines.length === 1 ? 'line (not numbered yet) is' : `${batch.lines.length} lines (not numbered yet) are`;
+    return describeBatch(batch);
   }
 
   /**
@@ -492,17 +420,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private async fencedOut(batch: Batch): Promise<LeadershipLostError> {
     const held = this.writer.partitions!;
     const rows = await readPartitionLeases(this.db).catch(() => []);
-    const now = Date.now();
-    const what = rows
-      .filter((r) => batch.partitions.has(r.partition))
-      .map((r) => {
-        if (r.owner !== held.owner || r.epoch !== held.epochOf(r.partition)) return `partition ${r.partition} is held by ${r.owner ?? 'nobody'} at epoch ${r.epoch} (this node took epoch ${held.epochOf(r.partition)})`;
-        // The database's clock decided; this one only words it.
-        if (r.expiresAt && r.expiresAt.getTime() <= now) return `the lease of partition ${r.partition} ran out at ${r.expiresAt.toISOString()} without being renewed`;
-        return undefined;
-      })
-      .filter((x) => x !== undefined);
-    const described = what.length > 0 ? what.join('; ') : 'a partition of the batch changed hands';
+    const described = whyFenced(rows, held, batch.partitions, Date.now());
     return this.writer.fencedOut(new LeadershipLostError(`${described}: ${this.describeBatch(batch)} refused by the lease fence, nothing written`));
   }
 

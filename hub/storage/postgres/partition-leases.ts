@@ -123,3 +123,20 @@ export async function alignJournalCounter(lockSession: Queryable, lastN: number,
   // Only ever forward: with writers that do not hold the lock (step 3), one may have committed past this tail since.
   await lockSession.query('UPDATE journal_seq SET n = $1, tip = $2 WHERE n < $1', [lastN, tip]);
 }
+
+/**
+ * Why a batch's fence refused it, in words: which partition moved to whom at
+ * which epoch, or whose lease ran out when (the database's clock decided;
+ * `now` only words it). Read after the refusal, from the rows as they are.
+ */
+export function whyFenced(rows: readonly PartitionLeaseRow[], held: HeldPartitions, partitions: ReadonlySet<number>, now: number): string {
+  const what = rows
+    .filter((r) => partitions.has(r.partition))
+    .map((r) => {
+      if (r.owner !== held.owner || r.epoch !== held.epochOf(r.partition)) return `partition ${r.partition} is held by ${r.owner ?? 'nobody'} at epoch ${r.epoch} (this node took epoch ${held.epochOf(r.partition)})`;
+      if (r.expiresAt && r.expiresAt.getTime() <= now) return `the lease of partition ${r.partition} ran out at ${r.expiresAt.toISOString()} without being renewed`;
+      return undefined;
+    })
+    .filter((x) => x !== undefined);
+  return what.length > 0 ? what.join('; ') : 'a partition of the batch changed hands';
+}
