@@ -71,4 +71,21 @@ describe('X-Hub-Journal-N', () => {
     expect(refused.status).toBe(404);
     expect(refused.headers.get('x-hub-journal-n')).not.toBeNull();
   });
+
+  it('on PostgreSQL, where a line has its n only once committed, is stamped on a write after its audit line committed, and names that line', async () => {
+    const pgHub = await startTestHub({ store: 'postgres' });
+    try {
+      const before = Number((await pgHub.api.get('/api/v1/alerts')).headers.get('x-hub-journal-n'));
+      const write = await pgHub.api.post('/api/v1/users', { username: 'replica-reader-pg', password: 'a long enough password', role: 'operator', displayName: 'R' });
+      expect(write.status).toBe(201);
+      const stamped = Number(write.headers.get('x-hub-journal-n'));
+      expect(stamped).toBeGreaterThan(before);
+      // The user's audit line is at or below the stamp: a standby asked with X-Hub-After = stamp has it.
+      const audit = (await pgHub.api.get('/api/v1/audit')).body as { entries: { action: string; target?: string }[] };
+      expect(audit.entries.some((e) => e.action === 'user.created' && e.target !== undefined)).toBe(true);
+      expect(stamped).toBe(pgHub.hub.journal.durableN);
+    } finally {
+      await pgHub.stop();
+    }
+  }, 60_000);
 });
