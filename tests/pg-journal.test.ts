@@ -139,6 +139,8 @@ describe('a database that goes away and comes back', () => {
     expect(j.healthy).toBe(false);
     expect(await rowCount()).toBe(1);
     await expect(j.append('later', 1).durable).rejects.toThrow(/journal is unhealthy/);
+    // Whoever waits for "everything appended so far" (a PUBACK that appended nothing) hears it too.
+    await expect(j.whenDurable()).rejects.toThrow(/journal is unhealthy/);
   });
 });
 

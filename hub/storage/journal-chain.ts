@@ -124,7 +124,8 @@ export abstract class GroupCommitJournal<B extends QueuedBatch> {
   }
 
   whenDurable(): Promise<void> {
-    if (this.failure && this._lastN > this._durableN) return rejected(this.refusal(describeLines(this._durableN + 1, this._lastN)));
+    // Failed for good: some appended line is not durable (on PostgreSQL its numbers were never given, so lastN does not show it).
+    if (this.failure) return rejected(this.refusal(this._lastN > this._durableN ? describeLines(this._durableN + 1, this._lastN) : 'lines appended before the failure are'));
     // Batches complete in order and a failure rejects all later ones, so the newest batch speaks for all.
     const newest = this.queue.at(-1) ?? this.inFlight;
     return newest ? newest.done : Promise.resolve();
