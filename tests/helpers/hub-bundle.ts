@@ -1,8 +1,8 @@
 /**
  * The hub bundle the test children run (`node --enable-source-maps <bundle>`,
  * as `npm start` runs dist/hub.mjs) instead of `node --import tsx
- * hub/main.ts`: a tsx start cost ~1.4 s of CPU against ~0.3 s for the bundle,
- * and the suite starts hundreds of hubs on two cores.
+ * hub/main.ts`: a tsx start cost ~1.9 s of CPU against ~0.3 s for the bundle
+ * (`--help`, median of 5), and some thirty test files start hubs, on two cores.
  *
  * vitest's globalSetup (tests/helpers/hub-bundle-setup.ts) builds it once per
  * run with hub/tools/build-hub.ts and names it in HUB_TEST_BUNDLE for the

@@ -1,7 +1,7 @@
 /**
  * The hub as a real child process, for tests of the command line itself and
  * of kill -9: the bundle, run as `npm start` runs it (hub-bundle.ts: built
- * once per test run; a tsx start cost four times the CPU). Reads the
+ * once per test run; a tsx start cost six times the CPU). Reads the
  * listener lines it prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
