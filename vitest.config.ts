@@ -41,6 +41,8 @@ export default defineConfig({
     // that start a tsx process took 17–20 s and failed at the old 20 s (issue 10, item 14).
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The hubs tests start as child processes run one bundle built for this run, not tsx (tests/helpers/hub-bundle.ts).
+    globalSetup: ['tests/helpers/hub-bundle-setup.ts'],
     projects: [
       { extends: true, test: { name: 'files', include: ['tests/**/*.test.ts'], exclude: ON_POSTGRES } },
       { extends: true, test: { name: 'postgres', include: ON_POSTGRES, env: { HUB_TEST_STORE: 'postgres' } } },

@@ -3,16 +3,16 @@
  * first admin password printed once, one-line errors that say what to change,
  * clean shutdown on SIGTERM with the journal flushed.
  */
-import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptNodeFlags } from '../bench/targets/hub-target.js';
 import { verifyJournal } from '../hub/storage/journal.js';
 import { ApiClient } from './helpers/api-client.js';
-import { listenerPorts, REPO_ROOT, runHubCommand, startHubProcess, type HubProcess } from './helpers/hub-process.js';
+import { hubBundle } from './helpers/hub-bundle.js';
+import { runHubCommand, startHubProcess, type HubProcess } from './helpers/hub-process.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -106,24 +106,12 @@ describe('hub command line', () => {
   });
 
   it('runs as `npm start` does: the bundle built by build:hub starts with plain node and serves the API, heartbeats and /metrics', async () => {
-    const bundle = `dist/hub-test-${process.pid}.mjs`;
-    cleanups.push(() => rm(join(REPO_ROOT, bundle), { force: true }).then(() => rm(join(REPO_ROOT, `${bundle}.map`), { force: true })));
-    await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, ['--import', 'tsx', 'hub/tools/build-hub.ts', '--outfile', bundle], { cwd: REPO_ROOT }, (err) => (err ? reject(err) : resolve())),
-    );
-    // The node flags of package.json's start script, then the bundle.
-    const child = spawn(process.execPath, [...startScriptNodeFlags(), bundle], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HUB_MQTT_PORT: '0', HUB_HTTP_PORT: '0', HUB_DATA_DIR: await tempDir(), HUB_ADMIN_PASSWORD: 'bundle-password', HUB_LOG_LEVEL: 'warn', HUB_HEARTBEAT_INTERVAL_MS: '200' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanups.push(() => void child.kill('SIGKILL'));
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    // On its output, not a 10 s poll: loaded, the start alone took longer (issue 10, item 14).
-    const { httpPort } = await listenerPorts({ child, stdout: () => out, stderr: () => err });
+    // Every hub process in the tests runs this test run's bundle (built by build:hub in vitest's globalSetup) with
+    // the node flags of package.json's start script (hub-bundle.ts); this test checks what the bundle must carry.
+    const hub = await startHubProcess({ HUB_DATA_DIR: await tempDir(), HUB_ADMIN_PASSWORD: 'bundle-password', HUB_HEARTBEAT_INTERVAL_MS: '200' });
+    running.push(hub);
+    expect(hub.child.spawnargs.slice(1)).toEqual([...startScriptNodeFlags(), hubBundle()]);
+    const httpPort = hub.httpPort;
     const api = new ApiClient(`http://127.0.0.1:${httpPort}`);
     await api.login('admin', 'bundle-password');
     // zod is bundled with its English messages only (build-hub.ts): validation still explains itself.
@@ -137,6 +125,6 @@ describe('hub command line', () => {
     const text = await metrics.text();
     expect(text).toMatch(/^hub_pipeline_heartbeat_seconds_count\{[^}]*\} [1-9]/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
-    expect(err).toBe('');
+    expect(hub.stderr()).toBe('');
   });
 });

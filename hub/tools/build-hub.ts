@@ -52,10 +52,12 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
-// Another file name in dist/ lets tests and the bench build side by side without reading a half-written bundle.
+// Another file name lets the bench build beside npm start's bundle without reading a half-written one; another
+// folder lets a test run build its own (tests/helpers/hub-bundle.ts) and leave dist/ to npm start. Either way one
+// level below the root: the console, the migrations and node_modules are found from import.meta.url.
 const { values } = parseArgs({ options: { outfile: { type: 'string', default: 'dist/hub.mjs' } } });
 const outfile = values.outfile;
-if (!/^dist\/[\w.-]+\.mjs$/.test(outfile)) throw new Error('--outfile must be dist/<name>.mjs (import.meta.url paths assume dist/)');
+if (!/^\.?\w[\w.-]*\/[\w.-]+\.mjs$/.test(outfile)) throw new Error('--outfile must be <folder>/<name>.mjs, one level below the repository root (import.meta.url paths assume it)');
 const started = Date.now();
 await build({
   entryPoints: [`${root}hub/main.ts`],

@@ -1,6 +1,6 @@
 /**
- * Hub nodes of one cluster as real child processes (`node --import tsx
- * hub/main.ts`, as `npm start` runs it), sharing one fresh PostgreSQL
+ * Hub nodes of one cluster as real child processes (the hub bundle, as
+ * `npm start` runs it: hub-process.ts), sharing one fresh PostgreSQL
  * database and one Redis prefix (issue 12): kill -9 and SIGSTOP need
  * processes. Each node has its own data dir (TLS material, backups) and
  * ports 0; the first node started leads, the others stand by and forward.

@@ -1,9 +1,12 @@
 /**
- * The hub as a real child process (`node --import tsx hub/main.ts`), for tests
- * of the command line itself and of kill -9. Reads the listener lines it prints.
+ * The hub as a real child process, for tests of the command line itself and
+ * of kill -9: the bundle, run as `npm start` runs it (hub-bundle.ts: built
+ * once per test run; a tsx start cost six times the CPU). Reads the
+ * listener lines it prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hubNodeArgs } from './hub-bundle.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,7 +22,7 @@ export interface HubProcess {
 }
 
 export function runHubCommand(args: string[], env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'hub/main.ts', ...args], {
+  const child = spawn(process.execPath, [...hubNodeArgs(), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HUB_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
