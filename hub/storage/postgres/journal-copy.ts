@@ -43,6 +43,8 @@ export class JournalCopy {
   constructor(private readonly deps: JournalCopyDeps) {}
 
   apply({ entry, text, storedHash, writer }: StoredLine): void {
+    // Read already: a writer that follows the others replays after its lock while its tail still reads.
+    if (entry.n <= this.n) return;
     const hash = hashLine(text);
     if (!this.chainWarned && (entry.n !== this.n + 1 || entry.prev !== this.tip || hash !== storedHash)) {
       this.chainWarned = true;
