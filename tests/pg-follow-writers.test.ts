@@ -27,8 +27,7 @@ const opened: { close(): Promise<void> }[] = [];
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((c) => c.close()));
-  await pg.query('DROP SCHEMA public CASCADE');
-  await pg.query('CREATE SCHEMA public');
+  await pg.resetSchema();
 });
 
 function followingJournal(): PgJournal {

@@ -27,10 +27,7 @@ const AT = Date.parse('2024-03-01T08:00:00.000Z');
 afterEach(async () => {
   await pg.allowConnections(true);
   await Promise.all(opened.splice(0).map((j) => j.close()));
-  // Each test starts from an empty journal: the rows are insert-only, so the tables go and the schema is rebuilt.
-  // The whole schema, so tables added by later migrations go too.
-  await pg.query('DROP SCHEMA public CASCADE');
-  await pg.query('CREATE SCHEMA public');
+  await pg.resetSchema();
 });
 
 async function openJournal(options: Partial<PgJournalOptions> = {}): Promise<PgJournal> {

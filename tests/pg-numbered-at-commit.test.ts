@@ -20,8 +20,7 @@ const opened: { close(): Promise<void> }[] = [];
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((c) => c.close()));
-  await pg.query('DROP SCHEMA public CASCADE');
-  await pg.query('CREATE SCHEMA public');
+  await pg.resetSchema();
 });
 
 const line = (partition: number, data: unknown, type = 'audit'): UnnumberedLine => ({ at: new Date().toISOString(), type, dataText: JSON.stringify(data), partition, key: undefined });

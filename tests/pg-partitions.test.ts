@@ -20,8 +20,7 @@ const opened: PgJournal[] = [];
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((j) => j.close()));
-  await pg.query('DROP SCHEMA public CASCADE');
-  await pg.query('CREATE SCHEMA public');
+  await pg.resetSchema();
 });
 
 async function openJournal(nodeId: string, options: Partial<PgJournalOptions> = {}): Promise<PgJournal> {

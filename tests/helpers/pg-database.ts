@@ -22,6 +22,12 @@ export interface PgTestDatabase {
   terminateBackends(): Promise<number>;
   /** Refuses (false) or allows (true) new connections to the test database. */
   allowConnections(allow: boolean): Promise<void>;
+  /**
+   * Empties the database for the next test: the journal's rows are
+   * insert-only, so the whole schema goes (tables of later migrations too)
+   * and the next hub or journal migrates it again.
+   */
+  resetSchema(): Promise<void>;
 }
 
 /** One database for the whole test file: created before the first test, dropped after the last. */
@@ -59,6 +65,10 @@ export function usePgDatabase(): PgTestDatabase {
     },
     async allowConnections(allow) {
       await db.admin(`ALTER DATABASE ${need().created.name} ALLOW_CONNECTIONS ${allow ? 'true' : 'false'}`);
+    },
+    async resetSchema() {
+      await db.query('DROP SCHEMA public CASCADE');
+      await db.query('CREATE SCHEMA public');
     },
   };
   return db;
