@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/partition-balance.ts [--lease MS] [--runs N] [--rounds N] [--out DIR]`:
- * what spreading the partitions' leases costs (hub/cluster/partition-owner.ts),
+ * what spreading the partitions' leases costs (hub/storage/postgres/partition-owner.ts),
  * with three in-process owners on a fresh PostgreSQL database (dropped after).
  *
  * - **round cost**: one round of a settled node (renew its ~85 leases, read the
@@ -16,7 +16,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { PartitionOwner } from '../hub/cluster/partition-owner.js';
+import { PartitionOwner } from '../hub/storage/postgres/partition-owner.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { readHomePartitionLeases } from '../hub/storage/postgres/partition-balance-sql.js';
 import { createPgDatabase } from '../tests/helpers/pg-server.js';

@@ -5,9 +5,9 @@
  * PostgreSQL server, a fresh database per test, dropped after it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PartitionOwner, type LossReason, type PartitionOwnerOptions } from '../hub/cluster/partition-owner.js';
-import { planRound } from '../hub/cluster/partition-plan.js';
-import { assignPartitions } from '../hub/cluster/partition-rendezvous.js';
+import { PartitionOwner, type LossReason, type PartitionOwnerOptions } from '../hub/storage/postgres/partition-owner.js';
+import { planRound } from '../hub/core/partition-plan.js';
+import { assignPartitions } from '../hub/core/partition-rendezvous.js';
 import { HOMELESS_PARTITION, PARTITION_COUNT } from '../hub/core/partitions.js';
 import { randomUUID } from 'node:crypto';
 import { PgDatabase } from '../hub/storage/postgres/database.js';

@@ -37,13 +37,13 @@
  * run out, a lease at most); a late take leaves rows in our name that nobody
  * uses, which run out and are taken again under a new epoch.
  */
-import { HOMELESS_PARTITION } from '../core/partitions.js';
-import type { Queryable } from '../storage/postgres/journal-sql.js';
-import { readHomePartitionLeases, releasePartitions, takeFreePartitions, type TakenPartition } from '../storage/postgres/partition-balance-sql.js';
-import { HeldPartitions, renewPartitions } from '../storage/postgres/partition-leases.js';
-import { checkLeaseMs, DEFAULT_LEASE_MS } from '../storage/postgres/writer-lease.js';
-import { planRound } from './partition-plan.js';
-import { AssignmentCache } from './partition-rendezvous.js';
+import { HOMELESS_PARTITION } from '../../core/partitions.js';
+import type { Queryable } from './journal-sql.js';
+import { readHomePartitionLeases, releasePartitions, takeFreePartitions, type TakenPartition } from './partition-balance-sql.js';
+import { HeldPartitions, renewPartitions } from './partition-leases.js';
+import { checkLeaseMs, DEFAULT_LEASE_MS } from './writer-lease.js';
+import { planRound } from '../../core/partition-plan.js';
+import { AssignmentCache } from '../../core/partition-rendezvous.js';
 
 /**
  * - moved: a renewal found the lease run out or taken in the database;

@@ -20,7 +20,7 @@
  *   its order of preference; then any free one that nobody took for a while
  *   (partition-balance-sql.ts).
  */
-import { PARTITION_COUNT } from '../core/partitions.js';
+import { PARTITION_COUNT } from './partitions.js';
 import type { PartitionAssignment } from './partition-rendezvous.js';
 
 /** What the plan needs of a lease row. */

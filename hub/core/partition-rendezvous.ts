@@ -17,7 +17,7 @@
  * id), and (partition, node) pairs are granted in descending weight until the
  * node is full. The capacities add up to 256, so every partition is granted.
  */
-import { fnv1a32, PARTITION_COUNT } from '../core/partitions.js';
+import { fnv1a32, PARTITION_COUNT } from './partitions.js';
 
 /**
  * The weight of a (partition, node) pair: the node id's FNV-1a mixed with the
