@@ -274,6 +274,18 @@ describe('PartitionOwner on PostgreSQL', () => {
     expect((await owners()).get(7)).toBe('z');
   });
 
+  it('a clean stop whose drain never finishes still releases every lease once the lease has passed, and says so', async () => {
+    const b = await node('b', ['b'], { leaseMs: 1_000, beforeRelease: () => new Promise<void>(() => undefined) });
+    await b.owner.round();
+    expect(b.owner.held.size).toBe(256);
+    const stopped = Date.now();
+    await b.owner.stop({ release: true });
+    expect(Date.now() - stopped).toBeGreaterThanOrEqual(900);
+    expect(b.errors.map((e) => e.message)).toEqual([expect.stringMatching(/drain before releasing 256 partitions did not finish within the lease \(1000 ms\): released all the same/)]);
+    expect(b.lost).toEqual([{ partitions: expect.any(Array), reason: 'released' }]);
+    expect((await readHomePartitionLeases(admin)).every((r) => r.owner === 'b' && !r.running)).toBe(true);
+  });
+
   it('a clean stop releases every lease at once (after beforeRelease); the others take them at their next round, long before the lease would have run out', async () => {
     const drained: number[][] = [];
     const a = await node('a', ['a', 'b']);

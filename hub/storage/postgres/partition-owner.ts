@@ -38,6 +38,7 @@
  * uses, which run out and are taken again under a new epoch.
  */
 import { HOMELESS_PARTITION } from '../../core/partitions.js';
+import { waitAtMost } from '../../core/wait-at-most.js';
 import type { Queryable } from './journal-sql.js';
 import { readHomePartitionLeases, releasePartitions, takeFreePartitions, type TakenPartition } from './partition-balance-sql.js';
 import { HeldPartitions, renewPartitions } from './partition-leases.js';
@@ -187,8 +188,13 @@ export class PartitionOwner {
     clearTimeout(this.expiryTimer);
     if (!release || this.leases.size === 0) return;
     const all = this.held.homePartitions;
-    // The node is going away either way: a drain that fails does not keep the leases.
-    await this.options.beforeRelease?.(all).catch((err: unknown) => this.report(err));
+    // The node is going away either way: a drain that fails, or that has not finished within the lease, does not
+    // keep the leases (past the lease they would run out anyway). Releasing is safe while it still runs: whatever
+    // it writes after another node took a partition is refused by that partition's fence (the new epoch).
+    const drain = this.options.beforeRelease?.(all).catch((err: unknown) => this.report(err));
+    if (drain && !(await waitAtMost(drain, this.leaseMs))) {
+      this.report(new Error(`the drain before releasing ${all.length} partitions did not finish within the lease (${this.leaseMs} ms): released all the same`));
+    }
     await this.giveUp(all).catch((err: unknown) => this.report(err));
   }
 
