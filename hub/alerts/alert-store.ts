@@ -89,7 +89,6 @@ export class AlertStore {
       () => {
         if (type === 'alert.raised') this.state.markDurable(alert.id);
         show?.(entry.n); // known now, on every journal
-        
         const snapshot = structuredClone(alert);
         this.bus.emit(type === 'alert.raised' ? 'alert.raised' : 'alert.updated', snapshot);
         this.bus.emit('alert.transition', { alert: snapshot, change: type.slice('alert.'.length), actor: actorOf(data) });
