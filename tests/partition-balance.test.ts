@@ -248,7 +248,7 @@ describe('PartitionOwner on PostgreSQL', () => {
     const line: UnnumberedLine = { at: new Date().toISOString(), type: 'commissioning.tick', dataText: '{"homeId":"home-frozen"}', partition: p, key: undefined };
     const session: PreparingQueryable = { query: (text, values) => admin.query(text, values), queryPrepared: (_name, text, values) => admin.query(text, values) };
     const writer = (held: typeof bHeld) => ({ fence: held.fenceFor([p]), session: randomUUID(), batch: 1, notify: false });
-    await expect(appendBatch(session, [line], writer(bHeld))).rejects.toEqual(new BatchFencedError('lease'));
+    await expect(appendBatch(session, [line], writer(bHeld))).rejects.toEqual(new BatchFencedError());
     expect((await admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(0);
     await appendBatch(session, [line], writer(a.owner.held));
     expect((await admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(1);
@@ -333,7 +333,7 @@ describe('PartitionOwner on PostgreSQL', () => {
     // Free: a node alone takes the 256 home partitions only.
     const a = await node('a', ['a']);
     expect((await a.owner.round()).gained).toHaveLength(256);
-    expect(await row()).toEqual({ partition: -1, owner: null, epoch: 0, since: null, expiresAt: null });
+    expect(await row()).toEqual({ partition: -1, owner: null, epoch: 0, since: null, expiresAt: null, running: false });
     // Held by the journal's lock holder: nothing here moves it, through joins, releases and a clean stop.
     await admin.query("UPDATE partition_lease SET owner = 'leader', epoch = 7, since = now(), expires_at = now() + interval '1 hour' WHERE partition = -1");
     const before = await row();

@@ -216,12 +216,12 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
    * by the alert feed — before the other writers' lines after them.
    */
   private ownRepliesIn(rows: readonly { n: string; writer: string | null }[]): Promise<void> | undefined {
-    const last = rows.at(-1);
-    if (!last || Number(last.n) <= this.ownCommittedN || !rows.some((r) => r.writer === this.session && Number(r.n) > this.ownCommittedN)) return undefined;
+    // The last own line of the page: rows come in n order.
+    const ownLast = rows.findLast((r) => r.writer === this.session);
+    if (!ownLast || Number(ownLast.n) <= this.ownCommittedN) return undefined;
     return (async () => {
-      for (let batch = this.inFlight; batch && rows.some((r) => r.writer === this.session && Number(r.n) > this.ownCommittedN); batch = this.inFlight) {
-        await batch.done.catch(noop);
-      }
+      // Each batch's reply moves ownCommittedN; the one holding ownLast is in flight or queued behind it.
+      while (this.inFlight && Number(ownLast.n) > this.ownCommittedN) await this.inFlight.done.catch(noop);
     })();
   }
 
@@ -249,9 +249,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   }
 
   reachLine(n: number, maxMs: number): Promise<boolean> {
-    // The one writer of today holds every line it wrote; a node that follows holds those its tail has read.
-    const following = this.options.followWhileWriting === true || this.state !== 'open';
-    if ((following ? this.copy.n : this._lastN) >= n) return Promise.resolve(true);
+    // The one writer of today holds every line it wrote; a standby, or a writer that follows others, holds those its tail has read.
+    const readsFromCopy = this.options.followWhileWriting === true || this.state !== 'open';
+    if ((readsFromCopy ? this.copy.n : this._lastN) >= n) return Promise.resolve(true);
     // Only a following copy moves by itself; one that cannot read now is not waited on.
     return this.tail?.current ? this.copy.reach(n, maxMs) : Promise.resolve(false);
   }
@@ -420,7 +420,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   private async fencedOut(batch: Batch): Promise<LeadershipLostError> {
     const held = this.writer.partitions!;
     const rows = await readPartitionLeases(this.db).catch(() => []);
-    const described = whyFenced(rows, held, batch.partitions, Date.now());
+    const described = whyFenced(rows, held, batch.partitions);
     return this.writer.fencedOut(new LeadershipLostError(`${described}: ${this.describeBatch(batch)} refused by the lease fence, nothing written`));
   }
 

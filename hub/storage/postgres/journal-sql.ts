@@ -45,7 +45,7 @@ export interface BatchFence {
 /** The batch inserted nothing: a partition is no longer held at its epoch, or its lease ran out. */
 export class BatchFencedError extends Error {
   override name = 'BatchFencedError';
-  constructor(readonly why: 'lease') {
+  constructor() {
     super('a partition of the batch is no longer held by this writer at its epoch, or its lease ran out');
   }
 }
@@ -58,36 +58,53 @@ export interface Queryable {
 /**
  * One session that keeps named statements prepared (the journal's writer
  * connection). The batch statement is parsed and planned once per session:
- * planned afresh, its fence and counter cost about 0.3 ms more per commit
- * than the plain INSERT did (docs/PERFORMANCE.md, "Partitions").
+ * planned afresh, the step-2 statement (fence and counter in CTEs) cost about
+ * 0.3 ms more per commit (docs/PERFORMANCE.md, "Partitions").
  */
 export interface PreparingQueryable extends Queryable {
   queryPrepared<R extends QueryResultRow = QueryResultRow>(name: string, text: string, values: unknown[]): Promise<QueryResult<R>>;
 }
 
-/** The lines and their message keys ($1–$11), inserted only when the CTE `seq` has a row. */
-const LINES_AND_KEYS = `
-lines AS (
+/**
+ * A copy into an empty database (copy-from-files.ts): the lines as numbered
+ * ($1–$7), their message keys ($8–$11), and the counter moved to the copy's
+ * end ($12, $13). No writer, no lease.
+ */
+const COPY_BATCH = `
+WITH seq AS (
+  UPDATE journal_seq SET n = $12, tip = $13
+), lines AS (
   INSERT INTO journal (n, at, type, data, prev, hash, partition)
   SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::json[], $5::text[], $6::text[], $7::smallint[])
-   WHERE EXISTS (SELECT 1 FROM seq)
-  RETURNING n
 ), keys AS (
   INSERT INTO device_messages (device_id, seq, ts, n)
   SELECT * FROM unnest($8::text[], $9::bigint[], $10::bigint[], $11::bigint[])
-   WHERE EXISTS (SELECT 1 FROM seq)
   ON CONFLICT ON CONSTRAINT device_messages_key DO NOTHING
   RETURNING n
-)`;
-
-/** A copy into an empty database (copy-from-files.ts): no writer, no lease; the counter moves to the copy's end. */
-const COPY_BATCH = `
-WITH seq AS (
-  UPDATE journal_seq SET n = $12, tip = $13 RETURNING n
-), ${LINES_AND_KEYS}
+)
 SELECT ARRAY(SELECT n FROM keys) AS claimed`;
 
 const keyText = (k: DeviceMessageKey): string => `${k.deviceId}|${k.seq}|${k.ts ?? ''}`;
+
+/**
+ * Each device message key of the lines once, with the line that records it
+ * first: several lines of one message (two rules on one event) claim its key
+ * once, with the first line. `lineRef` says how that line is named in the
+ * statement (its n, or its index in the batch).
+ */
+function firstKeys<L extends { key: DeviceMessageKey | undefined }>(lines: readonly L[], lineRef: (line: L, index: number) => number): { columns: unknown[][]; first: Map<string, L> } {
+  const columns: unknown[][] = [[], [], [], []];
+  const first = new Map<string, L>();
+  lines.forEach((l, i) => {
+    if (!l.key || first.has(keyText(l.key))) return;
+    first.set(keyText(l.key), l);
+    columns[0]!.push(l.key.deviceId);
+    columns[1]!.push(l.key.seq);
+    columns[2]!.push(l.key.ts ?? null);
+    columns[3]!.push(lineRef(l, i));
+  });
+  return { columns, first };
+}
 
 /** The channel a cluster writer's batch notifies: the standbys' journal tails wake on it (journal-tail.ts). */
 export const JOURNAL_CHANNEL = 'hub_journal';
@@ -148,28 +165,20 @@ export async function appendBatch(db: PreparingQueryable, lines: readonly Unnumb
   const typeJson: string[] = [];
   const data: string[] = [];
   const partition: number[] = [];
-  const keys: unknown[][] = [[], [], [], []];
-  const seen = new Set<string>();
-  lines.forEach((l, i) => {
+  for (const l of lines) {
     at.push(l.at);
     type.push(l.type);
     typeJson.push(JSON.stringify(l.type));
     data.push(l.dataText);
     partition.push(l.partition);
-    // Several lines of one message (two rules on one event) claim its key once, with the first line.
-    if (l.key && !seen.has(keyText(l.key))) {
-      seen.add(keyText(l.key));
-      keys[0]!.push(l.key.deviceId);
-      keys[1]!.push(l.key.seq);
-      keys[2]!.push(l.key.ts ?? null);
-      keys[3]!.push(i + 1);
-    }
-  });
+  }
+  // The function names a key's line by its 1-based index: the lines have no n yet.
+  const keys = firstKeys(lines, (_line, i) => i + 1).columns;
   const { fence } = writer;
   const values = [fence.owner, fence.partitions, fence.epochs, writer.session, writer.batch, at, type, typeJson, data, partition, ...keys, writer.notify];
   const { rows } = await db.queryPrepared<AppendRow>('hub_journal_append', APPEND_BATCH, values);
   const row = rows[0];
-  if (!row?.fenced) throw new BatchFencedError('lease');
+  if (!row?.fenced) throw new BatchFencedError();
   return { firstN: Number(row.first_n), lastN: Number(row.last_n), prev: row.prev!, hashes: row.hashes!, repeated: row.repeated!.map((i) => i - 1) };
 }
 
@@ -204,8 +213,7 @@ export async function copyBatch(db: Queryable, lines: readonly PgLine[]): Promis
 
 /** $1–$11: the lines' columns, and each device message key once, with the first line that records it. */
 function lineColumns(lines: readonly PgLine[]): { values: unknown[]; firstOfKey: Map<string, PgLine> } {
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
-  const firstOfKey = new Map<string, PgLine>();
+  const cols: unknown[][] = [[], [], [], [], [], [], []];
   for (const l of lines) {
     cols[0]!.push(l.n);
     cols[1]!.push(l.at);
@@ -214,16 +222,9 @@ function lineColumns(lines: readonly PgLine[]): { values: unknown[]; firstOfKey:
     cols[4]!.push(l.prev);
     cols[5]!.push(l.hash);
     cols[6]!.push(l.partition);
-    // Several lines of one message (two rules on one event) claim its key once, with the first line.
-    if (l.key && !firstOfKey.has(keyText(l.key))) {
-      firstOfKey.set(keyText(l.key), l);
-      cols[7]!.push(l.key.deviceId);
-      cols[8]!.push(l.key.seq);
-      cols[9]!.push(l.key.ts ?? null);
-      cols[10]!.push(l.n);
-    }
   }
-  return { values: cols, firstOfKey };
+  const { columns, first } = firstKeys(lines, (l) => l.n);
+  return { values: [...cols, ...columns], firstOfKey: first };
 }
 
 /** The lines whose message key an earlier, committed line already held. */

@@ -14,7 +14,7 @@
  */
 import { HOMELESS_PARTITION } from '../../core/partitions.js';
 import type { BatchFence, Queryable } from './journal-sql.js';
-import type { PartitionLeaseRow } from './partition-leases.js';
+import { type PartitionLeaseRow, readPartitionLeases } from './partition-leases.js';
 
 /** A partition taken, under the epoch its batches will be fenced by. */
 export interface TakenPartition {
@@ -69,13 +69,6 @@ UPDATE partition_lease l SET expires_at = now()
  WHERE l.partition = f.partition AND l.partition >= 0 AND l.epoch = f.epoch AND l.owner = $3 AND l.expires_at > now()
 RETURNING l.partition`;
 
-/** Every home row, with whether its lease is running by the database's clock. */
-const READ_HOME = `
-SELECT partition, owner, epoch, since, expires_at, coalesce(owner IS NOT NULL AND expires_at > now(), false) AS running
-  FROM partition_lease
- WHERE partition >= 0
- ORDER BY partition`;
-
 export interface TakeRequest {
   owner: string;
   /** Take at most this many. */
@@ -102,12 +95,7 @@ export async function releasePartitions(db: Queryable, fence: BatchFence): Promi
   return rows.map((r) => r.partition).sort((a, b) => a - b);
 }
 
-/** A home partition's row, and whether its lease runs now by the database's clock. */
-export interface HomeLeaseRow extends PartitionLeaseRow {
-  running: boolean;
-}
-
-export async function readHomePartitionLeases(db: Queryable): Promise<HomeLeaseRow[]> {
-  const { rows } = await db.query<{ partition: number; owner: string | null; epoch: string; since: Date | null; expires_at: Date | null; running: boolean }>(READ_HOME);
-  return rows.map((r) => ({ partition: r.partition, owner: r.owner, epoch: Number(r.epoch), since: r.since, expiresAt: r.expires_at, running: r.running }));
+/** The home partitions' rows (not the home-less one's), each with whether its lease runs now by the database's clock. */
+export async function readHomePartitionLeases(db: Queryable): Promise<PartitionLeaseRow[]> {
+  return (await readPartitionLeases(db)).filter((r) => r.partition !== HOMELESS_PARTITION);
 }

@@ -104,13 +104,15 @@ export interface PartitionLeaseRow {
   epoch: number;
   since: Date | null;
   expiresAt: Date | null;
+  /** Whether its lease runs now, by the database's clock (the one that decides). */
+  running: boolean;
 }
 
 export async function readPartitionLeases(db: Queryable): Promise<PartitionLeaseRow[]> {
-  const { rows } = await db.query<{ partition: number; owner: string | null; epoch: string; since: Date | null; expires_at: Date | null }>(
-    'SELECT partition, owner, epoch, since, expires_at FROM partition_lease ORDER BY partition',
+  const { rows } = await db.query<{ partition: number; owner: string | null; epoch: string; since: Date | null; expires_at: Date | null; running: boolean }>(
+    'SELECT partition, owner, epoch, since, expires_at, coalesce(owner IS NOT NULL AND expires_at > now(), false) AS running FROM partition_lease ORDER BY partition',
   );
-  return rows.map((r) => ({ partition: r.partition, owner: r.owner, epoch: Number(r.epoch), since: r.since, expiresAt: r.expires_at }));
+  return rows.map((r) => ({ partition: r.partition, owner: r.owner, epoch: Number(r.epoch), since: r.since, expiresAt: r.expires_at, running: r.running }));
 }
 
 /**
@@ -126,15 +128,15 @@ export async function alignJournalCounter(lockSession: Queryable, lastN: number,
 
 /**
  * Why a batch's fence refused it, in words: which partition moved to whom at
- * which epoch, or whose lease ran out when (the database's clock decided;
- * `now` only words it). Read after the refusal, from the rows as they are.
+ * which epoch, or whose lease ran out when (by the database's clock, as the
+ * fence decided). Read after the refusal, from the rows as they are.
  */
-export function whyFenced(rows: readonly PartitionLeaseRow[], held: HeldPartitions, partitions: ReadonlySet<number>, now: number): string {
+export function whyFenced(rows: readonly PartitionLeaseRow[], held: HeldPartitions, partitions: ReadonlySet<number>): string {
   const what = rows
     .filter((r) => partitions.has(r.partition))
     .map((r) => {
       if (r.owner !== held.owner || r.epoch !== held.epochOf(r.partition)) return `partition ${r.partition} is held by ${r.owner ?? 'nobody'} at epoch ${r.epoch} (this node took epoch ${held.epochOf(r.partition)})`;
-      if (r.expiresAt && r.expiresAt.getTime() <= now) return `the lease of partition ${r.partition} ran out at ${r.expiresAt.toISOString()} without being renewed`;
+      if (!r.running && r.expiresAt) return `the lease of partition ${r.partition} ran out at ${r.expiresAt.toISOString()} without being renewed`;
       return undefined;
     })
     .filter((x) => x !== undefined);
