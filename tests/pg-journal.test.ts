@@ -131,13 +131,19 @@ describe('a database that goes away and comes back', () => {
     const j = await openJournal({ onError: (e) => errors.push(e) });
     await pg.query('INSERT INTO journal (n, at, type, data, prev, hash) VALUES (1, now(), $1, $2, $3, $4)', ['other', '{}', GENESIS_PREV, 'f'.repeat(64)]);
     const { durable } = j.append('alert.raised', { id: 'al-1' });
-    await expect(durable).rejects.toThrow(/rows were written into the journal without moving its counter/);
+    await expect(durable).rejects.toThrow(/rows were written into the journal without moving its counter.*restart the hub, which moves the counter to the last line when it opens/);
     expect(errors).toHaveLength(1);
     expect(j.healthy).toBe(false);
     expect(await rowCount()).toBe(1);
     await expect(j.append('later', 1).durable).rejects.toThrow(/journal is unhealthy/);
     // Whoever waits for "everything appended so far" (a PUBACK that appended nothing) hears it too.
     await expect(j.whenDurable()).rejects.toThrow(/journal is unhealthy/);
+    // What the message says to do works: restarted, the journal numbers its next line after the hand-written one.
+    await j.close();
+    const restarted = await openJournal();
+    const next = restarted.append('after.restart', 1);
+    await next.durable;
+    expect(next.entry.n).toBe(2);
   });
 });
 

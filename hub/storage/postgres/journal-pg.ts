@@ -383,7 +383,10 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
           }
         }
         if (uniqueViolation(err) === 'journal_pkey') {
-          throw new Error('the line numbers journal_seq hands out are taken already: rows were written into the journal without moving its counter (by hand, or a copy); run `npm run audit:verify`', { cause: err });
+          throw new Error(
+            'the line numbers journal_seq hands out are taken already: rows were written into the journal without moving its counter (by hand, or a copy); restart the hub, which moves the counter to the last line when it opens, and check the rows with `npm run audit:verify`',
+            { cause: err },
+          );
         }
         if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError || err instanceof PartitionNotHeldError) throw err;
         outcomeUnknown = true; // a dropped connection: the statement may have committed
