@@ -15,6 +15,7 @@ import { appendBatch, BatchFencedError, type PreparingQueryable, type Unnumbered
 import { readHomePartitionLeases, releasePartitions, type TakenPartition } from '../hub/storage/postgres/partition-balance-sql.js';
 import { type HeldPartitions, readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
 import { createPgDatabase } from './helpers/pg-database.js';
+import { settle } from './helpers/settle-owners.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -78,18 +79,6 @@ async function node(nodeId: string, live: string[], options: Partial<PartitionOw
   return n;
 }
 
-/** Runs every node's round, one node after another, until a pass in which none gains or gives up anything. */
-async function settle(nodes: readonly Node[]): Promise<void> {
-  for (let pass = 0; pass < 10; pass++) {
-    let moved = 0;
-    for (const n of nodes) {
-      const report = await n.owner.round();
-      moved += report.gained.length + report.released.length + report.lost.length;
-    }
-    if (moved === 0) return;
-  }
-  throw new Error('the nodes did not settle in 10 passes');
-}
 
 /** partition → owner of every running home lease, by the database. */
 async function owners(): Promise<Map<number, string>> {

@@ -2,6 +2,7 @@
 import type { DeviceMessageKey, LeaderRecord } from '../ports.js';
 import type { LeaderIdentity } from './cluster-leader.js';
 import type { PgDatabase } from './database.js';
+import type { HeldPartitions } from './partition-leases.js';
 
 export interface PgJournalOptions {
   db: PgDatabase;
@@ -37,5 +38,13 @@ export interface PgJournalOptions {
    * then wake the other nodes' tails too. Off: the one writer of today.
    */
   followWhileWriting?: boolean;
+  /**
+   * A node owning a share of the home partitions (issue 12 step 3): each
+   * batch is fenced by these leases (the lease balancer's, read afresh per
+   * batch), the journal's lock is not taken, and the journal is followed
+   * while written (`followWhileWriting`). A line for a partition not held
+   * fails the journal for good, as a lost lease does.
+   */
+  homeLeases?: () => HeldPartitions;
 }
 

@@ -32,9 +32,10 @@ import type { AppendResult, DeviceMessageKey, JournalStore, LineOrder, StandbyTa
 import type { PgDatabase } from './database.js';
 import { isPermanentError, uniqueViolation } from './errors.js';
 import { appendBatch, BatchFencedError, type CommittedBatch, committedBefore, forgetOldWriterSessions, scanJournal } from './journal-sql.js';
-import { alignJournalCounter, PartitionNotHeldError, readPartitionLeases, whyFenced } from './partition-leases.js';
+import { alignJournalCounter, type HeldPartitions, PartitionNotHeldError, readPartitionLeases, whyFenced } from './partition-leases.js';
+import type { BatchFence } from './journal-sql.js';
 import { type Batch, describeBatch, type PendingLine, numberLines } from './pg-batch.js';
-import { partitionOf } from '../../core/partitions.js';
+import { HOMELESS_PARTITION, partitionOf } from '../../core/partitions.js';
 import { JournalTail } from './journal-tail.js';
 import { JournalCopy } from './journal-copy.js';
 import { type LeaderRecord, readLeader } from './cluster-leader.js';
@@ -90,6 +91,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       leaseMs: options.leaseMs,
       identity: options.identity,
       onLeadershipLost: (err) => this.tellLost(err),
+      homeLeases: options.homeLeases,
     });
     this.maxBatch = options.maxBatch ?? 2_000;
     this.keys = new PgMessageKeys(options.db, () => this.retryDelays, () => this.state === 'closed');
@@ -158,8 +160,8 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       await this.waitForLock();
       const lockedAt = performance.now();
       const count = await this.replay();
-      // The lock's holder has read every committed row: its tail is the journal's (partition-leases.ts).
-      await alignJournalCounter(this.writer, this._lastN, this.nextPrev);
+      // The lock's holder has read every committed row: its tail is the journal's (partition-leases.ts). An owner holds no lock.
+      if (!this.ownsShare) await alignJournalCounter(this.writer, this._lastN, this.nextPrev);
       await forgetOldWriterSessions(this.writer);
       this.replayAfterLockMs = performance.now() - lockedAt;
       if (this.state === 'opening') this.state = 'open';
@@ -185,7 +187,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
    * read lasts longer than READY_WAIT_MAX_MS, tries all the same.
    */
   private async waitForLock(): Promise<void> {
-    const following = this.options.followWhileWriting === true;
+    const following = this.following;
     if (!this.options.waitForLeadership && !following) return void (await this.writer.open());
     const tail = new JournalTail({
       db: this.db,
@@ -231,8 +233,31 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
    * numbers (the alert feed) waits for the tail to pass each one.
    */
   get order(): LineOrder | undefined {
-    if (this.options.followWhileWriting !== true) return undefined;
+    if (!this.following) return undefined;
     return { position: () => this.copy.n, onProgress: (listener) => this.copy.onProgress(listener) };
+  }
+
+  /** A node owning a share of the partitions (`homeLeases`): it follows the other writers and takes no lock. */
+  private get ownsShare(): boolean {
+    return this.options.homeLeases !== undefined;
+  }
+
+  private get following(): boolean {
+    return this.options.followWhileWriting === true || this.ownsShare;
+  }
+
+  /**
+   * Resolves true once this process has applied every line committed before
+   * the call (the counter's value then), false if that took longer than
+   * `maxMs`. A node that has just taken a partition's lease waits for this
+   * before it acts for the partition's homes: the lease's take waited for
+   * the last owner's commits (their fence holds the lease row `FOR SHARE`),
+   * so every line the last owner wrote is below that value.
+   */
+  async readUpToNow(maxMs: number): Promise<boolean> {
+    const { rows } = await this.db.query<{ n: string }>('SELECT n FROM journal_seq');
+    const n = Number(rows[0]?.n ?? 0);
+    return this.copy.n >= n || this.copy.reach(n, maxMs);
   }
 
   /** The home partitions this writer holds (all of them once open; none before, and none once leadership is lost). */
@@ -250,7 +275,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
 
   reachLine(n: number, maxMs: number): Promise<boolean> {
     // The one writer of today holds every line it wrote; a standby, or a writer that follows others, holds those its tail has read.
-    const readsFromCopy = this.options.followWhileWriting === true || this.state !== 'open';
+    const readsFromCopy = this.following || this.state !== 'open';
     if ((readsFromCopy ? this.copy.n : this._lastN) >= n) return Promise.resolve(true);
     // Only a following copy moves by itself; one that cannot read now is not waited on.
     return this.tail?.current ? this.copy.reach(n, maxMs) : Promise.resolve(false);
@@ -363,9 +388,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
         const earlier = outcomeUnknown ? await committedBefore(this.writer, this.session, batch.no) : undefined;
         const held = this.writer.partitions;
         if (!held) throw new Error('journal: a batch before the writer took the partitions');
-        const fence = held.fenceFor(batch.partitions);
+        const fence = this.ownsShare ? this.ownersFence(held, batch) : held.fenceFor(batch.partitions);
         // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
-        const notify = this.options.waitForLeadership === true || this.options.followWhileWriting === true;
+        const notify = this.options.waitForLeadership === true || this.following;
         const committed = earlier ?? (await appendBatch(this.writer, batch.lines, { fence, session: this.session, batch: batch.no, notify }));
         this.stalled = undefined;
         this.numberBatch(batch, committed);
@@ -373,7 +398,7 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       } catch (caught) {
         let err = caught;
         if (err instanceof BatchFencedError) {
-          if (this.options.waitForLeadership) throw await this.fencedOut(batch);
+          if (this.options.waitForLeadership || this.ownsShare) throw await this.fencedOut(batch);
           // A hub alone holds the lock: its leases can only have run out (late renewals), so it takes them again and retries.
           try {
             await this.writer.retakePartitions();
@@ -413,6 +438,19 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
 
   protected override describeBatch(batch: Batch): string {
     return describeBatch(batch);
+  }
+
+  /**
+   * An owner's fence: the balancer's leases as they are now. A line for a
+   * partition this node does not hold means a service acted for a home it
+   * does not own (or no longer does): its memory has that line applied, so
+   * it must not write again (it restarts and reads the journal afresh).
+   */
+  private ownersFence(held: HeldPartitions, batch: Batch): BatchFence {
+    const missing = [...batch.partitions].filter((p) => held.epochOf(p) === undefined).sort((a, b) => a - b);
+    if (missing.length === 0) return held.fenceFor(batch.partitions);
+    const which = missing.map((p) => (p === HOMELESS_PARTITION ? 'the home-less partition (-1, the leader\'s)' : `partition ${p}`)).join(', ');
+    throw this.writer.fencedOut(new LeadershipLostError(`this node (${held.owner}) holds no lease of ${which}: ${this.describeBatch(batch)} refused, nothing written`));
   }
 
   /**

@@ -69,9 +69,20 @@ export interface WriterConnectionOptions {
   onWaiting?: (holder: string, leader: LeaderRecord) => void;
   /** Told once, when this process stops being the leader. */
   onLeadershipLost?: (err: LeadershipLostError) => void;
+  /**
+   * A node owning a share of the home partitions (issue 12 step 3,
+   * docs/CLUSTER.md "Owners' writers"): its leases are the lease balancer's
+   * (partition-owner.ts), read afresh for each batch's fence, and this
+   * connection takes no lock and no lease. A dropped session is then just
+   * reconnected: what keeps a dead or frozen owner's late commit from
+   * overtaking the next owner is the fence's `FOR SHARE` on the lease rows,
+   * which the next owner's take waits for.
+   */
+  homeLeases?: () => HeldPartitions;
 }
 
 const POLL_MS = 100;
+
 /** Longest pause between a standby's attempts to reconnect while the database is unreachable. */
 const STANDBY_RETRY_MAX_MS = 5_000;
 
@@ -117,7 +128,7 @@ export class JournalWriterConnection implements PreparingQueryable {
   }
   /** The partitions' leases this writer holds, once it has the lock. */
   get partitions(): HeldPartitions | undefined {
-    return this.held;
+    return this.options.homeLeases?.() ?? this.held;
   }
 
   /**
@@ -180,7 +191,7 @@ export class JournalWriterConnection implements PreparingQueryable {
    * connection lost while it waits (a database restart) is made again: a
    * standby is there to outlast such things. end() stops the wait.
    */
-  async open(): Promise<LeaderRecord> {
+  async open(): Promise<LeaderRecord | undefined> {
     for (let delay = 250; ; delay = Math.min(STANDBY_RETRY_MAX_MS, delay * 2)) {
       try {
         await this.connected();
@@ -192,6 +203,7 @@ export class JournalWriterConnection implements PreparingQueryable {
       }
     }
     this.keepAlive.start();
+    if (this.options.homeLeases) return undefined;
     this.renewTimer ??= setInterval(() => void this.renewLeases(), this.leaseMs / 5);
     // Never what keeps the process alive: a hub that is stopping ends its journal itself.
     this.renewTimer.unref();
@@ -279,18 +291,8 @@ export class JournalWriterConnection implements PreparingQueryable {
     try {
       // Before the lock: a process frozen right after the server granted it must still lose it.
       await applyLease(client, this.leaseMs);
-      await this.lock(client);
-      if (this.leading) {
-        this.leading = await this.confirmEpoch(client, this.leading);
-        // Nobody led meanwhile (confirmed): leases that ran out while the connection was down are still only ours to take.
-        const sentAt = Date.now();
-        const held = this.held;
-        if (!held || (await renewPartitions(client, held, this.leaseMs)).length > 0) await this.takeAll(client, held?.owner ?? this.leading.nodeId ?? 'unknown');
-        else this.renewedAt = sentAt;
-      } else {
-        this.leading = await claimLeadership(client, this.identity());
-        await this.takeAll(client, this.leading.nodeId ?? 'unknown');
-      }
+      // An owner's writer leads nothing: its leases are the balancer's.
+      if (!this.options.homeLeases) await this.lockAndLease(client);
     } catch (err) {
       await client.end().catch(() => undefined);
       if (err instanceof LeadershipLostError) this.loseLeadership(err);
@@ -303,6 +305,22 @@ export class JournalWriterConnection implements PreparingQueryable {
     this.client = client;
     this.lastDoneAt = Date.now();
     return client;
+  }
+
+  /** The lock, then a new epoch and every lease (first time), or the same epoch confirmed and the leases renewed (reconnecting). */
+  private async lockAndLease(client: Client): Promise<void> {
+    await this.lock(client);
+    if (this.leading) {
+      this.leading = await this.confirmEpoch(client, this.leading);
+      // Nobody led meanwhile (confirmed): leases that ran out while the connection was down are still only ours to take.
+      const sentAt = Date.now();
+      const held = this.held;
+      if (!held || (await renewPartitions(client, held, this.leaseMs)).length > 0) await this.takeAll(client, held?.owner ?? this.leading.nodeId ?? 'unknown');
+      else this.renewedAt = sentAt;
+    } else {
+      this.leading = await claimLeadership(client, this.identity());
+      await this.takeAll(client, this.leading.nodeId ?? 'unknown');
+    }
   }
 
   private identity(): LeaderIdentity {
@@ -355,7 +373,7 @@ export class JournalWriterConnection implements PreparingQueryable {
     this.client = undefined;
     this.options.db.noteConnectionError(err);
     client.end().catch(() => undefined);
-    if (this.options.waitForLeadership && !this.ended) {
+    if (this.options.waitForLeadership && !this.options.homeLeases && !this.ended) {
       const why = (err as Error).message || String(err);
       this.loseLeadership(new LeadershipLostError(`the leader's database session ended (${why}): the leadership lock went with it, and a standby may lead by now`));
     }
