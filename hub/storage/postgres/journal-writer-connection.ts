@@ -40,7 +40,7 @@ import type { PgDatabase } from './database.js';
 import { isConnectionError } from './errors.js';
 import type { PreparingQueryable, Queryable } from './journal-sql.js';
 import { applyLease, checkLeaseMs, DEFAULT_LEASE_MS, KeepAlive } from './writer-lease.js';
-import { type HeldPartitions, renewPartitions, takeAllPartitions } from './partition-leases.js';
+import { type HeldPartitions, renewPartitions, takeAllPartitions, takeHomelessPartition } from './partition-leases.js';
 
 export { JOURNAL_LOCK } from './cluster-leader.js';
 
@@ -79,6 +79,12 @@ export interface WriterConnectionOptions {
    * which the next owner's take waits for.
    */
   homeLeases?: () => HeldPartitions;
+  /**
+   * The leader of a cluster whose home partitions are spread (owner-leases.ts):
+   * with the lock it takes only the home-less partition's lease (-1), and
+   * writes nothing itself (the journal's own connection does).
+   */
+  homelessOnly?: boolean;
 }
 
 const POLL_MS = 100;
@@ -160,7 +166,7 @@ export class JournalWriterConnection implements PreparingQueryable {
   /** Every lease under a new epoch; `renewedAt` is when it was asked for (never later than the server's now()). */
   private async takeAll(session: Queryable, owner: string): Promise<void> {
     const sentAt = Date.now();
-    this.held = await takeAllPartitions(session, owner, this.leaseMs);
+    this.held = await (this.options.homelessOnly ? takeHomelessPartition : takeAllPartitions)(session, owner, this.leaseMs);
     this.renewedAt = sentAt;
   }
 

@@ -43,6 +43,13 @@ export class HeldPartitions {
     return this.epochs.get(partition);
   }
 
+  /** These leases and `other`'s, one owner's (an owner that also leads: its balancer's home partitions and the lock's -1). */
+  with(other: HeldPartitions | undefined): HeldPartitions {
+    if (!other || other.size === 0) return this;
+    if (other.owner !== this.owner) throw new Error(`leases of two owners cannot fence one batch (${this.owner}, ${other.owner})`);
+    return new HeldPartitions(this.owner, new Map([...this.epochs, ...other.epochs]));
+  }
+
   /** Every partition held, as a fence (parallel arrays for unnest()). */
   all(): BatchFence {
     return this.fenceFor(this.epochs.keys());
@@ -67,6 +74,11 @@ const TAKE_ALL = `
 UPDATE partition_lease SET owner = $1, epoch = epoch + 1, since = now(), expires_at = now() + $2 * interval '1 millisecond'
 RETURNING partition, epoch`;
 
+const TAKE_HOMELESS = `
+UPDATE partition_lease SET owner = $1, epoch = epoch + 1, since = now(), expires_at = now() + $2 * interval '1 millisecond'
+ WHERE partition = -1
+RETURNING partition, epoch`;
+
 /** Only leases still ours and still running: one that ran out must be taken again, under a new epoch. */
 const RENEW = `
 UPDATE partition_lease l SET expires_at = now() + $4 * interval '1 millisecond'
@@ -87,6 +99,17 @@ export async function takeAllPartitions(lockSession: Queryable, owner: string, l
     throw new Error(`partition_lease has ${rows.length} of its ${PARTITION_COUNT + 1} rows (migration 0005 inserts them; the table was edited by hand): restore them with \`${RESTORE_ROWS}\` and start the hub again`);
   }
   return new HeldPartitions(owner, new Map(rows.map((r) => [r.partition, Number(r.epoch)])));
+}
+
+/**
+ * Takes only the home-less partition (-1) under a new epoch: the leader of
+ * a cluster whose home partitions are spread by the balancer
+ * (partition-owner.ts). Must run in the session holding the journal's lock.
+ */
+export async function takeHomelessPartition(lockSession: Queryable, owner: string, leaseMs: number): Promise<HeldPartitions> {
+  const { rows } = await lockSession.query<{ partition: number; epoch: string }>(TAKE_HOMELESS, [owner, leaseMs]);
+  if (rows.length !== 1) throw new Error(`partition_lease has no row for the home-less partition (-1; migration 0005 inserts it): restore it with \`${RESTORE_ROWS}\` and start the hub again`);
+  return new HeldPartitions(owner, new Map([[HOMELESS_PARTITION, Number(rows[0]!.epoch)]]));
 }
 
 /** Renews every lease held for another `leaseMs`; returns the partitions that could not be (expired, or taken). */

@@ -1,0 +1,134 @@
+/**
+ * A node's leases when the home partitions are spread (issue 12 step 3,
+ * hub/storage/postgres/owner-leases.ts): the balancer's share, the lock's
+ * home-less partition while it leads, one fence for the journal, and the
+ * services told of a partition only once the journal holds the last
+ * owner's lines. Real PostgreSQL, a fresh database per test.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OwnedPartitions } from '../hub/core/partition-ownership.js';
+import { partitionOfHome } from '../hub/core/partitions.js';
+import type { JournalEntry } from '../hub/storage/journal-format.js';
+import { PgDatabase } from '../hub/storage/postgres/database.js';
+import { PgJournal } from '../hub/storage/postgres/journal-pg.js';
+import { OwnerLeases } from '../hub/storage/postgres/owner-leases.js';
+import { readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
+import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
+import { createPgDatabase } from './helpers/pg-database.js';
+import { homeIn } from './helpers/pg-raw-writer.js';
+import { waitFor } from './helpers/wait-for.js';
+
+let database: Awaited<ReturnType<typeof createPgDatabase>>;
+let admin: PgDatabase;
+const cleanups: (() => Promise<void>)[] = [];
+const live = new Set<string>();
+
+beforeEach(async () => {
+  database = await createPgDatabase('hub_test_owner_leases');
+  admin = new PgDatabase({ url: database.url });
+  await admin.ready();
+  live.clear();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  await admin.release();
+  await database.drop();
+});
+
+interface Node {
+  id: string;
+  leases: OwnerLeases;
+  journal: PgJournal;
+  owned: OwnedPartitions;
+  applied: JournalEntry[];
+  /** For each gain: whether the journal had applied `watched` line when the services heard of it. */
+  sawAtGain: boolean[];
+  led: boolean;
+  stop(): Promise<void>;
+}
+
+let watchedLine: number | undefined;
+
+async function startNode(id: string): Promise<Node> {
+  live.add(id);
+  const db = new PgDatabase({ url: database.url });
+  await db.ready();
+  const owned = new OwnedPartitions();
+  const node = { id, owned, applied: [] as JournalEntry[], sawAtGain: [] as boolean[], led: false } as Node;
+  node.leases = new OwnerLeases({
+    db,
+    nodeId: id,
+    liveNodes: () => [...live],
+    leaseMs: 1_000,
+    identity: () => ({ nodeId: id }),
+    journal: () => node.journal,
+    ownership: owned,
+    onLeading: () => (node.led = true),
+  });
+  node.journal = new PgJournal({ db: new PgDatabase({ url: database.url }), homeLeases: () => node.leases.held(), retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000 });
+  owned.onGained(() => node.sawAtGain.push(watchedLine === undefined || node.journal.lastN >= watchedLine));
+  await node.journal.open((entry) => node.applied.push(entry));
+  node.leases.start();
+  let stopped = false;
+  node.stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    live.delete(id);
+    await node.leases.stop();
+    await node.journal.close();
+    await db.release();
+  };
+  cleanups.push(node.stop);
+  return node;
+}
+
+describe("a node's leases with the partitions spread", () => {
+  it('a node alone leads, owns every partition, and writes lines of homes and of no home under one fence', async () => {
+    const a = await startNode('node-a');
+    await waitFor(() => a.owned.partitions.length === 256 && a.led, 'node-a to own every partition and lead');
+    await a.journal.append('audit', { login: 'admin' }).durable;
+    await a.journal.append('audit', { home: true }, homeIn(5)).durable;
+    expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: 2 });
+    const rows = await readPartitionLeases(admin);
+    expect(rows.every((r) => r.owner === 'node-a' && r.running)).toBe(true);
+  });
+
+  it('a second node gets half the partitions, each only after its journal holds the lines written for them before the hand-over', async () => {
+    const a = await startNode('node-a');
+    await waitFor(() => a.owned.partitions.length === 256 && a.led, 'node-a to own everything');
+    // A line in every partition, so that whatever moves, its last line was written by A.
+    const writes = Array.from({ length: 256 }, (_, p) => a.journal.append('audit', { p }, homeIn(p)).durable);
+    await Promise.all(writes);
+    watchedLine = a.journal.lastN;
+
+    const b = await startNode('node-b');
+    await waitFor(() => a.owned.partitions.length === 128 && b.owned.partitions.length === 128, 'a 128/128 split');
+    expect(b.sawAtGain.length).toBeGreaterThan(0);
+    expect(b.sawAtGain.every(Boolean)).toBe(true);
+    // The lock (and -1) stays with A; B owns homes but not the home-less partition.
+    expect(b.led).toBe(false);
+    await expect(b.journal.append('audit', { login: 'x' }).durable).rejects.toThrow(/home-less partition/);
+  });
+
+  it('a home changes writer at the hand-over with nothing lost or written twice, and the moved partitions are owned by exactly one node', async () => {
+    const a = await startNode('node-a');
+    await waitFor(() => a.owned.partitions.length === 256, 'node-a to own everything');
+    const b = await startNode('node-b');
+    await waitFor(() => a.owned.partitions.length + b.owned.partitions.length === 256 && b.owned.partitions.length === 128, 'the split');
+    const overlap = a.owned.partitions.filter((p) => b.owned.ownsPartition(p));
+    expect(overlap).toEqual([]);
+    const homeB = homeIn(b.owned.partitions[0]!);
+    const homeA = homeIn(a.owned.partitions[0]!);
+    await Promise.all([b.journal.append('audit', { by: 'b' }, homeB).durable, a.journal.append('audit', { by: 'a' }, homeA).durable]);
+    expect(partitionOfHome(homeB)).not.toBe(partitionOfHome(homeA));
+
+    // A stops cleanly: B takes A's partitions and the lock.
+    const lines = await verifyPgJournal(admin);
+    await a.stop();
+    await waitFor(() => b.owned.partitions.length === 256 && b.led, 'node-b to own everything and lead', 20_000);
+    await b.journal.append('audit', { by: 'b', after: 'a' }, homeA).durable;
+    await b.journal.append('audit', { login: 'after a' }).durable;
+    expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: (lines.ok ? lines.lines : 0) + 2 });
+  });
+});
