@@ -3,52 +3,65 @@
  * still unacknowledged 60 s after it was raised is flagged overdue and pushed
  * again; at 180 s it is escalated, which notifies supervisors and the family.
  * Timers are derived from `raisedAt` and rebuilt from the journal on start, so
- * a restart neither resets nor forgets them.
+ * a restart neither resets nor forgets them. In a cluster only the owner of
+ * the alert's home keeps its time (issue 12 step 3): a node that gains a
+ * partition rebuilds its alerts' timers the same way, so an alert that passed
+ * a deadline while nobody owned it is flagged at once.
  */
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import type { Alert } from './alert.js';
 import type { AlertStore } from './alert-store.js';
+import { HomeTimers, type HomeFilter } from './home-timers.js';
 
 export const OVERDUE_AFTER_MS = 60_000;
 export const ESCALATE_AFTER_MS = 180_000;
 
 export class Escalation {
-  private readonly timers = new Map<string, TimerHandle>();
-  private unsubscribe: (() => void) | undefined;
+  private readonly timers: HomeTimers;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     private readonly store: AlertStore,
     private readonly bus: EventBus<HubEvents>,
     private readonly clock: Clock,
-  ) {}
+    private readonly ownership: PartitionOwnership = OWNS_EVERYTHING,
+  ) {
+    this.timers = new HomeTimers(clock, ownership);
+  }
 
   start(): void {
-    for (const alert of this.store.list({ status: 'open' })) this.schedule(alert);
-    this.unsubscribe = this.bus.on('alert.raised', (alert) => this.schedule(alert));
+    this.armOpen((homeId) => this.ownership.owns(homeId));
+    this.unsubscribe.push(
+      this.bus.on('alert.raised', (alert) => {
+        if (this.ownership.owns(alert.homeId)) this.schedule(alert);
+      }),
+      this.timers.follow((homes) => this.armOpen(homes)),
+    );
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    for (const handle of this.timers.values()) this.clock.clearTimeout(handle);
-    this.timers.clear();
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.timers.clearAll();
+  }
+
+  /** Arms the open alerts of these homes from their `raisedAt`. */
+  private armOpen(homes: HomeFilter): void {
+    for (const alert of this.store.list({ status: 'open' })) if (homes(alert.homeId)) this.schedule(alert);
   }
 
   /** Arms the next step for an open alert: overdue first, then escalated. */
   private schedule(alert: Alert): void {
-    const existing = this.timers.get(alert.id);
-    if (existing !== undefined) this.clock.clearTimeout(existing);
-    this.timers.delete(alert.id);
+    this.timers.clear(alert.id);
     if (alert.status !== 'open' || alert.flags.escalated) return;
-    const raised = Date.parse(alert.raisedAt);
-    const due = raised + (alert.flags.overdue ? ESCALATE_AFTER_MS : OVERDUE_AFTER_MS);
-    const handle = this.clock.setTimeout(() => this.fire(alert.id), Math.max(0, due - this.clock.now()));
-    this.timers.set(alert.id, handle);
+    const due = Date.parse(alert.raisedAt) + (alert.flags.overdue ? ESCALATE_AFTER_MS : OVERDUE_AFTER_MS);
+    this.timers.arm(alert.id, alert.homeId, due, () => this.fire(alert.id));
   }
 
+  /** Runs only while this node owns the alert's home (HomeTimers). */
   private fire(alertId: string): void {
-    this.timers.delete(alertId);
     const alert = this.store.get(alertId);
     if (!alert || alert.status !== 'open') return;
     const age = this.clock.now() - Date.parse(alert.raisedAt);

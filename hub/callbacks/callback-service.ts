@@ -3,15 +3,19 @@
  * (live from the bus, and again at start for any the hub missed while it was
  * stopping), operators log each call's outcome, wellbeing plans schedule
  * their next call when the last one is done, and a call that finds the
- * resident needing help raises an alert for the operators.
+ * resident needing help raises an alert for the operators. In a cluster only
+ * the owner of the alert's home writes its call-back (issue 12 step 3): a
+ * node that gains a partition catches up on its homes as a start does.
  */
 import { randomUUID } from 'node:crypto';
 import type { Alert, Severity } from '../alerts/alert.js';
 import type { AlertStore } from '../alerts/alert-store.js';
+import { followOwnership, type HomeFilter } from '../alerts/home-timers.js';
 import type { EventBus } from '../core/event-bus.js';
 import { conflict, notFound } from '../core/errors.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import type { HomeRecord } from '../registry/records.js';
 import { localTime } from '../rules/time-of-day.js';
 import { callbackOwed, DEFAULT_RETRY_MS, type CallbackOutcome, type CallbackReason, type CallbackRecord, type WellbeingPlan } from './callback.js';
@@ -33,6 +37,8 @@ export interface CallbackServiceDeps {
   now: () => number;
   timezone: string;
   log: Logger;
+  /** The homes this node acts for; a hub alone owns them all. */
+  ownership?: PartitionOwnership | undefined;
 }
 
 export interface NewCallback {
@@ -49,18 +55,25 @@ export interface NewPlan {
 }
 
 export class CallbackService {
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: CallbackServiceDeps) {}
 
+  private get ownership(): PartitionOwnership {
+    return this.deps.ownership ?? OWNS_EVERYTHING;
+  }
+
   start(): void {
-    const since = new Date(this.deps.now() - CATCH_UP_MS).toISOString();
-    for (const alert of this.deps.alerts.list()) if (alert.updatedAt >= since) void this.ensureFor(alert);
-    this.unsubscribe = this.deps.bus.on('alert.transition', ({ alert }) => void this.ensureFor(alert));
+    this.catchUp((homeId) => this.ownership.owns(homeId));
+    // Call-backs are records, not timers: a partition lost leaves nothing to cancel, only to stop writing.
+    this.unsubscribe.push(
+      this.deps.bus.on('alert.transition', ({ alert }) => void this.ensureFor(alert)),
+      followOwnership(this.ownership, (homes) => this.catchUp(homes)),
+    );
   }
 
   stop(): void {
-    this.unsubscribe?.();
+    for (const off of this.unsubscribe.splice(0)) off();
   }
 
   /** Pending call-backs due before the end of today in the hub's zone, overdue first: the operator's agenda. */
@@ -119,8 +132,16 @@ export class CallbackService {
     }
   }
 
+  /** The call-backs these homes' recent alerts owe and may not have got (the hub was stopping, or nobody owned the home). */
+  private catchUp(homes: HomeFilter): void {
+    const since = new Date(this.deps.now() - CATCH_UP_MS).toISOString();
+    for (const alert of this.deps.alerts.list()) if (alert.updatedAt >= since && homes(alert.homeId)) void this.ensureFor(alert);
+  }
+
   /** One call-back per alert that owes one; a second transition of the same alert adds nothing. */
   private async ensureFor(alert: Alert): Promise<void> {
+    // Only the home's owner writes its call-back; the journal's fence would refuse anyone else's line.
+    if (!this.ownership.owns(alert.homeId)) return;
     const owed = callbackOwed(alert);
     if (!owed || this.deps.store.forAlert(alert.id)) return;
     const home = this.deps.homes.getHome(alert.homeId);

@@ -18,6 +18,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import { AlertFeed } from '../realtime/alert-feed.js';
 import type { Registry } from '../registry/registry.js';
 import type { JournalStore } from '../storage/ports.js';
@@ -30,6 +31,8 @@ export interface AlertServiceDeps {
   registry: Registry;
   clock: Clock;
   log: Logger;
+  /** The homes whose alerts this node keeps time on (issue 12 step 3); a hub alone owns them all. */
+  ownership?: PartitionOwnership | undefined;
 }
 
 export interface AlertServices {
@@ -44,7 +47,7 @@ export interface AlertServices {
   callbacks: CallbackService;
 }
 
-export function buildAlertServices({ config, journal, bus, audit, registry, clock, log }: AlertServiceDeps): AlertServices {
+export function buildAlertServices({ config, journal, bus, audit, registry, clock, log, ownership = OWNS_EVERYTHING }: AlertServiceDeps): AlertServices {
   const now = () => clock.now();
   const alertLog = log.child({ module: 'alerts' });
   const callbackLog = log.child({ module: 'callbacks' });
@@ -58,9 +61,9 @@ export function buildAlertServices({ config, journal, bus, audit, registry, cloc
     alerts,
     locations,
     intake,
-    escalation: new Escalation(alerts, bus, clock),
-    followUp: new FollowUp(alerts, bus, clock, { followUp: config.followUpMinutes, onScene: config.onSceneMinutes }),
+    escalation: new Escalation(alerts, bus, clock, ownership),
+    followUp: new FollowUp(alerts, bus, clock, { followUp: config.followUpMinutes, onScene: config.onSceneMinutes }, ownership),
     callbackStore,
-    callbacks: new CallbackService({ store: callbackStore, alerts, bus, homes: registry, intake, now, timezone: config.timezone, log: callbackLog }),
+    callbacks: new CallbackService({ store: callbackStore, alerts, bus, homes: registry, intake, now, timezone: config.timezone, log: callbackLog, ownership }),
   };
 }
