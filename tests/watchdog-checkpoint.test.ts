@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../hub/core/event-bus.js';
-import type { DeviceStatusChange, HubEvents } from '../hub/core/hub-events.js';
+import type { HubEvents } from '../hub/core/hub-events.js';
 import { silentLogger } from '../hub/core/logger.js';
 import { DeviceStateStore } from '../hub/ingest/device-state.js';
 import { DevicePresence } from '../hub/ingest/presence.js';
@@ -17,6 +17,7 @@ import { Watchdog } from '../hub/ingest/watchdog.js';
 import { RECONNECT_GRACE_EXTRA_MS, resumedWatch, silencesAt, type WatchdogCheckpoint } from '../hub/ingest/watchdog-checkpoint.js';
 import type { DeviceRecord } from '../hub/registry/records.js';
 import { ManualClock } from './helpers/manual-clock.js';
+import { recordOffline } from './helpers/offline-verdicts.js';
 
 /** Heartbeat 10 s (the shortest a device may be configured to): offline after 30 s; grace 15 s. */
 const HEARTBEAT_SEC = 10;
@@ -37,19 +38,7 @@ const device = (id: string, extra: Partial<DeviceRecord> = {}): DeviceRecord => 
 /** A presence on a manual clock, recording every offline verdict with the time it came. */
 function presenceOn(clock: ManualClock) {
   const bus = new EventBus<HubEvents>(silentLogger());
-  const offline: { deviceId: string; at: number }[] = [];
-  bus.on('device.status', (change: DeviceStatusChange) => {
-    if (!change.online) offline.push({ deviceId: change.deviceId, at: change.at });
-  });
-  /** `deviceId` goes offline exactly `ms` from now, not a millisecond before, and nothing else does. */
-  const offlineIn = (ms: number, deviceId: string) => {
-    const before = [...offline];
-    clock.advance(ms - 1);
-    expect(offline).toEqual(before);
-    clock.advance(1);
-    expect(offline).toEqual([...before, { deviceId, at: clock.now() }]);
-  };
-  return { presence: new DevicePresence(new DeviceStateStore(), bus, clock), offline, offlineIn };
+  return { presence: new DevicePresence(new DeviceStateStore(), bus, clock), ...recordOffline(bus, clock) };
 }
 
 /** A watchdog on a manual clock with `d1` resumed (timeout 1 s) from `lastSeenAgoMs` ago, never firing within `notBeforeInMs`. */

@@ -6,12 +6,21 @@
  * engine owns each rule's state and its one timer per home — per resident for
  * rules about a person, so each of a couple is judged against their own
  * thresholds (issue 13 item 12).
+ *
+ * In a cluster only the owner of a home's partition runs its rules (issue 12
+ * step 3, docs/CLUSTER.md "Step 3, service by service"): a message, a
+ * presence change or a wake-up for a home this node does not own changes no
+ * state and raises nothing; a partition lost drops its homes' states and
+ * wake-ups (the new owner restores them from the checkpoint); a partition
+ * gained restores the previous owner's slice when the hand-over has one.
  */
 import type { AlertDraft, AlertTrigger } from '../alerts/alert.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { partitionOfHome } from '../core/partitions.js';
 import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type ResidentRecord } from '../registry/records.js';
 import type { AnyRule, RuleInput, RuleOutcome } from './define-rule.js';
 
@@ -30,6 +39,14 @@ export interface RulesEngineDeps {
   clock: Clock;
   timezone: string;
   log: Logger;
+  /** Which homes this node runs rules for; default: every home (a hub alone, the leader). */
+  ownership?: PartitionOwnership;
+  /**
+   * The previous owner's rule state of partitions just gained, read by
+   * whoever took their leases BEFORE it called `gain` (the listener cannot
+   * wait for a database); undefined: those homes start with no state.
+   */
+  handOver?: (partitions: readonly number[]) => RulesSnapshot | undefined;
 }
 
 const TELEMETRY = '#telemetry';
@@ -47,6 +64,18 @@ export interface RulesSnapshot {
  */
 const key = (ruleId: string, homeId: string, residentId?: string) => (residentId === undefined ? `${ruleId}|${homeId}` : `${ruleId}|${homeId}|${residentId}`);
 
+/** The home a state or wake-up key is about (the second part of `ruleId|homeId[|residentId]`). */
+export function homeOfRuleKey(k: string): string | undefined {
+  return k.split('|')[1];
+}
+
+/** A key's home is in `partitions` (every key when there is no such set). */
+const inPartitions = (k: string, partitions: ReadonlySet<number> | undefined): boolean => {
+  if (partitions === undefined) return true;
+  const homeId = homeOfRuleKey(k);
+  return homeId !== undefined && partitions.has(partitionOfHome(homeId));
+};
+
 export class RulesEngine {
   private readonly signalIndex = new Map<string, AnyRule[]>();
   private readonly presenceIndex = new Map<string, AnyRule[]>();
@@ -55,8 +84,11 @@ export class RulesEngine {
   private readonly wakeAts = new Map<string, number>();
   readonly errors = new Map<string, number>();
   private unsubscribe: (() => void)[] = [];
+  private readonly ownership: PartitionOwnership;
 
-  constructor(private readonly deps: RulesEngineDeps) {}
+  constructor(private readonly deps: RulesEngineDeps) {
+    this.ownership = deps.ownership ?? OWNS_EVERYTHING;
+  }
 
   start(): void {
     for (const rule of this.deps.rules) {
@@ -69,6 +101,11 @@ export class RulesEngine {
     this.unsubscribe = [
       this.deps.bus.on('device.signal', (signal) => this.handleSignal(signal)),
       this.deps.bus.on('device.status', (change) => this.handlePresence(change)),
+      this.ownership.onGained((gained) => {
+        const snapshot = this.deps.handOver?.(gained);
+        if (snapshot) this.restore(snapshot, gained);
+      }),
+      this.ownership.onLost((lost) => this.dropPartitions(lost)),
     ];
   }
 
@@ -83,6 +120,7 @@ export class RulesEngine {
   }
 
   handleSignal(signal: DeviceSignal): void {
+    if (!this.ownership.owns(signal.homeId)) return;
     const rules = this.signalIndex.get(`${signal.deviceKind}:${signal.channel === 'event' ? signal.type : TELEMETRY}`);
     if (!rules) return;
     const trigger: AlertTrigger = {
@@ -96,6 +134,7 @@ export class RulesEngine {
   }
 
   handlePresence(change: DeviceStatusChange): void {
+    if (!this.ownership.owns(change.homeId)) return;
     const device = this.deps.registry.getDevice(change.deviceId);
     const rules = device && this.presenceIndex.get(device.kind);
     if (!rules) return;
@@ -114,21 +153,50 @@ export class RulesEngine {
     for (const residentId of residents) this.run(rule, homeId, residentId, input, trigger, writes);
   }
 
-  /** Everything the rules remember, for a planned restart (rule states are plain JSON). */
-  snapshot(savedAt: number): RulesSnapshot {
-    return { savedAt, states: Object.fromEntries(this.states), wakeAts: Object.fromEntries(this.wakeAts) };
+  /**
+   * Everything the rules remember, for a planned restart or a checkpoint (rule
+   * states are plain JSON); with `partitions`, only their homes' (an owner
+   * saves its own).
+   */
+  snapshot(savedAt: number, partitions?: Iterable<number>): RulesSnapshot {
+    const wanted = partitions === undefined ? undefined : new Set(partitions);
+    const pick = <V>(entries: Map<string, V>) => Object.fromEntries([...entries].filter(([k]) => inPartitions(k, wanted)));
+    return { savedAt, states: pick(this.states), wakeAts: pick(this.wakeAts) };
   }
 
-  /** Restores a snapshot taken by the previous run; overdue wake-ups fire at once. Call after start(). */
-  restore(snapshot: RulesSnapshot): void {
+  /**
+   * Restores a snapshot taken by the previous run (or owner); overdue
+   * wake-ups fire at once. Call after start(). Only homes this node owns are
+   * restored, and with `partitions` only those partitions' homes (a new
+   * owner restores what it gained, and keeps what it already ran).
+   */
+  restore(snapshot: RulesSnapshot, partitions?: Iterable<number>): void {
+    const wanted = partitions === undefined ? undefined : new Set(partitions);
+    const ours = (k: string) => {
+      const homeId = homeOfRuleKey(k);
+      return homeId !== undefined && this.ownership.owns(homeId) && inPartitions(k, wanted);
+    };
     const byId = new Map(this.deps.rules.map((r) => [r.id, r]));
-    for (const [k, state] of Object.entries(snapshot.states)) if (byId.has(k.split('|')[0]!)) this.states.set(k, state);
+    for (const [k, state] of Object.entries(snapshot.states)) if (byId.has(k.split('|')[0]!) && ours(k)) this.states.set(k, state);
     for (const [k, at] of Object.entries(snapshot.wakeAts)) {
+      if (!ours(k)) continue;
       const [ruleId, homeId, residentId] = k.split('|');
       const rule = ruleId && byId.get(ruleId);
       const home = homeId === undefined ? undefined : this.deps.registry.getHome(homeId);
       if (rule && home) this.schedule(rule, home.id, residentId ?? (rule.perResident ? home.residentId : undefined), at);
     }
+  }
+
+  /** Forgets the states and cancels the wake-ups of these partitions' homes (lost to another node, which restores them). */
+  dropPartitions(partitions: Iterable<number>): void {
+    const lost = new Set(partitions);
+    for (const k of [...this.states.keys()]) if (inPartitions(k, lost)) this.states.delete(k);
+    for (const [k, handle] of [...this.timers]) {
+      if (!inPartitions(k, lost)) continue;
+      this.deps.clock.clearTimeout(handle);
+      this.timers.delete(k);
+    }
+    for (const k of [...this.wakeAts.keys()]) if (inPartitions(k, lost)) this.wakeAts.delete(k);
   }
 
   /** A rule's remembered state for a home, or for one of its residents (tests and diagnostics). */
@@ -139,6 +207,8 @@ export class RulesEngine {
 
   /** `residentId` only for per-resident rules; a home rule sees the resident only when the home has just one. */
   private run(rule: AnyRule, homeId: string, residentId: string | undefined, input: RuleInput, trigger: AlertTrigger | undefined, writes?: Promise<unknown>[]): void {
+    // Another node's home (a wake-up armed before a loss not yet heard): its owner runs it.
+    if (!this.ownership.owns(homeId)) return;
     const home = this.deps.registry.getHome(homeId);
     if (!home) return;
     const household = this.deps.registry.residentIds(homeId);

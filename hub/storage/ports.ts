@@ -349,12 +349,43 @@ export interface DeliveryLogStore {
  */
 export type PipelineSnapshot = RulesSnapshot & WatchdogCheckpoint;
 
+/**
+ * What a partition's slice is fenced by (issue 12 step 3): the lease its
+ * owner holds. The journal's HeldPartitions fits (owner, epochOf).
+ */
+export interface PartitionSnapshotFence {
+  readonly owner: string;
+  /** The epoch of the lease held on the partition; undefined: not held (its slice is not written). */
+  epochOf(partition: number): number | undefined;
+}
+
 /** The pipeline snapshot, saved at a planned stop (and by a cluster leader every 5 s) and taken (read and removed) at the next start. */
 export interface RulesSnapshotStore {
   readonly location: string;
   save(snapshot: PipelineSnapshot): Promise<void>;
   /** Reads and removes the snapshot; undefined when absent, unreadable or too old (rules-snapshot.ts). */
   take(now: number): Promise<PipelineSnapshot | undefined>;
+  /**
+   * Per-partition slices (issue 12 step 3: each owner saves its own
+   * partitions', a new owner of p reads p's). Only where several nodes own
+   * partitions, i.e. on PostgreSQL; a store without them (the files: a hub
+   * alone, which owns everything) keeps using save/take.
+   *
+   * Replaces each given partition's slice (partition → slice, from
+   * hub/rules/partition-snapshot.ts). Every partition must be a home
+   * partition (0–255), or nothing is written and it rejects with a
+   * RangeError. With `fence`, a slice is written only while its lease is the
+   * fence's (same owner and epoch, not run out); resolves with the
+   * partitions the fence refused (their rows unchanged).
+   */
+  savePartitions?(slices: ReadonlyMap<number, PipelineSnapshot>, fence?: PartitionSnapshotFence): Promise<{ refused: number[] }>;
+  /**
+   * The last slice saved for each of these partitions (not removed: the
+   * next owner may need it too), when it is readable and not older than
+   * MAX_SNAPSHOT_AGE_MS at `now`; partitions with none are absent from the
+   * map. A partition out of range rejects with a RangeError.
+   */
+  readPartitions?(partitions: Iterable<number>, now: number): Promise<Map<number, PipelineSnapshot>>;
   close(): Promise<void>;
 }
 
