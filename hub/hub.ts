@@ -31,6 +31,8 @@ import { EventBus } from './core/event-bus.js';
 import type { HubEvents } from './core/hub-events.js';
 import { silentLogger, type Logger } from './core/logger.js';
 import { resolveNodeId } from './core/node-id.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from './core/partition-ownership.js';
+import { SpreadWiring } from './compose/spread-wiring.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { reportDataDirModes } from './compose/first-start.js';
 import { pipelineServices, pipelineSnapshot } from './compose/pipeline-services.js';
@@ -90,6 +92,8 @@ export class Hub {
   readonly callbacks: CallbackService;
   readonly operators: OperatorPresence;
   readonly states = new DeviceStateStore();
+  /** Which homes this node acts for: all of them, unless HUB_PARTITIONS=spread gives it a share (hub/core/partition-ownership.ts). */
+  readonly ownership: PartitionOwnership;
   readonly seqWindow = new SeqWindow();
   readonly presence: DevicePresence;
   readonly ingest: Ingest;
@@ -136,16 +140,21 @@ export class Hub {
     const nodeId = resolveNodeId(config.nodeId, config.mqttPort);
     // Nodes sharing PostgreSQL and Redis elect one leader to run the pipeline (docs/CLUSTER.md).
     const electsLeader = Boolean(config.redisUrl && config.databaseUrl);
-    const stores = this.openStores(nodeId, electsLeader);
+    // HUB_PARTITIONS=spread: each node owns a share of the homes instead (docs/CLUSTER.md "Owners").
+    const spread = electsLeader && config.partitions === 'spread' ? this.spreadWiring(nodeId) : undefined;
+    this.ownership = spread?.ownership ?? OWNS_EVERYTHING;
+    const stores = this.openStores(nodeId, electsLeader, spread);
     this.journal = stores.journal;
     this.journal.onLeadershipLost((err) => this.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it (a standby, in a cluster)`));
     this.registry = new Registry(stores.registry, now);
     this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
     ({ alertFeed: this.alertFeed, alerts: this.alerts, locations: this.locations, intake: this.intake, escalation: this.escalation, followUp: this.followUp, callbackStore: this.callbackStore, callbacks: this.callbacks } =
-      buildAlertServices({ config, journal: this.journal, bus: this.bus, audit: this.audit, registry: this.registry, clock, log }));
+      buildAlertServices({ config, journal: this.journal, bus: this.bus, audit: this.audit, registry: this.registry, clock, log, ownership: this.ownership }));
     this.operators = new OperatorPresence(this.bus, now);
-    this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device));
+    const handOver = spread?.handOverSnapshot;
+    const partitions = { ownership: this.ownership, devices: () => this.registry.listDevices(), handOver };
+    this.presence = new DevicePresence(this.states, this.bus, clock, (device) => this.deviceConfig.watchdogHeartbeatSec(device), partitions);
     this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
       log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
     );
@@ -155,11 +164,11 @@ export class Hub {
       log.child({ module: 'ingest' }),
       now,
     );
-    this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }) });
+    this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }), ownership: this.ownership, handOver });
     this.outbox = new CommandOutbox({ journal: this.journal, homeOfDevice: (id) => this.registry.getDevice(id)?.homeId, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
     const localIngest = this.localIngest();
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
-    ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, localIngest, deviceConnection));
+    ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, localIngest, deviceConnection, spread));
     this.ops = buildOps({
       config,
       clock,
@@ -185,7 +194,7 @@ export class Hub {
   }
 
   /** Files, or PostgreSQL with HUB_DATABASE_URL (hub/storage/select-stores.ts); on a cluster, the journal is the leader's lock. */
-  private openStores(nodeId: string, electsLeader: boolean): Stores {
+  private openStores(nodeId: string, electsLeader: boolean, spread: SpreadWiring | undefined): Stores {
     const { config, journalFileOpener } = this.options;
     return selectStores({
       dataDir: config.dataDir,
@@ -194,7 +203,12 @@ export class Hub {
       log: this.log,
       messageKeyOf: deviceMessageKeyOf,
       journalFileOpener,
-      leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }) },
+      leadership: {
+        leaseMs: config.leaderLeaseMs,
+        waitForLeadership: electsLeader,
+        identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }),
+        spread: spread?.leaseSettings(),
+      },
     });
   }
 
@@ -217,9 +231,15 @@ export class Hub {
   }
 
   /** The cluster parts (hub/compose/cluster-wiring.ts); the parts built after them are reached lazily. */
-  private clusterParts(nodeId: string, electsLeader: boolean, stores: Stores, localIngest: DeviceMessageHandler, deviceConnection: ClusterWiringDeps['deviceConnection']): ClusterParts {
+  private clusterParts(nodeId: string, electsLeader: boolean, stores: Stores, localIngest: DeviceMessageHandler, deviceConnection: ClusterWiringDeps['deviceConnection'], spread: SpreadWiring | undefined): ClusterParts {
     const { config } = this.options;
+    const pipeline = {
+      snapshotOf: (partitions: readonly number[], savedAt: number) => ({ ...this.rules.snapshot(savedAt, partitions), ...this.presence.checkpoint(savedAt, partitions) }),
+      homeOfDevice: (id: string) => this.registry.getDevice(id)?.homeId,
+      now: () => this.clock.now(),
+    };
     return buildClusterParts({
+      spread: spread?.roleDeps(stores, pipeline),
       config,
       nodeId,
       electsLeader,
@@ -259,7 +279,18 @@ export class Hub {
       operators: this.operators,
       disconnectHere: (id) => this.broker.disconnect(id),
       disconnectAnywhere: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
-      runsPipeline: () => !this.role || this.role.leading,
+      runsPipeline: () => !this.role || this.role.runsPipeline,
+    });
+  }
+
+  /** HUB_PARTITIONS=spread: the node's share of the homes (hub/compose/spread-wiring.ts). */
+  private spreadWiring(nodeId: string): SpreadWiring {
+    return new SpreadWiring({
+      nodeId,
+      peers: () => this.cluster?.relay.peersSeen().map((p) => p.nodeId) ?? [],
+      onLeading: () => this.role?.spreadLeading(),
+      fatal: (reason) => this.fatal(reason),
+      log: this.log,
     });
   }
 

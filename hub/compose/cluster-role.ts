@@ -7,6 +7,7 @@
  * PostgreSQL and Redis.
  */
 import type { Logger } from '../core/logger.js';
+import type { PartitionOwnership } from '../core/partition-ownership.js';
 import { named, step, type Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import { ClusterElection, type ClusterElectionDeps } from './cluster-election.js';
@@ -25,7 +26,19 @@ export interface ClusterRoleDeps extends ClusterElectionDeps {
   onLeading(): void;
   /** The node cannot go on: logged once; the process exits (hub/main.ts). */
   fatal(reason: string): void;
+  /** HUB_PARTITIONS=spread: this node owns a share of the homes' partitions (docs/CLUSTER.md "Owners"). */
+  spread?: SpreadRoleDeps | undefined;
   log: Logger;
+}
+
+/** What a node owning a share of the partitions adds (hub/storage/postgres/owner-leases.ts, partition-hand-over.ts). */
+export interface SpreadRoleDeps {
+  ownership: PartitionOwnership;
+  homeOfDevice(deviceId: string): string | undefined;
+  /** Its leases: the balancer's share of the home partitions, and the lock (home-less partition, leadership). */
+  leases: { start(): void; stop(): Promise<void>; readonly leading: boolean };
+  /** The owned partitions' rule state and watchdog silences, saved every few seconds. */
+  saveCheckpoint(): Promise<void>;
 }
 
 export class ClusterRole {
@@ -36,19 +49,38 @@ export class ClusterRole {
   constructor(private readonly deps: ClusterRoleDeps) {
     this.election = new ClusterElection(deps);
     this.uplinkNow = this.election.forwarder.handle;
+    if (deps.spread) this.uplinkNow = (deviceId, channel, payload, admitted) => (this.ownsDevice(deviceId) ? deps.ingest : this.election.forwarder.handle)(deviceId, channel, payload, admitted);
   }
 
-  /** The broker's device-message handler: to the leader while standing by, this node's ingest once it leads. */
+  /**
+   * The broker's device-message handler: to the leader while standing by,
+   * this node's ingest once it leads. Spread: this node's ingest for the
+   * homes it owns (once its pipeline runs), the owner's for the others.
+   */
   readonly uplink: DeviceMessageHandler = (deviceId, channel, payload, admitted) => this.uplinkNow(deviceId, channel, payload, admitted);
 
+  /** Whether this node holds the journal's lock (the home-less partition; spread or not). */
   get leading(): boolean {
-    return this.leadershipService?.leading === true;
+    return this.deps.spread ? this.deps.spread.leases.leading : this.leadershipService?.leading === true;
   }
 
-  /** A device connected or left here: the leader hears of it through Redis, or this node is the leader. */
+  /** Whether this node's pipeline runs: the leader's only, or every node's once started when the partitions are spread. */
+  get runsPipeline(): boolean {
+    return this.deps.spread ? this.leadershipService?.leading === true : this.leading;
+  }
+
+  /** A device connected or left here: its home's owner hears of it through Redis, or this node is the owner (the leader, unless spread). */
   connection(deviceId: string, connected: boolean, at: number): void {
-    if (this.leading) this.deps.onConnection(deviceId, connected, at);
+    const here = this.deps.spread ? this.ownsDevice(deviceId) : this.leading;
+    if (here) this.deps.onConnection(deviceId, connected, at);
     else this.election.forwarder.connection(deviceId, connected);
+  }
+
+  /** Spread: the device's home is this node's to act for, and its pipeline runs. */
+  private ownsDevice(deviceId: string): boolean {
+    const spread = this.deps.spread!;
+    const homeId = spread.homeOfDevice(deviceId);
+    return homeId !== undefined && spread.ownership.owns(homeId) && this.runsPipeline;
   }
 
   /**
@@ -61,6 +93,7 @@ export class ClusterRole {
 
   /** The election's front service, and the leadership wait that starts the pipeline (placed last by the root). */
   services(): { front: Service; leadership: Service } {
+    if (this.deps.spread) return { front: this.election.frontService(), leadership: this.spreadPipeline(this.deps.spread) };
     this.leadershipService ??= new Leadership({
       services: [
         ...this.deps.pipeline(),
@@ -74,6 +107,37 @@ export class ClusterRole {
       log: this.deps.log,
     });
     return { front: this.election.frontService(), leadership: this.leadershipService };
+  }
+
+  /**
+   * Spread: every node runs its pipeline from the start (the journal's open
+   * does not wait for the lock), acting for no home until its leases say so;
+   * the leases start last and stop first (partitions given up, their state
+   * saved, before anything else stops). The lock comes when it comes
+   * (`spreadLeading`).
+   */
+  private spreadPipeline(spread: SpreadRoleDeps): Service {
+    this.leadershipService ??= new Leadership({
+      services: [
+        ...this.deps.pipeline(),
+        named('inbound drain', this.election.drain),
+        ruleCheckpoints(spread.saveCheckpoint, this.deps.log.child({ module: 'rules' })),
+        step('partition leases', () => spread.leases.start(), () => spread.leases.stop()),
+      ],
+      abortWait: this.deps.abortWait,
+      onLeading: () => this.deps.log.info({ nodeId: this.deps.nodeId }, 'pipeline running: this node acts for the partitions its leases give it'),
+      onFailed: (err) => this.deps.fatal(`the pipeline did not start: ${err instanceof Error ? err.message : String(err)}`),
+      log: this.deps.log,
+    });
+    return this.leadershipService;
+  }
+
+  /** Spread: this node took the journal's lock (owner-leases.ts): the home-less partition's work and the consoles' API are its own. */
+  spreadLeading(): void {
+    this.deps.promoteHttp();
+    void this.election.watch.refresh();
+    this.deps.onLeading();
+    this.deps.log.info({ nodeId: this.deps.nodeId }, "this node leads the cluster: the home-less partition's work and the consoles' API");
   }
 
   /** The pipeline has just started: device messages to this node's ingest, consoles to its API. */

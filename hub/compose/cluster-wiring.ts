@@ -37,6 +37,8 @@ export interface ClusterWiringDeps {
   promoteHttp(): void;
   onLeading(): void;
   fatal(reason: string): void;
+  /** HUB_PARTITIONS=spread (hub/compose/spread-wiring.ts). */
+  spread?: ClusterRoleDeps['spread'];
   log: Logger;
 }
 
@@ -90,6 +92,7 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     abortWait: () => journal.close(),
     onLeading: deps.onLeading,
     fatal: deps.fatal,
+    spread: deps.spread,
     log,
   });
   return { cluster, role };

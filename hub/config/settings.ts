@@ -244,6 +244,13 @@ export const SETTINGS = {
     schema: positiveInt('a whole number of milliseconds, at least 1000').min(1_000, 'must be at least 1000 (ms)').default(10_000),
     hint: "with HUB_DATABASE_URL: a leader frozen this long loses its database session and the journal's lock; a standby takes over (docs/CLUSTER.md)",
   },
+  partitions: {
+    env: 'HUB_PARTITIONS',
+    flag: 'partitions',
+    // Issue 12 step 3 (docs/CLUSTER.md "Owners"): 'spread' is being built and tested; 'leader' is what runs in production.
+    schema: z.enum(['leader', 'spread'], { message: "must be 'leader' or 'spread'" }).default('leader'),
+    hint: "in a cluster: 'leader' (one node runs every home's pipeline, the others forward to it) or 'spread' (each node owns a share of the homes' partitions; being built, docs/CLUSTER.md)",
+  },
   advertiseUrl: {
     env: 'HUB_ADVERTISE_URL',
     flag: 'advertise-url',

@@ -20,6 +20,7 @@ import { PgDatabase } from './postgres/database.js';
 import { PgDeliveryLog } from './postgres/delivery-log-pg.js';
 import { PgInboundAlarms } from './postgres/inbound-alarms-pg.js';
 import { PgJournal } from './postgres/journal-pg.js';
+import { OwnerLeases, type OwnerLeasesOptions } from './postgres/owner-leases.js';
 import { PgRegistryStore } from './postgres/registry-pg.js';
 import { PgRulesSnapshot } from './postgres/rules-snapshot-pg.js';
 import { PgSessions } from './postgres/sessions-pg.js';
@@ -46,7 +47,12 @@ export interface LeadershipSettings {
   waitForLeadership?: boolean | undefined;
   /** Written into cluster_leader when this node becomes leader. */
   identity?: (() => LeaderIdentity) | undefined;
+  /** HUB_PARTITIONS=spread: this node owns a share of the home partitions (owner-leases.ts); the journal is fenced by them. */
+  spread?: SpreadLeaseSettings | undefined;
 }
+
+/** What a node owning a share of the partitions is told and asked (hub/storage/postgres/owner-leases.ts). */
+export type SpreadLeaseSettings = Omit<OwnerLeasesOptions, 'db' | 'journal' | 'leaseMs' | 'identity'>;
 
 export interface Stores {
   kind: 'files' | 'postgres';
@@ -59,6 +65,8 @@ export interface Stores {
   rulesSnapshot: RulesSnapshotStore;
   /** PostgreSQL only: alarms a cluster node took for the leader (docs/CLUSTER.md "Forwarding to the leader"). */
   inboundAlarms?: InboundAlarmStore | undefined;
+  /** HUB_PARTITIONS=spread: this node's leases (its share of the home partitions, and -1 while it leads). */
+  ownerLeases?: OwnerLeases | undefined;
 }
 
 export function selectStores(settings: StoreSettings): Stores {
@@ -67,7 +75,11 @@ export function selectStores(settings: StoreSettings): Stores {
   const notifyLog = log.child({ module: 'notify' });
   if (settings.databaseUrl) {
     const db = new PgDatabase({ url: settings.databaseUrl, log: log.child({ module: 'database' }) });
-    const journal = new PgJournal({
+    const spread = settings.leadership?.spread;
+    const identity = settings.leadership?.identity ?? (() => ({ nodeId: spread?.nodeId ?? 'unknown' }));
+    // Built before the journal it fences, told of it once built.
+    const ownerLeases: OwnerLeases | undefined = spread && new OwnerLeases({ ...spread, db, identity, leaseMs: settings.leadership?.leaseMs, journal: (): PgJournal => journal });
+    const journal: PgJournal = new PgJournal({
       db,
       now,
       onError: (err) => log.fatal({ err }, 'JOURNAL WRITE FAILED: alarms are refused (no PUBACK) until the hub is restarted; see the error for the rows concerned'),
@@ -78,8 +90,9 @@ export function selectStores(settings: StoreSettings): Stores {
           : log.warn({ module: 'journal' }, `waiting for the journal's writer lock, held by ${holder} (a hub that just stopped finishes its last commit first)`),
       messageKeyOf: settings.messageKeyOf,
       leaseMs: settings.leadership?.leaseMs,
-      waitForLeadership: settings.leadership?.waitForLeadership,
+      waitForLeadership: spread ? undefined : settings.leadership?.waitForLeadership,
       identity: settings.leadership?.identity,
+      homeLeases: ownerLeases && (() => ownerLeases.held()),
     });
     // Lost leadership is reported once, by the hub that exits on it (hub/hub.ts), not here too.
     return {
@@ -92,6 +105,7 @@ export function selectStores(settings: StoreSettings): Stores {
       deliveries: new PgDeliveryLog(db, now, notifyLog),
       rulesSnapshot: new PgRulesSnapshot(db, () => journal.leaderEpoch),
       inboundAlarms: new PgInboundAlarms(db),
+      ownerLeases,
     };
   }
   const { dataDir } = settings;

@@ -46,6 +46,16 @@ export interface OwnerLeasesOptions {
   journal: () => FencedJournal;
   /** Where the node's services hear of their partitions (hub/core/partition-ownership.ts OwnedPartitions). */
   ownership: { gain(partitions: readonly number[]): void; lose(partitions: readonly number[]): void; ownsPartition(partition: number): boolean };
+  /**
+   * Before the services hear of gained partitions (the journal read up to the
+   * take): the pipeline snapshot's slices of those partitions are read here,
+   * so the gain restores them. A rejection is reported (`onError`) and the
+   * partitions are gained all the same: their homes need an owner more than a
+   * snapshot.
+   */
+  beforeGain?: (partitions: readonly number[]) => Promise<void>;
+  /** Before partitions are given up, while the services still act for them: their state is saved for the next owner. Errors are reported; the release goes on. */
+  saveBeforeRelease?: (partitions: readonly number[]) => Promise<void>;
   onLeading?: (leader: LeaderRecord | undefined) => void;
   onWaitingForLock?: (holder: string, leader: LeaderRecord) => void;
   onLeadershipLost?: (err: LeadershipLostError) => void;
@@ -141,7 +151,10 @@ export class OwnerLeases {
         // Not read within a lease (a slow or unreachable database): still worth waiting only while the balancer holds one.
         if (waiting.every((p) => !this.holds(p))) return;
       }
-      const stillHeld = waiting.filter((p) => this.holds(p));
+      const ready = waiting.filter((p) => this.holds(p));
+      if (this.stopped || ready.length === 0) return;
+      await this.options.beforeGain?.(ready).catch((err: unknown) => this.options.onError?.(err instanceof Error ? err : new Error(String(err))));
+      const stillHeld = ready.filter((p) => this.holds(p));
       if (!this.stopped && stillHeld.length > 0) this.options.ownership.gain(stillHeld);
     } finally {
       for (const p of waiting) this.gaining.delete(p);
@@ -166,6 +179,7 @@ export class OwnerLeases {
   /** Before a release: the services stop acting for those homes, then what they wrote commits. */
   private async beforeRelease(partitions: readonly number[]): Promise<void> {
     for (const p of partitions) this.releasing.add(p);
+    await this.options.saveBeforeRelease?.(partitions).catch((err: unknown) => this.options.onError?.(err instanceof Error ? err : new Error(String(err))));
     this.options.ownership.lose(partitions);
     try {
       await this.options.journal().whenDurable();

@@ -1,0 +1,72 @@
+/**
+ * HUB_PARTITIONS=spread (issue 12 step 3, docs/CLUSTER.md "Owners"): the
+ * composition root's part for a node that owns a share of the homes'
+ * partitions. It holds the node's `OwnedPartitions` (what every gated
+ * service asks), tells the stores how the leases report to it
+ * (owner-leases.ts), and hands rule state and watchdog silences over with
+ * the partitions (partition-hand-over.ts).
+ */
+import type { Logger } from '../core/logger.js';
+import { OwnedPartitions } from '../core/partition-ownership.js';
+import type { PipelineSnapshot, RulesSnapshotStore } from '../storage/ports.js';
+import type { SpreadLeaseSettings, Stores } from '../storage/select-stores.js';
+import type { SpreadRoleDeps } from './cluster-role.js';
+import { PartitionHandOver } from './partition-hand-over.js';
+
+export interface SpreadWiringDeps {
+  nodeId: string;
+  /** The other nodes this node hears (the command relay's heartbeats). */
+  peers(): readonly string[];
+  /** This node took the journal's lock. */
+  onLeading(): void;
+  fatal(reason: string): void;
+  log: Logger;
+}
+
+export class SpreadWiring {
+  readonly ownership = new OwnedPartitions();
+  private handOver: PartitionHandOver | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: SpreadWiringDeps) {
+    this.log = deps.log.child({ module: 'partitions' });
+  }
+
+  /** What the stores' owner leases report to (hub/storage/select-stores.ts `leadership.spread`). */
+  leaseSettings(): SpreadLeaseSettings {
+    const { deps, log } = this;
+    return {
+      nodeId: deps.nodeId,
+      liveNodes: () => [deps.nodeId, ...deps.peers()],
+      ownership: this.ownership,
+      beforeGain: (partitions) => this.handOver?.beforeGain(partitions) ?? Promise.resolve(),
+      saveBeforeRelease: (partitions) => this.handOver?.save(partitions) ?? Promise.resolve(),
+      onLeading: () => deps.onLeading(),
+      onWaitingForLock: (holder, leader) => log.info({ epoch: leader.epoch }, `leader is ${leader.nodeId ?? 'unknown'} (${holder}); this node owns its share of the homes meanwhile`),
+      onLeadershipLost: (err) => deps.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it`),
+      onLost: (partitions, reason) => log.warn({ partitions, reason }, `partitions lost (${reason}): another node acts for their homes now`),
+      onError: (err) => log.warn({ err }, 'partition leases: a round failed; nothing assumed'),
+    };
+  }
+
+  /** The snapshot the rules engine and the watchdogs restore as they hear of a gain. */
+  readonly handOverSnapshot = (): PipelineSnapshot | undefined => this.handOver?.handOver();
+
+  /** The role's part (hub/compose/cluster-role.ts), once the stores and the pipeline exist. */
+  roleDeps(stores: Stores, pipeline: { snapshotOf(partitions: readonly number[], savedAt: number): PipelineSnapshot; homeOfDevice(id: string): string | undefined; now(): number }): SpreadRoleDeps {
+    const leases = stores.ownerLeases;
+    if (!leases) throw new Error('HUB_PARTITIONS=spread needs HUB_DATABASE_URL and HUB_REDIS_URL');
+    const store: Pick<RulesSnapshotStore, 'savePartitions' | 'readPartitions'> = stores.rulesSnapshot;
+    this.handOver = new PartitionHandOver({
+      store,
+      ownership: this.ownership,
+      snapshotOf: pipeline.snapshotOf,
+      homeOfDevice: pipeline.homeOfDevice,
+      fence: () => leases.held(),
+      now: pipeline.now,
+      log: this.log,
+    });
+    const handOver = this.handOver;
+    return { ownership: this.ownership, homeOfDevice: pipeline.homeOfDevice, leases, saveCheckpoint: () => handOver.save() };
+  }
+}
