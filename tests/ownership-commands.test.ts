@@ -24,6 +24,7 @@ import { Journal } from '../hub/storage/journal.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { journalLines } from './helpers/journal-lines.js';
 import { ManualClock } from './helpers/manual-clock.js';
+import { openSos } from './helpers/open-alert.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 
 const keep = useCleanup();
@@ -102,27 +103,8 @@ async function startNode(dataDir: string, clock: ManualClock, owned: number[]): 
 }
 
 async function raise(node: Node, id: string, deviceId: string, clock: ManualClock): Promise<Alert> {
-  const at = new Date(clock.now()).toISOString();
   const homeId = DEVICES.find((d) => d.id === deviceId)!.homeId;
-  const alert: Alert = {
-    id,
-    homeId,
-    residentId: undefined,
-    deviceId,
-    kind: 'sos',
-    severity: 'critical',
-    status: 'open',
-    title: 'SOS',
-    details: {},
-    raisedAt: at,
-    updatedAt: at,
-    occurrences: 1,
-    lastOccurrenceAt: at,
-    flags: { overdue: false, escalated: false },
-    trigger: { eventType: 'sos', at },
-    responders: [],
-    timeline: [],
-  };
+  const alert = openSos(id, homeId, clock.now(), deviceId);
   return node.store.record('alert.raised', { alert }).durable;
 }
 

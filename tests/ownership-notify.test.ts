@@ -22,6 +22,7 @@ import { PgDeliveryLog } from '../hub/storage/postgres/delivery-log-pg.js';
 import { PgWebhooks } from '../hub/storage/postgres/webhooks-pg.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { ManualClock } from './helpers/manual-clock.js';
+import { openSos } from './helpers/open-alert.js';
 import { usePgDatabase } from './helpers/pg-database.js';
 import { WebhookGateway, type GatewayRequest } from './helpers/webhook-gateway.js';
 
@@ -91,25 +92,7 @@ async function addWebhook(node: Node): Promise<void> {
 }
 
 function raise(id: string, homeId: string, ...nodes: Node[]): Alert {
-  const at = new Date(clock.now()).toISOString();
-  const alert: Alert = {
-    id,
-    homeId,
-    residentId: undefined,
-    kind: 'sos',
-    severity: 'critical',
-    status: 'open',
-    title: 'SOS',
-    details: {},
-    raisedAt: at,
-    updatedAt: at,
-    occurrences: 1,
-    lastOccurrenceAt: at,
-    flags: { overdue: false, escalated: false },
-    trigger: { eventType: 'sos', at },
-    responders: [],
-    timeline: [],
-  };
+  const alert = openSos(id, homeId, clock.now());
   alerts.push(alert);
   // Every node that hears of it (each applies every line); only the owner may act.
   for (const node of nodes) node.bus.emit('alert.raised', alert);
