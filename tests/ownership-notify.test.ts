@@ -276,6 +276,18 @@ describe('webhooks sent by the owner of the home', () => {
     ]);
   });
 
+  it('an owner started before a webhook was added through another node sends to it once it reloads the webhooks', async () => {
+    const one = await startNode(new OwnedPartitions([A]));
+    const two = await startNode(new OwnedPartitions([B]));
+    await addWebhook(one);
+    raise('alr-b', HOME_B, one, two);
+    await settle();
+    expect(gateway.requests).toHaveLength(0); // two's list, read at its start, has no webhook
+    await two.notify.reloadWebhooks();
+    raise('alr-b2', HOME_B, one, two);
+    await gateway.waitFor(1, forAlert('alr-b2'));
+  });
+
   it('a hub alone (OWNS_EVERYTHING, the default) sends every home’s', async () => {
     const node = await startNode();
     await addWebhook(node);

@@ -165,6 +165,16 @@ export class NotifyService {
     await this.webhookStore.stop();
   }
 
+  /**
+   * Re-reads the organisation's webhooks from their store. On a cluster each
+   * owner sends its homes' notifications with the list it holds, read at
+   * start; a webhook created, changed or deleted through another node reaches
+   * this one only through this call (the store has no change feed yet).
+   */
+  reloadWebhooks(): Promise<void> {
+    return this.webhookStore.start();
+  }
+
   /** Contacts may have their own webhookUrl only when there is a secret to sign with. */
   get contactWebhooksAllowed(): boolean {
     return this.deps.defaultSecret !== undefined;
