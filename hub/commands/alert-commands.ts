@@ -12,6 +12,12 @@
  * within 60 s is flagged (`alert.help_unconfirmed`) so the operator knows the
  * resident may not know help is coming. Both timers run from the first
  * help_coming's `queuedAt`, so a restart re-arms them with the time left.
+ *
+ * Owned (issue 12 step 3): only the owner of the alert's home's partition
+ * (`ownership`) sends, mirrors, falls back, flags or withdraws; its timers
+ * are armed for owned homes only, re-armed from `queuedAt` for a partition
+ * gained (as at a start: the time left, or at once) and cancelled for one
+ * lost, without a line.
  */
 import { findDeviceKind } from '../../devices/catalog.js';
 import type { Alert } from '../alerts/alert.js';
@@ -20,6 +26,8 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { partitionOfHome } from '../core/partitions.js';
 import type { DeviceRecord } from '../registry/records.js';
 import type { CommandView } from './command-book.js';
 import type { CommandOutbox } from './command-outbox.js';
@@ -43,26 +51,46 @@ export interface AlertCommandsDeps {
   /** Resolves once everything appended so far is on disk. */
   whenDurable(): Promise<void>;
   log: Logger;
+  /** Whose homes' alerts this node commands for (issue 12 step 3); default: every home's (a hub alone, the leader). */
+  ownership?: PartitionOwnership | undefined;
 }
 
 export class AlertCommands {
   /** alertId → its fallback and confirmation timers. */
   private readonly timers = new Map<string, TimerHandle[]>();
   private unsubscribe: (() => void)[] = [];
+  private readonly ownership: PartitionOwnership;
 
-  constructor(private readonly deps: AlertCommandsDeps) {}
+  constructor(private readonly deps: AlertCommandsDeps) {
+    this.ownership = deps.ownership ?? OWNS_EVERYTHING;
+  }
 
   start(): void {
-    const { bus, store } = this.deps;
+    const { bus } = this.deps;
     this.unsubscribe = [
       bus.on('command.changed', (command) => this.mirror(command)),
       bus.on('alert.transition', ({ alert, change }) => {
-        if (change === 'resolved') this.withdraw(alert.id);
+        if (change === 'resolved' && this.ownership.owns(alert.homeId)) this.withdraw(alert.id);
       }),
+      this.ownership.onGained((partitions) => this.rearm(new Set(partitions))),
+      this.ownership.onLost((partitions) => this.disarmPartitions(new Set(partitions))),
     ];
-    for (const alert of store.list({ unresolved: true })) {
+    this.rearm();
+  }
+
+  /** The timers of unresolved alerts with an unconfirmed help_coming, from its `queuedAt`: of every owned home, or of the partitions just gained. */
+  private rearm(gained?: ReadonlySet<number>): void {
+    for (const alert of this.deps.store.list({ unresolved: true })) {
+      if (gained ? !gained.has(partitionOfHome(alert.homeId)) : !this.ownership.owns(alert.homeId)) continue;
       const first = helpComings(alert)[0];
       if (first && !anyConfirmed(alert)) this.arm(alert.id, Date.parse(first.queuedAt));
+    }
+  }
+
+  private disarmPartitions(lost: ReadonlySet<number>): void {
+    for (const alertId of [...this.timers.keys()]) {
+      const homeId = this.deps.store.get(alertId)?.homeId;
+      if (homeId === undefined || lost.has(partitionOfHome(homeId))) this.disarm(alertId);
     }
   }
 
@@ -76,6 +104,11 @@ export class AlertCommands {
   async send(alert: Alert, actor: string, command: AlertCommandName): Promise<void> {
     const deviceId = alert.deviceId;
     if (!deviceId) return;
+    if (!this.ownership.owns(alert.homeId)) {
+      // The operator's action reached a node that does not serve the home: its owner sends (nothing queued or written here).
+      this.deps.log.warn({ alertId: alert.id, homeId: alert.homeId, command }, 'device command not sent from this node: another node serves the home');
+      return;
+    }
     if (command === 'silence') {
       this.deps.outbox.enqueue(deviceId, { cmd: 'silence' }, { actor, alertId: alert.id, ttlMs: SILENCE_TTL_MS });
     } else {
@@ -95,7 +128,7 @@ export class AlertCommands {
   private mirror(command: CommandView): void {
     if (!command.alertId) return;
     const alert = this.deps.store.get(command.alertId);
-    if (!alert) return;
+    if (!alert || !this.ownership.owns(alert.homeId)) return;
     const actor = command.state === 'pending' ? command.actor : command.state === 'confirmed' ? `device:${command.deviceId}` : 'system';
     this.deps.store.record('alert.command_updated', {
       alertId: alert.id,
@@ -127,7 +160,7 @@ export class AlertCommands {
   /** help_coming to every other bracelet of the home that has not had it for this alert. */
   private fallBack(alertId: string): void {
     const alert = this.deps.store.get(alertId);
-    if (!alert || alert.status === 'resolved' || anyConfirmed(alert)) return;
+    if (!alert || alert.status === 'resolved' || anyConfirmed(alert) || !this.ownership.owns(alert.homeId)) return;
     const had = new Set(helpComings(alert).map((c) => c.deviceId));
     const others = this.deps.registry
       .listDevices(alert.homeId)
@@ -139,7 +172,7 @@ export class AlertCommands {
   private flagUnconfirmed(alertId: string): void {
     this.timers.delete(alertId);
     const alert = this.deps.store.get(alertId);
-    if (!alert || alert.status === 'resolved' || alert.severity !== 'critical' || alert.flags.helpUnconfirmed || anyConfirmed(alert)) return;
+    if (!alert || alert.status === 'resolved' || alert.severity !== 'critical' || alert.flags.helpUnconfirmed || anyConfirmed(alert) || !this.ownership.owns(alert.homeId)) return;
     this.deps.store.record('alert.help_unconfirmed', { alertId });
   }
 

@@ -15,11 +15,27 @@
  *   `cmd_ack` event (`command.confirmed`); expired = withdrawn before that.
  *
  * Self-contained: it replays its own `command.*` lines (`replay`).
+ *
+ * Owned (issue 12 step 3, docs/CLUSTER.md "Step 3, service by service"):
+ * every node replays every `command.*` line, so every node's book holds every
+ * command, but only the owner of the device's home's partition (`ownership`)
+ * queues, sends, retries, expires or confirms it — every line it writes is of
+ * that partition, fenced by the owner's lease. Links (which device is
+ * subscribed, here or through the command relay) are kept on every node:
+ * they are facts about the broker, not work. A partition gained: its open
+ * commands get their expiry timers and are sent again to their devices
+ * subscribed now (devices already take a command again at every subscribe
+ * until they confirm it). A partition lost: their timers stop, a command in
+ * flight is no longer waited for (a late PUBACK is not recorded here), and
+ * nothing is written: the next owner carries on from the journal.
  */
 import { randomBytes } from 'node:crypto';
 import type { CommandBody, DeviceCommand } from '../../devices/commands.js';
 import type { JournalWriter } from '../alerts/alert-store.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { DomainError } from '../core/errors.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { partitionOf } from '../core/partitions.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { CommandAck, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
@@ -36,8 +52,14 @@ export interface CommandTransport {
 
 export interface CommandOutboxDeps {
   journal: JournalWriter;
-  /** The device's home, for the journal line's partition (absent: lines of no home). */
+  /** The device's home, for the journal line's partition (absent: lines of no home) and whose command it is to send. */
   homeOfDevice?: (deviceId: string) => string | undefined;
+  /**
+   * Whose homes' devices this node commands (issue 12 step 3); default: every
+   * home's (a hub alone, the leader). A device of no known home is the
+   * home-less partition's (a node with a share of the homes only: not its).
+   */
+  ownership?: PartitionOwnership | undefined;
   bus: EventBus<HubEvents>;
   transport: CommandTransport;
   clock: Clock;
@@ -71,10 +93,23 @@ export class CommandOutbox {
   private readonly expiryTimers = new Map<string, TimerHandle>();
   /** Queued live but not yet on disk: not sent until it is. */
   private readonly notDurable = new Set<string>();
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: (() => void)[] = [];
   private running = false;
+  private readonly ownership: PartitionOwnership;
 
-  constructor(private readonly deps: CommandOutboxDeps) {}
+  constructor(private readonly deps: CommandOutboxDeps) {
+    this.ownership = deps.ownership ?? OWNS_EVERYTHING;
+  }
+
+  /** The partition of the device's home now (the registry's answer), or the home-less one. */
+  partitionOfDevice(deviceId: string): number {
+    return partitionOf(this.deps.homeOfDevice?.(deviceId));
+  }
+
+  /** Whether this node sends the device's commands: it owns the device's home's partition. */
+  ownsDevice(deviceId: string): boolean {
+    return this.ownership.ownsPartition(this.partitionOfDevice(deviceId));
+  }
 
   /** Replays one journal line at start; false if it is not one of the outbox's. */
   replay(entry: JournalEntry): boolean {
@@ -84,22 +119,29 @@ export class CommandOutbox {
   }
 
   start(): void {
-    for (const command of this.book.open()) this.armExpiry(command);
-    this.unsubscribe = this.deps.bus.on('device.cmd_ack', (ack) => this.confirm(ack));
+    for (const command of this.book.open()) if (this.ownsDevice(command.deviceId)) this.armExpiry(command);
+    this.unsubscribe = [
+      this.deps.bus.on('device.cmd_ack', (ack) => this.confirm(ack)),
+      this.ownership.onGained((partitions) => this.gain(partitions)),
+      this.ownership.onLost((partitions) => this.lose(partitions)),
+    ];
     this.running = true;
   }
 
   stop(): void {
     this.running = false;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    for (const off of this.unsubscribe.splice(0)) off();
     for (const timer of this.expiryTimers.values()) this.deps.clock.clearTimeout(timer);
     this.expiryTimers.clear();
     for (const link of this.links.values()) this.settle(link);
     this.links.clear();
   }
 
+  /** Throws `unavailable` (nothing queued, nothing written) for a device of a home another node owns: the request belongs there. */
   enqueue(deviceId: string, body: CommandBody, options: EnqueueOptions): { command: CommandView; durable: Promise<CommandView> } {
+    if (!this.ownsDevice(deviceId)) {
+      throw new DomainError('unavailable', `device ${deviceId}: its home (partition ${this.partitionOfDevice(deviceId)}) is served by another node of the cluster; send the command there`);
+    }
     const cmdId = (this.deps.newCmdId ?? newCmdId)();
     // A newer interval replaces one the device has not confirmed yet: only the last one matters.
     if (body.cmd === 'configure') for (const old of this.book.open(deviceId)) if (old.cmd === 'configure') this.expire(old.cmdId, 'superseded');
@@ -120,7 +162,7 @@ export class CommandOutbox {
   /** Withdraws an open command (superseded, its alert resolved, too old); a no-op otherwise. */
   expire(cmdId: string, reason: ExpiryReason): void {
     const view = this.book.get(cmdId);
-    if (!view || !isOpen(view)) return;
+    if (!view || !isOpen(view) || !this.ownsDevice(view.deviceId)) return;
     this.record('command.expired', { cmdId, deviceId: view.deviceId, reason });
     this.finish(view);
   }
@@ -173,6 +215,39 @@ export class CommandOutbox {
     this.links.delete(deviceId);
   }
 
+  // ── partitions gained and lost (issue 12 step 3) ─────────────────────────
+
+  /** Open commands of the gained homes: expiry armed, and sent again to their devices subscribed now. */
+  private gain(partitions: readonly number[]): void {
+    if (!this.running) return;
+    const gained = new Set(partitions);
+    const devices = new Set<string>();
+    for (const command of this.book.open()) {
+      if (!gained.has(this.partitionOfDevice(command.deviceId))) continue;
+      if (!this.expiryTimers.has(command.cmdId)) this.armExpiry(command);
+      devices.add(command.deviceId);
+    }
+    for (const deviceId of devices) {
+      const link = this.links.get(deviceId);
+      if (!link) continue;
+      // Whatever this node sent it before is no proof it arrived: the last owner may have been sending since.
+      link.sent.clear();
+      this.pump(deviceId);
+    }
+  }
+
+  /** The lost homes' commands: no timers, nothing waited for, nothing written. */
+  private lose(partitions: readonly number[]): void {
+    const lost = new Set(partitions);
+    for (const command of this.book.open()) {
+      if (!lost.has(this.partitionOfDevice(command.deviceId))) continue;
+      const timer = this.expiryTimers.get(command.cmdId);
+      if (timer !== undefined) this.deps.clock.clearTimeout(timer);
+      this.expiryTimers.delete(command.cmdId);
+    }
+    for (const [deviceId, link] of this.links) if (lost.has(this.partitionOfDevice(deviceId))) this.settle(link);
+  }
+
   // ── internals ─────────────────────────────────────────────────────────────
 
   private record<T extends CommandRecordType>(type: T, data: CommandRecordData[T]): { view: CommandView; durable: Promise<CommandView> } {
@@ -194,13 +269,15 @@ export class CommandOutbox {
       return;
     }
     if (!isOpen(view)) return;
+    // The owner records it (a device's events reach its home's owner); a line from here would be of a partition this node does not hold.
+    if (!this.ownsDevice(view.deviceId)) return;
     this.record('command.confirmed', { cmdId: view.cmdId, deviceId: view.deviceId });
     this.finish(view);
   }
 
   private markDelivered(cmdId: string): void {
     const view = this.book.get(cmdId);
-    if (view?.state === 'pending') this.record('command.delivered', { cmdId, deviceId: view.deviceId });
+    if (view?.state === 'pending' && this.ownsDevice(view.deviceId)) this.record('command.delivered', { cmdId, deviceId: view.deviceId });
   }
 
   /** A confirmed or withdrawn command: no timer, and no longer waited for. */
@@ -218,7 +295,7 @@ export class CommandOutbox {
   /** Sends the device's next open command of this session, if none is in flight. */
   private pump(deviceId: string): void {
     const link = this.links.get(deviceId);
-    if (!link || link.inFlight !== undefined || !this.running) return;
+    if (!link || link.inFlight !== undefined || !this.running || !this.ownsDevice(deviceId)) return;
     const next = this.book.open(deviceId).find((c) => !link.sent.has(c.cmdId) && !this.notDurable.has(c.cmdId));
     if (!next) return;
     const { cmdId } = next;

@@ -13,16 +13,32 @@
  * - Fair: at most `maxInFlight` requests at once and `perTargetInFlight` per
  *   gateway (origin), most urgent first, so one hanging gateway cannot starve
  *   the others.
+ * - Owned (issue 12 step 3): a delivery belongs to its alert's home's
+ *   partition, and only the partition's owner (`ownership`) queues, sends and
+ *   retries it; memory holds the owned partitions' deliveries only.
+ *   `restorePartitions` takes a gained partition's deliveries from the log
+ *   and resumes them; `dropPartitions` forgets a lost one's (they stay
+ *   pending in the log for the next owner) and cuts its requests in flight
+ *   short without recording them, so the log holds each attempt once: the
+ *   next owner's. A request the receiver got just before the cut is made
+ *   again by the next owner under the same delivery id (`X-Hub-Delivery`,
+ *   `deliveryId` in the signed body), which receivers deduplicate on: at
+ *   least once, never recorded twice. A delivery of no home (an admin's
+ *   `webhook.test`) is sent by the node that queued it, whatever it owns.
  */
 import { randomBytes } from 'node:crypto';
 import { SEVERITY_RANK, type Severity } from '../alerts/alert.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { HOMELESS_PARTITION, partitionOf } from '../core/partitions.js';
 import { nextStep, RETRY_POLICY } from './retry-policy.js';
 import type { AttemptRecord, DeliveryLine, DeliveryRecord, DeliveryStatus, SendResult } from './types.js';
 
 export interface Delivery {
   record: DeliveryRecord;
+  /** The partition of the alert's home (HOMELESS_PARTITION for none). */
+  partition: number;
   status: DeliveryStatus;
   attempts: AttemptRecord[];
   /** When the next attempt is due (pending only). */
@@ -44,6 +60,18 @@ export interface DeliveryQueueDeps {
   perTargetInFlight?: number | undefined;
   /** Finished deliveries kept in memory for the API (all stay in the delivery log). */
   maxFinished?: number | undefined;
+  /** Whose homes' deliveries this node sends; default: every home's (a hub alone, the leader). */
+  ownership?: PartitionOwnership | undefined;
+}
+
+/** The partition a delivery belongs to: its alert's home's, or the home-less one (a test send's alert has no home). */
+export function partitionOfDelivery(record: Pick<DeliveryRecord, 'alert'>): number {
+  return partitionOf(record.alert.homeId || undefined);
+}
+
+/** The partition a log line names: its own, or (older lines) its queued delivery's; undefined for an older attempt or drop. */
+function partitionOfLine(line: DeliveryLine): number | undefined {
+  return line.partition ?? (line.type === 'queued' ? partitionOfDelivery(line.delivery) : undefined);
 }
 
 export interface DeliveryStats {
@@ -74,6 +102,10 @@ export class DeliveryQueue {
   /** Due deliveries waiting for a free slot, per severity, in due order. */
   private readonly ready = new Map<Severity, Delivery[]>(RANKED.map((s) => [s, []]));
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Each request in flight's own abort (a lost partition cuts its requests short), tied to the queue's (stop). */
+  private readonly inFlightAborts = new Map<string, AbortController>();
+  /** Partitions whose deliveries are being read from the log: not queued to meanwhile (the catch-up after the read offers what was missed). */
+  private readonly restoring = new Set<number>();
   private readonly inFlightPerGateway = new Map<string, number>();
   private abort = new AbortController();
   private running = false;
@@ -83,22 +115,37 @@ export class DeliveryQueue {
   private readonly maxInFlight: number;
   private readonly perTargetInFlight: number;
   private readonly maxFinished: number;
+  private readonly ownership: PartitionOwnership;
 
   constructor(private readonly deps: DeliveryQueueDeps) {
+    this.ownership = deps.ownership ?? OWNS_EVERYTHING;
     this.maxPending = deps.maxPending ?? 10_000;
     this.maxInFlight = deps.maxInFlight ?? 8;
     this.perTargetInFlight = deps.perTargetInFlight ?? 2;
     this.maxFinished = deps.maxFinished ?? 20_000;
   }
 
-  /** Rebuilds state from the delivery log at start, before `start()`. */
+  /**
+   * Rebuilds state from the delivery log at start, before `start()`: the
+   * deliveries of the partitions this node owns, and those of no home when it
+   * owns the home-less partition too (a hub alone, the leader) — a node with
+   * only a share leaves a dead node's pending test sends alone.
+   */
   restore(line: DeliveryLine): void {
+    this.restoreLine(line, (p) => this.ownership.ownsPartition(p));
+  }
+
+  private restoreLine(line: DeliveryLine, wanted: (partition: number) => boolean): Delivery | undefined {
     if (line.type === 'queued') {
       const d = line.delivery;
-      if (this.pending.has(d.id) || this.finished.has(d.id)) return;
-      this.addPending({ record: d, status: 'pending', attempts: [], nextAt: d.notBefore });
-      return;
+      if (this.pending.has(d.id) || this.finished.has(d.id)) return undefined;
+      const partition = partitionOfLine(line)!;
+      if (!wanted(partition)) return undefined;
+      const delivery: Delivery = { record: d, partition, status: 'pending', attempts: [], nextAt: d.notBefore };
+      this.addPending(delivery);
+      return delivery;
     }
+    // Lines of deliveries not held (not this node's partitions) find nothing and change nothing.
     if (line.type === 'attempt') {
       const delivery = this.pending.get(line.attempt.deliveryId) ?? this.finished.get(line.attempt.deliveryId);
       if (!delivery) return;
@@ -107,6 +154,77 @@ export class DeliveryQueue {
     }
     const delivery = this.pending.get(line.deliveryId);
     if (delivery) this.markDropped(delivery, line.reason);
+    return undefined;
+  }
+
+  /** Whether this node queues and sends deliveries of this partition now (home-less ones: always, where they are queued). */
+  actsFor(partition: number): boolean {
+    return partition === HOMELESS_PARTITION || (this.ownership.ownsPartition(partition) && !this.restoring.has(partition));
+  }
+
+  /** These partitions' deliveries are being read from the log: none is queued for them until `restorePartitions` or `endRestoring`. */
+  beginRestoring(partitions: readonly number[]): void {
+    for (const p of partitions) this.restoring.add(p);
+  }
+
+  endRestoring(partitions: readonly number[]): void {
+    for (const p of partitions) this.restoring.delete(p);
+  }
+
+  /**
+   * Gained partitions (issue 12 step 3): their deliveries from the log lines
+   * given (`DeliveryLogStore.loadPartitions`), with every attempt the old
+   * owner recorded, pending ones scheduled as at a start — a retry due at
+   * t+20 s is made then, or at once if already due. Lines of other
+   * partitions, and of partitions lost again meanwhile, are skipped.
+   * Returns how many deliveries were resumed pending.
+   */
+  restorePartitions(partitions: readonly number[], lines: readonly DeliveryLine[]): number {
+    const wanted = new Set(partitions.filter((p) => this.ownership.ownsPartition(p)));
+    this.endRestoring(partitions);
+    // Only the deliveries this read brings: one already held (an earlier, overlapping read) must not get its attempts twice.
+    const restored = new Map<string, Delivery>();
+    for (const line of lines) {
+      if (line.type !== 'queued' && !restored.has(line.type === 'attempt' ? line.attempt.deliveryId : line.deliveryId)) continue;
+      const delivery = this.restoreLine(line, (p) => wanted.has(p));
+      if (delivery) restored.set(delivery.record.id, delivery);
+    }
+    const resumed = [...restored.values()].filter((d) => d.status === 'pending');
+    if (this.running) for (const delivery of resumed) this.schedule(delivery);
+    return resumed.length;
+  }
+
+  /**
+   * Lost partitions: their deliveries leave memory (timers, waiting list,
+   * keys) and their requests in flight are aborted; nothing is written, so
+   * the log keeps them as they were for the next owner. An attempt that ends
+   * after this is not recorded here (attemptEnded). Returns how many were
+   * pending.
+   */
+  dropPartitions(partitions: readonly number[]): number {
+    const lost = new Set(partitions);
+    this.endRestoring(partitions);
+    let pending = 0;
+    for (const source of [this.pending, this.finished]) {
+      for (const delivery of [...source.values()]) {
+        if (!lost.has(delivery.partition)) continue;
+        const id = delivery.record.id;
+        if (source === this.pending) {
+          pending++;
+          const timer = this.timers.get(id);
+          if (timer !== undefined) this.deps.clock.clearTimeout(timer);
+          this.timers.delete(id);
+          const list = this.ready.get(delivery.record.severity)!;
+          const at = list.indexOf(delivery);
+          if (at >= 0) list.splice(at, 1);
+          this.pendingBySeverity.get(delivery.record.severity)!.delete(id);
+          this.inFlightAborts.get(id)?.abort();
+        }
+        source.delete(id);
+        if (this.keys.get(delivery.record.key) === id) this.keys.delete(delivery.record.key);
+      }
+    }
+    return pending;
   }
 
   start(): void {
@@ -135,16 +253,19 @@ export class DeliveryQueue {
   /** Queues a delivery unless the same one (alert × event × target) was queued before. */
   enqueue(input: Omit<DeliveryRecord, 'id' | 'createdAt'>): Delivery | undefined {
     if (this.keys.has(input.key)) return undefined;
+    // Another node's home (or one being taken over): its owner queues it.
+    const partition = partitionOfDelivery(input);
+    if (!this.actsFor(partition)) return undefined;
     const record: DeliveryRecord = { ...input, id: `dlv-${randomBytes(6).toString('hex')}`, createdAt: this.deps.clock.now() };
     if (this.pending.size >= this.maxPending && !this.makeRoomFor(record.severity)) {
       this.counters.dropped++;
       this.deps.log.warn({ event: record.event, alertId: record.alertId, severity: record.severity }, 'notification queue full of more urgent deliveries: this one is dropped');
       return undefined;
     }
-    const delivery: Delivery = { record, status: 'pending', attempts: [], nextAt: record.notBefore };
+    const delivery: Delivery = { record, partition, status: 'pending', attempts: [], nextAt: record.notBefore };
     this.addPending(delivery);
     this.counters.queued++;
-    this.deps.persist({ type: 'queued', delivery: record });
+    this.deps.persist({ type: 'queued', delivery: record, partition });
     if (this.running) this.schedule(delivery);
     return delivery;
   }
@@ -224,7 +345,7 @@ export class DeliveryQueue {
         const reason = `queue full (${this.maxPending} pending): dropped for a ${severity} delivery`;
         this.markDropped(victim, reason);
         this.counters.dropped++;
-        this.deps.persist({ type: 'dropped', deliveryId: id, at: this.deps.clock.now(), reason });
+        this.deps.persist({ type: 'dropped', deliveryId: id, at: this.deps.clock.now(), reason, partition: victim.partition });
         this.deps.log.warn({ deliveryId: id, alertId: victim.record.alertId, severity: candidate, event: victim.record.event }, 'notification queue full: oldest less urgent delivery dropped');
         return true;
       }
@@ -294,15 +415,24 @@ export class DeliveryQueue {
     const firstAttemptAt = delivery.attempts[0]?.at ?? delivery.nextAt;
     this.inFlightPerGateway.set(gateway, (this.inFlightPerGateway.get(gateway) ?? 0) + 1);
     const expired = this.deps.clock.now() > firstAttemptAt + RETRY_POLICY.windowMs;
+    // Its own abort, so that losing the partition cuts this request short; stop() aborts them all.
+    const abort = new AbortController();
+    const stopping = this.abort.signal;
+    const onStop = () => abort.abort();
+    stopping.addEventListener('abort', onStop, { once: true });
+    this.inFlightAborts.set(id, abort);
     const sending: Promise<SendResult> = expired
       ? // Due long ago (the hub was down): an hour-old "SOS" text helps nobody.
         Promise.resolve({ kind: 'unsendable', error: 'not sent: the 1 h retry window passed while the hub was not running' })
-      : this.deps.send(delivery.record, attempt, this.abort.signal).catch((err: unknown) => ({ kind: 'error', error: String((err as Error)?.message ?? err) }) as const);
+      : this.deps.send(delivery.record, attempt, abort.signal).catch((err: unknown) => ({ kind: 'error', error: String((err as Error)?.message ?? err) }) as const);
     const done = sending
       .then((result) => this.attemptEnded(delivery, attempt, firstAttemptAt, result))
       .catch((err: unknown) => this.deps.log.error({ err, deliveryId: id }, 'notification attempt bookkeeping failed'))
       .finally(() => {
-        this.inFlight.delete(id);
+        stopping.removeEventListener('abort', onStop);
+        // The same id may be in flight again by now: its partition lost and gained back meanwhile.
+        if (this.inFlightAborts.get(id) === abort) this.inFlightAborts.delete(id);
+        if (this.inFlight.get(id) === done) this.inFlight.delete(id);
         const left = (this.inFlightPerGateway.get(gateway) ?? 1) - 1;
         if (left > 0) this.inFlightPerGateway.set(gateway, left);
         else this.inFlightPerGateway.delete(gateway);
@@ -314,6 +444,8 @@ export class DeliveryQueue {
   private attemptEnded(delivery: Delivery, attempt: number, firstAttemptAt: number, result: SendResult): void {
     // Cut short by stop(): not an attempt; the delivery stays pending in the log and is retried after a restart.
     if (result.kind === 'cancelled' || !this.running || delivery.status !== 'pending') return;
+    // Its partition was lost meanwhile (dropPartitions): the next owner makes and records this attempt, not this node.
+    if (this.pending.get(delivery.record.id) !== delivery) return;
     const now = this.deps.clock.now();
     const step = nextStep(result, attempt, firstAttemptAt, now);
     const record: AttemptRecord = {
@@ -325,7 +457,7 @@ export class DeliveryQueue {
       ...(step.nextAttemptAt !== undefined ? { nextAttemptAt: step.nextAttemptAt } : {}),
     };
     this.applyAttempt(delivery, record);
-    this.deps.persist({ type: 'attempt', attempt: record });
+    this.deps.persist({ type: 'attempt', attempt: record, partition: delivery.partition });
     const ctx = { deliveryId: record.deliveryId, alertId: delivery.record.alertId, event: delivery.record.event, attempt, statusCode: record.statusCode, error: record.error };
     if (step.outcome === 'sent') {
       this.counters.sent++;

@@ -10,6 +10,21 @@
  * The bus listeners only pick targets and queue (in memory, persisted in the
  * background); every request is made later by the queue, so the alert
  * pipeline never waits for a gateway.
+ *
+ * On a cluster (issue 12 step 3, docs/CLUSTER.md "Step 3, service by
+ * service"), every node sees every alert event, but only the owner of the
+ * alert's home's partition (`ownership`) queues and sends its deliveries.
+ * When a partition is gained, its deliveries are read back from the shared
+ * delivery log (PostgreSQL, `loadPartitions`) and the old owner's pending
+ * ones resumed with their attempts so far, then the last hour's alert events
+ * of its homes are offered again (the catch-up a start does), so an event the
+ * old owner died before queueing is sent too. When one is lost, its
+ * deliveries leave this node's memory and stay pending in the log. What a
+ * delivery in flight at the loss does: delivery-queue.ts.
+ *
+ * Not through here, and not owned: `hub.pipeline_stalled` / `_recovered`
+ * (hub/ops/ops-webhooks.ts, per node, from memory). An admin's test send
+ * (`webhook.test`) has no home: the node that served the request sends it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Alert } from '../alerts/alert.js';
@@ -20,6 +35,9 @@ import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { partitionOf } from '../core/partitions.js';
+import type { TimerHandle } from '../core/clock.js';
 import type { HomeRecord, ResidentRecord } from '../registry/records.js';
 import type { DeliveryLogStore, WebhooksStore } from '../storage/ports.js';
 import { DeliveryQueue, type Delivery, type DeliveryFilter, type DeliveryStats } from './delivery-queue.js';
@@ -27,7 +45,7 @@ import { addressGuard, type AddressGuard } from './address-guard.js';
 import { literalRefusal, webhookSender, type PostWebhook } from './http-sender.js';
 import { webhookBody, webhookHeaders } from './payload.js';
 import { selectTargets, snapshotAlert } from './targets.js';
-import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
+import type { DeliveryLine, DeliveryRecord, NotifyEvent, SendResult } from './types.js';
 import { displayUrl } from '../registry/webhook-url.js';
 import { WebhookStore, webhookView, type NewWebhook, type OrgWebhookView } from './webhook-store.js';
 
@@ -56,7 +74,12 @@ export interface NotifyServiceDeps {
   recentAlerts?: (() => Alert[]) | undefined;
   /** Tests may replace the HTTP attempt; the default is a real POST through the address guard. */
   post?: PostWebhook | undefined;
+  /** Whose homes' notifications this node sends (issue 12 step 3); default: every home's (a hub alone, the leader). */
+  ownership?: PartitionOwnership | undefined;
 }
+
+/** A gained partition whose deliveries could not be read (the database away) is tried again after this. */
+const RESUME_RETRY_MS = 5_000;
 
 /** The delivery log as operators see it. */
 export interface DeliveryView {
@@ -83,8 +106,14 @@ export class NotifyService {
   private readonly unsubscribers: (() => void)[] = [];
   private readonly guard: AddressGuard;
   private readonly post: PostWebhook;
+  private readonly ownership: PartitionOwnership;
+  /** Reads of gained partitions' deliveries under way (stop waits for them). */
+  private readonly resuming = new Set<Promise<void>>();
+  private readonly resumeRetries = new Set<TimerHandle>();
+  private running = false;
 
   constructor(private readonly deps: NotifyServiceDeps) {
+    this.ownership = deps.ownership ?? OWNS_EVERYTHING;
     const now = () => deps.clock.now();
     this.guard = deps.addressGuard ?? addressGuard(undefined);
     this.post = deps.post ?? webhookSender({ guard: this.guard });
@@ -97,6 +126,7 @@ export class NotifyService {
       send: (delivery, attempt, signal) => this.attempt(delivery, attempt, signal),
       gatewayOf: (d) => (d.target.type === 'webhook' ? `webhook:${d.target.webhookId}` : originOf(d.target.url)),
       maxPending: deps.maxPending,
+      ownership: this.ownership,
     });
   }
 
@@ -114,7 +144,10 @@ export class NotifyService {
         if (change === 'resolved') this.onAlertEvent('alert.resolved', alert);
         else if (change === 'escalated') this.onAlertEvent('alert.escalated', alert);
       }),
+      this.ownership.onGained((partitions) => this.gain(partitions)),
+      this.ownership.onLost((partitions) => this.lose(partitions)),
     );
+    this.running = true;
     this.catchUp();
     this.queue.start();
     const { pending } = this.queue.stats;
@@ -122,10 +155,24 @@ export class NotifyService {
   }
 
   async stop(): Promise<void> {
+    this.running = false;
     for (const off of this.unsubscribers.splice(0)) off();
+    for (const timer of this.resumeRetries) this.deps.clock.clearTimeout(timer);
+    this.resumeRetries.clear();
+    await Promise.allSettled([...this.resuming]);
     await this.queue.stop();
     await this.file.close();
     await this.webhookStore.stop();
+  }
+
+  /**
+   * Re-reads the organisation's webhooks from their store. On a cluster each
+   * owner sends its homes' notifications with the list it holds, read at
+   * start; a webhook created, changed or deleted through another node reaches
+   * this one only through this call (the store has no change feed yet).
+   */
+  reloadWebhooks(): Promise<void> {
+    return this.webhookStore.start();
   }
 
   /** Contacts may have their own webhookUrl only when there is a secret to sign with. */
@@ -148,10 +195,11 @@ export class NotifyService {
    * window) is offered to the queue again; the queue's per-(event, alert,
    * target) key drops the ones it already has, so nothing is sent twice.
    */
-  private catchUp(): void {
+  private catchUp(ofPartitions?: ReadonlySet<number>): void {
     const since = this.deps.clock.now() - CATCH_UP_MS;
     const recent = (at: string | undefined) => at !== undefined && Date.parse(at) >= since;
     for (const alert of this.deps.recentAlerts?.() ?? []) {
+      if (ofPartitions && !ofPartitions.has(partitionOf(alert.homeId || undefined))) continue;
       if (recent(alert.raisedAt)) this.onAlertEvent('alert.raised', alert);
       const escalatedAt = alert.timeline.find((e) => e.type === 'escalated')?.at;
       if (recent(escalatedAt)) this.onAlertEvent('alert.escalated', alert);
@@ -159,9 +207,56 @@ export class NotifyService {
     }
   }
 
+  // ── partitions gained and lost (issue 12 step 3) ───────────────────────
+
+  /**
+   * The gained partitions' deliveries from the log, resumed where their old
+   * owner left them; nothing is queued for their homes until that read is in
+   * (the catch-up after it offers what came meanwhile, and the queue's keys
+   * drop what the old owner had already queued or sent).
+   */
+  private gain(partitions: readonly number[]): void {
+    this.queue.beginRestoring(partitions);
+    const task = this.resume(partitions);
+    this.resuming.add(task);
+    void task.finally(() => this.resuming.delete(task));
+  }
+
+  private async resume(partitions: readonly number[]): Promise<void> {
+    let lines: DeliveryLine[];
+    try {
+      lines = await (this.file.loadPartitions?.(partitions) ?? this.file.load());
+    } catch (err) {
+      const still = partitions.filter((p) => this.ownership.ownsPartition(p));
+      if (!this.running || still.length === 0) return;
+      this.deps.log.error({ err, partitions: still }, `notifications: the delivery log could not be read for partitions taken over; their deliveries wait, tried again in ${RESUME_RETRY_MS / 1000} s`);
+      const timer = this.deps.clock.setTimeout(() => {
+        this.resumeRetries.delete(timer);
+        const again = still.filter((p) => this.ownership.ownsPartition(p));
+        if (this.running && again.length > 0) this.gain(again);
+      }, RESUME_RETRY_MS);
+      this.resumeRetries.add(timer);
+      return;
+    }
+    if (!this.running) return;
+    const resumed = this.queue.restorePartitions(partitions, lines);
+    const owned = new Set(partitions.filter((p) => this.ownership.ownsPartition(p)));
+    if (owned.size === 0) return;
+    this.catchUp(owned);
+    this.deps.log.info({ partitions: [...owned], resumed }, 'notifications: partitions taken over, their pending deliveries resumed');
+  }
+
+  /** The lost partitions' deliveries leave memory; they stay pending in the log for the next owner. */
+  private lose(partitions: readonly number[]): void {
+    const dropped = this.queue.dropPartitions(partitions);
+    if (dropped > 0) this.deps.log.info({ partitions, pending: dropped }, 'notifications: partitions lost, their pending deliveries left to the next owner');
+  }
+
   // ── from the bus: pick targets and queue, nothing more ──────────────────
 
   private onAlertEvent(event: NotifyEvent, alert: Alert): void {
+    // Another node's home: its owner sends (the queue would refuse it too; this spares picking the targets).
+    if (!this.queue.actsFor(partitionOf(alert.homeId || undefined))) return;
     const home = this.deps.registry.getHome(alert.homeId);
     const resident = this.aboutWhom(alert, home);
     const planned = selectTargets({ event, alert, home, resident, webhooks: this.webhookStore.list(), now: this.deps.clock.now(), timezone: this.deps.timezone });

@@ -69,11 +69,20 @@ export interface AttemptRecord {
 export const DELIVERY_STATUSES = ['pending', 'sent', 'gave_up', 'dropped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** The lines of the delivery log (DeliveryLogStore in hub/storage/ports.ts: files or PostgreSQL). */
+/**
+ * The lines of the delivery log (DeliveryLogStore in hub/storage/ports.ts: files or PostgreSQL).
+ *
+ * `partition`: the partition of the delivery's home (hub/core/partitions.ts;
+ * -1 for a delivery of no home, the admin's `webhook.test`), on every line
+ * so that a node taking a partition over reads that partition's lines only
+ * (docs/CLUSTER.md "Step 3, service by service"). Absent on lines written
+ * before deliveries followed their home's owner: a reader then takes the
+ * queued line's home (`alert.homeId`) and the delivery id.
+ */
 export type DeliveryLine =
-  | { type: 'queued'; delivery: DeliveryRecord }
-  | { type: 'attempt'; attempt: AttemptRecord }
-  | { type: 'dropped'; deliveryId: string; at: number; reason: string };
+  | { type: 'queued'; delivery: DeliveryRecord; partition?: number | undefined }
+  | { type: 'attempt'; attempt: AttemptRecord; partition?: number | undefined }
+  | { type: 'dropped'; deliveryId: string; at: number; reason: string; partition?: number | undefined };
 
 /** What one HTTP attempt came to. */
 export type SendResult =

@@ -334,6 +334,15 @@ export interface DeliveryLogStore {
   readonly writeErrors: number;
   /** The lines of this month and the last (older ones cannot hold a pending delivery). */
   load(): Promise<DeliveryLine[]>;
+  /**
+   * The lines a node needs when it takes these home partitions over (issue 12
+   * step 3: the new owner resumes the old one's pending deliveries): at least
+   * every line of theirs that `load()` would return, in the same order. Other
+   * lines may come along (those written before lines carried their partition);
+   * the queue keeps only the deliveries of the partitions asked for. Absent:
+   * the caller reads `load()` whole.
+   */
+  loadPartitions?(partitions: readonly number[]): Promise<DeliveryLine[]>;
   append(line: DeliveryLine): void;
   /** Resolves once everything appended so far is written (or failed and was logged). */
   drain(): Promise<void>;

@@ -2,12 +2,14 @@
  * The notification delivery log on PostgreSQL (DeliveryLogStore): one row
  * per queued delivery, attempt or drop, inserted in batches (one INSERT per
  * batch, one batch in flight — the same group commit as the files), and this
- * month's and last month's rows read back at start to rebuild the queue.
+ * month's and last month's rows read back at start to rebuild the queue,
+ * and one partition's rows when a node takes that partition over (0008).
  *
  * Best effort, as on files: a failed batch is logged and counted, never
  * thrown into the alert path, and the notifications themselves still go out.
  */
 import type { Logger } from '../../core/logger.js';
+import { partitionOf } from '../../core/partitions.js';
 import type { DeliveryLine } from '../../notify/types.js';
 import type { DeliveryLogStore } from '../ports.js';
 import type { PgDatabase } from './database.js';
@@ -19,6 +21,18 @@ export function deliveryLineTime(line: DeliveryLine): number {
   if (line.type === 'queued') return line.delivery.createdAt;
   if (line.type === 'attempt') return line.attempt.at;
   return line.at;
+}
+
+/**
+ * The row's partition (migration 0008): the one the queue wrote on the line,
+ * or for a queued line without one (written before, or copied from files)
+ * its alert's home's; NULL for an older attempt or drop, which does not name
+ * its home.
+ */
+export function deliveryLinePartition(line: DeliveryLine): number | null {
+  if (line.partition !== undefined) return line.partition;
+  if (line.type === 'queued') return partitionOf(line.delivery.alert.homeId || undefined);
+  return null;
 }
 
 /** The first instant of the month before the one `now` falls in (UTC), like the files' two monthly files. */
@@ -46,6 +60,16 @@ export class PgDeliveryLog extends PgStore implements DeliveryLogStore {
     const { rows } = await this.db.query<{ line: DeliveryLine }>('SELECT line FROM delivery_log WHERE at >= to_timestamp($1 / 1000.0) ORDER BY id', [
       startOfPreviousMonth(this.now()),
     ]);
+    return rows.map((r) => r.line);
+  }
+
+  /** One index range per partition (0008), plus the rows that carry none (written before it): the queue keeps only its partitions' deliveries. */
+  async loadPartitions(partitions: readonly number[]): Promise<DeliveryLine[]> {
+    await this.open();
+    const { rows } = await this.db.query<{ line: DeliveryLine }>(
+      'SELECT line FROM delivery_log WHERE at >= to_timestamp($1 / 1000.0) AND (partition = ANY($2::smallint[]) OR partition IS NULL) ORDER BY id',
+      [startOfPreviousMonth(this.now()), [...partitions]],
+    );
     return rows.map((r) => r.line);
   }
 
@@ -86,8 +110,8 @@ export class PgDeliveryLog extends PgStore implements DeliveryLogStore {
 /** Appends lines in one statement, in order (also used by migrate:to-postgres). */
 export async function insertDeliveryLines(db: Queryable, lines: readonly DeliveryLine[]): Promise<void> {
   if (lines.length === 0) return;
-  await db.query('INSERT INTO delivery_log (at, line) SELECT to_timestamp(t / 1000.0), l FROM unnest($1::float8[], $2::json[]) WITH ORDINALITY AS u(t, l, i) ORDER BY i', [
-    lines.map(deliveryLineTime),
-    lines.map((l) => JSON.stringify(l)),
-  ]);
+  await db.query(
+    'INSERT INTO delivery_log (at, partition, line) SELECT to_timestamp(t / 1000.0), p, l FROM unnest($1::float8[], $2::smallint[], $3::json[]) WITH ORDINALITY AS u(t, p, l, i) ORDER BY i',
+    [lines.map(deliveryLineTime), lines.map(deliveryLinePartition), lines.map((l) => JSON.stringify(l))],
+  );
 }
