@@ -35,7 +35,7 @@ import { OWNS_EVERYTHING, type PartitionOwnership } from './core/partition-owner
 import { SpreadWiring } from './compose/spread-wiring.js';
 import { named, ServiceList, step, type Service } from './core/service.js';
 import { reportDataDirModes } from './compose/first-start.js';
-import { pipelineServices, pipelineSnapshot } from './compose/pipeline-services.js';
+import { firstAdmin, pipelineServices, pipelineSnapshot } from './compose/pipeline-services.js';
 import { advertisedUrl } from './compose/advertised-url.js';
 import { buildHubApp } from './compose/hub-app.js';
 import type { ClusterRole } from './compose/cluster-role.js';
@@ -94,6 +94,7 @@ export class Hub {
   readonly states = new DeviceStateStore();
   /** Which homes this node acts for: all of them, unless HUB_PARTITIONS=spread gives it a share (hub/core/partition-ownership.ts). */
   readonly ownership: PartitionOwnership;
+  private readonly spread: SpreadWiring | undefined;
   readonly seqWindow = new SeqWindow();
   readonly presence: DevicePresence;
   readonly ingest: Ingest;
@@ -141,14 +142,14 @@ export class Hub {
     // Nodes sharing PostgreSQL and Redis elect one leader to run the pipeline (docs/CLUSTER.md).
     const electsLeader = Boolean(config.redisUrl && config.databaseUrl);
     // HUB_PARTITIONS=spread: each node owns a share of the homes instead (docs/CLUSTER.md "Owners").
-    const spread = electsLeader && config.partitions === 'spread' ? this.spreadWiring(nodeId) : undefined;
+    const spread = (this.spread = electsLeader && config.partitions === 'spread' ? this.spreadWiring(nodeId) : undefined);
     this.ownership = spread?.ownership ?? OWNS_EVERYTHING;
     const stores = this.openStores(nodeId, electsLeader, spread);
     this.journal = stores.journal;
     this.journal.onLeadershipLost((err) => this.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it (a standby, in a cluster)`));
     this.registry = new Registry(stores.registry, now);
     this.rulesSnapshot = stores.rulesSnapshot;
-    this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }));
+    this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }), spread?.auditRoute(this.registry, () => this.role, now));
     ({ alertFeed: this.alertFeed, alerts: this.alerts, locations: this.locations, intake: this.intake, escalation: this.escalation, followUp: this.followUp, callbackStore: this.callbackStore, callbacks: this.callbacks } =
       buildAlertServices({ config, journal: this.journal, bus: this.bus, audit: this.audit, registry: this.registry, clock, log, ownership: this.ownership }));
     this.operators = new OperatorPresence(this.bus, now);
@@ -165,7 +166,7 @@ export class Hub {
       now,
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }), ownership: this.ownership, handOver });
-    this.outbox = new CommandOutbox({ journal: this.journal, homeOfDevice: (id) => this.registry.getDevice(id)?.homeId, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }) });
+    this.outbox = new CommandOutbox({ journal: this.journal, homeOfDevice: (id) => this.registry.getDevice(id)?.homeId, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }), ownership: this.ownership });
     const localIngest = this.localIngest();
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
     ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, localIngest, deviceConnection, spread));
@@ -183,7 +184,7 @@ export class Hub {
     });
     this.broker = buildBroker({ config, registry: this.registry, journal: this.journal, audit: this.audit, ingest: this.ingest, localIngest, ops: this.ops, outbox: this.outbox, cluster: this.cluster, role: this.role, deviceConnection, scheduler: options.scheduler, clock, log });
     const alertLog = log.child({ module: 'alerts' });
-    this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog });
+    this.alertCommands = new AlertCommands({ store: this.alerts, outbox: this.outbox, bus: this.bus, clock, registry: this.registry, whenDurable: () => this.journal.whenDurable(), log: alertLog, ownership: this.ownership });
     this.lifecycle = new AlertLifecycle({ store: this.alerts, commands: this.alertCommands, now, log: alertLog, mayHold: (username) => this.mayHold(username) });
     this.deviceConfig = new DeviceConfig({ registry: this.registry, outbox: this.outbox, bus: this.bus, audit: this.audit, retime: (d) => this.presence.retime(d), log: log.child({ module: 'commands' }) });
     const people = this.peopleServices(stores);
@@ -280,6 +281,7 @@ export class Hub {
       disconnectHere: (id) => this.broker.disconnect(id),
       disconnectAnywhere: (id) => (this.cluster ? this.cluster.relay.disconnect(id) : this.broker.disconnect(id)),
       runsPipeline: () => !this.role || this.role.runsPipeline,
+      ownership: this.ownership,
     });
   }
 
@@ -288,10 +290,17 @@ export class Hub {
     return new SpreadWiring({
       nodeId,
       peers: () => this.cluster?.relay.peersSeen().map((p) => p.nodeId) ?? [],
-      onLeading: () => this.role?.spreadLeading(),
+      onLeading: () => void this.spreadLeads(),
       fatal: (reason) => this.fatal(reason),
       log: this.log,
     });
+  }
+
+  /** HUB_PARTITIONS=spread: this node took the lock; an empty hub's first admin is its to create, then it serves the consoles' API. */
+  private async spreadLeads(): Promise<void> {
+    const ctx = { adminPassword: this.options.config.adminPassword, onFirstAdmin: (generated: string | undefined) => (this.generatedAdminPassword = generated) };
+    await firstAdmin(this, ctx).catch((err: unknown) => this.log.error({ err }, 'first admin not created'));
+    this.role?.spreadLeading();
   }
 
   /** This node's own entry for device messages: ingest, behind the journal's dedupe. */
@@ -351,6 +360,7 @@ export class Hub {
       completedStart: () => this.started,
       onReplayed: (lines) => (this.replayedJournalLines = lines),
       onFirstAdmin: (generated) => (this.generatedAdminPassword = generated),
+      spread: this.spread !== undefined,
     });
   }
 

@@ -19,12 +19,28 @@ export interface AuditEntry {
 
 const RECENT = 1_000;
 
+/**
+ * Where an audit line goes when the homes' partitions are spread over the
+ * nodes (HUB_PARTITIONS=spread, docs/CLUSTER.md "Owners"): into the home's
+ * partition when this node owns the home the action concerns, into the
+ * home-less partition when this node holds it (the leader), and otherwise
+ * to the leader's journal through PostgreSQL (hub/cluster/audit-hand-off.ts),
+ * whose line this node's tail then brings back for the audit view.
+ */
+export interface AuditRoute {
+  ownedHomeOf(action: string, target: string | undefined, detail: Record<string, unknown> | undefined): string | undefined;
+  writesHomeless(): boolean;
+  handOff(record: { action: string; actor: string; target?: string | undefined; detail?: Record<string, unknown> | undefined }): void;
+}
+
 export class AuditLog {
   private readonly recentEntries: AuditEntry[] = [];
 
   constructor(
     private readonly journal: JournalWriter,
     private readonly log: Logger,
+    /** Spread partitions only; a hub alone and the leader holding every lease write every line themselves. */
+    private readonly route?: AuditRoute,
   ) {}
 
   /**
@@ -33,7 +49,12 @@ export class AuditLog {
    * journaling a standby's record does, before it deletes that record's row.
    */
   record(action: string, actor: string, target?: string, detail?: Record<string, unknown>): Promise<void> {
-    const { entry, durable } = this.journal.append('audit', { action, actor, target, detail });
+    const homeId = this.route?.ownedHomeOf(action, target, detail);
+    if (this.route && homeId === undefined && !this.route.writesHomeless()) {
+      this.route.handOff({ action, actor, target, detail });
+      return Promise.resolve();
+    }
+    const { entry, durable } = this.journal.append('audit', { action, actor, target, detail }, homeId);
     this.remember({ at: entry.at, action, actor, target, detail });
     durable.catch((err: unknown) => this.log.error({ err, action }, 'audit entry not stored'));
     return durable;

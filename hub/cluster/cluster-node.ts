@@ -76,8 +76,8 @@ export class ClusterNode {
     const { leadership } = this.deps;
     return {
       nodeId: this.nodeId,
-      // The leader holds every partition's lease for now (docs/CLUSTER.md "Partitions"), a standby none.
-      partitions: (): PartitionView => (!leadership ? alone.partitions() : { total: PARTITION_COUNT, owned: leadership.leading() ? leadership.partitionsHeld() : [] }),
+      // The leader holds every lease, a standby none; with HUB_PARTITIONS=spread each node its share (docs/CLUSTER.md "Owners").
+      partitions: (): PartitionView => (!leadership ? alone.partitions() : { total: PARTITION_COUNT, owned: leadership.partitionsHeld() }),
       peers: () => this.relay.peersSeen(),
       redis: () => (this.links.up ? 'connected' : 'unreachable'),
       role: () => (!leadership ? 'alone' : leadership.leading() ? 'leader' : 'standby'),

@@ -60,8 +60,8 @@ export function buildBroker(deps: BrokerWiringDeps): MqttBroker {
     // Routine telemetry past the scheduler queue's bound is acknowledged and shed as it arrives (uplink-scheduler.ts).
     telemetry: {
       routine: (deviceId, payload) => ingest.routine(deviceId, payload),
-      // A standby keeps no device state: what it sheds still goes on to the leader (a Redis publish).
-      shed: (deviceId, payload) => (!role || role.leading ? ingest.shed(deviceId, now()) : void uplink(deviceId, 'telemetry', payload)),
+      // A standby keeps no device state: what it sheds still goes on to the leader, or the home's owner (a Redis publish).
+      shed: (deviceId, payload) => (!role || role.handlesLocally(deviceId) ? ingest.shed(deviceId, now()) : void uplink(deviceId, 'telemetry', payload)),
     },
     onConnection: (deviceId, connected) => {
       if (ops.isProbe(deviceId)) return;

@@ -69,10 +69,14 @@ export class ClusterRole {
     return this.deps.spread ? this.leadershipService?.leading === true : this.leading;
   }
 
+  /** Whether this node's own ingest takes the device's messages: the leader's, unless spread (then the home's owner's). */
+  handlesLocally(deviceId: string): boolean {
+    return this.deps.spread ? this.ownsDevice(deviceId) : this.leading;
+  }
+
   /** A device connected or left here: its home's owner hears of it through Redis, or this node is the owner (the leader, unless spread). */
   connection(deviceId: string, connected: boolean, at: number): void {
-    const here = this.deps.spread ? this.ownsDevice(deviceId) : this.leading;
-    if (here) this.deps.onConnection(deviceId, connected, at);
+    if (this.handlesLocally(deviceId)) this.deps.onConnection(deviceId, connected, at);
     else this.election.forwarder.connection(deviceId, connected);
   }
 
@@ -87,8 +91,8 @@ export class ClusterRole {
    * Its broker refused something while this node stands by: the record goes to the leader's
    * journal through PostgreSQL (hub/cluster/audit-hand-off.ts). Never waits, never throws.
    */
-  forwardAudit(action: string, actor: string, detail: Record<string, unknown>, at: number): void {
-    this.election.auditHandOff.hand({ action, actor, detail }, at);
+  forwardAudit(action: string, actor: string, detail: Record<string, unknown> | undefined, at: number, target?: string): void {
+    this.election.auditHandOff.hand({ action, actor, target, detail }, at);
   }
 
   /** The election's front service, and the leadership wait that starts the pipeline (placed last by the root). */

@@ -34,7 +34,7 @@ export interface OpsWiringDeps {
 }
 
 export function buildOps({ config, clock, bus, stores, ingest, load, cluster, role, log, later }: OpsWiringDeps): HubOps {
-  const runsPipeline = () => !role || role.leading;
+  const runsPipeline = () => !role || role.runsPipeline;
   // A standby runs no notification service: it reads the webhooks from the database when its heartbeat stalls.
   const standbyWebhooks = new WebhookListCache(() => stores.webhooks.load());
   return new HubOps({

@@ -30,6 +30,7 @@ import { StreamServer } from '../realtime/stream-server.js';
 import type { Registry } from '../registry/registry.js';
 import { ReportService } from '../reports/report-service.js';
 import type { OperatorPresence } from '../shifts/presence.js';
+import type { PartitionOwnership } from '../core/partition-ownership.js';
 import type { Stores } from '../storage/select-stores.js';
 import { VisitService } from '../visits/visit-service.js';
 import { VisitStore } from '../visits/visit-store.js';
@@ -56,6 +57,8 @@ export interface PeopleServiceDeps {
   disconnectAnywhere(deviceId: string): void;
   /** Watchdogs run only where the pipeline runs (a cluster standby has none). */
   runsPipeline(): boolean;
+  /** Which homes' webhooks this node sends (hub/core/partition-ownership.ts). */
+  ownership: PartitionOwnership;
 }
 
 export interface PeopleServices {
@@ -108,6 +111,7 @@ export function buildPeopleServices(deps: PeopleServiceDeps): PeopleServices {
       addressGuard: addressGuard(config.webhookAllowPrivate),
       log: log.child({ module: 'notify' }),
       recentAlerts: () => alerts.list(),
+      ownership: deps.ownership,
     }),
     visitStore,
     visits,

@@ -71,6 +71,13 @@ export interface PipelineContext {
   onReplayed(lines: number): void;
   /** The first admin was created; `generatedPassword` when it was generated (printed once). */
   onFirstAdmin(generatedPassword: string | undefined): void;
+  /**
+   * HUB_PARTITIONS=spread: every node runs this pipeline, acting for the
+   * partitions its leases give it. Their rule state and silences come with
+   * each partition (partition-hand-over.ts), not from the one snapshot, and
+   * the first admin is the leader's (`firstAdmin`), once it holds the lock.
+   */
+  spread?: boolean;
 }
 
 /** The services that rebuild their state from the journal, in replay order (also what bench/takeover-replay.ts replays into). */
@@ -111,7 +118,7 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     named('notifications', hub.notify),
     named('device config', hub.deviceConfig), // before the watchdogs: they use the confirmed intervals
     // Taken (read and removed) once; closed last, after the rules' stop saved the next one.
-    step('pipeline snapshot', async () => void (restored = await ctx.rulesSnapshot.take(ctx.now())), () => ctx.rulesSnapshot.close()),
+    step('pipeline snapshot', async () => void (restored = ctx.spread ? undefined : await ctx.rulesSnapshot.take(ctx.now())), () => ctx.rulesSnapshot.close()),
     step('presence', () => startPresence(hub, restored, ctx), () => hub.presence.stop()),
     named('alert locations', hub.locations), // before the rules: a raise sees the fix its own message carried
     step('rules', () => startRules(hub.rules, restored), () => stopRules(hub, ctx)),
@@ -122,8 +129,13 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     named('command outbox', hub.outbox),
     named('alert commands', hub.alertCommands),
     named('load shedder', hub.load),
-    step('first admin', async () => ctx.onFirstAdmin(await ensureAdmin(hub.registry, hub.audit, adminPassword))),
+    ...(ctx.spread ? [] : [step('first admin', () => firstAdmin(hub, ctx, adminPassword))]),
   ];
+}
+
+/** An empty hub's first admin, created and audited (the leader's, which writes the home-less partition). */
+export async function firstAdmin(hub: Pick<PipelineParts, 'registry' | 'audit'>, ctx: Pick<PipelineContext, 'onFirstAdmin' | 'adminPassword'>, hashed?: FirstAdminPassword): Promise<void> {
+  ctx.onFirstAdmin(await ensureAdmin(hub.registry, hub.audit, hashed ?? hashFirstAdminPassword(hub.registry, ctx.adminPassword)));
 }
 
 /** Replays the journal into every replayer (a cluster node: while it stands by, then the rest once it holds the lock). */
@@ -154,7 +166,7 @@ function startRules(rules: RulesEngine, restored: PipelineSnapshot | undefined):
 }
 
 async function stopRules(hub: PipelineParts, ctx: PipelineContext): Promise<void> {
-  if (ctx.completedStart()) {
+  if (ctx.completedStart() && !ctx.spread) {
     await ctx.rulesSnapshot.save(pipelineSnapshot(hub, ctx.now())).catch((err: unknown) => ctx.log.error({ err }, 'pipeline snapshot (rule state, watchdog silences) not saved'));
   }
   hub.rules.stop();

@@ -10,7 +10,9 @@ import type { Logger } from '../core/logger.js';
 import { OwnedPartitions } from '../core/partition-ownership.js';
 import type { PipelineSnapshot, RulesSnapshotStore } from '../storage/ports.js';
 import type { SpreadLeaseSettings, Stores } from '../storage/select-stores.js';
-import type { SpreadRoleDeps } from './cluster-role.js';
+import type { ClusterRole, SpreadRoleDeps } from './cluster-role.js';
+import type { AuditRoute } from '../audit/audit-log.js';
+import { homeOfAuditedAction, type AuditedHomeLookup } from '../audit/audited-home.js';
 import { PartitionHandOver } from './partition-hand-over.js';
 
 export interface SpreadWiringDeps {
@@ -46,6 +48,18 @@ export class SpreadWiring {
       onLeadershipLost: (err) => deps.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it`),
       onLost: (partitions, reason) => log.warn({ partitions, reason }, `partitions lost (${reason}): another node acts for their homes now`),
       onError: (err) => log.warn({ err }, 'partition leases: a round failed; nothing assumed'),
+    };
+  }
+
+  /** Audit lines into the owned home's partition, the leader's, or handed to the leader (hub/audit/audit-log.ts). */
+  auditRoute(lookup: AuditedHomeLookup, role: () => ClusterRole | undefined, now: () => number): AuditRoute {
+    return {
+      ownedHomeOf: (action, target, detail) => {
+        const homeId = homeOfAuditedAction(lookup, action, target, detail);
+        return homeId !== undefined && this.ownership.owns(homeId) ? homeId : undefined;
+      },
+      writesHomeless: () => role()?.leading === true,
+      handOff: ({ action, actor, target, detail }) => role()?.forwardAudit(action, actor, detail, now(), target),
     };
   }
 
