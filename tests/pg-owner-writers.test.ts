@@ -118,7 +118,7 @@ describe("owners' writers", () => {
     );
   });
 
-  it('a line for a home it does not own is refused before the database, the journal then refuses every write, and nothing is written', async () => {
+  it('a line for a home it does not own is refused at append, before its caller changes anything; the journal stays healthy and nothing is written', async () => {
     const nodes = ['node-a', 'node-b'];
     const a = await ownerNode('node-a', () => nodes);
     const b = await ownerNode('node-b', () => nodes);
@@ -127,22 +127,30 @@ describe("owners' writers", () => {
     const before = await lineCount();
 
     const foreign = homeOf(b);
-    const refused = a.journal.append('audit', { mine: false }, foreign).durable;
-    await expect(refused).rejects.toThrow(new RegExp(`holds no lease of partition ${partitionOfHome(foreign)}`));
-    expect(a.lost[0]?.message).toMatch(/refused, nothing written/);
-    await expect(a.journal.append('audit', { after: true }, homeOf(a)).durable).rejects.toThrow();
-    expect(a.journal.healthy).toBe(false);
-    expect(await lineCount()).toBe(before);
+    expect(() => a.journal.append('audit', { mine: false }, foreign)).toThrow(new RegExp(`does not hold partition ${partitionOfHome(foreign)} now`));
+    expect(a.lost).toEqual([]);
+    expect(a.journal.healthy).toBe(true);
+    await a.journal.append('audit', { after: true }, homeOf(a)).durable;
+    expect(await lineCount()).toBe(before + 1);
     // The other node writes on, unaffected.
     await b.journal.append('audit', { ok: true }, foreign).durable;
-    expect(await lineCount()).toBe(before + 1);
+    expect(await lineCount()).toBe(before + 2);
   });
 
-  it("a line of no home is refused on an owner (the home-less partition is the leader's), saying so", async () => {
-    const a = await ownerNode('node-a', () => ['node-a']);
-    await settle([a]);
-    await expect(a.journal.append('audit', { login: 'x' }).durable).rejects.toThrow(/home-less partition \(-1/);
-    expect(await lineCount()).toBe(0);
+  it('a line its leases stopped covering between append and commit fails the journal for good (its memory has it applied), and nothing is written', async () => {
+    const nodes = ['node-a', 'node-b'];
+    const a = await ownerNode('node-a', () => nodes);
+    const b = await ownerNode('node-b', () => nodes);
+    await settle([a, b]);
+    const home = homeOf(a);
+    const before = await lineCount();
+    // Appended while held; then the leases it is fenced by no longer hold the partition (a loss before the flush).
+    const pending = a.journal.append('audit', { lost: 'before commit' }, home).durable;
+    a.believe(new HeldPartitions('node-a', new Map()));
+    await expect(pending).rejects.toThrow(new RegExp(`holds no lease of partition ${partitionOfHome(home)}`));
+    expect(a.lost[0]?.message).toMatch(/refused, nothing written/);
+    expect(a.journal.healthy).toBe(false);
+    expect(await lineCount()).toBe(before);
   });
 
   it('a frozen owner that still believes in its lease is refused by the database once another node took the partition', async () => {

@@ -42,6 +42,7 @@ import { type LeaderRecord, readLeader } from './cluster-leader.js';
 import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
 import { PgMessageKeys } from './message-keys-pg.js';
 import { waitAtMost } from '../../core/wait-at-most.js';
+import { DomainError } from '../../core/errors.js';
 
 import type { PgJournalOptions } from './journal-pg-options.js';
 
@@ -318,13 +319,15 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     const entry: JournalEntry<T> = { n: 0, at, type, data, prev: '' };
     this._stats.appends += 1;
     if (this.failure) return { entry, durable: rejected(this.refusal('a new line is')) };
+    const partition = partitionOf(homeId);
+    // An owner refuses at once, before its caller changes anything, a line of a partition it does not hold now.
+    if (this.ownsShare && this.options.homeLeases!().epochOf(partition) === undefined) throw notHeldHere(partition);
     const batch = this.batchFor(
       (b) => b.lines.length < this.maxBatch,
       () => ({ ...this.baseBatch(0), lines: [], partitions: new Set<number>(), no: ++this.batchesMade }),
     );
     const key = this.options.messageKeyOf?.(type, data);
     if (key) this.keys.note(key);
-    const partition = partitionOf(homeId);
     batch.partitions.add(partition);
     batch.lines.push({ entry, at, type, dataText, partition, key });
     return { entry, durable: batch.done };
@@ -478,4 +481,14 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       `device ${k.deviceId} message seq=${k.seq}${k.ts === undefined ? '' : ` ts=${k.ts}`} was already journaled; line n=${line.entry.n} (${line.type}) records it again`,
     );
   }
+}
+
+/**
+ * A line for a home whose partition this node does not hold (spread
+ * partitions): nothing was queued or changed; its owner takes the work (an
+ * API answers 503: retry, the front routes it to the owner).
+ */
+function notHeldHere(partition: number): DomainError {
+  const which = partition === HOMELESS_PARTITION ? "the home-less partition (-1, the leader's)" : `partition ${partition}`;
+  return new DomainError('unavailable', `this node does not hold ${which} now; another node acts for it: try again`);
 }
