@@ -18,6 +18,7 @@ import { FixedPartitionDirectory } from '../hub/core/partition-directory.js';
 import { OwnedPartitions, OWNS_EVERYTHING } from '../hub/core/partition-ownership.js';
 import { HOMELESS_PARTITION, partitionOfHome } from '../hub/core/partitions.js';
 import { auditClientId } from '../hub/cluster/forwarded-audit.js';
+import { ClusterElection } from '../hub/compose/cluster-election.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgInboundAlarms } from '../hub/storage/postgres/inbound-alarms-pg.js';
 import { useCleanup } from './helpers/cleanup.js';
@@ -315,6 +316,64 @@ describe('telemetry, status and connections reach the owner’s stream', () => {
     expect(nodes.a.connections).toEqual(['br-x2 on']);
     expect(nodes.b.got).toEqual([]); // B does not read the leader's stream, so it never takes the leader's share
     expect(leads.b.now).toBe(false);
+  });
+});
+
+describe('ClusterElection with owners switched on', () => {
+  it('passes ownership, directory and registry to its forwarder and drain: each node’s pipeline gets its own homes’ work', async () => {
+    const store = await freshStore();
+    const prefix = `${redis.prefix}election:`;
+    const directory = new FixedPartitionDirectory(new Map([[P.a, 'node-a'], [P.b, 'node-b']]));
+    const leaderRecord = { epoch: 1, nodeId: 'node-b', httpUrl: null, since: new Date(), held: true };
+    const election = (nodeId: string, owned: OwnedPartitions, leads: boolean) => {
+      const ingested: string[] = [];
+      const heartbeats: string[] = [];
+      const e = new ClusterElection({
+        nodeId,
+        redisUrl: redis.url,
+        redisPrefix: prefix,
+        redisLinks: undefined,
+        maxPayloadBytes: 16 * 1024,
+        inboundAlarms: store,
+        journal: { readLeader: async () => leaderRecord },
+        ingest: (deviceId, channel) => void ingested.push(`${deviceId} ${channel}`),
+        onConnection: (deviceId, connected) => void ingested.push(`${deviceId} ${connected ? 'on' : 'off'}`),
+        heartbeatFromNode: (clientId) => void heartbeats.push(clientId),
+        auditFromNode: () => undefined,
+        log,
+        ownership: owned,
+        directory,
+        homeOfDevice,
+        isLeader: () => leads,
+      });
+      return { e, ingested, heartbeats };
+    };
+    const a = election('node-a', new OwnedPartitions([P.a]), false);
+    const b = election('node-b', new OwnedPartitions([P.b]), true);
+    for (const n of [a, b]) {
+      const front = n.e.frontService();
+      await front.start();
+      keep(front, (f) => f.stop());
+      await n.e.drain.start();
+      keep(n.e.drain, (d) => d.stop());
+    }
+
+    // Node A's broker took them: B's home's alarm and reading, a home-less device's, A's own probe heartbeat.
+    await a.e.forwarder.handle('br-b1', 'event', alarm(1));
+    a.e.forwarder.handle('br-b1', 'telemetry', Buffer.from('{"hr":70}'));
+    a.e.forwarder.connection('br-b2', true);
+    await a.e.forwarder.handle('hub.probe.node-a', 'event', Buffer.from('{"seq":1}'));
+    // Node B's broker took one of A's home's alarms and readings.
+    await b.e.forwarder.handle('br-a1', 'event', alarm(1));
+    b.e.forwarder.handle('br-a1', 'status', Buffer.from('{"battery":90}'));
+
+    await waitFor(() => b.ingested.length === 3 && a.ingested.length === 2 && b.heartbeats.length === 1, 'each node’s pipeline to get its homes’ messages');
+    expect(b.ingested.sort()).toEqual(['br-b1 event', 'br-b1 telemetry', 'br-b2 on']);
+    expect(a.ingested.sort()).toEqual(['br-a1 event', 'br-a1 status']);
+    expect(b.heartbeats).toEqual(['hub.probe.node-a']); // the leader's, as before owners
+    expect(a.heartbeats).toEqual([]);
+    await waitFor(async () => (await rows()).length === 0, 'the drained rows to be deleted');
+    expect(a.e.drain.dropped.notOwned + b.e.drain.dropped.notOwned).toBe(0);
   });
 });
 

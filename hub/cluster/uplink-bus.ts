@@ -315,6 +315,7 @@ export class UplinkSubscriber {
     while (!this.closed) {
       let reply: unknown;
       try {
+        // COUNT is per stream: a leader reading its own stream and the leader's takes up to twice READ_ENTRIES.
         const keys = this.keysNow();
         const ids = keys.map(() => '>');
         reply = await this.conn.call('XREADGROUP', 'GROUP', LEADER_GROUP, nodeId, 'COUNT', READ_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'NOACK', 'STREAMS', ...keys, ...ids);

@@ -87,7 +87,7 @@ export class ClusterElection {
     this.forwarder = new UplinkForwarder({
       store: deps.inboundAlarms,
       // Opened by the front service before the broker takes a device.
-      publisher: { publish: (message) => this.publisher?.publish(message) },
+      publisher: { publish: (message, toNode) => this.publisher?.publish(message, toNode) },
       nodeId: deps.nodeId,
       maxPayloadBytes: deps.maxPayloadBytes,
       log,
