@@ -22,12 +22,28 @@
  * Telemetry, status and connect/disconnect arrive over Redis (uplink-bus.ts)
  * and are fed at once; losing them is allowed, and they are not ordered
  * against the alarms.
+ *
+ * **Owners** (issue 12 step 3, checklist item 4), optional, absent meaning
+ * today's one leader draining everything. With `drains` (owner-routing.ts
+ * `drainsFor`) a node's drain reads only the rows of the partitions it
+ * drains — its owned ones, and -1 and NULL while it leads — so two drains
+ * never read the same row (they never drain the same partition; the rows
+ * are read without a lock, as before, and deleted by the one that fed
+ * them). `onGained` wakes a round at once when a partition is gained: a
+ * dead owner's rows are taken without waiting for the poll. Each forwarded
+ * telemetry, status or connection is checked against `drains` too, by its
+ * device's home now (`homeOfDevice`): one for a home this node does not own
+ * (sent while the directory still named it, or read from its stream after
+ * a loss) is dropped and counted (`dropped.notOwned`), never applied.
  */
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
-import type { InboundAlarm, InboundAlarmStore } from '../storage/ports.js';
+import { ALL_HOME_PARTITIONS, HOMELESS_PARTITION } from '../core/partitions.js';
+import type { PartitionListener } from '../core/partition-ownership.js';
+import type { InboundAlarm, InboundAlarmFilter, InboundAlarmStore } from '../storage/ports.js';
 import { isNodeRow } from './forwarded-audit.js';
+import { devicePartition, type DrainsPartition, type HomeOfDevice } from './owner-routing.js';
 import type { ForwardedMessage } from './uplink-bus.js';
 
 /** Where a forwarded message came from; a plain UplinkHandler may ignore it. */
@@ -58,12 +74,22 @@ export interface InboundDrainDeps {
   retryDelayMs?: number;
   /** How long stop() waits for the handler's promises of a round in flight. */
   stopTimeoutMs?: number;
+  /** Which partitions' rows and messages this node takes (owner-routing.ts drainsFor); absent: all (one leader). */
+  drains?: DrainsPartition | undefined;
+  /** The registry: a forwarded message's partition is its device's home's now. Absent: every device is home-less (-1). */
+  homeOfDevice?: HomeOfDevice | undefined;
+  /** PartitionOwnership.onGained: a gained partition's rows are drained at once. */
+  onGained?: ((listener: PartitionListener) => () => void) | undefined;
 }
+
+const NO_HOME: HomeOfDevice = () => undefined;
 
 export class InboundDrain {
   readonly stats = { alarmsDelivered: 0, alarmsFailed: 0 };
   /** Taken off Redis from the followers, by kind. */
   readonly received = { telemetry: 0, status: 0, connection: 0 };
+  /** Taken off Redis but not applied: the device's home is not this node's (any more). */
+  readonly dropped = { notOwned: 0 };
   private running = false;
   /** stop() stopped waiting for a round: that round must not touch the store again. */
   private abandoned = false;
@@ -83,6 +109,11 @@ export class InboundDrain {
     try {
       // The listener wakes once it listens: that first round is the drain of the leftovers.
       this.closables.push(await this.deps.store.listen(() => this.wake()));
+      const { onGained } = this.deps;
+      if (onGained) {
+        const unsubscribe = onGained(() => this.wake());
+        this.closables.push({ close: async () => void unsubscribe() });
+      }
       if (this.deps.subscribe) this.closables.push(await this.deps.subscribe((m) => this.onForwarded(m)));
     } catch (err) {
       await this.stop(); // nothing half-started is left listening
@@ -129,7 +160,9 @@ export class InboundDrain {
     const batchSize = this.deps.batchSize ?? 256;
     try {
       while (this.running) {
-        const rows = await this.deps.store.oldest(batchSize);
+        const filter = this.filter();
+        if (filter && filter.partitions.length === 0 && !filter.withNull) return; // owns nothing, leads not
+        const rows = await (filter ? this.deps.store.oldest(batchSize, filter) : this.deps.store.oldest(batchSize));
         if (rows.length === 0 || !this.running) return;
         const { delivered, failed } = await this.deliver(rows);
         if (this.abandoned) return;
@@ -143,6 +176,23 @@ export class InboundDrain {
       this.noteFailure('inbound alarms not read or deleted; trying again', err);
       this.retryLater();
     }
+  }
+
+  /** The rows this node drains now (asked each round: ownership moves); undefined: all of them. */
+  private filter(): InboundAlarmFilter | undefined {
+    const { drains } = this.deps;
+    if (!drains) return undefined;
+    const partitions = [HOMELESS_PARTITION, ...ALL_HOME_PARTITIONS].filter((p) => drains(p));
+    const withNull = drains(null);
+    // Every partition (a leader that owns everything): the plain read, as with one leader.
+    if (withNull && partitions.length === ALL_HOME_PARTITIONS.length + 1) return undefined;
+    return { partitions, withNull };
+  }
+
+  /** Whether a forwarded message's device is this node's to apply now. */
+  private takes(deviceId: string): boolean {
+    const { drains, homeOfDevice } = this.deps;
+    return !drains || drains(devicePartition(homeOfDevice ?? NO_HOME, deviceId));
   }
 
   /** Feeds the rows in id order, then waits for all: which rows may be deleted. */
@@ -175,6 +225,10 @@ export class InboundDrain {
 
   private onForwarded(message: ForwardedMessage): void {
     if (!this.running) return;
+    if (!this.takes(message.deviceId)) {
+      this.dropped.notOwned++;
+      return;
+    }
     if (message.kind === 'connection') {
       this.received.connection++;
       this.deps.onConnection?.(message.deviceId, message.connected, message.at);

@@ -33,6 +33,32 @@
  * while the connection is not ready is dropped at once, not packed), so a
  * Redis outage costs dropped telemetry, not memory.
  *
+ * **Owners** (issue 12 step 3, checklist item 4). A home's telemetry must
+ * reach the node that owns its partition. Each node has a stream of its own,
+ * `${HUB_REDIS_PREFIX}uplink:<node id>`, which only it reads: the forwarder
+ * sends a message to the stream of its partition's owner (as the partition
+ * directory names it), and the leader keeps reading `uplink` for partition -1
+ * (devices without a home) and for standbys of an older version. Why one
+ * stream per node and not one per partition (256):
+ * - **the packing stays.** The cost of a forwarded message is paid by the
+ *   entry (one XADD on the sender, one parse on the reader; the 10 ms entries
+ *   took it from 34 to 18–21 µs a message, docs/PERFORMANCE.md). Split over
+ *   256 partition streams, a standby's 10 ms of messages would make up to
+ *   256 entries of about one message each — the per-message cost again;
+ *   split over the owners, at most one entry per node per 10 ms.
+ * - **one key per read.** An owner's partitions change with the leases; a
+ *   read over its partitions' keys would have to be cut and made again at
+ *   every gain and loss (a blocked XREADGROUP cannot change its keys), and
+ *   Redis would hold 256 streams of up to the length bound each.
+ * - **what it loses is allowed.** A message sent to a node that has just
+ *   lost the partition is dropped there (the drain checks ownership per
+ *   message, never applies it), and what a dead owner had not read is lost
+ *   with it: telemetry may be lost in a failover (DESIGN.md §8); the next
+ *   reading replaces it. Alarms never go this way.
+ * Each stream keeps its own bound (the publisher's window per stream). A
+ * node's stream outlives it, bounded by MAXLEN; node ids are kept across
+ * restarts (hub/core/node-id.ts), so a restarted node reads its stream on.
+ *
  * The key sits under the prefix beside Aedes' keys and mqemitter-redis
  * channels; no MQTT subscription can reach it (a device may subscribe only
  * to its own command topic, without wildcards: hub/broker/device-acl.ts).
@@ -49,6 +75,8 @@ import { BATCH_FIELD, decodeEntry, encodeItem, packEntry, SINGLE_FIELD, type For
 export type { ForwardedMessage } from './uplink-wire.js';
 
 export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
+/** One node's own stream: the telemetry of the homes it owns, sent by the other nodes. */
+export const uplinkNodeStreamKey = (prefix: string, nodeId: string): string => `${prefix}uplink:${nodeId}`;
 
 /**
  * The stream's length bound, in messages. Reading deletes nothing (NOACK):
@@ -70,7 +98,11 @@ export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
 export const UPLINK_STREAM_MAX_MESSAGES = 100_000;
 /** An entry's caps (uplink-packer.ts): 512 messages are ~10 ms of the leader's ingest; 128 KiB keeps one entry's parse short. */
 export const UPLINK_ENTRY_LIMITS: PackerLimits = { maxMessages: 512, maxChars: 128 * 1024, maxWaitMs: 10 };
-/** The consumer group every leader reads as (one leader at a time: the group's position is the handover). */
+/**
+ * The consumer group every leader reads `uplink` as (one leader at a time: the group's position is
+ * the handover). A node reads its own stream under the same name: one XREADGROUP names one group
+ * for all its keys, and nobody else reads that stream.
+ */
 const LEADER_GROUP = 'leader';
 /**
  * Entries per read. An entry holds 1–512 messages; at the bench's 5,050
@@ -101,6 +133,16 @@ export interface UplinkBusSettings {
   entryWaitMs?: number | undefined;
 }
 
+/**
+ * Which streams a reader takes. Default (`undefined`): the leader's stream alone, as with one leader.
+ * With owners: the node's own stream always, and the leader's stream while `leader()` says so (asked
+ * before each read, so a node that stops leading stops taking the leader's share within one read).
+ */
+export interface UplinkReadStreams {
+  own: true;
+  leader: () => boolean;
+}
+
 /** One Redis connection, ready and watched, its errors logged (throttled, never with the URL's password). */
 async function connectRedis(settings: UplinkBusSettings, role: string, options: RedisOptions): Promise<Redis> {
   const { Redis } = await import('ioredis'); // loaded only in a cluster
@@ -126,24 +168,19 @@ function disconnectRedis(settings: UplinkBusSettings, conn: Redis): void {
   conn.disconnect();
 }
 
-/** The follower's side: publishes, never waits, never queues; one entry per 10 ms of messages (uplink-packer.ts). */
+/** The follower's side: publishes, never waits, never queues; one entry per 10 ms of messages per stream (uplink-packer.ts). */
 export class UplinkPublisher {
   /** Messages not sent because Redis was unreachable (messages, not entries). */
   dropped = 0;
   /** Entries Redis took, and the messages in them: their ratio is how well a turn's messages are packed. */
   readonly written = { entries: 0, messages: 0 };
-  private readonly packer: EntryPacker;
-  /** Its newest entries' sizes: the bound in messages as a number of entries (stream-bound.ts). */
-  private readonly window: EntryWindow;
+  /** Per stream (the leader's, each owner's): its packer and its newest entries' sizes (stream-bound.ts). */
+  private readonly streams = new Map<string, { packer: EntryPacker; window: EntryWindow }>();
 
   private constructor(
     private readonly conn: Redis,
-    private readonly key: string,
     private readonly settings: UplinkBusSettings,
-  ) {
-    this.packer = new EntryPacker({ ...UPLINK_ENTRY_LIMITS, maxWaitMs: settings.entryWaitMs ?? UPLINK_ENTRY_LIMITS.maxWaitMs }, (items) => this.send(items));
-    this.window = new EntryWindow(settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES);
-  }
+  ) {}
 
   static async open(settings: UplinkBusSettings): Promise<UplinkPublisher> {
     // No offline queue, no retry of a publish in flight when the connection drops (ioredis would
@@ -151,27 +188,41 @@ export class UplinkPublisher {
     // No auto-pipelining: the packer already makes one command per turn, which ioredis would hold for one more
     // turn (it sends its pipelines from setImmediate).
     const conn = await connectRedis(settings, 'uplink pub', { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    return new UplinkPublisher(conn, uplinkStreamKey(settings.redisPrefix), settings);
+    return new UplinkPublisher(conn, settings);
   }
 
-  publish(message: ForwardedMessage): void {
+  /** To the leader's stream, or with `toNode` to that node's own (the owner of the device's home). */
+  publish(message: ForwardedMessage, toNode?: string): void {
     // Redis is away (reconnecting): dropped now rather than packed, so not even a turn's worth waits for it.
     if (this.conn.status !== 'ready') {
       this.dropped++;
       return;
     }
-    this.packer.add(encodeItem(message));
+    const { redisPrefix } = this.settings;
+    this.stream(toNode === undefined ? uplinkStreamKey(redisPrefix) : uplinkNodeStreamKey(redisPrefix, toNode)).packer.add(encodeItem(message));
   }
 
   async close(): Promise<void> {
-    this.packer.flush();
+    for (const { packer } of this.streams.values()) packer.flush();
     disconnectRedis(this.settings, this.conn);
   }
 
-  private send(items: string[]): void {
+  private stream(key: string): { packer: EntryPacker; window: EntryWindow } {
+    let stream = this.streams.get(key);
+    if (!stream) {
+      const { settings } = this;
+      const window = new EntryWindow(settings.streamMaxMessages ?? UPLINK_STREAM_MAX_MESSAGES);
+      const limits = { ...UPLINK_ENTRY_LIMITS, maxWaitMs: settings.entryWaitMs ?? UPLINK_ENTRY_LIMITS.maxWaitMs };
+      stream = { window, packer: new EntryPacker(limits, (items) => this.send(key, window, items)) };
+      this.streams.set(key, stream);
+    }
+    return stream;
+  }
+
+  private send(key: string, window: EntryWindow, items: string[]): void {
     const count = items.length;
-    const maxEntries = this.window.add(count);
-    this.conn.xadd(this.key, 'MAXLEN', '~', maxEntries, '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
+    const maxEntries = window.add(count);
+    this.conn.xadd(key, 'MAXLEN', '~', maxEntries, '*', BATCH_FIELD, packEntry(this.settings.nodeId, items)).then(
       () => {
         this.written.entries++;
         this.written.messages += count;
@@ -181,7 +232,11 @@ export class UplinkPublisher {
   }
 }
 
-/** The leader's side: reads the stream in batches of entries, decodes each into its messages; refused and stale ones counted and logged. */
+/**
+ * The reading side: the leader reads the leader's stream; with owners, each node reads its own
+ * stream too (UplinkReadStreams). In batches of entries, each decoded into its messages; refused and
+ * stale ones counted and logged. Whether the node still owns a message's home is the drain's check.
+ */
 export class UplinkSubscriber {
   /** Messages refused (a bad one among good ones), or whole entries that could not be split into messages. */
   refused = 0;
@@ -196,12 +251,18 @@ export class UplinkSubscriber {
     private readonly settings: UplinkBusSettings,
     private readonly onMessage: (message: ForwardedMessage) => void,
     private readonly now: () => number,
+    private readonly streams: UplinkReadStreams | undefined,
   ) {}
 
-  static async open(settings: UplinkBusSettings, onMessage: (message: ForwardedMessage) => void, now: () => number = Date.now): Promise<UplinkSubscriber> {
+  static async open(
+    settings: UplinkBusSettings,
+    onMessage: (message: ForwardedMessage) => void,
+    now: () => number = Date.now,
+    streams?: UplinkReadStreams,
+  ): Promise<UplinkSubscriber> {
     // Its own connection: a blocking read holds it.
     const conn = await connectRedis(settings, 'uplink read', {});
-    const subscriber = new UplinkSubscriber(conn, settings, onMessage, now);
+    const subscriber = new UplinkSubscriber(conn, settings, onMessage, now, streams);
     try {
       await subscriber.ensureGroup();
     } catch (err) {
@@ -218,16 +279,33 @@ export class UplinkSubscriber {
     await this.reading;
   }
 
-  private get key(): string {
+  private get leaderKey(): string {
     return uplinkStreamKey(this.settings.redisPrefix);
   }
 
-  /** The leaders' group, made once per stream (from now on, for the very first leader); kept across leaders. */
+  private get ownKey(): string | undefined {
+    return this.streams ? uplinkNodeStreamKey(this.settings.redisPrefix, this.settings.nodeId) : undefined;
+  }
+
+  /** The streams of the next read: the node's own (with owners), the leader's while it leads (always, without owners). */
+  private keysNow(): string[] {
+    const own = this.ownKey;
+    if (own === undefined) return [this.leaderKey];
+    return this.streams?.leader() ? [this.leaderKey, own] : [own];
+  }
+
+  /**
+   * The group on each stream this reader may read, made once per stream (from now on: for the very
+   * first leader, for a node's first start); kept across leaders and restarts.
+   */
   private async ensureGroup(): Promise<void> {
-    try {
-      await this.conn.xgroup('CREATE', this.key, LEADER_GROUP, '$', 'MKSTREAM');
-    } catch (err) {
-      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+    for (const key of [this.leaderKey, this.ownKey]) {
+      if (key === undefined) continue;
+      try {
+        await this.conn.xgroup('CREATE', key, LEADER_GROUP, '$', 'MKSTREAM');
+      } catch (err) {
+        if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+      }
     }
   }
 
@@ -237,7 +315,10 @@ export class UplinkSubscriber {
     while (!this.closed) {
       let reply: unknown;
       try {
-        reply = await this.conn.call('XREADGROUP', 'GROUP', LEADER_GROUP, nodeId, 'COUNT', READ_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'NOACK', 'STREAMS', this.key, '>');
+        // COUNT is per stream: a leader reading its own stream and the leader's takes up to twice READ_ENTRIES.
+        const keys = this.keysNow();
+        const ids = keys.map(() => '>');
+        reply = await this.conn.call('XREADGROUP', 'GROUP', LEADER_GROUP, nodeId, 'COUNT', READ_ENTRIES, 'BLOCK', READ_BLOCK_MS, 'NOACK', 'STREAMS', ...keys, ...ids);
         backoffMs = 100;
       } catch (err) {
         if (this.closed) return;

@@ -6,11 +6,16 @@
  * broker refuses), and the leader's side of it (InboundDrain). The
  * composition root (hub/hub.ts) decides when each runs: the front while it
  * stands by, the drain once it leads.
+ *
+ * Owners (issue 12 step 3, checklist item 4) are switched on by the optional
+ * `ownership`, `directory`, `homeOfDevice` and `isLeader`: without them the
+ * one leader drains every row and reads the leader's stream, as before.
  */
 import { AuditHandOff } from '../cluster/audit-hand-off.js';
 import { decodeForwardedAudit, isForwardedAudit, type AuditRecord } from '../cluster/forwarded-audit.js';
 import { InboundDrain, type ForwardOrigin } from '../cluster/inbound-drain.js';
 import { LeaderWatch } from '../cluster/leader-watch.js';
+import { drainsFor, type HomeOfDevice } from '../cluster/owner-routing.js';
 import { NO_REPLICA_READS, type ReplicaReadCounts } from '../cluster/replica-reads.js';
 import { UplinkPublisher, UplinkSubscriber, type UplinkBusSettings } from '../cluster/uplink-bus.js';
 import { UplinkForwarder } from '../cluster/uplink-forwarder.js';
@@ -18,6 +23,8 @@ import type { UplinkChannel } from '../../devices/topics.js';
 import type { RedisLinks } from '../cluster/redis-links.js';
 import { Throttle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
+import type { PartitionDirectory } from '../core/partition-directory.js';
+import type { PartitionOwnership } from '../core/partition-ownership.js';
 import type { Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { ClusterMetricsSource } from '../ops/cluster-metrics.js';
@@ -45,6 +52,18 @@ export interface ClusterElectionDeps {
   /** The leader took in a message a follower received at `receivedAt`; `taken` is its pipeline's promise (/metrics). */
   handOff?(channel: UplinkChannel, receivedAt: number, taken: Promise<unknown> | undefined): void;
   log: Logger;
+  /**
+   * Owners (all optional; absent: one leader drains everything, as before).
+   * `ownership`: the drain takes only its partitions' alarm rows and messages (and wakes when one is gained);
+   * `homeOfDevice` (the registry): alarm rows carry their home's partition, and a forwarded message is
+   * checked against its device's home; `directory`: telemetry, status and connections go to the owner's
+   * stream, and this node reads its own; `isLeader`: this node takes partition -1 and rows without a
+   * partition (default: true, for a drain that runs only while leading).
+   */
+  ownership?: PartitionOwnership | undefined;
+  directory?: PartitionDirectory | undefined;
+  homeOfDevice?: HomeOfDevice | undefined;
+  isLeader?: (() => boolean) | undefined;
 }
 
 export class ClusterElection {
@@ -68,11 +87,15 @@ export class ClusterElection {
     this.forwarder = new UplinkForwarder({
       store: deps.inboundAlarms,
       // Opened by the front service before the broker takes a device.
-      publisher: { publish: (message) => this.publisher?.publish(message) },
+      publisher: { publish: (message, toNode) => this.publisher?.publish(message, toNode) },
       nodeId: deps.nodeId,
       maxPayloadBytes: deps.maxPayloadBytes,
       log,
+      homeOfDevice: deps.homeOfDevice,
+      directory: deps.directory,
     });
+    const isLeader = deps.isLeader ?? (() => true);
+    const { ownership } = deps;
     this.auditHandOff = new AuditHandOff({ store: deps.inboundAlarms, nodeId: deps.nodeId, log });
     this.drain = new InboundDrain({
       store: deps.inboundAlarms,
@@ -87,9 +110,13 @@ export class ClusterElection {
         deps.handOff?.(channel, origin.receivedAt, taken);
         return taken;
       },
-      subscribe: async (onMessage) => (this.subscriber = await UplinkSubscriber.open(this.bus, onMessage)),
+      subscribe: async (onMessage) =>
+        (this.subscriber = await UplinkSubscriber.open(this.bus, onMessage, Date.now, deps.directory ? { own: true, leader: isLeader } : undefined)),
       onConnection: deps.onConnection,
       log,
+      drains: ownership ? drainsFor(ownership, isLeader) : undefined,
+      homeOfDevice: deps.homeOfDevice,
+      onGained: ownership ? (listener) => ownership.onGained(listener) : undefined,
     });
   }
 

@@ -409,6 +409,13 @@ export interface NewInboundAlarm {
   receivedAt: number;
   /** The node id of the follower that received it. */
   receivedBy: string;
+  /**
+   * The partition of the device's home (0 to PARTITION_COUNT − 1), or -1
+   * (HOMELESS_PARTITION) for a device with no known home and a node's own
+   * rows: whose drain takes the row (migration 0009). Absent: stored as
+   * NULL, which the leader drains, as it drained every row before owners.
+   */
+  partition?: number | undefined;
 }
 
 /** A stored alarm, as the leader reads it back. */
@@ -419,6 +426,18 @@ export interface InboundAlarm {
   payload: Buffer;
   receivedAt: number;
   receivedBy: string;
+  /** The row's partition; null for a row stored without one (an older node, a node's own audit row). */
+  partition: number | null;
+}
+
+/**
+ * Which rows a drain takes (issue 12 step 3): the rows of these partitions,
+ * and those without one when `withNull`. Absent: every row (the leader
+ * alone, as before owners).
+ */
+export interface InboundAlarmFilter {
+  partitions: readonly number[];
+  withNull: boolean;
 }
 
 /**
@@ -435,8 +454,8 @@ export interface InboundAlarmStore {
    * Rejects when the database cannot be reached.
    */
   put(alarm: NewInboundAlarm): Promise<{ stored: boolean }>;
-  /** The oldest waiting alarms, by id. */
-  oldest(limit: number): Promise<InboundAlarm[]>;
+  /** The oldest waiting alarms, by id; only the filter's when one is given. */
+  oldest(limit: number, filter?: InboundAlarmFilter): Promise<InboundAlarm[]>;
   /** Deletes delivered alarms. */
   remove(ids: readonly string[]): Promise<void>;
   /** How many alarms wait now (the leader's /metrics). */

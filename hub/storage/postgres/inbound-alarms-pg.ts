@@ -12,25 +12,33 @@
  * key and is answered `stored: false`. The forwarder keeps each device's
  * alarms in order (one in flight per device), so a batch never holds two of
  * one device.
+ *
+ * With owners (issue 12 step 3, migration 0009) each row carries the
+ * partition of the device's home, and each node's drain reads only its own
+ * partitions' rows (`oldest` with a filter): two drains never read the same
+ * partition, so they never deliver the same row. The rows are read without a
+ * lock, as with one leader: the filter, not a row lock, keeps drains apart,
+ * and a drain holds no transaction open while the pipeline takes a row.
  */
-import type { InboundAlarm, InboundAlarmStore, NewInboundAlarm } from '../ports.js';
+import { HOMELESS_PARTITION, PARTITION_COUNT } from '../../core/partitions.js';
+import type { InboundAlarm, InboundAlarmFilter, InboundAlarmStore, NewInboundAlarm } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { NotifyListener } from './notify-listener.js';
 import { explainPgError, PgStore } from './pg-store.js';
 
-/** The NOTIFY channel: a wake-up for the leader's drain, never the message itself. */
+/** The NOTIFY channel: a wake-up for the drains (each looks for its own partitions' rows), never the message itself. */
 export const INBOUND_ALARM_CHANNEL = 'inbound_alarm';
 
-/** Most alarms in one INSERT: the arrays are bound as six parameters, whatever the count. */
+/** Most alarms in one INSERT: the arrays are bound as seven parameters, whatever the count. */
 const MAX_BATCH = 500;
 
 /** Rows in the order given; RETURNING names the keyed ones actually inserted (a conflict returns nothing). */
 const INSERT = `
   WITH stored AS (
-    INSERT INTO inbound_alarm (device_id, seq, ts, payload, received_at, received_by)
-    SELECT device_id, seq, ts, payload, to_timestamp(received_ms / 1000.0), received_by
-    FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::float8[], $6::text[])
-      WITH ORDINALITY AS input(device_id, seq, ts, payload, received_ms, received_by, i)
+    INSERT INTO inbound_alarm (device_id, seq, ts, payload, received_at, received_by, partition)
+    SELECT device_id, seq, ts, payload, to_timestamp(received_ms / 1000.0), received_by, partition
+    FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::float8[], $6::text[], $7::smallint[])
+      WITH ORDINALITY AS input(device_id, seq, ts, payload, received_ms, received_by, partition, i)
     ORDER BY i
     ON CONFLICT (device_id, seq, ts) WHERE seq IS NOT NULL DO NOTHING
     RETURNING device_id, seq::text AS seq, ts::text AS ts
@@ -53,7 +61,22 @@ interface Row {
   payload: Buffer;
   received_ms: string;
   received_by: string;
+  partition: number | null;
 }
+
+/**
+ * A row's partition must be a home partition or the home-less one (the
+ * table's CHECK says the same; refused here first, so one bad alarm fails
+ * alone instead of its whole group-committed batch).
+ */
+function checkPartition(partition: number | undefined): void {
+  if (partition === undefined) return;
+  if (!Number.isInteger(partition) || partition < HOMELESS_PARTITION || partition >= PARTITION_COUNT) {
+    throw new RangeError(`inbound alarm refused: partition ${partition} is not a partition (${HOMELESS_PARTITION} to ${PARTITION_COUNT - 1})`);
+  }
+}
+
+const ROW_COLUMNS = `id::text AS id, device_id, payload, round(extract(epoch FROM received_at) * 1000)::bigint::text AS received_ms, received_by, partition`;
 
 export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
   private readonly listeners = new Set<NotifyListener>();
@@ -69,6 +92,11 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
   }
 
   put(alarm: NewInboundAlarm): Promise<{ stored: boolean }> {
+    try {
+      checkPartition(alarm.partition);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise((resolve, reject) => {
       this.waiting.push({ alarm, resolve, reject });
       this.flushing ??= this.flush();
@@ -108,20 +136,31 @@ export class PgInboundAlarms extends PgStore implements InboundAlarmStore {
       alarms.map((a) => a.payload),
       alarms.map((a) => a.receivedAt),
       alarms.map((a) => a.receivedBy),
+      alarms.map((a) => a.partition ?? null),
     ]);
     const stored = new Set(rows.map((r) => keyText(r.device_id, r.seq, r.ts)));
     return (alarm) => !alarm.key || stored.delete(keyText(alarm.deviceId, alarm.key.seq, alarm.key.ts));
   }
 
-  async oldest(limit: number): Promise<InboundAlarm[]> {
+  async oldest(limit: number, filter?: InboundAlarmFilter): Promise<InboundAlarm[]> {
     await this.open();
     // ORDER BY the column: a bare `id` would sort by the text alias, where '10' < '2'.
-    const { rows } = await this.db.query<Row>(
-      `SELECT id::text AS id, device_id, payload, round(extract(epoch FROM received_at) * 1000)::bigint::text AS received_ms, received_by
-       FROM inbound_alarm ORDER BY inbound_alarm.id LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({ id: r.id, deviceId: r.device_id, payload: r.payload, receivedAt: Number(r.received_ms), receivedBy: r.received_by }));
+    const { rows } = filter
+      ? await this.db.query<Row>(
+          `SELECT ${ROW_COLUMNS} FROM inbound_alarm
+           WHERE partition = ANY($2::smallint[]) OR ($3 AND partition IS NULL)
+           ORDER BY inbound_alarm.id LIMIT $1`,
+          [limit, filter.partitions, filter.withNull],
+        )
+      : await this.db.query<Row>(`SELECT ${ROW_COLUMNS} FROM inbound_alarm ORDER BY inbound_alarm.id LIMIT $1`, [limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      deviceId: r.device_id,
+      payload: r.payload,
+      receivedAt: Number(r.received_ms),
+      receivedBy: r.received_by,
+      partition: r.partition,
+    }));
   }
 
   async remove(ids: readonly string[]): Promise<void> {
