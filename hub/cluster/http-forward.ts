@@ -39,6 +39,8 @@ export interface ForwardOptions {
   leaderTls?: ConnectionOptions | undefined;
   /** The leader must begin its answer within this. */
   responseTimeoutMs: number;
+  /** The answer when the node passed to does not answer: the leader's 502 unless said (an owner's, owner-router.ts). */
+  unreachable?: ClusterRefusal | undefined;
   /** Holds the leader's answer back until this settles (a replica waiting for the answer's journal line, replica-reads.ts). */
   beforeAnswer?: ((req: IncomingMessage, answer: IncomingMessage) => Promise<void> | undefined) | undefined;
 }
@@ -80,8 +82,9 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
       if (upstream !== current) return; // a late word from the attempt that was replaced
       if (res.headersSent || res.destroyed) return void res.destroy();
       if (mayRetry && upstream.reusedSocket && STALE_SOCKET.has(err.code ?? '')) return attempt(false);
-      options.log.warn({ leader: leader.origin, reason: err.message }, 'leader unreachable for a request');
-      refuseRequest(res, LEADER_UNREACHABLE);
+      const refusal = options.unreachable ?? LEADER_UNREACHABLE;
+      options.log.warn({ target: leader.origin, code: refusal.body.error.code, reason: err.message }, 'the node passed to is unreachable for a request');
+      refuseRequest(res, refusal);
     });
     // The client gone before the answer ended: nobody reads the rest.
     res.once('close', () => {

@@ -13,6 +13,18 @@
  * Wiring (hub/compose/http-listener.ts): the server's request listener is
  * `requestListener`, its 'upgrade' listener `handleUpgrade` (or `attach`),
  * in place of the API app and StreamServer.attach while this node follows.
+ *
+ * Owners (issue 12 step 3; optional `owners`, absent: all of the above as
+ * before). A write for a home goes to the owner of the home's partition
+ * (owner-router.ts, home-of-request.ts): this node's own API when it owns
+ * it, else the owner's URL on the same forwarding code (the same headers,
+ * streaming, 502 and loop protection, with the owner's words). The rest goes
+ * where it went before: the leader, or this node's own API when it leads. A
+ * request another node already passed here runs here only if this node
+ * would run it itself; otherwise it is refused (503, retry), never passed on
+ * again. Before this node's own API reads a token it does not hold (a login
+ * made on the leader), the session is asked of the store (sessions.ts
+ * `lookup`, rate-limited).
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -23,8 +35,10 @@ import type { Logger } from '../core/logger.js';
 import { FORWARDED_BY_HEADER } from './forwarded-headers.js';
 import { createAgents, forwardRequest, refuseRequest, sendJson, type ForwardOptions } from './http-forward.js';
 import { FORWARDING_LOOP, NO_LEADER } from './leader-unavailable.js';
-import { parseLeaderUrl } from './leader-url.js';
+import { parseLeaderUrl, type LeaderAddress } from './leader-url.js';
+import { NO_OWNER, OWNER_MOVED, OWNER_UNREACHABLE, type OwnerRoute } from './owner-router.js';
 import type { ReplicaReadCounts, ReplicaReads } from './replica-reads.js';
+import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
 import { pathOf } from './request-path.js';
 import { UpgradePipes } from './upgrade-pipe.js';
 
@@ -52,6 +66,24 @@ export interface LeaderProxyDeps {
   connectTimeoutMs?: number;
   /** Reads this node answers from its own copy of the journal (replica-reads.ts); absent: all forwarded. */
   replica?: ReplicaReads | undefined;
+  /** Homes' writes to their owners (module comment); absent: everything to the leader, as before owners. */
+  owners?: OwnerRouting | undefined;
+}
+
+export interface OwnerRouting {
+  /** Where a request goes (ownerRouter, owner-router.ts). */
+  route(method: string, path: string): OwnerRoute;
+  /** This node's own API (the API app's request listener over this node's services). */
+  local: (req: IncomingMessage, res: ServerResponse) => unknown;
+  /** This node's sessions: a token it does not hold is asked of the store before its API checks it. */
+  sessions?: { lookup(token: string): Promise<unknown> } | undefined;
+}
+
+/** Requests this node ran itself or passed to an owner (tests, /metrics). */
+export interface OwnerRouteCounts {
+  local: number;
+  toOwner: number;
+  noOwner: number;
 }
 
 export class LeaderProxy {
@@ -59,6 +91,8 @@ export class LeaderProxy {
   private readonly localPaths: ReadonlySet<string>;
   private readonly pipes: UpgradePipes;
   private readonly forwarding: ForwardOptions;
+  private readonly toOwners: ForwardOptions;
+  readonly ownerCounts: OwnerRouteCounts = { local: 0, toOwner: 0, noOwner: 0 };
 
   constructor(private readonly deps: LeaderProxyDeps) {
     const app = new Hono();
@@ -74,6 +108,7 @@ export class LeaderProxy {
       responseTimeoutMs: deps.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS,
       ...(deps.replica ? { beforeAnswer: deps.replica.beforeAnswer.bind(deps.replica) } : {}),
     };
+    this.toOwners = { ...this.forwarding, unreachable: OWNER_UNREACHABLE };
     this.pipes = new UpgradePipes({
       nodeId: deps.nodeId,
       leaderUrl: deps.leaderUrl,
@@ -83,21 +118,63 @@ export class LeaderProxy {
     });
   }
 
-  /** The server's request listener: this node's health and metrics, everything else to the leader. */
+  /** The server's request listener: this node's health and metrics, everything else to the leader (or, with owners, where it belongs). */
   readonly requestListener = (req: IncomingMessage, res: ServerResponse): void => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && this.localPaths.has(pathOf(req.url))) return void this.local(req, res);
-    if (req.headers[FORWARDED_BY_HEADER] !== undefined) return refuseRequest(res, FORWARDING_LOOP);
+    const path = pathOf(req.url);
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.localPaths.has(path)) return void this.local(req, res);
+    const route = this.routeOf(req.method ?? '', path);
+    if (req.headers[FORWARDED_BY_HEADER] !== undefined) {
+      if (route === 'local') return this.runLocally(req, res);
+      return refuseRequest(res, typeof route === 'object' ? OWNER_MOVED : FORWARDING_LOOP);
+    }
     const replica = this.deps.replica;
     if (replica?.wants(req)) return void replica.serve(req, res, () => this.forward(req, res));
-    this.forward(req, res);
+    if (route === undefined || route === 'leader') return this.forward(req, res);
+    if (route === 'local') return this.runLocally(req, res);
+    const owner = route.owner === undefined ? undefined : parseLeaderUrl(route.url);
+    if (!owner) {
+      this.ownerCounts.noOwner += 1;
+      return refuseRequest(res, NO_OWNER);
+    }
+    this.ownerCounts.toOwner += 1;
+    this.forwardTo(req, res, owner, this.toOwners);
   };
+
+  /** Where `owners` sends the request; undefined without it. A route that throws is the leader's (never the request's failure). */
+  private routeOf(method: string, path: string): OwnerRoute | undefined {
+    if (!this.deps.owners) return undefined;
+    try {
+      return this.deps.owners.route(method, path);
+    } catch (err) {
+      this.deps.log.error({ err, path: path.slice(0, 200) }, 'routing a request to its owner failed; the leader answers');
+      return 'leader';
+    }
+  }
+
+  /** This node's own API, once the request's token is known here (a login on another node). */
+  private runLocally(req: IncomingMessage, res: ServerResponse): void {
+    const { local, sessions } = this.deps.owners!;
+    this.ownerCounts.local += 1;
+    const token = sessions && req.url?.startsWith('/api/') ? tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie)) : undefined;
+    if (!token) return void local(req, res);
+    // lookup never rejects; if it did, the API refuses the unknown token itself.
+    void sessions!
+      .lookup(token)
+      .catch(() => undefined)
+      .then(() => local(req, res))
+      .catch((err: unknown) => this.refuseUnsendable(req, res, err));
+  }
 
   /** Passes the request to the leader: 503 when there is none. */
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const leader = parseLeaderUrl(this.deps.leaderUrl());
     if (!leader) return refuseRequest(res, NO_LEADER);
+    this.forwardTo(req, res, leader, this.forwarding);
+  }
+
+  private forwardTo(req: IncomingMessage, res: ServerResponse, target: LeaderAddress, options: ForwardOptions): void {
     try {
-      forwardRequest(req, res, leader, this.forwarding);
+      forwardRequest(req, res, target, options);
     } catch (err) {
       this.refuseUnsendable(req, res, err);
     }
@@ -135,6 +212,7 @@ export class LeaderProxy {
   private refuseUnsendable(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const unsendable = UNSENDABLE.has((err as NodeJS.ErrnoException).code ?? '');
     if (!unsendable) this.deps.log.error({ err, url: req.url?.slice(0, 200) }, 'forwarding a request failed');
+    if (res.headersSent) return void res.destroy();
     const [status, code, message] = unsendable ? [400, 'bad_request', 'the request cannot be passed on as sent'] : [500, 'internal', 'internal error; the hub log has the details'];
     sendJson(res, status, { error: { code, message } }, { connection: 'close' });
     req.resume(); // nothing will read the body; let it drain so the answer is not lost to a reset

@@ -290,8 +290,28 @@ export interface SessionsStore {
    * Absent where the sessions are this process's alone (files).
    */
   find?(digest: string, now: number): Promise<StoredSession | undefined>;
+  /**
+   * Tells every node of the cluster that these sessions ended, with why (a
+   * logout on one node must end them on all, open WebSockets included:
+   * DESIGN.md §11). PostgreSQL: removes the rows and announces them in the
+   * same statement, so the announcement goes out only if the removal commits.
+   * Absent (files): `remove` alone, the sessions being this process's.
+   */
+  removeAndAnnounce?(digests: readonly string[], reason: string): Promise<void>;
+  /**
+   * Calls `listener` for each announcement of ended sessions from any node
+   * (this one's included), and with `undefined` when some may have been
+   * missed (after the listening connection was made again): the caller then
+   * checks what it holds with `stored`. Resolves once listening.
+   */
+  watchRevocations?(listener: SessionRevocationListener): Promise<{ close(): Promise<void> }>;
+  /** Which of these sessions are still stored and not expired at `now` (a catch-up after missed announcements). */
+  stored?(digests: readonly string[], now: number): Promise<ReadonlySet<string>>;
   close(): Promise<void>;
 }
+
+/** Sessions ended on some node (their token digests and why), or `undefined`: announcements may have been missed. */
+export type SessionRevocationListener = (revoked: { digests: readonly string[]; reason: string } | undefined) => void;
 
 // ── visits ───────────────────────────────────────────────────────────────
 

@@ -13,7 +13,8 @@ export interface NotifyListenerOptions {
   db: PgDatabase;
   /** A plain identifier (it is quoted into LISTEN, which takes no parameters). */
   channel: string;
-  onWake: () => void;
+  /** With the notification's payload; without one after every (re)connection (a catch-up: some may have been missed). */
+  onWake: (payload?: string) => void;
   /** Back-off between attempts to reconnect. */
   retryDelayMs?: { min: number; max: number };
 }
@@ -65,7 +66,7 @@ export class NotifyListener {
     };
     client.on('error', onLost);
     client.on('end', () => onLost());
-    client.on('notification', () => this.options.onWake());
+    client.on('notification', (message) => this.options.onWake(message.payload));
     try {
       await client.query(`LISTEN ${this.options.channel}`);
     } catch (err) {

@@ -1,0 +1,144 @@
+/**
+ * Which home a console's write concerns, from its method and path alone
+ * (issue 12 step 3, docs/CLUSTER.md "Step 3, the wiring still to do" item 4):
+ * a write for a home must run on the owner of the home's partition, whose
+ * journal is fenced by that partition's lease; the front (leader-proxy.ts)
+ * passes it there. Pure: the ids are looked up in what every node holds
+ * (the replicated alert and call-back stores, the registry), passed in as
+ * functions.
+ *
+ * Method and path only, never the body: the front streams bodies and never
+ * buffers them (docs/CLUSTER.md "Consoles on any node"). So a write whose home
+ * is named only in its body stays with the leader (listed below).
+ *
+ * Undefined — the leader answers, as before owners — for every write of no
+ * home, every read, a path of no route, and an id nobody knows (the leader
+ * answers its 404 as it does today). Never throws: a malformed escape in
+ * the path is "no home".
+ *
+ * Every write route of the API (hub/api/routes/) is in one of the two
+ * tables; tests/owner-routing.test.ts checks that against the app's OpenAPI
+ * document, so a new write route must be placed deliberately.
+ */
+
+/** What the front can look an id up in; each answers the id's home, undefined when unknown. */
+export interface HomeLookups {
+  /** The replicated alert store (every node applies every alert line). */
+  alertHome(alertId: string): string | undefined;
+  /** The registry (every node follows its change feed). */
+  deviceHome(deviceId: string): string | undefined;
+  residentHome(residentId: string): string | undefined;
+  /** The replicated call-back store. */
+  callbackHome(callbackId: string): string | undefined;
+  planHome(planId: string): string | undefined;
+}
+
+type IdKind = 'home' | keyof HomeLookups;
+
+export interface HomeWriteRoute {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Under /api/v1, as the OpenAPI document writes it. */
+  path: string;
+  /** The path parameter the home is found by, and what it names. */
+  param: string;
+  by: IdKind;
+}
+
+const API_BASE = '/api/v1';
+
+/** The writes that concern one home: run by the home's owner. */
+export const HOME_WRITE_ROUTES: readonly HomeWriteRoute[] = [
+  // Alert lifecycle: lines of the alert's home (alert-store.ts), and help_coming / silence commands to its devices.
+  ...['acknowledge', 'dispatch', 'notes', 'resolve', 'on-my-way', 'release', 'handover', 'silence'].map((action) => ({ method: 'POST' as const, path: `/alerts/{alertId}/${action}`, param: 'alertId', by: 'alertHome' as const })),
+  { method: 'PATCH', path: '/alerts/{alertId}/responders/{responderId}', param: 'alertId', by: 'alertHome' },
+  { method: 'PUT', path: '/alerts/{alertId}/review', param: 'alertId', by: 'alertHome' },
+  // Call-backs and wellbeing plans: lines of the home (callback-store.ts), their timers on the owner.
+  { method: 'POST', path: '/callbacks/{callbackId}/outcome', param: 'callbackId', by: 'callbackHome' },
+  { method: 'DELETE', path: '/wellbeing-plans/{planId}', param: 'planId', by: 'planHome' },
+  // Devices: commands (outbox lines of the device's home), its watchdog and connection on the owner.
+  ...['rotate-secret', 'revoke', 'replace', 'configure', 'move'].map((action) => ({ method: 'POST' as const, path: `/devices/{deviceId}/${action}`, param: 'deviceId', by: 'deviceHome' as const })),
+  // A home's devices, residents, commissioning and place: what the owner's ingest, rules and commissioning act on.
+  { method: 'POST', path: '/homes/{homeId}/devices', param: 'homeId', by: 'home' },
+  { method: 'POST', path: '/homes/{homeId}/go-live', param: 'homeId', by: 'home' },
+  { method: 'PUT', path: '/homes/{homeId}/geo', param: 'homeId', by: 'home' },
+  { method: 'DELETE', path: '/homes/{homeId}/geo', param: 'homeId', by: 'home' },
+  { method: 'POST', path: '/homes/{homeId}/residents', param: 'homeId', by: 'home' },
+  { method: 'PUT', path: '/homes/{homeId}/devices/{deviceId}/resident', param: 'homeId', by: 'home' },
+  { method: 'PUT', path: '/homes/{id}/rule-settings/{ruleId}', param: 'id', by: 'home' },
+  { method: 'DELETE', path: '/homes/{id}/rule-settings/{ruleId}', param: 'id', by: 'home' },
+  // Residents: their rules' thresholds and away periods are the owner's rules engine's.
+  { method: 'PATCH', path: '/residents/{id}', param: 'id', by: 'residentHome' },
+  { method: 'PATCH', path: '/residents/{id}/profile', param: 'id', by: 'residentHome' },
+  { method: 'POST', path: '/residents/{id}/away', param: 'id', by: 'residentHome' },
+  { method: 'PUT', path: '/residents/{id}/rule-settings/{ruleId}', param: 'id', by: 'residentHome' },
+  { method: 'DELETE', path: '/residents/{id}/rule-settings/{ruleId}', param: 'id', by: 'residentHome' },
+];
+
+/** The writes that stay with the leader (the holder of partition -1), and why. */
+export const LEADER_WRITE_ROUTES: readonly { method: HomeWriteRoute['method']; path: string; why: string }[] = [
+  { method: 'POST', path: '/auth/login', why: 'a session belongs to no home; every node accepts it (sessions.ts lookup)' },
+  { method: 'POST', path: '/auth/logout', why: 'a session belongs to no home; its end is announced to every node' },
+  { method: 'POST', path: '/users', why: 'users belong to no home' },
+  { method: 'PATCH', path: '/users/{userId}', why: 'users belong to no home; the sessions it ends are ended on every node' },
+  { method: 'PUT', path: '/homes/{homeId}/family/{userId}', why: "a user's access (the user record), not the home's state" },
+  { method: 'DELETE', path: '/homes/{homeId}/family/{userId}', why: "a user's access (the user record), not the home's state" },
+  { method: 'POST', path: '/homes', why: 'the home does not exist yet: a registry record, nothing of an owner' },
+  { method: 'POST', path: '/homes/batch', why: 'many homes at once (registry records)' },
+  { method: 'POST', path: '/drills', why: "many homes: partition -1's holder starts drills (docs/CLUSTER.md, step 3 service table)" },
+  { method: 'POST', path: '/drills/{drillId}/end', why: "partition -1's holder" },
+  { method: 'POST', path: '/notifications/webhooks', why: 'settings of the organisation' },
+  { method: 'PATCH', path: '/notifications/webhooks/{webhookId}', why: 'settings of the organisation' },
+  { method: 'DELETE', path: '/notifications/webhooks/{webhookId}', why: 'settings of the organisation' },
+  { method: 'POST', path: '/notifications/webhooks/{webhookId}/test', why: 'settings of the organisation (a test delivery of no alert)' },
+  { method: 'PUT', path: '/presence/me', why: "an operator's presence, not a home's" },
+  // Home-scoped, but the home is named in the body only, which the front does not read (module comment).
+  { method: 'POST', path: '/callbacks', why: 'home-scoped, home in the body only: not routed yet' },
+  { method: 'POST', path: '/wellbeing-plans', why: 'home-scoped, home in the body only: not routed yet' },
+  { method: 'POST', path: '/visits', why: 'home-scoped (a follow-up raises an alert), resident in the body only: not routed yet' },
+];
+
+interface Compiled {
+  method: string;
+  segments: readonly string[];
+  /** Index of the segment holding the id. */
+  at: number;
+  by: IdKind;
+}
+
+const COMPILED: readonly Compiled[] = HOME_WRITE_ROUTES.map((r) => {
+  const segments = `${API_BASE}${r.path}`.split('/');
+  return { method: r.method, segments, at: segments.indexOf(`{${r.param}}`), by: r.by };
+});
+
+/** The home a request concerns (module comment); undefined: the leader's. */
+export function homeOfRequest(method: string, path: string, lookups: HomeLookups): string | undefined {
+  if (!path.startsWith(`${API_BASE}/`)) return undefined;
+  const segments = path.split('/');
+  for (const route of COMPILED) {
+    if (route.method !== method || !matches(route.segments, segments)) continue;
+    const id = decoded(segments[route.at]!);
+    if (id === undefined) return undefined;
+    if (route.by === 'home') return id;
+    try {
+      return lookups[route.by](id);
+    } catch {
+      return undefined; // a lookup that fails is "no home": the leader answers as today
+    }
+  }
+  return undefined;
+}
+
+/** `{name}` matches one non-empty segment; any other segment itself. */
+function matches(pattern: readonly string[], segments: readonly string[]): boolean {
+  if (pattern.length !== segments.length) return false;
+  return pattern.every((p, i) => (p.startsWith('{') ? segments[i] !== '' : p === segments[i]));
+}
+
+/** A path parameter as the API reads it (percent-decoded); undefined for a malformed escape. */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

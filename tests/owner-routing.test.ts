@@ -1,0 +1,345 @@
+/**
+ * A node's front routes a home's writes to the owner of the home's partition
+ * (issue 12 step 3 item 4; hub/cluster/home-of-request.ts, owner-router.ts,
+ * leader-proxy.ts `owners`). Real HTTP servers on 127.0.0.1 port 0: a leader
+ * stand-in, and two nodes A and B, each a LeaderProxy front whose own API is a
+ * small real handler saying which node ran the request and whether its
+ * session was known there. The end-to-end case runs on PostgreSQL: leases
+ * taken by two real balancers, addresses announced in cluster_node, read by
+ * each node's PgPartitionDirectory, and a session created on another node.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SessionStore } from '../hub/auth/sessions.js';
+import { sessionCookieFrom, tokenFrom } from '../hub/auth/session-token.js';
+import { HOME_WRITE_ROUTES, homeOfRequest, LEADER_WRITE_ROUTES, type HomeLookups } from '../hub/cluster/home-of-request.js';
+import { LeaderProxy, type OwnerRouting } from '../hub/cluster/leader-proxy.js';
+import { ownerRouter } from '../hub/cluster/owner-router.js';
+import { silentLogger } from '../hub/core/logger.js';
+import { FixedPartitionDirectory, type PartitionDirectory } from '../hub/core/partition-directory.js';
+import { partitionOfHome } from '../hub/core/partitions.js';
+import { PgDatabase } from '../hub/storage/postgres/database.js';
+import { NodeAnnouncer } from '../hub/storage/postgres/cluster-node-pg.js';
+import { PgPartitionDirectory } from '../hub/storage/postgres/partition-directory-pg.js';
+import { PartitionOwner } from '../hub/storage/postgres/partition-owner.js';
+import { PgSessions } from '../hub/storage/postgres/sessions-pg.js';
+import { createPgDatabase } from './helpers/pg-database.js';
+import { settle } from './helpers/settle-owners.js';
+import { startTestHub } from './helpers/test-hub.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** What a server saw: who ran it, and the request as it arrived. */
+interface Seen {
+  served: string;
+  method: string;
+  url: string;
+  forwardedBy: string | null;
+  body: string;
+  signedIn?: boolean;
+}
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => unknown): Promise<{ url: string; server: Server }> {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await closed;
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** A real handler standing for an API: answers what it saw (and, with sessions, 401 for a token it does not hold, as requireSession does). */
+function recordingApi(name: string, seen: Seen[], sessions?: SessionStore) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const token = tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie));
+      const signedIn = sessions && token ? sessions.resolve(token) !== undefined : undefined;
+      const entry: Seen = { served: name, method: req.method!, url: req.url!, forwardedBy: (req.headers['x-hub-forwarded-by'] as string | undefined) ?? null, body: Buffer.concat(chunks).toString(), ...(signedIn === undefined ? {} : { signedIn }) };
+      seen.push(entry);
+      const status = sessions && !signedIn ? 401 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(entry));
+    });
+  };
+}
+
+const LOOKUPS: HomeLookups = {
+  alertHome: (id) => ({ 'alr-a': 'home-a', 'alr-b': 'home-b', 'alr-orphan': 'home-orphan' })[id],
+  deviceHome: (id) => ({ 'dev-a': 'home-a', 'dev-b': 'home-b' })[id],
+  residentHome: (id) => ({ 'res-a': 'home-a', 'res-b': 'home-b' })[id],
+  callbackHome: (id) => ({ 'cb-b': 'home-b' })[id],
+  planHome: (id) => ({ 'plan-b': 'home-b' })[id],
+};
+
+/** home-a's partition is node-a's, home-orphan's nobody's, every other node-b's. */
+const OWNERS = new FixedPartitionDirectory((p) => (p === partitionOfHome('home-a') ? 'node-a' : p === partitionOfHome('home-orphan') ? undefined : 'node-b'));
+
+interface Cluster {
+  leader: Seen[];
+  a: Seen[];
+  b: Seen[];
+  urls: { leader: string; a: string; b: string };
+  fronts: { a: LeaderProxy; b: LeaderProxy };
+}
+
+/** The leader stand-in and two fronts; `directoryOf` lets a node have its own (stale) view of the leases. */
+async function cluster(directoryOf: (node: string) => PartitionDirectory = () => OWNERS): Promise<Cluster> {
+  const c: Cluster = { leader: [], a: [], b: [], urls: { leader: '', a: '', b: '' }, fronts: {} as Cluster['fronts'] };
+  c.urls.leader = (await listen(recordingApi('leader', c.leader))).url;
+  for (const node of ['a', 'b'] as const) {
+    const nodeId = `node-${node}`;
+    const owners: OwnerRouting = {
+      route: ownerRouter({ nodeId, homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS), directory: directoryOf(nodeId), urlOf: (id) => c.urls[id.slice(5) as 'a' | 'b'], leading: () => false }),
+      local: recordingApi(nodeId, c[node]),
+    };
+    c.fronts[node] = front(nodeId, () => c.urls.leader, owners);
+    c.urls[node] = (await listen(c.fronts[node].requestListener)).url;
+  }
+  return c;
+}
+
+function front(nodeId: string, leaderUrl: () => string | undefined, owners?: OwnerRouting): LeaderProxy {
+  const proxy = new LeaderProxy({ nodeId, leaderUrl, health: (ctx: Context) => ctx.json({ ok: true }), log: silentLogger(), owners });
+  cleanups.push(() => proxy.stop());
+  return proxy;
+}
+
+async function send(url: string, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...init.headers }, ...(init.body === undefined ? {} : { body: init.body }) });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as Seen & { error?: { code: string } } };
+}
+
+describe('the front routes a home’s writes to its owner', () => {
+  it("a write for an alert of a home node B owns, sent to A, runs on B, body and all; one of A's home runs on A itself; a home-less write and a read go to the leader", async () => {
+    const c = await cluster();
+    const toB = await send(c.urls.a, 'POST', '/api/v1/alerts/alr-b/acknowledge', { body: '{"note":"on it"}' });
+    expect(toB.status).toBe(200);
+    expect(toB.json).toMatchObject({ served: 'node-b', url: '/api/v1/alerts/alr-b/acknowledge', forwardedBy: 'node-a', body: '{"note":"on it"}' });
+
+    const local = await send(c.urls.a, 'POST', '/api/v1/alerts/alr-a/resolve', { body: '{"outcome":"resident_ok"}' });
+    expect(local.json).toMatchObject({ served: 'node-a', forwardedBy: null, body: '{"outcome":"resident_ok"}' });
+
+    expect((await send(c.urls.a, 'POST', '/api/v1/devices/dev-b/configure', { body: '{}' })).json.served).toBe('node-b');
+    expect((await send(c.urls.b, 'PUT', '/api/v1/homes/home-a/geo', { body: '{}' })).json).toMatchObject({ served: 'node-a', forwardedBy: 'node-b' });
+    expect((await send(c.urls.b, 'PATCH', '/api/v1/residents/res-b/profile', { body: '{}' })).json).toMatchObject({ served: 'node-b', forwardedBy: null });
+
+    expect((await send(c.urls.a, 'POST', '/api/v1/users', { body: '{}' })).json).toMatchObject({ served: 'leader', forwardedBy: 'node-a' });
+    expect((await send(c.urls.a, 'GET', '/api/v1/alerts/alr-b')).json.served).toBe('leader');
+    expect(c.fronts.a.ownerCounts).toEqual({ local: 2, toOwner: 2, noOwner: 0 }); // local: its own alert, and B's write for home-a
+  });
+
+  it('an unknown alert id, an id nobody knows, and malformed paths go to the leader (which answers its 404), never a throw', async () => {
+    const c = await cluster();
+    for (const path of [
+      '/api/v1/alerts/alr-unknown/acknowledge',
+      '/api/v1/alerts/%E0%A4%A/acknowledge',
+      '/api/v1/alerts//acknowledge',
+      '/api/v1/alerts/alr-b/acknowledge/',
+      '/api/v1/alerts/alr-b/acknowledge/extra',
+      '/api/v1/devices/dev-unknown/revoke',
+      '/api/v1/residents/%/away',
+      '/api/v2/alerts/alr-b/acknowledge',
+      '/alerts/alr-b/acknowledge',
+    ]) {
+      const answer = await send(c.urls.a, 'POST', path, { body: '{}' });
+      expect({ path, served: answer.json.served }).toEqual({ path, served: 'leader' });
+    }
+    expect(c.a.length + c.b.length).toBe(0);
+  });
+
+  it('a forwarded request is never forwarded again: two nodes with opposite views of a lease do not bounce it', async () => {
+    // A believes home-b is B's; B believes it is A's (a lease that just moved, read a second apart).
+    const stale = new FixedPartitionDirectory((p) => (p === partitionOfHome('home-b') ? 'node-a' : 'node-b'));
+    const c = await cluster((node) => (node === 'node-b' ? stale : OWNERS));
+    const answer = await send(c.urls.a, 'POST', '/api/v1/alerts/alr-b/dispatch', { body: '{}' });
+    expect(answer.status).toBe(503);
+    expect(answer.retryAfter).toBe('2');
+    expect(answer.json.error?.code).toBe('no_owner');
+    expect([c.a.length, c.b.length, c.leader.length]).toEqual([0, 0, 0]);
+
+    // Sent to B already marked by another node: B runs what it owns, refuses the rest, and a home-less one as before.
+    const marked = { headers: { 'x-hub-forwarded-by': 'node-z' }, body: '{}' };
+    expect((await send(c.urls.b, 'POST', '/api/v1/alerts/alr-a/dispatch', marked)).json).toMatchObject({ served: 'node-b', forwardedBy: 'node-z' }); // B's view: home-a is B's
+    expect((await send(c.urls.a, 'POST', '/api/v1/alerts/alr-b/dispatch', marked)).status).toBe(503); // A's view: B's; not passed on
+    const homeless = await send(c.urls.a, 'POST', '/api/v1/users', marked);
+    expect([homeless.status, homeless.json.error?.code]).toEqual([503, 'no_leader']);
+    expect(c.leader).toEqual([]);
+  });
+
+  it('nobody owning the partition is a 503 no_owner; an owner that does not answer a 502 owner_unreachable', async () => {
+    const c = await cluster();
+    const orphan = await send(c.urls.a, 'POST', '/api/v1/alerts/alr-orphan/acknowledge', { body: '{}' });
+    expect([orphan.status, orphan.retryAfter, orphan.json.error?.code]).toEqual([503, '2', 'no_owner']);
+    c.urls.b = 'http://127.0.0.1:1'; // nothing listens there
+    const down = await send(c.urls.a, 'POST', '/api/v1/alerts/alr-b/acknowledge', { body: '{}' });
+    expect([down.status, down.retryAfter, down.json.error?.code]).toEqual([502, '2', 'owner_unreachable']);
+    expect(c.fronts.a.ownerCounts.noOwner).toBe(1);
+  });
+
+  it('without the owners option everything goes to the leader, as before', async () => {
+    const leader: Seen[] = [];
+    const leaderUrl = (await listen(recordingApi('leader', leader))).url;
+    const plain = (await listen(front('node-a', () => leaderUrl).requestListener)).url;
+    expect((await send(plain, 'POST', '/api/v1/alerts/alr-b/acknowledge', { body: '{}' })).json.served).toBe('leader');
+    expect((await send(plain, 'POST', '/api/v1/homes/home-a/go-live', { body: '{}' })).json.served).toBe('leader');
+    const marked = await send(plain, 'POST', '/api/v1/alerts/alr-b/acknowledge', { headers: { 'x-hub-forwarded-by': 'node-z' }, body: '{}' });
+    expect([marked.status, marked.json.error?.code]).toEqual([503, 'no_leader']);
+  });
+
+  it('the leader itself, with owners, runs the home-less requests and its own homes locally and passes the others to their owners', async () => {
+    const mine: Seen[] = [];
+    const b: Seen[] = [];
+    const bUrl = (await listen(recordingApi('node-b', b))).url;
+    const owners: OwnerRouting = {
+      route: ownerRouter({ nodeId: 'node-a', homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS), directory: OWNERS, urlOf: () => bUrl, leading: () => true }),
+      local: recordingApi('node-a', mine),
+    };
+    const url = (await listen(front('node-a', () => undefined, owners).requestListener)).url;
+    expect((await send(url, 'POST', '/api/v1/users', { body: '{}' })).json.served).toBe('node-a');
+    expect((await send(url, 'GET', '/api/v1/homes')).json.served).toBe('node-a');
+    expect((await send(url, 'POST', '/api/v1/alerts/alr-a/notes', { body: '{}' })).json.served).toBe('node-a');
+    expect((await send(url, 'POST', '/api/v1/alerts/alr-b/notes', { body: '{}' })).json.served).toBe('node-b');
+  });
+});
+
+describe('the home of a request (home-of-request.ts)', () => {
+  const SAMPLE: Record<string, string> = { alertHome: 'alr-b', deviceHome: 'dev-b', residentHome: 'res-b', callbackHome: 'cb-b', planHome: 'plan-b', home: 'home-b' };
+  const concrete = (path: string, param: string, by: string) => `/api/v1${path.replaceAll(`{${param}}`, SAMPLE[by]!).replace(/\{[^}]+\}/g, 'x-1')}`;
+
+  it.each(HOME_WRITE_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: the home of its id', (_name, route) => {
+    const path = concrete(route.path, route.param, route.by);
+    expect(homeOfRequest(route.method, path, LOOKUPS)).toBe('home-b');
+    // The same path read, or written with another method: not routed.
+    expect(homeOfRequest('GET', path, LOOKUPS)).toBeUndefined();
+    // An id nobody knows: the leader's (its 404), except a home named in the path, whose owner answers the same 404.
+    const unknown = `/api/v1${route.path.replaceAll(`{${route.param}}`, 'nobody').replace(/\{[^}]+\}/g, 'x-1')}`;
+    expect(homeOfRequest(route.method, unknown, LOOKUPS)).toBe(route.by === 'home' ? 'nobody' : undefined);
+  });
+
+  it.each(LEADER_WRITE_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s: the leader's", (_name, route) => {
+    expect(homeOfRequest(route.method, `/api/v1${route.path.replace(/\{[^}]+\}/g, 'home-b')}`, LOOKUPS)).toBeUndefined();
+  });
+
+  it("a node's own leases outrank the directory's older read: just taken runs here, just lost is retried, never run here", () => {
+    const mine = new Set<string>();
+    const route = ownerRouter({ nodeId: 'node-a', homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS), directory: OWNERS, ownership: { owns: (h) => mine.has(h) }, urlOf: () => 'http://127.0.0.1:9', leading: () => false });
+    expect(route('POST', '/api/v1/alerts/alr-a/resolve')).toEqual({ owner: undefined }); // the directory says A, A's leases do not
+    mine.add('home-a');
+    expect(route('POST', '/api/v1/alerts/alr-a/resolve')).toBe('local');
+    mine.add('home-b');
+    expect(route('POST', '/api/v1/alerts/alr-b/resolve')).toBe('local'); // the directory still says B
+    expect(route('POST', '/api/v1/users')).toBe('leader');
+  });
+
+  it('decodes a path id as the API does, and a lookup that throws is no home', () => {
+    expect(homeOfRequest('PUT', '/api/v1/homes/home%2Db/geo', LOOKUPS)).toBe('home-b');
+    const throwing: HomeLookups = { ...LOOKUPS, alertHome: () => { throw new Error('store closed'); } };
+    expect(homeOfRequest('POST', '/api/v1/alerts/alr-b/resolve', throwing)).toBeUndefined();
+  });
+
+  it("covers every write route of the API: each is a home's or the leader's (a new one must be placed)", async () => {
+    const hub = await startTestHub();
+    cleanups.push(() => hub.stop());
+    const doc = (await hub.api.get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const writes = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).filter((m) => ['post', 'put', 'patch', 'delete'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    const placed = [...HOME_WRITE_ROUTES, ...LEADER_WRITE_ROUTES].map((r) => `${r.method} ${r.path}`).sort();
+    expect(writes.length).toBeGreaterThan(40);
+    expect(placed).toEqual(writes);
+  });
+});
+
+describe('owners on PostgreSQL, end to end', () => {
+  it('leases from two real balancers, URLs from cluster_node: a write through A for a home B owns runs on B, which accepts a session it never saw', async () => {
+    const database = await createPgDatabase('hub_test_owner_routing');
+    cleanups.push(() => database.drop());
+    let live = ['node-a', 'node-b'];
+    const nodes: Record<string, { db: PgDatabase; owner: PartitionOwner; directory: PgPartitionDirectory; sessions: SessionStore; seen: Seen[]; url: string }> = {};
+    for (const nodeId of ['node-a', 'node-b']) {
+      const db = new PgDatabase({ url: database.url });
+      await db.ready();
+      db.acquire(); // held by this test until its cleanup; the session store holds its own share
+      const sessions = new SessionStore({ store: new PgSessions(db) });
+      await sessions.start();
+      const owner = new PartitionOwner({ db, nodeId, liveNodes: () => live });
+      const directory = new PgPartitionDirectory({ db, refreshEveryMs: 100 });
+      const seen: Seen[] = [];
+      const proxy = front(nodeId, () => undefined, {
+        route: ownerRouter({
+          nodeId,
+          homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS),
+          directory,
+          ownership: { owns: (home) => owner.held.homePartitions.includes(partitionOfHome(home)) },
+          urlOf: (id) => directory.urlOf(id),
+          leading: () => false,
+        }),
+        local: recordingApi(nodeId, seen, sessions),
+        sessions,
+      });
+      const { url } = await listen(proxy.requestListener);
+      const announcer = new NodeAnnouncer({ db, nodeId, httpUrl: () => url });
+      await announcer.start();
+      cleanups.push(async () => {
+        announcer.stop();
+        directory.stop();
+        await owner.stop();
+        await sessions.stop();
+        await db.release();
+      });
+      nodes[nodeId] = { db, owner, directory, sessions, seen, url };
+    }
+    const a = nodes['node-a']!;
+    const b = nodes['node-b']!;
+    await settle([a, b]);
+    await Promise.all([a.directory.start(), b.directory.start()]);
+
+    // A home of each node's, by the leases the balancers took.
+    const homeOwnedBy = (owner: PartitionOwner) => {
+      for (let i = 0; ; i++) if (owner.held.homePartitions.includes(partitionOfHome(`home-${i}`))) return `home-${i}`;
+    };
+    const homeOfB = homeOwnedBy(b.owner);
+    const homeOfA = homeOwnedBy(a.owner);
+
+    // The login was made elsewhere (the leader): neither node holds the session yet.
+    const leaderDb = new PgDatabase({ url: database.url });
+    await leaderDb.ready();
+    const leaderSessions = new SessionStore({ store: new PgSessions(leaderDb) });
+    await leaderSessions.start();
+    cleanups.push(() => leaderSessions.stop());
+    const { token } = await leaderSessions.create({ userId: 'u-op', username: 'op1', role: 'operator', homeIds: [] });
+    const auth = { authorization: `Bearer ${token}` };
+
+    const viaA = await send(a.url, 'PUT', `/api/v1/homes/${homeOfB}/geo`, { headers: auth, body: '{"lat":31.2,"lon":121.5}' });
+    expect(viaA.status).toBe(200);
+    expect(viaA.json).toMatchObject({ served: 'node-b', forwardedBy: 'node-a', signedIn: true, body: '{"lat":31.2,"lon":121.5}' });
+    const local = await send(a.url, 'PUT', `/api/v1/homes/${homeOfA}/geo`, { headers: auth, body: '{}' });
+    expect(local.json).toMatchObject({ served: 'node-a', signedIn: true });
+    // A logout on the leader: refused on B at once (B's revoke listeners heard it), through whichever node.
+    const heard = new Promise((resolve) => b.sessions.onRevoked(resolve));
+    await leaderSessions.revoke(token);
+    await heard;
+    expect((await send(a.url, 'PUT', `/api/v1/homes/${homeOfB}/geo`, { headers: auth, body: '{}' })).status).toBe(401);
+
+    // A leaves, releasing its leases: once B has taken them, A's home is B's, and A passes its writes there.
+    await a.owner.stop({ release: true });
+    live = ['node-b'];
+    await b.owner.round();
+    await b.owner.round();
+    await a.directory.refresh();
+    expect(a.directory.ownerOf(partitionOfHome(homeOfA))).toBe('node-b');
+    // B's own directory may still say A (read up to 100 ms ago): its own leases decide, so B runs it.
+    expect((await send(a.url, 'POST', `/api/v1/homes/${homeOfA}/go-live`, { body: '{}' })).json).toMatchObject({ served: 'node-b', forwardedBy: 'node-a' });
+  }, 30_000);
+});
