@@ -20,6 +20,7 @@ import { AuditLog } from './audit/audit-log.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { MqttBroker } from './broker/mqtt-broker.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
+import type { OwnerRouting } from './cluster/leader-proxy.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
 import { DeviceConfig } from './commands/device-config.js';
@@ -190,7 +191,7 @@ export class Hub {
     const people = this.peopleServices(stores);
     ({ sessions: this.sessions, commissioning: this.commissioning, homes: this.homes, devices: this.devices, stream: this.stream } = people);
     ({ notify: this.notify, visitStore: this.visitStore, visits: this.visits, reports: this.reports, drills: this.drills } = people);
-    this.http = this.buildHttp(nodeId);
+    this.http = this.buildHttp(nodeId, stores);
     this.services = new ServiceList(this.serviceOrder(), log);
   }
 
@@ -214,7 +215,7 @@ export class Hub {
   }
 
   /** HTTP and the stream; a cluster standby's front forwards to the leader until it leads. */
-  private buildHttp(nodeId: string): HttpListener {
+  private buildHttp(nodeId: string, stores: Stores): HttpListener {
     const { config } = this.options;
     const { clock, log } = this;
     const makeApp = () => buildHubApp(this, { config, clock, log, mqttEndpoint: () => this.mqttEndpoint(), consoleDir: CONSOLE_DIR });
@@ -226,7 +227,7 @@ export class Hub {
       makeApp,
       stream: this.stream,
       tls: () => this.tls,
-      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl, replica, log: log.child({ module: 'front' }) })),
+      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl, replica, owners: this.frontOwners(stores), log: log.child({ module: 'front' }) })),
       log: log.child({ module: 'http' }),
     });
   }
@@ -256,7 +257,7 @@ export class Hub {
       auditFromNode: (r) => this.audit.record(r.action, r.actor, r.target, r.detail),
       pipeline: () => this.pipelineServices(),
       saveCheckpoint: () => this.rulesSnapshot.save(pipelineSnapshot(this, this.clock.now())),
-      promoteHttp: () => this.http.promote(),
+      promoteHttp: () => (this.spread ? this.http.serveStreamsHere() : this.http.promote()),
       onLeading: () => this.options.onLeading?.({ generatedAdminPassword: this.generatedAdminPassword, journal: this.journal.standbyTail }),
       fatal: (reason) => this.fatal(reason),
       log: this.log,
@@ -294,6 +295,20 @@ export class Hub {
       fatal: (reason) => this.fatal(reason),
       log: this.log,
     });
+  }
+
+  /** HUB_PARTITIONS=spread: the front's routing of homes' writes to their owners (undefined: everything to the leader). */
+  private frontOwners(stores: Stores): OwnerRouting | undefined {
+    const directory = stores.partitionDirectory;
+    if (!this.spread || !directory) return undefined;
+    const lookups = {
+      alertHome: (id: string) => this.alerts.get(id)?.homeId,
+      deviceHome: (id: string) => this.registry.getDevice(id)?.homeId,
+      residentHome: (id: string) => this.registry.getResident(id)?.homeId,
+      callbackHome: (id: string) => this.callbackStore.get(id)?.homeId,
+      planHome: (id: string) => this.callbackStore.plan(id)?.homeId,
+    };
+    return this.spread.frontOwners({ directory, lookups, leading: () => this.role?.leading === true, ownApi: (req, res) => this.http.ownApi(req, res), sessions: this.sessions });
   }
 
   /** HUB_PARTITIONS=spread: this node took the lock; an empty hub's first admin is its to create, then it serves the consoles' API. */

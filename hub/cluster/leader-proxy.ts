@@ -77,6 +77,12 @@ export interface OwnerRouting {
   local: (req: IncomingMessage, res: ServerResponse) => unknown;
   /** This node's sessions: a token it does not hold is asked of the store before its API checks it. */
   sessions?: { lookup(token: string): Promise<unknown> } | undefined;
+  /**
+   * Reads who owns what again (the directory, a second old at most): asked
+   * once before a request is refused for want of an owner, since right
+   * after a hand-over the read may still name this node.
+   */
+  refresh?: (() => Promise<void>) | undefined;
 }
 
 /** Requests this node ran itself or passed to an owner (tests, /metrics). */
@@ -131,14 +137,29 @@ export class LeaderProxy {
     if (replica?.wants(req)) return void replica.serve(req, res, () => this.forward(req, res));
     if (route === undefined || route === 'leader') return this.forward(req, res);
     if (route === 'local') return this.runLocally(req, res);
+    this.toOwner(req, res, route, path, this.deps.owners?.refresh);
+  };
+
+  /** To the home's owner; without one (or its address), the directory is read again once before the 503. */
+  private toOwner(req: IncomingMessage, res: ServerResponse, route: Exclude<OwnerRoute, 'local' | 'leader'>, path: string, refresh: (() => Promise<void>) | undefined): void {
     const owner = route.owner === undefined ? undefined : parseLeaderUrl(route.url);
-    if (!owner) {
+    if (owner) {
+      this.ownerCounts.toOwner += 1;
+      return this.forwardTo(req, res, owner, this.toOwners);
+    }
+    if (!refresh) {
       this.ownerCounts.noOwner += 1;
       return refuseRequest(res, NO_OWNER);
     }
-    this.ownerCounts.toOwner += 1;
-    this.forwardTo(req, res, owner, this.toOwners);
-  };
+    void refresh()
+      .catch(() => undefined)
+      .then(() => {
+        const again = this.routeOf(req.method ?? '', path);
+        if (again === 'local') return this.runLocally(req, res);
+        if (again === undefined || again === 'leader') return this.forward(req, res);
+        this.toOwner(req, res, again, path, undefined);
+      });
+  }
 
   /** Where `owners` sends the request; undefined without it. A route that throws is the leader's (never the request's failure). */
   private routeOf(method: string, path: string): OwnerRoute | undefined {

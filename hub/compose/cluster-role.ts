@@ -8,6 +8,8 @@
  */
 import type { Logger } from '../core/logger.js';
 import type { PartitionOwnership } from '../core/partition-ownership.js';
+import type { PartitionDirectory } from '../core/partition-directory.js';
+import { devicePartition, drainsFor, type DrainsPartition } from '../cluster/owner-routing.js';
 import { named, step, type Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import { ClusterElection, type ClusterElectionDeps } from './cluster-election.js';
@@ -39,6 +41,10 @@ export interface SpreadRoleDeps {
   leases: { start(): void; stop(): Promise<void>; readonly leading: boolean };
   /** The owned partitions' rule state and watchdog silences, saved every few seconds. */
   saveCheckpoint(): Promise<void>;
+  /** Who owns each partition (partition_lease), read every second: where forwarded work and consoles' writes go. */
+  directory: PartitionDirectory & { start(): Promise<void>; stop(): void };
+  /** This node's address in cluster_node, for the other nodes' fronts. */
+  announcer: { start(): Promise<void>; stop(): void };
 }
 
 export class ClusterRole {
@@ -80,12 +86,14 @@ export class ClusterRole {
     else this.election.forwarder.connection(deviceId, connected);
   }
 
-  /** Spread: the device's home is this node's to act for, and its pipeline runs. */
+  /** Spread: the device's partition is this node's (its home's, or -1 while leading: owner-routing.ts), and its pipeline runs. */
   private ownsDevice(deviceId: string): boolean {
     const spread = this.deps.spread!;
-    const homeId = spread.homeOfDevice(deviceId);
-    return homeId !== undefined && spread.ownership.owns(homeId) && this.runsPipeline;
+    this.drains ??= drainsFor(spread.ownership, () => spread.leases.leading);
+    return this.runsPipeline && this.drains(devicePartition(spread.homeOfDevice, deviceId));
   }
+
+  private drains: DrainsPartition | undefined;
 
   /**
    * Its broker refused something while this node stands by: the record goes to the leader's
@@ -123,7 +131,9 @@ export class ClusterRole {
   private spreadPipeline(spread: SpreadRoleDeps): Service {
     this.leadershipService ??= new Leadership({
       services: [
+        step('partition directory', () => spread.directory.start(), () => spread.directory.stop()),
         ...this.deps.pipeline(),
+        step('node address', () => spread.announcer.start(), () => spread.announcer.stop()),
         named('inbound drain', this.election.drain),
         ruleCheckpoints(spread.saveCheckpoint, this.deps.log.child({ module: 'rules' })),
         step('partition leases', () => spread.leases.start(), () => spread.leases.stop()),

@@ -14,7 +14,7 @@ import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import type { Stores } from '../storage/select-stores.js';
-import { ClusterRole, type ClusterRoleDeps } from './cluster-role.js';
+import { ClusterRole, type ClusterRoleDeps, type SpreadRoleDeps } from './cluster-role.js';
 
 export interface ClusterWiringDeps {
   config: Pick<HubConfig, 'redisUrl' | 'redisPrefix' | 'maxPacketBytes'>;
@@ -93,7 +93,13 @@ export function buildClusterParts(deps: ClusterWiringDeps): ClusterParts {
     onLeading: deps.onLeading,
     fatal: deps.fatal,
     spread: deps.spread,
+    // Spread: the forwarder sends to each home's owner, the drain takes this node's partitions (owner-routing.ts).
+    ...(deps.spread ? spreadElection(deps.spread) : {}),
     log,
   });
   return { cluster, role };
+}
+
+function spreadElection(spread: SpreadRoleDeps): Pick<ClusterRoleDeps, 'ownership' | 'directory' | 'homeOfDevice' | 'isLeader'> {
+  return { ownership: spread.ownership, directory: spread.directory, homeOfDevice: spread.homeOfDevice, isLeader: () => spread.leases.leading };
 }

@@ -64,6 +64,10 @@ export class HttpListener implements Service {
   private readonly handling = new Map<Promise<unknown>, string>();
   /** A promoted standby's app, as a Node request listener. */
   private appListener: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
+  /** HUB_PARTITIONS=spread: this node's own app behind its front (`ownApi`), built at its first request. */
+  private ownListener: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
+  /** HUB_PARTITIONS=spread, while this node leads: the consoles' streams are served here, not piped. */
+  private streamsHere = false;
 
   constructor(private readonly deps: HttpListenerDeps) {}
 
@@ -92,7 +96,7 @@ export class HttpListener implements Service {
     const tls = this.deps.tls();
     const server = tls ? createHttpsServer({ ...tls.material.context, handshakeTimeout: 10_000 }, listener) : createHttpServer(listener);
     if (tls) tls.use(server as HttpsServer);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => (this.appListener ? this.deps.stream.onUpgrade(req, socket, head) : front.handleUpgrade(req, socket, head)));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => (this.appListener || this.streamsHere ? this.deps.stream.onUpgrade(req, socket, head) : front.handleUpgrade(req, socket, head)));
     return server;
   }
 
@@ -103,6 +107,27 @@ export class HttpListener implements Service {
     this.app = this.deps.makeApp();
     this.appListener = getRequestListener(this.tracked(this.app.fetch));
     this.deps.front.stop(); // streams piped to the old leader end; their consoles reconnect here
+  }
+
+  /**
+   * HUB_PARTITIONS=spread: the node's own API, for the requests its front
+   * runs here (the homes it owns; everything while it leads). The front
+   * stays: it sends the other homes' writes to their owners.
+   */
+  readonly ownApi = (req: IncomingMessage, res: ServerResponse): unknown => {
+    if (!this.ownListener) {
+      this.app ??= this.deps.makeApp();
+      this.ownListener = getRequestListener(this.tracked(this.app.fetch));
+    }
+    return this.ownListener(req, res);
+  };
+
+  /** HUB_PARTITIONS=spread: this node leads; the consoles' streams are its own from now on (the front pipes them here). */
+  serveStreamsHere(): void {
+    if (this.streamsHere) return;
+    this.deps.stream.listen();
+    // The front goes on (other homes' writes to their owners); streams piped to the old leader end when the leader watch sees the change.
+    this.streamsHere = true;
   }
 
   async stop(): Promise<void> {

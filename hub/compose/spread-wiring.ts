@@ -14,6 +14,10 @@ import type { ClusterRole, SpreadRoleDeps } from './cluster-role.js';
 import type { AuditRoute } from '../audit/audit-log.js';
 import { homeOfAuditedAction, type AuditedHomeLookup } from '../audit/audited-home.js';
 import { PartitionHandOver } from './partition-hand-over.js';
+import type { PartitionDirectory } from '../core/partition-directory.js';
+import type { OwnerRouting } from '../cluster/leader-proxy.js';
+import { ownerRouter } from '../cluster/owner-router.js';
+import { homeOfRequest, type HomeLookups } from '../cluster/home-of-request.js';
 
 export interface SpreadWiringDeps {
   nodeId: string;
@@ -23,6 +27,15 @@ export interface SpreadWiringDeps {
   onLeading(): void;
   fatal(reason: string): void;
   log: Logger;
+}
+
+/** What the front's routing is made of (hub/hub.ts builds it from its services). */
+export interface FrontOwnerParts {
+  directory: PartitionDirectory & { urlOf(nodeId: string): string | undefined; refresh(): Promise<void> };
+  lookups: HomeLookups;
+  leading(): boolean;
+  ownApi: OwnerRouting['local'];
+  sessions: OwnerRouting['sessions'];
 }
 
 export class SpreadWiring {
@@ -63,6 +76,28 @@ export class SpreadWiring {
     };
   }
 
+  /**
+   * The front's routing (hub/cluster/leader-proxy.ts `owners`): a home's
+   * write to its owner — this node's own API when it owns the home —, the
+   * rest to the leader, or here while this node leads.
+   */
+  frontOwners(parts: FrontOwnerParts): OwnerRouting {
+    const { directory, lookups } = parts;
+    return {
+      route: ownerRouter({
+        nodeId: this.deps.nodeId,
+        homeOf: (method, path) => homeOfRequest(method, path, lookups),
+        directory,
+        ownership: this.ownership,
+        urlOf: (id) => directory.urlOf(id),
+        leading: parts.leading,
+      }),
+      local: parts.ownApi,
+      sessions: parts.sessions,
+      refresh: () => directory.refresh(),
+    };
+  }
+
   /** The snapshot the rules engine and the watchdogs restore as they hear of a gain. */
   readonly handOverSnapshot = (): PipelineSnapshot | undefined => this.handOver?.handOver();
 
@@ -81,6 +116,8 @@ export class SpreadWiring {
       log: this.log,
     });
     const handOver = this.handOver;
-    return { ownership: this.ownership, homeOfDevice: pipeline.homeOfDevice, leases, saveCheckpoint: () => handOver.save() };
+    const { partitionDirectory: directory, nodeAnnouncer: announcer } = stores;
+    if (!directory || !announcer) throw new Error('HUB_PARTITIONS=spread needs the PostgreSQL partition directory');
+    return { ownership: this.ownership, homeOfDevice: pipeline.homeOfDevice, leases, saveCheckpoint: () => handOver.save(), directory, announcer };
   }
 }

@@ -13,7 +13,7 @@ import { clientAddress } from '../api/app.js';
 import { replicaRoutes } from '../api/replica-routes.js';
 import { healthStatus, metricsHandler } from '../api/routes/health.js';
 import type { SessionStore } from '../auth/sessions.js';
-import { LeaderProxy } from '../cluster/leader-proxy.js';
+import { LeaderProxy, type OwnerRouting } from '../cluster/leader-proxy.js';
 import { ReplicaReads, type ReplicaReadsDeps } from '../cluster/replica-reads.js';
 import type { Logger } from '../core/logger.js';
 import type { HubOps } from '../ops/hub-ops.js';
@@ -29,10 +29,12 @@ export interface StandbyFrontDeps {
     sessions: Pick<SessionStore, 'refresh' | 'holds'>;
     buildApp(): HubApp;
   };
+  /** HUB_PARTITIONS=spread: homes' writes to their owners, this node's own among them (hub/compose/spread-wiring.ts). */
+  owners?: OwnerRouting | undefined;
   log: Logger;
 }
 
-export function standbyFront({ nodeId, ops, leaderUrl, replica, log }: StandbyFrontDeps): LeaderProxy {
+export function standbyFront({ nodeId, ops, leaderUrl, replica, owners, log }: StandbyFrontDeps): LeaderProxy {
   const { endpoint, token } = ops.metricsRoute;
   return new LeaderProxy({
     nodeId,
@@ -52,6 +54,7 @@ export function standbyFront({ nodeId, ops, leaderUrl, replica, log }: StandbyFr
       },
       log,
     }),
+    owners,
     log,
   });
 }

@@ -21,6 +21,8 @@ import { PgDeliveryLog } from './postgres/delivery-log-pg.js';
 import { PgInboundAlarms } from './postgres/inbound-alarms-pg.js';
 import { PgJournal } from './postgres/journal-pg.js';
 import { OwnerLeases, type OwnerLeasesOptions } from './postgres/owner-leases.js';
+import { PgPartitionDirectory } from './postgres/partition-directory-pg.js';
+import { NodeAnnouncer } from './postgres/cluster-node-pg.js';
 import { PgRegistryStore } from './postgres/registry-pg.js';
 import { PgRulesSnapshot } from './postgres/rules-snapshot-pg.js';
 import { PgSessions } from './postgres/sessions-pg.js';
@@ -67,6 +69,10 @@ export interface Stores {
   inboundAlarms?: InboundAlarmStore | undefined;
   /** HUB_PARTITIONS=spread: this node's leases (its share of the home partitions, and -1 while it leads). */
   ownerLeases?: OwnerLeases | undefined;
+  /** HUB_PARTITIONS=spread: who owns each partition and where each node is (partition_lease, cluster_node). */
+  partitionDirectory?: PgPartitionDirectory | undefined;
+  /** HUB_PARTITIONS=spread: this node's address in cluster_node, for the others' fronts. */
+  nodeAnnouncer?: NodeAnnouncer | undefined;
 }
 
 export function selectStores(settings: StoreSettings): Stores {
@@ -76,7 +82,7 @@ export function selectStores(settings: StoreSettings): Stores {
   if (settings.databaseUrl) {
     const db = new PgDatabase({ url: settings.databaseUrl, log: log.child({ module: 'database' }) });
     const spread = settings.leadership?.spread;
-    const identity = settings.leadership?.identity ?? (() => ({ nodeId: spread?.nodeId ?? 'unknown' }));
+    const identity: () => LeaderIdentity = settings.leadership?.identity ?? (() => ({ nodeId: spread?.nodeId ?? 'unknown' }));
     // Built before the journal it fences, told of it once built.
     const ownerLeases: OwnerLeases | undefined = spread && new OwnerLeases({ ...spread, db, identity, leaseMs: settings.leadership?.leaseMs, journal: (): PgJournal => journal });
     const journal: PgJournal = new PgJournal({
@@ -106,6 +112,7 @@ export function selectStores(settings: StoreSettings): Stores {
       rulesSnapshot: new PgRulesSnapshot(db, () => journal.leaderEpoch),
       inboundAlarms: new PgInboundAlarms(db),
       ownerLeases,
+      ...(spread ? spreadDirectory(db, spread.nodeId, () => identity().httpUrl ?? undefined, log) : {}),
     };
   }
   const { dataDir } = settings;
@@ -125,5 +132,14 @@ export function selectStores(settings: StoreSettings): Stores {
     webhooks: new WebhooksFile(join(dataDir, 'notifications', 'webhooks.json')),
     deliveries: new DeliveryFiles(join(dataDir, 'notifications'), now, notifyLog),
     rulesSnapshot: new RulesSnapshotFile(join(dataDir, 'rules-state.json')),
+  };
+}
+
+/** HUB_PARTITIONS=spread: the directory the fronts and forwarders read, and this node's announced address. */
+function spreadDirectory(db: PgDatabase, nodeId: string, httpUrl: () => string | undefined, log: Logger): Pick<Stores, 'partitionDirectory' | 'nodeAnnouncer'> {
+  const clusterLog = log.child({ module: 'cluster' });
+  return {
+    partitionDirectory: new PgPartitionDirectory({ db, onError: (err) => clusterLog.warn({ err }, 'partition directory not read; the last one is used') }),
+    nodeAnnouncer: new NodeAnnouncer({ db, nodeId, httpUrl, onError: (err) => clusterLog.warn({ err }, 'node address not refreshed in cluster_node') }),
   };
 }

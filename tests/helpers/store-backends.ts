@@ -16,7 +16,7 @@ import { selectStores, type Stores } from '../../hub/storage/select-stores.js';
 import { usePgDatabase, type PgTestDatabase } from './pg-database.js';
 import { makeTempDir } from './temp-dir.js';
 
-export type ServiceStores = Omit<Stores, 'kind' | 'registry' | 'journal' | 'ownerLeases'>;
+export type ServiceStores = Omit<Stores, 'kind' | 'registry' | 'journal' | 'ownerLeases' | 'partitionDirectory' | 'nodeAnnouncer'>;
 
 export interface StoreBackend {
   readonly kind: 'files' | 'postgres';
@@ -29,7 +29,7 @@ export interface StoreBackend {
 
 const TABLES = 'sessions, visits, hardship_periods, webhooks, delivery_log, rules_snapshot';
 const opened = (stores: Stores): ServiceStores => {
-  const { kind: _k, registry: _r, journal: _j, ownerLeases: _o, ...rest } = stores;
+  const { kind: _k, registry: _r, journal: _j, ownerLeases: _o, partitionDirectory: _d, nodeAnnouncer: _a, ...rest } = stores;
   return rest;
 };
 

@@ -1,0 +1,90 @@
+/**
+ * A cluster whose home partitions are spread over the nodes
+ * (HUB_PARTITIONS=spread, issue 12 step 3, docs/CLUSTER.md "Owners"): each
+ * node owns a share of the homes and runs their pipeline; a device may
+ * connect to any node, its alarm reaches its home's owner; a console's
+ * write for a home goes to its owner. Real processes, real PostgreSQL and
+ * Redis.
+ */
+import { describe, expect, it } from 'vitest';
+import { partitionOfHome } from '../hub/core/partitions.js';
+import { endClient, closeStream } from './helpers/cleanup.js';
+import { startClusterProcess, type ClusterProcess } from './helpers/cluster-processes.js';
+import { useClusterTestbed } from './helpers/cluster-testbed.js';
+import { CommandInbox, connectDeviceOnceKnown } from './helpers/mqtt-device.js';
+import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
+import { StreamClient } from './helpers/stream-client.js';
+import type { ApiClient } from './helpers/api-client.js';
+import { withClient } from './helpers/pg-server.js';
+
+const LEASE_MS = 3_000;
+const bed = useClusterTestbed('hub_spread', LEASE_MS);
+const { keep } = bed;
+const options = () => bed.options({ HUB_PARTITIONS: 'spread' });
+
+interface Health {
+  partitions: { owned: number[] };
+  journal: { lastN: number };
+}
+
+async function health(node: ClusterProcess): Promise<Health> {
+  return (await (await fetch(`${node.httpUrl}/api/v1/health`)).json()) as Health;
+}
+
+async function owned(node: ClusterProcess): Promise<Set<number>> {
+  return new Set((await health(node)).partitions.owned);
+}
+
+/** Homes provisioned until one falls in a partition `node` owns. */
+async function homeOwnedBy(api: ApiClient, node: ClusterProcess): Promise<{ homeId: string; devices: ProvisionedDevice[] }> {
+  const mine = await owned(node);
+  for (let i = 0; i < 40; i++) {
+    const home = await provisionHomeThrough(api);
+    if (mine.has(partitionOfHome(home.homeId))) return home;
+  }
+  throw new Error(`no home fell in ${node.name}'s ${mine.size} partitions`);
+}
+
+const sos = (seq: number) => JSON.stringify({ type: 'sos', seq, ts: Date.now() });
+
+describe('a cluster with the partitions spread over its nodes', () => {
+  it("an SOS from a device on node a for a home node b owns is raised by b; the acknowledgement on a runs on b and brings help_coming to the device on a", async () => {
+    const a = await startClusterProcess('node-a', options());
+    await a.leading;
+    const b = await startClusterProcess('node-b', options());
+    // Each node owns half the homes once the balancer has settled.
+    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+
+    const apiA = await a.api();
+    const { homeId, devices } = await homeOwnedBy(apiA, b);
+    const bracelet = devices[0]!;
+    const stream = keep(await StreamClient.open(a.httpUrl, `token=${apiA.token}`), closeStream);
+
+    const onA = keep(await connectDeviceOnceKnown(a.mqttUrl, bracelet.id, bracelet.secret), endClient);
+    const inbox = await CommandInbox.open(onA, bracelet.id);
+    await onA.publishAsync(`hc/v1/${bracelet.id}/event`, sos(1), { qos: 1 });
+
+    const raised = await stream.next((m) => m.type === 'alert.raised' && m.alert.homeId === homeId, 20_000);
+    // The line was written by b, the home's owner (the journal's writer column names its session; its partition is the home's).
+    const acked = await apiA.post(`/api/v1/alerts/${raised.alert.id}/acknowledge`, {});
+    expect(acked.status).toBe(200);
+    const help = await inbox.next((cmd) => cmd.cmd === 'help_coming', 20_000);
+    expect(help).toMatchObject({ cmd: 'help_coming', alertId: raised.alert.id });
+    const alert = (await apiA.get(`/api/v1/alerts/${raised.alert.id}`)).body;
+    expect(alert.occurrences).toBe(1);
+    expect(alert.status).toBe('acknowledged');
+    // b, the home's owner, wrote both lines (journal_writer names the node of each writer session), into the home's partition.
+    const writers = await withClient(bed.databaseUrl, async (client) =>
+      (
+        await client.query<{ type: string; owner: string; partition: number }>(
+          "SELECT j.type, w.owner, j.partition FROM journal j JOIN journal_writer w ON w.session = j.writer WHERE j.type IN ('alert.raised', 'alert.acknowledged') ORDER BY j.n",
+        )
+      ).rows,
+    );
+    expect(writers).toEqual([
+      { type: 'alert.raised', owner: 'node-b', partition: partitionOfHome(homeId) },
+      { type: 'alert.acknowledged', owner: 'node-b', partition: partitionOfHome(homeId) },
+    ]);
+    expect(b.proc.stdout() + b.proc.stderr()).not.toMatch(/"level":(50|60)/);
+  });
+});
