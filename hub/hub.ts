@@ -290,7 +290,6 @@ export class Hub {
   private spreadWiring(nodeId: string): SpreadWiring {
     return new SpreadWiring({
       nodeId,
-      peers: () => this.cluster?.relay.peersSeen().map((p) => p.nodeId) ?? [],
       onLeading: () => void this.spreadLeads(),
       fatal: (reason) => this.fatal(reason),
       log: this.log,

@@ -4,18 +4,17 @@
  * others forward devices' messages and consoles' requests to it. Real
  * processes over real TCP: kill -9 must be a real kill.
  */
-import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { endClient, closeStream } from './helpers/cleanup.js';
 import { firstToLead, startCluster, startClusterProcess, type ClusterProcess } from './helpers/cluster-processes.js';
+import { connectRoaming as roam, provisionBracelets } from './helpers/cluster-bracelets.js';
 import { CommandInbox, connectDeviceOnceKnown } from './helpers/mqtt-device.js';
 import { withClient } from './helpers/pg-server.js';
-import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
+import { provisionHomeThrough } from './helpers/provision.js';
 import { useClusterTestbed } from './helpers/cluster-testbed.js';
 import { StreamClient } from './helpers/stream-client.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { closeGateway, LOOPBACK_GATEWAY_ENV, WebhookGateway } from './helpers/webhook-gateway.js';
-import type { ApiClient } from './helpers/api-client.js';
 
 /** A short lease so failover tests do not wait 10 s more than they must. */
 const LEASE_MS = 3_000;
@@ -25,28 +24,6 @@ const options = bed.options;
 const journalRows = () => withClient(bed.databaseUrl, async (client) => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM journal')).rows[0]!.n));
 
 const sos = (seq: number) => JSON.stringify({ type: 'sos', seq, ts: Date.now() });
-
-/** Up to 500 homes with one bracelet each, live, through one bulk request. */
-async function provisionBracelets(api: ApiClient, count: number): Promise<ProvisionedDevice[]> {
-  const homes = Array.from({ length: count }, (_, i) => ({
-    name: `Home ${i}`,
-    address: `${i} Cluster Road`,
-    resident: { name: `Resident ${i}`, birthYear: 1940 },
-    devices: [{ kind: 'bracelet', serial: `CL-${process.pid}-${i}` }],
-  }));
-  const res = await api.post('/api/v1/homes/batch', { homes, goLiveOverrideReason: 'cluster test fixture, not commissioned' });
-  if (res.status !== 201) throw new Error(`batch: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-  return (res.body.homes as { home: { id: string }; devices: { id: string; kind: string; secret: string }[] }[]).map(({ home, devices }) => ({ ...devices[0]!, homeId: home.id }));
-}
-
-/** A device that, when its node goes, reconnects to the next one (a TCP load balancer's job in production). */
-async function connectRoaming(nodes: ClusterProcess[], first: number, device: ProvisionedDevice): Promise<MqttClient> {
-  const order = nodes.map((_, i) => nodes[(first + i) % nodes.length]!);
-  const servers = order.map((n) => ({ host: '127.0.0.1', port: n.proc.mqttPort }));
-  // Like a real bracelet (simulators/simulated-device.ts): a retained `offline` as its last will.
-  const will = { topic: `hc/v1/${device.id}/status`, payload: Buffer.from('offline'), qos: 1 as const, retain: true };
-  return keep(await connectDeviceOnceKnown(order[0]!.mqttUrl, device.id, device.secret, { servers, reconnectPeriod: 100, connectTimeout: 5_000, will }), endClient);
-}
 
 describe('a cluster on PostgreSQL and Redis', () => {
   it('an SOS from a device on node b reaches an operator streaming on node c; the acknowledgement on c brings help_coming to the device on b', async () => {
@@ -83,7 +60,7 @@ describe('a cluster on PostgreSQL and Redis', () => {
     const [leader, ...standbys] = nodes;
     const api = await standbys[0]!.api(); // through a standby: writes pass to the leader, alert reads are answered from the standby's copy
     const bracelets = await provisionBracelets(api, 100);
-    const clients = await Promise.all(bracelets.map((d, i) => connectRoaming(nodes, i, d)));
+    const clients = await Promise.all(bracelets.map((d, i) => roam(keep, nodes, i, d)));
 
     // The first alarm, before the kill: its 60 s "overdue" must still come on time from the new leader.
     await clients[0]!.publishAsync(`hc/v1/${bracelets[0]!.id}/event`, sos(1), { qos: 1 });

@@ -21,8 +21,6 @@ import { homeOfRequest, type HomeLookups } from '../cluster/home-of-request.js';
 
 export interface SpreadWiringDeps {
   nodeId: string;
-  /** The other nodes this node hears (the command relay's heartbeats). */
-  peers(): readonly string[];
   /** This node took the journal's lock. */
   onLeading(): void;
   fatal(reason: string): void;
@@ -52,7 +50,6 @@ export class SpreadWiring {
     const { deps, log } = this;
     return {
       nodeId: deps.nodeId,
-      liveNodes: () => [deps.nodeId, ...deps.peers()],
       ownership: this.ownership,
       beforeGain: (partitions) => this.handOver?.beforeGain(partitions) ?? Promise.resolve(),
       saveBeforeRelease: (partitions) => this.handOver?.save(partitions) ?? Promise.resolve(),

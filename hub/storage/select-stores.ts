@@ -22,7 +22,8 @@ import { PgInboundAlarms } from './postgres/inbound-alarms-pg.js';
 import { PgJournal } from './postgres/journal-pg.js';
 import { OwnerLeases, type OwnerLeasesOptions } from './postgres/owner-leases.js';
 import { PgPartitionDirectory } from './postgres/partition-directory-pg.js';
-import { NodeAnnouncer } from './postgres/cluster-node-pg.js';
+import { NodeAnnouncer, readLiveNodeIds } from './postgres/cluster-node-pg.js';
+import { DEFAULT_LEASE_MS } from './postgres/writer-lease.js';
 import { PgRegistryStore } from './postgres/registry-pg.js';
 import { PgRulesSnapshot } from './postgres/rules-snapshot-pg.js';
 import { PgSessions } from './postgres/sessions-pg.js';
@@ -54,7 +55,7 @@ export interface LeadershipSettings {
 }
 
 /** What a node owning a share of the partitions is told and asked (hub/storage/postgres/owner-leases.ts). */
-export type SpreadLeaseSettings = Omit<OwnerLeasesOptions, 'db' | 'journal' | 'leaseMs' | 'identity'>;
+export type SpreadLeaseSettings = Omit<OwnerLeasesOptions, 'db' | 'journal' | 'leaseMs' | 'identity' | 'liveNodes'>;
 
 export interface Stores {
   kind: 'files' | 'postgres';
@@ -84,7 +85,10 @@ export function selectStores(settings: StoreSettings): Stores {
     const spread = settings.leadership?.spread;
     const identity: () => LeaderIdentity = settings.leadership?.identity ?? (() => ({ nodeId: spread?.nodeId ?? 'unknown' }));
     // Built before the journal it fences, told of it once built.
-    const ownerLeases: OwnerLeases | undefined = spread && new OwnerLeases({ ...spread, db, identity, leaseMs: settings.leadership?.leaseMs, journal: (): PgJournal => journal });
+    const leaseMs = settings.leadership?.leaseMs ?? DEFAULT_LEASE_MS;
+    // The live nodes are those that announced themselves within a lease (cluster_node): the database's view, as the fence's.
+    const liveNodes = () => readLiveNodeIds(db, leaseMs);
+    const ownerLeases: OwnerLeases | undefined = spread && new OwnerLeases({ ...spread, liveNodes, db, identity, leaseMs, journal: (): PgJournal => journal });
     const journal: PgJournal = new PgJournal({
       db,
       now,
@@ -112,7 +116,7 @@ export function selectStores(settings: StoreSettings): Stores {
       rulesSnapshot: new PgRulesSnapshot(db, () => journal.leaderEpoch),
       inboundAlarms: new PgInboundAlarms(db),
       ownerLeases,
-      ...(spread ? spreadDirectory(db, spread.nodeId, () => identity().httpUrl ?? undefined, log) : {}),
+      ...(spread ? spreadDirectory(db, spread.nodeId, () => identity().httpUrl ?? undefined, leaseMs, log) : {}),
     };
   }
   const { dataDir } = settings;
@@ -136,10 +140,11 @@ export function selectStores(settings: StoreSettings): Stores {
 }
 
 /** HUB_PARTITIONS=spread: the directory the fronts and forwarders read, and this node's announced address. */
-function spreadDirectory(db: PgDatabase, nodeId: string, httpUrl: () => string | undefined, log: Logger): Pick<Stores, 'partitionDirectory' | 'nodeAnnouncer'> {
+function spreadDirectory(db: PgDatabase, nodeId: string, httpUrl: () => string | undefined, leaseMs: number, log: Logger): Pick<Stores, 'partitionDirectory' | 'nodeAnnouncer'> {
   const clusterLog = log.child({ module: 'cluster' });
   return {
     partitionDirectory: new PgPartitionDirectory({ db, onError: (err) => clusterLog.warn({ err }, 'partition directory not read; the last one is used') }),
-    nodeAnnouncer: new NodeAnnouncer({ db, nodeId, httpUrl, onError: (err) => clusterLog.warn({ err }, 'node address not refreshed in cluster_node') }),
+    // Every fifth of the lease, as the leases are renewed: a node that stops announcing is dead to the balancers after a lease.
+    nodeAnnouncer: new NodeAnnouncer({ db, nodeId, httpUrl, announceEveryMs: leaseMs / 5, onError: (err) => clusterLog.warn({ err }, 'node address not refreshed in cluster_node') }),
   };
 }

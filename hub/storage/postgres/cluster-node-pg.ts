@@ -33,6 +33,18 @@ export async function announceNode(db: Queryable, nodeId: string, httpUrl: strin
   await db.query(ANNOUNCE, [nodeId, httpUrl]);
 }
 
+/**
+ * The nodes that announced themselves within `withinMs`, by the database's
+ * clock: the live nodes a lease balancer spreads the partitions over
+ * (HUB_PARTITIONS=spread, announcing every fifth of the lease). A killed
+ * node drops out after `withinMs`, as its leases run out: nobody leaves its
+ * partitions to it past that.
+ */
+export async function readLiveNodeIds(db: Queryable, withinMs: number): Promise<string[]> {
+  const { rows } = await db.query<{ node_id: string }>("SELECT node_id FROM cluster_node WHERE seen_at > now() - $1 * interval '1 millisecond' ORDER BY node_id", [withinMs]);
+  return rows.map((r) => r.node_id);
+}
+
 /** Every node's last announced URL. */
 export async function readNodeAddresses(db: Queryable): Promise<NodeAddress[]> {
   const { rows } = await db.query<{ node_id: string; http_url: string; seen_at: Date }>('SELECT node_id, http_url, seen_at FROM cluster_node ORDER BY node_id');
