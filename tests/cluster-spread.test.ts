@@ -135,4 +135,60 @@ describe('a cluster with the partitions spread over its nodes', () => {
     expect(offline).toEqual([]);
     console.log(`spread failover: b's partitions re-owned ${takeoverMs} ms after kill -9`);
   }, 180_000);
+
+  it('an owner frozen with SIGSTOP loses its partitions to the others within the lease; resumed, it writes nothing for the homes it lost', async () => {
+    const a = await startClusterProcess('node-a', options());
+    await a.leading;
+    const b = await startClusterProcess('node-b', options());
+    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+    const api = await a.api();
+    const { homeId, devices } = await homeOwnedBy(api, b);
+    const bracelet = devices[0]!;
+    // The device on b, b owning its home: its alarm is b's to journal.
+    const onB = keep(await connectDeviceOnceKnown(b.mqttUrl, bracelet.id, bracelet.secret, { reconnectPeriod: 100 }), endClient);
+    await onB.publishAsync(`hc/v1/${bracelet.id}/event`, sos(1), { qos: 1 });
+    const writerOf = (type: string) =>
+      withClient(bed.databaseUrl, async (client) =>
+        (await client.query<{ owner: string }>("SELECT w.owner FROM journal j JOIN journal_writer w ON w.session = j.writer WHERE j.type = $1 AND j.data->'alert'->>'homeId' = $2 ORDER BY j.n", [type, homeId])).rows.map((r) => r.owner),
+      );
+    await expect.poll(() => writerOf('alert.raised'), { timeout: 15_000 }).toEqual(['node-b']);
+
+    const lines = () =>
+      withClient(bed.databaseUrl, async (client) =>
+        (
+          await client.query<{ owner: string; type: string }>(
+            'SELECT w.owner, j.type FROM journal j JOIN journal_writer w ON w.session = j.writer WHERE j.partition = $1 ORDER BY j.n',
+            [partitionOfHome(homeId)],
+          )
+        ).rows,
+      );
+    const beforeFreeze = await lines();
+    expect(beforeFreeze.every((l) => l.owner === 'node-b')).toBe(true);
+
+    b.proc.child.kill('SIGSTOP');
+    await expect.poll(async () => (await owned(a)).size, { timeout: 20_000, interval: 100 }).toBe(256);
+    b.proc.child.kill('SIGCONT');
+    // A second alarm of the same home, sent to b once it runs again: b no longer owns the home, so a journals it, never b.
+    await onB.publishAsync(`hc/v1/${bracelet.id}/event`, sos(2), { qos: 1 });
+    await expect.poll(async () => (await lines()).length, { timeout: 20_000 }).toBeGreaterThan(beforeFreeze.length);
+    const afterFreeze = (await lines()).slice(beforeFreeze.length);
+    expect(afterFreeze.map((l) => l.owner)).toEqual(afterFreeze.map(() => 'node-a'));
+  }, 120_000);
+
+  it('after kill -9 of the leader, another node leads (the home-less partition: logins) and takes its homes', async () => {
+    const a = await startClusterProcess('node-a', options());
+    await a.leading;
+    const b = await startClusterProcess('node-b', options());
+    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+    const api = await b.api(); // through b's front: logins are the leader's
+    const { homeId, devices } = await homeOwnedBy(api, a);
+    a.proc.child.kill('SIGKILL');
+    await b.leading;
+    await expect.poll(async () => (await owned(b)).size, { timeout: 20_000 }).toBe(256);
+    // A login now runs on b (the home-less partition's holder), and b raises the alarms of a's former homes.
+    const after = await b.api();
+    const device = keep(await connectDeviceOnceKnown(b.mqttUrl, devices[0]!.id, devices[0]!.secret), endClient);
+    await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(1), { qos: 1 });
+    await expect.poll(async () => ((await after.get('/api/v1/alerts?status=open')).body.alerts as { homeId: string }[]).some((x) => x.homeId === homeId), { timeout: 15_000 }).toBe(true);
+  }, 120_000);
 });
