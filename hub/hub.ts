@@ -239,6 +239,7 @@ export class Hub {
       snapshotOf: (partitions: readonly number[], savedAt: number) => ({ ...this.rules.snapshot(savedAt, partitions), ...this.presence.checkpoint(savedAt, partitions) }),
       homeOfDevice: (id: string) => this.registry.getDevice(id)?.homeId,
       now: () => this.clock.now(),
+      reloadWebhooks: () => this.notify.reloadWebhooks(),
     };
     return buildClusterParts({
       spread: spread?.roleDeps(stores, pipeline),

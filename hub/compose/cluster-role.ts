@@ -15,6 +15,7 @@ import type { DeviceMessageHandler } from '../ingest/journal-dedupe.js';
 import { ClusterElection, type ClusterElectionDeps } from './cluster-election.js';
 import { Leadership } from './leadership.js';
 import { ruleCheckpoints } from './rule-checkpoints.js';
+import { webhookRefresh } from './webhook-refresh.js';
 
 export interface ClusterRoleDeps extends ClusterElectionDeps {
   /** The hub's pipeline services in start order, the journal's lock wait among them. */
@@ -45,6 +46,8 @@ export interface SpreadRoleDeps {
   directory: PartitionDirectory & { start(): Promise<void>; stop(): void };
   /** This node's address in cluster_node, for the other nodes' fronts. */
   announcer: { start(): Promise<void>; stop(): void };
+  /** Reads the organisation's webhooks again (changed through the leader's API). */
+  reloadWebhooks(): Promise<void>;
 }
 
 export class ClusterRole {
@@ -136,6 +139,7 @@ export class ClusterRole {
         step('node address', () => spread.announcer.start(), () => spread.announcer.stop()),
         named('inbound drain', this.election.drain),
         ruleCheckpoints(spread.saveCheckpoint, this.deps.log.child({ module: 'rules' })),
+        webhookRefresh(spread.reloadWebhooks, this.deps.log.child({ module: 'notify' })),
         step('partition leases', () => spread.leases.start(), () => spread.leases.stop()),
       ],
       abortWait: this.deps.abortWait,

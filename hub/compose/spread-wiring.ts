@@ -27,6 +27,14 @@ export interface SpreadWiringDeps {
   log: Logger;
 }
 
+/** What the role's spread part reads of the pipeline (hub/hub.ts). */
+export interface SpreadPipelineParts {
+  snapshotOf(partitions: readonly number[], savedAt: number): PipelineSnapshot;
+  homeOfDevice(id: string): string | undefined;
+  now(): number;
+  reloadWebhooks(): Promise<void>;
+}
+
 /** What the front's routing is made of (hub/hub.ts builds it from its services). */
 export interface FrontOwnerParts {
   directory: PartitionDirectory & { urlOf(nodeId: string): string | undefined; refresh(): Promise<void> };
@@ -99,7 +107,7 @@ export class SpreadWiring {
   readonly handOverSnapshot = (): PipelineSnapshot | undefined => this.handOver?.handOver();
 
   /** The role's part (hub/compose/cluster-role.ts), once the stores and the pipeline exist. */
-  roleDeps(stores: Stores, pipeline: { snapshotOf(partitions: readonly number[], savedAt: number): PipelineSnapshot; homeOfDevice(id: string): string | undefined; now(): number }): SpreadRoleDeps {
+  roleDeps(stores: Stores, pipeline: SpreadPipelineParts): SpreadRoleDeps {
     const leases = stores.ownerLeases;
     if (!leases) throw new Error('HUB_PARTITIONS=spread needs HUB_DATABASE_URL and HUB_REDIS_URL');
     const store: Pick<RulesSnapshotStore, 'savePartitions' | 'readPartitions'> = stores.rulesSnapshot;
@@ -115,6 +123,6 @@ export class SpreadWiring {
     const handOver = this.handOver;
     const { partitionDirectory: directory, nodeAnnouncer: announcer } = stores;
     if (!directory || !announcer) throw new Error('HUB_PARTITIONS=spread needs the PostgreSQL partition directory');
-    return { ownership: this.ownership, homeOfDevice: pipeline.homeOfDevice, leases, saveCheckpoint: () => handOver.save(), directory, announcer };
+    return { ownership: this.ownership, homeOfDevice: pipeline.homeOfDevice, leases, saveCheckpoint: () => handOver.save(), directory, announcer, reloadWebhooks: pipeline.reloadWebhooks };
   }
 }
