@@ -20,7 +20,6 @@ import { AuditLog } from './audit/audit-log.js';
 import type { SessionStore } from './auth/sessions.js';
 import type { MqttBroker } from './broker/mqtt-broker.js';
 import type { ClusterNode } from './cluster/cluster-node.js';
-import type { OwnerRouting } from './cluster/leader-proxy.js';
 import { AlertCommands } from './commands/alert-commands.js';
 import { CommandOutbox } from './commands/command-outbox.js';
 import { DeviceConfig } from './commands/device-config.js';
@@ -205,12 +204,7 @@ export class Hub {
       log: this.log,
       messageKeyOf: deviceMessageKeyOf,
       journalFileOpener,
-      leadership: {
-        leaseMs: config.leaderLeaseMs,
-        waitForLeadership: electsLeader,
-        identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }),
-        spread: spread?.leaseSettings(),
-      },
+      leadership: { leaseMs: config.leaderLeaseMs, waitForLeadership: electsLeader, identity: () => ({ nodeId, httpUrl: advertisedUrl(config, this.http.address?.port, this.tls !== undefined) }), spread: spread?.leaseSettings() },
     });
   }
 
@@ -227,7 +221,7 @@ export class Hub {
       makeApp,
       stream: this.stream,
       tls: () => this.tls,
-      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl, replica, owners: this.frontOwners(stores), log: log.child({ module: 'front' }) })),
+      front: this.role?.election.front(standbyFront({ nodeId, ops: this.ops, leaderUrl, replica, owners: this.spread?.frontOwners(stores, { hub: this, ownApi: (req, res) => this.http.ownApi(req, res) }), log: log.child({ module: 'front' }) })),
       log: log.child({ module: 'http' }),
     });
   }
@@ -235,14 +229,8 @@ export class Hub {
   /** The cluster parts (hub/compose/cluster-wiring.ts); the parts built after them are reached lazily. */
   private clusterParts(nodeId: string, electsLeader: boolean, stores: Stores, localIngest: DeviceMessageHandler, deviceConnection: ClusterWiringDeps['deviceConnection'], spread: SpreadWiring | undefined): ClusterParts {
     const { config } = this.options;
-    const pipeline = {
-      snapshotOf: (partitions: readonly number[], savedAt: number) => ({ ...this.rules.snapshot(savedAt, partitions), ...this.presence.checkpoint(savedAt, partitions) }),
-      homeOfDevice: (id: string) => this.registry.getDevice(id)?.homeId,
-      now: () => this.clock.now(),
-      reloadWebhooks: () => this.notify.reloadWebhooks(),
-    };
     return buildClusterParts({
-      spread: spread?.roleDeps(stores, pipeline),
+      spread: spread?.roleDeps(stores, { rules: this.rules, presence: this.presence, registry: this.registry, notify: this.notify, clock: this.clock }),
       config,
       nodeId,
       electsLeader,
@@ -289,33 +277,14 @@ export class Hub {
 
   /** HUB_PARTITIONS=spread: the node's share of the homes (hub/compose/spread-wiring.ts). */
   private spreadWiring(nodeId: string): SpreadWiring {
+    const firstAdminCtx = { adminPassword: this.options.config.adminPassword, onFirstAdmin: (generated: string | undefined) => (this.generatedAdminPassword = generated) };
     return new SpreadWiring({
       nodeId,
-      onLeading: () => void this.spreadLeads(),
+      firstAdmin: () => firstAdmin(this, firstAdminCtx),
+      role: () => this.role,
       fatal: (reason) => this.fatal(reason),
       log: this.log,
     });
-  }
-
-  /** HUB_PARTITIONS=spread: the front's routing of homes' writes to their owners (undefined: everything to the leader). */
-  private frontOwners(stores: Stores): OwnerRouting | undefined {
-    const directory = stores.partitionDirectory;
-    if (!this.spread || !directory) return undefined;
-    const lookups = {
-      alertHome: (id: string) => this.alerts.get(id)?.homeId,
-      deviceHome: (id: string) => this.registry.getDevice(id)?.homeId,
-      residentHome: (id: string) => this.registry.getResident(id)?.homeId,
-      callbackHome: (id: string) => this.callbackStore.get(id)?.homeId,
-      planHome: (id: string) => this.callbackStore.plan(id)?.homeId,
-    };
-    return this.spread.frontOwners({ directory, lookups, leading: () => this.role?.leading === true, ownApi: (req, res) => this.http.ownApi(req, res), sessions: this.sessions });
-  }
-
-  /** HUB_PARTITIONS=spread: this node took the lock; an empty hub's first admin is its to create, then it serves the consoles' API. */
-  private async spreadLeads(): Promise<void> {
-    const ctx = { adminPassword: this.options.config.adminPassword, onFirstAdmin: (generated: string | undefined) => (this.generatedAdminPassword = generated) };
-    await firstAdmin(this, ctx).catch((err: unknown) => this.log.error({ err }, 'first admin not created'));
-    this.role?.spreadLeading();
   }
 
   /** This node's own entry for device messages: ingest, behind the journal's dedupe. */

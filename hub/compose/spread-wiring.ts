@@ -14,34 +14,45 @@ import type { ClusterRole, SpreadRoleDeps } from './cluster-role.js';
 import type { AuditRoute } from '../audit/audit-log.js';
 import { homeOfAuditedAction, type AuditedHomeLookup } from '../audit/audited-home.js';
 import { PartitionHandOver } from './partition-hand-over.js';
-import type { PartitionDirectory } from '../core/partition-directory.js';
+import type { AlertStore } from '../alerts/alert-store.js';
+import type { SessionStore } from '../auth/sessions.js';
+import type { CallbackStore } from '../callbacks/callback-store.js';
+import type { Registry } from '../registry/registry.js';
+import type { Clock } from '../core/clock.js';
+import type { RulesEngine } from '../rules/engine.js';
+import type { DevicePresence } from '../ingest/presence.js';
+import type { NotifyService } from '../notify/notify-service.js';
 import type { OwnerRouting } from '../cluster/leader-proxy.js';
 import { ownerRouter } from '../cluster/owner-router.js';
 import { homeOfRequest, type HomeLookups } from '../cluster/home-of-request.js';
 
 export interface SpreadWiringDeps {
   nodeId: string;
-  /** This node took the journal's lock. */
-  onLeading(): void;
+  /** An empty hub's first admin: the leader's to create (it writes the home-less partition). */
+  firstAdmin(): Promise<void>;
+  role(): ClusterRole | undefined;
   fatal(reason: string): void;
   log: Logger;
 }
 
-/** What the role's spread part reads of the pipeline (hub/hub.ts). */
+/** What the role's spread part reads of the pipeline (the hub's services, hub/hub.ts). */
 export interface SpreadPipelineParts {
-  snapshotOf(partitions: readonly number[], savedAt: number): PipelineSnapshot;
-  homeOfDevice(id: string): string | undefined;
-  now(): number;
-  reloadWebhooks(): Promise<void>;
+  rules: Pick<RulesEngine, 'snapshot'>;
+  presence: Pick<DevicePresence, 'checkpoint'>;
+  registry: Pick<Registry, 'getDevice'>;
+  notify: Pick<NotifyService, 'reloadWebhooks'>;
+  clock: Clock;
 }
 
-/** What the front's routing is made of (hub/hub.ts builds it from its services). */
+/** What the front's routing is made of: where a request's home is looked up, and this node's own API. */
 export interface FrontOwnerParts {
-  directory: PartitionDirectory & { urlOf(nodeId: string): string | undefined; refresh(): Promise<void> };
-  lookups: HomeLookups;
-  leading(): boolean;
+  hub: {
+    alerts: Pick<AlertStore, 'get'>;
+    registry: Pick<Registry, 'getDevice' | 'getResident'>;
+    callbackStore: Pick<CallbackStore, 'get' | 'plan'>;
+    sessions: SessionStore;
+  };
   ownApi: OwnerRouting['local'];
-  sessions: OwnerRouting['sessions'];
 }
 
 export class SpreadWiring {
@@ -61,7 +72,7 @@ export class SpreadWiring {
       ownership: this.ownership,
       beforeGain: (partitions) => this.handOver?.beforeGain(partitions) ?? Promise.resolve(),
       saveBeforeRelease: (partitions) => this.handOver?.save(partitions) ?? Promise.resolve(),
-      onLeading: () => deps.onLeading(),
+      onLeading: () => void this.leads(),
       onWaitingForLock: (holder, leader) => log.info({ epoch: leader.epoch }, `leader is ${leader.nodeId ?? 'unknown'} (${holder}); this node owns its share of the homes meanwhile`),
       onLeadershipLost: (err) => deps.fatal(`LEADERSHIP LOST: ${err.message}; this node writes nothing more and exits, for its supervisor to restart it`),
       onLost: (partitions, reason) => log.warn({ partitions, reason }, `partitions lost (${reason}): another node acts for their homes now`),
@@ -81,13 +92,27 @@ export class SpreadWiring {
     };
   }
 
+  /** This node took the journal's lock: an empty hub's first admin is its to create, then it serves the consoles' streams. */
+  private async leads(): Promise<void> {
+    await this.deps.firstAdmin().catch((err: unknown) => this.log.error({ err }, 'first admin not created'));
+    this.deps.role()?.spreadLeading();
+  }
+
   /**
    * The front's routing (hub/cluster/leader-proxy.ts `owners`): a home's
    * write to its owner — this node's own API when it owns the home —, the
    * rest to the leader, or here while this node leads.
    */
-  frontOwners(parts: FrontOwnerParts): OwnerRouting {
-    const { directory, lookups } = parts;
+  frontOwners(stores: Stores, { hub, ownApi }: FrontOwnerParts): OwnerRouting | undefined {
+    const directory = stores.partitionDirectory;
+    if (!directory) return undefined;
+    const lookups: HomeLookups = {
+      alertHome: (id) => hub.alerts.get(id)?.homeId,
+      deviceHome: (id) => hub.registry.getDevice(id)?.homeId,
+      residentHome: (id) => hub.registry.getResident(id)?.homeId,
+      callbackHome: (id) => hub.callbackStore.get(id)?.homeId,
+      planHome: (id) => hub.callbackStore.plan(id)?.homeId,
+    };
     return {
       route: ownerRouter({
         nodeId: this.deps.nodeId,
@@ -95,10 +120,10 @@ export class SpreadWiring {
         directory,
         ownership: this.ownership,
         urlOf: (id) => directory.urlOf(id),
-        leading: parts.leading,
+        leading: () => this.deps.role()?.leading === true,
       }),
-      local: parts.ownApi,
-      sessions: parts.sessions,
+      local: ownApi,
+      sessions: hub.sessions,
       refresh: () => directory.refresh(),
     };
   }
@@ -107,22 +132,24 @@ export class SpreadWiring {
   readonly handOverSnapshot = (): PipelineSnapshot | undefined => this.handOver?.handOver();
 
   /** The role's part (hub/compose/cluster-role.ts), once the stores and the pipeline exist. */
-  roleDeps(stores: Stores, pipeline: SpreadPipelineParts): SpreadRoleDeps {
+  roleDeps(stores: Stores, hub: SpreadPipelineParts): SpreadRoleDeps {
+    const homeOfDevice = (id: string) => hub.registry.getDevice(id)?.homeId;
+    const now = () => hub.clock.now();
     const leases = stores.ownerLeases;
     if (!leases) throw new Error('HUB_PARTITIONS=spread needs HUB_DATABASE_URL and HUB_REDIS_URL');
     const store: Pick<RulesSnapshotStore, 'savePartitions' | 'readPartitions'> = stores.rulesSnapshot;
     this.handOver = new PartitionHandOver({
       store,
       ownership: this.ownership,
-      snapshotOf: pipeline.snapshotOf,
-      homeOfDevice: pipeline.homeOfDevice,
+      snapshotOf: (partitions, savedAt) => ({ ...hub.rules.snapshot(savedAt, partitions), ...hub.presence.checkpoint(savedAt, partitions) }),
+      homeOfDevice,
       fence: () => leases.held(),
-      now: pipeline.now,
+      now,
       log: this.log,
     });
     const handOver = this.handOver;
     const { partitionDirectory: directory, nodeAnnouncer: announcer } = stores;
     if (!directory || !announcer) throw new Error('HUB_PARTITIONS=spread needs the PostgreSQL partition directory');
-    return { ownership: this.ownership, homeOfDevice: pipeline.homeOfDevice, leases, saveCheckpoint: () => handOver.save(), directory, announcer, reloadWebhooks: pipeline.reloadWebhooks };
+    return { ownership: this.ownership, homeOfDevice, leases, saveCheckpoint: () => handOver.save(), directory, announcer, reloadWebhooks: () => hub.notify.reloadWebhooks() };
   }
 }
