@@ -29,6 +29,8 @@ export interface BenchOptions {
   stormSteady: number;
   /** --nodes N (≥ 2): the cluster bench (bench/cluster-bench.ts), or with --storm the storm over N nodes (bench/cluster-storm-bench.ts); 1 = the usual run. */
   nodes: number;
+  /** --partitions: with --nodes, 'leader' (one node runs every home's pipeline) or 'spread' (HUB_PARTITIONS=spread: each node owns a share). */
+  partitions: 'leader' | 'spread';
   /** --memory: start and memory figures only (cold starts, idle RSS, idle devices), no load steps. */
   memory: boolean;
   /** Empty cold starts measured (the median is reported): 1, or 5 with --memory. */
@@ -67,6 +69,8 @@ export const USAGE = `npm run bench -- [options]
                       every node, cut to the storm's seconds)
   --store which       files | postgres | both: the hub's store; postgres uses a fresh
                       database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
+  --partitions P      with --nodes: leader (one node runs every home's pipeline, the default) or
+                      spread (HUB_PARTITIONS=spread: each node owns a share of the homes)
   --nodes N           a cluster of N nodes (PostgreSQL + Redis) against 1 node on PostgreSQL,
                       at a fifth, half and all of --rate, then kill -9 of the leader
                       (HUB_TEST_PG_ADMIN_URL, HUB_TEST_REDIS_URL; baselines not run)
@@ -97,6 +101,11 @@ function positive(name: string, text: string | undefined, fallback: number): num
   return n;
 }
 
+function partitionsMode(text: string): 'leader' | 'spread' {
+  if (text !== 'leader' && text !== 'spread') throw new Error(`--partitions must be leader or spread (got "${text}")`);
+  return text;
+}
+
 function clusterSize(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`--nodes must be a whole number from 1 to 9 (got "${text}")`);
@@ -124,6 +133,7 @@ const OPTIONS = {
   'storm-rate': { type: 'string' },
   'storm-steady': { type: 'string' },
   nodes: { type: 'string', default: '1' },
+  partitions: { type: 'string', default: 'leader' },
   memory: { type: 'boolean', default: false },
   starts: { type: 'string' },
   takeover: { type: 'boolean', default: false },
@@ -169,6 +179,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     stormRate: positive('storm-rate', values['storm-rate'], 10_000),
     stormSteady: Math.round(positive('storm-steady', values['storm-steady'], 1000)),
     nodes: clusterSize(values.nodes),
+    partitions: partitionsMode(values.partitions),
     memory: values.memory,
     starts: Math.round(positive('starts', values.starts, values.memory ? 5 : values.takeover ? 3 : 1)),
     takeover: values.takeover,

@@ -21,6 +21,8 @@ import { startPgHubTarget } from './targets/pg-hub-target.js';
 
 export interface ClusterRun {
   nodes: number;
+  /** HUB_PARTITIONS of the nodes. */
+  partitions: 'leader' | 'spread';
   /** Dropped / deleted after the run: named so a check can see nothing was left. */
   database: string;
   redisPrefix: string;
@@ -68,6 +70,7 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
   const failover = await measureFailover(cluster.nodes, bracelets, say, cluster.databaseUrl);
   return {
     nodes: cluster.nodes.length,
+    partitions: options.partitions,
     database: cluster.databaseName,
     redisPrefix: cluster.redisPrefix,
     devices: shares.reduce((n, s) => n + s.length, 0),
@@ -84,7 +87,7 @@ export async function runClusterBench(options: BenchOptions, say: (line: string)
   const loadAtStart = loadavg()[0] ?? 0;
   say('single node on PostgreSQL: starting');
   const single = await measureSingle(options, binary, say);
-  const run = await withCluster(options.nodes, say, done, (cluster) => measureCluster(cluster, options, binary, say));
+  const run = await withCluster(options.nodes, say, done, (cluster) => measureCluster(cluster, options, binary, say), undefined, options.partitions);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 };
   console.log(formatCluster(single, run, machine));
   await writeResults(options.outDir, `cluster${options.nodes}`, { machine, options, single, cluster: run });

@@ -94,7 +94,7 @@ function watchLeading(child: Child): Promise<number> {
   });
 }
 
-async function startNode(index: number, name: string, databaseUrl: string, redisPrefix: string, dataDir: string, nodeArgs: string[]): Promise<ClusterNode> {
+async function startNode(index: number, name: string, databaseUrl: string, redisPrefix: string, dataDir: string, nodeArgs: string[], partitions: string): Promise<ClusterNode> {
   const first = index === 0;
   const child = await spawnReady({
     script: 'dist/bench-hub.mjs',
@@ -102,7 +102,7 @@ async function startNode(index: number, name: string, databaseUrl: string, redis
     // The first node: ready once it leads too (its line may come in the same chunk as the listeners').
     ready: first ? [...HUB_READY, LEADS_LINE] : HUB_READY,
     timeoutMs: 60_000,
-    env: { ...benchHubEnv(dataDir), HUB_DATABASE_URL: databaseUrl, HUB_REDIS_URL: BENCH_REDIS_URL, HUB_REDIS_PREFIX: redisPrefix, HUB_NODE_ID: name, ...portsOf(index) },
+    env: { ...benchHubEnv(dataDir), HUB_DATABASE_URL: databaseUrl, HUB_REDIS_URL: BENCH_REDIS_URL, HUB_REDIS_PREFIX: redisPrefix, HUB_NODE_ID: name, HUB_PARTITIONS: partitions, ...portsOf(index) },
   });
   const port = (i: number) => Number(child.matches[i]![1]);
   const node: ClusterNode = { name, child, mqttPort: port(0), httpUrl: `http://127.0.0.1:${port(1)}`, leading: first ? Promise.resolve(performance.now()) : watchLeading(child) };
@@ -134,7 +134,7 @@ export async function metricValues(node: Pick<ClusterNode, 'httpUrl'>, names: re
 }
 
 /** Starts `count` nodes (each with `nodeArgs(name)`, e.g. --cpu-prof); on any failure whatever was made is removed before the error is thrown. */
-export async function startCluster(count: number, say: (line: string) => void, nodeArgs: (name: string) => string[] = () => []): Promise<Cluster> {
+export async function startCluster(count: number, say: (line: string) => void, nodeArgs: (name: string) => string[] = () => [], partitions: 'leader' | 'spread' = 'leader'): Promise<Cluster> {
   const redis = await reachRedis();
   const database = await createPgDatabase(NAMESPACE ? `${NAMESPACE}_bench_cluster` : 'hub_bench_cluster').catch((err: Error) => {
     redis.disconnect();
@@ -156,7 +156,7 @@ export async function startCluster(count: number, say: (line: string) => void, n
       say(`cluster: starting ${name} (${i === 0 ? 'to lead' : 'standby'})`);
       const dir = await mkdtemp(join(tmpdir(), 'hub-bench-node-'));
       dirs.push(dir);
-      nodes.push(await startNode(i, name, database.url, redisPrefix, dir, nodeArgs(name)));
+      nodes.push(await startNode(i, name, database.url, redisPrefix, dir, nodeArgs(name), partitions));
     }
   } catch (err) {
     await stop();

@@ -27,8 +27,8 @@ export function allAlive(cluster: Cluster, during: string): void {
 }
 
 /** Starts `count` nodes, runs `measure` on them and always removes them; Ctrl-C or a kill removes them too. */
-export async function withCluster<T>(count: number, say: (line: string) => void, done: () => void, measure: (cluster: Cluster) => Promise<T>, nodeArgs?: (name: string) => string[]): Promise<T> {
-  const cluster = await startCluster(count, say, nodeArgs);
+export async function withCluster<T>(count: number, say: (line: string) => void, done: () => void, measure: (cluster: Cluster) => Promise<T>, nodeArgs?: (name: string) => string[], partitions?: 'leader' | 'spread'): Promise<T> {
+  const cluster = await startCluster(count, say, nodeArgs, partitions);
   const interrupt = () => {
     done();
     console.error('bench: interrupted, stopping the cluster');
