@@ -19,6 +19,7 @@
  *   (standbys answer from their copies of the journal).
  *
  *   npx tsx tests/long/cluster-chaos.ts [--nodes 3] [--devices 200] [--rate 100] [--kills 12] [--minUpMs 6000] [--maxUpMs 14000]
+ *   HUB_PARTITIONS=spread npx tsx tests/long/cluster-chaos.ts   (the nodes own shares of the homes)
  */
 import { sleep } from '../conformance/raw-client.js';
 import { AlarmDevice } from './lib/alarm-device.js';
@@ -53,7 +54,9 @@ export interface ChaosFigures extends AlarmTally {
 export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = {}, log: (line: string) => void = () => undefined): Promise<ChaosFigures> {
   const o = { ...CHAOS_DEFAULTS, ...options };
   const started = Date.now();
-  const cluster = await ChaosCluster.start(o.nodes, { HUB_LEADER_LEASE_MS: String(o.leaseMs) });
+  // HUB_PARTITIONS=spread in the harness's environment: each node owns a share of the homes (docs/CLUSTER.md "Owners").
+  const partitions: Record<string, string> = process.env.HUB_PARTITIONS === 'spread' ? { HUB_PARTITIONS: 'spread' } : {};
+  const cluster = await ChaosCluster.start(o.nodes, { HUB_LEADER_LEASE_MS: String(o.leaseMs), ...partitions });
   try {
     const api = await cluster.api();
     log(`provisioning ${o.devices} bracelets…`);
