@@ -230,7 +230,7 @@ export class Hub {
   private clusterParts(nodeId: string, electsLeader: boolean, stores: Stores, localIngest: DeviceMessageHandler, deviceConnection: ClusterWiringDeps['deviceConnection'], spread: SpreadWiring | undefined): ClusterParts {
     const { config } = this.options;
     return buildClusterParts({
-      spread: spread?.roleDeps(stores, { rules: this.rules, presence: this.presence, registry: this.registry, notify: this.notify, clock: this.clock }),
+      spread: spread?.roleDeps(stores, { rules: this.rules, presence: this.presence, registry: this.registry, notify: { reloadWebhooks: () => this.notify.reloadWebhooks() }, clock: this.clock }),
       config,
       nodeId,
       electsLeader,

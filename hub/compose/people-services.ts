@@ -133,7 +133,12 @@ function followChanges({ registry, presence, states, runsPipeline, disconnectHer
       watch: (d) => runsPipeline() && presence.watch(d),
       unwatch: (id) => runsPipeline() && presence.unwatch(id),
       retime: (d) => runsPipeline() && presence.retime(d),
-      rehome: (id, homeId) => states.rehome(id, homeId),
+      rehome: (id, homeId) => {
+        states.rehome(id, homeId);
+        // Watched by the new home's owner, no longer by the old one's (HUB_PARTITIONS=spread; a no-op for a node that owns both).
+        const device = registry.getDevice(id);
+        if (device && runsPipeline()) presence.moved(device);
+      },
       revokeSessions: (id, reason) => sessions.revokeUser(id, reason),
     },
     log.child({ module: 'registry' }),

@@ -16,7 +16,9 @@ export function webhookRefresh(reload: () => Promise<void>, log: Logger, everyMs
   let reading: Promise<void> | undefined;
   const failures = new Throttle(60_000);
   const tick = () => {
-    reading ??= reload()
+    // A reload that throws at once is caught like one that rejects: never an uncaught exception.
+    reading ??= Promise.resolve()
+      .then(reload)
       .catch((err: unknown) => {
         if (failures.pass('reload')) log.warn({ err }, 'webhook list not read again; the last one is used');
       })

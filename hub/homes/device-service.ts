@@ -61,6 +61,8 @@ export class DeviceService {
     if (device.homeId === homeId) throw conflict(`device ${deviceId} is already in home ${homeId}`);
     const moved = await this.deps.registry.updateDevice(deviceId, (d) => ({ ...d, homeId, residentId: undefined })); // its wearer lives in the old home
     this.deps.states.rehome(deviceId, homeId);
+    // Its watchdog follows the home's owner: dropped here when this node does not own the new home (HUB_PARTITIONS=spread).
+    this.deps.presence.moved(moved);
     this.deps.audit.record('device.moved', actor, deviceId, { from: device.homeId, to: homeId });
     return moved;
   }
