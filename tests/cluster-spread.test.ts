@@ -191,4 +191,18 @@ describe('a cluster with the partitions spread over its nodes', () => {
     await device.publishAsync(`hc/v1/${devices[0]!.id}/event`, sos(1), { qos: 1 });
     await expect.poll(async () => ((await after.get('/api/v1/alerts?status=open')).body.alerts as { homeId: string }[]).some((x) => x.homeId === homeId), { timeout: 15_000 }).toBe(true);
   }, 120_000);
+
+  it('an owner stopped with SIGTERM says it is gone and gives its partitions up; the other takes them and the stopped node exits 0', async () => {
+    const a = await startClusterProcess('node-a', options());
+    await a.leading;
+    const b = await startClusterProcess('node-b', options());
+    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+    const stoppedAt = Date.now();
+    b.proc.child.kill('SIGTERM');
+    expect(await b.proc.exited).toBe(0);
+    const seen = await withClient(bed.databaseUrl, async (client) => (await client.query<{ gone: boolean }>("SELECT seen_at = '-infinity' AS gone FROM cluster_node WHERE node_id = 'node-b'")).rows[0]?.gone);
+    expect(seen).toBe(true);
+    await expect.poll(async () => (await owned(a)).size, { timeout: 20_000, interval: 100 }).toBe(256);
+    console.log(`spread clean stop: every partition on node-a ${Date.now() - stoppedAt} ms after SIGTERM to node-b`);
+  }, 120_000);
 });

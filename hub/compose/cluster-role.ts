@@ -45,7 +45,7 @@ export interface SpreadRoleDeps {
   /** Who owns each partition (partition_lease), read every second: where forwarded work and consoles' writes go. */
   directory: PartitionDirectory & { start(): Promise<void>; stop(): void };
   /** This node's address in cluster_node, for the other nodes' fronts. */
-  announcer: { start(): Promise<void>; stop(): void };
+  announcer: { start(): Promise<void>; stop(): void; retire(): Promise<void> };
   /** Reads the organisation's webhooks again (changed through the leader's API). */
   reloadWebhooks(): Promise<void>;
 }
@@ -140,7 +140,8 @@ export class ClusterRole {
         named('inbound drain', this.election.drain),
         ruleCheckpoints(spread.saveCheckpoint, this.deps.log.child({ module: 'rules' })),
         webhookRefresh(spread.reloadWebhooks, this.deps.log.child({ module: 'notify' })),
-        step('partition leases', () => spread.leases.start(), () => spread.leases.stop()),
+        // Stopping: gone from the live nodes first, so the others take what it gives up at once.
+        step('partition leases', () => spread.leases.start(), async () => (await spread.announcer.retire(), await spread.leases.stop())),
       ],
       abortWait: this.deps.abortWait,
       onLeading: () => this.deps.log.info({ nodeId: this.deps.nodeId }, 'pipeline running: this node acts for the partitions its leases give it'),
