@@ -19,7 +19,8 @@
  *   of a flush share messages of at most CHUNK_CHARS (device-state-wire.ts):
  *   1,000 readings of one device in a burst are one message, and 10,000
  *   msg/s over 4,000 devices about 4 flushes a second of a few chunks each,
- *   not 10,000 publishes.
+ *   not 10,000 publishes (measured, tests/device-state-relay.test.ts: one
+ *   window of 2,500 readings over 4,000 devices, 7 messages, 347 KB).
  * - **Receivers apply for homes they do not own**, never for one they own
  *   (the owner's own state is never overwritten, whatever a late message
  *   says) nor their own messages (Redis echoes them). Last seen only moves
@@ -39,6 +40,8 @@
  *   a node gains (`onGained`: from then on the new owner's state is the one
  *   every node holds; it stops applying others' for those homes at once).
  *   A node that started late or lost messages converges within one period.
+ *   Measured: 4,000 bracelets with the catalogue's example telemetry are
+ *   800 KB, 200 chars a device, in 13 messages of at most 64 KiB.
  * - **Loss is allowed** (DESIGN.md §8: the next change or the resync
  *   replaces it): nothing is published while this node's Redis links are
  *   down (ioredis would queue it in memory), nor beyond MAX_IN_FLIGHT
