@@ -42,6 +42,27 @@ export interface DeviceStatusChange {
   at: number;
   /** What told us: a message, the watchdog (3 × heartbeat of silence) or the device's status/will. */
   reason: 'message' | 'watchdog' | 'status_topic';
+  /**
+   * Set when the change was decided by the home's owner on another node and
+   * relayed here (hub/cluster/device-state-relay.ts): this node shows it
+   * (consoles, API) but never acts on it; absent for this node's own verdicts.
+   */
+  relayedFrom?: string;
+}
+
+/**
+ * Another node's live state of a device was applied to this node's
+ * DeviceStateStore (hub/cluster/device-state-relay.ts): what a console on this
+ * node may want to refresh (battery, last values, readings). Never a signal
+ * for the rules: `device.signal` is not re-emitted for relayed readings.
+ */
+export interface DeviceStateRelayed {
+  deviceId: string;
+  homeId: string;
+  /** The owner node that published it. */
+  from: string;
+  /** Readings added to the device's ring by this message. */
+  readings: number;
 }
 
 /** An event from a device in a home that is still being installed: recorded, never a real alert. */
@@ -77,6 +98,7 @@ export type HubEvents = {
   'commissioning.tick': { homeId: string; deviceId: string; check: string; at: string };
   'device.signal': DeviceSignal;
   'device.status': DeviceStatusChange;
+  'device.state_relayed': DeviceStateRelayed;
   'device.test_event': TestEventRecord;
   'device.cmd_ack': CommandAck;
   /**
