@@ -331,7 +331,9 @@ export class Hub {
     const role = this.role.services();
     // Operations from the start on a standby too: its /metrics counts from then, and its pipeline
     // heartbeat goes through the leader (pipeline-probe.ts). After the leadership: stopped before it.
-    return [...front, ...cluster, role.front, broker, this.http, role.leadership, operations];
+    // Spread: devices' live state relayed between the owners (after the broker: the Redis bus is open).
+    const relay = this.spread && this.cluster ? [this.spread.stateRelay(this.cluster, this)] : [];
+    return [...front, ...cluster, role.front, broker, ...relay, this.http, role.leadership, operations];
   }
 
   /** The pipeline (hub/compose/pipeline-services.ts): all of it alone, on a cluster node once it leads. */

@@ -66,6 +66,9 @@ describe('a cluster with the partitions spread over its nodes', () => {
     await onA.publishAsync(`hc/v1/${bracelet.id}/event`, sos(1), { qos: 1 });
 
     const raised = await stream.next((m) => m.type === 'alert.raised' && m.alert.homeId === homeId, 20_000);
+    // The device's live state is b's (its home's owner): relayed to a, whose console sees the bracelet online and its battery.
+    await stream.next((m) => m.type === 'device.status' && m.deviceId === bracelet.id && m.online === true, 20_000);
+    await expect.poll(async () => (await apiA.get(`/api/v1/devices/${bracelet.id}`)).body.online, { timeout: 20_000 }).toBe(true);
     // The line was written by b, the home's owner (the journal's writer column names its session; its partition is the home's).
     const acked = await apiA.post(`/api/v1/alerts/${raised.alert.id}/acknowledge`, {});
     expect(acked.status).toBe(200);

@@ -94,6 +94,11 @@ export class ClusterNode {
     return ackAlarmsOnlyWithRedis(this.links, handle, this.deps.log);
   }
 
+  /** The shared Redis bus (mqemitter-redis) once started: what the relays of this node publish on. */
+  get mq(): RedisBrokerParts['mq'] {
+    return this.parts.mq;
+  }
+
   /** Aedes' cluster options, once started. */
   get brokerOptions(): BrokerClusterOptions | undefined {
     return this.options;

@@ -18,6 +18,12 @@ import type { AlertStore } from '../alerts/alert-store.js';
 import type { SessionStore } from '../auth/sessions.js';
 import type { CallbackStore } from '../callbacks/callback-store.js';
 import type { Registry } from '../registry/registry.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import { DeviceStateRelay } from '../cluster/device-state-relay.js';
+import type { DeviceStateStore } from '../ingest/device-state.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import { step, type Service } from '../core/service.js';
 import type { Clock } from '../core/clock.js';
 import type { RulesEngine } from '../rules/engine.js';
 import type { DevicePresence } from '../ingest/presence.js';
@@ -126,6 +132,24 @@ export class SpreadWiring {
       sessions: hub.sessions,
       refresh: () => directory.refresh(),
     };
+  }
+
+  /**
+   * Devices' live state relayed between the nodes (hub/cluster/device-state-relay.ts):
+   * what this node's devices do, for the homes it owns, reaches every node's
+   * store and consoles; started once the Redis bus is open, before the
+   * pipeline emits anything, stopped before the broker closes the bus.
+   */
+  stateRelay(cluster: ClusterNode, parts: { states: DeviceStateStore; bus: EventBus<HubEvents> }): Service {
+    const relay = new DeviceStateRelay({
+      nodeId: this.deps.nodeId,
+      states: parts.states,
+      bus: parts.bus,
+      ownership: this.ownership,
+      connected: () => cluster.links.up,
+      log: this.deps.log.child({ module: 'state-relay' }),
+    });
+    return step('device state relay', () => relay.start(cluster.mq), () => relay.stop());
   }
 
   /** The snapshot the rules engine and the watchdogs restore as they hear of a gain. */
