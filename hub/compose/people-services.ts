@@ -116,7 +116,7 @@ export function buildPeopleServices(deps: PeopleServiceDeps): PeopleServices {
     visitStore,
     visits,
     reports: new ReportService({ alerts, registry, states, visits, callbacks: deps.callbackStore, now, timezone: config.timezone }),
-    drills: new DrillService({ alerts, journal: deps.journal, homes: registry, audit, now }),
+    drills: new DrillService({ alerts, journal: deps.journal, homes: registry, audit, now, ownership: deps.ownership }),
   };
 }
 

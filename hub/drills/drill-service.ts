@@ -11,6 +11,7 @@ import { newAlert } from '../alerts/alert-intake.js';
 import type { AlertStore, JournalWriter } from '../alerts/alert-store.js';
 import { conflict, DomainError, notFound } from '../core/errors.js';
 import type { HomeRecord } from '../registry/records.js';
+import type { PartitionOwnership } from '../core/partition-ownership.js';
 import type { JournalEntry } from '../storage/journal-format.js';
 import { DEFAULT_DRILL_TARGETS, DRILL_TITLE_PREFIX, DRILL_TITLES, drillReport, type DrillKind, type DrillRecord, type DrillReport, type DrillTargets } from './drill.js';
 
@@ -33,6 +34,13 @@ export interface DrillServiceDeps {
   homes: { getHome(id: string): HomeRecord | undefined; listHomes(): HomeRecord[]; residentIds(homeId: string): readonly string[] };
   audit: { noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void };
   now: () => number;
+  /**
+   * HUB_PARTITIONS=spread: which homes this node acts for. A drill's alerts
+   * are raised by the node that starts it, so a drill covering a home of
+   * another owner is refused before anything is written (docs/CLUSTER.md
+   * "Owners": drills raised by each home's owner are still to be built).
+   */
+  ownership?: Pick<PartitionOwnership, 'owns'> | undefined;
 }
 
 export class DrillService {
@@ -49,6 +57,10 @@ export class DrillService {
   /** Raises one drill alert per home; resolves once the drill and its alerts are on disk. */
   async start(input: StartDrill, actor: string): Promise<DrillRecord> {
     const homes = this.homesFor(input);
+    const elsewhere = this.deps.ownership ? homes.filter((h) => !this.deps.ownership!.owns(h.id)) : [];
+    if (elsewhere.length > 0) {
+      throw new DomainError('unavailable', `${elsewhere.length} of the drill's ${homes.length} homes (${elsewhere[0]!.name}${elsewhere.length > 1 ? ', …' : ''}) are served by other nodes of the cluster; with HUB_PARTITIONS=spread a drill covers only homes of the node that starts it (docs/CLUSTER.md "Owners")`);
+    }
     const busy = homes.find((h) => this.running().some((d) => d.homeIds.includes(h.id)));
     if (busy) throw conflict(`home ${busy.name} is already in a running drill: end that drill first`);
     const at = new Date(this.deps.now()).toISOString();
