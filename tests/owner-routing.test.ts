@@ -9,14 +9,18 @@
  * each node's PgPartitionDirectory, and a session created on another node.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Context } from 'hono';
+import { Readable } from 'node:stream';
+import { getRequestListener } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionStore } from '../hub/auth/sessions.js';
 import { sessionCookieFrom, tokenFrom } from '../hub/auth/session-token.js';
-import { HOME_WRITE_ROUTES, homeOfRequest, LEADER_WRITE_ROUTES, type HomeLookups } from '../hub/cluster/home-of-request.js';
-import { LeaderProxy, type OwnerRouting } from '../hub/cluster/leader-proxy.js';
+import { holdBody, type HeldBody } from '../hub/cluster/held-body.js';
+import { bodyHomeRoute, HOME_WRITE_ROUTES, homeOfRequest, LEADER_WRITE_ROUTES, routedPath, type BodyHomeRoute, type HomeLookups, type PathHomeRoute } from '../hub/cluster/home-of-request.js';
+import { LeaderProxy, type LeaderProxyDeps, type OwnerRouting } from '../hub/cluster/leader-proxy.js';
 import { ownerRouter } from '../hub/cluster/owner-router.js';
 import { silentLogger } from '../hub/core/logger.js';
 import { FixedPartitionDirectory, type PartitionDirectory } from '../hub/core/partition-directory.js';
@@ -27,6 +31,7 @@ import { PgPartitionDirectory } from '../hub/storage/postgres/partition-director
 import { PartitionOwner } from '../hub/storage/postgres/partition-owner.js';
 import { PgSessions } from '../hub/storage/postgres/sessions-pg.js';
 import { createPgDatabase } from './helpers/pg-database.js';
+import { rawHttp } from './helpers/raw-http.js';
 import { settle } from './helpers/settle-owners.js';
 import { startTestHub } from './helpers/test-hub.js';
 
@@ -42,6 +47,8 @@ interface Seen {
   url: string;
   forwardedBy: string | null;
   body: string;
+  /** The Content-Length it came with (null: chunked). */
+  length: string | null;
   signedIn?: boolean;
 }
 
@@ -65,7 +72,7 @@ function recordingApi(name: string, seen: Seen[], sessions?: SessionStore) {
     req.on('end', () => {
       const token = tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie));
       const signedIn = sessions && token ? sessions.resolve(token) !== undefined : undefined;
-      const entry: Seen = { served: name, method: req.method!, url: req.url!, forwardedBy: (req.headers['x-hub-forwarded-by'] as string | undefined) ?? null, body: Buffer.concat(chunks).toString(), ...(signedIn === undefined ? {} : { signedIn }) };
+      const entry: Seen = { served: name, method: req.method!, url: req.url!, forwardedBy: (req.headers['x-hub-forwarded-by'] as string | undefined) ?? null, body: Buffer.concat(chunks).toString(), length: req.headers['content-length'] ?? null, ...(signedIn === undefined ? {} : { signedIn }) };
       seen.push(entry);
       const status = sessions && !signedIn ? 401 : 200;
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -94,7 +101,7 @@ interface Cluster {
 }
 
 /** The leader stand-in and two fronts; `directoryOf` lets a node have its own (stale) view of the leases. */
-async function cluster(directoryOf: (node: string) => PartitionDirectory = () => OWNERS): Promise<Cluster> {
+async function cluster(directoryOf: (node: string) => PartitionDirectory = () => OWNERS, homeBody?: LeaderProxyDeps['homeBody']): Promise<Cluster> {
   const c: Cluster = { leader: [], a: [], b: [], urls: { leader: '', a: '', b: '' }, fronts: {} as Cluster['fronts'] };
   c.urls.leader = (await listen(recordingApi('leader', c.leader))).url;
   for (const node of ['a', 'b'] as const) {
@@ -103,14 +110,14 @@ async function cluster(directoryOf: (node: string) => PartitionDirectory = () =>
       route: ownerRouter({ nodeId, homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS), directory: directoryOf(nodeId), urlOf: (id) => c.urls[id.slice(5) as 'a' | 'b'], leading: () => false }),
       local: recordingApi(nodeId, c[node]),
     };
-    c.fronts[node] = front(nodeId, () => c.urls.leader, owners);
+    c.fronts[node] = front(nodeId, () => c.urls.leader, owners, homeBody);
     c.urls[node] = (await listen(c.fronts[node].requestListener)).url;
   }
   return c;
 }
 
-function front(nodeId: string, leaderUrl: () => string | undefined, owners?: OwnerRouting): LeaderProxy {
-  const proxy = new LeaderProxy({ nodeId, leaderUrl, health: (ctx: Context) => ctx.json({ ok: true }), log: silentLogger(), owners });
+function front(nodeId: string, leaderUrl: () => string | undefined, owners?: OwnerRouting, homeBody?: LeaderProxyDeps['homeBody']): LeaderProxy {
+  const proxy = new LeaderProxy({ nodeId, leaderUrl, health: (ctx: Context) => ctx.json({ ok: true }), log: silentLogger(), owners, homeBody });
   cleanups.push(() => proxy.stop());
   return proxy;
 }
@@ -213,11 +220,192 @@ describe('the front routes a home’s writes to its owner', () => {
   });
 });
 
+/** A POST sent chunked (no Content-Length), in these pieces. */
+async function sendChunked(url: string, path: string, pieces: string[], contentType = 'application/json') {
+  const req = httpRequest(`${url}${path}`, { method: 'POST', headers: { 'content-type': contentType }, agent: false });
+  for (const piece of pieces) req.write(piece);
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return { status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) as Seen };
+}
+
+/** A JSON body of exactly `size` bytes naming `home` (padded in a note). */
+function sized(field: string, home: string, size: number): string {
+  const bare = JSON.stringify({ [field]: home, note: '' });
+  return JSON.stringify({ [field]: home, note: 'n'.repeat(size - Buffer.byteLength(bare)) });
+}
+
+describe('writes naming their home only in the body (held-body.ts)', () => {
+  const BODY_ROUTES = [
+    { path: '/api/v1/callbacks', field: 'homeId', a: 'home-a', b: 'home-b', rest: { dueAt: '2026-11-24T08:00:00+08:00', note: '回电 ☎' } },
+    { path: '/api/v1/wellbeing-plans', field: 'homeId', a: 'home-a', b: 'home-b', rest: { everyDays: 7, firstDueAt: '2026-11-24T08:00:00+08:00' } },
+    { path: '/api/v1/visits', field: 'residentId', a: 'res-a', b: 'res-b', rest: { visitedAt: '2026-11-24T08:00:00+08:00', condition: 'well', followUp: true } },
+  ];
+
+  it.each(BODY_ROUTES.map((r) => [r.path, r] as const))("POST %s reaches the owner of the home its body names, body intact; this node's own home runs here", async (_name, r) => {
+    const c = await cluster();
+    const toB = JSON.stringify({ ...r.rest, [r.field]: r.b });
+    const viaA = await send(c.urls.a, 'POST', r.path, { body: toB });
+    expect(viaA.status).toBe(200);
+    expect(viaA.json).toMatchObject({ served: 'node-b', method: 'POST', url: r.path, forwardedBy: 'node-a', body: toB, length: String(Buffer.byteLength(toB)) });
+
+    const toA = JSON.stringify({ [r.field]: r.a, ...r.rest });
+    expect((await send(c.urls.a, 'POST', r.path, { body: toA, headers: { 'content-type': 'Application/JSON; charset=utf-8' } })).json).toMatchObject({ served: 'node-a', forwardedBy: null, body: toA });
+    // Sent to B: B's own home runs on B, A's goes to A.
+    expect((await send(c.urls.b, 'POST', r.path, { body: toB })).json).toMatchObject({ served: 'node-b', forwardedBy: null, body: toB });
+    expect((await send(c.urls.b, 'POST', r.path, { body: toA })).json).toMatchObject({ served: 'node-a', forwardedBy: 'node-b', body: toA });
+
+    // Chunked, up to the bound itself: read whole, sent on with its length.
+    const atBound = sized(r.field, r.b, 16 * 1024);
+    const chunked = await sendChunked(c.urls.a, r.path, [atBound.slice(0, 5), atBound.slice(5, 9000), atBound.slice(9000)]);
+    expect(chunked.json).toMatchObject({ served: 'node-b', forwardedBy: 'node-a', body: atBound, length: String(16 * 1024) });
+
+    expect(c.leader).toEqual([]);
+    // A ran its own home and B's forward for it (read again on A: it runs there only if A owns the home).
+    expect(c.fronts.a.ownerCounts).toEqual({ local: 2, toOwner: 2, noOwner: 0 });
+    expect(c.fronts.a.bodyCounts).toEqual({ whole: 4, overBound: 0, timedOut: 0 });
+  });
+
+  it("routes by the body's field, never by a query the client wrote; a forwarded one runs only on the home's owner", async () => {
+    const c = await cluster();
+    const body = JSON.stringify({ homeId: 'home-b', dueAt: '2026-11-24T08:00:00+08:00' });
+    expect((await send(c.urls.a, 'POST', '/api/v1/callbacks?homeId=home-a', { body })).json).toMatchObject({ served: 'node-b', url: '/api/v1/callbacks?homeId=home-a', body });
+    const forged = await send(c.urls.a, 'POST', '/api/v1/callbacks?homeId=home-a', { body: '{"dueAt":"2026-11-24T08:00:00+08:00"}' });
+    expect(forged.json).toMatchObject({ served: 'leader', forwardedBy: 'node-a' });
+
+    // Already passed on by another node: B runs what it owns, refuses the rest (503, retry), passes nothing on.
+    const marked = { 'x-hub-forwarded-by': 'node-z' };
+    expect((await send(c.urls.b, 'POST', '/api/v1/visits', { headers: marked, body: '{"residentId":"res-b"}' })).json).toMatchObject({ served: 'node-b', forwardedBy: 'node-z', body: '{"residentId":"res-b"}' });
+    const moved = await send(c.urls.b, 'POST', '/api/v1/visits', { headers: marked, body: '{"residentId":"res-a"}' });
+    expect([moved.status, moved.retryAfter, moved.json.error?.code]).toEqual([503, '2', 'no_owner']);
+    const homeless = await send(c.urls.b, 'POST', '/api/v1/visits', { headers: marked, body: '{"residentId":"res-nobody"}' });
+    expect([homeless.status, homeless.json.error?.code]).toEqual([503, 'no_leader']);
+    expect([c.a.length, c.leader.length]).toEqual([0, 1]);
+
+    // Nobody holds the home's partition: 503 no_owner, as for a home in the path.
+    const orphan = await send(c.urls.a, 'POST', '/api/v1/wellbeing-plans', { body: '{"homeId":"home-orphan"}' });
+    expect([orphan.status, orphan.json.error?.code]).toEqual([503, 'no_owner']);
+  });
+
+  it('a body over the bound, not JSON, malformed, without its field, or naming nobody goes to the leader as it came', async () => {
+    const c = await cluster();
+    const cases: { name: string; path: string; body: string; type?: string }[] = [
+      { name: 'over the bound by Content-Length', path: '/api/v1/callbacks', body: sized('homeId', 'home-b', 16 * 1024 + 1) },
+      { name: 'far over the bound', path: '/api/v1/wellbeing-plans', body: sized('homeId', 'home-b', 300 * 1024) },
+      { name: 'not JSON by its type', path: '/api/v1/callbacks', body: '{"homeId":"home-b"}', type: 'text/plain' },
+      { name: 'a JSON-like type', path: '/api/v1/callbacks', body: '{"homeId":"home-b"}', type: 'application/merge-patch+json' },
+      { name: 'malformed', path: '/api/v1/callbacks', body: '{"homeId":"home-b"' },
+      { name: 'not JSON at all', path: '/api/v1/visits', body: '\u0000\u00ff residentId=res-b' },
+      { name: 'an array', path: '/api/v1/visits', body: '[{"residentId":"res-b"}]' },
+      { name: 'without the field', path: '/api/v1/wellbeing-plans', body: '{"everyDays":7}' },
+      { name: 'the field not a string', path: '/api/v1/callbacks', body: '{"homeId":["home-b"]}' },
+      { name: 'an unknown resident', path: '/api/v1/visits', body: '{"residentId":"res-nobody"}' },
+      { name: 'a lone surrogate', path: '/api/v1/callbacks', body: '{"homeId":"\\ud800"}' },
+      { name: 'empty', path: '/api/v1/visits', body: '' },
+    ];
+    for (const { name, path, body, type } of cases) {
+      const answer = await send(c.urls.a, 'POST', path, { body, ...(type ? { headers: { 'content-type': type } } : {}) });
+      expect({ name, status: answer.status, served: answer.json.served, intact: answer.json.body === body }).toEqual({ name, status: 200, served: 'leader', intact: true });
+    }
+    // Chunked past the bound: the front stops reading at 16 KiB and passes that and the rest on, streamed.
+    const big = sized('homeId', 'home-b', 64 * 1024);
+    const pieces = [big.slice(0, 10_000), big.slice(10_000, 20_000), big.slice(20_000)];
+    const chunked = await sendChunked(c.urls.a, '/api/v1/callbacks', pieces);
+    expect(chunked.json).toMatchObject({ served: 'leader', forwardedBy: 'node-a', length: null });
+    expect(chunked.json.body === big).toBe(true);
+    expect(c.a.length + c.b.length).toBe(0);
+    // Read: the malformed, non-JSON, array, field-less, wrong-typed, unknown, surrogate (7) and the chunked one; the rest never read.
+    expect(c.fronts.a.bodyCounts).toEqual({ whole: 7, overBound: 1, timedOut: 0 });
+  });
+
+  it('holds at most the bound: the chunk that would cross it is put back, and read on from the request', async () => {
+    const req = Readable.from([Buffer.alloc(10_000, 'a'), Buffer.alloc(10_000, 'b'), Buffer.alloc(10_000, 'c')], { objectMode: false });
+    const read = await holdBody(req as unknown as IncomingMessage, { maxBytes: 16 * 1024, timeoutMs: 1_000 });
+    expect(read).toMatchObject({ complete: false });
+    expect((read as HeldBody).bytes.toString()).toBe('a'.repeat(10_000));
+    const rest = Buffer.concat((await req.toArray()) as Buffer[]).toString();
+    expect(rest).toBe('b'.repeat(10_000) + 'c'.repeat(10_000));
+  });
+
+  it('a Content-Length shorter than the body: the body is what it says, never more, the rest a bad request; nobody crashes', async () => {
+    const c = await cluster();
+    const port = Number(new URL(c.urls.a).port);
+    const body = '{"homeId":"home-b","dueAt":"2026-11-24T08:00:00+08:00"}';
+    const head = `POST /api/v1/callbacks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n`;
+    const exchange = await rawHttp(port, [head + body], { lingerMs: 3_000 });
+    // The leader's answer to '{"homeId":"h' (malformed), or Node's 400 for the rest first; then the connection is closed.
+    expect(exchange.closedBy).toBe('hub');
+    expect([200, 400]).toContain(exchange.status);
+    expect(c.leader.map((seen) => seen.body).every((seen) => seen === body.slice(0, 12))).toBe(true);
+    expect(c.a.length + c.b.length).toBe(0);
+    expect((await send(c.urls.a, 'POST', '/api/v1/callbacks', { body })).json.served).toBe('node-b');
+  });
+
+  it('a client that sends its headers and then stops is answered 408 within the read timeout, its connection closed; one that leaves is forgotten', async () => {
+    const c = await cluster(undefined, { timeoutMs: 300 });
+    const port = Number(new URL(c.urls.a).port);
+    const lengthSaid = `POST /api/v1/visits HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{"residentId":"res-b"`;
+    const chunkedSaid = `POST /api/v1/callbacks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    for (const request of [lengthSaid, chunkedSaid]) {
+      const started = Date.now();
+      const exchange = await rawHttp(port, [request], { lingerMs: 10_000 });
+      const took = Date.now() - started;
+      expect(exchange.closedBy).toBe('hub');
+      expect(exchange.status).toBe(408);
+      expect(exchange.reply).toMatch(/connection: close/i);
+      expect(exchange.reply).toContain('"code":"request_timeout"');
+      expect(took).toBeGreaterThanOrEqual(250);
+      expect(took).toBeLessThan(5_000);
+    }
+    // A client gone mid-body: no answer, nothing passed on.
+    const left = await rawHttp(port, [lengthSaid], { lingerMs: 50 });
+    expect(left.closedBy).toBe('us');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.fronts.a.bodyCounts).toEqual({ whole: 0, overBound: 0, timedOut: 2 });
+    expect(c.leader.length + c.a.length + c.b.length).toBe(0);
+    expect((await send(c.urls.a, 'POST', '/api/v1/visits', { body: '{"residentId":"res-b"}' })).json.served).toBe('node-b');
+  });
+
+  it("the leader with owners runs the home-less ones itself, an over-bound body streamed to its own API after the bytes read; hono's listener reads the replay", async () => {
+    const b: Seen[] = [];
+    const bUrl = (await listen(recordingApi('node-b', b))).url;
+    const app = new Hono();
+    app.post('/api/v1/*', async (ctx) => ctx.json({ served: 'node-a', url: ctx.req.url, forwardedBy: ctx.req.header('x-hub-forwarded-by') ?? null, body: await ctx.req.text(), length: ctx.req.header('content-length') ?? null, address: getConnInfo(ctx).remote.address }));
+    const owners: OwnerRouting = {
+      route: ownerRouter({ nodeId: 'node-a', homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS), directory: OWNERS, urlOf: () => bUrl, leading: () => true }),
+      local: getRequestListener(app.fetch),
+    };
+    const url = (await listen(front('node-a', () => undefined, owners).requestListener)).url;
+    const mine = JSON.stringify({ homeId: 'home-a', dueAt: '2026-11-24T08:00:00+08:00' });
+    expect((await send(url, 'POST', '/api/v1/callbacks', { body: mine })).json).toMatchObject({ served: 'node-a', body: mine, length: String(mine.length), address: '127.0.0.1' });
+    expect((await send(url, 'POST', '/api/v1/visits', { body: '{"residentId":"res-b"}' })).json).toMatchObject({ served: 'node-b', body: '{"residentId":"res-b"}' });
+    const big = sized('homeId', 'home-b', 80 * 1024);
+    const chunked = await sendChunked(url, '/api/v1/wellbeing-plans', [big.slice(0, 1000), big.slice(1000, 17_000), big.slice(17_000)]);
+    expect(chunked.json).toMatchObject({ served: 'node-a', length: null });
+    expect(chunked.json.body === big).toBe(true);
+    // The same connection serves on after a replayed request.
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    for (let i = 0; i < 3; i++) {
+      const req = httpRequest(`${url}/api/v1/callbacks`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } });
+      req.end(mine);
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      const text = (await res.toArray()).join('');
+      expect(JSON.parse(text)).toMatchObject({ served: 'node-a', body: mine });
+    }
+  });
+});
+
 describe('the home of a request (home-of-request.ts)', () => {
   const SAMPLE: Record<string, string> = { alertHome: 'alr-b', deviceHome: 'dev-b', residentHome: 'res-b', callbackHome: 'cb-b', planHome: 'plan-b', home: 'home-b' };
   const concrete = (path: string, param: string, by: string) => `/api/v1${path.replaceAll(`{${param}}`, SAMPLE[by]!).replace(/\{[^}]+\}/g, 'x-1')}`;
 
-  it.each(HOME_WRITE_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: the home of its id', (_name, route) => {
+  const inPath = HOME_WRITE_ROUTES.filter((r): r is PathHomeRoute => 'param' in r);
+  const inBody = HOME_WRITE_ROUTES.filter((r): r is BodyHomeRoute => 'body' in r);
+
+  it.each(inPath.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: the home of its id', (_name, route) => {
     const path = concrete(route.path, route.param, route.by);
     expect(homeOfRequest(route.method, path, LOOKUPS)).toBe('home-b');
     // The same path read, or written with another method: not routed.
@@ -225,6 +413,45 @@ describe('the home of a request (home-of-request.ts)', () => {
     // An id nobody knows: the leader's (its 404), except a home named in the path, whose owner answers the same 404.
     const unknown = `/api/v1${route.path.replaceAll(`{${route.param}}`, 'nobody').replace(/\{[^}]+\}/g, 'x-1')}`;
     expect(homeOfRequest(route.method, unknown, LOOKUPS)).toBe(route.by === 'home' ? 'nobody' : undefined);
+  });
+
+  it('the three writes naming their home only in the body are the body routes', () => {
+    expect(inBody.map((r) => `${r.method} ${r.path} ${r.body.field}`)).toEqual(['POST /callbacks homeId', 'POST /wellbeing-plans homeId', 'POST /visits residentId']);
+  });
+
+  it.each(inBody.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: the home of the id in its body', (_name, route) => {
+    const path = `/api/v1${route.path}`;
+    const asked = (body: string, method: string = route.method) => homeOfRequest(method, routedPath(path, route, Buffer.from(body)), LOOKUPS);
+    const field = route.body.field;
+    expect(bodyHomeRoute(route.method, path)).toBe(route);
+    expect(bodyHomeRoute('GET', path)).toBeUndefined();
+    expect(bodyHomeRoute(route.method, `${path}/x`)).toBeUndefined();
+    expect(asked(JSON.stringify({ [field]: SAMPLE[route.by], note: 'x' }))).toBe('home-b');
+    expect(asked(`\uFEFF${JSON.stringify({ [field]: SAMPLE[route.by] })}`)).toBe('home-b'); // a BOM, dropped as fetch's text() drops it
+    expect(asked(`{"${field}":"nobody","${field}":"${SAMPLE[route.by]}"}`)).toBe('home-b'); // the last of two, as JSON.parse (and so the API) reads it
+    expect(asked(JSON.stringify({ [field]: SAMPLE[route.by] }), 'GET')).toBeUndefined();
+    // Not read (no query), or read without a home in it: the leader's.
+    expect(homeOfRequest(route.method, path, LOOKUPS)).toBeUndefined();
+    for (const body of ['', 'not json', `{"${field}":"home-b"`, '[]', 'null', '"home-b"', '{}', `{"${field}":5}`, `{"${field}":""}`, `{"${field}":null}`, `{"other":"${SAMPLE[route.by]}"}`, `{"${field}":"\\ud800"}`]) {
+      expect({ body, home: asked(body) }).toEqual({ body, home: undefined });
+      expect(routedPath(path, route, Buffer.from(body))).toBe(path);
+    }
+    // An id nobody knows: the leader's (its 404), except a home, whose owner answers the same 404.
+    expect(asked(JSON.stringify({ [field]: 'nobody' }))).toBe(route.by === 'home' ? 'nobody' : undefined);
+    // Any characters survive the query form.
+    if (route.by === 'home') expect(asked(JSON.stringify({ [field]: 'a&b=c?d/%é 1' }))).toBe('a&b=c?d/%é 1');
+  });
+
+  it("reads the body's id as the route's schema does (a visit's resident trimmed), and only the query the front writes", () => {
+    const visits = bodyHomeRoute('POST', '/api/v1/visits')!;
+    expect(homeOfRequest('POST', routedPath('/api/v1/visits', visits, Buffer.from('{"residentId":"  res-b\\n"}')), LOOKUPS)).toBe('home-b');
+    const callbacks = bodyHomeRoute('POST', '/api/v1/callbacks')!;
+    expect(routedPath('/api/v1/callbacks', callbacks, Buffer.from('{"homeId":" home-b"}'))).toBe('/api/v1/callbacks?homeId=%20home-b');
+    for (const path of ['/api/v1/callbacks?residentId=res-b', '/api/v1/callbacks?homeId=', '/api/v1/callbacks?homeId=%E0%A4%A', '/api/v1/users?homeId=home-b', '/api/v1/alerts/alr-b/resolve?x=1']) {
+      expect({ path, home: homeOfRequest('POST', path, LOOKUPS) }).toEqual({ path, home: undefined });
+    }
+    const throwing: HomeLookups = { ...LOOKUPS, residentHome: () => { throw new Error('registry closed'); } };
+    expect(homeOfRequest('POST', '/api/v1/visits?residentId=res-b', throwing)).toBeUndefined();
   });
 
   it.each(LEADER_WRITE_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s: the leader's", (_name, route) => {

@@ -1,20 +1,29 @@
 /**
- * Which home a console's write concerns, from its method and path alone
- * (issue 12 step 3, docs/CLUSTER.md "Step 3, the wiring still to do" item 4):
- * a write for a home must run on the owner of the home's partition, whose
- * journal is fenced by that partition's lease; the front (leader-proxy.ts)
- * passes it there. Pure: the ids are looked up in what every node holds
- * (the replicated alert and call-back stores, the registry), passed in as
- * functions.
+ * Which home a console's write concerns (issue 12 step 3, docs/CLUSTER.md
+ * "Step 3, the wiring still to do" item 4): a write for a home must run on
+ * the owner of the home's partition, whose journal is fenced by that
+ * partition's lease; the front (leader-proxy.ts) passes it there. Pure: the
+ * ids are looked up in what every node holds (the replicated alert and
+ * call-back stores, the registry), passed in as functions.
  *
- * Method and path only, never the body: the front streams bodies and never
- * buffers them (docs/CLUSTER.md "Consoles on any node"). So a write whose home
- * is named only in its body stays with the leader (listed below).
+ * Mostly from the method and path alone: the front streams bodies and never
+ * buffers them (docs/CLUSTER.md "Consoles on any node"). Three writes name
+ * their home only in their JSON body (`body` entries below); for these alone
+ * the front reads a small body (held-body.ts: JSON, 16 KiB, 10 s) and routes
+ * by the field it names. The routing's question stays "method and path"
+ * (ownerRouter, and the composition root's `homeOf`): the front asks it with
+ * the body's id appended as a query, `/api/v1/visits?residentId=r-1`
+ * (`routedPath`). A client cannot send that form: the front asks with the
+ * request's path, cut at its `?` (request-path.ts), and appends only what it
+ * read in the body.
  *
  * Undefined — the leader answers, as before owners — for every write of no
- * home, every read, a path of no route, and an id nobody knows (the leader
- * answers its 404 as it does today). Never throws: a malformed escape in
- * the path is "no home".
+ * home, every read, a path of no route, an id nobody knows (the leader
+ * answers its 404 as it does today), and a body route whose body was not
+ * read or names no home (too large, not JSON, the field missing or not a
+ * string: the leader answers as before, 400, 413, or 503 for a home it does
+ * not own). Never throws: a malformed escape in the path, or a lone
+ * surrogate in a body's id, is "no home".
  *
  * Every write route of the API (hub/api/routes/) is in one of the two
  * tables; tests/owner-routing.test.ts checks that against the app's OpenAPI
@@ -35,7 +44,8 @@ export interface HomeLookups {
 
 type IdKind = 'home' | keyof HomeLookups;
 
-export interface HomeWriteRoute {
+/** A write whose home is found by a path parameter. */
+export interface PathHomeRoute {
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Under /api/v1, as the OpenAPI document writes it. */
   path: string;
@@ -43,6 +53,17 @@ export interface HomeWriteRoute {
   param: string;
   by: IdKind;
 }
+
+/** A write whose home is named only in its JSON body (module comment). */
+export interface BodyHomeRoute {
+  method: 'POST';
+  path: string;
+  /** The body's top-level string field the home is found by, as the route's schema reads it (`trim`: zod's `.trim()`). */
+  body: { field: string; trim?: boolean };
+  by: 'home' | 'residentHome';
+}
+
+export type HomeWriteRoute = PathHomeRoute | BodyHomeRoute;
 
 const API_BASE = '/api/v1';
 
@@ -55,6 +76,11 @@ export const HOME_WRITE_ROUTES: readonly HomeWriteRoute[] = [
   // Call-backs and wellbeing plans: lines of the home (callback-store.ts), their timers on the owner.
   { method: 'POST', path: '/callbacks/{callbackId}/outcome', param: 'callbackId', by: 'callbackHome' },
   { method: 'DELETE', path: '/wellbeing-plans/{planId}', param: 'planId', by: 'planHome' },
+  // Their creation names the home in the body only (callbacks.ts schemas).
+  { method: 'POST', path: '/callbacks', body: { field: 'homeId' }, by: 'home' },
+  { method: 'POST', path: '/wellbeing-plans', body: { field: 'homeId' }, by: 'home' },
+  // A visit: a follow-up raises an alert of the resident's home (visits.ts; the schema trims the id).
+  { method: 'POST', path: '/visits', body: { field: 'residentId', trim: true }, by: 'residentHome' },
   // Devices: commands (outbox lines of the device's home), its watchdog and connection on the owner.
   ...['rotate-secret', 'revoke', 'replace', 'configure', 'move'].map((action) => ({ method: 'POST' as const, path: `/devices/{deviceId}/${action}`, param: 'deviceId', by: 'deviceHome' as const })),
   // A home's devices, residents, commissioning and place: what the owner's ingest, rules and commissioning act on.
@@ -91,10 +117,6 @@ export const LEADER_WRITE_ROUTES: readonly { method: HomeWriteRoute['method']; p
   { method: 'DELETE', path: '/notifications/webhooks/{webhookId}', why: 'settings of the organisation' },
   { method: 'POST', path: '/notifications/webhooks/{webhookId}/test', why: 'settings of the organisation (a test delivery of no alert)' },
   { method: 'PUT', path: '/presence/me', why: "an operator's presence, not a home's" },
-  // Home-scoped, but the home is named in the body only, which the front does not read (module comment).
-  { method: 'POST', path: '/callbacks', why: 'home-scoped, home in the body only: not routed yet' },
-  { method: 'POST', path: '/wellbeing-plans', why: 'home-scoped, home in the body only: not routed yet' },
-  { method: 'POST', path: '/visits', why: 'home-scoped (a follow-up raises an alert), resident in the body only: not routed yet' },
 ];
 
 interface Compiled {
@@ -105,27 +127,78 @@ interface Compiled {
   by: IdKind;
 }
 
-const COMPILED: readonly Compiled[] = HOME_WRITE_ROUTES.map((r) => {
+const COMPILED: readonly Compiled[] = HOME_WRITE_ROUTES.flatMap((r) => {
+  if ('body' in r) return [];
   const segments = `${API_BASE}${r.path}`.split('/');
-  return { method: r.method, segments, at: segments.indexOf(`{${r.param}}`), by: r.by };
+  return [{ method: r.method, segments, at: segments.indexOf(`{${r.param}}`), by: r.by }];
 });
+
+/** The body routes by method and full path. */
+const BODY_ROUTES: ReadonlyMap<string, BodyHomeRoute> = new Map(HOME_WRITE_ROUTES.flatMap((r) => ('body' in r ? [[`${r.method} ${API_BASE}${r.path}`, r] as const] : [])));
+
+/** The route naming its home in the body, for this method and path (a path cut at its `?`); undefined for every other request. */
+export function bodyHomeRoute(method: string, path: string): BodyHomeRoute | undefined {
+  return BODY_ROUTES.get(`${method} ${path}`);
+}
+
+/**
+ * What the front asks the routing with once it has read such a body
+ * (module comment): the path with the body's id as a query; the path
+ * itself when the body is not JSON, not an object, or its field is not a
+ * non-empty string (the leader answers it). Never throws.
+ */
+export function routedPath(path: string, route: BodyHomeRoute, body: Uint8Array): string {
+  let json: unknown;
+  try {
+    // As fetch's text() (hono's c.req.json()) decodes it: UTF-8, a leading BOM dropped.
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return path;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !Object.hasOwn(json, route.body.field)) return path;
+  const value: unknown = (json as Record<string, unknown>)[route.body.field];
+  if (typeof value !== 'string') return path;
+  const id = route.body.trim ? value.trim() : value;
+  if (id === '') return path;
+  try {
+    return `${path}?${encodeURIComponent(route.body.field)}=${encodeURIComponent(id)}`;
+  } catch {
+    return path; // a lone surrogate (`"\ud800"` is valid JSON) has no UTF-8 form
+  }
+}
 
 /** The home a request concerns (module comment); undefined: the leader's. */
 export function homeOfRequest(method: string, path: string, lookups: HomeLookups): string | undefined {
   if (!path.startsWith(`${API_BASE}/`)) return undefined;
+  const query = path.indexOf('?');
+  if (query !== -1) return homeInBody(method, path.slice(0, query), path.slice(query + 1), lookups);
   const segments = path.split('/');
   for (const route of COMPILED) {
     if (route.method !== method || !matches(route.segments, segments)) continue;
     const id = decoded(segments[route.at]!);
     if (id === undefined) return undefined;
-    if (route.by === 'home') return id;
-    try {
-      return lookups[route.by](id);
-    } catch {
-      return undefined; // a lookup that fails is "no home": the leader answers as today
-    }
+    return homeOfId(route.by, id, lookups);
   }
   return undefined;
+}
+
+/** A body route asked with the id the front read in the body (`routedPath`). */
+function homeInBody(method: string, path: string, query: string, lookups: HomeLookups): string | undefined {
+  const route = bodyHomeRoute(method, path);
+  if (!route) return undefined;
+  const prefix = `${encodeURIComponent(route.body.field)}=`;
+  if (!query.startsWith(prefix)) return undefined;
+  const id = decoded(query.slice(prefix.length));
+  return id === undefined || id === '' ? undefined : homeOfId(route.by, id, lookups);
+}
+
+function homeOfId(by: IdKind, id: string, lookups: HomeLookups): string | undefined {
+  if (by === 'home') return id;
+  try {
+    return lookups[by](id);
+  } catch {
+    return undefined; // a lookup that fails is "no home": the leader answers as today
+  }
 }
 
 /** `{name}` matches one non-empty segment; any other segment itself. */

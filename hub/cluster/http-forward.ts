@@ -3,7 +3,9 @@
  * client, streamed both ways with backpressure (stream.pipeline): an upload
  * holds only the chunks in flight here, never the body (measured: peak RSS
  * +2-17 MB for 100-300 MB uploads, tests/leader-proxy-memory.test.ts), and
- * the leader's body limits decide.
+ * the leader's body limits decide. The one exception: the first 16 KiB of
+ * the three writes that name their home in their body, which the front has
+ * already read to route them (held-body.ts), are sent from memory first.
  *
  * Not hono's `proxy` helper: it sends through fetch, and fetch treats Host as
  * a forbidden header, so Node's fetch replaces it with the leader's address.
@@ -22,6 +24,7 @@ import type { Logger } from '../core/logger.js';
 import { FORWARDED_BY_HEADER, forwardedHeaders } from './forwarded-headers.js';
 import { LEADER_UNREACHABLE, RETRY_AFTER_SECONDS, type ClusterRefusal } from './leader-unavailable.js';
 import { serverName, type LeaderAddress } from './leader-url.js';
+import type { HeldBody } from './held-body.js';
 
 /**
  * Headers of one hop only (RFC 9110 §7.6.1), never passed on; plus Expect,
@@ -30,6 +33,8 @@ import { serverName, type LeaderAddress } from './leader-url.js';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 /** Set by this node itself: a client's own values are replaced (X-Forwarded-For is extended). */
 const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', FORWARDED_BY_HEADER]);
+/** A body sent from memory carries its own length. */
+const REPLACED_WITH_LENGTH = new Set([...REPLACED, 'content-length']);
 
 export interface ForwardOptions {
   nodeId: string;
@@ -49,13 +54,18 @@ export function createAgents(): ForwardOptions['agents'] {
   return { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 }
 
-export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader: LeaderAddress, options: ForwardOptions): void {
-  const bodyless = !hasBody(req);
+/**
+ * `held`: the body the front already read to find the request's home
+ * (held-body.ts): sent first, with its own Content-Length when it is the
+ * whole body, else followed by the rest of the request, streamed as above.
+ */
+export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader: LeaderAddress, options: ForwardOptions, held?: HeldBody): void {
+  const bodyless = !held && !hasBody(req);
   // Nothing to pass on; read the (empty) request to its end so the client's connection stays usable.
   if (bodyless) req.resume();
   let current: ClientRequest | undefined;
   const attempt = (mayRetry: boolean): void => {
-    const upstream = (current = sendUpstream(req, leader, options, bodyless));
+    const upstream = (current = sendUpstream(req, leader, options, bodyless, held?.complete ? held.bytes.length : undefined));
     // Counted from the end of the upload (a slow client's upload is the listener's requestTimeout's business).
     let late: NodeJS.Timeout | undefined;
     upstream.once('finish', () => (late = setTimeout(() => upstream.destroy(new Error('the leader did not answer in time')), options.responseTimeoutMs)));
@@ -92,7 +102,11 @@ export function forwardRequest(req: IncomingMessage, res: ServerResponse, leader
       if (!res.writableFinished) upstream.destroy();
     });
     if (bodyless) upstream.end();
-    else pipeline(req, upstream, () => undefined);
+    else if (held?.complete) upstream.end(held.bytes);
+    else {
+      if (held && held.bytes.length > 0) upstream.write(held.bytes);
+      pipeline(req, upstream, () => undefined);
+    }
   };
   // A kept-alive connection can turn out to have been closed by the leader meanwhile (Node's
   // documented race: the leader closes an idle connection, or ends one after an answer, e.g. after
@@ -109,8 +123,10 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-function sendUpstream(req: IncomingMessage, leader: LeaderAddress, options: ForwardOptions, pooled: boolean): ClientRequest {
+/** `length`: the body is sent whole from memory, with this Content-Length (a chunked upload's too). */
+function sendUpstream(req: IncomingMessage, leader: LeaderAddress, options: ForwardOptions, pooled: boolean, length: number | undefined): ClientRequest {
   const send = leader.tls ? httpsRequest : httpRequest;
+  const headers = requestHeaders(req, options.nodeId, length);
   return send({
     host: leader.host,
     port: leader.port,
@@ -118,7 +134,7 @@ function sendUpstream(req: IncomingMessage, leader: LeaderAddress, options: Forw
     path: req.url,
     // Without an agent Node would ask for `Connection: close`, and the leader would then close at once
     // after an early answer (a 413) with the upload unread: a reset that loses the answer (body-limit.ts).
-    headers: (pooled ? requestHeaders(req, options.nodeId) : [...requestHeaders(req, options.nodeId), 'Connection', 'keep-alive']) as unknown as OutgoingHttpHeaders,
+    headers: (pooled ? headers : [...headers, 'Connection', 'keep-alive']) as unknown as OutgoingHttpHeaders,
     setHost: false,
     agent: !pooled ? false : leader.tls ? options.agents.https : options.agents.http,
     ...(leader.tls ? { ...serverName(leader.host), ...options.leaderTls } : {}),
@@ -136,9 +152,10 @@ export function sendJson(res: ServerResponse, status: number, json: unknown, hea
   res.end(body);
 }
 
-/** The client's headers as they came (rawHeaders: order, case, duplicates), less this hop's, plus the forwarded ones. */
-function requestHeaders(req: IncomingMessage, nodeId: string): string[] {
-  const out = withoutHopByHop(req.rawHeaders, REPLACED);
+/** The client's headers as they came (rawHeaders: order, case, duplicates), less this hop's, plus the forwarded ones (and `length`, when given). */
+function requestHeaders(req: IncomingMessage, nodeId: string, length?: number): string[] {
+  const out = withoutHopByHop(req.rawHeaders, length === undefined ? REPLACED : REPLACED_WITH_LENGTH);
+  if (length !== undefined) out.push('Content-Length', String(length));
   for (const [name, value] of Object.entries(forwardedHeaders(req.socket as Socket, req.headers['x-forwarded-for'], nodeId))) out.push(name, value);
   return out;
 }

@@ -18,7 +18,11 @@
  * before). A write for a home goes to the owner of the home's partition
  * (owner-router.ts, home-of-request.ts): this node's own API when it owns
  * it, else the owner's URL on the same forwarding code (the same headers,
- * streaming, 502 and loop protection, with the owner's words). The rest goes
+ * streaming, 502 and loop protection, with the owner's words). The three
+ * writes that name their home only in their JSON body are read first, up to
+ * 16 KiB and 10 s (held-body.ts), and sent on with that body; one that cannot
+ * be read so goes to the leader as it came, and a client that stops sending
+ * is answered 408. The rest goes
  * where it went before: the leader, or this node's own API when it leads. A
  * request another node already passed here runs here only if this node
  * would run it itself; otherwise it is refused (503, retry), never passed on
@@ -34,6 +38,8 @@ import { Hono, type Handler } from 'hono';
 import type { Logger } from '../core/logger.js';
 import { FORWARDED_BY_HEADER } from './forwarded-headers.js';
 import { createAgents, forwardRequest, refuseRequest, sendJson, type ForwardOptions } from './http-forward.js';
+import { HOME_BODY_MAX_BYTES, HOME_BODY_TIMEOUT_MS, holdBody, mayHold, refuseSlowBody, replayed, type HeldBody, type HoldLimits } from './held-body.js';
+import { bodyHomeRoute, routedPath, type BodyHomeRoute } from './home-of-request.js';
 import { FORWARDING_LOOP, NO_LEADER } from './leader-unavailable.js';
 import { parseLeaderUrl, type LeaderAddress } from './leader-url.js';
 import { NO_OWNER, OWNER_MOVED, OWNER_UNREACHABLE, type OwnerRoute } from './owner-router.js';
@@ -68,10 +74,12 @@ export interface LeaderProxyDeps {
   replica?: ReplicaReads | undefined;
   /** Homes' writes to their owners (module comment); absent: everything to the leader, as before owners. */
   owners?: OwnerRouting | undefined;
+  /** The bound and deadline of a body read for its home (held-body.ts); defaults 16 KiB, 10 s. */
+  homeBody?: Partial<HoldLimits> | undefined;
 }
 
 export interface OwnerRouting {
-  /** Where a request goes (ownerRouter, owner-router.ts). */
+  /** Where a request goes (ownerRouter, owner-router.ts); `path` carries a body's home as home-of-request.ts `routedPath` writes it. */
   route(method: string, path: string): OwnerRoute;
   /** This node's own API (the API app's request listener over this node's services). */
   local: (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -92,13 +100,22 @@ export interface OwnerRouteCounts {
   noOwner: number;
 }
 
+/** Bodies read for their home (held-body.ts): whole, cut at the bound (passed on as they came), or not in time (408). */
+export interface HeldBodyCounts {
+  whole: number;
+  overBound: number;
+  timedOut: number;
+}
+
 export class LeaderProxy {
   private readonly local: (req: IncomingMessage, res: ServerResponse) => unknown;
   private readonly localPaths: ReadonlySet<string>;
   private readonly pipes: UpgradePipes;
   private readonly forwarding: ForwardOptions;
   private readonly toOwners: ForwardOptions;
+  private readonly bodyLimits: HoldLimits;
   readonly ownerCounts: OwnerRouteCounts = { local: 0, toOwner: 0, noOwner: 0 };
+  readonly bodyCounts: HeldBodyCounts = { whole: 0, overBound: 0, timedOut: 0 };
 
   constructor(private readonly deps: LeaderProxyDeps) {
     const app = new Hono();
@@ -115,6 +132,7 @@ export class LeaderProxy {
       ...(deps.replica ? { beforeAnswer: deps.replica.beforeAnswer.bind(deps.replica) } : {}),
     };
     this.toOwners = { ...this.forwarding, unreachable: OWNER_UNREACHABLE };
+    this.bodyLimits = { maxBytes: deps.homeBody?.maxBytes ?? HOME_BODY_MAX_BYTES, timeoutMs: deps.homeBody?.timeoutMs ?? HOME_BODY_TIMEOUT_MS };
     this.pipes = new UpgradePipes({
       nodeId: deps.nodeId,
       leaderUrl: deps.leaderUrl,
@@ -128,24 +146,51 @@ export class LeaderProxy {
   readonly requestListener = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req.url);
     if ((req.method === 'GET' || req.method === 'HEAD') && this.localPaths.has(path)) return void this.local(req, res);
+    const inBody = this.deps.owners ? bodyHomeRoute(req.method ?? '', path) : undefined;
+    if (inBody && mayHold(req, this.bodyLimits.maxBytes)) return this.routeByBody(req, res, path, inBody);
+    this.dispatch(req, res, path, undefined);
+  };
+
+  /**
+   * A write naming its home in its body (home-of-request.ts): read first,
+   * then routed by it, a forwarded one too (this node runs it only if it
+   * owns the home it names). Cut at the bound: routed by its path, as before.
+   */
+  private routeByBody(req: IncomingMessage, res: ServerResponse, path: string, inBody: BodyHomeRoute): void {
+    void holdBody(req, this.bodyLimits)
+      .then((read) => {
+        if (read === 'gone') return void res.destroy();
+        if (read === 'timeout') {
+          this.bodyCounts.timedOut += 1;
+          return refuseSlowBody(res);
+        }
+        this.bodyCounts[read.complete ? 'whole' : 'overBound'] += 1;
+        this.dispatch(req, res, read.complete ? routedPath(path, inBody, read.bytes) : path, read);
+      })
+      .catch((err: unknown) => this.refuseUnsendable(req, res, err));
+  }
+
+  /** Where the request goes by `path` (a body's home appended, routedPath); `held`: the body already read from it. */
+  private dispatch(req: IncomingMessage, res: ServerResponse, path: string, held: HeldBody | undefined): void {
     const route = this.routeOf(req.method ?? '', path);
     if (req.headers[FORWARDED_BY_HEADER] !== undefined) {
-      if (route === 'local') return this.runLocally(req, res);
+      if (route === 'local') return this.runLocally(req, res, held);
       return refuseRequest(res, typeof route === 'object' ? OWNER_MOVED : FORWARDING_LOOP);
     }
     const replica = this.deps.replica;
-    if (replica?.wants(req)) return void replica.serve(req, res, () => this.forward(req, res));
-    if (route === undefined || route === 'leader') return this.forward(req, res);
-    if (route === 'local') return this.runLocally(req, res);
-    this.toOwner(req, res, route, path, this.deps.owners?.refresh);
-  };
+    // Replicas answer reads; a held body is a write's.
+    if (!held && replica?.wants(req)) return void replica.serve(req, res, () => this.forward(req, res, undefined));
+    if (route === undefined || route === 'leader') return this.forward(req, res, held);
+    if (route === 'local') return this.runLocally(req, res, held);
+    this.toOwner(req, res, route, path, held, this.deps.owners?.refresh);
+  }
 
   /** To the home's owner; without one (or its address), the directory is read again once before the 503. */
-  private toOwner(req: IncomingMessage, res: ServerResponse, route: Exclude<OwnerRoute, 'local' | 'leader'>, path: string, refresh: (() => Promise<void>) | undefined): void {
+  private toOwner(req: IncomingMessage, res: ServerResponse, route: Exclude<OwnerRoute, 'local' | 'leader'>, path: string, held: HeldBody | undefined, refresh: (() => Promise<void>) | undefined): void {
     const owner = route.owner === undefined ? undefined : parseLeaderUrl(route.url);
     if (owner) {
       this.ownerCounts.toOwner += 1;
-      return this.forwardTo(req, res, owner, this.toOwners);
+      return this.forwardTo(req, res, owner, this.toOwners, held);
     }
     if (!refresh) {
       this.ownerCounts.noOwner += 1;
@@ -155,9 +200,9 @@ export class LeaderProxy {
       .catch(() => undefined)
       .then(() => {
         const again = this.routeOf(req.method ?? '', path);
-        if (again === 'local') return this.runLocally(req, res);
-        if (again === undefined || again === 'leader') return this.forward(req, res);
-        this.toOwner(req, res, again, path, undefined);
+        if (again === 'local') return this.runLocally(req, res, held);
+        if (again === undefined || again === 'leader') return this.forward(req, res, held);
+        this.toOwner(req, res, again, path, held, undefined);
       });
   }
 
@@ -172,30 +217,31 @@ export class LeaderProxy {
     }
   }
 
-  /** This node's own API, once the request's token is known here (a login on another node). */
-  private runLocally(req: IncomingMessage, res: ServerResponse): void {
+  /** This node's own API, once the request's token is known here (a login on another node); a held body read again from memory. */
+  private runLocally(req: IncomingMessage, res: ServerResponse, held: HeldBody | undefined): void {
     const { local, sessions } = this.deps.owners!;
     this.ownerCounts.local += 1;
+    const request = held ? replayed(req, held) : req;
     const token = sessions && req.url?.startsWith('/api/') ? tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie)) : undefined;
-    if (!token) return void local(req, res);
+    if (!token) return void local(request, res);
     // lookup never rejects; if it did, the API refuses the unknown token itself.
     void sessions!
       .lookup(token)
       .catch(() => undefined)
-      .then(() => local(req, res))
+      .then(() => local(request, res))
       .catch((err: unknown) => this.refuseUnsendable(req, res, err));
   }
 
   /** Passes the request to the leader: 503 when there is none. */
-  private forward(req: IncomingMessage, res: ServerResponse): void {
+  private forward(req: IncomingMessage, res: ServerResponse, held: HeldBody | undefined): void {
     const leader = parseLeaderUrl(this.deps.leaderUrl());
     if (!leader) return refuseRequest(res, NO_LEADER);
-    this.forwardTo(req, res, leader, this.forwarding);
+    this.forwardTo(req, res, leader, this.forwarding, held);
   }
 
-  private forwardTo(req: IncomingMessage, res: ServerResponse, target: LeaderAddress, options: ForwardOptions): void {
+  private forwardTo(req: IncomingMessage, res: ServerResponse, target: LeaderAddress, options: ForwardOptions, held: HeldBody | undefined): void {
     try {
-      forwardRequest(req, res, target, options);
+      forwardRequest(req, res, target, options, held);
     } catch (err) {
       this.refuseUnsendable(req, res, err);
     }
