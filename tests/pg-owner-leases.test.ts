@@ -69,7 +69,7 @@ async function startNode(id: string): Promise<Node> {
   node.journal = new PgJournal({ db: new PgDatabase({ url: database.url }), homeLeases: () => node.leases.held(), retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000 });
   owned.onGained(() => node.sawAtGain.push(watchedLine === undefined || node.journal.lastN >= watchedLine));
   await node.journal.open((entry) => node.applied.push(entry));
-  node.leases.start();
+  await node.leases.start();
   let stopped = false;
   node.stop = async () => {
     if (stopped) return;

@@ -39,7 +39,7 @@ export interface SpreadRoleDeps {
   ownership: PartitionOwnership;
   homeOfDevice(deviceId: string): string | undefined;
   /** Its leases: the balancer's share of the home partitions, and the lock (home-less partition, leadership). */
-  leases: { start(): void; stop(): Promise<void>; readonly leading: boolean };
+  leases: { start(): Promise<void>; stop(): Promise<void>; readonly leading: boolean };
   /** The owned partitions' rule state and watchdog silences, saved every few seconds. */
   saveCheckpoint(): Promise<void>;
   /** Who owns each partition (partition_lease), read every second: where forwarded work and consoles' writes go. */

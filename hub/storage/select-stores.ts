@@ -86,8 +86,8 @@ export function selectStores(settings: StoreSettings): Stores {
     const identity: () => LeaderIdentity = settings.leadership?.identity ?? (() => ({ nodeId: spread?.nodeId ?? 'unknown' }));
     // Built before the journal it fences, told of it once built.
     const leaseMs = settings.leadership?.leaseMs ?? DEFAULT_LEASE_MS;
-    // The live nodes are those that announced themselves within a lease (cluster_node): the database's view, as the fence's.
-    const liveNodes = () => readLiveNodeIds(db, leaseMs);
+    // The live nodes: announced within a lease (cluster_node) and holding their alive lock: the database's view, as the fence's.
+    const liveNodes = () => readLiveNodeIds(db, leaseMs, true);
     const ownerLeases: OwnerLeases | undefined = spread && new OwnerLeases({ ...spread, liveNodes, db, identity, leaseMs, journal: (): PgJournal => journal });
     const journal: PgJournal = new PgJournal({
       db,

@@ -14,6 +14,7 @@
  * own listener).
  */
 import type { Queryable } from './journal-sql.js';
+import { nodeAliveSql } from './node-alive-lock.js';
 
 /** How often a running node writes its row again. */
 const DEFAULT_ANNOUNCE_EVERY_MS = 30_000;
@@ -40,8 +41,10 @@ export async function announceNode(db: Queryable, nodeId: string, httpUrl: strin
  * node drops out after `withinMs`, as its leases run out: nobody leaves its
  * partitions to it past that.
  */
-export async function readLiveNodeIds(db: Queryable, withinMs: number): Promise<string[]> {
-  const { rows } = await db.query<{ node_id: string }>("SELECT node_id FROM cluster_node WHERE seen_at > now() - $1 * interval '1 millisecond' ORDER BY node_id", [withinMs]);
+export async function readLiveNodeIds(db: Queryable, withinMs: number, withAliveLock = false): Promise<string[]> {
+  // With alive locks (node-alive-lock.ts), a node whose session is gone is dead at once, whatever its row says.
+  const alive = withAliveLock ? ` AND ${nodeAliveSql('node_id')}` : '';
+  const { rows } = await db.query<{ node_id: string }>(`SELECT node_id FROM cluster_node WHERE seen_at > now() - $1 * interval '1 millisecond'${alive} ORDER BY node_id`, [withinMs]);
   return rows.map((r) => r.node_id);
 }
 

@@ -27,6 +27,7 @@ import type { PgDatabase } from './database.js';
 import { JournalWriterConnection, type LeadershipLostError } from './journal-writer-connection.js';
 import { HeldPartitions } from './partition-leases.js';
 import { PartitionOwner, type LossReason, type RoundReport } from './partition-owner.js';
+import { NodeAliveLock } from './node-alive-lock.js';
 
 /** What the leases are told of and wait on: the journal they fence. */
 export interface FencedJournal {
@@ -67,6 +68,8 @@ export interface OwnerLeasesOptions {
 export class OwnerLeases {
   readonly balancer: PartitionOwner;
   private readonly lock: JournalWriterConnection;
+  /** The node's alive lock: the others take its partitions as soon as its session is gone (node-alive-lock.ts). */
+  private readonly alive: NodeAliveLock;
   private leadingNow = false;
   private stopped = false;
   /** Partitions whose gain waits for the journal to catch up. */
@@ -80,6 +83,7 @@ export class OwnerLeases {
       nodeId: options.nodeId,
       liveNodes: options.liveNodes,
       leaseMs: options.leaseMs,
+      deadOwnersFree: true,
       beforeRelease: (partitions) => this.beforeRelease(partitions),
       onGained: (gained) => void this.gained(gained.map((g) => g.partition)),
       onLost: (partitions, reason) => {
@@ -92,6 +96,7 @@ export class OwnerLeases {
       },
       onError: options.onError,
     });
+    this.alive = new NodeAliveLock(options.db, options.nodeId, (err) => options.onError?.(err));
     this.lock = new JournalWriterConnection({
       db: options.db,
       waitForLeadership: true,
@@ -116,8 +121,9 @@ export class OwnerLeases {
     return this.leadingNow && !this.lock.leadershipLost;
   }
 
-  /** Starts the balancer's rounds, and the wait for the lock in the background (it may last the node's life). */
-  start(): void {
+  /** Takes the node's alive lock, starts the balancer's rounds, and the wait for the journal's lock in the background (it may last the node's life). */
+  async start(): Promise<void> {
+    await this.alive.start();
     this.balancer.start();
     void this.lock.open().then(
       (leader) => {
@@ -137,6 +143,7 @@ export class OwnerLeases {
     await this.balancer.stop({ release: true });
     this.leadingNow = false;
     await this.lock.end();
+    await this.alive.stop();
   }
 
   /** A lease just taken: the services hear of it once the journal holds everything written before the take. */

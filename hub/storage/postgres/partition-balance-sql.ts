@@ -14,6 +14,7 @@
  */
 import { HOMELESS_PARTITION } from '../../core/partitions.js';
 import type { BatchFence, Queryable } from './journal-sql.js';
+import { nodeAliveSql } from './node-alive-lock.js';
 import { type PartitionLeaseRow, readPartitionLeases } from './partition-leases.js';
 
 /** A partition taken, under the epoch its batches will be fenced by. */
@@ -38,6 +39,10 @@ export interface TakenPartition {
  * READ COMMITTED), and dropped if it is no longer free. The LIMIT counts only
  * rows actually locked.
  */
+/*
+ * With $6 (owners hold alive locks, node-alive-lock.ts), a row whose owner's
+ * session is gone is free at once, its lease running or not.
+ */
 const TAKE = `
 WITH pick AS (
   SELECT l.partition
@@ -45,7 +50,8 @@ WITH pick AS (
     LEFT JOIN unnest($2::int[]) WITH ORDINALITY AS c(partition, rank) ON c.partition = l.partition
    WHERE l.partition >= 0
      AND (l.owner IS NULL
-          OR coalesce(l.expires_at, '-infinity') <= now() - CASE WHEN c.rank IS NULL THEN $4 * interval '1 millisecond' ELSE interval '0' END)
+          OR coalesce(l.expires_at, '-infinity') <= now() - CASE WHEN c.rank IS NULL THEN $4 * interval '1 millisecond' ELSE interval '0' END
+          OR ($6 AND l.owner <> $1 AND NOT ${nodeAliveSql('l.owner')}))
    ORDER BY c.rank NULLS LAST, l.partition
    LIMIT $3
      FOR UPDATE OF l SKIP LOCKED
@@ -78,13 +84,15 @@ export interface TakeRequest {
   /** Any other free partition only once it has been free this long. */
   othersFreeForMs: number;
   leaseMs: number;
+  /** Every owner holds an alive lock (HUB_PARTITIONS=spread): a row whose owner's session is gone is free at once. */
+  deadOwnersFree?: boolean;
 }
 
 /** Takes up to `count` free home partitions under a new epoch each (TAKE above). */
 export async function takeFreePartitions(db: Queryable, request: TakeRequest): Promise<TakenPartition[]> {
   if (request.count <= 0) return [];
   const prefer = request.prefer.filter((p) => p !== HOMELESS_PARTITION);
-  const { rows } = await db.query<{ partition: number; epoch: string }>(TAKE, [request.owner, prefer, request.count, request.othersFreeForMs, request.leaseMs]);
+  const { rows } = await db.query<{ partition: number; epoch: string }>(TAKE, [request.owner, prefer, request.count, request.othersFreeForMs, request.leaseMs, request.deadOwnersFree === true]);
   return rows.map((r) => ({ partition: r.partition, epoch: Number(r.epoch) })).sort((a, b) => a.partition - b.partition);
 }
 

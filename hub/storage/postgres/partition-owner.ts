@@ -66,6 +66,8 @@ export interface PartitionOwnerOptions {
   safetyMarginMs?: number;
   /** A free partition meant for another node is left to it this long before others may take it; two rounds by default. */
   othersFreeForMs?: number;
+  /** Every node holds an alive lock (node-alive-lock.ts): a partition whose owner's session is gone is taken at once. */
+  deadOwnersFree?: boolean;
   /** A round still running after this is abandoned; the lease by default. */
   roundTimeoutMs?: number;
   /**
@@ -293,7 +295,7 @@ export class PartitionOwner {
 
   private async take(generation: number, count: number, prefer: readonly number[]): Promise<TakenPartition[]> {
     const sentAt = now();
-    const taken = await takeFreePartitions(this.options.db, { owner: this.nodeId, count, prefer, othersFreeForMs: this.othersFreeForMs, leaseMs: this.leaseMs });
+    const taken = await takeFreePartitions(this.options.db, { owner: this.nodeId, count, prefer, othersFreeForMs: this.othersFreeForMs, leaseMs: this.leaseMs, deadOwnersFree: this.options.deadOwnersFree });
     this.still(generation);
     const validUntil = sentAt + this.leaseMs - this.marginMs;
     for (const t of taken) {
