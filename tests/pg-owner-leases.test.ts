@@ -12,6 +12,7 @@ import type { JournalEntry } from '../hub/storage/journal-format.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgJournal } from '../hub/storage/postgres/journal-pg.js';
 import { OwnerLeases } from '../hub/storage/postgres/owner-leases.js';
+import { NODE_ALIVE_LOCK_CLASS } from '../hub/storage/postgres/node-alive-lock.js';
 import { readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
 import { createPgDatabase } from './helpers/pg-database.js';
@@ -50,7 +51,7 @@ interface Node {
 
 let watchedLine: number | undefined;
 
-async function startNode(id: string): Promise<Node> {
+async function startNode(id: string, leaseMs = 1_000): Promise<Node> {
   live.add(id);
   const db = new PgDatabase({ url: database.url });
   await db.ready();
@@ -60,7 +61,7 @@ async function startNode(id: string): Promise<Node> {
     db,
     nodeId: id,
     liveNodes: () => [...live],
-    leaseMs: 1_000,
+    leaseMs,
     identity: () => ({ nodeId: id }),
     journal: () => node.journal,
     ownership: owned,
@@ -130,5 +131,26 @@ describe("a node's leases with the partitions spread", () => {
     await b.journal.append('audit', { by: 'b', after: 'a' }, homeA).durable;
     await b.journal.append('audit', { login: 'after a' }).durable;
     expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: (lines.ok ? lines.lines : 0) + 2 });
+  });
+
+  it("a node whose session is gone loses its partitions at once, before its leases run out; a live one's are never taken early", async () => {
+    const a = await startNode('node-a', 10_000);
+    const b = await startNode('node-b', 10_000);
+    await waitFor(() => a.owned.partitions.length === 128 && b.owned.partitions.length === 128, 'a 128/128 split', 30_000);
+    // b dies as a kill -9 leaves it: no more rounds, and PostgreSQL ends its sessions (here: its alive lock's).
+    await b.leases.balancer.stop();
+    const leasesEnd = await admin.query<{ until: Date }>("SELECT max(expires_at) AS until FROM partition_lease WHERE owner = 'node-b'");
+    const bEpochs = await admin.query<{ partition: number; epoch: string }>("SELECT partition, epoch FROM partition_lease WHERE owner = 'node-b'");
+    // Its alive lock's session ends and nothing of b reconnects it (its process is gone).
+    await (b.leases as unknown as { alive: { stop(): Promise<void> } }).alive.stop();
+    const aliveLocks = await admin.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = hashtext('node-b')::oid", [NODE_ALIVE_LOCK_CLASS]);
+    expect(aliveLocks.rows).toEqual([]);
+    live.delete('node-b');
+    await waitFor(() => a.leases.balancer.held.size === 256, 'node-a to take every partition', 20_000);
+    const early = await admin.query<{ early: boolean }>('SELECT now() < $1 AS early', [leasesEnd.rows[0]!.until]);
+    expect(early.rows[0]!.early).toBe(true);
+    // Each under a new epoch: a batch of b's old epoch is refused by the fence.
+    const now = new Map((await admin.query<{ partition: number; epoch: string }>('SELECT partition, epoch FROM partition_lease WHERE partition >= 0')).rows.map((r) => [r.partition, Number(r.epoch)]));
+    expect(bEpochs.rows.every((r) => now.get(r.partition)! > Number(r.epoch))).toBe(true);
   });
 });

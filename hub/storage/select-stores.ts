@@ -143,7 +143,7 @@ export function selectStores(settings: StoreSettings): Stores {
 function spreadDirectory(db: PgDatabase, nodeId: string, httpUrl: () => string | undefined, leaseMs: number, log: Logger): Pick<Stores, 'partitionDirectory' | 'nodeAnnouncer'> {
   const clusterLog = log.child({ module: 'cluster' });
   return {
-    partitionDirectory: new PgPartitionDirectory({ db, onError: (err) => clusterLog.warn({ err }, 'partition directory not read; the last one is used') }),
+    partitionDirectory: new PgPartitionDirectory({ db, deadOwnersFree: true, onError: (err) => clusterLog.warn({ err }, 'partition directory not read; the last one is used') }),
     // Every fifth of the lease, as the leases are renewed: a node that stops announcing is dead to the balancers after a lease.
     nodeAnnouncer: new NodeAnnouncer({ db, nodeId, httpUrl, announceEveryMs: leaseMs / 5, onError: (err) => clusterLog.warn({ err }, 'node address not refreshed in cluster_node') }),
   };

@@ -104,6 +104,6 @@ export async function releasePartitions(db: Queryable, fence: BatchFence): Promi
 }
 
 /** The home partitions' rows (not the home-less one's), each with whether its lease runs now by the database's clock. */
-export async function readHomePartitionLeases(db: Queryable): Promise<PartitionLeaseRow[]> {
-  return (await readPartitionLeases(db)).filter((r) => r.partition !== HOMELESS_PARTITION);
+export async function readHomePartitionLeases(db: Queryable, options: { deadOwnersFree?: boolean } = {}): Promise<PartitionLeaseRow[]> {
+  return (await readPartitionLeases(db, options)).filter((r) => r.partition !== HOMELESS_PARTITION);
 }

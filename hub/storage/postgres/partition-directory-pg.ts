@@ -28,6 +28,8 @@ export interface PgPartitionDirectoryOptions {
   db: Queryable;
   refreshEveryMs?: number;
   onError?: (err: Error) => void;
+  /** Every owner holds an alive lock (node-alive-lock.ts): a partition whose owner's session is gone has no owner. */
+  deadOwnersFree?: boolean;
 }
 
 export class PgPartitionDirectory implements PartitionDirectory {
@@ -83,7 +85,7 @@ export class PgPartitionDirectory implements PartitionDirectory {
   }
 
   private async read(): Promise<void> {
-    const [leases, nodes] = await Promise.all([readHomePartitionLeases(this.options.db), readNodeAddresses(this.options.db)]);
+    const [leases, nodes] = await Promise.all([readHomePartitionLeases(this.options.db, { deadOwnersFree: this.options.deadOwnersFree }), readNodeAddresses(this.options.db)]);
     this.owners = new Map(leases.filter((l) => l.running && l.owner !== null).map((l) => [l.partition, l.owner!]));
     this.urls = new Map(nodes.map((n) => [n.nodeId, n.httpUrl]));
     this.reads += 1;

@@ -13,6 +13,7 @@
  * commit even if its session outlived the lock.
  */
 import { HOMELESS_PARTITION, PARTITION_COUNT } from '../../core/partitions.js';
+import { nodeAliveSql } from './node-alive-lock.js';
 import type { BatchFence, Queryable } from './journal-sql.js';
 
 /** What restores lease rows deleted by hand (migration 0005 inserts them). */
@@ -131,9 +132,15 @@ export interface PartitionLeaseRow {
   running: boolean;
 }
 
-export async function readPartitionLeases(db: Queryable): Promise<PartitionLeaseRow[]> {
+/**
+ * Every lease row. With `deadOwnersFree` (every owner holds an alive lock,
+ * node-alive-lock.ts), a lease whose owner's session is gone counts as not
+ * running, as the take statement counts it.
+ */
+export async function readPartitionLeases(db: Queryable, { deadOwnersFree = false }: { deadOwnersFree?: boolean } = {}): Promise<PartitionLeaseRow[]> {
+  const alive = deadOwnersFree ? ` AND ${nodeAliveSql('owner')}` : '';
   const { rows } = await db.query<{ partition: number; owner: string | null; epoch: string; since: Date | null; expires_at: Date | null; running: boolean }>(
-    'SELECT partition, owner, epoch, since, expires_at, coalesce(owner IS NOT NULL AND expires_at > now(), false) AS running FROM partition_lease ORDER BY partition',
+    `SELECT partition, owner, epoch, since, expires_at, coalesce(owner IS NOT NULL AND expires_at > now()${alive}, false) AS running FROM partition_lease ORDER BY partition`,
   );
   return rows.map((r) => ({ partition: r.partition, owner: r.owner, epoch: Number(r.epoch), since: r.since, expiresAt: r.expires_at, running: r.running }));
 }

@@ -257,7 +257,7 @@ export class PartitionOwner {
 
     const live = [...new Set([this.nodeId, ...(await this.options.liveNodes())])];
     this.still(generation);
-    const rows = await readHomePartitionLeases(this.options.db);
+    const rows = await readHomePartitionLeases(this.options.db, { deadOwnersFree: this.options.deadOwnersFree });
     this.still(generation);
     const plan = planRound({ self: this.nodeId, held: this.held.homePartitions, assignment: this.assignments.of(live), rows });
 
