@@ -31,7 +31,8 @@ export function requireSession(sessions: SessionStore): MiddlewareHandler<ApiEnv
   return async (c, next) => {
     const bearer = bearerFrom(c.req.header('authorization'));
     const token = bearer ?? getCookie(c, SESSION_COOKIE);
-    const session = token ? sessions.resolve(token) : undefined;
+    // A token this node does not hold may be another node's login (PostgreSQL, a cluster): asked of the store once, rate-limited.
+    const session = token ? (sessions.resolve(token) ?? (await sessions.lookup(token))) : undefined;
     if (!token || !session) throw new HttpError(401, 'unauthenticated', 'log in first: POST /api/v1/auth/login, then send Authorization: Bearer <token>');
     if (!bearer) {
       const reason = crossOriginWriteReason(c.req.method, { origin: c.req.header('origin'), secFetchSite: c.req.header('sec-fetch-site'), host: c.req.header('host') });

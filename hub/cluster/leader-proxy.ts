@@ -53,6 +53,9 @@ export const LOCAL_HEALTH_PATH = '/api/v1/health';
 export const LOCAL_METRICS_PATH = '/metrics';
 /** The leader must begin its answer within this once the request is sent; a frozen leader otherwise holds every console request. */
 const DEFAULT_RESPONSE_TIMEOUT_MS = 30_000;
+/** How long a console's write waits for its home's partition to have an owner (a hand-over, a dead owner's) before a 503. */
+const OWNER_WAIT_MS = 5_000;
+const OWNER_POLL_MS = 100;
 /** What Node's HTTP client throws at once for a request-target or header it will not send. */
 const UNSENDABLE = new Set(['ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE']);
 
@@ -175,7 +178,9 @@ export class LeaderProxy {
     const route = this.routeOf(req.method ?? '', path);
     if (req.headers[FORWARDED_BY_HEADER] !== undefined) {
       if (route === 'local') return this.runLocally(req, res, held);
-      return refuseRequest(res, typeof route === 'object' ? OWNER_MOVED : FORWARDING_LOOP);
+      if (typeof route !== 'object') return refuseRequest(res, FORWARDING_LOOP);
+      // Sent here as the home's owner: this node may be gaining it right now (its journal catching up); never passed on again.
+      return void this.awaitOwning(req, res, path, held);
     }
     const replica = this.deps.replica;
     // Replicas answer reads; a held body is a write's.
@@ -185,25 +190,49 @@ export class LeaderProxy {
     this.toOwner(req, res, route, path, held, this.deps.owners?.refresh);
   }
 
-  /** To the home's owner; without one (or its address), the directory is read again once before the 503. */
+  /**
+   * To the home's owner, by the directory read afresh (its timed read can be
+   * a second old, and a partition may have changed hands since): a write
+   * costs one more read of partition_lease, and is not sent to a node that
+   * gave the home up. While nobody holds the partition (a hand-over, a dead
+   * owner's leases), asked again every OWNER_POLL_MS for up to OWNER_WAIT_MS
+   * before the 503: the console waits a moment instead of failing.
+   */
   private toOwner(req: IncomingMessage, res: ServerResponse, route: Exclude<OwnerRoute, 'local' | 'leader'>, path: string, held: HeldBody | undefined, refresh: (() => Promise<void>) | undefined): void {
-    const owner = route.owner === undefined ? undefined : parseLeaderUrl(route.url);
-    if (owner) {
-      this.ownerCounts.toOwner += 1;
-      return this.forwardTo(req, res, owner, this.toOwners, held);
+    if (!refresh) return this.sendToOwner(req, res, route, held);
+    void this.routeAfresh(req, res, path, held, refresh);
+  }
+
+  private async routeAfresh(req: IncomingMessage, res: ServerResponse, path: string, held: HeldBody | undefined, refresh: () => Promise<void>): Promise<void> {
+    const until = Date.now() + OWNER_WAIT_MS;
+    for (;;) {
+      await refresh().catch(() => undefined);
+      const route = this.routeOf(req.method ?? '', path);
+      if (route === 'local') return this.runLocally(req, res, held);
+      if (route === undefined || route === 'leader') return this.forward(req, res, held);
+      if (route.owner !== undefined || Date.now() >= until || res.destroyed) return this.sendToOwner(req, res, route, held);
+      await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
     }
-    if (!refresh) {
+  }
+
+  private sendToOwner(req: IncomingMessage, res: ServerResponse, route: Exclude<OwnerRoute, 'local' | 'leader'>, held: HeldBody | undefined): void {
+    const owner = route.owner === undefined ? undefined : parseLeaderUrl(route.url);
+    if (!owner) {
       this.ownerCounts.noOwner += 1;
       return refuseRequest(res, NO_OWNER);
     }
-    void refresh()
-      .catch(() => undefined)
-      .then(() => {
-        const again = this.routeOf(req.method ?? '', path);
-        if (again === 'local') return this.runLocally(req, res, held);
-        if (again === undefined || again === 'leader') return this.forward(req, res, held);
-        this.toOwner(req, res, again, path, held, undefined);
-      });
+    this.ownerCounts.toOwner += 1;
+    this.forwardTo(req, res, owner, this.toOwners, held);
+  }
+
+  /** A forwarded request for a home this node does not hold yet: run once it does (within OWNER_WAIT_MS), else refused as moved. */
+  private async awaitOwning(req: IncomingMessage, res: ServerResponse, path: string, held: HeldBody | undefined): Promise<void> {
+    const until = Date.now() + OWNER_WAIT_MS;
+    while (Date.now() < until && !res.destroyed) {
+      await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+      if (this.routeOf(req.method ?? '', path) === 'local') return this.runLocally(req, res, held);
+    }
+    refuseRequest(res, OWNER_MOVED);
   }
 
   /** Where `owners` sends the request; undefined without it. A route that throws is the leader's (never the request's failure). */

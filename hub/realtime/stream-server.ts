@@ -131,15 +131,13 @@ export class StreamServer {
     // Node's HTTP server stops listening for errors on a socket it hands to 'upgrade':
     // a client resetting it mid-handshake would otherwise be an uncaught 'error' event.
     socket.on('error', () => socket.destroy());
-    try {
-      this.upgrade(req, socket, head);
-    } catch (err) {
+    this.upgrade(req, socket, head).catch((err: unknown) => {
       this.deps.log.error({ err, url: req.url?.slice(0, 200) }, 'stream upgrade failed');
       refuse(socket, 500, 'Internal Server Error');
-    }
+    });
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = requestTarget(req.url);
     if (!url) return refuse(socket, 400, 'Bad Request');
     if (url.pathname !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
@@ -147,7 +145,9 @@ export class StreamServer {
     const origin = req.headers.origin;
     if (origin !== undefined && !sameOrigin(origin, req.headers.host)) return refuse(socket, 403, 'Forbidden');
     const token = url.searchParams.get('token') ?? tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie));
-    const session = token ? this.deps.sessions.resolve(token) : undefined;
+    // A login made on another node of a cluster is asked of the store once (rate-limited), as the API does.
+    const session = token ? (this.deps.sessions.resolve(token) ?? (await this.deps.sessions.lookup(token))) : undefined;
+    if (socket.destroyed) return;
     if (!session) return refuse(socket, 401, 'Unauthorized');
     if (!STREAM_ROLES.has(session.role)) return refuse(socket, 403, 'Forbidden');
     // Event ids mean something only under the journal they came from (another database, a new data dir: a snapshot).
