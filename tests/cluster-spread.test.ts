@@ -17,11 +17,13 @@ import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provisio
 import { StreamClient } from './helpers/stream-client.js';
 import type { ApiClient } from './helpers/api-client.js';
 import { withClient } from './helpers/pg-server.js';
+import { offlineBracelets, SILENCE_MS, SILENT_BEFORE_KILL_MS } from './helpers/offline-bracelets.js';
 
 const LEASE_MS = 3_000;
 const bed = useClusterTestbed('hub_spread', LEASE_MS);
 const { keep } = bed;
 const options = () => bed.options({ HUB_PARTITIONS: 'spread' });
+const offline = offlineBracelets(keep, bed.redis);
 
 interface Health {
   partitions: { owned: number[] };
@@ -209,4 +211,28 @@ describe('a cluster with the partitions spread over its nodes', () => {
     await expect.poll(async () => (await owned(a)).size, { timeout: 20_000, interval: 100 }).toBe(256);
     console.log(`spread clean stop: every partition on node-a ${Date.now() - stoppedAt} ms after SIGTERM to node-b`);
   }, 120_000);
+
+  it("kill -9 of the owner of A's and B's homes, B silent for most of its window: the next owner resumes B's watchdog from the partition's snapshot (offline once, about 30 s after its last message); A reconnects elsewhere and stays online", async () => {
+    const a = await startClusterProcess('node-a', options());
+    await a.leading;
+    const b = await startClusterProcess('node-b', options());
+    const c = await startClusterProcess('node-c', options());
+    await expect.poll(async () => (await Promise.all([a, b, c].map(owned))).map((p) => p.size).sort(), { timeout: 30_000 }).toEqual([85, 85, 86]);
+    const api = await a.api();
+    const braceletA = (await homeOwnedBy(api, b)).devices[0]!;
+    const braceletB = (await homeOwnedBy(api, b)).devices[0]!;
+    await offline.connectBracelet(braceletA, [b, c, a], { reconnects: true });
+    await offline.connectBracelet(braceletB, [b], { reconnects: false, heartbeats: false });
+    await offline.configureHeartbeat(api, braceletA.id);
+    await offline.configureHeartbeat(api, braceletB.id);
+    // Both online on the leader, through the owner's relay.
+    await expect.poll(async () => [(await offline.deviceOf(api, braceletA.id)).online, (await offline.deviceOf(api, braceletB.id)).online], { timeout: 20_000 }).toEqual([true, true]);
+    const lastSeenB = Date.parse((await offline.deviceOf(api, braceletB.id)).lastSeen!);
+    // B says nothing more; b saves its partitions' silences every 5 s. Waiting for the silence to grow is the point.
+    await expect.poll(() => Date.now() - lastSeenB, { timeout: SILENT_BEFORE_KILL_MS + 10_000, interval: 200 }).toBeGreaterThanOrEqual(SILENT_BEFORE_KILL_MS);
+    b.proc.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    // Resumed from b's last snapshot slice: B's remaining ~12 s from the take (at least the grace), not a fresh 30 s.
+    await offline.expectOnlyBOffline(api, braceletA, braceletB, { lastSeenB, raisedBefore: killedAt + SILENCE_MS - 5_000 }, 'node-b');
+  }, 180_000);
 });
