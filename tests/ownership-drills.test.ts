@@ -1,8 +1,11 @@
 /**
- * Drills with the partitions spread (HUB_PARTITIONS=spread): a drill's alerts
- * are raised by the node that starts it, so it covers only homes that node
- * owns; one reaching another owner's home is refused before anything is
- * written (docs/CLUSTER.md "Owners").
+ * Drills with the partitions spread (HUB_PARTITIONS=spread, docs/CLUSTER.md
+ * "Owners"): the node that starts a drill (the leader: the drill line
+ * belongs to no home) raises the alerts of the homes it owns; each other
+ * owner raises its homes' alerts, under the ids the drill line gave them,
+ * when its journal brings it the line, and resolves them when the drill
+ * ends. Two nodes' services, the lines of one replayed into the other as
+ * the journal's tail does.
  */
 import { describe, expect, it } from 'vitest';
 import { AlertStore, type JournalWriter } from '../hub/alerts/alert-store.js';
@@ -13,20 +16,24 @@ import { OwnedPartitions } from '../hub/core/partition-ownership.js';
 import { partitionOfHome } from '../hub/core/partitions.js';
 import { DrillService } from '../hub/drills/drill-service.js';
 import type { HomeRecord } from '../hub/registry/records.js';
+import type { JournalEntry } from '../hub/storage/journal-format.js';
 
-function liveHome(id: string, community: string): HomeRecord {
-  return { id, name: `Home ${id}`, address: `${id} Road`, residentId: `res-${id}`, status: 'live', community } as unknown as HomeRecord;
+function liveHome(id: string): HomeRecord {
+  return { id, name: `Home ${id}`, address: `${id} Road`, residentId: `res-${id}`, status: 'live', community: 'riverside' } as unknown as HomeRecord;
 }
 
+/** One node: its stores, the lines it wrote (with their home), and a way to apply another node's lines. */
 function drillNode(owned: OwnedPartitions, homes: HomeRecord[]) {
-  const lines: { type: string; homeId: string | undefined }[] = [];
+  const lines: (JournalEntry & { homeId: string | undefined })[] = [];
   const journal: JournalWriter = {
-    append: (type, _data, homeId) => {
-      lines.push({ type, homeId });
-      return { entry: { n: lines.length, at: new Date().toISOString() }, durable: Promise.resolve() };
+    append: (type, data, homeId) => {
+      const entry = { n: lines.length + 1, at: new Date().toISOString(), type, data, prev: '', homeId };
+      lines.push(entry);
+      return { entry, durable: Promise.resolve() };
     },
   };
   const alerts = new AlertStore(journal, new EventBus<HubEvents>(silentLogger()), { noteJournaled: () => undefined }, silentLogger());
+  const errors: unknown[] = [];
   const drills = new DrillService({
     alerts,
     journal,
@@ -34,31 +41,70 @@ function drillNode(owned: OwnedPartitions, homes: HomeRecord[]) {
     audit: { noteJournaled: () => undefined },
     now: Date.now,
     ownership: owned,
+    onError: (err) => errors.push(err),
   });
-  return { lines, drills };
+  /** Another node's lines, in order, as this node's journal tail applies them. */
+  const apply = async (entries: JournalEntry[]) => {
+    for (const entry of entries) {
+      alerts.replay(entry);
+      drills.replay(entry);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { lines, alerts, drills, apply, errors };
 }
 
 describe('drills with the partitions spread', () => {
-  const mine = liveHome('home-a', 'riverside');
-  let other = liveHome('home-b', 'riverside');
-  for (let i = 0; partitionOfHome(other.id) === partitionOfHome(mine.id); i++) other = liveHome(`home-b${i}`, 'riverside');
-  const owned = new OwnedPartitions([partitionOfHome(mine.id)]);
+  const homeA = liveHome('home-a');
+  let homeB = liveHome('home-b');
+  for (let i = 0; partitionOfHome(homeB.id) === partitionOfHome(homeA.id); i++) homeB = liveHome(`home-b${i}`);
+  const homes = [homeA, homeB];
 
-  it("starts a drill of a home this node owns: the drill line and its alert", async () => {
-    const { lines, drills } = drillNode(owned, [mine, other]);
-    const drill = await drills.start({ kind: 'sos', homeId: mine.id }, 'user:sup');
-    expect(drill.homeIds).toEqual([mine.id]);
-    expect(lines).toEqual([
-      { type: 'drill.started', homeId: undefined },
-      { type: 'alert.raised', homeId: mine.id },
+  it("the starter raises its own homes' alerts, the other owner raises its own under the drill's ids, and each resolves its own at the end", async () => {
+    const leader = drillNode(new OwnedPartitions([partitionOfHome(homeA.id)]), homes);
+    const other = drillNode(new OwnedPartitions([partitionOfHome(homeB.id)]), homes);
+
+    const drill = await leader.drills.start({ kind: 'sos', community: 'riverside' }, 'user:sup');
+    expect(drill.homeIds.sort()).toEqual([homeA.id, homeB.id].sort());
+    // The leader wrote the drill line and its own home's alert, nothing of homeB's.
+    expect(leader.lines.map((l) => [l.type, l.homeId])).toEqual([
+      ['drill.started', undefined],
+      ['alert.raised', homeA.id],
     ]);
+
+    await other.apply(leader.lines);
+    const idOfB = drill.alertIds[drill.homeIds.indexOf(homeB.id)]!;
+    expect(other.lines.map((l) => [l.type, l.homeId, (l.data as { alert: { id: string } }).alert.id])).toEqual([['alert.raised', homeB.id, idOfB]]);
+    // Applying the same lines again (a replay) raises nothing twice.
+    await other.apply([]);
+    expect(other.lines).toHaveLength(1);
+
+    // The leader sees the other owner's alert through its tail: the report counts both homes.
+    await leader.apply(other.lines);
+    expect(leader.alerts.get(idOfB)?.drill).toEqual({ drillId: drill.id });
+
+    const before = leader.lines.length;
+    await leader.drills.end(drill.id, 'user:sup');
+    expect(leader.lines.slice(before).map((l) => [l.type, l.homeId ?? null])).toEqual([
+      ['drill.ended', null],
+      ['alert.resolved', homeA.id],
+    ]);
+    const ended = other.lines.length;
+    await other.apply(leader.lines.slice(before));
+    expect(other.lines.slice(ended).map((l) => [l.type, l.homeId])).toEqual([['alert.resolved', homeB.id]]);
+    expect(other.alerts.get(idOfB)?.status).toBe('resolved');
+    expect(other.errors).toEqual([]);
   });
 
-  it('refuses a drill reaching a home another node owns, naming it, and writes nothing', async () => {
-    const { lines, drills } = drillNode(owned, [mine, other]);
-    await expect(drills.start({ kind: 'sos', community: 'riverside' }, 'user:sup')).rejects.toThrow(new RegExp(`1 of the drill's 2 homes \\(Home ${other.id}\\) are served by other nodes`));
-    await expect(drills.start({ kind: 'sos', homeId: other.id }, 'user:sup')).rejects.toMatchObject({ code: 'unavailable' });
-    expect(lines).toEqual([]);
-    expect(drills.list()).toEqual([]);
+  it('a node that owns none of the homes raises nothing when the line reaches it, and raises its share once it gains the partition', async () => {
+    const owned = new OwnedPartitions();
+    const leader = drillNode(new OwnedPartitions([partitionOfHome(homeA.id)]), homes);
+    const late = drillNode(owned, homes);
+    const drill = await leader.drills.start({ kind: 'sos', community: 'riverside' }, 'user:sup');
+    await late.apply(leader.lines);
+    expect(late.lines).toEqual([]);
+    owned.gain([partitionOfHome(homeB.id)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late.lines.map((l) => [l.type, l.homeId, (l.data as { alert: { id: string } }).alert.id])).toEqual([['alert.raised', homeB.id, drill.alertIds[drill.homeIds.indexOf(homeB.id)]]]);
   });
 });

@@ -116,7 +116,15 @@ export function buildPeopleServices(deps: PeopleServiceDeps): PeopleServices {
     visitStore,
     visits,
     reports: new ReportService({ alerts, registry, states, visits, callbacks: deps.callbackStore, now, timezone: config.timezone }),
-    drills: new DrillService({ alerts, journal: deps.journal, homes: registry, audit, now, ownership: deps.ownership }),
+    drills: new DrillService({
+      alerts,
+      journal: deps.journal,
+      homes: registry,
+      audit,
+      now,
+      ownership: deps.ownership,
+      onError: (err) => log.warn({ module: 'drills', err }, 'a drill alert of a home this node owns was not raised or resolved here; its next owner does it'),
+    }),
   };
 }
 

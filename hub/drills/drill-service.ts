@@ -35,32 +35,44 @@ export interface DrillServiceDeps {
   audit: { noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void };
   now: () => number;
   /**
-   * HUB_PARTITIONS=spread: which homes this node acts for. A drill's alerts
-   * are raised by the node that starts it, so a drill covering a home of
-   * another owner is refused before anything is written (docs/CLUSTER.md
-   * "Owners": drills raised by each home's owner are still to be built).
+   * HUB_PARTITIONS=spread: which homes this node acts for (docs/CLUSTER.md
+   * "Owners"). The node that starts a drill (the leader: its line belongs to
+   * no home) raises the alerts of the homes it owns; every other owner raises
+   * its homes' alerts, under the ids the drill line gave them, when its
+   * journal brings it the line — or when it gains such a home later — and
+   * resolves them when the drill ends. Absent: one node raises them all.
    */
-  ownership?: Pick<PartitionOwnership, 'owns'> | undefined;
+  ownership?: Pick<PartitionOwnership, 'owns' | 'onGained'> | undefined;
+  /** Told when an owner could not raise or resolve a drill alert (never thrown: it runs from the journal's tail). */
+  onError?: (err: unknown) => void;
 }
 
 export class DrillService {
   private readonly drills = new Map<string, DrillRecord>();
 
-  constructor(private readonly deps: DrillServiceDeps) {}
+  constructor(private readonly deps: DrillServiceDeps) {
+    // A home gained while one of its drills runs (or ended): its alert raised (or resolved) here, if its last owner had not.
+    deps.ownership?.onGained(() => {
+      for (const drill of this.drills.values()) this.actForOwnedHomes(drill);
+    });
+  }
 
-  /** Replays its own journal lines at start; ignores the rest. */
+  /**
+   * Replays its own journal lines at start; ignores the rest. With spread
+   * partitions the same lines reach the other owners from the journal's
+   * tail: each acts for its own homes (at start it owns none yet).
+   */
   replay(entry: JournalEntry): void {
     if (entry.type === 'drill.started') this.applyStarted(entry.at, (entry.data as DrillLines['drill.started']).drill);
     if (entry.type === 'drill.ended') this.applyEnded(entry.at, entry.data as DrillLines['drill.ended']);
+    const drill = this.drills.get(entry.type === 'drill.started' ? (entry.data as DrillLines['drill.started']).drill.id : (entry.data as { drillId?: string }).drillId ?? '');
+    // Not from inside the journal's apply: the alert lines are appended once it returns.
+    if (drill && this.deps.ownership) queueMicrotask(() => this.actForOwnedHomes(drill));
   }
 
   /** Raises one drill alert per home; resolves once the drill and its alerts are on disk. */
   async start(input: StartDrill, actor: string): Promise<DrillRecord> {
     const homes = this.homesFor(input);
-    const elsewhere = this.deps.ownership ? homes.filter((h) => !this.deps.ownership!.owns(h.id)) : [];
-    if (elsewhere.length > 0) {
-      throw new DomainError('unavailable', `${elsewhere.length} of the drill's ${homes.length} homes (${elsewhere[0]!.name}${elsewhere.length > 1 ? ', …' : ''}) are served by other nodes of the cluster; with HUB_PARTITIONS=spread a drill covers only homes of the node that starts it (docs/CLUSTER.md "Owners")`);
-    }
     const busy = homes.find((h) => this.running().some((d) => d.homeIds.includes(h.id)));
     if (busy) throw conflict(`home ${busy.name} is already in a running drill: end that drill first`);
     const at = new Date(this.deps.now()).toISOString();
@@ -80,7 +92,8 @@ export class DrillService {
     };
     // The drill line first: a replay then always knows the drill its alerts belong to.
     const line = this.append('drill.started', { drill });
-    const raised = alerts.map((alert) => this.deps.alerts.record('alert.raised', { alert }).durable);
+    // Spread: the other owners raise theirs from the line (replay above); they follow in milliseconds.
+    const raised = alerts.filter((alert) => this.owns(alert.homeId)).map((alert) => this.deps.alerts.record('alert.raised', { alert }).durable);
     await Promise.all([line, ...raised]);
     return structuredClone(this.drills.get(id)!);
   }
@@ -90,7 +103,7 @@ export class DrillService {
     const drill = this.require(drillId);
     if (drill.endedAt) throw conflict(`drill ${drillId} already ended at ${drill.endedAt}`);
     await this.append('drill.ended', { drillId, actor });
-    const open = this.alertsOf(drill).filter((a) => a.status !== 'resolved');
+    const open = this.alertsOf(drill).filter((a) => a.status !== 'resolved' && this.owns(a.homeId));
     await Promise.all(open.map((a) => this.deps.alerts.record('alert.resolved', { alertId: a.id, actor, outcome: 'false_alarm', note: 'drill ended' }).durable));
     return structuredClone(this.require(drillId));
   }
@@ -124,6 +137,37 @@ export class DrillService {
     const homes = this.deps.homes.listHomes().filter((h) => h.status === 'live' && h.community === input.community);
     if (homes.length === 0) throw new DomainError('not_found', `community ${input.community} has no live home: check the name against the homes' community, or put a home there live first`);
     return homes;
+  }
+
+  private owns(homeId: string): boolean {
+    return this.deps.ownership?.owns(homeId) ?? true;
+  }
+
+  /**
+   * Spread: this node's part of a drill another node started or ended — its
+   * homes' drill alerts raised under the ids the drill line gave them, once;
+   * resolved once the drill has ended.
+   */
+  private actForOwnedHomes(drill: DrillRecord): void {
+    drill.homeIds.forEach((homeId, i) => {
+      const alertId = drill.alertIds[i];
+      if (alertId === undefined || !this.owns(homeId)) return;
+      try {
+        const alert = this.deps.alerts.get(alertId);
+        if (drill.endedAt) {
+          if (alert && alert.status !== 'resolved') void this.deps.alerts.record('alert.resolved', { alertId, actor: drill.endedBy ?? 'system', outcome: 'false_alarm', note: 'drill ended' }).durable.catch((err: unknown) => this.deps.onError?.(err));
+          return;
+        }
+        const home = this.deps.homes.getHome(homeId);
+        if (alert || !home) return;
+        const raised = drillAlert(home, this.deps.homes.residentIds(homeId).length > 1 ? undefined : home.residentId, drill.kind, drill.id, drill.startedBy, drill.startedAt);
+        raised.id = alertId;
+        void this.deps.alerts.record('alert.raised', { alert: raised }).durable.catch((err: unknown) => this.deps.onError?.(err));
+      } catch (err) {
+        // A partition lost meanwhile (the journal refuses the line): its next owner does it.
+        this.deps.onError?.(err);
+      }
+    });
   }
 
   private require(drillId: string): DrillRecord {
