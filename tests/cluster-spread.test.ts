@@ -15,7 +15,7 @@ import { CommandInbox, connectDeviceOnceKnown } from './helpers/mqtt-device.js';
 import { connectRoaming, provisionBracelets } from './helpers/cluster-bracelets.js';
 import { provisionHomeThrough, type ProvisionedDevice } from './helpers/provision.js';
 import { StreamClient } from './helpers/stream-client.js';
-import type { ApiClient } from './helpers/api-client.js';
+import { ApiClient } from './helpers/api-client.js';
 import { withClient } from './helpers/pg-server.js';
 import { offlineBracelets, SILENCE_MS, SILENT_BEFORE_KILL_MS } from './helpers/offline-bracelets.js';
 
@@ -235,4 +235,35 @@ describe('a cluster with the partitions spread over its nodes', () => {
     // Resumed from b's last snapshot slice: B's remaining ~12 s from the take (at least the grace), not a fresh 30 s.
     await offline.expectOnlyBOffline(api, braceletA, braceletB, { lastSeenB, raisedBefore: killedAt + SILENCE_MS - 5_000 }, 'node-b');
   }, 180_000);
+
+  it("a community drill started through the leader: each home's drill alert is raised by its own owner, and the end resolves them all", async () => {
+    const a = await startClusterProcess('node-a', options());
+    await a.leading;
+    const b = await startClusterProcess('node-b', options());
+    const c = await startClusterProcess('node-c', options());
+    await expect.poll(async () => (await Promise.all([a, b, c].map(owned))).map((p) => p.size).sort(), { timeout: 30_000 }).toEqual([85, 85, 86]);
+    const admin = await a.api();
+    const homes = Array.from({ length: 9 }, (_, i) => ({ name: `Drill ${i}`, address: `${i} Drill Lane`, community: 'Riverside', resident: { name: `Resident ${i}`, birthYear: 1940 }, devices: [{ kind: 'bracelet', serial: `DR-${process.pid}-${i}` }] }));
+    expect((await admin.post('/api/v1/homes/batch', { homes, goLiveOverrideReason: 'drill test fixture' })).status).toBe(201);
+    expect((await admin.post('/api/v1/users', { username: 'sun.mei', password: 'supervisor-password', role: 'supervisor', displayName: 'Sun Mei' })).status).toBe(201);
+    const supervisor = new ApiClient(c.httpUrl);
+    await supervisor.login('sun.mei', 'supervisor-password');
+
+    const started = await supervisor.post('/api/v1/drills', { kind: 'sos', community: 'Riverside' });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const alertIds = started.body.alertIds as string[];
+    expect(alertIds).toHaveLength(9);
+    // Every drill alert raised once, each by its home's owner: more than one node wrote them.
+    const writers = () =>
+      withClient(bed.databaseUrl, async (client) =>
+        (await client.query<{ owner: string; id: string }>("SELECT w.owner, j.data->'alert'->>'id' AS id FROM journal j JOIN journal_writer w ON w.session = j.writer WHERE j.type = 'alert.raised' AND j.data->'alert'->'drill' IS NOT NULL")).rows,
+      );
+    await expect.poll(async () => (await writers()).map((r) => r.id).sort(), { timeout: 20_000 }).toEqual([...alertIds].sort());
+    expect(new Set((await writers()).map((r) => r.owner)).size).toBeGreaterThan(1);
+
+    expect((await supervisor.post(`/api/v1/drills/${started.body.id}/end`, {})).status).toBe(200);
+    await expect
+      .poll(async () => (await Promise.all(alertIds.map(async (id) => (await supervisor.get(`/api/v1/alerts/${id}`)).body.status))).every((st) => st === 'resolved'), { timeout: 20_000 })
+      .toBe(true);
+  }, 120_000);
 });
