@@ -30,7 +30,7 @@ import { StreamServer } from '../realtime/stream-server.js';
 import type { Registry } from '../registry/registry.js';
 import { ReportService } from '../reports/report-service.js';
 import type { OperatorPresence } from '../shifts/presence.js';
-import type { PartitionOwnership } from '../core/partition-ownership.js';
+import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import type { Stores } from '../storage/select-stores.js';
 import { VisitService } from '../visits/visit-service.js';
 import { VisitStore } from '../visits/visit-store.js';
@@ -122,7 +122,8 @@ export function buildPeopleServices(deps: PeopleServiceDeps): PeopleServices {
       homes: registry,
       audit,
       now,
-      ownership: deps.ownership,
+      // Only a share that moves (HUB_PARTITIONS=spread) makes other nodes' drill lines this node's work.
+      ownership: deps.ownership === OWNS_EVERYTHING ? undefined : deps.ownership,
       onError: (err) => log.warn({ module: 'drills', err }, 'a drill alert of a home this node owns was not raised or resolved here; its next owner does it'),
     }),
   };
