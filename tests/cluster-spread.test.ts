@@ -48,16 +48,21 @@ async function homeOwnedBy(api: ApiClient, node: ClusterProcess): Promise<{ home
   throw new Error(`no home fell in ${node.name}'s ${mine.size} partitions`);
 }
 
+/** `count` nodes, the first leading, once the balancer has given each its share (85/85/86 of 256 for three). */
+async function settledCluster(count: number): Promise<ClusterProcess[]> {
+  const nodes = [await startClusterProcess('node-a', options())];
+  await nodes[0]!.leading;
+  for (const name of ['node-b', 'node-c'].slice(0, count - 1)) nodes.push(await startClusterProcess(name, options()));
+  const share = Math.floor(256 / count);
+  await expect.poll(async () => (await Promise.all(nodes.map(owned))).map((p) => p.size).sort((x, y) => x - y), { timeout: 30_000 }).toEqual(nodes.map((_, i) => share + (i >= count - (256 % count) ? 1 : 0)));
+  return nodes;
+}
+
 const sos = (seq: number) => JSON.stringify({ type: 'sos', seq, ts: Date.now() });
 
 describe('a cluster with the partitions spread over its nodes', () => {
   it("three nodes: an SOS from a device on node a for a home node b owns is raised by b and appears on an operator's stream on node c; the acknowledgement on c runs on b and brings help_coming to the device on a", async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    const c = await startClusterProcess('node-c', options());
-    // Each node owns a third of the homes once the balancer has settled.
-    await expect.poll(async () => (await Promise.all([a, b, c].map(owned))).map((p) => p.size).sort(), { timeout: 30_000 }).toEqual([85, 85, 86]);
+    const [a, b, c] = (await settledCluster(3)) as [ClusterProcess, ClusterProcess, ClusterProcess];
 
     const apiC = await c.api();
     const { homeId, devices } = await homeOwnedBy(apiC, b);
@@ -96,13 +101,8 @@ describe('a cluster with the partitions spread over its nodes', () => {
   });
 
   it('after kill -9 of an owner, the others take its partitions within 15 s; of 100 alarms from devices spread over all nodes, sent around the kill, none is lost or doubled; its alert still escalates on time', async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    const c = await startClusterProcess('node-c', options());
-    const nodes = [a, b, c];
-    await expect.poll(async () => (await Promise.all(nodes.map(owned))).map((s) => s.size).reduce((x, y) => x + y), { timeout: 30_000 }).toBe(256);
-    await expect.poll(async () => Math.min(...(await Promise.all(nodes.map(owned))).map((s) => s.size)), { timeout: 30_000 }).toBeGreaterThanOrEqual(85);
+    const nodes = await settledCluster(3);
+    const [a, b, c] = nodes as [ClusterProcess, ClusterProcess, ClusterProcess];
     const api = await a.api();
     const bracelets = await provisionBracelets(api, 100);
     const ofB = await owned(b);
@@ -143,10 +143,7 @@ describe('a cluster with the partitions spread over its nodes', () => {
   }, 180_000);
 
   it('an owner frozen with SIGSTOP loses its partitions to the others within the lease; resumed, it writes nothing for the homes it lost', async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+    const [a, b] = (await settledCluster(2)) as [ClusterProcess, ClusterProcess];
     const api = await a.api();
     const { homeId, devices } = await homeOwnedBy(api, b);
     const bracelet = devices[0]!;
@@ -182,10 +179,7 @@ describe('a cluster with the partitions spread over its nodes', () => {
   }, 120_000);
 
   it('after kill -9 of the leader, another node leads (the home-less partition: logins) and takes its homes', async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+    const [a, b] = (await settledCluster(2)) as [ClusterProcess, ClusterProcess];
     const api = await b.api(); // through b's front: logins are the leader's
     const { homeId, devices } = await homeOwnedBy(api, a);
     a.proc.child.kill('SIGKILL');
@@ -199,10 +193,7 @@ describe('a cluster with the partitions spread over its nodes', () => {
   }, 120_000);
 
   it('an owner stopped with SIGTERM says it is gone and gives its partitions up; the other takes them and the stopped node exits 0', async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    await expect.poll(async () => [(await owned(a)).size, (await owned(b)).size], { timeout: 30_000 }).toEqual([128, 128]);
+    const [a, b] = (await settledCluster(2)) as [ClusterProcess, ClusterProcess];
     const stoppedAt = Date.now();
     b.proc.child.kill('SIGTERM');
     expect(await b.proc.exited).toBe(0);
@@ -213,11 +204,7 @@ describe('a cluster with the partitions spread over its nodes', () => {
   }, 120_000);
 
   it("kill -9 of the owner of A's and B's homes, B silent for most of its window: the next owner resumes B's watchdog from the partition's snapshot (offline once, about 30 s after its last message); A reconnects elsewhere and stays online", async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    const c = await startClusterProcess('node-c', options());
-    await expect.poll(async () => (await Promise.all([a, b, c].map(owned))).map((p) => p.size).sort(), { timeout: 30_000 }).toEqual([85, 85, 86]);
+    const [a, b, c] = (await settledCluster(3)) as [ClusterProcess, ClusterProcess, ClusterProcess];
     const api = await a.api();
     const braceletA = (await homeOwnedBy(api, b)).devices[0]!;
     const braceletB = (await homeOwnedBy(api, b)).devices[0]!;
@@ -237,11 +224,7 @@ describe('a cluster with the partitions spread over its nodes', () => {
   }, 180_000);
 
   it("a community drill started through the leader: each home's drill alert is raised by its own owner, and the end resolves them all", async () => {
-    const a = await startClusterProcess('node-a', options());
-    await a.leading;
-    const b = await startClusterProcess('node-b', options());
-    const c = await startClusterProcess('node-c', options());
-    await expect.poll(async () => (await Promise.all([a, b, c].map(owned))).map((p) => p.size).sort(), { timeout: 30_000 }).toEqual([85, 85, 86]);
+    const [a, , c] = (await settledCluster(3)) as [ClusterProcess, ClusterProcess, ClusterProcess];
     const admin = await a.api();
     const homes = Array.from({ length: 9 }, (_, i) => ({ name: `Drill ${i}`, address: `${i} Drill Lane`, community: 'Riverside', resident: { name: `Resident ${i}`, birthYear: 1940 }, devices: [{ kind: 'bracelet', serial: `DR-${process.pid}-${i}` }] }));
     expect((await admin.post('/api/v1/homes/batch', { homes, goLiveOverrideReason: 'drill test fixture' })).status).toBe(201);
