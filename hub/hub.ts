@@ -51,7 +51,8 @@ import type { HomeService } from './homes/home-service.js';
 import { DeviceStateStore } from './ingest/device-state.js';
 import { Ingest } from './ingest/ingest.js';
 import { eventLoopSampler, LoadShedder } from './ingest/load-shedder.js';
-import { dedupeAgainstJournal, type DeviceMessageHandler } from './ingest/journal-dedupe.js';
+import type { DeviceMessageHandler } from './ingest/journal-dedupe.js';
+import { localIngestOf } from './compose/local-ingest.js';
 import { DevicePresence } from './ingest/presence.js';
 import { SeqWindow } from './ingest/seq-window.js';
 import type { NotifyService } from './notify/notify-service.js';
@@ -167,7 +168,7 @@ export class Hub {
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }), ownership: this.ownership, handOver });
     this.outbox = new CommandOutbox({ journal: this.journal, homeOfDevice: (id) => this.registry.getDevice(id)?.homeId, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }), ownership: this.ownership });
-    const localIngest = this.localIngest();
+    const localIngest = localIngestOf(this.journal, this.ingest, clock);
     const deviceConnection = (deviceId: string, connected: boolean, at: number) => this.bus.emit('device.connection', { deviceId, connected, at });
     ({ cluster: this.cluster, role: this.role } = this.clusterParts(nodeId, electsLeader, stores, localIngest, deviceConnection, spread));
     this.ops = buildOps({
@@ -285,19 +286,6 @@ export class Hub {
       fatal: (reason) => this.fatal(reason),
       log: this.log,
     });
-  }
-
-  /** This node's own entry for device messages: ingest, behind the journal's dedupe. */
-  private localIngest(): DeviceMessageHandler {
-    // With PostgreSQL, an event already journaled (its unique message key) is acked without a second run.
-    return dedupeAgainstJournal(
-      {
-        isJournaled: this.journal.isJournaled?.bind(this.journal),
-        isSurelyNew: this.journal.isSurelyNew?.bind(this.journal),
-        onDuplicate: () => this.ingest.dropped.duplicate++,
-      },
-      (deviceId, channel, payload, admitted) => this.ingest.accept(deviceId, channel, payload, this.clock.now(), admitted),
-    );
   }
 
   /**
