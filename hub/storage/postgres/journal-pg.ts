@@ -21,7 +21,10 @@
  *   promises simply wait: no PUBACK, so devices keep their alarms, and
  *   nothing is lost when the database returns. If the connection died during
  *   the COMMIT the outcome is unknown; the retry first asks the writer
- *   session's row in journal_writer whether that batch went in.
+ *   session's row in journal_writer whether that batch went in
+ *   (journal-batch-commit.ts, with the partitions' fence).
+ * - A cluster node follows the lines the others commit (journal-follow.ts):
+ *   a standby while it waits for the lock, an owner for as long as it writes.
  * - A statement that can never succeed (a data or schema error) makes the
  *   journal unhealthy for good, as a failed fsync does for files.
  */
@@ -30,53 +33,38 @@ import type { JournalEntry } from '../journal-format.js';
 import { checkAppend, GroupCommitJournal, noop, rejected } from '../journal-chain.js';
 import type { AppendResult, DeviceMessageKey, JournalStore, LineOrder, StandbyTailStats } from '../ports.js';
 import type { PgDatabase } from './database.js';
-import { isPermanentError, uniqueViolation } from './errors.js';
-import { appendBatch, BatchFencedError, type CommittedBatch, committedBefore, forgetOldWriterSessions, scanJournal } from './journal-sql.js';
-import { alignJournalCounter, type HeldPartitions, PartitionNotHeldError, readPartitionLeases, whyFenced } from './partition-leases.js';
-import type { BatchFence } from './journal-sql.js';
+import { type CommittedBatch, forgetOldWriterSessions, scanJournal } from './journal-sql.js';
+import { alignJournalCounter } from './partition-leases.js';
 import { type Batch, describeBatch, type PendingLine, numberLines } from './pg-batch.js';
-import { HOMELESS_PARTITION, partitionOf } from '../../core/partitions.js';
-import { JournalTail } from './journal-tail.js';
+import { partitionOf } from '../../core/partitions.js';
 import { JournalCopy } from './journal-copy.js';
+import { JournalFollow } from './journal-follow.js';
+import { BatchCommitter, notHeldHere } from './journal-batch-commit.js';
 import { type LeaderRecord, readLeader } from './cluster-leader.js';
-import { JournalLockedError, JournalWriterConnection, LeadershipLostError } from './journal-writer-connection.js';
+import { JournalWriterConnection } from './journal-writer-connection.js';
 import { PgMessageKeys } from './message-keys-pg.js';
 import { waitAtMost } from '../../core/wait-at-most.js';
-import { DomainError } from '../../core/errors.js';
 
 import type { PgJournalOptions } from './journal-pg-options.js';
 
 export type { PgJournalOptions } from './journal-pg-options.js';
-
-/**
- * The longest a cluster node reads the journal before it tries the lock anyway:
- * a read that hangs must not keep every node from leading. 30 s is well over
- * a million lines here even on a busy machine (docs/PERFORMANCE.md, "the
- * journal's cold replay").
- */
-const READY_WAIT_MAX_MS = 30_000;
 
 export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore {
   private readonly db: PgDatabase;
   /** Holds the writer lock; every write and the replay go through it. */
   private readonly writer: JournalWriterConnection;
   private readonly maxBatch: number;
-  /** The last attempt's error while a batch is being retried. */
-  private stalled: string | undefined;
-  /** close() stopped waiting: pending batches are rejected instead of retried. */
-  private abandoned = false;
-  private wakeRetry: (() => void) | undefined;
+  /** Each batch's commit, retried while the database is unreachable. */
+  private readonly commits: BatchCommitter;
   private closing: Promise<void> | undefined;
   private readonly keys: PgMessageKeys;
   private readonly lostListeners: ((err: Error) => void)[] = [];
-  /** A cluster node's copy of the leader's lines while it waits for the lock. */
-  private tail: JournalTail | undefined;
+  /** The tail of the lines other processes commit, into `copy`. */
+  private readonly follow: JournalFollow;
   private replayAfterLockMs: number | undefined;
   /** This writer's session in journal_writer: made afresh by every process, so a batch number is never reused. */
   private readonly session = randomUUID();
   private batchesMade = 0;
-  /** The last line this writer's own commits numbered (their replies processed). */
-  private ownCommittedN = 0;
   /** The lines as read back from the table: the replay, a standby's tail, a writer following the others. */
   private readonly copy: JournalCopy;
 
@@ -114,6 +102,28 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       if (n > this._durableN) this._durableN = n;
       if (n === 1) this._chainId ??= this.copy.firstHash;
     });
+    const following = this.following;
+    this.follow = new JournalFollow({
+      db: options.db,
+      copy: this.copy,
+      session: this.session,
+      following,
+      tailPollMs: options.tailPollMs,
+      onWarning: options.onWarning,
+      inFlight: () => this.inFlight?.done,
+    });
+    this.commits = new BatchCommitter({
+      db: options.db,
+      writer: this.writer,
+      session: this.session,
+      cluster: Boolean(options.waitForLeadership),
+      ownsShare: this.ownsShare,
+      // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
+      notify: options.waitForLeadership === true || following,
+      retryDelays: () => this.retryDelays,
+      lastError: () => this.lastError,
+      committed: (batch, committed) => this.numberBatch(batch, committed),
+    });
   }
 
   get location(): string {
@@ -125,6 +135,10 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   /** Why lines cannot be made durable now: a failure for good, lost leadership, or a database that does not answer. */
   get lastError(): string | undefined {
     return this.failure?.message ?? this.writer.leadershipLost?.message ?? this.db.lastError ?? this.writer.silence ?? this.stalled;
+  }
+  /** The last attempt's error while a batch is being retried (journal-batch-commit.ts; the tests read it here too). */
+  private get stalled(): string | undefined {
+    return this.commits.stalled;
   }
 
   /** The epoch this process writes under (cluster_leader); undefined until open() took the lock. */
@@ -185,57 +199,21 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
    * journal leaves the lock to a standby that has, which leads in
    * milliseconds where this one would replay the whole journal after taking
    * it. A node that cannot read (the database unreachable), or whose first
-   * read lasts longer than READY_WAIT_MAX_MS, tries all the same.
+   * read lasts longer than READY_WAIT_MAX_MS (journal-follow.ts), tries all the same.
    */
   private async waitForLock(): Promise<void> {
     const following = this.following;
     if (!this.options.waitForLeadership && !following) return void (await this.writer.open());
-    const tail = new JournalTail({
-      db: this.db,
-      apply: (line) => this.copy.apply(line),
-      lastN: () => this.copy.n,
-      pollMs: this.options.tailPollMs,
-      onReadError: (message) => this.options.onWarning?.(message),
-      beforePage: (rows) => this.ownRepliesIn(rows),
-    });
-    this.tail = tail;
-    try {
-      await tail.start();
-      await waitAtMost(tail.firstRead, READY_WAIT_MAX_MS);
-      await this.writer.open();
-    } finally {
-      // A writer that follows the others keeps its tail until close(); the one writer of today needs no copy.
-      if (!following || this.closing || this.state === 'closed') {
-        await tail.stop();
-        this.copy.cancelWaits(); // a leader's reads need no copy; a closed journal has none
-      }
-    }
+    // A writer that follows the others keeps its tail until close(); the one writer of today needs no copy.
+    await this.follow.takeLockWhileFollowing(
+      () => this.writer.open(),
+      () => following && !this.closing && this.state !== 'closed',
+    );
   }
 
-  /**
-   * A page of the tail that holds lines of this writer's own batch whose
-   * reply it has not processed yet (the NOTIFY of the commit can overtake
-   * it): waits for that batch first, so its lines are numbered — and shown
-   * by the alert feed — before the other writers' lines after them.
-   */
-  private ownRepliesIn(rows: readonly { n: string; writer: string | null }[]): Promise<void> | undefined {
-    // The last own line of the page: rows come in n order.
-    const ownLast = rows.findLast((r) => r.writer === this.session);
-    if (!ownLast || Number(ownLast.n) <= this.ownCommittedN) return undefined;
-    return (async () => {
-      // Each batch's reply moves ownCommittedN; the one holding ownLast is in flight or queued behind it.
-      while (this.inFlight && Number(ownLast.n) > this.ownCommittedN) await this.inFlight.done.catch(noop);
-    })();
-  }
-
-  /**
-   * Present when lines reach this process out of n order — its own at commit,
-   * the other writers' when its tail reads them — so whatever shows line
-   * numbers (the alert feed) waits for the tail to pass each one.
-   */
+  /** Present when lines reach this process out of n order (journal-follow.ts): the alert feed waits for the tail to pass each. */
   get order(): LineOrder | undefined {
-    if (!this.following) return undefined;
-    return { position: () => this.copy.n, onProgress: (listener) => this.copy.onProgress(listener) };
+    return this.follow.order;
   }
 
   /** A node owning a share of the partitions (`homeLeases`): it follows the other writers and takes no lock. */
@@ -247,18 +225,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.options.followWhileWriting === true || this.ownsShare;
   }
 
-  /**
-   * Resolves true once this process has applied every line committed before
-   * the call (the counter's value then), false if that took longer than
-   * `maxMs`. A node that has just taken a partition's lease waits for this
-   * before it acts for the partition's homes: the lease's take waited for
-   * the last owner's commits (their fence holds the lease row `FOR SHARE`),
-   * so every line the last owner wrote is below that value.
-   */
-  async readUpToNow(maxMs: number): Promise<boolean> {
-    const { rows } = await this.db.query<{ n: string }>('SELECT n FROM journal_seq');
-    const n = Number(rows[0]?.n ?? 0);
-    return this.copy.n >= n || this.copy.reach(n, maxMs);
+  /** True once this process has applied every line committed before the call, false after `maxMs` (journal-follow.ts). */
+  readUpToNow(maxMs: number): Promise<boolean> {
+    return this.follow.readUpToNow(maxMs);
   }
 
   /** The home partitions this writer holds (all of them once open; none before, and none once leadership is lost). */
@@ -271,22 +240,19 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   }
 
   get replicaCurrent(): boolean {
-    return this.tail?.current ?? false;
+    return this.follow.current;
   }
 
   reachLine(n: number, maxMs: number): Promise<boolean> {
     // The one writer of today holds every line it wrote; a standby, or a writer that follows others, holds those its tail has read.
     const readsFromCopy = this.following || this.state !== 'open';
     if ((readsFromCopy ? this.copy.n : this._lastN) >= n) return Promise.resolve(true);
-    // Only a following copy moves by itself; one that cannot read now is not waited on.
-    return this.tail?.current ? this.copy.reach(n, maxMs) : Promise.resolve(false);
+    return this.follow.reach(n, maxMs);
   }
 
   /** A cluster node's standby period, once it leads: lines its tail applied, and how long the rest took after the lock. */
   get standbyTail(): StandbyTailStats | undefined {
-    if (!this.tail) return undefined;
-    const led = this.replayAfterLockMs !== undefined;
-    return { lines: this.tail.applied, reads: this.tail.reads, linesAfterLock: led ? this.copy.applied - this.tail.applied : undefined, replayAfterLockMs: this.replayAfterLockMs };
+    return this.follow.standbyTail(this.replayAfterLockMs);
   }
 
   private tellLost(err: Error): void {
@@ -363,10 +329,9 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
       this.state = 'closed';
       if (!wasOpen) return;
       // A standby told to stop while it reads the journal: it stops after the page in hand.
-      await this.tail?.stop();
+      await this.follow.stop();
       await waitAtMost(this.whenDurable(), this.options.closeTimeoutMs ?? 10_000);
-      this.abandoned = true;
-      this.wakeRetry?.();
+      this.commits.abandon();
       await this.whenDurable().catch(noop);
       await this.writer.end();
       await this.db.release();
@@ -374,63 +339,15 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.closing;
   }
 
-  /**
-   * Appends the batch, retrying until it is committed; throws only for good.
-   * After an attempt whose outcome is unknown (the connection dropped), the
-   * next one first asks journal_writer whether it went in: sent again, every
-   * line would be written twice under new numbers.
-   */
-  protected async writeBatch(batch: Batch): Promise<void> {
-    const { min, max } = this.retryDelays;
-    let outcomeUnknown = false;
-    for (let delay = min; ; delay = Math.min(max, delay * 2)) {
-      if (this.abandoned) throw new Error(`still unreachable when the hub stopped: ${this.lastError ?? 'unknown error'}`);
-      try {
-        // Taken afresh at each attempt, once connected: a hub alone that reconnected may hold its partitions under new epochs.
-        await this.writer.ensureConnected();
-        const earlier = outcomeUnknown ? await committedBefore(this.writer, this.session, batch.no) : undefined;
-        const held = this.writer.partitions;
-        if (!held) throw new Error('journal: a batch before the writer took the partitions');
-        const fence = this.ownsShare ? this.ownersFence(held, batch) : held.fenceFor(batch.partitions);
-        // A cluster leader wakes its standbys' tails (journal-tail.ts) with each batch it commits.
-        const notify = this.options.waitForLeadership === true || this.following;
-        const committed = earlier ?? (await appendBatch(this.writer, batch.lines, { fence, session: this.session, batch: batch.no, notify }));
-        this.stalled = undefined;
-        this.numberBatch(batch, committed);
-        return;
-      } catch (caught) {
-        let err = caught;
-        if (err instanceof BatchFencedError) {
-          if (this.options.waitForLeadership || this.ownsShare) throw await this.fencedOut(batch);
-          // A hub alone holds the lock: its leases can only have run out (late renewals), so it takes them again and retries.
-          try {
-            await this.writer.retakePartitions();
-            continue;
-          } catch (retakeError) {
-            err = retakeError; // an unreachable database is waited for below, like any attempt
-          }
-        }
-        if (uniqueViolation(err) === 'journal_pkey') {
-          throw new Error(
-            'the line numbers journal_seq hands out are taken already: rows were written into the journal without moving its counter (by hand, or a copy); restart the hub, which moves the counter to the last line when it opens, and check the rows with `npm run audit:verify`',
-            { cause: err },
-          );
-        }
-        if (isPermanentError(err) || err instanceof JournalLockedError || err instanceof LeadershipLostError || err instanceof PartitionNotHeldError) throw err;
-        outcomeUnknown = true; // a dropped connection: the statement may have committed
-        this.stalled = `${this.location}: ${(err as Error).message}`;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          this.wakeRetry = () => (clearTimeout(timer), resolve());
-        });
-      }
-    }
+  /** Appends the batch, retrying until it is committed; throws only for good (journal-batch-commit.ts). */
+  protected writeBatch(batch: Batch): Promise<void> {
+    return this.commits.commit(batch);
   }
 
   /** The numbers and chain the database gave the batch, into its entries and this journal's tip. */
   private numberBatch(batch: Batch, committed: CommittedBatch): void {
     const tip = numberLines(batch, committed);
-    this.ownCommittedN = committed.lastN;
+    this.follow.ownCommitted(committed.lastN);
     if (committed.lastN > this._lastN) {
       this._lastN = committed.lastN;
       this.nextPrev = tip;
@@ -441,31 +358,6 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
 
   protected override describeBatch(batch: Batch): string {
     return describeBatch(batch);
-  }
-
-  /**
-   * An owner's fence: the balancer's leases as they are now. A line for a
-   * partition this node does not hold means a service acted for a home it
-   * does not own (or no longer does): its memory has that line applied, so
-   * it must not write again (it restarts and reads the journal afresh).
-   */
-  private ownersFence(held: HeldPartitions, batch: Batch): BatchFence {
-    const missing = [...batch.partitions].filter((p) => held.epochOf(p) === undefined).sort((a, b) => a - b);
-    if (missing.length === 0) return held.fenceFor(batch.partitions);
-    const which = missing.map((p) => (p === HOMELESS_PARTITION ? 'the home-less partition (-1, the leader\'s)' : `partition ${p}`)).join(', ');
-    throw this.writer.fencedOut(new LeadershipLostError(`this node (${held.owner}) holds no lease of ${which}: ${this.describeBatch(batch)} refused, nothing written`));
-  }
-
-  /**
-   * A partition of the batch has another owner or epoch now, or its lease ran
-   * out: this cluster node must never write again (another node may lead).
-   * Says which and why, and is lost leadership like a lost lock.
-   */
-  private async fencedOut(batch: Batch): Promise<LeadershipLostError> {
-    const held = this.writer.partitions!;
-    const rows = await readPartitionLeases(this.db).catch(() => []);
-    const described = whyFenced(rows, held, batch.partitions);
-    return this.writer.fencedOut(new LeadershipLostError(`${described}: ${this.describeBatch(batch)} refused by the lease fence, nothing written`));
   }
 
   protected async describeFailure(cause: Error, batch: Batch): Promise<Error> {
@@ -483,12 +375,3 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
   }
 }
 
-/**
- * A line for a home whose partition this node does not hold (spread
- * partitions): nothing was queued or changed; its owner takes the work (an
- * API answers 503: retry, the front routes it to the owner).
- */
-function notHeldHere(partition: number): DomainError {
-  const which = partition === HOMELESS_PARTITION ? "the home-less partition (-1, the leader's)" : `partition ${partition}`;
-  return new DomainError('unavailable', `this node does not hold ${which} now; another node acts for it: try again`);
-}

@@ -34,26 +34,17 @@
  */
 import { hostname } from 'node:os';
 import type { Client, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { StartupError } from '../../core/data-dir.js';
-import { claimLeadership, JOURNAL_LOCK, JOURNAL_LOCK_HELD, type LeaderIdentity, type LeaderRecord, readLeader, tryJournalLock } from './cluster-leader.js';
+import { claimLeadership, type LeaderIdentity, type LeaderRecord } from './cluster-leader.js';
 import type { PgDatabase } from './database.js';
 import { isConnectionError } from './errors.js';
 import type { PreparingQueryable, Queryable } from './journal-sql.js';
 import { applyLease, checkLeaseMs, DEFAULT_LEASE_MS, KeepAlive } from './writer-lease.js';
 import { type HeldPartitions, renewPartitions, takeAllPartitions, takeHomelessPartition } from './partition-leases.js';
+import { confirmEpoch, waitForJournalLock } from './journal-lock-wait.js';
+import { LeadershipLostError } from './journal-writer-errors.js';
 
 export { JOURNAL_LOCK } from './cluster-leader.js';
-
-/**
- * The lock is held by another session: not a connection problem, retrying the
- * batch cannot help. At start it stops the hub with its one line.
- */
-export class JournalLockedError extends StartupError {}
-
-/** This process no longer leads: it must never write the journal again (a new process may lead later). */
-export class LeadershipLostError extends Error {
-  override name = 'LeadershipLostError';
-}
+export { JournalLockedError, LeadershipLostError } from './journal-writer-errors.js';
 
 export interface WriterConnectionOptions {
   db: PgDatabase;
@@ -86,8 +77,6 @@ export interface WriterConnectionOptions {
    */
   homelessOnly?: boolean;
 }
-
-const POLL_MS = 100;
 
 /** Longest pause between a standby's attempts to reconnect while the database is unreachable. */
 const STANDBY_RETRY_MAX_MS = 5_000;
@@ -317,7 +306,7 @@ export class JournalWriterConnection implements PreparingQueryable {
   private async lockAndLease(client: Client): Promise<void> {
     await this.lock(client);
     if (this.leading) {
-      this.leading = await this.confirmEpoch(client, this.leading);
+      this.leading = await confirmEpoch(client, this.leading);
       // Nobody led meanwhile (confirmed): leases that ran out while the connection was down are still only ours to take.
       const sentAt = Date.now();
       const held = this.held;
@@ -333,45 +322,17 @@ export class JournalWriterConnection implements PreparingQueryable {
     return this.options.identity?.() ?? { nodeId: `${hostname()}-pid${process.pid}` };
   }
 
-  /** Waits for the lock: `lockWaitMs`, or without limit for a standby's first take. */
-  private async lock(client: Client): Promise<void> {
+  /** Waits for the lock (journal-lock-wait.ts): `lockWaitMs`, or without limit for a standby's first take. */
+  private lock(client: Client): Promise<void> {
     const mine = this.leading;
-    const forever = this.options.waitForLeadership === true && mine === undefined;
-    const deadline = forever ? Infinity : Date.now() + (this.options.lockWaitMs ?? 30_000);
-    let toldEpoch: number | undefined;
-    for (;;) {
-      if (this.ended) throw new Error('journal writer connection ended while waiting for the lock');
-      const { locked, leader } = await tryJournalLock(client);
-      // Reconnecting: whoever led since us wrote rows after ours; waiting longer cannot help.
-      if (mine && leader.epoch !== mine.epoch) throw ledSince(leader, mine);
-      if (locked) return;
-      // Who holds it is looked up only to say so: when the wait starts, when the leader changes, when it ends.
-      const givingUp = Date.now() >= deadline;
-      if (givingUp || toldEpoch !== leader.epoch) {
-        const holder = await describeHolder(client);
-        if (givingUp) throw this.refusal(holder, mine !== undefined);
-        this.options.onWaiting?.(holder, leader);
-        toldEpoch = leader.epoch;
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  }
-
-  /** Reconnected with the lock: continue only if nobody led in between (read after the lock, so nobody can change it now). */
-  private async confirmEpoch(client: Client, mine: LeaderRecord): Promise<LeaderRecord> {
-    const now = await readLeader(client);
-    if (now.epoch !== mine.epoch) throw ledSince(now, mine);
-    return mine;
-  }
-
-  private refusal(holder: string, reconnecting: boolean): Error {
-    const where = this.options.db.description;
-    if (reconnecting) {
-      return new LeadershipLostError(`lost the journal's writer lock in ${where}: it is being written by another process (${holder}) since this hub's connection dropped`);
-    }
-    return new JournalLockedError(
-      `the journal in ${where} is being written by another process (${holder}); stop that hub (or let its last write finish), or give this hub a database of its own in HUB_DATABASE_URL`,
-    );
+    return waitForJournalLock(client, {
+      mine,
+      forever: this.options.waitForLeadership === true && mine === undefined,
+      lockWaitMs: this.options.lockWaitMs ?? 30_000,
+      where: this.options.db.description,
+      ended: () => this.ended,
+      onWaiting: this.options.onWaiting,
+    });
   }
 
   private drop(client: Client, err: unknown): void {
@@ -385,7 +346,7 @@ export class JournalWriterConnection implements PreparingQueryable {
     }
   }
 
-  /** A batch was refused by its partitions' fence (journal-pg.ts): lost leadership, as a lost lock is. Returns `err`. */
+  /** A batch was refused by its partitions' fence (journal-batch-commit.ts): lost leadership, as a lost lock is. Returns `err`. */
   fencedOut(err: LeadershipLostError): LeadershipLostError {
     this.loseLeadership(err);
     return this.lost!;
@@ -402,23 +363,4 @@ export class JournalWriterConnection implements PreparingQueryable {
       // A throwing listener must not keep the writer from refusing every later write.
     }
   }
-}
-
-function ledSince(leader: LeaderRecord, mine: LeaderRecord): LeadershipLostError {
-  return new LeadershipLostError(
-    `node ${leader.nodeId ?? '(unknown)'} leads the journal since ${leader.since?.toISOString() ?? 'an unknown time'} (epoch ${leader.epoch}; this process led epoch ${mine.epoch})`,
-  );
-}
-
-/** Who holds the journal lock, for the waiting and refusal messages. */
-async function describeHolder(client: Client): Promise<string> {
-  const { rows } = await client.query<{ pid: number; application_name: string; client_addr: string | null }>(
-    `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr
-       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE ${JOURNAL_LOCK_HELD}`,
-    [...JOURNAL_LOCK],
-  );
-  const r = rows[0];
-  if (!r) return 'a session that has just ended';
-  return `server backend ${r.pid}, "${r.application_name}"${r.client_addr ? ` from ${r.client_addr}` : ''}`;
 }
