@@ -25,26 +25,24 @@
  *   `deliveryId` in the signed body), which receivers deduplicate on: at
  *   least once, never recorded twice. A delivery of no home (an admin's
  *   `webhook.test`) is sent by the node that queued it, whatever it owns.
+ *
+ * The deliveries held in memory (pending, finished, keys, drop order) are
+ * kept by delivery-book.ts, and rebuilt from log lines by delivery-restore.ts;
+ * this file decides what it holds and schedules and sends it.
  */
 import { randomBytes } from 'node:crypto';
 import { SEVERITY_RANK, type Severity } from '../alerts/alert.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
-import { HOMELESS_PARTITION, partitionOf } from '../core/partitions.js';
+import { HOMELESS_PARTITION } from '../core/partitions.js';
 import { nextStep, RETRY_POLICY } from './retry-policy.js';
-import type { AttemptRecord, DeliveryLine, DeliveryRecord, DeliveryStatus, SendResult } from './types.js';
+import { DeliveryBook, RANKED, type Delivery, type DeliveryFilter } from './delivery-book.js';
+import { partitionOfDelivery, restoreLine, restorePartitionLines, type RestoreInto } from './delivery-restore.js';
+import type { AttemptRecord, DeliveryLine, DeliveryRecord, SendResult } from './types.js';
 
-export interface Delivery {
-  record: DeliveryRecord;
-  /** The partition of the alert's home (HOMELESS_PARTITION for none). */
-  partition: number;
-  status: DeliveryStatus;
-  attempts: AttemptRecord[];
-  /** When the next attempt is due (pending only). */
-  nextAt: number;
-  droppedReason?: string | undefined;
-}
+export type { Delivery, DeliveryFilter } from './delivery-book.js';
+export { partitionOfDelivery } from './delivery-restore.js';
 
 export interface DeliveryQueueDeps {
   clock: Clock;
@@ -64,16 +62,6 @@ export interface DeliveryQueueDeps {
   ownership?: PartitionOwnership | undefined;
 }
 
-/** The partition a delivery belongs to: its alert's home's, or the home-less one (a test send's alert has no home). */
-export function partitionOfDelivery(record: Pick<DeliveryRecord, 'alert'>): number {
-  return partitionOf(record.alert.homeId || undefined);
-}
-
-/** The partition a log line names: its own, or (older lines) its queued delivery's; undefined for an older attempt or drop. */
-function partitionOfLine(line: DeliveryLine): number | undefined {
-  return line.partition ?? (line.type === 'queued' ? partitionOfDelivery(line.delivery) : undefined);
-}
-
 export interface DeliveryStats {
   pending: number;
   inFlight: number;
@@ -84,20 +72,10 @@ export interface DeliveryStats {
   dropped: number;
 }
 
-export interface DeliveryFilter {
-  alertId?: string | undefined;
-  status?: DeliveryStatus | undefined;
-  limit?: number | undefined;
-}
-
-const RANKED: Severity[] = (Object.keys(SEVERITY_RANK) as Severity[]).sort((a, b) => SEVERITY_RANK[a] - SEVERITY_RANK[b]);
-
 export class DeliveryQueue {
-  private readonly pending = new Map<string, Delivery>();
-  /** Pending ids per severity, oldest first (Map/Set keep insertion order): the drop order. */
-  private readonly pendingBySeverity = new Map<Severity, Set<string>>(RANKED.map((s) => [s, new Set()]));
-  private readonly finished = new Map<string, Delivery>();
-  private readonly keys = new Map<string, string>();
+  private readonly book: DeliveryBook;
+  /** The book and drop that log lines are replayed into (delivery-restore.ts). */
+  private readonly replayInto: RestoreInto;
   private readonly timers = new Map<string, TimerHandle>();
   /** Due deliveries waiting for a free slot, per severity, in due order. */
   private readonly ready = new Map<Severity, Delivery[]>(RANKED.map((s) => [s, []]));
@@ -114,7 +92,6 @@ export class DeliveryQueue {
   private readonly maxPending: number;
   private readonly maxInFlight: number;
   private readonly perTargetInFlight: number;
-  private readonly maxFinished: number;
   private readonly ownership: PartitionOwnership;
 
   constructor(private readonly deps: DeliveryQueueDeps) {
@@ -122,7 +99,8 @@ export class DeliveryQueue {
     this.maxPending = deps.maxPending ?? 10_000;
     this.maxInFlight = deps.maxInFlight ?? 8;
     this.perTargetInFlight = deps.perTargetInFlight ?? 2;
-    this.maxFinished = deps.maxFinished ?? 20_000;
+    this.book = new DeliveryBook(deps.maxFinished ?? 20_000);
+    this.replayInto = { book: this.book, markDropped: (delivery, reason) => this.markDropped(delivery, reason) };
   }
 
   /**
@@ -132,29 +110,7 @@ export class DeliveryQueue {
    * only a share leaves a dead node's pending test sends alone.
    */
   restore(line: DeliveryLine): void {
-    this.restoreLine(line, (p) => this.ownership.ownsPartition(p));
-  }
-
-  private restoreLine(line: DeliveryLine, wanted: (partition: number) => boolean): Delivery | undefined {
-    if (line.type === 'queued') {
-      const d = line.delivery;
-      if (this.pending.has(d.id) || this.finished.has(d.id)) return undefined;
-      const partition = partitionOfLine(line)!;
-      if (!wanted(partition)) return undefined;
-      const delivery: Delivery = { record: d, partition, status: 'pending', attempts: [], nextAt: d.notBefore };
-      this.addPending(delivery);
-      return delivery;
-    }
-    // Lines of deliveries not held (not this node's partitions) find nothing and change nothing.
-    if (line.type === 'attempt') {
-      const delivery = this.pending.get(line.attempt.deliveryId) ?? this.finished.get(line.attempt.deliveryId);
-      if (!delivery) return;
-      this.applyAttempt(delivery, line.attempt);
-      return;
-    }
-    const delivery = this.pending.get(line.deliveryId);
-    if (delivery) this.markDropped(delivery, line.reason);
-    return undefined;
+    restoreLine(this.replayInto, line, (p) => this.ownership.ownsPartition(p));
   }
 
   /** Whether this node queues and sends deliveries of this partition now (home-less ones: always, where they are queued). */
@@ -182,14 +138,7 @@ export class DeliveryQueue {
   restorePartitions(partitions: readonly number[], lines: readonly DeliveryLine[]): number {
     const wanted = new Set(partitions.filter((p) => this.ownership.ownsPartition(p)));
     this.endRestoring(partitions);
-    // Only the deliveries this read brings: one already held (an earlier, overlapping read) must not get its attempts twice.
-    const restored = new Map<string, Delivery>();
-    for (const line of lines) {
-      if (line.type !== 'queued' && !restored.has(line.type === 'attempt' ? line.attempt.deliveryId : line.deliveryId)) continue;
-      const delivery = this.restoreLine(line, (p) => wanted.has(p));
-      if (delivery) restored.set(delivery.record.id, delivery);
-    }
-    const resumed = [...restored.values()].filter((d) => d.status === 'pending');
+    const resumed = restorePartitionLines(this.replayInto, lines, wanted);
     if (this.running) for (const delivery of resumed) this.schedule(delivery);
     return resumed.length;
   }
@@ -205,24 +154,14 @@ export class DeliveryQueue {
     const lost = new Set(partitions);
     this.endRestoring(partitions);
     let pending = 0;
-    for (const source of [this.pending, this.finished]) {
-      for (const delivery of [...source.values()]) {
-        if (!lost.has(delivery.partition)) continue;
-        const id = delivery.record.id;
-        if (source === this.pending) {
-          pending++;
-          const timer = this.timers.get(id);
-          if (timer !== undefined) this.deps.clock.clearTimeout(timer);
-          this.timers.delete(id);
-          const list = this.ready.get(delivery.record.severity)!;
-          const at = list.indexOf(delivery);
-          if (at >= 0) list.splice(at, 1);
-          this.pendingBySeverity.get(delivery.record.severity)!.delete(id);
-          this.inFlightAborts.get(id)?.abort();
-        }
-        source.delete(id);
-        if (this.keys.get(delivery.record.key) === id) this.keys.delete(delivery.record.key);
+    for (const delivery of this.book.inPartitions(lost)) {
+      const id = delivery.record.id;
+      if (this.book.getPending(id) === delivery) {
+        pending++;
+        this.unschedule(delivery);
+        this.inFlightAborts.get(id)?.abort();
       }
+      this.book.forget(delivery);
     }
     return pending;
   }
@@ -230,7 +169,7 @@ export class DeliveryQueue {
   start(): void {
     this.running = true;
     this.abort = new AbortController();
-    for (const delivery of this.pending.values()) this.schedule(delivery);
+    for (const delivery of this.book.pendingDeliveries()) this.schedule(delivery);
   }
 
   /** Stops scheduling, aborts requests in flight (they are not counted as attempts) and waits for them. */
@@ -252,18 +191,18 @@ export class DeliveryQueue {
 
   /** Queues a delivery unless the same one (alert × event × target) was queued before. */
   enqueue(input: Omit<DeliveryRecord, 'id' | 'createdAt'>): Delivery | undefined {
-    if (this.keys.has(input.key)) return undefined;
+    if (this.book.hasKey(input.key)) return undefined;
     // Another node's home (or one being taken over): its owner queues it.
     const partition = partitionOfDelivery(input);
     if (!this.actsFor(partition)) return undefined;
     const record: DeliveryRecord = { ...input, id: `dlv-${randomBytes(6).toString('hex')}`, createdAt: this.deps.clock.now() };
-    if (this.pending.size >= this.maxPending && !this.makeRoomFor(record.severity)) {
+    if (this.book.pendingCount >= this.maxPending && !this.makeRoomFor(record.severity)) {
       this.counters.dropped++;
       this.deps.log.warn({ event: record.event, alertId: record.alertId, severity: record.severity }, 'notification queue full of more urgent deliveries: this one is dropped');
       return undefined;
     }
     const delivery: Delivery = { record, partition, status: 'pending', attempts: [], nextAt: record.notBefore };
-    this.addPending(delivery);
+    this.book.addPending(delivery);
     this.counters.queued++;
     this.deps.persist({ type: 'queued', delivery: record, partition });
     if (this.running) this.schedule(delivery);
@@ -271,77 +210,34 @@ export class DeliveryQueue {
   }
 
   get(id: string): Delivery | undefined {
-    return this.pending.get(id) ?? this.finished.get(id);
+    return this.book.get(id);
   }
 
   /** Newest first. */
   list(filter: DeliveryFilter = {}): Delivery[] {
-    const out: Delivery[] = [];
-    for (const source of [this.pending, this.finished]) {
-      for (const d of source.values()) {
-        if (filter.alertId && d.record.alertId !== filter.alertId) continue;
-        if (filter.status && d.status !== filter.status) continue;
-        out.push(d);
-      }
-    }
-    out.sort((a, b) => b.record.createdAt - a.record.createdAt || a.record.id.localeCompare(b.record.id));
-    return filter.limit === undefined ? out : out.slice(0, filter.limit);
+    return this.book.list(filter);
   }
 
   get stats(): DeliveryStats {
-    return { pending: this.pending.size, inFlight: this.inFlight.size, ...this.counters };
+    return { pending: this.book.pendingCount, inFlight: this.inFlight.size, ...this.counters };
   }
 
-  // ── bookkeeping ─────────────────────────────────────────────────────────
-
-  private addPending(delivery: Delivery): void {
-    this.pending.set(delivery.record.id, delivery);
-    this.pendingBySeverity.get(delivery.record.severity)!.add(delivery.record.id);
-    this.keys.set(delivery.record.key, delivery.record.id);
-  }
-
-  private finish(delivery: Delivery): void {
-    const id = delivery.record.id;
-    this.pending.delete(id);
-    this.pendingBySeverity.get(delivery.record.severity)!.delete(id);
-    this.finished.set(id, delivery);
-    while (this.finished.size > this.maxFinished) {
-      const oldest = this.finished.keys().next().value as string;
-      const gone = this.finished.get(oldest)!;
-      this.finished.delete(oldest);
-      if (this.keys.get(gone.record.key) === oldest) this.keys.delete(gone.record.key);
-    }
-  }
-
-  private applyAttempt(delivery: Delivery, attempt: AttemptRecord): void {
-    delivery.attempts.push(attempt);
-    if (attempt.outcome === 'failed') {
-      delivery.nextAt = attempt.nextAttemptAt ?? attempt.at;
-      return;
-    }
-    delivery.status = attempt.outcome;
-    if (this.pending.has(delivery.record.id)) this.finish(delivery);
-  }
+  // ── dropping ────────────────────────────────────────────────────────────
 
   private markDropped(delivery: Delivery, reason: string): void {
     delivery.status = 'dropped';
     delivery.droppedReason = reason;
-    const timer = this.timers.get(delivery.record.id);
-    if (timer !== undefined) this.deps.clock.clearTimeout(timer);
-    this.timers.delete(delivery.record.id);
-    const list = this.ready.get(delivery.record.severity)!;
-    const at = list.indexOf(delivery);
-    if (at >= 0) list.splice(at, 1);
-    this.finish(delivery);
+    this.unschedule(delivery);
+    this.book.finish(delivery);
   }
 
   /** Drops the oldest waiting delivery of the least urgent severity, if it is no more urgent than the newcomer. */
   private makeRoomFor(severity: Severity): boolean {
     for (const candidate of [...RANKED].reverse()) {
       if (SEVERITY_RANK[candidate] < SEVERITY_RANK[severity]) return false;
-      for (const id of this.pendingBySeverity.get(candidate)!) {
+      for (const id of this.book.pendingIdsOf(candidate)) {
         if (this.inFlight.has(id)) continue;
-        const victim = this.pending.get(id)!;
+        const victim = this.book.getPending(id)!;
         const reason = `queue full (${this.maxPending} pending): dropped for a ${severity} delivery`;
         this.markDropped(victim, reason);
         this.counters.dropped++;
@@ -369,6 +265,16 @@ export class DeliveryQueue {
         this.makeReady(delivery);
       }, wait),
     );
+  }
+
+  /** Takes a delivery off its timer and the waiting list (dropped, or its partition lost). */
+  private unschedule(delivery: Delivery): void {
+    const timer = this.timers.get(delivery.record.id);
+    if (timer !== undefined) this.deps.clock.clearTimeout(timer);
+    this.timers.delete(delivery.record.id);
+    const list = this.ready.get(delivery.record.severity)!;
+    const at = list.indexOf(delivery);
+    if (at >= 0) list.splice(at, 1);
   }
 
   private makeReady(delivery: Delivery): void {
@@ -445,7 +351,7 @@ export class DeliveryQueue {
     // Cut short by stop(): not an attempt; the delivery stays pending in the log and is retried after a restart.
     if (result.kind === 'cancelled' || !this.running || delivery.status !== 'pending') return;
     // Its partition was lost meanwhile (dropPartitions): the next owner makes and records this attempt, not this node.
-    if (this.pending.get(delivery.record.id) !== delivery) return;
+    if (this.book.getPending(delivery.record.id) !== delivery) return;
     const now = this.deps.clock.now();
     const step = nextStep(result, attempt, firstAttemptAt, now);
     const record: AttemptRecord = {
@@ -456,7 +362,7 @@ export class DeliveryQueue {
       ...(result.kind === 'response' ? { statusCode: result.status } : { error: result.error }),
       ...(step.nextAttemptAt !== undefined ? { nextAttemptAt: step.nextAttemptAt } : {}),
     };
-    this.applyAttempt(delivery, record);
+    this.book.applyAttempt(delivery, record);
     this.deps.persist({ type: 'attempt', attempt: record, partition: delivery.partition });
     const ctx = { deliveryId: record.deliveryId, alertId: delivery.record.alertId, event: delivery.record.event, attempt, statusCode: record.statusCode, error: record.error };
     if (step.outcome === 'sent') {

@@ -19,8 +19,9 @@
  * ones resumed with their attempts so far, then the last hour's alert events
  * of its homes are offered again (the catch-up a start does), so an event the
  * old owner died before queueing is sent too. When one is lost, its
- * deliveries leave this node's memory and stay pending in the log. What a
- * delivery in flight at the loss does: delivery-queue.ts.
+ * deliveries leave this node's memory and stay pending in the log. The gain
+ * and loss handling: delivery-ownership.ts; what a delivery in flight at the
+ * loss does: delivery-queue.ts.
  *
  * Not through here, and not owned: `hub.pipeline_stalled` / `_recovered`
  * (hub/ops/ops-webhooks.ts, per node, from memory). An admin's test send
@@ -37,15 +38,15 @@ import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
 import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import { partitionOf } from '../core/partitions.js';
-import type { TimerHandle } from '../core/clock.js';
 import type { HomeRecord, ResidentRecord } from '../registry/records.js';
 import type { DeliveryLogStore, WebhooksStore } from '../storage/ports.js';
+import { DeliveryOwnership } from './delivery-ownership.js';
 import { DeliveryQueue, type Delivery, type DeliveryFilter, type DeliveryStats } from './delivery-queue.js';
 import { addressGuard, type AddressGuard } from './address-guard.js';
 import { literalRefusal, webhookSender, type PostWebhook } from './http-sender.js';
 import { webhookBody, webhookHeaders } from './payload.js';
 import { selectTargets, snapshotAlert } from './targets.js';
-import type { DeliveryLine, DeliveryRecord, NotifyEvent, SendResult } from './types.js';
+import type { DeliveryRecord, NotifyEvent, SendResult } from './types.js';
 import { displayUrl } from '../registry/webhook-url.js';
 import { WebhookStore, webhookView, type NewWebhook, type OrgWebhookView } from './webhook-store.js';
 
@@ -78,9 +79,6 @@ export interface NotifyServiceDeps {
   ownership?: PartitionOwnership | undefined;
 }
 
-/** A gained partition whose deliveries could not be read (the database away) is tried again after this. */
-const RESUME_RETRY_MS = 5_000;
-
 /** The delivery log as operators see it. */
 export interface DeliveryView {
   deliveryId: string;
@@ -107,10 +105,8 @@ export class NotifyService {
   private readonly guard: AddressGuard;
   private readonly post: PostWebhook;
   private readonly ownership: PartitionOwnership;
-  /** Reads of gained partitions' deliveries under way (stop waits for them). */
-  private readonly resuming = new Set<Promise<void>>();
-  private readonly resumeRetries = new Set<TimerHandle>();
-  private running = false;
+  /** Partitions gained and lost: their deliveries read back from the log, or dropped from memory. */
+  private readonly owned: DeliveryOwnership;
 
   constructor(private readonly deps: NotifyServiceDeps) {
     this.ownership = deps.ownership ?? OWNS_EVERYTHING;
@@ -128,6 +124,14 @@ export class NotifyService {
       maxPending: deps.maxPending,
       ownership: this.ownership,
     });
+    this.owned = new DeliveryOwnership({
+      queue: this.queue,
+      deliveryLog: this.file,
+      ownership: this.ownership,
+      clock: deps.clock,
+      log: deps.log,
+      catchUp: (partitions) => this.catchUp(partitions),
+    });
   }
 
   async start(): Promise<void> {
@@ -144,10 +148,8 @@ export class NotifyService {
         if (change === 'resolved') this.onAlertEvent('alert.resolved', alert);
         else if (change === 'escalated') this.onAlertEvent('alert.escalated', alert);
       }),
-      this.ownership.onGained((partitions) => this.gain(partitions)),
-      this.ownership.onLost((partitions) => this.lose(partitions)),
     );
-    this.running = true;
+    this.owned.start();
     this.catchUp();
     this.queue.start();
     const { pending } = this.queue.stats;
@@ -155,11 +157,8 @@ export class NotifyService {
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     for (const off of this.unsubscribers.splice(0)) off();
-    for (const timer of this.resumeRetries) this.deps.clock.clearTimeout(timer);
-    this.resumeRetries.clear();
-    await Promise.allSettled([...this.resuming]);
+    await this.owned.stop();
     await this.queue.stop();
     await this.file.close();
     await this.webhookStore.stop();
@@ -205,51 +204,6 @@ export class NotifyService {
       if (recent(escalatedAt)) this.onAlertEvent('alert.escalated', alert);
       if (alert.status === 'resolved' && recent(alert.resolvedAt)) this.onAlertEvent('alert.resolved', alert);
     }
-  }
-
-  // ── partitions gained and lost (issue 12 step 3) ───────────────────────
-
-  /**
-   * The gained partitions' deliveries from the log, resumed where their old
-   * owner left them; nothing is queued for their homes until that read is in
-   * (the catch-up after it offers what came meanwhile, and the queue's keys
-   * drop what the old owner had already queued or sent).
-   */
-  private gain(partitions: readonly number[]): void {
-    this.queue.beginRestoring(partitions);
-    const task = this.resume(partitions);
-    this.resuming.add(task);
-    void task.finally(() => this.resuming.delete(task));
-  }
-
-  private async resume(partitions: readonly number[]): Promise<void> {
-    let lines: DeliveryLine[];
-    try {
-      lines = await (this.file.loadPartitions?.(partitions) ?? this.file.load());
-    } catch (err) {
-      const still = partitions.filter((p) => this.ownership.ownsPartition(p));
-      if (!this.running || still.length === 0) return;
-      this.deps.log.error({ err, partitions: still }, `notifications: the delivery log could not be read for partitions taken over; their deliveries wait, tried again in ${RESUME_RETRY_MS / 1000} s`);
-      const timer = this.deps.clock.setTimeout(() => {
-        this.resumeRetries.delete(timer);
-        const again = still.filter((p) => this.ownership.ownsPartition(p));
-        if (this.running && again.length > 0) this.gain(again);
-      }, RESUME_RETRY_MS);
-      this.resumeRetries.add(timer);
-      return;
-    }
-    if (!this.running) return;
-    const resumed = this.queue.restorePartitions(partitions, lines);
-    const owned = new Set(partitions.filter((p) => this.ownership.ownsPartition(p)));
-    if (owned.size === 0) return;
-    this.catchUp(owned);
-    this.deps.log.info({ partitions: [...owned], resumed }, 'notifications: partitions taken over, their pending deliveries resumed');
-  }
-
-  /** The lost partitions' deliveries leave memory; they stay pending in the log for the next owner. */
-  private lose(partitions: readonly number[]): void {
-    const dropped = this.queue.dropPartitions(partitions);
-    if (dropped > 0) this.deps.log.info({ partitions, pending: dropped }, 'notifications: partitions lost, their pending deliveries left to the next owner');
   }
 
   // ── from the bus: pick targets and queue, nothing more ──────────────────
