@@ -15,8 +15,10 @@
  *   device's state as the store has it then, its newest readings of the
  *   window (at most MAX_READINGS; when more came, its whole `lastValues` too)
  *   and every online/offline change of the window, in order — a device that
- *   went offline and back within the window is seen doing both. The devices
- *   of a flush share messages of at most CHUNK_CHARS (device-state-wire.ts):
+ *   went offline and back within the window is seen doing both (what a
+ *   window gathers and a flush sends of a device: device-state-outbox.ts).
+ *   The devices of a flush share messages of at most CHUNK_CHARS
+ *   (device-state-wire.ts):
  *   1,000 readings of one device in a burst are one message, and 10,000
  *   msg/s over 4,000 devices about 4 flushes a second of a few chunks each,
  *   not 10,000 publishes (measured, tests/device-state-relay.test.ts: one
@@ -64,19 +66,9 @@ import type { Logger } from '../core/logger.js';
 import { Throttle } from '../core/log-throttle.js';
 import type { PartitionOwnership } from '../core/partition-ownership.js';
 import { partitionOfHome } from '../core/partitions.js';
-import type { DeviceLiveState, DeviceStateStore } from '../ingest/device-state.js';
-import {
-  decodeMessage,
-  DEVICE_STATE_TOPIC,
-  encodeDevice,
-  MAX_READINGS,
-  MAX_TRANSITIONS,
-  packMessages,
-  remoteStateOf,
-  syncMessage,
-  type WireDevice,
-  type WireDrop,
-} from './device-state-wire.js';
+import type { DeviceStateStore } from '../ingest/device-state.js';
+import { addReading, addTransition, deltaOf, emptyPending, fullOf, type Pending } from './device-state-outbox.js';
+import { decodeMessage, DEVICE_STATE_TOPIC, encodeDevice, packMessages, remoteStateOf, syncMessage, type WireDevice, type WireDrop } from './device-state-wire.js';
 
 export const DEFAULT_WINDOW_MS = 250;
 export const DEFAULT_RESYNC_MS = 30_000;
@@ -129,14 +121,6 @@ export interface DeviceStateRelayStats {
   skippedOwned: number;
   /** Messages dropped unread or unapplied, by reason. */
   dropped: Record<WireDrop, number>;
-}
-
-interface Pending {
-  /** [receivedAt, payload as ingest validated it]: ts and seq are left out when sent. */
-  readings: [number, Record<string, unknown>][];
-  /** More readings came than are kept: the whole lastValues travels. */
-  truncated: boolean;
-  transitions: [boolean, number, DeviceStatusChange['reason']][];
 }
 
 export class DeviceStateRelay {
@@ -267,21 +251,14 @@ export class DeviceStateRelay {
   private noteSignal(signal: DeviceSignal): void {
     const pending = this.mark(signal.deviceId, signal.homeId);
     if (!pending || signal.channel !== 'telemetry') return;
-    const readings = pending.readings;
-    readings.push([signal.receivedAt, signal.payload as Record<string, unknown>]);
-    // Amortized: trimmed to the newest MAX_READINGS once twice as many have come.
-    if (readings.length >= 2 * MAX_READINGS) {
-      readings.splice(0, readings.length - MAX_READINGS);
-      pending.truncated = true;
-    }
+    addReading(pending, signal.receivedAt, signal.payload as Record<string, unknown>);
   }
 
   private noteStatus(change: DeviceStatusChange): void {
     if (change.relayedFrom !== undefined) return; // another owner's, applied here: never sent back out
     const pending = this.mark(change.deviceId, change.homeId);
     if (!pending) return;
-    pending.transitions.push([change.online, change.at, change.reason]);
-    if (pending.transitions.length > MAX_TRANSITIONS) pending.transitions.shift();
+    addTransition(pending, change);
   }
 
   private noteHome(deviceId: string, homeId: string): void {
@@ -293,7 +270,7 @@ export class DeviceStateRelay {
     if (!this.mq || !this.deps.ownership.owns(homeId)) return undefined;
     let pending = this.pending.get(deviceId);
     if (!pending) {
-      pending = { readings: [], truncated: false, transitions: [] };
+      pending = emptyPending();
       this.pending.set(deviceId, pending);
     }
     this.flushTimer ??= this.clock.setTimeout(() => {
@@ -407,45 +384,4 @@ export class DeviceStateRelay {
     const passed = this.logThrottle.pass(key);
     if (passed) this.deps.log.warn({ ...fields, suppressedSinceLast: passed.suppressed }, message);
   }
-}
-
-/** What a delta carries of a device: its state now, the window's readings and changes. */
-function deltaOf(state: DeviceLiveState, pending: Pending): WireDevice {
-  const readings = pending.readings.length > MAX_READINGS ? pending.readings.slice(-MAX_READINGS) : pending.readings;
-  const truncated = pending.truncated || readings.length < pending.readings.length;
-  const device = base(state);
-  if (readings.length > 0) device.r = readings.map(([at, payload]) => [at, withoutMessageKey(payload)]);
-  // The readings carry every value they changed, unless some were left out.
-  if (truncated) device.lv = state.lastValues;
-  if (pending.transitions.length > 0) device.st = pending.transitions;
-  if (state.badPayloads > 0) {
-    device.bp = state.badPayloads;
-    if (state.lastBadPayload) device.lbp = state.lastBadPayload;
-  }
-  return device;
-}
-
-/** What a resync carries of a device: everything but readings. */
-function fullOf(state: DeviceLiveState): WireDevice {
-  const device = base(state);
-  device.lv = state.lastValues;
-  device.m = state.messages;
-  device.bp = state.badPayloads;
-  if (state.lastBadPayload) device.lbp = state.lastBadPayload;
-  return device;
-}
-
-function base(state: DeviceLiveState): WireDevice {
-  const device: WireDevice = { d: state.deviceId, h: state.homeId, k: state.kind, on: state.online };
-  if (state.lastSeen !== undefined) device.ls = state.lastSeen;
-  if (state.battery !== undefined) device.b = state.battery;
-  if (state.lastEvent) device.le = { t: state.lastEvent.type, at: state.lastEvent.at };
-  return device;
-}
-
-/** A reading's values as the owner's ring holds them (steps.ts leaves out `ts` and `seq`). */
-function withoutMessageKey(payload: Record<string, unknown>): Record<string, unknown> {
-  if (!('ts' in payload) && !('seq' in payload)) return payload;
-  const { ts: _ts, seq: _seq, ...values } = payload;
-  return values;
 }

@@ -33,35 +33,9 @@
  * while the connection is not ready is dropped at once, not packed), so a
  * Redis outage costs dropped telemetry, not memory.
  *
- * **Owners** (issue 12 step 3, checklist item 4). A home's telemetry must
- * reach the node that owns its partition. Each node has a stream of its own,
- * `${HUB_REDIS_PREFIX}uplink:<node id>`, which only it reads: the forwarder
- * sends a message to the stream of its partition's owner (as the partition
- * directory names it), and the leader keeps reading `uplink` for partition -1
- * (devices without a home) and for standbys of an older version. Why one
- * stream per node and not one per partition (256):
- * - **the packing stays.** The cost of a forwarded message is paid by the
- *   entry (one XADD on the sender, one parse on the reader; the 10 ms entries
- *   took it from 34 to 18–21 µs a message, docs/PERFORMANCE.md). Split over
- *   256 partition streams, a standby's 10 ms of messages would make up to
- *   256 entries of about one message each — the per-message cost again;
- *   split over the owners, at most one entry per node per 10 ms.
- * - **one key per read.** An owner's partitions change with the leases; a
- *   read over its partitions' keys would have to be cut and made again at
- *   every gain and loss (a blocked XREADGROUP cannot change its keys), and
- *   Redis would hold 256 streams of up to the length bound each.
- * - **what it loses is allowed.** A message sent to a node that has just
- *   lost the partition is dropped there (the drain checks ownership per
- *   message, never applies it), and what a dead owner had not read is lost
- *   with it: telemetry may be lost in a failover (DESIGN.md §8); the next
- *   reading replaces it. Alarms never go this way.
- * Each stream keeps its own bound (the publisher's window per stream). A
- * node's stream outlives it, bounded by MAXLEN; node ids are kept across
- * restarts (hub/core/node-id.ts), so a restarted node reads its stream on.
- *
- * The key sits under the prefix beside Aedes' keys and mqemitter-redis
- * channels; no MQTT subscription can reach it (a device may subscribe only
- * to its own command topic, without wildcards: hub/broker/device-acl.ts).
+ * **Owners** (issue 12 step 3): besides the leader's stream, each node has
+ * one of its own for the homes it owns; the keys, and why one stream per node
+ * rather than per partition, are in uplink-streams.ts.
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../core/logger.js';
@@ -69,14 +43,14 @@ import { Throttle } from '../core/log-throttle.js';
 import { describeRedisUrl } from './redis-broker-parts.js';
 import type { RedisLinks } from './redis-links.js';
 import { EntryWindow } from './stream-bound.js';
+import { entryFields, type EntryField } from './uplink-entry-fields.js';
 import { EntryPacker, type PackerLimits } from './uplink-packer.js';
-import { BATCH_FIELD, decodeEntry, encodeItem, packEntry, SINGLE_FIELD, type ForwardedMessage } from './uplink-wire.js';
+import { uplinkNodeStreamKey, uplinkStreamKey, type UplinkReadStreams } from './uplink-streams.js';
+import { BATCH_FIELD, decodeEntry, encodeItem, packEntry, type ForwardedMessage } from './uplink-wire.js';
 
+export { entryFields, type EntryField } from './uplink-entry-fields.js';
+export { uplinkNodeStreamKey, uplinkStreamKey, type UplinkReadStreams } from './uplink-streams.js';
 export type { ForwardedMessage } from './uplink-wire.js';
-
-export const uplinkStreamKey = (prefix: string): string => `${prefix}uplink`;
-/** One node's own stream: the telemetry of the homes it owns, sent by the other nodes. */
-export const uplinkNodeStreamKey = (prefix: string, nodeId: string): string => `${prefix}uplink:${nodeId}`;
 
 /**
  * The stream's length bound, in messages. Reading deletes nothing (NOACK):
@@ -131,16 +105,6 @@ export interface UplinkBusSettings {
   streamMaxMessages?: number | undefined;
   /** How long an entry's first message waits for more (uplink-packer.ts); default UPLINK_ENTRY_LIMITS.maxWaitMs, 0: one event-loop turn. */
   entryWaitMs?: number | undefined;
-}
-
-/**
- * Which streams a reader takes. Default (`undefined`): the leader's stream alone, as with one leader.
- * With owners: the node's own stream always, and the leader's stream while `leader()` says so (asked
- * before each read, so a node that stops leading stops taking the leader's share within one read).
- */
-export interface UplinkReadStreams {
-  own: true;
-  leader: () => boolean;
 }
 
 /** One Redis connection, ready and watched, its errors logged (throttled, never with the URL's password). */
@@ -379,36 +343,4 @@ export class UplinkSubscriber {
     const passed = this.throttle.pass('refused');
     if (passed) this.settings.log.warn({ reason, suppressedSinceLast: passed.suppressed }, 'forwarded uplink message refused');
   }
-}
-
-/** An entry's message field: `b` (a batch) or, from a standby of the older version, `m` (one message). */
-export interface EntryField {
-  field: typeof BATCH_FIELD | typeof SINGLE_FIELD;
-  text: string;
-}
-
-/**
- * The message field of each entry of an XREADGROUP reply
- * (`[[key, [[id, [field, value, ...]], ...]]]`, or null when the wait timed
- * out); undefined for an entry without one (written by something else).
- */
-export function entryFields(reply: unknown): (EntryField | undefined)[] {
-  if (!Array.isArray(reply)) return [];
-  const found: (EntryField | undefined)[] = [];
-  for (const stream of reply) {
-    const entries: unknown = Array.isArray(stream) ? stream[1] : undefined;
-    if (!Array.isArray(entries)) continue;
-    for (const entry of entries) found.push(messageField(Array.isArray(entry) ? entry[1] : undefined));
-  }
-  return found;
-}
-
-/** The first `b` or `m` field of an entry's field list, whose value is a string. */
-function messageField(fields: unknown): EntryField | undefined {
-  if (!Array.isArray(fields)) return undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [name, value] = [fields[i] as unknown, fields[i + 1] as unknown];
-    if ((name === BATCH_FIELD || name === SINGLE_FIELD) && typeof value === 'string') return { field: name, text: value };
-  }
-  return undefined;
 }
