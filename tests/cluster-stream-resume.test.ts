@@ -105,6 +105,9 @@ describe('the operator stream across a failover', () => {
   // HUB_PARTITIONS=spread too (docs/CLUSTER.md "Owners"): the alerts are then raised and changed by each home's owner, the stream still served by the leader.
   it.each([['leader'], ['spread']])('(%s) an operator streaming through a standby resumes on another node after kill -9 of the leader: every alert event of the gap, in journal order, no snapshot', async (partitions) => {
     const [a, b, c] = await startCluster(['node-a', 'node-b', 'node-c'], options(partitions === 'spread' ? { HUB_PARTITIONS: 'spread' } : {}));
+    // Spread: the homes' partitions settle over the three nodes first (a write during a hand-over may be told to retry).
+    const owned = async (node: ClusterProcess) => ((await (await fetch(`${node.httpUrl}/api/v1/health`)).json()) as { partitions: { owned: number[] } }).partitions.owned.length;
+    if (partitions === 'spread') await expect.poll(async () => (await Promise.all([a!, b!, c!].map(owned))).sort((x, y) => x - y), { timeout: 30_000 }).toEqual([85, 85, 86]);
     const admin = await b!.api();
     const first = await provisionHomeThrough(admin);
     const second = await provisionHomeThrough(admin);

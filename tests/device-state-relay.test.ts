@@ -12,7 +12,7 @@ import { MAX_IN_FLIGHT, type StateBus } from '../hub/cluster/device-state-relay.
 import { CHUNK_CHARS, decodeMessage, encodeDevice, MAX_DEVICE_CHARS, MAX_MESSAGE_CHARS, packMessages, type WireDevice } from '../hub/cluster/device-state-wire.js';
 import { ALL_HOME_PARTITIONS } from '../hub/core/partitions.js';
 import { ManualClock } from './helpers/manual-clock.js';
-import { bracelet, PA, relayNode, type RelayNode } from './helpers/state-relay-nodes.js';
+import { bracelet, DEV_A, PA, relayNode, type RelayNode } from './helpers/state-relay-nodes.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const nodes: RelayNode[] = [];
@@ -72,7 +72,8 @@ describe('device state relay: sizes and bounds', () => {
   it('measures one window of 10,000 msg/s over 4,000 devices: a few chunks, not 2,500 publishes', async () => {
     const clock = new ManualClock();
     const bus = measuredBus();
-    const a = relayNode('a', [...ALL_HOME_PARTITIONS], bus, clock, { devices: many });
+    // Readings sent at every window (no pacing): the most a window can carry.
+    const a = relayNode('a', [...ALL_HOME_PARTITIONS], bus, clock, { devices: many, relay: { readingsEveryMs: 0 } });
     const b = relayNode('b', [], bus, clock, { devices: many });
     nodes.push(a, b);
     await waitFor(() => a.relay.stats.received === 1, "b's sync");
@@ -125,7 +126,7 @@ describe('device state relay: sizes and bounds', () => {
       removeListener: (topic, listener, done) => bus.removeListener(topic, listener, done),
       emit: (message, done) => (answered ? bus.emit(message, done) : held.push(() => done?.())),
     };
-    const a = relayNode('a', [PA], stuck, clock);
+    const a = relayNode('a', [PA], stuck, clock, { relay: { readingsEveryMs: 0 } });
     nodes.push(a);
     await waitFor(() => a.relay.stats.sentMessages === 1, 'its sync, answered');
     answered = false;
@@ -138,5 +139,34 @@ describe('device state relay: sizes and bounds', () => {
     for (const answer of held.splice(0)) answer();
     a.telemetry('brc-a', { heartRate: 71 });
     expect(a.relay.flush()).toBe(1);
+  });
+
+  it('sends a device with readings only at most every readingsEveryMs, keeping the newest; a status change goes at the next window', async () => {
+    const clock = new ManualClock();
+    const bus = measuredBus();
+    const a = relayNode('a', [PA], bus, clock, { relay: { readingsEveryMs: 2_000 } });
+    const b = relayNode('b', [], bus, clock);
+    nodes.push(a, b);
+    await waitFor(() => a.relay.stats.received === 1, "b's sync");
+    a.telemetry('brc-a', { heartRate: 70 }); // first message: online, a status change
+    clock.advance(250);
+    await waitFor(() => b.states.get('brc-a')?.online === true, 'brc-a online on b');
+    bus.sizes.length = 0;
+    // Readings in the next windows: held while the last delta is younger than 2 s.
+    for (let i = 1; i <= 6; i++) {
+      a.telemetry('brc-a', { heartRate: 70 + i });
+      clock.advance(250);
+    }
+    expect(bus.sizes).toHaveLength(0);
+    expect(b.states.get('brc-a')?.lastValues.heartRate).toBe(70);
+    clock.advance(500); // 2 s since the last delta
+    await waitFor(() => b.states.get('brc-a')?.lastValues.heartRate === 76, 'the newest reading on b');
+    expect(bus.sizes).toHaveLength(1);
+    // A status change is not held, though the last delta is younger than 2 s: it goes at the next window.
+    bus.sizes.length = 0;
+    a.bus.emit('device.status', { deviceId: 'brc-a', homeId: DEV_A.homeId, online: false, at: clock.now(), reason: 'watchdog' });
+    clock.advance(250);
+    expect(bus.sizes).toHaveLength(1);
+    await waitFor(() => b.relayed.some((r) => r.deviceId === 'brc-a') && b.statuses.some((st) => st.deviceId === 'brc-a' && st.online === false), 'the offline on b');
   });
 });
