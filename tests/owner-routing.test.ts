@@ -64,14 +64,14 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => un
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** A real handler standing for an API: answers what it saw (and, with sessions, 401 for a token it does not hold, as requireSession does). */
+/** A real handler standing for an API: answers what it saw (and, with sessions, 401 for a token neither held nor found in the store, as requireSession does). */
 function recordingApi(name: string, seen: Seen[], sessions?: SessionStore) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const token = tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie));
-      const signedIn = sessions && token ? sessions.resolve(token) !== undefined : undefined;
+      const signedIn = sessions && token ? (sessions.resolve(token) ?? (await sessions.lookup(token))) !== undefined : undefined;
       const entry: Seen = { served: name, method: req.method!, url: req.url!, forwardedBy: (req.headers['x-hub-forwarded-by'] as string | undefined) ?? null, body: Buffer.concat(chunks).toString(), length: req.headers['content-length'] ?? null, ...(signedIn === undefined ? {} : { signedIn }) };
       seen.push(entry);
       const status = sessions && !signedIn ? 401 : 200;
@@ -513,7 +513,6 @@ describe('owners on PostgreSQL, end to end', () => {
           leading: () => false,
         }),
         local: recordingApi(nodeId, seen, sessions),
-        sessions,
       });
       const { url } = await listen(proxy.requestListener);
       const announcer = new NodeAnnouncer({ db, nodeId, httpUrl: () => url });

@@ -26,9 +26,8 @@
  * where it went before: the leader, or this node's own API when it leads. A
  * request another node already passed here runs here only if this node
  * would run it itself; otherwise it is refused (503, retry), never passed on
- * again. Before this node's own API reads a token it does not hold (a login
- * made on the leader), the session is asked of the store (sessions.ts
- * `lookup`, rate-limited).
+ * again. A token this node does not hold (a login made on another node) is
+ * asked of the store by the API's own session check (auth-middleware.ts).
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -44,7 +43,6 @@ import { FORWARDING_LOOP, NO_LEADER } from './leader-unavailable.js';
 import { parseLeaderUrl, type LeaderAddress } from './leader-url.js';
 import { NO_OWNER, OWNER_MOVED, OWNER_UNREACHABLE, type OwnerRoute } from './owner-router.js';
 import type { ReplicaReadCounts, ReplicaReads } from './replica-reads.js';
-import { sessionCookieFrom, tokenFrom } from '../auth/session-token.js';
 import { pathOf } from './request-path.js';
 import { UpgradePipes } from './upgrade-pipe.js';
 
@@ -86,8 +84,6 @@ export interface OwnerRouting {
   route(method: string, path: string): OwnerRoute;
   /** This node's own API (the API app's request listener over this node's services). */
   local: (req: IncomingMessage, res: ServerResponse) => unknown;
-  /** This node's sessions: a token it does not hold is asked of the store before its API checks it. */
-  sessions?: { lookup(token: string): Promise<unknown> } | undefined;
   /**
    * Reads who owns what again (the directory, a second old at most): asked
    * once before a request is refused for want of an owner, since right
@@ -246,19 +242,10 @@ export class LeaderProxy {
     }
   }
 
-  /** This node's own API, once the request's token is known here (a login on another node); a held body read again from memory. */
+  /** This node's own API; a held body read again from memory. */
   private runLocally(req: IncomingMessage, res: ServerResponse, held: HeldBody | undefined): void {
-    const { local, sessions } = this.deps.owners!;
     this.ownerCounts.local += 1;
-    const request = held ? replayed(req, held) : req;
-    const token = sessions && req.url?.startsWith('/api/') ? tokenFrom(req.headers.authorization, sessionCookieFrom(req.headers.cookie)) : undefined;
-    if (!token) return void local(request, res);
-    // lookup never rejects; if it did, the API refuses the unknown token itself.
-    void sessions!
-      .lookup(token)
-      .catch(() => undefined)
-      .then(() => local(request, res))
-      .catch((err: unknown) => this.refuseUnsendable(req, res, err));
+    void this.deps.owners!.local(held ? replayed(req, held) : req, res);
   }
 
   /** Passes the request to the leader: 503 when there is none. */

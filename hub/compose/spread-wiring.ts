@@ -15,7 +15,6 @@ import type { AuditRoute } from '../audit/audit-log.js';
 import { homeOfAuditedAction, type AuditedHomeLookup } from '../audit/audited-home.js';
 import { PartitionHandOver } from './partition-hand-over.js';
 import type { AlertStore } from '../alerts/alert-store.js';
-import type { SessionStore } from '../auth/sessions.js';
 import type { CallbackStore } from '../callbacks/callback-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
@@ -56,7 +55,6 @@ export interface FrontOwnerParts {
     alerts: Pick<AlertStore, 'get'>;
     registry: Pick<Registry, 'getDevice' | 'getResident'>;
     callbackStore: Pick<CallbackStore, 'get' | 'plan'>;
-    sessions: SessionStore;
   };
   ownApi: OwnerRouting['local'];
 }
@@ -129,7 +127,6 @@ export class SpreadWiring {
         leading: () => this.deps.role()?.leading === true,
       }),
       local: ownApi,
-      sessions: hub.sessions,
       refresh: () => directory.refresh(),
     };
   }
