@@ -204,5 +204,8 @@ describe('operations settings', () => {
     expect(problems({ HUB_METRICS_TOKEN: 'short-secret' })).toBe('HUB_METRICS_TOKEN must be at least 16 characters (e.g. openssl rand -hex 24) (got "***")');
     expect(problems({ HUB_HEARTBEAT_INTERVAL_MS: '0' })).toContain('HUB_HEARTBEAT_INTERVAL_MS must be a positive number');
     expect(problems({ HUB_HEARTBEAT_INTERVAL_MS: '30000' })).toBe('HUB_PIPELINE_STALL_MS (30000) must be longer than HUB_HEARTBEAT_INTERVAL_MS (30000)');
+    expect(problems({ HUB_PARTITIONS: 'spread' })).toBe('HUB_PARTITIONS=spread needs HUB_DATABASE_URL and HUB_REDIS_URL (the nodes of a cluster share both); unset HUB_PARTITIONS to run this hub alone');
+    expect(problems({ HUB_PARTITIONS: 'spread', HUB_DATABASE_URL: 'postgres://hub@127.0.0.1:5432/hub' })).toContain('needs HUB_DATABASE_URL and HUB_REDIS_URL');
+    expect(problems({ HUB_PARTITIONS: 'both' })).toContain("HUB_PARTITIONS must be 'leader' or 'spread'");
   });
 });

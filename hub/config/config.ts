@@ -64,6 +64,10 @@ function checkTogether(config: HubConfig): HubConfig {
   if (config.pipelineStallMs <= config.heartbeatIntervalMs) {
     throw new ConfigError([`HUB_PIPELINE_STALL_MS (${config.pipelineStallMs}) must be longer than HUB_HEARTBEAT_INTERVAL_MS (${config.heartbeatIntervalMs})`]);
   }
+  // Owners per partition need the shared database (leases, journal) and Redis (routing, hand-offs): alone it would be ignored silently.
+  if (config.partitions === 'spread' && !(config.databaseUrl && config.redisUrl)) {
+    throw new ConfigError(['HUB_PARTITIONS=spread needs HUB_DATABASE_URL and HUB_REDIS_URL (the nodes of a cluster share both); unset HUB_PARTITIONS to run this hub alone']);
+  }
   return config;
 }
 
