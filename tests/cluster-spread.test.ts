@@ -98,6 +98,10 @@ describe('a cluster with the partitions spread over its nodes', () => {
       { type: 'alert.acknowledged', owner: 'node-b', partition: partitionOfHome(homeId) },
     ]);
     expect(b.proc.stdout() + b.proc.stderr()).not.toMatch(/"level":(50|60)/);
+    // Each owner's /metrics shows its own leases (the balancer's), not -1 as a standby's would.
+    const metrics = await (await fetch(`${b.httpUrl}/metrics`)).text();
+    expect(Number(/^hub_partition_lease_seconds_left(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^hub_partitions_owned(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(85);
   });
 
   it('after kill -9 of an owner, the others take its partitions within 15 s; of 100 alarms from devices spread over all nodes, sent around the kill, none is lost or doubled; its alert still escalates on time', async () => {

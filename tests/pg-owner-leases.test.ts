@@ -29,6 +29,7 @@ beforeEach(async () => {
   admin = new PgDatabase({ url: database.url });
   await admin.ready();
   live.clear();
+  watchedLine = undefined;
 });
 
 afterEach(async () => {
@@ -67,7 +68,7 @@ async function startNode(id: string, leaseMs = 1_000): Promise<Node> {
     ownership: owned,
     onLeading: () => (node.led = true),
   });
-  node.journal = new PgJournal({ db: new PgDatabase({ url: database.url }), homeLeases: () => node.leases.held(), retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000 });
+  node.journal = new PgJournal({ db: new PgDatabase({ url: database.url }), homeLeases: () => node.leases.held(), homeLeaseLeftMs: () => node.leases.balancer.leaseLeftMs, retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000 });
   owned.onGained(() => node.sawAtGain.push(watchedLine === undefined || node.journal.lastN >= watchedLine));
   await node.journal.open((entry) => node.applied.push(entry));
   await node.leases.start();
@@ -88,6 +89,10 @@ describe("a node's leases with the partitions spread", () => {
   it('a node alone leads, owns every partition, and writes lines of homes and of no home under one fence', async () => {
     const a = await startNode('node-a');
     await waitFor(() => a.owned.partitions.length === 256 && a.led, 'node-a to own every partition and lead');
+    // /metrics' hub_partition_lease_seconds_left: the balancer's leases, counted until a tenth before they run out (lease 1 s).
+    const left = a.journal.partitionLeaseLeftMs;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(900);
     await a.journal.append('audit', { login: 'admin' }).durable;
     await a.journal.append('audit', { home: true }, homeIn(5)).durable;
     expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: 2 });

@@ -103,6 +103,7 @@ export function selectStores(settings: StoreSettings): Stores {
       waitForLeadership: spread ? undefined : settings.leadership?.waitForLeadership,
       identity: settings.leadership?.identity,
       homeLeases: ownerLeases && (() => ownerLeases.held()),
+      homeLeaseLeftMs: ownerLeases && (() => ownerLeases.balancer.leaseLeftMs),
     });
     // Lost leadership is reported once, by the hub that exits on it (hub/hub.ts), not here too.
     return {

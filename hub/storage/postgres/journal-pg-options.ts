@@ -46,5 +46,7 @@ export interface PgJournalOptions {
    * fails the journal for good, as a lost lease does.
    */
   homeLeases?: () => HeldPartitions;
+  /** With `homeLeases`: milliseconds until the first of them counts as lost unless renewed (/metrics' hub_partition_lease_seconds_left). */
+  homeLeaseLeftMs?: () => number | undefined;
 }
 

@@ -235,8 +235,10 @@ export class PgJournal extends GroupCommitJournal<Batch> implements JournalStore
     return this.writer.leadershipLost || this.state !== 'open' ? [] : (this.writer.partitions?.homePartitions ?? []);
   }
 
+  /** Until the leases this node writes under run out unless renewed: the lock's, or (an owner) the balancer's. */
   get partitionLeaseLeftMs(): number | undefined {
-    return this.state === 'open' ? this.writer.leaseLeftMs : undefined;
+    if (this.state !== 'open') return undefined;
+    return this.options.homeLeaseLeftMs ? this.options.homeLeaseLeftMs() : this.writer.leaseLeftMs;
   }
 
   get replicaCurrent(): boolean {
