@@ -15,7 +15,8 @@ import { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useLater } from './helpers/cleanup.js';
 import { SessionStore } from '../hub/auth/sessions.js';
 import { sessionCookieFrom, tokenFrom } from '../hub/auth/session-token.js';
 import { holdBody, type HeldBody } from '../hub/cluster/held-body.js';
@@ -35,10 +36,7 @@ import { rawHttp } from './helpers/raw-http.js';
 import { settle } from './helpers/settle-owners.js';
 import { startTestHub } from './helpers/test-hub.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const later = useLater();
 
 /** What a server saw: who ran it, and the request as it arrived. */
 interface Seen {
@@ -56,7 +54,7 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => un
   const server = createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(async () => {
+  later(async () => {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections();
     await closed;
@@ -118,7 +116,7 @@ async function cluster(directoryOf: (node: string) => PartitionDirectory = () =>
 
 function front(nodeId: string, leaderUrl: () => string | undefined, owners?: OwnerRouting, homeBody?: LeaderProxyDeps['homeBody']): LeaderProxy {
   const proxy = new LeaderProxy({ nodeId, leaderUrl, health: (ctx: Context) => ctx.json({ ok: true }), log: silentLogger(), owners, homeBody });
-  cleanups.push(() => proxy.stop());
+  later(() => proxy.stop());
   return proxy;
 }
 
@@ -387,7 +385,7 @@ describe('writes naming their home only in the body (held-body.ts)', () => {
     expect(chunked.json.body === big).toBe(true);
     // The same connection serves on after a replayed request.
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    cleanups.push(() => agent.destroy());
+    later(() => agent.destroy());
     for (let i = 0; i < 3; i++) {
       const req = httpRequest(`${url}/api/v1/callbacks`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } });
       req.end(mine);
@@ -477,7 +475,7 @@ describe('the home of a request (home-of-request.ts)', () => {
 
   it("covers every write route of the API: each is a home's or the leader's (a new one must be placed)", async () => {
     const hub = await startTestHub();
-    cleanups.push(() => hub.stop());
+    later(() => hub.stop());
     const doc = (await hub.api.get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const writes = Object.entries(doc.paths)
       .flatMap(([path, ops]) => Object.keys(ops).filter((m) => ['post', 'put', 'patch', 'delete'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`))
@@ -491,7 +489,7 @@ describe('the home of a request (home-of-request.ts)', () => {
 describe('owners on PostgreSQL, end to end', () => {
   it('leases from two real balancers, URLs from cluster_node: a write through A for a home B owns runs on B, which accepts a session it never saw', async () => {
     const database = await createPgDatabase('hub_test_owner_routing');
-    cleanups.push(() => database.drop());
+    later(() => database.drop());
     let live = ['node-a', 'node-b'];
     const nodes: Record<string, { db: PgDatabase; owner: PartitionOwner; directory: PgPartitionDirectory; sessions: SessionStore; seen: Seen[]; url: string }> = {};
     for (const nodeId of ['node-a', 'node-b']) {
@@ -517,7 +515,7 @@ describe('owners on PostgreSQL, end to end', () => {
       const { url } = await listen(proxy.requestListener);
       const announcer = new NodeAnnouncer({ db, nodeId, httpUrl: () => url });
       await announcer.start();
-      cleanups.push(async () => {
+      later(async () => {
         announcer.stop();
         directory.stop();
         await owner.stop();
@@ -543,7 +541,7 @@ describe('owners on PostgreSQL, end to end', () => {
     await leaderDb.ready();
     const leaderSessions = new SessionStore({ store: new PgSessions(leaderDb) });
     await leaderSessions.start();
-    cleanups.push(() => leaderSessions.stop());
+    later(() => leaderSessions.stop());
     const { token } = await leaderSessions.create({ userId: 'u-op', username: 'op1', role: 'operator', homeIds: [] });
     const auth = { authorization: `Bearer ${token}` };
 

@@ -14,29 +14,15 @@ import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { appendBatch, BatchFencedError, type PreparingQueryable, type UnnumberedLine } from '../hub/storage/postgres/journal-sql.js';
 import { readHomePartitionLeases, releasePartitions, type TakenPartition } from '../hub/storage/postgres/partition-balance-sql.js';
 import { type HeldPartitions, readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
-import { createPgDatabase } from './helpers/pg-database.js';
+import { usePgPerTest } from './helpers/pg-per-test.js';
 import { settle } from './helpers/settle-owners.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const ALL = Array.from({ length: PARTITION_COUNT }, (_, i) => i);
 
-let database: Awaited<ReturnType<typeof createPgDatabase>>;
-/** The test's own connection (the owners have theirs). */
-let admin: PgDatabase;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  database = await createPgDatabase('hub_test_balance');
-  admin = new PgDatabase({ url: database.url });
-  await admin.ready(); // migrates: partition_lease with its 257 rows
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await admin.release();
-  await database.drop();
-});
+const fresh = usePgPerTest('hub_test_balance');
+const later = fresh.later;
 
 interface Node {
   owner: PartitionOwner;
@@ -48,15 +34,17 @@ interface Node {
   errors: Error[];
   /** held.size and leaseLeftMs when each error was told. */
   atError: { held: number; left: number | undefined }[];
+  /** Stops its rounds and closes its pool (once; again after the test does nothing). */
+  close(): Promise<void>;
 }
 
 /** A node with its own connection pool (to the server, or to `port` on 127.0.0.1) and recorded callbacks. */
 async function node(nodeId: string, live: string[], options: Partial<PartitionOwnerOptions> = {}, port?: number): Promise<Node> {
-  const url = new URL(database.url);
+  const url = new URL(fresh.url);
   if (port !== undefined) url.port = String(port);
   const db = new PgDatabase({ url: url.toString(), probeEveryMs: { healthy: 60_000, unhealthy: 60_000 } });
   await db.ready();
-  const n: Node = { owner: undefined as unknown as PartitionOwner, live, gained: [], lost: [], lostAt: [], errors: [], atError: [] };
+  const n = { live, gained: [], lost: [], lostAt: [], errors: [], atError: [] } as unknown as Node;
   n.owner = new PartitionOwner({
     db,
     nodeId,
@@ -72,22 +60,24 @@ async function node(nodeId: string, live: string[], options: Partial<PartitionOw
     },
     ...options,
   });
-  cleanups.push(async () => {
+  let closing: Promise<void> | undefined;
+  n.close = () => (closing ??= (async () => {
     await n.owner.stop();
     await db.release();
-  });
+  })());
+  later(n.close);
   return n;
 }
 
 
 /** partition → owner of every running home lease, by the database. */
 async function owners(): Promise<Map<number, string>> {
-  return new Map((await readHomePartitionLeases(admin)).filter((r) => r.running).map((r) => [r.partition, r.owner!]));
+  return new Map((await readHomePartitionLeases(fresh.admin)).filter((r) => r.running).map((r) => [r.partition, r.owner!]));
 }
 
 /** Checks that what each node believes it holds is what the table says, at the same epochs, and that no partition has two holders. */
 async function expectTableMatches(nodes: readonly Node[]): Promise<void> {
-  const rows = new Map((await readHomePartitionLeases(admin)).map((r) => [r.partition, r]));
+  const rows = new Map((await readHomePartitionLeases(fresh.admin)).map((r) => [r.partition, r]));
   const seen = new Set<number>();
   for (const n of nodes) {
     const held = n.owner.held;
@@ -219,11 +209,11 @@ describe('PartitionOwner on PostgreSQL', () => {
 
     // b freezes: no round, no timer; its heartbeat stops, so a sees itself alone.
     await b.owner.stop();
-    const frozenRows = new Map((await readHomePartitionLeases(admin)).filter((r) => r.owner === 'b').map((r) => [r.partition, r]));
+    const frozenRows = new Map((await readHomePartitionLeases(fresh.admin)).filter((r) => r.owner === 'b').map((r) => [r.partition, r]));
     expect(frozenRows.size).toBe(128);
     a.live = ['a'];
     await waitFor(() => a.owner.held.size === 256, "a to take b's partitions", 10_000);
-    const rows = new Map((await readHomePartitionLeases(admin)).map((r) => [r.partition, r]));
+    const rows = new Map((await readHomePartitionLeases(fresh.admin)).map((r) => [r.partition, r]));
     for (const [p, old] of frozenRows) {
       const now = rows.get(p)!;
       expect(now.owner).toBe('a');
@@ -235,12 +225,12 @@ describe('PartitionOwner on PostgreSQL', () => {
     // A batch fenced by b's old leases is refused by the journal's fence; the same line under a's lease commits.
     const p = bHeld.homePartitions[0]!;
     const line: UnnumberedLine = { at: new Date().toISOString(), type: 'commissioning.tick', dataText: '{"homeId":"home-frozen"}', partition: p, key: undefined };
-    const session: PreparingQueryable = { query: (text, values) => admin.query(text, values), queryPrepared: (_name, text, values) => admin.query(text, values) };
+    const session: PreparingQueryable = { query: (text, values) => fresh.admin.query(text, values), queryPrepared: (_name, text, values) => fresh.admin.query(text, values) };
     const writer = (held: typeof bHeld) => ({ fence: held.fenceFor([p]), session: randomUUID(), batch: 1, notify: false });
     await expect(appendBatch(session, [line], writer(bHeld))).rejects.toEqual(new BatchFencedError());
-    expect((await admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(0);
+    expect((await fresh.admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(0);
     await appendBatch(session, [line], writer(a.owner.held));
-    expect((await admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(1);
+    expect((await fresh.admin.query('SELECT count(*)::int AS n FROM journal')).rows[0]!.n).toBe(1);
 
     // b wakes up: its first round tells it that it holds nothing any more.
     const report = await b.owner.round();
@@ -254,7 +244,7 @@ describe('PartitionOwner on PostgreSQL', () => {
   it('a lease taken from under a node is lost at its next renewal, at once, and not taken back while it runs', async () => {
     const a = await node('a', ['a']);
     await a.owner.round();
-    await admin.query("UPDATE partition_lease SET owner = 'z', epoch = epoch + 1, expires_at = now() + interval '1 minute' WHERE partition = 7");
+    await fresh.admin.query("UPDATE partition_lease SET owner = 'z', epoch = epoch + 1, expires_at = now() + interval '1 minute' WHERE partition = 7");
     const report = await a.owner.round();
     expect(report.lost).toEqual([7]);
     expect(a.lost).toEqual([{ partitions: [7], reason: 'moved' }]);
@@ -272,7 +262,7 @@ describe('PartitionOwner on PostgreSQL', () => {
     expect(Date.now() - stopped).toBeGreaterThanOrEqual(900);
     expect(b.errors.map((e) => e.message)).toEqual([expect.stringMatching(/drain before releasing 256 partitions did not finish within the lease \(1000 ms\): released all the same/)]);
     expect(b.lost).toEqual([{ partitions: expect.any(Array), reason: 'released' }]);
-    expect((await readHomePartitionLeases(admin)).every((r) => r.owner === 'b' && !r.running)).toBe(true);
+    expect((await readHomePartitionLeases(fresh.admin)).every((r) => r.owner === 'b' && !r.running)).toBe(true);
   });
 
   it('a clean stop releases every lease at once (after beforeRelease); the others take them at their next round, long before the lease would have run out', async () => {
@@ -282,13 +272,13 @@ describe('PartitionOwner on PostgreSQL', () => {
     await settle([a, b]);
     const bHeld = b.owner.held.homePartitions;
     expect(bHeld).toHaveLength(128);
-    const leaseEnd = Math.min(...(await readHomePartitionLeases(admin)).filter((r) => r.owner === 'b').map((r) => r.expiresAt!.getTime()));
+    const leaseEnd = Math.min(...(await readHomePartitionLeases(fresh.admin)).filter((r) => r.owner === 'b').map((r) => r.expiresAt!.getTime()));
 
     await b.owner.stop({ release: true });
     expect(drained).toEqual([bHeld]);
     expect(b.lost).toEqual([{ partitions: bHeld, reason: 'released' }]);
     expect(b.owner.held.size).toBe(0);
-    const rows = (await readHomePartitionLeases(admin)).filter((r) => bHeld.includes(r.partition));
+    const rows = (await readHomePartitionLeases(fresh.admin)).filter((r) => bHeld.includes(r.partition));
     // Released, not handed on: still b's name and epoch (the history), no longer running.
     expect(rows.every((r) => r.owner === 'b' && !r.running && r.epoch === 1)).toBe(true);
 
@@ -297,13 +287,13 @@ describe('PartitionOwner on PostgreSQL', () => {
     expect(report.gained.map((g) => g.partition)).toEqual(bHeld);
     expect(report.gained.every((g) => g.epoch === 2)).toBe(true);
     expect(a.owner.held.size).toBe(256);
-    const taken = (await readHomePartitionLeases(admin)).filter((r) => bHeld.includes(r.partition));
+    const taken = (await readHomePartitionLeases(fresh.admin)).filter((r) => bHeld.includes(r.partition));
     expect(taken.every((r) => r.since!.getTime() < leaseEnd)).toBe(true);
   });
 
   it('two nodes taking at the same moment never both get one partition', async () => {
     for (let i = 0; i < 24; i++) {
-      await admin.query('UPDATE partition_lease SET owner = NULL, epoch = 0, since = NULL, expires_at = NULL WHERE partition >= 0');
+      await fresh.admin.query('UPDATE partition_lease SET owner = NULL, epoch = 0, since = NULL, expires_at = NULL WHERE partition >= 0');
       // Half the time each believes it is alone (both want all 256), half the time they know each other.
       const alone = i % 2 === 0;
       const [x, y] = await Promise.all([node('x', alone ? ['x'] : ['x', 'y']), node('y', alone ? ['y'] : ['x', 'y'])]);
@@ -313,18 +303,20 @@ describe('PartitionOwner on PostgreSQL', () => {
       expect(both).toEqual([]);
       expect(rx.gained.length + ry.gained.length).toBe(256);
       await expectTableMatches([x, y]);
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+      // Closed before the next pair: 48 pools left open would crowd the server's connections.
+      await y.close();
+      await x.close();
     }
   });
 
   it('never takes, renews or releases the home-less partition (-1)', async () => {
-    const row = async () => (await readPartitionLeases(admin)).find((r) => r.partition === HOMELESS_PARTITION);
+    const row = async () => (await readPartitionLeases(fresh.admin)).find((r) => r.partition === HOMELESS_PARTITION);
     // Free: a node alone takes the 256 home partitions only.
     const a = await node('a', ['a']);
     expect((await a.owner.round()).gained).toHaveLength(256);
     expect(await row()).toEqual({ partition: -1, owner: null, epoch: 0, since: null, expiresAt: null, running: false });
     // Held by the journal's lock holder: nothing here moves it, through joins, releases and a clean stop.
-    await admin.query("UPDATE partition_lease SET owner = 'leader', epoch = 7, since = now(), expires_at = now() + interval '1 hour' WHERE partition = -1");
+    await fresh.admin.query("UPDATE partition_lease SET owner = 'leader', epoch = 7, since = now(), expires_at = now() + interval '1 hour' WHERE partition = -1");
     const before = await row();
     const b = await node('b', ['a', 'b']);
     a.live = ['a', 'b'];
@@ -335,11 +327,11 @@ describe('PartitionOwner on PostgreSQL', () => {
     await a.owner.stop({ release: true });
     expect(await row()).toEqual(before);
     // The release statement does not touch it even with its holder's own fence.
-    expect(await releasePartitions(admin, { owner: 'leader', partitions: [HOMELESS_PARTITION], epochs: [7] })).toEqual([]);
+    expect(await releasePartitions(fresh.admin, { owner: 'leader', partitions: [HOMELESS_PARTITION], epochs: [7] })).toEqual([]);
     expect(await row()).toEqual(before);
     // Run out, while a node alone has room for one more (z holds partition 5): still nobody's business here.
-    await admin.query("UPDATE partition_lease SET expires_at = now() - interval '1 hour' WHERE partition = -1");
-    await admin.query("UPDATE partition_lease SET owner = 'z', epoch = epoch + 1, expires_at = now() + interval '1 minute' WHERE partition = 5");
+    await fresh.admin.query("UPDATE partition_lease SET expires_at = now() - interval '1 hour' WHERE partition = -1");
+    await fresh.admin.query("UPDATE partition_lease SET owner = 'z', epoch = epoch + 1, expires_at = now() + interval '1 minute' WHERE partition = 5");
     const expired = await row();
     const c = await node('c', ['c']);
     expect((await c.owner.round()).gained).toHaveLength(255);
@@ -351,7 +343,7 @@ describe('PartitionOwner on PostgreSQL', () => {
 describe('PartitionOwner when the database goes away', () => {
   let proxy: TcpProxy;
   beforeEach(async () => {
-    proxy = await startTcpProxy(Number(new URL(database.url).port || 5432));
+    proxy = await startTcpProxy(Number(new URL(fresh.url).port || 5432));
   });
   // Before the nodes' cleanup (the outer afterEach): a pool ends only once its stuck statements have failed.
   afterEach(() => proxy.close());
@@ -371,7 +363,7 @@ describe('PartitionOwner when the database goes away', () => {
    * last round that renewed them, and before the database's expiry.
    */
   async function expectLostAtExpiry(n: Node, lastRoundAt: number): Promise<void> {
-    const dbExpiry = Math.min(...(await readHomePartitionLeases(admin)).map((r) => r.expiresAt!.getTime()));
+    const dbExpiry = Math.min(...(await readHomePartitionLeases(fresh.admin)).map((r) => r.expiresAt!.getTime()));
     await waitFor(() => n.lost.length > 0, 'the leases to be counted lost', 5_000);
     expect(n.lost).toEqual([{ partitions: ALL, reason: 'expired' }]);
     expect(n.owner.held.size).toBe(0);

@@ -5,7 +5,7 @@
  * services told of a partition only once the journal holds the last
  * owner's lines. Real PostgreSQL, a fresh database per test.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OwnedPartitions } from '../hub/core/partition-ownership.js';
 import { partitionOfHome } from '../hub/core/partitions.js';
 import type { JournalEntry } from '../hub/storage/journal-format.js';
@@ -15,28 +15,19 @@ import { OwnerLeases } from '../hub/storage/postgres/owner-leases.js';
 import { NODE_ALIVE_LOCK_CLASS } from '../hub/storage/postgres/node-alive-lock.js';
 import { readPartitionLeases } from '../hub/storage/postgres/partition-leases.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
-import { createPgDatabase } from './helpers/pg-database.js';
+import { usePgPerTest } from './helpers/pg-per-test.js';
 import { homeIn } from './helpers/pg-raw-writer.js';
 import { waitFor } from './helpers/wait-for.js';
 
-let database: Awaited<ReturnType<typeof createPgDatabase>>;
-let admin: PgDatabase;
-const cleanups: (() => Promise<void>)[] = [];
+const fresh = usePgPerTest('hub_test_owner_leases');
+const later = fresh.later;
 const live = new Set<string>();
 
 beforeEach(async () => {
-  database = await createPgDatabase('hub_test_owner_leases');
-  admin = new PgDatabase({ url: database.url });
-  await admin.ready();
   live.clear();
   watchedLine = undefined;
 });
 
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  await admin.release();
-  await database.drop();
-});
 
 interface Node {
   id: string;
@@ -54,7 +45,7 @@ let watchedLine: number | undefined;
 
 async function startNode(id: string, leaseMs = 1_000): Promise<Node> {
   live.add(id);
-  const db = new PgDatabase({ url: database.url });
+  const db = new PgDatabase({ url: fresh.url });
   await db.ready();
   const owned = new OwnedPartitions();
   const node = { id, owned, applied: [] as JournalEntry[], sawAtGain: [] as boolean[], led: false } as Node;
@@ -68,7 +59,7 @@ async function startNode(id: string, leaseMs = 1_000): Promise<Node> {
     ownership: owned,
     onLeading: () => (node.led = true),
   });
-  node.journal = new PgJournal({ db: new PgDatabase({ url: database.url }), homeLeases: () => node.leases.held(), homeLeaseLeftMs: () => node.leases.balancer.leaseLeftMs, retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000 });
+  node.journal = new PgJournal({ db: new PgDatabase({ url: fresh.url }), homeLeases: () => node.leases.held(), homeLeaseLeftMs: () => node.leases.balancer.leaseLeftMs, retryDelayMs: { min: 10, max: 100 }, closeTimeoutMs: 2_000 });
   owned.onGained(() => node.sawAtGain.push(watchedLine === undefined || node.journal.lastN >= watchedLine));
   await node.journal.open((entry) => node.applied.push(entry));
   await node.leases.start();
@@ -81,7 +72,7 @@ async function startNode(id: string, leaseMs = 1_000): Promise<Node> {
     await node.journal.close();
     await db.release();
   };
-  cleanups.push(node.stop);
+  later(node.stop);
   return node;
 }
 
@@ -95,8 +86,8 @@ describe("a node's leases with the partitions spread", () => {
     expect(left).toBeLessThanOrEqual(900);
     await a.journal.append('audit', { login: 'admin' }).durable;
     await a.journal.append('audit', { home: true }, homeIn(5)).durable;
-    expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: 2 });
-    const rows = await readPartitionLeases(admin);
+    expect(await verifyPgJournal(fresh.admin)).toEqual({ ok: true, lines: 2 });
+    const rows = await readPartitionLeases(fresh.admin);
     expect(rows.every((r) => r.owner === 'node-a' && r.running)).toBe(true);
   });
 
@@ -130,12 +121,12 @@ describe("a node's leases with the partitions spread", () => {
     expect(partitionOfHome(homeB)).not.toBe(partitionOfHome(homeA));
 
     // A stops cleanly: B takes A's partitions and the lock.
-    const lines = await verifyPgJournal(admin);
+    const lines = await verifyPgJournal(fresh.admin);
     await a.stop();
     await waitFor(() => b.owned.partitions.length === 256 && b.led, 'node-b to own everything and lead', 20_000);
     await b.journal.append('audit', { by: 'b', after: 'a' }, homeA).durable;
     await b.journal.append('audit', { login: 'after a' }).durable;
-    expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: (lines.ok ? lines.lines : 0) + 2 });
+    expect(await verifyPgJournal(fresh.admin)).toEqual({ ok: true, lines: (lines.ok ? lines.lines : 0) + 2 });
   });
 
   it("a node whose session is gone loses its partitions at once, before its leases run out; a live one's are never taken early", async () => {
@@ -144,18 +135,18 @@ describe("a node's leases with the partitions spread", () => {
     await waitFor(() => a.owned.partitions.length === 128 && b.owned.partitions.length === 128, 'a 128/128 split', 30_000);
     // b dies as a kill -9 leaves it: no more rounds, and PostgreSQL ends its sessions (here: its alive lock's).
     await b.leases.balancer.stop();
-    const leasesEnd = await admin.query<{ until: Date }>("SELECT max(expires_at) AS until FROM partition_lease WHERE owner = 'node-b'");
-    const bEpochs = await admin.query<{ partition: number; epoch: string }>("SELECT partition, epoch FROM partition_lease WHERE owner = 'node-b'");
+    const leasesEnd = await fresh.admin.query<{ until: Date }>("SELECT max(expires_at) AS until FROM partition_lease WHERE owner = 'node-b'");
+    const bEpochs = await fresh.admin.query<{ partition: number; epoch: string }>("SELECT partition, epoch FROM partition_lease WHERE owner = 'node-b'");
     // Its alive lock's session ends and nothing of b reconnects it (its process is gone).
     await (b.leases as unknown as { alive: { stop(): Promise<void> } }).alive.stop();
-    const aliveLocks = await admin.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = hashtext('node-b')::oid", [NODE_ALIVE_LOCK_CLASS]);
+    const aliveLocks = await fresh.admin.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = hashtext('node-b')::oid", [NODE_ALIVE_LOCK_CLASS]);
     expect(aliveLocks.rows).toEqual([]);
     live.delete('node-b');
     await waitFor(() => a.leases.balancer.held.size === 256, 'node-a to take every partition', 20_000);
-    const early = await admin.query<{ early: boolean }>('SELECT now() < $1 AS early', [leasesEnd.rows[0]!.until]);
+    const early = await fresh.admin.query<{ early: boolean }>('SELECT now() < $1 AS early', [leasesEnd.rows[0]!.until]);
     expect(early.rows[0]!.early).toBe(true);
     // Each under a new epoch: a batch of b's old epoch is refused by the fence.
-    const now = new Map((await admin.query<{ partition: number; epoch: string }>('SELECT partition, epoch FROM partition_lease WHERE partition >= 0')).rows.map((r) => [r.partition, Number(r.epoch)]));
+    const now = new Map((await fresh.admin.query<{ partition: number; epoch: string }>('SELECT partition, epoch FROM partition_lease WHERE partition >= 0')).rows.map((r) => [r.partition, Number(r.epoch)]));
     expect(bEpochs.rows.every((r) => now.get(r.partition)! > Number(r.epoch))).toBe(true);
   });
 });

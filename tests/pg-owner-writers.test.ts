@@ -5,7 +5,7 @@
  * a fresh database per test. Each writes its own homes' lines, follows the
  * other's, and can write nothing for a home whose partition it does not hold.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { partitionOfHome } from '../hub/core/partitions.js';
 import type { JournalEntry } from '../hub/storage/journal-format.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
@@ -13,25 +13,12 @@ import { PgJournal } from '../hub/storage/postgres/journal-pg.js';
 import { HeldPartitions } from '../hub/storage/postgres/partition-leases.js';
 import { PartitionOwner } from '../hub/storage/postgres/partition-owner.js';
 import { verifyPgJournal } from '../hub/storage/postgres/verify-journal-pg.js';
-import { createPgDatabase } from './helpers/pg-database.js';
+import { usePgPerTest } from './helpers/pg-per-test.js';
 import { settle } from './helpers/settle-owners.js';
 import { homeIn } from './helpers/pg-raw-writer.js';
 
-let database: Awaited<ReturnType<typeof createPgDatabase>>;
-let admin: PgDatabase;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  database = await createPgDatabase('hub_test_owner_writers');
-  admin = new PgDatabase({ url: database.url });
-  await admin.ready();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-  await admin.release();
-  await database.drop();
-});
+const fresh = usePgPerTest('hub_test_owner_writers');
+const later = fresh.later;
 
 interface OwnerNode {
   id: string;
@@ -46,12 +33,12 @@ interface OwnerNode {
 const LEASE_MS = 1_000;
 
 async function ownerNode(id: string, live: () => string[]): Promise<OwnerNode> {
-  const ownerDb = new PgDatabase({ url: database.url });
+  const ownerDb = new PgDatabase({ url: fresh.url });
   await ownerDb.ready();
   const owner = new PartitionOwner({ db: ownerDb, nodeId: id, liveNodes: live, leaseMs: LEASE_MS });
   let belief: HeldPartitions | undefined;
   const journal = new PgJournal({
-    db: new PgDatabase({ url: database.url }),
+    db: new PgDatabase({ url: fresh.url }),
     homeLeases: () => belief ?? owner.held,
     retryDelayMs: { min: 10, max: 100 },
     closeTimeoutMs: 2_000,
@@ -59,7 +46,7 @@ async function ownerNode(id: string, live: () => string[]): Promise<OwnerNode> {
   });
   const node: OwnerNode = { id, owner, journal, applied: [], lost: [], believe: (held) => (belief = held) };
   journal.onLeadershipLost((err) => node.lost.push(err));
-  cleanups.push(async () => {
+  later(async () => {
     await journal.close();
     await owner.stop();
     await ownerDb.release();
@@ -70,7 +57,7 @@ async function ownerNode(id: string, live: () => string[]): Promise<OwnerNode> {
 
 
 async function lineCount(): Promise<number> {
-  return Number((await admin.query<{ c: string }>('SELECT count(*) AS c FROM journal')).rows[0]!.c);
+  return Number((await fresh.admin.query<{ c: string }>('SELECT count(*) AS c FROM journal')).rows[0]!.c);
 }
 
 /** A home whose partition `node` holds now. */
@@ -105,9 +92,9 @@ describe("owners' writers", () => {
     expect(a.applied.every((e) => (e.data as { by: string }).by === 'b')).toBe(true);
     const ns = a.applied.map((e) => e.n);
     expect(ns).toEqual([...ns].sort((x, y) => x - y));
-    expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: 60 });
+    expect(await verifyPgJournal(fresh.admin)).toEqual({ ok: true, lines: 60 });
     // The journal's partition column says whose each line is.
-    const parts = await admin.query<{ partition: number; c: string }>('SELECT partition, count(*) AS c FROM journal GROUP BY partition ORDER BY partition');
+    const parts = await fresh.admin.query<{ partition: number; c: string }>('SELECT partition, count(*) AS c FROM journal GROUP BY partition ORDER BY partition');
     expect(new Map(parts.rows.map((r) => [r.partition, Number(r.c)]))).toEqual(
       new Map(
         [
@@ -177,7 +164,7 @@ describe("owners' writers", () => {
     expect(a.lost).toHaveLength(1);
     expect(await lineCount()).toBe(before);
     await b.journal.append('audit', { by: 'b' }, home).durable;
-    expect(await verifyPgJournal(admin)).toEqual({ ok: true, lines: before + 1 });
+    expect(await verifyPgJournal(fresh.admin)).toEqual({ ok: true, lines: before + 1 });
   });
 
   it("readUpToNow waits until the node has applied every line committed before it asked", async () => {

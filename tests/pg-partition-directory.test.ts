@@ -6,41 +6,28 @@
  * within its refresh. Against this machine's PostgreSQL, a fresh database per
  * test, dropped after it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PARTITION_COUNT } from '../hub/core/partitions.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { announceNode, NodeAnnouncer, readNodeAddresses } from '../hub/storage/postgres/cluster-node-pg.js';
 import { readHomePartitionLeases } from '../hub/storage/postgres/partition-balance-sql.js';
 import { PgPartitionDirectory } from '../hub/storage/postgres/partition-directory-pg.js';
 import { PartitionOwner } from '../hub/storage/postgres/partition-owner.js';
-import { createPgDatabase } from './helpers/pg-database.js';
+import { usePgPerTest } from './helpers/pg-per-test.js';
 import { settle } from './helpers/settle-owners.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const ALL = Array.from({ length: PARTITION_COUNT }, (_, i) => i);
 
-let database: Awaited<ReturnType<typeof createPgDatabase>>;
-let admin: PgDatabase;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeEach(async () => {
-  database = await createPgDatabase('hub_test_directory');
-  admin = new PgDatabase({ url: database.url });
-  await admin.ready();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await admin.release();
-  await database.drop();
-});
+const fresh = usePgPerTest('hub_test_directory');
+const later = fresh.later;
 
 async function owner(nodeId: string, live: string[]): Promise<{ owner: PartitionOwner; live: string[] }> {
-  const db = new PgDatabase({ url: database.url, probeEveryMs: { healthy: 60_000, unhealthy: 60_000 } });
+  const db = new PgDatabase({ url: fresh.url, probeEveryMs: { healthy: 60_000, unhealthy: 60_000 } });
   await db.ready();
   const n = { owner: undefined as unknown as PartitionOwner, live };
   n.owner = new PartitionOwner({ db, nodeId, liveNodes: () => n.live });
-  cleanups.push(async () => {
+  later(async () => {
     await n.owner.stop();
     await db.release();
   });
@@ -48,8 +35,8 @@ async function owner(nodeId: string, live: string[]): Promise<{ owner: Partition
 }
 
 function directory(refreshEveryMs: number): PgPartitionDirectory {
-  const d = new PgPartitionDirectory({ db: admin, refreshEveryMs });
-  cleanups.push(() => d.stop());
+  const d = new PgPartitionDirectory({ db: fresh.admin, refreshEveryMs });
+  later(() => d.stop());
   return d;
 }
 
@@ -64,7 +51,7 @@ describe('the partition directory on PostgreSQL', () => {
     await settle([a, b]);
     await dir.refresh();
 
-    const table = new Map((await readHomePartitionLeases(admin)).filter((r) => r.running).map((r) => [r.partition, r.owner]));
+    const table = new Map((await readHomePartitionLeases(fresh.admin)).filter((r) => r.running).map((r) => [r.partition, r.owner]));
     expect(table.size).toBe(PARTITION_COUNT);
     for (const p of ALL) expect(dir.ownerOf(p), `partition ${p}`).toBe(table.get(p));
     const byA = ALL.filter((p) => dir.ownerOf(p) === 'node-a');
@@ -101,10 +88,10 @@ describe('the partition directory on PostgreSQL', () => {
     const a = await owner('node-a', ['node-a']);
     await settle([a]);
     const errors: Error[] = [];
-    const pool = new PgDatabase({ url: database.url });
+    const pool = new PgDatabase({ url: fresh.url });
     await pool.ready();
     const dir = new PgPartitionDirectory({ db: pool, refreshEveryMs: 50, onError: (err) => errors.push(err) });
-    cleanups.push(() => dir.stop());
+    later(() => dir.stop());
     await dir.start();
     expect(dir.ownerOf(7)).toBe('node-a');
     await pool.release(); // its queries now fail
@@ -116,10 +103,10 @@ describe('the partition directory on PostgreSQL', () => {
 describe("the nodes' addresses (cluster_node)", () => {
   it('a node announces its URL at start, rewrites it when it restarts elsewhere, and the directory tells it by node id', async () => {
     let url = 'http://10.0.0.5:8080';
-    const announcer = new NodeAnnouncer({ db: admin, nodeId: 'node-a', httpUrl: () => url, announceEveryMs: 50 });
-    cleanups.push(() => announcer.stop());
+    const announcer = new NodeAnnouncer({ db: fresh.admin, nodeId: 'node-a', httpUrl: () => url, announceEveryMs: 50 });
+    later(() => announcer.stop());
     await announcer.start();
-    await announceNode(admin, 'node-b', 'https://node-b.example:8443');
+    await announceNode(fresh.admin, 'node-b', 'https://node-b.example:8443');
     const dir = directory(60_000);
     await dir.start();
     expect(dir.urlOf('node-a')).toBe('http://10.0.0.5:8080');
@@ -128,13 +115,13 @@ describe("the nodes' addresses (cluster_node)", () => {
 
     // Refreshed by its timer: a new address (or a row deleted by hand) is written again.
     url = 'http://10.0.0.6:8080';
-    await admin.query("DELETE FROM cluster_node WHERE node_id = 'node-a'");
-    await waitFor(async () => (await readNodeAddresses(admin)).some((n) => n.nodeId === 'node-a' && n.httpUrl === url), 'node-a announced again at its new URL');
+    await fresh.admin.query("DELETE FROM cluster_node WHERE node_id = 'node-a'");
+    await waitFor(async () => (await readNodeAddresses(fresh.admin)).some((n) => n.nodeId === 'node-a' && n.httpUrl === url), 'node-a announced again at its new URL');
     await dir.refresh();
     expect(dir.urlOf('node-a')).toBe(url);
   });
 
   it('refuses a URL that is not http(s)', async () => {
-    await expect(announceNode(admin, 'node-x', 'ftp://x')).rejects.toThrow(/check/i);
+    await expect(announceNode(fresh.admin, 'node-x', 'ftp://x')).rejects.toThrow(/check/i);
   });
 });

@@ -10,7 +10,8 @@
  * listening connection comes back.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useLater } from './helpers/cleanup.js';
 import { SessionStore, type RevokeReason, type Session } from '../hub/auth/sessions.js';
 import { PgDatabase } from '../hub/storage/postgres/database.js';
 import { PgSessions, SESSIONS_CHANNEL } from '../hub/storage/postgres/sessions-pg.js';
@@ -18,10 +19,7 @@ import { usePgDatabase } from './helpers/pg-database.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const database = usePgDatabase();
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const later = useLater();
 
 interface Node {
   sessions: SessionStore;
@@ -47,7 +45,7 @@ async function node(lookups = { perSec: 100, burst: 200 }): Promise<Node> {
   };
   n.sessions.onRevoked((session, reason) => n.revoked.push({ session, reason }));
   await n.sessions.start();
-  cleanups.push(() => n.sessions.stop()); // closes the store, which releases the database
+  later(() => n.sessions.stop()); // closes the store, which releases the database
   return n;
 }
 

@@ -20,3 +20,9 @@ export function useCleanup(): Keep {
 export const closeHub = (h: { stop(): Promise<void> }) => h.stop();
 export const endClient = (c: { endAsync(force?: boolean): Promise<void> }) => c.endAsync(true);
 export const closeStream = (s: { close(): void }) => s.close();
+
+/** `later(() => server.close())`: run after each test, last registered first — for closers that need no kept value. */
+export function useLater(): (close: () => unknown) => void {
+  const keep = useCleanup();
+  return (close) => void keep(undefined, close);
+}
