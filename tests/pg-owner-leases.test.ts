@@ -149,4 +149,15 @@ describe("a node's leases with the partitions spread", () => {
     const now = new Map((await fresh.admin.query<{ partition: number; epoch: string }>('SELECT partition, epoch FROM partition_lease WHERE partition >= 0')).rows.map((r) => [r.partition, Number(r.epoch)]));
     expect(bEpochs.rows.every((r) => now.get(r.partition)! > Number(r.epoch))).toBe(true);
   });
+
+  it("a live node whose alive lock's session the server ends takes the lock again on a new session", async () => {
+    const a = await startNode('node-a');
+    await waitFor(() => a.owned.partitions.length === 256, 'node-a to own everything');
+    const aliveOf = async () => (await fresh.admin.query<{ pid: number }>("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid = hashtext('node-a')::oid AND granted", [NODE_ALIVE_LOCK_CLASS])).rows;
+    const [before] = await aliveOf();
+    expect(before).toBeDefined();
+    await fresh.admin.query('SELECT pg_terminate_backend($1)', [before!.pid]);
+    await waitFor(async () => (await aliveOf()).some((r) => r.pid !== before!.pid), 'the alive lock held again on a new session');
+    expect(a.owned.partitions.length).toBe(256);
+  });
 });

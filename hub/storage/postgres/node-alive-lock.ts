@@ -59,7 +59,9 @@ export class NodeAliveLock {
 
   private async take(): Promise<void> {
     const client = await this.db.connectDedicated(`home-care-hub node alive (${this.nodeId})`);
+    // As notify-listener.ts: an error, or an end without one (the server closing the session), loses the lock.
     client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, undefined));
     try {
       // Waits if another session holds it: a restarted node whose old session the server has not ended yet.
       await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [NODE_ALIVE_LOCK_CLASS, this.nodeId]);
@@ -71,11 +73,11 @@ export class NodeAliveLock {
     this.client = client;
   }
 
-  private lost(client: Client, err: Error): void {
+  private lost(client: Client, err: Error | undefined): void {
     if (this.client !== client) return;
     this.client = undefined;
     client.end().catch(() => undefined);
-    if (!isConnectionError(err)) this.onError(err);
+    if (err && !isConnectionError(err)) this.onError(err);
     this.again(RETRY_MS.min);
   }
 
