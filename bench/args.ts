@@ -66,7 +66,8 @@ export const USAGE = `npm run bench -- [options]
   --storm-rate C      connects/s of the storm                          (default 10000)
   --storm-steady N    devices that stay connected through the storm    (default 1000)
   --profile           run the hub with --cpu-prof and summarise the profile (with --storm --nodes N:
-                      every node, cut to the storm's seconds)
+                      every node, cut to the storm's seconds; with --nodes N: every node, cut to
+                      the last step's measured seconds; the failover is then not run)
   --store which       files | postgres | both: the hub's store; postgres uses a fresh
                       database on HUB_TEST_PG_ADMIN_URL's server, dropped after (default files)
   --partitions P      with --nodes: leader (one node runs every home's pipeline, the default) or

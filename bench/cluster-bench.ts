@@ -6,10 +6,11 @@
  * kill -9 of the leader, timed in phases (cluster-failover.ts). Prints the
  * figures and writes bench/results/<ISO date>-cluster<N>.json.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BenchOptions } from './args.js';
+import { REPO_ROOT } from './child.js';
 import { measureTargetC } from './c-measure.js';
 import { formatCluster } from './cluster-report.js';
 import { measureFailover, type FailoverResult } from './cluster-failover.js';
@@ -17,6 +18,7 @@ import { runClusterStep, shareOf, type ClusterStep } from './cluster-load.js';
 import { checkRedis, type Cluster } from './cluster-nodes.js';
 import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeResults } from './cluster-session.js';
 import type { TargetResult } from './measure.js';
+import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
 import { startPgHubTarget } from './targets/pg-hub-target.js';
 
 export interface ClusterRun {
@@ -29,7 +31,8 @@ export interface ClusterRun {
   devices: number;
   setup: { provisionMs: number; provisionHomesPerSec: number };
   steps: ClusterStep[];
-  failover: FailoverResult;
+  /** Null with --profile: the killed leader would write no profile. */
+  failover: FailoverResult | null;
 }
 
 /** The offered rates: --sweep-rates with --sweep, the one --rate with --quick, else a fifth, half and all of --rate. */
@@ -48,7 +51,7 @@ async function measureSingle(options: BenchOptions, binary: string, say: (l: str
   }
 }
 
-/** Provisioning through the leader, then the load steps, then the failover (which ends the leader). */
+/** Provisioning through the leader, then the load steps, then the failover (which ends the leader; not with --profile). */
 async function measureCluster(cluster: Cluster, options: BenchOptions, binary: string, say: (l: string) => void): Promise<ClusterRun> {
   const failoverHomes = options.quick ? 3 : 10;
   const { homes, provisionMs, provisionHomesPerSec } = await provisionThroughLeader(cluster, options.homes + failoverHomes, 'BENCH-CL', say);
@@ -67,7 +70,7 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
   }
   allAlive(cluster, 'the load steps');
   const bracelets = homes.slice(options.homes).map((h) => h.devices.find((d) => d.kind === 'bracelet')!);
-  const failover = await measureFailover(cluster.nodes, bracelets, say, cluster.databaseUrl);
+  const failover = options.profile ? null : await measureFailover(cluster.nodes, bracelets, say, cluster.databaseUrl);
   return {
     nodes: cluster.nodes.length,
     partitions: options.partitions,
@@ -80,6 +83,24 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
   };
 }
 
+/**
+ * With --profile: each node's CPU profile cut to the last (highest) step's
+ * seconds, printed and returned for the JSON. The failover is not run then:
+ * --cpu-prof writes a profile at exit, which the killed leader never reaches.
+ */
+async function stepProfiles(dir: string, run: ClusterRun, names: readonly string[]): Promise<Record<string, ReturnType<typeof summariseProfile>>> {
+  const out: Record<string, ReturnType<typeof summariseProfile>> = {};
+  const last = run.steps[run.steps.length - 1];
+  if (!last) return out;
+  for (const node of names) {
+    const path = await mainProfile(join(dir, node));
+    if (!path) continue;
+    out[node] = summariseProfile(JSON.parse(await readFile(path, 'utf8')), 25, last.monotonicUs);
+    console.log(`\n${node}, the ${last.rate} msg/s step's measured seconds only:\n${formatProfile(out[node])}\n(profile: ${path})`);
+  }
+  return out;
+}
+
 export async function runClusterBench(options: BenchOptions, say: (line: string) => void, done: () => void): Promise<number> {
   const binary = await generatorBinary();
   // Redis is only needed by the cluster, measured second: a missing one should not cost the first half of the run.
@@ -87,10 +108,18 @@ export async function runClusterBench(options: BenchOptions, say: (line: string)
   const loadAtStart = loadavg()[0] ?? 0;
   say('single node on PostgreSQL: starting');
   const single = await measureSingle(options, binary, say);
-  const run = await withCluster(options.nodes, say, done, (cluster) => measureCluster(cluster, options, binary, say), undefined, options.partitions);
+  const profileDir = resolve(REPO_ROOT, options.outDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  const nodeArgs = options.profile ? (name: string) => ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : undefined;
+  let names: string[] = [];
+  const run = await withCluster(options.nodes, say, done, (cluster) => {
+    names = cluster.nodes.map((n) => n.name);
+    return measureCluster(cluster, options, binary, say);
+  }, nodeArgs, options.partitions);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadavg()[0] ?? 0 };
   console.log(formatCluster(single, run, machine));
-  await writeResults(options.outDir, `cluster${options.nodes}`, { machine, options, single, cluster: run });
+  const profiles = options.profile ? await stepProfiles(profileDir, run, names) : undefined;
+  await writeResults(options.outDir, `cluster${options.nodes}`, { machine, options, single, cluster: run, ...(profiles ? { profiles } : {}) });
   const f = run.failover;
+  if (!f) return 0;
   return f.newLeader !== null && f.unacked === 0 && f.unseen === 0 ? 0 : 1;
 }

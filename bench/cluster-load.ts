@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { LoadCredentials } from '../simulators/load/load-client.js';
 import { runMqttload, writeCredentials, latencyMs as ms, type CReport } from './c-generator.js';
 import { metricValue, type ClusterNode } from './cluster-nodes.js';
+import { monotonicUs } from './profile-summary.js';
 import { totalCpuSeconds } from './proc-stats.js';
 import type { Percentiles } from './stats.js';
 
@@ -53,6 +54,8 @@ export interface ClusterStep {
    */
   leaderRuleLagMaxMs: number | null;
   nodes: NodeStep[];
+  /** The measured seconds on the monotonic clock (µs), to cut the nodes' CPU profiles to them (--profile). */
+  monotonicUs: { from: number; to: number };
 }
 
 export interface ClusterLoadPlan {
@@ -106,6 +109,8 @@ export async function runClusterStep(nodes: readonly ClusterNode[], shares: read
   let measured = 0;
   let cpuS = 0;
   let lastCpu = totalCpuSeconds(pids());
+  let from = 0;
+  let to = 0;
   await ruleLagMs(nodes[0]!);
   const runs = await Promise.all(
     nodes.map(async (node, k) => {
@@ -123,6 +128,8 @@ export async function runClusterStep(nodes: readonly ClusterNode[], shares: read
           // Node a's generator paces the CPU reading: all generators' windows start together (same timeline).
           const now = totalCpuSeconds(pids());
           if (phase === 'measure') {
+            if (measured === 0) from = monotonicUs();
+            to = monotonicUs();
             measured++;
             cpuS += now - lastCpu;
           }
@@ -149,5 +156,6 @@ export async function runClusterStep(nodes: readonly ClusterNode[], shares: read
     loadAvg1: Math.round((loadavg()[0] ?? NaN) * 100) / 100,
     leaderRuleLagMaxMs,
     nodes: perNode,
+    monotonicUs: { from, to },
   };
 }

@@ -35,6 +35,7 @@ function perNode(run: ClusterRun): string[] {
 
 function failover(run: ClusterRun): string[] {
   const x = run.failover;
+  if (!x) return ['failover not measured (--profile: every node stops cleanly, so that each writes its profile)'];
   return [
     `kill -9 of ${x.killedNode} (leader), ${x.devices} bracelets on it; times from the kill, ms:`,
     `  ${x.newLeader ?? 'no standby'} holds the partitions' leases (${x.reowned ? `${x.reowned.held} of ${x.reowned.total}` : 'none'}): ${f(x.reownedMs, 0)}`,
