@@ -117,7 +117,7 @@ export class ClusterMetrics {
     );
     collectedMetrics(prom, leaderRegisters).gauge(
       'hub_cluster_inbound_alarms_pending',
-      'Alarms stored by standbys in inbound_alarm and not yet through the leader\u2019s pipeline (shown by the leader; NaN: the database did not answer in time)',
+      'Alarms stored in inbound_alarm by a node that does not run their home\u2019s pipeline, and not yet through the pipeline that does (the leader\u2019s, or with HUB_PARTITIONS=spread the home\u2019s owner\u2019s); the whole cluster\u2019s count, shown by the leader only; NaN: the database did not answer in time',
       () => withinLimit(source.pendingInboundAlarms()),
     );
     this.handOffSeconds = new prom.Histogram({
