@@ -354,12 +354,16 @@ function clientAddress(client: Client | null): string {
 }
 
 /**
- * Connections the kernel queues until the hub accepts them. Node's default,
- * 511, overflows within 50 ms of a 10,000/s reconnect storm while a turn is
- * busy, and the overflow is refused with a reset; the kernel caps this at
- * net.core.somaxconn (4,096 on current kernels).
+ * Connections the kernel queues until the hub accepts them. Node (libuv
+ * 1.46) accepts one connection per event-loop turn, so in a reconnect storm
+ * the hub takes ~2,500 a second and the rest wait here. When the queue is
+ * full the kernel drops the handshake and the device's SYN is retried 1 s,
+ * then 3 s later: that, not the hub's work, made the storm's CONNACK tail
+ * (docs/PERFORMANCE.md, issue 14 item 4). Node's default is 511; the kernel
+ * caps this at net.core.somaxconn (4,096 by default), so a host expecting
+ * storms raises that (docs/DEPLOY.md) and this asks for all of it.
  */
-const LISTEN_BACKLOG = 4096;
+const LISTEN_BACKLOG = 65_535;
 
 async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
   server.listen({ port, host, backlog: LISTEN_BACKLOG });
