@@ -6,7 +6,7 @@
  * kill -9 of the leader, timed in phases (cluster-failover.ts). Prints the
  * figures and writes bench/results/<ISO date>-cluster<N>.json.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchOptions } from './args.js';
@@ -18,7 +18,7 @@ import { runClusterStep, shareOf, type ClusterStep } from './cluster-load.js';
 import { checkRedis, type Cluster } from './cluster-nodes.js';
 import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeResults } from './cluster-session.js';
 import type { TargetResult } from './measure.js';
-import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
+import { nodeProfiles, type ProfileSummary } from './profile-summary.js';
 import { startPgHubTarget } from './targets/pg-hub-target.js';
 
 export interface ClusterRun {
@@ -85,20 +85,13 @@ async function measureCluster(cluster: Cluster, options: BenchOptions, binary: s
 
 /**
  * With --profile: each node's CPU profile cut to the last (highest) step's
- * seconds, printed and returned for the JSON. The failover is not run then:
- * --cpu-prof writes a profile at exit, which the killed leader never reaches.
+ * seconds. The failover is not run then: --cpu-prof writes a profile at
+ * exit, which the killed leader never reaches.
  */
-async function stepProfiles(dir: string, run: ClusterRun, names: readonly string[]): Promise<Record<string, ReturnType<typeof summariseProfile>>> {
-  const out: Record<string, ReturnType<typeof summariseProfile>> = {};
+async function stepProfiles(dir: string, run: ClusterRun, names: readonly string[]): Promise<Record<string, ProfileSummary>> {
   const last = run.steps[run.steps.length - 1];
-  if (!last) return out;
-  for (const node of names) {
-    const path = await mainProfile(join(dir, node));
-    if (!path) continue;
-    out[node] = summariseProfile(JSON.parse(await readFile(path, 'utf8')), 25, last.monotonicUs);
-    console.log(`\n${node}, the ${last.rate} msg/s step's measured seconds only:\n${formatProfile(out[node])}\n(profile: ${path})`);
-  }
-  return out;
+  if (!last) return {};
+  return nodeProfiles(dir, names, last.monotonicUs, (node) => `${node}, the ${last.rate} msg/s step's measured seconds only`);
 }
 
 export async function runClusterBench(options: BenchOptions, say: (line: string) => void, done: () => void): Promise<number> {

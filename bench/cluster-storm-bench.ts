@@ -9,7 +9,7 @@
  * --storm-rate (cluster-storm.ts). Prints the figures and the issue's two
  * targets, writes bench/results/<ISO date>-storm<N>.json.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoadCredentials } from '../simulators/load/load-client.js';
@@ -21,7 +21,7 @@ import { allAlive, generatorBinary, provisionThroughLeader, withCluster, writeRe
 import { connectEveryDevice, connectionsClosed, steadyAlone, stormOnNodes, type ConnectFigures, type MassDisconnect, type SteadyFigures, type StormPhase, type StormShare } from './cluster-storm.js';
 import { formatClusterStorm, STORM_TARGETS, worstAlarmP99 } from './cluster-storm-report.js';
 import type { MachineWindow } from './proc-stats.js';
-import { formatProfile, mainProfile, summariseProfile } from './profile-summary.js';
+import { nodeProfiles, type ProfileSummary } from './profile-summary.js';
 
 /** A storm device without CONNACK after this long counts as not back (the generator does not retry). */
 const CONNECT_TIMEOUT_S = 30;
@@ -117,15 +117,8 @@ async function measureStorm(cluster: Cluster, options: BenchOptions, binary: str
 }
 
 /** With --profile: each node's CPU profile cut to the storm's seconds, printed and returned for the JSON. */
-async function stormProfiles(dir: string, run: ClusterStormRun): Promise<Record<string, ReturnType<typeof summariseProfile>>> {
-  const out: Record<string, ReturnType<typeof summariseProfile>> = {};
-  for (const { node } of run.perNode) {
-    const path = await mainProfile(join(dir, node));
-    if (!path) continue;
-    out[node] = summariseProfile(JSON.parse(await readFile(path, 'utf8')), 15, run.storm.monotonicUs);
-    console.log(`\n${node}, the storm's seconds only:\n${formatProfile(out[node])}\n(profile: ${path})`);
-  }
-  return out;
+function stormProfiles(dir: string, run: ClusterStormRun): Promise<Record<string, ProfileSummary>> {
+  return nodeProfiles(dir, run.perNode.map((n) => n.node), run.storm.monotonicUs, (node) => `${node}, the storm's seconds only`, 15);
 }
 
 export async function runClusterStorm(options: BenchOptions, say: (line: string) => void, done: () => void): Promise<number> {

@@ -5,7 +5,7 @@
  *   node --import tsx bench/profile-summary.ts <file.cpuprofile>
  */
 import { readFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 interface ProfileNode {
@@ -72,7 +72,26 @@ export async function mainProfile(dir: string): Promise<string | undefined> {
   return sized.sort((a, b) => b.size - a.size)[0]?.f;
 }
 
-export function formatProfile(summary: ReturnType<typeof summariseProfile>): string {
+export type ProfileSummary = ReturnType<typeof summariseProfile>;
+
+/**
+ * Each node's main profile (under `dir`/<node>/, as --cpu-prof-dir was given
+ * per node) cut to `window`, printed under `heading(node)` and returned by
+ * node for the JSON. A node without a profile (killed with -9, or never
+ * started) is left out.
+ */
+export async function nodeProfiles(dir: string, nodes: readonly string[], window: { from: number; to: number }, heading: (node: string) => string, top = 25): Promise<Record<string, ProfileSummary>> {
+  const out: Record<string, ProfileSummary> = {};
+  for (const node of nodes) {
+    const path = await mainProfile(join(dir, node));
+    if (!path) continue;
+    out[node] = summariseProfile(JSON.parse(await readFile(path, 'utf8')) as CpuProfile, top, window);
+    console.log(`\n${heading(node)}:\n${formatProfile(out[node])}\n(profile: ${path})`);
+  }
+  return out;
+}
+
+export function formatProfile(summary: ProfileSummary): string {
   const fmt = (l: ProfileLine) => `${String(l.pct).padStart(5)} %  ${String(l.ms).padStart(7)} ms  ${l.name}`;
   return [`profile: ${summary.total} ms sampled`, 'self time by file / package:', ...summary.byPlace.map(fmt), 'self time by function:', ...summary.byFunction.map(fmt)].join('\n');
 }
