@@ -109,8 +109,10 @@ describe('/health and /metrics', () => {
     expect(sample(text, 'hub_journal_last_line', node)).toBeLessThanOrEqual(hub.hub.journal.lastN);
     expect(sample(text, 'hub_pipeline_stalled', node)).toBe(0);
     expect(sample(text, 'hub_rule_lag_seconds', node)).toBeGreaterThanOrEqual(0);
-    // The first heartbeat goes out at start; on a loaded machine it may still be on its way at the first scrape.
-    await expect.poll(async () => sample(await (await scrape(hub.httpUrl)).text(), 'hub_pipeline_heartbeat_seconds_count', node)).toBeGreaterThanOrEqual(1);
+    // The first heartbeat goes out at start; on a loaded machine it may still be on its way at the first
+    // scrape, or have come back before prom-client was loaded (not observed): the next one comes within
+    // an interval (10 s), so wait that long, not expect.poll's default second (failed once in a full CI run).
+    await expect.poll(async () => sample(await (await scrape(hub.httpUrl)).text(), 'hub_pipeline_heartbeat_seconds_count', node), { timeout: 15_000, interval: 200 }).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0); // per process: no node label
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(text).toContain('# TYPE hub_device_messages_total counter');
