@@ -18,7 +18,15 @@
  *   `X-Hub-After`, never got an answer older than what it had seen
  *   (standbys answer from their copies of the journal).
  *
- *   npx tsx tests/long/cluster-chaos.ts [--nodes 3] [--devices 200] [--rate 100] [--kills 12] [--minUpMs 6000] [--maxUpMs 14000]
+ * With `--freezes F`, F more events, spread among the kills, stop a node with
+ * SIGSTOP for `--freezeMs` (default the lease + 3 s) and then let it go on
+ * (SIGCONT): its connections stay open, its leases run out, another node
+ * takes its place; resumed, it must write nothing for what it lost (the
+ * journal's fence) and may exit to be restarted, which is counted apart from
+ * the unplanned exits. A frozen leader's successor must lead within the
+ * lease + 5 s of the freeze.
+ *
+ *   npx tsx tests/long/cluster-chaos.ts [--nodes 3] [--devices 200] [--rate 100] [--kills 12] [--freezes 0] [--minUpMs 6000] [--maxUpMs 14000]
  *   HUB_PARTITIONS=spread npx tsx tests/long/cluster-chaos.ts   (the nodes own shares of the homes)
  */
 import { sleep } from '../conformance/raw-client.js';
@@ -29,8 +37,9 @@ import { isMain, numericFlags, report } from './lib/cli.js';
 import { alarmKeysInApi, alarmKeysInJournal, readJournal, verifyChain, type JournalLine } from './lib/hub-child.js';
 import { MonotonicReader, type ReadFigures } from './lib/monotonic-reader.js';
 import { provisionBracelets } from './lib/provision.js';
+import type { HubProcess } from '../helpers/hub-process.js';
 
-export const CHAOS_DEFAULTS = { nodes: 3, devices: 200, rate: 100, kills: 12, minUpMs: 6_000, maxUpMs: 14_000, leaseMs: 10_000, tailMs: 20_000, drainTimeoutMs: 90_000 };
+export const CHAOS_DEFAULTS = { nodes: 3, devices: 200, rate: 100, kills: 12, freezes: 0, freezeMs: 0, minUpMs: 6_000, maxUpMs: 14_000, leaseMs: 10_000, tailMs: 20_000, drainTimeoutMs: 90_000 };
 
 const OVERDUE_MS = 60_000;
 const ESCALATE_MS = 180_000;
@@ -42,6 +51,13 @@ export interface ChaosFigures extends AlarmTally {
   ratePerSec: number;
   kills: number;
   leaderKills: number;
+  leaseMs: number;
+  freezes: number;
+  leaderFreezes: number;
+  /** From a frozen leader's SIGSTOP to another node printing that it leads. */
+  freezeTakeoverMs: { min: number; max: number; mean: number };
+  /** Nodes that exited after being frozen and resumed (expected: they lost their leases), restarted. */
+  exitsAfterFreeze: string[];
   unplannedExits: string[];
   journalChainOk: boolean;
   takeoverMs: { min: number; max: number; mean: number };
@@ -73,25 +89,42 @@ export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = 
     reader.start();
 
     const takeovers: number[] = [];
-    const unplannedExits: string[] = [];
+    const freezeTakeovers: number[] = [];
+    const exits: Exits = { unplanned: [], afterFreeze: [], frozen: new Set() };
     let leaderKills = 0;
-    for (let k = 1; k <= o.kills; k++) {
+    let leaderFreezes = 0;
+    const freezeMs = o.freezeMs > 0 ? o.freezeMs : o.leaseMs + 3_000;
+    const events = eventPlan(o.kills, o.freezes);
+    for (let k = 1; k <= events.length; k++) {
       await sleep(o.minUpMs + Math.random() * (o.maxUpMs - o.minUpMs));
-      await restartExited(cluster, unplannedExits, log);
+      await restartExited(cluster, exits, log);
       const target = pickTarget(cluster, k);
       const wasLeader = target === cluster.leader;
       const next = wasLeader ? cluster.nextLeaderAfterKill() : undefined;
+      if (events[k - 1] === 'freeze') {
+        exits.frozen.add(target.proc);
+        const frozenAt = Date.now();
+        const frozen = cluster.freeze(target, freezeMs);
+        if (wasLeader) {
+          leaderFreezes++;
+          const leader = await next!;
+          freezeTakeovers.push(Date.now() - frozenAt);
+          log(`event ${k}/${events.length}: leader ${target.name} frozen ${freezeMs} ms; ${leader.name} leads after ${freezeTakeovers.at(-1)} ms`);
+        } else log(`event ${k}/${events.length}: ${target.name} frozen ${freezeMs} ms`);
+        await frozen;
+        continue;
+      }
       const killedAt = await cluster.kill(target);
       if (wasLeader) {
         leaderKills++;
         const leader = await next!;
         takeovers.push(Date.now() - killedAt);
-        log(`kill ${k}/${o.kills}: leader ${target.name}; ${leader.name} leads after ${takeovers.at(-1)} ms`);
-      } else log(`kill ${k}/${o.kills}: standby ${target.name}`);
+        log(`event ${k}/${events.length}: kill -9 of leader ${target.name}; ${leader.name} leads after ${takeovers.at(-1)} ms`);
+      } else log(`event ${k}/${events.length}: kill -9 of standby ${target.name}`);
       await cluster.restart(target);
     }
     await sleep(o.tailMs);
-    await restartExited(cluster, unplannedExits, log);
+    await restartExited(cluster, exits, log);
     stopGenerator();
     reader.stop();
     const endOfAlarms = Date.now();
@@ -109,7 +142,12 @@ export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = 
       ratePerSec: o.rate,
       kills: o.kills,
       leaderKills,
-      unplannedExits,
+      leaseMs: o.leaseMs,
+      freezes: o.freezes,
+      leaderFreezes,
+      freezeTakeoverMs: summary(freezeTakeovers),
+      exitsAfterFreeze: exits.afterFreeze,
+      unplannedExits: exits.unplanned,
       ...tallyAlarms(fleet, inJournal, inApi, latencies),
       journalChainOk: chain.ok,
       takeoverMs: summary(takeovers),
@@ -142,12 +180,27 @@ function pickTarget(cluster: ChaosCluster, k: number): ChaosNode {
   return standbys[Math.floor(Math.random() * standbys.length)] ?? cluster.nodes[0]!;
 }
 
+/** Which events are kills and which freezes: the freezes spread evenly among the kills. */
+function eventPlan(kills: number, freezes: number): ('kill' | 'freeze')[] {
+  const total = kills + freezes;
+  return Array.from({ length: total }, (_, i) => (Math.floor(((i + 1) * freezes) / total) > Math.floor((i * freezes) / total) ? 'freeze' : 'kill'));
+}
+
+/** Exits seen so far: a node that exits after it was frozen and resumed is expected to (it lost its leases). */
+interface Exits {
+  unplanned: string[];
+  afterFreeze: string[];
+  /** Processes frozen at least once (a restart makes a new process, no longer in here). */
+  frozen: Set<HubProcess>;
+}
+
 /** A node that exited on its own (e.g. leadership lost, exit 70) is restarted, and its exit kept for the figures. */
-async function restartExited(cluster: ChaosCluster, exits: string[], log: (line: string) => void): Promise<void> {
+async function restartExited(cluster: ChaosCluster, exits: Exits, log: (line: string) => void): Promise<void> {
   for (const node of cluster.nodes.filter((n) => !alive(n))) {
     const reason = `${node.name}: exit ${node.proc.child.exitCode ?? node.proc.child.signalCode}: ${node.proc.stderr().split('\n').filter(Boolean).slice(-2).join(' | ').slice(0, 300)}`;
-    exits.push(reason);
-    log(`unplanned exit, restarting — ${reason}`);
+    const afterFreeze = exits.frozen.delete(node.proc);
+    (afterFreeze ? exits.afterFreeze : exits.unplanned).push(reason);
+    log(`${afterFreeze ? 'exit after a freeze' : 'unplanned exit'}, restarting — ${reason}`);
     await cluster.restart(node);
   }
 }
@@ -184,7 +237,7 @@ function summary(values: number[]): { min: number; max: number; mean: number } {
 
 export function chaosPassed(f: ChaosFigures): boolean {
   const lossless = tallyLossless(f) && f.journalChainOk;
-  const failover = f.leaderKills > 0 && f.takeoverMs.max <= 15_000;
+  const failover = f.leaderKills > 0 && f.takeoverMs.max <= 15_000 && (f.leaderFreezes === 0 || f.freezeTakeoverMs.max <= f.leaseMs + 5_000);
   const reads = f.consoleReads.violations.length === 0 && f.consoleReads.servedByReplica > 0;
   return lossless && failover && reads && f.sla.outsideTolerance === 0 && f.deviceOfflineAlerts === 0;
 }

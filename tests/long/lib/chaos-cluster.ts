@@ -75,6 +75,22 @@ export class ChaosCluster {
     return at;
   }
 
+  /**
+   * SIGSTOP of `node` for `ms`, then SIGCONT: a process that stops being
+   * scheduled (a paused VM, a stuck host) without its connections closing.
+   * Returns the moment of the stop. A frozen leader is no longer counted as
+   * leading: its lease runs out meanwhile, and another node takes over.
+   */
+  async freeze(node: ChaosNode, ms: number): Promise<number> {
+    const at = Date.now();
+    if (!alive(node)) return at;
+    node.proc.child.kill('SIGSTOP');
+    node.leads = false;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (alive(node)) node.proc.child.kill('SIGCONT');
+    return at;
+  }
+
   /** Starts `node`'s name again on a new process, as its supervisor would. */
   async restart(node: ChaosNode): Promise<void> {
     const index = this.nodes.indexOf(node);
