@@ -20,7 +20,7 @@ import { useLater } from './helpers/cleanup.js';
 import { SessionStore } from '../hub/auth/sessions.js';
 import { sessionCookieFrom, tokenFrom } from '../hub/auth/session-token.js';
 import { holdBody, type HeldBody } from '../hub/cluster/held-body.js';
-import { bodyHomeRoute, HOME_WRITE_ROUTES, homeOfRequest, LEADER_WRITE_ROUTES, routedPath, type BodyHomeRoute, type HomeLookups, type PathHomeRoute } from '../hub/cluster/home-of-request.js';
+import { bodyHomeRoute, HOME_WRITE_ROUTES, homeOfRequest, LEADER_WRITE_ROUTES, registryRecordOfRequest, routedPath, type BodyHomeRoute, type HomeLookups, type PathHomeRoute } from '../hub/cluster/home-of-request.js';
 import { LeaderProxy, type LeaderProxyDeps, type OwnerRouting } from '../hub/cluster/leader-proxy.js';
 import { ownerRouter } from '../hub/cluster/owner-router.js';
 import { silentLogger } from '../hub/core/logger.js';
@@ -566,4 +566,47 @@ describe('owners on PostgreSQL, end to end', () => {
     // B's own directory may still say A (read up to 100 ms ago): its own leases decide, so B runs it.
     expect((await send(a.url, 'POST', `/api/v1/homes/${homeOfA}/go-live`, { body: '{}' })).json).toMatchObject({ served: 'node-b', forwardedBy: 'node-a' });
   }, 30_000);
+});
+
+describe('the owner holds the registry record a write names before running it (a record another node made a moment ago)', () => {
+  it('names the home, device or resident of a home write, by path or by body; nothing for other writes and reads', () => {
+    expect(registryRecordOfRequest('POST', '/api/v1/homes/home-9/devices')).toEqual({ kind: 'homes', id: 'home-9' });
+    expect(registryRecordOfRequest('POST', '/api/v1/devices/brc%2D1/configure')).toEqual({ kind: 'devices', id: 'brc-1' });
+    expect(registryRecordOfRequest('PATCH', '/api/v1/residents/res-4')).toEqual({ kind: 'residents', id: 'res-4' });
+    expect(registryRecordOfRequest('POST', '/api/v1/callbacks?homeId=home-3')).toEqual({ kind: 'homes', id: 'home-3' });
+    expect(registryRecordOfRequest('POST', '/api/v1/visits?residentId=res-5')).toEqual({ kind: 'residents', id: 'res-5' });
+    expect(registryRecordOfRequest('POST', '/api/v1/alerts/alr-a/acknowledge')).toBeUndefined(); // the journal's, not the registry's
+    expect(registryRecordOfRequest('GET', '/api/v1/homes/home-9')).toBeUndefined();
+    expect(registryRecordOfRequest('POST', '/api/v1/homes')).toBeUndefined();
+  });
+
+  it("runs a home's write here only once the catch-up for its record is done, with the routed path of a body route", async () => {
+    const mine: Seen[] = [];
+    const asked: string[] = [];
+    let release!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (release = resolve));
+    let called!: () => void;
+    const catchUpCalled = new Promise<void>((resolve) => (called = resolve));
+    const owners: OwnerRouting = {
+      route: ownerRouter({ nodeId: 'node-a', homeOf: (m, p) => homeOfRequest(m, p, LOOKUPS), directory: OWNERS, urlOf: () => undefined, leading: () => true }),
+      local: recordingApi('node-a', mine),
+      catchUp: (method, path) => {
+        asked.push(`${method} ${path}`);
+        const record = registryRecordOfRequest(method, path);
+        if (!record) return undefined;
+        called();
+        return caughtUp;
+      },
+    };
+    const url = (await listen(front('node-a', () => undefined, owners).requestListener)).url;
+    const answer = send(url, 'POST', '/api/v1/homes/home-a/devices', { body: '{"kind":"bracelet"}' });
+    await catchUpCalled;
+    expect(mine).toEqual([]); // held until the record is here
+    release();
+    expect((await answer).json).toMatchObject({ served: 'node-a', body: '{"kind":"bracelet"}' });
+    // A body route is asked with the home it names; a home-less write runs at once.
+    expect((await send(url, 'POST', '/api/v1/callbacks', { body: '{"homeId":"home-a"}' })).json.served).toBe('node-a');
+    expect((await send(url, 'POST', '/api/v1/users', { body: '{}' })).json.served).toBe('node-a');
+    expect(asked).toEqual(['POST /api/v1/homes/home-a/devices', 'POST /api/v1/callbacks?homeId=home-a', 'POST /api/v1/users']);
+  });
 });

@@ -369,6 +369,36 @@ describe('registry change feed on PostgreSQL: two nodes on one database', () => 
   });
 });
 
+describe('registry catch-up before a write (a record another node created a moment ago)', () => {
+  beforeEach(async () => {
+    database = created = await createPgDatabase();
+  });
+
+  it('reads a record this node has not heard of yet from the table, and then holds it', async () => {
+    const a = await node();
+    const b = await node();
+    const made = delivered(b, 'the home made on A', (c) => c.kind === 'homes');
+    const { home } = await a.createHome({ name: 'Seen', address: '2 Road', resident });
+    await made;
+    // A row whose notice has not arrived (here: never sent), as B sees a home created on A a moment ago.
+    await withClient(database.url, (c) => c.query(`INSERT INTO homes (id, body) SELECT 'home-unheard', jsonb_set(body, '{id}', '"home-unheard"') FROM homes WHERE id = $1`, [home.id]));
+    expect(b.getHome('home-unheard')).toBeUndefined();
+    expect(b.catchUp('homes', home.id)).toBeUndefined(); // held already: nothing to wait for
+    await b.catchUp('homes', 'home-unheard', 60_000);
+    expect(b.getHome('home-unheard')?.name).toBe('Seen');
+  });
+
+  it('an id nobody created: the wait ends when the table was read (not at the bound), and nothing changes', async () => {
+    const b = await node();
+    const heard: RegistryChange[] = [];
+    b.onExternalChange((changes) => heard.push(...changes));
+    // The bound is the test's own timeout: resolving means the feed's reload ended.
+    await b.catchUp('devices', 'brc-nobody', 120_000);
+    expect(b.getDevice('brc-nobody')).toBeUndefined();
+    expect(heard).toEqual([]);
+  });
+});
+
 describe('registry change feed: comparing memory with the table', () => {
   it('sees records equal as JSON (undefined fields, key order) and tells any real difference', () => {
     const inMemory = { id: 'd', homeId: 'h', residentId: undefined, tags: ['a', { x: 1, y: undefined }], nested: { b: 2, a: 1 } };
@@ -393,5 +423,7 @@ describe('registry change feed: the files', () => {
     closers.push(() => registry.stop());
     const { home } = await registry.createHome({ name: 'Files', address: 'x', resident });
     expect(registry.getHome(home.id)?.name).toBe('Files');
+    // Nothing to catch up with: no other process writes the files.
+    expect(registry.catchUp('homes', 'home-elsewhere')).toBeUndefined();
   });
 });

@@ -169,27 +169,47 @@ export function routedPath(path: string, route: BodyHomeRoute, body: Uint8Array)
 
 /** The home a request concerns (module comment); undefined: the leader's. */
 export function homeOfRequest(method: string, path: string, lookups: HomeLookups): string | undefined {
+  const named = idOfRequest(method, path);
+  return named && homeOfId(named.by, named.id, lookups);
+}
+
+/** Registry records a home write can name, by what the route finds its home by. */
+const REGISTRY_KIND = { home: 'homes', deviceHome: 'devices', residentHome: 'residents' } as const;
+
+/**
+ * The registry record a home write names (its home, device or resident),
+ * for the node that runs it to make sure it holds that record
+ * (RegistryCache.catchUp); undefined for every other request, and for a
+ * write named by an alert, a call-back or a plan (journal stores).
+ */
+export function registryRecordOfRequest(method: string, path: string): { kind: 'homes' | 'devices' | 'residents'; id: string } | undefined {
+  const named = idOfRequest(method, path);
+  if (!named || !(named.by in REGISTRY_KIND)) return undefined;
+  return { kind: REGISTRY_KIND[named.by as keyof typeof REGISTRY_KIND], id: named.id };
+}
+
+/** The id a home write names and what it names, from its path (or, for a body route, the query `routedPath` appended). */
+function idOfRequest(method: string, path: string): { by: IdKind; id: string } | undefined {
   if (!path.startsWith(`${API_BASE}/`)) return undefined;
   const query = path.indexOf('?');
-  if (query !== -1) return homeInBody(method, path.slice(0, query), path.slice(query + 1), lookups);
+  if (query !== -1) return idInBody(method, path.slice(0, query), path.slice(query + 1));
   const segments = path.split('/');
   for (const route of COMPILED) {
     if (route.method !== method || !matches(route.segments, segments)) continue;
     const id = decoded(segments[route.at]!);
-    if (id === undefined) return undefined;
-    return homeOfId(route.by, id, lookups);
+    return id === undefined ? undefined : { by: route.by, id };
   }
   return undefined;
 }
 
 /** A body route asked with the id the front read in the body (`routedPath`). */
-function homeInBody(method: string, path: string, query: string, lookups: HomeLookups): string | undefined {
+function idInBody(method: string, path: string, query: string): { by: IdKind; id: string } | undefined {
   const route = bodyHomeRoute(method, path);
   if (!route) return undefined;
   const prefix = `${encodeURIComponent(route.body.field)}=`;
   if (!query.startsWith(prefix)) return undefined;
   const id = decoded(query.slice(prefix.length));
-  return id === undefined || id === '' ? undefined : homeOfId(route.by, id, lookups);
+  return id === undefined || id === '' ? undefined : { by: route.by, id };
 }
 
 function homeOfId(by: IdKind, id: string, lookups: HomeLookups): string | undefined {

@@ -90,6 +90,13 @@ export interface OwnerRouting {
    * after a hand-over the read may still name this node.
    */
   refresh?: (() => Promise<void>) | undefined;
+  /**
+   * Before this node runs a home's write: makes sure it holds the registry
+   * record the write names (home-of-request.ts registryRecordOfRequest,
+   * RegistryCache.catchUp), which another node may have created a moment
+   * ago. Undefined when there is nothing to wait for.
+   */
+  catchUp?: ((method: string, path: string) => Promise<void> | undefined) | undefined;
 }
 
 /** Requests this node ran itself or passed to an owner (tests, /metrics). */
@@ -173,7 +180,7 @@ export class LeaderProxy {
   private dispatch(req: IncomingMessage, res: ServerResponse, path: string, held: HeldBody | undefined): void {
     const route = this.routeOf(req.method ?? '', path);
     if (req.headers[FORWARDED_BY_HEADER] !== undefined) {
-      if (route === 'local') return this.runLocally(req, res, held);
+      if (route === 'local') return this.runLocally(req, res, held, path);
       if (typeof route !== 'object') return refuseRequest(res, FORWARDING_LOOP);
       // Sent here as the home's owner: this node may be gaining it right now (its journal catching up); never passed on again.
       return void this.awaitOwning(req, res, path, held);
@@ -182,7 +189,7 @@ export class LeaderProxy {
     // Replicas answer reads; a held body is a write's.
     if (!held && replica?.wants(req)) return void replica.serve(req, res, () => this.forward(req, res, undefined));
     if (route === undefined || route === 'leader') return this.forward(req, res, held);
-    if (route === 'local') return this.runLocally(req, res, held);
+    if (route === 'local') return this.runLocally(req, res, held, path);
     this.toOwner(req, res, route, path, held, this.deps.owners?.refresh);
   }
 
@@ -204,7 +211,7 @@ export class LeaderProxy {
     for (;;) {
       await refresh().catch(() => undefined);
       const route = this.routeOf(req.method ?? '', path);
-      if (route === 'local') return this.runLocally(req, res, held);
+      if (route === 'local') return this.runLocally(req, res, held, path);
       if (route === undefined || route === 'leader') return this.forward(req, res, held);
       if (route.owner !== undefined || Date.now() >= until || res.destroyed) return this.sendToOwner(req, res, route, held);
       await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
@@ -226,7 +233,7 @@ export class LeaderProxy {
     const until = Date.now() + OWNER_WAIT_MS;
     while (Date.now() < until && !res.destroyed) {
       await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
-      if (this.routeOf(req.method ?? '', path) === 'local') return this.runLocally(req, res, held);
+      if (this.routeOf(req.method ?? '', path) === 'local') return this.runLocally(req, res, held, path);
     }
     refuseRequest(res, OWNER_MOVED);
   }
@@ -243,9 +250,14 @@ export class LeaderProxy {
   }
 
   /** This node's own API; a held body read again from memory. */
-  private runLocally(req: IncomingMessage, res: ServerResponse, held: HeldBody | undefined): void {
+  /** This node's API runs it, once this node holds the registry record the write names (OwnerRouting.catchUp). */
+  private runLocally(req: IncomingMessage, res: ServerResponse, held: HeldBody | undefined, path: string): void {
     this.ownerCounts.local += 1;
-    void this.deps.owners!.local(held ? replayed(req, held) : req, res);
+    const owners = this.deps.owners!;
+    const run = (): void => void owners.local(held ? replayed(req, held) : req, res);
+    const caughtUp = owners.catchUp?.(req.method ?? '', path);
+    if (!caughtUp) return run();
+    caughtUp.then(run, run);
   }
 
   /** Passes the request to the leader: 503 when there is none. */

@@ -29,7 +29,7 @@ import type { DevicePresence } from '../ingest/presence.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import type { OwnerRouting } from '../cluster/leader-proxy.js';
 import { ownerRouter } from '../cluster/owner-router.js';
-import { homeOfRequest, type HomeLookups } from '../cluster/home-of-request.js';
+import { homeOfRequest, registryRecordOfRequest, type HomeLookups } from '../cluster/home-of-request.js';
 
 export interface SpreadWiringDeps {
   nodeId: string;
@@ -53,7 +53,7 @@ export interface SpreadPipelineParts {
 export interface FrontOwnerParts {
   hub: {
     alerts: Pick<AlertStore, 'get'>;
-    registry: Pick<Registry, 'getDevice' | 'getResident'>;
+    registry: Pick<Registry, 'getDevice' | 'getResident' | 'catchUp'>;
     callbackStore: Pick<CallbackStore, 'get' | 'plan'>;
   };
   ownApi: OwnerRouting['local'];
@@ -128,6 +128,11 @@ export class SpreadWiring {
       }),
       local: ownApi,
       refresh: () => directory.refresh(),
+      // A home created through the leader, then given a device through its owner: the owner may not have its notice yet.
+      catchUp: (method, path) => {
+        const record = registryRecordOfRequest(method, path);
+        return record && hub.registry.catchUp(record.kind, record.id);
+      },
     };
   }
 

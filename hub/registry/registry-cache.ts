@@ -55,6 +55,23 @@ export class RegistryCache implements RegistryFeedSink {
     feed?.attach(this);
   }
 
+  /**
+   * A record this process does not hold, read from the store before a write
+   * that names it runs here: another node may have created it a moment ago,
+   * and its notice may not have arrived yet (a home created through the
+   * leader, then given a device through the home's owner). Resolves at once
+   * when the record is here or the store has no change feed (one process
+   * owns the files); else once the store was read, at most `timeoutMs` later
+   * (an id nobody created is then answered as unknown, as before).
+   */
+  catchUp(kind: Kind, id: string, timeoutMs = 2_000): Promise<void> | undefined {
+    const feed = this.store.changeFeed;
+    if (!feed || this.items[kind].has(id)) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    return Promise.race([feed.reload({ [kind]: [id] }), late]).finally(() => clearTimeout(timer));
+  }
+
   /** Records another process committed: folded in, and what changed is told to the listeners. */
   applyExternal(changes: RegistryChanges): void {
     const maps = { items: this.items, serials: this.serials, householdIds: this.householdIds };

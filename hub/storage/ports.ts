@@ -55,8 +55,14 @@ export interface RegistryChangeFeed {
   listen(): Promise<void>;
   /** Starts delivering to the sink, which has loaded every record since `listen` resolved. */
   attach(sink: RegistryFeedSink): void;
-  /** Reads these records again and delivers them (the sink set a notice aside while its own write of them was in flight). */
-  reload(refs: RegistryRefs): void;
+  /**
+   * Reads these records again and delivers them (the sink set a notice aside
+   * while its own write of them was in flight; or a request names a record
+   * another node created a moment ago). Resolves once a reload begun after
+   * this call has delivered or failed, or the feed stopped; not while the
+   * feed is down (callers that wait bound the wait).
+   */
+  reload(refs: RegistryRefs): Promise<void>;
   /** False while the feed is disconnected or has not yet reloaded what it may have missed. */
   readonly upToDate: boolean;
   stop(): Promise<void>;

@@ -57,6 +57,8 @@ export class PgRegistryFeed implements RegistryChangeFeed {
   private pingTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
+  /** reload() callers waiting for the next reload to begin and end (the running one read its records before they asked). */
+  private awaitingReload: (() => void)[] = [];
 
   constructor(private readonly options: PgRegistryFeedOptions) {}
 
@@ -74,13 +76,16 @@ export class PgRegistryFeed implements RegistryChangeFeed {
     this.kick();
   }
 
-  reload(refs: RegistryRefs): void {
+  reload(refs: RegistryRefs): Promise<void> {
     this.note(refs);
+    const reloaded = new Promise<void>((resolve) => this.awaitingReload.push(resolve));
     this.kick();
+    return reloaded;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const reloaded of this.awaitingReload.splice(0)) reloaded();
     for (const timer of [this.reconnectTimer, this.reloadTimer, this.pingTimer]) clearTimeout(timer);
     await this.connecting?.catch(() => undefined);
     const client = this.client;
@@ -144,14 +149,18 @@ export class PgRegistryFeed implements RegistryChangeFeed {
   private kick(): void {
     if (this.reloading || !this.sink || !this.client || this.stopped) return;
     if (!this.everything && this.noticed.size === 0) return;
+    const waiters = this.awaitingReload;
+    this.awaitingReload = [];
     this.reloading = this.reloadOnce(this.sink).then(
       () => {
         this.failures = 0;
         this.reloading = undefined;
+        for (const reloaded of waiters) reloaded();
         this.kick();
       },
       (err: unknown) => {
         this.reloading = undefined;
+        for (const reloaded of waiters) reloaded();
         this.options.log?.warn({ err: (err as Error).message }, 'registry feed: reading the changed records failed; trying again');
         clearTimeout(this.reloadTimer);
         this.reloadTimer = this.later(() => this.kick());
