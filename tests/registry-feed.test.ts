@@ -367,14 +367,8 @@ describe('registry change feed on PostgreSQL: two nodes on one database', () => 
     expect(b.getDevice('brc-00000000')).toBeUndefined();
     expect(b.getHome('home-nothere')).toBeUndefined();
   });
-});
 
-describe('registry catch-up before a write (a record another node created a moment ago)', () => {
-  beforeEach(async () => {
-    database = created = await createPgDatabase();
-  });
-
-  it('reads a record this node has not heard of yet from the table, and then holds it', async () => {
+  it('catch-up before a write: a record this node has not heard of yet (another node made it a moment ago) is read from the table, and then held', async () => {
     const a = await node();
     const b = await node();
     const made = delivered(b, 'the home made on A', (c) => c.kind === 'homes');
@@ -388,7 +382,7 @@ describe('registry catch-up before a write (a record another node created a mome
     expect(b.getHome('home-unheard')?.name).toBe('Seen');
   });
 
-  it('an id nobody created: the wait ends when the table was read (not at the bound), and nothing changes', async () => {
+  it('catch-up of an id nobody created: the wait ends when the table was read (not at the bound), and nothing changes', async () => {
     const b = await node();
     const heard: RegistryChange[] = [];
     b.onExternalChange((changes) => heard.push(...changes));
