@@ -46,7 +46,19 @@ export interface SimulatedDeviceOptions {
   reconnectPeriodMs?: number;
   /** Confirm commands with `cmd_ack` (default true); false plays an old firmware or a device that lost it. */
   confirmCommands?: boolean;
+  /**
+   * An event (an alarm) whose PUBACK has not come this long after it was sent
+   * on a connection: the connection is taken for dead though TCP still holds
+   * it (its node frozen, a half-open path), and closed, so that the device
+   * reconnects (to the next of `servers`) and resends the event with the same
+   * seq and ts (docs/PROTOCOL.md, "Delivery guarantees"). Default 5,000 ms;
+   * 0 waits for the keepalive instead.
+   */
+  eventAckTimeoutMs?: number;
 }
+
+/** docs/PROTOCOL.md: an alarm's PUBACK takes milliseconds; five seconds without one is a dead connection. */
+export const DEFAULT_EVENT_ACK_TIMEOUT_MS = 5_000;
 
 export interface BrokerAddress {
   host: string;

@@ -18,7 +18,7 @@ import { behaviourFor, type KindBehaviour, type Random } from './kinds/index.js'
 import { processUtcOffsetMin } from './kinds/behaviour.js';
 import { buildEventPayload, buildTelemetryPayload, type CommonFields } from './payloads.js';
 import { CommandInbox, type InvalidCommand } from './command-inbox.js';
-import { connectDevice, type SimulatedDeviceOptions } from './device-connection.js';
+import { connectDevice, DEFAULT_EVENT_ACK_TIMEOUT_MS, type SimulatedDeviceOptions } from './device-connection.js';
 
 export type { InvalidCommand } from './command-inbox.js';
 export type { BrokerAddress, SimulatedDeviceOptions } from './device-connection.js';
@@ -42,6 +42,8 @@ export interface SimulatedDeviceEvents {
   'connect-error': [Error];
   /** A background send (heartbeat, status, low_battery) failed; also kept in `lastError`. */
   'send-error': [Error];
+  /** An event's PUBACK did not come within `eventAckTimeoutMs` (given): the connection is closed, to reconnect and resend. */
+  'ack-overdue': [number];
 }
 
 export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
@@ -64,6 +66,8 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
   private nextSeq: number;
   /** Commands from the hub, each carried out once however often it arrives. */
   private readonly inbox = new CommandInbox();
+  /** When the current connection got its CONNACK (performance.now()). */
+  private connectedAt = 0;
 
   constructor(options: SimulatedDeviceOptions) {
     super();
@@ -146,7 +150,7 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     const seq = this.nextSeq;
     const payload = buildEventPayload(this.kind, type, fields, this.common(seq));
     this.nextSeq = Math.max(this.nextSeq, (payload.seq ?? seq) + 1);
-    const topic = await this.publish('event', JSON.stringify(payload), 1);
+    const topic = await this.watchAck(this.publish('event', JSON.stringify(payload), 1));
     return { topic, seq: payload.seq ?? seq, payload };
   }
 
@@ -229,8 +233,27 @@ export class SimulatedDevice extends EventEmitter<SimulatedDeviceEvents> {
     );
   }
 
+  /**
+   * Until `sent` settles, a connection that has carried it for
+   * `eventAckTimeoutMs` without its PUBACK is closed: mqtt.js reconnects (to
+   * the next broker of `servers`) and resends the unacknowledged packet, the
+   * same seq and ts, as PROTOCOL.md asks of a device.
+   */
+  private watchAck<T>(sent: Promise<T>): Promise<T> {
+    const ms = this.options.eventAckTimeoutMs ?? DEFAULT_EVENT_ACK_TIMEOUT_MS;
+    if (ms <= 0 || this.options.reconnectPeriodMs === 0) return sent;
+    const timer = setInterval(() => {
+      const client = this.client;
+      if (!client?.connected || performance.now() - this.connectedAt < ms) return;
+      this.emit('ack-overdue', ms);
+      client.stream.destroy();
+    }, ms);
+    return sent.finally(() => clearInterval(timer));
+  }
+
   private onConnect(client: MqttClient): void {
     this.refusal = undefined;
+    this.connectedAt = performance.now();
     this.emit('connect');
     const announce = this.options.announceStatus ?? true;
     const online = announce

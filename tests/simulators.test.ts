@@ -4,6 +4,8 @@
  * will, heartbeats, PUBACK-bound events, commands), without the hub. The
  * `npm run sim` CLI: simulator-cli.test.ts.
  */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEVICE_KINDS, findDeviceKind, type DeviceKind } from '../devices/catalog.js';
 import type { DeviceCommand } from '../devices/commands.js';
@@ -246,6 +248,31 @@ describe('SimulatedDevice', () => {
     clients['brc-re']?.close();
     await waitFor(() => connects === 2 && tb.subscriptions.length === 2, 'reconnect and SUBSCRIBE again');
     await waitFor(() => onTopic(tb, 'hc/v1/brc-re/status').filter((s) => s.payload === 'online').length === 2, 'online again');
+  });
+
+  it('an event whose PUBACK does not come within eventAckTimeoutMs: drops the connection (its node frozen) and resends it, same seq, on the next broker', async () => {
+    // A node that accepted the device and then stopped answering: CONNACK, then nothing, the socket kept open.
+    const received: Buffer[] = [];
+    const frozen = createServer((socket) => {
+      socket.once('data', () => socket.write(Buffer.from([0x20, 0x02, 0x00, 0x00])));
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => frozen.close(() => resolve())));
+    const live = await startBroker({ 'brc-ack': 'pw' });
+    const servers = [{ host: '127.0.0.1', port: (frozen.address() as AddressInfo).port }, { host: '127.0.0.1', port: live.port }];
+    const d = device(live, { deviceId: 'brc-ack', secret: 'pw', heartbeats: false, announceStatus: false, reconnectPeriodMs: 50, eventAckTimeoutMs: 300, servers });
+    const overdue: number[] = [];
+    d.on('ack-overdue', (ms) => overdue.push(ms));
+    d.start();
+    await d.waitForConnect();
+    const sent = await d.sendEvent('sos');
+    expect(overdue).toEqual([300]);
+    // The frozen node got the PUBLISH (QoS 1) and never acknowledged it; the live one has the same event.
+    expect(Buffer.concat(received).includes(Buffer.from('hc/v1/brc-ack/event'))).toBe(true);
+    const onLive = onTopic(live, 'hc/v1/brc-ack/event').map((m) => JSON.parse(m.payload) as { type: string; seq: number });
+    expect(onLive).toEqual([expect.objectContaining({ type: 'sos', seq: sent.seq })]);
   });
 
   it('with a servers list, connects to the first and, once dropped, to the next one (a cluster node that died)', async () => {

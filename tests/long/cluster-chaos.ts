@@ -93,15 +93,18 @@ export async function runClusterChaos(options: Partial<typeof CHAOS_DEFAULTS> = 
     const exits: Exits = { unplanned: [], afterFreeze: [], frozen: new Set() };
     let leaderKills = 0;
     let leaderFreezes = 0;
+    let freezesDone = 0;
     const freezeMs = o.freezeMs > 0 ? o.freezeMs : o.leaseMs + 3_000;
     const events = eventPlan(o.kills, o.freezes);
     for (let k = 1; k <= events.length; k++) {
       await sleep(o.minUpMs + Math.random() * (o.maxUpMs - o.minUpMs));
       await restartExited(cluster, exits, log);
-      const target = pickTarget(cluster, k);
+      const freeze = events[k - 1] === 'freeze';
+      // Kills alternate leader / standby by their turn, freezes by theirs: the first freeze takes the leader.
+      const target = pickTarget(cluster, freeze ? ++freezesDone : k);
       const wasLeader = target === cluster.leader;
       const next = wasLeader ? cluster.nextLeaderAfterKill() : undefined;
-      if (events[k - 1] === 'freeze') {
+      if (freeze) {
         exits.frozen.add(target.proc);
         const frozenAt = Date.now();
         const frozen = cluster.freeze(target, freezeMs);
