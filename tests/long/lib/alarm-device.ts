@@ -8,6 +8,9 @@
  * The bound matters: the hub recognises a retransmission among the last 64
  * messages of a device, so a device with more than 64 unacknowledged alarms
  * could see old ones accepted twice (docs/RELIABILITY.md, crash run).
+ * An alarm not acknowledged within 5 s on its connection means the
+ * connection is dead though TCP holds it (a frozen node): the device closes
+ * it, reconnects and retransmits, as PROTOCOL.md asks.
  */
 import { RawClient, sleep } from '../../conformance/raw-client.js';
 import type { Device } from './provision.js';
@@ -39,6 +42,8 @@ export class AlarmDevice {
     private readonly port: () => number,
     private readonly onAck: (deviceId: string, seq: number, latencyMs: number) => void = () => undefined,
     private readonly maxInFlight = 16,
+    /** No PUBACK this long after a send on a connection: the connection is closed (PROTOCOL.md). */
+    private readonly ackTimeoutMs = 5_000,
   ) {}
 
   get connected(): boolean {
@@ -97,7 +102,13 @@ export class AlarmDevice {
       sentAt.delete(id);
       this.fillWindow();
     };
+    // The oldest unacknowledged send on this connection, checked every second.
+    const watchdog = setInterval(() => {
+      const oldest = Math.min(...sentAt.values());
+      if (Date.now() - oldest >= this.ackTimeoutMs) client.destroy();
+    }, 1_000);
     void client.closedPromise.then(() => {
+      clearInterval(watchdog);
       if (this.client === client) this.client = undefined;
       if (!this.stopped) void this.connect();
     });
