@@ -249,8 +249,7 @@ export class LeaderProxy {
     }
   }
 
-  /** This node's own API; a held body read again from memory. */
-  /** This node's API runs it, once this node holds the registry record the write names (OwnerRouting.catchUp). */
+  /** This node's own API (a held body read again from memory), once this node holds the registry record the write names (OwnerRouting.catchUp). */
   private runLocally(req: IncomingMessage, res: ServerResponse, held: HeldBody | undefined, path: string): void {
     this.ownerCounts.local += 1;
     const owners = this.deps.owners!;

@@ -129,7 +129,7 @@ export class RegistryCache implements RegistryFeedSink {
     } finally {
       // A notice set aside during the write: read the record again, whatever the write's fate.
       const again = this.inFlight.end(staged.changes as RegistryChanges);
-      if (again) this.store.changeFeed?.reload(again);
+      if (again) void this.store.changeFeed?.reload(again);
     }
   }
 
