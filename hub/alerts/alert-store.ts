@@ -111,6 +111,11 @@ export class AlertStore {
     return id === undefined ? undefined : this.state.alerts.get(id)?.alert;
   }
 
+  /** Whether a line raised this alert here, durable or not yet (an owner raises a drill's alert once). */
+  has(id: string): boolean {
+    return this.state.alerts.has(id);
+  }
+
   /** A durable alert by id. */
   get(id: string): Alert | undefined {
     const stored = this.state.alerts.get(id);

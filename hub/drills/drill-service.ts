@@ -29,7 +29,7 @@ interface DrillLines {
 }
 
 export interface DrillServiceDeps {
-  alerts: Pick<AlertStore, 'record' | 'get'>;
+  alerts: Pick<AlertStore, 'record' | 'get' | 'has'>;
   journal: Pick<JournalWriter, 'append'>;
   homes: { getHome(id: string): HomeRecord | undefined; listHomes(): HomeRecord[]; residentIds(homeId: string): readonly string[] };
   audit: { noteJournaled(at: string, action: string, actor: string, target: string, detail?: Record<string, unknown>): void };
@@ -63,9 +63,17 @@ export class DrillService {
    * tail: each acts for its own homes (at start it owns none yet).
    */
   replay(entry: JournalEntry): void {
-    if (entry.type === 'drill.started') this.applyStarted(entry.at, (entry.data as DrillLines['drill.started']).drill);
-    if (entry.type === 'drill.ended') this.applyEnded(entry.at, entry.data as DrillLines['drill.ended']);
-    const drill = this.drills.get(entry.type === 'drill.started' ? (entry.data as DrillLines['drill.started']).drill.id : (entry.data as { drillId?: string }).drillId ?? '');
+    let drillId: string;
+    if (entry.type === 'drill.started') {
+      const { drill } = entry.data as DrillLines['drill.started'];
+      this.applyStarted(entry.at, drill);
+      drillId = drill.id;
+    } else if (entry.type === 'drill.ended') {
+      const ended = entry.data as DrillLines['drill.ended'];
+      this.applyEnded(entry.at, ended);
+      drillId = ended.drillId;
+    } else return; // every other line of the journal: nothing to look up
+    const drill = this.drills.get(drillId);
     // Not from inside the journal's apply: the alert lines are appended once it returns.
     if (drill && this.deps.ownership) queueMicrotask(() => this.actForOwnedHomes(drill));
   }
@@ -159,7 +167,8 @@ export class DrillService {
           return;
         }
         const home = this.deps.homes.getHome(homeId);
-        if (alert || !home) return;
+        // `has`, not `get`: a raise still on its way to disk (a gain right after the line came) is not raised twice.
+        if (this.deps.alerts.has(alertId) || !home) return;
         const raised = drillAlert(home, this.deps.homes.residentIds(homeId).length > 1 ? undefined : home.residentId, drill.kind, drill.id, drill.startedBy, drill.startedAt);
         raised.id = alertId;
         void this.deps.alerts.record('alert.raised', { alert: raised }).durable.catch((err: unknown) => this.deps.onError?.(err));
