@@ -31,6 +31,8 @@ function spin(ms: number): void {
  */
 async function startBroker(scheduler: Partial<SchedulerOptions>, log: string[], triage?: { routine(payload: string): boolean }): Promise<AddressInfo> {
   const seq = (payload: Buffer) => (JSON.parse(payload.toString()) as { seq: number }).seq;
+  // No drain inside a read here (a stalled machine could make one): these tests count what the check phase decides.
+  scheduler = { drainEveryMs: 60_000, ...scheduler };
   return device.start({
     onDeviceMessage: (_id, channel, payload) => {
       if (channel === 'telemetry') spin(1);
@@ -126,6 +128,35 @@ describe('alarms first', () => {
     expect(log).toContain('durable:31');
     expect(device.broker.uplinkStats.shed).toBe(0);
     expect(device.broker.uplinkStats.heldConnections).toBeGreaterThan(0);
+  });
+
+  it('keeps processing queued telemetry during a long read that sheds: a drain runs inside the read every drainEveryMs', async () => {
+    // One read of 120 messages; each shed costs 0.5 ms, so the read lasts about 60 ms. Only the
+    // check phase's drain would leave 3 processed (the queue's bound) and 117 shed.
+    const log: string[] = [];
+    const seq = (payload: Buffer) => (JSON.parse(payload.toString()) as { seq: number }).seq;
+    const { port } = await device.start({
+      onDeviceMessage: (_id, channel, payload) => {
+        if (channel === 'telemetry') spin(1);
+        log.push(`${channel}:${seq(payload)}`);
+        return undefined;
+      },
+      telemetry: { routine: () => true, shed: (_id, payload) => (spin(0.5), void log.push(`shed:${seq(payload)}`)) },
+      scheduler: { turnBudgetMs: 0, drainBudgetMs: 1, drainEveryMs: 5, connectionBacklog: 1_000, maxQueued: 3 },
+    });
+    const acks = await deviceWithAcks(port);
+    device.client.socket.write(Buffer.concat(Array.from({ length: 120 }, (_, i) => publish(TELEMETRY, i + 1))));
+    await waitFor(() => acks.length === 120, 'every PUBACK');
+
+    const processed = log.filter((l) => l.startsWith('telemetry'));
+    const shed = log.filter((l) => l.startsWith('shed'));
+    expect(processed.length + shed.length).toBe(120);
+    // Drained while the read went on: the queue took more than its bound, and its first was done before the last shed.
+    expect(processed.length).toBeGreaterThan(6);
+    expect(log.indexOf('telemetry:1')).toBeLessThan(log.indexOf(shed.at(-1)!));
+    // Still in arrival order, each message once.
+    expect(processed.map((l) => Number(l.split(':')[1]))).toEqual(processed.map((l) => Number(l.split(':')[1])).sort((a, b) => a - b));
+    expect(new Set(log).size).toBe(120);
   });
 
   it('keeps a device that only publishes connected past its keepalive, and still drops a silent one', async () => {

@@ -3,8 +3,9 @@
  * takes itself (uplink-tap.ts) are handed to ingest here, events and status
  * at once, telemetry only within a time budget per event-loop turn. Past the
  * budget telemetry waits in one queue that is drained a few milliseconds per
- * turn, so an alarm read from any socket is never behind more than a few
- * milliseconds of telemetry work. When nothing is queued and the turn has
+ * turn, and every `drainEveryMs` of a long poll phase, so an alarm read from
+ * any socket is never behind more than a few milliseconds of telemetry work,
+ * and an overloaded hub keeps processing telemetry while it reads. When nothing is queued and the turn has
  * budget left, telemetry runs at once, as before: at ordinary load a device's
  * messages are handled in the order they came.
  *
@@ -89,6 +90,15 @@ export interface SchedulerOptions {
   turnBudgetMs: number;
   /** Queued telemetry run per turn, in ms. */
   drainBudgetMs: number;
+  /**
+   * A poll phase that reads this long (ms) with telemetry waiting runs a
+   * drain of `drainBudgetMs` itself, without waiting for the check phase.
+   * Under overload one poll phase can read for seconds (libuv reads up to
+   * 48 × 1,024 ready sockets before it returns), and the check-phase drain
+   * alone then processed a few hundred messages a second while tens of
+   * thousands were read and shed (docs/PERFORMANCE.md, "no collapse").
+   */
+  drainEveryMs: number;
   /** Queued telemetry messages at which a connection is no longer read. */
   connectionBacklog: number;
   /** Queued telemetry messages from which routine telemetry is shed as it arrives. */
@@ -106,6 +116,7 @@ export interface SchedulerOptions {
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   turnBudgetMs: 1,
   drainBudgetMs: 1,
+  drainEveryMs: 8,
   connectionBacklog: 64,
   maxQueued: 512,
   lateAcksAfterMs: 250,
@@ -132,6 +143,8 @@ export class UplinkScheduler {
   private spentThisTurn = 0;
   private turnResetScheduled = false;
   private drainScheduled = false;
+  /** When the queue last started waiting or was last drained: see `drainEveryMs`. */
+  private waitingSince = 0;
   /** When this turn's first device message came; undefined: none yet. */
   private readPhaseStart: number | undefined;
 
@@ -155,6 +168,7 @@ export class UplinkScheduler {
       this.run(sink, deviceId, message.channel, message.payload, message.packetId);
       return;
     }
+    if (this.waiting > 0 && performance.now() - this.waitingSince >= this.options.drainEveryMs) this.drain();
     if (this.waiting === 0 && this.spentThisTurn < this.options.turnBudgetMs) {
       this.stats.immediate++;
       const started = performance.now();
@@ -191,6 +205,7 @@ export class UplinkScheduler {
   }
 
   private enqueue(sink: UplinkSink, deviceId: string, message: UplinkPublish): void {
+    if (this.waiting === 0) this.waitingSince = performance.now();
     // A copy: the payload is a slice of a socket chunk, which it would otherwise keep alive.
     this.queue.push({ sink, deviceId, payload: Buffer.from(message.payload), packetId: message.packetId });
     this.stats.queued++;
@@ -277,12 +292,18 @@ export class UplinkScheduler {
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
-    setImmediate(() => this.drain());
+    setImmediate(this.drainFromCheck);
   }
 
-  private drain(): void {
+  private readonly drainFromCheck = (): void => {
     this.drainScheduled = false;
+    this.drain();
+  };
+
+  /** From the check phase, or from a long poll phase (`drainEveryMs`). */
+  private drain(): void {
     const deadline = performance.now() + this.options.drainBudgetMs;
+    this.waitingSince = deadline;
     const resumeAt = Math.floor(this.options.connectionBacklog / 2);
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
