@@ -61,6 +61,7 @@ import { buildOps } from './compose/ops-wiring.js';
 import { Registry } from './registry/registry.js';
 import { RULES } from './rules/catalog/index.js';
 import { RulesEngine } from './rules/engine.js';
+import { TelemetryLimitsCache } from './rules/telemetry-limits.js';
 import type { ReportService } from './reports/report-service.js';
 import type { AlertFeed } from './realtime/alert-feed.js';
 import type { StreamServer } from './realtime/stream-server.js';
@@ -160,11 +161,13 @@ export class Hub {
     this.load = new LoadShedder(options.loadSampler ?? eventLoopSampler(), (shedding, utilisation) =>
       log.warn({ module: 'load', utilisation, shedTelemetry: this.load.shedTelemetry }, shedding ? 'OVERLOAD: shedding routine telemetry; alarms still processed' : 'load back to normal'),
     );
+    const telemetryLimits = new TelemetryLimitsCache(this.registry);
     this.ingest = new Ingest(
       { registry: this.registry, states: this.states, seqWindow: this.seqWindow, watchdog: this.presence.watchdog, bus: this.bus },
       { journal: this.journal, load: this.load },
       log.child({ module: 'ingest' }),
       now,
+      (device) => telemetryLimits.of(device),
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }), ownership: this.ownership, handOver });
     this.outbox = new CommandOutbox({ journal: this.journal, homeOfDevice: (id) => this.registry.getDevice(id)?.homeId, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }), ownership: this.ownership });

@@ -41,6 +41,23 @@ describe('load shedding', () => {
     expect(carries(undefined, '{}')).toBe(true);
   });
 
+  it('with the rules\' limits, finds a heart rate outside the wearer\'s range and a battery below the threshold in the raw bytes', () => {
+    const limits = { heartRate: { min: 45, max: 120 }, batteryBelow: 15 };
+    const carries = (kind: string, text: string) => mayCarryAlarm(kind, Buffer.from(text), limits);
+    for (const outside of ['{"heartRate":121}', '{"heartRate":44}', '{"heartRate" : 180.5,"worn":true}', '{"heartRate":1e3}', '{"heartRate":12-1}', '{"battery":80,"x":{"heartRate":30}}', '{"battery":14.9}', '{"battery": 0}']) {
+      expect(carries('bracelet', outside), outside).toBe(true);
+    }
+    for (const normal of ['{"heartRate":120}', '{"heartRate":45}', '{"heartRate":72,"battery":15}', '{"heartRate":"200"}', '{"battery":null}', '{"steps":10}']) {
+      expect(carries('bracelet', normal), normal).toBe(false);
+    }
+    // Heart rate is a bracelet's alarm only; every kind's battery counts.
+    expect(carries('door_sensor', '{"heartRate":200}')).toBe(false);
+    expect(carries('door_sensor', '{"battery":10}')).toBe(true);
+    expect(carries('smoke_sensor', '{"battery":90}')).toBe(false);
+    // A bracelet whose home is not known here: only 0 bpm, as without limits.
+    expect(mayCarryAlarm('bracelet', Buffer.from('{"heartRate":200,"battery":5}'))).toBe(false);
+  });
+
   it('sheds routine bracelet telemetry on Aedes\' path while the loop is saturated but keeps every alarm, then resumes', async () => {
     let utilisation = 0.2;
     const hub = keep(await startTestHub({ loadSampler: () => utilisation }), closeHub);
@@ -91,6 +108,40 @@ describe('load shedding', () => {
     expect(hub.hub.states.get(devices[0]!.id)!.lastValues.heartRate).toBe(77);
     expect(hub.hub.load.shedTelemetry).toBe(0);
     expect(hub.hub.broker.uplinkStats.queued).toBe(1);
+  });
+
+  it('never sheds a reading outside the wearer\'s heart-rate range: three in a row raise heart_rate under a full queue, and the range set for the resident is the one used', async () => {
+    // Every telemetry message is triaged on arrival, and the routine ones are shed.
+    const hub = keep(await startTestHub({ scheduler: { turnBudgetMs: 0, maxQueued: 0 } }), closeHub);
+    const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet', 'door_sensor'] });
+    const [bracelet, door] = [devices[0]!, devices[1]!];
+    const b = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
+    const d = keep(await connectDevice(hub.mqttUrl, door.id, door.secret), endClient);
+    const reading = (body: object) => b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify(body), { qos: 1 });
+    const alertKinds = async () => (await hub.api.get('/api/v1/alerts')).body.alerts.map((a: { kind: string }) => a.kind).sort();
+
+    await reading({ heartRate: 80, worn: true });
+    expect(hub.hub.load.shedTelemetry).toBe(1);
+    // The default range is 45–120: 130 bpm three times in a row is the alert, with normal readings shed around it.
+    for (const bpm of [130, 131, 132]) await reading({ heartRate: bpm, worn: true });
+    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(132);
+    expect(await alertKinds()).toEqual(['heart_rate']);
+    expect(hub.hub.load.shedTelemetry).toBe(1);
+
+    // A resident whose normal range reaches 140: 130 is routine for them, and shed.
+    const residentId = (await hub.api.get(`/api/v1/homes/${homeId}`)).body.resident.id as string;
+    expect((await hub.api.request('PUT', `/api/v1/residents/${residentId}/rule-settings/heart_rate`, { min: 45, max: 140 })).status).toBe(200);
+    await reading({ heartRate: 135, worn: true });
+    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(132); // not processed
+    expect(hub.hub.load.shedTelemetry).toBe(2);
+    await reading({ heartRate: 141, worn: true });
+    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(141);
+
+    // A battery below the home's threshold (15 %), of any kind, is processed and raises low_battery.
+    await d.publishAsync(`hc/v1/${door.id}/telemetry`, JSON.stringify({ battery: 40 }), { qos: 1 });
+    await d.publishAsync(`hc/v1/${door.id}/telemetry`, JSON.stringify({ battery: 9 }), { qos: 1 });
+    expect(await alertKinds()).toEqual(['heart_rate', 'low_battery']);
+    expect(hub.hub.load.shedTelemetry).toBe(3);
   });
 
   it('sheds routine telemetry as it arrives once the broker queue is full, never a reading that may be an alarm, nor a device being installed', async () => {

@@ -8,9 +8,10 @@
  */
 import type { UplinkChannel } from '../../devices/topics.js';
 import type { Logger } from '../core/logger.js';
+import type { DeviceRecord } from '../registry/records.js';
 import { Throttle } from '../core/log-throttle.js';
 import { BAD_PAYLOAD_REASONS, type BadPayloadReason } from './device-state.js';
-import { mayCarryAlarm } from './load-shedder.js';
+import { mayCarryAlarm, type TelemetryLimits } from './load-shedder.js';
 import { INGEST_STEPS, notePresence, type DropReason, type IngestContext, type IngestDeps } from './steps.js';
 
 export type IngestOutcome =
@@ -29,7 +30,7 @@ export interface IngestFlow {
     /** True while overloaded: only then is the device looked up before the pipeline. */
     readonly shedding: boolean;
     /** Whether this telemetry may be shed now; counts what it sheds. */
-    mayShed(deviceKind: string | undefined, payload: Buffer): boolean;
+    mayShed(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits): boolean;
     /** Counts telemetry shed on arrival (`shed`). */
     countShed(): void;
   };
@@ -51,6 +52,8 @@ export class Ingest {
     private readonly flow: IngestFlow,
     private readonly log: Logger,
     now: () => number = Date.now,
+    /** Where the rules raise alerts on a device's readings (hub/rules/telemetry-limits.ts): such a reading is never shed. */
+    private readonly limitsOf: (device: DeviceRecord) => TelemetryLimits | undefined = () => undefined,
   ) {
     this.logThrottle = new Throttle(10_000, now);
   }
@@ -70,7 +73,7 @@ export class Ingest {
     // The device lookup only under overload: in normal running this costs nothing per message.
     // Telemetry the broker's scheduler admitted within its budgets is not shed here: that scheduler
     // is the overload authority for what the hub reads itself (hub/broker/uplink-scheduler.ts).
-    if (channel === 'telemetry' && !admitted && this.flow.load.shedding && this.flow.load.mayShed(this.deps.registry.getDevice(deviceId)?.kind, payload)) {
+    if (channel === 'telemetry' && !admitted && this.flow.load.shedding && this.mayShed(deviceId, payload)) {
       this.touch(deviceId, receivedAt);
       return undefined;
     }
@@ -92,8 +95,13 @@ export class Ingest {
    */
   routine(deviceId: string, payload: Buffer): boolean {
     const device = this.deps.registry.getDevice(deviceId);
-    if (!device || device.revokedAt || mayCarryAlarm(device.kind, payload)) return false;
+    if (!device || device.revokedAt || mayCarryAlarm(device.kind, payload, this.limitsOf(device))) return false;
     return this.deps.registry.getHome(device.homeId)?.status !== 'installing';
+  }
+
+  private mayShed(deviceId: string, payload: Buffer): boolean {
+    const device = this.deps.registry.getDevice(deviceId);
+    return this.flow.load.mayShed(device?.kind, payload, device && this.limitsOf(device));
   }
 
   /** Routine telemetry shed as it arrived (the scheduler's queue was full): a sign of life, counted. */

@@ -5,8 +5,9 @@
  * counts as a sign of life, but is not parsed, validated or run through the
  * rules — until utilisation falls below LEAVE. Events (SOS, fall, smoke, gas…)
  * are never shed, and neither is telemetry that may carry an alarm
- * (`mayCarryAlarm`): every gas alarm reading with an LEL and a bracelet
- * reading of 0 bpm. The broker's scheduler sheds too, as telemetry arrives, once its
+ * (`mayCarryAlarm`): every gas alarm reading with an LEL, a bracelet
+ * reading of 0 bpm or outside its wearer's range, and a battery reading
+ * below the home's threshold. The broker's scheduler sheds too, as telemetry arrives, once its
  * queue is full (hub/broker/uplink-scheduler.ts); both count here.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -36,40 +37,67 @@ export function eventLoopSampler(paused: () => number = pausedMs): UtilisationSa
 }
 
 const HEART_RATE = Buffer.from('"heartRate"', 'latin1');
+const BATTERY = Buffer.from('"battery"', 'latin1');
 const LEL = Buffer.from('"lel"', 'latin1');
 const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 const isDigitOrDot = (byte: number | undefined): boolean => byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || byte === 0x2e);
 
 /**
- * Whether the raw payload has `"heartRate": 0` (a bracelet's "no pulse"), on
- * the bytes (no string, no JSON parse: it runs per message under overload).
- * JSON allows only these four whitespace bytes, so nothing a JSON parse
- * would read as 0 bpm is missed.
+ * Where the rules raise an alert on a telemetry value, for one device
+ * (hub/rules/telemetry-limits.ts gives them; declared here so ingest does
+ * not import the rules).
  */
-function zeroHeartRate(payload: Buffer): boolean {
-  for (let at = payload.indexOf(HEART_RATE); at !== -1; at = payload.indexOf(HEART_RATE, at + 1)) {
-    let i = at + HEART_RATE.length;
+export interface TelemetryLimits {
+  /** Normal heart rate, bpm, inclusive; absent: not a bracelet. */
+  heartRate?: { min: number; max: number } | undefined;
+  /** A battery reading below this (%) raises an alert. */
+  batteryBelow: number;
+}
+
+/**
+ * Whether `test` holds for some number that follows `key` in the raw
+ * payload, read on the bytes (no JSON parse: it runs per message under
+ * overload); NaN for a value that starts like a number but does not read as
+ * one. JSON allows only these four whitespace bytes, so every `key: number`
+ * a JSON parse would see is tested (a nested object's too: more, never fewer).
+ */
+function someNumberAfter(payload: Buffer, key: Buffer, test: (value: number) => boolean): boolean {
+  for (let at = payload.indexOf(key); at !== -1; at = payload.indexOf(key, at + 1)) {
+    let i = at + key.length;
     while (isSpace(payload[i])) i++;
     if (payload[i] !== 0x3a) continue; // ':'
     i++;
     while (isSpace(payload[i])) i++;
-    if (payload[i] === 0x2d) i++; // '-': JSON's -0 is 0 too
-    if (payload[i] === 0x30 && !isDigitOrDot(payload[i + 1])) return true;
+    const start = i;
+    while (isNumberByte(payload[i])) i++;
+    if (i === start) continue; // a string, null, an object: not what the rules read
+    if (test(Number(payload.toString('latin1', start, i)))) return true;
   }
   return false;
 }
 
+const isNumberByte = (byte: number | undefined): boolean => isDigitOrDot(byte) || byte === 0x2d || byte === 0x2b || byte === 0x65 || byte === 0x45; // - + e E
+
 /**
- * Telemetry that may be an alarm and is never shed: anything of a device
- * whose kind is unknown here, every gas alarm reading that has an `lel` (it
- * may be an alarm) and a bracelet reading of 0 bpm.
+ * Telemetry that may raise an alert and is never shed: anything of a device
+ * whose kind is unknown here; every gas alarm reading that has an `lel` (it
+ * may be an alarm); a bracelet reading of 0 bpm, or outside its wearer's
+ * range; a battery below the threshold. A value that does not read as a
+ * number (NaN) is kept too: ingest decides what it is. Without `limits`
+ * (a home not known here) only the first three are checked.
  */
-export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer): boolean {
+export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits): boolean {
   if (deviceKind === undefined) return true;
   // The gas rule reads `lel` (and counts readings in a row at the warning level): a gas alarm's
   // telemetry without one cannot raise or build up to a gas alert.
-  if (deviceKind === 'gas_alarm') return payload.includes(LEL);
-  return deviceKind === 'bracelet' && zeroHeartRate(payload);
+  if (deviceKind === 'gas_alarm' && payload.includes(LEL)) return true;
+  if (deviceKind === 'bracelet') {
+    const range = limits?.heartRate;
+    const alarming = (bpm: number) => bpm === 0 || Number.isNaN(bpm) || (range !== undefined && (bpm < range.min || bpm > range.max));
+    if (someNumberAfter(payload, HEART_RATE, alarming)) return true;
+  }
+  if (!limits) return false;
+  return someNumberAfter(payload, BATTERY, (battery) => Number.isNaN(battery) || battery < limits.batteryBelow);
 }
 
 export class LoadShedder {
@@ -106,8 +134,8 @@ export class LoadShedder {
    * Whether this telemetry message may be shed now (counted when it is): only
    * while shedding, and never one that may carry an alarm.
    */
-  mayShed(deviceKind: string | undefined, payload: Buffer): boolean {
-    if (!this.shedding || mayCarryAlarm(deviceKind, payload)) return false;
+  mayShed(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits): boolean {
+    if (!this.shedding || mayCarryAlarm(deviceKind, payload, limits)) return false;
     this.shedTelemetry++;
     return true;
   }

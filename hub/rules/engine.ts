@@ -145,10 +145,7 @@ export class RulesEngine {
   /** A home rule once; a per-resident rule for the device's wearer, or for each resident when the device is the home's. */
   private runFor(rule: AnyRule, homeId: string, deviceId: string, input: RuleInput, trigger: AlertTrigger, writes?: Promise<unknown>[]): void {
     if (!rule.perResident) return this.run(rule, homeId, undefined, input, trigger, writes);
-    const device = this.deps.registry.getDevice(deviceId);
-    const household = this.deps.registry.residentIds(homeId);
-    // A bracelet nobody was given yet (just moved in) is taken as the first resident's: one SOS, one alert.
-    const residents = device?.residentId !== undefined ? [device.residentId] : device && PERSONAL_DEVICE_KINDS.includes(device.kind) ? household.slice(0, 1) : household;
+    const residents = residentsJudged(this.deps.registry.getDevice(deviceId), this.deps.registry.residentIds(homeId));
     if (residents.length === 0) return this.run(rule, homeId, undefined, input, trigger, writes);
     for (const residentId of residents) this.run(rule, homeId, residentId, input, trigger, writes);
   }
@@ -211,8 +208,7 @@ export class RulesEngine {
     if (!this.ownership.owns(homeId)) return;
     const home = this.deps.registry.getHome(homeId);
     if (!home) return;
-    const household = this.deps.registry.residentIds(homeId);
-    const resident = this.deps.registry.getResident(residentId ?? (household.length <= 1 ? home.residentId : ''));
+    const resident = residentSeen(this.deps.registry, home, residentId);
     const now = this.deps.clock.now();
     const k = key(rule.id, homeId, residentId === home.residentId ? undefined : residentId);
     let outcome: RuleOutcome<unknown> | null;
@@ -253,14 +249,33 @@ export class RulesEngine {
     this.wakeAts.set(k, wakeAt);
   }
 
-  /** Defaults, then the home's overrides, then the resident's. A bad stored override falls back to the defaults. */
+  /** A bad stored override falls back to the defaults, logged. */
   private paramsFor(rule: AnyRule, home: HomeRecord, resident: ResidentRecord | undefined): Record<string, unknown> {
-    const overrides = { ...home.ruleSettings?.[rule.id], ...resident?.ruleSettings?.[rule.id] };
-    const parsed = rule.params.safeParse(overrides);
-    if (parsed.success) return parsed.data;
+    const parsed = storedParams(rule, home, resident);
+    if (parsed.success) return parsed.data as Record<string, unknown>;
     this.deps.log.error({ rule: rule.id, homeId: home.id, issues: parsed.error.issues }, 'stored rule settings invalid; using defaults');
     return rule.params.parse({});
   }
+}
+
+/**
+ * Whom a per-resident rule judges a device's message for: its wearer; a
+ * bracelet nobody was given yet (just moved in) is taken as the first
+ * resident's (one SOS, one alert); a home's device, for each resident.
+ */
+export function residentsJudged(device: DeviceRecord | undefined, household: readonly string[]): readonly string[] {
+  if (device?.residentId !== undefined) return [device.residentId];
+  return device && PERSONAL_DEVICE_KINDS.includes(device.kind) ? household.slice(0, 1) : household;
+}
+
+/** The resident a rule run sees: the one judged, or for a home rule the resident of a home of one. */
+export function residentSeen(registry: Pick<RulesEngineDeps['registry'], 'getResident' | 'residentIds'>, home: HomeRecord, residentId: string | undefined): ResidentRecord | undefined {
+  return registry.getResident(residentId ?? (registry.residentIds(home.id).length <= 1 ? home.residentId : ''));
+}
+
+/** A rule's params: defaults, then the home's overrides, then the resident's. */
+export function storedParams(rule: AnyRule, home: HomeRecord, resident: ResidentRecord | undefined) {
+  return rule.params.safeParse({ ...home.ruleSettings?.[rule.id], ...resident?.ruleSettings?.[rule.id] });
 }
 
 function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {

@@ -86,6 +86,7 @@ export function renderRulesDoc(rules: readonly AnyRule[]): string {
     '- **Several residents (a couple):** a rule marked *per resident* runs for the wearer of the bracelet that spoke, and for each resident on a shared device (the door), each with their own thresholds and state; its alert names that resident. The other rules run once per home with the home\'s thresholds (and, in a home with one resident, that resident\'s); an alert from a bracelet names its wearer, one from a shared device in a couple\'s home names nobody and shows the home with its residents.',
     '- **Dedupe:** there is one open alert per (home, alert kind, resident named). A repeat is added to it as an occurrence, and raises its severity if the repeat is more urgent. Clear and back-online messages are added as notes. No rule ever closes an alert: a person resolves it.',
     '- **Homes being installed:** rules run the same way, but what they raise is recorded as a test event, not a real alert.',
+    "- **Under overload** the hub sheds routine telemetry (kept only as a sign of life), but never a reading a rule raises an alert on: a heart rate of 0 or outside the wearer's `heart_rate` range, a battery below `low_battery`'s `belowPercent`, a gas reading with an LEL (hub/rules/telemetry-limits.ts, docs/ARCHITECTURE.md). A shed `steps` count or `worn` flag reaches its rule with the next processed reading.",
     '',
     '| rule | alert kind | usual severity | device kinds | runs |',
     '|---|---|---|---|---|',
