@@ -44,10 +44,10 @@ describe('load shedding', () => {
   it('with the rules\' limits, finds a heart rate outside the wearer\'s range and a battery below the threshold in the raw bytes', () => {
     const limits = { heartRate: { min: 45, max: 120 }, batteryBelow: 15 };
     const carries = (kind: string, text: string) => mayCarryAlarm(kind, Buffer.from(text), limits);
-    for (const outside of ['{"heartRate":121}', '{"heartRate":44}', '{"heartRate" : 180.5,"worn":true}', '{"heartRate":1e3}', '{"heartRate":12-1}', '{"battery":80,"x":{"heartRate":30}}', '{"battery":14.9}', '{"battery": 0}']) {
+    for (const outside of ['{"heartRate":121}', '{"heartRate":44}', '{"heartRate" : 180.5,"worn":true}', '{"heartRate":1e3}', '{"heartRate":12-1}', '{"battery":80,"x":{"heartRate":30}}', '{"battery":14.9}', '{"battery": 0}', '{"heartRate":1.}', '{"heartRate":.5}']) {
       expect(carries('bracelet', outside), outside).toBe(true);
     }
-    for (const normal of ['{"heartRate":120}', '{"heartRate":45}', '{"heartRate":72,"battery":15}', '{"heartRate":"200"}', '{"battery":null}', '{"steps":10}']) {
+    for (const normal of ['{"heartRate":120}', '{"heartRate":45}', '{"heartRate":119.75}', '{"heartRate":4.5e1}', '{"heartRate":72,"battery":15}', '{"heartRate":"200"}', '{"battery":null}', '{"steps":10}']) {
       expect(carries('bracelet', normal), normal).toBe(false);
     }
     // Heart rate is a bracelet's alarm only; every kind's battery counts.

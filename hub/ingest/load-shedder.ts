@@ -55,13 +55,14 @@ export interface TelemetryLimits {
 }
 
 /**
- * Whether `test` holds for some number that follows `key` in the raw
- * payload, read on the bytes (no JSON parse: it runs per message under
- * overload); NaN for a value that starts like a number but does not read as
- * one. JSON allows only these four whitespace bytes, so every `key: number`
- * a JSON parse would see is tested (a nested object's too: more, never fewer).
+ * Whether some number that follows `key` in the raw payload is below `min`,
+ * above `max`, 0 when `zeroCounts`, or does not read as a number (NaN) —
+ * read on the bytes (no JSON parse, no string for a plain decimal: it runs
+ * per message under overload). JSON allows only these four whitespace
+ * bytes, so every `key: number` a JSON parse would see is checked (a nested
+ * object's too: more, never fewer).
  */
-function someNumberAfter(payload: Buffer, key: Buffer, test: (value: number) => boolean): boolean {
+function someNumberOutside(payload: Buffer, key: Buffer, min: number, max: number, zeroCounts: boolean): boolean {
   for (let at = payload.indexOf(key); at !== -1; at = payload.indexOf(key, at + 1)) {
     let i = at + key.length;
     while (isSpace(payload[i])) i++;
@@ -71,12 +72,29 @@ function someNumberAfter(payload: Buffer, key: Buffer, test: (value: number) => 
     const start = i;
     while (isNumberByte(payload[i])) i++;
     if (i === start) continue; // a string, null, an object: not what the rules read
-    if (test(Number(payload.toString('latin1', start, i)))) return true;
+    const value = readNumber(payload, start, i);
+    if (Number.isNaN(value) || value < min || value > max || (zeroCounts && value === 0)) return true;
   }
   return false;
 }
 
 const isNumberByte = (byte: number | undefined): boolean => isDigitOrDot(byte) || byte === 0x2d || byte === 0x2b || byte === 0x65 || byte === 0x45; // - + e E
+
+/** Digits with at most one dot, by hand; anything else (a sign, an exponent) through Number. */
+function readNumber(payload: Buffer, start: number, end: number): number {
+  let value = 0;
+  let scale = 0;
+  for (let i = start; i < end; i++) {
+    const byte = payload[i]!;
+    if (byte === 0x2e && scale === 0) scale = 1;
+    else if (byte >= 0x30 && byte <= 0x39) {
+      value = value * 10 + (byte - 0x30);
+      if (scale > 0) scale *= 10;
+    } else return Number(payload.toString('latin1', start, end));
+  }
+  if (scale === 1 || payload[start] === 0x2e) return Number.NaN; // "1." or ".5": not JSON
+  return scale > 0 ? value / scale : value;
+}
 
 /**
  * Telemetry that may raise an alert and is never shed: anything of a device
@@ -93,11 +111,9 @@ export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer, l
   if (deviceKind === 'gas_alarm' && payload.includes(LEL)) return true;
   if (deviceKind === 'bracelet') {
     const range = limits?.heartRate;
-    const alarming = (bpm: number) => bpm === 0 || Number.isNaN(bpm) || (range !== undefined && (bpm < range.min || bpm > range.max));
-    if (someNumberAfter(payload, HEART_RATE, alarming)) return true;
+    if (someNumberOutside(payload, HEART_RATE, range?.min ?? -Infinity, range?.max ?? Infinity, true)) return true;
   }
-  if (!limits) return false;
-  return someNumberAfter(payload, BATTERY, (battery) => Number.isNaN(battery) || battery < limits.batteryBelow);
+  return limits !== undefined && someNumberOutside(payload, BATTERY, limits.batteryBelow, Infinity, false);
 }
 
 export class LoadShedder {
