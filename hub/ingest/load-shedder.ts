@@ -55,28 +55,45 @@ export interface TelemetryLimits {
 }
 
 /**
- * Whether some number that follows `key` in the raw payload is below `min`,
- * above `max`, 0 when `zeroCounts`, or does not read as a number (NaN) —
- * read on the bytes (no JSON parse, no string for a plain decimal: it runs
- * per message under overload). JSON allows only these four whitespace
- * bytes, so every `key: number` a JSON parse would see is checked (a nested
- * object's too: more, never fewer).
+ * Whether the number that follows `key` at `at` (its opening quote) in the
+ * raw payload is below `min`, above `max`, 0 when `zeroCounts`, or does not
+ * read as a number (NaN). Not a number at all (a string, null, an object, or
+ * `key` is only the start of a longer name): false, not what the rules read.
  */
-function someNumberOutside(payload: Buffer, key: Buffer, min: number, max: number, zeroCounts: boolean): boolean {
-  for (let at = payload.indexOf(key); at !== -1; at = payload.indexOf(key, at + 1)) {
-    let i = at + key.length;
-    while (isSpace(payload[i])) i++;
-    if (payload[i] !== 0x3a) continue; // ':'
-    i++;
-    while (isSpace(payload[i])) i++;
-    const start = i;
-    while (isNumberByte(payload[i])) i++;
-    if (i === start) continue; // a string, null, an object: not what the rules read
-    const value = readNumber(payload, start, i);
-    if (Number.isNaN(value) || value < min || value > max || (zeroCounts && value === 0)) return true;
+function numberOutsideAt(payload: Buffer, at: number, key: Buffer, min: number, max: number, zeroCounts: boolean): boolean {
+  for (let k = 1; k < key.length; k++) if (payload[at + k] !== key[k]) return false;
+  let i = at + key.length;
+  while (isSpace(payload[i])) i++;
+  if (payload[i] !== 0x3a) return false; // ':'
+  i++;
+  while (isSpace(payload[i])) i++;
+  const start = i;
+  while (isNumberByte(payload[i])) i++;
+  if (i === start) return false;
+  const value = readNumber(payload, start, i);
+  return Number.isNaN(value) || value < min || value > max || (zeroCounts && value === 0);
+}
+
+/**
+ * One pass over the raw payload (no JSON parse, no string for a plain
+ * decimal, no native call per key: it runs per message under overload) for
+ * a `"heartRate"` (when `heartRate` is given) or `"battery"` number outside
+ * its bounds. JSON allows only these four whitespace bytes, so every such
+ * number a JSON parse would see is checked (a nested object's too: more,
+ * never fewer).
+ */
+function someReadingOutside(payload: Buffer, heartRate: { min: number; max: number } | undefined, batteryBelow: number): boolean {
+  for (let at = 0; at < payload.length; at++) {
+    if (payload[at] !== 0x22) continue;
+    const next = payload[at + 1];
+    if (next === 0x68 && heartRate && numberOutsideAt(payload, at, HEART_RATE, heartRate.min, heartRate.max, true)) return true; // "h…
+    if (next === 0x62 && numberOutsideAt(payload, at, BATTERY, batteryBelow, Infinity, false)) return true; // "b…
   }
   return false;
 }
+
+/** Bounds that only 0 bpm (and NaN) fall outside: a bracelet of a home not known here. */
+const ANY_HEART_RATE = { min: -Infinity, max: Infinity };
 
 const isNumberByte = (byte: number | undefined): boolean => isDigitOrDot(byte) || byte === 0x2d || byte === 0x2b || byte === 0x65 || byte === 0x45; // - + e E
 
@@ -109,11 +126,9 @@ export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer, l
   // The gas rule reads `lel` (and counts readings in a row at the warning level): a gas alarm's
   // telemetry without one cannot raise or build up to a gas alert.
   if (deviceKind === 'gas_alarm' && payload.includes(LEL)) return true;
-  if (deviceKind === 'bracelet') {
-    const range = limits?.heartRate;
-    if (someNumberOutside(payload, HEART_RATE, range?.min ?? -Infinity, range?.max ?? Infinity, true)) return true;
-  }
-  return limits !== undefined && someNumberOutside(payload, BATTERY, limits.batteryBelow, Infinity, false);
+  const heartRate = deviceKind === 'bracelet' ? (limits?.heartRate ?? ANY_HEART_RATE) : undefined;
+  // Without limits only 0 bpm counts: no battery is below -Infinity.
+  return someReadingOutside(payload, heartRate, limits?.batteryBelow ?? -Infinity);
 }
 
 export class LoadShedder {
