@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { AlertIntake } from './alerts/alert-intake.js';
 import { AlertLifecycle } from './alerts/alert-lifecycle.js';
 import type { AlertLocations } from './alerts/alert-location.js';
+import type { EmergencyHomes } from './alerts/emergency-homes.js';
 import type { AlertStore } from './alerts/alert-store.js';
 import type { Escalation } from './alerts/escalation.js';
 import type { FollowUp } from './alerts/follow-up.js';
@@ -85,6 +86,7 @@ export class Hub {
   readonly intake: AlertIntake;
   readonly lifecycle: AlertLifecycle;
   readonly locations: AlertLocations;
+  readonly emergencyHomes: EmergencyHomes;
   readonly outbox: CommandOutbox;
   readonly alertCommands: AlertCommands;
   readonly deviceConfig: DeviceConfig;
@@ -152,7 +154,7 @@ export class Hub {
     this.registry = new Registry(stores.registry, now);
     this.rulesSnapshot = stores.rulesSnapshot;
     this.audit = new AuditLog(this.journal, log.child({ module: 'audit' }), spread?.auditRoute(this.registry, () => this.role, now));
-    ({ alertFeed: this.alertFeed, alerts: this.alerts, locations: this.locations, intake: this.intake, escalation: this.escalation, followUp: this.followUp, callbackStore: this.callbackStore, callbacks: this.callbacks } =
+    ({ alertFeed: this.alertFeed, alerts: this.alerts, locations: this.locations, emergencyHomes: this.emergencyHomes, intake: this.intake, escalation: this.escalation, followUp: this.followUp, callbackStore: this.callbackStore, callbacks: this.callbacks } =
       buildAlertServices({ config, journal: this.journal, bus: this.bus, audit: this.audit, registry: this.registry, clock, log, ownership: this.ownership }));
     this.operators = new OperatorPresence(this.bus, now);
     const handOver = spread?.handOverSnapshot;
@@ -167,7 +169,7 @@ export class Hub {
       { journal: this.journal, load: this.load },
       log.child({ module: 'ingest' }),
       now,
-      (device) => telemetryLimits.of(device),
+      { limitsOf: (device) => telemetryLimits.of(device), inEmergency: (homeId) => this.emergencyHomes.has(homeId) },
     );
     this.rules = new RulesEngine({ rules: RULES, bus: this.bus, registry: this.registry, alerts: this.intake, clock, timezone: config.timezone, log: log.child({ module: 'rules' }), ownership: this.ownership, handOver });
     this.outbox = new CommandOutbox({ journal: this.journal, homeOfDevice: (id) => this.registry.getDevice(id)?.homeId, bus: this.bus, transport: { sendCommand: (id, cmd) => this.broker.sendCommand(id, cmd) }, clock, log: log.child({ module: 'commands' }), ownership: this.ownership });

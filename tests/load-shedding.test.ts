@@ -11,6 +11,7 @@ import { LoadShedder, mayCarryAlarm } from '../hub/ingest/load-shedder.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub } from './helpers/test-hub.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const keep = useCleanup();
 
@@ -110,37 +111,75 @@ describe('load shedding', () => {
     expect(hub.hub.broker.uplinkStats.queued).toBe(1);
   });
 
-  it('never sheds a reading outside the wearer\'s heart-rate range: three in a row raise heart_rate under a full queue, and the range set for the resident is the one used', async () => {
+  it('never sheds a reading outside the wearer\'s heart-rate range, nor a low battery: three in a row raise heart_rate under a full queue, with the range set for the resident', async () => {
     // Every telemetry message is triaged on arrival, and the routine ones are shed.
     const hub = keep(await startTestHub({ scheduler: { turnBudgetMs: 0, maxQueued: 0 } }), closeHub);
-    const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet', 'door_sensor'] });
-    const [bracelet, door] = [devices[0]!, devices[1]!];
+    const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet'] });
+    const other = await hub.provisionHome({ kinds: ['bracelet', 'door_sensor'] });
+    const bracelet = devices[0]!;
     const b = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
-    const d = keep(await connectDevice(hub.mqttUrl, door.id, door.secret), endClient);
-    const reading = (body: object) => b.publishAsync(`hc/v1/${bracelet.id}/telemetry`, JSON.stringify(body), { qos: 1 });
-    const alertKinds = async () => (await hub.api.get('/api/v1/alerts')).body.alerts.map((a: { kind: string }) => a.kind).sort();
+    const reading = async (client: typeof b, id: string, body: object) => {
+      await client.publishAsync(`hc/v1/${id}/telemetry`, JSON.stringify(body), { qos: 1 });
+      return hub.hub.states.get(id)?.lastValues;
+    };
+    const alertKinds = () => hub.hub.alerts.list().map((a) => a.kind).sort();
 
-    await reading({ heartRate: 80, worn: true });
-    expect(hub.hub.load.shedTelemetry).toBe(1);
-    // The default range is 45–120: 130 bpm three times in a row is the alert, with normal readings shed around it.
-    for (const bpm of [130, 131, 132]) await reading({ heartRate: bpm, worn: true });
-    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(132);
-    expect(await alertKinds()).toEqual(['heart_rate']);
+    // The default range is 45–120: 130 is never shed, 80 is.
+    const o = keep(await connectDevice(hub.mqttUrl, other.devices[0]!.id, other.devices[0]!.secret), endClient);
+    expect((await reading(o, other.devices[0]!.id, { heartRate: 80, worn: true }))?.heartRate).toBeUndefined();
+    expect((await reading(o, other.devices[0]!.id, { heartRate: 130, worn: true }))?.heartRate).toBe(130);
     expect(hub.hub.load.shedTelemetry).toBe(1);
 
-    // A resident whose normal range reaches 140: 130 is routine for them, and shed.
+    // A resident whose normal range reaches 140: 135 is routine for them, and shed; 141 is not.
     const residentId = (await hub.api.get(`/api/v1/homes/${homeId}`)).body.resident.id as string;
     expect((await hub.api.request('PUT', `/api/v1/residents/${residentId}/rule-settings/heart_rate`, { min: 45, max: 140 })).status).toBe(200);
-    await reading({ heartRate: 135, worn: true });
-    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(132); // not processed
+    expect((await reading(b, bracelet.id, { heartRate: 135, worn: true }))?.heartRate).toBeUndefined();
     expect(hub.hub.load.shedTelemetry).toBe(2);
-    await reading({ heartRate: 141, worn: true });
-    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(141);
+    // Three out of range in a row, with normal readings shed around them: the alert.
+    for (const bpm of [141, 142, 143]) await reading(b, bracelet.id, { heartRate: bpm, worn: true });
+    expect(hub.hub.states.get(bracelet.id)!.lastValues.heartRate).toBe(143);
+    await waitFor(() => alertKinds().includes('heart_rate'), 'the heart_rate alert');
+    expect(hub.hub.load.shedTelemetry).toBe(2);
 
     // A battery below the home's threshold (15 %), of any kind, is processed and raises low_battery.
-    await d.publishAsync(`hc/v1/${door.id}/telemetry`, JSON.stringify({ battery: 40 }), { qos: 1 });
+    const door = other.devices[1]!;
+    const d = keep(await connectDevice(hub.mqttUrl, door.id, door.secret), endClient);
+    expect((await reading(d, door.id, { battery: 40 }))?.battery).toBeUndefined();
+    expect((await reading(d, door.id, { battery: 9 }))?.battery).toBe(9);
+    await waitFor(() => alertKinds().includes('low_battery'), 'the low_battery alert');
+    expect(hub.hub.load.shedTelemetry).toBe(3);
+  });
+
+  it('never sheds the telemetry of a home with an open high or critical alert, until it is resolved; a low alert does not count', async () => {
+    const hub = keep(await startTestHub({ scheduler: { turnBudgetMs: 0, maxQueued: 0 } }), closeHub);
+    const home = await hub.provisionHome({ kinds: ['bracelet', 'door_sensor'] });
+    const calm = await hub.provisionHome({ kinds: ['bracelet'] });
+    const [bracelet, door, other] = [home.devices[0]!, home.devices[1]!, calm.devices[0]!];
+    const b = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
+    const d = keep(await connectDevice(hub.mqttUrl, door.id, door.secret), endClient);
+    const c = keep(await connectDevice(hub.mqttUrl, other.id, other.secret), endClient);
+    const heartRate = async (client: typeof b, id: string, bpm: number) => {
+      await client.publishAsync(`hc/v1/${id}/telemetry`, JSON.stringify({ heartRate: bpm, worn: true }), { qos: 1 });
+      return hub.hub.states.get(id)?.lastValues.heartRate;
+    };
+
+    // A low battery is a low alert: the home's routine readings are still shed.
     await d.publishAsync(`hc/v1/${door.id}/telemetry`, JSON.stringify({ battery: 9 }), { qos: 1 });
-    expect(await alertKinds()).toEqual(['heart_rate', 'low_battery']);
+    await waitFor(() => hub.hub.alerts.list().some((a) => a.kind === 'low_battery'), 'the low_battery alert');
+    expect(await heartRate(b, bracelet.id, 80)).toBeUndefined();
+    expect(hub.hub.load.shedTelemetry).toBe(1);
+
+    await b.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
+    await waitFor(() => hub.hub.emergencyHomes.has(home.homeId), 'the home in an emergency');
+    expect(await heartRate(b, bracelet.id, 81)).toBe(81); // processed: the operator sees it
+    expect(await heartRate(c, other.id, 82)).toBeUndefined(); // another home's: shed
+    expect(hub.hub.load.shedTelemetry).toBe(2);
+
+    const sos = hub.hub.alerts.list().find((a) => a.kind === 'sos')!;
+    expect((await hub.api.post(`/api/v1/alerts/${sos.id}/acknowledge`, {})).status).toBe(200);
+    expect((await hub.api.post(`/api/v1/alerts/${sos.id}/resolve`, { outcome: 'resident_ok' })).status).toBe(200);
+    await waitFor(() => !hub.hub.emergencyHomes.has(home.homeId), 'the emergency over');
+    expect(await heartRate(b, bracelet.id, 83)).toBe(81); // shed again
     expect(hub.hub.load.shedTelemetry).toBe(3);
   });
 

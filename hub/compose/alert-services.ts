@@ -8,6 +8,7 @@
 import { AlertIntake } from '../alerts/alert-intake.js';
 import { AlertLocations } from '../alerts/alert-location.js';
 import { AlertStore } from '../alerts/alert-store.js';
+import { EmergencyHomes } from '../alerts/emergency-homes.js';
 import { Escalation } from '../alerts/escalation.js';
 import { FollowUp } from '../alerts/follow-up.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -40,6 +41,8 @@ export interface AlertServices {
   alertFeed: AlertFeed;
   alerts: AlertStore;
   locations: AlertLocations;
+  /** Homes with an unresolved high or critical alert: their telemetry is never shed. */
+  emergencyHomes: EmergencyHomes;
   intake: AlertIntake;
   escalation: Escalation;
   followUp: FollowUp;
@@ -60,6 +63,7 @@ export function buildAlertServices({ config, journal, bus, audit, registry, cloc
     alertFeed,
     alerts,
     locations,
+    emergencyHomes: new EmergencyHomes({ bus, store: alerts }),
     intake,
     escalation: new Escalation(alerts, bus, clock, ownership),
     followUp: new FollowUp(alerts, bus, clock, { followUp: config.followUpMinutes, onScene: config.onSceneMinutes }, ownership),

@@ -36,6 +36,16 @@ export interface IngestFlow {
   };
 }
 
+/** What decides, beyond the bytes, that telemetry is not routine (the composition root wires them). */
+export interface IngestTriage {
+  /** Where the rules raise alerts on a device's readings (hub/rules/telemetry-limits.ts): such a reading is never shed. */
+  limitsOf(device: DeviceRecord): TelemetryLimits | undefined;
+  /** A home with an open high or critical alert (hub/alerts/emergency-homes.ts): none of its telemetry is shed. */
+  inEmergency(homeId: string): boolean;
+}
+
+const NO_TRIAGE: IngestTriage = { limitsOf: () => undefined, inEmergency: () => false };
+
 export class Ingest {
   readonly dropped: Record<DropReason, number> = {
     unknown_device: 0,
@@ -52,8 +62,7 @@ export class Ingest {
     private readonly flow: IngestFlow,
     private readonly log: Logger,
     now: () => number = Date.now,
-    /** Where the rules raise alerts on a device's readings (hub/rules/telemetry-limits.ts): such a reading is never shed. */
-    private readonly limitsOf: (device: DeviceRecord) => TelemetryLimits | undefined = () => undefined,
+    private readonly triage: IngestTriage = NO_TRIAGE,
   ) {
     this.logThrottle = new Throttle(10_000, now);
   }
@@ -95,13 +104,14 @@ export class Ingest {
    */
   routine(deviceId: string, payload: Buffer): boolean {
     const device = this.deps.registry.getDevice(deviceId);
-    if (!device || device.revokedAt || mayCarryAlarm(device.kind, payload, this.limitsOf(device))) return false;
+    if (!device || device.revokedAt || this.triage.inEmergency(device.homeId) || mayCarryAlarm(device.kind, payload, this.triage.limitsOf(device))) return false;
     return this.deps.registry.getHome(device.homeId)?.status !== 'installing';
   }
 
   private mayShed(deviceId: string, payload: Buffer): boolean {
     const device = this.deps.registry.getDevice(deviceId);
-    return this.flow.load.mayShed(device?.kind, payload, device && this.limitsOf(device));
+    if (device && this.triage.inEmergency(device.homeId)) return false;
+    return this.flow.load.mayShed(device?.kind, payload, device && this.triage.limitsOf(device));
   }
 
   /** Routine telemetry shed as it arrived (the scheduler's queue was full): a sign of life, counted. */

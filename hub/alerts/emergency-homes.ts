@@ -1,0 +1,54 @@
+/**
+ * The homes in an emergency now: those with an unresolved alert of high or
+ * critical severity. Under overload the hub sheds routine telemetry, but
+ * never a message from such a home (Ingest.routine): while help is on its
+ * way, its bracelet's position and heart rate are what the operator and the
+ * responder look at (the alert's location follows the fixes, the console
+ * shows the readings). Low and medium alerts (a low battery, a device
+ * offline) do not count: after a network outage thousands of homes have one
+ * open, and exempting them would switch the overload protection off exactly
+ * when the reconnect storm comes.
+ *
+ * Kept from the alert events, as AlertLocations keeps its open alerts: one
+ * Map lookup per triaged message.
+ */
+import type { EventBus } from '../core/event-bus.js';
+import type { HubEvents } from '../core/hub-events.js';
+import { SEVERITY_RANK, type Alert } from './alert.js';
+import type { AlertStore } from './alert-store.js';
+
+export class EmergencyHomes {
+  /** homeId → ids of its unresolved high or critical alerts. */
+  private readonly urgentByHome = new Map<string, Set<string>>();
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly deps: { bus: EventBus<HubEvents>; store: Pick<AlertStore, 'list'> }) {}
+
+  /** After journal replay. */
+  start(): void {
+    for (const alert of this.deps.store.list({ unresolved: true })) this.track(alert);
+    this.unsubscribe = [this.deps.bus.on('alert.raised', (alert) => this.track(alert)), this.deps.bus.on('alert.updated', (alert) => this.track(alert))];
+  }
+
+  stop(): void {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    this.urgentByHome.clear();
+  }
+
+  has(homeId: string): boolean {
+    return this.urgentByHome.has(homeId);
+  }
+
+  private track(alert: Alert): void {
+    let urgent = this.urgentByHome.get(alert.homeId);
+    // An alert can be raised low and become urgent by a repeat, and leaves when it is resolved.
+    if (alert.status === 'resolved' || SEVERITY_RANK[alert.severity] > SEVERITY_RANK.high) {
+      urgent?.delete(alert.id);
+      if (urgent?.size === 0) this.urgentByHome.delete(alert.homeId);
+      return;
+    }
+    if (!urgent) this.urgentByHome.set(alert.homeId, (urgent = new Set()));
+    urgent.add(alert.id);
+  }
+}
