@@ -51,6 +51,10 @@ describe('load shedding', () => {
     for (const normal of ['{"heartRate":120}', '{"heartRate":45}', '{"heartRate":119.75}', '{"heartRate":4.5e1}', '{"heartRate":72,"battery":15}', '{"heartRate":"200"}', '{"battery":null}', '{"steps":10}']) {
       expect(carries('bracelet', normal), normal).toBe(false);
     }
+    // A position fix only for a home in an emergency.
+    expect(carries('bracelet', '{"heartRate":72,"location":{"room":"kitchen"}}')).toBe(false);
+    expect(mayCarryAlarm('bracelet', Buffer.from('{"heartRate":72,"location" : {"room":"kitchen"}}'), limits, true)).toBe(true);
+    expect(mayCarryAlarm('bracelet', Buffer.from('{"heartRate":72,"locationName":"x"}'), limits, true)).toBe(false);
     // Heart rate is a bracelet's alarm only; every kind's battery counts.
     expect(carries('door_sensor', '{"heartRate":200}')).toBe(false);
     expect(carries('door_sensor', '{"battery":10}')).toBe(true);
@@ -150,7 +154,7 @@ describe('load shedding', () => {
     expect(hub.hub.load.shedTelemetry).toBe(3);
   });
 
-  it('never sheds the telemetry of a home with an open high or critical alert, until it is resolved; a low alert does not count', async () => {
+  it('never sheds a position fix from a home with an open high or critical alert, until it is resolved; a low alert does not count', async () => {
     const hub = keep(await startTestHub({ scheduler: { turnBudgetMs: 0, maxQueued: 0 } }), closeHub);
     const home = await hub.provisionHome({ kinds: ['bracelet', 'door_sensor'] });
     const calm = await hub.provisionHome({ kinds: ['bracelet'] });
@@ -158,8 +162,9 @@ describe('load shedding', () => {
     const b = keep(await connectDevice(hub.mqttUrl, bracelet.id, bracelet.secret), endClient);
     const d = keep(await connectDevice(hub.mqttUrl, door.id, door.secret), endClient);
     const c = keep(await connectDevice(hub.mqttUrl, other.id, other.secret), endClient);
-    const heartRate = async (client: typeof b, id: string, bpm: number) => {
-      await client.publishAsync(`hc/v1/${id}/telemetry`, JSON.stringify({ heartRate: bpm, worn: true }), { qos: 1 });
+    const heartRate = async (client: typeof b, id: string, bpm: number, fix = true) => {
+      const body = fix ? { heartRate: bpm, worn: true, location: { room: 'kitchen' } } : { heartRate: bpm, worn: true };
+      await client.publishAsync(`hc/v1/${id}/telemetry`, JSON.stringify(body), { qos: 1 });
       return hub.hub.states.get(id)?.lastValues.heartRate;
     };
 
@@ -171,16 +176,18 @@ describe('load shedding', () => {
 
     await b.publishAsync(`hc/v1/${bracelet.id}/event`, JSON.stringify({ type: 'sos', seq: 1 }), { qos: 1 });
     await waitFor(() => hub.hub.emergencyHomes.has(home.homeId), 'the home in an emergency');
-    expect(await heartRate(b, bracelet.id, 81)).toBe(81); // processed: the operator sees it
-    expect(await heartRate(c, other.id, 82)).toBeUndefined(); // another home's: shed
-    expect(hub.hub.load.shedTelemetry).toBe(2);
+    expect(await heartRate(b, bracelet.id, 81)).toBe(81); // a fix: processed, the alert follows it
+    expect(hub.hub.alerts.get(hub.hub.alerts.list().find((a) => a.kind === 'sos')!.id)?.location).toMatchObject({ deviceId: bracelet.id });
+    expect(await heartRate(b, bracelet.id, 82, false)).toBe(81); // no fix: shed
+    expect(await heartRate(c, other.id, 83)).toBeUndefined(); // another home's fix: shed
+    expect(hub.hub.load.shedTelemetry).toBe(3);
 
     const sos = hub.hub.alerts.list().find((a) => a.kind === 'sos')!;
     expect((await hub.api.post(`/api/v1/alerts/${sos.id}/acknowledge`, {})).status).toBe(200);
     expect((await hub.api.post(`/api/v1/alerts/${sos.id}/resolve`, { outcome: 'resident_ok' })).status).toBe(200);
     await waitFor(() => !hub.hub.emergencyHomes.has(home.homeId), 'the emergency over');
-    expect(await heartRate(b, bracelet.id, 83)).toBe(81); // shed again
-    expect(hub.hub.load.shedTelemetry).toBe(3);
+    expect(await heartRate(b, bracelet.id, 84)).toBe(81); // shed again
+    expect(hub.hub.load.shedTelemetry).toBe(4);
   });
 
   it('sheds routine telemetry as it arrives once the broker queue is full, never a reading that may be an alarm, nor a device being installed', async () => {

@@ -1,13 +1,13 @@
 /**
  * The homes in an emergency now: those with an unresolved alert of high or
  * critical severity. Under overload the hub sheds routine telemetry, but
- * never a message from such a home (Ingest.routine): while help is on its
- * way, its bracelet's position and heart rate are what the operator and the
- * responder look at (the alert's location follows the fixes, the console
- * shows the readings). Low and medium alerts (a low battery, a device
- * offline) do not count: after a network outage thousands of homes have one
- * open, and exempting them would switch the overload protection off exactly
- * when the reconnect storm comes.
+ * never a position fix from such a home (Ingest.routine, `mayCarryAlarm`):
+ * while help is on its way, the alert's location follows the wearer's fixes
+ * and the responder goes by it. Only the fixes: with every reading of such
+ * homes kept, a day with many alarms (the bench's, where nobody resolves
+ * one: every home within seconds) would switch the shedding off. Low and
+ * medium alerts (a low battery, a device offline) do not count: after a
+ * network outage thousands of homes have one open.
  *
  * Kept from the alert events, as AlertLocations keeps its open alerts: one
  * Map lookup per triaged message.

@@ -30,7 +30,7 @@ export interface IngestFlow {
     /** True while overloaded: only then is the device looked up before the pipeline. */
     readonly shedding: boolean;
     /** Whether this telemetry may be shed now; counts what it sheds. */
-    mayShed(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits): boolean;
+    mayShed(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits, inEmergency?: boolean): boolean;
     /** Counts telemetry shed on arrival (`shed`). */
     countShed(): void;
   };
@@ -40,7 +40,7 @@ export interface IngestFlow {
 export interface IngestTriage {
   /** Where the rules raise alerts on a device's readings (hub/rules/telemetry-limits.ts): such a reading is never shed. */
   limitsOf(device: DeviceRecord): TelemetryLimits | undefined;
-  /** A home with an open high or critical alert (hub/alerts/emergency-homes.ts): none of its telemetry is shed. */
+  /** A home with an open high or critical alert (hub/alerts/emergency-homes.ts): its position fixes are never shed. */
   inEmergency(homeId: string): boolean;
 }
 
@@ -104,14 +104,13 @@ export class Ingest {
    */
   routine(deviceId: string, payload: Buffer): boolean {
     const device = this.deps.registry.getDevice(deviceId);
-    if (!device || device.revokedAt || this.triage.inEmergency(device.homeId) || mayCarryAlarm(device.kind, payload, this.triage.limitsOf(device))) return false;
+    if (!device || device.revokedAt || mayCarryAlarm(device.kind, payload, this.triage.limitsOf(device), this.triage.inEmergency(device.homeId))) return false;
     return this.deps.registry.getHome(device.homeId)?.status !== 'installing';
   }
 
   private mayShed(deviceId: string, payload: Buffer): boolean {
     const device = this.deps.registry.getDevice(deviceId);
-    if (device && this.triage.inEmergency(device.homeId)) return false;
-    return this.flow.load.mayShed(device?.kind, payload, device && this.triage.limitsOf(device));
+    return this.flow.load.mayShed(device?.kind, payload, device && this.triage.limitsOf(device), device !== undefined && this.triage.inEmergency(device.homeId));
   }
 
   /** Routine telemetry shed as it arrived (the scheduler's queue was full): a sign of life, counted. */

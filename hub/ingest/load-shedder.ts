@@ -38,6 +38,7 @@ export function eventLoopSampler(paused: () => number = pausedMs): UtilisationSa
 
 const HEART_RATE = Buffer.from('"heartRate"', 'latin1');
 const BATTERY = Buffer.from('"battery"', 'latin1');
+const LOCATION = Buffer.from('"location"', 'latin1');
 const LEL = Buffer.from('"lel"', 'latin1');
 const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 const isDigitOrDot = (byte: number | undefined): boolean => byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || byte === 0x2e);
@@ -61,17 +62,24 @@ export interface TelemetryLimits {
  * `key` is only the start of a longer name): false, not what the rules read.
  */
 function numberOutsideAt(payload: Buffer, at: number, key: Buffer, min: number, max: number, zeroCounts: boolean): boolean {
-  for (let k = 1; k < key.length; k++) if (payload[at + k] !== key[k]) return false;
-  let i = at + key.length;
-  while (isSpace(payload[i])) i++;
-  if (payload[i] !== 0x3a) return false; // ':'
-  i++;
-  while (isSpace(payload[i])) i++;
+  let i = valueAt(payload, at, key);
+  if (i === -1) return false;
   const start = i;
   while (isNumberByte(payload[i])) i++;
   if (i === start) return false;
   const value = readNumber(payload, start, i);
   return Number.isNaN(value) || value < min || value > max || (zeroCounts && value === 0);
+}
+
+/** Where the value of `key` starts when `key` (with its quotes) is at `at` and a ':' follows; else -1. */
+function valueAt(payload: Buffer, at: number, key: Buffer): number {
+  for (let k = 1; k < key.length; k++) if (payload[at + k] !== key[k]) return -1;
+  let i = at + key.length;
+  while (isSpace(payload[i])) i++;
+  if (payload[i] !== 0x3a) return -1; // ':'
+  i++;
+  while (isSpace(payload[i])) i++;
+  return i;
 }
 
 /**
@@ -82,12 +90,13 @@ function numberOutsideAt(payload: Buffer, at: number, key: Buffer, min: number, 
  * number a JSON parse would see is checked (a nested object's too: more,
  * never fewer).
  */
-function someReadingOutside(payload: Buffer, heartRate: { min: number; max: number } | undefined, batteryBelow: number): boolean {
+function someReadingOutside(payload: Buffer, heartRate: { min: number; max: number } | undefined, batteryBelow: number, keepLocation: boolean): boolean {
   for (let at = 0; at < payload.length; at++) {
     if (payload[at] !== 0x22) continue;
     const next = payload[at + 1];
     if (next === 0x68 && heartRate && numberOutsideAt(payload, at, HEART_RATE, heartRate.min, heartRate.max, true)) return true; // "h…
     if (next === 0x62 && numberOutsideAt(payload, at, BATTERY, batteryBelow, Infinity, false)) return true; // "b…
+    if (next === 0x6c && keepLocation && valueAt(payload, at, LOCATION) !== -1) return true; // "l…
   }
   return false;
 }
@@ -119,16 +128,18 @@ function readNumber(payload: Buffer, start: number, end: number): number {
  * may be an alarm); a bracelet reading of 0 bpm, or outside its wearer's
  * range; a battery below the threshold. A value that does not read as a
  * number (NaN) is kept too: ingest decides what it is. Without `limits`
- * (a home not known here) only the first three are checked.
+ * (a home not known here) only the first three are checked. `inEmergency`
+ * (the home has an open high or critical alert, hub/alerts/emergency-homes.ts):
+ * a position fix is kept too, for the alert's location and the responder.
  */
-export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits): boolean {
+export function mayCarryAlarm(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits, inEmergency = false): boolean {
   if (deviceKind === undefined) return true;
   // The gas rule reads `lel` (and counts readings in a row at the warning level): a gas alarm's
   // telemetry without one cannot raise or build up to a gas alert.
   if (deviceKind === 'gas_alarm' && payload.includes(LEL)) return true;
   const heartRate = deviceKind === 'bracelet' ? (limits?.heartRate ?? ANY_HEART_RATE) : undefined;
   // Without limits only 0 bpm counts: no battery is below -Infinity.
-  return someReadingOutside(payload, heartRate, limits?.batteryBelow ?? -Infinity);
+  return someReadingOutside(payload, heartRate, limits?.batteryBelow ?? -Infinity, inEmergency);
 }
 
 export class LoadShedder {
@@ -165,8 +176,8 @@ export class LoadShedder {
    * Whether this telemetry message may be shed now (counted when it is): only
    * while shedding, and never one that may carry an alarm.
    */
-  mayShed(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits): boolean {
-    if (!this.shedding || mayCarryAlarm(deviceKind, payload, limits)) return false;
+  mayShed(deviceKind: string | undefined, payload: Buffer, limits?: TelemetryLimits, inEmergency = false): boolean {
+    if (!this.shedding || mayCarryAlarm(deviceKind, payload, limits, inEmergency)) return false;
     this.shedTelemetry++;
     return true;
   }
