@@ -86,9 +86,9 @@ function valueAt(payload: Buffer, at: number, key: Buffer): number {
  * One pass over the raw payload (no JSON parse, no string for a plain
  * decimal, no native call per key: it runs per message under overload) for
  * a `"heartRate"` (when `heartRate` is given) or `"battery"` number outside
- * its bounds. JSON allows only these four whitespace bytes, so every such
- * number a JSON parse would see is checked (a nested object's too: more,
- * never fewer).
+ * its bounds, or, with `keepLocation`, any `"location"`. JSON allows only
+ * these four whitespace bytes, so every such key a JSON parse would see is
+ * checked (a nested object's too: more, never fewer).
  */
 function someReadingOutside(payload: Buffer, heartRate: { min: number; max: number } | undefined, batteryBelow: number, keepLocation: boolean): boolean {
   for (let at = 0; at < payload.length; at++) {
