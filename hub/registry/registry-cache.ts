@@ -7,6 +7,7 @@
  * resident, a device and a user are; this file says how they are kept.
  */
 import { byCodeUnits } from '../core/compare.js';
+import { waitAtMost } from '../core/wait-at-most.js';
 import type { RegistryChanges, RegistryFeedSink, RegistryMigration, RegistryRecords, RegistryStore } from '../storage/ports.js';
 import { ExternalChangeListeners, foldExternal, WritesInFlight, type RegistryChange } from './external-records.js';
 import type { ResidentRecord } from './records.js';
@@ -67,9 +68,7 @@ export class RegistryCache implements RegistryFeedSink {
   catchUp(kind: Kind, id: string, timeoutMs = 2_000): Promise<void> | undefined {
     const feed = this.store.changeFeed;
     if (!feed || this.items[kind].has(id)) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    return Promise.race([feed.reload({ [kind]: [id] }), late]).finally(() => clearTimeout(timer));
+    return waitAtMost(feed.reload({ [kind]: [id] }), timeoutMs).then(() => undefined);
   }
 
   /** Records another process committed: folded in, and what changed is told to the listeners. */
