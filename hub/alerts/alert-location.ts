@@ -15,6 +15,7 @@ import type { Logger } from '../core/logger.js';
 import type { Alert } from './alert.js';
 import type { AlertStore } from './alert-store.js';
 import { fixFromPayload, samePlace, type LocationFix } from './location-fix.js';
+import { OpenAlertsByHome } from './open-alerts-by-home.js';
 
 /** A fix of the same place is written again at most this often: enough for a live "age". */
 export const REFRESH_MS = 30_000;
@@ -47,8 +48,8 @@ export class AlertLocations {
    * only when an alert needs it, so the common message costs one Map lookup.
    */
   private readonly fixes = new Map<string, SeenFix>();
-  /** homeId → ids of its unresolved (durable) alerts. */
-  private readonly openByHome = new Map<string, Set<string>>();
+  /** Each home's unresolved (durable) alerts. */
+  private readonly openByHome = new OpenAlertsByHome();
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: AlertLocationsDeps) {}
@@ -56,11 +57,11 @@ export class AlertLocations {
   /** After journal replay and before the rules, so a raise sees the fix its own message carried. */
   start(): void {
     const { bus, store } = this.deps;
-    for (const alert of store.list({ unresolved: true })) this.track(alert);
+    for (const alert of store.list({ unresolved: true })) this.openByHome.track(alert);
     this.unsubscribe = [
       bus.on('device.signal', (signal) => this.onSignal(signal)),
-      bus.on('alert.raised', (alert) => this.track(alert)),
-      bus.on('alert.updated', (alert) => this.track(alert)),
+      bus.on('alert.raised', (alert) => this.openByHome.track(alert)),
+      bus.on('alert.updated', (alert) => this.openByHome.track(alert)),
     ];
   }
 
@@ -96,7 +97,7 @@ export class AlertLocations {
       seen.receivedAt = signal.receivedAt;
       seen.location = location;
     } else this.fixes.set(signal.deviceId, (seen = { deviceId: signal.deviceId, homeId: signal.homeId, receivedAt: signal.receivedAt, location }));
-    const open = this.openByHome.get(signal.homeId);
+    const open = this.openByHome.of(signal.homeId);
     if (!open) return;
     const fix = this.toFix(seen);
     if (!fix) return;
@@ -128,16 +129,5 @@ export class AlertLocations {
   private toFix(seen: SeenFix): LocationFix | undefined {
     const at = new Date(seen.receivedAt).toISOString();
     return fixFromPayload(seen.deviceId, { location: seen.location }, at, this.deps.registry.getHome(seen.homeId)?.geo);
-  }
-
-  private track(alert: Alert): void {
-    let open = this.openByHome.get(alert.homeId);
-    if (alert.status === 'resolved') {
-      open?.delete(alert.id);
-      if (open?.size === 0) this.openByHome.delete(alert.homeId);
-      return;
-    }
-    if (!open) this.openByHome.set(alert.homeId, (open = new Set()));
-    open.add(alert.id);
   }
 }

@@ -14,41 +14,30 @@
  */
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
-import { SEVERITY_RANK, type Alert } from './alert.js';
+import { SEVERITY_RANK } from './alert.js';
 import type { AlertStore } from './alert-store.js';
+import { OpenAlertsByHome } from './open-alerts-by-home.js';
 
 export class EmergencyHomes {
-  /** homeId → ids of its unresolved high or critical alerts. */
-  private readonly urgentByHome = new Map<string, Set<string>>();
+  /** An alert can be raised low and become urgent by a repeat. */
+  private readonly urgent = new OpenAlertsByHome((alert) => SEVERITY_RANK[alert.severity] <= SEVERITY_RANK.high);
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly deps: { bus: EventBus<HubEvents>; store: Pick<AlertStore, 'list'> }) {}
 
   /** After journal replay. */
   start(): void {
-    for (const alert of this.deps.store.list({ unresolved: true })) this.track(alert);
-    this.unsubscribe = [this.deps.bus.on('alert.raised', (alert) => this.track(alert)), this.deps.bus.on('alert.updated', (alert) => this.track(alert))];
+    for (const alert of this.deps.store.list({ unresolved: true })) this.urgent.track(alert);
+    this.unsubscribe = [this.deps.bus.on('alert.raised', (alert) => this.urgent.track(alert)), this.deps.bus.on('alert.updated', (alert) => this.urgent.track(alert))];
   }
 
   stop(): void {
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
-    this.urgentByHome.clear();
+    this.urgent.clear();
   }
 
   has(homeId: string): boolean {
-    return this.urgentByHome.has(homeId);
-  }
-
-  private track(alert: Alert): void {
-    let urgent = this.urgentByHome.get(alert.homeId);
-    // An alert can be raised low and become urgent by a repeat, and leaves when it is resolved.
-    if (alert.status === 'resolved' || SEVERITY_RANK[alert.severity] > SEVERITY_RANK.high) {
-      urgent?.delete(alert.id);
-      if (urgent?.size === 0) this.urgentByHome.delete(alert.homeId);
-      return;
-    }
-    if (!urgent) this.urgentByHome.set(alert.homeId, (urgent = new Set()));
-    urgent.add(alert.id);
+    return this.urgent.has(homeId);
   }
 }
