@@ -22,6 +22,7 @@ import type { Logger } from '../core/logger.js';
 import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import { partitionOfHome } from '../core/partitions.js';
 import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type ResidentRecord } from '../registry/records.js';
+import type { z } from 'zod';
 import type { AnyRule, RuleInput, RuleOutcome } from './define-rule.js';
 
 export interface RulesEngineDeps {
@@ -252,7 +253,7 @@ export class RulesEngine {
   /** A bad stored override falls back to the defaults, logged. */
   private paramsFor(rule: AnyRule, home: HomeRecord, resident: ResidentRecord | undefined): Record<string, unknown> {
     const parsed = storedParams(rule, home, resident);
-    if (parsed.success) return parsed.data as Record<string, unknown>;
+    if (parsed.success) return parsed.data;
     this.deps.log.error({ rule: rule.id, homeId: home.id, issues: parsed.error.issues }, 'stored rule settings invalid; using defaults');
     return rule.params.parse({});
   }
@@ -274,7 +275,7 @@ export function residentSeen(registry: Pick<RulesEngineDeps['registry'], 'getRes
 }
 
 /** A rule's params: defaults, then the home's overrides, then the resident's. */
-export function storedParams(rule: AnyRule, home: HomeRecord, resident: ResidentRecord | undefined) {
+export function storedParams<P extends z.ZodObject>(rule: { id: string; params: P }, home: HomeRecord, resident: ResidentRecord | undefined): z.ZodSafeParseResult<z.output<P>> {
   return rule.params.safeParse({ ...home.ruleSettings?.[rule.id], ...resident?.ruleSettings?.[rule.id] });
 }
 

@@ -18,7 +18,7 @@
 import type { DeviceRecord, HomeRecord, ResidentRecord } from '../registry/records.js';
 import { heartRateRule } from './catalog/heart-rate.js';
 import { lowBatteryRule } from './catalog/low-battery.js';
-import type { AnyRule } from './define-rule.js';
+import type { z } from 'zod';
 import { residentSeen, residentsJudged, storedParams, type RulesEngineDeps } from './engine.js';
 
 export interface TelemetryLimits {
@@ -53,10 +53,9 @@ export class TelemetryLimitsCache {
     const homeResident = residentSeen(this.registry, home, undefined);
     const cached = this.byDevice.get(device.id);
     if (cached && cached.device === device && cached.home === home && cached.wearer === wearer && cached.homeResident === homeResident) return cached.limits;
-    const battery = paramsOrDefaults(lowBatteryRule, home, homeResident) as { belowPercent: number };
-    const limits: TelemetryLimits = { batteryBelow: battery.belowPercent };
+    const limits: TelemetryLimits = { batteryBelow: paramsOrDefaults(lowBatteryRule, home, homeResident).belowPercent };
     if (device.kind === 'bracelet') {
-      const { min, max } = paramsOrDefaults(heartRateRule, home, wearer) as { min: number; max: number };
+      const { min, max } = paramsOrDefaults(heartRateRule, home, wearer);
       limits.heartRate = { min, max };
     }
     this.byDevice.set(device.id, { device, home, wearer, homeResident, limits });
@@ -65,7 +64,7 @@ export class TelemetryLimitsCache {
 }
 
 /** As the engine runs the rule: a bad stored override means the defaults. */
-function paramsOrDefaults(rule: AnyRule, home: HomeRecord, resident: ResidentRecord | undefined): unknown {
+function paramsOrDefaults<P extends z.ZodObject>(rule: { id: string; params: P }, home: HomeRecord, resident: ResidentRecord | undefined): z.output<P> {
   const parsed = storedParams(rule, home, resident);
   return parsed.success ? parsed.data : rule.params.parse({});
 }
