@@ -51,6 +51,8 @@ export interface AlertFilter {
 
 export class AlertStore {
   private readonly state = new AlertState();
+  /** Told of every line applied here: written by this process (before it is durable) or replayed and followed from the journal. */
+  private readonly appliedListeners = new Set<(alert: Alert) => void>();
 
   constructor(
     private readonly journal: JournalWriter,
@@ -71,6 +73,27 @@ export class AlertStore {
     if (!alert) return;
     this.noteAudit(at, type, data, alert);
     this.changes?.replayed(n, at, type as AlertRecordType, alert);
+    this.tellApplied(alert);
+  }
+
+  /**
+   * `listener` is told of the alert as each line leaves it, on every node
+   * that keeps this store: the lines this process writes, at once (before
+   * they are durable, and before the bus hears of them), and the lines it
+   * replays at start or follows from other nodes (a cluster standby, or an
+   * owner of other partitions), which the bus never hears of. The alert is
+   * the store's own: read it, do not keep or change it. Returns the
+   * unsubscribe function. For what every node must know of the alerts of
+   * every home (emergency-homes.ts); what only the pipeline acts on listens
+   * to the bus.
+   */
+  onApplied(listener: (alert: Alert) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  private tellApplied(alert: Alert): void {
+    for (const listener of this.appliedListeners) listener(alert);
   }
 
   /**
@@ -84,6 +107,7 @@ export class AlertStore {
     const alert = this.state.apply(entry.at, type, data);
     if (!alert) throw new Error(`journal line ${type} for an unknown alert`);
     this.noteAudit(entry.at, type, data, alert);
+    this.tellApplied(alert);
     const show = this.changes?.appended(entry.at, type, alert);
     const shown = durable.then(
       () => {

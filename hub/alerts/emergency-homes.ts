@@ -9,11 +9,14 @@
  * medium alerts (a low battery, a device offline) do not count: after a
  * network outage thousands of homes have one open.
  *
- * Kept from the alert events, as AlertLocations keeps its open alerts: one
- * Map lookup per triaged message.
+ * Kept from every alert line the store applies (AlertStore.onApplied), not
+ * from the bus: the lines replayed at start and those a cluster node follows
+ * from the others count too. So it holds on every node, whichever keeps the
+ * home's alerts: a standby (whose pipeline does not run) and an owner of
+ * other partitions shed no fix from a home another node is handling an
+ * emergency for. Made before the journal opens, and not a service: nothing
+ * to start or stop. One Map lookup per triaged message.
  */
-import type { EventBus } from '../core/event-bus.js';
-import type { HubEvents } from '../core/hub-events.js';
 import { SEVERITY_RANK } from './alert.js';
 import type { AlertStore } from './alert-store.js';
 import { OpenAlertsByHome } from './open-alerts-by-home.js';
@@ -21,20 +24,9 @@ import { OpenAlertsByHome } from './open-alerts-by-home.js';
 export class EmergencyHomes {
   /** An alert can be raised low and become urgent by a repeat. */
   private readonly urgent = new OpenAlertsByHome((alert) => SEVERITY_RANK[alert.severity] <= SEVERITY_RANK.high);
-  private unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly deps: { bus: EventBus<HubEvents>; store: Pick<AlertStore, 'list'> }) {}
-
-  /** After journal replay. */
-  start(): void {
-    for (const alert of this.deps.store.list({ unresolved: true })) this.urgent.track(alert);
-    this.unsubscribe = [this.deps.bus.on('alert.raised', (alert) => this.urgent.track(alert)), this.deps.bus.on('alert.updated', (alert) => this.urgent.track(alert))];
-  }
-
-  stop(): void {
-    for (const off of this.unsubscribe) off();
-    this.unsubscribe = [];
-    this.urgent.clear();
+  constructor(store: Pick<AlertStore, 'onApplied'>) {
+    store.onApplied((alert) => this.urgent.track(alert));
   }
 
   has(homeId: string): boolean {

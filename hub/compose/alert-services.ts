@@ -63,7 +63,7 @@ export function buildAlertServices({ config, journal, bus, audit, registry, cloc
     alertFeed,
     alerts,
     locations,
-    emergencyHomes: new EmergencyHomes({ bus, store: alerts }),
+    emergencyHomes: new EmergencyHomes(alerts),
     intake,
     escalation: new Escalation(alerts, bus, clock, ownership),
     followUp: new FollowUp(alerts, bus, clock, { followUp: config.followUpMinutes, onScene: config.onSceneMinutes }, ownership),

@@ -10,7 +10,6 @@
  * before the watchdogs, and each of them restores its part.
  */
 import type { AlertLocations } from '../alerts/alert-location.js';
-import type { EmergencyHomes } from '../alerts/emergency-homes.js';
 import type { AlertStore } from '../alerts/alert-store.js';
 import type { Escalation } from '../alerts/escalation.js';
 import type { FollowUp } from '../alerts/follow-up.js';
@@ -54,7 +53,6 @@ export interface PipelineParts {
   deviceConfig: DeviceConfig;
   presence: DevicePresence;
   locations: AlertLocations;
-  emergencyHomes: EmergencyHomes;
   rules: RulesEngine;
   escalation: Escalation;
   followUp: FollowUp;
@@ -123,7 +121,6 @@ export function pipelineServices(hub: PipelineParts, ctx: PipelineContext): Serv
     step('pipeline snapshot', async () => void (restored = ctx.spread ? undefined : await ctx.rulesSnapshot.take(ctx.now())), () => ctx.rulesSnapshot.close()),
     step('presence', () => startPresence(hub, restored, ctx), () => hub.presence.stop()),
     named('alert locations', hub.locations), // before the rules: a raise sees the fix its own message carried
-    named('emergency homes', hub.emergencyHomes),
     step('rules', () => startRules(hub.rules, restored), () => stopRules(hub, ctx)),
     named('commissioning', hub.commissioning),
     named('escalation', hub.escalation),
