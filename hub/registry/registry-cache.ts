@@ -30,11 +30,23 @@ export class RegistryCache implements RegistryFeedSink {
   /** Records staged here and not yet committed: another node's notice about them waits (external-records.ts). */
   private readonly inFlight = new WritesInFlight();
   private readonly externalListeners = new ExternalChangeListeners();
+  private changes = 0;
 
   constructor(
     private readonly store: RegistryStore,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Counts every change to what this cache holds (a record put, undone, or
+   * folded in from another process). Equal counts: nothing read from it
+   * since has changed. For caches of values derived from several records,
+   * read per message (the overload triage's limits: hub/rules/telemetry-limits.ts),
+   * which then check one number instead of every record they came from.
+   */
+  get generation(): number {
+    return this.changes;
+  }
 
   /** Layout upgrades done by the store on start (empty when everything was current). */
   get migrations(): readonly RegistryMigration[] {
@@ -53,6 +65,7 @@ export class RegistryCache implements RegistryFeedSink {
     for (const device of this.items.devices.values()) this.serials.set(`${device.kind}:${device.serial}`, device.id);
     const byAge = [...this.items.residents.values()].sort((a, b) => byCodeUnits(a.createdAt, b.createdAt) || byCodeUnits(a.id, b.id));
     for (const resident of byAge) this.indexResident(resident);
+    this.changes++;
     feed?.attach(this);
   }
 
@@ -74,7 +87,9 @@ export class RegistryCache implements RegistryFeedSink {
   /** Records another process committed: folded in, and what changed is told to the listeners. */
   applyExternal(changes: RegistryChanges): void {
     const maps = { items: this.items, serials: this.serials, householdIds: this.householdIds };
-    this.externalListeners.tell(foldExternal(maps, changes, this.inFlight));
+    const changed = foldExternal(maps, changes, this.inFlight);
+    if (changed.length > 0) this.changes++;
+    this.externalListeners.tell(changed);
   }
 
   /** Every record (or a slice of them), after the feed may have missed changes. The registry never deletes, so this is the same fold. */
@@ -91,7 +106,10 @@ export class RegistryCache implements RegistryFeedSink {
     const ids = this.householdIds.get(resident.homeId) ?? [];
     if (ids.includes(resident.id)) return () => undefined;
     this.householdIds.set(resident.homeId, [...ids, resident.id]);
-    return () => this.householdIds.set(resident.homeId, (this.householdIds.get(resident.homeId) ?? []).filter((id) => id !== resident.id));
+    return () => {
+      this.householdIds.set(resident.homeId, (this.householdIds.get(resident.homeId) ?? []).filter((id) => id !== resident.id));
+      this.changes++;
+    };
   }
 
   async stop(): Promise<void> {
@@ -107,12 +125,14 @@ export class RegistryCache implements RegistryFeedSink {
     const map = this.items[kind] as Map<string, RecordOf<K>>;
     const previous = map.get(record.id);
     map.set(record.id, record);
+    this.changes++;
     this.inFlight.begin(kind, record.id);
     staged.undo.push(() => {
       // Only if no later operation replaced it meanwhile: that one's own write decides its fate.
       if (map.get(record.id) !== record) return;
       if (previous) map.set(record.id, previous);
       else map.delete(record.id);
+      this.changes++;
     });
     ((staged.changes[kind] ??= []) as RecordOf<K>[]).push(record);
     if (kind === 'residents') staged.undo.push(this.indexResident(record as ResidentRecord));

@@ -12,8 +12,12 @@
  * The limits are the rules' own params, resolved as the engine resolves them
  * (engine.ts `residentsJudged`, `residentSeen`, `storedParams`), and kept per
  * device until one of the records they came from is replaced (the registry
- * replaces a record on every change). It runs per shed message: a hit costs
- * three map lookups and no allocation.
+ * replaces a record on every change). It runs per shed message: while the
+ * registry has not changed (its `generation`), a hit is one map lookup and
+ * no allocation; after a change, the records are looked up again (four
+ * more lookups) and the limits made again only if one of them was replaced.
+ * Map lookups were 8 % of an overloaded hub's CPU, half of them here
+ * (docs/PERFORMANCE.md).
  */
 import type { DeviceRecord, HomeRecord, ResidentRecord } from '../registry/records.js';
 import { heartRateRule } from './catalog/heart-rate.js';
@@ -28,9 +32,11 @@ export interface TelemetryLimits {
   batteryBelow: number;
 }
 
-type LimitsRegistry = Pick<RulesEngineDeps['registry'], 'getHome' | 'getResident' | 'residentIds'>;
+type LimitsRegistry = Pick<RulesEngineDeps['registry'], 'getHome' | 'getResident' | 'residentIds'> & { readonly generation: number };
 
 interface Cached {
+  /** The registry's generation when these records were last found current. */
+  generation: number;
   device: DeviceRecord;
   home: HomeRecord;
   /** Whom `heart_rate` judges this bracelet for (one resident: a personal device's wearer). */
@@ -47,18 +53,23 @@ export class TelemetryLimitsCache {
 
   /** The limits for this device's readings; undefined when its home is not known here. */
   of(device: DeviceRecord): TelemetryLimits | undefined {
+    const { generation } = this.registry;
+    const cached = this.byDevice.get(device.id);
+    if (cached && cached.generation === generation && cached.device === device) return cached.limits;
     const home = this.registry.getHome(device.homeId);
     if (!home) return undefined;
     const wearer = device.kind === 'bracelet' ? residentSeen(this.registry, home, residentsJudged(device, this.registry.residentIds(home.id))[0]) : undefined;
     const homeResident = residentSeen(this.registry, home, undefined);
-    const cached = this.byDevice.get(device.id);
-    if (cached && cached.device === device && cached.home === home && cached.wearer === wearer && cached.homeResident === homeResident) return cached.limits;
+    if (cached && cached.device === device && cached.home === home && cached.wearer === wearer && cached.homeResident === homeResident) {
+      cached.generation = generation;
+      return cached.limits;
+    }
     const limits: TelemetryLimits = { batteryBelow: paramsOrDefaults(lowBatteryRule, home, homeResident).belowPercent };
     if (device.kind === 'bracelet') {
       const { min, max } = paramsOrDefaults(heartRateRule, home, wearer);
       limits.heartRate = { min, max };
     }
-    this.byDevice.set(device.id, { device, home, wearer, homeResident, limits });
+    this.byDevice.set(device.id, { generation, device, home, wearer, homeResident, limits });
     return limits;
   }
 }
