@@ -99,6 +99,19 @@ describe('ReadingRing', () => {
     for (const bad of [0, -1, 2.5, Number.NaN]) expect(() => new ReadingRing(bad)).toThrow(/capacity must be a positive integer/);
   });
 
+  it('allocates nothing for its readings until the first one (every connected device has a ring)', () => {
+    const gc = collector();
+    gc();
+    const before = process.memoryUsage();
+    const rings = Array.from({ length: 10_000 }, () => new ReadingRing(256));
+    gc();
+    const after = process.memoryUsage();
+    expect(rings[9_999]!.size).toBe(0);
+    const perRing = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / rings.length;
+    // The old ring (an object and an empty array) took ~60 bytes; the columns, when empty, no more than about that.
+    expect(perRing).toBeLessThan(120);
+  });
+
   it('holds a full ring of bracelet readings in a fraction of the heap that one object per reading took', () => {
     const gc = collector();
     const DEVICES = 500;

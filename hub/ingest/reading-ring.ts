@@ -20,18 +20,20 @@ export interface Reading {
 }
 
 const FIRST_CAPACITY = 16;
+/** Every ring's time column until its first reading (never written: the first push grows it). */
+const NO_READINGS = new Float64Array(0);
 
 export class ReadingRing {
-  private at: Float64Array;
-  private readonly numbers = new Map<string, Float64Array>();
-  private readonly others = new Map<string, unknown[]>();
+  private at = NO_READINGS;
+  /** Made with the first reading that has such a field: every connected device has a ring (issue 14 item 3, idle memory per device). */
+  private numbers: Map<string, Float64Array> | undefined;
+  private others: Map<string, unknown[]> | undefined;
   /** The slot the next reading goes to. */
   private next = 0;
   private count = 0;
 
   constructor(private readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ReadingRing capacity must be a positive integer, got ${capacity}`);
-    this.at = new Float64Array(Math.min(FIRST_CAPACITY, capacity));
   }
 
   push(reading: Reading): void {
@@ -39,8 +41,8 @@ export class ReadingRing {
     const slot = this.next;
     this.at[slot] = reading.at;
     // The slot may hold an older reading's fields: every column is cleared, then this one's set.
-    for (const column of this.numbers.values()) column[slot] = NaN;
-    for (const column of this.others.values()) column[slot] = undefined;
+    if (this.numbers) for (const column of this.numbers.values()) column[slot] = NaN;
+    if (this.others) for (const column of this.others.values()) column[slot] = undefined;
     const { values } = reading;
     for (const field in values) {
       const value = values[field];
@@ -67,11 +69,11 @@ export class ReadingRing {
 
   private readingAt(slot: number): Reading {
     const values: Record<string, unknown> = {};
-    for (const [field, column] of this.numbers) {
+    for (const [field, column] of this.numbers ?? []) {
       const value = column[slot]!;
       if (!Number.isNaN(value)) values[field] = value;
     }
-    for (const [field, column] of this.others) {
+    for (const [field, column] of this.others ?? []) {
       const value = column[slot];
       if (value !== undefined) values[field] = value;
     }
@@ -79,12 +81,14 @@ export class ReadingRing {
   }
 
   private numberColumn(field: string): Float64Array {
+    this.numbers ??= new Map();
     let column = this.numbers.get(field);
     if (!column) this.numbers.set(field, (column = new Float64Array(this.at.length).fill(NaN)));
     return column;
   }
 
   private otherColumn(field: string): unknown[] {
+    this.others ??= new Map();
     let column = this.others.get(field);
     if (!column) this.others.set(field, (column = new Array<unknown>(this.at.length).fill(undefined)));
     return column;
@@ -93,15 +97,15 @@ export class ReadingRing {
   /** Full, below capacity: every column twice as long (at most the capacity), oldest reading first. */
   private grow(): void {
     const length = this.at.length;
-    const bigger = Math.min(length * 2, this.capacity);
+    const bigger = Math.min(Math.max(length * 2, FIRST_CAPACITY), this.capacity);
     // Full, so the oldest reading is in slot `next`: copy from there round to it.
     const linear = <T extends Float64Array | unknown[]>(column: T, into: T): T => {
       for (let i = 0; i < length; i++) into[i] = column[(this.next + i) % length];
       return into;
     };
     this.at = linear(this.at, new Float64Array(bigger));
-    for (const [field, column] of this.numbers) this.numbers.set(field, linear(column, new Float64Array(bigger).fill(NaN)));
-    for (const [field, column] of this.others) this.others.set(field, linear(column, new Array<unknown>(bigger).fill(undefined)));
+    for (const [field, column] of this.numbers ?? []) this.numbers!.set(field, linear(column, new Float64Array(bigger).fill(NaN)));
+    for (const [field, column] of this.others ?? []) this.others!.set(field, linear(column, new Array<unknown>(bigger).fill(undefined)));
     this.next = length;
   }
 }
