@@ -274,9 +274,36 @@ export function residentSeen(registry: Pick<RulesEngineDeps['registry'], 'getRes
   return registry.getResident(residentId ?? (registry.residentIds(home.id).length <= 1 ? home.residentId : ''));
 }
 
-/** A rule's params: defaults, then the home's overrides, then the resident's. */
+/** One rule's parsed params for one home record and resident record (or none). */
+interface ParsedParams {
+  rule: object;
+  result: z.ZodSafeParseResult<unknown>;
+}
+
+/**
+ * Parsed params by home record, then resident record (or `NO_RESIDENT`), then
+ * rule id. The registry never changes a record, it replaces it, so one parse
+ * serves every run until then, and a replaced record's entries go with it
+ * (weak keys). Every rule run parsed them again: a spread and a zod parse per
+ * rule per message, ~8 % of what a loaded hub allocated (docs/PERFORMANCE.md).
+ */
+const parsedParams = new WeakMap<HomeRecord, WeakMap<object, Map<string, ParsedParams>>>();
+const NO_RESIDENT = {};
+
+/**
+ * A rule's params: defaults, then the home's overrides, then the resident's.
+ * The result is shared by every caller until a record changes: read it, do not change it.
+ */
 export function storedParams<P extends z.ZodObject>(rule: { id: string; params: P }, home: HomeRecord, resident: ResidentRecord | undefined): z.ZodSafeParseResult<z.output<P>> {
-  return rule.params.safeParse({ ...home.ruleSettings?.[rule.id], ...resident?.ruleSettings?.[rule.id] });
+  let byResident = parsedParams.get(home);
+  if (!byResident) parsedParams.set(home, (byResident = new WeakMap()));
+  let byRule = byResident.get(resident ?? NO_RESIDENT);
+  if (!byRule) byResident.set(resident ?? NO_RESIDENT, (byRule = new Map()));
+  const cached = byRule.get(rule.id);
+  if (cached?.rule === rule) return cached.result as z.ZodSafeParseResult<z.output<P>>;
+  const result = rule.params.safeParse({ ...home.ruleSettings?.[rule.id], ...resident?.ruleSettings?.[rule.id] });
+  byRule.set(rule.id, { rule, result });
+  return result;
 }
 
 function push<K, V>(map: Map<K, V[]>, k: K, v: V): void {
