@@ -22,8 +22,9 @@ export interface LocalTime {
 }
 
 const SLOT_MS = 15 * 60_000;
-/** `zone|slot` → the zone's UTC offset (ms) during that quarter hour. */
-const offsets = new Map<string, number>();
+const DAY_MS = 86_400_000;
+/** Per zone, quarter hour (since the epoch) → the zone's UTC offset (ms) then. Numbers for keys: no string made per call. */
+const offsets = new Map<string, Map<number, number>>();
 
 /**
  * The zone's offset from UTC at `at`. Intl formatting is slow (it was ~13 %
@@ -33,30 +34,56 @@ const offsets = new Map<string, number>();
  */
 function utcOffset(at: number, timeZone: string): number {
   const slot = Math.floor(at / SLOT_MS);
-  const key = `${timeZone}|${slot}`;
-  let offset = offsets.get(key);
+  let zone = offsets.get(timeZone);
+  if (!zone) offsets.set(timeZone, (zone = new Map()));
+  let offset = zone.get(slot);
   if (offset === undefined) {
     const start = slot * SLOT_MS;
     const p: Record<string, string> = {};
     for (const part of formatter(timeZone).formatToParts(start)) p[part.type] = part.value;
     offset = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)) - start;
-    if (offsets.size > 10_000) offsets.clear();
-    offsets.set(key, offset);
+    if (zone.size > 10_000) zone.clear();
+    zone.set(slot, offset);
   }
   return offset;
 }
 
 export function localTime(at: number, timeZone: string): LocalTime {
-  const local = new Date(at + utcOffset(at, timeZone));
-  const minuteOfDay = local.getUTCHours() * 60 + local.getUTCMinutes() + (local.getUTCSeconds() + local.getUTCMilliseconds() / 1000) / 60;
-  return { minuteOfDay, date: local.toISOString().slice(0, 10) };
+  const local = at + utcOffset(at, timeZone);
+  return { minuteOfDay: minuteOfLocalDay(local), date: new Date(local).toISOString().slice(0, 10) };
 }
+
+/**
+ * The local minute of day at `at` (localTime's `minuteOfDay` without the
+ * date): what the window rules ask, several times per reading, so no Date
+ * and no string are made. The same arithmetic as Date's UTC fields, so the
+ * same number to the last bit.
+ */
+export function minuteOfDay(at: number, timeZone: string): number {
+  return minuteOfLocalDay(at + utcOffset(at, timeZone));
+}
+
+function minuteOfLocalDay(local: number): number {
+  const ms = ((local % DAY_MS) + DAY_MS) % DAY_MS;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor(ms / 60_000) % 60;
+  const seconds = Math.floor(ms / 1_000) % 60;
+  return hours * 60 + minutes + (seconds + (ms % 1_000) / 1000) / 60;
+}
+
+/** Times of day already read: rules read their window's bounds on every evaluation. */
+const parsedHhmm = new Map<string, number>();
 
 /** `"07:00"` → 420. */
 export function parseHhmm(text: string): number {
+  const known = parsedHhmm.get(text);
+  if (known !== undefined) return known;
   const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
   if (!m) throw new Error(`not a time of day (HH:MM): ${text}`);
-  return Number(m[1]) * 60 + Number(m[2]);
+  const minutes = Number(m[1]) * 60 + Number(m[2]);
+  // Valid times of day only: at most 1,440 entries.
+  parsedHhmm.set(text, minutes);
+  return minutes;
 }
 
 export interface DailyWindow {
@@ -78,7 +105,7 @@ export function inWindow(minuteOfDay: number, window: DailyWindow): boolean {
 }
 
 export function isInWindow(at: number, window: DailyWindow, timeZone: string): boolean {
-  return inWindow(localTime(at, timeZone).minuteOfDay, window);
+  return inWindow(minuteOfDay(at, timeZone), window);
 }
 
 const MINUTE = 60_000;
@@ -95,8 +122,8 @@ function minutesUntil(minuteOfDay: number, target: number): number {
  * the landing point is read back and corrected by the drift.
  */
 function nextLocal(t: number, target: number, timeZone: string): number {
-  const landed = t + minutesUntil(localTime(t, timeZone).minuteOfDay, target) * MINUTE;
-  const drift = ((localTime(landed, timeZone).minuteOfDay - target + 2160) % 1440) - 720;
+  const landed = t + minutesUntil(minuteOfDay(t, timeZone), target) * MINUTE;
+  const drift = ((minuteOfDay(landed, timeZone) - target + 2160) % 1440) - 720;
   return landed - drift * MINUTE;
 }
 
@@ -110,7 +137,7 @@ export function addWindowTime(from: number, durationMs: number, window: DailyWin
   let t = from;
   let remaining = durationMs;
   for (let guard = 0; guard < 2_000; guard++) {
-    const local = localTime(t, timeZone).minuteOfDay;
+    const local = minuteOfDay(t, timeZone);
     if (inWindow(local, window)) {
       const untilEnd = window.start === window.end ? Infinity : nextLocal(t, window.end, timeZone) - t;
       if (remaining <= untilEnd) return t + remaining;
@@ -128,7 +155,7 @@ export function windowTimeBetween(from: number, to: number, window: DailyWindow,
   let t = from;
   let total = 0;
   for (let guard = 0; guard < 2_000 && t < to; guard++) {
-    const local = localTime(t, timeZone).minuteOfDay;
+    const local = minuteOfDay(t, timeZone);
     if (inWindow(local, window)) {
       const next = window.start === window.end ? to : Math.min(to, nextLocal(t, window.end, timeZone));
       total += next - t;

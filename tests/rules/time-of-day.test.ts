@@ -1,6 +1,6 @@
 /** Daily windows in the hub's zone: crossing midnight, counting only in-window time, and daylight saving. */
 import { describe, expect, it } from 'vitest';
-import { addWindowTime, inWindow, isInWindow, windowFrom, windowTimeBetween } from '../../hub/rules/time-of-day.js';
+import { addWindowTime, inWindow, isInWindow, localTime, minuteOfDay, parseHhmm, windowFrom, windowTimeBetween } from '../../hub/rules/time-of-day.js';
 
 const HOUR = 3_600_000;
 const day = windowFrom('07:00', '22:00');
@@ -34,5 +34,31 @@ describe('time of day', () => {
     expect(addWindowTime(Date.parse('2026-03-28T21:00:00Z'), 2 * HOUR, day, tz)).toBe(Date.parse('2026-03-29T07:00:00Z'));
     // Clocks go back at 01:00 UTC on 25 October 2026: 07:00 GMT = 07:00 UTC.
     expect(addWindowTime(Date.parse('2026-10-24T20:00:00Z'), 2 * HOUR, day, tz)).toBe(Date.parse('2026-10-25T08:00:00Z'));
+  });
+
+  it('reads the local minute of day as the zone’s own clock shows it, to the millisecond, in zones with odd offsets and across daylight saving', () => {
+    const zones = ['Asia/Shanghai', 'Europe/London', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham'];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const from = Date.parse('2026-01-01T00:00:00Z');
+    for (const timeZone of zones) {
+      const clock = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      for (let i = 0; i < 400; i++) {
+        const at = from + Math.floor(random() * 365 * 24 * HOUR);
+        const p = Object.fromEntries(clock.formatToParts(at).map((part) => [part.type, part.value]));
+        const expected = Number(p.hour) * 60 + Number(p.minute) + (Number(p.second) + (at % 1000) / 1000) / 60;
+        expect(minuteOfDay(at, timeZone)).toBe(expected);
+        expect(localTime(at, timeZone)).toEqual({ minuteOfDay: expected, date: `${p.year}-${p.month}-${p.day}` });
+      }
+    }
+  });
+
+  it('reads a time of day once, and refuses one that is not HH:MM every time', () => {
+    expect(parseHhmm('07:30')).toBe(450);
+    expect(parseHhmm('07:30')).toBe(450);
+    for (const bad of ['7:30', '24:00', '07:60', 'noon']) {
+      expect(() => parseHhmm(bad)).toThrow(/not a time of day/);
+      expect(() => parseHhmm(bad)).toThrow(/not a time of day/);
+    }
   });
 });
