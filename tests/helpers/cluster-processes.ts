@@ -90,3 +90,18 @@ export async function startCluster(names: string[], options: ClusterOptions): Pr
 export function firstToLead(nodes: ClusterProcess[]): Promise<ClusterProcess> {
   return Promise.race(nodes.map((node) => node.leading.then(() => node)));
 }
+
+/**
+ * Runs `check`; when it fails, its error also carries the last lines each
+ * node printed, so a cluster test that fails once in many runs says why
+ * (which node did what, and what it logged) instead of only what it saw.
+ */
+export async function explainedBy<T>(nodes: readonly ClusterProcess[], check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    const tails = nodes.map((node) => `--- ${node.name}, its last output:\n${(node.proc.stdout() + node.proc.stderr()).slice(-6_000)}`).join('\n');
+    if (err instanceof Error) err.message += `\n${tails}`;
+    throw err;
+  }
+}
