@@ -1,8 +1,9 @@
 /**
  * Per home, the ids of its unresolved alerts that `counts` picks, kept from
- * the alert as each change leaves it (start: the open alerts; then every
- * `alert.raised` / `alert.updated`). An alert leaves when it is resolved or
- * no longer counted (a severity changed by a repeat). One Map lookup to ask.
+ * the alert as each change leaves it (`track`: AlertLocations feeds it the
+ * durable alerts from the bus, EmergencyHomes every line the store applies).
+ * An alert leaves when it is resolved or no longer counted (a severity
+ * changed by a repeat). One Map lookup to ask.
  */
 import type { Alert } from './alert.js';
 
@@ -29,9 +30,5 @@ export class OpenAlertsByHome {
     }
     if (!open) this.byHome.set(alert.homeId, (open = new Set()));
     open.add(alert.id);
-  }
-
-  clear(): void {
-    this.byHome.clear();
   }
 }
