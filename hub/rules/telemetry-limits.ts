@@ -10,13 +10,12 @@
  * - battery: below the home's threshold (`low_battery`).
  *
  * The limits are the rules' own params, resolved as the engine resolves them
- * (engine.ts `residentsJudged`, `residentSeen`, `storedParams`), and kept per
- * device until one of the records they came from is replaced (the registry
- * replaces a record on every change). It runs per shed message: while the
- * registry has not changed (its `generation`), a hit is one map lookup and
- * no allocation; after a change, the records are looked up again (four
- * more lookups) and the limits made again only if one of them was replaced.
- * Map lookups were 8 % of an overloaded hub's CPU, half of them here
+ * (engine.ts `residentsJudged`, `residentSeen`, `storedParams`, whose parse is
+ * kept per record), and kept per device while the registry has not changed
+ * (its `generation`): it runs per shed message, and a hit is one map lookup
+ * and no allocation. After any registry change a device's limits are made
+ * again on its next shed message, from the records as they are then. Map
+ * lookups were 8 % of an overloaded hub's CPU, half of them here
  * (docs/PERFORMANCE.md).
  */
 import type { DeviceRecord, HomeRecord, ResidentRecord } from '../registry/records.js';
@@ -35,14 +34,9 @@ export interface TelemetryLimits {
 type LimitsRegistry = Pick<RulesEngineDeps['registry'], 'getHome' | 'getResident' | 'residentIds'> & { readonly generation: number };
 
 interface Cached {
-  /** The registry's generation when these records were last found current. */
+  /** The registry's generation when these limits were made. */
   generation: number;
   device: DeviceRecord;
-  home: HomeRecord;
-  /** Whom `heart_rate` judges this bracelet for (one resident: a personal device's wearer). */
-  wearer: ResidentRecord | undefined;
-  /** Whom the home rule `low_battery` sees: the resident of a home of one. */
-  homeResident: ResidentRecord | undefined;
   limits: TelemetryLimits;
 }
 
@@ -58,18 +52,14 @@ export class TelemetryLimitsCache {
     if (cached && cached.generation === generation && cached.device === device) return cached.limits;
     const home = this.registry.getHome(device.homeId);
     if (!home) return undefined;
-    const wearer = device.kind === 'bracelet' ? residentSeen(this.registry, home, residentsJudged(device, this.registry.residentIds(home.id))[0]) : undefined;
     const homeResident = residentSeen(this.registry, home, undefined);
-    if (cached && cached.device === device && cached.home === home && cached.wearer === wearer && cached.homeResident === homeResident) {
-      cached.generation = generation;
-      return cached.limits;
-    }
     const limits: TelemetryLimits = { batteryBelow: paramsOrDefaults(lowBatteryRule, home, homeResident).belowPercent };
     if (device.kind === 'bracelet') {
+      const wearer = residentSeen(this.registry, home, residentsJudged(device, this.registry.residentIds(home.id))[0]);
       const { min, max } = paramsOrDefaults(heartRateRule, home, wearer);
       limits.heartRate = { min, max };
     }
-    this.byDevice.set(device.id, { generation, device, home, wearer, homeResident, limits });
+    this.byDevice.set(device.id, { generation, device, limits });
     return limits;
   }
 }
