@@ -55,9 +55,8 @@ describe('a device’s recent readings', () => {
     // `since`: from a reading's own time on (readings of the same millisecond all count).
     const since = body.readings[200].at as string;
     const later = (await hub.api.get(`${path}?since=${encodeURIComponent(since)}`)).body.readings;
+    expect(later).toEqual(body.readings.filter((r: { at: string }) => r.at >= since));
     expect(later.length).toBeGreaterThanOrEqual(RING - 200);
-    expect(later.every((r: { at: string }) => r.at >= since)).toBe(true);
-    expect(later.at(-1).values).toEqual(validated(SENT - 1));
 
     const bad = await hub.api.get(`${path}?since=yesterday`);
     expect(bad.status).toBe(400);

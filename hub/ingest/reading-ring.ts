@@ -6,8 +6,8 @@
  * column per telemetry field, numbers in a Float64Array (NaN: the reading
  * had no such field; JSON never yields NaN) and anything else (a flag, a
  * location) in a plain array. A bracelet's full ring of 256 readings then
- * holds ~10 KiB in five typed arrays instead of ~37 KiB in 512 small heap
- * objects, and the parsed payload is not kept alive: at 4,000 devices the
+ * holds ~10 KiB in five typed arrays instead of ~35 KiB in 512 small heap
+ * objects (tests/reading-ring.test.ts measures both), and the parsed payload is not kept alive: at 4,000 devices the
  * rings were ~130 MB of the hub's live heap under load, filled within half a
  * minute at 10 readings a second, and copied by every scavenge on their way
  * to the old generation (docs/PERFORMANCE.md). The columns grow by doubling
