@@ -16,6 +16,20 @@
  * refuses a line of a partition whose lease this node no longer holds.
  */
 import { PARTITION_COUNT, partitionOfHome } from './partitions.js';
+import { DomainError } from './errors.js';
+
+/**
+ * A write refused because this node does not hold the home's partition now
+ * (its lease ran out or moved, perhaps a moment before the services heard):
+ * another node acts for the home. An API answers 503 (retry); a timer's work
+ * is its new owner's, who re-arms it from the journal.
+ */
+export class NotOwnedHereError extends DomainError {
+  constructor(message: string) {
+    super('unavailable', message);
+    this.name = 'NotOwnedHereError';
+  }
+}
 
 export type PartitionListener = (partitions: readonly number[]) => void;
 

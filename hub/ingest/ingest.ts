@@ -73,7 +73,8 @@ export class Ingest {
    * undefined when it may be acked at once:
    * - every event waits until everything journaled so far is durable — a
    *   retransmitted alarm, dropped here as a duplicate, must not be acked
-   *   before the original's line is on disk;
+   *   before the original's line is on disk — and for what it caused: a
+   *   write refused outright rejects, and the device sends the event again;
    * - telemetry waits only for what it caused (a gas reading at 20 % LEL,
    *   0 bpm, a commissioning tick), which listeners add to the signal's
    *   `writes`; plain telemetry is acked at once.
@@ -87,9 +88,19 @@ export class Ingest {
       return undefined;
     }
     const outcome = this.handle(deviceId, channel, payload, receivedAt);
-    if (channel === 'event') return this.flow.journal.whenDurable();
     const writes = outcome.accepted ? outcome.ctx.signal?.writes : undefined;
-    return writes && writes.length > 0 ? Promise.all(writes) : undefined;
+    const caused = writes && writes.length > 0 ? Promise.all(writes) : undefined;
+    // An event's writes are in the journal's queue already, so they add nothing to its wait, unless
+    // one was refused before it was queued (hub/rules/engine.ts `submit`): then no PUBACK.
+    if (channel !== 'event') return caused;
+    if (!caused || !outcome.accepted) return this.flow.journal.whenDurable();
+    const { ctx } = outcome;
+    const refused = caused.catch((err: unknown) => {
+      // Nothing of it was written: its resend must be processed, not dropped as a duplicate.
+      if (ctx.device && typeof ctx.body?.seq === 'number') this.deps.seqWindow.release(ctx.device.id, ctx.body.seq, typeof ctx.body.ts === 'number' ? ctx.body.ts : undefined);
+      throw err;
+    });
+    return Promise.all([this.flow.journal.whenDurable(), refused]);
   }
 
   /**

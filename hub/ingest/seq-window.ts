@@ -24,6 +24,17 @@ export class SeqWindow {
     return true;
   }
 
+  /**
+   * Lets the message in again: what it caused was refused before anything was
+   * written (hub/ingest/ingest.ts), so the device's resend is no duplicate.
+   */
+  release(deviceId: string, seq: number, ts?: number): void {
+    const entry = this.recent.get(deviceId);
+    const key = ts === undefined ? `${seq}` : `${seq}@${ts}`;
+    if (!entry?.keys.delete(key)) return;
+    entry.order.splice(entry.order.lastIndexOf(key), 1);
+  }
+
   /** Rebuilds the window from a journal line's message key (replay at start). */
   replay(key: { deviceId: string; seq: number; ts?: number | undefined } | undefined): void {
     if (key) this.remember(key.deviceId, key.seq, key.ts);

@@ -84,6 +84,8 @@ export class RulesEngine {
   private readonly timers = new Map<string, TimerHandle>();
   private readonly wakeAts = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** Per rule, alert changes it proposed that could not be written (see `submit`). */
+  readonly notRecorded = new Map<string, number>();
   private unsubscribe: (() => void)[] = [];
   private readonly ownership: PartitionOwnership;
 
@@ -229,8 +231,31 @@ export class RulesEngine {
     for (const proposed of outcome.drafts ?? []) {
       // The alert names whom it is about: the resident this run was for.
       const draft = residentId !== undefined && proposed.residentId === undefined ? { ...proposed, residentId } : proposed;
-      const durable = this.deps.alerts.submit(draft, trigger ?? { deviceId: draft.deviceId, eventType: `timer:${rule.id}`, at: new Date(now).toISOString() });
+      const durable = this.submit(rule, draft, trigger ?? { deviceId: draft.deviceId, eventType: `timer:${rule.id}`, at: new Date(now).toISOString() });
       if (durable) writes?.push(durable);
+    }
+  }
+
+  /**
+   * A draft to the alerts. Writing it can throw: a cluster node whose lease on
+   * the home's partition ran out a moment ago refuses the line at append
+   * (hub/storage/postgres/journal-batch-commit.ts `notHeldHere`) before it
+   * has heard of the loss. Thrown, that failure would be lost on the bus
+   * (listeners are isolated), and the device's alarm acknowledged with
+   * nothing written; in a wake-up it would stop the process. It becomes the
+   * write's rejection instead: the triggering message gets no PUBACK and its
+   * device sends it again (to the home's owner by then), and a wake-up's is
+   * logged (the owner re-arms the rule from its checkpoint).
+   */
+  private submit(rule: AnyRule, draft: AlertDraft, trigger: AlertTrigger): Promise<unknown> | undefined {
+    try {
+      return this.deps.alerts.submit(draft, trigger);
+    } catch (err) {
+      this.notRecorded.set(rule.id, (this.notRecorded.get(rule.id) ?? 0) + 1);
+      this.deps.log.warn({ err, rule: rule.id, homeId: draft.homeId, kind: draft.kind, trigger: trigger.eventType }, 'alert change not recorded; its trigger is not acknowledged');
+      const refused = Promise.reject(err);
+      refused.catch(() => undefined); // a wake-up has nobody waiting on it
+      return refused;
     }
   }
 

@@ -11,7 +11,7 @@
  * database per batch; the queue, the appends and the replay stay there.
  * `notHeldHere` is here too: it is the same owner's fence, applied at append.
  */
-import { DomainError } from '../../core/errors.js';
+import { NotOwnedHereError } from '../../core/partition-ownership.js';
 import { HOMELESS_PARTITION } from '../../core/partitions.js';
 import type { PgDatabase } from './database.js';
 import { isPermanentError, uniqueViolation } from './errors.js';
@@ -140,7 +140,7 @@ export class BatchCommitter {
  * partitions): nothing was queued or changed; its owner takes the work (an
  * API answers 503: retry, the front routes it to the owner).
  */
-export function notHeldHere(partition: number): DomainError {
+export function notHeldHere(partition: number): NotOwnedHereError {
   const which = partition === HOMELESS_PARTITION ? "the home-less partition (-1, the leader's)" : `partition ${partition}`;
-  return new DomainError('unavailable', `this node does not hold ${which} now; another node acts for it: try again`);
+  return new NotOwnedHereError(`this node does not hold ${which} now; another node acts for it: try again`);
 }
