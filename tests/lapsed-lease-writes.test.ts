@@ -156,3 +156,29 @@ describe('an alarm whose alert line was refused, over real MQTT', () => {
     expect(alerts.map((a) => [a.kind, a.occurrences])).toEqual([['sos', 1]]);
   });
 });
+
+describe("an installer's test press whose commissioning tick was refused, over real MQTT", () => {
+  it('gets no PUBACK and is not ticked; its resend ticks the checklist', async () => {
+    const hub = keep(await startTestHub({ store: 'files' }), closeHub);
+    const { homeId, devices } = await hub.provisionHome({ kinds: ['bracelet'], live: false });
+    const d = devices[0]!;
+    const journal = hub.hub.journal;
+    const append = journal.append.bind(journal);
+    let refuse = true;
+    journal.append = ((type: string, data: unknown, homeId?: string) => {
+      if (refuse && type === 'commissioning.tick') throw new NotOwnedHereError('this node does not hold the partition now; another node acts for it: try again');
+      return append(type, data, homeId);
+    }) as typeof journal.append;
+    const heartbeat = async () => ((await hub.api.get(`/api/v1/homes/${homeId}/commissioning`)).body.devices as { checks: { id: string; done: boolean }[] }[])[0]!.checks.find((c) => c.id === 'heartbeat')!.done;
+    const client = keep(await connectDevice(hub.mqttUrl, d.id, d.secret, { reconnectPeriod: 100 }), endClient);
+    let acked = false;
+    const closed = waitForClose(client, 10_000);
+    const publish = client.publishAsync(`hc/v1/${d.id}/telemetry`, JSON.stringify({ heartRate: 72, battery: 90 }), { qos: 1 }).then(() => (acked = true));
+    await closed;
+    expect(acked).toBe(false);
+    expect(await heartbeat()).toBe(false);
+    refuse = false;
+    await publish;
+    expect(await heartbeat()).toBe(true);
+  });
+});

@@ -106,9 +106,28 @@ export class Commissioning {
 
   private onSignal(signal: DeviceSignal): void {
     // Any message proves the session works, even if the CONNACK happened before the hub started watching.
-    const ticked = [this.tick(signal.deviceId, 'connected'), this.tick(signal.deviceId, signal.channel === 'telemetry' ? 'heartbeat' : `event:${signal.type}`)];
+    const checks = ['connected', signal.channel === 'telemetry' ? 'heartbeat' : `event:${signal.type}`];
     // The device's PUBACK waits for its ticks: a press the installer saw acknowledged is on the checklist.
-    for (const durable of ticked) if (durable) signal.writes?.push(durable);
+    for (const check of checks) {
+      const durable = this.tickRefusedAsRejection(signal.deviceId, check);
+      if (durable) signal.writes?.push(durable);
+    }
+  }
+
+  /**
+   * A tick whose line is refused at append (a cluster node whose lease on the
+   * home ran out a moment ago: NotOwnedHereError) is the message's rejected
+   * write, not an error lost on the bus: the device gets no PUBACK and sends
+   * the message again, to the home's owner.
+   */
+  private tickRefusedAsRejection(deviceId: string, check: string): Promise<void> | undefined {
+    try {
+      return this.tick(deviceId, check);
+    } catch (err) {
+      const refused = Promise.reject(err);
+      refused.catch(() => undefined); // a signal built outside ingest has nobody waiting on its writes
+      return refused;
+    }
   }
 
   private tick(deviceId: string, check: string): Promise<void> | undefined {
@@ -117,8 +136,8 @@ export class Commissioning {
     if (!device || !home || home.status !== 'installing') return undefined;
     if (!checksFor(device.kind).includes(check) || this.ticks.get(deviceId)?.has(check)) return undefined;
     const tick: CommissioningTick = { homeId: home.id, deviceId, check, at: new Date(this.deps.clock.now()).toISOString() };
-    this.remember(deviceId, check, tick.at);
     const { durable } = this.deps.journal.append('commissioning.tick', tick, home.id);
+    this.remember(deviceId, check, tick.at); // once the journal took it: a refused tick is not done
     durable.then(
       () => this.deps.bus.emit('commissioning.tick', tick),
       () => undefined, // the journal reports its own failure loudly
