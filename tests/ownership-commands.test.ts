@@ -12,12 +12,12 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceCommand } from '../devices/commands.js';
 import type { Alert } from '../hub/alerts/alert.js';
 import { AlertStore } from '../hub/alerts/alert-store.js';
-import { AlertCommands, HELP_COMING_TTL_MS } from '../hub/commands/alert-commands.js';
+import { AlertCommands, HELP_COMING_TTL_MS, HELP_CONFIRM_MS } from '../hub/commands/alert-commands.js';
 import { CommandOutbox } from '../hub/commands/command-outbox.js';
 import { EventBus } from '../hub/core/event-bus.js';
 import type { HubEvents } from '../hub/core/hub-events.js';
 import { silentLogger } from '../hub/core/logger.js';
-import { OwnedPartitions } from '../hub/core/partition-ownership.js';
+import { NotOwnedHereError, OwnedPartitions } from '../hub/core/partition-ownership.js';
 import { partitionOfHome } from '../hub/core/partitions.js';
 import type { DeviceRecord } from '../hub/registry/records.js';
 import { Journal } from '../hub/storage/journal.js';
@@ -208,5 +208,26 @@ describe('device commands sent by the owner of the home', () => {
     expect((await commandLines(dir)).length).toBe(before);
     expect(node.outbox.get(node.sent[0]!.command.cmdId)?.state).toBe('pending');
     expect(node.store.get('alr-a')!.flags.helpUnconfirmed).toBeFalsy();
+  });
+});
+
+describe('command timers of a node whose lease on the home ran out a moment ago', () => {
+  it('help_coming unconfirmed and its expiry, refused at append (NotOwnedHereError), end quietly: nothing written, the process goes on', async () => {
+    const dir = keep(await makeTempDir('own-commands-lapsed-'), (t) => t.remove()).path;
+    const clock = new ManualClock();
+    const node = await startNode(dir, clock, [A]);
+    const alertA = await raise(node, 'alr-a', 'brc-a', clock);
+    node.outbox.subscribed('brc-a', 1, session());
+    await node.commands.send(alertA, 'user:op', 'help_coming');
+    await node.journal.whenDurable();
+    const before = (await commandLines(dir)).map((l) => l.type);
+    // The journal's fence from here on, while OwnedPartitions (not yet told) still owns A.
+    node.journal.append = (() => {
+      throw new NotOwnedHereError(`this node does not hold partition ${A} now; another node acts for it: try again`);
+    }) as typeof node.journal.append;
+    expect(() => clock.advance(HELP_CONFIRM_MS)).not.toThrow(); // the unconfirmed flag, and the fallback before it
+    expect(() => clock.advance(HELP_COMING_TTL_MS)).not.toThrow(); // the command's expiry
+    expect((await commandLines(dir)).map((l) => l.type)).toEqual(before);
+    expect(node.outbox.open('brc-a').map((c) => c.cmd)).toEqual(['help_coming']);
   });
 });

@@ -7,7 +7,7 @@
  * fires for a home this node no longer owns writes nothing.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { NotOwnedHereError, type PartitionOwnership } from '../core/partition-ownership.js';
+import { type PartitionOwnership, unlessNotOwnedHere } from '../core/partition-ownership.js';
 import { partitionOfHome } from '../core/partitions.js';
 
 /** Which homes a catch-up covers: every owned one at start, a gained partition's at a takeover. */
@@ -46,14 +46,7 @@ export class HomeTimers {
     const handle = this.clock.setTimeout(() => {
       this.timers.delete(key);
       // Another node acts for the home now: its journal fence would refuse our line, and we must not even try.
-      if (!this.ownership.owns(homeId)) return;
-      try {
-        fire();
-      } catch (err) {
-        // The lease ran out a moment before this node heard (a frozen process, a late timer): the
-        // line was refused before anything changed, and the new owner re-arms this from the journal.
-        if (!(err instanceof NotOwnedHereError)) throw err;
-      }
+      if (this.ownership.owns(homeId)) unlessNotOwnedHere(fire)();
     }, Math.max(0, due - this.clock.now()));
     this.timers.set(key, { handle, partition: partitionOfHome(homeId) });
   }

@@ -26,7 +26,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { OWNS_EVERYTHING, type PartitionOwnership, unlessNotOwnedHere } from '../core/partition-ownership.js';
 import { partitionOfHome } from '../core/partitions.js';
 import type { DeviceRecord } from '../registry/records.js';
 import type { CommandView } from './command-book.js';
@@ -147,8 +147,8 @@ export class AlertCommands {
     const { clock } = this.deps;
     const at = (due: number) => Math.max(0, due - clock.now());
     this.timers.set(alertId, [
-      clock.setTimeout(() => this.fallBack(alertId), at(firstSentAt + HELP_FALLBACK_MS)),
-      clock.setTimeout(() => this.flagUnconfirmed(alertId), at(firstSentAt + HELP_CONFIRM_MS)),
+      clock.setTimeout(unlessNotOwnedHere(() => this.fallBack(alertId)), at(firstSentAt + HELP_FALLBACK_MS)),
+      clock.setTimeout(unlessNotOwnedHere(() => this.flagUnconfirmed(alertId)), at(firstSentAt + HELP_CONFIRM_MS)),
     ]);
   }
 

@@ -34,7 +34,7 @@ import type { CommandBody, DeviceCommand } from '../../devices/commands.js';
 import type { JournalWriter } from '../alerts/alert-store.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { DomainError } from '../core/errors.js';
-import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { OWNS_EVERYTHING, type PartitionOwnership, unlessNotOwnedHere } from '../core/partition-ownership.js';
 import { partitionOf } from '../core/partitions.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { CommandAck, HubEvents } from '../core/hub-events.js';
@@ -336,10 +336,13 @@ export class CommandOutbox {
   private armExpiry(view: CommandView): void {
     if (!view.expiresAt || !isOpen(view)) return;
     const due = Date.parse(view.expiresAt) - this.deps.clock.now();
-    const timer = this.deps.clock.setTimeout(() => {
-      this.expiryTimers.delete(view.cmdId);
-      this.expire(view.cmdId, 'ttl');
-    }, Math.max(0, due));
+    const timer = this.deps.clock.setTimeout(
+      unlessNotOwnedHere(() => {
+        this.expiryTimers.delete(view.cmdId);
+        this.expire(view.cmdId, 'ttl');
+      }),
+      Math.max(0, due),
+    );
     this.expiryTimers.set(view.cmdId, timer);
   }
 }

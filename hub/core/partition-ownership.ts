@@ -31,6 +31,22 @@ export class NotOwnedHereError extends DomainError {
   }
 }
 
+/**
+ * A timer's work for a home: ends quietly when the write it makes is refused
+ * because this node no longer holds the home's partition (the lease ran out a
+ * moment before this node heard: refused before anything changed, and the
+ * new owner re-arms the work from the journal). Any other error still throws.
+ */
+export function unlessNotOwnedHere(work: () => void): () => void {
+  return () => {
+    try {
+      work();
+    } catch (err) {
+      if (!(err instanceof NotOwnedHereError)) throw err;
+    }
+  };
+}
+
 export type PartitionListener = (partitions: readonly number[]) => void;
 
 export interface PartitionOwnership {
