@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureStorm, type StormPlan } from './c-storm.js';
 import { runMqttload, writeCredentials, latencyMs as ms, type CReport, type CRunPlan } from './c-generator.js';
-import type { StepPlan, StepResult, TargetResult } from './measure.js';
+import { secondHalfGrowth, type StepPlan, type StepResult, type TargetResult } from './measure.js';
 import { stageTimings } from './hub-metrics.js';
 import { AlarmObserver } from './observer.js';
 import { mib, rssKiB, syscalls, totalCpuSeconds } from './proc-stats.js';
@@ -38,12 +38,14 @@ interface Window {
   writes: number;
   rssMaxKiB: number;
   rssMinKiB: number;
+  /** RSS at the end of each measured second, in order. */
+  rssKiB: number[];
 }
 
 /** Runs the generator once and sums the target's figures over the lines of its measured window. */
 async function runWindowed(target: Target, observer: AlarmObserver | undefined, binary: string, plan: CRunPlan, say: (line: string) => void): Promise<{ report: CReport; window: Window }> {
   const cpu = () => totalCpuSeconds(target.workPids);
-  const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssMaxKiB: 0, rssMinKiB: Infinity };
+  const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssMaxKiB: 0, rssMinKiB: Infinity, rssKiB: [] };
   let last = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
   const report = await runMqttload(binary, plan, (phase, line) => {
     const now = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
@@ -57,6 +59,7 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
       window.writes += now.sys.writes - last.sys.writes;
       window.rssMaxKiB = Math.max(window.rssMaxKiB, rss);
       window.rssMinKiB = Math.min(window.rssMinKiB, rss);
+      window.rssKiB.push(rss);
     }
     last = now;
     say(`${target.name}: ${line.slice(0, 160)}`);
@@ -98,6 +101,7 @@ function stepResult(step: StepPlan, report: CReport, window: Window, countsDeliv
     generatorCpuPct: Math.round(report.generator?.cpu_window_pct_of_core ?? NaN),
     loadAvg1: Math.round((loadavg()[0] ?? NaN) * 100) / 100,
     rssMaxMiB: mib(window.rssMaxKiB),
+    ...secondHalfGrowth(window.rssKiB),
     droppedConnections: report.dropped.count,
   };
 }

@@ -51,6 +51,12 @@ export interface StepResult {
   /** The machine's 1-minute load average at the end of the step: above ~2 on 2 cores, latencies include waiting for a core. */
   loadAvg1: number;
   rssMaxMiB: number;
+  /**
+   * How much higher the RSS went in the second half of the measured window
+   * than in the first (MiB): near 0 once memory has levelled off under the
+   * load, large while it still climbs (secondHalfGrowth).
+   */
+  rssSecondHalfGrowthMiB?: number;
   droppedConnections: number;
 }
 
@@ -115,9 +121,12 @@ async function runStep(target: Target, generator: LoadGenerator, observer: Alarm
   const generatorCpu = cpuMeter(generator.pids);
   let window = { start: 0, delivered: 0, cpu: 0, generatorCpu: 0, deliveredEnd: 0, end: 0, sys: syscalls(target.brokerPid), sysEnd: syscalls(target.brokerPid), load: 0 };
   let rssMax = 0;
+  const rssInWindow: number[] = [];
   const started = performance.now();
   const sampler = setInterval(() => {
-    rssMax = Math.max(rssMax, rssKiB(target.brokerPid) || 0);
+    const rss = rssKiB(target.brokerPid) || 0;
+    rssMax = Math.max(rssMax, rss);
+    if (window.start > 0 && window.end === 0) rssInWindow.push(rss);
     const p = generator.progress();
     const s = Math.round((performance.now() - started) / 1000);
     say(`${target.name} @ ${step.rate} msg/s: ${s}/${step.warmupS + step.durationS} s, sent ${p.sent + p.alarmsSent}, acked ${p.acked + p.alarmsAcked}, alarms ${p.alarmsAcked}/${p.alarmsSent}, ${p.connected} connected, RSS ${mib(rssMax)} MiB`);
@@ -140,7 +149,20 @@ async function runStep(target: Target, generator: LoadGenerator, observer: Alarm
     clearTimeout(warm);
     clearTimeout(end);
   }
-  return summarise(run, observer, window, target.countsDelivered, rssMax);
+  return { ...summarise(run, observer, window, target.countsDelivered, rssMax), ...secondHalfGrowth(rssInWindow) };
+}
+
+/**
+ * The RSS samples of a measured window (one a second): the highest of its
+ * second half less the highest of its first, in MiB. Absent with fewer than
+ * four samples: too short a window to tell a level from a climb.
+ */
+export function secondHalfGrowth(samplesKiB: readonly number[]): { rssSecondHalfGrowthMiB?: number } {
+  if (samplesKiB.length < 4) return {};
+  const half = Math.floor(samplesKiB.length / 2);
+  const first = Math.max(...samplesKiB.slice(0, half));
+  const second = Math.max(...samplesKiB.slice(half));
+  return { rssSecondHalfGrowthMiB: mib(second - first) };
 }
 
 function summarise(
