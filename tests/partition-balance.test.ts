@@ -241,6 +241,23 @@ describe('PartitionOwner on PostgreSQL', () => {
     await expectTableMatches([a, b]);
   });
 
+  it('holdsNow turns false at the local expiry, before the expiry timer has told anyone (an event loop blocked past its lease)', async () => {
+    const a = await node('a', ['a'], { leaseMs: 1_000 });
+    a.owner.start();
+    await waitFor(() => a.gained.length === 256, 'a to hold every partition');
+    const p = a.owner.held.homePartitions[0]!;
+    expect(a.owner.holdsNow(p)).toBe(true);
+    expect(a.owner.holdsNow(-1)).toBe(false); // the home-less partition is never the balancer's
+    // Frozen past the lease: no round and no timer can run meanwhile.
+    const until = performance.now() + 1_000;
+    while (performance.now() < until) {
+      // blocked
+    }
+    expect(a.owner.holdsNow(p)).toBe(false);
+    expect(a.owner.held.epochOf(p)).toBeUndefined(); // as the journal's fence sees it
+    expect(a.lost).toEqual([]); // nobody has been told yet: the services still believe they own it
+  });
+
   it('a lease taken from under a node is lost at its next renewal, at once, and not taken back while it runs', async () => {
     const a = await node('a', ['a']);
     await a.owner.round();

@@ -39,7 +39,7 @@ export interface SpreadRoleDeps {
   ownership: PartitionOwnership;
   homeOfDevice(deviceId: string): string | undefined;
   /** Its leases: the balancer's share of the home partitions, and the lock (home-less partition, leadership). */
-  leases: { start(): Promise<void>; stop(): Promise<void>; readonly leading: boolean };
+  leases: { start(): Promise<void>; stop(): Promise<void>; readonly leading: boolean; holdsNow(partition: number): boolean };
   /** The owned partitions' rule state and watchdog silences, saved every few seconds. */
   saveCheckpoint(): Promise<void>;
   /** Who owns each partition (partition_lease), read every second: where forwarded work and consoles' writes go. */
@@ -89,11 +89,19 @@ export class ClusterRole {
     else this.election.forwarder.connection(deviceId, connected);
   }
 
-  /** Spread: the device's partition is this node's (its home's, or -1 while leading: owner-routing.ts), and its pipeline runs. */
+  /**
+   * Spread: the device's partition is this node's (its home's, or -1 while
+   * leading: owner-routing.ts), its lease is held at this instant, and its
+   * pipeline runs. The services hear of a lease that ran out only when its
+   * expiry timer runs; until then an alarm taken in here would have its line
+   * refused by the journal's fence (and the device would have to send it
+   * again), so it is forwarded to the partition's next owner at once.
+   */
   private ownsDevice(deviceId: string): boolean {
     const spread = this.deps.spread!;
     this.drains ??= drainsFor(spread.ownership, () => spread.leases.leading);
-    return this.runsPipeline && this.drains(devicePartition(spread.homeOfDevice, deviceId));
+    const partition = devicePartition(spread.homeOfDevice, deviceId);
+    return this.runsPipeline && this.drains(partition) && spread.leases.holdsNow(partition);
   }
 
   private drains: DrainsPartition | undefined;

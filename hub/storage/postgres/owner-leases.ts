@@ -21,6 +21,7 @@
  *   next owner's first line;
  * - a lease that moved or ran out is lost at once.
  */
+import { HOMELESS_PARTITION } from '../../core/partitions.js';
 import type { LeaderRecord } from '../ports.js';
 import type { LeaderIdentity } from './cluster-leader.js';
 import type { PgDatabase } from './database.js';
@@ -119,6 +120,11 @@ export class OwnerLeases {
 
   get leading(): boolean {
     return this.leadingNow && !this.lock.leadershipLost;
+  }
+
+  /** Whether the partition's lease is held at this instant (PartitionOwner.holdsNow); the home-less one while leading. */
+  holdsNow(partition: number): boolean {
+    return partition === HOMELESS_PARTITION ? this.leading : this.balancer.holdsNow(partition);
   }
 
   /** Takes the node's alive lock, starts the balancer's rounds, and the wait for the journal's lock in the background (it may last the node's life). */

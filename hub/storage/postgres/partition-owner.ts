@@ -160,6 +160,17 @@ export class PartitionOwner {
     return new HeldPartitions(this.nodeId, new Map([...this.leases].filter(([, l]) => l.validUntil > t).map(([p, l]) => [p, l.epoch])));
   }
 
+  /**
+   * Whether this node counts the partition's lease as held at this instant:
+   * one look-up, cheap enough for every device message. False from the
+   * lease's local expiry on, before the expiry timer has told anyone (a
+   * process frozen past its lease reads its sockets before its timers).
+   */
+  holdsNow(partition: number): boolean {
+    const lease = this.leases.get(partition);
+    return lease !== undefined && lease.validUntil > now();
+  }
+
   /** Milliseconds until the first held lease counts as lost unless renewed (/metrics); undefined when none is held. */
   get leaseLeftMs(): number | undefined {
     if (this.leases.size === 0) return undefined;
