@@ -19,7 +19,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-events.js';
 import type { Logger } from '../core/logger.js';
-import { OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
+import { NotOwnedHereError, OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import { partitionOfHome } from '../core/partitions.js';
 import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type ResidentRecord } from '../registry/records.js';
 import type { z } from 'zod';
@@ -252,7 +252,10 @@ export class RulesEngine {
       return this.deps.alerts.submit(draft, trigger);
     } catch (err) {
       this.notRecorded.set(rule.id, (this.notRecorded.get(rule.id) ?? 0) + 1);
-      this.deps.log.warn({ err, rule: rule.id, homeId: draft.homeId, kind: draft.kind, trigger: trigger.eventType }, 'alert change not recorded; its trigger is not acknowledged');
+      const context = { err, rule: rule.id, homeId: draft.homeId, kind: draft.kind, trigger: trigger.eventType };
+      // A lease that ran out is expected in a failover; anything else is a fault to look at.
+      if (err instanceof NotOwnedHereError) this.deps.log.warn(context, 'alert change not recorded: another node acts for the home now; its trigger is not acknowledged');
+      else this.deps.log.error(context, 'alert change not recorded; its trigger is not acknowledged');
       const refused = Promise.reject(err);
       refused.catch(() => undefined); // a wake-up has nobody waiting on it
       return refused;
