@@ -7,8 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../hub/auth/passwords.js';
+import { createLogger } from '../hub/core/logger.js';
+import { LineBudget } from '../hub/core/log-throttle.js';
+import { DROP_LOG_LINES_PER_SECOND } from '../hub/ingest/ingest.js';
 import { ApiClient } from './helpers/api-client.js';
 import { closeHub, endClient, useCleanup } from './helpers/cleanup.js';
+import { logSink } from './helpers/log-sink.js';
 import { connectDevice } from './helpers/mqtt-device.js';
 import { startTestHub } from './helpers/test-hub.js';
 
@@ -65,5 +69,32 @@ describe('bad payloads per device (issue 10, item 13)', () => {
     const device = (await hub.api.get(`/api/v1/devices/${door.id}`)).body;
     expect(device).toMatchObject({ badPayloads: 2, lastBadPayload: { reason: 'not_json', detail: '{"type":"open"' } });
     expect(client.connected).toBe(true);
+  });
+});
+
+describe('the log of dropped messages, over all devices', () => {
+  it('a fleet sending garbage at once gets at most DROP_LOG_LINES_PER_SECOND lines a second; every drop is still counted on its device', async () => {
+    const sink = logSink();
+    const hub = keep(await startTestHub({ log: createLogger('info', sink.stream) }), closeHub);
+    const fleet = DROP_LOG_LINES_PER_SECOND + 10;
+    const { devices } = await hub.provisionHome({ kinds: Array.from({ length: fleet }, () => 'bracelet') });
+    // The real entry the broker calls, one bad event per device (a key per device: the per-device throttle lets each through).
+    for (const d of devices) hub.hub.ingest.accept(d.id, 'event', Buffer.from('firmware 0.9 says hello'), Date.now());
+    await new Promise((resolve) => setImmediate(resolve)); // the logger's stream writes once the loop turns
+    expect(hub.hub.ingest.dropped.not_json).toBe(fleet);
+    expect(sink.lines.filter((l) => l.msg === 'device message dropped')).toHaveLength(DROP_LOG_LINES_PER_SECOND);
+    const counted = await Promise.all(devices.map(async (d) => (await hub.api.get(`/api/v1/devices/${d.id}`)).body.badPayloads as number));
+    expect(counted).toEqual(devices.map(() => 1));
+  });
+
+  it('LineBudget: lines per window, the held-back count told with the next line let through', () => {
+    let now = 0;
+    const budget = new LineBudget(2, 1_000, () => now);
+    expect([budget.take(), budget.take(), budget.take(), budget.take()]).toEqual([{ heldBack: 0 }, { heldBack: 0 }, null, null]);
+    now = 999;
+    expect(budget.take()).toBeNull();
+    now = 1_000;
+    expect(budget.take()).toEqual({ heldBack: 3 });
+    expect(budget.take()).toEqual({ heldBack: 0 });
   });
 });

@@ -24,3 +24,40 @@ export class Throttle {
     return { suppressed: entry?.suppressed ?? 0 };
   }
 }
+
+/**
+ * At most `lines` log lines per `windowMs` over all keys, beside the
+ * per-key Throttle: one device's garbage is held back by its key, but a
+ * fleet sending garbage at once (a bad firmware roll-out, a misconfigured
+ * gateway) has a key per device, and writing a line costs far more than
+ * dropping the message. What is held back is counted and told with the next
+ * line let through.
+ */
+export class LineBudget {
+  private windowStart = -Infinity;
+  private used = 0;
+  private heldBack = 0;
+
+  constructor(
+    private readonly lines: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Returns null when the window's lines are used up, or how many were held back before this one. */
+  take(): { heldBack: number } | null {
+    const now = this.now();
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used >= this.lines) {
+      this.heldBack++;
+      return null;
+    }
+    this.used++;
+    const heldBack = this.heldBack;
+    this.heldBack = 0;
+    return { heldBack };
+  }
+}
