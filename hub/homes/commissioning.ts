@@ -14,6 +14,7 @@ import type { DeviceSignal, HubEvents } from '../core/hub-events.js';
 import type { DeviceStateStore } from '../ingest/device-state.js';
 import type { DeviceRecord, HomeRecord } from '../registry/records.js';
 import type { JournalEntry } from '../storage/journal-format.js';
+import { rejected } from '../core/rejected.js';
 
 export interface CommissioningTick {
   homeId: string;
@@ -124,9 +125,7 @@ export class Commissioning {
     try {
       return this.tick(deviceId, check);
     } catch (err) {
-      const refused = Promise.reject(err);
-      refused.catch(() => undefined); // a signal built outside ingest has nobody waiting on its writes
-      return refused;
+      return rejected(err); // a signal built outside ingest has nobody waiting on its writes
     }
   }
 

@@ -21,6 +21,7 @@ import type { DeviceSignal, DeviceStatusChange, HubEvents } from '../core/hub-ev
 import type { Logger } from '../core/logger.js';
 import { NotOwnedHereError, OWNS_EVERYTHING, type PartitionOwnership } from '../core/partition-ownership.js';
 import { partitionOfHome } from '../core/partitions.js';
+import { rejected } from '../core/rejected.js';
 import { PERSONAL_DEVICE_KINDS, type DeviceRecord, type HomeRecord, type ResidentRecord } from '../registry/records.js';
 import type { z } from 'zod';
 import type { AnyRule, RuleInput, RuleOutcome } from './define-rule.js';
@@ -256,9 +257,7 @@ export class RulesEngine {
       // A lease that ran out is expected in a failover; anything else is a fault to look at.
       if (err instanceof NotOwnedHereError) this.deps.log.warn(context, 'alert change not recorded: another node acts for the home now; its trigger is not acknowledged');
       else this.deps.log.error(context, 'alert change not recorded; its trigger is not acknowledged');
-      const refused = Promise.reject(err);
-      refused.catch(() => undefined); // a wake-up has nobody waiting on it
-      return refused;
+      return rejected(err); // a wake-up has nobody waiting on it
     }
   }
 

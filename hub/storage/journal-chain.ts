@@ -4,19 +4,13 @@
  * checks an append must pass, fixing the next line of the hash chain, and the
  * promise plumbing of a group-commit batch.
  */
+import { rejected } from '../core/rejected.js';
 import { formatEntry, GENESIS_PREV, hashLine, type JournalEntry } from './journal-format.js';
 import type { JournalStats } from './ports.js';
 
 export type JournalState = 'new' | 'opening' | 'open' | 'closed';
 
 export const noop = (): void => {};
-
-/** A promise that rejects without ever counting as unhandled, yet still rejects for whoever awaits it. */
-export function rejected(err: Error): Promise<void> {
-  const p = Promise.reject(err);
-  p.catch(noop);
-  return p;
-}
 
 export function describeLines(firstN: number, lastN: number): string {
   return firstN === lastN ? `line n=${firstN} is` : `lines n=${firstN}..${lastN} are`;

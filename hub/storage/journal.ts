@@ -16,7 +16,8 @@
  *   append is rejected too — never dropped silently.
  */
 import { ensureDir } from './journal-files.js';
-import { describeLines, GroupCommitJournal, noop, type QueuedBatch, rejected } from './journal-chain.js';
+import { rejected } from '../core/rejected.js';
+import { describeLines, GroupCommitJournal, noop, type QueuedBatch } from './journal-chain.js';
 import { utcMonthOf } from '../core/months.js';
 import type { JournalEntry } from './journal-format.js';
 import { replayJournal } from './journal-replay.js';

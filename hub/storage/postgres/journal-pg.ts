@@ -30,7 +30,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JournalEntry } from '../journal-format.js';
-import { checkAppend, GroupCommitJournal, noop, rejected } from '../journal-chain.js';
+import { rejected } from '../../core/rejected.js';
+import { checkAppend, GroupCommitJournal, noop } from '../journal-chain.js';
 import type { AppendResult, DeviceMessageKey, JournalStore, LineOrder, StandbyTailStats } from '../ports.js';
 import type { PgDatabase } from './database.js';
 import { type CommittedBatch, forgetOldWriterSessions, scanJournal } from './journal-sql.js';
