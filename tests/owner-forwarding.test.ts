@@ -400,4 +400,29 @@ describe('owner routing', () => {
     expect(devicePartition(homeOfDevice, 'hub.probe.node-a')).toBe(HOMELESS_PARTITION);
     expect(devicePartition(homeOfDevice, 'br-c1')).toBe(P.c);
   });
+
+  it('a partition the services still believe owned, whose lease ran out a moment ago (holdsNow), is forwarded; the home-less one follows leadership alone', () => {
+    const owned = new OwnedPartitions([P.a, P.b]);
+    const lapsed = new Set([P.b]);
+    const taken: string[] = [];
+    const split = splitByOwner(
+      owned,
+      homeOfDevice,
+      () => true,
+      {
+        local: (deviceId) => void taken.push(`local ${deviceId}`),
+        forward: (deviceId) => void taken.push(`forward ${deviceId}`),
+        localConnection: (deviceId) => taken.push(`local connection ${deviceId}`),
+        forwardConnection: (deviceId) => taken.push(`forward connection ${deviceId}`),
+      },
+      (partition) => !lapsed.has(partition),
+    );
+    split.handle('br-a1', 'event', Buffer.from('{}'));
+    split.handle('br-b1', 'event', Buffer.from('{}'));
+    split.connection('br-b2', true);
+    split.handle('br-x1', 'event', Buffer.from('{}'));
+    expect(taken).toEqual(['local br-a1', 'forward br-b1', 'forward connection br-b2', 'local br-x1']);
+    expect(drainsFor(owned, () => true, (partition) => !lapsed.has(partition))(P.b)).toBe(false);
+    expect(drainsFor(owned, () => true)(P.b)).toBe(true); // without the lease's word: the services' belief
+  });
 });

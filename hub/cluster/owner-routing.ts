@@ -37,9 +37,16 @@ export function devicePartition(homeOfDevice: HomeOfDevice, deviceId: string): n
  * A node drains the rows of the partitions it owns; the leader also those
  * of partition -1 and those without a partition (written before owners, or
  * by a node of an older version), as it drained every row before.
+ *
+ * `holdsNow` (OwnerLeases.holdsNow), when given, must also say the lease is
+ * held at this instant: the services hear of a lease that ran out only when
+ * its expiry timer runs (a process frozen past its lease reads its sockets
+ * before its timers), and until then what they take in would have its
+ * journal line refused by the fence. Given, the work goes to the partition's
+ * next owner at once.
  */
-export function drainsFor(ownership: Pick<PartitionOwnership, 'ownsPartition'>, isLeader: () => boolean): DrainsPartition {
-  return (partition) => (partition === null || partition === HOMELESS_PARTITION ? isLeader() : ownership.ownsPartition(partition));
+export function drainsFor(ownership: Pick<PartitionOwnership, 'ownsPartition'>, isLeader: () => boolean, holdsNow?: (partition: number) => boolean): DrainsPartition {
+  return (partition) => (partition === null || partition === HOMELESS_PARTITION ? isLeader() : ownership.ownsPartition(partition) && (holdsNow?.(partition) ?? true));
 }
 
 export interface OwnerSplit {
@@ -63,8 +70,9 @@ export function splitByOwner(
   homeOfDevice: HomeOfDevice,
   isLeader: () => boolean,
   to: OwnerSplit,
+  holdsNow?: (partition: number) => boolean,
 ): { handle: UplinkHandler; connection(deviceId: string, connected: boolean): void } {
-  const drains = drainsFor(ownership, isLeader);
+  const drains = drainsFor(ownership, isLeader, holdsNow);
   const mine = (deviceId: string) => drains(devicePartition(homeOfDevice, deviceId));
   return {
     handle: (deviceId: string, channel: UplinkChannel, payload: Buffer) => (mine(deviceId) ? to.local : to.forward)(deviceId, channel, payload),

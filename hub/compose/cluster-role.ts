@@ -91,17 +91,13 @@ export class ClusterRole {
 
   /**
    * Spread: the device's partition is this node's (its home's, or -1 while
-   * leading: owner-routing.ts), its lease is held at this instant, and its
-   * pipeline runs. The services hear of a lease that ran out only when its
-   * expiry timer runs; until then an alarm taken in here would have its line
-   * refused by the journal's fence (and the device would have to send it
-   * again), so it is forwarded to the partition's next owner at once.
+   * leading), its lease held at this instant (owner-routing.ts `drainsFor`),
+   * and its pipeline runs.
    */
   private ownsDevice(deviceId: string): boolean {
     const spread = this.deps.spread!;
-    this.drains ??= drainsFor(spread.ownership, () => spread.leases.leading);
-    const partition = devicePartition(spread.homeOfDevice, deviceId);
-    return this.runsPipeline && this.drains(partition) && spread.leases.holdsNow(partition);
+    this.drains ??= drainsFor(spread.ownership, () => spread.leases.leading, (partition) => spread.leases.holdsNow(partition));
+    return this.runsPipeline && this.drains(devicePartition(spread.homeOfDevice, deviceId));
   }
 
   private drains: DrainsPartition | undefined;
