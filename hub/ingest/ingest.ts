@@ -105,7 +105,7 @@ export class Ingest {
     const { ctx } = outcome;
     const refused = caused.catch((err: unknown) => {
       // Nothing of it was written: its resend must be processed, not dropped as a duplicate.
-      if (ctx.device && typeof ctx.body?.seq === 'number') this.deps.seqWindow.release(ctx.device.id, ctx.body.seq, typeof ctx.body.ts === 'number' ? ctx.body.ts : undefined);
+      if (ctx.device && ctx.seqKey !== undefined) this.deps.seqWindow.release(ctx.device.id, ctx.seqKey);
       throw err;
     });
     return Promise.all([this.flow.journal.whenDurable(), refused]);

@@ -9,28 +9,28 @@ const WINDOW = 64;
 export class SeqWindow {
   private readonly recent = new Map<string, { keys: Set<string>; order: string[] }>();
 
-  /** Records the message; returns false when it was already seen. */
-  remember(deviceId: string, seq: number, ts?: number): boolean {
+  /** Records the message; returns its key in the window, or undefined when it was already seen. */
+  remember(deviceId: string, seq: number, ts?: number): string | undefined {
     const key = ts === undefined ? `${seq}` : `${seq}@${ts}`;
     let entry = this.recent.get(deviceId);
     if (!entry) {
       entry = { keys: new Set(), order: [] };
       this.recent.set(deviceId, entry);
     }
-    if (entry.keys.has(key)) return false;
+    if (entry.keys.has(key)) return undefined;
     entry.keys.add(key);
     entry.order.push(key);
     if (entry.order.length > WINDOW) entry.keys.delete(entry.order.shift()!);
-    return true;
+    return key;
   }
 
   /**
-   * Lets the message in again: what it caused was refused before anything was
-   * written (hub/ingest/ingest.ts), so the device's resend is no duplicate.
+   * Lets a message in again, by the key `remember` gave: what it caused was
+   * refused before anything was written (hub/ingest/ingest.ts), so the
+   * device's resend is no duplicate.
    */
-  release(deviceId: string, seq: number, ts?: number): void {
+  release(deviceId: string, key: string): void {
     const entry = this.recent.get(deviceId);
-    const key = ts === undefined ? `${seq}` : `${seq}@${ts}`;
     if (!entry?.keys.delete(key)) return;
     entry.order.splice(entry.order.lastIndexOf(key), 1);
   }

@@ -42,6 +42,8 @@ export interface IngestContext {
   statusPayload?: 'online' | 'offline';
   state?: DeviceLiveState;
   signal?: DeviceSignal;
+  /** An event's key in the seq window (dedupeSeq), to let it in again if what it caused is refused. */
+  seqKey?: string;
   /** A `cmd_ack`: for the command outbox, never a signal for the rules (issue 10). */
   commandAck?: CommandAck;
   statusChange?: DeviceStatusChange;
@@ -115,7 +117,8 @@ const dedupeSeq: IngestStep = {
     const seq = ctx.body?.seq;
     if (typeof seq !== 'number') return null;
     const ts = typeof ctx.body?.ts === 'number' ? ctx.body.ts : undefined;
-    return seqWindow.remember(ctx.device!.id, seq, ts) ? null : drop('duplicate', `seq ${seq}`);
+    ctx.seqKey = seqWindow.remember(ctx.device!.id, seq, ts);
+    return ctx.seqKey === undefined ? drop('duplicate', `seq ${seq}`) : null;
   },
 };
 
