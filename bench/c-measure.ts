@@ -36,8 +36,6 @@ interface Window {
   delivered: number;
   reads: number;
   writes: number;
-  rssMaxKiB: number;
-  rssMinKiB: number;
   /** RSS at the end of each measured second, in order. */
   rssKiB: number[];
 }
@@ -45,7 +43,7 @@ interface Window {
 /** Runs the generator once and sums the target's figures over the lines of its measured window. */
 async function runWindowed(target: Target, observer: AlarmObserver | undefined, binary: string, plan: CRunPlan, say: (line: string) => void): Promise<{ report: CReport; window: Window }> {
   const cpu = () => totalCpuSeconds(target.workPids);
-  const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssMaxKiB: 0, rssMinKiB: Infinity, rssKiB: [] };
+  const window: Window = { seconds: 0, cpuS: 0, delivered: 0, reads: 0, writes: 0, rssKiB: [] };
   let last = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
   const report = await runMqttload(binary, plan, (phase, line) => {
     const now = { cpu: cpu(), delivered: observer?.delivered ?? 0, sys: syscalls(target.brokerPid) };
@@ -57,8 +55,6 @@ async function runWindowed(target: Target, observer: AlarmObserver | undefined, 
       window.delivered += now.delivered - last.delivered;
       window.reads += now.sys.reads - last.sys.reads;
       window.writes += now.sys.writes - last.sys.writes;
-      window.rssMaxKiB = Math.max(window.rssMaxKiB, rss);
-      window.rssMinKiB = Math.min(window.rssMinKiB, rss);
       window.rssKiB.push(rss);
     }
     last = now;
@@ -100,7 +96,7 @@ function stepResult(step: StepPlan, report: CReport, window: Window, countsDeliv
     syscallsPerMsg: { reads: perMsg(window.reads), writes: perMsg(window.writes) },
     generatorCpuPct: Math.round(report.generator?.cpu_window_pct_of_core ?? NaN),
     loadAvg1: Math.round((loadavg()[0] ?? NaN) * 100) / 100,
-    rssMaxMiB: mib(window.rssMaxKiB),
+    rssMaxMiB: mib(Math.max(0, ...window.rssKiB)),
     ...secondHalfGrowth(window.rssKiB),
     droppedConnections: report.dropped.count,
   };
@@ -132,7 +128,7 @@ export async function measureTargetC(target: Target, options: CMeasureOptions): 
     }
     const storm = options.storm && (await measureStorm(target, dir, { ...options.storm, binary: options.binary, workers: options.workers, onProgress: options.onProgress }));
     const c = idle.report.connections;
-    const rssIdle = Number.isFinite(idle.window.rssMinKiB) ? idle.window.rssMinKiB : rssKiB(target.brokerPid);
+    const rssIdle = idle.window.rssKiB.length > 0 ? Math.min(...idle.window.rssKiB) : rssKiB(target.brokerPid);
     return {
       target: target.name,
       description: target.description,
