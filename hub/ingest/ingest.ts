@@ -173,7 +173,7 @@ export class Ingest {
         const budget = passed && this.logBudget.take();
         if (passed && budget) {
           this.log.warn(
-            { deviceId, channel, reason: result.drop, detail: result.detail, step: step.name, suppressedSinceLast: passed.suppressed, otherDevicesHeldBack: budget.heldBack },
+            { deviceId, channel, reason: result.drop, detail: result.detail, step: step.name, suppressedSinceLast: passed.suppressed, heldBackOverall: budget.heldBack },
             'device message dropped',
           );
         }
